@@ -1,0 +1,191 @@
+"""Static checks run on a Module before anything reaches pyDatalog.
+
+pyDatalog has none of these: a misspelt body predicate is silently empty, an unbound
+variable in a negation silently yields nothing, and non-stratified negation loops forever.
+Checked here, all problems collected and sorted:
+
+- ``undeclared``: a predicate used but not declared (strict mode; relaxed mode infers);
+- ``duplicate_decl``; ``arity_mismatch``; ``type_mismatch`` for constants and for a variable
+  used at columns of different types;
+- ``unbound_variable``: a head variable, or a variable in a negation or comparison, not bound
+  by a positive atom of the body (``X = expr`` binds X when expr is bound); ``_`` in a head;
+- ``cyclic_negation``: negation through recursion (not stratifiable).
+
+Returns the strata (a topological order of predicate SCCs) for evaluation and explanation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reasoner.errors import Diagnostic, RuleError
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, term_vars
+
+
+@dataclass
+class Checked:
+    """A module that passed every check, with its declarations (given or inferred)."""
+
+    module: Module
+    decls: dict[str, Decl]
+    idb: set[str] = field(default_factory=set)
+
+
+def _diag(module: Module, loc: Loc, code: str, message: str, hint: str | None = None) -> Diagnostic:
+    lines = module.sources.get(loc.file, "").splitlines()
+    src = lines[loc.line - 1] if 0 < loc.line <= len(lines) else ""
+    return Diagnostic(loc.file, loc.line, loc.column, code, message, src, hint)
+
+
+def _close(name: str, names: list[str]) -> str | None:
+    import difflib
+
+    near = difflib.get_close_matches(name, names, n=3)
+    return f"did you mean {', '.join(near)}?" if near else None
+
+
+def bound_order(rule: Rule) -> tuple[list, set[str]]:
+    """Orders the body for top-down evaluation: positive atoms in source order, each negation or
+    comparison as soon as its variables are bound.  Returns (ordered literals, unbound leftovers)."""
+    bound: set[str] = set()
+    pending = list(rule.body)
+    ordered: list = []
+
+    def ready(lit) -> bool:
+        if isinstance(lit, Atom) and not lit.negated:
+            # an argument expression needs its variables bound first
+            return all(set(term_vars(a)) <= bound for a in lit.args if isinstance(a, BinOp))
+        if isinstance(lit, Comparison) and lit.op == "=":
+            lv, rv = set(term_vars(lit.left)), set(term_vars(lit.right))
+            return (isinstance(lit.left, Var) and rv <= bound) or (isinstance(lit.right, Var) and lv <= bound)
+        return set(literal_vars(lit)) <= bound
+
+    progress = True
+    while pending and progress:
+        progress = False
+        for lit in list(pending):
+            if ready(lit):
+                ordered.append(lit)
+                pending.remove(lit)
+                if isinstance(lit, Atom) and not lit.negated:
+                    bound.update(v for a in lit.args if isinstance(a, Var) for v in [a.name])
+                elif isinstance(lit, Comparison) and lit.op == "=":
+                    bound.update(literal_vars(lit))
+                progress = True
+                break
+    leftovers = {v for lit in pending for v in literal_vars(lit)} - bound
+    ordered.extend(pending)
+    return ordered, leftovers
+
+
+def check(module: Module, strict: bool = True) -> Checked:
+    """Checks ``module``; raises RuleError listing every problem, or returns a Checked module."""
+    diags: list[Diagnostic] = []
+    decls: dict[str, Decl] = {}
+    for d in module.decls:
+        if d.name in decls:
+            diags.append(_diag(module, d.loc, "duplicate_decl", f"predicate '{d.name}' is declared twice", f"first declared at {decls[d.name].loc}"))
+        else:
+            decls[d.name] = d
+    # relaxed mode: infer declarations (symbol columns are untyped) from first use
+    arity_seen: dict[str, tuple[int, Loc]] = {}
+    idb = {r.head.pred for r in module.rules if not r.is_fact}
+    for rule in module.rules:
+        for atom in [rule.head, *[l for l in rule.body if isinstance(l, Atom)]]:
+            if atom.pred in decls:
+                d = decls[atom.pred]
+                if len(atom.args) != d.arity:
+                    diags.append(_diag(module, atom.loc, "arity_mismatch",
+                                       f"'{atom.pred}' takes {d.arity} argument(s) ({', '.join(c for c, _ in d.columns)}), got {len(atom.args)}"))
+                    continue
+                for (col, typ), arg in zip(d.columns, atom.args):
+                    if isinstance(arg, Const) and (typ == "number") != isinstance(arg.value, int):
+                        diags.append(_diag(module, atom.loc, "type_mismatch",
+                                           f"column '{col}' of '{atom.pred}' is a {typ}, got {arg.value!r}"))
+            elif strict:
+                diags.append(_diag(module, atom.loc, "undeclared", f"predicate '{atom.pred}' is not declared",
+                                   _close(atom.pred, list(decls)) or "add a .decl for it"))
+            else:
+                seen = arity_seen.get(atom.pred)
+                if seen is None:
+                    arity_seen[atom.pred] = (len(atom.args), atom.loc)
+                elif seen[0] != len(atom.args):
+                    diags.append(_diag(module, atom.loc, "arity_mismatch",
+                                       f"'{atom.pred}' is used with {len(atom.args)} argument(s) here and {seen[0]} at {seen[1]}"))
+    if not strict:
+        for name, (arity, loc) in arity_seen.items():
+            decls.setdefault(name, Decl(name, tuple((f"c{i}", "any") for i in range(arity)), {}, loc))
+    # variable types across columns
+    for rule in module.rules:
+        var_types: dict[str, tuple[str, str]] = {}
+        for atom in [rule.head, *[l for l in rule.body if isinstance(l, Atom)]]:
+            d = decls.get(atom.pred)
+            if d is None or d.arity != len(atom.args):
+                continue
+            for (col, typ), arg in zip(d.columns, atom.args):
+                if isinstance(arg, Var) and typ != "any":
+                    prev = var_types.setdefault(arg.name, (typ, f"{atom.pred}.{col}"))
+                    if prev[0] != typ:
+                        diags.append(_diag(module, atom.loc, "type_mismatch",
+                                           f"variable {arg.name} is a {typ} at {atom.pred}.{col} but a {prev[0]} at {prev[1]}"))
+    # safety
+    for rule in module.rules:
+        for arg in rule.head.args:
+            if isinstance(arg, Wildcard):
+                diags.append(_diag(module, rule.head.loc, "safety_violations", "'_' cannot appear in a rule head",
+                                   "name the variable and bind it in the body"))
+        _, leftovers = bound_order(rule)
+        positive = {a.name for l in rule.body if isinstance(l, Atom) and not l.negated for a in l.args if isinstance(a, Var)}
+        eq_bound = set()
+        ordered, _ = bound_order(rule)
+        for lit in ordered:
+            if isinstance(lit, Comparison) and lit.op == "=" and not (set(literal_vars(lit)) & leftovers):
+                eq_bound.update(literal_vars(lit))
+        bound = positive | eq_bound
+        for lit in rule.body:
+            missing = sorted(set(literal_vars(lit)) - bound) if not (isinstance(lit, Atom) and not lit.negated) else sorted(
+                {v for a in lit.args if isinstance(a, BinOp) for v in term_vars(a)} - bound)
+            for v in missing:
+                kind = "negation" if isinstance(lit, Atom) else "comparison" if isinstance(lit, Comparison) else "expression"
+                if isinstance(lit, Atom) and not lit.negated:
+                    kind = "argument expression"
+                diags.append(_diag(module, lit.loc, "unbound_variable",
+                                   f"variable {v} in this {kind} is not bound by a positive atom of the body"))
+        for v in sorted({v for a in rule.head.args for v in term_vars(a)} - bound):
+            diags.append(_diag(module, rule.head.loc, "unbound_variable",
+                               f"head variable {v} is not bound by a positive atom of the body"))
+    # stratification
+    diags.extend(_check_strata(module, idb))
+    if diags:
+        raise RuleError(diags)
+    return Checked(module, decls, idb)
+
+
+def _check_strata(module: Module, idb: set[str]) -> list[Diagnostic]:
+    edges: dict[str, set[str]] = {}
+    negs: list[tuple[str, Atom]] = []
+    for rule in module.rules:
+        for lit in rule.body:
+            if isinstance(lit, Atom):
+                edges.setdefault(rule.head.pred, set()).add(lit.pred)
+                if lit.negated:
+                    negs.append((rule.head.pred, lit))
+
+    def reaches(src: str, dst: str) -> bool:
+        seen, stack = set(), [src]
+        while stack:
+            n = stack.pop()
+            if n == dst:
+                return True
+            if n in seen:
+                continue
+            seen.add(n)
+            stack.extend(edges.get(n, ()))
+        return False
+
+    out = []
+    for head, lit in negs:
+        if reaches(lit.pred, head):
+            out.append(_diag(module, lit.loc, "cyclic_negation",
+                             f"'{head}' depends negatively on '{lit.pred}', which depends on '{head}': the program is not stratifiable"))
+    return out

@@ -1,0 +1,166 @@
+"""Parses rule text into a ``Module`` with lark (LALR), reporting syntax errors as Diagnostics.
+
+Handles: ``.decl`` with annotations, facts, rules, ``!``/``not`` negation, comparisons,
+integer arithmetic, ``_``, string/integer constants, ``//`` and ``/* */`` comments.
+Identifiers in argument positions are variables (as in Souffle); constants are quoted
+strings or integers.  Does not check meaning: see ``check``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args
+
+from reasoner.errors import Diagnostic, RuleError
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard
+
+_TOKEN_NAMES = {
+    "DOT": "'.'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "NAME": "a name", "INT": "an integer",
+    "STRING": "a string", "COMPOP": "a comparison", "__ANON_0": "':-'", "IF": "':-'", "BANG": "'!'",
+    "COLON": "':'", "TYPE": "'number' or 'symbol'", "ADDOP": "'+' or '-'", "MULOP": "'*', '/' or '%'",
+    "AT": "'@'", "MINUS": "'-'", "$END": "end of file", "UNDERSCORE": "'_'", "NOT": "'not'",
+}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = resources.files("reasoner.engine").joinpath("rules.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+class _ToAst(Transformer):
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+
+    def _loc(self, meta: object) -> Loc:
+        return Loc(self.file, getattr(meta, "line", 0), getattr(meta, "column", 0))
+
+    @v_args(inline=True)
+    def number(self, tok: Token) -> Const:
+        return Const(int(tok))
+
+    @v_args(inline=True)
+    def string(self, tok: Token) -> Const:
+        return Const(json.loads(str(tok)))
+
+    def wildcard(self, _: list) -> Wildcard:
+        return Wildcard()
+
+    @v_args(inline=True)
+    def variable(self, tok: Token) -> Var:
+        return Var(str(tok))
+
+    @v_args(inline=True)
+    def binop(self, left, op: Token, right) -> BinOp | Const:
+        return BinOp(str(op), left, right)
+
+    @v_args(inline=True)
+    def negate(self, operand) -> BinOp | Const:
+        if isinstance(operand, Const) and isinstance(operand.value, int):
+            return Const(-operand.value)
+        return BinOp("-", Const(0), operand)
+
+    @v_args(meta=True)
+    def atom(self, meta, children) -> Atom:
+        name, *args = children
+        args = [a for a in args if a is not None]
+        return Atom(str(name), tuple(args), self._loc(meta))
+
+    @v_args(meta=True)
+    def negation(self, meta, children) -> Atom:
+        atom = children[-1]
+        return Atom(atom.pred, atom.args, self._loc(meta), negated=True)
+
+    @v_args(meta=True)
+    def comparison(self, meta, children) -> Comparison:
+        left, op, right = children
+        return Comparison(str(op), left, right, self._loc(meta))
+
+    def body(self, children) -> tuple:
+        return tuple(children)
+
+    @v_args(meta=True)
+    def clause(self, meta, children) -> Rule:
+        head, body = children
+        return Rule(head, body or (), self._loc(meta))
+
+    @v_args(inline=True)
+    def column(self, name: Token, typ: Token) -> tuple[str, str]:
+        return (str(name), str(typ))
+
+    @v_args(inline=True)
+    def annotation(self, name: Token, value: Token) -> tuple[str, str]:
+        return (str(name), json.loads(str(value)))
+
+    @v_args(meta=True)
+    def decl(self, meta, children) -> Decl:
+        name = str(children[0])
+        columns = tuple(c for c in children[1:] if isinstance(c, tuple) and len(c) == 2 and c[1] in ("number", "symbol") and not isinstance(c, list))
+        annotations = dict(c for c in children[1:] if isinstance(c, tuple) and c not in columns)
+        return Decl(name, columns, annotations, self._loc(meta))
+
+
+def _describe_expected(expected: set[str]) -> str:
+    patterns = {t.name: t.pattern.value for t in _parser().terminals}
+    names = sorted({_TOKEN_NAMES.get(e) or repr(patterns.get(e, e)) for e in expected})
+    return ", ".join(names) if names else "something else"
+
+
+def parse_text(text: str, file: str = "<text>") -> Module:
+    """Parses one rule file's text; raises RuleError with a located diagnostic on bad syntax."""
+    lines = text.splitlines()
+
+    def line_at(n: int) -> str:
+        return lines[n - 1] if 0 < n <= len(lines) else ""
+
+    try:
+        tree: Tree = _parser().parse(text)
+    except UnexpectedInput as err:
+        line, col = getattr(err, "line", 0) or 0, getattr(err, "column", 0) or 0
+        if isinstance(err, UnexpectedToken):
+            found = "end of file" if err.token.type == "$END" else repr(str(err.token))
+            msg = f"unexpected {found}; expected {_describe_expected(set(err.expected))}"
+            if err.token.type == "$END":
+                line, col = len(lines) or 1, len(line_at(len(lines))) + 1
+        elif isinstance(err, UnexpectedCharacters):
+            msg = f"unexpected character {text[err.pos_in_stream]!r}"
+            if err.allowed:
+                msg += f"; expected {_describe_expected(set(err.allowed))}"
+        elif isinstance(err, UnexpectedEOF):
+            line, col = len(lines) or 1, len(line_at(len(lines))) + 1
+            msg = f"unexpected end of file; expected {_describe_expected(set(err.expected))}"
+        else:  # pragma: no cover - lark has no other kinds today
+            msg = str(err)
+        raise RuleError([Diagnostic(file, line, col, "syntax", msg, line_at(line),
+                                    hint="every clause ends with '.'; variables are bare names, constants are \"quoted\" or integers")]) from None
+    module = _ToAst(file).transform(tree)
+    out = Module(sources={file: text})
+    for stmt in module.children:
+        if isinstance(stmt, Decl):
+            out.decls.append(stmt)
+        else:
+            out.rules.append(stmt)
+    return out
+
+
+def parse_files(paths: list, display_names: list[str] | None = None) -> Module:
+    """Parses several rule files into one Module; syntax errors of all files are collected."""
+    module, diags = Module(), []
+    for i, path in enumerate(paths):
+        name = display_names[i] if display_names else str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {err.strerror}"))
+            continue
+        try:
+            module.extend(parse_text(text, name))
+        except RuleError as err:
+            diags.extend(err.diagnostics)
+    if diags:
+        raise RuleError(diags)
+    return module

@@ -1,0 +1,254 @@
+"""A checked rule program evaluated by pyDatalog's compiled engine.
+
+Rules are compiled straight to ``pyEngine`` clauses; no text ever goes through
+``pyDatalog.load`` (which executes Python), so names and tags in facts can never become code.
+
+Isolation: pyDatalog keeps one knowledge base per thread.  Each ``Program`` prefixes its
+predicates with a unique namespace, so two programs in one process never see each other's
+facts or rules.  Programs are not thread-safe.
+
+Known engine limit (pyDatalog 0.22.4, measured): a right-recursive rule such as
+``path(X,Y) :- edge(X,Z), path(Z,Y).`` queried with both arguments free over a *cyclic*
+graph never terminates; left recursion (``path(X,Z), edge(Z,Y)``) terminates.  The AWS rules
+are non-recursive.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from pyDatalog import Logic, pyEngine as E  # the compiled engine (see tests/engine/test_program.py)
+
+from reasoner.errors import EvaluationError
+from reasoner.engine.check import Checked, bound_order, check
+from reasoner.engine.parse import parse_files, parse_text
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Module, Rule, Var, Wildcard
+
+_ids = itertools.count(1)
+_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_ARITH = {"+": "+", "-": "-", "*": "*", "/": "//", "%": "%"}
+
+if not hasattr(Logic.tl if hasattr(Logic, "tl") else object(), "logic"):
+    Logic()
+
+
+def _ensure_logic() -> None:
+    try:
+        E.Logic.tl.logic  # noqa: B018 - probe the thread-local knowledge base
+    except AttributeError:
+        Logic()
+
+
+@dataclass
+class Program:
+    """Rules + facts, evaluated on demand (top-down) by pyDatalog."""
+
+    checked: Checked
+    ns: str = field(default_factory=lambda: f"r{next(_ids)}__")
+    sources: dict[tuple, str] = field(default_factory=dict)  # fact -> where it came from
+
+    def __post_init__(self) -> None:
+        _ensure_logic()
+        self._fresh = itertools.count()
+        self._aux: list[Rule] = []
+        self.rules_by_head: dict[str, list[Rule]] = {}
+        for rule in self.checked.module.rules:
+            if rule.is_fact:
+                self.add_fact(rule.head.pred, tuple(a.value for a in rule.head.args), source=str(rule.loc))
+            else:
+                self.rules_by_head.setdefault(rule.head.pred, []).append(rule)
+                E.assert_(self._compile(rule))
+        self._tmp = itertools.count()
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_text(cls, text: str, file: str = "<text>", strict: bool = True) -> "Program":
+        return cls(check(parse_text(text, file), strict=strict))
+
+    @classmethod
+    def from_files(cls, paths: Iterable[Path], strict: bool = True) -> "Program":
+        return cls(check(parse_files(list(paths)), strict=strict))
+
+    @property
+    def decls(self) -> dict[str, Decl]:
+        return self.checked.decls
+
+    def _name(self, pred: str) -> str:
+        return self.ns + pred
+
+    def _term(self, t, env: dict) -> Any:
+        if isinstance(t, Var):
+            return E.Var(t.name)
+        if isinstance(t, Const):
+            return E.Const(t.value)
+        if isinstance(t, Wildcard):
+            return E.Var(f"_W{next(self._fresh)}")
+        return E.Operation(self._term(t.left, env), _ARITH[t.op], self._term(t.right, env))
+
+    def _compile(self, rule: Rule) -> Any:
+        ordered, _ = bound_order(rule)
+        body: list = []
+        bound: set[str] = set()
+        for lit in ordered:
+            if isinstance(lit, Comparison):
+                op = _OPS[lit.op]
+                left, right = lit.left, lit.right
+                if op == "==" and isinstance(right, Var) and right.name not in bound:
+                    left, right = right, left
+                body.append(E.Literal(op, [self._term(left, {}), self._term(right, {})]))
+                if op == "==" and isinstance(left, Var):
+                    bound.add(left.name)
+                continue
+            args = []
+            for a in lit.args:
+                if isinstance(a, BinOp):
+                    v = E.Var(f"_X{next(self._fresh)}")
+                    body.append(E.Literal("==", [v, self._term(a, {})]))
+                    args.append(v)
+                else:
+                    args.append(self._term(a, {}))
+            if lit.negated:
+                if any(isinstance(a, Wildcard) for a in lit.args):
+                    lit = self._project(lit)
+                    args = [self._term(a, {}) for a in lit.args]
+                body.append(E.Literal("~" + self._name(lit.pred), args))
+            else:
+                body.append(E.Literal(self._name(lit.pred), args))
+                bound.update(a.name for a in lit.args if isinstance(a, Var))
+        head_args = []
+        for a in rule.head.args:
+            if isinstance(a, (BinOp, Const)) and not (isinstance(a, Const)):
+                v = E.Var(f"_H{next(self._fresh)}")
+                body.append(E.Literal("==", [v, self._term(a, {})]))
+                head_args.append(v)
+            else:
+                head_args.append(self._term(a, {}))
+        return E.Clause(E.Literal(self._name(rule.head.pred), head_args), body)
+
+    def _project(self, lit: Atom) -> Atom:
+        """``!p(X, _)`` means "no p(X, anything)": compile via an auxiliary projection
+        (pyDatalog silently fails a negation with an unbound variable)."""
+        keep = [a for a in lit.args if not isinstance(a, Wildcard)]
+        aux = f"{lit.pred}__proj{next(self._fresh)}"
+        inner = tuple(Var(f"_P{i}") if isinstance(a, Wildcard) else a for i, a in enumerate(lit.args))
+        head_vars = tuple(Var(f"_K{i}") for i in range(len(keep)))
+        pos = tuple(Var(f"_K{keep.index(a)}") if not isinstance(a, Wildcard) and a in keep else t
+                    for a, t in zip(lit.args, inner))
+        # head arguments: the kept columns, renamed positionally
+        names, k = [], 0
+        body_args = []
+        for a in lit.args:
+            if isinstance(a, Wildcard):
+                body_args.append(Var(f"_P{len(body_args)}"))
+            else:
+                body_args.append(Var(f"_K{k}"))
+                names.append(Var(f"_K{k}"))
+                k += 1
+        rule = Rule(Atom(aux, tuple(names), lit.loc), (Atom(lit.pred, tuple(body_args), lit.loc),), lit.loc)
+        E.assert_(self._compile(rule))
+        self._aux.append(rule)
+        return Atom(aux, tuple(keep), lit.loc, negated=True)
+
+    # -- facts ----------------------------------------------------------------------------
+    def add_fact(self, pred: str, row: tuple, source: str | None = None) -> None:
+        E.assert_(E.Clause(E.Literal(self._name(pred), [E.Const(v) for v in row]), []))
+        if source:
+            self.sources[(pred, row)] = source
+
+    def add_facts(self, pred: str, rows: Iterable[tuple], source: str | None = None) -> int:
+        """Bulk load through the engine's clause API with the GC paused (17x faster than assert_fact)."""
+        A, Cl, Lit, C = E.assert_, E.Clause, E.Literal, E.Const
+        name, n = self._name(pred), 0
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for row in rows:
+                A(Cl(Lit(name, [C(v) for v in row]), []))
+                n += 1
+        finally:
+            if enabled:
+                gc.enable()
+        if source:
+            self.sources[(pred, "*")] = source
+        return n
+
+    def retract_fact(self, pred: str, row: tuple) -> None:
+        E.retract(E.Clause(E.Literal(self._name(pred), [E.Const(v) for v in row]), []))
+
+    # -- questions ----------------------------------------------------------------------
+    def query(self, pred: str, pattern: tuple) -> list[tuple]:
+        """Gets the tuples of ``pred`` matching ``pattern`` (None = free), sorted."""
+        if pred not in self.decls:
+            raise EvaluationError("engine.unknown_predicate", f"unknown predicate '{pred}'")
+        if len(pattern) != self.decls[pred].arity:
+            raise EvaluationError("engine.arity", f"'{pred}' takes {self.decls[pred].arity} arguments, got {len(pattern)}")
+        terms = [E.Var(f"Q{i}") if v is None else E.Const(v) for i, v in enumerate(pattern)]
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            result = E.Literal(self._name(pred), terms).ask()
+        finally:
+            if enabled:
+                gc.enable()
+        if result is True:
+            return [tuple(pattern)]
+        return sorted(set(result or ()), key=_sort_key)
+
+    def holds(self, pred: str, row: tuple) -> bool:
+        return bool(self.query(pred, row))
+
+    def solve(self, literals: list, env: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
+        """Gets the bindings that satisfy a conjunction (in the given order) under ``env``."""
+        if not literals:
+            return [dict(env)]
+        names = sorted({v for l in literals for v in _vars_of(l)} - set(env))
+        subst = {k: Const(v) for k, v in env.items()}
+        body = tuple(_substitute(l, subst) for l in literals)
+        head = Atom(f"_q{next(self._tmp)}", tuple(Var(n) for n in names), literals[0].loc)
+        rule = Rule(head, body, head.loc)
+        clause = self._compile(rule)
+        E.assert_(clause)
+        try:
+            if not names:
+                res = E.Literal(self._name(head.pred), []).ask()
+                rows = [()] if res else []
+            else:
+                rows = E.Literal(self._name(head.pred), [E.Var(f"Q{i}") for i in range(len(names))]).ask() or []
+        finally:
+            E.retract(clause)
+        out = [dict(env, **dict(zip(names, r))) for r in sorted(set(rows), key=_sort_key)]
+        return out[:limit] if limit else out
+
+
+def _sort_key(row: tuple) -> tuple:
+    return tuple((0, v, "") if isinstance(v, int) else (1, 0, str(v)) for v in row)
+
+
+def _vars_of(lit) -> list[str]:
+    from reasoner.engine.syntax import literal_vars
+
+    return literal_vars(lit)
+
+
+def _substitute(lit, subst: dict):
+    def t(x):
+        if isinstance(x, Var) and x.name in subst:
+            return subst[x.name]
+        if isinstance(x, BinOp):
+            return BinOp(x.op, t(x.left), t(x.right))
+        return x
+
+    if isinstance(lit, Atom):
+        return Atom(lit.pred, tuple(t(a) for a in lit.args), lit.loc, lit.negated)
+    return Comparison(lit.op, t(lit.left), t(lit.right), lit.loc)
+
+
+def bundled_rules() -> list[Path]:
+    """The rule files shipped in ``rules/`` (package data), in name order."""
+    root = resources.files("reasoner").joinpath("rules")
+    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".dl"))

@@ -1,0 +1,133 @@
+"""Abstract syntax of rule programs: declarations, atoms, comparisons, terms, rules.
+
+Plain frozen dataclasses; every node that a message may point at carries a ``Loc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Loc:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+
+@dataclass(frozen=True)
+class Const:
+    value: int | str
+
+
+@dataclass(frozen=True)
+class Wildcard:
+    pass
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str
+    left: "Term"
+    right: "Term"
+
+
+Term = Union[Var, Const, Wildcard, BinOp]
+
+
+@dataclass(frozen=True)
+class Atom:
+    pred: str
+    args: tuple[Term, ...]
+    loc: Loc = field(compare=False)
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    op: str
+    left: Term
+    right: Term
+    loc: Loc = field(compare=False)
+
+
+Literal = Union[Atom, Comparison]
+
+
+@dataclass(frozen=True)
+class Rule:
+    head: Atom
+    body: tuple[Literal, ...]
+    loc: Loc = field(compare=False)
+
+    @property
+    def is_fact(self) -> bool:
+        return not self.body
+
+
+@dataclass(frozen=True)
+class Decl:
+    """``.decl name(col: type, ...) @code("...") @message("...")``."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    annotations: dict[str, str] = field(compare=False, hash=False)
+    loc: Loc = field(compare=False)
+
+    @property
+    def arity(self) -> int:
+        return len(self.columns)
+
+
+@dataclass
+class Module:
+    """The statements of one or more rule files, in source order."""
+
+    decls: list[Decl] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def extend(self, other: "Module") -> None:
+        self.decls.extend(other.decls)
+        self.rules.extend(other.rules)
+        self.sources.update(other.sources)
+
+
+def term_vars(term: Term) -> list[str]:
+    """Gets the variable names in ``term``, in order."""
+    if isinstance(term, Var):
+        return [term.name]
+    if isinstance(term, BinOp):
+        return term_vars(term.left) + term_vars(term.right)
+    return []
+
+
+def literal_vars(lit: Literal) -> list[str]:
+    if isinstance(lit, Atom):
+        return [v for a in lit.args for v in term_vars(a)]
+    return term_vars(lit.left) + term_vars(lit.right)
+
+
+def show_term(term: Term) -> str:
+    if isinstance(term, Var):
+        return term.name
+    if isinstance(term, Const):
+        return f'"{term.value}"' if isinstance(term.value, str) else str(term.value)
+    if isinstance(term, Wildcard):
+        return "_"
+    return f"{show_term(term.left)} {term.op} {show_term(term.right)}"
+
+
+def show_literal(lit: Literal) -> str:
+    if isinstance(lit, Atom):
+        return ("!" if lit.negated else "") + f"{lit.pred}({', '.join(show_term(a) for a in lit.args)})"
+    return f"{show_term(lit.left)} {lit.op} {show_term(lit.right)}"

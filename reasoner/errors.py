@@ -1,0 +1,81 @@
+"""The error tree of `reason`.
+
+Every error is data: a stable ``code``, a ``message``, an optional ``location``
+(``file:line:col`` or ``file:$.json.path``) and an optional ``hint``.  Library code
+raises these; only ``reasoner.cli`` turns them into messages and exit codes (2).
+
+    ReasonError
+    ├── RuleError        rule files: syntax, declarations, safety, strata (carries a list of Diagnostics)
+    ├── FactsError       snapshots: malformed JSON, missing fields, unknown folder
+    ├── QueryError       query text and names (unknown name with close matches)
+    └── EvaluationError  the engine refused or failed a question
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ReasonError(Exception):
+    """Root of all errors `reason` reports to a user."""
+
+    def __init__(self, code: str, message: str, location: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.location = location
+        self.hint = hint
+
+    def render(self) -> str:
+        """One block of text: ``location: error[code]: message`` then the hint."""
+        head = f"{self.location}: " if self.location else ""
+        text = f"{head}error[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem found in a rule file, with enough to draw a caret under it."""
+
+    file: str
+    line: int
+    column: int
+    code: str
+    message: str
+    source_line: str = field(default="", compare=False)
+    hint: str | None = field(default=None, compare=False)
+
+    def render(self) -> str:
+        text = f"{self.file}:{self.line}:{self.column}: error[{self.code}]: {self.message}"
+        if self.source_line:
+            text += f"\n    {self.source_line}\n    {' ' * max(self.column - 1, 0)}^"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class RuleError(ReasonError):
+    """A rule program was rejected; ``diagnostics`` holds every problem found, sorted."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics)
+        first = self.diagnostics[0]
+        super().__init__(first.code, "\n".join(d.render() for d in self.diagnostics))
+
+    def render(self) -> str:
+        n = len(self.diagnostics)
+        return self.message + f"\n{n} error{'s' if n != 1 else ''} in rule files; nothing was loaded."
+
+
+class FactsError(ReasonError):
+    """A snapshot could not be read or imported."""
+
+
+class QueryError(ReasonError):
+    """A query could not be parsed or one of its names is unknown."""
+
+
+class EvaluationError(ReasonError):
+    """The engine could not answer."""

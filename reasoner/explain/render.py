@@ -1,0 +1,61 @@
+"""Renders answers and proof trees: text (rich) and JSON.  rich is imported only here and in the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.tree import Tree
+
+from reasoner.engine.provenance import Node
+from reasoner.explain.paths import Result
+
+
+def proof_tree(node: Node, tree: Tree | None = None) -> Tree:
+    mark = "[green]✓[/]" if node.holds else "[red]✗[/]"
+    text = f"{mark} {node.label}"
+    if node.rule:
+        text += f"  [dim]({node.rule})[/]"
+    if node.source:
+        text += f"  [dim]from {node.source}[/]"
+    if node.partial:
+        text += "  [yellow]… (cut: raise --explain)[/]"
+    branch = tree.add(text) if tree is not None else Tree(text)
+    if node.near_misses:
+        nm = branch.add(f"[dim]near misses ({len(node.near_misses)}):[/]")
+        for row in node.near_misses[:8]:
+            nm.add(f"[dim]{row}[/]")
+    elif not node.holds and not node.children and node.rule is None and not node.partial and "(" in node.label:
+        branch.add("[dim]no such fact[/]")
+    for child in node.children:
+        proof_tree(child, branch)
+    return branch
+
+
+def render_text(res: Result, console: Console, explain: str = "brief") -> None:
+    verdict = "[bold green]REACHABLE[/]" if res.reachable else "[bold red]UNREACHABLE[/]"
+    console.print(f"{verdict}  {res.query}")
+    pk = res.packet
+    console.print(f"packet: {pk['src_ip']}:{pk['src_port']} -> {pk['dst_ip']}:{pk['dst_port']} {pk['protocol']}"
+                  + ("  (source port: any of 1024-65535, checked exhaustively)" if res.reachable else ""))
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    if res.explanations:
+        console.print("\n[bold]Blocked by:[/]")
+        for e in res.explanations:
+            console.print(f"  [red]{e.code}[/] {e.component} ({e.path} path, {e.direction})\n    {e.message}")
+    for title, hops in (("Forward path", res.forward_path), ("Return path", res.return_path)):
+        if not hops:
+            continue
+        console.print(f"\n[bold]{title}:[/]")
+        for i, h in enumerate(hops, 1):
+            style = "red" if h.detail == "BLOCKED" else ""
+            line = f"  {i}. {h.kind:<18} {h.component:<28} {h.direction:<8} {h.detail}"
+            console.print(f"[{style}]{line}[/]" if style else line, highlight=False)
+    if res.proof is not None and explain != "none":
+        console.print(f"\n[bold]Derivation ({explain}):[/]")
+        console.print(proof_tree(res.proof))
+
+
+def render_json(data: dict) -> str:
+    return json.dumps(data, indent=2, sort_keys=False)

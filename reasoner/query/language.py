@@ -1,0 +1,55 @@
+"""Parses query text ``SRC -> DST [PROTO [PORT | LO-HI]]`` (lark, LALR).
+
+Protocol defaults to tcp and the port to 0-65535 when omitted... only a single port or a
+range is accepted; ``any`` is parsed (the grammar is ready for it) but refused by the analysis
+in this version.  Errors are QueryError with the column and a caret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, UnexpectedInput
+
+from reasoner.errors import QueryError
+
+PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "any": "-1"}
+
+
+@dataclass(frozen=True)
+class Query:
+    src: str
+    dst: str
+    proto: str = "tcp"
+    port_lo: int = 0
+    port_hi: int = 65535
+
+    def __str__(self) -> str:
+        ports = str(self.port_lo) if self.port_lo == self.port_hi else f"{self.port_lo}-{self.port_hi}"
+        return f"{self.src} -> {self.dst} {self.proto} {ports}"
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start="query", parser="lalr")
+
+
+def parse_query(text: str) -> Query:
+    """Parses one query; raises QueryError("query.syntax") with a caret under the problem."""
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as err:
+        col = getattr(err, "column", 1) or 1
+        raise QueryError("query.syntax", f"cannot parse query at column {col}:\n    {text}\n    {' ' * (col - 1)}^",
+                         hint='write it as  SRC -> DST [tcp|udp|icmp] [PORT|LO-HI], e.g. "alb-eni -> task-eni tcp 8000"') from None
+    src, dst, proto, ports = tree.children
+    out = Query(str(src.children[0]), str(dst.children[0]), str(proto) if proto else "tcp")
+    if ports is not None:
+        lo = int(ports.children[0])
+        hi = int(ports.children[1]) if ports.children[1] is not None else lo
+        if not (0 <= lo <= hi <= 65535):
+            raise QueryError("query.port", f"port range {lo}-{hi} is not within 0-65535 (low first)")
+        out = Query(out.src, out.dst, out.proto, lo, hi)
+    return out

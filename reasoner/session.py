@@ -1,0 +1,46 @@
+"""A snapshot loaded with the rules: the engine API the CLI and tests use.
+
+Loads only the relations the rules declare (others stay in the snapshot, unused by rules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reasoner.engine.check import check
+from reasoner.engine.parse import parse_files
+from reasoner.engine.program import Program, bundled_rules
+from reasoner.explain.paths import Analyzer, Result
+from reasoner.query.language import PROTOCOLS, parse_query
+from reasoner.query.names import Resolver, load_aliases
+
+
+@dataclass
+class Session:
+    program: Program
+    analyzer: Analyzer
+    resolver: Resolver
+    warnings: list[str]
+
+    @classmethod
+    def open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
+        from reasoner.facts.importer import load_snapshot
+
+        snap = load_snapshot(facts)
+        program = Program(check(parse_files(bundled_rules() + list(extra_rules or []))))
+        for rel, rows in snap.relations.items():
+            if rel in program.decls and rel not in program.rules_by_head:
+                program.add_facts(rel, rows, source=f"{facts}/{rel}")
+        warnings = []
+        for item in snap.manifest.get("incomplete", []) or []:
+            warnings.append(f"the snapshot is incomplete: {item}")
+        folder = facts if facts.is_dir() else facts.parent
+        return cls(program, Analyzer(program, snap.relations, snap.names), Resolver(snap.relations, snap.names, load_aliases(folder)), warnings)
+
+    def query(self, text: str, depth: int = 3) -> Result:
+        q = parse_query(text)
+        src, dst = self.resolver.resolve(q.src), self.resolver.resolve(q.dst)
+        res = self.analyzer.analyze(str(q), src, dst, PROTOCOLS[q.proto], q.port_lo, q.port_hi, depth=depth)
+        res.warnings.extend(self.warnings)
+        return res
