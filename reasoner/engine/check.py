@@ -29,6 +29,21 @@ class Checked:
     module: Module
     decls: dict[str, Decl]
     idb: set[str] = field(default_factory=set)
+    edges: dict[str, set[str]] = field(default_factory=dict)
+
+    def recursive_with(self, pred: str) -> frozenset[str]:
+        """Gets the predicates mutually recursive with ``pred`` (its SCC, when it is recursive)."""
+        def reach(src: str) -> set[str]:
+            seen, stack = set(), [src]
+            while stack:
+                n = stack.pop()
+                for m in self.edges.get(n, ()):
+                    if m not in seen:
+                        seen.add(m)
+                        stack.append(m)
+            return seen
+        down = reach(pred)
+        return frozenset(q for q in down if pred in reach(q))
 
 
 def _diag(module: Module, loc: Loc, code: str, message: str, hint: str | None = None) -> Diagnostic:
@@ -44,11 +59,16 @@ def _close(name: str, names: list[str]) -> str | None:
     return f"did you mean {', '.join(near)}?" if near else None
 
 
-def bound_order(rule: Rule) -> tuple[list, set[str]]:
+def bound_order(rule: Rule, recursive: frozenset[str] = frozenset()) -> tuple[list, set[str]]:
     """Orders the body for top-down evaluation: positive atoms in source order, each negation or
-    comparison as soon as its variables are bound.  Returns (ordered literals, unbound leftovers)."""
+    comparison as soon as its variables are bound.  Returns (ordered literals, unbound leftovers).
+
+    Atoms of predicates in ``recursive`` (mutually recursive with the head) go first: pyDatalog
+    0.22.4 loops forever, uninterruptibly, on right recursion over a cyclic relation
+    (``path(X,Y) :- edge(X,Z), path(Z,Y).``) but terminates on the left-recursive order."""
     bound: set[str] = set()
-    pending = list(rule.body)
+    first = [l for l in rule.body if isinstance(l, Atom) and not l.negated and l.pred in recursive]
+    pending = first + [l for l in rule.body if l not in first]
     ordered: list = []
 
     def ready(lit) -> bool:
@@ -149,8 +169,9 @@ def check(module: Module, strict: bool = True) -> Checked:
                 kind = "negation" if isinstance(lit, Atom) else "comparison" if isinstance(lit, Comparison) else "expression"
                 if isinstance(lit, Atom) and not lit.negated:
                     kind = "argument expression"
-                diags.append(_diag(module, lit.loc, "unbound_variable",
-                                   f"variable {v} in this {kind} is not bound by a positive atom of the body"))
+                diags.append(_diag(module, lit.loc, "unsafe_negation" if kind == "negation" else "unbound_variable",
+                                   f"variable {v} in this {kind} is not bound by a positive atom of the body",
+                                   "use _ for a column that may hold anything" if kind == "negation" else None))
         for v in sorted({v for a in rule.head.args for v in term_vars(a)} - bound):
             diags.append(_diag(module, rule.head.loc, "unbound_variable",
                                f"head variable {v} is not bound by a positive atom of the body"))
@@ -158,7 +179,12 @@ def check(module: Module, strict: bool = True) -> Checked:
     diags.extend(_check_strata(module, idb))
     if diags:
         raise RuleError(diags)
-    return Checked(module, decls, idb)
+    edges: dict[str, set[str]] = {}
+    for rule in module.rules:
+        for lit in rule.body:
+            if isinstance(lit, Atom):
+                edges.setdefault(rule.head.pred, set()).add(lit.pred)
+    return Checked(module, decls, idb, edges)
 
 
 def _check_strata(module: Module, idb: set[str]) -> list[Diagnostic]:

@@ -63,6 +63,12 @@ class Program:
             else:
                 self.rules_by_head.setdefault(rule.head.pred, []).append(rule)
                 E.assert_(self._compile(rule))
+        # pyDatalog raises on a predicate it has never seen; make every declared one known (empty).
+        for name, decl in self.decls.items():
+            if name not in self.rules_by_head:
+                sentinel = tuple(f"\0{name}" for _ in range(decl.arity))
+                self.add_fact(name, sentinel)
+                self.retract_fact(name, sentinel)
         self._tmp = itertools.count()
 
     # -- construction -------------------------------------------------------------------
@@ -90,8 +96,12 @@ class Program:
             return E.Var(f"_W{next(self._fresh)}")
         return E.Operation(self._term(t.left, env), _ARITH[t.op], self._term(t.right, env))
 
+    def order(self, rule: Rule) -> list:
+        """The body in evaluation order (see ``check.bound_order``)."""
+        return bound_order(rule, self.checked.recursive_with(rule.head.pred))[0]
+
     def _compile(self, rule: Rule) -> Any:
-        ordered, _ = bound_order(rule)
+        ordered = self.order(rule)
         body: list = []
         bound: set[str] = set()
         for lit in ordered:

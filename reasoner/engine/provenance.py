@@ -101,7 +101,7 @@ class Explainer:
             env = self._unify(rule.head, row)
             if env is None:
                 continue
-            ordered, _ = bound_order(rule)
+            ordered = self.p.order(rule)
             sols = self.p.solve(list(ordered), env, limit=1)
             if not sols:
                 continue
@@ -136,7 +136,7 @@ class Explainer:
             if env is None:
                 node.children.append(Node(f"{rule.loc}: head {show_literal(rule.head)} does not match", False, rule=str(rule.loc)))
                 continue
-            ordered, _ = bound_order(rule)
+            ordered = self.p.order(rule)
             best, k = env, 0
             for i in range(1, len(ordered) + 1):
                 sols = self.p.solve(list(ordered[:i]), env, limit=1)

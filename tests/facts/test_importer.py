@@ -1,0 +1,196 @@
+"""Tests for reasoner.facts.importer: the shipped ALB example, round trips, and error reporting."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from pathlib import Path
+
+import pytest
+
+from reasoner.errors import FactsError, ReasonError
+from reasoner.facts.importer import RELATIONS, import_aws_configs, load_snapshot, read_facts, write_facts
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "facts"
+FIXED = REPO / "facts" / "examples" / "seed-fixed"
+SHARED = REPO.parent / "shared" / "datasets" / "batfish-aws"
+
+ALL = int(ipaddress.IPv4Address("255.255.255.255"))
+
+
+def ip(text: str) -> int:
+    return int(ipaddress.IPv4Address(text))
+
+
+@pytest.fixture(scope="module")
+def snap():
+    return import_aws_configs(EXAMPLE)
+
+
+def test_all_relations_present_sorted_and_deduplicated(snap) -> None:
+    assert set(snap.relations) == set(RELATIONS)
+    for rel, rs in snap.relations.items():
+        assert rs == sorted(set(rs)), rel
+    assert snap.manifest["schema_version"] == 1
+    assert snap.manifest["regions"] == ["us-east-1"]
+    assert snap.manifest["unmodelled"] == []
+    assert snap.manifest["counts"]["eni"] == 3
+
+
+def test_network_basics(snap) -> None:
+    assert snap.relations["vpc"] == [("vpc-0a1b2c3d", ip("10.0.0.0"), ip("10.0.255.255"))]
+    assert ("subnet-priv-a", "vpc-0a1b2c3d", ip("10.0.11.0"), ip("10.0.11.255"), "us-east-1a") in snap.relations["subnet"]
+    assert ("eni-0alb0a", "subnet-pub-a", "vpc-0a1b2c3d", 1) in snap.relations["eni"]
+    assert ("eni-0task01", ip("10.0.11.20")) in snap.relations["eni_ip"]
+    assert ("eni-0alb0b", "sg-0alb") in snap.relations["eni_sg"]
+    assert snap.names["vpc-0a1b2c3d"] == "prod"
+    assert snap.names["sg-0alb"] == "alb-sg"
+
+
+def test_security_groups(snap) -> None:
+    assert [r for r in snap.relations["sg_egress_cidr"] if r[0] == "sg-0alb"] == []
+    assert [r for r in snap.relations["sg_egress_sg"] if r[0] == "sg-0alb"] == []
+    assert snap.relations["sg_ingress_sg"] == [("sg-0task", "6", 8000, 8000, "sg-0alb", "sg-0task:ingress:0:sg0")]
+    assert ("sg-0alb", "6", 80, 80, 0, ALL, "sg-0alb:ingress:0:0") in snap.relations["sg_ingress_cidr"]
+    assert ("sg-0task", "-1", 0, 65535, 0, ALL, "sg-0task:egress:0:0") in snap.relations["sg_egress_cidr"]
+
+
+def test_fixed_variant_has_alb_egress() -> None:
+    fixed = import_aws_configs(FIXED)
+    assert [r[:5] for r in fixed.relations["sg_egress_sg"]] == [("sg-0alb", "6", 8000, 8000, "sg-0task")]
+    assert (FIXED / "reason.toml").read_text() == (EXAMPLE / "reason.toml").read_text()
+
+
+def test_nacl_rule_star_present(snap) -> None:
+    for egress in (0, 1):
+        assert ("acl-0default", egress, 32767, "-1", 0, 65535, 0, ALL, "deny") in snap.relations["nacl_entry"]
+    assert snap.relations["nacl"] == [("acl-0default", "vpc-0a1b2c3d", 1)]
+    assert len(snap.relations["subnet_nacl"]) == 3
+
+
+def test_routes(snap) -> None:
+    explicit = {s for _, s in snap.relations["rtb_subnet"]}
+    assert explicit == {"subnet-pub-a", "subnet-pub-b"}
+    assert "subnet-priv-a" not in explicit
+    assert snap.relations["rtb_main"] == [("rtb-main", "vpc-0a1b2c3d")]
+    assert ("rtb-public", 0, ALL, 0, "igw", "igw-0main", "active") in snap.relations["route"]
+    assert [r for r in snap.relations["route"] if r[0] == "rtb-main"] == [
+        ("rtb-main", ip("10.0.0.0"), ip("10.0.255.255"), 16, "local", "local", "active")
+    ]
+    assert snap.relations["igw_attachment"] == [("igw-0main", "vpc-0a1b2c3d")]
+
+
+def test_load_balancer(snap) -> None:
+    (lb,) = snap.relations["load_balancer"]
+    assert lb[1:] == ("web", "application", "internet-facing", "vpc-0a1b2c3d")
+    assert snap.names[lb[0]] == "web"
+    assert {r[1] for r in snap.relations["lb_subnet"]} == {"subnet-pub-a", "subnet-pub-b"}
+    assert snap.relations["lb_sg"] == [(lb[0], "sg-0alb")]
+
+
+def test_implicit_deny_added_when_absent(tmp_path: Path) -> None:
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    acl = {"NetworkAclId": "acl-1", "VpcId": "vpc-1", "IsDefault": False, "Associations": [],
+           "Entries": [{"CidrBlock": "10.0.0.0/8", "Egress": False, "Protocol": "tcp", "PortRange": {"From": 22, "To": 22},
+                        "RuleAction": "allow", "RuleNumber": 10}]}
+    (region / "NetworkAcls.json").write_text(json.dumps({"NetworkAcls": [acl]}))
+    snap = import_aws_configs(tmp_path)
+    assert snap.relations["nacl_entry"] == [
+        ("acl-1", 0, 10, "6", 22, 22, ip("10.0.0.0"), ip("10.255.255.255"), "allow"),
+        ("acl-1", 0, 32767, "-1", 0, 65535, 0, ALL, "deny"),
+        ("acl-1", 1, 32767, "-1", 0, 65535, 0, ALL, "deny"),
+    ]
+
+
+def test_round_trip(snap, tmp_path: Path) -> None:
+    out = write_facts(snap, tmp_path / "facts")
+    assert (out / "manifest.json").is_file() and (out / "names.json").is_file()
+    assert (out / "sg_ingress_sg.jsonl").read_text().splitlines()[0].startswith('["sg-0task"')
+    back = read_facts(out)
+    assert back.relations == snap.relations
+    assert back.names == snap.names
+    assert back.manifest["content_hash"].startswith("sha256:")
+    # rewriting replaces the directory in place
+    write_facts(snap, out)
+    assert load_snapshot(out).relations == snap.relations
+    assert load_snapshot(EXAMPLE).relations == snap.relations
+    assert [p.name for p in tmp_path.iterdir()] == ["facts"]
+
+
+def test_tampered_facts_detected(snap, tmp_path: Path) -> None:
+    out = write_facts(snap, tmp_path / "facts")
+    (out / "eni.jsonl").write_text('["eni-x","subnet-x","vpc-x",1]\n')
+    with pytest.raises(FactsError) as info:
+        read_facts(out)
+    assert info.value.code == "facts.corrupt"
+
+
+def test_malformed_json_has_line_and_column(tmp_path: Path) -> None:
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    bad = region / "Vpcs.json"
+    bad.write_text('{\n "Vpcs": [\n  {"VpcId": "vpc-1",}\n ]\n}\n')
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    err = info.value
+    assert isinstance(err, ReasonError)
+    assert err.code == "facts.bad_json"
+    assert err.location == f"{bad}:3:21"
+
+
+def test_missing_group_id_gives_json_path(tmp_path: Path) -> None:
+    groups = [{"GroupId": f"sg-{i}", "GroupName": "g", "VpcId": "vpc-1"} for i in range(3)]
+    del groups[2]["GroupId"]
+    (tmp_path / "SecurityGroups.json").write_text(json.dumps({"SecurityGroups": groups}))
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)  # a region folder of JSON files
+    assert info.value.code == "facts.missing_field"
+    assert info.value.location == f"{tmp_path / 'SecurityGroups.json'}:$.SecurityGroups[2].GroupId"
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"SecurityGroups": {"not": "a list"}},
+        {"SecurityGroups": [None]},
+        {"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "IpRanges": [{"CidrIp": 7}]}]}]},
+        {"RouteTables": [{"RouteTableId": "rtb-1", "VpcId": "vpc-1", "Routes": [{"GatewayId": "local"}]}]},
+        {"Reservations": [{"Instances": [{"InstanceId": "i-1", "NetworkInterfaces": ["x"]}]}]},
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_shapes_raise_facts_error(tmp_path: Path, doc: object) -> None:
+    (tmp_path / "aws_configs").mkdir()
+    (tmp_path / "aws_configs" / "X.json").write_text(json.dumps(doc))
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    assert info.value.location and info.value.location.startswith(str(tmp_path / "aws_configs" / "X.json"))
+
+
+def test_unknown_key_is_unmodelled(tmp_path: Path) -> None:
+    region = tmp_path / "aws_configs" / "111122223333" / "eu-west-1"
+    region.mkdir(parents=True)
+    (region / "Widgets.json").write_text(json.dumps({"Widgets": [{"WidgetId": "w-1"}]}))
+    snap = import_aws_configs(tmp_path / "aws_configs")
+    assert snap.manifest["unmodelled"] == [{"file": "111122223333/eu-west-1/Widgets.json", "key": "Widgets"}]
+    assert snap.manifest["accounts"] == ["111122223333"]
+    assert snap.manifest["regions"] == ["eu-west-1"]
+
+
+def test_load_snapshot_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FactsError) as info:
+        load_snapshot(tmp_path)
+    assert info.value.code == "facts.not_found"
+    assert info.value.hint
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared Batfish AWS datasets (../shared) not available")
+def test_batfish_public_private_subnet() -> None:
+    snap = import_aws_configs(SHARED / "test-public-private-subnet")
+    assert snap.relations["subnet"] and snap.relations["route"] and snap.relations["eni"]
+    kinds = {r[4] for r in snap.relations["route"]}
+    assert {"local", "igw", "vgw"} <= kinds
+    assert snap.names.get("subnet-0cf7a93fbd779f3a3") == "Public subnet"
+    assert {u["key"] for u in snap.manifest["unmodelled"]} >= {"VpnConnections", "CustomerGateways"}
