@@ -15,7 +15,7 @@ from rich.console import Console
 
 from reasoner.errors import ReasonError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, pretty_exceptions_enable=False,
                   help="Offline, explainable reasoner for AWS network reachability.")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -99,6 +99,11 @@ def check(files: list[Path] = typer.Argument(..., help="rule files to check with
 
 def main() -> None:
     try:
-        app()
+        app(standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as e:  # last resort: never a traceback
+        err.print(f"internal error: {type(e).__name__}: {e}\nplease report it with the command you ran", markup=False)
+        sys.exit(2)

@@ -28,7 +28,10 @@ class Session:
         from reasoner.facts.importer import load_snapshot
 
         snap = load_snapshot(facts)
-        program = Program(check(parse_files(bundled_rules() + list(extra_rules or []))))
+        shipped = bundled_rules()
+        extra = list(extra_rules or [])
+        module = parse_files(shipped + extra, [f"rules/{p.name}" for p in shipped] + [str(p) for p in extra])
+        program = Program(check(module))
         for rel, rows in snap.relations.items():
             if rel in program.decls and rel not in program.rules_by_head:
                 program.add_facts(rel, rows, source=f"{facts}/{rel}")

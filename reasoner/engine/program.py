@@ -260,5 +260,5 @@ def _substitute(lit, subst: dict):
 
 def bundled_rules() -> list[Path]:
     """The rule files shipped in ``rules/`` (package data), in name order."""
-    root = resources.files("reasoner").joinpath("rules")
+    root = resources.files("reasoner.rules")
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".dl"))

@@ -1,0 +1,63 @@
+"""Evaluation through pyDatalog's compiled engine."""
+
+from pathlib import Path
+
+import pyDatalog.pyEngine
+
+from reasoner.engine.program import Program
+
+GRAPH = """
+.decl edge(a: number, b: number)
+.decl path(a: number, b: number)
+.decl node(a: number)
+.decl sink(a: number)
+.decl weight(a: number, w: number)
+edge(1, 2). edge(2, 3). edge(3, 1). edge(3, 4). node(1). node(4). node(9).
+path(X, Y) :- edge(X, Y).
+path(X, Y) :- edge(X, Z), path(Z, Y).
+sink(X) :- node(X), !edge(X, _).
+weight(X, X * 10 + Y) :- edge(X, Y), X * 10 + Y > 15.
+"""
+
+
+def test_the_compiled_engine_is_the_one_in_use():
+    assert Path(pyDatalog.pyEngine.__file__).suffix == ".so"
+
+
+def test_right_recursion_over_a_cycle_terminates_and_is_complete():
+    p = Program.from_text(GRAPH)
+    assert p.query("path", (4, None)) == []
+    assert {y for _, y in p.query("path", (1, None))} == {1, 2, 3, 4}
+    assert len(p.query("path", (None, None))) == 12
+
+
+def test_negation_with_wildcard_means_no_fact_at_all():
+    assert Program.from_text(GRAPH).query("sink", (None,)) == [(4,), (9,)]
+
+
+def test_arithmetic_in_heads_and_comparisons():
+    assert Program.from_text(GRAPH).query("weight", (None, None)) == [(2, 23), (3, 31), (3, 34)]
+
+
+def test_two_programs_do_not_see_each_others_facts_or_rules():
+    a = Program.from_text(GRAPH)
+    b = Program.from_text(".decl edge(a: number, b: number)\n.decl path(a: number, b: number)\nedge(7, 8).\npath(X, Y) :- edge(X, Y).")
+    a.add_fact("edge", (100, 101))
+    assert b.query("path", (None, None)) == [(7, 8)]
+    assert (100, 101) in a.query("edge", (None, None)) and (7, 8) not in a.query("edge", (None, None))
+
+
+def test_names_in_facts_are_data_never_code(tmp_path):
+    marker = tmp_path / "pwned"
+    p = Program.from_text(".decl label(x: symbol)\n.decl seen(x: symbol)\nseen(X) :- label(X).")
+    evil = f"__import__('pathlib').Path('{marker}').touch()"
+    p.add_facts("label", [(evil,), ('x") & import os #',)])
+    assert (evil,) in p.query("seen", (None,)) and not marker.exists()
+
+
+def test_bulk_facts_and_retraction():
+    p = Program.from_text(GRAPH)
+    assert p.add_facts("node", [(i,) for i in range(100, 1100)]) == 1000
+    assert len(p.query("sink", (None,))) == 1002
+    p.retract_fact("node", (100,))
+    assert len(p.query("sink", (None,))) == 1001
