@@ -110,6 +110,13 @@ def test_nacl_is_stateless_return_needs_ephemeral_ports(tmp_path):
     edit(snap, "NetworkAcls", lambda d: _nacl_entries(d, [
         {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
         {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 8000, "To": 8000}}]))
+    # Outbound allows only tcp/8000: the reply passes only if the client's ephemeral port is 8000 itself.
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 0 and out["packet"]["src_port"] == 8000
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000-8000")
+    edit(snap, "NetworkAcls", lambda d: _nacl_entries(d, [
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "10.0.11.0/24", "PortRange": {"From": 8000, "To": 8000}}]))
     code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
     assert code == 1 and ("SUBNET_ACL_RESTRICTION", "egress", "return") in {
         (e["code"], e["direction"], e["path"]) for e in out["explanations"]}
@@ -120,8 +127,8 @@ def test_some_ephemeral_source_port_suffices(tmp_path):
     snap = scenario(tmp_path, FACTS / "examples" / "seed-fixed")
     edit(snap, "NetworkAcls", lambda d: _nacl_entries(d, [
         {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
-        {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 8000, "To": 8000}},
-        {"RuleNumber": 110, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 32768, "To": 65535}}]))
+        {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "10.0.11.0/24", "PortRange": {"From": 8000, "To": 8000}},
+        {"RuleNumber": 110, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "10.0.1.0/24", "PortRange": {"From": 32768, "To": 65535}}]))
     code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
     assert code == 0 and out["packet"]["src_port"] >= 32768
 
