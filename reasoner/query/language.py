@@ -33,7 +33,7 @@ class Query:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start="query", parser="lalr")
+    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start="query", parser="lalr", cache=True)
 
 
 def parse_query(text: str) -> Query:
