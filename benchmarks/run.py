@@ -2,7 +2,8 @@
 
     python benchmarks/run.py --enis 1000 20000 --runs 5
 
-Prints medians of --runs runs (CLI) and of 50 point queries (warm). Not a test: figures go in notes.
+Prints medians of --runs runs (CLI) and of 50 point queries (warm), both verdict-only
+(``Session.query(detail=False)``) and with hop-by-hop path and derivation tree. Not a test: figures go in notes.
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ def main() -> None:
         t_open = time.perf_counter() - t
         enis = [r[0] for r in snap.relations["eni"]]
         pairs = [(enis[i], enis[(i * 7919 + 13) % len(enis)]) for i in range(0, len(enis), max(1, len(enis) // 50))][:50]
-        times, verdicts = [], 0
+        times, full, verdicts = [], [], 0
         for a, b in pairs:
             t = time.perf_counter()
-            verdicts += s.query(f"{a} -> {b} tcp 443", depth=0).reachable
+            verdicts += s.query(f"{a} -> {b} tcp 443", depth=0, detail=False).reachable
             times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            s.query(f"{a} -> {b} tcp 443", depth=3)
+            full.append(time.perf_counter() - t)
         cli = []
         for _ in range(args.runs):
             t = time.perf_counter()
@@ -59,7 +63,8 @@ def main() -> None:
             cli.append(time.perf_counter() - t)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"ENIs={n} facts={nfacts} import+write={t_import:.2f}s load={t_open:.2f}s "
-              f"warm query median={statistics.median(times) * 1000:.1f}ms ({verdicts}/{len(pairs)} reachable) "
+              f"warm query median={statistics.median(times) * 1000:.1f}ms verdict-only, "
+              f"{statistics.median(full) * 1000:.1f}ms with path and proof ({verdicts}/{len(pairs)} reachable) "
               f"fresh CLI median={statistics.median(cli):.2f}s peak RSS(this process)={rss:.0f}MB", flush=True)
 
 

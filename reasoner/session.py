@@ -12,7 +12,7 @@ from reasoner.engine.check import check
 from reasoner.engine.parse import parse_files
 from reasoner.engine.program import Program, bundled_rules
 from reasoner.explain.paths import Analyzer, Result
-from reasoner.query.language import PROTOCOLS, parse_query
+from reasoner.query.language import parse_query
 from reasoner.query.names import Resolver, load_aliases
 
 
@@ -37,13 +37,23 @@ class Session:
                 program.add_facts(rel, rows, source=f"{facts}/{rel}")
         warnings = []
         for item in snap.manifest.get("incomplete", []) or []:
-            warnings.append(f"the snapshot is incomplete: {item}")
+            warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
         folder = facts if facts.is_dir() else facts.parent
         return cls(program, Analyzer(program, snap.relations, snap.names), Resolver(snap.relations, snap.names, load_aliases(folder)), warnings)
 
-    def query(self, text: str, depth: int = 3) -> Result:
+    def query(self, text: str, depth: int = 3, detail: bool = True) -> Result:
+        """Answers one query.  ``depth`` bounds the derivation tree (0: none); ``detail=False`` gives the
+        verdict, the packet and the blocking hops only (the fast form for many questions)."""
         q = parse_query(text)
         src, dst = self.resolver.resolve(q.src), self.resolver.resolve(q.dst)
-        res = self.analyzer.analyze(str(q), src, dst, PROTOCOLS[q.proto], q.port_lo, q.port_hi, depth=depth)
+        res = self.analyzer.analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail)
         res.warnings.extend(self.warnings)
         return res
+
+
+def _incomplete_text(item: object) -> str:
+    """``ec2 DescribeNatGateways in 123456789012/eu-west-1: AccessDenied`` for a `reason collect` item."""
+    keys = ("service", "operation", "account", "region", "error_code")
+    if isinstance(item, dict) and all(k in item for k in keys):
+        return f"{item['service']} {item['operation']} in {item['account']}/{item['region']}: {item['error_code']}"
+    return str(item)

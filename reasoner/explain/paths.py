@@ -3,11 +3,13 @@
 The semantics are the rules' (``rules/reachability.dl``): this module asserts the packet,
 asks the hop predicates and ``reach``, and reads which rule, entry or route admitted each hop.
 
-Packet space: protocol and destination port come from the query; the source port ranges over
-the ephemeral range 1024-65535.  Instead of sampling, the range is cut at every boundary of
-every NACL entry's port range (the only rules that look at it), so one representative per piece
-covers the whole range: the answer is exact for every source port.  The same is done for a
-destination port range, cut at SG and NACL rule boundaries.
+Packet space.  The query fixes the endpoints (each a set: an ENI's addresses, a subnet's or a
+group's ENIs, the internet), the protocol (or any) and the destination ports; the source port
+ranges over the ephemeral range 1024-65535.  Instead of sampling, every dimension is cut at
+every boundary of the rules that could look at it (the port ranges of the SG and NACL entries and
+the CIDRs of the SG rules, NACL entries and routes on the path), so one representative per piece
+stands for the whole piece: "unreachable" holds for every packet of the query, which is what a
+proof of isolation needs, and "reachable" names one concrete packet that gets through and back.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from reasoner.engine.provenance import Node, why, why_not
 from reasoner.errors import QueryError
 
 EPHEMERAL = (1024, 65535)
+#: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
+#: reserved): an internet gateway rejects them (IGW_*_RFC1918_*, IGW_*_RFC6598_* codes).
+NOT_INTERNET = [ipaddress.IPv4Network(n) for n in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+                                                   "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/3")]
+PORTED = ("6", "17")
+INTERNET = "internet"
 HOPS = ["fwd_sg_egress", "fwd_nacl_out", "fwd_route", "fwd_nacl_in", "fwd_sg_ingress", "ret_nacl_out", "ret_route", "ret_nacl_in"]
 PROTO_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all"}
 
@@ -66,6 +74,7 @@ class Result:
     explanations: list[Explanation] = field(default_factory=list)
     proof: Node | None = None
     warnings: list[str] = field(default_factory=list)
+    packets_checked: int = 0
 
     def to_json(self) -> dict:
         return {
@@ -77,6 +86,7 @@ class Result:
             "return_path": [h.to_json(i + 1) for i, h in enumerate(self.return_path)],
             "explanations": [e.to_json() for e in self.explanations],
             "warnings": self.warnings,
+            "packets_checked": self.packets_checked,
             "proof": self.proof.to_json() if self.proof else None,
         }
 
@@ -104,6 +114,25 @@ def _cuts(lo: int, hi: int, bounds: list[tuple[int, int]]) -> list[int]:
     return sorted(points)
 
 
+def _public(ip: int) -> bool:
+    a = ipaddress.IPv4Address(ip)
+    return not any(a in n for n in NOT_INTERNET)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One side of a query: an ENI with its addresses, or the internet (addresses None = any public one)."""
+
+    eni: str
+    ips: tuple[int, ...] | None = None
+    #: how the query named it: "private" (a private address), "public" (its public IP), or "" (by name)
+    addressed: str = ""
+
+    @property
+    def is_internet(self) -> bool:
+        return self.eni == INTERNET
+
+
 class Analyzer:
     def __init__(self, program: Program, relations: dict[str, list[tuple]], names: dict[str, str]) -> None:
         self.p, self.rel, self.names = program, relations, names
@@ -111,52 +140,149 @@ class Analyzer:
         self.sgs: dict[str, list[str]] = {}
         for e, sg in relations.get("eni_sg", []):
             self.sgs.setdefault(e, []).append(sg)
+        self.acl_of = {s: a for s, a in relations.get("subnet_nacl", [])}
+        self._index("sg_rules", [(r[0], r) for k in ("sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg",
+                                                     "sg_ingress_pl", "sg_egress_pl") for r in relations.get(k, [])])
+        self._index("nacl_entries", [(r[0], r) for r in relations.get("nacl_entry", [])])
+        self._index("routes", [(r[0], r) for r in relations.get("route", [])])
+        self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
+        self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
+        self._rtb_cache: dict[str, str] = {}
+
+    def _index(self, attr: str, pairs: list[tuple[str, tuple]]) -> None:
+        idx: dict[str, list[tuple]] = {}
+        for k, r in pairs:
+            idx.setdefault(k, []).append(r)
+        setattr(self, attr, idx)
 
     def label(self, rid: str) -> str:
         name = self.names.get(rid)
         return f"{rid} ({name})" if name and name != rid else rid
 
-    def analyze(self, query_text: str, src: tuple[str, int], dst: tuple[str, int], proto: str, port_lo: int, port_hi: int,
-                depth: int = 3) -> Result:
+    # -- the packet space -------------------------------------------------------------------
+    def _rules_on(self, eps: list[Endpoint]) -> tuple[list[tuple], list[tuple], list[tuple[int, int]]]:
+        """The SG rules, NACL entries and route/CIDR ranges that can look at packets of these endpoints."""
+        sg_rules, nacl, ranges = [], [], []
+        for ep in eps:
+            if ep.is_internet or ep.eni not in self.eni:
+                continue
+            for g in self.sgs.get(ep.eni, []):
+                for r in self.sg_rules.get(g, []):
+                    sg_rules.append(r)
+                    if len(r) == 7 and isinstance(r[4], int):
+                        ranges.append((r[4], r[5]))
+                    elif isinstance(r[4], str):
+                        ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[4], []))
+            sub = self.eni[ep.eni][1]
+            acl = self.acl_of.get(sub)
+            for r in self.nacl_entries.get(acl, []) if acl else []:
+                nacl.append(r)
+                ranges.append((r[6], r[7]))
+            rtb = self._rtb_of_subnet(sub)
+            ranges.extend((r[1], r[2]) for r in self.routes.get(rtb, []))
+        return sg_rules, nacl, ranges
+
+    def _rtb_of_subnet(self, sub: str) -> str:
+        if sub not in self._rtb_cache:
+            rows = self.p.query("subnet_route_table", (sub, None))
+            self._rtb_cache[sub] = rows[0][1] if rows else ""
+        return self._rtb_cache[sub]
+
+    def internet_ips(self, ranges: list[tuple[int, int]]) -> list[int]:
+        """Representative public addresses: the address space cut at every relevant CIDR, at the
+        reserved ranges and at the snapshot's VPC CIDRs; one public address per piece."""
+        bounds = list(ranges) + [(int(n.network_address), int(n.broadcast_address)) for n in NOT_INTERNET] + self.vpc_ranges
+        inside = self.vpc_ranges
+        return [ip for ip in _cuts(0, 0xFFFFFFFF, bounds)
+                if _public(ip) and not any(lo <= ip <= hi for lo, hi in inside)]
+
+    def analyze(self, query_text: str, srcs: list[Endpoint], dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
+                depth: int = 3, detail: bool = True) -> Result:
+        """Searches the query's packet space; the first packet that reaches gives the answer, else the
+        packet whose path fails at the fewest hops explains why none does.  With ``detail=False`` only
+        the verdict, the packet and the failing hops' codes are returned (no path, no proof): the cheap
+        form for programs that ask many questions."""
+        if srcs and dsts and all(e.is_internet for e in srcs) and all(e.is_internet for e in dsts):
+            raise QueryError("query.unsupported", "both ends are the internet; name a resource of the snapshot on one side")
+        if any(d.addressed == "public" for d in dsts) and not all(x.is_internet for x in srcs):
+            raise QueryError("query.nat_reflection", "the destination is named by its public IP, so the path would leave "
+                             "through an internet gateway and come back in (IGW_NAT_REFLECTION: not analysed as one path)",
+                             hint="ask the two halves: SRC -> internet, then internet -> DST (or name DST by id)")
+        sg_rules, nacl, ranges = self._rules_on(srcs + dsts)
+        nacl_ports = [(r[4], r[5]) for r in nacl]
+        sg_ports = [(r[2], r[3]) for r in sg_rules]
         if proto == "-1":
-            raise QueryError("query.unsupported", "protocol 'any' is not analysed in this version", hint="ask tcp, udp or icmp")
-        nacl_ports = [(r[4], r[5]) for r in self.rel.get("nacl_entry", [])]
-        sg_ports = [(r[2], r[3]) for k in ("sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg",
-                                          "sg_ingress_pl", "sg_egress_pl") for r in self.rel.get(k, [])]
-        sports = _cuts(*EPHEMERAL, nacl_ports)
-        dports = _cuts(port_lo, port_hi, nacl_ports + sg_ports)
+            used = {r[1] for r in sg_rules} | {r[3] for r in nacl}
+            other = sorted((used | {next(str(n) for n in range(256) if str(n) not in used)}) - {"-1", "6", "17", "1"}, key=int)
+            protos = ["6", "17", "1"] + other
+        else:
+            protos = [proto]
+        inet = self.internet_ips(ranges) if any(e.is_internet and e.ips is None for e in srcs + dsts) else []
         best: tuple | None = None
         best_fail: list[str] | None = None
-        for dp in dports:
-            for sp in sports:
-                row = (src[0], dst[0], src[1], dst[1], proto, sp, dp)
-                self.p.add_fact("packet", row)
-                try:
-                    if self.p.holds("reach", row):
-                        return self._result(query_text, row, True, [], depth)
-                    failing = [h for h in HOPS if not self.p.holds(h, row)]
-                    if best_fail is None or len(failing) < len(best_fail):
-                        best, best_fail = row, failing
-                finally:
-                    self.p.retract_fact("packet", row)
-        assert best is not None and best_fail is not None
-        self.p.add_fact("packet", best)
+        checked = 0
+        for s in srcs:
+            for d in dsts:
+                if s.eni == d.eni:
+                    continue
+                for sip in (s.ips if s.ips is not None else inet):
+                    for dip in (d.ips if d.ips is not None else inet):
+                        for p in protos:
+                            ported = p in PORTED
+                            dports = _cuts(port_lo, port_hi, nacl_ports + sg_ports) if ported else [0]
+                            sports = _cuts(*EPHEMERAL, nacl_ports) if ported else [0]
+                            for dp in dports:
+                                for sp in sports:
+                                    row = (s.eni, d.eni, sip, dip, p, sp, dp)
+                                    checked += 1
+                                    self._assert(row, d)
+                                    try:
+                                        if self.p.holds("reach", row):
+                                            res = self._result(query_text, row, True, [], depth, detail)
+                                            res.packets_checked = checked
+                                            return res
+                                        failing = [h for h in HOPS if not self.p.holds(h, row)]
+                                        if best_fail is None or len(failing) < len(best_fail):
+                                            best, best_fail = row, failing
+                                    finally:
+                                        self._retract(row, d)
+        if best is None or best_fail is None:
+            raise QueryError("query.empty", "the query names no pair of distinct endpoints with addresses to analyse")
+        best_dst = next(d for d in dsts if d.eni == best[1])
+        self._assert(best, best_dst)
         try:
-            return self._result(query_text, best, False, best_fail, depth)
+            res = self._result(query_text, best, False, best_fail, depth, detail)
+            res.packets_checked = checked
+            return res
         finally:
-            self.p.retract_fact("packet", best)
+            self._retract(best, best_dst)
+
+    def _assert(self, row: tuple, dst: Endpoint) -> None:
+        self.p.add_fact("packet", row)
+        if dst.addressed == "private":
+            self.p.add_fact("addressed_privately", (dst.eni,))
+
+    def _retract(self, row: tuple, dst: Endpoint) -> None:
+        self.p.retract_fact("packet", row)
+        if dst.addressed == "private":
+            self.p.retract_fact("addressed_privately", (dst.eni,))
 
     # -- reading the hops -------------------------------------------------------------------
     def _subnet(self, eni: str) -> str:
-        return self.eni[eni][1]
+        return self.eni[eni][1] if eni in self.eni else INTERNET
+
+    def _vpc(self, eni: str) -> str:
+        return self.eni[eni][2] if eni in self.eni else INTERNET
 
     def _acl(self, eni: str) -> str:
-        rows = self.p.query("subnet_nacl", (self._subnet(eni), None))
-        return rows[0][1] if rows else "(no network ACL)"
+        return self.acl_of.get(self._subnet(eni), "(no network ACL)")
 
     def _rtb(self, eni: str) -> str:
-        rows = self.p.query("subnet_route_table", (self._subnet(eni), None))
-        return rows[0][1] if rows else "(no route table)"
+        return self._rtb_of_subnet(self._subnet(eni)) or "(no route table)"
+
+    def _igw(self, vpc: str) -> str:
+        rows = self.p.query("igw_attachment", (None, vpc))
+        return rows[0][0] if rows else "(no internet gateway)"
 
     def _component(self, how: str, row: tuple) -> str:
         s, d = row[0], row[1]
@@ -164,13 +290,19 @@ class Analyzer:
             "sg_of_src": lambda: ", ".join(sorted(self.sgs.get(s, []))) or "(no security group)",
             "sg_of_dst": lambda: ", ".join(sorted(self.sgs.get(d, []))) or "(no security group)",
             "acl_of_src": lambda: self._acl(s), "acl_of_dst": lambda: self._acl(d),
-            "rtb_of_src": lambda: self._rtb(s), "rtb_of_dst": lambda: self._rtb(d),
+            "rtb_of_src": lambda: self._rtb(s) if s != INTERNET else self._igw(self._vpc(d)),
+            "rtb_of_dst": lambda: self._rtb(d) if d != INTERNET else self._igw(self._vpc(s)),
         }[how]()
 
     def _hop(self, hop: str, row: tuple) -> Hop | None:
         s, d, sip, dip, p, sp, dp = row
-        same = self._subnet(s) == self._subnet(d)
         ann = self.p.decls[hop].annotations
+        if (hop == "fwd_sg_egress" and s == INTERNET) or (hop == "fwd_sg_ingress" and d == INTERNET):
+            return None
+        if "nacl" in hop:
+            side = s if ann["component"].endswith("src") else d
+            if side == INTERNET or self._subnet(s) == self._subnet(d):
+                return None
         comp = self._component(ann["component"], row)
         if hop in ("fwd_sg_egress", "fwd_sg_ingress"):
             pred, pat = ("sg_egress_admits", (s, d, dip, p, dp, None, None)) if hop == "fwd_sg_egress" else \
@@ -179,15 +311,17 @@ class Analyzer:
             detail = f"allowed by {hits[0][6]}" if hits else "no rule"
             return Hop(hits[0][5] if hits else comp, "security-group", ann["direction"], detail, hop)
         if "nacl" in hop:
-            if same:
-                return None
             eg = 1 if ann["direction"] == "egress" else 0
             port = dp if ann["path"] == "forward" else sp
             remote = (dip if eg else sip) if ann["path"] == "forward" else (sip if eg else dip)
             hits = self.p.query("nacl_allows", (comp, eg, p, port, remote, None))
             detail = f"rule {hits[0][5]} allow" if hits else "denied"
             return Hop(comp, "network-acl", ann["direction"], detail, hop)
-        ip = dip if ann["path"] == "forward" else sip
+        forward = ann["path"] == "forward"
+        from_eni = s if forward else d
+        if from_eni == INTERNET:  # the internet gateway delivers by the local route
+            return Hop(comp, "internet-gateway", "ingress", f"public IP -> {ip_text(dip if forward else sip)} (1:1 NAT)", hop)
+        ip = dip if forward else sip
         hits = self.p.query("route_selected", (comp, ip, None, None, None, None))
         if hits:
             _, _, length, ttype, target, state = hits[0]
@@ -196,60 +330,77 @@ class Analyzer:
             detail = "no matching route"
         return Hop(comp, "route-table", ann["direction"], detail, hop)
 
-    def _explain(self, hop: str, row: tuple) -> Explanation:
+    def _fields(self, row: tuple, eni_of: str) -> dict[str, Any]:
         s, d, sip, dip, p, sp, dp = row
-        ann = self.p.decls[hop].annotations
-        comp = self._component(ann["component"], row)
-        code = ann["code"]
-        if "route" in hop:
-            ip = dip if ann["path"] == "forward" else sip
-            probs = self.p.query("route_problem", (comp, ip, None, None))
-            if probs:
-                code = probs[0][2]
-        eni_of = s if ann["component"].endswith("src") else d
-        fields = {
+        return {
             "src_eni": self.label(s), "dst_eni": self.label(d), "src_ip_text": ip_text(sip), "dst_ip_text": ip_text(dip),
-            "proto_name": PROTO_NAMES.get(p, p), "src_port": sp, "dst_port": dp, "component": self.label(comp),
+            "proto_name": PROTO_NAMES.get(p, f"protocol {p}"), "src_port": sp, "dst_port": dp,
             "src_subnet": self.label(self._subnet(s)), "dst_subnet": self.label(self._subnet(d)),
             "sgs": ", ".join(self.label(g) for g in sorted(self.sgs.get(eni_of, []))) or "none",
         }
-        message = ann["message"].format(**fields)
-        if code == "MORE_SPECIFIC_ROUTE":
-            message += " (the selected route leads elsewhere; paths beyond the VPC are not modelled in this version)"
-        if code == "BAD_STATE_ROUTE":
-            message += " (the selected route is a blackhole)"
-        return Explanation(code, comp, ann["direction"], ann["path"], message, hop)
 
-    def _result(self, query_text: str, row: tuple, ok: bool, failing: list[str], depth: int) -> Result:
+    def _explain(self, hop: str, row: tuple) -> list[Explanation]:
+        s, d, sip, dip = row[:4]
+        ann = self.p.decls[hop].annotations
+        comp = self._component(ann["component"], row)
+        eni_of = s if ann["component"].endswith("src") else d
+        fields = self._fields(row, eni_of)
+        if "route" in hop:
+            problems = self.p.query("hop_problem", (hop, None, None))
+            if problems:
+                forward = ann["path"] == "forward"
+                ip = dip if forward else sip
+                out = []
+                for _, code, where in problems:
+                    tmpl = self.p.query("code_message", (code, None))
+                    text = tmpl[0][1] if tmpl else f"{code} at {{component}}"
+                    msg = text.format(component=self.label(where), ip_text=ip_text(ip), rtb=self.label(comp),
+                                      ip_text_src=ip_text(sip if forward else dip))
+                    out.append(Explanation(code, where, ann["direction"], ann["path"], msg, hop))
+                return out
+        message = ann["message"].format(component=self.label(comp), **fields)
+        return [Explanation(ann["code"], comp, ann["direction"], ann["path"], message, hop)]
+
+    def _result(self, query_text: str, row: tuple, ok: bool, failing: list[str], depth: int, detail: bool = True) -> Result:
         s, d, sip, dip, p, sp, dp = row
-        packet = {"src_eni": s, "dst_eni": d, "src_ip": ip_text(sip), "dst_ip": ip_text(dip), "protocol": PROTO_NAMES.get(p, p),
-                  "src_port": sp, "dst_port": dp}
+        packet = {"src_eni": s, "dst_eni": d, "src_ip": ip_text(sip), "dst_ip": ip_text(dip),
+                  "protocol": PROTO_NAMES.get(p, p), "src_port": sp, "dst_port": dp}
         res = Result(query_text, ok, packet)
-        res.forward_path.append(Hop(s, "network-interface", "egress", f"{ip_text(sip)} in {self._subnet(s)}", "source"))
+        if not detail:
+            for hop in failing:
+                ann = self.p.decls[hop].annotations
+                res.explanations.append(Explanation(ann["code"], self._component(ann["component"], row), ann["direction"],
+                                                    ann["path"], "", hop))
+            return res
+        where = lambda e, ip: f"{ip_text(ip)} in {self._subnet(e)}" if e != INTERNET else ip_text(ip)  # noqa: E731
+        res.forward_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "egress", where(s, sip), "source"))
         for hop in HOPS:
+            ann = self.p.decls[hop].annotations
+            target = res.forward_path if hop.startswith("fwd") else res.return_path
             if hop in failing:
-                res.explanations.append(self._explain(hop, row))
-                target = res.forward_path if hop.startswith("fwd") else res.return_path
-                target.append(Hop(self._component(self.p.decls[hop].annotations["component"], row), hop.split("_", 1)[1],
-                                  self.p.decls[hop].annotations["direction"], "BLOCKED", hop))
-                if hop.startswith("fwd"):
-                    continue
-                continue
-            h = self._hop(hop, row)
-            if h is None:
-                continue
-            if hop.startswith("fwd"):
-                res.forward_path.append(h)
+                exps = self._explain(hop, row)
+                res.explanations.extend(exps)
+                target.append(Hop(exps[0].component, hop.split("_", 1)[1], ann["direction"], "BLOCKED", hop))
             else:
-                res.return_path.append(h)
+                h = self._hop(hop, row)
+                if h is not None:
+                    target.append(h)
             if hop == "fwd_sg_ingress":
-                res.forward_path.append(Hop(d, "network-interface", "ingress", f"{ip_text(dip)} in {self._subnet(d)}", "destination"))
-                res.return_path.append(Hop(d, "network-interface", "egress", "reply", "destination"))
-                res.return_path.append(Hop(", ".join(sorted(self.sgs.get(d, []))), "security-group", "egress",
-                                           "stateful: reply of an allowed flow", "ret_sg"))
+                res.forward_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "ingress", where(d, dip),
+                                            "destination"))
+                res.return_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "egress", "reply",
+                                           "destination"))
+                if d != INTERNET:
+                    res.return_path.append(Hop(", ".join(sorted(self.sgs.get(d, []))), "security-group", "egress",
+                                               "stateful: reply of an allowed flow", "ret_sg"))
+        for e in (s, d):
+            if e in self.eni and self._subnet(e) not in self.acl_of:
+                res.warnings.append(f"{self._subnet(e)} has no network ACL in the snapshot: its NACL was not checked "
+                                    "(collect NetworkAcls for a complete answer)")
         if ok:
-            res.return_path.append(Hop(s, "network-interface", "ingress", "reply delivered", "source"))
-            res.proof = why(self.p, "reach", row, depth=depth * 4)
+            res.return_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "ingress", "reply delivered",
+                                       "source"))
+            res.proof = why(self.p, "reach", row, depth=depth * 4) if depth else None
         else:
-            res.proof = why_not(self.p, "reach", row, depth=depth)
+            res.proof = why_not(self.p, "reach", row, depth=depth) if depth else None
         return res

@@ -14,14 +14,17 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * ``RouteTables`` -> ``rtb``, ``rtb_subnet``, ``rtb_main``, ``route``, ``route_pl``
 * ``InternetGateways`` -> ``igw_attachment``; ``NatGateways`` -> ``nat_gateway``
 * ``Reservations`` -> ``instance`` (and ``eni*`` for instance ENIs absent from NetworkInterfaces)
-* ``LoadBalancers`` (elbv2 shape) -> ``load_balancer``, ``lb_subnet``, ``lb_sg``
+* ELBv2 (``LoadBalancers``, listeners, rules, target groups, target health, attributes) and ECS
+  (``EcsClusters``, ``EcsServices``, ``EcsTasks``) -> see :mod:`reasoner.facts.elbv2`
 * ``PrefixLists`` (``Cidrs``) and ``ManagedPrefixLists`` (with inlined ``Entries[].Cidr`` or ``Cidrs``)
   -> ``prefix_list_cidr``
+* ``NetworkInterfaces[].Association.PublicIp`` (and per private address), ``Addresses`` (EIPs) -> ``eni_public_ip``
+* ``VpcPeeringConnections`` -> ``peering``
 * ``Tags``/``TagSet`` ``Name`` -> ``names`` (``LoadBalancerName`` for load balancers)
 
 Not handled: IPv6 (addresses, CIDRs, SG ranges, NACL entries and routes are skipped and counted in
 ``manifest["skipped_ipv6"]``), ICMP type/code (ICMP rules cover ports 0..65535), classic ELBs,
-listeners, target groups, VPC endpoints, peering, transit gateways, VPN, Direct Connect, RDS,
+VPC endpoints, transit gateways, VPN, Direct Connect, RDS,
 Elasticsearch: their top-level keys are listed in ``manifest["unmodelled"]``.  Instances without a
 ``SubnetId`` (stopped/terminated) produce no ``instance`` row.  A NAT gateway with no private
 address gets ``private_ip`` 0.
@@ -46,17 +49,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reasoner.errors import FactsError
+from reasoner.facts import elbv2
 
 SCHEMA_VERSION = 1
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (
-    "vpc", "subnet", "eni", "eni_ip", "eni_sg", "eni_attachment", "sg",
+    "vpc", "subnet", "eni", "eni_ip", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
     "prefix_list_cidr", "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "route", "route_pl",
     "igw_attachment", "nat_gateway", "instance",
-    "load_balancer", "lb_subnet", "lb_sg",
+    *elbv2.RELATIONS,  # load balancers, target groups, ECS: reasoner/facts/elbv2.py
 )
 
 #: Top-level keys that carry no resources (pagination, SDK metadata): neither modelled nor reported.
@@ -216,6 +220,14 @@ def _eni(c: _Ctx, p: str, e: Any, instance: str | None = None) -> None:
         c.add("eni_ip", eni, c.ip(primary, f"{p}.PrivateIpAddress"))
     for ip_p, ip in c.items(e, "PrivateIpAddresses", p):
         c.add("eni_ip", eni, c.ip(c.req(ip, "PrivateIpAddress", ip_p), f"{ip_p}.PrivateIpAddress"))
+    assoc = c.opt(e, "Association", p, {})
+    if primary is not None and c.opt(assoc, "PublicIp", f"{p}.Association") is not None:
+        c.add("eni_public_ip", eni, c.ip(primary, f"{p}.PrivateIpAddress"), c.ip(assoc["PublicIp"], f"{p}.Association.PublicIp"))
+    for ip_p, ip in c.items(e, "PrivateIpAddresses", p):
+        a = c.opt(ip, "Association", ip_p, {})
+        if c.opt(a, "PublicIp", f"{ip_p}.Association") is not None:
+            c.add("eni_public_ip", eni, c.ip(c.req(ip, "PrivateIpAddress", ip_p), f"{ip_p}.PrivateIpAddress"),
+                  c.ip(a["PublicIp"], f"{ip_p}.Association.PublicIp"))
     c.acc.skipped_ipv6 += len(c.items(e, "Ipv6Addresses", p))
     for gp, g in c.items(e, "Groups", p):
         c.add("eni_sg", eni, c.req_str(g, "GroupId", gp))
@@ -368,20 +380,25 @@ def _reservations(c: _Ctx, items: list[tuple[str, Any]]) -> None:
                 c.acc.instance_enis.append((c, ep, e, iid))
 
 
-def _load_balancers(c: _Ctx, items: list[tuple[str, Any]]) -> None:
-    for p, lb in items:
-        arn = c.req_str(lb, "LoadBalancerArn", p)
-        name = str(c.opt(lb, "LoadBalancerName", p, ""))
-        if name:
-            c.acc.names[arn] = name
-        c.add("load_balancer", arn, name, str(c.opt(lb, "Type", p, "")), str(c.opt(lb, "Scheme", p, "")),
-              c.req_str(lb, "VpcId", p))
-        for zp, z in c.items(lb, "AvailabilityZones", p):
-            c.add("lb_subnet", arn, c.req_str(z, "SubnetId", zp), str(c.opt(z, "ZoneName", zp, "")))
-        for sp, sg in c.items(lb, "SecurityGroups", p):
-            if not isinstance(sg, str):
-                raise c.err("facts.bad_value", "security group must be a string id", sp)
-            c.add("lb_sg", arn, sg)
+def _addresses(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    """Elastic IPs (``describe-addresses``): an associated EIP is a public IP of its ENI."""
+    for p, a in items:
+        eni, private, public = (c.opt(a, k, p) for k in ("NetworkInterfaceId", "PrivateIpAddress", "PublicIp"))
+        if eni and private and public:
+            c.add("eni_public_ip", str(eni), c.ip(private, f"{p}.PrivateIpAddress"), c.ip(public, f"{p}.PublicIp"))
+
+
+def _peerings(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    """VPC peering connections: requester and accepter VPC, status code, and whether both are in one Region
+    (security-group references across peering work only then: peering guide, vpc-peering-security-groups)."""
+    for p, x in items:
+        pcx = c.req_str(x, "VpcPeeringConnectionId", p)
+        c.name(x, pcx, p)
+        req, acc = c.opt(x, "RequesterVpcInfo", p, {}), c.opt(x, "AccepterVpcInfo", p, {})
+        status = str(c.opt(c.opt(x, "Status", p, {}), "Code", f"{p}.Status", "unknown"))
+        same_region = 1 if c.opt(req, "Region", f"{p}.RequesterVpcInfo") == c.opt(acc, "Region", f"{p}.AccepterVpcInfo") else 0
+        c.add("peering", pcx, c.req_str(req, "VpcId", f"{p}.RequesterVpcInfo"), c.req_str(acc, "VpcId", f"{p}.AccepterVpcInfo"),
+              status, same_region)
 
 
 def _prefix_lists(c: _Ctx, items: list[tuple[str, Any]]) -> None:
@@ -403,15 +420,17 @@ def _prefix_lists(c: _Ctx, items: list[tuple[str, Any]]) -> None:
 _HANDLERS: dict[str, Callable[[_Ctx, list[tuple[str, Any]]], None]] = {
     "Vpcs": _vpcs,
     "Subnets": _subnets,
-    "NetworkInterfaces": _network_interfaces,
+    "NetworkInterfaces": elbv2.chain(_network_interfaces, elbv2.lb_enis),
     "SecurityGroups": _security_groups,
     "NetworkAcls": _network_acls,
     "RouteTables": _route_tables,
     "InternetGateways": _internet_gateways,
     "NatGateways": _nat_gateways,
-    "Reservations": _reservations,
-    "LoadBalancers": _load_balancers,
+    "Reservations": elbv2.chain(_reservations, elbv2.instance_ips),
+    **elbv2.HANDLERS,
     "PrefixLists": _prefix_lists,
+    "Addresses": _addresses,
+    "VpcPeeringConnections": _peerings,
     "ManagedPrefixLists": _prefix_lists,
 }
 
@@ -487,6 +506,7 @@ def import_aws_configs(src: Path) -> Snapshot:
             ctx.add("eni_attachment", eni, iid)
             continue
         _guarded(ctx, ep, lambda c=ctx, p=ep, x=e, i=iid: _eni(c, p, x, i))
+    elbv2.finish(acc)  # needs every file: LB ENIs, instance target IPs
 
     relations = {r: sorted(rows) for r, rows in acc.rels.items()}
     manifest: dict[str, Any] = {
@@ -499,7 +519,27 @@ def import_aws_configs(src: Path) -> Snapshot:
         "skipped_ipv6": acc.skipped_ipv6,
         "unmodelled": sorted(unmodelled, key=lambda u: (u["file"], u["key"])),
     }
+    incomplete = _collect_incomplete(root)
+    if incomplete is not None:
+        manifest["incomplete"] = incomplete
     return Snapshot(relations=relations, names=dict(sorted(acc.names.items())), manifest=manifest)
+
+
+#: Written by `reason collect` next to ``aws_configs/``: its ``incomplete`` calls go into the manifest
+#: (each one becomes a warning on every query of the snapshot).
+COLLECT_METADATA = "reason-collect.json"
+
+
+def _collect_incomplete(root: Path) -> list[dict[str, Any]] | None:
+    """The ``incomplete`` list of ``reason-collect.json`` beside ``aws_configs/``; None without that file."""
+    path = root.parent / COLLECT_METADATA
+    if root.name != "aws_configs" or not path.is_file():
+        return None
+    data = _load_json(path)
+    items = data.get("incomplete", []) if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise FactsError("facts.bad_value", "'incomplete' must be a list of objects", location=f"{path}:$.incomplete")
+    return items
 
 
 def _guarded(ctx: _Ctx, path: str, fn: Callable[[], None]) -> None:

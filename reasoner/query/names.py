@@ -1,9 +1,12 @@
-"""Resolves query endpoints to ENIs: ENI ids, instance ids, private IPv4 addresses, Name tags
-and aliases from ``reason.toml`` (``[aliases] name = "id"``) next to the facts.
+"""Resolves query endpoints to sets of ENIs with their addresses.
 
-Subnet and SG ids, ``internet`` and load balancers name sets or places that this version does
-not analyse yet: they are refused with a clear error, never guessed.  Unknown names list the
-closest known names.
+An endpoint is an ENI id (all its private addresses), an instance id (all its ENIs), a subnet,
+security group or VPC id (every ENI in it / carrying it), an IPv4 address (the ENIs that own it as a
+private address, or the ENI whose public IP it is; any other public address is a host on the
+internet), ``internet`` (every public address), a Name tag, or an alias from ``reason.toml``
+(``[aliases] name = "id"``) next to the facts.  A set endpoint is answered existentially: reachable
+when some member reaches, so "unreachable" covers every member.  Unknown names list the closest known
+names; a private address that no ENI owns is refused, never guessed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import tomllib
 from pathlib import Path
 
 from reasoner.errors import FactsError, QueryError
+from reasoner.explain.paths import INTERNET, Endpoint, _public
 
 
 def load_aliases(facts_dir: Path) -> dict[str, str]:
@@ -31,55 +35,78 @@ def load_aliases(facts_dir: Path) -> dict[str, str]:
 
 
 class Resolver:
-    """Maps endpoint names of one snapshot to (eni, ip)."""
+    """Maps endpoint names of one snapshot to lists of :class:`Endpoint`."""
 
     def __init__(self, relations: dict[str, list[tuple]], names: dict[str, str], aliases: dict[str, str]) -> None:
         self.eni_ips: dict[str, list[int]] = {}
         for eni, ip in relations.get("eni_ip", []):
             self.eni_ips.setdefault(eni, []).append(ip)
-        self.enis = {row[0] for row in relations.get("eni", [])}
-        self.ip_owner = {ip: eni for eni, ips in self.eni_ips.items() for ip in ips}
+        self.enis = {row[0]: row for row in relations.get("eni", [])}
+        self.ip_owners: dict[int, list[str]] = {}
+        for eni, ips in self.eni_ips.items():
+            for ip in ips:
+                self.ip_owners.setdefault(ip, []).append(eni)
+        self.public: dict[int, tuple[str, int]] = {pub: (eni, priv) for eni, priv, pub in relations.get("eni_public_ip", [])}
         self.instance_enis: dict[str, list[str]] = {}
         for eni, inst in relations.get("eni_attachment", []):
             self.instance_enis.setdefault(inst, []).append(eni)
+        self.members: dict[str, list[str]] = {}
+        for row in relations.get("eni", []):
+            self.members.setdefault(row[1], []).append(row[0])
+            self.members.setdefault(row[2], []).append(row[0])
+        for eni, sg in relations.get("eni_sg", []):
+            self.members.setdefault(sg, []).append(eni)
+        self.sets = {r[0] for kind in ("subnet", "sg", "vpc") for r in relations.get(kind, [])}
+        self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
         self.by_name: dict[str, list[str]] = {}
         for rid, name in names.items():
             self.by_name.setdefault(name, []).append(rid)
         self.aliases = aliases
-        self.other = {r[0]: kind for kind in ("subnet", "sg", "vpc") for r in relations.get(kind, [])}
 
     def known(self) -> list[str]:
-        return sorted(set(self.aliases) | self.enis | set(self.instance_enis) | set(self.by_name))
+        return sorted(set(self.aliases) | set(self.enis) | set(self.instance_enis) | set(self.by_name) | self.sets | {INTERNET})
 
-    def resolve(self, name: str) -> tuple[str, int]:
+    def _eni(self, eni: str) -> Endpoint:
+        ips = self.eni_ips.get(eni)
+        if not ips:
+            raise QueryError("query.no_address", f"{eni} has no private IPv4 address in the snapshot")
+        return Endpoint(eni, tuple(sorted(ips)))
+
+    def resolve(self, name: str) -> list[Endpoint]:
         target = self.aliases.get(name, name)
+        if target == INTERNET:
+            return [Endpoint(INTERNET)]
         if target in self.enis:
-            return target, min(self.eni_ips.get(target, [0])) if target in self.eni_ips else self._no_ip(target)
+            return [self._eni(target)]
         if target in self.instance_enis:
-            eni = sorted(self.instance_enis[target])[0]
-            return eni, min(self.eni_ips[eni])
+            return [self._eni(e) for e in sorted(self.instance_enis[target])]
+        if target in self.sets:
+            enis = sorted(set(e for e in self.members.get(target, []) if self.eni_ips.get(e)))
+            if not enis:
+                raise QueryError("query.empty_set", f"{target} has no network interface with an IPv4 address in the snapshot")
+            return [self._eni(e) for e in enis]
         try:
             ip = int(ipaddress.IPv4Address(target))
         except ValueError:
             ip = None
         if ip is not None:
-            if ip in self.ip_owner:
-                return self.ip_owner[ip], ip
+            if ip in self.ip_owners:
+                return [Endpoint(e, (ip,), "private") for e in sorted(self.ip_owners[ip])]
+            if ip in self.public:
+                eni, private = self.public[ip]
+                return [Endpoint(eni, (private,), "public")]
+            if _public(ip) and not any(lo <= ip <= hi for lo, hi in self.vpc_ranges):
+                return [Endpoint(INTERNET, (ip,))]
             raise QueryError("query.unknown_address", f"no network interface in the snapshot has the address {target}",
-                             hint="addresses outside the snapshot (e.g. the internet) are not analysed in this version")
+                             hint="a private or in-VPC address must belong to an ENI of the snapshot")
         if target in self.by_name:
             ids = sorted(self.by_name[target])
             if len(ids) > 1:
                 raise QueryError("query.ambiguous", f"the name {target!r} is carried by several resources: {', '.join(ids)}",
                                  hint="use one id, or an alias in reason.toml")
+            if ids[0] == target:
+                raise QueryError("query.unsupported_endpoint", f"{target} is not a network endpoint this version analyses")
             return self.resolve(ids[0])
-        if target in self.other or target == "internet":
-            kind = self.other.get(target, "internet")
-            raise QueryError("query.unsupported_endpoint", f"{target} is a {kind}; this version answers ENI-to-ENI questions",
-                             hint="name a network interface, instance, private IP, Name tag or alias")
         near = difflib.get_close_matches(name, self.known(), n=5, cutoff=0.5)
         hint = f"did you mean: {', '.join(near)}?" if near else "known names: " + ", ".join(self.known()[:10])
         raise QueryError("query.unknown_name", f"unknown endpoint {name!r}", hint=hint)
-
-    def _no_ip(self, eni: str) -> tuple[str, int]:
-        raise QueryError("query.no_address", f"{eni} has no private IPv4 address in the snapshot")

@@ -164,7 +164,9 @@ def test_more_specific_blackhole_route_wins(tmp_path):
     ("alb-eni -> tsk-eni tcp 8000", "query.unknown_name", "task-eni"),
     ("alb-eni => task-eni tcp 8000", "query.syntax", "^"),
     ("alb-eni -> task-eni tcp 99999", "query.port", "65535"),
-    ("alb-eni -> subnet-priv-a tcp 80", "query.unsupported_endpoint", "subnet"),
+    ("alb-eni -> 10.0.99.99 tcp 80", "query.unknown_address", "10.0.99.99"),
+    ("alb-eni -> task-eni proto 300", "query.protocol", "0-255"),
+    ("internet -> 8.8.8.8 tcp 80", "query.unsupported", "internet"),
 ])
 def test_bad_queries_exit_2_with_a_clear_message(q, code, needle):
     r = reason("query", q)
@@ -192,3 +194,153 @@ def test_import_writes_a_facts_dir_that_query_reads(tmp_path):
     shutil.copy(FACTS / "reason.toml", out / "reason.toml")
     code, res = query_json(out, "alb-eni -> task-eni tcp 8000")
     assert code == 1 and res["explanations"][0]["component"] == "sg-0alb"
+
+
+# -- the internet, through an internet gateway (VPC user guide, "Internet gateways": 1:1 NAT of an
+# -- ENI's private address to its public IP; no public IP, no internet) ------------------------------
+
+def _public_ip(d, eni, ip):
+    for n in d["NetworkInterfaces"]:
+        if n["NetworkInterfaceId"] == eni:
+            n["Association"] = {"PublicIp": ip, "IpOwnerId": "amazon"}
+
+
+def test_internet_reaches_an_eni_with_a_public_ip_in_a_public_subnet(tmp_path):
+    snap = scenario(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0alb0a", "54.1.2.3"))
+    code, out = query_json(snap, "internet -> alb-eni tcp 80")
+    assert code == 0 and out["forward_path"][0]["component"] == "internet"
+    assert any(h["component"] == "igw-0main" for h in out["forward_path"])
+    code, out = query_json(snap, "internet -> 54.1.2.3 tcp 80")  # by its public IP
+    assert code == 0
+
+
+def test_internet_cannot_reach_an_eni_without_public_ip(tmp_path):
+    snap = scenario(tmp_path)
+    code, out = query_json(snap, "internet -> alb-eni tcp 80")
+    assert code == 1 and ("IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS", "eni-0alb0a") in {
+        (e["code"], e["component"]) for e in out["explanations"]}
+
+
+def test_internet_cannot_address_the_private_ip(tmp_path):
+    snap = scenario(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0alb0a", "54.1.2.3"))
+    code, out = query_json(snap, "internet -> 10.0.1.10 tcp 80")
+    assert code == 1 and "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS" in {e["code"] for e in out["explanations"]}
+
+
+def test_internet_source_is_checked_against_sg_cidrs(tmp_path):
+    """Every public source address is considered: an SG admitting only 203.0.113.0/24 admits the
+    internet (some address), and the packet shown comes from that range."""
+    snap = scenario(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0alb0a", "54.1.2.3"))
+    edit(snap, "SecurityGroups", lambda d: sg(d, "sg-0alb")["IpPermissions"][0].update(
+        IpRanges=[{"CidrIp": "203.0.113.0/24"}]))
+    code, out = query_json(snap, "internet -> alb-eni tcp 80")
+    assert code == 0 and out["packet"]["src_ip"].startswith("203.0.113.")
+    code, out = query_json(snap, "8.8.8.8 -> alb-eni tcp 80")
+    assert code == 1 and out["explanations"][0]["code"] == "ENI_SG_RULES_MISMATCH"
+
+
+def test_private_subnet_has_no_route_to_the_internet(tmp_path):
+    code, out = query_json(FACTS, "task-eni -> internet tcp 443")
+    assert code == 1 and ("NO_ROUTE_TO_DESTINATION", "rtb-main", "forward") in {
+        (e["code"], e["component"], e["path"]) for e in out["explanations"]}
+
+
+def test_egress_to_the_internet_needs_a_public_ip(tmp_path):
+    snap = scenario(tmp_path, FACTS / "examples" / "seed-fixed")
+    edit(snap, "SecurityGroups", lambda d: sg(d, "sg-0alb")["IpPermissionsEgress"].append(
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}))
+    code, out = query_json(snap, "alb-eni -> 8.8.8.8 tcp 443")
+    assert code == 1 and out["explanations"][0]["code"] == "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS"
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0alb0a", "54.1.2.3"))
+    code, out = query_json(snap, "alb-eni -> 8.8.8.8 tcp 443")
+    assert code == 0 and out["packet"]["dst_ip"] == "8.8.8.8"
+    edit(snap, "InternetGateways", lambda d: d["InternetGateways"][0].update(Attachments=[]))
+    code, out = query_json(snap, "alb-eni -> 8.8.8.8 tcp 443")
+    assert code == 1 and ("BAD_STATE", "igw-0main") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+# -- VPC peering (peering guide: active connections only, not transitive; SG references across a
+# -- peering only in the same Region, vpc-peering-security-groups.html) -----------------------------
+
+def _add_peer_vpc(snap: Path, status: str = "active", peer_region: str = "us-east-1", sg_ref: bool = True) -> None:
+    edit(snap, "Vpcs", lambda d: d["Vpcs"].append({"VpcId": "vpc-0peer", "CidrBlock": "10.1.0.0/16"}))
+    edit(snap, "Subnets", lambda d: d["Subnets"].append({"SubnetId": "subnet-peer", "VpcId": "vpc-0peer",
+                                                         "CidrBlock": "10.1.1.0/24", "AvailabilityZone": "us-east-1a"}))
+    ingress = ([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": "sg-0task"}]}] if sg_ref
+               else [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    edit(snap, "SecurityGroups", lambda d: d["SecurityGroups"].append(
+        {"GroupId": "sg-0db", "GroupName": "db", "VpcId": "vpc-0peer", "IpPermissions": ingress, "IpPermissionsEgress": []}))
+    edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
+        {"NetworkInterfaceId": "eni-0db", "SubnetId": "subnet-peer", "VpcId": "vpc-0peer", "PrivateIpAddress": "10.1.1.5",
+         "Groups": [{"GroupId": "sg-0db"}], "TagSet": [{"Key": "Name", "Value": "db"}]}))
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": "10.1.0.0/16", "VpcPeeringConnectionId": "pcx-1",
+                                                             "State": "active"}) for r in d["RouteTables"]])
+    edit(snap, "RouteTables", lambda d: d["RouteTables"].append(
+        {"RouteTableId": "rtb-peer", "VpcId": "vpc-0peer", "Associations": [{"Main": True}],
+         "Routes": [{"DestinationCidrBlock": "10.1.0.0/16", "GatewayId": "local", "State": "active"},
+                    {"DestinationCidrBlock": "10.0.0.0/16", "VpcPeeringConnectionId": "pcx-1", "State": "active"}]}))
+    (snap / REGION / "VpcPeeringConnections.json").write_text(json.dumps({"VpcPeeringConnections": [
+        {"VpcPeeringConnectionId": "pcx-1", "Status": {"Code": status},
+         "RequesterVpcInfo": {"VpcId": "vpc-0a1b2c3d", "Region": "us-east-1"},
+         "AccepterVpcInfo": {"VpcId": "vpc-0peer", "Region": peer_region}}]}))
+
+
+def test_peered_vpc_reachable_with_sg_reference_across_the_peering(tmp_path):
+    snap = scenario(tmp_path)
+    _add_peer_vpc(snap)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 0, out["explanations"]
+    assert "pcx-1" in json.dumps(out["forward_path"]) and "pcx-1" in json.dumps(out["return_path"])
+
+
+def test_pending_peering_carries_nothing(tmp_path):
+    snap = scenario(tmp_path)
+    _add_peer_vpc(snap, status="pending-acceptance")
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("BAD_STATE", "pcx-1") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def test_sg_reference_across_regions_never_matches(tmp_path):
+    snap = scenario(tmp_path)
+    _add_peer_vpc(snap, peer_region="eu-west-1")
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and out["explanations"][0]["component"] == "sg-0db"
+    snap2 = scenario(tmp_path / "cidr")
+    _add_peer_vpc(snap2, peer_region="eu-west-1", sg_ref=False)  # a CIDR rule works across Regions
+    assert query_json(snap2, "task-eni -> db tcp 5432")[0] == 0
+
+
+# -- endpoint sets, protocols, addresses -----------------------------------------------------------
+
+def test_subnet_and_security_group_endpoints(tmp_path):
+    code, out = query_json(FACTS / "examples" / "seed-fixed", "subnet-pub-a -> sg-0task tcp 8000")
+    assert code == 0 and out["packet"]["src_eni"] == "eni-0alb0a" and out["packet"]["dst_eni"] == "eni-0task01"
+    code, out = query_json(FACTS, "subnet-pub-a -> sg-0task tcp 8000")  # unreachable for every member
+    assert code == 1 and out["explanations"][0]["component"] == "sg-0alb"
+
+
+def test_any_protocol_finds_the_open_one(tmp_path):
+    code, out = query_json(FACTS / "examples" / "seed-fixed", "alb-eni -> task-eni any")
+    assert code == 0 and out["packet"]["protocol"] == "tcp" and out["packet"]["dst_port"] == 8000
+    code, out = query_json(FACTS / "examples" / "seed-fixed", "alb-eni -> task-eni udp")
+    assert code == 1
+    code, out = query_json(FACTS / "examples" / "seed-fixed", "alb-eni -> task-eni proto 47")
+    assert code == 1 and out["packet"]["protocol"] == "47"
+
+
+def test_secondary_private_address_is_an_endpoint(tmp_path):
+    snap = scenario(tmp_path, FACTS / "examples" / "seed-fixed")
+    edit(snap, "NetworkInterfaces", lambda d: [n["PrivateIpAddresses"].append({"Primary": False, "PrivateIpAddress": "10.0.11.21"})
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0task01"])
+    code, out = query_json(snap, "alb-eni -> 10.0.11.21 tcp 8000")
+    assert code == 0 and out["packet"]["dst_ip"] == "10.0.11.21"
+
+
+def test_missing_network_acls_are_assumed_open_with_a_warning(tmp_path):
+    snap = scenario(tmp_path, FACTS / "examples" / "seed-fixed")
+    (snap / REGION / "NetworkAcls.json").unlink()
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 0 and any("no network ACL" in w for w in out["warnings"])

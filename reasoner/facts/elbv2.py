@@ -1,0 +1,531 @@
+"""Elastic Load Balancing v2 (ALB, NLB, GWLB) and ECS: describe-* JSON -> base relations.
+
+Registered in :mod:`reasoner.facts.importer` (its dispatch table of top-level keys); the relations
+are declared, one "Holds if ..." line each, in ``rules/01_load_balancer_snapshot.dl``.
+
+Top-level keys (Batfish layout for the first ones; the collector writes the same shapes):
+
+* ``LoadBalancers`` (describe_load_balancers items) -> ``load_balancer``, ``lb_subnet``, ``lb_sg``,
+  ``lb_state``, ``lb_dns``, ``lb_node_ip`` / ``lb_public_ip`` (from ``LoadBalancerAddresses``)
+* ``LoadBalancerAttributes`` ``[{LoadBalancerArn, Attributes[{Key, Value}]}]`` -> ``lb_attribute``
+* ``LoadBalancerListeners`` ``[{LoadBalancerArn, Listeners[...]}]`` -> ``listener``, and the listener's
+  ``DefaultActions`` -> ``listener_action``, ``action_forward``, ``action_redirect``, ``action_fixed_response``
+  (owner = the listener ARN)
+* ``LoadBalancerListenerRules`` ``[{ListenerArn, Rules[...]}]`` -> ``listener_rule``, ``rule_condition``,
+  ``rule_source_ip`` and the rule's ``Actions`` (owner = the rule ARN)
+* ``TargetGroups`` -> ``target_group``, ``tg_lb``, ``tg_health_check``
+* ``TargetGroupAttributes`` ``[{TargetGroupArn, Attributes[...]}]`` -> ``tg_attribute``
+* ``LoadBalancerTargetHealth`` ``[{TargetGroupArn, TargetHealthDescriptions[...]}]`` -> ``tg_target``
+  (the registered targets: describe_target_health is the API that lists them) and ``target_health``
+* ``EcsClusters`` -> ``ecs_cluster``; ``EcsServices`` ``[{ClusterArn, Services[...]}]`` -> ``ecs_service``,
+  ``ecs_service_tg``; ``EcsTasks`` ``[{ClusterArn, Tasks[...]}]`` -> ``ecs_task``, ``ecs_task_eni``
+* ``NetworkInterfaces`` (after the importer's own handler): an ENI whose ``Description`` is
+  ``ELB app/NAME/ID`` / ``ELB net/NAME/ID`` / ``ELB gwy/NAME/ID`` (how AWS describes the ENIs of a
+  load balancer) -> ``lb_eni`` and ``lb_node_ip`` (each of its private IPv4 addresses, in its subnet).
+* ``Reservations`` (after the importer's own handler): instance primary private IPs, used to give
+  instance targets an address.
+
+Encoding and choices (see the .dl file for each column):
+
+* ids are ARNs (load balancers, listeners, rules, target groups, ECS resources) or EC2 ids; IPv4 as int;
+  booleans as 0/1; protocols of listeners/target groups/health checks as the ELB API spells them,
+  upper case (``HTTP``, ``TCP_UDP``, ``GENEVE``); ``elb_transport`` maps each one seen to the IANA
+  number(s) used by the VPC relations (``"6"``, ``"17"``).
+* A listener rule's ``Priority`` ``"default"`` is encoded as 50001 (above the API maximum 50000, so it
+  sorts last) with ``is_default`` 1. Without a ``LoadBalancerListenerRules`` file only the listener's
+  default actions (owner = listener ARN) are known; with it, the default rule repeats them (owner = rule).
+* ``action_forward`` weight: ``ForwardConfig.TargetGroups[].Weight`` (default 1) when present,
+  otherwise ``TargetGroupArn`` with weight 1. Weight 0 means the target group gets no traffic.
+* Health check port ``traffic-port`` is encoded as ``port`` 0 with ``traffic_port`` 1: the check goes
+  to each target's own registered port (which may differ from the target group's port). An explicit
+  port gives ``traffic_port`` 0.
+* ``tg_target.ip``: ip targets -> the target id itself; instance targets -> the instance's primary
+  private IPv4 (``Reservations`` ``PrivateIpAddress``, else the ``PrivateIpAddress`` of its ENI at
+  ``DeviceIndex`` 0 in ``NetworkInterfaces``), **0 when unknown**; lambda and alb targets -> 0 (not an
+  IP endpoint; an ``alb`` target's id is the ALB's ARN). IPv6 targets are skipped and counted.
+  ``tg_target.az`` is ``Target.AvailabilityZone`` when given (``all`` = outside the VPC), else the
+  AZ of the subnet of the ENI holding the IP (or of the instance), else ``""``. Port 0 when absent.
+* LB ENIs whose ARN is not in the snapshot keep the ``app/NAME/ID`` part of the description as the lb id.
+* ``ecs_task.service`` is the service *name* (from ``group`` ``service:NAME``; ``""`` for standalone
+  tasks): join ``ecs_service`` on (cluster, name). ``ecs_task_eni`` rows come from ``attachments`` of
+  type ``ElasticNetworkInterface`` that name a ``networkInterfaceId`` (ip 0 when no address is given);
+  bridge/host networking (EC2 launch type without awsvpc) gives no ENI row.
+* ``names`` (display names; the resolver also looks names up there, so they avoid clashing with Name
+  tags): load balancer and target group ARN -> name; listener ARN -> ``LB PROTOCOL:PORT``; rule ARN ->
+  ``LB PROTOCOL:PORT rule N`` / ``LB PROTOCOL:PORT default rule``; ECS cluster ARN -> ``ecs:CLUSTER``,
+  service ARN -> ``ecs:CLUSTER/SERVICE`` (the endpoint syntax of issue 5), task ARN -> task id.
+
+Malformed input raises :class:`reasoner.errors.FactsError` with the file and JSON path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # the importer imports this module; no runtime import back
+    from reasoner.facts.importer import _Acc, _Ctx
+
+#: The relations produced here, in a fixed order (the first three predate this module).
+RELATIONS: tuple[str, ...] = (
+    "load_balancer", "lb_subnet", "lb_sg", "lb_state", "lb_dns", "lb_eni", "lb_node_ip", "lb_public_ip",
+    "lb_attribute", "listener", "listener_rule", "rule_condition", "rule_source_ip",
+    "listener_action", "action_forward", "action_redirect", "action_fixed_response", "elb_transport",
+    "target_group", "tg_lb", "tg_health_check", "tg_attribute", "tg_target", "target_health",
+    "ecs_cluster", "ecs_service", "ecs_service_tg", "ecs_task", "ecs_task_eni",
+)
+
+#: Listener rule priority standing for ``"default"``: above the API's maximum (50000).
+DEFAULT_RULE_PRIORITY = 50001
+
+#: ELB protocol -> IANA protocol numbers (as the VPC relations spell them).
+TRANSPORT: dict[str, tuple[str, ...]] = {
+    "HTTP": ("6",), "HTTPS": ("6",), "TCP": ("6",), "TLS": ("6",),
+    "UDP": ("17",), "TCP_UDP": ("6", "17"), "GENEVE": ("17",),
+}
+
+_LB_ENI_DESCRIPTION = re.compile(r"^ELB ((?:app|net|gwy)/[^/\s]+/[0-9A-Za-z]+)$")
+
+_CONDITION_CONFIGS = {
+    "host-header": "HostHeaderConfig", "path-pattern": "PathPatternConfig",
+    "http-request-method": "HttpRequestMethodConfig", "source-ip": "SourceIpConfig",
+    "http-header": "HttpHeaderConfig", "query-string": "QueryStringConfig",
+}
+
+Handler = Callable[["_Ctx", list[tuple[str, Any]]], None]
+
+
+# -- per-snapshot state (values only known once every file is read) ---------------------------
+
+
+@dataclass
+class _Target:
+    c: "_Ctx"
+    path: str
+    tg: str
+    target: str
+    ip: int | None  # None: resolve (instance); 0: not an IP endpoint
+    port: int
+    az: str
+
+
+@dataclass
+class _State:
+    lb_suffix: dict[str, str] = field(default_factory=dict)  # "app/NAME/ID" -> LB ARN
+    lb_enis: list[tuple[str, str, str, list[int]]] = field(default_factory=list)  # eni, suffix, subnet, ips
+    instance_ip: dict[str, int] = field(default_factory=dict)  # from Reservations
+    eni0_ip: dict[str, int] = field(default_factory=dict)  # instance -> IP of its DeviceIndex-0 ENI
+    targets: list[_Target] = field(default_factory=list)
+    listeners: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # listener -> (lb, protocol, port)
+    rules: list[tuple[str, str, int, int]] = field(default_factory=list)  # listener, rule, priority, default
+
+
+def _state(acc: "_Acc") -> _State:
+    st = getattr(acc, "elbv2_state", None)
+    if st is None:
+        st = _State()
+        acc.elbv2_state = st  # type: ignore[attr-defined]
+    return st
+
+
+# -- value helpers ----------------------------------------------------------------------------
+
+
+def _text(c: "_Ctx", obj: Any, key: str, path: str, default: str = "") -> str:
+    """Optional scalar field as text (booleans as ``true``/``false``, as the API spells attribute values)."""
+    value = c.opt(obj, key, path)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise c.err("facts.bad_value", f"field {key!r} must be a string, found {type(value).__name__}", f"{path}.{key}")
+
+
+def _int(c: "_Ctx", value: Any, path: str, what: str = "port") -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise c.err("facts.bad_value", f"{what} must be an integer, not {value!r}", path)
+
+
+def _opt_int(c: "_Ctx", obj: Any, key: str, path: str, default: int = 0, what: str = "port") -> int:
+    value = c.opt(obj, key, path)
+    return default if value is None else _int(c, value, f"{path}.{key}", what)
+
+
+def _flag(c: "_Ctx", obj: Any, key: str, path: str, default: bool) -> int:
+    value = c.opt(obj, key, path)
+    if value is None:
+        return 1 if default else 0
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return 1 if value.lower() == "true" else 0
+    raise c.err("facts.bad_value", f"field {key!r} must be a boolean, not {value!r}", f"{path}.{key}")
+
+
+def _strings(c: "_Ctx", obj: Any, key: str, path: str) -> list[tuple[str, str]]:
+    out = []
+    for p, v in c.items(obj, key, path):
+        if not isinstance(v, str):
+            raise c.err("facts.bad_value", "expected a string", p)
+        out.append((p, v))
+    return out
+
+
+def _protocol(c: "_Ctx", obj: Any, key: str, path: str, required: bool = False) -> str:
+    proto = (c.req_str(obj, key, path) if required else _text(c, obj, key, path)).upper()
+    for number in TRANSPORT.get(proto, ()):
+        c.add("elb_transport", proto, number)
+    return proto
+
+
+def _ipv4(text: str) -> int | None:
+    try:
+        return int(ipaddress.IPv4Address(text))
+    except ValueError:
+        return None
+
+
+def _wrapped(c: "_Ctx", items: list[tuple[str, Any]], parent_key: str, list_key: str,
+             child_key: str | None = None) -> list[tuple[str, str, Any]]:
+    """``(parent_id, json_path, child)`` for each child of ``[{parent_key, list_key: [...]}]``.
+
+    The parent id may be omitted in the wrapper when every child carries it as ``child_key``.
+    """
+    out = []
+    for wp, w in items:
+        children = c.items(w, list_key, wp)
+        parent = c.opt(w, parent_key, wp)
+        for cp, child in children:
+            own = c.opt(child, child_key, cp) if child_key else None
+            pid = own if own is not None else parent
+            if not isinstance(pid, str) or not pid:
+                if pid is None:
+                    raise c.err("facts.missing_field", f"required field {parent_key!r} is missing", f"{wp}.{parent_key}")
+                raise c.err("facts.bad_value", f"field {parent_key!r} must be a non-empty string", f"{wp}.{parent_key}")
+            out.append((pid, cp, child))
+        if not children:
+            c.req_str(w, parent_key, wp)
+    return out
+
+
+def _tail(arn: str) -> str:
+    """The last ``/`` segment of an ARN (an ECS cluster's name, a task's id)."""
+    return arn.rsplit("/", 1)[-1]
+
+
+def _attributes(c: "_Ctx", items: list[tuple[str, Any]], parent_key: str, rel: str) -> None:
+    for owner, ap, a in _wrapped(c, items, parent_key, "Attributes"):
+        c.add(rel, owner, c.req_str(a, "Key", ap), _text(c, a, "Value", ap))
+
+
+# -- load balancers ---------------------------------------------------------------------------
+
+
+def load_balancers(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    st = _state(c.acc)
+    for p, lb in items:
+        arn = c.req_str(lb, "LoadBalancerArn", p)
+        name = _text(c, lb, "LoadBalancerName", p)
+        if name:
+            c.acc.names[arn] = name
+        c.add("load_balancer", arn, name, _text(c, lb, "Type", p), _text(c, lb, "Scheme", p), c.req_str(lb, "VpcId", p))
+        if ":loadbalancer/" in arn:
+            st.lb_suffix[arn.split(":loadbalancer/", 1)[1]] = arn
+        state = c.opt(lb, "State", p)
+        if state is not None:
+            c.add("lb_state", arn, _text(c, state, "Code", f"{p}.State"))
+        dns = _text(c, lb, "DNSName", p)
+        if dns:
+            c.add("lb_dns", arn, dns)
+        for zp, z in c.items(lb, "AvailabilityZones", p):
+            subnet = c.req_str(z, "SubnetId", zp)
+            c.add("lb_subnet", arn, subnet, _text(c, z, "ZoneName", zp))
+            for ap, a in c.items(z, "LoadBalancerAddresses", zp):
+                private = c.opt(a, "PrivateIPv4Address", ap)
+                if private is not None:
+                    c.add("lb_node_ip", arn, subnet, c.ip(private, f"{ap}.PrivateIPv4Address"))
+                public = c.opt(a, "IpAddress", ap)
+                if public is not None:
+                    c.add("lb_public_ip", arn, subnet, c.ip(public, f"{ap}.IpAddress"))
+                if c.opt(a, "IPv6Address", ap) is not None:
+                    c.acc.skipped_ipv6 += 1
+        for sp, sg in c.items(lb, "SecurityGroups", p):
+            if not isinstance(sg, str):
+                raise c.err("facts.bad_value", "security group must be a string id", sp)
+            c.add("lb_sg", arn, sg)
+
+
+def load_balancer_attributes(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    _attributes(c, items, "LoadBalancerArn", "lb_attribute")
+
+
+def _actions(c: "_Ctx", owner: str, actions: list[tuple[str, Any]]) -> None:
+    for i, (ap, a) in enumerate(actions):
+        kind = c.req_str(a, "Type", ap)
+        c.add("listener_action", owner, _opt_int(c, a, "Order", ap, i + 1, "action order"), kind)
+        if kind == "forward":
+            config = c.opt(a, "ForwardConfig", ap, {})
+            groups = c.items(config, "TargetGroups", f"{ap}.ForwardConfig")
+            for gp, g in groups:
+                c.add("action_forward", owner, c.req_str(g, "TargetGroupArn", gp), _opt_int(c, g, "Weight", gp, 1, "weight"))
+            if not groups:
+                c.add("action_forward", owner, c.req_str(a, "TargetGroupArn", ap), 1)
+        elif kind == "redirect":
+            rc, rp = c.req(a, "RedirectConfig", ap), f"{ap}.RedirectConfig"
+            c.add("action_redirect", owner, _text(c, rc, "Protocol", rp, "#{protocol}"), _text(c, rc, "Port", rp, "#{port}"),
+                  _text(c, rc, "Host", rp, "#{host}"), c.req_str(rc, "StatusCode", rp))
+        elif kind == "fixed-response":
+            fc, fp = c.req(a, "FixedResponseConfig", ap), f"{ap}.FixedResponseConfig"
+            c.add("action_fixed_response", owner, _int(c, c.req(fc, "StatusCode", fp), f"{fp}.StatusCode", "status code"))
+
+
+def load_balancer_listeners(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    st = _state(c.acc)
+    for lb, lp, listener in _wrapped(c, items, "LoadBalancerArn", "Listeners", "LoadBalancerArn"):
+        arn = c.req_str(listener, "ListenerArn", lp)
+        port = _int(c, c.req(listener, "Port", lp), f"{lp}.Port")
+        proto = _protocol(c, listener, "Protocol", lp, required=True)
+        c.add("listener", arn, lb, port, proto)
+        st.listeners[arn] = (lb, proto, port)
+        _actions(c, arn, c.items(listener, "DefaultActions", lp))
+
+
+def _condition_values(c: "_Ctx", cond: Any, field_name: str, cp: str) -> list[tuple[str, str]]:
+    key = _CONDITION_CONFIGS.get(field_name)
+    config = c.opt(cond, key, cp) if key else None
+    if config is None:
+        return _strings(c, cond, "Values", cp)
+    kp = f"{cp}.{key}"
+    if field_name == "http-header":
+        header = c.req_str(config, "HttpHeaderName", kp)
+        return [(p, f"{header}:{v}") for p, v in _strings(c, config, "Values", kp)]
+    if field_name == "query-string":
+        out = []
+        for qp, q in c.items(config, "Values", kp):
+            k, v = _text(c, q, "Key", qp), c.req_str(q, "Value", qp)
+            out.append((qp, f"{k}={v}" if k else v))
+        return out
+    return _strings(c, config, "Values", kp)
+
+
+def load_balancer_listener_rules(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    st = _state(c.acc)
+    for listener, rp, r in _wrapped(c, items, "ListenerArn", "Rules"):
+        rule = c.req_str(r, "RuleArn", rp)
+        text = _text(c, r, "Priority", rp)
+        is_default = _flag(c, r, "IsDefault", rp, text == "default")
+        if text == "default" or (not text and is_default):
+            priority = DEFAULT_RULE_PRIORITY
+        else:
+            priority = _int(c, c.req(r, "Priority", rp), f"{rp}.Priority", "priority")
+        c.add("listener_rule", listener, rule, priority, is_default)
+        st.rules.append((listener, rule, priority, is_default))
+        for cp, cond in c.items(r, "Conditions", rp):
+            field_name = c.req_str(cond, "Field", cp)
+            for vp, value in _condition_values(c, cond, field_name, cp):
+                c.add("rule_condition", rule, field_name, value)
+                if field_name == "source-ip":
+                    if ":" in value:
+                        c.acc.skipped_ipv6 += 1
+                        continue
+                    lo, hi, _ = c.cidr(value, vp)
+                    c.add("rule_source_ip", rule, lo, hi)
+        _actions(c, rule, c.items(r, "Actions", rp))
+
+
+# -- target groups ----------------------------------------------------------------------------
+
+
+def target_groups(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    for p, g in items:
+        tg = c.req_str(g, "TargetGroupArn", p)
+        name = _text(c, g, "TargetGroupName", p)
+        if name:
+            c.acc.names[tg] = name
+        c.add("target_group", tg, name, _protocol(c, g, "Protocol", p), _opt_int(c, g, "Port", p),
+              _text(c, g, "VpcId", p), _text(c, g, "TargetType", p, "instance"))
+        for _, lb in _strings(c, g, "LoadBalancerArns", p):
+            c.add("tg_lb", tg, lb)
+        hc_port = _text(c, g, "HealthCheckPort", p, "traffic-port")
+        if hc_port == "traffic-port":
+            port, traffic = 0, 1
+        else:
+            port, traffic = _int(c, hc_port, f"{p}.HealthCheckPort"), 0
+        c.add("tg_health_check", tg, _protocol(c, g, "HealthCheckProtocol", p), port, traffic,
+              _flag(c, g, "HealthCheckEnabled", p, True), _text(c, g, "HealthCheckPath", p))
+
+
+def target_group_attributes(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    _attributes(c, items, "TargetGroupArn", "tg_attribute")
+
+
+def load_balancer_target_health(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    st = _state(c.acc)
+    for tg, dp, d in _wrapped(c, items, "TargetGroupArn", "TargetHealthDescriptions"):
+        target, tp = c.req(d, "Target", dp), f"{dp}.Target"
+        tid = c.req_str(target, "Id", tp)
+        port = _opt_int(c, target, "Port", tp)
+        health, hp = c.opt(d, "TargetHealth", dp, {}), f"{dp}.TargetHealth"
+        hc = _text(c, d, "HealthCheckPort", dp)
+        c.add("target_health", tg, tid, port, _text(c, health, "State", hp), _text(c, health, "Reason", hp),
+              _text(c, health, "Description", hp), int(hc) if hc.isdigit() else 0)
+        ip: int | None
+        if tid.startswith("i-"):
+            ip = None
+        elif tid.startswith("arn:"):
+            ip = 0  # lambda function or ALB: not an IP endpoint
+        elif (v4 := _ipv4(tid)) is not None:
+            ip = v4
+        elif ":" in tid:
+            c.acc.skipped_ipv6 += 1
+            continue
+        else:
+            raise c.err("facts.bad_value", f"target id {tid!r} is neither an instance id, an IPv4 address nor an ARN",
+                        f"{tp}.Id")
+        st.targets.append(_Target(c, tp, tg, tid, ip, port, _text(c, target, "AvailabilityZone", tp)))
+
+
+# -- ECS --------------------------------------------------------------------------------------
+
+
+def ecs_clusters(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    for p, cl in items:
+        arn = c.req_str(cl, "clusterArn", p)
+        name = _text(c, cl, "clusterName", p) or _tail(arn)
+        c.acc.names[arn] = f"ecs:{name}"
+        c.add("ecs_cluster", arn, name, _text(c, cl, "status", p))
+
+
+def ecs_services(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    for cluster, sp, s in _wrapped(c, items, "ClusterArn", "Services", "clusterArn"):
+        arn = c.req_str(s, "serviceArn", sp)
+        name = _text(c, s, "serviceName", sp) or _tail(arn)
+        c.acc.names[arn] = f"ecs:{_tail(cluster)}/{name}"
+        c.add("ecs_service", arn, cluster, name, _text(c, s, "launchType", sp), _text(c, s, "status", sp))
+        for lp, lb in c.items(s, "loadBalancers", sp):
+            tg = _text(c, lb, "targetGroupArn", lp)
+            if tg:  # classic ELBs (loadBalancerName only) are not modelled
+                c.add("ecs_service_tg", arn, tg, _text(c, lb, "containerName", lp), _opt_int(c, lb, "containerPort", lp))
+
+
+def ecs_tasks(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    for cluster, tp, t in _wrapped(c, items, "ClusterArn", "Tasks", "clusterArn"):
+        arn = c.req_str(t, "taskArn", tp)
+        c.acc.names[arn] = _tail(arn)
+        group = _text(c, t, "group", tp)
+        service = group[len("service:"):] if group.startswith("service:") else ""
+        c.add("ecs_task", arn, cluster, service, _text(c, t, "launchType", tp), _text(c, t, "lastStatus", tp))
+        for ap, a in c.items(t, "attachments", tp):
+            if _text(c, a, "type", ap) != "ElasticNetworkInterface":
+                continue
+            details: dict[str, tuple[str, str]] = {}
+            for dp, d in c.items(a, "details", ap):
+                details[c.req_str(d, "name", dp)] = (f"{dp}.value", _text(c, d, "value", dp))
+            eni = details.get("networkInterfaceId", ("", ""))[1]
+            if not eni:
+                continue
+            ip_path, ip_text = details.get("privateIPv4Address", ("", ""))
+            ip = c.ip(ip_text, ip_path) if ip_text else 0
+            c.add("ecs_task_eni", arn, eni, ip, details.get("subnetId", ("", ""))[1])
+
+
+# -- additions to the importer's own handlers -------------------------------------------------
+
+
+def lb_enis(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    """``NetworkInterfaces``: remember load balancer ENIs and instance primary ENIs (for :func:`finish`)."""
+    st = _state(c.acc)
+    for p, e in items:
+        eni = c.req_str(e, "NetworkInterfaceId", p)
+        primary = c.opt(e, "PrivateIpAddress", p)
+        attachment, ap = c.opt(e, "Attachment", p, {}), f"{p}.Attachment"
+        instance, index = c.opt(attachment, "InstanceId", ap), c.opt(attachment, "DeviceIndex", ap)
+        if isinstance(instance, str) and index == 0 and primary is not None:
+            st.eni0_ip[instance] = c.ip(primary, f"{p}.PrivateIpAddress")
+        match = _LB_ENI_DESCRIPTION.match(_text(c, e, "Description", p).strip())
+        if not match:
+            continue
+        ips = [c.ip(primary, f"{p}.PrivateIpAddress")] if primary is not None else []
+        for ip_p, ip in c.items(e, "PrivateIpAddresses", p):
+            ips.append(c.ip(c.req(ip, "PrivateIpAddress", ip_p), f"{ip_p}.PrivateIpAddress"))
+        st.lb_enis.append((eni, match.group(1), c.req_str(e, "SubnetId", p), sorted(set(ips))))
+
+
+def instance_ips(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    """``Reservations``: remember each instance's primary private IPv4 (for :func:`finish`)."""
+    st = _state(c.acc)
+    for p, res in items:
+        for ip_, inst in c.items(res, "Instances", p):
+            iid = c.req_str(inst, "InstanceId", ip_)
+            primary = c.opt(inst, "PrivateIpAddress", ip_)
+            if primary is not None:
+                st.instance_ip[iid] = c.ip(primary, f"{ip_}.PrivateIpAddress")
+
+
+def chain(*handlers: Handler) -> Handler:
+    """One handler running ``handlers`` in order on the same items."""
+    def run(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+        for handler in handlers:
+            handler(c, items)
+    run.__name__ = "+".join(h.__name__ for h in handlers)
+    return run
+
+
+#: Top-level key -> handler, for the importer's dispatch table.
+HANDLERS: dict[str, Handler] = {
+    "LoadBalancers": load_balancers,
+    "LoadBalancerAttributes": load_balancer_attributes,
+    "LoadBalancerListeners": load_balancer_listeners,
+    "LoadBalancerListenerRules": load_balancer_listener_rules,
+    "TargetGroups": target_groups,
+    "TargetGroupAttributes": target_group_attributes,
+    "LoadBalancerTargetHealth": load_balancer_target_health,
+    "EcsClusters": ecs_clusters,
+    "EcsServices": ecs_services,
+    "EcsTasks": ecs_tasks,
+}
+
+
+# -- after every file -------------------------------------------------------------------------
+
+
+def finish(acc: "_Acc") -> None:
+    """Resolve what needs other files: LB ENIs -> LB ARNs, target IPs and AZs, listener/rule names."""
+    st = getattr(acc, "elbv2_state", None)
+    if st is None:
+        return
+    rels = acc.rels
+    for eni, suffix, subnet, ips in st.lb_enis:
+        lb = st.lb_suffix.get(suffix, suffix)
+        rels["lb_eni"].add((lb, eni))
+        for ip in ips:
+            rels["lb_node_ip"].add((lb, subnet, ip))
+
+    subnet_az = {row[0]: row[4] for row in rels["subnet"]}
+    eni_subnet = {row[0]: row[1] for row in rels["eni"]}
+    ip_eni: dict[int, str] = {}
+    for eni, ip in sorted(rels["eni_ip"]):
+        ip_eni.setdefault(ip, eni)
+    instance_subnet = {row[0]: row[1] for row in rels["instance"]}
+    for t in st.targets:
+        ip = t.ip
+        if ip is None:
+            ip = st.instance_ip.get(t.target) or st.eni0_ip.get(t.target) or 0
+        az = t.az
+        if not az:
+            subnet = eni_subnet.get(ip_eni.get(ip, ""), "") if ip else instance_subnet.get(t.target, "")
+            az = subnet_az.get(subnet, "")
+        rels["tg_target"].add((t.tg, t.target, ip, t.port, az))
+
+    for listener, (lb, proto, port) in st.listeners.items():
+        acc.names.setdefault(listener, f"{acc.names.get(lb) or lb.split(':loadbalancer/')[-1]} {proto}:{port}")
+    for listener, rule, priority, is_default in st.rules:
+        head = acc.names.get(listener, "listener")
+        acc.names.setdefault(rule, f"{head} default rule" if is_default else f"{head} rule {priority}")
