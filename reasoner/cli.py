@@ -5,6 +5,8 @@ Exit codes: 0 reachable / check passed, 1 unreachable / check failed, 2 usage or
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -30,6 +32,10 @@ class Format(str, Enum):
 class Explain(str, Enum):
     brief = "brief"
     full = "full"
+
+
+def ip_text(ip: int) -> str:
+    return str(ipaddress.IPv4Address(ip))
 
 
 def _fail(e: ReasonError) -> None:
@@ -83,6 +89,61 @@ def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batf
 
 
 @app.command()
+def health(
+    names: Optional[list[str]] = typer.Argument(None, help="tg:NAME or alb:NAME / nlb:NAME (default: every target group)"),
+    facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
+    fmt: Format = typer.Option(Format.text, "--format"),
+) -> None:
+    """Why is my target group unhealthy? Health checks from every load balancer node to every target."""
+    from reasoner.session import Session
+
+    try:
+        session = Session.open(facts)
+        checks = session.health(list(names or []))
+    except ReasonError as e:
+        _fail(e)
+        return
+    label = session.analyzer.label
+    ok = bool(checks) and all(c.open and c.collected_state in (None, "healthy") for c in checks)
+    if fmt != Format.text:
+        print(json.dumps({"schema": "reason.health/v1", "ok": ok, "warnings": session.warnings,
+                          "targets": [c.to_json(label) for c in checks]}, indent=2))
+        raise typer.Exit(0 if ok else 1)
+    for w in session.warnings:
+        err.print(f"[yellow]warning:[/] {w}")
+    if not checks:
+        out.print("no target group with IP or instance targets and enabled health checks in the snapshot")
+    for c in checks:
+        mark = "[green]OPEN[/]" if c.open else "[red]BLOCKED[/]"
+        state = f"  AWS says: {c.collected_state}" + (f" ({c.collected_reason})" if c.collected_reason else "") if c.collected_state else ""
+        out.print(f"{mark}  tg:{session.analyzer.names.get(c.tg, c.tg)} -> {c.target} {c.protocol}:{c.port}{state}", highlight=False)
+        out.print(f"  verdict: {c.verdict}", highlight=False)
+        for node, res in c.blocked_from:
+            for e in res.explanations:
+                out.print(f"  from {label(node)}: [red]{e.code}[/] {e.component}\n    {e.message}", highlight=False)
+                fix = _fix(e, c)
+                if fix:
+                    out.print(f"    fix: {fix}", highlight=False)
+        if c.reachable_from:
+            out.print(f"  open from: {', '.join(label(n) for n in c.reachable_from)}", highlight=False)
+    raise typer.Exit(0 if ok else 1)
+
+
+def _fix(e, c) -> str:
+    """The change that would open the blocked hop, in plain words."""
+    proto = "tcp" if c.protocol != "UDP" else "udp"
+    if e.code == "ENI_SG_RULES_MISMATCH" and e.direction == "egress":
+        return f"add an outbound rule to {e.component} allowing {proto}/{c.port} to the target (its security group or {ip_text(c.ip)}/32)"
+    if e.code == "ENI_SG_RULES_MISMATCH":
+        return f"add an inbound rule to {e.component} allowing {proto}/{c.port} from the load balancer's security group"
+    if e.code == "SUBNET_ACL_RESTRICTION":
+        return f"allow the health check ({proto}/{c.port} and the ephemeral reply ports 1024-65535) in network ACL {e.component}"
+    if e.code in ("NO_ROUTE_TO_DESTINATION", "BAD_STATE_ROUTE", "MORE_SPECIFIC_ROUTE"):
+        return f"give {e.component} an active route to the target"
+    return ""
+
+
+@app.command()
 def check(files: list[Path] = typer.Argument(..., help="rule files to check with the shipped rules")) -> None:
     """Check rule files (syntax, declarations, arity, types, safety, stratification)."""
     from reasoner.engine.check import check as run_check
@@ -90,11 +151,45 @@ def check(files: list[Path] = typer.Argument(..., help="rule files to check with
     from reasoner.engine.program import bundled_rules
 
     try:
-        run_check(parse_files(bundled_rules() + list(files)))
+        shipped = bundled_rules()
+        own = {p.resolve() for p in shipped}
+        run_check(parse_files(shipped + [f for f in files if f.resolve() not in own]))  # a shipped file counts once
     except ReasonError as e:
         _fail(e)
         return
     out.print(f"ok: {len(files)} file(s) checked")
+
+
+@app.command()
+def collect(
+    profile: Optional[str] = typer.Option(None, "--profile", help="AWS profile (default: AWS_PROFILE, else the default chain)"),
+    region: Optional[list[str]] = typer.Option(None, "--region", help="region to collect, repeatable "
+                                               "(default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)"),
+    all_regions: bool = typer.Option(False, "--all-regions", help="every region enabled in each account"),
+    role_arn: Optional[list[str]] = typer.Option(None, "--role-arn", help="also collect this role's account "
+                                                 "(sts:AssumeRole), repeatable"),
+    out_dir: Path = typer.Option(Path("snapshot"), "--out", help="snapshot folder, replaced atomically"),
+    workers: int = typer.Option(8, "--workers", min=1, max=64, help="API requests in flight at once"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display (also off when stderr is not a terminal)"),
+) -> None:
+    """Collect the network configuration from AWS into OUT: raw JSON (aws_configs/) and facts (facts/)."""
+    from reasoner.collect import CollectOptions
+    from reasoner.collect import collect as run_collect
+
+    options = CollectOptions(out=out_dir, profile=profile, regions=list(region or []), all_regions=all_regions,
+                             role_arns=list(role_arn or []), workers=workers, progress=not quiet and sys.stderr.isatty())
+    try:
+        res = run_collect(options)
+    except ReasonError as e:
+        _fail(e)
+        return
+    out.print(f"collected {len(res.accounts)} account(s) x {len(res.regions)} region(s) "
+              f"({', '.join(res.accounts)}; {', '.join(res.regions)}): {res.files} files, {res.requests} requests "
+              f"in {res.seconds:.1f} s -> {res.out / 'aws_configs'}", markup=False, highlight=False)
+    out.print(f"wrote {res.facts_count} facts in {res.relations} relations to {res.facts}", markup=False, highlight=False)
+    for item in res.incomplete:
+        out.print(f"incomplete: {item} ({item.message})", style="yellow", markup=False, highlight=False)
+    out.print(f'query it: reason query --facts {res.facts} "SRC -> DST tcp PORT"', markup=False, highlight=False)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from reasoner.engine.check import check
 from reasoner.engine.parse import parse_files
 from reasoner.engine.program import Program, bundled_rules
+from reasoner.explain.loadbalancers import HealthCheck, LoadBalancers, derive_nodes
 from reasoner.explain.paths import Analyzer, Result
 from reasoner.query.language import parse_query
 from reasoner.query.names import Resolver, load_aliases
@@ -22,12 +23,16 @@ class Session:
     analyzer: Analyzer
     resolver: Resolver
     warnings: list[str]
+    lbs: LoadBalancers
 
     @classmethod
     def open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
         from reasoner.facts.importer import load_snapshot
 
         snap = load_snapshot(facts)
+        extra_rows, node_warnings = derive_nodes(snap.relations, snap.names)
+        for rel, rows in extra_rows.items():
+            snap.relations[rel] = list(snap.relations.get(rel, [])) + rows
         shipped = bundled_rules()
         extra = list(extra_rules or [])
         module = parse_files(shipped + extra, [f"rules/{p.name}" for p in shipped] + [str(p) for p in extra])
@@ -35,20 +40,45 @@ class Session:
         for rel, rows in snap.relations.items():
             if rel in program.decls and rel not in program.rules_by_head:
                 program.add_facts(rel, rows, source=f"{facts}/{rel}")
-        warnings = []
+        warnings = list(node_warnings)
         for item in snap.manifest.get("incomplete", []) or []:
             warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
         folder = facts if facts.is_dir() else facts.parent
-        return cls(program, Analyzer(program, snap.relations, snap.names), Resolver(snap.relations, snap.names, load_aliases(folder)), warnings)
+        analyzer = Analyzer(program, snap.relations, snap.names)
+        return cls(program, analyzer, Resolver(snap.relations, snap.names, load_aliases(folder)), warnings,
+                   LoadBalancers(analyzer, snap.relations))
 
     def query(self, text: str, depth: int = 3, detail: bool = True) -> Result:
         """Answers one query.  ``depth`` bounds the derivation tree (0: none); ``detail=False`` gives the
         verdict, the packet and the blocking hops only (the fast form for many questions)."""
         q = parse_query(text)
-        src, dst = self.resolver.resolve(q.src), self.resolver.resolve(q.dst)
-        res = self.analyzer.analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail)
-        res.warnings.extend(self.warnings)
+        src = self.resolver.resolve(q.src)
+        lb = self.lbs.resolve_lb(self.resolver.aliases.get(q.dst, q.dst))
+        if lb is not None:
+            res = self.lbs.analyze(str(q), src, lb, q.proto_number, q.port_lo, q.port_hi, depth=depth)
+        else:
+            dst = self.resolver.resolve(q.dst)
+            owners = {self.lbs.lb_of_node(d.eni) for d in dst}
+            if len(owners) == 1 and None not in owners:  # a node of a load balancer: through it, to its targets
+                (lb,) = owners
+                res = self.lbs.analyze(str(q), src, lb, q.proto_number, q.port_lo, q.port_hi, depth=depth,
+                                       only_nodes={d.eni for d in dst})
+            else:
+                res = self.analyzer.analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail)
+        res.warnings.extend(w for w in self.warnings if w not in res.warnings)
         return res
+
+    def health(self, names: list[str] | None = None) -> list[HealthCheck]:
+        """Target health as the network sees it: every target of the named target groups (``tg:NAME``) or of
+        the named load balancers (``alb:NAME``/``nlb:NAME``); all target groups when none is named."""
+        tgs: list[str] = []
+        for name in names or []:
+            lb = self.lbs.resolve_lb(self.resolver.aliases.get(name, name))
+            if lb is not None:
+                tgs.extend(sorted({r[1] for r in self.program.query("lb_tg", (lb, None))}))
+            else:
+                tgs.append(self.lbs.resolve_tg(name))
+        return self.lbs.health(tgs or None)
 
 
 def _incomplete_text(item: object) -> str:

@@ -35,9 +35,11 @@ def proof_tree(node: Node, tree: Tree | None = None) -> Tree:
 def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     verdict = "[bold green]REACHABLE[/]" if res.reachable else "[bold red]UNREACHABLE[/]"
     console.print(f"{verdict}  {res.query}")
-    pk = res.packet
-    console.print(f"packet: {pk['src_ip']}:{pk['src_port']} -> {pk['dst_ip']}:{pk['dst_port']} {pk['protocol']}"
-                  + ("  (source port: any of 1024-65535, checked exhaustively)" if res.reachable else ""))
+    packets = [(k, v) for k, v in res.packet.items() if isinstance(v, dict)] or [("packet", res.packet)]
+    for label, pk in packets:
+        if "src_ip" in pk:
+            console.print(f"{label}: {pk['src_ip']}:{pk['src_port']} -> {pk['dst_ip']}:{pk['dst_port']} {pk['protocol']}",
+                          highlight=False)
     for w in res.warnings:
         console.print(f"[yellow]warning:[/] {w}")
     if res.explanations:

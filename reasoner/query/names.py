@@ -3,7 +3,8 @@
 An endpoint is an ENI id (all its private addresses), an instance id (all its ENIs), a subnet,
 security group or VPC id (every ENI in it / carrying it), an IPv4 address (the ENIs that own it as a
 private address, or the ENI whose public IP it is; any other public address is a host on the
-internet), ``internet`` (every public address), a Name tag, or an alias from ``reason.toml``
+internet), ``internet`` (every public address), ``ecs:CLUSTER`` / ``ecs:CLUSTER/SERVICE`` / an ECS task
+ARN or id (the ENIs of its running awsvpc tasks), a Name tag, or an alias from ``reason.toml``
 (``[aliases] name = "id"``) next to the facts.  A set endpoint is answered existentially: reachable
 when some member reaches, so "unreachable" covers every member.  Unknown names list the closest known
 names; a private address that no ENI owns is refused, never guessed.
@@ -62,9 +63,23 @@ class Resolver:
         for rid, name in names.items():
             self.by_name.setdefault(name, []).append(rid)
         self.aliases = aliases
+        # ECS (awsvpc tasks): ecs:CLUSTER, ecs:CLUSTER/SERVICE, a task ARN or id -> the tasks' ENIs
+        cluster_name = {r[0]: r[1] for r in relations.get("ecs_cluster", [])}
+        task_enis: dict[str, list[str]] = {}
+        for task, eni, _, _ in relations.get("ecs_task_eni", []):
+            task_enis.setdefault(task, []).append(eni)
+        self.ecs: dict[str, list[str]] = {}
+        for task, cluster, service, _, status in relations.get("ecs_task", []):
+            if status not in ("RUNNING", "PENDING", "PROVISIONING", "ACTIVATING"):
+                continue
+            cname = cluster_name.get(cluster, cluster.rsplit("/", 1)[-1])
+            for key in (f"ecs:{cname}", f"ecs:{cname}/{service}" if service else "", task, task.rsplit("/", 1)[-1]):
+                if key:
+                    self.ecs.setdefault(key, []).extend(task_enis.get(task, []))
 
     def known(self) -> list[str]:
-        return sorted(set(self.aliases) | set(self.enis) | set(self.instance_enis) | set(self.by_name) | self.sets | {INTERNET})
+        return sorted(set(self.aliases) | set(self.enis) | set(self.instance_enis) | set(self.by_name) | self.sets | {INTERNET}
+                      | {k for k in self.ecs if k.startswith("ecs:")})
 
     def _eni(self, eni: str) -> Endpoint:
         ips = self.eni_ips.get(eni)
@@ -80,6 +95,11 @@ class Resolver:
             return [self._eni(target)]
         if target in self.instance_enis:
             return [self._eni(e) for e in sorted(self.instance_enis[target])]
+        if target in self.ecs:
+            enis = sorted(set(e for e in self.ecs[target] if self.eni_ips.get(e)))
+            if not enis:
+                raise QueryError("query.empty_set", f"{target} has no running task with a network interface in the snapshot")
+            return [self._eni(e) for e in enis]
         if target in self.sets:
             enis = sorted(set(e for e in self.members.get(target, []) if self.eni_ips.get(e)))
             if not enis:

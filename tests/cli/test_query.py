@@ -205,10 +205,18 @@ def _public_ip(d, eni, ip):
             n["Association"] = {"PublicIp": ip, "IpOwnerId": "amazon"}
 
 
+def _bastion(snap: Path) -> None:
+    """A plain instance ENI in the public subnet (not a load balancer node), carrying sg-0alb."""
+    edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
+        {"NetworkInterfaceId": "eni-0bastion", "SubnetId": "subnet-pub-a", "VpcId": "vpc-0a1b2c3d",
+         "PrivateIpAddress": "10.0.1.50", "Groups": [{"GroupId": "sg-0alb"}], "TagSet": [{"Key": "Name", "Value": "bastion"}]}))
+
+
 def test_internet_reaches_an_eni_with_a_public_ip_in_a_public_subnet(tmp_path):
     snap = scenario(tmp_path)
-    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0alb0a", "54.1.2.3"))
-    code, out = query_json(snap, "internet -> alb-eni tcp 80")
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    code, out = query_json(snap, "internet -> bastion tcp 80")
     assert code == 0 and out["forward_path"][0]["component"] == "internet"
     assert any(h["component"] == "igw-0main" for h in out["forward_path"])
     code, out = query_json(snap, "internet -> 54.1.2.3 tcp 80")  # by its public IP
@@ -217,15 +225,17 @@ def test_internet_reaches_an_eni_with_a_public_ip_in_a_public_subnet(tmp_path):
 
 def test_internet_cannot_reach_an_eni_without_public_ip(tmp_path):
     snap = scenario(tmp_path)
-    code, out = query_json(snap, "internet -> alb-eni tcp 80")
-    assert code == 1 and ("IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS", "eni-0alb0a") in {
+    _bastion(snap)
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 1 and ("IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS", "eni-0bastion") in {
         (e["code"], e["component"]) for e in out["explanations"]}
 
 
 def test_internet_cannot_address_the_private_ip(tmp_path):
     snap = scenario(tmp_path)
-    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0alb0a", "54.1.2.3"))
-    code, out = query_json(snap, "internet -> 10.0.1.10 tcp 80")
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    code, out = query_json(snap, "internet -> 10.0.1.50 tcp 80")
     assert code == 1 and "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS" in {e["code"] for e in out["explanations"]}
 
 
@@ -233,12 +243,13 @@ def test_internet_source_is_checked_against_sg_cidrs(tmp_path):
     """Every public source address is considered: an SG admitting only 203.0.113.0/24 admits the
     internet (some address), and the packet shown comes from that range."""
     snap = scenario(tmp_path)
-    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0alb0a", "54.1.2.3"))
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
     edit(snap, "SecurityGroups", lambda d: sg(d, "sg-0alb")["IpPermissions"][0].update(
         IpRanges=[{"CidrIp": "203.0.113.0/24"}]))
-    code, out = query_json(snap, "internet -> alb-eni tcp 80")
+    code, out = query_json(snap, "internet -> bastion tcp 80")
     assert code == 0 and out["packet"]["src_ip"].startswith("203.0.113.")
-    code, out = query_json(snap, "8.8.8.8 -> alb-eni tcp 80")
+    code, out = query_json(snap, "8.8.8.8 -> bastion tcp 80")
     assert code == 1 and out["explanations"][0]["code"] == "ENI_SG_RULES_MISMATCH"
 
 

@@ -39,12 +39,14 @@ COVERED = {
     ("test-vpc-peering-multi-account", "A-to-B-ssh"), ("test-vpc-peering-multi-account", "B-to-A-ssh"),
     ("pybatfish-hybrid-cloud", "east2-public-to-west2-public-private-ip"),
     ("pybatfish-hybrid-cloud", "internet-to-east2-public-non-ssh-example"),
+    # through the NLB: listener TCP:80 -> target group on port 22, cross-zone on (rules/load_balancers.dl)
+    ("test-load-balancer", "client-to-nlb-2b-port80"), ("test-load-balancer", "client-to-nlb-2a-port80"),
+    ("test-load-balancer", "client-to-nlb-2b-unlistened-port"), ("test-load-balancer", "client-to-nlb-2a-unlistened-port"),
 }
 
 _UNUSED_IP = "destination address owned by no ENI: refused as a query error (no host to reach), Batfish traces it to a drop"
 _TGW = "transit gateways are not modelled yet: routes to a TGW are refused (UNSUPPORTED_COMPONENT)"
 _VGW = "virtual private gateways / VPN / on-premises nodes are not modelled yet"
-_LB = "load balancers: issue 5 (listeners, target groups)"
 NOT_COVERED = {
     ("test-subnet", "instance-to-outside-subnet"): _UNUSED_IP,
     ("test-public-subnet", "internet-to-unassigned-public-ip"): "both ends outside the snapshot: refused as a query error",
@@ -80,7 +82,8 @@ for _sc in ("test-transit-gateway", "test-transit-gateway-multi-table", "test-tr
     NOT_COVERED[(_sc, "*")] = _TGW
 NOT_COVERED[("test-vpc-endpoint-gateway", "*")] = "VPC endpoints are not modelled yet"
 NOT_COVERED[("test-vpc-endpoint-interface", "*")] = "VPC endpoints are not modelled yet"
-NOT_COVERED[("test-load-balancer", "*")] = _LB
+NOT_COVERED[("test-load-balancer", "client-to-servers-reachability")] = (
+    "a Batfish reachability question over all flows to the servers, with no single destination address")
 
 
 def _cases() -> list[tuple[str, dict]]:

@@ -1,0 +1,261 @@
+"""Queries through a load balancer, and target health: two legs of ordinary packets.
+
+``SRC -> alb:NAME PROTO PORT`` is answered as (rules/load_balancers.dl says which listener, target
+group and targets apply):
+
+1. a listener of the load balancer must accept PROTO/PORT (else ``ELBV2_LISTENERS_MISMATCH``) and
+   forward to a target group with targets (else ``ELBV2_LISTENER_HAS_NO_TG``);
+2. leg 1: SRC to a node of the load balancer on PORT (the node is an ENI: collected, or derived);
+3. leg 2: that node to a target on the target's registered port (``TARGET_PORT_RESTRICTION``: the
+   load balancer sends only there), among the targets the node sends to (same zone, or every zone
+   with cross-zone load balancing; ``ELB_NOT_CROSSZONE`` when only other-zone targets exist).
+
+Reachable when some node passes leg 1 and then some target passes leg 2. Not handled: listener rule
+conditions (every forwarding rule is assumed to match some request), TLS, lambda targets (not a
+network path), the reply of leg 2 when an NLB preserves an internet client's address (checked as a
+reply to the client's address: may say unreachable where AWS delivers; never the reverse).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from reasoner.errors import QueryError
+from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Result, ip_text
+
+LB_KINDS = {"alb": "application", "nlb": "network"}
+
+
+def derive_nodes(relations: dict[str, list[tuple]], names: dict[str, str]) -> tuple[dict[str, list[tuple]], list[str]]:
+    """Nodes for load balancers whose ENIs were not collected (e.g. moto, or a partial snapshot): one
+    per enabled subnet, carrying the load balancer's security groups, at the address from
+    ``LoadBalancerAddresses`` or, when unknown, the subnet's first usable address (AWS reserves the
+    first four): the returned warnings say which addresses are assumed."""
+    eni_subnet = {r[0]: r[1] for r in relations.get("eni", [])}
+    have = {(lb, eni_subnet.get(e)) for lb, e in relations.get("lb_eni", [])}
+    addr = {(lb, sub): ip for lb, sub, ip in relations.get("lb_node_ip", [])}
+    subnets = {r[0]: r for r in relations.get("subnet", [])}
+    lbs = {r[0]: r for r in relations.get("load_balancer", [])}
+    sgs: dict[str, list[str]] = {}
+    for lb, sg in relations.get("lb_sg", []):
+        sgs.setdefault(lb, []).append(sg)
+    extra: dict[str, list[tuple]] = {"eni": [], "eni_ip": [], "eni_sg": [], "lb_eni": []}
+    warnings = []
+    for lb, sub, az in relations.get("lb_subnet", []):
+        if (lb, sub) in have or sub not in subnets or lb not in lbs:
+            continue
+        node = f"lb-node:{lbs[lb][1]}:{az or sub}"
+        ip = addr.get((lb, sub))
+        if ip is None:
+            ip = subnets[sub][2] + 4
+            warnings.append(f"{node}: the load balancer's ENI in {sub} is not in the snapshot; its address is assumed "
+                            f"to be {ip_text(ip)}")
+        extra["eni"].append((node, sub, subnets[sub][1], 1))
+        extra["eni_ip"].append((node, ip))
+        extra["eni_sg"].extend((node, g) for g in sgs.get(lb, []))
+        extra["lb_eni"].append((lb, node))
+        names.setdefault(node, f"{lbs[lb][1]} node in {az or sub}")
+    return extra, warnings
+
+
+@dataclass
+class HealthCheck:
+    """One target of one target group, checked from every node that sends it health checks."""
+
+    tg: str
+    target: str
+    ip: int
+    port: int
+    protocol: str
+    reachable_from: list[str] = field(default_factory=list)
+    blocked_from: list[tuple[str, Result]] = field(default_factory=list)
+    collected_state: str | None = None
+    collected_reason: str = ""
+
+    @property
+    def open(self) -> bool:
+        return bool(self.reachable_from) and not self.blocked_from
+
+    @property
+    def verdict(self) -> str:
+        state = self.collected_state
+        if state is None:
+            return "open" if self.open else "blocked"
+        if state == "healthy":
+            return "healthy and open" if self.open else "healthy but blocked here: the model or the snapshot is wrong"
+        if not self.open:
+            return f"{state}, explained by the network"
+        return f"{state} although the network lets health checks through: look at the application"
+
+    def to_json(self, label) -> dict[str, Any]:
+        return {"target_group": self.tg, "target": self.target, "ip": ip_text(self.ip), "port": self.port,
+                "protocol": self.protocol, "open": self.open, "verdict": self.verdict,
+                "collected_state": self.collected_state, "collected_reason": self.collected_reason,
+                "reachable_from": self.reachable_from,
+                "blocked_from": [{"node": n, "explanations": [e.to_json() for e in r.explanations]} for n, r in self.blocked_from]}
+
+
+class LoadBalancers:
+    def __init__(self, analyzer: Analyzer, relations: dict[str, list[tuple]]) -> None:
+        self.a, self.p = analyzer, analyzer.p
+        self.lbs = {r[0]: r for r in relations.get("load_balancer", [])}
+        self.tgs = {r[0]: r for r in relations.get("target_group", [])}
+        self.eni_ips: dict[str, list[int]] = {}
+        for e, ip in relations.get("eni_ip", []):
+            self.eni_ips.setdefault(e, []).append(ip)
+        self.ip_owner: dict[tuple[str, int], str] = {}
+        for e, sub, vpc, _ in relations.get("eni", []):
+            for ip in self.eni_ips.get(e, []):
+                self.ip_owner[(vpc, ip)] = e
+
+    # -- names ---------------------------------------------------------------------------------
+    def resolve_lb(self, text: str) -> str | None:
+        """``alb:NAME`` / ``nlb:NAME`` / a load balancer ARN -> its ARN; None if not a load balancer name."""
+        kind, _, name = text.partition(":")
+        if text in self.lbs:
+            return text
+        if kind not in LB_KINDS or not name:
+            return None
+        hits = [arn for arn, r in self.lbs.items() if (r[1] == name or arn == name) and r[2] == LB_KINDS[kind]]
+        if not hits:
+            import difflib
+            known = [f"{k}:{r[1]}" for r in self.lbs.values() for k, t in LB_KINDS.items() if r[2] == t]
+            near = difflib.get_close_matches(text, known, n=5, cutoff=0.4)
+            raise QueryError("query.unknown_name", f"no {LB_KINDS[kind]} load balancer called {name!r}",
+                             hint=f"did you mean: {', '.join(near)}?" if near else f"known: {', '.join(known) or 'none'}")
+        return hits[0]
+
+    def resolve_tg(self, text: str) -> str:
+        name = text[3:] if text.startswith("tg:") else text
+        hits = [arn for arn, r in self.tgs.items() if r[1] == name or arn == name]
+        if not hits:
+            import difflib
+            near = difflib.get_close_matches(name, [r[1] for r in self.tgs.values()], n=5, cutoff=0.4)
+            raise QueryError("query.unknown_name", f"no target group called {name!r}",
+                             hint=f"did you mean: {', '.join('tg:' + n for n in near)}?" if near else "")
+        return hits[0]
+
+    def lb_of_node(self, eni: str) -> str | None:
+        rows = self.p.query("lb_eni", (None, eni))
+        return rows[0][0] if rows else None
+
+    def nodes(self, lb: str) -> list[tuple[str, str, str]]:
+        return [(r[1], r[2], r[3]) for r in self.p.query("lb_node", (lb, None, None, None))]
+
+    def target_eni(self, tg: str, ip: int) -> str | None:
+        vpc = self.tgs[tg][4]
+        return self.ip_owner.get((vpc, ip)) or next((e for (v, i), e in self.ip_owner.items() if i == ip), None)
+
+    # -- queries -------------------------------------------------------------------------------
+    def analyze(self, query_text: str, srcs: list[Endpoint], lb: str, proto: str, port_lo: int, port_hi: int,
+                depth: int = 3, only_nodes: set[str] | None = None) -> Result:
+        name = self.a.label(lb)
+        if proto not in ("6", "17"):
+            raise QueryError("query.unsupported", "load balancers listen on tcp or udp ports", hint="ask tcp PORT or udp PORT")
+        listeners = [r for r in self.p.query("listener_accepts", (lb, None, proto, None)) if port_lo <= r[3] <= port_hi]
+        base = Result(query_text, False, {"load_balancer": lb})
+        if not listeners:
+            have = [f"{r[3]}/{r[2]}" for r in self.p.query("listener", (None, lb, None, None))]
+            return self._blocked(base, "ELBV2_LISTENERS_MISMATCH", lb,
+                                 f"no listener of {name} accepts {'tcp' if proto == '6' else 'udp'}/{port_lo if port_lo == port_hi else f'{port_lo}-{port_hi}'}"
+                                 f" (listeners: {', '.join(have) or 'none'})")
+        nodes = [n for n in self.nodes(lb) if only_nodes is None or n[0] in only_nodes]
+        if not nodes:
+            return self._blocked(base, "NO_PATH", lb, f"{name} has no node in the snapshot")
+        best: Result | None = None
+        for _, li, _, port in listeners:
+            forwards = self.p.query("listener_forwards", (li, None, None))
+            targets = [t for _, owner, tg in forwards for t in self.p.query("tg_target", (tg, None, None, None, None))
+                       if t[2] != 0]
+            if not targets:
+                res = self._blocked(Result(query_text, False, dict(base.packet)), "ELBV2_LISTENER_HAS_NO_TG", li,
+                                    f"listener {self.a.label(li)} forwards to no target group with targets")
+                best = best or res
+                continue
+            for node, _, az in nodes:
+                leg1 = self.a.analyze(query_text, srcs, [Endpoint(node, tuple(self.eni_ips.get(node, ())))], proto, port, port, depth)
+                if not leg1.reachable:
+                    best = self._better(best, leg1, li, None, None)
+                    continue
+                sent = [r for _, owner, tg in forwards for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
+                if not sent:
+                    res = self._blocked(Result(query_text, False, dict(base.packet)), "ELB_NOT_CROSSZONE", lb,
+                                        f"the node of {name} in {az} sends only to targets in {az} (cross-zone load balancing "
+                                        "is off) and the target groups have none there")
+                    best = best or res
+                    continue
+                for _, _, tg, target, ip, tport in sent:
+                    eni = self.target_eni(tg, ip)
+                    if eni is None:
+                        continue
+                    client_ip = leg1.packet["src_ip"]
+                    src_ip = int(ipaddress.IPv4Address(client_ip)) if self.p.holds("preserves_client_ip", (tg,)) \
+                        else self.eni_ips[node][0]
+                    tproto = proto
+                    leg2 = self.a.analyze(query_text, [Endpoint(node, (src_ip,))], [Endpoint(eni, (ip,))], tproto, tport, tport, depth)
+                    combined = self._combine(query_text, leg1, leg2, li, tg, target, tport)
+                    if combined.reachable:
+                        return combined
+                    best = self._better(best, combined, li, tg, target)
+        assert best is not None
+        return best
+
+    def _better(self, best: Result | None, res: Result, *_: Any) -> Result:
+        if best is None or (res.forward_path and len(res.forward_path) > len(best.forward_path)):
+            return res
+        return best
+
+    def _blocked(self, res: Result, code: str, component: str, message: str) -> Result:
+        res.explanations.append(Explanation(code, component, "ingress", "forward", message, "load_balancer"))
+        res.forward_path.append(Hop(component, "load-balancer", "ingress", "BLOCKED", "load_balancer"))
+        return res
+
+    def _combine(self, query_text: str, leg1: Result, leg2: Result, listener: str, tg: str, target: str, port: int) -> Result:
+        res = Result(query_text, leg1.reachable and leg2.reachable, {"client": leg1.packet, "to_target": leg2.packet})
+        lr = self.p.query("listener", (listener, None, None, None))
+        res.forward_path = list(leg1.forward_path) + [
+            Hop(listener, "elb-listener", "ingress", f"{lr[0][3]}:{lr[0][2]}" if lr else "", "listener"),
+            Hop(tg, "elb-target-group", "egress", f"target {target} port {port}", "target_group"),
+        ] + list(leg2.forward_path)
+        res.return_path = list(leg2.return_path) + list(leg1.return_path)
+        res.explanations = list(leg1.explanations) + list(leg2.explanations)
+        res.warnings = list(dict.fromkeys(leg1.warnings + leg2.warnings))
+        res.packets_checked = leg1.packets_checked + leg2.packets_checked
+        res.proof = leg2.proof
+        return res
+
+    # -- health --------------------------------------------------------------------------------
+    def health(self, tgs: list[str] | None = None) -> list[HealthCheck]:
+        """Every target of the given target groups (default: all), checked from every node of every load
+        balancer using the group that sends to it, on the health-check port and protocol."""
+        out = []
+        collected = {(r[0], r[1], r[2]): r for r in self.p.query("target_health", (None,) * 7)}
+        for tg in sorted(tgs or self.tgs):
+            lbs = sorted({r[0] for r in self.p.query("lb_tg", (None, tg))})
+            for _, target, ip, port, _ in self.p.query("tg_target", (tg, None, None, None, None)):
+                if ip == 0:
+                    continue
+                hcs = self.p.query("health_check_port", (tg, target, None, None))
+                if not hcs:
+                    continue
+                _, _, hprot, hport = hcs[0]
+                hc = HealthCheck(tg, target, ip, hport, hprot)
+                row = collected.get((tg, target, port))
+                if row:
+                    hc.collected_state, hc.collected_reason = row[3], (row[5] or row[4])
+                eni = self.target_eni(tg, ip)
+                for lb in lbs:
+                    for node in sorted({r[1] for r in self.p.query("node_target", (lb, None, tg, target, ip, port))}):
+                        if eni is None:
+                            continue
+                        proto = "17" if hprot == "UDP" else "6"
+                        res = self.a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [Endpoint(node, tuple(self.eni_ips[node]))],
+                                             [Endpoint(eni, (ip,))], proto, hport, hport, depth=0)
+                        if res.reachable:
+                            hc.reachable_from.append(node)
+                        else:
+                            hc.blocked_from.append((node, res))
+                out.append(hc)
+        return out

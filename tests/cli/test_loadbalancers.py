@@ -1,0 +1,82 @@
+"""Queries through load balancers and `reason health`, end to end through the CLI.
+
+AWS references: ELB "How Elastic Load Balancing works" (nodes per enabled zone, cross-zone: ALB on,
+NLB off by default), ALB listeners / target groups (traffic goes to the target's registered port;
+health checks on traffic-port by default), RA codes ELBV2_LISTENERS_MISMATCH, ELBV2_LISTENER_HAS_NO_TG,
+ELB_NOT_CROSSZONE (aws-semantics.md §2).
+"""
+
+import json
+
+from test_query import FACTS, REGION, edit, query_json, reason, scenario
+
+FIXED = FACTS / "examples" / "seed-fixed"
+
+
+def test_health_on_the_shipped_example_names_the_alb_egress_block():
+    r = reason("health")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "ENI_SG_RULES_MISMATCH" in r.stdout and "sg-0alb" in r.stdout and "outbound tcp/8000" in r.stdout
+    assert "unhealthy, explained by the network" in r.stdout and "fix: add an outbound rule to sg-0alb" in r.stdout
+
+
+def test_health_json_and_the_fixed_variant():
+    r = reason("health", "--facts", str(FIXED), "--format", "json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["ok"] and out["targets"][0]["verdict"] == "healthy and open"
+    assert sorted(out["targets"][0]["reachable_from"]) == ["eni-0alb0a", "eni-0alb0b"]
+
+
+def test_health_says_when_aws_and_the_network_disagree(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "LoadBalancerTargetHealth", lambda d: [t["TargetHealth"].update(State="unhealthy", Reason="Target.ResponseCodeMismatch")
+                                                      for g in d["LoadBalancerTargetHealth"] for t in g["TargetHealthDescriptions"]])
+    r = reason("health", "--facts", str(snap), "tg:task-tg")
+    assert r.returncode == 1 and "look at the application" in r.stdout
+
+
+def test_internet_through_the_alb_to_the_task():
+    code, out = query_json(FIXED, "internet -> alb:web tcp 80")
+    assert code == 0
+    kinds = [h["kind"] for h in out["forward_path"]]
+    assert "elb-listener" in kinds and "elb-target-group" in kinds and out["forward_path"][-1]["component"] == "eni-0task01"
+    code, out = query_json(FACTS, "internet -> alb:web tcp 80")
+    assert code == 1 and out["explanations"][0]["component"] == "sg-0alb"
+
+
+def test_no_listener_on_the_port():
+    code, out = query_json(FIXED, "internet -> alb:web tcp 443")
+    assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENERS_MISMATCH"
+
+
+def test_listener_whose_target_group_has_no_targets(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "LoadBalancerTargetHealth", lambda d: [g.update(TargetHealthDescriptions=[]) for g in d["LoadBalancerTargetHealth"]])
+    code, out = query_json(snap, "internet -> alb:web tcp 80")
+    assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENER_HAS_NO_TG"
+
+
+def test_unknown_load_balancer_lists_close_names():
+    r = reason("query", "internet -> alb:wbe tcp 80")
+    assert r.returncode == 2 and "alb:web" in r.stderr
+
+
+def test_nodes_are_derived_when_no_lb_eni_was_collected(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: d.update(NetworkInterfaces=[
+        n for n in d["NetworkInterfaces"] if not n.get("Description", "").startswith("ELB ")]))
+    edit(snap, "LoadBalancers", lambda d: [z.pop("LoadBalancerAddresses", None) for lb in d["LoadBalancers"]
+                                           for z in lb["AvailabilityZones"]])
+    code, out = query_json(snap, "internet -> alb:web tcp 80")
+    assert code == 0 and any("assumed" in w for w in out["warnings"])
+    assert out["forward_path"][4]["component"].startswith("lb-node:web:")
+
+
+def test_cross_zone_off_leaves_the_other_zones_node_without_targets(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "TargetGroupAttributes", lambda d: [g["Attributes"].append({"Key": "load_balancing.cross_zone.enabled", "Value": "false"})
+                                                   for g in d["TargetGroupAttributes"]])
+    code, out = query_json(snap, "internet -> eni-0alb0b tcp 80")  # the us-east-1b node; the task is in us-east-1a
+    assert code == 1 and out["explanations"][0]["code"] == "ELB_NOT_CROSSZONE"
+    assert query_json(snap, "internet -> eni-0alb0a tcp 80")[0] == 0
+    assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0  # some node still reaches

@@ -1,0 +1,52 @@
+"""The snapshot folder is replaced atomically, never a folder we did not write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reasoner.collect.errors import CollectError
+from reasoner.collect.writer import METADATA, SnapshotWriter
+
+
+def _snapshot(out: Path, marker: str) -> None:
+    w = SnapshotWriter(out)
+    w.write_raw("123456789012", "us-east-1", "Vpcs", [{"VpcId": marker}])
+    w.write_metadata({"incomplete": [], "accounts": ["123456789012"], "regions": ["us-east-1"], "collected_at": marker})
+    w.commit()
+
+
+def test_commit_replaces_the_old_snapshot_and_keeps_its_aliases(tmp_path: Path) -> None:
+    out = tmp_path / "snap"
+    _snapshot(out, "old")
+    (out / "reason.toml").write_text('[aliases]\nweb = "eni-1"\n')
+    _snapshot(out, "new")
+    assert json.loads((out / METADATA).read_text())["collected_at"] == "new"
+    assert (out / "reason.toml").read_text().startswith("[aliases]")
+    assert [p.name for p in tmp_path.iterdir()] == ["snap"]
+
+
+def test_abort_leaves_the_old_snapshot_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "snap"
+    _snapshot(out, "old")
+    w = SnapshotWriter(out)
+    w.write_raw("123456789012", "us-east-1", "Vpcs", [{"VpcId": "half"}])
+    assert w.staging.parent == tmp_path and w.staging.name.startswith(".snap.collect-")
+    w.abort()
+    assert json.loads((out / "aws_configs/123456789012/us-east-1/Vpcs.json").read_text()) == {"Vpcs": [{"VpcId": "old"}]}
+    assert [p.name for p in tmp_path.iterdir()] == ["snap"]
+
+
+def test_a_folder_not_written_by_collect_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(CollectError) as info:
+        SnapshotWriter(tmp_path)
+    assert info.value.code == "collect.out_not_snapshot"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CollectError):
+        SnapshotWriter(tmp_path / "file")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    SnapshotWriter(empty).abort()  # an empty folder is fine
