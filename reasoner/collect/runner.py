@@ -3,7 +3,7 @@
 The scheduler lives in the calling thread: it submits every call whose parent call is done, waits
 for the first to finish, records it, submits what that unblocks, and so on.  At most ``workers``
 requests are in flight whatever the number of accounts and regions.  A call whose parent call
-failed is skipped (the parent's failure is already recorded as incomplete).  A fatal error (expired
+failed (or is not in the run) is skipped: the parent's failure is already recorded as incomplete.  A fatal error (expired
 credentials, ...) cancels what has not started and is raised.
 
 Progress: one line per account/region (calls done / total, the call in flight), drawn with rich on
@@ -127,13 +127,13 @@ def run(units: Iterable[Unit], client_for: ClientFor, sink: Sink | None = None, 
         while changed:
             changed = False
             for call in list(pending[unit]):
-                needs = [k for k in call.needs if k in keys]
-                if not all(k in done for k in needs):
+                needs = call.needs
+                if not all(k in done or k not in keys for k in needs):
                     continue
                 pending[unit].remove(call)
                 changed = True
-                if any(done[k] is None for k in needs):
-                    done[call.key] = None  # parent failed: nothing to ask
+                if any(done.get(k) is None for k in needs):
+                    done[call.key] = None  # parent failed (or not in this run): nothing to ask
                     progress.finished(unit, call, None)
                     continue
                 futures[pool.submit(job, unit, call, {k: done[k] or [] for k in needs})] = (unit, call)

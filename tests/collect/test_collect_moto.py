@@ -14,7 +14,7 @@ import boto3
 from moto import settings as moto_settings
 
 import collect_scenario
-from conftest import ACCOUNT, REGION, SECRET, Aws, FaultProxy
+from collect_support import ACCOUNT, REGION, SECRET, Aws, FaultProxy
 
 QUERY = "alb-eni -> task-eni tcp 8000"
 
@@ -287,3 +287,12 @@ def test_all_regions_are_the_enabled_ones(aws: Aws, tmp_path: Path) -> None:
     _collect(aws, out, "--quiet", "--all-regions", "--workers", "16")
     assert {p.name for p in (out / "aws_configs" / ACCOUNT).iterdir()} == enabled
     assert set(json.loads((out / "reason-collect.json").read_text())["regions"]) == enabled
+
+
+def test_a_role_that_cannot_be_assumed_is_one_line_exit_2(aws: Aws, fault_proxy: FaultProxy, tmp_path: Path) -> None:
+    fault_proxy.fail("AssumeRole", "AccessDenied", status=403,
+                     message="User: arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole")
+    out = tmp_path / "snap"
+    r = aws.reason("collect", "--out", str(out), "--role-arn", "arn:aws:iam::222222222222:role/x", endpoint=fault_proxy.url)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and not out.exists()
+    assert r.stderr.startswith("arn:aws:iam::222222222222:role/x: error[collect.assume_role]: cannot assume the role")
