@@ -5,6 +5,7 @@ Loads only the relations the rules declare (others stay in the snapshot, unused 
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,21 @@ class Session:
 
     @classmethod
     def open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
+        """Loads a snapshot and the rules.  The garbage collector is paused meanwhile and the loaded
+        objects are then frozen (``gc.freeze``): hundreds of thousands of long-lived objects, which
+        every later collection would otherwise walk again."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            session = cls._open(facts, extra_rules)
+            gc.freeze()  # the loaded snapshot lives as long as the session: keep later collections off it
+            return session
+        finally:
+            if enabled:
+                gc.enable()
+
+    @classmethod
+    def _open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
         from reasoner.facts.importer import load_snapshot
 
         snap = load_snapshot(facts)

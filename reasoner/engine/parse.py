@@ -8,14 +8,22 @@ strings or integers.  Does not check meaning: see ``check``.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import pickle
+import sys
+import tempfile
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args
 
 from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard
+
+_GRAMMAR = resources.files("reasoner.engine").joinpath("rules.lark")
 
 _TOKEN_NAMES = {
     "DOT": "'.'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "NAME": "a name", "INT": "an integer",
@@ -147,20 +155,55 @@ def parse_text(text: str, file: str = "<text>") -> Module:
     return out
 
 
-def parse_files(paths: list, display_names: list[str] | None = None) -> Module:
-    """Parses several rule files into one Module; syntax errors of all files are collected."""
-    module, diags = Module(), []
+def _cache_dir() -> Path | None:
+    base = os.environ.get("REASON_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                                os.path.expanduser("~/.cache"), "reason")
+    return None if os.environ.get("REASON_NO_CACHE") else Path(base)
+
+
+def parse_files(paths: list, display_names: list[str] | None = None, cache: bool = True) -> Module:
+    """Parses several rule files into one Module; syntax errors of all files are collected.
+
+    A successful parse is cached (pickle of the syntax tree in ``$XDG_CACHE_HOME/reason``, keyed by the
+    sha256 of the grammar, every file's name and text, and Python's version), so a fresh process skips
+    lark; anything unreadable in the cache is ignored and re-parsed.  ``REASON_NO_CACHE=1`` turns it off.
+    """
+    module, diags, texts = Module(), [], []
     for i, path in enumerate(paths):
         name = display_names[i] if display_names else str(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            texts.append((name, path.read_text(encoding="utf-8")))
         except OSError as err:
             diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {err.strerror}"))
-            continue
+    if diags:
+        raise RuleError(diags)
+    folder = _cache_dir() if cache else None
+    key = hashlib.sha256(repr((sys.version, _GRAMMAR.read_text(), texts)).encode()).hexdigest()[:32]
+    if folder is not None:
+        try:
+            with open(folder / f"rules-{key}.pickle", "rb") as fh:
+                cached = pickle.load(fh)
+            if isinstance(cached, Module):
+                return cached
+        except Exception:  # no cache yet, or a stale/corrupt one: parse again
+            pass
+    for name, text in texts:
         try:
             module.extend(parse_text(text, name))
         except RuleError as err:
             diags.extend(err.diagnostics)
     if diags:
         raise RuleError(diags)
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(module, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / f"rules-{key}.pickle")
+            old = sorted(folder.glob("rules-*.pickle"), key=lambda f: f.stat().st_mtime)[:-32]
+            for f in old:  # keep the 32 most recent rule sets
+                f.unlink(missing_ok=True)
+        except OSError:  # a read-only home: no cache, same answer
+            pass
     return module

@@ -237,11 +237,15 @@ class Analyzer:
                                     checked += 1
                                     self._assert(row, d)
                                     try:
-                                        if self.p.holds("reach", row):
+                                        # One question per packet: which hops block it (reach = no hop blocks).
+                                        blocked = {r[0] for r in self.p.query("hop_blocked", (None,))}
+                                        if not blocked:
+                                            if detail and not self.p.holds("reach", row):  # the two must agree
+                                                raise AssertionError(f"reach and hop_blocked disagree on {row}")
                                             res = self._result(query_text, row, True, [], depth, detail)
                                             res.packets_checked = checked
                                             return res
-                                        failing = [h for h in HOPS if not self.p.holds(h, row)]
+                                        failing = [h for h in HOPS if h in blocked]
                                         if best_fail is None or len(failing) < len(best_fail):
                                             best, best_fail = row, failing
                                     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import tomllib
+from functools import cached_property
 from pathlib import Path
 
 from reasoner.errors import FactsError, QueryError
@@ -39,43 +40,80 @@ class Resolver:
     """Maps endpoint names of one snapshot to lists of :class:`Endpoint`."""
 
     def __init__(self, relations: dict[str, list[tuple]], names: dict[str, str], aliases: dict[str, str]) -> None:
-        self.eni_ips: dict[str, list[int]] = {}
-        for eni, ip in relations.get("eni_ip", []):
-            self.eni_ips.setdefault(eni, []).append(ip)
-        self.enis = {row[0]: row for row in relations.get("eni", [])}
-        self.ip_owners: dict[int, list[str]] = {}
+        self.rel, self.names, self.aliases = relations, names, aliases
+
+    # Indexes are built on first use: a fresh process answering one query about one ENI builds two.
+    @cached_property
+    def eni_ips(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for eni, ip in self.rel.get("eni_ip", []):
+            out.setdefault(eni, []).append(ip)
+        return out
+
+    @cached_property
+    def enis(self) -> dict[str, tuple]:
+        return {row[0]: row for row in self.rel.get("eni", [])}
+
+    @cached_property
+    def ip_owners(self) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
         for eni, ips in self.eni_ips.items():
             for ip in ips:
-                self.ip_owners.setdefault(ip, []).append(eni)
-        self.public: dict[int, tuple[str, int]] = {pub: (eni, priv) for eni, priv, pub in relations.get("eni_public_ip", [])}
-        self.instance_enis: dict[str, list[str]] = {}
-        for eni, inst in relations.get("eni_attachment", []):
-            self.instance_enis.setdefault(inst, []).append(eni)
-        self.members: dict[str, list[str]] = {}
-        for row in relations.get("eni", []):
-            self.members.setdefault(row[1], []).append(row[0])
-            self.members.setdefault(row[2], []).append(row[0])
-        for eni, sg in relations.get("eni_sg", []):
-            self.members.setdefault(sg, []).append(eni)
-        self.sets = {r[0] for kind in ("subnet", "sg", "vpc") for r in relations.get(kind, [])}
-        self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
-        self.by_name: dict[str, list[str]] = {}
-        for rid, name in names.items():
-            self.by_name.setdefault(name, []).append(rid)
-        self.aliases = aliases
-        # ECS (awsvpc tasks): ecs:CLUSTER, ecs:CLUSTER/SERVICE, a task ARN or id -> the tasks' ENIs
-        cluster_name = {r[0]: r[1] for r in relations.get("ecs_cluster", [])}
+                out.setdefault(ip, []).append(eni)
+        return out
+
+    @cached_property
+    def public(self) -> dict[int, tuple[str, int]]:
+        return {pub: (eni, priv) for eni, priv, pub in self.rel.get("eni_public_ip", [])}
+
+    @cached_property
+    def instance_enis(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for eni, inst in self.rel.get("eni_attachment", []):
+            out.setdefault(inst, []).append(eni)
+        return out
+
+    @cached_property
+    def members(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for row in self.rel.get("eni", []):
+            out.setdefault(row[1], []).append(row[0])
+            out.setdefault(row[2], []).append(row[0])
+        for eni, sg in self.rel.get("eni_sg", []):
+            out.setdefault(sg, []).append(eni)
+        return out
+
+    @cached_property
+    def sets(self) -> set[str]:
+        return {r[0] for kind in ("subnet", "sg", "vpc") for r in self.rel.get(kind, [])}
+
+    @cached_property
+    def vpc_ranges(self) -> list[tuple[int, int]]:
+        return [(r[1], r[2]) for r in self.rel.get("vpc", [])]
+
+    @cached_property
+    def by_name(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for rid, name in self.names.items():
+            out.setdefault(name, []).append(rid)
+        return out
+
+    @cached_property
+    def ecs(self) -> dict[str, list[str]]:
+        """ECS (awsvpc tasks): ecs:CLUSTER, ecs:CLUSTER/SERVICE, a task ARN or id -> the tasks' ENIs."""
+        cluster_name = {r[0]: r[1] for r in self.rel.get("ecs_cluster", [])}
         task_enis: dict[str, list[str]] = {}
-        for task, eni, _, _ in relations.get("ecs_task_eni", []):
+        for task, eni, _, _ in self.rel.get("ecs_task_eni", []):
             task_enis.setdefault(task, []).append(eni)
-        self.ecs: dict[str, list[str]] = {}
-        for task, cluster, service, _, status in relations.get("ecs_task", []):
+        out: dict[str, list[str]] = {}
+        for task, cluster, service, _, status in self.rel.get("ecs_task", []):
             if status not in ("RUNNING", "PENDING", "PROVISIONING", "ACTIVATING"):
                 continue
             cname = cluster_name.get(cluster, cluster.rsplit("/", 1)[-1])
             for key in (f"ecs:{cname}", f"ecs:{cname}/{service}" if service else "", task, task.rsplit("/", 1)[-1]):
                 if key:
-                    self.ecs.setdefault(key, []).extend(task_enis.get(task, []))
+                    out.setdefault(key, []).extend(task_enis.get(task, []))
+        return out
 
     def known(self) -> list[str]:
         return sorted(set(self.aliases) | set(self.enis) | set(self.instance_enis) | set(self.by_name) | self.sets | {INTERNET}
