@@ -18,7 +18,6 @@ other regions with the same credentials would fail the same way).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -29,7 +28,6 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ProfileNotFound,
 )
-
 from botocore.parsers import ResponseParserError
 
 from reasoner.errors import ReasonError

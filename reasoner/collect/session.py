@@ -59,6 +59,13 @@ def client_config(max_pool_connections: int = 10) -> Config:
                   max_pool_connections=max(10, max_pool_connections), user_agent_extra="reason-collect")
 
 
+def _quick(config: Config) -> Config:
+    """``config`` with at most 3 attempts: STS is asked first, and a wrong endpoint should fail fast."""
+    retries = dict(config.retries or {})
+    retries["total_max_attempts"] = min(3, int(retries.get("total_max_attempts", 3)))
+    return config.merge(Config(retries=retries))
+
+
 def check_region(region: str) -> str:
     """``region`` if it looks like an AWS region name (``eu-west-1``), else a CollectError."""
     if not _REGION_RE.match(region):
@@ -122,7 +129,7 @@ def identify(session: boto3.Session, source: str, config: Config, region: str | 
     """The :class:`Account` behind ``session`` (STS GetCallerIdentity, in ``region`` or the default one)."""
     region = region or default_region(session) or FALLBACK_REGION
     try:
-        ident = session.client("sts", region_name=region, config=config).get_caller_identity()
+        ident = session.client("sts", region_name=region, config=_quick(config)).get_caller_identity()
     except (BotoCoreError, ClientError) as exc:
         raise (fatal(exc, source) or CollectError(
             "collect.identity", f"STS GetCallerIdentity failed: {exc}", location=source,
@@ -134,7 +141,7 @@ def assume(base: Account, role_arn: str, region: str | None) -> Account:
     """Assume ``role_arn`` from ``base`` and identify the account it opens."""
     check_role_arn(role_arn)
     try:
-        sts = base.session.client("sts", region_name=region or FALLBACK_REGION, config=base.config)
+        sts = base.session.client("sts", region_name=region or FALLBACK_REGION, config=_quick(base.config))
         creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
     except (BotoCoreError, ClientError) as exc:
         known = fatal(exc, role_arn)

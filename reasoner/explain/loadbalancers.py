@@ -157,16 +157,34 @@ class LoadBalancers:
         listeners = [r for r in self.p.query("listener_accepts", (lb, None, proto, None)) if port_lo <= r[3] <= port_hi]
         base = Result(query_text, False, {"load_balancer": lb})
         if not listeners:
-            have = [f"{r[3]}/{r[2]}" for r in self.p.query("listener", (None, lb, None, None))]
-            return self._blocked(base, "ELBV2_LISTENERS_MISMATCH", lb,
-                                 f"no listener of {name} accepts {'tcp' if proto == '6' else 'udp'}/{port_lo if port_lo == port_hi else f'{port_lo}-{port_hi}'}"
-                                 f" (listeners: {', '.join(have) or 'none'})")
+            all_listeners = self.p.query("listener", (None, lb, None, None))
+            have = [f"{r[3]}/{r[2]}" for r in all_listeners]
+            asked = f"{'tcp' if proto == '6' else 'udp'}/{port_lo if port_lo == port_hi else f'{port_lo}-{port_hi}'}"
+            res = self._blocked(base, "ELBV2_LISTENERS_MISMATCH", lb,
+                                f"no listener of {name} accepts {asked} (listeners: {', '.join(have) or 'none'})")
+            for li, _, lport, lprot in all_listeners:  # each listener takes only its own port
+                if self.p.query("listener_accepts", (lb, li, proto, lport)):
+                    res.explanations.append(Explanation("ELBV2_LISTENER_PORT_RESTRICTION", li, "ingress", "forward",
+                                                        f"listener {self.a.label(li)} accepts only port {lport}", "load_balancer"))
+            return res
         nodes = [n for n in self.nodes(lb) if only_nodes is None or n[0] in only_nodes]
         if not nodes:
             return self._blocked(base, "NO_PATH", lb, f"{name} has no node in the snapshot")
         best: Result | None = None
         for _, li, _, port in listeners:
             forwards = self.p.query("listener_forwards", (li, None, None))
+            client = self._client_ips(srcs)
+            # A rule with source-ip conditions forwards only requests from those addresses (listener rule
+            # conditions, "source-ip"); other conditions (host, path, headers) are assumed to match some request.
+            forwards = [f for f in forwards if self._admits_source(f[1], client)]
+            _, _, node_ranges = self.a._rules_on([Endpoint(n[0]) for n in nodes])
+            leg1_srcs = self._restrict_internet(srcs, [f[1] for f in forwards], node_ranges)
+            if not leg1_srcs:
+                res = self._blocked(Result(query_text, False, dict(base.packet)), "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", li,
+                                    f"the rules of listener {self.a.label(li)} forward only requests from source addresses "
+                                    "that are not the query's clients")
+                best = best or res
+                continue
             targets = [t for _, owner, tg in forwards for t in self.p.query("tg_target", (tg, None, None, None, None))
                        if t[2] != 0]
             if not targets:
@@ -175,7 +193,7 @@ class LoadBalancers:
                 best = best or res
                 continue
             for node, _, az in nodes:
-                leg1 = self.a.analyze(query_text, srcs, [Endpoint(node, tuple(self.eni_ips.get(node, ())))], proto, port, port, depth)
+                leg1 = self.a.analyze(query_text, leg1_srcs, [Endpoint(node, tuple(self.eni_ips.get(node, ())))], proto, port, port, depth)
                 if not leg1.reachable:
                     best = self._better(best, leg1, li, None, None)
                     continue
@@ -201,6 +219,38 @@ class LoadBalancers:
                     best = self._better(best, combined, li, tg, target)
         assert best is not None
         return best
+
+    def _client_ips(self, srcs: list[Endpoint]) -> list[int] | None:
+        """The client addresses of the query, None when any public address may be the client."""
+        ips: list[int] = []
+        for e in srcs:
+            if e.ips is None:
+                return None
+            ips.extend(e.ips)
+        return ips
+
+    def _restrict_internet(self, srcs: list[Endpoint], owners: list[str], extra: list[tuple[int, int]]) -> list[Endpoint]:
+        """When every forwarding rule admits only some source addresses, the internet as client means
+        those addresses: representatives cut inside the rules' ranges."""
+        ranges = [(lo, hi) for o in owners for _, lo, hi in self.p.query("rule_source_ip", (o, None, None))]
+        if not owners or any(not self.p.query("rule_source_ip", (o, None, None)) for o in owners):
+            return srcs
+        out = []
+        for e in srcs:
+            if e.is_internet and e.ips is None:
+                cut = self.a.internet_ips(ranges + list(extra))
+                ips = tuple(ip for ip in cut if any(lo <= ip <= hi for lo, hi in ranges))
+                if ips:  # no public address in the ranges: the internet cannot be the client
+                    out.append(Endpoint(INTERNET, ips))
+            else:
+                out.append(e)
+        return out
+
+    def _admits_source(self, owner: str, client: list[int] | None) -> bool:
+        ranges = self.p.query("rule_source_ip", (owner, None, None))
+        if not ranges or client is None:
+            return True
+        return any(lo <= ip <= hi for _, lo, hi in ranges for ip in client)
 
     def _better(self, best: Result | None, res: Result, *_: Any) -> Result:
         if best is None or (res.forward_path and len(res.forward_path) > len(best.forward_path)):

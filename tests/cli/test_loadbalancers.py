@@ -80,3 +80,33 @@ def test_cross_zone_off_leaves_the_other_zones_node_without_targets(tmp_path):
     assert code == 1 and out["explanations"][0]["code"] == "ELB_NOT_CROSSZONE"
     assert query_json(snap, "internet -> eni-0alb0a tcp 80")[0] == 0
     assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0  # some node still reaches
+
+
+def _only_rule_forwards_from(snap, cidr):
+    """The listener's default action answers 403; one rule (priority 10) forwards, only for clients in cidr."""
+    deny = [{"Type": "fixed-response", "Order": 1, "FixedResponseConfig": {"StatusCode": "403"}}]
+    tg = json.loads((snap / REGION / "TargetGroups.json").read_text())["TargetGroups"][0]["TargetGroupArn"]
+    edit(snap, "LoadBalancerListeners", lambda d: [li.update(DefaultActions=deny)
+                                                   for g in d["LoadBalancerListeners"] for li in g["Listeners"]])
+
+    def rules(d):
+        for g in d["LoadBalancerListenerRules"]:
+            g["Rules"] = [{"RuleArn": g["ListenerArn"].replace(":listener/", ":listener-rule/") + "/default", "Priority": "default",
+                           "IsDefault": True, "Conditions": [], "Actions": deny},
+                          {"RuleArn": g["ListenerArn"].replace(":listener/", ":listener-rule/") + "/r10", "Priority": "10",
+                           "IsDefault": False, "Actions": [{"Type": "forward", "Order": 1, "TargetGroupArn": tg}],
+                           "Conditions": [{"Field": "source-ip", "SourceIpConfig": {"Values": [cidr]}}]}]
+    edit(snap, "LoadBalancerListenerRules", rules)
+
+
+def test_source_ip_rule_conditions_decide_who_is_forwarded(tmp_path):
+    """Listener rules, condition source-ip: only matching clients reach the target group."""
+    snap = scenario(tmp_path, FIXED)
+    _only_rule_forwards_from(snap, "203.0.113.0/24")
+    code, out = query_json(snap, "internet -> alb:web tcp 80")
+    assert code == 0 and out["packet"]["client"]["src_ip"].startswith("203.0.113.")
+    code, out = query_json(snap, "8.8.8.8 -> alb:web tcp 80")
+    assert code == 1
+    _only_rule_forwards_from(snap, "10.9.0.0/16")  # no public client can match
+    code, out = query_json(snap, "internet -> alb:web tcp 80")
+    assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENER_REQUIRES_TG_ACCEPT"

@@ -43,8 +43,21 @@ def test_alb_health_check_blocked_by_alb_sg_egress_then_fixed(aws: Aws, tmp_path
     assert "UNREACHABLE" in q.stdout and "ENI_SG_RULES_MISMATCH" in q.stdout
     assert sc.alb_sg in q.stdout and f"outbound tcp/8000 to {sc.task_ip}" in q.stdout
 
+    # `reason health` on the collected ALB: moto gives the load balancer no ENIs, so its nodes are derived
+    # from its subnets and security group (with a warning); the health check to the task is blocked there.
+    h = aws.reason("health", "--facts", str(out / "facts"), "--format", "json")
+    assert h.returncode == 1, h.stdout + h.stderr
+    report = json.loads(h.stdout)
+    target = next(t for t in report["targets"] if t["ip"] == sc.task_ip)
+    assert not target["open"] and target["port"] == 8000
+    assert {e["component"] for b in target["blocked_from"] for e in b["explanations"]} == {sc.alb_sg}
+    assert any("lb-node:" in w for w in report["warnings"])
+
     collect_scenario.fix(aws.session(), sc)
     _collect(aws, out, "--quiet")  # the same folder: replaced atomically
+    h = aws.reason("health", "--facts", str(out / "facts"), "--format", "json")
+    target = next(t for t in json.loads(h.stdout)["targets"] if t["ip"] == sc.task_ip)
+    assert target["open"], h.stdout
     q = aws.reason("query", "--facts", str(out / "facts"), "--format", "json", QUERY)
     assert q.returncode == 0, q.stdout + q.stderr
     res = json.loads(q.stdout)
