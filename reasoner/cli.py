@@ -116,7 +116,9 @@ def health(
     for c in checks:
         mark = "[green]OPEN[/]" if c.open else "[red]BLOCKED[/]"
         state = f"  AWS says: {c.collected_state}" + (f" ({c.collected_reason})" if c.collected_reason else "") if c.collected_state else ""
-        out.print(f"{mark}  tg:{session.analyzer.names.get(c.tg, c.tg)} -> {c.target} {c.protocol}:{c.port}{state}", highlight=False)
+        where = f" ({c.runs_on})" if c.runs_on else ""
+        out.print(f"{mark}  tg:{session.analyzer.names.get(c.tg, c.tg)} -> {c.target}{where} {c.protocol}:{c.port}{state}",
+                  highlight=False)
         out.print(f"  verdict: {c.verdict}", highlight=False)
         for node, res in c.blocked_from:
             for e in res.explanations:

@@ -73,6 +73,7 @@ class HealthCheck:
     blocked_from: list[tuple[str, Result]] = field(default_factory=list)
     collected_state: str | None = None
     collected_reason: str = ""
+    runs_on: str = ""  # the ENI behind the target, and the ECS task on it if any
 
     @property
     def open(self) -> bool:
@@ -92,7 +93,7 @@ class HealthCheck:
     def to_json(self, label) -> dict[str, Any]:
         return {"target_group": self.tg, "target": self.target, "ip": ip_text(self.ip), "port": self.port,
                 "protocol": self.protocol, "open": self.open, "verdict": self.verdict,
-                "collected_state": self.collected_state, "collected_reason": self.collected_reason,
+                "collected_state": self.collected_state, "collected_reason": self.collected_reason, "runs_on": self.runs_on,
                 "reachable_from": self.reachable_from,
                 "blocked_from": [{"node": n, "explanations": [e.to_json() for e in r.explanations]} for n, r in self.blocked_from]}
 
@@ -296,6 +297,9 @@ class LoadBalancers:
                 if row:
                     hc.collected_state, hc.collected_reason = row[3], (row[5] or row[4])
                 eni = self.target_eni(tg, ip)
+                if eni is not None:
+                    tasks = self.p.query("ecs_task_eni", (None, eni, None, None))
+                    hc.runs_on = eni + (f", ECS task {tasks[0][0].rsplit('/', 1)[-1]}" if tasks else "")
                 for lb in lbs:
                     for node in sorted({r[1] for r in self.p.query("node_target", (lb, None, tg, target, ip, port))}):
                         if eni is None:

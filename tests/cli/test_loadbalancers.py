@@ -18,6 +18,7 @@ def test_health_on_the_shipped_example_names_the_alb_egress_block():
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "ENI_SG_RULES_MISMATCH" in r.stdout and "sg-0alb" in r.stdout and "outbound tcp/8000" in r.stdout
     assert "unhealthy, explained by the network" in r.stdout and "fix: add an outbound rule to sg-0alb" in r.stdout
+    assert "eni-0task01, ECS task 3c5e2f0a" in r.stdout  # the Fargate task behind the target
 
 
 def test_health_json_and_the_fixed_variant():
