@@ -146,6 +146,85 @@ def _fix(e, c) -> str:
 
 
 @app.command()
+def verify(
+    paths: Optional[list[Path]] = typer.Argument(None, help="assertion files or folders (default: ./queries)"),
+    facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
+    fmt: Format = typer.Option(Format.text, "--format"),
+) -> None:
+    """Check saved assertions (assert reachable|unreachable QUERY): exit 0 when all hold, 1 otherwise.
+
+    A passing "unreachable" is a proof of isolation over the whole packet space of its query."""
+    from reasoner.query.language import parse_assertions
+    from reasoner.session import Session
+
+    try:
+        files = _assertion_files(list(paths or [Path("queries")]))
+        assertions = [a for f in files for a in parse_assertions(_read(f), str(f))]
+        session = Session.open(facts)
+        results = []
+        for a in assertions:
+            try:
+                results.append((a, session.query(str(a.query), depth=3), None))
+            except ReasonError as e:  # an unknown name in one assertion: that assertion fails, the others run
+                results.append((a, None, e))
+    except ReasonError as e:
+        _fail(e)
+        return
+    ok = all(r is not None and r.reachable == a.expect_reachable for a, r, _ in results)
+    if fmt != Format.text:
+        print(json.dumps({"schema": "reason.verify/v1", "ok": ok, "assertions": [
+            {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
+             "holds": r is not None and r.reachable == a.expect_reachable,
+             "error": e.render() if e else None, "result": r.to_json() if r else None} for a, r, e in results]}, indent=2))
+        raise typer.Exit(2 if any(e for _, _, e in results) else 0 if ok else 1)
+    for a, r, e in results:
+        where = f"{a.file}:{a.line}"
+        if e is not None:
+            out.print(f"[red]ERROR[/] {where}  {a.text}\n  {e.render()}", highlight=False)
+            continue
+        held = r.reachable == a.expect_reachable
+        out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {where}  {a.text}", highlight=False)
+        if held and not r.reachable:
+            out.print(f"  proof of isolation: none of the query's packets gets through and back "
+                      f"({r.packets_checked} representative packets cover its whole packet space)", highlight=False)
+        elif not held and r.reachable:
+            pk = r.packet.get("client", r.packet)
+            out.print(f"  counterexample: {pk.get('src_ip')}:{pk.get('src_port')} -> {pk.get('dst_ip')}:{pk.get('dst_port')} "
+                      f"{pk.get('protocol')} gets through; run  reason query \"{a.query}\"  for the path", highlight=False)
+        elif not held:
+            for x in r.explanations:
+                out.print(f"  blocked: [red]{x.code}[/] {x.component}: {x.message}", highlight=False)
+    passed = sum(1 for a, r, _ in results if r is not None and r.reachable == a.expect_reachable)
+    out.print(f"{passed}/{len(results)} assertions hold")
+    raise typer.Exit(2 if any(e for _, _, e in results) else 0 if ok else 1)
+
+
+def _assertion_files(paths: list[Path]) -> list[Path]:
+    from reasoner.errors import QueryError
+
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.reason")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise QueryError("query.no_file", f"{p}: no such assertion file or folder")
+    if not files:
+        raise QueryError("query.no_file", f"no *.reason assertion files in {', '.join(map(str, paths))}")
+    return files
+
+
+def _read(path: Path) -> str:
+    from reasoner.errors import QueryError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise QueryError("query.no_file", f"cannot read {path}: {err}") from None
+
+
+@app.command()
 def check(files: list[Path] = typer.Argument(..., help="rule files to check with the shipped rules")) -> None:
     """Check rule files (syntax, declarations, arity, types, safety, stratification)."""
     from reasoner.engine.check import check as run_check

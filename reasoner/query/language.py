@@ -37,9 +37,44 @@ class Query:
         return PROTOCOLS.get(self.proto, self.proto)
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start="query", parser="lalr", cache=True)
+@lru_cache(maxsize=2)
+def _parser(start: str = "query") -> Lark:
+    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start=start, parser="lalr", cache=True)
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """``assert reachable|unreachable QUERY``: a saved expectation, checked by ``reason verify``."""
+
+    expect_reachable: bool
+    query: Query
+    file: str = "<text>"
+    line: int = 0
+    text: str = ""
+
+
+def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
+    """Parses an assertion file: one ``assert`` per line, ``#`` comments, blank lines ignored.
+    Errors are QueryError located at file:line:column."""
+    out = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            tree = _parser("assertion").parse(line)
+        except UnexpectedInput as err:
+            col = getattr(err, "column", 1) or 1
+            raise QueryError("query.syntax", f"cannot parse assertion:\n    {line}\n    {' ' * (col - 1)}^",
+                             location=f"{file}:{n}:{col}",
+                             hint="write it as  assert reachable|unreachable SRC -> DST [PROTO] [PORT|LO-HI]") from None
+        expect, qtree = tree.children
+        try:
+            q = _query_of(qtree)
+        except QueryError as err:
+            raise QueryError(err.code, err.message, location=f"{file}:{n}", hint=err.hint) from None
+        out.append(Assertion(str(expect) == "reachable", q, file, n, line))
+    return out
 
 
 def parse_query(text: str) -> Query:
@@ -50,6 +85,10 @@ def parse_query(text: str) -> Query:
         col = getattr(err, "column", 1) or 1
         raise QueryError("query.syntax", f"cannot parse query at column {col}:\n    {text}\n    {' ' * (col - 1)}^",
                          hint='write it as  SRC -> DST [tcp|udp|icmp|any|proto N] [PORT|LO-HI], e.g. "alb-eni -> task-eni tcp 8000"') from None
+    return _query_of(tree)
+
+
+def _query_of(tree) -> Query:
     src, dst, proto, ports = tree.children
     name = "tcp"
     if proto is not None:
