@@ -12,7 +12,7 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * ``SecurityGroups`` -> ``sg``, ``sg_{ingress,egress}_{cidr,sg,pl}``
 * ``NetworkAcls`` -> ``nacl``, ``nacl_entry`` (plus the implicit rule-``*`` deny, 32767), ``subnet_nacl``
 * ``RouteTables`` -> ``rtb``, ``rtb_subnet``, ``rtb_main``, ``route``, ``route_pl``
-* ``InternetGateways`` -> ``igw_attachment``; ``NatGateways`` -> ``nat_gateway``
+* ``InternetGateways`` -> ``igw_attachment``; ``NatGateways`` -> ``nat_gateway``, ``nat_state``, ``nat_public_ip``
 * ``Reservations`` -> ``instance`` (and ``eni*`` for instance ENIs absent from NetworkInterfaces)
 * ELBv2 (``LoadBalancers``, listeners, rules, target groups, target health, attributes) and ECS
   (``EcsClusters``, ``EcsServices``, ``EcsTasks``) -> see :mod:`reasoner.facts.elbv2`
@@ -59,7 +59,7 @@ RELATIONS: tuple[str, ...] = (
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
     "prefix_list_cidr", "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "route", "route_pl",
-    "igw_attachment", "nat_gateway", "instance",
+    "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     *elbv2.RELATIONS,  # load balancers, target groups, ECS: reasoner/facts/elbv2.py
 )
 
@@ -365,6 +365,10 @@ def _nat_gateways(c: _Ctx, items: list[tuple[str, Any]]) -> None:
                for ap, a in c.items(n, "NatGatewayAddresses", p) if c.opt(a, "PrivateIp", ap) is not None]
         for ip in ips or [0]:
             c.add("nat_gateway", nat, subnet, vpc, ip)
+        c.add("nat_state", nat, str(c.opt(n, "State", p, "unknown")), str(c.opt(n, "ConnectivityType", p, "public")))
+        for ap, a in c.items(n, "NatGatewayAddresses", p):
+            if c.opt(a, "PublicIp", ap) is not None:
+                c.add("nat_public_ip", nat, c.ip(a["PublicIp"], f"{ap}.PublicIp"))
 
 
 def _reservations(c: _Ctx, items: list[tuple[str, Any]]) -> None:

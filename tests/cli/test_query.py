@@ -355,3 +355,53 @@ def test_missing_network_acls_are_assumed_open_with_a_warning(tmp_path):
     (snap / REGION / "NetworkAcls.json").unlink()
     code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
     assert code == 0 and any("no network ACL" in w for w in out["warnings"])
+
+
+# -- NAT gateways (vpc-nat-gateway.html: public NAT in a public subnet, private subnets route the internet
+# -- to it; TCP/UDP/ICMP only; source port remapped to 1024-65535; no SG on the gateway) -----------------
+
+def _add_nat(snap: Path, state: str = "available") -> None:
+    (snap / REGION / "NatGateways.json").write_text(json.dumps({"NatGateways": [
+        {"NatGatewayId": "nat-0a", "SubnetId": "subnet-pub-a", "VpcId": "vpc-0a1b2c3d", "State": state,
+         "ConnectivityType": "public",
+         "NatGatewayAddresses": [{"PrivateIp": "10.0.1.99", "PublicIp": "3.3.3.3", "NetworkInterfaceId": "eni-0nat"}]}]}))
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0a",
+                                                             "State": "active"})
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
+
+
+def test_private_subnet_reaches_the_internet_through_a_nat_gateway(tmp_path):
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 0 and "nat-0a" in json.dumps(out["forward_path"])
+    code, out = query_json(snap, "task-eni -> 8.8.8.8 proto 47")
+    assert code == 1 and ("PROTOCOL_RESTRICTION", "nat-0a") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def test_nat_gateway_not_available_carries_nothing(tmp_path):
+    snap = scenario(tmp_path)
+    _add_nat(snap, state="pending")
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 1 and ("BAD_STATE", "nat-0a") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def test_nat_reply_needs_every_ephemeral_port_in_the_nat_subnet_acl(tmp_path):
+    """The gateway, not the client, picks the reply port (REMAP_EPHEMERAL_PORT): an inbound NACL that
+    admits only 32768-65535 in the NAT's subnet breaks some connections, so no path is claimed."""
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    (snap / REGION / "NetworkAcls.json").write_text(json.dumps({"NetworkAcls": [
+        {"NetworkAclId": "acl-pub", "VpcId": "vpc-0a1b2c3d", "IsDefault": False,
+         "Associations": [{"SubnetId": "subnet-pub-a"}, {"SubnetId": "subnet-pub-b"}],
+         "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"},
+                     {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0",
+                      "PortRange": {"From": 32768, "To": 65535}},
+                     {"RuleNumber": 110, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "10.0.0.0/16"}]},
+        {"NetworkAclId": "acl-priv", "VpcId": "vpc-0a1b2c3d", "IsDefault": True, "Associations": [{"SubnetId": "subnet-priv-a"}],
+         "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "CidrBlock": "0.0.0.0/0"}
+                     for e in (True, False)]}]}))
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 1 and ("REMAP_EPHEMERAL_PORT", "acl-pub") in {(e["code"], e["component"]) for e in out["explanations"]}
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][1]["PortRange"].update(From=1024))
+    assert query_json(snap, "task-eni -> internet tcp 443")[0] == 0

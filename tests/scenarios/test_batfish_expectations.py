@@ -5,7 +5,7 @@ Mapping: ACCEPTED / EXITS_NETWORK -> reachable; every other disposition -> unrea
 "IP protocol 0" flows become ``proto 0`` queries (TCP-only security groups deny them).
 
 * COVERED cases use only what the model implements (ENIs, SGs, NACLs, route tables, internet
-  gateways, public IPs, peering): our verdict must equal Batfish's, and must not rest on a component
+  gateways, public IPs, NAT gateways, peering, load balancers): our verdict must equal Batfish's, and must not rest on a component
   we refuse as unmodelled.
 * Every other case is listed in NOT_COVERED with the reason. For all of them that can be asked, the
   safety property still holds: we never answer "reachable" where Batfish says the flow is dropped.
@@ -35,6 +35,7 @@ COVERED = {
     ("test-public-private-subnet", "internet-to-public-ip"), ("test-public-private-subnet", "internet-to-private-ip"),
     ("test-public-private-subnet", "public-to-internet"), ("test-public-private-subnet", "public-to-site"),
     ("test-nat-gateway", "unsolicited-internet-to-nat"), ("test-nat-gateway", "same-subnet-instance-to-nat"),
+    ("test-nat-gateway", "private-instance-to-internet-bidirectional"), ("test-nat-gateway", "unsupported-protocol-dropped-at-nat"),
     ("test-vpc-peering", "A-to-B"), ("test-vpc-peering", "B-to-A"),
     ("test-vpc-peering-multi-account", "A-to-B-ssh"), ("test-vpc-peering-multi-account", "B-to-A-ssh"),
     ("pybatfish-hybrid-cloud", "east2-public-to-west2-public-private-ip"),
@@ -60,8 +61,6 @@ NOT_COVERED = {
     ("test-public-private-subnet", "vgw-to-public-ip"): _VGW,
     ("test-public-private-subnet", "vgw-to-public-instance"): _VGW,
     ("test-public-private-subnet", "vgw-to-private-instance"): _VGW,
-    ("test-nat-gateway", "private-instance-to-internet-bidirectional"): "NAT gateways are not modelled yet (refused)",
-    ("test-nat-gateway", "unsupported-protocol-dropped-at-nat"): "NAT gateways are not modelled yet (refused)",
     ("test-vpc-peering", "A-to-unused-subnet-in-B/C-space"): _UNUSED_IP,
     ("test-vpc-peering", "B-to-unused-subnet-in-A"): _UNUSED_IP,
     ("test-vpc-peering", "B-to-unused-ip-in-A-subnet"): _UNUSED_IP,
