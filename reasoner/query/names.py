@@ -3,7 +3,7 @@
 An endpoint is an ENI id (all its private addresses), an instance id (all its ENIs), a subnet,
 security group or VPC id (every ENI in it / carrying it), an IPv4 address (the ENIs that own it as a
 private address, or the ENI whose public IP it is; any other public address is a host on the
-internet), ``internet`` (every public address), ``ecs:CLUSTER`` / ``ecs:CLUSTER/SERVICE`` / an ECS task
+internet), ``internet`` (every public address), ``*`` (every ENI of the snapshot), ``ecs:CLUSTER`` / ``ecs:CLUSTER/SERVICE`` / an ECS task
 ARN or id (the ENIs of its running awsvpc tasks), a Name tag, or an alias from ``reason.toml``
 (``[aliases] name = "id"``) next to the facts.  A set endpoint is answered existentially: reachable
 when some member reaches, so "unreachable" covers every member.  Unknown names list the closest known
@@ -129,6 +129,8 @@ class Resolver:
         target = self.aliases.get(name, name)
         if target == INTERNET:
             return [Endpoint(INTERNET)]
+        if target == "*":  # every ENI of the snapshot with an address
+            return [self._eni(e) for e in sorted(self.enis) if self.eni_ips.get(e)]
         if target in self.enis:
             return [self._eni(target)]
         if target in self.instance_enis:

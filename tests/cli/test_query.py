@@ -405,3 +405,10 @@ def test_nat_reply_needs_every_ephemeral_port_in_the_nat_subnet_acl(tmp_path):
     assert code == 1 and ("REMAP_EPHEMERAL_PORT", "acl-pub") in {(e["code"], e["component"]) for e in out["explanations"]}
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][1]["PortRange"].update(From=1024))
     assert query_json(snap, "task-eni -> internet tcp 443")[0] == 0
+
+
+def test_star_means_every_eni():
+    code, out = query_json(FACTS / "examples" / "seed-fixed", "* -> task-eni tcp 8000")
+    assert code == 0 and out["packet"]["src_eni"] in ("eni-0alb0a", "eni-0alb0b")
+    code, out = query_json(FACTS, "* -> task-eni tcp 8000")  # every ENI tried: none gets through
+    assert code == 1 and out["packets_checked"] >= 2
