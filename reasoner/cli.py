@@ -147,20 +147,31 @@ def _fix(e, c) -> str:
 
 @app.command()
 def verify(
-    paths: Optional[list[Path]] = typer.Argument(None, help="assertion files or folders (default: ./queries)"),
+    paths: Optional[list[Path]] = typer.Argument(None, help="assertion (*.reason) and policy (*.dl) files or folders "
+                                                 "(default: ./queries)"),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     fmt: Format = typer.Option(Format.text, "--format"),
 ) -> None:
-    """Check saved assertions (assert reachable|unreachable QUERY): exit 0 when all hold, 1 otherwise.
+    """Check saved assertions (assert reachable|unreachable QUERY) and policy rules (every row of
+    violation(resource, message) fails): exit 0 when all hold, 1 otherwise.
 
     A passing "unreachable" is a proof of isolation over the whole packet space of its query."""
     from reasoner.query.language import parse_assertions
     from reasoner.session import Session
 
+    from reasoner.engine.provenance import why
+
     try:
         files = _assertion_files(list(paths or [Path("queries")]))
-        assertions = [a for f in files for a in parse_assertions(_read(f), str(f))]
-        session = Session.open(facts)
+        policies = [f for f in files if f.suffix == ".dl"]
+        assertions = [a for f in files if f.suffix != ".dl" for a in parse_assertions(_read(f), str(f))]
+        session = Session.open(facts, extra_rules=policies)
+        violations = []
+        if "violation" in session.program.decls:
+            for row in session.program.query("violation", (None,) * session.program.decls["violation"].arity):
+                proof = why(session.program, "violation", row, depth=2)
+                rule = next((c.rule for c in proof.children if c.rule), proof.rule)
+                violations.append((row, rule, proof))
         results = []
         for a in assertions:
             try:
@@ -170,9 +181,10 @@ def verify(
     except ReasonError as e:
         _fail(e)
         return
-    ok = all(r is not None and r.reachable == a.expect_reachable for a, r, _ in results)
+    ok = all(r is not None and r.reachable == a.expect_reachable for a, r, _ in results) and not violations
     if fmt != Format.text:
-        print(json.dumps({"schema": "reason.verify/v1", "ok": ok, "assertions": [
+        print(json.dumps({"schema": "reason.verify/v1", "ok": ok, "violations": [
+            {"row": list(row), "rule": rule, "proof": proof.to_json()} for row, rule, proof in violations], "assertions": [
             {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
              "holds": r is not None and r.reachable == a.expect_reachable,
              "error": e.render() if e else None, "result": r.to_json() if r else None} for a, r, e in results]}, indent=2))
@@ -194,8 +206,10 @@ def verify(
         elif not held:
             for x in r.explanations:
                 out.print(f"  blocked: [red]{x.code}[/] {x.component}: {x.message}", highlight=False)
+    for row, rule, _ in violations:
+        out.print(f"[red]FAIL[/]  policy {rule or ''}  violation{tuple(row)!r}", highlight=False)
     passed = sum(1 for a, r, _ in results if r is not None and r.reachable == a.expect_reachable)
-    out.print(f"{passed}/{len(results)} assertions hold")
+    out.print(f"{passed}/{len(results)} assertions hold" + (f"; {len(violations)} policy violation(s)" if policies else ""))
     raise typer.Exit(2 if any(e for _, _, e in results) else 0 if ok else 1)
 
 
@@ -205,13 +219,13 @@ def _assertion_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files.extend(sorted(p.glob("*.reason")))
+            files.extend(sorted(p.glob("*.reason")) + sorted(p.glob("*.dl")))
         elif p.is_file():
             files.append(p)
         else:
             raise QueryError("query.no_file", f"{p}: no such assertion file or folder")
     if not files:
-        raise QueryError("query.no_file", f"no *.reason assertion files in {', '.join(map(str, paths))}")
+        raise QueryError("query.no_file", f"no *.reason assertion or *.dl policy files in {', '.join(map(str, paths))}")
     return files
 
 

@@ -37,3 +37,31 @@ def test_bad_assertion_files_are_input_errors(tmp_path):
     assert r.returncode == 2 and "did you mean: task-eni" in r.stdout and "PASS" in r.stdout
     r = reason("verify", str(tmp_path / "missing"))
     assert r.returncode == 2 and "no such assertion file" in r.stderr
+
+
+def test_policy_rules_report_each_violation_with_its_rule():
+    r = reason("verify", "--format", "json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 1
+    assert [(v["row"], v["rule"].split(":")[0]) for v in out["violations"]] == [
+        (["sg-0alb", "is a load balancer's security group with no outbound rule"], "queries/policy.dl")]
+    assert out["violations"][0]["proof"]["holds"]
+
+
+def test_policy_that_finds_open_ssh(tmp_path):
+    snap = tmp_path / "snap"
+    import shutil
+    shutil.copytree(FIXED, snap)
+    sgs = snap / "aws_configs" / "us-east-1" / "SecurityGroups.json"
+    data = json.loads(sgs.read_text())
+    data["SecurityGroups"][0]["IpPermissions"].append({"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+    sgs.write_text(json.dumps(data))
+    r = reason("verify", str(ROOT / "queries" / "policy.dl"), "--facts", str(snap))
+    assert r.returncode == 1 and "admits tcp/22 from 0.0.0.0/0" in r.stdout
+
+
+def test_policy_with_an_error_is_refused_whole(tmp_path):
+    f = tmp_path / "p.dl"
+    f.write_text(".decl violation(resource: symbol, message: symbol)\nviolation(S, \"x\") :- sgg(S, _, _).\n")
+    r = reason("verify", str(f))
+    assert r.returncode == 2 and "p.dl:2:" in r.stderr and "sgg" in r.stderr and "Traceback" not in r.stderr
