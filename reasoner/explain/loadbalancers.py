@@ -138,6 +138,12 @@ class LoadBalancers:
                              hint=f"did you mean: {', '.join('tg:' + n for n in near)}?" if near else "")
         return hits[0]
 
+    def lb_label(self, lb: str) -> str:
+        """``alb:web`` / ``nlb:api`` for a load balancer ARN (the name users type)."""
+        row = self.lbs.get(lb)
+        kind = {t: k for k, t in LB_KINDS.items()}.get(row[2], "lb") if row else "lb"
+        return f"{kind}:{row[1]}" if row else lb
+
     def lb_of_node(self, eni: str) -> str | None:
         rows = self.p.query("lb_eni", (None, eni))
         return rows[0][0] if rows else None
@@ -152,7 +158,7 @@ class LoadBalancers:
     # -- queries -------------------------------------------------------------------------------
     def analyze(self, query_text: str, srcs: list[Endpoint], lb: str, proto: str, port_lo: int, port_hi: int,
                 depth: int = 3, only_nodes: set[str] | None = None) -> Result:
-        name = self.a.label(lb)
+        name = self.lb_label(lb)
         if proto not in ("6", "17"):
             raise QueryError("query.unsupported", "load balancers listen on tcp or udp ports", hint="ask tcp PORT or udp PORT")
         listeners = [r for r in self.p.query("listener_accepts", (lb, None, proto, None)) if port_lo <= r[3] <= port_hi]
@@ -166,7 +172,7 @@ class LoadBalancers:
             for li, _, lport, lprot in all_listeners:  # each listener takes only its own port
                 if self.p.query("listener_accepts", (lb, li, proto, lport)):
                     res.explanations.append(Explanation("ELBV2_LISTENER_PORT_RESTRICTION", li, "ingress", "forward",
-                                                        f"listener {self.a.label(li)} accepts only port {lport}", "load_balancer"))
+                                                        f"listener {self.a.names.get(li, li)} accepts only port {lport}", "load_balancer"))
             return res
         nodes = [n for n in self.nodes(lb) if only_nodes is None or n[0] in only_nodes]
         if not nodes:
@@ -182,7 +188,7 @@ class LoadBalancers:
             leg1_srcs = self._restrict_internet(srcs, [f[1] for f in forwards], node_ranges)
             if not leg1_srcs:
                 res = self._blocked(Result(query_text, False, dict(base.packet)), "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", li,
-                                    f"the rules of listener {self.a.label(li)} forward only requests from source addresses "
+                                    f"the rules of listener {self.a.names.get(li, li)} forward only requests from source addresses "
                                     "that are not the query's clients")
                 best = best or res
                 continue
@@ -190,7 +196,7 @@ class LoadBalancers:
                        if t[2] != 0]
             if not targets:
                 res = self._blocked(Result(query_text, False, dict(base.packet)), "ELBV2_LISTENER_HAS_NO_TG", li,
-                                    f"listener {self.a.label(li)} forwards to no target group with targets")
+                                    f"listener {self.a.names.get(li, li)} forwards to no target group with targets")
                 best = best or res
                 continue
             for node, _, az in nodes:
@@ -267,8 +273,9 @@ class LoadBalancers:
         res = Result(query_text, leg1.reachable and leg2.reachable, {"client": leg1.packet, "to_target": leg2.packet})
         lr = self.p.query("listener", (listener, None, None, None))
         res.forward_path = list(leg1.forward_path) + [
-            Hop(listener, "elb-listener", "ingress", f"{lr[0][3]}:{lr[0][2]}" if lr else "", "listener"),
-            Hop(tg, "elb-target-group", "egress", f"target {target} port {port}", "target_group"),
+            Hop(listener, "elb-listener", "ingress", self.a.names.get(listener) or (f"{lr[0][3]}:{lr[0][2]}" if lr else ""),
+                "listener"),
+            Hop(tg, "elb-target-group", "egress", f"tg:{self.a.names.get(tg, tg)} -> target {target} port {port}", "target_group"),
         ] + list(leg2.forward_path)
         res.return_path = list(leg2.return_path) + list(leg1.return_path)
         res.explanations = list(leg1.explanations) + list(leg2.explanations)

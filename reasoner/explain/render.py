@@ -32,6 +32,13 @@ def proof_tree(node: Node, tree: Tree | None = None) -> Tree:
     return branch
 
 
+def short(component: str) -> str:
+    """An ARN as its resource part (``targetgroup/task-tg/73e2…``); other ids unchanged. JSON keeps the full id."""
+    if component.startswith("arn:"):
+        return component.split(":", 5)[-1]
+    return component
+
+
 def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     verdict = "[bold green]REACHABLE[/]" if res.reachable else "[bold red]UNREACHABLE[/]"
     console.print(f"{verdict}  {res.query}")
@@ -45,14 +52,14 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     if res.explanations:
         console.print("\n[bold]Blocked by:[/]")
         for e in res.explanations:
-            console.print(f"  [red]{e.code}[/] {e.component} ({e.path} path, {e.direction})\n    {e.message}")
+            console.print(f"  [red]{e.code}[/] {short(e.component)} ({e.path} path, {e.direction})\n    {e.message}", highlight=False)
     for title, hops in (("Forward path", res.forward_path), ("Return path", res.return_path)):
         if not hops:
             continue
         console.print(f"\n[bold]{title}:[/]")
         for i, h in enumerate(hops, 1):
             style = "red" if h.detail == "BLOCKED" else ""
-            line = f"  {i}. {h.kind:<18} {h.component:<28} {h.direction:<8} {h.detail}"
+            line = f"  {i}. {h.kind:<18} {short(h.component):<28} {h.direction:<8} {h.detail}"
             console.print(f"[{style}]{line}[/]" if style else line, highlight=False)
     if res.proof is not None and explain != "none":
         console.print(f"\n[bold]Derivation ({explain}):[/]")
