@@ -68,12 +68,17 @@ class Session:
         """Answers one query.  ``depth`` bounds the derivation tree (0: none); ``detail=False`` gives the
         verdict, the packet and the blocking hops only (the fast form for many questions)."""
         q = parse_query(text)
-        src = self.resolver.resolve(q.src)
+        src_lb = self.lbs.resolve_lb(self.resolver.aliases.get(q.src, q.src))
+        if src_lb is not None:  # from a load balancer's nodes, as it sends to its targets
+            res = self.lbs.analyze_from(str(q), src_lb, self._endpoints(q.dst), q.proto_number, q.port_lo, q.port_hi, depth=depth)
+            res.warnings.extend(w for w in self.warnings if w not in res.warnings)
+            return res
+        src = self._endpoints(q.src)
         lb = self.lbs.resolve_lb(self.resolver.aliases.get(q.dst, q.dst))
         if lb is not None:
             res = self.lbs.analyze(str(q), src, lb, q.proto_number, q.port_lo, q.port_hi, depth=depth)
         else:
-            dst = self.resolver.resolve(q.dst)
+            dst = self._endpoints(q.dst)
             owners = {self.lbs.lb_of_node(d.eni) for d in dst}
             if len(owners) == 1 and None not in owners:  # a node of a load balancer: through it, to its targets
                 (lb,) = owners
@@ -83,6 +88,12 @@ class Session:
                 res = self.analyzer.analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail)
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)
         return res
+
+    def _endpoints(self, name: str) -> list:
+        target = self.resolver.aliases.get(name, name)
+        if target.startswith("tg:"):  # the registered targets of a target group
+            return self.lbs.tg_endpoints(self.lbs.resolve_tg(target))
+        return self.resolver.resolve(name)
 
     def health(self, names: list[str] | None = None) -> list[HealthCheck]:
         """Target health as the network sees it: every target of the named target groups (``tg:NAME``) or of

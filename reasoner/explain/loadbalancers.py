@@ -264,9 +264,9 @@ class LoadBalancers:
             return res
         return best
 
-    def _blocked(self, res: Result, code: str, component: str, message: str) -> Result:
-        res.explanations.append(Explanation(code, component, "ingress", "forward", message, "load_balancer"))
-        res.forward_path.append(Hop(component, "load-balancer", "ingress", "BLOCKED", "load_balancer"))
+    def _blocked(self, res: Result, code: str, component: str, message: str, direction: str = "ingress") -> Result:
+        res.explanations.append(Explanation(code, component, direction, "forward", message, "load_balancer"))
+        res.forward_path.append(Hop(component, "load-balancer", direction, "BLOCKED", "load_balancer"))
         return res
 
     def _combine(self, query_text: str, leg1: Result, leg2: Result, listener: str, tg: str, target: str, port: int) -> Result:
@@ -283,6 +283,49 @@ class LoadBalancers:
         res.packets_checked = leg1.packets_checked + leg2.packets_checked
         res.proof = leg2.proof
         return res
+
+    def tg_endpoints(self, tg: str) -> list[Endpoint]:
+        """The ENIs behind the registered targets of tg, at the targets' addresses."""
+        out: dict[str, set[int]] = {}
+        for _, _, ip, _, _ in self.p.query("tg_target", (tg, None, None, None, None)):
+            eni = self.target_eni(tg, ip) if ip else None
+            if eni is not None:
+                out.setdefault(eni, set()).add(ip)
+        if not out:
+            raise QueryError("query.empty_set", f"tg:{self.a.names.get(tg, tg)} has no registered target with an address in the snapshot")
+        return [Endpoint(e, tuple(sorted(ips))) for e, ips in sorted(out.items())]
+
+    def analyze_from(self, query_text: str, lb: str, dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
+                     depth: int = 3) -> Result:
+        """``alb:NAME -> DST``: what the load balancer's nodes send to DST. A load balancer sends only to its
+        registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports (TARGET_PORT_RESTRICTION),
+        from the nodes that serve them (cross-zone)."""
+        name = self.lb_label(lb)
+        base = Result(query_text, False, {"load_balancer": lb})
+        wanted = {(d.eni, ip) for d in dsts for ip in (d.ips or ())}
+        sent = [r for r in self.p.query("node_target", (lb, None, None, None, None, None))
+                if (self.target_eni(r[2], r[4]), r[4]) in wanted]
+        if not sent:
+            return self._blocked(base, "TARGET_ADDRESS_RESTRICTION", lb,
+                                 f"{name} sends only to its registered targets, and the destination is not one of them"
+                                 " (or no node of it serves the destination's zone)", "egress")
+        in_ports = [r for r in sent if port_lo <= r[5] <= port_hi]
+        if not in_ports:
+            ports = ", ".join(sorted({f"{ip_text(r[4])}:{r[5]}" for r in sent}))
+            return self._blocked(base, "TARGET_PORT_RESTRICTION", lb,
+                                 f"{name} sends to its targets only on their registered ports ({ports})", "egress")
+        best: Result | None = None
+        for _, node, tg, target, ip, port in in_ports:
+            tproto = proto if proto in ("6", "17") else "6"
+            res = self.a.analyze(query_text, [Endpoint(node, tuple(self.eni_ips.get(node, ())))],
+                                 [Endpoint(self.target_eni(tg, ip), (ip,))], tproto, port, port, depth)
+            res.forward_path.insert(1, Hop(tg, "elb-target-group", "egress",
+                                           f"tg:{self.a.names.get(tg, tg)} -> target {target} port {port}", "target_group"))
+            if res.reachable:
+                return res
+            best = self._better(best, res)
+        assert best is not None
+        return best
 
     # -- health --------------------------------------------------------------------------------
     def health(self, tgs: list[str] | None = None) -> list[HealthCheck]:

@@ -111,3 +111,22 @@ def test_source_ip_rule_conditions_decide_who_is_forwarded(tmp_path):
     _only_rule_forwards_from(snap, "10.9.0.0/16")  # no public client can match
     code, out = query_json(snap, "internet -> alb:web tcp 80")
     assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENER_REQUIRES_TG_ACCEPT"
+
+
+def test_from_the_load_balancer_to_its_targets():
+    """alb:NAME as the source: its nodes send only to registered targets, on their registered ports."""
+    code, out = query_json(FIXED, "alb:web -> ecs:prod/web tcp 8000")
+    assert code == 0 and out["forward_path"][1]["kind"] == "elb-target-group"
+    code, out = query_json(FACTS, "alb:web -> task-eni tcp 8000")
+    assert code == 1 and out["explanations"][0]["component"] == "sg-0alb"
+    code, out = query_json(FIXED, "alb:web -> task-eni tcp 9000")
+    assert code == 1 and out["explanations"][0]["code"] == "TARGET_PORT_RESTRICTION"
+    code, out = query_json(FIXED, "alb:web -> alb-eni tcp 8000")
+    assert code == 1 and out["explanations"][0]["code"] == "TARGET_ADDRESS_RESTRICTION"
+
+
+def test_target_group_as_destination_means_its_targets():
+    code, out = query_json(FIXED, "alb-eni -> tg:task-tg tcp 8000")
+    assert code == 0 and out["packet"]["dst_ip"] == "10.0.11.20"
+    r = reason("query", "alb-eni -> tg:task-gt tcp 8000")
+    assert r.returncode == 2 and "tg:task-tg" in r.stderr
