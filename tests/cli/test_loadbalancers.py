@@ -130,3 +130,35 @@ def test_target_group_as_destination_means_its_targets():
     assert code == 0 and out["packet"]["dst_ip"] == "10.0.11.20"
     r = reason("query", "alb-eni -> tg:task-gt tcp 8000")
     assert r.returncode == 2 and "tg:task-tg" in r.stderr
+
+
+def test_nlb_instance_targets_see_the_client_address(tmp_path):
+    """NLB client IP preservation (network/edit-target-group-attributes.html): on by default for instance
+    targets, so the target's SG must admit the client, not the load balancer; the attribute turns it off."""
+    import shutil
+    from pathlib import Path
+    src = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "batfish-aws" / "test-load-balancer" / "aws_configs"
+    if not src.is_dir():
+        import pytest
+        pytest.skip("../shared/datasets is not present beside the project")
+    snap = tmp_path / "lb"
+    shutil.copytree(src, snap / "aws_configs")
+    sgs = snap / "aws_configs" / "SecurityGroups.json"
+    data = json.loads(sgs.read_text())
+    # the servers' SG admits port 22 only from the NLB's subnets, not from the client's subnet
+    for g in data["SecurityGroups"]:
+        for perm in g["IpPermissions"]:
+            if perm.get("FromPort") == 22:
+                perm["IpRanges"] = [{"CidrIp": "10.1.1.0/24"}, {"CidrIp": "10.1.20.0/24"}]
+                perm["UserIdGroupPairs"] = []
+    sgs.write_text(json.dumps(data))
+    client = "i-0c8ce8bbdd98cc4e8"
+    code, out = query_json(snap, f"{client} -> nlb:test-lb tcp 80")
+    assert code == 1 and out["explanations"][-1]["code"] == "ENI_SG_RULES_MISMATCH"
+    attrs = snap / "aws_configs" / "TargetGroupAttributes.json"
+    tg = next(t["TargetGroupArn"] for t in json.loads((snap / "aws_configs" / "TargetGroups.json").read_text())["TargetGroups"]
+              if t["TargetGroupName"] == "test-lb-tg")
+    attrs.write_text(json.dumps({"TargetGroupAttributes": [{"TargetGroupArn": tg, "Attributes": [
+        {"Key": "preserve_client_ip.enabled", "Value": "false"}]}]}))
+    code, out = query_json(snap, f"{client} -> nlb:test-lb tcp 80")
+    assert code == 0, out["explanations"]
