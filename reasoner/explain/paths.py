@@ -147,6 +147,12 @@ class Analyzer:
         self._index("routes", [(r[0], r) for r in relations.get("route", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
+        # the subnets of each VPC's transit gateway attachments: their NACLs are on paths through a TGW
+        att_vpc = {r[0]: r[2] for r in relations.get("tgw_vpc_attachment", [])}
+        self.tgw_subnets: dict[str, set[str]] = {}
+        for att, sub in relations.get("tgw_attachment_subnet", []):
+            if att in att_vpc:
+                self.tgw_subnets.setdefault(att_vpc[att], set()).add(sub)
         self._rtb_cache: dict[str, str] = {}
 
     def _index(self, attr: str, pairs: list[tuple[str, tuple]]) -> None:
@@ -180,6 +186,10 @@ class Analyzer:
                 ranges.append((r[6], r[7]))
             rtb = self._rtb_of_subnet(sub)
             ranges.extend((r[1], r[2]) for r in self.routes.get(rtb, []))
+            for tsub in sorted(self.tgw_subnets.get(self.eni[ep.eni][2], set()) - {sub}):  # TGW attachment subnets
+                for r in self.nacl_entries.get(self.acl_of.get(tsub, ""), []):
+                    nacl.append(r)
+                    ranges.append((r[6], r[7]))
         return sg_rules, nacl, ranges
 
     def _rtb_of_subnet(self, sub: str) -> str:
@@ -320,6 +330,8 @@ class Analyzer:
             remote = (dip if eg else sip) if ann["path"] == "forward" else (sip if eg else dip)
             hits = self.p.query("nacl_allows", (comp, eg, p, port, remote, None))
             detail = f"rule {hits[0][5]} allow" if hits else "denied"
+            if hop in ("fwd_nacl_in", "ret_nacl_in") and self.p.holds("tgw_delivers_in_subnet", (hop[:3],)):
+                detail = "not evaluated: the transit gateway delivers from this subnet (tgw-nacls.html)"
             return Hop(comp, "network-acl", ann["direction"], detail, hop)
         forward = ann["path"] == "forward"
         from_eni = s if forward else d
@@ -330,6 +342,13 @@ class Analyzer:
         if hits:
             _, _, length, ttype, target, state = hits[0]
             detail = f"route /{length} -> {target if ttype != 'local' else 'local'} ({state})"
+            if ttype == "tgw":  # the transit gateway's own lookup (rules/transit_gateways.dl)
+                leg = "fwd" if forward else "ret"
+                ins = self.p.query("tgw_in_rtb", (leg, None, None))
+                outs = self.p.query("tgw_next", (leg, None))
+                if ins:
+                    detail += f"; {target}: from {ins[0][1]}, route table {ins[0][2]}"
+                    detail += f" -> {outs[0][1]}" if outs else " -> no attachment"
         else:
             detail = "no matching route"
         return Hop(comp, "route-table", ann["direction"], detail, hop)
@@ -349,21 +368,21 @@ class Analyzer:
         comp = self._component(ann["component"], row)
         eni_of = s if ann["component"].endswith("src") else d
         fields = self._fields(row, eni_of)
-        if "route" in hop:
-            problems = self.p.query("hop_problem", (hop, None, None))
-            if problems:
-                forward = ann["path"] == "forward"
-                ip = dip if forward else sip
-                out = []
-                for _, code, where in problems:
-                    tmpl = self.p.query("code_message", (code, None))
-                    text = tmpl[0][1] if tmpl else f"{code} at {{component}}"
-                    msg = text.format(component=self.label(where), ip_text=ip_text(ip), rtb=self.label(comp),
-                                      ip_text_src=ip_text(sip if forward else dip))
-                    out.append(Explanation(code, where, ann["direction"], ann["path"], msg, hop))
+        problems = self.p.query("hop_problem", (hop, None, None))
+        out = []
+        if problems:
+            forward = ann["path"] == "forward"
+            ip = dip if forward else sip
+            for _, code, where in problems:
+                tmpl = self.p.query("code_message", (code, None))
+                text = tmpl[0][1] if tmpl else f"{code} at {{component}}"
+                msg = text.format(component=self.label(where), ip_text=ip_text(ip), rtb=self.label(comp),
+                                  ip_text_src=ip_text(sip if forward else dip))
+                out.append(Explanation(code, where, ann["direction"], ann["path"], msg, hop))
+            if "route" in hop:  # the precise codes replace the route hop's default one
                 return out
         message = ann["message"].format(component=self.label(comp), **fields)
-        return [Explanation(ann["code"], comp, ann["direction"], ann["path"], message, hop)]
+        return [Explanation(ann["code"], comp, ann["direction"], ann["path"], message, hop)] + out
 
     def _result(self, query_text: str, row: tuple, ok: bool, failing: list[str], depth: int, detail: bool = True) -> Result:
         s, d, sip, dip, p, sp, dp = row

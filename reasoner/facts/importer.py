@@ -20,11 +20,19 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
   -> ``prefix_list_cidr``
 * ``NetworkInterfaces[].Association.PublicIp`` (and per private address), ``Addresses`` (EIPs) -> ``eni_public_ip``
 * ``VpcPeeringConnections`` -> ``peering``
+* Transit gateways (``rules/02_transit_gateway_snapshot.dl``): ``TransitGateways`` -> ``tgw``;
+  ``TransitGatewayAttachments`` -> ``tgw_attachment`` (+ ``tgw_association`` from ``Association``);
+  ``TransitGatewayVpcAttachments`` -> ``tgw_vpc_attachment``, ``tgw_attachment_subnet``, ``tgw_attachment_option``;
+  ``TransitGatewayRouteTables`` -> ``tgw_rtb``; and, per route table (wrapped
+  ``[{TransitGatewayRouteTableId, <list>}]`` or plain items naming their table):
+  ``TransitGatewayRouteTableAssociations`` -> ``tgw_association``, ``TransitGatewayPropagations`` ->
+  ``tgw_propagation``, ``TransitGatewayStaticRoutes`` / ``TransitGatewayPropagatedRoutes`` -> ``tgw_route``,
+  ``tgw_route_pl``, ``tgw_routes_collected``
 * ``Tags``/``TagSet`` ``Name`` -> ``names`` (``LoadBalancerName`` for load balancers)
 
 Not handled: IPv6 (addresses, CIDRs, SG ranges, NACL entries and routes are skipped and counted in
 ``manifest["skipped_ipv6"]``), ICMP type/code (ICMP rules cover ports 0..65535), classic ELBs,
-VPC endpoints, transit gateways, VPN, Direct Connect, RDS,
+VPC endpoints, VPN, Direct Connect, RDS,
 Elasticsearch: their top-level keys are listed in ``manifest["unmodelled"]``.  Instances without a
 ``SubnetId`` (stopped/terminated) produce no ``instance`` row.  A NAT gateway with no private
 address gets ``private_ip`` 0.
@@ -60,6 +68,8 @@ RELATIONS: tuple[str, ...] = (
     "prefix_list_cidr", "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "route", "route_pl",
     "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
+    "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
+    "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",
     *elbv2.RELATIONS,  # load balancers, target groups, ECS: reasoner/facts/elbv2.py
 )
 
@@ -421,6 +431,113 @@ def _prefix_lists(c: _Ctx, items: list[tuple[str, Any]]) -> None:
             c.add("prefix_list_cidr", plid, lo, hi)
 
 
+# -- transit gateways (rules/02_transit_gateway_snapshot.dl) ----------------------------------
+
+
+def _transit_gateways(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, g in items:
+        tgw = c.req_str(g, "TransitGatewayId", p)
+        c.name(g, tgw, p)
+        c.add("tgw", tgw, str(c.opt(g, "State", p, "unknown")))
+
+
+def _tgw_association(c: _Ctx, att: str, rtb: str, a: Any, p: str) -> None:
+    c.add("tgw_association", att, rtb, str(c.opt(a, "State", p, "associated")))
+
+
+def _tgw_attachments(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    """``TransitGatewayAttachments`` (every kind); ``Association`` is the attachment's route table."""
+    for p, a in items:
+        att = c.req_str(a, "TransitGatewayAttachmentId", p)
+        c.name(a, att, p)
+        c.add("tgw_attachment", att, c.req_str(a, "TransitGatewayId", p), str(c.opt(a, "ResourceType", p, "unknown")),
+              str(c.opt(a, "ResourceId", p, "")), str(c.opt(a, "State", p, "unknown")))
+        assoc = c.opt(a, "Association", p)
+        if assoc is not None:
+            ap = f"{p}.Association"
+            _tgw_association(c, att, c.req_str(assoc, "TransitGatewayRouteTableId", ap), assoc, ap)
+
+
+def _tgw_vpc_attachments(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, a in items:
+        att = c.req_str(a, "TransitGatewayAttachmentId", p)
+        c.name(a, att, p)
+        c.add("tgw_vpc_attachment", att, c.req_str(a, "TransitGatewayId", p), c.req_str(a, "VpcId", p),
+              str(c.opt(a, "State", p, "unknown")))
+        for sp, s in c.items(a, "SubnetIds", p):
+            if not isinstance(s, str) or not s:
+                raise c.err("facts.bad_value", "a subnet id must be a non-empty string", sp)
+            c.add("tgw_attachment_subnet", att, s)
+        options = c.opt(a, "Options", p, {})
+        for key in ("ApplianceModeSupport", "SecurityGroupReferencingSupport"):
+            value = c.opt(options, key, f"{p}.Options")
+            if value is not None:
+                c.add("tgw_attachment_option", att, key, str(value))
+
+
+def _tgw_route_tables(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, t in items:
+        rtb = c.req_str(t, "TransitGatewayRouteTableId", p)
+        c.name(t, rtb, p)
+        c.add("tgw_rtb", rtb, c.req_str(t, "TransitGatewayId", p), str(c.opt(t, "State", p, "unknown")))
+
+
+def _tgw_wrapped(c: _Ctx, items: list[tuple[str, Any]], inner: str) -> list[tuple[str, Any, list[tuple[str, Any]], bool]]:
+    """Per-route-table answers as ``(route table, wrapper, [(path, item)], wrapped)``: the wrapped shape
+    ``[{TransitGatewayRouteTableId, <inner>: [...]}]`` (Batfish, `reason collect`), or plain items that
+    each carry their ``TransitGatewayRouteTableId``."""
+    out = []
+    for p, w in items:
+        rtb = c.req_str(w, "TransitGatewayRouteTableId", p)
+        if inner in w:
+            out.append((rtb, w, c.items(w, inner, p), True))
+        else:
+            out.append((rtb, w, [(p, w)], False))
+    return out
+
+
+def _tgw_propagations(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    for rtb, _, props, _ in _tgw_wrapped(c, items, "TransitGatewayRouteTablePropagations"):
+        for pp, x in props:
+            c.add("tgw_propagation", rtb, c.req_str(x, "TransitGatewayAttachmentId", pp),
+                  str(c.opt(x, "ResourceType", pp, "unknown")), str(c.opt(x, "State", pp, "unknown")))
+
+
+def _tgw_associations(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    for rtb, _, assocs, _ in _tgw_wrapped(c, items, "Associations"):
+        for ap, a in assocs:
+            _tgw_association(c, c.req_str(a, "TransitGatewayAttachmentId", ap), rtb, a, ap)
+
+
+def _tgw_routes(kind: str) -> Callable[[_Ctx, list[tuple[str, Any]]], None]:
+    """``TransitGatewayStaticRoutes`` / ``TransitGatewayPropagatedRoutes`` (SearchTransitGatewayRoutes per
+    table).  A wrapped answer not flagged ``AdditionalRoutesAvailable`` is complete for its table; plain
+    route items (each naming its table) are taken as the complete answer for the tables they name."""
+    def handler(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+        for rtb, w, routes, wrapped in _tgw_wrapped(c, items, "Routes"):
+            if not wrapped or w.get("AdditionalRoutesAvailable") is not True:
+                c.add("tgw_routes_collected", rtb, kind)
+            for rp, r in routes:
+                state = str(c.opt(r, "State", rp, "active"))
+                if state == "deleted":
+                    continue
+                atts = [c.req_str(x, "TransitGatewayAttachmentId", xp) for xp, x in c.items(r, "TransitGatewayAttachments", rp)]
+                rtype = str(c.opt(r, "Type", rp, kind))
+                if c.opt(r, "PrefixListId", rp) is not None:
+                    for att in atts or ["none"]:
+                        c.add("tgw_route_pl", rtb, str(r["PrefixListId"]), att, state)
+                    continue
+                text = c.req(r, "DestinationCidrBlock", rp)
+                if ":" in str(text):
+                    c.acc.skipped_ipv6 += 1
+                    continue
+                lo, hi, plen = c.cidr(text, f"{rp}.DestinationCidrBlock")
+                for att in atts or ["none"]:
+                    c.add("tgw_route", rtb, lo, hi, plen, att, rtype, state)
+
+    return handler
+
+
 _HANDLERS: dict[str, Callable[[_Ctx, list[tuple[str, Any]]], None]] = {
     "Vpcs": _vpcs,
     "Subnets": _subnets,
@@ -436,6 +553,14 @@ _HANDLERS: dict[str, Callable[[_Ctx, list[tuple[str, Any]]], None]] = {
     "Addresses": _addresses,
     "VpcPeeringConnections": _peerings,
     "ManagedPrefixLists": _prefix_lists,
+    "TransitGateways": _transit_gateways,
+    "TransitGatewayAttachments": _tgw_attachments,
+    "TransitGatewayVpcAttachments": _tgw_vpc_attachments,
+    "TransitGatewayRouteTables": _tgw_route_tables,
+    "TransitGatewayRouteTableAssociations": _tgw_associations,
+    "TransitGatewayPropagations": _tgw_propagations,
+    "TransitGatewayStaticRoutes": _tgw_routes("static"),
+    "TransitGatewayPropagatedRoutes": _tgw_routes("propagated"),
 }
 
 

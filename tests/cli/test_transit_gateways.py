@@ -1,0 +1,278 @@
+"""ENI -> ENI across VPCs through a transit gateway, end to end through the CLI (rules/transit_gateways.dl).
+
+The shipped example's VPC (the task in subnet-priv-a, us-east-1a) gets a second VPC "spoke" (10.2.0.0/16,
+a database ENI in us-east-1a), a transit gateway, one VPC attachment per VPC, one TGW route table both are
+associated with and propagate to, and routes to the TGW in both VPCs' route tables.
+AWS references: how-transit-gateways-work.html (association, propagation, route evaluation order: most
+specific, then static before propagated), tgw-vpc-attachments.html (a subnet in the source's Availability
+Zone), tgw-nacls.html (which NACLs apply around the attachment's interfaces).
+"""
+
+import json
+from pathlib import Path
+
+from test_query import FACTS, REGION, edit, query_json, scenario
+
+
+def _write(snap: Path, key: str, items: list) -> None:
+    (snap / REGION / f"{key}.json").write_text(json.dumps({key: items}))
+
+
+def _allow_all(acl: str, vpc: str, subnets: list[str]) -> dict:
+    return {"NetworkAclId": acl, "VpcId": vpc, "IsDefault": True, "Associations": [{"SubnetId": s} for s in subnets],
+            "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "CidrBlock": "0.0.0.0/0"}
+                        for e in (True, False)]}
+
+
+def _add_tgw(snap: Path, sg_ref: bool = False, spoke_att_subnets: tuple[str, ...] = ("subnet-spoke",),
+             hub_att_subnets: tuple[str, ...] = ("subnet-priv-a",), db_ports: tuple[int, int] = (5432, 5432)) -> None:
+    """A second VPC joined to the example's VPC by transit gateway tgw-1 (default-like: one table, both
+    attachments associated with it and propagating to it)."""
+    edit(snap, "Vpcs", lambda d: d["Vpcs"].append({"VpcId": "vpc-0spoke", "CidrBlock": "10.2.0.0/16"}))
+    edit(snap, "Subnets", lambda d: d["Subnets"].extend([
+        {"SubnetId": "subnet-spoke", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.1.0/24", "AvailabilityZone": "us-east-1a"},
+        {"SubnetId": "subnet-spoke-tgw", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.255.0/28", "AvailabilityZone": "us-east-1a"},
+        {"SubnetId": "subnet-spoke-b", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.2.0/24", "AvailabilityZone": "us-east-1b"}]))
+    lo, hi = db_ports
+    ingress = ([{"IpProtocol": "tcp", "FromPort": lo, "ToPort": hi, "UserIdGroupPairs": [{"GroupId": "sg-0task"}]}] if sg_ref
+               else [{"IpProtocol": "tcp", "FromPort": lo, "ToPort": hi, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    edit(snap, "SecurityGroups", lambda d: d["SecurityGroups"].append(
+        {"GroupId": "sg-0db", "GroupName": "db", "VpcId": "vpc-0spoke", "IpPermissions": ingress, "IpPermissionsEgress": []}))
+    edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
+        {"NetworkInterfaceId": "eni-0db", "SubnetId": "subnet-spoke", "VpcId": "vpc-0spoke", "PrivateIpAddress": "10.2.1.5",
+         "Groups": [{"GroupId": "sg-0db"}], "TagSet": [{"Key": "Name", "Value": "db"}]}))
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(
+        _allow_all("acl-spoke", "vpc-0spoke", ["subnet-spoke", "subnet-spoke-tgw", "subnet-spoke-b"])))
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": "10.2.0.0/16", "TransitGatewayId": "tgw-1",
+                                                             "State": "active"}) for r in d["RouteTables"]])
+    edit(snap, "RouteTables", lambda d: d["RouteTables"].append(
+        {"RouteTableId": "rtb-spoke", "VpcId": "vpc-0spoke", "Associations": [{"Main": True}],
+         "Routes": [{"DestinationCidrBlock": "10.2.0.0/16", "GatewayId": "local", "State": "active"},
+                    {"DestinationCidrBlock": "10.0.0.0/16", "TransitGatewayId": "tgw-1", "State": "active"}]}))
+    _write(snap, "TransitGateways", [{"TransitGatewayId": "tgw-1", "State": "available",
+                                      "Tags": [{"Key": "Name", "Value": "hub"}]}])
+    _write(snap, "TransitGatewayVpcAttachments", [
+        {"TransitGatewayAttachmentId": "tgw-attach-hub", "TransitGatewayId": "tgw-1", "VpcId": "vpc-0a1b2c3d",
+         "State": "available", "SubnetIds": list(hub_att_subnets), "Options": {"DnsSupport": "enable", "Ipv6Support": "disable"}},
+        {"TransitGatewayAttachmentId": "tgw-attach-spoke", "TransitGatewayId": "tgw-1", "VpcId": "vpc-0spoke",
+         "State": "available", "SubnetIds": list(spoke_att_subnets)}])
+    _write(snap, "TransitGatewayAttachments", [
+        {"TransitGatewayAttachmentId": att, "TransitGatewayId": "tgw-1", "ResourceType": "vpc", "ResourceId": vpc,
+         "State": "available", "Association": {"TransitGatewayRouteTableId": "tgw-rtb-1", "State": "associated"}}
+        for att, vpc in (("tgw-attach-hub", "vpc-0a1b2c3d"), ("tgw-attach-spoke", "vpc-0spoke"))])
+    _write(snap, "TransitGatewayRouteTables", [{"TransitGatewayRouteTableId": "tgw-rtb-1", "TransitGatewayId": "tgw-1",
+                                                "State": "available"}])
+    _write(snap, "TransitGatewayPropagations", [{"TransitGatewayRouteTableId": "tgw-rtb-1",
+                                                 "TransitGatewayRouteTablePropagations": [
+        {"TransitGatewayAttachmentId": att, "ResourceType": "vpc", "ResourceId": vpc, "State": "enabled"}
+        for att, vpc in (("tgw-attach-hub", "vpc-0a1b2c3d"), ("tgw-attach-spoke", "vpc-0spoke"))]}])
+    _write(snap, "TransitGatewayStaticRoutes", [{"TransitGatewayRouteTableId": "tgw-rtb-1", "Routes": [],
+                                                 "AdditionalRoutesAvailable": False}])
+
+
+def _codes(out: dict) -> set[tuple[str, str, str]]:
+    return {(e["code"], e["component"], e["path"]) for e in out["explanations"]}
+
+
+def test_reachable_through_the_transit_gateway_both_ways(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 0 and out["reachable"] and not out["explanations"], out["explanations"]
+    fwd = next(h for h in out["forward_path"] if h["hop"] == "fwd_route")
+    ret = next(h for h in out["return_path"] if h["hop"] == "ret_route")
+    # the route hop names the TGW, the TGW route table and both attachments
+    assert "tgw-1" in fwd["detail"] and "tgw-rtb-1" in fwd["detail"] and "tgw-attach-hub" in fwd["detail"]
+    assert fwd["detail"].endswith("-> tgw-attach-spoke") and ret["detail"].endswith("-> tgw-attach-hub")
+    assert query_json(snap, "db -> task-eni tcp 5432")[0] == 1  # the task's SG admits nothing inbound
+
+
+def test_attachment_without_route_table_association(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "TransitGatewayAttachments", lambda d: [a.pop("Association") for a in d["TransitGatewayAttachments"]
+                                                       if a["TransitGatewayAttachmentId"] == "tgw-attach-hub"])
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION", "tgw-attach-hub", "forward")}
+
+
+def test_static_blackhole_beats_the_propagated_route_for_the_same_prefix(tmp_path):
+    """how-transit-gateways-work.html "Route evaluation order": static routes win over propagated ones."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "TransitGatewayStaticRoutes", lambda d: d["TransitGatewayStaticRoutes"][0]["Routes"].append(
+        {"DestinationCidrBlock": "10.2.0.0/16", "State": "blackhole", "Type": "static"}))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("TGW_RTB_BAD_STATE_ROUTE", "tgw-rtb-1", "forward")}
+    # a more specific active static route to the attachment wins over the blackhole
+    edit(snap, "TransitGatewayStaticRoutes", lambda d: d["TransitGatewayStaticRoutes"][0]["Routes"].append(
+        {"DestinationCidrBlock": "10.2.1.0/24", "State": "active", "Type": "static",
+         "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-spoke", "ResourceType": "vpc"}]}))
+    assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
+
+
+def test_destination_vpc_not_propagated_to_the_table(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    def drop_spoke(d):
+        table = d["TransitGatewayPropagations"][0]
+        table["TransitGatewayRouteTablePropagations"] = [p for p in table["TransitGatewayRouteTablePropagations"]
+                                                         if p["TransitGatewayAttachmentId"] != "tgw-attach-spoke"]
+    edit(snap, "TransitGatewayPropagations", drop_spoke)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT", "tgw-rtb-1", "forward")}
+    assert "10.2.1.5" in out["explanations"][0]["message"]
+
+
+def test_return_route_to_the_transit_gateway_missing(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "RouteTables", lambda d: [r.update(Routes=[x for x in r["Routes"] if "TransitGatewayId" not in x])
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-spoke"])
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("NO_ROUTE_TO_DESTINATION", "rtb-spoke", "return")}
+
+
+def test_security_group_reference_across_the_transit_gateway_does_not_match(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("ENI_SG_RULES_MISMATCH", "sg-0db", "forward"),
+                                         ("SG_REFERENCING_SUPPORT", "sg-0db", "forward")}
+
+
+def test_source_availability_zone_needs_an_attachment_subnet(tmp_path):
+    """tgw-vpc-attachments.html: resources in an AZ without an attachment subnet cannot reach the TGW."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, hub_att_subnets=("subnet-pub-b",))  # us-east-1b only; the task is in us-east-1a
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("TGW_ROUTE_AZ_RESTRICTION", "tgw-attach-hub", "forward") in _codes(out)
+
+
+def test_destination_attachment_in_another_zone_is_still_entered(tmp_path):
+    """how-transit-gateways-work.html "Availability Zones": no attachment subnet in the source's zone on
+    the destination side, so the TGW uses one of the attachment's zones (every one must let it through)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, spoke_att_subnets=("subnet-spoke-b",))
+    # the database (us-east-1a) cannot answer: its zone has no subnet of the spoke attachment
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("TGW_ROUTE_AZ_RESTRICTION", "tgw-attach-spoke", "return")}
+    # in us-east-1b it can: request and reply each cross zones (1a -> 1b, then 1b -> 1a)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(SubnetId="subnet-spoke-b", PrivateIpAddress="10.2.2.5")
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0db"])
+    assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
+
+
+def _acl(acl: str, vpc: str, subnets: list[str], entries: list[dict]) -> dict:
+    return {"NetworkAclId": acl, "VpcId": vpc, "IsDefault": False, "Associations": [{"SubnetId": s} for s in subnets],
+            "Entries": entries}
+
+
+def test_attachment_subnet_nacl_applies_inbound_towards_the_gateway(tmp_path):
+    """tgw-nacls.html: the attachment subnet's NACL checks traffic from the instances by its source address."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, hub_att_subnets=("subnet-pub-a",))  # same AZ as the task, another subnet and NACL
+    edit(snap, "NetworkAcls", lambda d: [a.update(Associations=[x for x in a["Associations"] if x["SubnetId"] != "subnet-pub-a"])
+                                         for a in d["NetworkAcls"]])
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(_acl("acl-tgw", "vpc-0a1b2c3d", ["subnet-pub-a"], [
+        {"RuleNumber": 90, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "CidrBlock": "10.0.11.0/24"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"}])))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("SUBNET_ACL_RESTRICTION", "acl-tgw", "forward")}
+
+
+def test_attachment_subnet_nacl_outbound_cuts_the_port_space(tmp_path):
+    """The spoke attachment's own subnet NACL (outbound towards the database) admits only 5500-5600: the
+    analyzer must cut the queried ports at its bounds, or it would miss the open piece."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, spoke_att_subnets=("subnet-spoke-tgw",), db_ports=(5000, 6000))
+    edit(snap, "NetworkAcls", lambda d: [a.update(Associations=[x for x in a["Associations"]
+                                                                if x["SubnetId"] != "subnet-spoke-tgw"])
+                                         for a in d["NetworkAcls"]])
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(_acl("acl-spoke-tgw", "vpc-0spoke", ["subnet-spoke-tgw"], [
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "10.2.1.0/24",
+         "PortRange": {"From": 5500, "To": 5600}},
+        {"RuleNumber": 110, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "10.0.0.0/16",
+         "PortRange": {"From": 1024, "To": 65535}}])))
+    code, out = query_json(snap, "task-eni -> db tcp 5000-6000")
+    assert code == 0 and 5500 <= out["packet"]["dst_port"] <= 5600
+    code, out = query_json(snap, "task-eni -> db tcp 5000-5499")
+    assert code == 1 and _codes(out) == {("SUBNET_ACL_RESTRICTION", "acl-spoke-tgw", "forward")}
+
+
+def test_destination_subnet_nacl_is_skipped_when_the_attachment_is_in_it(tmp_path):
+    """tgw-nacls.html, same subnet: from the transit gateway to the instances neither direction of the NACL
+    is evaluated; from the instances to the gateway both are."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)  # the spoke attachment sits in the database's own subnet
+    edit(snap, "NetworkAcls", lambda d: [a.update(Entries=[
+        {"RuleNumber": 90, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "CidrBlock": "10.0.0.0/16"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"}])
+        for a in d["NetworkAcls"] if a["NetworkAclId"] == "acl-spoke"])
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 0 and "not evaluated" in next(h["detail"] for h in out["forward_path"] if h["hop"] == "fwd_nacl_in")
+    # the reply, from the database to the gateway, is checked inbound by its source address: deny it
+    edit(snap, "NetworkAcls", lambda d: [a["Entries"].insert(0, {"RuleNumber": 80, "Protocol": "-1", "RuleAction": "deny",
+                                                                  "Egress": False, "CidrBlock": "10.2.1.5/32"})
+                                         for a in d["NetworkAcls"] if a["NetworkAclId"] == "acl-spoke"])
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("SUBNET_ACL_RESTRICTION", "acl-spoke", "return")}
+
+
+def test_routes_learned_from_a_vpn_attachment_are_refused_unless_collected(tmp_path):
+    """A VPN attachment propagating to the table may add more specific routes (BGP) that a Batfish-style
+    snapshot does not hold: no path is claimed. With the propagated routes collected, they are known."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "TransitGatewayPropagations", lambda d: d["TransitGatewayPropagations"][0][
+        "TransitGatewayRouteTablePropagations"].append(
+        {"TransitGatewayAttachmentId": "tgw-attach-vpn", "ResourceType": "vpn", "ResourceId": "vpn-1", "State": "enabled"}))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("UNSUPPORTED_COMPONENT", "tgw-attach-vpn", "forward") in _codes(out)
+    _write(snap, "TransitGatewayPropagatedRoutes", [{"TransitGatewayRouteTableId": "tgw-rtb-1", "Routes": [
+        {"DestinationCidrBlock": cidr, "State": "active", "Type": "propagated",
+         "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": att, "ResourceType": kind}]}
+        for cidr, att, kind in (("10.0.0.0/16", "tgw-attach-hub", "vpc"), ("10.2.0.0/16", "tgw-attach-spoke", "vpc"),
+                                ("192.168.0.0/16", "tgw-attach-vpn", "vpn"))]}])
+    assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
+    # a more specific route learned from the VPN takes the traffic: refused, never a guessed path
+    edit(snap, "TransitGatewayPropagatedRoutes", lambda d: d["TransitGatewayPropagatedRoutes"][0]["Routes"].append(
+        {"DestinationCidrBlock": "10.2.1.0/24", "State": "active", "Type": "propagated",
+         "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-vpn", "ResourceType": "vpn"}]}))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and _codes(out) == {("UNSUPPORTED_COMPONENT", "tgw-attach-vpn", "forward")}
+
+
+def test_appliance_mode_is_refused(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "TransitGatewayVpcAttachments", lambda d: d["TransitGatewayVpcAttachments"][1]["Options"].update(
+        ApplianceModeSupport="enable") if "Options" in d["TransitGatewayVpcAttachments"][1]
+        else d["TransitGatewayVpcAttachments"][1].update(Options={"ApplianceModeSupport": "enable"}))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("UNSUPPORTED_COMPONENT", "tgw-attach-spoke", "forward") in _codes(out)
+
+
+def test_route_to_a_transit_gateway_towards_the_internet_stays_unsupported(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": "0.0.0.0/0", "TransitGatewayId": "tgw-1",
+                                                             "State": "active"})
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
+    code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")
+    assert code == 1 and ("UNSUPPORTED_COMPONENT", "tgw-1", "forward") in _codes(out)
+
+
+def test_import_keeps_the_transit_gateway_keys_modelled(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    from reasoner.facts.importer import import_aws_configs
+    s = import_aws_configs(snap)
+    assert not {u["key"] for u in s.manifest["unmodelled"]} & {"TransitGateways", "TransitGatewayAttachments",
+                                                               "TransitGatewayVpcAttachments", "TransitGatewayRouteTables",
+                                                               "TransitGatewayPropagations", "TransitGatewayStaticRoutes"}
+    assert ("tgw-attach-hub", "tgw-rtb-1", "associated") in s.relations["tgw_association"]
+    assert s.relations["tgw_routes_collected"] == [("tgw-rtb-1", "static")] and s.names["tgw-1"] == "hub"
