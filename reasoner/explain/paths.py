@@ -145,6 +145,7 @@ class Analyzer:
                                                      "sg_ingress_pl", "sg_egress_pl") for r in relations.get(k, [])])
         self._index("nacl_entries", [(r[0], r) for r in relations.get("nacl_entry", [])])
         self._index("routes", [(r[0], r) for r in relations.get("route", [])])
+        self._index("pl_routes", [(r[0], r) for r in relations.get("route_pl", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
         # the subnets of each VPC's transit gateway attachments: their NACLs are on paths through a TGW
@@ -186,6 +187,8 @@ class Analyzer:
                 ranges.append((r[6], r[7]))
             rtb = self._rtb_of_subnet(sub)
             ranges.extend((r[1], r[2]) for r in self.routes.get(rtb, []))
+            for r in self.pl_routes.get(rtb, []):  # routes to prefix lists: each entry is a range
+                ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[1], []))
             for tsub in sorted(self.tgw_subnets.get(self.eni[ep.eni][2], set()) - {sub}):  # TGW attachment subnets
                 for r in self.nacl_entries.get(self.acl_of.get(tsub, ""), []):
                     nacl.append(r)

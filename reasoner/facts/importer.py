@@ -20,6 +20,8 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
   -> ``prefix_list_cidr``
 * ``NetworkInterfaces[].Association.PublicIp`` (and per private address), ``Addresses`` (EIPs) -> ``eni_public_ip``
 * ``VpcPeeringConnections`` -> ``peering``
+* ``VpcEndpoints`` -> ``vpc_endpoint``, ``vpce_route_table``; prefix-list entries also -> ``prefix_list_entry``
+  (with their length, for routes to prefix lists); propagated routes also -> ``route_propagated``
 * Transit gateways (``rules/02_transit_gateway_snapshot.dl``): ``TransitGateways`` -> ``tgw``;
   ``TransitGatewayAttachments`` -> ``tgw_attachment`` (+ ``tgw_association`` from ``Association``);
   ``TransitGatewayVpcAttachments`` -> ``tgw_vpc_attachment``, ``tgw_attachment_subnet``, ``tgw_attachment_option``;
@@ -65,7 +67,7 @@ SCHEMA_VERSION = 1
 RELATIONS: tuple[str, ...] = (
     "vpc", "subnet", "eni", "eni_ip", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
-    "prefix_list_cidr", "nacl", "nacl_entry", "subnet_nacl",
+    "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "route_propagated", "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "route", "route_pl",
     "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
@@ -350,6 +352,8 @@ def _route_tables(c: _Ctx, items: list[tuple[str, Any]]) -> None:
             if c.opt(r, "DestinationCidrBlock", rp) is not None:
                 lo, hi, plen = c.cidr(r["DestinationCidrBlock"], f"{rp}.DestinationCidrBlock")
                 c.add("route", rtb, lo, hi, plen, kind, target, state)
+                if c.opt(r, "Origin", rp) == "EnableVgwRoutePropagation":
+                    c.add("route_propagated", rtb, lo, hi, target)
             elif c.opt(r, "DestinationPrefixListId", rp) is not None:
                 c.add("route_pl", rtb, str(r["DestinationPrefixListId"]), kind, target, state)
             elif c.opt(r, "DestinationIpv6CidrBlock", rp) is not None:
@@ -420,15 +424,31 @@ def _prefix_lists(c: _Ctx, items: list[tuple[str, Any]]) -> None:
         plid = c.req_str(pl, "PrefixListId", p)
         c.name(pl, plid, p)
         for cp, cidr in c.items(pl, "Cidrs", p):
-            lo, hi, _ = c.cidr(cidr, cp)
+            lo, hi, plen = c.cidr(cidr, cp)
             c.add("prefix_list_cidr", plid, lo, hi)
+            c.add("prefix_list_entry", plid, lo, hi, plen)
         for ep, e in c.items(pl, "Entries", p):
             text = c.req(e, "Cidr", ep)
             if ":" in str(text):
                 c.acc.skipped_ipv6 += 1
                 continue
-            lo, hi, _ = c.cidr(text, f"{ep}.Cidr")
+            lo, hi, plen = c.cidr(text, f"{ep}.Cidr")
             c.add("prefix_list_cidr", plid, lo, hi)
+            c.add("prefix_list_entry", plid, lo, hi, plen)
+
+
+def _vpc_endpoints(c: _Ctx, items: list[tuple[str, Any]]) -> None:
+    """VPC endpoints: type (Gateway, Interface, GatewayLoadBalancer), service, state, and the route tables
+    a gateway endpoint is added to. Interface endpoints' ENIs come with NetworkInterfaces."""
+    for p, e in items:
+        vpce = c.req_str(e, "VpcEndpointId", p)
+        c.name(e, vpce, p)
+        c.add("vpc_endpoint", vpce, c.req_str(e, "VpcId", p), str(c.opt(e, "VpcEndpointType", p, "")),
+              str(c.opt(e, "ServiceName", p, "")), str(c.opt(e, "State", p, "")).lower())
+        for rp, rtb in c.items(e, "RouteTableIds", p):
+            if not isinstance(rtb, str):
+                raise c.err("facts.bad_value", "route table id must be a string", rp)
+            c.add("vpce_route_table", vpce, rtb)
 
 
 # -- transit gateways (rules/02_transit_gateway_snapshot.dl) ----------------------------------
@@ -551,6 +571,7 @@ _HANDLERS: dict[str, Callable[[_Ctx, list[tuple[str, Any]]], None]] = {
     **elbv2.HANDLERS,
     "PrefixLists": _prefix_lists,
     "Addresses": _addresses,
+    "VpcEndpoints": _vpc_endpoints,
     "VpcPeeringConnections": _peerings,
     "ManagedPrefixLists": _prefix_lists,
     "TransitGateways": _transit_gateways,

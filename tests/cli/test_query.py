@@ -412,3 +412,47 @@ def test_star_means_every_eni():
     assert code == 0 and out["packet"]["src_eni"] in ("eni-0alb0a", "eni-0alb0b")
     code, out = query_json(FACTS, "* -> task-eni tcp 8000")  # every ENI tried: none gets through
     assert code == 1 and out["packets_checked"] >= 2
+
+
+# -- route priority and gateway endpoints (route-tables-priority.html: longest prefix, then static, then
+# -- prefix-list routes, then propagated; gateway-endpoints.html) ------------------------------------------
+
+def _s3(snap: Path, state: str = "available") -> None:
+    (snap / REGION / "PrefixLists.json").write_text(json.dumps({"PrefixLists": [
+        {"PrefixListId": "pl-s3", "PrefixListName": "com.amazonaws.us-east-1.s3", "Cidrs": ["52.216.0.0/15"]}]}))
+    (snap / REGION / "VpcEndpoints.json").write_text(json.dumps({"VpcEndpoints": [
+        {"VpcEndpointId": "vpce-s3", "VpcId": "vpc-0a1b2c3d", "VpcEndpointType": "Gateway", "ServiceName": "com.amazonaws.us-east-1.s3",
+         "State": state, "RouteTableIds": ["rtb-main"]}]}))
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationPrefixListId": "pl-s3", "GatewayId": "vpce-s3",
+                                                             "State": "active", "Origin": "CreateRoute"})
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
+
+
+def test_private_subnet_reaches_s3_through_a_gateway_endpoint(tmp_path):
+    snap = scenario(tmp_path)
+    _s3(snap)
+    code, out = query_json(snap, "task-eni -> 52.216.10.10 tcp 443")
+    assert code == 0 and "vpce-s3" in json.dumps(out["forward_path"])
+    code, out = query_json(snap, "task-eni -> internet tcp 443")  # some internet address: an S3 one
+    assert code == 0 and out["packet"]["dst_ip"].startswith("52.21")
+    code, out = query_json(snap, "task-eni -> 52.216.10.10 udp 443")
+    assert code == 1 and out["explanations"][0]["code"] == "VPCE_GATEWAY_PROTOCOL_RESTRICTION"
+    code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")  # not S3: no route
+    assert code == 1 and out["explanations"][0]["code"] == "NO_ROUTE_TO_DESTINATION"
+
+
+def test_static_route_beats_propagated_route_of_the_same_prefix(tmp_path):
+    """route-tables-priority.html: same destination, the static route wins over the propagated one."""
+    snap = scenario(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0task01", "54.9.9.9"))
+    edit(snap, "RouteTables", lambda d: [r["Routes"].extend([
+        {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "vgw-0site", "State": "active", "Origin": "EnableVgwRoutePropagation"},
+        {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0main", "State": "active", "Origin": "CreateRoute"}])
+        for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
+    code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")
+    assert code == 0 and "igw-0main" in json.dumps(out["forward_path"])
+    edit(snap, "RouteTables", lambda d: [r.update(Routes=[x for x in r["Routes"] if x.get("Origin") != "CreateRoute"
+                                                          or x.get("GatewayId") != "igw-0main"])
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
+    code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")  # only the propagated VGW route is left
+    assert code == 1 and ("UNSUPPORTED_COMPONENT", "vgw-0site") in {(e["code"], e["component"]) for e in out["explanations"]}

@@ -28,6 +28,9 @@ EXPECTED = DATASETS / "expected_results.json"
 pytestmark = pytest.mark.skipif(not EXPECTED.is_file(), reason="../shared/datasets/batfish-aws is not present beside the project")
 
 COVERED = {
+    # gateway endpoint: the route to the S3 prefix list targets the endpoint (rules/vpc_endpoints.dl)
+    ("test-vpc-endpoint-gateway", "private-to-s3-via-endpoint"), ("test-vpc-endpoint-gateway", "public-to-s3-via-endpoint"),
+    ("test-vpc-endpoint-gateway", "private-to-other-aws-service"), ("test-vpc-endpoint-gateway", "public-to-other-aws-service-via-igw"),
     # an interface endpoint is an ENI with security groups: the path to it is an ordinary ENI path
     # (what lies behind the endpoint, the service, is outside the snapshot)
     ("test-vpc-endpoint-interface", "same-subnet-to-endpoint"), ("test-vpc-endpoint-interface", "other-subnet-to-endpoint"),
@@ -92,7 +95,6 @@ NOT_COVERED = {
 }
 NOT_COVERED[("test-transit-gateway-peering", "bat2-to-fish")] = _TGW_PEERING
 NOT_COVERED[("test-transit-gateway-peering", "fish-to-bat2")] = _TGW_PEERING
-NOT_COVERED[("test-vpc-endpoint-gateway", "*")] = "gateway endpoints (prefix-list routes to a vpce) are not modelled yet"
 NOT_COVERED[("test-load-balancer", "client-to-servers-reachability")] = (
     "a Batfish reachability question over all flows to the servers, with no single destination address")
 
