@@ -106,6 +106,7 @@ class LoadBalancers:
         self.eni_ips: dict[str, list[int]] = {}
         for e, ip in relations.get("eni_ip", []):
             self.eni_ips.setdefault(e, []).append(ip)
+        self._node_lb = {e: lb for lb, e in relations.get("lb_eni", [])}
         self.ip_owner: dict[tuple[str, int], str] = {}
         for e, sub, vpc, _ in relations.get("eni", []):
             for ip in self.eni_ips.get(e, []):
@@ -145,8 +146,7 @@ class LoadBalancers:
         return f"{kind}:{row[1]}" if row else lb
 
     def lb_of_node(self, eni: str) -> str | None:
-        rows = self.p.query("lb_eni", (None, eni))
-        return rows[0][0] if rows else None
+        return self._node_lb.get(eni)
 
     def nodes(self, lb: str) -> list[tuple[str, str, str]]:
         return [(r[1], r[2], r[3]) for r in self.p.query("lb_node", (lb, None, None, None))]
