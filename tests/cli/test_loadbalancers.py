@@ -48,6 +48,7 @@ def test_internet_through_the_alb_to_the_task():
 def test_no_listener_on_the_port():
     code, out = query_json(FIXED, "internet -> alb:web tcp 443")
     assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENERS_MISMATCH"
+    assert ("ELBV2_LISTENER_PORT_RESTRICTION", "ingress") in {(e["code"], e["direction"]) for e in out["explanations"]}
 
 
 def test_listener_whose_target_group_has_no_targets(tmp_path):
