@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reasoner.engine.check import check
+from reasoner.errors import FactsError
 from reasoner.engine.parse import parse_files
 from reasoner.engine.program import Program, bundled_rules
 from reasoner.explain.loadbalancers import HealthCheck, LoadBalancers, derive_nodes
@@ -55,6 +56,7 @@ class Session:
         program = Program(check(module))
         for rel, rows in snap.relations.items():
             if rel in program.decls and rel not in program.rules_by_head:
+                _check_rows(rel, rows, program.decls[rel], facts)
                 program.add_facts(rel, rows, source=f"{facts}/{rel}")
         warnings = list(node_warnings)
         for item in snap.manifest.get("incomplete", []) or []:
@@ -106,6 +108,18 @@ class Session:
             else:
                 tgs.append(self.lbs.resolve_tg(name))
         return self.lbs.health(tgs or None)
+
+
+def _check_rows(rel: str, rows: list[tuple], decl, facts: Path) -> None:
+    """Every row has the declared arity and column types (number: int, symbol: str): a hand-edited
+    relation file that does not is an error, never rows that silently match nothing."""
+    types = tuple(int if ctype == "number" else str for _, ctype in decl.columns)
+    n = len(types)
+    for i, row in enumerate(rows):
+        if len(row) != n or not all(type(v) is t for v, t in zip(row, types)):
+            cols = ", ".join(f"{name}: {ctype}" for name, ctype in decl.columns)
+            raise FactsError("facts.bad_row", f"relation {rel} expects ({cols}); found {list(row)!r}",
+                             location=f"{facts}/{rel}.jsonl", hint="re-import the snapshot, or fix the row")
 
 
 def _incomplete_text(item: object) -> str:

@@ -761,6 +761,11 @@ def read_facts(directory: Path) -> Snapshot:
     names = _load_json(directory / "names.json") if (directory / "names.json").is_file() else {}
     if not isinstance(manifest, dict) or not isinstance(names, dict):
         raise FactsError("facts.bad_value", "manifest.json and names.json must be JSON objects", location=str(directory))
+    if manifest.get("schema_version") != SCHEMA_VERSION or not str(manifest.get("content_hash", "")).startswith("sha256:"):
+        raise FactsError("facts.bad_manifest",
+                         f"manifest.json has schema_version {manifest.get('schema_version')!r} and content_hash "
+                         f"{manifest.get('content_hash')!r}; this reason reads schema {SCHEMA_VERSION} with a sha256 hash",
+                         location=str(mpath), hint="re-import the snapshot: reason import SRC --out DIR")
     relations: dict[str, list[Row]] = {}
     contents: dict[str, bytes] = {}
     for path in sorted(directory.glob("*.jsonl")):
@@ -788,7 +793,7 @@ def read_facts(directory: Path) -> Snapshot:
             rows.append(tuple(value))
         relations[path.name[: -len(".jsonl")]] = sorted(set(rows))
     expected = manifest.get("content_hash")
-    if expected and expected != "sha256:" + _hash_relations(contents):
+    if expected != "sha256:" + _hash_relations(contents):
         raise FactsError("facts.corrupt", "relation files do not match the manifest's content hash",
                          location=str(mpath), hint="re-import the snapshot")
     return Snapshot(relations=relations, names={str(k): str(v) for k, v in names.items()}, manifest=manifest)

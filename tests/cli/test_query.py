@@ -456,3 +456,18 @@ def test_static_route_beats_propagated_route_of_the_same_prefix(tmp_path):
                                          for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
     code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")  # only the propagated VGW route is left
     assert code == 1 and ("UNSUPPORTED_COMPONENT", "vgw-0site") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def test_facts_with_rows_of_the_wrong_shape_are_refused(tmp_path):
+    """A facts directory whose rows do not match the declared columns is an error naming the relation,
+    never rows that silently match nothing."""
+    from reasoner.facts.importer import Snapshot, load_snapshot, write_facts
+    snap = load_snapshot(FACTS)
+    bad = Snapshot(dict(snap.relations), dict(snap.names), dict(snap.manifest))
+    bad.relations["eni"] = list(bad.relations["eni"]) + [("eni-0x", "subnet-pub-a", "vpc-0a1b2c3d", "yes")]
+    write_facts(bad, tmp_path / "f")
+    r = reason("query", "--facts", str(tmp_path / "f"), "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 2 and "facts.bad_row" in r.stderr and "eni" in r.stderr and "src_dst_check: number" in r.stderr
+    (tmp_path / "f" / "manifest.json").write_text('{"manifest": 1}')
+    r = reason("query", "--facts", str(tmp_path / "f"), "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 2 and "facts.bad_manifest" in r.stderr
