@@ -213,8 +213,9 @@ class Analyzer:
                 depth: int = 3, detail: bool = True) -> Result:
         """Searches the query's packet space; the first packet that reaches gives the answer, else the
         packet whose path fails at the fewest hops explains why none does.  With ``detail=False`` only
-        the verdict, the packet and the failing hops' codes are returned (no path, no proof): the cheap
-        form for programs that ask many questions."""
+        the verdict, the packet and the failing hops' codes are returned (no path, no proof; the return
+        hops are asked only when the forward path passes, so a packet blocked going out lists its
+        forward blockers only): the cheap form for programs that ask many questions."""
         if srcs and dsts and all(e.is_internet for e in srcs) and all(e.is_internet for e in dsts):
             raise QueryError("query.unsupported", "both ends are the internet; name a resource of the snapshot on one side")
         if any(d.addressed == "public" for d in dsts) and not all(x.is_internet for x in srcs):
@@ -251,7 +252,12 @@ class Analyzer:
                                     self._assert(row, d)
                                     try:
                                         # One question per packet: which hops block it (reach = no hop blocks).
-                                        blocked = {r[0] for r in self.p.query("hop_blocked", (None,))}
+                                        # Verdict only: the forward hops first, the return hops only if needed.
+                                        if detail:
+                                            blocked = {r[0] for r in self.p.query("hop_blocked", (None,))}
+                                        else:
+                                            blocked = {r[0] for r in self.p.query("fwd_blocked", (None,))} or \
+                                                {r[0] for r in self.p.query("ret_blocked", (None,))}
                                         if not blocked:
                                             if detail and not self.p.holds("reach", row):  # the two must agree
                                                 raise AssertionError(f"reach and hop_blocked disagree on {row}")
