@@ -234,6 +234,7 @@ class Analyzer:
         inet = self.internet_ips(ranges) if any(e.is_internet and e.ips is None for e in srcs + dsts) else []
         best: tuple | None = None
         best_fail: list[str] | None = None
+        best_key: tuple[int, int] | None = None
         checked = 0
         for s in srcs:
             for d in dsts:
@@ -251,22 +252,20 @@ class Analyzer:
                                     checked += 1
                                     self._assert(row, d)
                                     try:
-                                        # One question per packet: which hops block it (reach = no hop blocks).
-                                        # Verdict only: the forward hops first, the return hops only if needed.
-                                        if detail:
-                                            blocked = {r[0] for r in self.p.query("hop_blocked", (None,))}
-                                        else:
-                                            blocked = {r[0] for r in self.p.query("fwd_blocked", (None,))} or \
-                                                {r[0] for r in self.p.query("ret_blocked", (None,))}
-                                        if not blocked:
+                                        # Forward hops first, the return hops only when the forward path passes
+                                        # (reach = no hop blocks). The nearest miss is the packet that gets
+                                        # furthest: through the forward path if any, then the fewest blockers.
+                                        fwd = {r[0] for r in self.p.query("fwd_blocked", (None,))}
+                                        ret = set() if fwd else {r[0] for r in self.p.query("ret_blocked", (None,))}
+                                        if not fwd and not ret:
                                             if detail and not self.p.holds("reach", row):  # the two must agree
-                                                raise AssertionError(f"reach and hop_blocked disagree on {row}")
+                                                raise AssertionError(f"reach and the hop questions disagree on {row}")
                                             res = self._result(query_text, row, True, [], depth, detail)
                                             res.packets_checked = checked
                                             return res
-                                        failing = [h for h in HOPS if h in blocked]
-                                        if best_fail is None or len(failing) < len(best_fail):
-                                            best, best_fail = row, failing
+                                        key = (1, len(fwd)) if fwd else (0, len(ret))
+                                        if best_key is None or key < best_key:
+                                            best, best_key, best_fail = row, key, [h for h in HOPS if h in (fwd or ret)]
                                     finally:
                                         self._retract(row, d)
         if best is None or best_fail is None:
@@ -274,6 +273,9 @@ class Analyzer:
         best_dst = next(d for d in dsts if d.eni == best[1])
         self._assert(best, best_dst)
         try:
+            if detail:  # every blocker of the nearest miss, both ways
+                blocked = {r[0] for r in self.p.query("hop_blocked", (None,))}
+                best_fail = [h for h in HOPS if h in blocked]
             res = self._result(query_text, best, False, best_fail, depth, detail)
             res.packets_checked = checked
             return res
