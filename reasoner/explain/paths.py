@@ -148,12 +148,15 @@ class Analyzer:
         self._index("pl_routes", [(r[0], r) for r in relations.get("route_pl", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
-        # the subnets of each VPC's transit gateway attachments: their NACLs are on paths through a TGW
+        # subnets a path may cross besides the endpoints' own, per VPC: transit gateway attachment subnets
+        # and NAT gateway subnets. Their NACLs and route tables look at the packet too.
         att_vpc = {r[0]: r[2] for r in relations.get("tgw_vpc_attachment", [])}
-        self.tgw_subnets: dict[str, set[str]] = {}
+        self.transit_subnets: dict[str, set[str]] = {}
         for att, sub in relations.get("tgw_attachment_subnet", []):
             if att in att_vpc:
-                self.tgw_subnets.setdefault(att_vpc[att], set()).add(sub)
+                self.transit_subnets.setdefault(att_vpc[att], set()).add(sub)
+        for _, sub, vpc, _ in relations.get("nat_gateway", []):
+            self.transit_subnets.setdefault(vpc, set()).add(sub)
         self._rtb_cache: dict[str, str] = {}
 
     def _index(self, attr: str, pairs: list[tuple[str, tuple]]) -> None:
@@ -180,19 +183,15 @@ class Analyzer:
                         ranges.append((r[4], r[5]))
                     elif isinstance(r[4], str):
                         ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[4], []))
-            sub = self.eni[ep.eni][1]
-            acl = self.acl_of.get(sub)
-            for r in self.nacl_entries.get(acl, []) if acl else []:
-                nacl.append(r)
-                ranges.append((r[6], r[7]))
-            rtb = self._rtb_of_subnet(sub)
-            ranges.extend((r[1], r[2]) for r in self.routes.get(rtb, []))
-            for r in self.pl_routes.get(rtb, []):  # routes to prefix lists: each entry is a range
-                ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[1], []))
-            for tsub in sorted(self.tgw_subnets.get(self.eni[ep.eni][2], set()) - {sub}):  # TGW attachment subnets
-                for r in self.nacl_entries.get(self.acl_of.get(tsub, ""), []):
+            _, sub, vpc, _ = self.eni[ep.eni]
+            for on_path in [sub] + sorted(self.transit_subnets.get(vpc, set()) - {sub}):
+                for r in self.nacl_entries.get(self.acl_of.get(on_path, ""), []):
                     nacl.append(r)
                     ranges.append((r[6], r[7]))
+                rtb = self._rtb_of_subnet(on_path)
+                ranges.extend((r[1], r[2]) for r in self.routes.get(rtb, []))
+                for r in self.pl_routes.get(rtb, []):  # routes to prefix lists: each entry is a range
+                    ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[1], []))
         return sg_rules, nacl, ranges
 
     def _rtb_of_subnet(self, sub: str) -> str:

@@ -471,3 +471,23 @@ def test_facts_with_rows_of_the_wrong_shape_are_refused(tmp_path):
     (tmp_path / "f" / "manifest.json").write_text('{"manifest": 1}')
     r = reason("query", "--facts", str(tmp_path / "f"), "alb-eni -> task-eni tcp 8000")
     assert r.returncode == 2 and "facts.bad_manifest" in r.stderr
+
+
+def test_source_ports_are_cut_at_the_nat_subnet_acl_too(tmp_path):
+    """The NAT gateway's subnet ACL looks at the client's port when it passes the reply back: a rule
+    admitting only 32768-65535 there leaves those source ports working, and the analysis must find them."""
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    (snap / REGION / "NetworkAcls.json").write_text(json.dumps({"NetworkAcls": [
+        {"NetworkAclId": "acl-pub", "VpcId": "vpc-0a1b2c3d", "IsDefault": False,
+         "Associations": [{"SubnetId": "subnet-pub-a"}, {"SubnetId": "subnet-pub-b"}],
+         "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
+                     {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "10.0.0.0/16",
+                      "PortRange": {"From": 32768, "To": 65535}},
+                     {"RuleNumber": 110, "Protocol": "6", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0",
+                      "PortRange": {"From": 443, "To": 443}}]},
+        {"NetworkAclId": "acl-priv", "VpcId": "vpc-0a1b2c3d", "IsDefault": True, "Associations": [{"SubnetId": "subnet-priv-a"}],
+         "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "CidrBlock": "0.0.0.0/0"}
+                     for e in (True, False)]}]}))
+    code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")
+    assert code == 0 and out["packet"]["src_port"] >= 32768
