@@ -63,8 +63,8 @@ class Session:
             warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
-        return cls(program, analyzer, Resolver(snap.relations, snap.names, load_aliases(folder)), warnings,
-                   LoadBalancers(analyzer, snap.relations))
+        resolver = Resolver(snap.relations, snap.names, load_aliases(folder))
+        return cls(program, analyzer, resolver, warnings, LoadBalancers(analyzer, resolver, snap.relations))
 
     def query(self, text: str, depth: int = 3, detail: bool = True) -> Result:
         """Answers one query.  ``depth`` bounds the derivation tree (0: none); ``detail=False`` gives the

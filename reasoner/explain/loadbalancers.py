@@ -18,12 +18,14 @@ reply to the client's address: may say unreachable where AWS delivers; never the
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
 from reasoner.errors import QueryError
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Result, ip_text
+from reasoner.query.names import Resolver
 
 LB_KINDS = {"alb": "application", "nlb": "network"}
 
@@ -99,18 +101,14 @@ class HealthCheck:
 
 
 class LoadBalancers:
-    def __init__(self, analyzer: Analyzer, relations: dict[str, list[tuple]]) -> None:
-        self.a, self.p = analyzer, analyzer.p
+    """Load-balancer questions over one snapshot; addresses and owners come from the resolver's indexes
+    (built on first use, so a query that names no load balancer pays nothing for them)."""
+
+    def __init__(self, analyzer: Analyzer, resolver: Resolver, relations: dict[str, list[tuple]]) -> None:
+        self.a, self.p, self.r = analyzer, analyzer.p, resolver
         self.lbs = {r[0]: r for r in relations.get("load_balancer", [])}
         self.tgs = {r[0]: r for r in relations.get("target_group", [])}
-        self.eni_ips: dict[str, list[int]] = {}
-        for e, ip in relations.get("eni_ip", []):
-            self.eni_ips.setdefault(e, []).append(ip)
         self._node_lb = {e: lb for lb, e in relations.get("lb_eni", [])}
-        self.ip_owner: dict[tuple[str, int], str] = {}
-        for e, sub, vpc, _ in relations.get("eni", []):
-            for ip in self.eni_ips.get(e, []):
-                self.ip_owner[(vpc, ip)] = e
 
     # -- names ---------------------------------------------------------------------------------
     def resolve_lb(self, text: str) -> str | None:
@@ -122,7 +120,6 @@ class LoadBalancers:
             return None
         hits = [arn for arn, r in self.lbs.items() if (r[1] == name or arn == name) and r[2] == LB_KINDS[kind]]
         if not hits:
-            import difflib
             known = [f"{k}:{r[1]}" for r in self.lbs.values() for k, t in LB_KINDS.items() if r[2] == t]
             near = difflib.get_close_matches(text, known, n=5, cutoff=0.4)
             raise QueryError("query.unknown_name", f"no {LB_KINDS[kind]} load balancer called {name!r}",
@@ -133,7 +130,6 @@ class LoadBalancers:
         name = text[3:] if text.startswith("tg:") else text
         hits = [arn for arn, r in self.tgs.items() if r[1] == name or arn == name]
         if not hits:
-            import difflib
             near = difflib.get_close_matches(name, [r[1] for r in self.tgs.values()], n=5, cutoff=0.4)
             raise QueryError("query.unknown_name", f"no target group called {name!r}",
                              hint=f"did you mean: {', '.join('tg:' + n for n in near)}?" if near else "")
@@ -152,8 +148,16 @@ class LoadBalancers:
         return [(r[1], r[2], r[3]) for r in self.p.query("lb_node", (lb, None, None, None))]
 
     def target_eni(self, tg: str, ip: int) -> str | None:
-        vpc = self.tgs[tg][4]
-        return self.ip_owner.get((vpc, ip)) or next((e for (v, i), e in self.ip_owner.items() if i == ip), None)
+        """The ENI owning a target's address, in the target group's VPC when several VPCs use it."""
+        owners = self.r.ip_owners.get(ip, [])
+        return next((e for e in owners if self.r.enis[e][2] == self.tgs[tg][4]), owners[0] if owners else None)
+
+    def node_endpoint(self, node: str, ips: tuple[int, ...] | None = None) -> Endpoint:
+        return Endpoint(node, ips if ips is not None else tuple(self.r.eni_ips.get(node, ())))
+
+    def _tg_hop(self, tg: str, target: str, port: int) -> Hop:
+        return Hop(tg, "elb-target-group", "egress", f"tg:{self.a.names.get(tg, tg)} -> target {target} port {port}",
+                   "target_group")
 
     # -- queries -------------------------------------------------------------------------------
     def analyze(self, query_text: str, srcs: list[Endpoint], lb: str, proto: str, port_lo: int, port_hi: int,
@@ -178,16 +182,15 @@ class LoadBalancers:
         if not nodes:
             return self._blocked(base, "NO_PATH", lb, f"{name} has no node in the snapshot")
         best: Result | None = None
+        client = self._client_ips(srcs)
+        _, _, node_ranges = self.a._rules_on([Endpoint(n[0]) for n in nodes])
         for _, li, _, port in listeners:
-            forwards = self.p.query("listener_forwards", (li, None, None))
-            client = self._client_ips(srcs)
             # A rule with source-ip conditions forwards only requests from those addresses (listener rule
             # conditions, "source-ip"); other conditions (host, path, headers) are assumed to match some request.
-            forwards = [f for f in forwards if self._admits_source(f[1], client)]
-            _, _, node_ranges = self.a._rules_on([Endpoint(n[0]) for n in nodes])
+            forwards = [f for f in self.p.query("listener_forwards", (li, None, None)) if self._admits_source(f[1], client)]
             leg1_srcs = self._restrict_internet(srcs, [f[1] for f in forwards], node_ranges)
             if not leg1_srcs:
-                res = self._blocked(Result(query_text, False, dict(base.packet)), "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", li,
+                res = self._blocked(self._fresh(base), "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", li,
                                     f"the rules of listener {self.a.names.get(li, li)} forward only requests from source addresses "
                                     "that are not the query's clients")
                 best = best or res
@@ -195,18 +198,18 @@ class LoadBalancers:
             targets = [t for _, owner, tg in forwards for t in self.p.query("tg_target", (tg, None, None, None, None))
                        if t[2] != 0]
             if not targets:
-                res = self._blocked(Result(query_text, False, dict(base.packet)), "ELBV2_LISTENER_HAS_NO_TG", li,
+                res = self._blocked(self._fresh(base), "ELBV2_LISTENER_HAS_NO_TG", li,
                                     f"listener {self.a.names.get(li, li)} forwards to no target group with targets")
                 best = best or res
                 continue
             for node, _, az in nodes:
-                leg1 = self.a.analyze(query_text, leg1_srcs, [Endpoint(node, tuple(self.eni_ips.get(node, ())))], proto, port, port, depth)
+                leg1 = self.a.analyze(query_text, leg1_srcs, [self.node_endpoint(node)], proto, port, port, depth)
                 if not leg1.reachable:
-                    best = self._better(best, leg1, li, None, None)
+                    best = self._better(best, leg1)
                     continue
                 sent = [r for _, owner, tg in forwards for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
                 if not sent:
-                    res = self._blocked(Result(query_text, False, dict(base.packet)), "ELB_NOT_CROSSZONE", lb,
+                    res = self._blocked(self._fresh(base), "ELB_NOT_CROSSZONE", lb,
                                         f"the node of {name} in {az} sends only to targets in {az} (cross-zone load balancing "
                                         "is off) and the target groups have none there")
                     best = best or res
@@ -215,15 +218,14 @@ class LoadBalancers:
                     eni = self.target_eni(tg, ip)
                     if eni is None:
                         continue
-                    client_ip = leg1.packet["src_ip"]
-                    src_ip = int(ipaddress.IPv4Address(client_ip)) if self.p.holds("preserves_client_ip", (tg,)) \
-                        else self.eni_ips[node][0]
-                    tproto = proto
-                    leg2 = self.a.analyze(query_text, [Endpoint(node, (src_ip,))], [Endpoint(eni, (ip,))], tproto, tport, tport, depth)
+                    src_ip = int(ipaddress.IPv4Address(leg1.packet["src_ip"])) if self.p.holds("preserves_client_ip", (tg,)) \
+                        else self.r.eni_ips[node][0]
+                    leg2 = self.a.analyze(query_text, [self.node_endpoint(node, (src_ip,))], [Endpoint(eni, (ip,))], proto,
+                                          tport, tport, depth)
                     combined = self._combine(query_text, leg1, leg2, li, tg, target, tport)
                     if combined.reachable:
                         return combined
-                    best = self._better(best, combined, li, tg, target)
+                    best = self._better(best, combined)
         assert best is not None
         return best
 
@@ -259,10 +261,15 @@ class LoadBalancers:
             return True
         return any(lo <= ip <= hi for _, lo, hi in ranges for ip in client)
 
-    def _better(self, best: Result | None, res: Result, *_: Any) -> Result:
+    def _better(self, best: Result | None, res: Result) -> Result:
         if best is None or (res.forward_path and len(res.forward_path) > len(best.forward_path)):
             return res
         return best
+
+    @staticmethod
+    def _fresh(base: Result) -> Result:
+        """A new blocked result for the same query and load balancer."""
+        return Result(base.query, False, dict(base.packet))
 
     def _blocked(self, res: Result, code: str, component: str, message: str, direction: str = "ingress") -> Result:
         res.explanations.append(Explanation(code, component, direction, "forward", message, "load_balancer"))
@@ -275,7 +282,7 @@ class LoadBalancers:
         res.forward_path = list(leg1.forward_path) + [
             Hop(listener, "elb-listener", "ingress", self.a.names.get(listener) or (f"{lr[0][3]}:{lr[0][2]}" if lr else ""),
                 "listener"),
-            Hop(tg, "elb-target-group", "egress", f"tg:{self.a.names.get(tg, tg)} -> target {target} port {port}", "target_group"),
+            self._tg_hop(tg, target, port),
         ] + list(leg2.forward_path)
         res.return_path = list(leg2.return_path) + list(leg1.return_path)
         res.explanations = list(leg1.explanations) + list(leg2.explanations)
@@ -317,10 +324,9 @@ class LoadBalancers:
         best: Result | None = None
         for _, node, tg, target, ip, port in in_ports:
             tproto = proto if proto in ("6", "17") else "6"
-            res = self.a.analyze(query_text, [Endpoint(node, tuple(self.eni_ips.get(node, ())))],
-                                 [Endpoint(self.target_eni(tg, ip), (ip,))], tproto, port, port, depth)
-            res.forward_path.insert(1, Hop(tg, "elb-target-group", "egress",
-                                           f"tg:{self.a.names.get(tg, tg)} -> target {target} port {port}", "target_group"))
+            res = self.a.analyze(query_text, [self.node_endpoint(node)], [Endpoint(self.target_eni(tg, ip), (ip,))], tproto,
+                                 port, port, depth)
+            res.forward_path.insert(1, self._tg_hop(tg, target, port))
             if res.reachable:
                 return res
             best = self._better(best, res)
@@ -346,20 +352,19 @@ class LoadBalancers:
                 row = collected.get((tg, target, port))
                 if row:
                     hc.collected_state, hc.collected_reason = row[3], (row[5] or row[4])
+                out.append(hc)
                 eni = self.target_eni(tg, ip)
-                if eni is not None:
-                    tasks = self.p.query("ecs_task_eni", (None, eni, None, None))
-                    hc.runs_on = eni + (f", ECS task {tasks[0][0].rsplit('/', 1)[-1]}" if tasks else "")
+                if eni is None:  # no ENI in the snapshot owns the target's address: nothing to check
+                    continue
+                tasks = self.p.query("ecs_task_eni", (None, eni, None, None))
+                hc.runs_on = eni + (f", ECS task {tasks[0][0].rsplit('/', 1)[-1]}" if tasks else "")
+                proto = "17" if hprot == "UDP" else "6"
                 for lb in lbs:
                     for node in sorted({r[1] for r in self.p.query("node_target", (lb, None, tg, target, ip, port))}):
-                        if eni is None:
-                            continue
-                        proto = "17" if hprot == "UDP" else "6"
-                        res = self.a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [Endpoint(node, tuple(self.eni_ips[node]))],
+                        res = self.a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [self.node_endpoint(node)],
                                              [Endpoint(eni, (ip,))], proto, hport, hport, depth=0)
                         if res.reachable:
                             hc.reachable_from.append(node)
                         else:
                             hc.blocked_from.append((node, res))
-                out.append(hc)
         return out
