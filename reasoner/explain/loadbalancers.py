@@ -18,14 +18,13 @@ reply to the client's address: may say unreachable where AWS delivers; never the
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
 from reasoner.errors import QueryError
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Result, ip_text
-from reasoner.query.names import Resolver
+from reasoner.query.names import Resolver, did_you_mean
 
 LB_KINDS = {"alb": "application", "nlb": "network"}
 
@@ -121,18 +120,16 @@ class LoadBalancers:
         hits = [arn for arn, r in self.lbs.items() if (r[1] == name or arn == name) and r[2] == LB_KINDS[kind]]
         if not hits:
             known = [f"{k}:{r[1]}" for r in self.lbs.values() for k, t in LB_KINDS.items() if r[2] == t]
-            near = difflib.get_close_matches(text, known, n=5, cutoff=0.4)
             raise QueryError("query.unknown_name", f"no {LB_KINDS[kind]} load balancer called {name!r}",
-                             hint=f"did you mean: {', '.join(near)}?" if near else f"known: {', '.join(known) or 'none'}")
+                             hint=did_you_mean(text, known, 0.4))
         return hits[0]
 
     def resolve_tg(self, text: str) -> str:
         name = text[3:] if text.startswith("tg:") else text
         hits = [arn for arn, r in self.tgs.items() if r[1] == name or arn == name]
         if not hits:
-            near = difflib.get_close_matches(name, [r[1] for r in self.tgs.values()], n=5, cutoff=0.4)
             raise QueryError("query.unknown_name", f"no target group called {name!r}",
-                             hint=f"did you mean: {', '.join('tg:' + n for n in near)}?" if near else "")
+                             hint=did_you_mean(f"tg:{name}", [f"tg:{r[1]}" for r in self.tgs.values()], 0.4))
         return hits[0]
 
     def lb_label(self, lb: str) -> str:

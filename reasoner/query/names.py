@@ -36,6 +36,12 @@ def load_aliases(facts_dir: Path) -> dict[str, str]:
     return dict(aliases)
 
 
+def did_you_mean(name: str, known: list[str], cutoff: float) -> str:
+    """The hint for an unknown name: its close matches, else the first known names."""
+    near = difflib.get_close_matches(name, known, n=5, cutoff=cutoff)
+    return f"did you mean: {', '.join(near)}?" if near else "known names: " + (", ".join(known[:10]) or "none")
+
+
 class Resolver:
     """Maps endpoint names of one snapshot to lists of :class:`Endpoint`."""
 
@@ -136,15 +142,9 @@ class Resolver:
         if target in self.instance_enis:
             return [self._eni(e) for e in sorted(self.instance_enis[target])]
         if target in self.ecs:
-            enis = sorted(set(e for e in self.ecs[target] if self.eni_ips.get(e)))
-            if not enis:
-                raise QueryError("query.empty_set", f"{target} has no running task with a network interface in the snapshot")
-            return [self._eni(e) for e in enis]
+            return self._set(target, self.ecs[target], "no running task with a network interface")
         if target in self.sets:
-            enis = sorted(set(e for e in self.members.get(target, []) if self.eni_ips.get(e)))
-            if not enis:
-                raise QueryError("query.empty_set", f"{target} has no network interface with an IPv4 address in the snapshot")
-            return [self._eni(e) for e in enis]
+            return self._set(target, self.members.get(target, []), "no network interface with an IPv4 address")
         try:
             ip = int(ipaddress.IPv4Address(target))
         except ValueError:
@@ -167,6 +167,11 @@ class Resolver:
             if ids[0] == target:
                 raise QueryError("query.unsupported_endpoint", f"{target} is not a network endpoint this version analyses")
             return self.resolve(ids[0])
-        near = difflib.get_close_matches(name, self.known(), n=5, cutoff=0.5)
-        hint = f"did you mean: {', '.join(near)}?" if near else "known names: " + ", ".join(self.known()[:10])
-        raise QueryError("query.unknown_name", f"unknown endpoint {name!r}", hint=hint)
+        raise QueryError("query.unknown_name", f"unknown endpoint {name!r}", hint=did_you_mean(name, self.known(), 0.5))
+
+    def _set(self, target: str, enis: list[str], none: str) -> list[Endpoint]:
+        """The members of a set endpoint that have an address; an empty set is an error, not a silent pass."""
+        members = sorted(set(e for e in enis if self.eni_ips.get(e)))
+        if not members:
+            raise QueryError("query.empty_set", f"{target} has {none} in the snapshot")
+        return [self._eni(e) for e in members]
