@@ -5,7 +5,6 @@ Exit codes: 0 reachable / check passed, 1 unreachable / check failed, 2 usage or
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import sys
 from enum import Enum
@@ -32,10 +31,6 @@ class Format(str, Enum):
 class Explain(str, Enum):
     brief = "brief"
     full = "full"
-
-
-def ip_text(ip: int) -> str:
-    return str(ipaddress.IPv4Address(ip))
 
 
 def _fail(e: ReasonError) -> None:
@@ -133,7 +128,9 @@ def health(
 
 def _fix(e, c) -> str:
     """The change that would open the blocked hop, in plain words."""
-    proto = "tcp" if c.protocol != "UDP" else "udp"
+    from reasoner.explain.paths import ip_text
+
+    proto = c.transport
     if e.code == "ENI_SG_RULES_MISMATCH" and e.direction == "egress":
         return f"add an outbound rule to {e.component} allowing {proto}/{c.port} to the target (its security group or {ip_text(c.ip)}/32)"
     if e.code == "ENI_SG_RULES_MISMATCH":
@@ -181,20 +178,21 @@ def verify(
     except ReasonError as e:
         _fail(e)
         return
-    ok = all(r is not None and r.reachable == a.expect_reachable for a, r, _ in results) and not violations
+    holds = [r is not None and r.reachable == a.expect_reachable for a, r, _ in results]
+    ok = all(holds) and not violations
+    exit_code = 2 if any(e for _, _, e in results) else 0 if ok else 1
     if fmt != Format.text:
         print(json.dumps({"schema": "reason.verify/v1", "ok": ok, "violations": [
             {"row": list(row), "rule": rule, "proof": proof.to_json()} for row, rule, proof in violations], "assertions": [
             {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
-             "holds": r is not None and r.reachable == a.expect_reachable,
-             "error": e.render() if e else None, "result": r.to_json() if r else None} for a, r, e in results]}, indent=2))
-        raise typer.Exit(2 if any(e for _, _, e in results) else 0 if ok else 1)
-    for a, r, e in results:
+             "holds": held, "error": e.render() if e else None, "result": r.to_json() if r else None}
+            for (a, r, e), held in zip(results, holds)]}, indent=2))
+        raise typer.Exit(exit_code)
+    for (a, r, e), held in zip(results, holds):
         where = f"{a.file}:{a.line}"
         if e is not None:
             out.print(f"[red]ERROR[/] {where}  {a.text}\n  {e.render()}", highlight=False)
             continue
-        held = r.reachable == a.expect_reachable
         out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {where}  {a.text}", highlight=False)
         if held and not r.reachable:
             out.print(f"  proof of isolation: none of the query's packets gets through and back "
@@ -208,9 +206,8 @@ def verify(
                 out.print(f"  blocked: [red]{x.code}[/] {x.component}: {x.message}", highlight=False)
     for row, rule, _ in violations:
         out.print(f"[red]FAIL[/]  policy {rule or ''}  violation{tuple(row)!r}", highlight=False)
-    passed = sum(1 for a, r, _ in results if r is not None and r.reachable == a.expect_reachable)
-    out.print(f"{passed}/{len(results)} assertions hold" + (f"; {len(violations)} policy violation(s)" if policies else ""))
-    raise typer.Exit(2 if any(e for _, _, e in results) else 0 if ok else 1)
+    out.print(f"{sum(holds)}/{len(results)} assertions hold" + (f"; {len(violations)} policy violation(s)" if policies else ""))
+    raise typer.Exit(exit_code)
 
 
 def _assertion_files(paths: list[Path]) -> list[Path]:

@@ -77,6 +77,11 @@ class HealthCheck:
     runs_on: str = ""  # the ENI behind the target, and the ECS task on it if any
 
     @property
+    def transport(self) -> str:
+        """Health checks run over TCP (HTTP, HTTPS, TCP); only a UDP check, were one collected, would not."""
+        return "udp" if self.protocol == "UDP" else "tcp"
+
+    @property
     def open(self) -> bool:
         return bool(self.reachable_from) and not self.blocked_from
 
@@ -355,7 +360,7 @@ class LoadBalancers:
                     continue
                 tasks = self.p.query("ecs_task_eni", (None, eni, None, None))
                 hc.runs_on = eni + (f", ECS task {tasks[0][0].rsplit('/', 1)[-1]}" if tasks else "")
-                proto = "17" if hprot == "UDP" else "6"
+                proto = {"tcp": "6", "udp": "17"}[hc.transport]
                 for lb in lbs:
                     for node in sorted({r[1] for r in self.p.query("node_target", (lb, None, tg, target, ip, port))}):
                         res = self.a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [self.node_endpoint(node)],
