@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoner.collect.errors import CollectError
+from reasoner.facts.importer import replace_directory
 
 METADATA = "reason-collect.json"
 _KEEP = ("reason.toml", "facts/reason.toml")
@@ -88,22 +89,12 @@ class SnapshotWriter:
 
     def commit(self) -> Path:
         """Swap the staged snapshot in place of ``out``; returns ``out``."""
-        old = None
         if self.out.exists():
             for rel in _KEEP:
                 if (self.out / rel).is_file() and not (self.staging / rel).exists():
                     (self.staging / rel).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(self.out / rel, self.staging / rel)
-            old = self.out.with_name(f".{self.out.name}.old.{os.getpid()}")
-            os.rename(self.out, old)
-        try:
-            os.rename(self.staging, self.out)
-        except BaseException:
-            if old is not None:
-                os.rename(old, self.out)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_directory(self.staging, self.out)
         return self.out
 
     def abort(self) -> None:

@@ -717,6 +717,23 @@ def _encode(rows: list[Row]) -> bytes:
     return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
 
 
+def replace_directory(staging: Path, out: Path) -> None:
+    """Puts the fully written folder ``staging`` in place of ``out`` by renames, so no reader ever sees a
+    half-written one; if the final rename fails, the previous ``out`` is put back."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old.{os.getpid()}")
+        os.rename(out, old)
+    try:
+        os.rename(staging, out)
+    except BaseException:
+        if old is not None:
+            os.rename(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def write_facts(snapshot: Snapshot, out_dir: Path) -> Path:
     """Write ``<relation>.jsonl``, ``names.json`` and ``manifest.json`` atomically into ``out_dir``.
 
@@ -737,13 +754,7 @@ def write_facts(snapshot: Snapshot, out_dir: Path) -> Path:
                                         encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                                            encoding="utf-8")
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
-            os.rename(out_dir, old)
-        os.rename(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_directory(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
