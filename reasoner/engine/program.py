@@ -27,7 +27,7 @@ from pyDatalog import Logic, pyEngine as E  # the compiled engine (see tests/eng
 from reasoner.errors import EvaluationError
 from reasoner.engine.check import Checked, bound_order, check
 from reasoner.engine.parse import parse_files, parse_text
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Module, Rule, Var, Wildcard
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard
 
 _ids = itertools.count(1)
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -145,10 +145,6 @@ class Program:
         (pyDatalog silently fails a negation with an unbound variable)."""
         keep = [a for a in lit.args if not isinstance(a, Wildcard)]
         aux = f"{lit.pred}__proj{next(self._fresh)}"
-        inner = tuple(Var(f"_P{i}") if isinstance(a, Wildcard) else a for i, a in enumerate(lit.args))
-        head_vars = tuple(Var(f"_K{i}") for i in range(len(keep)))
-        pos = tuple(Var(f"_K{keep.index(a)}") if not isinstance(a, Wildcard) and a in keep else t
-                    for a, t in zip(lit.args, inner))
         # head arguments: the kept columns, renamed positionally
         names, k = [], 0
         body_args = []

@@ -15,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasoner.engine.check import bound_order
 from reasoner.engine.program import Program
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Var, show_literal, term_vars
+from reasoner.engine.syntax import Atom, BinOp, Const, Var, show_literal, term_vars
 
 
 @dataclass

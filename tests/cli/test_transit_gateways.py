@@ -11,7 +11,7 @@ Zone), tgw-nacls.html (which NACLs apply around the attachment's interfaces).
 import json
 from pathlib import Path
 
-from test_query import FACTS, REGION, edit, query_json, scenario
+from test_query import REGION, edit, query_json, scenario
 
 
 def _write(snap: Path, key: str, items: list) -> None:

@@ -1,7 +1,6 @@
 """Property: random stratified programs evaluated by pyDatalog agree with a naive bottom-up
 reference evaluator written here (semi-naive is not needed at this size)."""
 
-import itertools
 
 from hypothesis import given, settings, strategies as st
 
