@@ -1,6 +1,7 @@
 """The ``reason`` command line: the only place that turns errors into messages and exit codes.
 
-Exit codes: 0 reachable / check passed, 1 unreachable / check failed, 2 usage or input error.
+Exit codes: 0 reachable / check passed, 1 unreachable / check failed, 2 usage or input error,
+3 inconclusive (the snapshot lacks, or the model does not follow, what the verdict depends on).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from reasoner.errors import ReasonError
 
@@ -62,7 +64,12 @@ def query(
         print(render_json(res.to_aws()))
     else:
         render_text(res, out, explain.value)
-    raise typer.Exit(0 if res.reachable else 1)
+    raise typer.Exit(_verdict_exit(res))
+
+
+def _verdict_exit(res) -> int:
+    """0 reachable, 1 unreachable, 3 inconclusive."""
+    return 0 if res.reachable else 3 if res.inconclusive else 1
 
 
 @app.command("import")
@@ -178,20 +185,33 @@ def verify(
     except ReasonError as e:
         _fail(e)
         return
-    holds = [r is not None and r.reachable == a.expect_reachable for a, r, _ in results]
+    # An inconclusive answer never holds: neither a proof of isolation nor a path was found.
+    holds = [r is not None and not r.inconclusive and r.reachable == a.expect_reachable for a, r, _ in results]
+    unknown = [r is not None and r.inconclusive for _, r, _ in results]
     ok = all(holds) and not violations
-    exit_code = 2 if any(e for _, _, e in results) else 0 if ok else 1
+    failed = any(not h and not u for h, u in zip(holds, unknown)) or bool(violations)
+    exit_code = 2 if any(e for _, _, e in results) else 0 if ok else 1 if failed else 3
+    warnings = list(dict.fromkeys(session.warnings + [w for _, r, _ in results if r is not None for w in r.warnings]))
     if fmt != Format.text:
-        print(json.dumps({"schema": "reason.verify/v1", "ok": ok, "violations": [
+        print(json.dumps({"schema": "reason.verify/v1", "ok": ok, "warnings": warnings, "violations": [
             {"row": list(row), "rule": rule, "proof": proof.to_json()} for row, rule, proof in violations], "assertions": [
             {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
-             "holds": held, "error": e.render() if e else None, "result": r.to_json() if r else None}
+             "holds": held, "verdict": r.verdict if r else None, "error": e.render() if e else None,
+             "result": r.to_json() if r else None}
             for (a, r, e), held in zip(results, holds)]}, indent=2))
         raise typer.Exit(exit_code)
+    for w in warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     for (a, r, e), held in zip(results, holds):
         where = f"{a.file}:{a.line}"
         if e is not None:
             out.print(f"[red]ERROR[/] {where}  {a.text}\n  {e.render()}", highlight=False)
+            continue
+        if r.inconclusive:
+            out.print(f"[yellow]INCONCLUSIVE[/]  {where}  {a.text}", highlight=False)
+            out.print("  counted as failed: the snapshot lacks what the answer depends on", highlight=False)
+            for m in r.missing:
+                out.print(f"  missing: {escape(m.message)}", highlight=False)
             continue
         out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {where}  {a.text}", highlight=False)
         if held and not r.reachable:
@@ -206,7 +226,8 @@ def verify(
                 out.print(f"  blocked: [red]{x.code}[/] {x.component}: {x.message}", highlight=False)
     for row, rule, _ in violations:
         out.print(f"[red]FAIL[/]  policy {rule or ''}  violation{tuple(row)!r}", highlight=False)
-    out.print(f"{sum(holds)}/{len(results)} assertions hold" + (f"; {len(violations)} policy violation(s)" if policies else ""))
+    out.print(f"{sum(holds)}/{len(results)} assertions hold" + (f"; {sum(unknown)} inconclusive" if any(unknown) else "")
+              + (f"; {len(violations)} policy violation(s)" if policies else ""))
     raise typer.Exit(exit_code)
 
 

@@ -64,8 +64,28 @@ class Explanation:
                 "message": self.message, "hop": self.hop}
 
 
+@dataclass(frozen=True)
+class Missing:
+    """What the snapshot lacks (or the model does not follow) for one hop of an inconclusive packet."""
+
+    hop: str
+    missing: str
+    component: str
+    message: str
+
+    def to_json(self) -> dict:
+        return {"hop": self.hop, "missing": self.missing, "component": self.component, "message": self.message}
+
+
+REACHABLE, UNREACHABLE, INCONCLUSIVE = "reachable", "unreachable", "inconclusive"
+
+
 @dataclass
 class Result:
+    """One answer.  ``reachable`` is True only for a packet whose every hop passes on known data;
+    ``inconclusive`` means no packet gets through and some packet's fate depends on missing or unmodelled
+    data (``missing`` says what); otherwise the answer is unreachable, which holds for the whole packet space."""
+
     query: str
     reachable: bool
     packet: dict[str, Any]
@@ -75,12 +95,20 @@ class Result:
     proof: Node | None = None
     warnings: list[str] = field(default_factory=list)
     packets_checked: int = 0
+    inconclusive: bool = False
+    missing: list[Missing] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return REACHABLE if self.reachable else INCONCLUSIVE if self.inconclusive else UNREACHABLE
 
     def to_json(self) -> dict:
         return {
             "schema": "reason.query/v1",
             "query": self.query,
-            "reachable": self.reachable,
+            "verdict": self.verdict,
+            "reachable": None if self.inconclusive and not self.reachable else self.reachable,
+            "missing": [m.to_json() for m in self.missing],
             "packet": self.packet,
             "forward_path": [h.to_json(i + 1) for i, h in enumerate(self.forward_path)],
             "return_path": [h.to_json(i + 1) for i, h in enumerate(self.return_path)],
@@ -140,7 +168,7 @@ class Analyzer:
         self.sgs: dict[str, list[str]] = {}
         for e, sg in relations.get("eni_sg", []):
             self.sgs.setdefault(e, []).append(sg)
-        self.acl_of = {s: a for s, a in relations.get("subnet_nacl", [])}
+        self._acl_cache: dict[str, str] = {}
         self._index("sg_rules", [(r[0], r) for k in ("sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg",
                                                      "sg_ingress_pl", "sg_egress_pl") for r in relations.get(k, [])])
         self._index("nacl_entries", [(r[0], r) for r in relations.get("nacl_entry", [])])
@@ -148,6 +176,9 @@ class Analyzer:
         self._index("pl_routes", [(r[0], r) for r in relations.get("route_pl", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
+        self.ipv6: dict[str, list[str]] = {}
+        for e, addr in relations.get("eni_ipv6", []):
+            self.ipv6.setdefault(e, []).append(addr)
         # subnets a path may cross besides the endpoints' own, per VPC: transit gateway attachment subnets
         # and NAT gateway subnets. Their NACLs and route tables look at the packet too.
         att_vpc = {r[0]: r[2] for r in relations.get("tgw_vpc_attachment", [])}
@@ -185,7 +216,7 @@ class Analyzer:
                         ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[4], []))
             _, sub, vpc, _ = self.eni[ep.eni]
             for on_path in [sub] + sorted(self.transit_subnets.get(vpc, set()) - {sub}):
-                for r in self.nacl_entries.get(self.acl_of.get(on_path, ""), []):
+                for r in self.nacl_entries.get(self.acl_of(on_path), []):
                     nacl.append(r)
                     ranges.append((r[6], r[7]))
                 rtb = self._rtb_of_subnet(on_path)
@@ -193,6 +224,13 @@ class Analyzer:
                 for r in self.pl_routes.get(rtb, []):  # routes to prefix lists: each entry is a range
                     ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[1], []))
         return sg_rules, nacl, ranges
+
+    def acl_of(self, sub: str) -> str:
+        """The network ACL the subnet uses (explicit, else its VPC's default: rules/network_acls.dl); "" if unknown."""
+        if sub not in self._acl_cache:
+            rows = self.p.query("subnet_acl", (sub, None))
+            self._acl_cache[sub] = rows[0][1] if rows else ""
+        return self._acl_cache[sub]
 
     def _rtb_of_subnet(self, sub: str) -> str:
         if sub not in self._rtb_cache:
@@ -234,6 +272,8 @@ class Analyzer:
         best: tuple | None = None
         best_fail: list[str] | None = None
         best_key: tuple[int, int] | None = None
+        unknown: tuple | None = None  # the first packet whose fate depends on missing data
+        unknown_rows: list[tuple] = []
         checked = 0
         for s in srcs:
             for d in dsts:
@@ -255,7 +295,16 @@ class Analyzer:
                                         # (reach = no hop blocks). The nearest miss is the packet that gets
                                         # furthest: through the forward path if any, then the fewest blockers.
                                         fwd = {r[0] for r in self.p.query("fwd_blocked", (None,))}
+                                        unk = self._unknown_rows() if fwd else []
+                                        fwd -= {r[0] for r in unk}  # an unknown hop neither passes nor blocks
                                         ret = set() if fwd else {r[0] for r in self.p.query("ret_blocked", (None,))}
+                                        if ret:
+                                            unk = unk or self._unknown_rows()
+                                            ret -= {r[0] for r in unk}
+                                        if not fwd and not ret and unk:
+                                            if unknown is None:
+                                                unknown, unknown_rows = row, unk
+                                            continue
                                         if not fwd and not ret:
                                             if detail and not self.p.holds("reach", row):  # the two must agree
                                                 raise AssertionError(f"reach and the hop questions disagree on {row}")
@@ -267,19 +316,68 @@ class Analyzer:
                                             best, best_key, best_fail = row, key, [h for h in HOPS if h in (fwd or ret)]
                                     finally:
                                         self._retract(row, d)
+        if unknown is not None:  # nothing gets through, and not every packet is known to be stopped
+            return self._inconclusive(query_text, unknown, unknown_rows, next(d for d in dsts if d.eni == unknown[1]),
+                                      checked, depth, detail)
         if best is None or best_fail is None:
             raise QueryError("query.empty", "the query names no pair of distinct endpoints with addresses to analyse")
         best_dst = next(d for d in dsts if d.eni == best[1])
         self._assert(best, best_dst)
         try:
-            if detail:  # every blocker of the nearest miss, both ways
+            unknown_hops: set[str] = set()
+            unk: list[tuple] = []
+            if detail:  # every blocker of the nearest miss, both ways; hops it cannot decide are named, not blamed
                 blocked = {r[0] for r in self.p.query("hop_blocked", (None,))}
-                best_fail = [h for h in HOPS if h in blocked]
-            res = self._result(query_text, best, False, best_fail, depth, detail)
+                unk = [r for r in self._unknown_rows() if r[0] in blocked]
+                unknown_hops = {r[0] for r in unk}
+                best_fail = [h for h in HOPS if h in blocked - unknown_hops]
+            res = self._result(query_text, best, False, best_fail, depth, detail, unknown=unknown_hops)
+            res.warnings.extend(f"not decided, but another hop blocks anyway: {m.message}" for m in self._missing(unk))
             res.packets_checked = checked
+            gap = self._ipv6_gap(srcs, dsts)
+            if gap:  # "unreachable" would be claimed over IPv4 only, while IPv6 packets of the query exist
+                res.inconclusive = True
+                res.missing.extend(Missing("packet space", "ipv6", e, f"{self.label(e)} has IPv6 addresses "
+                                           f"({', '.join(self.ipv6.get(e, [])[:3])}); IPv6 is not analysed yet, only IPv4 is "
+                                           "known to be blocked") for e in gap)
             return res
         finally:
             self._retract(best, best_dst)
+
+    def _ipv6_gap(self, srcs: list[Endpoint], dsts: list[Endpoint]) -> list[str]:
+        """ENIs of the query with IPv6 addresses, when the query's packet space holds IPv6 packets: both ends
+        named by resource (not by an IPv4 address) and able to use IPv6 (the internet always can)."""
+        def v6(ep: Endpoint) -> bool:
+            return ep.is_internet and ep.ips is None or ep.addressed == "" and ep.eni in self.ipv6
+        pairs = [(s, d) for s in srcs for d in dsts if s.eni != d.eni and v6(s) and v6(d)]
+        return sorted({e.eni for s, d in pairs for e in (s, d) if not e.is_internet})
+
+    def _unknown_rows(self) -> list[tuple]:
+        """The hop_unknown rows of the packet under analysis (rules/missing_data.dl)."""
+        return sorted(set(self.p.query("hop_unknown", (None, None, None))))
+
+    def _missing(self, rows: list[tuple]) -> list[Missing]:
+        out = []
+        for hop, what, comp in rows:
+            tmpl = self.p.query("missing_message", (what, None))
+            text = tmpl[0][1] if tmpl else f"{what} {{component}} is not known"
+            out.append(Missing(hop, what, comp, text.format(component=self.label(comp))))
+        return out
+
+    def _inconclusive(self, query_text: str, row: tuple, rows: list[tuple], dst: Endpoint, checked: int, depth: int,
+                      detail: bool) -> Result:
+        """The answer when no packet gets through but some packet's fate is unknown: the path of that packet,
+        its unknown hops marked, and what is missing."""
+        self._assert(row, dst)
+        try:
+            unknown_hops = {r[0] for r in rows}
+            res = self._result(query_text, row, False, [], depth, detail, unknown=unknown_hops)
+            res.inconclusive = True
+            res.missing = self._missing(rows)
+            res.packets_checked = checked
+            return res
+        finally:
+            self._retract(row, dst)
 
     def _assert(self, row: tuple, dst: Endpoint) -> None:
         self.p.add_fact("packet", row)
@@ -299,10 +397,10 @@ class Analyzer:
         return self.eni[eni][2] if eni in self.eni else INTERNET
 
     def _acl(self, eni: str) -> str:
-        return self.acl_of.get(self._subnet(eni), "(no network ACL)")
+        return self.acl_of(self._subnet(eni)) or "(network ACL not in the snapshot)"
 
     def _rtb(self, eni: str) -> str:
-        return self._rtb_of_subnet(self._subnet(eni)) or "(no route table)"
+        return self._rtb_of_subnet(self._subnet(eni)) or "(route table not in the snapshot)"
 
     def _igw(self, vpc: str) -> str:
         rows = self.p.query("igw_attachment", (None, vpc))
@@ -378,23 +476,26 @@ class Analyzer:
         comp = self._component(ann["component"], row)
         eni_of = s if ann["component"].endswith("src") else d
         fields = self._fields(row, eni_of)
-        problems = self.p.query("hop_problem", (hop, None, None))
+        problems = sorted(set(self.p.query("hop_problem", (hop, None, None, None))))
         out = []
         if problems:
             forward = ann["path"] == "forward"
             ip = dip if forward else sip
-            for _, code, where in problems:
-                tmpl = self.p.query("code_message", (code, None))
+            for _, code, where, why_key in problems:
+                tmpl = self.p.query("problem_message", (why_key, None)) or self.p.query("code_message", (code, None))
                 text = tmpl[0][1] if tmpl else f"{code} at {{component}}"
                 msg = text.format(component=self.label(where), ip_text=ip_text(ip), rtb=self.label(comp),
                                   ip_text_src=ip_text(sip if forward else dip))
-                out.append(Explanation(code, where, ann["direction"], ann["path"], msg, hop))
-            if "route" in hop:  # the precise codes replace the route hop's default one
+                direction = self.p.query("problem_direction", (why_key, None))
+                out.append(Explanation(code, where, direction[0][1] if direction else ann["direction"], ann["path"], msg, hop))
+            # the precise codes replace the route hop's default one, and any hop's where the rules say so
+            if "route" in hop or any(self.p.holds("replaces_hop_message", (w,)) for *_, w in problems):
                 return out
         message = ann["message"].format(component=self.label(comp), **fields)
         return [Explanation(ann["code"], comp, ann["direction"], ann["path"], message, hop)] + out
 
-    def _result(self, query_text: str, row: tuple, ok: bool, failing: list[str], depth: int, detail: bool = True) -> Result:
+    def _result(self, query_text: str, row: tuple, ok: bool, failing: list[str], depth: int, detail: bool = True,
+                unknown: set[str] | None = None) -> Result:
         s, d, sip, dip, p, sp, dp = row
         packet = {"src_eni": s, "dst_eni": d, "src_ip": ip_text(sip), "dst_ip": ip_text(dip),
                   "protocol": PROTO_NAMES.get(p, p), "src_port": sp, "dst_port": dp}
@@ -414,6 +515,10 @@ class Analyzer:
                 exps = self._explain(hop, row)
                 res.explanations.extend(exps)
                 target.append(Hop(exps[0].component, hop.split("_", 1)[1], ann["direction"], "BLOCKED", hop))
+            elif unknown and hop in unknown:
+                target.append(Hop(self._component(ann["component"], row), hop.split("_", 1)[1], ann["direction"], "UNKNOWN", hop))
+                # what the model refuses keeps its code (UNSUPPORTED_COMPONENT, ...): an explanation, not a blocker
+                res.explanations.extend(e for e in self._explain(hop, row) if self.p.holds("unknown_code", (e.code,)))
             else:
                 h = self._hop(hop, row)
                 if h is not None:
@@ -426,14 +531,12 @@ class Analyzer:
                 if d != INTERNET:
                     res.return_path.append(Hop(", ".join(sorted(self.sgs.get(d, []))), "security-group", "egress",
                                                "stateful: reply of an allowed flow", "ret_sg"))
-        for e in (s, d):
-            if e in self.eni and self._subnet(e) not in self.acl_of:
-                res.warnings.append(f"{self._subnet(e)} has no network ACL in the snapshot: its NACL was not checked "
-                                    "(collect NetworkAcls for a complete answer)")
         if ok:
             res.return_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "ingress", "reply delivered",
                                        "source"))
             res.proof = why(self.p, "reach", row, depth=depth * 4) if depth else None
+        elif unknown and not failing:
+            res.proof = None  # no derivation decides it: the missing pieces are the answer
         else:
             res.proof = why_not(self.p, "reach", row, depth=depth) if depth else None
         return res

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from reasoner.engine.provenance import Node
@@ -40,8 +41,9 @@ def short(component: str) -> str:
 
 
 def render_text(res: Result, console: Console, explain: str = "brief") -> None:
-    verdict = "[bold green]REACHABLE[/]" if res.reachable else "[bold red]UNREACHABLE[/]"
-    console.print(f"{verdict}  {res.query}")
+    verdict = {"reachable": "[bold green]REACHABLE[/]", "unreachable": "[bold red]UNREACHABLE[/]",
+               "inconclusive": "[bold yellow]INCONCLUSIVE[/]"}[res.verdict]
+    console.print(f"{verdict}  {escape(res.query)}", highlight=False)
     packets = [(k, v) for k, v in res.packet.items() if isinstance(v, dict)] or [("packet", res.packet)]
     for label, pk in packets:
         if "src_ip" in pk:
@@ -49,6 +51,10 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
                           highlight=False)
     for w in res.warnings:
         console.print(f"[yellow]warning:[/] {w}")
+    if res.missing:
+        console.print("\n[bold]Not decided: the snapshot lacks what the answer depends on[/]")
+        for m in res.missing:
+            console.print(f"  [yellow]{m.hop}[/] {escape(short(m.component))}\n    {escape(m.message)}", highlight=False)
     if res.explanations:
         console.print("\n[bold]Blocked by:[/]")
         for e in res.explanations:

@@ -61,7 +61,7 @@ from typing import Any, Callable
 from reasoner.errors import FactsError
 from reasoner.facts import elbv2
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: igw, snapshot_has, eni_ipv6
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (
@@ -69,9 +69,10 @@ RELATIONS: tuple[str, ...] = (
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
     "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "route_propagated", "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "route", "route_pl",
-    "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
+    "igw", "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",
+    "snapshot_has", "eni_ipv6",
     *elbv2.RELATIONS,  # load balancers, target groups, ECS: reasoner/facts/elbv2.py
 )
 
@@ -240,7 +241,9 @@ def _eni(c: _Ctx, p: str, e: Any, instance: str | None = None) -> None:
         if c.opt(a, "PublicIp", f"{ip_p}.Association") is not None:
             c.add("eni_public_ip", eni, c.ip(c.req(ip, "PrivateIpAddress", ip_p), f"{ip_p}.PrivateIpAddress"),
                   c.ip(a["PublicIp"], f"{ip_p}.Association.PublicIp"))
-    c.acc.skipped_ipv6 += len(c.items(e, "Ipv6Addresses", p))
+    for ap, a in c.items(e, "Ipv6Addresses", p):  # kept so that answers can say IPv6 is not analysed
+        c.add("eni_ipv6", eni, str(c.opt(a, "Ipv6Address", ap, "")))
+        c.acc.skipped_ipv6 += 1
     for gp, g in c.items(e, "Groups", p):
         c.add("eni_sg", eni, c.req_str(g, "GroupId", gp))
     attachment = c.opt(e, "Attachment", p, {})
@@ -366,6 +369,7 @@ def _internet_gateways(c: _Ctx, items: list[tuple[str, Any]]) -> None:
     for p, g in items:
         igw = c.req_str(g, "InternetGatewayId", p)
         c.name(g, igw, p)
+        c.add("igw", igw)
         for ap, a in c.items(g, "Attachments", p):
             c.add("igw_attachment", igw, c.req_str(a, "VpcId", ap))
 
@@ -626,6 +630,7 @@ def import_aws_configs(src: Path) -> Snapshot:
     accounts: set[str] = set()
     regions: set[str] = set()
     unmodelled: list[dict[str, str]] = []
+    held: set[str] = set()  # describe-* keys present in some file
     files = sorted(p for p in root.rglob("*.json") if p.is_file())
     for path in files:
         rel = path.relative_to(root)
@@ -650,6 +655,7 @@ def import_aws_configs(src: Path) -> Snapshot:
                 unmodelled.append({"file": rel.as_posix(), "key": key})
                 continue
             _guarded(ctx, f"$.{key}", lambda h=handler, k=key: h(ctx, ctx.items(data, k, "$")))
+            held.add(key)
     for ctx, ep, e, iid in acc.instance_enis:
         eni = e.get("NetworkInterfaceId")
         if isinstance(eni, str) and eni in acc.enis:
@@ -658,6 +664,9 @@ def import_aws_configs(src: Path) -> Snapshot:
         _guarded(ctx, ep, lambda c=ctx, p=ep, x=e, i=iid: _eni(c, p, x, i))
     elbv2.finish(acc)  # needs every file: LB ENIs, instance target IPs
 
+    incomplete = _collect_incomplete(root)
+    refused = {key for item in incomplete or [] for key in _keys_of_operation(str(item.get("operation", "")))}
+    acc.rels["snapshot_has"] = {(key,) for key in held - refused}
     relations = {r: sorted(rows) for r, rows in acc.rels.items()}
     manifest: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -669,7 +678,6 @@ def import_aws_configs(src: Path) -> Snapshot:
         "skipped_ipv6": acc.skipped_ipv6,
         "unmodelled": sorted(unmodelled, key=lambda u: (u["file"], u["key"])),
     }
-    incomplete = _collect_incomplete(root)
     if incomplete is not None:
         manifest["incomplete"] = incomplete
     return Snapshot(relations=relations, names=dict(sorted(acc.names.items())), manifest=manifest)
@@ -678,6 +686,24 @@ def import_aws_configs(src: Path) -> Snapshot:
 #: Written by `reason collect` next to ``aws_configs/``: its ``incomplete`` calls go into the manifest
 #: (each one becomes a warning on every query of the snapshot).
 COLLECT_METADATA = "reason-collect.json"
+
+
+#: describe-* keys whose API operation name is not ``Describe<Key>`` (reasoner/collect/calls.py spells the calls).
+_OPERATION_KEYS: dict[str, tuple[str, ...]] = {
+    "DescribeManagedPrefixLists": ("PrefixLists",), "GetManagedPrefixListEntries": ("PrefixLists",),
+    "DescribeInstances": ("Reservations",), "GetTransitGatewayRouteTablePropagations": ("TransitGatewayPropagations",),
+    "GetTransitGatewayRouteTableAssociations": ("TransitGatewayRouteTableAssociations",),
+    "SearchTransitGatewayRoutes": ("TransitGatewayStaticRoutes", "TransitGatewayPropagatedRoutes"),
+    "DescribeLoadBalancerAttributes": ("LoadBalancerAttributes",), "DescribeListeners": ("LoadBalancerListeners",),
+    "DescribeRules": ("LoadBalancerListenerRules",), "DescribeTargetGroupAttributes": ("TargetGroupAttributes",),
+    "DescribeTargetHealth": ("LoadBalancerTargetHealth",), "ListClusters": ("EcsClusters",), "DescribeClusters": ("EcsClusters",),
+    "ListTasks": ("EcsTasks",), "DescribeTasks": ("EcsTasks",), "ListServices": ("EcsServices",), "DescribeServices": ("EcsServices",),
+}
+
+
+def _keys_of_operation(operation: str) -> tuple[str, ...]:
+    """The describe-* keys a refused collect call leaves incomplete (``DescribeNatGateways`` -> ``NatGateways``)."""
+    return _OPERATION_KEYS.get(operation, (operation.removeprefix("Describe"),))
 
 
 def _collect_incomplete(root: Path) -> list[dict[str, Any]] | None:

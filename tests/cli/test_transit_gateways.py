@@ -231,7 +231,7 @@ def test_routes_learned_from_a_vpn_attachment_are_refused_unless_collected(tmp_p
         "TransitGatewayRouteTablePropagations"].append(
         {"TransitGatewayAttachmentId": "tgw-attach-vpn", "ResourceType": "vpn", "ResourceId": "vpn-1", "State": "enabled"}))
     code, out = query_json(snap, "task-eni -> db tcp 5432")
-    assert code == 1 and ("UNSUPPORTED_COMPONENT", "tgw-attach-vpn", "forward") in _codes(out)
+    assert code == 3 and ("UNSUPPORTED_COMPONENT", "tgw-attach-vpn", "forward") in _codes(out)
     _write(snap, "TransitGatewayPropagatedRoutes", [{"TransitGatewayRouteTableId": "tgw-rtb-1", "Routes": [
         {"DestinationCidrBlock": cidr, "State": "active", "Type": "propagated",
          "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": att, "ResourceType": kind}]}
@@ -243,7 +243,7 @@ def test_routes_learned_from_a_vpn_attachment_are_refused_unless_collected(tmp_p
         {"DestinationCidrBlock": "10.2.1.0/24", "State": "active", "Type": "propagated",
          "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-vpn", "ResourceType": "vpn"}]}))
     code, out = query_json(snap, "task-eni -> db tcp 5432")
-    assert code == 1 and _codes(out) == {("UNSUPPORTED_COMPONENT", "tgw-attach-vpn", "forward")}
+    assert code == 3 and _codes(out) == {("UNSUPPORTED_COMPONENT", "tgw-attach-vpn", "forward")}
 
 
 def test_appliance_mode_is_refused(tmp_path):
@@ -253,7 +253,7 @@ def test_appliance_mode_is_refused(tmp_path):
         ApplianceModeSupport="enable") if "Options" in d["TransitGatewayVpcAttachments"][1]
         else d["TransitGatewayVpcAttachments"][1].update(Options={"ApplianceModeSupport": "enable"}))
     code, out = query_json(snap, "task-eni -> db tcp 5432")
-    assert code == 1 and ("UNSUPPORTED_COMPONENT", "tgw-attach-spoke", "forward") in _codes(out)
+    assert code == 3 and ("UNSUPPORTED_COMPONENT", "tgw-attach-spoke", "forward") in _codes(out)
 
 
 def test_route_to_a_transit_gateway_towards_the_internet_stays_unsupported(tmp_path):
@@ -263,7 +263,7 @@ def test_route_to_a_transit_gateway_towards_the_internet_stays_unsupported(tmp_p
                                                              "State": "active"})
                                          for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
     code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")
-    assert code == 1 and ("UNSUPPORTED_COMPONENT", "tgw-1", "forward") in _codes(out)
+    assert code == 3 and ("UNSUPPORTED_COMPONENT", "tgw-1", "forward") in _codes(out)
 
 
 def test_import_keeps_the_transit_gateway_keys_modelled(tmp_path):

@@ -1,0 +1,210 @@
+"""Never a wrong "reachable", never a false proof: missing data gives INCONCLUSIVE (exit 3), AWS defaults
+are applied where AWS applies them, and explanations say only what the rules proved.
+
+Each scenario is the shipped example (or its fixed variant) in Batfish layout with one file, key or
+resource removed or changed, as partial collections of real accounts produce them.
+"""
+
+import json
+
+from test_query import FACTS, REGION, edit, query_json, reason, scenario
+
+FIXED = FACTS / "examples" / "seed-fixed"
+
+
+def drop(snap, name):
+    (snap / REGION / f"{name}.json").unlink()
+
+
+def test_lb_looking_eni_without_lb_data_keeps_its_security_groups(tmp_path):
+    """An ENI described `ELB app/web/...` (requester amazon-elb) whose group has no egress rule, in a snapshot
+    collected without elasticloadbalancing:Describe*: the ENI's own Groups decide (it was REACHABLE)."""
+    snap = scenario(tmp_path)
+    for name in ("LoadBalancers", "LoadBalancerAttributes", "LoadBalancerListeners", "LoadBalancerListenerRules",
+                 "LoadBalancerTargetHealth", "TargetGroups", "TargetGroupAttributes"):
+        drop(snap, name)
+    code, out = query_json(snap, "eni-0alb0a -> eni-0task01 tcp 8000")
+    assert code == 1 and out["verdict"] == "unreachable"
+    assert [(e["code"], e["component"]) for e in out["explanations"]] == [("ENI_SG_RULES_MISMATCH", "sg-0alb")]
+
+
+def test_nlb_node_without_groups_is_not_filtered(tmp_path):
+    """network/load-balancer-security-groups.html: an NLB without security groups filters nothing at its
+    nodes; its interfaces carry no groups. The ENI (no Groups) passes its SG hops, load balancer data or not."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Groups=[], Description="ELB net/web/50dc6c495c0c9188")
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0alb0a"])
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "10.0.1.10/32"}]})
+        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0task"])
+    code, out = query_json(snap, "eni-0alb0a -> eni-0task01 tcp 8000")
+    assert code == 0 and out["verdict"] == "reachable"
+
+
+def test_subnet_without_explicit_nacl_uses_the_vpc_default_nacl(tmp_path):
+    """vpc-network-acls.html: a subnet not explicitly associated is associated with the default network ACL.
+    With no association listed, the default ACL (here: inbound tcp/8000 denied) still applies (it was REACHABLE)."""
+    snap = scenario(tmp_path, FIXED)
+
+    def deny_8000(d):
+        for acl in d["NetworkAcls"]:
+            acl["Associations"] = []
+            acl["Entries"].insert(0, {"RuleNumber": 90, "Protocol": "6", "RuleAction": "deny", "Egress": False,
+                                      "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 8000, "To": 8000}})
+    edit(snap, "NetworkAcls", deny_8000)
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 1 and [(e["code"], e["component"], e["direction"]) for e in out["explanations"]] == [
+        ("SUBNET_ACL_RESTRICTION", "acl-0default", "ingress")]
+
+
+def test_missing_security_groups_is_inconclusive_not_a_proof(tmp_path):
+    """SecurityGroups.json not collected: the groups of both ENIs are unknown, so neither a path nor isolation
+    can be claimed (it was UNREACHABLE on the broken example, so `assert unreachable` passed)."""
+    snap = scenario(tmp_path, FIXED)
+    drop(snap, "SecurityGroups")
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 3 and out["verdict"] == "inconclusive" and out["reachable"] is None
+    assert {(m["missing"], m["component"]) for m in out["missing"]} == {("security_group", "sg-0alb"),
+                                                                        ("security_group", "sg-0task")}
+    r = reason("query", "--facts", str(snap), "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 3 and "INCONCLUSIVE" in r.stdout and "security group sg-0alb" in r.stdout
+
+
+def test_missing_nacls_is_inconclusive_not_reachable(tmp_path):
+    """NetworkAcls.json not collected: every subnet has a NACL in AWS, so the path is not known to pass
+    (it was REACHABLE with a warning)."""
+    snap = scenario(tmp_path, FIXED)
+    drop(snap, "NetworkAcls")
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 3 and {m["missing"] for m in out["missing"]} == {"network_acl"}
+
+
+def test_known_blocker_stays_unreachable_with_unknown_elsewhere(tmp_path):
+    """A known component that blocks every packet decides regardless of the unknown one: the ALB's group has
+    no egress rule (shipped bug) while the NACLs are missing: still UNREACHABLE, the unknown named as a warning."""
+    snap = scenario(tmp_path)
+    drop(snap, "NetworkAcls")
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 1 and out["explanations"][0]["component"] == "sg-0alb"
+    assert any("network ACL" in w for w in out["warnings"])
+
+
+def test_missing_route_tables_is_inconclusive(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    drop(snap, "RouteTables")
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 3 and "route_table" in {m["missing"] for m in out["missing"]}
+
+
+def test_route_to_an_undescribed_gateway_is_inconclusive(tmp_path):
+    """InternetGateways.json not collected: the route 0.0.0.0/0 -> igw-0main leads to a gateway the snapshot
+    does not describe (it was UNREACHABLE, BAD_STATE)."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Association={"PublicIp": "54.1.2.3"})
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0alb0a"])
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissionsEgress"].append(
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
+    code, out = query_json(snap, "alb-eni -> internet tcp 443")
+    assert code == 0  # the complete snapshot: out through the internet gateway
+    drop(snap, "InternetGateways")
+    code, out = query_json(snap, "alb-eni -> internet tcp 443")
+    assert code == 3 and ("route_target", "igw-0main") in {(m["missing"], m["component"]) for m in out["missing"]}
+
+
+def test_internet_ingress_without_gateway_data_is_inconclusive(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Association={"PublicIp": "54.1.2.3"})
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0task01"])
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0task"])
+    edit(snap, "RouteTables", lambda d: [t["Routes"].append({"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0main",
+                                                             "State": "active"})
+                                         for t in d["RouteTables"] if t["RouteTableId"] == "rtb-main"])
+    assert query_json(snap, "internet -> task-eni tcp 8000")[0] == 0  # complete: in by its public IP
+    drop(snap, "InternetGateways")
+    code, out = query_json(snap, "internet -> task-eni tcp 8000")
+    assert code == 3 and ("describe_key", "InternetGateways") in {(m["missing"], m["component"]) for m in out["missing"]}
+
+
+def test_unmodelled_route_target_is_inconclusive(tmp_path):
+    """A route to a virtual private gateway is not modelled: the packets it carries get no verdict, so with no
+    other packet getting through the answer is INCONCLUSIVE, naming the gateway (it was UNREACHABLE)."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissionsEgress"].append(
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}) for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
+    edit(snap, "RouteTables", lambda d: [t["Routes"].append({"DestinationCidrBlock": "52.0.0.0/8", "GatewayId": "vgw-1",
+                                                             "State": "active"})
+                                         for t in d["RouteTables"] if t["RouteTableId"] == "rtb-public"])
+    code, out = query_json(snap, "alb-eni -> internet tcp 443")
+    assert code == 3 and ("unmodelled", "vgw-1") in {(m["missing"], m["component"]) for m in out["missing"]}
+    code, out = query_json(snap, "alb-eni -> 8.8.8.8 tcp 443")  # not through the gateway: known, no public IP
+    assert code == 1 and out["explanations"][0]["code"] == "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS"
+
+
+def test_no_route_message_does_not_claim_a_missing_gateway(tmp_path):
+    """The private subnet has no route to the internet, while the VPC does have an internet gateway: the
+    message must not say none is attached."""
+    code, out = query_json(FACTS, "task-eni -> internet tcp 443")
+    route = [e for e in out["explanations"] if e["code"] == "NO_ROUTE_TO_DESTINATION"]
+    assert code == 1 and route and all("internet gateway" not in e["message"] for e in route)
+
+
+def test_private_address_from_the_internet_is_an_ingress_explanation():
+    code, out = query_json(FACTS, "internet -> task-eni tcp 8000")
+    igw = [e for e in out["explanations"] if e["code"] == "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"]
+    assert code == 1 and igw and all(e["direction"] == "ingress" for e in igw)
+
+
+def test_nat_gateway_address_refuses_the_internet(tmp_path):
+    """vpc-nat-gateway.html: connections must be initiated from within the VPC containing the NAT gateway.
+    The NAT gateway's interface has no security group: the explanation is the gateway, not an SG mismatch."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append({
+        "NetworkInterfaceId": "eni-0nat", "SubnetId": "subnet-pub-a", "VpcId": d["NetworkInterfaces"][0]["VpcId"],
+        "PrivateIpAddress": "10.0.1.50", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.50", "Primary": True}],
+        "Association": {"PublicIp": "54.9.9.9"}, "Groups": [], "InterfaceType": "nat_gateway",
+        "Description": "Interface for NAT Gateway nat-0a"}))
+    vpc = json.loads((snap / REGION / "NetworkInterfaces.json").read_text())["NetworkInterfaces"][0]["VpcId"]
+    (snap / REGION / "NatGateways.json").write_text(json.dumps({"NatGateways": [{
+        "NatGatewayId": "nat-0a", "SubnetId": "subnet-pub-a", "VpcId": vpc, "State": "available", "ConnectivityType": "public",
+        "NatGatewayAddresses": [{"PrivateIp": "10.0.1.50", "PublicIp": "54.9.9.9", "NetworkInterfaceId": "eni-0nat"}]}]}))
+    code, out = query_json(snap, "internet -> 54.9.9.9 tcp 443")
+    assert code == 1
+    codes = {(e["code"], e["component"], e["direction"]) for e in out["explanations"]}
+    assert ("NGW_REQUIRES_SOURCE_IN_VPC", "nat-0a", "ingress") in codes
+    assert not any(e["code"] == "ENI_SG_RULES_MISMATCH" for e in out["explanations"])
+
+
+def test_verify_counts_inconclusive_as_failed_and_shows_every_warning(tmp_path):
+    """SecurityGroups refused at collection (reason-collect.json) and absent: `assert unreachable` on the
+    shipped bug must not pass as a proof of isolation; the warning reaches text and JSON."""
+    snap = scenario(tmp_path)
+    drop(snap, "SecurityGroups")
+    (snap / "reason-collect.json").write_text(json.dumps({"incomplete": [{
+        "service": "ec2", "operation": "DescribeSecurityGroups", "account": "123456789012", "region": "us-east-1",
+        "error_code": "AccessDenied", "message": "denied"}]}))
+    (tmp_path / "q.reason").write_text("assert unreachable alb-eni -> task-eni tcp 8000\n")
+    r = reason("verify", "--facts", str(snap), str(tmp_path / "q.reason"))
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "INCONCLUSIVE" in r.stdout and "PASS" not in r.stdout and "proof of isolation" not in r.stdout
+    assert "DescribeSecurityGroups" in r.stderr
+    r = reason("verify", "--facts", str(snap), "--format", "json", str(tmp_path / "q.reason"))
+    out = json.loads(r.stdout)
+    assert r.returncode == 3 and out["ok"] is False and out["assertions"][0]["verdict"] == "inconclusive"
+    assert any("DescribeSecurityGroups" in w for w in out["warnings"])
+
+
+def test_unreachable_over_ipv4_is_no_proof_for_an_ipv6_enabled_eni(tmp_path):
+    """The task has an IPv6 address: `internet -> task-eni any` is blocked for every IPv4 packet, but IPv6 is
+    not analysed yet, so no proof of isolation is claimed (it was UNREACHABLE); an IPv4 address endpoint stays
+    decided."""
+    snap = scenario(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Ipv6Addresses=[{"Ipv6Address": "2600:1f18::20"}])
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0task01"])
+    code, out = query_json(snap, "internet -> task-eni any")
+    assert code == 3 and [(m["missing"], m["component"]) for m in out["missing"]] == [("ipv6", "eni-0task01")]
+    assert out["explanations"]  # the IPv4 blockers are still shown
+    code, out = query_json(snap, "internet -> 10.0.11.20 tcp 8000")
+    assert code == 1
