@@ -65,8 +65,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-if TYPE_CHECKING:  # the importer imports this module; no runtime import back
-    from reasoner.facts.importer import _Acc, _Ctx
+if TYPE_CHECKING:  # annotations only
+    from reasoner.facts.context import Acc as _Acc, Ctx as _Ctx
 
 #: The relations produced here, in a fixed order (the first three predate this module).
 RELATIONS: tuple[str, ...] = (

@@ -1,0 +1,110 @@
+"""Per-file import state shared by the per-service importers (ec2, transit_gateways, elbv2): the accumulator
+of relations and names, and typed accessors that turn malformed JSON into located
+:class:`reasoner.errors.FactsError`\ s (``facts.missing_field``, ``facts.bad_value``), never a KeyError."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from reasoner.errors import FactsError
+
+_PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1", "-1": "-1"}
+
+Row = tuple[Any, ...]
+
+class Ctx:
+    """Per-file state: the file label for locations, and the accumulator."""
+
+    def __init__(self, acc: "Acc", file: str) -> None:
+        self.acc = acc
+        self.file = file
+
+    def err(self, code: str, message: str, path: str, hint: str | None = None) -> FactsError:
+        return FactsError(code, message, location=f"{self.file}:{path}", hint=hint)
+
+    def req(self, obj: Any, key: str, path: str) -> Any:
+        """``obj[key]``, which must be present and not null."""
+        if not isinstance(obj, dict):
+            raise self.err("facts.bad_value", f"expected an object, found {type(obj).__name__}", path)
+        value = obj.get(key)
+        if value is None:
+            raise self.err("facts.missing_field", f"required field {key!r} is missing", f"{path}.{key}")
+        return value
+
+    def req_str(self, obj: Any, key: str, path: str) -> str:
+        value = self.req(obj, key, path)
+        if not isinstance(value, str) or not value:
+            raise self.err("facts.bad_value", f"field {key!r} must be a non-empty string", f"{path}.{key}")
+        return value
+
+    def opt(self, obj: Any, key: str, path: str, default: Any = None) -> Any:
+        if not isinstance(obj, dict):
+            raise self.err("facts.bad_value", f"expected an object, found {type(obj).__name__}", path)
+        value = obj.get(key)
+        return default if value is None else value
+
+    def items(self, obj: Any, key: str, path: str) -> list[tuple[str, Any]]:
+        """``(json_path, item)`` for each element of the optional list ``obj[key]``."""
+        value = self.opt(obj, key, path, [])
+        if not isinstance(value, list):
+            raise self.err("facts.bad_value", f"field {key!r} must be a list", f"{path}.{key}")
+        return [(f"{path}.{key}[{i}]", item) for i, item in enumerate(value)]
+
+    def cidr(self, text: Any, path: str) -> tuple[int, int, int]:
+        try:
+            net = ipaddress.IPv4Network(str(text), strict=False)
+        except ValueError as exc:
+            raise self.err("facts.bad_value", f"not an IPv4 CIDR: {text!r} ({exc})", path) from None
+        return int(net.network_address), int(net.broadcast_address), net.prefixlen
+
+    def ip(self, text: Any, path: str) -> int:
+        try:
+            return int(ipaddress.IPv4Address(str(text)))
+        except ValueError:
+            raise self.err("facts.bad_value", f"not an IPv4 address: {text!r}", path) from None
+
+    def proto(self, value: Any, path: str) -> str:
+        text = str(value).strip().lower()
+        if text in _PROTOCOLS:
+            return _PROTOCOLS[text]
+        if text.lstrip("-").isdigit():
+            return str(int(text))
+        raise self.err("facts.bad_value", f"unknown protocol {value!r}", path)
+
+    def ports(self, proto: str, lo: Any, hi: Any, path: str) -> tuple[int, int]:
+        """Port range; all ports when missing, -1, or the protocol has no ports (all, ICMP)."""
+        if proto in ("-1", "1") or lo is None or hi is None:
+            return 0, 65535
+        try:
+            lo_i, hi_i = int(lo), int(hi)
+        except (TypeError, ValueError):
+            raise self.err("facts.bad_value", f"bad port range {lo!r}..{hi!r}", path) from None
+        if lo_i < 0 or hi_i < 0:
+            return 0, 65535
+        return lo_i, hi_i
+
+    def add(self, rel: str, *row: Any) -> None:
+        self.acc.rels[rel].add(tuple(row))
+
+    def name(self, obj: Any, rid: str, path: str) -> None:
+        tags = self.opt(obj, "Tags", path, None)
+        if tags is None:
+            tags = self.opt(obj, "TagSet", path, [])
+        if not isinstance(tags, list):
+            return
+        for tag in tags:
+            if isinstance(tag, dict) and tag.get("Key") == "Name" and isinstance(tag.get("Value"), str):
+                self.acc.names[rid] = tag["Value"]
+
+
+class Acc:
+    """Everything imported so far: relations (every name in ``relations``, possibly empty) and Name tags."""
+
+    def __init__(self, relations: tuple[str, ...]) -> None:
+        self.rels: dict[str, set[Row]] = {r: set() for r in relations}
+        self.names: dict[str, str] = {}
+        self.skipped_ipv6 = 0
+        self.enis: set[str] = set()
+        # instance ENIs seen in Reservations: processed after all files, if not already known
+        self.instance_enis: list[tuple[Ctx, str, dict[str, Any], str]] = []

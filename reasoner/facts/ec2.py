@@ -1,0 +1,269 @@
+"""EC2 describe-* answers -> base relations (``rules/00_snapshot.dl``): VPCs, subnets, network interfaces,
+security groups, network ACLs, route tables, internet and NAT gateways, instances, Elastic IPs, peering
+connections, prefix lists, VPC endpoints. See :mod:`reasoner.facts.importer` for the key -> relation table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reasoner.facts.context import Ctx
+
+def vpcs(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, v in items:
+        vpc = c.req_str(v, "VpcId", p)
+        c.name(v, vpc, p)
+        assoc = c.items(v, "CidrBlockAssociationSet", p)
+        blocks = []
+        for ap, a in assoc:
+            state = c.opt(c.opt(a, "CidrBlockState", ap, {}), "State", ap, "associated")
+            if state in ("disassociated", "disassociating", "failed", "failing"):
+                continue
+            blocks.append((f"{ap}.CidrBlock", c.req(a, "CidrBlock", ap)))
+        if not assoc:
+            blocks.append((f"{p}.CidrBlock", c.req(v, "CidrBlock", p)))
+        for bp, block in blocks:
+            lo, hi, _ = c.cidr(block, bp)
+            c.add("vpc", vpc, lo, hi)
+        c.acc.skipped_ipv6 += len(c.items(v, "Ipv6CidrBlockAssociationSet", p))
+
+
+def subnets(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, s in items:
+        sid = c.req_str(s, "SubnetId", p)
+        c.name(s, sid, p)
+        lo, hi, _ = c.cidr(c.req(s, "CidrBlock", p), f"{p}.CidrBlock")
+        c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, str(c.opt(s, "AvailabilityZone", p, "")))
+        c.acc.skipped_ipv6 += len(c.items(s, "Ipv6CidrBlockAssociationSet", p))
+
+
+def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
+    eni = c.req_str(e, "NetworkInterfaceId", p)
+    c.acc.enis.add(eni)
+    c.name(e, eni, p)
+    sdc = c.opt(e, "SourceDestCheck", p, True)
+    c.add("eni", eni, c.req_str(e, "SubnetId", p), c.req_str(e, "VpcId", p), 0 if sdc is False else 1)
+    primary = c.opt(e, "PrivateIpAddress", p)
+    if primary is not None:
+        c.add("eni_ip", eni, c.ip(primary, f"{p}.PrivateIpAddress"))
+    for ip_p, ip in c.items(e, "PrivateIpAddresses", p):
+        c.add("eni_ip", eni, c.ip(c.req(ip, "PrivateIpAddress", ip_p), f"{ip_p}.PrivateIpAddress"))
+    assoc = c.opt(e, "Association", p, {})
+    if primary is not None and c.opt(assoc, "PublicIp", f"{p}.Association") is not None:
+        c.add("eni_public_ip", eni, c.ip(primary, f"{p}.PrivateIpAddress"), c.ip(assoc["PublicIp"], f"{p}.Association.PublicIp"))
+    for ip_p, ip in c.items(e, "PrivateIpAddresses", p):
+        a = c.opt(ip, "Association", ip_p, {})
+        if c.opt(a, "PublicIp", f"{ip_p}.Association") is not None:
+            c.add("eni_public_ip", eni, c.ip(c.req(ip, "PrivateIpAddress", ip_p), f"{ip_p}.PrivateIpAddress"),
+                  c.ip(a["PublicIp"], f"{ip_p}.Association.PublicIp"))
+    for ap, a in c.items(e, "Ipv6Addresses", p):  # kept so that answers can say IPv6 is not analysed
+        c.add("eni_ipv6", eni, str(c.opt(a, "Ipv6Address", ap, "")))
+        c.acc.skipped_ipv6 += 1
+    for gp, g in c.items(e, "Groups", p):
+        c.add("eni_sg", eni, c.req_str(g, "GroupId", gp))
+    attachment = c.opt(e, "Attachment", p, {})
+    owner = instance or c.opt(attachment, "InstanceId", f"{p}.Attachment")
+    if owner:
+        c.add("eni_attachment", eni, str(owner))
+
+
+def network_interfaces(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, e in items:
+        eni(c, p, e)
+
+
+def _sg_rules(c: Ctx, sg: str, direction: str, perms: list[tuple[str, Any]]) -> None:
+    for i, (pp, perm) in enumerate(perms):
+        proto = c.proto(c.req(perm, "IpProtocol", pp), f"{pp}.IpProtocol")
+        lo, hi = c.ports(proto, c.opt(perm, "FromPort", pp), c.opt(perm, "ToPort", pp), pp)
+        for j, (rp, r) in enumerate(c.items(perm, "IpRanges", pp)):
+            clo, chi, _ = c.cidr(c.req(r, "CidrIp", rp), f"{rp}.CidrIp")
+            c.add(f"sg_{direction}_cidr", sg, proto, lo, hi, clo, chi, f"{sg}:{direction}:{i}:{j}")
+        c.acc.skipped_ipv6 += len(c.items(perm, "Ipv6Ranges", pp))
+        for j, (rp, r) in enumerate(c.items(perm, "UserIdGroupPairs", pp)):
+            peer = c.req_str(r, "GroupId", rp)
+            c.add(f"sg_{direction}_sg", sg, proto, lo, hi, peer, f"{sg}:{direction}:{i}:sg{j}")
+        for j, (rp, r) in enumerate(c.items(perm, "PrefixListIds", pp)):
+            pl = c.req_str(r, "PrefixListId", rp)
+            c.add(f"sg_{direction}_pl", sg, proto, lo, hi, pl, f"{sg}:{direction}:{i}:pl{j}")
+
+
+def security_groups(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, g in items:
+        sg = c.req_str(g, "GroupId", p)
+        c.name(g, sg, p)
+        c.add("sg", sg, str(c.opt(g, "VpcId", p, "")), str(c.opt(g, "GroupName", p, "")))
+        _sg_rules(c, sg, "ingress", c.items(g, "IpPermissions", p))
+        _sg_rules(c, sg, "egress", c.items(g, "IpPermissionsEgress", p))
+
+
+def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, a in items:
+        acl = c.req_str(a, "NetworkAclId", p)
+        c.name(a, acl, p)
+        c.add("nacl", acl, c.req_str(a, "VpcId", p), 1 if c.opt(a, "IsDefault", p, False) is True else 0)
+        for sp, s in c.items(a, "Associations", p):
+            subnet = c.opt(s, "SubnetId", sp)
+            if subnet:
+                c.add("subnet_nacl", str(subnet), acl)
+        has_star = {0: False, 1: False}
+        for ep, e in c.items(a, "Entries", p):
+            egress = 1 if c.opt(e, "Egress", ep, False) is True else 0
+            number = c.req(e, "RuleNumber", ep)
+            if not isinstance(number, int) or isinstance(number, bool):
+                raise c.err("facts.bad_value", "RuleNumber must be an integer", f"{ep}.RuleNumber")
+            if c.opt(e, "CidrBlock", ep) is None and c.opt(e, "Ipv6CidrBlock", ep) is not None:
+                c.acc.skipped_ipv6 += 1
+                continue
+            lo, hi, _ = c.cidr(c.req(e, "CidrBlock", ep), f"{ep}.CidrBlock")
+            proto = c.proto(c.req(e, "Protocol", ep), f"{ep}.Protocol")
+            pr = c.opt(e, "PortRange", ep, {})
+            plo, phi = c.ports(proto, c.opt(pr, "From", ep), c.opt(pr, "To", ep), f"{ep}.PortRange")
+            action = str(c.req(e, "RuleAction", ep)).lower()
+            if action not in ("allow", "deny"):
+                raise c.err("facts.bad_value", f"RuleAction must be allow or deny, not {action!r}", f"{ep}.RuleAction")
+            if number == 32767:
+                has_star[egress] = True
+            c.add("nacl_entry", acl, egress, number, proto, plo, phi, lo, hi, action)
+        for egress, present in has_star.items():
+            if not present:  # rule "*": anything unmatched is denied
+                c.add("nacl_entry", acl, egress, 32767, "-1", 0, 65535, 0, 0xFFFFFFFF, "deny")
+
+
+def _route_target(c: Ctx, r: Any, rp: str) -> tuple[str, str]:
+    gw = c.opt(r, "GatewayId", rp)
+    if gw == "local":
+        return "local", "local"
+    if isinstance(gw, str):
+        for prefix, kind in (("igw-", "igw"), ("vgw-", "vgw"), ("vpce-", "vpce")):
+            if gw.startswith(prefix):
+                return kind, gw
+    for key, kind in (
+        ("NatGatewayId", "nat"), ("VpcPeeringConnectionId", "pcx"), ("TransitGatewayId", "tgw"),
+        ("EgressOnlyInternetGatewayId", "egress_igw"), ("NetworkInterfaceId", "eni"), ("InstanceId", "instance"),
+    ):
+        value = c.opt(r, key, rp)
+        if value:
+            return kind, str(value)
+    if gw:
+        return "unknown", str(gw)
+    for key in ("CarrierGatewayId", "LocalGatewayId", "CoreNetworkArn"):
+        if c.opt(r, key, rp):
+            return "unknown", str(r[key])
+    return "unknown", ""
+
+
+def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, t in items:
+        rtb = c.req_str(t, "RouteTableId", p)
+        vpc = c.req_str(t, "VpcId", p)
+        c.name(t, rtb, p)
+        c.add("rtb", rtb, vpc)
+        for ap, a in c.items(t, "Associations", p):
+            if c.opt(a, "SubnetId", ap):
+                c.add("rtb_subnet", rtb, str(a["SubnetId"]))
+            if c.opt(a, "Main", ap, False) is True:
+                c.add("rtb_main", rtb, vpc)
+        for rp, r in c.items(t, "Routes", p):
+            kind, target = _route_target(c, r, rp)
+            state = str(c.opt(r, "State", rp, "active"))
+            if c.opt(r, "DestinationCidrBlock", rp) is not None:
+                lo, hi, plen = c.cidr(r["DestinationCidrBlock"], f"{rp}.DestinationCidrBlock")
+                c.add("route", rtb, lo, hi, plen, kind, target, state)
+                if c.opt(r, "Origin", rp) == "EnableVgwRoutePropagation":
+                    c.add("route_propagated", rtb, lo, hi, target)
+            elif c.opt(r, "DestinationPrefixListId", rp) is not None:
+                c.add("route_pl", rtb, str(r["DestinationPrefixListId"]), kind, target, state)
+            elif c.opt(r, "DestinationIpv6CidrBlock", rp) is not None:
+                c.acc.skipped_ipv6 += 1
+            else:
+                c.req(r, "DestinationCidrBlock", rp)  # raises facts.missing_field
+
+
+def internet_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, g in items:
+        igw = c.req_str(g, "InternetGatewayId", p)
+        c.name(g, igw, p)
+        c.add("igw", igw)
+        for ap, a in c.items(g, "Attachments", p):
+            c.add("igw_attachment", igw, c.req_str(a, "VpcId", ap))
+
+
+def nat_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, n in items:
+        nat = c.req_str(n, "NatGatewayId", p)
+        c.name(n, nat, p)
+        subnet, vpc = c.req_str(n, "SubnetId", p), c.req_str(n, "VpcId", p)
+        ips = [c.ip(a["PrivateIp"], f"{ap}.PrivateIp")
+               for ap, a in c.items(n, "NatGatewayAddresses", p) if c.opt(a, "PrivateIp", ap) is not None]
+        for ip in ips or [0]:
+            c.add("nat_gateway", nat, subnet, vpc, ip)
+        c.add("nat_state", nat, str(c.opt(n, "State", p, "unknown")), str(c.opt(n, "ConnectivityType", p, "public")))
+        for ap, a in c.items(n, "NatGatewayAddresses", p):
+            if c.opt(a, "PublicIp", ap) is not None:
+                c.add("nat_public_ip", nat, c.ip(a["PublicIp"], f"{ap}.PublicIp"))
+
+
+def reservations(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, res in items:
+        for ip_, inst in c.items(res, "Instances", p):
+            iid = c.req_str(inst, "InstanceId", ip_)
+            c.name(inst, iid, ip_)
+            if c.opt(inst, "SubnetId", ip_) and c.opt(inst, "VpcId", ip_):
+                c.add("instance", iid, str(inst["SubnetId"]), str(inst["VpcId"]))
+            for ep, e in c.items(inst, "NetworkInterfaces", ip_):
+                if not isinstance(e, dict):
+                    raise c.err("facts.bad_value", "expected an object", ep)
+                c.acc.instance_enis.append((c, ep, e, iid))
+
+
+def addresses(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    """Elastic IPs (``describe-addresses``): an associated EIP is a public IP of its ENI."""
+    for p, a in items:
+        eni, private, public = (c.opt(a, k, p) for k in ("NetworkInterfaceId", "PrivateIpAddress", "PublicIp"))
+        if eni and private and public:
+            c.add("eni_public_ip", str(eni), c.ip(private, f"{p}.PrivateIpAddress"), c.ip(public, f"{p}.PublicIp"))
+
+
+def peerings(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    """VPC peering connections: requester and accepter VPC, status code, and whether both are in one Region
+    (security-group references across peering work only then: peering guide, vpc-peering-security-groups)."""
+    for p, x in items:
+        pcx = c.req_str(x, "VpcPeeringConnectionId", p)
+        c.name(x, pcx, p)
+        req, acc = c.opt(x, "RequesterVpcInfo", p, {}), c.opt(x, "AccepterVpcInfo", p, {})
+        status = str(c.opt(c.opt(x, "Status", p, {}), "Code", f"{p}.Status", "unknown"))
+        same_region = 1 if c.opt(req, "Region", f"{p}.RequesterVpcInfo") == c.opt(acc, "Region", f"{p}.AccepterVpcInfo") else 0
+        c.add("peering", pcx, c.req_str(req, "VpcId", f"{p}.RequesterVpcInfo"), c.req_str(acc, "VpcId", f"{p}.AccepterVpcInfo"),
+              status, same_region)
+
+
+def prefix_lists(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, pl in items:
+        plid = c.req_str(pl, "PrefixListId", p)
+        c.name(pl, plid, p)
+        for cp, cidr in c.items(pl, "Cidrs", p):
+            lo, hi, plen = c.cidr(cidr, cp)
+            c.add("prefix_list_cidr", plid, lo, hi)
+            c.add("prefix_list_entry", plid, lo, hi, plen)
+        for ep, e in c.items(pl, "Entries", p):
+            text = c.req(e, "Cidr", ep)
+            if ":" in str(text):
+                c.acc.skipped_ipv6 += 1
+                continue
+            lo, hi, plen = c.cidr(text, f"{ep}.Cidr")
+            c.add("prefix_list_cidr", plid, lo, hi)
+            c.add("prefix_list_entry", plid, lo, hi, plen)
+
+
+def vpc_endpoints(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    """VPC endpoints: type (Gateway, Interface, GatewayLoadBalancer), service, state, and the route tables
+    a gateway endpoint is added to. Interface endpoints' ENIs come with NetworkInterfaces."""
+    for p, e in items:
+        vpce = c.req_str(e, "VpcEndpointId", p)
+        c.name(e, vpce, p)
+        c.add("vpc_endpoint", vpce, c.req_str(e, "VpcId", p), str(c.opt(e, "VpcEndpointType", p, "")),
+              str(c.opt(e, "ServiceName", p, "")), str(c.opt(e, "State", p, "")).lower())
+        for rp, rtb in c.items(e, "RouteTableIds", p):
+            if not isinstance(rtb, str):
+                raise c.err("facts.bad_value", "route table id must be a string", rp)
+            c.add("vpce_route_table", vpce, rtb)

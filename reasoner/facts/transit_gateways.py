@@ -1,0 +1,123 @@
+"""Transit gateway describe-* answers -> base relations (``rules/02_transit_gateway_snapshot.dl``)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from reasoner.facts.context import Ctx
+
+def _transit_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, g in items:
+        tgw = c.req_str(g, "TransitGatewayId", p)
+        c.name(g, tgw, p)
+        c.add("tgw", tgw, str(c.opt(g, "State", p, "unknown")))
+
+
+def _tgw_association(c: Ctx, att: str, rtb: str, a: Any, p: str) -> None:
+    c.add("tgw_association", att, rtb, str(c.opt(a, "State", p, "associated")))
+
+
+def _tgw_attachments(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    """``TransitGatewayAttachments`` (every kind); ``Association`` is the attachment's route table."""
+    for p, a in items:
+        att = c.req_str(a, "TransitGatewayAttachmentId", p)
+        c.name(a, att, p)
+        c.add("tgw_attachment", att, c.req_str(a, "TransitGatewayId", p), str(c.opt(a, "ResourceType", p, "unknown")),
+              str(c.opt(a, "ResourceId", p, "")), str(c.opt(a, "State", p, "unknown")))
+        assoc = c.opt(a, "Association", p)
+        if assoc is not None:
+            ap = f"{p}.Association"
+            _tgw_association(c, att, c.req_str(assoc, "TransitGatewayRouteTableId", ap), assoc, ap)
+
+
+def _tgw_vpc_attachments(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, a in items:
+        att = c.req_str(a, "TransitGatewayAttachmentId", p)
+        c.name(a, att, p)
+        c.add("tgw_vpc_attachment", att, c.req_str(a, "TransitGatewayId", p), c.req_str(a, "VpcId", p),
+              str(c.opt(a, "State", p, "unknown")))
+        for sp, s in c.items(a, "SubnetIds", p):
+            if not isinstance(s, str) or not s:
+                raise c.err("facts.bad_value", "a subnet id must be a non-empty string", sp)
+            c.add("tgw_attachment_subnet", att, s)
+        options = c.opt(a, "Options", p, {})
+        for key in ("ApplianceModeSupport", "SecurityGroupReferencingSupport"):
+            value = c.opt(options, key, f"{p}.Options")
+            if value is not None:
+                c.add("tgw_attachment_option", att, key, str(value))
+
+
+def _tgw_route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for p, t in items:
+        rtb = c.req_str(t, "TransitGatewayRouteTableId", p)
+        c.name(t, rtb, p)
+        c.add("tgw_rtb", rtb, c.req_str(t, "TransitGatewayId", p), str(c.opt(t, "State", p, "unknown")))
+
+
+def _tgw_wrapped(c: Ctx, items: list[tuple[str, Any]], inner: str) -> list[tuple[str, Any, list[tuple[str, Any]], bool]]:
+    """Per-route-table answers as ``(route table, wrapper, [(path, item)], wrapped)``: the wrapped shape
+    ``[{TransitGatewayRouteTableId, <inner>: [...]}]`` (Batfish, `reason collect`), or plain items that
+    each carry their ``TransitGatewayRouteTableId``."""
+    out = []
+    for p, w in items:
+        rtb = c.req_str(w, "TransitGatewayRouteTableId", p)
+        if inner in w:
+            out.append((rtb, w, c.items(w, inner, p), True))
+        else:
+            out.append((rtb, w, [(p, w)], False))
+    return out
+
+
+def _tgw_propagations(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for rtb, _, props, _ in _tgw_wrapped(c, items, "TransitGatewayRouteTablePropagations"):
+        for pp, x in props:
+            c.add("tgw_propagation", rtb, c.req_str(x, "TransitGatewayAttachmentId", pp),
+                  str(c.opt(x, "ResourceType", pp, "unknown")), str(c.opt(x, "State", pp, "unknown")))
+
+
+def _tgw_associations(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    for rtb, _, assocs, _ in _tgw_wrapped(c, items, "Associations"):
+        for ap, a in assocs:
+            _tgw_association(c, c.req_str(a, "TransitGatewayAttachmentId", ap), rtb, a, ap)
+
+
+def _tgw_routes(kind: str) -> Callable[[Ctx, list[tuple[str, Any]]], None]:
+    """``TransitGatewayStaticRoutes`` / ``TransitGatewayPropagatedRoutes`` (SearchTransitGatewayRoutes per
+    table).  A wrapped answer not flagged ``AdditionalRoutesAvailable`` is complete for its table; plain
+    route items (each naming its table) are taken as the complete answer for the tables they name."""
+    def handler(c: Ctx, items: list[tuple[str, Any]]) -> None:
+        for rtb, w, routes, wrapped in _tgw_wrapped(c, items, "Routes"):
+            if not wrapped or w.get("AdditionalRoutesAvailable") is not True:
+                c.add("tgw_routes_collected", rtb, kind)
+            for rp, r in routes:
+                state = str(c.opt(r, "State", rp, "active"))
+                if state == "deleted":
+                    continue
+                atts = [c.req_str(x, "TransitGatewayAttachmentId", xp) for xp, x in c.items(r, "TransitGatewayAttachments", rp)]
+                rtype = str(c.opt(r, "Type", rp, kind))
+                if c.opt(r, "PrefixListId", rp) is not None:
+                    for att in atts or ["none"]:
+                        c.add("tgw_route_pl", rtb, str(r["PrefixListId"]), att, state)
+                    continue
+                text = c.req(r, "DestinationCidrBlock", rp)
+                if ":" in str(text):
+                    c.acc.skipped_ipv6 += 1
+                    continue
+                lo, hi, plen = c.cidr(text, f"{rp}.DestinationCidrBlock")
+                for att in atts or ["none"]:
+                    c.add("tgw_route", rtb, lo, hi, plen, att, rtype, state)
+
+    return handler
+
+
+#: describe-* key -> handler.
+HANDLERS: dict[str, Callable[[Ctx, list[tuple[str, Any]]], None]] = {
+    "TransitGateways": _transit_gateways,
+    "TransitGatewayAttachments": _tgw_attachments,
+    "TransitGatewayVpcAttachments": _tgw_vpc_attachments,
+    "TransitGatewayRouteTables": _tgw_route_tables,
+    "TransitGatewayRouteTableAssociations": _tgw_associations,
+    "TransitGatewayPropagations": _tgw_propagations,
+    "TransitGatewayStaticRoutes": _tgw_routes("static"),
+    "TransitGatewayPropagatedRoutes": _tgw_routes("propagated"),
+}
