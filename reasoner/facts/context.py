@@ -88,14 +88,18 @@ class Ctx:
         self.acc.rels[rel].add(tuple(row))
 
     def name(self, obj: Any, rid: str, path: str) -> None:
+        """Keeps every tag of resource ``rid`` as a ``tag`` fact (``Tags`` or ``TagSet``, string keys and values
+        only) and its ``Name`` tag as its display name. Tags are data: they reach rules only as facts."""
         tags = self.opt(obj, "Tags", path, None)
         if tags is None:
             tags = self.opt(obj, "TagSet", path, [])
         if not isinstance(tags, list):
             return
         for tag in tags:
-            if isinstance(tag, dict) and tag.get("Key") == "Name" and isinstance(tag.get("Value"), str):
-                self.acc.names[rid] = tag["Value"]
+            if isinstance(tag, dict) and isinstance(tag.get("Key"), str) and isinstance(tag.get("Value"), str):
+                self.add("tag", rid, tag["Key"], tag["Value"])
+                if tag["Key"] == "Name":
+                    self.acc.names[rid] = tag["Value"]
 
 
 class Acc:

@@ -66,7 +66,7 @@ from reasoner.errors import FactsError
 from reasoner.facts import ec2, elbv2, transit_gateways
 from reasoner.facts.context import Acc, Ctx, Row
 
-SCHEMA_VERSION = 2  # 2: igw, snapshot_has, eni_ipv6
+SCHEMA_VERSION = 3  # 2: igw, snapshot_has, eni_ipv6; 3: tag
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (
@@ -77,7 +77,7 @@ RELATIONS: tuple[str, ...] = (
     "igw", "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",
-    "snapshot_has", "eni_ipv6",
+    "snapshot_has", "eni_ipv6", "tag",
     *elbv2.RELATIONS,  # load balancers, target groups, ECS: reasoner/facts/elbv2.py
 )
 

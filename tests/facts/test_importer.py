@@ -32,7 +32,7 @@ def test_all_relations_present_sorted_and_deduplicated(snap) -> None:
     assert set(snap.relations) == set(RELATIONS)
     for rel, rs in snap.relations.items():
         assert rs == sorted(set(rs)), rel
-    assert snap.manifest["schema_version"] == 2
+    assert snap.manifest["schema_version"] == 3
     assert snap.manifest["regions"] == ["us-east-1"]
     assert snap.manifest["unmodelled"] == []
     assert snap.manifest["counts"]["eni"] == 3
@@ -194,3 +194,15 @@ def test_batfish_public_private_subnet() -> None:
     assert {"local", "igw", "vgw"} <= kinds
     assert snap.names.get("subnet-0cf7a93fbd779f3a3") == "Public subnet"
     assert {u["key"] for u in snap.manifest["unmodelled"]} >= {"VpnConnections", "CustomerGateways"}
+
+
+def test_every_tag_is_kept_as_a_fact_and_never_as_code(tmp_path):
+    """Policies read tags (`tag(Sub, "tier", "db")`); a hostile value stays a plain string."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    (region / "Subnets.json").write_text(json.dumps({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24",
+        "Tags": [{"Key": "tier", "Value": "db"}, {"Key": "Name", "Value": "db-a"}, {"Key": "x", "Value": "__import__('os')"},
+                 {"Key": "bad", "Value": 5}]}]}))
+    snap = import_aws_configs(tmp_path)
+    assert snap.relations["tag"] == [("subnet-1", "Name", "db-a"), ("subnet-1", "tier", "db"), ("subnet-1", "x", "__import__('os')")]
+    assert snap.names["subnet-1"] == "db-a"
