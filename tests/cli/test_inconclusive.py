@@ -16,6 +16,16 @@ def drop(snap, name):
     (snap / REGION / f"{name}.json").unlink()
 
 
+def open_to_world(snap, eni, sg, port, direction):
+    """Gives eni a public IP and lets sg admit tcp/port from or to anywhere (direction "in" or "out")."""
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Association={"PublicIp": "54.1.2.3"})
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == eni])
+    key = "IpPermissions" if direction == "in" else "IpPermissionsEgress"
+    edit(snap, "SecurityGroups", lambda d: [g[key].append(
+        {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+        for g in d["SecurityGroups"] if g["GroupId"] == sg])
+
+
 def test_lb_looking_eni_without_lb_data_keeps_its_security_groups(tmp_path):
     """An ENI described `ELB app/web/...` (requester amazon-elb) whose group has no egress rule, in a snapshot
     collected without elasticloadbalancing:Describe*: the ENI's own Groups decide (it was REACHABLE)."""
@@ -100,11 +110,7 @@ def test_route_to_an_undescribed_gateway_is_inconclusive(tmp_path):
     """InternetGateways.json not collected: the route 0.0.0.0/0 -> igw-0main leads to a gateway the snapshot
     does not describe (it was UNREACHABLE, BAD_STATE)."""
     snap = scenario(tmp_path, FIXED)
-    edit(snap, "NetworkInterfaces", lambda d: [n.update(Association={"PublicIp": "54.1.2.3"})
-                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0alb0a"])
-    edit(snap, "SecurityGroups", lambda d: [g["IpPermissionsEgress"].append(
-        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
-        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
+    open_to_world(snap, "eni-0alb0a", "sg-0alb", 443, "out")
     code, out = query_json(snap, "alb-eni -> internet tcp 443")
     assert code == 0  # the complete snapshot: out through the internet gateway
     drop(snap, "InternetGateways")
@@ -114,11 +120,7 @@ def test_route_to_an_undescribed_gateway_is_inconclusive(tmp_path):
 
 def test_internet_ingress_without_gateway_data_is_inconclusive(tmp_path):
     snap = scenario(tmp_path, FIXED)
-    edit(snap, "NetworkInterfaces", lambda d: [n.update(Association={"PublicIp": "54.1.2.3"})
-                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0task01"])
-    edit(snap, "SecurityGroups", lambda d: [g["IpPermissions"].append(
-        {"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
-        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0task"])
+    open_to_world(snap, "eni-0task01", "sg-0task", 8000, "in")
     edit(snap, "RouteTables", lambda d: [t["Routes"].append({"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0main",
                                                              "State": "active"})
                                          for t in d["RouteTables"] if t["RouteTableId"] == "rtb-main"])
