@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
 import sys
-import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args
 
+from reasoner.engine import parse_cache
 from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard
 
@@ -36,7 +34,7 @@ _TOKEN_NAMES = {
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = resources.files("reasoner.engine").joinpath("rules.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True)
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)  # no lark cache: it is a pickle in the shared temp folder
 
 
 class _ToAst(Transformer):
@@ -156,17 +154,16 @@ def parse_text(text: str, file: str = "<text>") -> Module:
 
 
 def _cache_dir() -> Path | None:
-    base = os.environ.get("REASON_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
-                                                                os.path.expanduser("~/.cache"), "reason")
-    return None if os.environ.get("REASON_NO_CACHE") else Path(base)
+    return parse_cache.cache_dir()
 
 
 def parse_files(paths: list, display_names: list[str] | None = None, cache: bool = True) -> Module:
     """Parses several rule files into one Module; syntax errors of all files are collected.
 
-    A successful parse is cached (pickle of the syntax tree in ``$XDG_CACHE_HOME/reason``, keyed by the
-    sha256 of the grammar, every file's name and text, and Python's version), so a fresh process skips
-    lark; anything unreadable in the cache is ignored and re-parsed.  ``REASON_NO_CACHE=1`` turns it off.
+    A successful parse is cached (validated JSON of the syntax tree, never pickle: see
+    :mod:`reasoner.engine.parse_cache`), keyed by the sha256 of the grammar, every file's name and text,
+    and Python's version, so a fresh process skips lark; anything unreadable or unexpected in the cache
+    is ignored and re-parsed.  ``REASON_NO_CACHE=1`` turns it off.
     """
     module, diags, texts = Module(), [], []
     for i, path in enumerate(paths):
@@ -180,13 +177,9 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
     folder = _cache_dir() if cache else None
     key = hashlib.sha256(repr((sys.version, _GRAMMAR.read_text(), texts)).encode()).hexdigest()[:32]
     if folder is not None:
-        try:
-            with open(folder / f"rules-{key}.pickle", "rb") as fh:
-                cached = pickle.load(fh)
-            if isinstance(cached, Module):
-                return cached
-        except Exception:  # no cache yet, or a stale/corrupt one: parse again
-            pass
+        cached = parse_cache.load(folder, key)
+        if cached is not None:
+            return cached
     for name, text in texts:
         try:
             module.extend(parse_text(text, name))
@@ -195,15 +188,5 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
     if diags:
         raise RuleError(diags)
     if folder is not None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(module, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, folder / f"rules-{key}.pickle")
-            old = sorted(folder.glob("rules-*.pickle"), key=lambda f: f.stat().st_mtime)[:-32]
-            for f in old:  # keep the 32 most recent rule sets
-                f.unlink(missing_ok=True)
-        except OSError:  # a read-only home: no cache, same answer
-            pass
+        parse_cache.store(folder, key, module)
     return module

@@ -39,7 +39,7 @@ class Query:
 
 @lru_cache(maxsize=2)
 def _parser(start: str = "query") -> Lark:
-    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start=start, parser="lalr", cache=True)
+    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start=start, parser="lalr")  # no lark cache: a pickle in /tmp
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,180 @@
+"""The parsed-rules cache: plain, versioned, validated JSON of the syntax tree; never code.
+
+A cached rule set is ``rules-<key>.json`` in the cache folder (``$REASON_CACHE_DIR``, else
+``$XDG_CACHE_HOME/reason``, else ``~/.cache/reason``; ``REASON_NO_CACHE=1`` turns it off)::
+
+    {"format": "reason.parse-cache", "version": 1, "key": "<key>", "module": {"_t": "Module", ...}}
+
+Why not pickle: whoever can write the cache folder (a restored or shared CI cache) would run code at
+the next ``reason query``.  JSON only ever yields dicts, lists, strings, numbers, booleans and null,
+and :func:`decode` builds nothing but the dataclasses of :mod:`reasoner.engine.syntax`, checking
+each value against the field's type hint (a closed set of classes chosen by the ``_t`` tag, exact
+field names, ``int`` never ``bool``, tuples and lists of the declared element types).  Anything
+else - an unknown format or version, another key, a missing or extra field, a wrong type, a file too
+large or nested too deep - is a cache miss: the caller parses the files again.
+
+What the cache does not protect against: someone who can write the cache folder can still put a
+*different* well-formed rule set under a key (the key is a hash of public inputs).  Keep the cache
+folder as private as the rules themselves (it is created with mode 0700).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from reasoner.engine import syntax
+from reasoner.engine.syntax import Module
+
+FORMAT = "reason.parse-cache"
+VERSION = 1
+#: A cached rule set larger than this is not read (the shipped rules take well under 1 MB).
+MAX_BYTES = 64 * 1024 * 1024
+#: How many cached rule sets are kept (the most recent ones).
+KEEP = 32
+
+_CLASSES: dict[str, type] = {c.__name__: c for c in (syntax.Loc, syntax.Var, syntax.Const, syntax.Wildcard, syntax.BinOp,
+                                                     syntax.Atom, syntax.Comparison, syntax.Rule, syntax.Decl, syntax.Module)}
+
+
+class Invalid(ValueError):
+    """The cached data does not have the shape of a syntax tree."""
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when ``REASON_NO_CACHE`` is set."""
+    if os.environ.get("REASON_NO_CACHE"):
+        return None
+    base = os.environ.get("REASON_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "reason")
+    return Path(base)
+
+
+def encode(value: Any) -> Any:
+    """JSON-able data of a syntax tree (dataclasses tagged with ``_t``)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if type(value).__name__ not in _CLASSES:
+            raise Invalid(f"not a syntax node: {type(value).__name__}")
+        out = {"_t": type(value).__name__}
+        for f in dataclasses.fields(value):
+            out[f.name] = encode(getattr(value, f.name))
+        return out
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise Invalid("dictionary keys must be strings")
+        return {k: encode(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    raise Invalid(f"cannot cache a {type(value).__name__}")
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(syntax))
+
+
+def decode(data: Any, hint: Any = Module) -> Any:
+    """The value of type ``hint`` that ``data`` encodes; :class:`Invalid` when it does not fit exactly."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        raise Invalid("untyped field")
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if isinstance(data, dict):
+            tag = data.get("_t")
+            for option in options:
+                if isinstance(option, type) and option.__name__ == tag:
+                    return decode(data, option)
+            raise Invalid(f"unexpected node {tag!r}")
+        for option in options:
+            if option in (int, str, bool, type(None)):
+                try:
+                    return decode(data, option)
+                except Invalid:
+                    continue
+        raise Invalid(f"{type(data).__name__} fits none of {hint}")
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(data, list):
+            raise Invalid("expected a list")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(decode(v, args[0]) for v in data)
+        if len(args) != len(data):
+            raise Invalid("wrong tuple length")
+        return tuple(decode(v, a) for v, a in zip(data, args))
+    if origin is list:
+        if not isinstance(data, list):
+            raise Invalid("expected a list")
+        (arg,) = typing.get_args(hint)
+        return [decode(v, arg) for v in data]
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise Invalid("expected an object")
+        key_type, value_type = typing.get_args(hint)
+        return {decode(k, key_type): decode(v, value_type) for k, v in data.items()}
+    if hint is type(None):
+        if data is not None:
+            raise Invalid("expected null")
+        return None
+    if hint in (int, str, bool):
+        if type(data) is not hint:
+            raise Invalid(f"expected {hint.__name__}, found {type(data).__name__}")
+        return data
+    if isinstance(hint, type) and _CLASSES.get(hint.__name__) is hint:
+        if not isinstance(data, dict) or data.get("_t") != hint.__name__:
+            raise Invalid(f"expected a {hint.__name__} node")
+        fields = dataclasses.fields(hint)
+        if set(data) != {"_t"} | {f.name for f in fields}:
+            raise Invalid(f"{hint.__name__}: unexpected or missing fields")
+        hints = _hints(hint)
+        return hint(**{f.name: decode(data[f.name], hints[f.name]) for f in fields})
+    raise Invalid(f"unsupported type {hint!r}")
+
+
+def load(folder: Path, key: str) -> Module | None:
+    """The cached Module for ``key``, or None on any miss, mismatch or unreadable file."""
+    path = folder / f"rules-{key}.json"
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return None
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+        if not isinstance(doc, dict) or set(doc) != {"format", "version", "key", "module"}:
+            return None
+        if doc["format"] != FORMAT or doc["version"] != VERSION or doc["key"] != key:
+            return None
+        module = decode(doc["module"], Module)
+    except (OSError, ValueError, RecursionError, TypeError):  # absent, not JSON, not a syntax tree, too deep
+        return None
+    return module
+
+
+def store(folder: Path, key: str, module: Module) -> None:
+    """Writes ``module`` under ``key`` (atomically); keeps the :data:`KEEP` most recent rule sets.
+    A folder that cannot be written means no cache, never an error."""
+    try:
+        data = json.dumps({"format": FORMAT, "version": VERSION, "key": key, "module": encode(module)},
+                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except (Invalid, RecursionError, ValueError):
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, folder / f"rules-{key}.json")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        old = sorted(folder.glob("rules-*.json"), key=lambda f: f.stat().st_mtime)[:-KEEP]
+        for f in old:
+            f.unlink(missing_ok=True)
+    except OSError:  # a read-only home: no cache, same answer
+        pass
