@@ -14,9 +14,9 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from reasoner.errors import ReasonError
+from reasoner.terminal import block, markup as m, plain
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, pretty_exceptions_enable=False,
                   help="Offline, explainable reasoner for AWS network reachability.")
@@ -36,7 +36,7 @@ class Explain(str, Enum):
 
 
 def _fail(e: ReasonError) -> None:
-    err.print(e.render(), markup=False, highlight=False)
+    err.print(block(e.render()), markup=False, highlight=False)
     raise typer.Exit(2)
 
 
@@ -85,9 +85,10 @@ def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batf
         _fail(e)
         return
     counts = snap.manifest.get("counts", {})
-    out.print(f"wrote {sum(counts.values()) if isinstance(counts, dict) else '?'} facts in {len(snap.relations)} relations to {out_dir}")
+    out.print(plain(f"wrote {sum(counts.values()) if isinstance(counts, dict) else '?'} facts in {len(snap.relations)} relations "
+                    f"to {out_dir}"), markup=False, highlight=False)
     for item in snap.manifest.get("unmodelled", []):
-        out.print(f"[yellow]kept, not modelled yet:[/] {item}")
+        out.print(f"[yellow]kept, not modelled yet:[/] {m(item)}", highlight=False)
 
 
 @app.command()
@@ -112,24 +113,24 @@ def health(
                           "targets": [c.to_json(label) for c in checks]}, indent=2))
         raise typer.Exit(0 if ok else 1)
     for w in session.warnings:
-        err.print(f"[yellow]warning:[/] {w}")
+        err.print(f"[yellow]warning:[/] {m(w)}", highlight=False)
     if not checks:
         out.print("no target group with IP or instance targets and enabled health checks in the snapshot")
     for c in checks:
         mark = "[green]OPEN[/]" if c.open else "[red]BLOCKED[/]"
         state = f"  AWS says: {c.collected_state}" + (f" ({c.collected_reason})" if c.collected_reason else "") if c.collected_state else ""
         where = f" ({c.runs_on})" if c.runs_on else ""
-        out.print(f"{mark}  tg:{session.analyzer.names.get(c.tg, c.tg)} -> {c.target}{where} {c.protocol}:{c.port}{state}",
+        out.print(f"{mark}  " + m(f"tg:{session.analyzer.names.get(c.tg, c.tg)} -> {c.target}{where} {c.protocol}:{c.port}{state}"),
                   highlight=False)
-        out.print(f"  verdict: {c.verdict}", highlight=False)
+        out.print(f"  verdict: {m(c.verdict)}", highlight=False)
         for node, res in c.blocked_from:
             for e in res.explanations:
-                out.print(f"  from {label(node)}: [red]{e.code}[/] {e.component}\n    {e.message}", highlight=False)
+                out.print(f"  from {m(label(node))}: [red]{m(e.code)}[/] {m(e.component)}\n    {m(e.message)}", highlight=False)
                 fix = _fix(e, c)
                 if fix:
-                    out.print(f"    fix: {fix}", highlight=False)
+                    out.print(f"    fix: {m(fix)}", highlight=False)
         if c.reachable_from:
-            out.print(f"  open from: {', '.join(label(n) for n in c.reachable_from)}", highlight=False)
+            out.print(f"  open from: {m(', '.join(label(n) for n in c.reachable_from))}", highlight=False)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -201,31 +202,31 @@ def verify(
             for (a, r, e), held in zip(results, holds)]}, indent=2))
         raise typer.Exit(exit_code)
     for w in warnings:
-        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+        err.print(f"[yellow]warning:[/] {m(w)}", highlight=False)
     for (a, r, e), held in zip(results, holds):
         where = f"{a.file}:{a.line}"
         if e is not None:
-            out.print(f"[red]ERROR[/] {where}  {a.text}\n  {e.render()}", highlight=False)
+            out.print(f"[red]ERROR[/] {m(where)}  {m(a.text)}\n  " + "\n".join(m(x) for x in e.render().split("\n")), highlight=False)
             continue
         if r.inconclusive:
-            out.print(f"[yellow]INCONCLUSIVE[/]  {where}  {a.text}", highlight=False)
+            out.print(f"[yellow]INCONCLUSIVE[/]  {m(where)}  {m(a.text)}", highlight=False)
             out.print("  counted as failed: the snapshot lacks what the answer depends on", highlight=False)
-            for m in r.missing:
-                out.print(f"  missing: {escape(m.message)}", highlight=False)
+            for miss in r.missing:
+                out.print(f"  missing: {m(miss.message)}", highlight=False)
             continue
-        out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {where}  {a.text}", highlight=False)
+        out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {m(where)}  {m(a.text)}", highlight=False)
         if held and not r.reachable:
             out.print(f"  proof of isolation: none of the query's packets gets through and back "
                       f"({r.packets_checked} representative packets cover its whole packet space)", highlight=False)
         elif not held and r.reachable:
             pk = r.packet.get("client", r.packet)
-            out.print(f"  counterexample: {pk.get('src_ip')}:{pk.get('src_port')} -> {pk.get('dst_ip')}:{pk.get('dst_port')} "
-                      f"{pk.get('protocol')} gets through; run  reason query \"{a.query}\"  for the path", highlight=False)
+            out.print(m(f"  counterexample: {pk.get('src_ip')}:{pk.get('src_port')} -> {pk.get('dst_ip')}:{pk.get('dst_port')} "
+                        f"{pk.get('protocol')} gets through; run  reason query \"{a.query}\"  for the path"), highlight=False)
         elif not held:
             for x in r.explanations:
-                out.print(f"  blocked: [red]{x.code}[/] {x.component}: {x.message}", highlight=False)
+                out.print(f"  blocked: [red]{m(x.code)}[/] {m(x.component)}: {m(x.message)}", highlight=False)
     for row, rule, _ in violations:
-        out.print(f"[red]FAIL[/]  policy {rule or ''}  violation{tuple(row)!r}", highlight=False)
+        out.print(f"[red]FAIL[/]  policy {m(rule or '')}  {m(f'violation{tuple(row)!r}')}", highlight=False)
     out.print(f"{sum(holds)}/{len(results)} assertions hold" + (f"; {sum(unknown)} inconclusive" if any(unknown) else "")
               + (f"; {len(violations)} policy violation(s)" if policies else ""))
     raise typer.Exit(exit_code)
@@ -270,7 +271,7 @@ def check(files: list[Path] = typer.Argument(..., help="rule files to check with
     except ReasonError as e:
         _fail(e)
         return
-    out.print(f"ok: {len(files)} file(s) checked")
+    out.print(f"ok: {len(files)} file(s) checked", markup=False)
 
 
 @app.command()
@@ -296,13 +297,13 @@ def collect(
     except ReasonError as e:
         _fail(e)
         return
-    out.print(f"collected {len(res.accounts)} account(s) x {len(res.regions)} region(s) "
-              f"({', '.join(res.accounts)}; {', '.join(res.regions)}): {res.files} files, {res.requests} requests "
-              f"in {res.seconds:.1f} s -> {res.out / 'aws_configs'}", markup=False, highlight=False)
-    out.print(f"wrote {res.facts_count} facts in {res.relations} relations to {res.facts}", markup=False, highlight=False)
+    out.print(plain(f"collected {len(res.accounts)} account(s) x {len(res.regions)} region(s) "
+                    f"({', '.join(res.accounts)}; {', '.join(res.regions)}): {res.files} files, {res.requests} requests "
+                    f"in {res.seconds:.1f} s -> {res.out / 'aws_configs'}"), markup=False, highlight=False)
+    out.print(plain(f"wrote {res.facts_count} facts in {res.relations} relations to {res.facts}"), markup=False, highlight=False)
     for item in res.incomplete:
-        out.print(f"incomplete: {item} ({item.message})", style="yellow", markup=False, highlight=False)
-    out.print(f'query it: reason query --facts {res.facts} "SRC -> DST tcp PORT"', markup=False, highlight=False)
+        out.print(plain(f"incomplete: {item} ({item.message})"), style="yellow", markup=False, highlight=False)
+    out.print(plain(f'query it: reason query --facts {res.facts} "SRC -> DST tcp PORT"'), markup=False, highlight=False)
 
 
 def main() -> None:
@@ -313,5 +314,5 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as e:  # last resort: never a traceback
-        err.print(f"internal error: {type(e).__name__}: {e}\nplease report it with the command you ran", markup=False)
+        err.print(f"internal error: {type(e).__name__}: {plain(e)}\nplease report it with the command you ran", markup=False)
         sys.exit(2)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from reasoner.collect.calls import CALLS, Call, Outcome, fetch
 from reasoner.collect.errors import Incomplete
+from reasoner.terminal import markup
 
 #: Default size of the pool (requests in flight at once).
 DEFAULT_WORKERS = 8
@@ -74,11 +75,11 @@ class RichProgress:
     def start(self, units: list[Unit], calls_per_unit: int) -> None:
         self._progress.start()
         for u in units:
-            self._tasks[u] = self._progress.add_task(u.label, total=calls_per_unit, current="")
+            self._tasks[u] = self._progress.add_task(markup(u.label), total=calls_per_unit, current="")
             self._left[u] = calls_per_unit
 
     def running(self, unit: Unit, call: Call) -> None:
-        self._progress.update(self._tasks[unit], current=call.label)
+        self._progress.update(self._tasks[unit], current=markup(call.label))
 
     def finished(self, unit: Unit, call: Call, outcome: Outcome | None) -> None:
         self._left[unit] -= 1

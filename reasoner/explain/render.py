@@ -5,27 +5,27 @@ from __future__ import annotations
 import json
 
 from rich.console import Console
-from rich.markup import escape
 from rich.tree import Tree
 
 from reasoner.engine.provenance import Node
 from reasoner.explain.paths import Result
+from reasoner.terminal import markup as m
 
 
 def proof_tree(node: Node, tree: Tree | None = None) -> Tree:
     mark = "[green]✓[/]" if node.holds else "[red]✗[/]"
-    text = f"{mark} {node.label}"
+    text = f"{mark} {m(node.label)}"
     if node.rule:
-        text += f"  [dim]({node.rule})[/]"
+        text += f"  [dim]({m(node.rule)})[/]"
     if node.source:
-        text += f"  [dim]from {node.source}[/]"
+        text += f"  [dim]from {m(node.source)}[/]"
     if node.partial:
         text += "  [yellow]… (cut: raise --explain)[/]"
     branch = tree.add(text) if tree is not None else Tree(text)
     if node.near_misses:
         nm = branch.add(f"[dim]near misses ({len(node.near_misses)}):[/]")
         for row in node.near_misses[:8]:
-            nm.add(f"[dim]{row}[/]")
+            nm.add(f"[dim]{m(row)}[/]")
     elif not node.holds and not node.children and node.rule is None and not node.partial and "(" in node.label:
         branch.add("[dim]no such fact[/]")
     for child in node.children:
@@ -43,29 +43,30 @@ def short(component: str) -> str:
 def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     verdict = {"reachable": "[bold green]REACHABLE[/]", "unreachable": "[bold red]UNREACHABLE[/]",
                "inconclusive": "[bold yellow]INCONCLUSIVE[/]"}[res.verdict]
-    console.print(f"{verdict}  {escape(res.query)}", highlight=False)
+    console.print(f"{verdict}  {m(res.query)}", highlight=False)
     packets = [(k, v) for k, v in res.packet.items() if isinstance(v, dict)] or [("packet", res.packet)]
     for label, pk in packets:
         if "src_ip" in pk:
-            console.print(f"{label}: {pk['src_ip']}:{pk['src_port']} -> {pk['dst_ip']}:{pk['dst_port']} {pk['protocol']}",
+            console.print(m(f"{label}: {pk['src_ip']}:{pk['src_port']} -> {pk['dst_ip']}:{pk['dst_port']} {pk['protocol']}"),
                           highlight=False)
     for w in res.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {m(w)}")
     if res.missing:
         console.print("\n[bold]Not decided: the snapshot lacks what the answer depends on[/]")
-        for m in res.missing:
-            console.print(f"  [yellow]{m.hop}[/] {escape(short(m.component))}\n    {escape(m.message)}", highlight=False)
+        for miss in res.missing:
+            console.print(f"  [yellow]{m(miss.hop)}[/] {m(short(miss.component))}\n    {m(miss.message)}", highlight=False)
     if res.explanations:
         console.print("\n[bold]Blocked by:[/]")
         for e in res.explanations:
-            console.print(f"  [red]{e.code}[/] {short(e.component)} ({e.path} path, {e.direction})\n    {e.message}", highlight=False)
+            console.print(f"  [red]{m(e.code)}[/] {m(short(e.component))} ({m(e.path)} path, {m(e.direction)})\n    {m(e.message)}",
+                          highlight=False)
     for title, hops in (("Forward path", res.forward_path), ("Return path", res.return_path)):
         if not hops:
             continue
         console.print(f"\n[bold]{title}:[/]")
         for i, h in enumerate(hops, 1):
             style = "red" if h.detail == "BLOCKED" else ""
-            line = f"  {i}. {h.kind:<18} {short(h.component):<28} {h.direction:<8} {h.detail}"
+            line = m(f"  {i}. {h.kind:<18} {short(h.component):<28} {h.direction:<8} {h.detail}")
             console.print(f"[{style}]{line}[/]" if style else line, highlight=False)
     if res.proof is not None and explain != "none":
         console.print(f"\n[bold]Derivation ({explain}):[/]")
