@@ -7,6 +7,8 @@ Exit codes: 0 reachable / check passed, 1 unreachable / check failed, 2 usage or
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from enum import Enum
 from pathlib import Path
@@ -306,11 +308,36 @@ def collect(
     out.print(plain(f'query it: reason query --facts {res.facts} "SRC -> DST tcp PORT"'), markup=False, highlight=False)
 
 
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM, so every ``finally`` (staging folders) runs before the exit."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.code = 128 + signum
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+def _exit_now(code: int) -> None:
+    """Exits at once after cleanup already ran (worker threads blocked on the network are not waited for)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         app(standalone_mode=True)
+    except Terminated as t:
+        _exit_now(t.code)
     except KeyboardInterrupt:  # pragma: no cover
-        sys.exit(130)
+        _exit_now(130)
     except SystemExit:
         raise
     except Exception as e:  # last resort: never a traceback

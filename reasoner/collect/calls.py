@@ -259,6 +259,9 @@ def fetch(call: Call, client: Any, account: str, region: str, parents: Mapping[s
             raise stop from None
         f.record(_operation_of(exc, call), error_code(exc), error_message(exc))
         return Outcome(None, f.incomplete, f.requests)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # an answer that is not the documented shape
+        f.record(call.operation, "MalformedResponse", f"the answer is not an AWS response of this call ({type(exc).__name__})")
+        return Outcome(None, f.incomplete, f.requests)
     return Outcome(scrub(items), f.incomplete, f.requests)
 
 

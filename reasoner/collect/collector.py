@@ -116,6 +116,7 @@ def collect(options: CollectOptions, progress: Progress | None = None) -> Collec
         check_region(region)
     for arn in options.role_arns:
         check_role_arn(arn)
+    SnapshotWriter.check(options.out)  # before any request: a folder we must not replace is refused at once
     accounts, home = _accounts(options)
     units = _units(accounts, options, home)
     by_id = {a.account_id: a for a in accounts}

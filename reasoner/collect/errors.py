@@ -17,6 +17,7 @@ other regions with the same credentials would fail the same way).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from botocore.exceptions import (
@@ -81,13 +82,37 @@ def error_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+#: Credentials seen in this process (access key ids, secrets, tokens): :func:`redact` removes them from any text.
+_SECRETS: set[str] = set()
+_SECRET_PATTERNS = [
+    re.compile(r"AWS4-HMAC-SHA256[^'\"]*", re.I),                            # a whole signing header
+    re.compile(r"(Authorization|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature|Credential|Signature|"
+               r"SignedHeaders)\s*[=:]\s*[^\s,;'\"]*", re.I),
+    re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b"),                      # access key ids
+]
+
+
+def remember_secrets(*values: object) -> None:
+    """Registers credentials (key id, secret, session token) so that :func:`redact` removes them."""
+    _SECRETS.update(v for v in values if isinstance(v, str) and len(v) >= 4)
+
+
+def redact(text: str) -> str:
+    """``text`` without credentials or request headers (signing header, key ids, tokens, signatures)."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) + "=***") if m.lastindex else "***", text)
+    return text
+
+
 def error_message(exc: BaseException) -> str:
-    """A one-line message (AWS's own for a ClientError); never includes credentials."""
+    """A one-line message (AWS's own for a ClientError); never includes credentials or request headers."""
     if isinstance(exc, ClientError):
         text = str(exc.response.get("Error", {}).get("Message") or exc)
     else:
         text = str(exc)
-    return " ".join(text.split())[:500]
+    return redact(" ".join(text.split()))[:500]
 
 
 def fatal(exc: BaseException, where: str) -> CollectError | None:

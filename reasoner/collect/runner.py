@@ -12,6 +12,7 @@ stderr; :class:`NoProgress` draws nothing (``--quiet``, or stderr is not a termi
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
@@ -155,7 +156,9 @@ def run(units: Iterable[Unit], client_for: ClientFor, sink: Sink | None = None, 
                 progress.finished(unit, call, outcome)
                 submit_ready(pool, unit)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # interrupted (SIGTERM, Ctrl-C): do not wait for requests in flight; the caller cleans up and exits
+        interrupted = isinstance(sys.exc_info()[1], BaseException) and not isinstance(sys.exc_info()[1], Exception)
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
         progress.close()
     result.incomplete.sort(key=lambda i: (i.account, i.region, i.service, i.operation, i.message))
     return result

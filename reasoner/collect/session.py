@@ -32,8 +32,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
-from reasoner.collect.errors import CollectError, fatal
+from reasoner.collect.errors import CollectError, error_message, fatal, remember_secrets
 
 RETRY_MODES = ("standard", "adaptive")
 DEFAULT_RETRY_MODE = "standard"
@@ -42,8 +43,13 @@ ROLE_SESSION_NAME = "reason-collect"
 #: Used for STS and DescribeRegions when no region is configured anywhere.
 FALLBACK_REGION = "us-east-1"
 
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_ROLE_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]+$")
+# Always used with fullmatch (``$`` would also match before a trailing newline), ASCII only.
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", re.ASCII)
+_ROLE_RE = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]+", re.ASCII)
+_ACCOUNT_RE = re.compile(r"\d{12}", re.ASCII)
+#: What may go wrong building a client or asking STS besides AWS errors: an endpoint that is not AWS
+#: (HTML, an empty reply: ResponseParserError), a malformed AWS_ENDPOINT_URL (ValueError).
+_CALL_ERRORS = (BotoCoreError, ClientError, ResponseParserError, ValueError)
 
 
 def client_config(max_pool_connections: int = 10) -> Config:
@@ -66,17 +72,17 @@ def _quick(config: Config) -> Config:
     return config.merge(Config(retries=retries))
 
 
-def check_region(region: str) -> str:
-    """``region`` if it looks like an AWS region name (``eu-west-1``), else a CollectError."""
-    if not _REGION_RE.match(region):
-        raise CollectError("collect.bad_region", f"not an AWS region name: {region!r}", location="--region",
+def check_region(region: str, where: str = "--region") -> str:
+    """``region`` if it is an AWS region name (``eu-west-1``, nothing before or after), else a CollectError."""
+    if not isinstance(region, str) or not _REGION_RE.fullmatch(region):
+        raise CollectError("collect.bad_region", f"not an AWS region name: {region!r}", location=where,
                            hint="e.g. --region eu-west-1; --all-regions collects every enabled region")
     return region
 
 
 def check_role_arn(arn: str) -> str:
     """``arn`` if it is an IAM role ARN, else a CollectError."""
-    if not _ROLE_RE.match(arn):
+    if not _ROLE_RE.fullmatch(arn):
         raise CollectError("collect.bad_role_arn", f"not an IAM role ARN: {arn!r}", location="--role-arn",
                            hint="e.g. arn:aws:iam::222222222222:role/ReasonReadOnly")
     return arn
@@ -107,8 +113,10 @@ class Account:
 
 
 def default_region(session: boto3.Session) -> str | None:
-    """``AWS_REGION``, else the session's region (``AWS_DEFAULT_REGION`` or the profile's)."""
-    return os.environ.get("AWS_REGION") or session.region_name or None
+    """``AWS_REGION``, else the session's region (``AWS_DEFAULT_REGION`` or the profile's); checked like ``--region``."""
+    if os.environ.get("AWS_REGION"):
+        return check_region(os.environ["AWS_REGION"], "AWS_REGION")
+    return check_region(session.region_name, "AWS_DEFAULT_REGION or the profile's region") if session.region_name else None
 
 
 def open_base(profile: str | None) -> boto3.Session:
@@ -117,12 +125,14 @@ def open_base(profile: str | None) -> boto3.Session:
                                                    if os.environ.get("AWS_PROFILE") else "default credentials")
     try:
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-        if session.get_credentials() is None:
+        credentials = session.get_credentials()
+        if credentials is None:
             raise CollectError("collect.no_credentials", "no AWS credentials found", location=where,
                                hint="set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        remember_secrets(credentials.access_key, credentials.secret_key, credentials.token)
         return session
-    except (BotoCoreError, ClientError) as exc:
-        raise (fatal(exc, where) or CollectError("collect.session", str(exc), location=where)) from None
+    except _CALL_ERRORS as exc:
+        raise (fatal(exc, where) or CollectError("collect.session", error_message(exc), location=where)) from None
 
 
 def identify(session: boto3.Session, source: str, config: Config, region: str | None = None) -> Account:
@@ -130,11 +140,24 @@ def identify(session: boto3.Session, source: str, config: Config, region: str | 
     region = region or default_region(session) or FALLBACK_REGION
     try:
         ident = session.client("sts", region_name=region, config=_quick(config)).get_caller_identity()
-    except (BotoCoreError, ClientError) as exc:
+    except (*_CALL_ERRORS, KeyError, TypeError, AttributeError) as exc:
         raise (fatal(exc, source) or CollectError(
-            "collect.identity", f"STS GetCallerIdentity failed: {exc}", location=source,
+            "collect.identity", f"STS GetCallerIdentity failed: {_describe(exc)}", location=source,
             hint="check the credentials and the network (or AWS_ENDPOINT_URL)")) from None
-    return Account(str(ident["Account"]), session, source, config)
+    account = ident.get("Account") if isinstance(ident, dict) else None
+    if not isinstance(account, str) or not _ACCOUNT_RE.fullmatch(account):  # it names a folder: never a path
+        raise CollectError("collect.identity", f"STS GetCallerIdentity answered no 12-digit account id: {account!r}"[:300],
+                           location=source, hint="is AWS_ENDPOINT_URL an AWS (or moto) endpoint?")
+    return Account(account, session, source, config)
+
+
+def _describe(exc: BaseException) -> str:
+    """What went wrong, in one line without credentials; an endpoint that is not AWS is named as such."""
+    if isinstance(exc, (ResponseParserError, KeyError, TypeError, AttributeError)):
+        return "the endpoint's answer is not an AWS response (HTML, empty or malformed)"
+    if isinstance(exc, ValueError) and not isinstance(exc, (BotoCoreError, ClientError)):
+        return f"bad endpoint or parameter ({error_message(exc)}); check AWS_ENDPOINT_URL"
+    return error_message(exc)
 
 
 def assume(base: Account, role_arn: str, region: str | None) -> Account:
@@ -143,11 +166,12 @@ def assume(base: Account, role_arn: str, region: str | None) -> Account:
     try:
         sts = base.session.client("sts", region_name=region or FALLBACK_REGION, config=_quick(base.config))
         creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
-    except (BotoCoreError, ClientError) as exc:
+        remember_secrets(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    except (*_CALL_ERRORS, KeyError, TypeError) as exc:
         known = fatal(exc, role_arn)
         if known is not None:
             raise known from None
-        raise CollectError("collect.assume_role", f"cannot assume the role: {exc}", location=role_arn,
+        raise CollectError("collect.assume_role", f"cannot assume the role: {_describe(exc)}", location=role_arn,
                            hint="the base credentials need sts:AssumeRole on it, and its trust policy must allow them") from None
     session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                             aws_session_token=creds["SessionToken"], region_name=base.session.region_name)
@@ -158,9 +182,10 @@ def enabled_regions(account: Account, region: str | None) -> list[str]:
     """Regions enabled in ``account`` (EC2 DescribeRegions; opt-in regions not opted in are left out)."""
     try:
         answer = account.client("ec2", region or FALLBACK_REGION).describe_regions()
-    except (BotoCoreError, ClientError) as exc:
+        names = sorted(r["RegionName"] for r in answer.get("Regions", [])
+                       if r.get("OptInStatus", "opt-in-not-required") in ("opt-in-not-required", "opted-in"))
+    except (*_CALL_ERRORS, KeyError, TypeError, AttributeError) as exc:
         raise (fatal(exc, f"account {account.account_id}") or CollectError(
-            "collect.regions", f"EC2 DescribeRegions failed: {exc}", location=f"account {account.account_id}",
+            "collect.regions", f"EC2 DescribeRegions failed: {_describe(exc)}", location=f"account {account.account_id}",
             hint="pass the regions with --region instead")) from None
-    return sorted(r["RegionName"] for r in answer.get("Regions", [])
-                  if r.get("OptInStatus", "opt-in-not-required") in ("opt-in-not-required", "opted-in"))
+    return [check_region(n, "EC2 DescribeRegions") for n in names]  # each names a folder: never a path

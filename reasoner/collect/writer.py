@@ -6,26 +6,29 @@ Layout written (``<out>`` is ``--out``)::
     <out>/reason-collect.json                         accounts, regions, collected_at, incomplete calls
     <out>/facts/                                      the facts directory (same as `reason import`)
 
-Everything is written into a temporary sibling folder (``.<out>.collect-*``), which then takes the
+Everything is written into a temporary sibling folder (``.<out>.collect-<pid>-*``), which then takes the
 place of ``<out>`` by ``os.rename``: a reader sees the old snapshot or the new one, never a half
 written one; a failed or interrupted run leaves the old snapshot untouched and removes its
-temporary folder.  Between the two renames ``<out>`` is briefly absent (POSIX cannot swap two
-directories in one call).  An existing ``<out>`` is replaced only when it is empty or was written
-by `reason collect` (it holds ``reason-collect.json``); ``reason.toml`` files (aliases) of the old
-snapshot are carried over.  Datetimes are written as ISO 8601 strings.
+temporary folder (also on SIGTERM/SIGINT; after ``kill -9`` the next run sweeps it:
+:mod:`reasoner.facts.folders`).  Between the two renames ``<out>`` is briefly absent (POSIX cannot swap two
+directories in one call; readers wait for the swap).  An existing ``<out>`` is replaced only when it is
+empty or was written by `reason collect` and holds only what it writes (the rule shared with `reason
+import`: :func:`reasoner.facts.folders.refusal`); ``reason.toml`` files (aliases) of the old snapshot are
+carried over.  Datetimes are written as ISO 8601 strings.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from reasoner.collect.errors import CollectError
+from reasoner.facts.folders import refusal, staging_dir, sweep
 from reasoner.facts.importer import replace_directory
 
 METADATA = "reason-collect.json"
@@ -49,19 +52,35 @@ class SnapshotWriter:
     """Stages a snapshot next to ``out`` and swaps it in with :meth:`commit` (or drops it with :meth:`abort`)."""
 
     def __init__(self, out: Path) -> None:
-        self.out = Path(out).absolute()
-        if self.out.exists():
-            if not self.out.is_dir():
-                raise CollectError("collect.out_not_folder", f"{out} exists and is not a folder", location=str(out),
-                                   hint="choose a new folder with --out")
-            if any(self.out.iterdir()) and not (self.out / METADATA).is_file():
-                raise CollectError("collect.out_not_snapshot",
-                                   f"{out} is not empty and was not written by `reason collect`; refusing to replace it",
-                                   location=str(out), hint="choose a new or empty folder with --out")
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.collect-", dir=self.out.parent))
+        self.out = self.check(out)
+        try:
+            sweep(self.out)
+            self.staging = staging_dir(self.out, "collect")
+        except OSError as exc:
+            raise CollectError("collect.out_unwritable", f"cannot create the snapshot folder: {exc.strerror or exc}",
+                               location=str(out), hint="choose a folder you can write with --out") from None
         self.files = 0
         self._lock = threading.Lock()
+        self._closed = False
+
+    @staticmethod
+    def check(out: Path) -> Path:
+        """``out`` as an absolute path, if a snapshot may be written there (the rule of
+        :func:`reasoner.facts.folders.refusal`, shared with `reason import`); its parent is created."""
+        path = Path(out).absolute()
+        why = refusal(path, "snapshot")
+        if why is not None:
+            code = "collect.out_not_folder" if "not a folder" in why else "collect.out_not_snapshot"
+            raise CollectError(code, f"refusing to replace it: {why}", location=str(out),
+                               hint="choose a new or empty folder with --out, or a snapshot folder written by `reason collect`")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not os.access(path.parent, os.W_OK):
+                raise PermissionError(13, "Permission denied")
+        except OSError as exc:
+            raise CollectError("collect.out_unwritable", f"cannot create the snapshot folder: {exc.strerror or exc}",
+                               location=str(out), hint="choose a folder you can write with --out") from None
+        return path
 
     @property
     def aws_configs(self) -> Path:
@@ -74,10 +93,13 @@ class SnapshotWriter:
     def write_raw(self, account: str, region: str, key: str, items: list[Any]) -> Path:
         """Write ``{key: items}`` to ``aws_configs/<account>/<region>/<key>.json`` (thread-safe)."""
         folder = self.aws_configs / account / region
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{key}.json"
-        path.write_text(dumps({key: items}), encoding="utf-8")
-        with self._lock:
+        text = dumps({key: items})
+        with self._lock:  # never recreate a staging folder that abort() removed (a worker still running)
+            if self._closed:
+                return path
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
             self.files += 1
         return path
 
@@ -88,6 +110,8 @@ class SnapshotWriter:
 
     def commit(self) -> Path:
         """Swap the staged snapshot in place of ``out``; returns ``out``."""
+        with self._lock:
+            self._closed = True
         if self.out.exists():
             for rel in _KEEP:
                 if (self.out / rel).is_file() and not (self.staging / rel).exists():
@@ -97,5 +121,7 @@ class SnapshotWriter:
         return self.out
 
     def abort(self) -> None:
-        """Remove the staged snapshot (``out`` is left as it was)."""
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Remove the staged snapshot (``out`` is left as it was); later :meth:`write_raw` calls write nothing."""
+        with self._lock:
+            self._closed = True
+            shutil.rmtree(self.staging, ignore_errors=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reasoner.errors import FactsError, ReasonError
-from reasoner.facts.importer import RELATIONS, import_aws_configs, load_snapshot, read_facts, write_facts
+from reasoner.facts.importer import RELATIONS, SCHEMA_VERSION, import_aws_configs, load_snapshot, read_facts, write_facts
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "facts"
@@ -32,7 +32,7 @@ def test_all_relations_present_sorted_and_deduplicated(snap) -> None:
     assert set(snap.relations) == set(RELATIONS)
     for rel, rs in snap.relations.items():
         assert rs == sorted(set(rs)), rel
-    assert snap.manifest["schema_version"] == 3
+    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 4
     assert snap.manifest["regions"] == ["us-east-1"]
     assert snap.manifest["unmodelled"] == []
     assert snap.manifest["counts"]["eni"] == 3

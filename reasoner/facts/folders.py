@@ -1,0 +1,164 @@
+"""Output folders `reason` replaces: which ones it may replace, its staging folders, and their cleanup.
+
+One rule for `reason import --out DIR` (a facts directory) and `reason collect --out DIR` (a snapshot
+folder), :func:`refusal`: DIR may be replaced only when it is absent, an empty folder, or a folder
+`reason` wrote of that kind holding nothing but what `reason` writes there (plus the user's
+``reason.toml``, which is carried over to the new folder).  Anything else is refused, so `reason`
+never removes a file it did not write (``reason import facts --out facts`` would have wiped the
+example).
+
+* a facts directory: ``manifest.json`` whose ``written_by`` is ``"reason"`` (or, written by an older
+  `reason`, a ``schema_version`` and a ``sha256:`` content hash); entries ``*.jsonl``, ``names.json``,
+  ``manifest.json``, ``reason.toml``;
+* a snapshot folder: ``reason-collect.json``; entries ``aws_configs/``, ``facts/``,
+  ``reason-collect.json``, ``reason.toml``.
+
+Staging: a new folder is written next to DIR as ``.<DIR>.<kind>-<pid>-<random>`` and renamed into
+place; the old one is moved aside as ``.<DIR>.old-<pid>-<random>`` and removed.  Writers remove their
+staging folder on any exit they live through (exceptions, SIGTERM/SIGINT: see ``reasoner.cli``);
+after ``kill -9`` :func:`sweep` removes it at the next run: a folder next to DIR whose name has that
+shape, owned by the current user, whose process is gone.  Staging folders of the older
+``tempfile.mkdtemp`` shape (``.<DIR>.<8 chars>``, ``.<DIR>.collect-<8 chars>``) are swept when older
+than an hour and holding only files `reason` writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+COLLECT_METADATA = "reason-collect.json"
+WRITTEN_BY = "reason"
+ALIASES = "reason.toml"
+#: Old staging folders of the pre-pid naming are swept after this many seconds.
+LEGACY_AGE = 3600.0
+
+_FACT_FILE = re.compile(r"[A-Za-z0-9_]+\.jsonl|names\.json|manifest\.json")
+_SNAPSHOT_ENTRIES = frozenset({"aws_configs", "facts", COLLECT_METADATA, ALIASES})
+
+
+def _is_facts_manifest(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    if data.get("written_by") == WRITTEN_BY:
+        return True
+    return "schema_version" in data and str(data.get("content_hash", "")).startswith("sha256:")
+
+
+def refusal(out: Path, kind: str) -> str | None:
+    """Why ``out`` must not be replaced by a new folder of ``kind`` (``"facts"`` or ``"snapshot"``); None if it may."""
+    out = Path(out)
+    if not out.exists() and not out.is_symlink():
+        return None
+    if out.is_symlink() or not out.is_dir():
+        return f"{out} exists and is not a folder"
+    try:
+        entries = sorted(out.iterdir())
+    except OSError as exc:
+        return f"{out} cannot be listed: {exc.strerror}"
+    if not entries:
+        return None
+    if kind == "facts":
+        if not _is_facts_manifest(out / "manifest.json"):
+            return f"{out} is not empty and is not a facts directory written by `reason import` (no manifest.json of ours)"
+        foreign = [e.name for e in entries if e.name != ALIASES and not (_FACT_FILE.fullmatch(e.name) and e.is_file()
+                                                                          and not e.is_symlink())]
+    else:
+        if not (out / COLLECT_METADATA).is_file():
+            return f"{out} is not empty and was not written by `reason collect` (no {COLLECT_METADATA})"
+        foreign = [e.name for e in entries if e.name not in _SNAPSHOT_ENTRIES or e.is_symlink()]
+    if foreign:
+        return f"{out} holds files `reason` did not write ({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''})"
+    return None
+
+
+def staging_dir(out: Path, kind: str) -> Path:
+    """A new, empty staging folder next to ``out`` (``.<out>.<kind>-<pid>-<random>``)."""
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.{kind}-{os.getpid()}-", dir=out.parent))
+
+
+def carry_aliases(old: Path, new: Path) -> None:
+    """Copies the user's ``reason.toml`` from the folder being replaced into its replacement."""
+    src = old / ALIASES
+    if src.is_file() and not (new / ALIASES).exists():
+        shutil.copy2(src, new / ALIASES)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _only_ours(folder: Path) -> bool:
+    for path in folder.rglob("*"):
+        if path.is_symlink():
+            return False
+        if path.is_file() and not (_FACT_FILE.fullmatch(path.name) or path.name in (COLLECT_METADATA, ALIASES)
+                                   or path.suffix == ".json"):
+            return False
+    return True
+
+
+def _writers(out: Path) -> list[tuple[Path, int | None, str]]:
+    """Staging folders next to ``out``: (path, pid or None for the older naming, kind)."""
+    try:
+        siblings = list(out.parent.iterdir())
+    except OSError:
+        return []
+    name = re.escape(out.name)
+    current = re.compile(rf"\.{name}\.(facts|collect|old)-(\d+)-[A-Za-z0-9_]+")
+    legacy = re.compile(rf"\.{name}\.(collect-)?[a-z0-9_]{{8}}|\.{name}\.(old)\.\d+")
+    found = []
+    for path in siblings:
+        m = current.fullmatch(path.name)
+        if m is not None:
+            found.append((path, int(m.group(2)), m.group(1)))
+        elif legacy.fullmatch(path.name):
+            found.append((path, None, "legacy"))
+    return found
+
+
+def swap_in_progress(out: Path) -> bool:
+    """True while a live process stages or swaps a replacement of ``out`` (a reader should wait for it)."""
+    return any(pid is not None and _pid_alive(pid) for _, pid, _ in _writers(Path(out)))
+
+
+def sweep(out: Path) -> list[Path]:
+    """Removes staging folders of ``out`` left by runs that were killed; returns what was removed.  A folder
+    moved aside by a run killed in the middle of its swap is put back when ``out`` is missing."""
+    out = Path(out)
+    removed = []
+    for path, pid, kind in _writers(out):
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if path.is_symlink() or not path.is_dir() or st.st_uid != os.getuid():
+            continue
+        if pid is not None:
+            if pid == os.getpid() or _pid_alive(pid):
+                continue
+            if kind == "old" and (path / "v").is_dir() and not out.exists():
+                try:
+                    os.rename(path / "v", out)
+                except OSError:
+                    continue
+        elif time.time() - st.st_mtime <= LEGACY_AGE or not _only_ours(path):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed

@@ -1,0 +1,170 @@
+"""`reason import SRC --out DIR` never removes what `reason` did not write (issue 9 item 12), never leaves
+staging folders behind (issue 10 item 7), and `reason collect --out` follows the same rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reasoner.facts import folders
+from reasoner.facts.importer import import_aws_configs, read_facts, write_facts
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def reason(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(["reason", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_import_over_the_shipped_example_is_refused_and_touches_nothing(tmp_path: Path) -> None:
+    facts = tmp_path / "facts"
+    shutil.copytree(ROOT / "facts", facts)
+    before = _tree(facts)
+    r = reason("import", str(facts), "--out", str(facts))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "refusing" in r.stderr and "internal error" not in r.stderr and len(r.stderr.strip().splitlines()) <= 2
+    assert _tree(facts) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facts"], "no staging folder left"
+
+
+@pytest.mark.parametrize("content", ["file", "dir", "foreign-manifest"])
+def test_import_refuses_a_folder_it_did_not_write(tmp_path: Path, content: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    if content == "file":
+        (out / "notes.txt").write_text("mine")
+    elif content == "dir":
+        (out / "keep").mkdir()
+    else:
+        (out / "manifest.json").write_text(json.dumps({"name": "someone else's"}))
+    before = _tree(out)
+    r = reason("import", str(ROOT / "facts"), "--out", str(out))
+    assert r.returncode == 2 and "refusing" in r.stderr, r.stdout + r.stderr
+    assert _tree(out) == before
+
+
+def test_import_refuses_a_facts_directory_holding_a_foreign_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert reason("import", str(ROOT / "facts"), "--out", str(out)).returncode == 0
+    (out / "my-notes.md").write_text("mine")
+    r = reason("import", str(ROOT / "facts"), "--out", str(out))
+    assert r.returncode == 2 and "my-notes.md" in r.stderr, r.stderr
+    assert (out / "my-notes.md").read_text() == "mine"
+
+
+def test_import_replaces_its_own_facts_directory_and_keeps_the_aliases(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert reason("import", str(ROOT / "facts"), "--out", str(out)).returncode == 0
+    (out / "reason.toml").write_text('[aliases]\nweb = "eni-0alb0a"\n')
+    r = reason("import", str(ROOT / "facts" / "examples" / "seed-fixed"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "reason.toml").read_text().startswith("[aliases]")
+    assert json.loads((out / "manifest.json").read_text())["written_by"] == "reason"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert reason("import", str(ROOT / "facts"), "--out", str(empty)).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "out"]
+
+
+@pytest.mark.parametrize("where", ["file", "proc"])
+def test_import_out_under_a_file_or_proc_is_a_clean_error(tmp_path: Path, where: str) -> None:
+    (tmp_path / "afile").write_text("mine")
+    out = tmp_path / "afile" / "facts" if where == "file" else Path("/proc/reason-test/facts")
+    r = reason("import", str(ROOT / "facts"), "--out", str(out))
+    assert r.returncode == 2 and "internal error" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_one_rule_for_import_and_collect() -> None:
+    """The same function decides for both commands; each accepts only its own kind of folder."""
+    from reasoner.collect.writer import SnapshotWriter
+
+    assert SnapshotWriter.check.__code__.co_names.count("refusal") == 1
+    assert "refusal" in write_facts.__code__.co_names
+
+
+def test_collect_refuses_a_facts_directory_and_import_refuses_a_snapshot(tmp_path: Path) -> None:
+    from reasoner.collect.errors import CollectError
+    from reasoner.collect.writer import SnapshotWriter
+
+    facts = tmp_path / "facts"
+    write_facts(import_aws_configs(ROOT / "facts"), facts)
+    with pytest.raises(CollectError):
+        SnapshotWriter(facts)
+    snap = tmp_path / "snap"
+    w = SnapshotWriter(snap)
+    w.write_metadata({"incomplete": []})
+    w.commit()
+    assert folders.refusal(snap, "facts") is not None and folders.refusal(facts, "snapshot") is not None
+    assert folders.refusal(snap, "snapshot") is None and folders.refusal(facts, "facts") is None
+
+
+_SLOW_IMPORT = """
+import os, sys, time
+from pathlib import Path
+from reasoner.facts import importer
+real = importer.replace_directory
+flag = Path(sys.argv[2])
+def slow(staging, out):
+    flag.write_text("staged")
+    time.sleep(60)
+    real(staging, out)
+importer.replace_directory = slow
+sys.argv = ["reason", "import", sys.argv[1], "--out", sys.argv[3]]
+from reasoner.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["term", "int", "kill"])
+def test_an_interrupted_import_leaves_no_staging_folder(tmp_path: Path, sig: int) -> None:
+    """The import is stopped while its staging folder is complete (just before the swap).  SIGTERM and SIGINT:
+    the folder is removed on the way out; kill -9: the next run sweeps it.  The old facts stay intact."""
+    out = tmp_path / "work" / "facts"
+    assert reason("import", str(ROOT / "facts"), "--out", str(out)).returncode == 0
+    before = _tree(out)
+    flag = tmp_path / "staged"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_IMPORT, str(ROOT / "facts" / "examples" / "seed-fixed"), str(flag),
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not flag.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert [p for p in out.parent.iterdir() if p.name.startswith(".facts.")], "the run did not stage"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert proc.returncode != 0
+    if sig != signal.SIGKILL:
+        assert not [p for p in out.parent.iterdir() if p.name != "facts"], "staging folder left behind"
+    assert _tree(out) == before
+    r = reason("import", str(ROOT / "facts"), "--out", str(out))  # the next run sweeps what kill -9 left
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.parent.iterdir()) == ["facts"]
+
+
+def test_sweep_leaves_a_live_writer_alone_and_restores_a_folder_moved_aside(tmp_path: Path) -> None:
+    out = tmp_path / "facts"
+    write_facts(import_aws_configs(ROOT / "facts"), out)
+    live = tmp_path / f".facts.facts-{os.getppid()}-abc"       # a live process (our parent)
+    live.mkdir()
+    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout
+    dead = tmp_path / f".facts.old-{int(dead_pid)}-xyz"
+    dead.mkdir()
+    os.rename(out, dead / "v")                                  # killed between the two renames
+    foreign = tmp_path / ".facts.backup"                        # not our name shape
+    foreign.mkdir()
+    folders.sweep(out)
+    assert live.is_dir() and foreign.is_dir() and not dead.exists()
+    assert read_facts(out).manifest["written_by"] == "reason", "the folder moved aside is put back"
