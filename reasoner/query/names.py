@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import time
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -23,11 +24,25 @@ from reasoner.explain.paths import INTERNET, Endpoint, _public
 
 
 def load_aliases(facts_dir: Path) -> dict[str, str]:
+    """``[aliases]`` of ``reason.toml`` next to the facts ({} without the file).  A ``reason.toml`` that is not a
+    readable UTF-8 TOML file (a directory, a symlink loop, bad bytes) is a FactsError naming it, never ignored.
+    While another process swaps the folder in (see ``load_snapshot``) the file is waited for."""
+    from reasoner.facts.folders import swap_in_progress
+
     path = facts_dir / "reason.toml"
-    if not path.is_file():
+    for _ in range(500):  # at most ~10 s, only while a live writer swaps the folder
+        if path.exists() or path.is_symlink() or not swap_in_progress(facts_dir):
+            break
+        time.sleep(0.02)
+    if not path.exists() and not path.is_symlink():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise FactsError("facts.bad_toml", f"not UTF-8 text: {err.reason} at byte {err.start}", location=str(path)) from None
+    except OSError as err:
+        raise FactsError("facts.bad_toml", f"cannot read: {err.strerror or err}", location=str(path),
+                         hint="reason.toml must be a regular file ([aliases] name = \"id\")") from None
     except tomllib.TOMLDecodeError as err:
         raise FactsError("facts.bad_toml", f"cannot read {path}: {err}", location=str(path)) from None
     aliases = data.get("aliases", {})

@@ -87,14 +87,6 @@ def test_import_out_under_a_file_or_proc_is_a_clean_error(tmp_path: Path, where:
     assert (tmp_path / "afile").read_text() == "mine"
 
 
-def test_one_rule_for_import_and_collect() -> None:
-    """The same function decides for both commands; each accepts only its own kind of folder."""
-    from reasoner.collect.writer import SnapshotWriter
-
-    assert SnapshotWriter.check.__code__.co_names.count("refusal") == 1
-    assert "refusal" in write_facts.__code__.co_names
-
-
 def test_collect_refuses_a_facts_directory_and_import_refuses_a_snapshot(tmp_path: Path) -> None:
     from reasoner.collect.errors import CollectError
     from reasoner.collect.writer import SnapshotWriter

@@ -1,0 +1,140 @@
+"""A broken facts directory is a one-line error naming the file (and row), exit 2 (issue 10, item 6).
+
+Never ``internal error``, never silently ignored; the content hash also covers ``names.json`` and the
+manifest's ``incomplete`` list (a redirected Name tag or a hidden warning is detected).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reasoner.facts.importer import import_aws_configs, write_facts
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERY = "alb-eni -> task-eni tcp 8000"
+
+
+def reason(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["reason", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def facts(tmp_path: Path) -> Path:
+    snap = import_aws_configs(ROOT / "facts")
+    snap.manifest["incomplete"] = [{"service": "ec2", "operation": "DescribeNatGateways", "account": "123456789012",
+                                    "region": "us-east-1", "error_code": "AccessDenied", "message": "denied"}]
+    out = write_facts(snap, tmp_path / "facts")
+    (out / "reason.toml").write_text((ROOT / "facts" / "reason.toml").read_text())
+    return out
+
+
+def _one_line_error(r: subprocess.CompletedProcess, *names: str) -> str:
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    first = r.stderr.strip().splitlines()[0]
+    assert len(r.stderr.strip().splitlines()) <= 2, r.stderr  # the error, and maybe a hint
+    for name in names:
+        assert name in first, first
+    return first
+
+
+def _append(path: Path, data: bytes) -> None:
+    with open(path, "ab") as fh:
+        fh.write(data)
+
+
+def test_the_fixture_is_a_good_facts_directory(facts: Path) -> None:
+    r = reason("query", "--facts", str(facts), QUERY)
+    assert r.returncode == 1 and "the snapshot is incomplete" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_row_that_is_not_utf8(facts: Path) -> None:
+    _append(facts / "sg.jsonl", b'["sg-\xff\xfe","vpc-0a1b2c3d"]\n')
+    lines = (facts / "sg.jsonl").read_bytes().count(b"\n")
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "sg.jsonl", f":{lines}:")
+
+
+def test_a_nested_list_in_a_row(facts: Path) -> None:
+    _append(facts / "sg.jsonl", b'["sg-x",["vpc-0a1b2c3d"]]\n')
+    lines = (facts / "sg.jsonl").read_bytes().count(b"\n")
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "sg.jsonl", f":{lines}:")
+
+
+@pytest.mark.parametrize("value", [b"null", b"1.5", b"true", b'{"a":1}'])
+def test_other_non_scalar_values(facts: Path, value: bytes) -> None:
+    _append(facts / "sg.jsonl", b'["sg-x",' + value + b"]\n")
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "sg.jsonl")
+
+
+def test_a_string_in_a_number_column(tmp_path: Path) -> None:
+    snap = import_aws_configs(ROOT / "facts")
+    snap.relations["eni"] = [(e, s, v, str(n)) for e, s, v, n in snap.relations["eni"]]  # consistent hash, wrong type
+    out = write_facts(snap, tmp_path / "facts")
+    (out / "reason.toml").write_text((ROOT / "facts" / "reason.toml").read_text())
+    first = _one_line_error(reason("query", "--facts", str(out), QUERY), "eni.jsonl")
+    assert "eni-0alb0a" in first, "the row is named"
+
+
+def test_a_relation_file_that_is_a_directory(facts: Path) -> None:
+    (facts / "sg.jsonl").unlink()
+    (facts / "sg.jsonl").mkdir()
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "sg.jsonl")
+
+
+def test_a_relation_file_in_a_symlink_loop(facts: Path) -> None:
+    (facts / "sg.jsonl").unlink()
+    os.symlink("sg.jsonl", facts / "sg.jsonl")
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "sg.jsonl")
+
+
+@pytest.mark.parametrize("kind", ["not-utf8", "directory", "symlink-loop"])
+def test_a_broken_reason_toml(facts: Path, kind: str) -> None:
+    toml = facts / "reason.toml"
+    toml.unlink()
+    if kind == "not-utf8":
+        toml.write_bytes(b'[aliases]\nweb = "eni-\xff"\n')
+    elif kind == "directory":
+        toml.mkdir()
+    else:
+        os.symlink("reason.toml", toml)
+    _one_line_error(reason("query", "--facts", str(facts), "eni-0alb0a -> eni-0task01 tcp 8000"), "reason.toml")
+
+
+@pytest.mark.parametrize("kind", ["not-utf8", "directory"])
+def test_a_broken_reason_toml_next_to_aws_configs(tmp_path: Path, kind: str) -> None:
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts", snap, ignore=shutil.ignore_patterns("examples", "reason.toml"))
+    if kind == "not-utf8":
+        (snap / "reason.toml").write_bytes(b"\xff\xfe")
+    else:
+        (snap / "reason.toml").mkdir()
+    _one_line_error(reason("query", "--facts", str(snap), "eni-0alb0a -> eni-0task01 tcp 8000"), "reason.toml")
+
+
+def test_editing_names_json_is_detected(facts: Path) -> None:
+    """Redirecting a Name tag to another resource would make a query about 'alb-sg' answer about another group."""
+    names = json.loads((facts / "names.json").read_text())
+    names["eni-0task01"] = names.get("eni-0alb0a", "x")
+    (facts / "names.json").write_text(json.dumps(names))
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "manifest.json")
+
+
+def test_hiding_an_incomplete_call_is_detected(facts: Path) -> None:
+    manifest = json.loads((facts / "manifest.json").read_text())
+    manifest["incomplete"] = []
+    (facts / "manifest.json").write_text(json.dumps(manifest))
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "manifest.json")
+
+
+def test_a_names_json_that_is_not_an_object_or_not_utf8(facts: Path) -> None:
+    (facts / "names.json").write_bytes(b"\xff")
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "names.json")
+    (facts / "names.json").write_text("[1, 2]")
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "names.json")
