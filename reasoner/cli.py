@@ -22,8 +22,37 @@ from reasoner.terminal import block, markup as m, plain
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, pretty_exceptions_enable=False,
                   help="Offline, explainable reasoner for AWS network reachability.")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+
+def _stream_closed(stream) -> None:
+    """The reader went away (``reason query ... | head -1``): send the rest to /dev/null, keep the exit code."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+class _Console(Console):
+    """rich's Console, except that a closed pipe does not turn the answer into exit 1 (rich's default)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _stream_closed(sys.stderr if self.stderr else sys.stdout)
+
+
+def _emit(text: str) -> None:
+    """Prints ``text`` (JSON) to stdout; a closed pipe is not an error."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stream_closed(sys.stdout)
+
+
+out = _Console(soft_wrap=True)
+err = _Console(stderr=True, soft_wrap=True)
 
 
 class Format(str, Enum):
@@ -61,9 +90,9 @@ def query(
         _fail(e)
         return
     if fmt == Format.json:
-        print(render_json(res.to_json()))
+        _emit(render_json(res.to_json()))
     elif fmt == Format.aws:
-        print(render_json(res.to_aws()))
+        _emit(render_json(res.to_aws()))
     else:
         render_text(res, out, explain.value)
     raise typer.Exit(_verdict_exit(res))
@@ -111,7 +140,7 @@ def health(
     label = session.analyzer.label
     ok = bool(checks) and all(c.open and c.collected_state in (None, "healthy") for c in checks)
     if fmt != Format.text:
-        print(json.dumps({"schema": "reason.health/v1", "ok": ok, "warnings": session.warnings,
+        _emit(json.dumps({"schema": "reason.health/v1", "ok": ok, "warnings": session.warnings,
                           "targets": [c.to_json(label) for c in checks]}, indent=2))
         raise typer.Exit(0 if ok else 1)
     for w in session.warnings:
@@ -196,7 +225,7 @@ def verify(
     exit_code = 2 if any(e for _, _, e in results) else 0 if ok else 1 if failed else 3
     warnings = list(dict.fromkeys(session.warnings + [w for _, r, _ in results if r is not None for w in r.warnings]))
     if fmt != Format.text:
-        print(json.dumps({"schema": "reason.verify/v1", "ok": ok, "warnings": warnings, "violations": [
+        _emit(json.dumps({"schema": "reason.verify/v1", "ok": ok, "warnings": warnings, "violations": [
             {"row": list(row), "rule": rule, "proof": proof.to_json()} for row, rule, proof in violations], "assertions": [
             {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
              "holds": held, "verdict": r.verdict if r else None, "error": e.render() if e else None,
