@@ -425,7 +425,12 @@ def read_facts(directory: Path) -> Snapshot:
         raise FactsError("facts.bad_manifest", "'incomplete' must be a list of objects", location=f"{mpath}:$.incomplete")
     relations: dict[str, list[Row]] = {}
     contents: dict[str, bytes] = {}
-    for path in sorted(directory.glob("*.jsonl")):
+    try:
+        files = sorted(directory.glob("*.jsonl"))
+    except OSError as exc:  # the folder went away while listing it (a concurrent swap)
+        raise FactsError("facts.not_found", f"cannot list the facts directory: {exc.strerror or exc}",
+                         location=str(directory)) from None
+    for path in files:
         data = _read_bytes(path)
         contents[path.name] = data
         relations[path.name[: -len(".jsonl")]] = _parse_rows(path, data)

@@ -30,19 +30,23 @@ def load_aliases(facts_dir: Path) -> dict[str, str]:
     from reasoner.facts.folders import swap_in_progress
 
     path = facts_dir / "reason.toml"
-    for _ in range(500):  # at most ~10 s, only while a live writer swaps the folder
-        if path.exists() or path.is_symlink() or not swap_in_progress(facts_dir):
+    deadline, attempt = time.monotonic() + 10.0, 0
+    while True:
+        try:
+            text = path.read_bytes()
             break
-        time.sleep(0.02)
-    if not path.exists() and not path.is_symlink():
-        return {}
+        except FileNotFoundError:  # absent, or the folder is being swapped: look again while a writer is at it
+            attempt += 1
+            if time.monotonic() > deadline or (attempt > 2 and not swap_in_progress(facts_dir)):
+                return {}
+            time.sleep(min(0.001 * attempt, 0.02))
+        except OSError as err:
+            raise FactsError("facts.bad_toml", f"cannot read: {err.strerror or err}", location=str(path),
+                             hint="reason.toml must be a regular file ([aliases] name = \"id\")") from None
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        data = tomllib.loads(text.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise FactsError("facts.bad_toml", f"not UTF-8 text: {err.reason} at byte {err.start}", location=str(path)) from None
-    except OSError as err:
-        raise FactsError("facts.bad_toml", f"cannot read: {err.strerror or err}", location=str(path),
-                         hint="reason.toml must be a regular file ([aliases] name = \"id\")") from None
     except tomllib.TOMLDecodeError as err:
         raise FactsError("facts.bad_toml", f"cannot read {path}: {err}", location=str(path)) from None
     aliases = data.get("aliases", {})
