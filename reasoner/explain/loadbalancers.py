@@ -22,7 +22,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasoner.errors import QueryError
+from reasoner.errors import EvaluationError, QueryError
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Result, ip_text
 from reasoner.query.names import Resolver, did_you_mean
 
@@ -152,7 +152,8 @@ class LoadBalancers:
     def target_eni(self, tg: str, ip: int) -> str | None:
         """The ENI owning a target's address, in the target group's VPC when several VPCs use it."""
         owners = self.r.ip_owners.get(ip, [])
-        return next((e for e in owners if self.r.enis[e][2] == self.tgs[tg][4]), owners[0] if owners else None)
+        vpc = self.tgs[tg][4] if tg in self.tgs else None  # a target group missing from the snapshot: any owner
+        return next((e for e in owners if self.r.enis[e][2] == vpc), owners[0] if owners else None)
 
     def node_endpoint(self, node: str, ips: tuple[int, ...] | None = None) -> Endpoint:
         return Endpoint(node, ips if ips is not None else tuple(self.r.eni_ips.get(node, ())))
@@ -228,7 +229,9 @@ class LoadBalancers:
                     if combined.reachable:
                         return combined
                     best = self._better(best, combined)
-        assert best is not None
+        if best is None:  # every target's network interface is missing: nothing was checked, so no verdict
+            raise EvaluationError("eval.missing_data", f"cannot answer through {name}: none of its targets has a network "
+                                  "interface in the snapshot", hint="collect NetworkInterfaces (and TargetGroups) of the account")
         return best
 
     def _client_ips(self, srcs: list[Endpoint]) -> list[int] | None:
@@ -332,7 +335,9 @@ class LoadBalancers:
             if res.reachable:
                 return res
             best = self._better(best, res)
-        assert best is not None
+        if best is None:  # every target's network interface is missing: nothing was checked, so no verdict
+            raise EvaluationError("eval.missing_data", f"cannot answer through {name}: none of its targets has a network "
+                                  "interface in the snapshot", hint="collect NetworkInterfaces (and TargetGroups) of the account")
         return best
 
     # -- health --------------------------------------------------------------------------------
