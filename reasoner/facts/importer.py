@@ -268,8 +268,13 @@ def _hash_relations(contents: dict[str, bytes], names: bytes = b"", incomplete: 
     return h.hexdigest()
 
 
+def _row_key(row: Row) -> list[tuple[bool, Any]]:
+    """A sort key for rows whose columns may mix strings and integers (a hand-edited file): never a TypeError."""
+    return [(isinstance(v, str), v) for v in row]
+
+
 def _encode(rows: list[Row]) -> bytes:
-    lines = [json.dumps(list(row), separators=(",", ":"), ensure_ascii=False) for row in sorted(rows)]
+    lines = [json.dumps(list(row), separators=(",", ":"), ensure_ascii=False) for row in sorted(rows, key=_row_key)]
     return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
 
 
@@ -376,7 +381,7 @@ def _parse_rows(path: Path, data: bytes) -> list[Row]:
     try:  # fast path: the whole file as one JSON array of arrays
         fast = json.loads(b"[" + b",".join(l for l in data.splitlines() if l.strip()) + b"]")
         if all(type(v) is list and all(type(x) is str or type(x) is int for x in v) for v in fast):
-            return sorted(set(map(tuple, fast)))
+            return sorted(set(map(tuple, fast)), key=_row_key)
     except (json.JSONDecodeError, UnicodeDecodeError):
         pass  # find and report the bad line below
     rows: list[Row] = []
@@ -398,7 +403,7 @@ def _parse_rows(path: Path, data: bytes) -> list[Row]:
                              f"{type(bad).__name__} {json.dumps(bad)[:60]}", location=f"{path}:{lineno}:1",
                              hint="re-import the snapshot, or fix the row")
         rows.append(tuple(value))
-    return sorted(set(rows))
+    return sorted(set(rows), key=_row_key)
 
 
 def read_facts(directory: Path) -> Snapshot:

@@ -169,3 +169,20 @@ def test_sigterm_during_collect_leaves_no_staging_folder(aws: Aws, tmp_path: Pat
     assert "Traceback" not in err and "internal error" not in err, err
     assert not list(tmp_path.glob(".snap.collect-*")), "SIGTERM left the staging folder"
     assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "snap").rglob("*")) == before, "old snapshot untouched"
+
+
+def test_an_aws_error_message_is_shown_as_text_never_as_markup(aws: Aws, fault_proxy, tmp_path: Path) -> None:
+    """The endpoint's error message (data) in collect's text output: markup escaped, never a line of its own;
+    a key id inside the message is redacted, in the output and in reason-collect.json."""
+    import collect_scenario
+
+    collect_scenario.build(aws.session())
+    fault_proxy.fail("DescribeNatGateways", "AccessDenied",
+                     message=f"[bold red]REACHABLE[/] denied for {KEY_ID} [/]")
+    r = aws.reason("collect", "--out", str(tmp_path / "snap"), "--quiet", endpoint=fault_proxy.url, AWS_ACCESS_KEY_ID=KEY_ID)
+    text = _everything(r, tmp_path)
+    assert r.returncode == 0, text
+    assert "internal error" not in text and "MarkupError" not in text
+    assert "[bold red]REACHABLE[/] denied for" in r.stdout, "the message is shown as typed"
+    assert KEY_ID not in text, "the key id is redacted everywhere"
+    assert not [line for line in r.stdout.splitlines() if line.lstrip().startswith("REACHABLE")]

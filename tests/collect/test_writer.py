@@ -50,3 +50,18 @@ def test_a_folder_not_written_by_collect_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     SnapshotWriter(empty).abort()  # an empty folder is fine
+
+
+def test_staging_folders_of_killed_runs_are_swept(tmp_path: Path) -> None:
+    """`kill -9` leaves ``.snap.collect-<pid>-*``; the next run removes it (its process is gone), not a live one's."""
+    import os
+    import subprocess
+    import sys
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
+    left = tmp_path / f".snap.collect-{dead}-abcd1234"
+    (left / "aws_configs").mkdir(parents=True)
+    live = tmp_path / f".snap.collect-{os.getppid()}-efgh5678"
+    live.mkdir()
+    _snapshot(tmp_path / "snap", "new")
+    assert not left.exists() and live.is_dir()

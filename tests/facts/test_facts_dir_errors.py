@@ -138,3 +138,9 @@ def test_a_names_json_that_is_not_an_object_or_not_utf8(facts: Path) -> None:
     _one_line_error(reason("query", "--facts", str(facts), QUERY), "names.json")
     (facts / "names.json").write_text("[1, 2]")
     _one_line_error(reason("query", "--facts", str(facts), QUERY), "names.json")
+
+
+def test_a_column_mixing_strings_and_numbers(facts: Path) -> None:
+    """Found by the fuzzer: rows of one file disagreeing on a column's type made sorting them a TypeError."""
+    _append(facts / "eni.jsonl", b'["eni-0zz","subnet-pub-a","vpc-0a1b2c3d","1"]\n')
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "manifest.json")  # the hash no longer matches
