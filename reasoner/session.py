@@ -47,13 +47,16 @@ class Session:
         from reasoner.facts.importer import load_snapshot
 
         snap = load_snapshot(facts)
-        extra_rows, node_warnings = derive_nodes(snap.relations, snap.names)
-        for rel, rows in extra_rows.items():
-            snap.relations[rel] = list(snap.relations.get(rel, [])) + rows
         shipped = bundled_rules()
         extra = list(extra_rules or [])
         module = parse_files(shipped + extra, [f"rules/{p.name}" for p in shipped] + [str(p) for p in extra])
         program = Program(check(module))
+        for rel, rows in snap.relations.items():  # before any Python code reads the rows (derive_nodes)
+            if rel in program.decls and rel not in program.rules_by_head:
+                _check_rows(rel, rows, program.decls[rel], facts)
+        extra_rows, node_warnings = derive_nodes(snap.relations, snap.names)
+        for rel, rows in extra_rows.items():
+            snap.relations[rel] = list(snap.relations.get(rel, [])) + rows
         for rel, rows in snap.relations.items():
             if rel in program.decls and rel not in program.rules_by_head:
                 _check_rows(rel, rows, program.decls[rel], facts)

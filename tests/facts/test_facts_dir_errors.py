@@ -144,3 +144,13 @@ def test_a_column_mixing_strings_and_numbers(facts: Path) -> None:
     """Found by the fuzzer: rows of one file disagreeing on a column's type made sorting them a TypeError."""
     _append(facts / "eni.jsonl", b'["eni-0zz","subnet-pub-a","vpc-0a1b2c3d","1"]\n')
     _one_line_error(reason("query", "--facts", str(facts), QUERY), "manifest.json")  # the hash no longer matches
+
+
+@pytest.mark.parametrize("rel", ["lb_subnet", "lb_sg", "eni", "subnet"])
+def test_a_row_of_the_wrong_arity_read_by_python_code(tmp_path: Path, rel: str) -> None:
+    """Found by the fuzzer: rows were type-checked only after load balancer nodes were derived from them."""
+    snap = import_aws_configs(ROOT / "facts")
+    snap.relations[rel] = [tuple(row) + ("extra",) for row in snap.relations[rel]]
+    out = write_facts(snap, tmp_path / "facts")
+    first = _one_line_error(reason("query", "--facts", str(out), QUERY), f"{rel}.jsonl")
+    assert "expects" in first
