@@ -151,7 +151,7 @@ class LoadBalancers:
 
     def target_eni(self, tg: str, ip: int) -> str | None:
         """The ENI owning a target's address, in the target group's VPC when several VPCs use it."""
-        owners = self.r.ip_owners.get(ip, [])
+        owners = [e for e in self.r.ip_owners.get(ip, []) if e in self.r.enis]  # an address of a missing ENI: no owner
         vpc = self.tgs[tg][4] if tg in self.tgs else None  # a target group missing from the snapshot: any owner
         return next((e for e in owners if self.r.enis[e][2] == vpc), owners[0] if owners else None)
 
