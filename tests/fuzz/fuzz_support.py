@@ -1,6 +1,6 @@
 """Shared pieces of the snapshot and facts-folder fuzz tests: the example, mutations, and the CLI oracle.
 
-Bounded in time: each fuzz test runs ``REASON_FUZZ_EXAMPLES`` examples (default 12, the CI setting);
+Bounded in time: each fuzz test runs ``REASON_FUZZ_EXAMPLES`` examples (default 8, the CI setting);
 for a longer run by hand: ``REASON_FUZZ_EXAMPLES=500 python -m pytest -q tests/fuzz``.
 """
 
@@ -20,8 +20,8 @@ from reasoner.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "facts" / "aws_configs" / "us-east-1"
-EXAMPLES = int(os.environ.get("REASON_FUZZ_EXAMPLES", "12"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 12,
+EXAMPLES = int(os.environ.get("REASON_FUZZ_EXAMPLES", "8"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 8,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 _ID = re.compile(r"(sg|subnet|vpc|eni|rtb|igw|nat|acl|tgw|tgw-attach|tgw-rtb|i|pl|pcx|vpce)-[0-9a-z]+")
