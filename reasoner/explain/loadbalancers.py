@@ -22,8 +22,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasoner.errors import EvaluationError, QueryError
-from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Result, ip_text
+from reasoner.errors import QueryError
+from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result, ip_text
 from reasoner.query.names import Resolver, did_you_mean
 
 LB_KINDS = {"alb": "application", "nlb": "network"}
@@ -229,9 +229,8 @@ class LoadBalancers:
                     if combined.reachable:
                         return combined
                     best = self._better(best, combined)
-        if best is None:  # every target's network interface is missing: nothing was checked, so no verdict
-            raise EvaluationError("eval.missing_data", f"cannot answer through {name}: none of its targets has a network "
-                                  "interface in the snapshot", hint="collect NetworkInterfaces (and TargetGroups) of the account")
+        if best is None:  # every target's network interface is missing: nothing was checked
+            return self._no_target_eni(base, lb, name)
         return best
 
     def _client_ips(self, srcs: list[Endpoint]) -> list[int] | None:
@@ -275,6 +274,15 @@ class LoadBalancers:
     def _fresh(base: Result) -> Result:
         """A new blocked result for the same query and load balancer."""
         return Result(base.query, False, dict(base.packet))
+
+    def _no_target_eni(self, base: Result, lb: str, name: str) -> Result:
+        """INCONCLUSIVE: the load balancer's targets have no network interface in the snapshot (not collected,
+        or the target group is missing), so no hop to them could be checked."""
+        res = self._fresh(base)
+        res.inconclusive = True
+        res.missing.append(Missing("load_balancer", "target ENI", lb, f"none of the targets of {name} has a network "
+                                   "interface in the snapshot (NetworkInterfaces or TargetGroups not collected?)"))
+        return res
 
     def _blocked(self, res: Result, code: str, component: str, message: str, direction: str = "ingress") -> Result:
         res.explanations.append(Explanation(code, component, direction, "forward", message, "load_balancer"))
@@ -335,9 +343,8 @@ class LoadBalancers:
             if res.reachable:
                 return res
             best = self._better(best, res)
-        if best is None:  # every target's network interface is missing: nothing was checked, so no verdict
-            raise EvaluationError("eval.missing_data", f"cannot answer through {name}: none of its targets has a network "
-                                  "interface in the snapshot", hint="collect NetworkInterfaces (and TargetGroups) of the account")
+        if best is None:  # every target's network interface is missing: nothing was checked
+            return self._no_target_eni(base, lb, name)
         return best
 
     # -- health --------------------------------------------------------------------------------
