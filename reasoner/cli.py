@@ -259,14 +259,10 @@ def _read(path: Path) -> str:
 @app.command()
 def check(files: list[Path] = typer.Argument(..., help="rule files to check with the shipped rules")) -> None:
     """Check rule files (syntax, declarations, arity, types, safety, stratification)."""
-    from reasoner.engine.check import check as run_check
-    from reasoner.engine.parse import parse_files
-    from reasoner.engine.program import bundled_rules
+    from reasoner.engine.program import load_rules
 
     try:
-        shipped = bundled_rules()
-        own = {p.resolve() for p in shipped}
-        run_check(parse_files(shipped + [f for f in files if f.resolve() not in own]))  # a shipped file counts once
+        load_rules(files)  # with the shipped rules, which the files may read but not redefine
     except ReasonError as e:
         _fail(e)
         return

@@ -9,7 +9,10 @@ Checked here, all problems collected and sorted:
   used at columns of different types;
 - ``unbound_variable``: a head variable, or a variable in a negation or comparison, not bound
   by a positive atom of the body (``X = expr`` binds X when expr is bound); ``_`` in a head;
-- ``cyclic_negation``: negation through recursion (not stratifiable).
+- ``cyclic_negation``: negation through recursion (not stratifiable);
+- ``redefines_shipped``: a file other than the shipped rules declares a shipped predicate or adds a
+  rule or fact to one (base relations included): user files read the shipped predicates, never extend
+  them, so a policy cannot turn a failing assertion into a pass.
 
 Returns the strata (a topological order of predicate SCCs) for evaluation and explanation.
 """
@@ -17,6 +20,7 @@ Returns the strata (a topological order of predicate SCCs) for evaluation and ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Collection
 
 from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, term_vars
@@ -140,15 +144,31 @@ def bound_order(rule: Rule, recursive: frozenset[str] = frozenset()) -> tuple[li
     return ordered, leftovers
 
 
-def check(module: Module, strict: bool = True) -> Checked:
-    """Checks ``module``; raises RuleError listing every problem, or returns a Checked module."""
+_READ_ONLY_HINT = "define your own predicate; shipped predicates are read-only"
+
+
+def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) -> Checked:
+    """Checks ``module``; raises RuleError listing every problem, or returns a Checked module.
+
+    ``shipped`` names the files (as in the module's locations) whose predicates are read-only to
+    every other file of the module."""
     diags: list[Diagnostic] = []
     decls: dict[str, Decl] = {}
+    readonly = {d.name: d for d in module.decls if d.loc.file in shipped}
     for d in module.decls:
-        if d.name in decls:
+        if d.loc.file not in shipped and d.name in readonly:
+            diags.append(_diag(module, d.loc, "redefines_shipped", f"'{d.name}' is a shipped predicate "
+                               f"(declared at {readonly[d.name].loc}); it cannot be declared again", _READ_ONLY_HINT))
+        elif d.name in decls:
             diags.append(_diag(module, d.loc, "duplicate_decl", f"predicate '{d.name}' is declared twice", f"first declared at {decls[d.name].loc}"))
         else:
             decls[d.name] = d
+    for rule in module.rules:
+        if rule.head.loc.file not in shipped and rule.head.pred in readonly:
+            what = "a fact" if rule.is_fact else "a rule"
+            diags.append(_diag(module, rule.head.loc, "redefines_shipped", f"{what} for '{rule.head.pred}', a shipped "
+                               f"predicate (declared at {readonly[rule.head.pred].loc}); other files may only read it",
+                               _READ_ONLY_HINT))
     # relaxed mode: infer declarations (symbol columns are untyped) from first use
     arity_seen: dict[str, tuple[int, Loc]] = {}
     idb = {r.head.pred for r in module.rules if not r.is_fact}

@@ -254,6 +254,19 @@ def _substitute(lit, subst: dict):
     return Comparison(lit.op, t(lit.left), t(lit.right), lit.loc)
 
 
+def load_rules(extra: Iterable[Path] = ()) -> Checked:
+    """Parses and checks the shipped rules with extra (user) rule files, which may read the shipped
+    predicates but not declare or extend them (``redefines_shipped``).  Shipped files are named
+    ``rules/NAME.dl``; a user file that would be named the same is named by its full path instead,
+    and a shipped file given again counts once."""
+    shipped = bundled_rules()
+    names = [f"rules/{p.name}" for p in shipped]
+    own = {p.resolve() for p in shipped}
+    users = [p for p in extra if p.resolve() not in own]
+    user_names = [str(p.resolve()) if str(p) in names else str(p) for p in users]
+    return check(parse_files(shipped + users, names + user_names), shipped=frozenset(names))
+
+
 def bundled_rules() -> list[Path]:
     """The rule files shipped in ``rules/`` (package data), in name order."""
     root = resources.files("reasoner.rules")
