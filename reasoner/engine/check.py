@@ -9,6 +9,7 @@ Checked here, all problems collected and sorted:
   used at columns of different types;
 - ``unbound_variable``: a head variable, or a variable in a negation or comparison, not bound
   by a positive atom of the body (``X = expr`` binds X when expr is bound); ``_`` in a head;
+- types of comparisons and arithmetic, expressions in facts, constant zero divisors: see ``typecheck``;
 - ``cyclic_negation``: negation through recursion (not stratifiable);
 - ``redefines_shipped``: a file other than the shipped rules declares a shipped predicate or adds a
   rule or fact to one (base relations included): user files read the shipped predicates, never extend
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Collection
 
 from reasoner.errors import Diagnostic, RuleError
+from reasoner.engine.typecheck import check_types
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, term_vars
 
 
@@ -197,6 +199,7 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
     if not strict:
         for name, (arity, loc) in arity_seen.items():
             decls.setdefault(name, Decl(name, tuple((f"c{i}", "any") for i in range(arity)), {}, loc))
+    check_types(module, decls, lambda loc, code, msg, hint: diags.append(_diag(module, loc, code, msg, hint)))
     # variable types across columns
     for rule in module.rules:
         var_types: dict[str, tuple[str, str]] = {}

@@ -38,3 +38,13 @@ def test_a_user_file_reading_shipped_predicates_changes_no_verdict(tmp_path):
     shipped, extended = (json.loads(reason("verify", str(f), "--format", "json").stdout) for f in (ROOT / "queries", folder))
     assert [a["holds"] for a in extended["assertions"]] == [a["holds"] for a in shipped["assertions"]]
     assert [v["row"] for v in extended["violations"]] == [v["row"] for v in shipped["violations"]] != []
+
+
+def test_a_division_by_zero_in_a_policy_is_an_error_with_the_rule_location_not_a_violation(tmp_path):
+    f = tmp_path / "ratio.dl"
+    f.write_text('.decl violation(resource: symbol, message: symbol)\n'
+                 '// the divisor is zero on every row: before, the ZeroDivisionError became a value and a violation\n'
+                 'violation(Sg, "odd ratio") :- sg_ingress_cidr(Sg, _, _, Hi, _, _, _), Q = 100 / (Hi - Hi), Q != 5.\n')
+    r = reason("verify", str(f))
+    assert r.returncode == 2 and "FAIL" not in r.stdout and "Traceback" not in r.stderr
+    assert f"{f}:3:1: error[engine.division_by_zero]: division by zero in the rule for 'violation'" in r.stderr
