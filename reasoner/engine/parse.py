@@ -53,8 +53,8 @@ class _ToAst(Transformer):
     def number(self, tok: Token) -> Const:
         return Const(int(tok))
 
-    @v_args(inline=True)
-    def string(self, tok: Token) -> Const:
+    def _text(self, tok: Token) -> str:
+        """The value of a quoted string: JSON escapes; a bad escape or a lone surrogate is a syntax error."""
         try:
             value = json.loads(str(tok), strict=False)  # strict=False: a tab inside quotes is a tab
             value.encode("utf-8")  # a lone surrogate such as "\\ud800" is not text
@@ -63,7 +63,11 @@ class _ToAst(Transformer):
             raise RuleError([Diagnostic(self.file, line, getattr(tok, "column", 0) or 0, "syntax",
                                         f"bad escape in string {str(tok)[:40]}", self.lines[line - 1] if 0 < line <= len(self.lines) else "",
                                         hint='escapes are \\" \\\\ \\n \\t \\uXXXX (as in JSON)')]) from None
-        return Const(value)
+        return value
+
+    @v_args(inline=True)
+    def string(self, tok: Token) -> Const:
+        return Const(self._text(tok))
 
     def wildcard(self, _: list) -> Wildcard:
         return Wildcard()
@@ -112,7 +116,7 @@ class _ToAst(Transformer):
 
     @v_args(inline=True)
     def annotation(self, name: Token, value: Token) -> tuple[str, str]:
-        return (str(name), json.loads(str(value)))
+        return (str(name), self._text(value))
 
     @v_args(meta=True)
     def decl(self, meta, children) -> Decl:
