@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from pyDatalog import Logic, pyEngine as E  # the compiled engine (see tests/engine/test_program.py)
 
-from reasoner.errors import EvaluationError
+from reasoner.errors import Diagnostic, EvaluationError, RuleError
 from reasoner.engine.check import Checked, bound_order, check
 from reasoner.engine.parse import parse_files, parse_text
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard, subterms
@@ -328,7 +328,26 @@ def load_rules(extra: Iterable[Path] = ()) -> Checked:
     own = {p.resolve() for p in shipped}
     users = [p for p in extra if p.resolve() not in own]
     user_names = [str(p.resolve()) if str(p) in names else str(p) for p in users]
-    return check(parse_files(shipped + users, names + user_names), shipped=frozenset(names))
+    try:
+        module = parse_files(shipped + users, names + user_names)
+    except UnicodeDecodeError:
+        raise RuleError([d for p, n in zip(users, user_names) for d in _not_utf8(p, n)]) from None
+    return check(module, shipped=frozenset(names))
+
+
+def _not_utf8(path: Path, name: str) -> list[Diagnostic]:
+    """A located error for a rule file that is not UTF-8 text (none when it is)."""
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+        return []
+    except OSError:
+        return []
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        return [Diagnostic(name, line, column, "io", f"rule file is not UTF-8 text (byte 0x{data[err.start]:02x})",
+                           hint="save the file as UTF-8")]
 
 
 def bundled_rules() -> list[Path]:

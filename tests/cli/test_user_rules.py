@@ -48,3 +48,12 @@ def test_a_division_by_zero_in_a_policy_is_an_error_with_the_rule_location_not_a
     r = reason("verify", str(f))
     assert r.returncode == 2 and "FAIL" not in r.stdout and "Traceback" not in r.stderr
     assert f"{f}:3:1: error[engine.division_by_zero]: division by zero in the rule for 'violation'" in r.stderr
+
+
+def test_a_rule_file_that_is_not_utf8_is_a_located_error(tmp_path):
+    f = tmp_path / "latin1.dl"
+    f.write_bytes(b".decl mine(x: number)\n// caf\xe9\nmine(1).\n")
+    for args in (["check", str(f)], ["verify", str(f)]):
+        r = reason(*args)
+        assert r.returncode == 2 and f"{f}:2:7: error[io]: rule file is not UTF-8 text" in r.stderr, r.stderr
+        assert "internal error" not in r.stderr
