@@ -21,6 +21,7 @@ Returns the strata (a topological order of predicate SCCs) for evaluation and ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Collection
 
 from reasoner.errors import Diagnostic, RuleError
@@ -94,8 +95,13 @@ def strongly_connected(edges: dict[str, set[str]]) -> list[frozenset[str]]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _lines(text: str) -> list[str]:
+    return text.splitlines()  # once per file, not once per diagnostic (a file may have thousands)
+
+
 def _diag(module: Module, loc: Loc, code: str, message: str, hint: str | None = None) -> Diagnostic:
-    lines = module.sources.get(loc.file, "").splitlines()
+    lines = _lines(module.sources.get(loc.file, ""))
     src = lines[loc.line - 1] if 0 < loc.line <= len(lines) else ""
     return Diagnostic(loc.file, loc.line, loc.column, code, message, src, hint)
 
