@@ -26,7 +26,7 @@ from typing import Collection
 
 from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.typecheck import check_types
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, term_vars
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, subterms, term_vars
 
 
 @dataclass
@@ -225,6 +225,11 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
             if isinstance(arg, Wildcard):
                 diags.append(_diag(module, rule.head.loc, "safety_violations", "'_' cannot appear in a rule head",
                                    "name the variable and bind it in the body"))
+        for lit in [rule.head, *rule.body]:  # `_ != _`, `X + _`: a value that nothing binds
+            terms = [lit.left, lit.right] if isinstance(lit, Comparison) else [a for a in lit.args if isinstance(a, BinOp)]
+            if any(isinstance(t, Wildcard) for term in terms for t in subterms(term)):
+                diags.append(_diag(module, lit.loc, "safety_violations", "'_' cannot appear in a comparison or an expression",
+                                   "name the variable and bind it in a positive atom of the body"))
         _, leftovers = bound_order(rule)
         positive = {a.name for l in rule.body if isinstance(l, Atom) and not l.negated for a in l.args if isinstance(a, Var)}
         eq_bound = set()

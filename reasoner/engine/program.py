@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from pyDatalog import Logic, pyEngine as E  # the compiled engine (see tests/engine/test_program.py)
+from pyDatalog.util import DatalogError
 
 from reasoner.errors import Diagnostic, EvaluationError, RuleError
 from reasoner.engine.check import Checked, bound_order, check
@@ -242,7 +243,7 @@ class Program:
         exception object returned as a value (which is what pyDatalog does with a failed operation)."""
         try:
             result = literal.ask()
-        except (ArithmeticError, TypeError, ValueError) as err:
+        except (ArithmeticError, TypeError, ValueError, DatalogError) as err:  # DatalogError: a safety net, check prevents it
             raise EvaluationError("engine.evaluation", f"evaluating {', '.join(preds)} failed: {type(err).__name__}: {err}",
                                   hint="a comparison or arithmetic on values of different types, in a rule this "
                                        "program reads; declare the columns' types so that check finds it") from None

@@ -107,3 +107,11 @@ def test_huge_numbers_and_bad_strings_are_errors_not_crashes():
     assert d.code == "number_too_large"
     (d,) = errors('qs("\\q").')
     assert (d.code, d.line, d.column) == ("syntax", 6, 4) and "bad escape" in d.message
+
+
+@pytest.mark.parametrize("rule,col", [("q(1) :- _ != _.", 9), ("q(X) :- e(X, _), X < _ + 1.", 18), ("q(X + _) :- e(X, _).", 1),
+                                      ("q(X) :- e(X, _), e(X * _, _).", 18)])
+def test_a_wildcard_in_a_comparison_or_an_expression_is_refused(rule, col):
+    # found by tests/fuzz: `p() :- _ != _.` passed the check and raised pyDatalog's DatalogError at run time
+    (d,) = errors(rule)
+    assert (d.code, d.line, d.column) == ("safety_violations", 6, col) and "'_' cannot appear" in d.message
