@@ -66,6 +66,27 @@ class Explain(str, Enum):
     full = "full"
 
 
+_supervised = [False]  # set by main(): only a real `reason` process forks a supervised child
+
+
+def _timeout_option() -> typer.models.OptionInfo:
+    return typer.Option(600.0, "--timeout", min=0, metavar="SECONDS",
+                        help="stop with exit 2 when loading and evaluating take longer (0: no limit)")
+
+
+def _bounded(timeout: float) -> None:
+    """Runs the rest of the command in a child process, stopped after ``timeout`` s (exit 2) or at once on
+    Ctrl-C (exit 130); see ``reasoner.supervise``."""
+    if not _supervised[0]:
+        return
+    _supervised[0] = False  # the child does not supervise again
+    from reasoner.supervise import supervise
+
+    code = supervise(timeout, lambda text: err.print(text, markup=False, highlight=False))
+    if code is not None:  # the parent: the child has ended
+        raise typer.Exit(code)
+
+
 def _fail(e: ReasonError) -> None:
     err.print(block(e.render()), markup=False, highlight=False)
     raise typer.Exit(2)
@@ -78,8 +99,10 @@ def query(
     fmt: Format = typer.Option(Format.text, "--format"),
     explain: Explain = typer.Option(Explain.brief, "--explain"),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="extra rule files (policies) to load"),
+    timeout: float = _timeout_option(),
 ) -> None:
     """Is DST reachable from SRC? Verdict, hop-by-hop path, blockers with codes, derivation."""
+    _bounded(timeout)
     from reasoner.explain.render import render_json, render_text
     from reasoner.session import Session
 
@@ -127,8 +150,10 @@ def health(
     names: Optional[list[str]] = typer.Argument(None, help="tg:NAME or alb:NAME / nlb:NAME (default: every target group)"),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     fmt: Format = typer.Option(Format.text, "--format"),
+    timeout: float = _timeout_option(),
 ) -> None:
     """Why is my target group unhealthy? Health checks from every load balancer node to every target."""
+    _bounded(timeout)
     from reasoner.session import Session
 
     try:
@@ -187,11 +212,13 @@ def verify(
                                                  "(default: ./queries)"),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     fmt: Format = typer.Option(Format.text, "--format"),
+    timeout: float = _timeout_option(),
 ) -> None:
     """Check saved assertions (assert reachable|unreachable QUERY) and policy rules (every row of
     violation(resource, message) fails): exit 0 when all hold, 1 otherwise.
 
     A passing "unreachable" is a proof of isolation over the whole packet space of its query."""
+    _bounded(timeout)
     from reasoner.query.language import parse_assertions
     from reasoner.session import Session
 
@@ -289,16 +316,14 @@ def _read(path: Path) -> str:
 
 
 @app.command()
-def check(files: list[Path] = typer.Argument(..., help="rule files to check with the shipped rules")) -> None:
+def check(files: list[Path] = typer.Argument(..., help="rule files to check with the shipped rules"),
+          timeout: float = _timeout_option()) -> None:
     """Check rule files (syntax, declarations, arity, types, safety, stratification)."""
-    from reasoner.engine.check import check as run_check
-    from reasoner.engine.parse import parse_files
-    from reasoner.engine.program import bundled_rules
+    _bounded(timeout)
+    from reasoner.engine.program import load_rules
 
     try:
-        shipped = bundled_rules()
-        own = {p.resolve() for p in shipped}
-        run_check(parse_files(shipped + [f for f in files if f.resolve() not in own]))  # a shipped file counts once
+        load_rules(files)  # with the shipped rules, which the files may read but not redefine
     except ReasonError as e:
         _fail(e)
         return
@@ -361,6 +386,7 @@ def _exit_now(code: int) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_signal)
+    _supervised[0] = True
     try:
         app(standalone_mode=True)
     except Terminated as t:

@@ -9,10 +9,8 @@ import gc
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasoner.engine.check import check
 from reasoner.errors import FactsError
-from reasoner.engine.parse import parse_files
-from reasoner.engine.program import Program, bundled_rules
+from reasoner.engine.program import Program, load_rules
 from reasoner.explain.loadbalancers import HealthCheck, LoadBalancers, derive_nodes
 from reasoner.explain.paths import Analyzer, Result
 from reasoner.query.language import parse_query
@@ -47,10 +45,7 @@ class Session:
         from reasoner.facts.importer import load_snapshot
 
         snap = load_snapshot(facts)
-        shipped = bundled_rules()
-        extra = list(extra_rules or [])
-        module = parse_files(shipped + extra, [f"rules/{p.name}" for p in shipped] + [str(p) for p in extra])
-        program = Program(check(module))
+        program = Program(load_rules(list(extra_rules or [])))  # extra rules only read shipped predicates
         for rel, rows in snap.relations.items():  # before any Python code reads the rows (derive_nodes)
             if rel in program.decls and rel not in program.rules_by_head:
                 _check_rows(rel, rows, program.decls[rel], facts)

@@ -9,7 +9,11 @@ Checked here, all problems collected and sorted:
   used at columns of different types;
 - ``unbound_variable``: a head variable, or a variable in a negation or comparison, not bound
   by a positive atom of the body (``X = expr`` binds X when expr is bound); ``_`` in a head;
-- ``cyclic_negation``: negation through recursion (not stratifiable).
+- types of comparisons and arithmetic, expressions in facts, constant zero divisors: see ``typecheck``;
+- ``cyclic_negation``: negation through recursion (not stratifiable);
+- ``redefines_shipped``: a file other than the shipped rules declares a shipped predicate or adds a
+  rule or fact to one (base relations included): user files read the shipped predicates, never extend
+  them, so a policy cannot turn a failing assertion into a pass.
 
 Returns the strata (a topological order of predicate SCCs) for evaluation and explanation.
 """
@@ -17,9 +21,12 @@ Returns the strata (a topological order of predicate SCCs) for evaluation and ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Collection
 
 from reasoner.errors import Diagnostic, RuleError
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, term_vars
+from reasoner.engine.typecheck import check_types
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, subterms, term_vars
 
 
 @dataclass
@@ -31,23 +38,70 @@ class Checked:
     idb: set[str] = field(default_factory=set)
     edges: dict[str, set[str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._scc: dict[str, frozenset[str]] = {}
+        for comp in strongly_connected(self.edges):
+            for pred in comp:
+                self._scc[pred] = comp
+
     def recursive_with(self, pred: str) -> frozenset[str]:
-        """Gets the predicates mutually recursive with ``pred`` (its SCC, when it is recursive)."""
-        def reach(src: str) -> set[str]:
-            seen, stack = set(), [src]
-            while stack:
-                n = stack.pop()
-                for m in self.edges.get(n, ()):
-                    if m not in seen:
-                        seen.add(m)
-                        stack.append(m)
-            return seen
-        down = reach(pred)
-        return frozenset(q for q in down if pred in reach(q))
+        """Gets the predicates mutually recursive with ``pred`` (its SCC, when it is recursive).
+        The SCCs are computed once, when the module is checked (linear in the rules)."""
+        comp = self._scc.get(pred, frozenset())
+        return comp if len(comp) > 1 or pred in self.edges.get(pred, ()) else frozenset()
+
+
+def strongly_connected(edges: dict[str, set[str]]) -> list[frozenset[str]]:
+    """Tarjan's strongly connected components of a predicate graph, iteratively (no recursion, so a
+    10,000-rule chain needs no deep stack); callees come before their callers."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[frozenset[str]] = []
+    nodes = list(dict.fromkeys([*edges, *(m for ms in edges.values() for m in ms)]))
+    for root in nodes:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(sorted(edges.get(root, ()))))]
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    comp = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        comp.append(member)
+                        if member == node:
+                            break
+                    out.append(frozenset(comp))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _lines(text: str) -> list[str]:
+    return text.splitlines()  # once per file, not once per diagnostic (a file may have thousands)
 
 
 def _diag(module: Module, loc: Loc, code: str, message: str, hint: str | None = None) -> Diagnostic:
-    lines = module.sources.get(loc.file, "").splitlines()
+    lines = _lines(module.sources.get(loc.file, ""))
     src = lines[loc.line - 1] if 0 < loc.line <= len(lines) else ""
     return Diagnostic(loc.file, loc.line, loc.column, code, message, src, hint)
 
@@ -98,15 +152,31 @@ def bound_order(rule: Rule, recursive: frozenset[str] = frozenset()) -> tuple[li
     return ordered, leftovers
 
 
-def check(module: Module, strict: bool = True) -> Checked:
-    """Checks ``module``; raises RuleError listing every problem, or returns a Checked module."""
+_READ_ONLY_HINT = "define your own predicate; shipped predicates are read-only"
+
+
+def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) -> Checked:
+    """Checks ``module``; raises RuleError listing every problem, or returns a Checked module.
+
+    ``shipped`` names the files (as in the module's locations) whose predicates are read-only to
+    every other file of the module."""
     diags: list[Diagnostic] = []
     decls: dict[str, Decl] = {}
+    readonly = {d.name: d for d in module.decls if d.loc.file in shipped}
     for d in module.decls:
-        if d.name in decls:
+        if d.loc.file not in shipped and d.name in readonly:
+            diags.append(_diag(module, d.loc, "redefines_shipped", f"'{d.name}' is a shipped predicate "
+                               f"(declared at {readonly[d.name].loc}); it cannot be declared again", _READ_ONLY_HINT))
+        elif d.name in decls:
             diags.append(_diag(module, d.loc, "duplicate_decl", f"predicate '{d.name}' is declared twice", f"first declared at {decls[d.name].loc}"))
         else:
             decls[d.name] = d
+    for rule in module.rules:
+        if rule.head.loc.file not in shipped and rule.head.pred in readonly:
+            what = "a fact" if rule.is_fact else "a rule"
+            diags.append(_diag(module, rule.head.loc, "redefines_shipped", f"{what} for '{rule.head.pred}', a shipped "
+                               f"predicate (declared at {readonly[rule.head.pred].loc}); other files may only read it",
+                               _READ_ONLY_HINT))
     # relaxed mode: infer declarations (symbol columns are untyped) from first use
     arity_seen: dict[str, tuple[int, Loc]] = {}
     idb = {r.head.pred for r in module.rules if not r.is_fact}
@@ -135,6 +205,7 @@ def check(module: Module, strict: bool = True) -> Checked:
     if not strict:
         for name, (arity, loc) in arity_seen.items():
             decls.setdefault(name, Decl(name, tuple((f"c{i}", "any") for i in range(arity)), {}, loc))
+    check_types(module, decls, lambda loc, code, msg, hint: diags.append(_diag(module, loc, code, msg, hint)))
     # variable types across columns
     for rule in module.rules:
         var_types: dict[str, tuple[str, str]] = {}
@@ -154,6 +225,11 @@ def check(module: Module, strict: bool = True) -> Checked:
             if isinstance(arg, Wildcard):
                 diags.append(_diag(module, rule.head.loc, "safety_violations", "'_' cannot appear in a rule head",
                                    "name the variable and bind it in the body"))
+        for lit in [rule.head, *rule.body]:  # `_ != _`, `X + _`: a value that nothing binds
+            terms = [lit.left, lit.right] if isinstance(lit, Comparison) else [a for a in lit.args if isinstance(a, BinOp)]
+            if any(isinstance(t, Wildcard) for term in terms for t in subterms(term)):
+                diags.append(_diag(module, lit.loc, "safety_violations", "'_' cannot appear in a comparison or an expression",
+                                   "name the variable and bind it in a positive atom of the body"))
         _, leftovers = bound_order(rule)
         positive = {a.name for l in rule.body if isinstance(l, Atom) and not l.negated for a in l.args if isinstance(a, Var)}
         eq_bound = set()
@@ -176,42 +252,28 @@ def check(module: Module, strict: bool = True) -> Checked:
             diags.append(_diag(module, rule.head.loc, "unbound_variable",
                                f"head variable {v} is not bound by a positive atom of the body"))
     # stratification
-    diags.extend(_check_strata(module, idb))
-    if diags:
-        raise RuleError(diags)
     edges: dict[str, set[str]] = {}
     for rule in module.rules:
         for lit in rule.body:
             if isinstance(lit, Atom):
                 edges.setdefault(rule.head.pred, set()).add(lit.pred)
+    diags.extend(_check_strata(module, edges))
+    if diags:
+        raise RuleError(diags)
     return Checked(module, decls, idb, edges)
 
 
-def _check_strata(module: Module, idb: set[str]) -> list[Diagnostic]:
-    edges: dict[str, set[str]] = {}
-    negs: list[tuple[str, Atom]] = []
-    for rule in module.rules:
-        for lit in rule.body:
-            if isinstance(lit, Atom):
-                edges.setdefault(rule.head.pred, set()).add(lit.pred)
-                if lit.negated:
-                    negs.append((rule.head.pred, lit))
-
-    def reaches(src: str, dst: str) -> bool:
-        seen, stack = set(), [src]
-        while stack:
-            n = stack.pop()
-            if n == dst:
-                return True
-            if n in seen:
-                continue
-            seen.add(n)
-            stack.extend(edges.get(n, ()))
-        return False
-
+def _check_strata(module: Module, edges: dict[str, set[str]]) -> list[Diagnostic]:
+    """A negation is stratifiable unless the negated predicate is in the head's own SCC."""
+    scc: dict[str, frozenset[str]] = {}
+    for comp in strongly_connected(edges):
+        for pred in comp:
+            scc[pred] = comp
     out = []
-    for head, lit in negs:
-        if reaches(lit.pred, head):
-            out.append(_diag(module, lit.loc, "cyclic_negation",
-                             f"'{head}' depends negatively on '{lit.pred}', which depends on '{head}': the program is not stratifiable"))
+    for rule in module.rules:
+        head = rule.head.pred
+        for lit in rule.body:
+            if isinstance(lit, Atom) and lit.negated and lit.pred in scc.get(head, ()):
+                out.append(_diag(module, lit.loc, "cyclic_negation",
+                                 f"'{head}' depends negatively on '{lit.pred}', which depends on '{head}': the program is not stratifiable"))
     return out

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args
+from lark.exceptions import VisitError
 
 from reasoner.engine import parse_cache
 from reasoner.errors import Diagnostic, RuleError
@@ -38,9 +39,10 @@ def _parser() -> Lark:
 
 
 class _ToAst(Transformer):
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, lines: list[str] | None = None) -> None:
         super().__init__()
         self.file = file
+        self.lines = lines or []
 
     def _loc(self, meta: object) -> Loc:
         return Loc(self.file, getattr(meta, "line", 0), getattr(meta, "column", 0))
@@ -49,9 +51,21 @@ class _ToAst(Transformer):
     def number(self, tok: Token) -> Const:
         return Const(int(tok))
 
+    def _text(self, tok: Token) -> str:
+        """The value of a quoted string: JSON escapes; a bad escape or a lone surrogate is a syntax error."""
+        try:
+            value = json.loads(str(tok), strict=False)  # strict=False: a tab inside quotes is a tab
+            value.encode("utf-8")  # a lone surrogate such as "\\ud800" is not text
+        except (ValueError, UnicodeError):
+            line = getattr(tok, "line", 0) or 0
+            raise RuleError([Diagnostic(self.file, line, getattr(tok, "column", 0) or 0, "syntax",
+                                        f"bad escape in string {str(tok)[:40]}", self.lines[line - 1] if 0 < line <= len(self.lines) else "",
+                                        hint='escapes are \\" \\\\ \\n \\t \\uXXXX (as in JSON)')]) from None
+        return value
+
     @v_args(inline=True)
     def string(self, tok: Token) -> Const:
-        return Const(json.loads(str(tok)))
+        return Const(self._text(tok))
 
     def wildcard(self, _: list) -> Wildcard:
         return Wildcard()
@@ -100,7 +114,7 @@ class _ToAst(Transformer):
 
     @v_args(inline=True)
     def annotation(self, name: Token, value: Token) -> tuple[str, str]:
-        return (str(name), json.loads(str(value)))
+        return (str(name), self._text(value))
 
     @v_args(meta=True)
     def decl(self, meta, children) -> Decl:
@@ -108,6 +122,38 @@ class _ToAst(Transformer):
         columns = tuple(c for c in children[1:] if isinstance(c, tuple) and len(c) == 2 and c[1] in ("number", "symbol") and not isinstance(c, list))
         annotations = dict(c for c in children[1:] if isinstance(c, tuple) and c not in columns)
         return Decl(name, columns, annotations, self._loc(meta))
+
+
+MAX_EXPRESSION_DEPTH = 200  # nested operators in one expression (a 200-term sum); Python's parser allows 200 too
+MAX_NUMBER_DIGITS = 40  # an IPv6 address needs 39
+
+
+def _check_limits(tree: Tree, file: str, line_at) -> list[Diagnostic]:
+    """Refuses, before the (recursive) transformation, expressions nested deeper than
+    MAX_EXPRESSION_DEPTH and integers longer than MAX_NUMBER_DIGITS; walks the tree with an explicit stack."""
+    diags: list[Diagnostic] = []
+    stack: list[tuple[object, int, Tree | None]] = [(tree, 0, None)]
+    while stack:
+        node, depth, outer = stack.pop()
+        if isinstance(node, Token):
+            if node.type == "INT" and len(node) > MAX_NUMBER_DIGITS:
+                diags.append(Diagnostic(file, node.line or 0, node.column or 0, "number_too_large",
+                                        f"an integer of {len(node)} digits (at most {MAX_NUMBER_DIGITS})", line_at(node.line or 0)))
+            continue
+        if not isinstance(node, Tree):
+            continue
+        if node.data in ("binop", "negate"):
+            depth, outer = depth + 1, outer or node
+            if depth > MAX_EXPRESSION_DEPTH:
+                line, col = getattr(outer.meta, "line", 0), getattr(outer.meta, "column", 0)
+                diags.append(Diagnostic(file, line, col, "expression_too_deep",
+                                        f"an expression nested more than {MAX_EXPRESSION_DEPTH} operators deep", line_at(line),
+                                        hint="split it with intermediate variables, e.g.  S1 = A + B + C, S2 = S1 + D + E"))
+                continue
+        else:
+            depth, outer = 0, None
+        stack.extend((child, depth, outer) for child in node.children)
+    return sorted(set(diags))
 
 
 def _describe_expected(expected: set[str]) -> str:
@@ -143,7 +189,15 @@ def parse_text(text: str, file: str = "<text>") -> Module:
             msg = str(err)
         raise RuleError([Diagnostic(file, line, col, "syntax", msg, line_at(line),
                                     hint="every clause ends with '.'; variables are bare names, constants are \"quoted\" or integers")]) from None
-    module = _ToAst(file).transform(tree)
+    limits = _check_limits(tree, file, line_at)
+    if limits:
+        raise RuleError(limits)
+    try:
+        module = _ToAst(file, lines).transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, RuleError):
+            raise err.orig_exc from None
+        raise
     out = Module(sources={file: text})
     for stmt in module.children:
         if isinstance(stmt, Decl):

@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from pyDatalog import Logic, pyEngine as E  # the compiled engine (see tests/engine/test_program.py)
+from pyDatalog.util import DatalogError
 
-from reasoner.errors import EvaluationError
+from reasoner.errors import Diagnostic, EvaluationError, RuleError
 from reasoner.engine.check import Checked, bound_order, check
 from reasoner.engine.parse import parse_files, parse_text
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard, subterms
+from reasoner.engine.typecheck import fold
 
 _ids = itertools.count(1)
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -56,6 +58,8 @@ class Program:
         _ensure_logic()
         self._fresh = itertools.count()
         self._aux: list[Rule] = []
+        self._divzero: dict[str, list[tuple[str, Rule]]] = {}  # head -> (detector, rule) for variable divisors
+        self._below: dict[str, set[str]] = {}
         self.rules_by_head: dict[str, list[Rule]] = {}
         for rule in self.checked.module.rules:
             if rule.is_fact:
@@ -93,18 +97,45 @@ class Program:
         if isinstance(t, Const):
             return E.Const(t.value)
         if isinstance(t, Wildcard):
-            return E.Var(f"_W{next(self._fresh)}")
-        return E.Operation(self._term(t.left, env), _ARITH[t.op], self._term(t.right, env))
+            return E.Var(f"#W{next(self._fresh)}")  # "#": never a user's name
+        done: dict[int, Any] = {}
+        stack: list[tuple[Any, bool]] = [(t, False)]
+        while stack:  # post-order without recursion
+            node, ready = stack.pop()
+            if isinstance(node, BinOp) and not ready:
+                stack += [(node, True), (node.right, False), (node.left, False)]
+            elif isinstance(node, BinOp):
+                done[id(node)] = E.Operation(done[id(node.left)], _ARITH[node.op], done[id(node.right)])
+            else:
+                done[id(node)] = self._term(node, env)
+        return done[id(t)]
 
     def order(self, rule: Rule) -> list:
         """The body in evaluation order (see ``check.bound_order``)."""
         return bound_order(rule, self.checked.recursive_with(rule.head.pred))[0]
 
-    def _compile(self, rule: Rule) -> Any:
+    def _guard(self, terms: Iterable[Any], body: list, rule: Rule, detect: bool) -> None:
+        """Before a literal that divides by a variable expression D, adds ``D != 0`` to the body, so
+        pyDatalog never computes ``x // 0`` (it would store the ZeroDivisionError as a value).  With
+        ``detect``, also asserts a detector clause ``#divzero_k() :- <body so far>, D == 0`` that
+        ``query`` asks afterwards, to report the division by zero with the rule's location."""
+        for term in terms:
+            for node in reversed([n for n in subterms(term) if isinstance(n, BinOp)]):  # inner ones first
+                if node.op not in "/%" or fold(node.right) is not None:
+                    continue  # a constant divisor is never zero (check refuses a zero one)
+                divisor = self._term(node.right, {})
+                if detect:
+                    name = f"#divzero{next(self._fresh)}"
+                    E.assert_(E.Clause(E.Literal(self._name(name), []), [*body, E.Literal("==", [divisor, E.Const(0)])]))
+                    self._divzero.setdefault(rule.head.pred, []).append((name, rule))
+                body.append(E.Literal("!=", [divisor, E.Const(0)]))
+
+    def _compile(self, rule: Rule, detect: bool = True) -> Any:
         ordered = self.order(rule)
         body: list = []
         bound: set[str] = set()
         for lit in ordered:
+            self._guard([lit.left, lit.right] if isinstance(lit, Comparison) else lit.args, body, rule, detect)
             if isinstance(lit, Comparison):
                 op = _OPS[lit.op]
                 left, right = lit.left, lit.right
@@ -117,7 +148,7 @@ class Program:
             args = []
             for a in lit.args:
                 if isinstance(a, BinOp):
-                    v = E.Var(f"_X{next(self._fresh)}")
+                    v = E.Var(f"#X{next(self._fresh)}")
                     body.append(E.Literal("==", [v, self._term(a, {})]))
                     args.append(v)
                 else:
@@ -131,9 +162,10 @@ class Program:
                 body.append(E.Literal(self._name(lit.pred), args))
                 bound.update(a.name for a in lit.args if isinstance(a, Var))
         head_args = []
+        self._guard(rule.head.args, body, rule, detect)
         for a in rule.head.args:
             if isinstance(a, (BinOp, Const)) and not (isinstance(a, Const)):
-                v = E.Var(f"_H{next(self._fresh)}")
+                v = E.Var(f"#H{next(self._fresh)}")
                 body.append(E.Literal("==", [v, self._term(a, {})]))
                 head_args.append(v)
             else:
@@ -144,16 +176,16 @@ class Program:
         """``!p(X, _)`` means "no p(X, anything)": compile via an auxiliary projection
         (pyDatalog silently fails a negation with an unbound variable)."""
         keep = [a for a in lit.args if not isinstance(a, Wildcard)]
-        aux = f"{lit.pred}__proj{next(self._fresh)}"
+        aux = f"{lit.pred}#proj{next(self._fresh)}"
         # head arguments: the kept columns, renamed positionally
         names, k = [], 0
         body_args = []
         for a in lit.args:
             if isinstance(a, Wildcard):
-                body_args.append(Var(f"_P{len(body_args)}"))
+                body_args.append(Var(f"#P{len(body_args)}"))
             else:
-                body_args.append(Var(f"_K{k}"))
-                names.append(Var(f"_K{k}"))
+                body_args.append(Var(f"#K{k}"))
+                names.append(Var(f"#K{k}"))
                 k += 1
         rule = Rule(Atom(aux, tuple(names), lit.loc), (Atom(lit.pred, tuple(body_args), lit.loc),), lit.loc)
         E.assert_(self._compile(rule))
@@ -197,13 +229,45 @@ class Program:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            result = E.Literal(self._name(pred), terms).ask()
+            result = self._ask(E.Literal(self._name(pred), terms), [pred])
         finally:
             if enabled:
                 gc.enable()
         if result is True:
             return [tuple(pattern)]
         return sorted(set(result or ()), key=_sort_key)
+
+    def _ask(self, literal: Any, preds: list[str]) -> Any:
+        """Asks the engine; a failure inside it (a division by zero, a comparison of a symbol with a number
+        in an untyped program) becomes an EvaluationError naming the rule, never a Python exception or an
+        exception object returned as a value (which is what pyDatalog does with a failed operation)."""
+        try:
+            result = literal.ask()
+        except (ArithmeticError, TypeError, ValueError, DatalogError) as err:  # DatalogError: a safety net, check prevents it
+            raise EvaluationError("engine.evaluation", f"evaluating {', '.join(preds)} failed: {type(err).__name__}: {err}",
+                                  hint="a comparison or arithmetic on values of different types, in a rule this "
+                                       "program reads; declare the columns' types so that check finds it") from None
+        bad = [v for row in (result if isinstance(result, list) else ()) for v in row if isinstance(v, BaseException)]
+        read = set().union(*(self._depends(p) for p in preds)) if self._divzero else set()
+        for name, rule in (d for p in sorted(read) for d in self._divzero.get(p, ())):
+            if E.Literal(self._name(name), []).ask():
+                raise EvaluationError("engine.division_by_zero", f"division by zero in the rule for '{rule.head.pred}'",
+                                      location=str(rule.loc), hint="guard the divisor in the rule, e.g.  Y != 0")
+        if bad:
+            raise EvaluationError("engine.evaluation", f"evaluating {', '.join(preds)} failed: {type(bad[0]).__name__}: {bad[0]}")
+        return result
+
+    def _depends(self, pred: str) -> set[str]:
+        """The predicates ``pred`` reads, itself included (cached)."""
+        if pred not in self._below:
+            seen, stack = {pred}, [pred]
+            while stack:
+                for m in self.checked.edges.get(stack.pop(), ()):
+                    if m not in seen:
+                        seen.add(m)
+                        stack.append(m)
+            self._below[pred] = seen
+        return self._below[pred]
 
     def holds(self, pred: str, row: tuple) -> bool:
         return bool(self.query(pred, row))
@@ -215,16 +279,17 @@ class Program:
         names = sorted({v for l in literals for v in _vars_of(l)} - set(env))
         subst = {k: Const(v) for k, v in env.items()}
         body = tuple(_substitute(l, subst) for l in literals)
-        head = Atom(f"_q{next(self._tmp)}", tuple(Var(n) for n in names), literals[0].loc)
+        head = Atom(f"#q{next(self._tmp)}", tuple(Var(n) for n in names), literals[0].loc)
         rule = Rule(head, body, head.loc)
-        clause = self._compile(rule)
+        clause = self._compile(rule, detect=False)
+        read = [l.pred for l in literals if isinstance(l, Atom)]
         E.assert_(clause)
         try:
             if not names:
-                res = E.Literal(self._name(head.pred), []).ask()
+                res = self._ask(E.Literal(self._name(head.pred), []), read)
                 rows = [()] if res else []
             else:
-                rows = E.Literal(self._name(head.pred), [E.Var(f"Q{i}") for i in range(len(names))]).ask() or []
+                rows = self._ask(E.Literal(self._name(head.pred), [E.Var(f"Q{i}") for i in range(len(names))]), read) or []
         finally:
             E.retract(clause)
         out = [dict(env, **dict(zip(names, r))) for r in sorted(set(rows), key=_sort_key)]
@@ -252,6 +317,38 @@ def _substitute(lit, subst: dict):
     if isinstance(lit, Atom):
         return Atom(lit.pred, tuple(t(a) for a in lit.args), lit.loc, lit.negated)
     return Comparison(lit.op, t(lit.left), t(lit.right), lit.loc)
+
+
+def load_rules(extra: Iterable[Path] = ()) -> Checked:
+    """Parses and checks the shipped rules with extra (user) rule files, which may read the shipped
+    predicates but not declare or extend them (``redefines_shipped``).  Shipped files are named
+    ``rules/NAME.dl``; a user file that would be named the same is named by its full path instead,
+    and a shipped file given again counts once."""
+    shipped = bundled_rules()
+    names = [f"rules/{p.name}" for p in shipped]
+    own = {p.resolve() for p in shipped}
+    users = [p for p in extra if p.resolve() not in own]
+    user_names = [str(p.resolve()) if str(p) in names else str(p) for p in users]
+    try:
+        module = parse_files(shipped + users, names + user_names)
+    except UnicodeDecodeError:
+        raise RuleError([d for p, n in zip(users, user_names) for d in _not_utf8(p, n)]) from None
+    return check(module, shipped=frozenset(names))
+
+
+def _not_utf8(path: Path, name: str) -> list[Diagnostic]:
+    """A located error for a rule file that is not UTF-8 text (none when it is)."""
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+        return []
+    except OSError:
+        return []
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        return [Diagnostic(name, line, column, "io", f"rule file is not UTF-8 text (byte 0x{data[err.start]:02x})",
+                           hint="save the file as UTF-8")]
 
 
 def bundled_rules() -> list[Path]:

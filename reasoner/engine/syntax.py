@@ -5,8 +5,9 @@ Plain frozen dataclasses; every node that a message may point at carries a ``Loc
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Iterator, Union
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,19 @@ class Module:
         self.sources.update(other.sources)
 
 
+def subterms(term: Term) -> Iterator[Term]:
+    """Yields ``term`` and every term inside it, left to right (pre-order, no recursion)."""
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, BinOp):
+            stack += [node.right, node.left]
+
+
 def term_vars(term: Term) -> list[str]:
     """Gets the variable names in ``term``, in order."""
-    if isinstance(term, Var):
-        return [term.name]
-    if isinstance(term, BinOp):
-        return term_vars(term.left) + term_vars(term.right)
-    return []
+    return [t.name for t in subterms(term) if isinstance(t, Var)]
 
 
 def literal_vars(lit: Literal) -> list[str]:
@@ -121,10 +128,11 @@ def show_term(term: Term) -> str:
     if isinstance(term, Var):
         return term.name
     if isinstance(term, Const):
-        return f'"{term.value}"' if isinstance(term.value, str) else str(term.value)
+        return json.dumps(term.value, ensure_ascii=False) if isinstance(term.value, str) else str(term.value)
     if isinstance(term, Wildcard):
         return "_"
-    return f"{show_term(term.left)} {term.op} {show_term(term.right)}"
+    left, right = (f"({show_term(t)})" if isinstance(t, BinOp) else show_term(t) for t in (term.left, term.right))
+    return f"{left} {term.op} {right}"
 
 
 def show_literal(lit: Literal) -> str:
