@@ -128,8 +128,9 @@ class LoadBalancers:
         listeners = [r for r in self.p.query("listener_accepts", (lb, None, proto, None)) if port_lo <= r[3] <= port_hi]
         base = Result(query_text, False, {"load_balancer": lb})
         if not listeners:
-            if self.p.holds("listeners_unknown", (lb,)):  # "no listener" would be read from absence
-                return self._undecided(base, [self._missing("listener", "describe_key", "LoadBalancerListeners")])
+            gaps = self.p.query("listeners_unknown", (lb, None, None))
+            if gaps:  # "no listener" would be read from absence
+                return self._undecided(base, [self._missing("listener", m, c) for _, m, c in sorted(set(gaps))])
             all_listeners = self.p.query("listener", (None, lb, None, None))
             have = [f"{r[3]}/{r[2]}" for r in all_listeners]
             asked = f"{'tcp' if proto == '6' else 'udp'}/{port_lo if port_lo == port_hi else f'{port_lo}-{port_hi}'}"
@@ -176,9 +177,9 @@ class LoadBalancers:
                     continue
                 unknown.extend(pending)  # a client reaches (or may reach) this node: the listener's unknowns matter
                 tgs = {f[2] for f in forwards}
-                unknown.extend(self._missing("load_balancer", "lb_attribute", lb) for tg in tgs
-                               if self.p.holds("cross_zone_unknown", (lb, tg))
-                               and any(r[5] not in (az, "all") for r in self.p.query("target_served", (lb, tg, None, None, None, None))))
+                if self.lbs[lb][2] == "network":  # off by default: other zones' targets may be sent to after all
+                    unknown.extend(self._cross_zone_missing(lb) for tg in tgs if self.p.holds("cross_zone_unknown", (lb, tg))
+                                   and any(r[5] not in (az, "all") for r in self.p.query("target_served", (lb, tg, None, None, None, None))))
                 sent = [r for tg in sorted(tgs) for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
                 if not sent and not targets:  # the targets themselves are what the snapshot lacks
                     best = self._better(best, self._undecided(base, pending))
@@ -192,6 +193,12 @@ class LoadBalancers:
                         continue
                     leg2 = self._leg2(query_text, leg1, node, tg, eni, ip, proto, tport, depth, assumed, unknown)
                     combined = self._combine(query_text, leg1, leg2, li, tg, target, tport)
+                    if combined.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and \
+                            not self.p.query("target_served", (lb, tg, target, ip, tport, az)) and \
+                            not self.p.query("target_served", (lb, tg, target, ip, tport, "all")):
+                        # sent across zones by the default only: a target-group attribute the snapshot lacks may say no
+                        combined.reachable, combined.inconclusive = False, True
+                        combined.missing.append(self._cross_zone_missing(lb))
                     if combined.reachable:
                         combined.warnings.extend(w for w in assumed if w not in combined.warnings)
                         return combined
@@ -288,6 +295,11 @@ class LoadBalancers:
             for _, _, what, comp in sorted(set(self.p.query("target_unknown", (tg, None, None, None)))):
                 out.append(self._missing("target", what, comp))
         return out
+
+    def _cross_zone_missing(self, lb: str) -> Missing:
+        if self.p.holds("snapshot_has", ("TargetGroupAttributes",)):
+            return self._missing("load_balancer", "lb_attribute", lb)
+        return self._missing("target_group", "describe_key", "TargetGroupAttributes")
 
     def _missing(self, hop: str, what: str, component: str) -> Missing:
         tmpl = self.p.query("missing_message", (what, None))
@@ -401,11 +413,16 @@ class LoadBalancers:
         wanted = {(d.eni, ip) for d in dsts for ip in (d.ips or ())}
         sent = [r for r in self.p.query("node_target", (lb, None, None, None, None, None))
                 if (self.target_eni(r[2], r[4]), r[4]) in wanted]
+        gaps = [self._missing("load_balancer", m, c) for _, m, c in sorted(set(self.p.query("lb_unknown", (lb, None, None))))]
+        if not sent and gaps:  # the targets, or what decides which node sends to them, are what the snapshot lacks
+            return self._undecided(base, gaps)
         if not sent:
             return self._blocked(base, "TARGET_ADDRESS_RESTRICTION", lb,
                                  f"{name} sends only to its registered targets, and the destination is not one of them"
                                  " (or no node of it serves the destination's zone)", "egress")
         in_ports = [r for r in sent if port_lo <= r[5] <= port_hi]
+        if not in_ports and gaps:
+            return self._undecided(base, gaps)
         if not in_ports:
             ports = ", ".join(sorted({f"{ip_text(r[4])}:{r[5]}" for r in sent}))
             return self._blocked(base, "TARGET_PORT_RESTRICTION", lb,
@@ -416,6 +433,11 @@ class LoadBalancers:
                 res = self.a.analyze(query_text, [self.node_endpoint(node)], [Endpoint(self.target_eni(tg, ip), (ip,))], tproto,
                                      port, port, depth)
                 res.forward_path.insert(1, self._tg_hop(tg, target, port))
+                zone = next((r[2] for r in self.nodes(lb) if r[0] == node), "")
+                if res.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and not any(
+                        self.p.query("target_served", (lb, tg, target, ip, port, z)) for z in (zone, "all")):
+                    res.reachable, res.inconclusive = False, True  # sent across zones by the default only
+                    res.missing.append(self._cross_zone_missing(lb))
                 if res.reachable:
                     return res
                 best = self._better(best, res)
