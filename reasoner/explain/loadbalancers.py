@@ -1,4 +1,4 @@
-"""Queries through a load balancer, and target health: two legs of ordinary packets.
+"""Queries through a load balancer: two legs of ordinary packets.
 
 ``SRC -> alb:NAME PROTO PORT`` is answered as (rules/load_balancers.dl says which listener, target
 group and targets apply):
@@ -7,13 +7,18 @@ group and targets apply):
    forward to a target group with targets (else ``ELBV2_LISTENER_HAS_NO_TG``);
 2. leg 1: SRC to a node of the load balancer on PORT (the node is an ENI: collected, or derived);
 3. leg 2: that node to a target on the target's registered port (``TARGET_PORT_RESTRICTION``: the
-   load balancer sends only there), among the targets the node sends to (same zone, or every zone
-   with cross-zone load balancing; ``ELB_NOT_CROSSZONE`` when only other-zone targets exist).
+   load balancer sends only there), among the targets the node sends to: in a zone the load balancer is
+   enabled in (``ELB_INSTALLED_AZ_RESTRICTION``), the node's own or every zone with cross-zone load balancing
+   (``ELB_NOT_CROSSZONE``). With NLB client IP preservation the target sees the client's address and the
+   reply goes back through the node (rules/load_balancers.dl ``lb_preserved_source``).
 
-Reachable when some node passes leg 1 and then some target passes leg 2. Not handled: listener rule
-conditions (every forwarding rule is assumed to match some request), TLS, lambda targets (not a
-network path), the reply of leg 2 when an NLB preserves an internet client's address (checked as a
-reply to the client's address: may say unreachable where AWS delivers; never the reverse).
+Reachable when some node passes leg 1 and then some target passes leg 2. Missing data never reads as "no
+listener", "no target" or "allowed": where what the snapshot lacks (rules/load_balancers.dl ``lb_unknown`` and
+its parts) decides, the answer is INCONCLUSIVE and names it; an attribute default that does not change the answer
+is assumed and said (``ASSUMPTION_PRESERVE_CLIENT_IP_IS_*``). A load-balancer node as a destination, named or in
+a set, is answered through its load balancer (:meth:`LoadBalancers.analyze_destinations`). Not handled: listener
+rule conditions other than source-ip (every forwarding rule is assumed to match some request), TLS, lambda
+targets (not a network path), targets in another VPC reached with a preserved client address.
 """
 
 from __future__ import annotations
@@ -22,43 +27,14 @@ import ipaddress
 
 from reasoner.errors import QueryError
 from reasoner.explain.lb_health import HealthCheck, health_checks
-from reasoner.explain.paths import INTERNET, PROTO_NAMES, Analyzer, Endpoint, Explanation, Hop, Missing, Result, ip_text
+from reasoner.explain.lb_nodes import derive_nodes
+from reasoner.explain.lb_source import analyze_from
+from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
 from reasoner.query.names import Resolver, did_you_mean
 
+__all__ = ["HealthCheck", "LoadBalancers", "derive_nodes"]
+
 LB_KINDS = {"alb": "application", "nlb": "network"}
-
-
-def derive_nodes(relations: dict[str, list[tuple]], names: dict[str, str]) -> tuple[dict[str, list[tuple]], list[str]]:
-    """Nodes for load balancers whose ENIs were not collected (e.g. moto, or a partial snapshot): one
-    per enabled subnet, carrying the load balancer's security groups, at the address from
-    ``LoadBalancerAddresses`` or, when unknown, the subnet's first usable address (AWS reserves the
-    first four): the returned warnings say which addresses are assumed."""
-    eni_subnet = {r[0]: r[1] for r in relations.get("eni", [])}
-    have = {(lb, eni_subnet.get(e)) for lb, e in relations.get("lb_eni", [])}
-    addr = {(lb, sub): ip for lb, sub, ip in relations.get("lb_node_ip", [])}
-    subnets = {r[0]: r for r in relations.get("subnet", [])}
-    lbs = {r[0]: r for r in relations.get("load_balancer", [])}
-    sgs: dict[str, list[str]] = {}
-    for lb, sg in relations.get("lb_sg", []):
-        sgs.setdefault(lb, []).append(sg)
-    extra: dict[str, list[tuple]] = {"eni": [], "eni_ip": [], "eni_sg": [], "lb_eni": [], "lb_node_derived": []}
-    warnings = []
-    for lb, sub, az in relations.get("lb_subnet", []):
-        if (lb, sub) in have or sub not in subnets or lb not in lbs:
-            continue
-        node = f"lb-node:{lbs[lb][1]}:{az or sub}"
-        ip = addr.get((lb, sub))
-        if ip is None:
-            ip = subnets[sub][2] + 4
-            warnings.append(f"{node}: the load balancer's ENI in {sub} is not in the snapshot; its address is assumed "
-                            f"to be {ip_text(ip)}")
-        extra["eni"].append((node, sub, subnets[sub][1], 1))
-        extra["eni_ip"].append((node, ip))
-        extra["eni_sg"].extend((node, g) for g in sgs.get(lb, []))
-        extra["lb_eni"].append((lb, node))
-        extra["lb_node_derived"].append((lb, node))
-        names.setdefault(node, f"{lbs[lb][1]} node in {az or sub}")
-    return extra, warnings
 
 
 class LoadBalancers:
@@ -405,52 +381,8 @@ class LoadBalancers:
 
     def analyze_from(self, query_text: str, lb: str, dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
                      depth: int = 3) -> Result:
-        """``alb:NAME -> DST``: what the load balancer's nodes send to DST. A load balancer sends only to its
-        registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports (TARGET_PORT_RESTRICTION),
-        from the nodes that serve them (cross-zone)."""
-        name = self.lb_label(lb)
-        base = Result(query_text, False, {"load_balancer": lb})
-        wanted = {(d.eni, ip) for d in dsts for ip in (d.ips or ())}
-        sent = [r for r in self.p.query("node_target", (lb, None, None, None, None, None))
-                if (self.target_eni(r[2], r[4]), r[4]) in wanted]
-        gaps = [self._missing("load_balancer", m, c) for _, m, c in sorted(set(self.p.query("lb_unknown", (lb, None, None))))]
-        if not sent and gaps:  # the targets, or what decides which node sends to them, are what the snapshot lacks
-            return self._undecided(base, gaps)
-        if not sent:
-            return self._blocked(base, "TARGET_ADDRESS_RESTRICTION", lb,
-                                 f"{name} sends only to its registered targets, and the destination is not one of them"
-                                 " (or no node of it serves the destination's zone)", "egress")
-        in_ports = [r for r in sent if port_lo <= r[5] <= port_hi]
-        if not in_ports and gaps:
-            return self._undecided(base, gaps)
-        if not in_ports:
-            ports = ", ".join(sorted({f"{ip_text(r[4])}:{r[5]}" for r in sent}))
-            return self._blocked(base, "TARGET_PORT_RESTRICTION", lb,
-                                 f"{name} sends to its targets only on their registered ports ({ports})", "egress")
-        best: Result | None = None
-        for _, node, tg, target, ip, port in in_ports:
-            for tproto in sorted(r[1] for r in self.p.query("lb_sends_proto", (tg, None)) if proto in ("-1", r[1])):
-                res = self.a.analyze(query_text, [self.node_endpoint(node)], [Endpoint(self.target_eni(tg, ip), (ip,))], tproto,
-                                     port, port, depth)
-                res.forward_path.insert(1, self._tg_hop(tg, target, port))
-                zone = next((r[2] for r in self.nodes(lb) if r[0] == node), "")
-                if res.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and not any(
-                        self.p.query("target_served", (lb, tg, target, ip, port, z)) for z in (zone, "all")):
-                    res.reachable, res.inconclusive = False, True  # sent across zones by the default only
-                    res.missing.append(self._cross_zone_missing(lb))
-                if res.reachable:
-                    return res
-                best = self._better(best, res)
-        if best is not None:
-            return best
-        unknown = [self._missing("target_group", "target_group", tg) for tg in sorted({r[2] for r in in_ports})
-                   if not self.p.holds("tg_known", (tg,))]
-        if unknown:  # the target group's protocol is what the snapshot lacks
-            return self._undecided(base, unknown)
-        sends = ", ".join(sorted({f"{self.tgs[r[2]][2]} ({'/'.join(PROTO_NAMES.get(x[1], x[1]) for x in self.p.query('lb_sends_proto', (r[2], None)))})"
-                                  for r in in_ports}))
-        return self._blocked(base, "PROTOCOL_RESTRICTION", lb,
-                             f"{name} sends to these targets only what their target group's protocol carries: {sends}", "egress")
+        """``alb:NAME -> DST``: what the load balancer's nodes send to DST (reasoner/explain/lb_source.py)."""
+        return analyze_from(self, query_text, lb, dsts, proto, port_lo, port_hi, depth)
 
     def health(self, tgs: list[str] | None = None) -> list["HealthCheck"]:
         """Target health as the network sees it (reasoner/explain/lb_health.py)."""
