@@ -164,16 +164,19 @@ def health(
         return
     label = session.analyzer.label
     ok = bool(checks) and all(c.open and c.collected_state in (None, "healthy") for c in checks)
+    # 0 all open and healthy, 1 some target blocked or unhealthy, 3 only undecided ones (the snapshot lacks data)
+    bad = [c for c in checks if c.decided and not (c.open and c.collected_state in (None, "healthy"))]
+    code = 0 if ok else 1 if bad or not checks else 3
     if fmt != Format.text:
         _emit(json.dumps({"schema": "reason.health/v1", "ok": ok, "warnings": session.warnings,
                           "targets": [c.to_json(label) for c in checks]}, indent=2))
-        raise typer.Exit(0 if ok else 1)
+        raise typer.Exit(code)
     for w in session.warnings:
         err.print(f"[yellow]warning:[/] {m(w)}", highlight=False)
     if not checks:
         out.print("no target group with IP or instance targets and enabled health checks in the snapshot")
     for c in checks:
-        mark = "[green]OPEN[/]" if c.open else "[red]BLOCKED[/]"
+        mark = "[green]OPEN[/]" if c.open else "[red]BLOCKED[/]" if c.decided else "[yellow]NOT DECIDED[/]"
         state = f"  AWS says: {c.collected_state}" + (f" ({c.collected_reason})" if c.collected_reason else "") if c.collected_state else ""
         where = f" ({c.runs_on})" if c.runs_on else ""
         out.print(f"{mark}  " + m(f"tg:{session.analyzer.names.get(c.tg, c.tg)} -> {c.target}{where} {c.protocol}:{c.port}{state}"),
@@ -187,7 +190,7 @@ def health(
                     out.print(f"    fix: {m(fix)}", highlight=False)
         if c.reachable_from:
             out.print(f"  open from: {m(', '.join(label(n) for n in c.reachable_from))}", highlight=False)
-    raise typer.Exit(0 if ok else 1)
+    raise typer.Exit(code)
 
 
 def _fix(e, c) -> str:

@@ -79,11 +79,9 @@ class Session:
             res = self.lbs.analyze(str(q), src, lb, q.proto_number, q.port_lo, q.port_hi, depth=depth)
         else:
             dst = self._endpoints(q.dst)
-            owners = {self.lbs.lb_of_node(d.eni) for d in dst}
-            if len(owners) == 1 and None not in owners:  # a node of a load balancer: through it, to its targets
-                (lb,) = owners
-                res = self.lbs.analyze(str(q), src, lb, q.proto_number, q.port_lo, q.port_hi, depth=depth,
-                                       only_nodes={d.eni for d in dst})
+            if any(self.lbs.lb_of_node(d.eni) for d in dst):  # load-balancer nodes: through them (README, "Load balancers")
+                res = self.lbs.analyze_destinations(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth,
+                                                    detail=detail)
             else:
                 res = self.analyzer.analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail)
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)

@@ -1,4 +1,4 @@
-"""Queries through a load balancer, and target health: two legs of ordinary packets.
+"""Queries through a load balancer: two legs of ordinary packets.
 
 ``SRC -> alb:NAME PROTO PORT`` is answered as (rules/load_balancers.dl says which listener, target
 group and targets apply):
@@ -7,101 +7,34 @@ group and targets apply):
    forward to a target group with targets (else ``ELBV2_LISTENER_HAS_NO_TG``);
 2. leg 1: SRC to a node of the load balancer on PORT (the node is an ENI: collected, or derived);
 3. leg 2: that node to a target on the target's registered port (``TARGET_PORT_RESTRICTION``: the
-   load balancer sends only there), among the targets the node sends to (same zone, or every zone
-   with cross-zone load balancing; ``ELB_NOT_CROSSZONE`` when only other-zone targets exist).
+   load balancer sends only there), among the targets the node sends to: in a zone the load balancer is
+   enabled in (``ELB_INSTALLED_AZ_RESTRICTION``), the node's own or every zone with cross-zone load balancing
+   (``ELB_NOT_CROSSZONE``). With NLB client IP preservation the target sees the client's address and the
+   reply goes back through the node (rules/load_balancers.dl ``lb_preserved_source``).
 
-Reachable when some node passes leg 1 and then some target passes leg 2. Not handled: listener rule
-conditions (every forwarding rule is assumed to match some request), TLS, lambda targets (not a
-network path), the reply of leg 2 when an NLB preserves an internet client's address (checked as a
-reply to the client's address: may say unreachable where AWS delivers; never the reverse).
+Reachable when some node passes leg 1 and then some target passes leg 2. Missing data never reads as "no
+listener", "no target" or "allowed": where what the snapshot lacks (rules/load_balancers.dl ``lb_unknown`` and
+its parts) decides, the answer is INCONCLUSIVE and names it; an attribute default that does not change the answer
+is assumed and said (``ASSUMPTION_PRESERVE_CLIENT_IP_IS_*``). A load-balancer node as a destination, named or in
+a set, is answered through its load balancer (:meth:`LoadBalancers.analyze_destinations`). Not handled: listener
+rule conditions other than source-ip (every forwarding rule is assumed to match some request), TLS, lambda
+targets (not a network path), targets in another VPC reached with a preserved client address.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from typing import Any
 
 from reasoner.errors import QueryError
-from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result, ip_text
+from reasoner.explain.lb_health import HealthCheck, health_checks
+from reasoner.explain.lb_nodes import derive_nodes
+from reasoner.explain.lb_source import analyze_from
+from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
 from reasoner.query.names import Resolver, did_you_mean
 
+__all__ = ["HealthCheck", "LoadBalancers", "derive_nodes"]
+
 LB_KINDS = {"alb": "application", "nlb": "network"}
-
-
-def derive_nodes(relations: dict[str, list[tuple]], names: dict[str, str]) -> tuple[dict[str, list[tuple]], list[str]]:
-    """Nodes for load balancers whose ENIs were not collected (e.g. moto, or a partial snapshot): one
-    per enabled subnet, carrying the load balancer's security groups, at the address from
-    ``LoadBalancerAddresses`` or, when unknown, the subnet's first usable address (AWS reserves the
-    first four): the returned warnings say which addresses are assumed."""
-    eni_subnet = {r[0]: r[1] for r in relations.get("eni", [])}
-    have = {(lb, eni_subnet.get(e)) for lb, e in relations.get("lb_eni", [])}
-    addr = {(lb, sub): ip for lb, sub, ip in relations.get("lb_node_ip", [])}
-    subnets = {r[0]: r for r in relations.get("subnet", [])}
-    lbs = {r[0]: r for r in relations.get("load_balancer", [])}
-    sgs: dict[str, list[str]] = {}
-    for lb, sg in relations.get("lb_sg", []):
-        sgs.setdefault(lb, []).append(sg)
-    extra: dict[str, list[tuple]] = {"eni": [], "eni_ip": [], "eni_sg": [], "lb_eni": []}
-    warnings = []
-    for lb, sub, az in relations.get("lb_subnet", []):
-        if (lb, sub) in have or sub not in subnets or lb not in lbs:
-            continue
-        node = f"lb-node:{lbs[lb][1]}:{az or sub}"
-        ip = addr.get((lb, sub))
-        if ip is None:
-            ip = subnets[sub][2] + 4
-            warnings.append(f"{node}: the load balancer's ENI in {sub} is not in the snapshot; its address is assumed "
-                            f"to be {ip_text(ip)}")
-        extra["eni"].append((node, sub, subnets[sub][1], 1))
-        extra["eni_ip"].append((node, ip))
-        extra["eni_sg"].extend((node, g) for g in sgs.get(lb, []))
-        extra["lb_eni"].append((lb, node))
-        names.setdefault(node, f"{lbs[lb][1]} node in {az or sub}")
-    return extra, warnings
-
-
-@dataclass
-class HealthCheck:
-    """One target of one target group, checked from every node that sends it health checks."""
-
-    tg: str
-    target: str
-    ip: int
-    port: int
-    protocol: str
-    reachable_from: list[str] = field(default_factory=list)
-    blocked_from: list[tuple[str, Result]] = field(default_factory=list)
-    collected_state: str | None = None
-    collected_reason: str = ""
-    runs_on: str = ""  # the ENI behind the target, and the ECS task on it if any
-
-    @property
-    def transport(self) -> str:
-        """Health checks run over TCP (HTTP, HTTPS, TCP); only a UDP check, were one collected, would not."""
-        return "udp" if self.protocol == "UDP" else "tcp"
-
-    @property
-    def open(self) -> bool:
-        return bool(self.reachable_from) and not self.blocked_from
-
-    @property
-    def verdict(self) -> str:
-        state = self.collected_state
-        if state is None:
-            return "open" if self.open else "blocked"
-        if state == "healthy":
-            return "healthy and open" if self.open else "healthy but blocked here: the model or the snapshot is wrong"
-        if not self.open:
-            return f"{state}, explained by the network"
-        return f"{state} although the network lets health checks through: look at the application"
-
-    def to_json(self, label) -> dict[str, Any]:
-        return {"target_group": self.tg, "target": self.target, "ip": ip_text(self.ip), "port": self.port,
-                "protocol": self.protocol, "open": self.open, "verdict": self.verdict,
-                "collected_state": self.collected_state, "collected_reason": self.collected_reason, "runs_on": self.runs_on,
-                "reachable_from": self.reachable_from,
-                "blocked_from": [{"node": n, "explanations": [e.to_json() for e in r.explanations]} for n, r in self.blocked_from]}
 
 
 class LoadBalancers:
@@ -171,6 +104,9 @@ class LoadBalancers:
         listeners = [r for r in self.p.query("listener_accepts", (lb, None, proto, None)) if port_lo <= r[3] <= port_hi]
         base = Result(query_text, False, {"load_balancer": lb})
         if not listeners:
+            gaps = self.p.query("listeners_unknown", (lb, None, None))
+            if gaps:  # "no listener" would be read from absence
+                return self._undecided(base, [self._missing("listener", m, c) for _, m, c in sorted(set(gaps))])
             all_listeners = self.p.query("listener", (None, lb, None, None))
             have = [f"{r[3]}/{r[2]}" for r in all_listeners]
             asked = f"{'tcp' if proto == '6' else 'udp'}/{port_lo if port_lo == port_hi else f'{port_lo}-{port_hi}'}"
@@ -185,6 +121,8 @@ class LoadBalancers:
         if not nodes:
             return self._blocked(base, "NO_PATH", lb, f"{name} has no node in the snapshot")
         best: Result | None = None
+        unknown: list[Missing] = []  # what the answer depends on beyond a node some client reaches (or may reach)
+        assumed: list[str] = []
         client = self._client_ips(srcs)
         _, _, node_ranges = self.a._rules_on([Endpoint(n[0]) for n in nodes])
         for _, li, _, port in listeners:
@@ -192,46 +130,172 @@ class LoadBalancers:
             # conditions, "source-ip"); other conditions (host, path, headers) are assumed to match some request.
             forwards = [f for f in self.p.query("listener_forwards", (li, None, None)) if self._admits_source(f[1], client)]
             leg1_srcs = self._restrict_internet(srcs, [f[1] for f in forwards], node_ranges)
+            pending = self._listener_unknowns(li, {f[2] for f in forwards})
             if not leg1_srcs:
                 res = self._blocked(self._fresh(base), "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", li,
                                     f"the rules of listener {self.a.names.get(li, li)} forward only requests from source addresses "
                                     "that are not the query's clients")
-                best = best or res
+                best = self._better(best, self._with_unknown(res, pending))
                 continue
+            # a target group the snapshot does not describe is not followed (its protocol, type and VPC are unknown)
+            forwards = [f for f in forwards if self.p.holds("tg_known", (f[2],))]
             targets = [t for _, owner, tg in forwards for t in self.p.query("tg_target", (tg, None, None, None, None))
                        if t[2] != 0]
-            if not targets:
+            if not targets and not pending:
                 res = self._blocked(self._fresh(base), "ELBV2_LISTENER_HAS_NO_TG", li,
                                     f"listener {self.a.names.get(li, li)} forwards to no target group with targets")
-                best = best or res
+                best = self._better(best, res)
                 continue
             for node, _, az in nodes:
                 leg1 = self.a.analyze(query_text, leg1_srcs, [self.node_endpoint(node)], proto, port, port, depth)
-                if not leg1.reachable:
+                if not leg1.reachable and not leg1.inconclusive:
                     best = self._better(best, leg1)
                     continue
-                sent = [r for _, owner, tg in forwards for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
+                unknown.extend(pending)  # a client reaches (or may reach) this node: the listener's unknowns matter
+                tgs = {f[2] for f in forwards}
+                if self.lbs[lb][2] == "network":  # off by default: other zones' targets may be sent to after all
+                    unknown.extend(self._cross_zone_missing(lb) for tg in tgs if self.p.holds("cross_zone_unknown", (lb, tg))
+                                   and any(r[5] not in (az, "all") for r in self.p.query("target_served", (lb, tg, None, None, None, None))))
+                sent = [r for tg in sorted(tgs) for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
+                if not sent and not targets:  # the targets themselves are what the snapshot lacks
+                    best = self._better(best, self._undecided(base, pending))
+                    continue
                 if not sent:
-                    res = self._blocked(self._fresh(base), "ELB_NOT_CROSSZONE", lb,
-                                        f"the node of {name} in {az} sends only to targets in {az} (cross-zone load balancing "
-                                        "is off) and the target groups have none there")
-                    best = best or res
+                    best = self._better(best, self._nothing_sent(base, lb, name, az, tgs))
                     continue
                 for _, _, tg, target, ip, tport in sent:
                     eni = self.target_eni(tg, ip)
-                    if eni is None:
+                    if eni is None:  # target_unknown (rules/load_balancers.dl) names it
                         continue
-                    src_ip = int(ipaddress.IPv4Address(leg1.packet["src_ip"])) if self.p.holds("preserves_client_ip", (tg,)) \
-                        else self.r.eni_ips[node][0]
-                    leg2 = self.a.analyze(query_text, [self.node_endpoint(node, (src_ip,))], [Endpoint(eni, (ip,))], proto,
-                                          tport, tport, depth)
+                    leg2 = self._leg2(query_text, leg1, node, tg, eni, ip, proto, tport, depth, assumed, unknown)
                     combined = self._combine(query_text, leg1, leg2, li, tg, target, tport)
+                    if combined.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and \
+                            not self.p.query("target_served", (lb, tg, target, ip, tport, az)) and \
+                            not self.p.query("target_served", (lb, tg, target, ip, tport, "all")):
+                        # sent across zones by the default only: a target-group attribute the snapshot lacks may say no
+                        combined.reachable, combined.inconclusive = False, True
+                        combined.missing.append(self._cross_zone_missing(lb))
                     if combined.reachable:
+                        combined.warnings.extend(w for w in assumed if w not in combined.warnings)
                         return combined
                     best = self._better(best, combined)
-        if best is None:  # every target's network interface is missing: nothing was checked
-            return self._no_target_eni(base, lb, name)
+        res = best if best is not None else self._fresh(base)
+        res = self._with_unknown(res, unknown)
+        res.warnings.extend(w for w in assumed if w not in res.warnings)
+        return res
+
+    def analyze_destinations(self, query_text: str, srcs: list[Endpoint], dsts: list[Endpoint], proto: str, port_lo: int,
+                             port_hi: int, depth: int = 3, detail: bool = True) -> Result:
+        """Destinations some of which are load-balancer nodes. One rule, whether the node is named (its ENI or
+        address) or is a member of a set (a subnet, a VPC, a security group): a packet to a load balancer's node
+        is a request to the load balancer, answered through that node to the targets it sends to, as
+        ``SRC -> alb:NAME`` restricted to that node. A node accepts only what a listener accepts (tcp or udp):
+        any other protocol is refused there (ELBV2_LISTENERS_MISMATCH). The other destinations are plain
+        packets. Reachable if any part is; else inconclusive if any part is; else the nearest miss."""
+        groups: dict[str | None, list[Endpoint]] = {}
+        for d in dsts:
+            groups.setdefault(self.lb_of_node(d.eni), []).append(d)
+        results: list[Result] = []
+        for lb, eps in groups.items():
+            if lb is None:
+                results.append(self.a.analyze(query_text, srcs, eps, proto, port_lo, port_hi, depth, detail=detail))
+                continue
+            protos = ("6", "17") if proto == "-1" else (proto,)
+            for p in protos:
+                if p not in ("6", "17"):
+                    results.append(self._blocked(Result(query_text, False, {"load_balancer": lb}), "ELBV2_LISTENERS_MISMATCH", lb,
+                                                 f"{self.lb_label(lb)} listens on tcp or udp ports only"))
+                    continue
+                results.append(self.analyze(query_text, srcs, lb, p, port_lo, port_hi, depth, only_nodes={d.eni for d in eps}))
+        best: Result | None = None
+        for res in results:
+            if res.reachable:
+                return res
+            best = self._better(best, res)
+        assert best is not None
         return best
+
+    def _leg2(self, query_text: str, leg1: Result, node: str, tg: str, eni: str, ip: int, proto: str, port: int, depth: int,
+              assumed: list[str], unknown: list[Missing]) -> Result:
+        """The node to the target. The source the target sees is the client's address when the target group
+        preserves it (NLB), else the node's own. When the snapshot does not say whether it does, the AWS default
+        is assumed and said (ASSUMPTION_PRESERVE_CLIENT_IP_IS_*); if the other value would change the answer,
+        the leg is inconclusive."""
+        client_ip = int(ipaddress.IPv4Address(leg1.packet["src_ip"]))
+        node_ip = self.r.eni_ips[node][0]
+        preserves = self.p.holds("preserves_client_ip", (tg,))
+
+        def run(src_ip: int) -> Result:
+            return self.a.analyze(query_text, [self.node_endpoint(node, (src_ip,))], [Endpoint(eni, (ip,))], proto, port, port, depth)
+
+        leg2 = run(client_ip if preserves else node_ip)
+        if self.p.holds("preserve_unknown", (tg,)) and client_ip != node_ip:
+            code = f"ASSUMPTION_PRESERVE_CLIENT_IP_IS_{'ENABLED' if preserves else 'DISABLED'}"
+            other = run(node_ip if preserves else client_ip)
+            if other.verdict != leg2.verdict:
+                leg2.reachable, leg2.inconclusive = False, True
+                leg2.missing.append(self._missing("target_group", "tg_attribute", tg))
+                unknown.append(leg2.missing[-1])
+            else:
+                assumed.append(f"{code}: the attributes of tg:{self.a.names.get(tg, tg)} are not in the snapshot; client IP "
+                               f"preservation is assumed {'on' if preserves else 'off'} (the AWS default), and the answer is "
+                               "the same either way")
+        return leg2
+
+    def _nothing_sent(self, base: Result, lb: str, name: str, az: str, tgs: set[str]) -> Result:
+        """The node sends to no target: all are in zones the load balancer is not enabled in
+        (ELB_INSTALLED_AZ_RESTRICTION), or in other zones with cross-zone load balancing off (ELB_NOT_CROSSZONE)."""
+        off = sorted({(r[2], r[5]) for tg in tgs for r in self.p.query("target_zone_disabled", (lb, tg, None, None, None, None))})
+        served = [r for tg in tgs for r in self.p.query("target_served", (lb, tg, None, None, None, None))]
+        if off and not served:
+            res = self._fresh(base)
+            for target, zone in off:
+                self._blocked(res, "ELB_INSTALLED_AZ_RESTRICTION", target,
+                              f"target {target} is registered in {zone}, a zone {name} is not enabled in: it receives no traffic "
+                              "(how-elastic-load-balancing-works.html)", "egress")
+            return res
+        return self._blocked(self._fresh(base), "ELB_NOT_CROSSZONE", lb,
+                             f"the node of {name} in {az} sends only to targets in {az} (cross-zone load balancing "
+                             "is off) and the target groups have none there")
+
+    def _listener_unknowns(self, listener: str, tgs: set[str]) -> list[Missing]:
+        """What the snapshot lacks about the listener's target groups and their targets (rules/load_balancers.dl)."""
+        out = []
+        if self.p.holds("listener_rules_unknown", (listener,)):
+            out.append(self._missing("listener", "describe_key", "LoadBalancerListenerRules"))
+        for tg in sorted(tgs):
+            if not self.p.holds("tg_known", (tg,)):
+                out.append(self._missing("target_group", "target_group", tg))
+            if self.p.holds("tg_targets_unknown", (tg,)):
+                out.append(self._missing("target_group", "describe_key", "LoadBalancerTargetHealth"))
+            for _, _, what, comp in sorted(set(self.p.query("target_unknown", (tg, None, None, None)))):
+                out.append(self._missing("target", what, comp))
+        return out
+
+    def _cross_zone_missing(self, lb: str) -> Missing:
+        if self.p.holds("snapshot_has", ("TargetGroupAttributes",)):
+            return self._missing("load_balancer", "lb_attribute", lb)
+        return self._missing("target_group", "describe_key", "TargetGroupAttributes")
+
+    def _missing(self, hop: str, what: str, component: str) -> Missing:
+        tmpl = self.p.query("missing_message", (what, None))
+        label = self.a.label(component) if component.startswith("arn:") or component in self.a.names else component
+        text = tmpl[0][1] if tmpl else f"{what} {{component}} is not known"
+        return Missing(hop, what, component, text.format(component=label))
+
+    @staticmethod
+    def _with_unknown(res: Result, unknown: list[Missing]) -> Result:
+        """Not reachable, and the snapshot lacks something the answer depends on: inconclusive."""
+        if res.reachable or not unknown:
+            return res
+        res.inconclusive = True
+        res.missing.extend(m for m in dict.fromkeys(unknown) if m not in res.missing)
+        return res
+
+    def _undecided(self, base: Result, missing: list[Missing]) -> Result:
+        res = self._fresh(base)
+        res.forward_path.append(Hop(base.packet.get("load_balancer", ""), "load-balancer", "ingress", "UNKNOWN", "load_balancer"))
+        return self._with_unknown(res, missing)
 
     def _client_ips(self, srcs: list[Endpoint]) -> list[int] | None:
         """The client addresses of the query, None when any public address may be the client."""
@@ -266,7 +330,13 @@ class LoadBalancers:
         return any(lo <= ip <= hi for _, lo, hi in ranges for ip in client)
 
     def _better(self, best: Result | None, res: Result) -> Result:
-        if best is None or (res.forward_path and len(res.forward_path) > len(best.forward_path)):
+        """The answer to show among non-reachable ones: an inconclusive one (some packet may get through), else
+        the one that gets furthest."""
+        if best is None or res.inconclusive and not best.inconclusive:
+            return res
+        if best.inconclusive and not res.inconclusive:
+            return best
+        if res.forward_path and len(res.forward_path) > len(best.forward_path):
             return res
         return best
 
@@ -275,15 +345,6 @@ class LoadBalancers:
         """A new blocked result for the same query and load balancer."""
         return Result(base.query, False, dict(base.packet))
 
-    def _no_target_eni(self, base: Result, lb: str, name: str) -> Result:
-        """INCONCLUSIVE: the load balancer's targets have no network interface in the snapshot (not collected,
-        or the target group is missing), so no hop to them could be checked."""
-        res = self._fresh(base)
-        res.inconclusive = True
-        res.missing.append(Missing("load_balancer", "target ENI", lb, f"none of the targets of {name} has a network "
-                                   "interface in the snapshot (NetworkInterfaces or TargetGroups not collected?)"))
-        return res
-
     def _blocked(self, res: Result, code: str, component: str, message: str, direction: str = "ingress") -> Result:
         res.explanations.append(Explanation(code, component, direction, "forward", message, "load_balancer"))
         res.forward_path.append(Hop(component, "load-balancer", direction, "BLOCKED", "load_balancer"))
@@ -291,6 +352,9 @@ class LoadBalancers:
 
     def _combine(self, query_text: str, leg1: Result, leg2: Result, listener: str, tg: str, target: str, port: int) -> Result:
         res = Result(query_text, leg1.reachable and leg2.reachable, {"client": leg1.packet, "to_target": leg2.packet})
+        # a leg a known hop blocks decides; otherwise an undecided leg leaves the whole undecided
+        res.inconclusive = not res.reachable and leg1.verdict != "unreachable" and leg2.verdict != "unreachable"
+        res.missing = list(leg1.missing) + list(leg2.missing) if res.inconclusive else []
         lr = self.p.query("listener", (listener, None, None, None))
         res.forward_path = list(leg1.forward_path) + [
             Hop(listener, "elb-listener", "ingress", self.a.names.get(listener) or (f"{lr[0][3]}:{lr[0][2]}" if lr else ""),
@@ -317,68 +381,10 @@ class LoadBalancers:
 
     def analyze_from(self, query_text: str, lb: str, dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
                      depth: int = 3) -> Result:
-        """``alb:NAME -> DST``: what the load balancer's nodes send to DST. A load balancer sends only to its
-        registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports (TARGET_PORT_RESTRICTION),
-        from the nodes that serve them (cross-zone)."""
-        name = self.lb_label(lb)
-        base = Result(query_text, False, {"load_balancer": lb})
-        wanted = {(d.eni, ip) for d in dsts for ip in (d.ips or ())}
-        sent = [r for r in self.p.query("node_target", (lb, None, None, None, None, None))
-                if (self.target_eni(r[2], r[4]), r[4]) in wanted]
-        if not sent:
-            return self._blocked(base, "TARGET_ADDRESS_RESTRICTION", lb,
-                                 f"{name} sends only to its registered targets, and the destination is not one of them"
-                                 " (or no node of it serves the destination's zone)", "egress")
-        in_ports = [r for r in sent if port_lo <= r[5] <= port_hi]
-        if not in_ports:
-            ports = ", ".join(sorted({f"{ip_text(r[4])}:{r[5]}" for r in sent}))
-            return self._blocked(base, "TARGET_PORT_RESTRICTION", lb,
-                                 f"{name} sends to its targets only on their registered ports ({ports})", "egress")
-        best: Result | None = None
-        for _, node, tg, target, ip, port in in_ports:
-            tproto = proto if proto in ("6", "17") else "6"
-            res = self.a.analyze(query_text, [self.node_endpoint(node)], [Endpoint(self.target_eni(tg, ip), (ip,))], tproto,
-                                 port, port, depth)
-            res.forward_path.insert(1, self._tg_hop(tg, target, port))
-            if res.reachable:
-                return res
-            best = self._better(best, res)
-        if best is None:  # every target's network interface is missing: nothing was checked
-            return self._no_target_eni(base, lb, name)
-        return best
+        """``alb:NAME -> DST``: what the load balancer's nodes send to DST (reasoner/explain/lb_source.py)."""
+        return analyze_from(self, query_text, lb, dsts, proto, port_lo, port_hi, depth)
 
-    # -- health --------------------------------------------------------------------------------
-    def health(self, tgs: list[str] | None = None) -> list[HealthCheck]:
-        """Every target of the given target groups (default: all), checked from every node of every load
-        balancer using the group that sends to it, on the health-check port and protocol."""
-        out = []
-        collected = {(r[0], r[1], r[2]): r for r in self.p.query("target_health", (None,) * 7)}
-        for tg in sorted(tgs or self.tgs):
-            lbs = sorted({r[0] for r in self.p.query("lb_tg", (None, tg))})
-            for _, target, ip, port, _ in self.p.query("tg_target", (tg, None, None, None, None)):
-                if ip == 0:
-                    continue
-                hcs = self.p.query("health_check_port", (tg, target, None, None))
-                if not hcs:
-                    continue
-                _, _, hprot, hport = hcs[0]
-                hc = HealthCheck(tg, target, ip, hport, hprot)
-                row = collected.get((tg, target, port))
-                if row:
-                    hc.collected_state, hc.collected_reason = row[3], (row[5] or row[4])
-                out.append(hc)
-                eni = self.target_eni(tg, ip)
-                if eni is None:  # no ENI in the snapshot owns the target's address: nothing to check
-                    continue
-                tasks = self.p.query("ecs_task_eni", (None, eni, None, None))
-                hc.runs_on = eni + (f", ECS task {tasks[0][0].rsplit('/', 1)[-1]}" if tasks else "")
-                proto = {"tcp": "6", "udp": "17"}[hc.transport]
-                for lb in lbs:
-                    for node in sorted({r[1] for r in self.p.query("node_target", (lb, None, tg, target, ip, port))}):
-                        res = self.a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [self.node_endpoint(node)],
-                                             [Endpoint(eni, (ip,))], proto, hport, hport, depth=0)
-                        if res.reachable:
-                            hc.reachable_from.append(node)
-                        else:
-                            hc.blocked_from.append((node, res))
-        return out
+    def health(self, tgs: list[str] | None = None) -> list["HealthCheck"]:
+        """Target health as the network sees it (reasoner/explain/lb_health.py)."""
+        return health_checks(self, tgs)
+

@@ -1,0 +1,132 @@
+"""`reason health`: every registered target of a target group, checked from every load balancer node that
+sends it health checks, compared with the health AWS collected.
+
+Handled: health checks over TCP (HTTP, HTTPS, TCP) on the traffic port or a fixed port; targets registered in
+a zone the load balancer is not enabled in (they get no health checks and no traffic: AWS says ``unused``,
+``Target.NotInUse``); targets the snapshot cannot place (no address, no network interface, no zone), which are
+"not decided", never "explained by the network". Not handled: what the application answers (HTTP codes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reasoner.explain.paths import Endpoint, Result, ip_text
+
+if TYPE_CHECKING:
+    from reasoner.explain.loadbalancers import LoadBalancers
+
+
+@dataclass
+class HealthCheck:
+    """One target of one target group, checked from every node that sends it health checks."""
+
+    tg: str
+    target: str
+    ip: int
+    port: int
+    protocol: str
+    reachable_from: list[str] = field(default_factory=list)
+    blocked_from: list[tuple[str, Result]] = field(default_factory=list)
+    undecided_from: list[tuple[str, Result]] = field(default_factory=list)
+    collected_state: str | None = None
+    collected_reason: str = ""
+    runs_on: str = ""  # the ENI behind the target, and the ECS task on it if any
+    missing: list[str] = field(default_factory=list)  # what the snapshot lacks to check this target at all
+    zone_disabled: str = ""  # the zone the target is registered in, when no load balancer using the group is enabled there
+
+    @property
+    def transport(self) -> str:
+        """Health checks run over TCP (HTTP, HTTPS, TCP); only a UDP check, were one collected, would not."""
+        return "udp" if self.protocol == "UDP" else "tcp"
+
+    @property
+    def open(self) -> bool:
+        return bool(self.reachable_from) and not self.blocked_from and not self.undecided_from and not self.missing
+
+    @property
+    def decided(self) -> bool:
+        """False when the snapshot lacks what the verdict depends on."""
+        return not self.missing and not (self.undecided_from and not self.blocked_from)
+
+    @property
+    def verdict(self) -> str:
+        state = self.collected_state
+        if self.zone_disabled:
+            why = (f"registered in {self.zone_disabled}, a zone the load balancer is not enabled in: it receives no traffic "
+                   "and no health checks (ELB_INSTALLED_AZ_RESTRICTION)")
+            return f"unused, as AWS says: {why}" if state == "unused" else f"unused: {why}"
+        if not self.decided:
+            what = self.missing or [m.message for _, r in self.undecided_from for m in r.missing]
+            return "not decided: " + "; ".join(dict.fromkeys(what))
+        if state is None:
+            return "open" if self.open else "blocked"
+        if state == "healthy":
+            return "healthy and open" if self.open else "healthy but blocked here: the model or the snapshot is wrong"
+        if not self.open:
+            return f"{state}, explained by the network"
+        return f"{state} although the network lets health checks through: look at the application"
+
+    def to_json(self, label) -> dict[str, Any]:
+        return {"target_group": self.tg, "target": self.target, "ip": ip_text(self.ip) if self.ip else None, "port": self.port,
+                "protocol": self.protocol, "open": self.open, "decided": self.decided, "verdict": self.verdict,
+                "collected_state": self.collected_state, "collected_reason": self.collected_reason, "runs_on": self.runs_on,
+                "missing": self.missing, "zone_disabled": self.zone_disabled or None,
+                "reachable_from": self.reachable_from,
+                "blocked_from": [{"node": n, "explanations": [e.to_json() for e in r.explanations]} for n, r in self.blocked_from],
+                "undecided_from": [{"node": n, "missing": [m.to_json() for m in r.missing]} for n, r in self.undecided_from]}
+
+
+def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None) -> list[HealthCheck]:
+    """Every target of the given target groups (default: all), checked from every node of every load
+    balancer using the group that sends to it, on the health-check port and protocol."""
+    p, a = lbs.p, lbs.a
+    out = []
+    collected = {(r[0], r[1], r[2]): r for r in p.query("target_health", (None,) * 7)}
+    every = set(lbs.tgs) | {r[2] for r in p.query("listener_forwards", (None, None, None))}
+    for tg in sorted(tgs or every):
+        users = sorted({r[0] for r in p.query("lb_tg", (None, tg))})
+        if not p.holds("tg_known", (tg,)):  # its health-check settings are unknown: nothing can be checked
+            tmpl = p.query("missing_message", ("target_group", None))[0][1]
+            hc = HealthCheck(tg, "(its targets)", 0, 0, "")
+            hc.missing.append(tmpl.format(component=a.label(tg)))
+            out.append(hc)
+            continue
+        for _, target, ip, port, az in p.query("tg_target", (tg, None, None, None, None)):
+            if ip == 0 and p.holds("tg_not_ip_endpoint", (tg,)):
+                continue  # lambda functions, an ALB: not a network path
+            hcs = p.query("health_check_port", (tg, target, None, None))
+            if not hcs:
+                continue
+            _, _, hprot, hport = hcs[0]
+            hc = HealthCheck(tg, target, ip, hport, hprot)
+            row = collected.get((tg, target, port))
+            if row:
+                hc.collected_state, hc.collected_reason = row[3], (row[5] or row[4])
+            out.append(hc)
+            for _, _, what, comp in sorted(set(p.query("target_unknown", (tg, target, None, None)))):
+                tmpl = p.query("missing_message", (what, None))
+                hc.missing.append(tmpl[0][1].format(component=a.label(comp)) if tmpl else f"{what} {comp}")
+            if users and all(p.query("target_zone_disabled", (lb, tg, target, ip, port, None)) for lb in users):
+                hc.zone_disabled = az
+                continue
+            if hc.missing:
+                continue
+            eni = lbs.target_eni(tg, ip)
+            if eni is None:
+                continue
+            tasks = p.query("ecs_task_eni", (None, eni, None, None))
+            hc.runs_on = eni + (f", ECS task {tasks[0][0].rsplit('/', 1)[-1]}" if tasks else "")
+            proto = {"tcp": "6", "udp": "17"}[hc.transport]
+            for lb in users:
+                for node in sorted({r[1] for r in p.query("node_target", (lb, None, tg, target, ip, port))}):
+                    res = a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [lbs.node_endpoint(node)],
+                                    [Endpoint(eni, (ip,))], proto, hport, hport, depth=0)
+                    if res.reachable:
+                        hc.reachable_from.append(node)
+                    elif res.inconclusive:
+                        hc.undecided_from.append((node, res))
+                    else:
+                        hc.blocked_from.append((node, res))
+    return out

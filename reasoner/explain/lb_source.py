@@ -1,0 +1,66 @@
+"""A load balancer as the source: what its nodes send to a destination.
+
+A load balancer sends only to its registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports
+(TARGET_PORT_RESTRICTION), with its target group's protocol (PROTOCOL_RESTRICTION: rules/load_balancers.dl
+``lb_sends_proto``), from the nodes that serve them (zones, cross-zone). When the snapshot lacks what decides
+this (rules/load_balancers.dl ``lb_unknown``), the answer is inconclusive, never "not a target".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reasoner.explain.paths import PROTO_NAMES, Endpoint, Result, ip_text
+
+if TYPE_CHECKING:
+    from reasoner.explain.loadbalancers import LoadBalancers
+
+
+def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
+                 depth: int = 3) -> Result:
+    """``alb:NAME -> DST``: what the load balancer's nodes send to DST. A load balancer sends only to its
+    registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports (TARGET_PORT_RESTRICTION),
+    from the nodes that serve them (cross-zone)."""
+    name = self.lb_label(lb)
+    base = Result(query_text, False, {"load_balancer": lb})
+    wanted = {(d.eni, ip) for d in dsts for ip in (d.ips or ())}
+    sent = [r for r in self.p.query("node_target", (lb, None, None, None, None, None))
+            if (self.target_eni(r[2], r[4]), r[4]) in wanted]
+    gaps = [self._missing("load_balancer", m, c) for _, m, c in sorted(set(self.p.query("lb_unknown", (lb, None, None))))]
+    if not sent and gaps:  # the targets, or what decides which node sends to them, are what the snapshot lacks
+        return self._undecided(base, gaps)
+    if not sent:
+        return self._blocked(base, "TARGET_ADDRESS_RESTRICTION", lb,
+                             f"{name} sends only to its registered targets, and the destination is not one of them"
+                             " (or no node of it serves the destination's zone)", "egress")
+    in_ports = [r for r in sent if port_lo <= r[5] <= port_hi]
+    if not in_ports and gaps:
+        return self._undecided(base, gaps)
+    if not in_ports:
+        ports = ", ".join(sorted({f"{ip_text(r[4])}:{r[5]}" for r in sent}))
+        return self._blocked(base, "TARGET_PORT_RESTRICTION", lb,
+                             f"{name} sends to its targets only on their registered ports ({ports})", "egress")
+    best: Result | None = None
+    for _, node, tg, target, ip, port in in_ports:
+        for tproto in sorted(r[1] for r in self.p.query("lb_sends_proto", (tg, None)) if proto in ("-1", r[1])):
+            res = self.a.analyze(query_text, [self.node_endpoint(node)], [Endpoint(self.target_eni(tg, ip), (ip,))], tproto,
+                                 port, port, depth)
+            res.forward_path.insert(1, self._tg_hop(tg, target, port))
+            zone = next((r[2] for r in self.nodes(lb) if r[0] == node), "")
+            if res.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and not any(
+                    self.p.query("target_served", (lb, tg, target, ip, port, z)) for z in (zone, "all")):
+                res.reachable, res.inconclusive = False, True  # sent across zones by the default only
+                res.missing.append(self._cross_zone_missing(lb))
+            if res.reachable:
+                return res
+            best = self._better(best, res)
+    if best is not None:
+        return best
+    unknown = [self._missing("target_group", "target_group", tg) for tg in sorted({r[2] for r in in_ports})
+               if not self.p.holds("tg_known", (tg,))]
+    if unknown:  # the target group's protocol is what the snapshot lacks
+        return self._undecided(base, unknown)
+    sends = ", ".join(sorted({f"{self.tgs[r[2]][2]} ({'/'.join(PROTO_NAMES.get(x[1], x[1]) for x in self.p.query('lb_sends_proto', (r[2], None)))})"
+                              for r in in_ports}))
+    return self._blocked(base, "PROTOCOL_RESTRICTION", lb,
+                         f"{name} sends to these targets only what their target group's protocol carries: {sends}", "egress")
