@@ -6,7 +6,8 @@ Loads only the relations the rules declare (others stay in the snapshot, unused 
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reasoner.engine.check import check
@@ -26,6 +27,10 @@ class Session:
     resolver: Resolver
     warnings: list[str]
     lbs: LoadBalancers
+    #: which engine scans a query's packet space: "point" (pyDatalog, packet by packet), "set" (DuckDB,
+    #: set-at-a-time) or "auto" (the set engine above search.SET_THRESHOLD packets). REASON_ENGINE sets it.
+    engine: str = field(default_factory=lambda: os.environ.get("REASON_ENGINE", "auto"))
+    _set_backend: object = field(default=None, repr=False)
 
     @classmethod
     def open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
@@ -87,9 +92,25 @@ class Session:
                 res = self.lbs.analyze(str(q), src, lb, q.proto_number, q.port_lo, q.port_hi, depth=depth,
                                        only_nodes={d.eni for d in dst})
             else:
-                res = self.analyzer.analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail)
+                res = self._analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth, detail)
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)
         return res
+
+    def _analyze(self, text: str, src: list, dst: list, proto: str, lo: int, hi: int, depth: int, detail: bool) -> Result:
+        """Scans the packet space with pyDatalog, or with the set engine when it is large (``engine``)."""
+        from reasoner.explain import search
+
+        if self.engine == "set" or (self.engine == "auto" and search.is_large(self.analyzer, src, dst, proto, lo, hi)):
+            return search.analyze_set(self.analyzer, self.set_backend(), text, src, dst, proto, lo, hi, depth, detail)
+        return self.analyzer.analyze(text, src, dst, proto, lo, hi, depth=depth, detail=detail)
+
+    def set_backend(self):
+        """The set-at-a-time engine over this snapshot (DuckDB), built on first use and kept."""
+        if self._set_backend is None:
+            from reasoner.engine.backend import SetBackend
+
+            self._set_backend = SetBackend(self.program.checked, self.analyzer.rel)
+        return self._set_backend
 
     def _endpoints(self, name: str) -> list:
         target = self.resolver.aliases.get(name, name)
