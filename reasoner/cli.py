@@ -47,6 +47,7 @@ def query(
     fmt: Format = typer.Option(Format.text, "--format"),
     explain: Explain = typer.Option(Explain.brief, "--explain"),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="extra rule files (policies) to load"),
+    every: bool = typer.Option(False, "--all", help="every member pair and packet class that gets through, not only one"),
 ) -> None:
     """Is DST reachable from SRC? Verdict, hop-by-hop path, blockers with codes, derivation."""
     from reasoner.explain.render import render_json, render_text
@@ -54,6 +55,9 @@ def query(
 
     try:
         session = Session.open(facts, extra_rules=rules or [])
+        if every:
+            _query_all(session, text, fmt)
+            return
         res = session.query(text, depth=12 if explain == Explain.full else 3)
     except ReasonError as e:
         _fail(e)
@@ -70,6 +74,33 @@ def query(
 def _verdict_exit(res) -> int:
     """0 reachable, 1 unreachable, 3 inconclusive."""
     return 0 if res.reachable else 3 if res.inconclusive else 1
+
+
+def _query_all(session, text: str, fmt: "Format") -> None:
+    """``query --all``: every class that gets through (exit 0 when there is one, else 1)."""
+    from reasoner.explain.paths import PROTO_NAMES, ip_text
+    from reasoner.explain.search import merge
+
+    found, evaluated = session.query_all(text)
+    classes = merge(found)
+
+    def rng(r: tuple[int, int], show=str) -> str:
+        return show(r[0]) if r[0] == r[1] else f"{show(r[0])}-{show(r[1])}"
+
+    rows = [{"src_eni": c.src_eni, "dst_eni": c.dst_eni, "protocol": PROTO_NAMES.get(c.proto, c.proto),
+             "dst_ports": rng(c.dst_ports), "src_ports": rng(c.src_ports),
+             "src_ips": rng(c.src_ips, ip_text), "dst_ips": rng(c.dst_ips, ip_text)} for c in classes]
+    if fmt != Format.text:
+        print(json.dumps({"schema": "reason.query-all/v1", "query": text, "reachable": bool(rows),
+                          "classes_evaluated": evaluated, "classes": rows}, indent=2))
+    else:
+        head = "[bold green]REACHABLE[/]" if rows else "[bold red]UNREACHABLE[/]"
+        out.print(f"{head}  {len(found)} of {evaluated} packet classes get through", highlight=False)
+        for r in rows:
+            ports = f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp") else ""
+            out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {r['protocol']}{ports}  {r['src_ips']} -> {r['dst_ips']}",
+                      markup=False, highlight=False)
+    raise typer.Exit(0 if rows else 1)
 
 
 @app.command("import")

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reasoner.engine.check import check
-from reasoner.errors import FactsError
+from reasoner.engine.backend import PointBackend
+from reasoner.errors import FactsError, QueryError
 from reasoner.engine.parse import parse_files
 from reasoner.engine.program import Program, bundled_rules
 from reasoner.explain.loadbalancers import HealthCheck, LoadBalancers, derive_nodes
@@ -95,6 +96,20 @@ class Session:
                 res = self._analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth, detail)
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)
         return res
+
+    def query_all(self, text: str) -> tuple[list, int]:
+        """Every class of the query's packet space that gets through and back (``reason query --all``), and how
+        many classes were evaluated.  Load balancers as endpoints are not supported here (one leg at a time)."""
+        from reasoner.explain import search
+
+        q = parse_query(text)
+        for name in (q.src, q.dst):
+            if self.lbs.resolve_lb(self.resolver.aliases.get(name, name)) is not None:
+                raise QueryError("query.all_load_balancer", f"--all does not go through load balancers ({name})",
+                                 hint="ask for the load balancer's nodes or targets (tg:NAME) instead")
+        src, dst = self._endpoints(q.src), self._endpoints(q.dst)
+        backend = self.set_backend() if self.engine != "point" else PointBackend(self.program)
+        return search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi)
 
     def _analyze(self, text: str, src: list, dst: list, proto: str, lo: int, hi: int, depth: int, detail: bool) -> Result:
         """Scans the packet space with pyDatalog, or with the set engine when it is large (``engine``)."""

@@ -14,11 +14,11 @@ packet shown and ``packets_checked`` are the same whichever engine scanned the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 from reasoner.engine.backend import Backend
 from reasoner.errors import QueryError
-from reasoner.explain.paths import EPHEMERAL, HOPS, PORTED, Analyzer, Endpoint, Result, _cuts
+from reasoner.explain.paths import EPHEMERAL, HOPS, INTERNET, NOT_INTERNET, PORTED, Analyzer, Endpoint, Result, _cuts
 
 #: Above this many representative packets a query is scanned by the set engine (when the session has one).
 SET_THRESHOLD = 300
@@ -140,7 +140,67 @@ def is_large(an: Analyzer, srcs: list[Endpoint], dsts: list[Endpoint], proto: st
     return False
 
 
-def every_reachable(backend: Backend, space: Sequence[tuple[tuple, Endpoint]]) -> list[tuple]:
-    """Every packet of ``space`` that gets through and back (``query --all``), in order."""
+@dataclass(frozen=True)
+class PacketClass:
+    """One piece of a query's packet space, which the rules cannot tell apart: a pair of endpoints, a protocol,
+    and ranges of destination port, source port and addresses (inclusive)."""
+
+    src_eni: str
+    dst_eni: str
+    proto: str
+    dst_ports: tuple[int, int]
+    src_ports: tuple[int, int]
+    src_ips: tuple[int, int]
+    dst_ips: tuple[int, int]
+
+
+def _pieces(points: list[int], hi: int) -> dict[int, tuple[int, int]]:
+    """Each cut point (a piece's representative) with the piece it stands for."""
+    return {p: (p, (points[i + 1] - 1) if i + 1 < len(points) else hi) for i, p in enumerate(points)}
+
+
+def every_reachable(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: list[Endpoint], proto: str,
+                    port_lo: int, port_hi: int) -> tuple[list[PacketClass], int]:
+    """Every class of the query's packet space that gets through and back (``query --all``), in the analyzer's
+    order, and how many classes were evaluated.  A class's representative packet decides for the whole class."""
+    check_query(srcs, dsts)
+    space = list(packets(an, srcs, dsts, proto, port_lo, port_hi))
+    sg_rules, nacl, ranges = an._rules_on(srcs + dsts)
+    nacl_ports = [(r[4], r[5]) for r in nacl]
+    dpiece = _pieces(_cuts(port_lo, port_hi, nacl_ports + [(r[2], r[3]) for r in sg_rules]), port_hi)
+    spiece = _pieces(_cuts(*EPHEMERAL, nacl_ports), EPHEMERAL[1])
+    bounds = list(ranges) + [(int(n.network_address), int(n.broadcast_address)) for n in NOT_INTERNET] + an.vpc_ranges
+    ipiece = _pieces(_cuts(0, 0xFFFFFFFF, bounds), 0xFFFFFFFF)
+    explicit = {ip for e in srcs + dsts if e.is_internet and e.ips is not None for ip in e.ips}
+
+    def addresses(eni: str, ip: int) -> tuple[int, int]:
+        return ipiece[ip] if eni == INTERNET and ip not in explicit else (ip, ip)
+
+    out = []
     answers = backend.evaluate((facts_of(row, d) for row, d in space), WANT)
-    return [row for (row, _), ans in zip(space, answers) if not ans["fwd_blocked"] and not ans["ret_blocked"]]
+    for (row, d), ans in zip(space, answers):
+        if ans["fwd_blocked"] or ans["ret_blocked"]:
+            continue
+        s_eni, d_eni, sip, dip, p, sp, dp = row
+        ported = p in PORTED
+        out.append(PacketClass(
+            s_eni, d_eni, p, dpiece[dp] if ported else (0, 0), spiece[sp] if ported else (0, 0),
+            addresses(s_eni, sip), addresses(d_eni, dip)))
+    return out, len(space)
+
+
+def merge(classes: list[PacketClass]) -> list[PacketClass]:
+    """Joins classes that differ only by adjacent source-port, then destination-port ranges (for reading)."""
+    def join(items: list[PacketClass], field_: str) -> list[PacketClass]:
+        out: list[PacketClass] = []
+        for c in sorted(items, key=lambda c: (c.src_eni, c.dst_eni, c.proto, c.src_ips, c.dst_ips, c.dst_ports, c.src_ports)):
+            prev = out[-1] if out else None
+            if prev is not None:
+                a, b = getattr(prev, field_), getattr(c, field_)
+                same = all(getattr(prev, f) == getattr(c, f) for f in PacketClass.__dataclass_fields__ if f != field_)
+                if same and b[0] == a[1] + 1:
+                    out[-1] = PacketClass(**{**prev.__dict__, field_: (a[0], b[1])})
+                    continue
+            out.append(c)
+        return out
+    return join(join(classes, "src_ports"), "dst_ports")
