@@ -336,6 +336,55 @@ def collect(
     out.print(f'query it: reason query --facts {res.facts} "SRC -> DST tcp PORT"', markup=False, highlight=False)
 
 
+audit_app = typer.Typer(no_args_is_help=True, help="Estate-wide questions, answered set-at-a-time.")
+app.add_typer(audit_app, name="audit")
+
+
+class AuditFormat(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+@audit_app.command("exposure")
+def audit_exposure(
+    facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
+    fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
+) -> None:
+    """Every ENI and load balancer node the internet can reach: protocols, port ranges, gateway; riskiest first.
+    Exit 0 when nothing is exposed, 1 when something is."""
+    import csv
+
+    from reasoner.explain.audit import exposure
+    from reasoner.session import Session
+
+    try:
+        session = Session.open(facts)
+        found, evaluated = exposure(session.analyzer, session.set_backend())
+    except ReasonError as e:
+        _fail(e)
+        return
+    rows = [e.to_json() for e in found]
+    if fmt == AuditFormat.json:
+        print(json.dumps({"schema": "reason.audit-exposure/v1", "exposed": rows, "classes_evaluated": evaluated}, indent=2))
+    elif fmt == AuditFormat.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["eni", "address", "load_balancer", "gateway", "protocol", "ports", "admin_ports"])
+        for r in rows:
+            for p in r["ports"]:
+                w.writerow([r["eni"], r["address"], r["load_balancer"] or "", r["gateway"], p["protocol"], " ".join(p["ranges"]),
+                            " ".join(r["admin_ports"])])
+    else:
+        out.print(f"{len(rows)} exposed to the internet ({evaluated} packet classes evaluated)", highlight=False)
+        for r in rows:
+            lb = f" (node of {session.analyzer.names.get(r['load_balancer']) or r['load_balancer']})" if r["load_balancer"] else ""
+            ports = "; ".join(f"{p['protocol']} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
+                              for p in r["ports"])
+            admin = f"  admin: {', '.join(r['admin_ports'])}" if r["admin_ports"] else ""
+            out.print(f"  {r['eni']}{lb} {r['address']} via {r['gateway']}: {ports}{admin}", markup=False, highlight=False)
+    raise typer.Exit(1 if rows else 0)
+
+
 def main() -> None:
     try:
         app(standalone_mode=True)
