@@ -385,6 +385,51 @@ def audit_exposure(
     raise typer.Exit(1 if rows else 0)
 
 
+class GroupBy(str, Enum):
+    subnet = "subnet"
+    sg = "sg"
+    vpc = "vpc"
+
+
+@audit_app.command("pairs")
+def audit_pairs(
+    traffic: Optional[list[str]] = typer.Argument(None, help='"tcp 22", "udp 53", "any" (default: any)'),
+    facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
+    by: GroupBy = typer.Option(GroupBy.subnet, "--by", help="group ENIs by subnet, security group or VPC"),
+    fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
+) -> None:
+    """The segmentation matrix: which groups of ENIs can open connections to which (and get the answer back).
+    Exit 0 when no two distinct groups connect, 1 when some do."""
+    import csv
+
+    from reasoner.explain.audit import segmentation
+    from reasoner.query.language import parse_query
+    from reasoner.session import Session
+
+    try:
+        q = parse_query("* -> * " + " ".join(traffic or ["any"]))
+        session = Session.open(facts)
+        seg = segmentation(session.analyzer, session.set_backend(), by.value, q.proto_number, q.port_lo, q.port_hi)
+    except ReasonError as e:
+        _fail(e)
+        return
+    data = seg.to_json()
+    crossing = [c for c in data["cells"] if c["from"] != c["to"]]
+    if fmt == AuditFormat.json:
+        print(json.dumps({"schema": "reason.audit-pairs/v1", "traffic": " ".join(traffic or ["any"]), **data}, indent=2))
+    elif fmt == AuditFormat.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["from", "to", "eni_pairs", "example"])
+        for c in data["cells"]:
+            w.writerow([c["from"], c["to"], c["eni_pairs"], c["example"]])
+    else:
+        out.print(f"{len(data['cells'])} of {len(seg.groups) ** 2} {by.value} pairs connect on "
+                  f"{' '.join(traffic or ['any'])} ({seg.evaluated} packet classes evaluated)", highlight=False)
+        for c in data["cells"]:
+            out.print(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}", markup=False, highlight=False)
+    raise typer.Exit(1 if crossing else 0)
+
+
 def main() -> None:
     try:
         app(standalone_mode=True)

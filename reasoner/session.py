@@ -116,7 +116,7 @@ class Session:
         from reasoner.explain import search
 
         if self.engine == "set" or (self.engine == "auto" and search.is_large(self.analyzer, src, dst, proto, lo, hi)):
-            return search.analyze_set(self.analyzer, self.set_backend(), text, src, dst, proto, lo, hi, depth, detail)
+            return self.analyzer.analyze(text, src, dst, proto, lo, hi, depth=depth, detail=detail, backend=self.set_backend())
         return self.analyzer.analyze(text, src, dst, proto, lo, hi, depth=depth, detail=detail)
 
     def set_backend(self):

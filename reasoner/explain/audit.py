@@ -3,7 +3,7 @@ protocols and ports, through which gateway; sorted by risk.
 
 For each ENI the query ``internet -> ENI any`` is enumerated with the cuts of the rules that ENI's hops read
 (its security groups, its subnet's network ACL and route table, and the subnets a path may cross in its VPC:
-``Analyzer._rules_on``), so each representative packet stands for a piece of the space no rule can tell apart,
+reasoner/explain/space.py), so each representative packet stands for a piece of the space no rule can tell apart,
 and every piece is evaluated by the set engine (``reasoner/engine/backend.py``).  A port range is reported
 when some internet address and some source port of the piece get through and back.  The gateway is the
 internet gateway attached to the ENI's VPC (the only way in from the internet in this model,
@@ -17,11 +17,8 @@ below), then by how many ports are open.  Not handled: IPv6, and what a host doe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
-
 from reasoner.engine.backend import Backend
-from reasoner.explain.paths import EPHEMERAL, PORTED, PROTO_NAMES, Analyzer, Endpoint, _cuts
-from reasoner.explain.search import WANT, facts_of
+from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, packet_facts
 
 #: Ports whose exposure to the internet is most often a finding (remote administration, databases, caches).
 ADMIN_PORTS = {22: "ssh", 23: "telnet", 3389: "rdp", 5900: "vnc", 445: "smb", 3306: "mysql", 5432: "postgres",
@@ -62,33 +59,17 @@ class Exposure:
                           for p, r in sorted(self.ports.items(), key=lambda kv: kv[0])]}
 
 
-def _space(an: Analyzer, eni: str, ips: tuple[int, ...]) -> Iterator[tuple[tuple, Endpoint, tuple[int, int]]]:
-    """The representative packets of ``internet -> eni any`` (cut at eni's own rules), each with its port piece."""
-    dst = Endpoint(eni, ips)
-    sg_rules, nacl, ranges = an._rules_on([dst])
-    nacl_ports = sorted({(r[4], r[5]) for r in nacl})
-    used = {r[1] for r in sg_rules} | {r[3] for r in nacl}
-    other = sorted((used | {next(str(n) for n in range(256) if str(n) not in used)}) - {"-1", "6", "17", "1"}, key=int)
-    dports = _cuts(0, 65535, nacl_ports + sorted({(r[2], r[3]) for r in sg_rules}))
-    pieces = {p: (p, (dports[i + 1] - 1) if i + 1 < len(dports) else 65535) for i, p in enumerate(dports)}
-    sports = _cuts(*EPHEMERAL, nacl_ports)
-    for sip in an.internet_ips(ranges):
-        for dip in ips:
-            for p in ["6", "17", "1"] + other:
-                for dp in (dports if p in PORTED else [0]):
-                    for sp in (sports if p in PORTED else [0]):
-                        yield ("internet", eni, sip, dip, p, sp, dp), dst, (pieces[dp] if p in PORTED else (0, 65535))
-
-
 def exposure(an: Analyzer, backend: Backend) -> tuple[list[Exposure], int]:
     """Every ENI the internet reaches, sorted by risk, and how many packet classes were evaluated."""
     ips: dict[str, list[int]] = {}
     for e, ip in an.rel.get("eni_ip", []):
         ips.setdefault(e, []).append(ip)
     lb_of = {e: lb for lb, e in an.rel.get("lb_eni", [])}
-    space = [item for eni in sorted(an.eni) for item in _space(an, eni, tuple(sorted(ips.get(eni, []))))]
+    internet = [Endpoint(INTERNET)]
+    space = list(an.space.packets(internet, [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips],
+                                  "-1", 0, 65535))
     found: dict[str, Exposure] = {}
-    answers = backend.evaluate((facts_of(row, d) for row, d, _ in space), WANT)
+    answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
     for (row, _, piece), ans in zip(space, answers):
         if ans["fwd_blocked"] or ans["ret_blocked"]:
             continue
@@ -96,7 +77,7 @@ def exposure(an: Analyzer, backend: Backend) -> tuple[list[Exposure], int]:
         if eni not in found:
             vpc = an.eni[eni][2]
             found[eni] = Exposure(eni, _text(dip), an._igw(vpc), lb_of.get(eni))
-        found[eni].ports.setdefault(proto, []).append(piece)
+        found[eni].ports.setdefault(proto, []).append(piece.dst_ports if proto in PORTED else (0, 65535))
     for exp in found.values():
         if exp.load_balancer:  # a node answers only on its listeners' ports
             accepts = {(r[2], r[3]) for r in an.p.query("listener_accepts", (exp.load_balancer, None, None, None))}
@@ -122,3 +103,44 @@ def _text(ip: int) -> str:
     from reasoner.explain.paths import ip_text
 
     return ip_text(ip)
+
+
+@dataclass
+class Segmentation:
+    """``reason audit pairs``: which groups of ENIs (subnets, security groups or VPCs) open connections to which."""
+
+    by: str
+    groups: list[str]
+    cells: dict[tuple[str, str], set[tuple[str, str]]]  # (from group, to group) -> the ENI pairs that get through
+    evaluated: int
+
+    def to_json(self) -> dict:
+        return {"by": self.by, "groups": self.groups, "classes_evaluated": self.evaluated,
+                "cells": [{"from": a, "to": b, "eni_pairs": len(p), "example": "%s -> %s" % min(p)}
+                          for (a, b), p in sorted(self.cells.items())]}
+
+
+def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: int, port_hi: int) -> Segmentation:
+    """Every ENI pair's packet space (``* -> *``) evaluated set-at-a-time, grouped by ``by`` (subnet, sg or vpc):
+    a cell holds when some ENI of the first group reaches some ENI of the second and gets an answer back.
+    Cost: every ENI pair is evaluated (no factoring by hop yet), so this is for estates of hundreds of ENIs."""
+    from reasoner.explain.search import every_reachable
+
+    ips: dict[str, list[int]] = {}
+    for e, ip in an.rel.get("eni_ip", []):
+        ips.setdefault(e, []).append(ip)
+    enis = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
+
+    def groups_of(eni: str) -> list[str]:
+        if by == "sg":
+            return sorted(an.sgs.get(eni, [])) or ["(no security group)"]
+        return [an.eni[eni][1 if by == "subnet" else 2]]
+
+    found, evaluated = every_reachable(an, backend, enis, enis, proto, port_lo, port_hi)
+    cells: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for c in found:
+        for a in groups_of(c.src_eni):
+            for b in groups_of(c.dst_eni):
+                cells.setdefault((a, b), set()).add((c.src_eni, c.dst_eni))
+    groups = sorted({g for e in enis for g in groups_of(e.eni)})
+    return Segmentation(by, groups, cells, evaluated)

@@ -1,4 +1,4 @@
-"""Differential tests: the set engine (lifted program, SQL, DuckDB) and pyDatalog give the same fwd_blocked,
+"""Differential tests: the set engine (lifted program, SQL, DuckDB) and pyDatalog give the same fwd_blocked, hop_unknown,
 ret_blocked, hop_problem and reach for every packet, on the shipped snapshots, on the scenario snapshots the
 CLI tests build (their own helpers, reused), and on random small snapshots and packets (hypothesis).
 Any difference fails."""
@@ -25,7 +25,7 @@ import test_query as q  # noqa: E402
 import test_transit_gateways as tg  # noqa: E402
 import test_verdict_only as vo  # noqa: E402
 
-WANT = ["fwd_blocked", "ret_blocked", "hop_problem", "reach"]
+WANT = ["fwd_blocked", "ret_blocked", "hop_problem", "hop_unknown", "reach"]
 PORTS = [("6", 40000, 8000), ("6", 1024, 443), ("17", 2000, 53), ("1", 0, 0)]
 INTERNET_IPS = [int(ipaddress.IPv4Address(a)) for a in ("52.216.10.10", "203.0.113.7")]
 
