@@ -24,11 +24,12 @@ QUESTIONS = ["* -> eni-00000005 tcp 22", "sg-00000003 -> sg-00000001 any"]
 
 
 def facts_for(n: int) -> Path:
-    """Generates and imports the n-ENI network once (benchmarks/out/facts<n>, shared with run.py)."""
-    from reasoner.facts.importer import import_aws_configs, write_facts
+    """Generates and imports the n-ENI network once per facts schema (benchmarks/out/facts<n>, shared with run.py)."""
+    from reasoner.facts.importer import SCHEMA_VERSION, import_aws_configs, write_facts
 
     facts = HERE / "out" / f"facts{n}"
-    if not (facts / "manifest.json").exists():
+    manifest = facts / "manifest.json"
+    if not manifest.exists() or json.loads(manifest.read_text()).get("schema_version") != SCHEMA_VERSION:
         raw = HERE / "out" / f"n{n}"
         region = raw / "aws_configs" / "us-east-1"
         region.mkdir(parents=True, exist_ok=True)
