@@ -41,6 +41,16 @@ def test_set_engine_and_pydatalog_give_the_same_answer(name, tmp_path):
         assert verdicts >= {True, False}
 
 
+def test_inconclusive_answers_agree_too(tmp_path):
+    """Without the NetworkAcls answer the NACL hops are unknown: both engines say INCONCLUSIVE on the same packet."""
+    snap = SCENARIOS["seed-fixed"](tmp_path)
+    (snap / "aws_configs" / "us-east-1" / "NetworkAcls.json").unlink()
+    session = Session.open(snap)
+    for q in ("* -> * tcp 8000", "subnet-pub-a -> sg-0task any"):
+        point, by_set = _answer(session, "point", q), _answer(session, "set", q)
+        assert by_set == point and point["verdict"] == "inconclusive" and point["missing"], q
+
+
 def test_large_spaces_go_to_the_set_engine(tmp_path, monkeypatch):
     session = Session.open(SCENARIOS["seed-fixed"](tmp_path))
     src, dst = session._endpoints("*"), session._endpoints("*")
