@@ -297,10 +297,11 @@ class Analyzer:
         unknown_rows: list[tuple] = []
         checked = 0
         answers = None
+        space = self.space.packets(srcs, dsts, proto, port_lo, port_hi)
         if backend is not None:  # the whole space evaluated set-at-a-time; pyDatalog explains the packet chosen
-            space = self.space.packets(srcs, dsts, proto, port_lo, port_hi)
+            space = list(space)  # type: ignore[assignment]
             answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
-        for row, d, _ in self.space.packets(srcs, dsts, proto, port_lo, port_hi):
+        for row, d, _ in space:
             checked += 1
             if answers is not None:
                 ans = next(answers)

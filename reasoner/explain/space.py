@@ -76,7 +76,9 @@ class PacketSpace:
     def __init__(self, analyzer: "Analyzer") -> None:
         self.an = analyzer
         self._rules: dict[str, Rules] = {}
-        self._inet: dict[frozenset, list[int]] = {}
+        self._inet: dict[frozenset, tuple[list[int], dict[int, tuple[int, int]]]] = {}
+        self._union: dict[tuple[Rules, Rules], Rules] = {}
+        self._cut: dict[tuple, tuple] = {}  # (pair rules, proto, port range) -> protocols, cuts and pieces
 
     def rules(self, ep: "Endpoint") -> Rules:
         if ep.is_internet:
@@ -88,9 +90,11 @@ class PacketSpace:
                                         frozenset(ranges))
         return self._rules[ep.eni]
 
-    def internet(self, ranges: frozenset) -> list[int]:
+    def internet(self, ranges: frozenset) -> tuple[list[int], dict[int, tuple[int, int]]]:
+        """Representative public addresses for rules reading ``ranges``, and the address piece of each cut point."""
         if ranges not in self._inet:
-            self._inet[ranges] = self.an.internet_ips(sorted(ranges))
+            self._inet[ranges] = (self.an.internet_ips(sorted(ranges)),
+                                  pieces(self.an.internet_cuts(sorted(ranges)), 0xFFFFFFFF))
         return self._inet[ranges]
 
     def packets(self, srcs: list["Endpoint"], dsts: list["Endpoint"], proto: str, port_lo: int,
@@ -103,19 +107,24 @@ class PacketSpace:
                 yield from self._pair(s, d, proto, port_lo, port_hi)
 
     def _pair(self, s: "Endpoint", d: "Endpoint", proto: str, port_lo: int, port_hi: int) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
-        r = self.rules(s) | self.rules(d)
-        if proto == "-1":
-            other = sorted((r.protos | {next(str(n) for n in range(256) if str(n) not in r.protos)}) - {"-1", "6", "17", "1"},
-                           key=int)
-            protos = ["6", "17", "1"] + other
-        else:
-            protos = [proto]
-        dpoints = cuts(port_lo, port_hi, sorted(r.nacl_ports | r.sg_ports))
-        spoints = cuts(*EPHEMERAL, sorted(r.nacl_ports))
-        dpiece, spiece = pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1])
+        both = (self.rules(s), self.rules(d))
+        if both not in self._union:
+            self._union[both] = both[0] | both[1]
+        r = self._union[both]
+        key = (r, proto, port_lo, port_hi)
+        if key not in self._cut:  # pairs whose hops read the same rules share their cuts
+            if proto == "-1":
+                other = sorted((r.protos | {next(str(n) for n in range(256) if str(n) not in r.protos)}) - {"-1", "6", "17", "1"},
+                               key=int)
+                protos = ["6", "17", "1"] + other
+            else:
+                protos = [proto]
+            dpoints = cuts(port_lo, port_hi, sorted(r.nacl_ports | r.sg_ports))
+            spoints = cuts(*EPHEMERAL, sorted(r.nacl_ports))
+            self._cut[key] = (protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]))
+        protos, dpoints, spoints, dpiece, spiece = self._cut[key]
         needs_inet = (s.is_internet and s.ips is None) or (d.is_internet and d.ips is None)
-        inet = self.internet(r.ranges) if needs_inet else []
-        ipiece = pieces(self.an.internet_cuts(sorted(r.ranges)), 0xFFFFFFFF) if needs_inet else {}
+        inet, ipiece = self.internet(r.ranges) if needs_inet else ([], {})
         for sip in (s.ips if s.ips is not None else inet):
             for dip in (d.ips if d.ips is not None else inet):
                 srange = ipiece[sip] if s.ips is None else (sip, sip)
