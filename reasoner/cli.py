@@ -100,6 +100,7 @@ def query(
     explain: Explain = typer.Option(Explain.brief, "--explain"),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="extra rule files (policies) to load"),
     timeout: float = _timeout_option(),
+    every: bool = typer.Option(False, "--all", help="every member pair and packet class that gets through, not only one"),
 ) -> None:
     """Is DST reachable from SRC? Verdict, hop-by-hop path, blockers with codes, derivation."""
     _bounded(timeout)
@@ -108,6 +109,9 @@ def query(
 
     try:
         session = Session.open(facts, extra_rules=rules or [])
+        if every:
+            _query_all(session, text, fmt)
+            return
         res = session.query(text, depth=12 if explain == Explain.full else 3)
     except ReasonError as e:
         _fail(e)
@@ -124,6 +128,33 @@ def query(
 def _verdict_exit(res) -> int:
     """0 reachable, 1 unreachable, 3 inconclusive."""
     return 0 if res.reachable else 3 if res.inconclusive else 1
+
+
+def _query_all(session, text: str, fmt: "Format") -> None:
+    """``query --all``: every class that gets through (exit 0 when there is one, else 1)."""
+    from reasoner.explain.paths import PROTO_NAMES, ip_text
+    from reasoner.explain.search import merge
+
+    found, evaluated = session.query_all(text)
+    classes = merge(found)
+
+    def rng(r: tuple[int, int], show=str) -> str:
+        return show(r[0]) if r[0] == r[1] else f"{show(r[0])}-{show(r[1])}"
+
+    rows = [{"src_eni": c.src_eni, "dst_eni": c.dst_eni, "protocol": PROTO_NAMES.get(c.proto, c.proto),
+             "dst_ports": rng(c.dst_ports), "src_ports": rng(c.src_ports),
+             "src_ips": rng(c.src_ips, ip_text), "dst_ips": rng(c.dst_ips, ip_text)} for c in classes]
+    if fmt != Format.text:
+        print(json.dumps({"schema": "reason.query-all/v1", "query": text, "reachable": bool(rows),
+                          "classes_evaluated": evaluated, "classes": rows}, indent=2))
+    else:
+        head = "[bold green]REACHABLE[/]" if rows else "[bold red]UNREACHABLE[/]"
+        out.print(f"{head}  {len(found)} of {evaluated} packet classes get through", highlight=False)
+        for r in rows:
+            ports = f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp") else ""
+            out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {r['protocol']}{ports}  {r['src_ips']} -> {r['dst_ips']}",
+                      markup=False, highlight=False)
+    raise typer.Exit(0 if rows else 1)
 
 
 @app.command("import")
@@ -385,6 +416,100 @@ def _exit_now(code: int) -> None:
         except (OSError, ValueError):
             pass
     os._exit(code)
+
+
+audit_app = typer.Typer(no_args_is_help=True, help="Estate-wide questions, answered set-at-a-time.")
+app.add_typer(audit_app, name="audit")
+
+
+class AuditFormat(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+@audit_app.command("exposure")
+def audit_exposure(
+    facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
+    fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
+) -> None:
+    """Every ENI and load balancer node the internet can reach: protocols, port ranges, gateway; riskiest first.
+    Exit 0 when nothing is exposed, 1 when something is."""
+    import csv
+
+    from reasoner.explain.audit import exposure
+    from reasoner.session import Session
+
+    try:
+        session = Session.open(facts)
+        found, evaluated = exposure(session.analyzer, session.set_backend())
+    except ReasonError as e:
+        _fail(e)
+        return
+    rows = [e.to_json() for e in found]
+    if fmt == AuditFormat.json:
+        print(json.dumps({"schema": "reason.audit-exposure/v1", "exposed": rows, "classes_evaluated": evaluated}, indent=2))
+    elif fmt == AuditFormat.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["eni", "address", "load_balancer", "gateway", "protocol", "ports", "admin_ports"])
+        for r in rows:
+            for p in r["ports"]:
+                w.writerow([r["eni"], r["address"], r["load_balancer"] or "", r["gateway"], p["protocol"], " ".join(p["ranges"]),
+                            " ".join(r["admin_ports"])])
+    else:
+        out.print(f"{len(rows)} exposed to the internet ({evaluated} packet classes evaluated)", highlight=False)
+        for r in rows:
+            lb = f" (node of {session.analyzer.names.get(r['load_balancer']) or r['load_balancer']})" if r["load_balancer"] else ""
+            ports = "; ".join(f"{p['protocol']} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
+                              for p in r["ports"])
+            admin = f"  admin: {', '.join(r['admin_ports'])}" if r["admin_ports"] else ""
+            out.print(f"  {r['eni']}{lb} {r['address']} via {r['gateway']}: {ports}{admin}", markup=False, highlight=False)
+    raise typer.Exit(1 if rows else 0)
+
+
+class GroupBy(str, Enum):
+    subnet = "subnet"
+    sg = "sg"
+    vpc = "vpc"
+
+
+@audit_app.command("pairs")
+def audit_pairs(
+    traffic: Optional[list[str]] = typer.Argument(None, help='"tcp 22", "udp 53", "any" (default: any)'),
+    facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
+    by: GroupBy = typer.Option(GroupBy.subnet, "--by", help="group ENIs by subnet, security group or VPC"),
+    fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
+) -> None:
+    """The segmentation matrix: which groups of ENIs can open connections to which (and get the answer back).
+    Exit 0 when no two distinct groups connect, 1 when some do."""
+    import csv
+
+    from reasoner.explain.audit import segmentation
+    from reasoner.query.language import parse_query
+    from reasoner.session import Session
+
+    try:
+        q = parse_query("* -> * " + " ".join(traffic or ["any"]))
+        session = Session.open(facts)
+        seg = segmentation(session.analyzer, session.set_backend(), by.value, q.proto_number, q.port_lo, q.port_hi)
+    except ReasonError as e:
+        _fail(e)
+        return
+    data = seg.to_json()
+    crossing = [c for c in data["cells"] if c["from"] != c["to"]]
+    if fmt == AuditFormat.json:
+        print(json.dumps({"schema": "reason.audit-pairs/v1", "traffic": " ".join(traffic or ["any"]), **data}, indent=2))
+    elif fmt == AuditFormat.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["from", "to", "eni_pairs", "example"])
+        for c in data["cells"]:
+            w.writerow([c["from"], c["to"], c["eni_pairs"], c["example"]])
+    else:
+        out.print(f"{len(data['cells'])} of {len(seg.groups) ** 2} {by.value} pairs connect on "
+                  f"{' '.join(traffic or ['any'])} ({seg.evaluated} packet classes evaluated)", highlight=False)
+        for c in data["cells"]:
+            out.print(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}", markup=False, highlight=False)
+    raise typer.Exit(1 if crossing else 0)
 
 
 def main() -> None:

@@ -6,10 +6,12 @@ Loads only the relations the rules declare (others stay in the snapshot, unused 
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from reasoner.errors import FactsError
+from reasoner.engine.backend import PointBackend
+from reasoner.errors import FactsError, QueryError
 from reasoner.engine.program import Program, load_rules
 from reasoner.explain.loadbalancers import HealthCheck, LoadBalancers, derive_nodes
 from reasoner.explain.paths import Analyzer, Result
@@ -24,6 +26,10 @@ class Session:
     resolver: Resolver
     warnings: list[str]
     lbs: LoadBalancers
+    #: which engine scans a query's packet space: "point" (pyDatalog, packet by packet), "set" (DuckDB,
+    #: set-at-a-time) or "auto" (the set engine above search.SET_THRESHOLD packets). REASON_ENGINE sets it.
+    engine: str = field(default_factory=lambda: os.environ.get("REASON_ENGINE", "auto"))
+    _set_backend: object = field(default=None, repr=False)
 
     @classmethod
     def open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
@@ -83,9 +89,39 @@ class Session:
                 res = self.lbs.analyze_destinations(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth,
                                                     detail=detail)
             else:
-                res = self.analyzer.analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail)
+                res = self._analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth, detail)
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)
         return res
+
+    def query_all(self, text: str) -> tuple[list, int]:
+        """Every class of the query's packet space that gets through and back (``reason query --all``), and how
+        many classes were evaluated.  Load balancers as endpoints are not supported here (one leg at a time)."""
+        from reasoner.explain import search
+
+        q = parse_query(text)
+        for name in (q.src, q.dst):
+            if self.lbs.resolve_lb(self.resolver.aliases.get(name, name)) is not None:
+                raise QueryError("query.all_load_balancer", f"--all does not go through load balancers ({name})",
+                                 hint="ask for the load balancer's nodes or targets (tg:NAME) instead")
+        src, dst = self._endpoints(q.src), self._endpoints(q.dst)
+        backend = self.set_backend() if self.engine != "point" else PointBackend(self.program)
+        return search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi)
+
+    def _analyze(self, text: str, src: list, dst: list, proto: str, lo: int, hi: int, depth: int, detail: bool) -> Result:
+        """Scans the packet space with pyDatalog, or with the set engine when it is large (``engine``)."""
+        from reasoner.explain import search
+
+        if self.engine == "set" or (self.engine == "auto" and search.is_large(self.analyzer, src, dst, proto, lo, hi)):
+            return self.analyzer.analyze(text, src, dst, proto, lo, hi, depth=depth, detail=detail, backend=self.set_backend())
+        return self.analyzer.analyze(text, src, dst, proto, lo, hi, depth=depth, detail=detail)
+
+    def set_backend(self):
+        """The set-at-a-time engine over this snapshot (DuckDB), built on first use and kept."""
+        if self._set_backend is None:
+            from reasoner.engine.backend import SetBackend
+
+            self._set_backend = SetBackend(self.program.checked, self.analyzer.rel)
+        return self._set_backend
 
     def _endpoints(self, name: str) -> list:
         target = self.resolver.aliases.get(name, name)

@@ -18,16 +18,16 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasoner.engine.backend import Backend
 from reasoner.engine.program import Program
 from reasoner.engine.provenance import Node, why, why_not
 from reasoner.errors import QueryError
+from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
 
-EPHEMERAL = (1024, 65535)
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
 #: reserved): an internet gateway rejects them (IGW_*_RFC1918_*, IGW_*_RFC6598_* codes).
 NOT_INTERNET = [ipaddress.IPv4Network(n) for n in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
                                                    "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/3")]
-PORTED = ("6", "17")
 INTERNET = "internet"
 HOPS = ["fwd_sg_egress", "fwd_nacl_out", "fwd_route", "fwd_nacl_in", "fwd_sg_ingress", "ret_nacl_out", "ret_route", "ret_nacl_in"]
 PROTO_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all"}
@@ -132,14 +132,33 @@ class Result:
         }]}
 
 
-def _cuts(lo: int, hi: int, bounds: list[tuple[int, int]]) -> list[int]:
-    """One representative per piece of [lo, hi] cut at every rule range boundary."""
-    points = {lo}
-    for a, b in bounds:
-        for p in (a, b + 1):
-            if lo < p <= hi:
-                points.add(p)
-    return sorted(points)
+_cuts = cuts  # the name tests and older callers use
+
+
+def packet_facts(row: tuple, dst: "Endpoint") -> dict[str, list[tuple]]:
+    """The per-query facts asserted for a packet (``Analyzer._assert``), as a backend takes them."""
+    facts: dict[str, list[tuple]] = {"packet": [row]}
+    if dst.addressed == "private":
+        facts["addressed_privately"] = [(dst.eni,)]
+    return facts
+
+
+#: What the analyzer reads of each packet: its blocked hops each way and the hops missing data leaves undecided.
+ANSWER_RELATIONS = ["fwd_blocked", "ret_blocked", "hop_unknown"]
+
+
+def _classify(fwd_of, ret_of, unknown_of) -> tuple[set[str], set[str], list[tuple]]:
+    """A packet's blocking hops forward and back, and the hop_unknown rows that matter: the return hops are read
+    only when nothing blocks forward, missing data only when some hop fails (an unknown hop neither passes nor
+    blocks).  The arguments are thunks, so the point engine asks only what is needed."""
+    fwd = fwd_of()
+    unk = unknown_of() if fwd else []
+    fwd -= {r[0] for r in unk}
+    ret = set() if fwd else ret_of()
+    if ret:
+        unk = unk or unknown_of()
+        ret -= {r[0] for r in unk}
+    return fwd, ret, unk
 
 
 def _public(ip: int) -> bool:
@@ -189,6 +208,7 @@ class Analyzer:
         for _, sub, vpc, _ in relations.get("nat_gateway", []):
             self.transit_subnets.setdefault(vpc, set()).add(sub)
         self._rtb_cache: dict[str, str] = {}
+        self.space = PacketSpace(self)
 
     def _index(self, attr: str, pairs: list[tuple[str, tuple]]) -> None:
         idx: dict[str, list[tuple]] = {}
@@ -238,84 +258,76 @@ class Analyzer:
             self._rtb_cache[sub] = rows[0][1] if rows else ""
         return self._rtb_cache[sub]
 
+    def internet_cuts(self, ranges: list[tuple[int, int]]) -> list[int]:
+        """The address space cut at every relevant CIDR, the reserved ranges and the snapshot's VPC CIDRs."""
+        bounds = list(ranges) + [(int(n.network_address), int(n.broadcast_address)) for n in NOT_INTERNET] + self.vpc_ranges
+        return cuts(0, 0xFFFFFFFF, bounds)
+
     def internet_ips(self, ranges: list[tuple[int, int]]) -> list[int]:
         """Representative public addresses: the address space cut at every relevant CIDR, at the
         reserved ranges and at the snapshot's VPC CIDRs; one public address per piece."""
-        bounds = list(ranges) + [(int(n.network_address), int(n.broadcast_address)) for n in NOT_INTERNET] + self.vpc_ranges
         inside = self.vpc_ranges
-        return [ip for ip in _cuts(0, 0xFFFFFFFF, bounds)
-                if _public(ip) and not any(lo <= ip <= hi for lo, hi in inside)]
+        return [ip for ip in self.internet_cuts(ranges) if _public(ip) and not any(lo <= ip <= hi for lo, hi in inside)]
 
-    def analyze(self, query_text: str, srcs: list[Endpoint], dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
-                depth: int = 3, detail: bool = True) -> Result:
-        """Searches the query's packet space; the first packet that reaches gives the answer, else the
-        packet whose path fails at the fewest hops explains why none does.  With ``detail=False`` only
-        the verdict, the packet and the failing hops' codes are returned (no path, no proof; the return
-        hops are asked only when the forward path passes, so a packet blocked going out lists its
-        forward blockers only): the cheap form for programs that ask many questions."""
+    def check_query(self, srcs: list[Endpoint], dsts: list[Endpoint]) -> None:
+        """Refuses the questions this model does not analyse as one path (before any packet is looked at)."""
         if srcs and dsts and all(e.is_internet for e in srcs) and all(e.is_internet for e in dsts):
             raise QueryError("query.unsupported", "both ends are the internet; name a resource of the snapshot on one side")
         if any(d.addressed == "public" for d in dsts) and not all(x.is_internet for x in srcs):
             raise QueryError("query.nat_reflection", "the destination is named by its public IP, so the path would leave "
                              "through an internet gateway and come back in (IGW_NAT_REFLECTION: not analysed as one path)",
                              hint="ask the two halves: SRC -> internet, then internet -> DST (or name DST by id)")
-        sg_rules, nacl, ranges = self._rules_on(srcs + dsts)
-        nacl_ports = [(r[4], r[5]) for r in nacl]
-        sg_ports = [(r[2], r[3]) for r in sg_rules]
-        if proto == "-1":
-            used = {r[1] for r in sg_rules} | {r[3] for r in nacl}
-            other = sorted((used | {next(str(n) for n in range(256) if str(n) not in used)}) - {"-1", "6", "17", "1"}, key=int)
-            protos = ["6", "17", "1"] + other
-        else:
-            protos = [proto]
-        inet = self.internet_ips(ranges) if any(e.is_internet and e.ips is None for e in srcs + dsts) else []
+
+    def analyze(self, query_text: str, srcs: list[Endpoint], dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
+                depth: int = 3, detail: bool = True, backend: Backend | None = None) -> Result:
+        """Searches the query's packet space; the first packet that reaches gives the answer, else the
+        packet whose path fails at the fewest hops explains why none does.  With ``detail=False`` only
+        the verdict, the packet and the failing hops' codes are returned (no path, no proof; the return
+        hops are asked only when the forward path passes, so a packet blocked going out lists its
+        forward blockers only): the cheap form for programs that ask many questions.
+
+        The packets come from ``self.space`` (reasoner/explain/space.py).  By default each is asked of pyDatalog in
+        turn; with a ``backend`` (the set engine, reasoner/engine/backend.py) the whole space is evaluated by it
+        and pyDatalog is asked only about the packet the answer names: the same verdict, packet and count."""
+        self.check_query(srcs, dsts)
         best: tuple | None = None
         best_fail: list[str] | None = None
         best_key: tuple[int, int] | None = None
         unknown: tuple | None = None  # the first packet whose fate depends on missing data
         unknown_rows: list[tuple] = []
         checked = 0
-        for s in srcs:
-            for d in dsts:
-                if s.eni == d.eni:
-                    continue
-                for sip in (s.ips if s.ips is not None else inet):
-                    for dip in (d.ips if d.ips is not None else inet):
-                        for p in protos:
-                            ported = p in PORTED
-                            dports = _cuts(port_lo, port_hi, nacl_ports + sg_ports) if ported else [0]
-                            sports = _cuts(*EPHEMERAL, nacl_ports) if ported else [0]
-                            for dp in dports:
-                                for sp in sports:
-                                    row = (s.eni, d.eni, sip, dip, p, sp, dp)
-                                    checked += 1
-                                    self._assert(row, d)
-                                    try:
-                                        # Forward hops first, the return hops only when the forward path passes
-                                        # (reach = no hop blocks). The nearest miss is the packet that gets
-                                        # furthest: through the forward path if any, then the fewest blockers.
-                                        fwd = {r[0] for r in self.p.query("fwd_blocked", (None,))}
-                                        unk = self._unknown_rows() if fwd else []
-                                        fwd -= {r[0] for r in unk}  # an unknown hop neither passes nor blocks
-                                        ret = set() if fwd else {r[0] for r in self.p.query("ret_blocked", (None,))}
-                                        if ret:
-                                            unk = unk or self._unknown_rows()
-                                            ret -= {r[0] for r in unk}
-                                        if not fwd and not ret and unk:
-                                            if unknown is None:
-                                                unknown, unknown_rows = row, unk
-                                            continue
-                                        if not fwd and not ret:
-                                            if detail and not self.p.holds("reach", row):  # the two must agree
-                                                raise AssertionError(f"reach and the hop questions disagree on {row}")
-                                            res = self._result(query_text, row, True, [], depth, detail)
-                                            res.packets_checked = checked
-                                            return res
-                                        key = (1, len(fwd)) if fwd else (0, len(ret))
-                                        if best_key is None or key < best_key:
-                                            best, best_key, best_fail = row, key, [h for h in HOPS if h in (fwd or ret)]
-                                    finally:
-                                        self._retract(row, d)
+        answers = None
+        space = self.space.packets(srcs, dsts, proto, port_lo, port_hi)
+        if backend is not None:  # the whole space evaluated set-at-a-time; pyDatalog explains the packet chosen
+            space = list(space)  # type: ignore[assignment]
+            answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
+        for row, d, _ in space:
+            checked += 1
+            if answers is not None:
+                ans = next(answers)
+                fwd, ret, unk = _classify(lambda: {r[0] for r in ans["fwd_blocked"]}, lambda: {r[0] for r in ans["ret_blocked"]},
+                                          lambda: sorted(ans["hop_unknown"]))
+                if not fwd and not ret and not unk:
+                    return self._witness(query_text, row, d, checked, depth, detail)
+            else:
+                self._assert(row, d)
+                try:
+                    # Forward hops first, the return hops only when the forward path passes (reach = no hop
+                    # blocks). The nearest miss is the packet that gets furthest: through the forward path if
+                    # any, then the fewest blockers.
+                    fwd, ret, unk = _classify(lambda: {r[0] for r in self.p.query("fwd_blocked", (None,))},
+                                              lambda: {r[0] for r in self.p.query("ret_blocked", (None,))}, self._unknown_rows)
+                    if not fwd and not ret and not unk:
+                        return self._witness(query_text, row, d, checked, depth, detail, asserted=True)
+                finally:
+                    self._retract(row, d)
+            if not fwd and not ret:
+                if unknown is None:
+                    unknown, unknown_rows = row, unk
+                continue
+            key = (1, len(fwd)) if fwd else (0, len(ret))
+            if best_key is None or key < best_key:
+                best, best_key, best_fail = row, key, [h for h in HOPS if h in (fwd or ret)]
         if unknown is not None:  # nothing gets through, and not every packet is known to be stopped
             return self._inconclusive(query_text, unknown, unknown_rows, next(d for d in dsts if d.eni == unknown[1]),
                                       checked, depth, detail)
@@ -378,6 +390,21 @@ class Analyzer:
             return res
         finally:
             self._retract(row, dst)
+
+    def _witness(self, query_text: str, row: tuple, dst: Endpoint, checked: int, depth: int, detail: bool,
+                 asserted: bool = False) -> Result:
+        """The answer for a packet that gets through and back: its path and derivation (pyDatalog)."""
+        if not asserted:
+            self._assert(row, dst)
+        try:
+            if detail and not self.p.holds("reach", row):  # the hop questions and reach must agree
+                raise AssertionError(f"reach and the hop questions disagree on {row}")
+            res = self._result(query_text, row, True, [], depth, detail)
+            res.packets_checked = checked
+            return res
+        finally:
+            if not asserted:
+                self._retract(row, dst)
 
     def _assert(self, row: tuple, dst: Endpoint) -> None:
         self.p.add_fact("packet", row)

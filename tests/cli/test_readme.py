@@ -1,4 +1,4 @@
-"""Every `reason query` / `verify` / `health` example in the README runs, on the shipped snapshot, and says what the README says.
+"""Every `reason query` / `verify` / `health` / `audit` example in the README runs, on the shipped snapshot, and says what the README says.
 
 The README's comment after an example states the exit code ("exit 0/1") and/or an explanation code
 (an upper-case AWS code); both are checked against the real CLI.
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _examples() -> list[tuple[str, str]]:
     out = []
     for line in (ROOT / "README.md").read_text().splitlines():
-        if line.startswith(("reason query ", "reason verify", "reason health")) and "[--" not in line:  # not the synopsis
+        if line.startswith(("reason query ", "reason verify", "reason health", "reason audit ")) and "[--" not in line:  # not the synopsis
             cmd, _, comment = line.partition("#")
             facts = re.search(r"--facts (\S+)", cmd)
             if facts and not (ROOT / facts.group(1)).exists():

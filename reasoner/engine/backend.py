@@ -1,0 +1,100 @@
+"""One small interface for the engines: "give me relations R for each of these packets".
+
+A packet is the set of per-query facts the question layer asserts for it (``PacketFacts``: e.g.
+``{"packet": [row], "addressed_privately": [(eni,)]}``).  ``evaluate(packets, want)`` yields, for each
+packet in order, the rows of each relation of ``want`` that hold for it (without any packet key).
+
+- ``PointBackend``: pyDatalog (``reasoner/engine/program.py``), one packet at a time: asserts its
+  facts, asks each relation top-down, retracts them.  The engine for point questions and for the
+  path and derivation of the packet a question reports.
+- ``SetBackend``: the same checked program lifted by a packet id (``lift.py``), compiled to SQL
+  (``sql.py``) and run in DuckDB (``duck.py``), a chunk of packets at a time; the packet-free part
+  of the program is computed once per backend.  Chunks bound the memory; iteration is lazy, so a
+  caller that stops at the first interesting packet leaves later chunks unevaluated.
+
+A third backend (Spark SQL, a warehouse) would implement ``evaluate`` the way ``SetBackend`` does:
+run ``lift`` and ``compile_program``, then execute the same statements against its own tables.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Iterable, Iterator, Mapping, Protocol, Sequence
+
+from reasoner.engine.check import Checked
+from reasoner.engine.lift import DOMAIN, PER_QUERY, lift
+
+PacketFacts = Mapping[str, Sequence[tuple]]
+Answer = dict[str, frozenset[tuple]]
+
+
+class Backend(Protocol):
+    def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
+        """For each packet, in order: the rows of each wanted relation that hold for it."""
+        ...
+
+
+class PointBackend:
+    """pyDatalog, one packet at a time."""
+
+    def __init__(self, program) -> None:  # reasoner.engine.program.Program (imported lazily: pyDatalog state)
+        self.program = program
+
+    def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
+        p = self.program
+        for facts in packets:
+            asserted = [(rel, row) for rel, rows in facts.items() for row in rows]
+            for rel, row in asserted:
+                p.add_fact(rel, row)
+            try:
+                yield {r: frozenset(p.query(r, (None,) * p.decls[r].arity)) for r in want}
+            finally:
+                for rel, row in asserted:
+                    p.retract_fact(rel, row)
+
+
+class SetBackend:
+    """DuckDB, set-at-a-time over a lifted program.  ``relations`` are the snapshot's rows; those of
+    relations the rules define, or do not declare, are ignored (as the pyDatalog program does)."""
+
+    def __init__(self, checked: Checked, relations: Mapping[str, Sequence[tuple]], chunk: int = 25_000,
+                 base: tuple[str, ...] = PER_QUERY, threads: int | None = None) -> None:
+        from reasoner.engine.duck import DuckEngine  # duckdb is imported only when a set question is asked
+
+        self.lifted = lift(checked, base)
+        defined = {r.head.pred for r in checked.module.rules if not r.is_fact}
+        edb = {k: v for k, v in relations.items() if k in checked.decls and k not in defined}
+        self.engine = DuckEngine(self.lifted.checked, edb, threads=threads)
+        self.chunk = chunk
+        self.base = base
+        self.evaluated = 0  # packets evaluated so far (all chunks)
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
+        it = iter(packets)
+        lifted = self.lifted.lifted
+        while True:
+            chunk = list(islice(it, self.chunk))
+            if not chunk:
+                return
+            self.engine.reset(lifted)
+            for rel in self.base:
+                self.engine.load(rel, ((pid,) + tuple(row) for pid, f in enumerate(chunk) for row in f.get(rel, ())))
+            missing = [f for f in chunk if len(f.get(DOMAIN, ())) != 1]
+            if missing:
+                raise ValueError(f"each packet needs exactly one {DOMAIN} row")
+            self.engine.run(list(want))
+            per: list[dict[str, set[tuple]]] = [{r: set() for r in want} for _ in chunk]
+            for r in want:
+                if r in lifted:
+                    for row in self.engine.rows(r):
+                        per[row[0]][r].add(tuple(row[1:]))
+                else:
+                    shared = set(self.engine.rows(r))
+                    for d in per:
+                        d[r] = shared
+            self.evaluated += len(chunk)
+            for d in per:
+                yield {r: frozenset(v) for r, v in d.items()}

@@ -1,0 +1,129 @@
+"""Runs a compiled program (``reasoner/engine/sql.py``) in an embedded, in-memory DuckDB database.
+
+``DuckEngine`` holds one database: a table per predicate, facts loaded in bulk (each relation written
+to a temporary CSV file and read by DuckDB's ``read_csv`` in one statement: no row-by-row inserts,
+no pandas/pyarrow needed), strata evaluated on demand in the order the compiler gives.  A recursive
+stratum runs semi-naively: each round derives from the previous round's new rows only, and stops
+when a round adds nothing.  Predicates can be cleared and re-evaluated (``reset``): that is how the
+set backend (``reasoner/engine/backend.py``) evaluates packets chunk by chunk, keeping the
+packet-free part of the program, computed once, between chunks.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from typing import Iterable
+
+import duckdb
+
+from reasoner.engine.check import Checked
+from reasoner.engine.sql import SqlProgram, Stratum, compile_program
+
+
+class DuckEngine:
+    """A checked program in DuckDB.  ``relations`` are loaded as given (rows of declared predicates; the
+    caller decides which: ``SetBackend`` passes those the pyDatalog program loads, the relations the
+    rules declare and do not define)."""
+
+    def __init__(self, checked: Checked, relations: dict[str, list[tuple]] | None = None, threads: int | None = None) -> None:
+        self.sql: SqlProgram = compile_program(checked)
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self._tmp = tempfile.TemporaryDirectory(prefix="reason-duck-")
+        self._files = 0
+        for pred in self.sql.tables:
+            self.con.execute(self.sql.create(pred))
+        for pred, rows in self.sql.facts.items():
+            self.load(pred, rows)
+        for pred, rows in (relations or {}).items():
+            if pred in self.sql.tables:
+                self.load(pred, rows)
+        self.done: set[int] = set()  # indexes of evaluated strata
+
+    def close(self) -> None:
+        self.con.close()
+        self._tmp.cleanup()
+
+    # -- data -----------------------------------------------------------------------------
+    def load(self, pred: str, rows: Iterable[tuple]) -> int:
+        """Appends ``rows`` to ``pred``'s table in one bulk statement; returns how many were written."""
+        path = os.path.join(self._tmp.name, f"r{self._files}.csv")
+        self._files += 1
+        n = 0
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+            for row in rows:
+                w.writerow(row)
+                n += 1
+        try:
+            if n:
+                types = self.sql.types[pred]
+                cols = "{" + ", ".join(f"'c{i}': '{t}'" for i, t in enumerate(types)) + "}"
+                self.con.execute(
+                    f"INSERT INTO {self.sql.tables[pred]} SELECT * FROM read_csv('{path}', header = false, "
+                    f"columns = {cols}, quote = '\"', escape = '\"', allow_quoted_nulls = false, auto_detect = false)")
+        finally:
+            os.unlink(path)
+        return n
+
+    def rows(self, pred: str) -> list[tuple]:
+        """All rows of ``pred``, distinct."""
+        return self.con.execute(f"SELECT DISTINCT * FROM {self.sql.tables[pred]}").fetchall()
+
+    def reset(self, preds: Iterable[str]) -> None:
+        """Empties the tables of ``preds`` and marks the strata defining them as not evaluated."""
+        preds = set(preds)
+        for p in preds:
+            self.con.execute(f"DELETE FROM {self.sql.tables[p]}")
+        self.done = {i for i in self.done if not set(self.sql.strata[i].preds) & preds}
+
+    # -- evaluation -----------------------------------------------------------------------
+    def run(self, want: list[str]) -> None:
+        """Evaluates every stratum ``want`` depends on that is not evaluated yet."""
+        needed = self.sql.needed(want)
+        for i, stratum in enumerate(self.sql.strata):
+            if i in self.done or not set(stratum.preds) & needed:
+                continue
+            if stratum.recursive:
+                self._fixpoint(stratum)
+            else:
+                for stmt in self.sql.stratum_sql(stratum):
+                    self.con.execute(stmt)
+            self.done.add(i)
+
+    def _fixpoint(self, stratum: Stratum) -> None:
+        """Semi-naive evaluation of a recursive stratum."""
+        t = self.sql.tables
+        delta = {p: f"d_{t[p]}" for p in stratum.preds}
+        new = {p: f"n_{t[p]}" for p in stratum.preds}
+        for p in stratum.preds:
+            for name in (delta[p], new[p]):
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+                self.con.execute(self.sql.create(p, name))
+
+        def step(selects: dict[str, list[str]]) -> bool:
+            grew = False
+            for p in stratum.preds:
+                self.con.execute(f"DELETE FROM {new[p]}")
+                if selects[p]:
+                    cols = self.sql.columns(p)
+                    self.con.execute(f"INSERT INTO {new[p]} ({' UNION '.join(selects[p])}) EXCEPT SELECT {cols} FROM {t[p]}")
+            for p in stratum.preds:  # all new rows are computed from the previous round before any is added
+                self.con.execute(f"DELETE FROM {delta[p]}")
+                self.con.execute(f"INSERT INTO {delta[p]} SELECT * FROM {new[p]}")
+                added = self.con.execute(f"SELECT count(*) FROM {new[p]}").fetchone()[0]  # type: ignore[index]
+                if added:
+                    self.con.execute(f"INSERT INTO {t[p]} SELECT * FROM {new[p]}")
+                    grew = True
+            return grew
+
+        grew = step({p: [self.sql.select(r) for r in stratum.rules if r.head.pred == p] for p in stratum.preds})
+        while grew:
+            grew = step({p: self.sql.delta_selects(stratum, p, delta) for p in stratum.preds})
+        for p in stratum.preds:
+            self.con.execute(f"DROP TABLE {delta[p]}")
+            self.con.execute(f"DROP TABLE {new[p]}")

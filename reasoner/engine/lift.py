@@ -1,0 +1,103 @@
+"""Packet-key lifting: a compiler pass that lets one rule program hold many packets at once.
+
+The shipped rules describe *one* packet: the query layer asserts ``packet(...)`` (and, when the
+destination was named by its private address, ``addressed_privately(...)``), asks the hop
+predicates, and retracts them.  To evaluate many packets in one pass (set-at-a-time, see
+``reasoner/engine/sql.py``) every predicate whose value depends on those per-query relations
+gets a leading packet-id column ``pid`` (type number), and every rule joins on it:
+
+- a predicate is *lifted* if it is a per-query base relation or depends on one, transitively,
+  positively or through negation (the dependency graph of ``check``); the others are computed
+  once and shared by every packet;
+- in a rule of a lifted predicate, ``pid`` is prepended to the head and to every lifted body atom,
+  negated ones included (``!fwd_sg_egress(S, ...)`` becomes ``!fwd_sg_egress(Pid, S, ...)``: "not
+  for this packet"); constants in heads, wildcards and comparisons are kept as written;
+- a rule of a lifted predicate with no positive lifted atom in its body (a fact such as
+  ``modelled_target("local").`` next to rules that read the packet, or a body reading only
+  packet-free predicates) holds for every packet: it is joined with the packet domain
+  (``packet(Pid, _, ...)``), so ``pid`` is bound.  Without that join the rule would be unsafe.
+
+The result is a new syntax tree checked by the ordinary ``check()``: the lifted program is a
+rule program like any other.  Nothing here knows a predicate name except the base relations
+it is given.  Aggregates do not exist in the language, so there are none to lift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reasoner.engine.check import Checked, check
+from reasoner.engine.syntax import Atom, Decl, Literal, Module, Rule, Var, Wildcard, literal_vars
+
+#: The relations the query layer asserts per question (reasoner/explain/paths.py ``Analyzer._assert``).
+PER_QUERY = ("packet", "addressed_privately")
+#: The relation whose pid column enumerates the packets (every packet has exactly one row).
+DOMAIN = "packet"
+PID_COLUMN = "pid"
+
+
+@dataclass
+class Lifted:
+    """A lifted program: the checked result, which predicates were lifted, and the pid variable used."""
+
+    checked: Checked
+    lifted: frozenset[str]
+    base: tuple[str, ...]
+    domain: str
+
+
+def dependents(checked: Checked, base: tuple[str, ...]) -> frozenset[str]:
+    """Gets the base relations and every predicate that depends on one of them (the lifted set)."""
+    rev: dict[str, set[str]] = {}
+    for head, bodies in checked.edges.items():
+        for b in bodies:
+            rev.setdefault(b, set()).add(head)
+    out, stack = set(), [b for b in base if b in checked.decls]
+    while stack:
+        n = stack.pop()
+        if n in out:
+            continue
+        out.add(n)
+        stack.extend(rev.get(n, ()))
+    return frozenset(out)
+
+
+def _fresh_pid(rule: Rule) -> str:
+    used = {v for lit in (rule.head, *rule.body) for v in literal_vars(lit)}
+    name = "Pid"
+    while name in used:
+        name += "_"
+    return name
+
+
+def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMAIN) -> Lifted:
+    """Lifts ``checked`` by a packet id on every predicate depending on ``base`` (see module doc)."""
+    if domain not in base or domain not in checked.decls:
+        raise ValueError(f"the packet domain {domain!r} must be a declared base relation")
+    lifted = dependents(checked, base)
+    module = Module(sources=dict(checked.module.sources))
+    for decl in checked.module.decls:
+        if decl.name in lifted:
+            decl = Decl(decl.name, ((PID_COLUMN, "number"), *decl.columns), decl.annotations, decl.loc)
+        module.decls.append(decl)
+    domain_arity = checked.decls[domain].arity
+    for rule in checked.module.rules:
+        if rule.head.pred not in lifted:
+            module.rules.append(rule)
+            continue
+        pid = Var(_fresh_pid(rule))
+
+        def key(lit: Literal) -> Literal:
+            if isinstance(lit, Atom) and lit.pred in lifted:
+                return Atom(lit.pred, (pid, *lit.args), lit.loc, lit.negated)
+            return lit
+
+        body = [key(lit) for lit in rule.body]
+        if not any(isinstance(lit, Atom) and lit.pred in lifted and not lit.negated for lit in rule.body):
+            loc = rule.loc
+            body.insert(0, Atom(domain, (pid, *[Wildcard()] * domain_arity), loc))
+        head = Atom(rule.head.pred, (pid, *rule.head.args), rule.head.loc)
+        module.rules.append(Rule(head, tuple(body), rule.loc))
+    # relaxed programs (declarations inferred from use: columns typed "any") are re-checked relaxed
+    strict = all(typ != "any" for d in checked.decls.values() for _, typ in d.columns)
+    return Lifted(check(module, strict=strict), lifted, tuple(base), domain)

@@ -1,0 +1,289 @@
+"""Compiles a checked rule program to SQL: one table per predicate, one statement per rule set.
+
+Generic over any program that passed ``check()`` (the shipped rules, lifted by
+``reasoner/engine/lift.py``, or any other): nothing here knows a predicate name.  The output is
+plain SQL text for a DuckDB-like dialect (``reasoner/engine/duck.py`` runs it); a third backend
+(Spark SQL, say) would reuse this compiler, changing at most the few dialect spots marked below.
+
+- Tables: predicate ``p`` is table ``t<i>_p`` (an index keeps names unique and case-safe), columns
+  ``c0..cn``; ``number`` columns are BIGINT, ``symbol`` VARCHAR.  Columns typed ``any`` (relaxed
+  programs: declarations inferred from use) get a type inferred from the constants and variables
+  that meet there; a column holding both numbers and strings cannot be compiled (``SqlUnsupported``).
+- A rule is one ``SELECT DISTINCT``: each positive atom is a table in FROM, a variable's first
+  occurrence binds it, later ones and constants become equalities in WHERE, ``_`` is nothing;
+  ``X = expr`` binds X when X is not otherwise bound, other comparisons are WHERE conditions;
+  a negated atom is ``NOT EXISTS``; integer arithmetic follows Python (``/`` floors, ``%`` takes the
+  divisor's sign), as ``reasoner/engine/program.py`` evaluates it.
+- Strata: the predicate graph's strongly connected components, dependencies first.  A
+  non-recursive component is one ``INSERT ... SELECT`` of the union of its rules; a recursive one
+  is evaluated semi-naively (``duck.py`` runs the loop with the statements made here).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from reasoner.engine.check import Checked, bound_order
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Rule, Term, Var, Wildcard
+
+SQL_TYPE = {"number": "BIGINT", "symbol": "VARCHAR"}
+
+
+class SqlUnsupported(Exception):
+    """The program uses something this compiler cannot express (e.g. a column of mixed types)."""
+
+
+@dataclass
+class Stratum:
+    """One strongly connected component of the predicate graph and the rules that define it."""
+
+    preds: list[str]
+    rules: list[Rule]
+    recursive: bool
+
+
+@dataclass
+class SqlProgram:
+    """The SQL form of a checked program: tables, column types, strata in evaluation order."""
+
+    checked: Checked
+    tables: dict[str, str] = field(default_factory=dict)
+    types: dict[str, list[str]] = field(default_factory=dict)
+    strata: list[Stratum] = field(default_factory=list)
+    facts: dict[str, list[tuple]] = field(default_factory=dict)
+
+    # -- tables ---------------------------------------------------------------------------
+    def create(self, pred: str, name: str | None = None) -> str:
+        cols = ", ".join(f"c{i} {t}" for i, t in enumerate(self.types[pred]))
+        return f"CREATE TABLE {name or self.tables[pred]} ({cols})"
+
+    def columns(self, pred: str) -> str:
+        return ", ".join(f"c{i}" for i in range(len(self.types[pred])))
+
+    # -- rules ----------------------------------------------------------------------------
+    def select(self, rule: Rule, source: dict[int, str] | None = None) -> str:
+        """``SELECT DISTINCT`` of the head's columns for ``rule``.  ``source`` maps the index of a
+        positive body atom (in ``rule.body``) to another table to read it from (a delta table)."""
+        env: dict[str, str] = {}
+        froms: list[str] = []
+        where: list[str] = []
+        ordered, _ = bound_order(rule)
+        for lit in ordered:
+            if isinstance(lit, Atom) and not lit.negated:
+                alias = f"a{len(froms)}"
+                index = next(i for i, b in enumerate(rule.body) if b is lit)
+                table = (source or {}).get(index, self.tables[lit.pred])
+                froms.append(f"{table} AS {alias}")
+                for j, arg in enumerate(lit.args):
+                    col = f"{alias}.c{j}"
+                    if isinstance(arg, Var) and arg.name not in env:
+                        env[arg.name] = col
+                    elif not isinstance(arg, Wildcard):
+                        where.append(f"{col} = {self._term(arg, env)}")
+            elif isinstance(lit, Atom):
+                where.append(self._not_exists(lit, env, len(where)))
+            else:
+                where.append(self._compare(lit, env))
+        head = ", ".join(f"{self._term(a, env)} AS c{i}" for i, a in enumerate(rule.head.args))
+        sql = f"SELECT DISTINCT {head}"
+        if froms:
+            sql += " FROM " + ", ".join(froms)
+        conds = [w for w in where if w]
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        return sql
+
+    def _not_exists(self, atom: Atom, env: dict[str, str], n: int) -> str:
+        alias = f"n{n}"
+        conds = [f"{alias}.c{j} = {self._term(a, env)}" for j, a in enumerate(atom.args) if not isinstance(a, Wildcard)]
+        inner = f"SELECT 1 FROM {self.tables[atom.pred]} AS {alias}"
+        if conds:
+            inner += " WHERE " + " AND ".join(conds)
+        return f"NOT EXISTS ({inner})"
+
+    def _compare(self, cmp: Comparison, env: dict[str, str]) -> str:
+        left, right = cmp.left, cmp.right
+        if cmp.op == "=":
+            for var, other in ((left, right), (right, left)):
+                if isinstance(var, Var) and var.name not in env:
+                    env[var.name] = f"({self._term(other, env)})"
+                    return ""
+        op = "<>" if cmp.op == "!=" else cmp.op
+        return f"{self._term(left, env)} {op} {self._term(right, env)}"
+
+    def _term(self, t: Term, env: dict[str, str]) -> str:
+        if isinstance(t, Var):
+            return env[t.name]
+        if isinstance(t, Const):
+            return literal(t.value)
+        if isinstance(t, BinOp):
+            a, b = self._term(t.left, env), self._term(t.right, env)
+            if t.op in "+-*":
+                return f"({a} {t.op} {b})"
+            mod = f"((({a} % {b}) + {b}) % {b})"  # Python's %: the sign of the divisor (SQL's: of the dividend)
+            return mod if t.op == "%" else f"(({a} - {mod}) // {b})"  # exact, so SQL's truncating // is floor
+        raise SqlUnsupported("'_' has no value here")
+
+    # -- strata ---------------------------------------------------------------------------
+    def stratum_sql(self, stratum: Stratum) -> list[str]:
+        """The statements of a non-recursive stratum: one INSERT per predicate."""
+        out = []
+        for pred in stratum.preds:
+            sels = [self.select(r) for r in stratum.rules if r.head.pred == pred]
+            if not sels:
+                continue
+            union = " UNION ".join(sels)
+            if self.facts.get(pred):  # rows loaded as facts: add only the new ones
+                union = f"({union}) EXCEPT SELECT {self.columns(pred)} FROM {self.tables[pred]}"
+            out.append(f"INSERT INTO {self.tables[pred]} {union}")
+        return out
+
+    def delta_selects(self, stratum: Stratum, pred: str, delta: dict[str, str]) -> list[str]:
+        """For a recursive stratum: the selects deriving ``pred`` with one recursive body atom read
+        from its delta table (semi-naive evaluation), each recursive atom in turn."""
+        sels = []
+        for rule in stratum.rules:
+            if rule.head.pred != pred:
+                continue
+            for i, lit in enumerate(rule.body):
+                if isinstance(lit, Atom) and not lit.negated and lit.pred in delta:
+                    sels.append(self.select(rule, {i: delta[lit.pred]}))
+        return sels
+
+    def needed(self, want: list[str]) -> set[str]:
+        """The predicates ``want`` depends on, themselves included."""
+        out, stack = set(), list(want)
+        while stack:
+            p = stack.pop()
+            if p not in out:
+                out.add(p)
+                stack.extend(self.checked.edges.get(p, ()))
+        return out
+
+
+def literal(value: int | str) -> str:
+    """A SQL literal for a constant (strings quoted, quotes doubled: data never becomes SQL)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise SqlUnsupported(f"constant {value!r} is neither a number nor a string")
+    if isinstance(value, int):
+        return str(value) if -(2**63) <= value < 2**63 else f"CAST('{value}' AS HUGEINT)"
+    return "'" + value.replace("'", "''") + "'"
+
+
+def compile_program(checked: Checked) -> SqlProgram:
+    """Compiles ``checked``: tables, inferred column types, facts of the rule files, strata."""
+    prog = SqlProgram(checked)
+    for i, name in enumerate(sorted(checked.decls)):
+        prog.tables[name] = f"t{i}_{re.sub(r'[^A-Za-z0-9_]', '_', name)[:40]}"
+    prog.types = _types(checked)
+    for rule in checked.module.rules:
+        if rule.is_fact:
+            prog.facts.setdefault(rule.head.pred, []).append(tuple(a.value for a in rule.head.args))  # type: ignore[union-attr]
+    prog.strata = _strata(checked)
+    return prog
+
+
+def _strata(checked: Checked) -> list[Stratum]:
+    """Tarjan's SCCs of the rule-defined predicates, each after the components it reads."""
+    rules: dict[str, list[Rule]] = {}
+    for r in checked.module.rules:
+        if not r.is_fact:
+            rules.setdefault(r.head.pred, []).append(r)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[Stratum] = []
+
+    def visit(v: str) -> None:  # iterative enough for rule programs (depth = longest dependency chain)
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(checked.edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            comp.sort()
+            recursive = len(comp) > 1 or v in checked.edges.get(v, ())
+            body = [r for p in comp for r in rules.get(p, [])]
+            if body:
+                out.append(Stratum(comp, body, recursive))
+
+    for p in sorted(checked.decls):
+        if p not in index:
+            visit(p)
+    return out
+
+
+def _types(checked: Checked) -> dict[str, list[str]]:
+    """Column SQL types: declared, or inferred (union-find over columns and variables) for ``any``."""
+    parent: dict[tuple, tuple] = {}
+    fixed: dict[tuple, str] = {}
+
+    def find(x: tuple) -> tuple:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def fix(x: tuple, typ: str) -> None:
+        r = find(x)
+        if fixed.setdefault(r, typ) != typ:
+            raise SqlUnsupported(f"{x[1]} holds both numbers and strings")
+
+    def union(a: tuple, b: tuple) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+            if ra in fixed:
+                fix(rb, fixed[ra])
+
+    def term(t: Term, node: tuple | None, rid: int) -> tuple | None:
+        if isinstance(t, Var):
+            v = ("var", f"{rid}:{t.name}")
+            if node:
+                union(node, v)
+            return v
+        if isinstance(t, Const) and node:
+            fix(node, "number" if isinstance(t.value, int) else "symbol")
+        if isinstance(t, BinOp):
+            for side in (t.left, t.right):
+                n = term(side, None, rid)
+                if n:
+                    fix(n, "number")
+            if node:
+                fix(node, "number")
+        return None
+
+    for name, decl in checked.decls.items():
+        for i, (_, typ) in enumerate(decl.columns):
+            if typ != "any":
+                fix(("col", f"{name}.{i}"), typ)
+    for rid, rule in enumerate(checked.module.rules):
+        for atom in [rule.head, *[b for b in rule.body if isinstance(b, Atom)]]:
+            for i, a in enumerate(atom.args):
+                term(a, ("col", f"{atom.pred}.{i}"), rid)
+        for cmp in [b for b in rule.body if isinstance(b, Comparison)]:
+            lv, rv = term(cmp.left, None, rid), term(cmp.right, None, rid)
+            if lv and rv:
+                union(lv, rv)
+            elif lv or rv:
+                other = cmp.right if lv else cmp.left
+                if isinstance(other, Const):
+                    fix(lv or rv, "number" if isinstance(other.value, int) else "symbol")  # type: ignore[arg-type]
+                elif isinstance(other, BinOp):
+                    fix(lv or rv, "number")  # type: ignore[arg-type]
+    return {name: [SQL_TYPE[fixed.get(find(("col", f"{name}.{i}")), "symbol")] for i in range(decl.arity)]
+            for name, decl in checked.decls.items()}

@@ -1,0 +1,146 @@
+"""``reason audit exposure``: every ENI (and load balancer node) the internet can open connections to, on which
+protocols and ports, through which gateway; sorted by risk.
+
+For each ENI the query ``internet -> ENI any`` is enumerated with the cuts of the rules that ENI's hops read
+(its security groups, its subnet's network ACL and route table, and the subnets a path may cross in its VPC:
+reasoner/explain/space.py), so each representative packet stands for a piece of the space no rule can tell apart,
+and every piece is evaluated by the set engine (``reasoner/engine/backend.py``).  A port range is reported
+when some internet address and some source port of the piece get through and back.  The gateway is the
+internet gateway attached to the ENI's VPC (the only way in from the internet in this model,
+rules/reachability.dl ``fwd_route``).  For a load balancer node, only the ports one of its listeners accepts
+are reported (``listener_accepts``): a node answers on nothing else.
+
+Risk order: all protocols first, then by the most sensitive port exposed (administration and database ports,
+below), then by how many ports are open.  Not handled: IPv6, and what a host does behind an open port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from reasoner.engine.backend import Backend
+from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, packet_facts
+
+#: Ports whose exposure to the internet is most often a finding (remote administration, databases, caches).
+ADMIN_PORTS = {22: "ssh", 23: "telnet", 3389: "rdp", 5900: "vnc", 445: "smb", 3306: "mysql", 5432: "postgres",
+               1433: "mssql", 1521: "oracle", 6379: "redis", 9200: "elasticsearch", 11211: "memcached", 27017: "mongodb",
+               2379: "etcd", 10250: "kubelet"}
+
+
+@dataclass
+class Exposure:
+    """One ENI reachable from the internet: per protocol, the destination port ranges that get through."""
+
+    eni: str
+    address: str
+    gateway: str
+    load_balancer: str | None
+    ports: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    @property
+    def admin(self) -> list[str]:
+        out = []
+        for proto, ranges in self.ports.items():
+            if proto in ("6", "17", "-1"):
+                out += [f"{name} ({port})" for port, name in sorted(ADMIN_PORTS.items()) if any(lo <= port <= hi for lo, hi in ranges)]
+        return sorted(set(out))
+
+    @property
+    def width(self) -> int:
+        return sum(hi - lo + 1 for ranges in self.ports.values() for lo, hi in ranges)
+
+    def risk(self) -> tuple:
+        every_proto = len([p for p in self.ports if p not in ("6", "17", "1")]) > 0
+        return (not every_proto, -len(self.admin), -self.width, self.eni)
+
+    def to_json(self) -> dict:
+        return {"eni": self.eni, "address": self.address, "gateway": self.gateway, "load_balancer": self.load_balancer,
+                "admin_ports": self.admin,
+                "ports": [{"protocol": PROTO_NAMES.get(p, p), "ranges": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in r]}
+                          for p, r in sorted(self.ports.items(), key=lambda kv: kv[0])]}
+
+
+def exposure(an: Analyzer, backend: Backend) -> tuple[list[Exposure], int]:
+    """Every ENI the internet reaches, sorted by risk, and how many packet classes were evaluated."""
+    ips: dict[str, list[int]] = {}
+    for e, ip in an.rel.get("eni_ip", []):
+        ips.setdefault(e, []).append(ip)
+    lb_of = {e: lb for lb, e in an.rel.get("lb_eni", [])}
+    internet = [Endpoint(INTERNET)]
+    space = list(an.space.packets(internet, [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips],
+                                  "-1", 0, 65535))
+    found: dict[str, Exposure] = {}
+    answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
+    for (row, _, piece), ans in zip(space, answers):
+        if ans["fwd_blocked"] or ans["ret_blocked"]:
+            continue
+        eni, dip, proto = row[1], row[3], row[4]
+        if eni not in found:
+            vpc = an.eni[eni][2]
+            found[eni] = Exposure(eni, _text(dip), an._igw(vpc), lb_of.get(eni))
+        found[eni].ports.setdefault(proto, []).append(piece.dst_ports if proto in PORTED else (0, 65535))
+    for exp in found.values():
+        if exp.load_balancer:  # a node answers only on its listeners' ports
+            accepts = {(r[2], r[3]) for r in an.p.query("listener_accepts", (exp.load_balancer, None, None, None))}
+            exp.ports = {p: [(port, port) for port in sorted({q for pp, q in accepts if pp == p})
+                             if any(lo <= port <= hi for lo, hi in r)] for p, r in exp.ports.items()}
+            exp.ports = {p: r for p, r in exp.ports.items() if r}
+        exp.ports = {p: _merge(r) for p, r in exp.ports.items()}
+    out = [e for e in found.values() if e.ports]
+    return sorted(out, key=Exposure.risk), len(space)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(set(ranges)):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _text(ip: int) -> str:
+    from reasoner.explain.paths import ip_text
+
+    return ip_text(ip)
+
+
+@dataclass
+class Segmentation:
+    """``reason audit pairs``: which groups of ENIs (subnets, security groups or VPCs) open connections to which."""
+
+    by: str
+    groups: list[str]
+    cells: dict[tuple[str, str], set[tuple[str, str]]]  # (from group, to group) -> the ENI pairs that get through
+    evaluated: int
+
+    def to_json(self) -> dict:
+        return {"by": self.by, "groups": self.groups, "classes_evaluated": self.evaluated,
+                "cells": [{"from": a, "to": b, "eni_pairs": len(p), "example": "%s -> %s" % min(p)}
+                          for (a, b), p in sorted(self.cells.items())]}
+
+
+def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: int, port_hi: int) -> Segmentation:
+    """Every ENI pair's packet space (``* -> *``) evaluated set-at-a-time, grouped by ``by`` (subnet, sg or vpc):
+    a cell holds when some ENI of the first group reaches some ENI of the second and gets an answer back.
+    Cost: every ENI pair is evaluated (no factoring by hop yet), so this is for estates of hundreds of ENIs."""
+    from reasoner.explain.search import every_reachable
+
+    ips: dict[str, list[int]] = {}
+    for e, ip in an.rel.get("eni_ip", []):
+        ips.setdefault(e, []).append(ip)
+    enis = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
+
+    def groups_of(eni: str) -> list[str]:
+        if by == "sg":
+            return sorted(an.sgs.get(eni, [])) or ["(no security group)"]
+        return [an.eni[eni][1 if by == "subnet" else 2]]
+
+    found, evaluated = every_reachable(an, backend, enis, enis, proto, port_lo, port_hi)
+    cells: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for c in found:
+        for a in groups_of(c.src_eni):
+            for b in groups_of(c.dst_eni):
+                cells.setdefault((a, b), set()).add((c.src_eni, c.dst_eni))
+    groups = sorted({g for e in enis for g in groups_of(e.eni)})
+    return Segmentation(by, groups, cells, evaluated)

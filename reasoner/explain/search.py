@@ -1,0 +1,77 @@
+"""Set questions: which engine scans a query's packet space, and ``query --all``.
+
+``Analyzer.analyze`` (reasoner/explain/paths.py) scans the representative packets of a query
+(reasoner/explain/space.py) with pyDatalog, or, given a backend, with the set engine (DuckDB,
+reasoner/engine/backend.py) and then pyDatalog for the one packet the answer names.  ``is_large`` is the
+choice the session makes: above ``SET_THRESHOLD`` packets, the set engine.  ``every_reachable`` is
+``reason query --all``: every piece of the packet space that gets through and back, with the ranges it
+stands for (``PacketClass``); ``merge`` joins adjacent port ranges for reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reasoner.engine.backend import Backend
+from reasoner.explain.paths import ANSWER_RELATIONS, Analyzer, Endpoint, packet_facts
+
+#: Above this many representative packets a query is scanned by the set engine (when the session has one).
+SET_THRESHOLD = 300
+
+
+def is_large(an: Analyzer, srcs: list[Endpoint], dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
+             threshold: int | None = None) -> bool:
+    """Whether the query has more than ``threshold`` (default ``SET_THRESHOLD``) representative packets (counted lazily)."""
+    threshold = SET_THRESHOLD if threshold is None else threshold
+    n = 0
+    for _ in an.space.packets(srcs, dsts, proto, port_lo, port_hi):
+        n += 1
+        if n > threshold:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class PacketClass:
+    """One piece of a query's packet space, which the rules cannot tell apart: a pair of endpoints, a protocol,
+    and ranges of destination port, source port and addresses (inclusive)."""
+
+    src_eni: str
+    dst_eni: str
+    proto: str
+    dst_ports: tuple[int, int]
+    src_ports: tuple[int, int]
+    src_ips: tuple[int, int]
+    dst_ips: tuple[int, int]
+
+
+def every_reachable(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: list[Endpoint], proto: str,
+                    port_lo: int, port_hi: int) -> tuple[list[PacketClass], int]:
+    """Every class of the query's packet space that gets through and back (``query --all``), in the analyzer's
+    order, and how many classes were evaluated.  A class's representative packet decides for the whole class;
+    a class whose fate depends on missing data is not listed (it is not known to get through)."""
+    an.check_query(srcs, dsts)
+    space = list(an.space.packets(srcs, dsts, proto, port_lo, port_hi))
+    answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
+    out = []
+    for (row, _, piece), ans in zip(space, answers):
+        if not ans["fwd_blocked"] and not ans["ret_blocked"]:
+            out.append(PacketClass(row[0], row[1], row[4], piece.dst_ports, piece.src_ports, piece.src_ips, piece.dst_ips))
+    return out, len(space)
+
+
+def merge(classes: list[PacketClass]) -> list[PacketClass]:
+    """Joins classes that differ only by adjacent source-port, then destination-port ranges (for reading)."""
+    def join(items: list[PacketClass], field_: str) -> list[PacketClass]:
+        out: list[PacketClass] = []
+        for c in sorted(items, key=lambda c: (c.src_eni, c.dst_eni, c.proto, c.src_ips, c.dst_ips, c.dst_ports, c.src_ports)):
+            prev = out[-1] if out else None
+            if prev is not None:
+                a, b = getattr(prev, field_), getattr(c, field_)
+                same = all(getattr(prev, f) == getattr(c, f) for f in PacketClass.__dataclass_fields__ if f != field_)
+                if same and b[0] == a[1] + 1:
+                    out[-1] = PacketClass(**{**prev.__dict__, field_: (a[0], b[1])})
+                    continue
+            out.append(c)
+        return out
+    return join(join(classes, "src_ports"), "dst_ports")

@@ -1,0 +1,137 @@
+"""The packet space of a query, cut into pieces no rule can tell apart; one representative packet per piece.
+
+The query fixes the endpoints (each a set: an ENI's addresses, a subnet's or a group's ENIs, the internet), the
+protocol (or any) and the destination ports; the source port ranges over the ephemeral range 1024-65535.  Each
+dimension is cut at every boundary of the rules that can look at it, so one representative per piece stands
+for the whole piece: "unreachable" holds for every packet of the query, and "reachable" names a real packet.
+
+Cuts are taken per endpoint pair, from the rules that pair's hops read: the security groups of the two ENIs,
+the network ACLs and route tables of their subnets and of the subnets a path may cross in their VPCs (NAT
+gateway and transit gateway attachment subnets): ``Analyzer._rules_on``.  Those rule sets are computed once per
+endpoint (distinct rows), so a query over N endpoints costs O(N) rule lookups, not O(N²) (issue 11).  The
+internet's addresses are cut at the pair's CIDRs, the reserved ranges and the snapshot's VPC CIDRs.
+
+``packets`` yields each representative packet with its destination endpoint and the piece it stands for, in a
+fixed order (source, destination, source address, destination address, protocol, destination port, source
+port): the analyzer's order, whichever engine evaluates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from reasoner.explain.paths import Analyzer, Endpoint
+
+EPHEMERAL = (1024, 65535)
+PORTED = ("6", "17")
+
+
+def cuts(lo: int, hi: int, bounds) -> list[int]:
+    """One representative per piece of [lo, hi] cut at every rule range boundary."""
+    points = {lo}
+    for a, b in bounds:
+        for p in (a, b + 1):
+            if lo < p <= hi:
+                points.add(p)
+    return sorted(points)
+
+
+def pieces(points: list[int], hi: int) -> dict[int, tuple[int, int]]:
+    """Each cut point (a piece's representative) with the inclusive range it stands for."""
+    return {p: (p, (points[i + 1] - 1) if i + 1 < len(points) else hi) for i, p in enumerate(points)}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What one endpoint's hops read: protocols and port ranges of its SG rules and NACL entries, CIDR ranges."""
+
+    protos: frozenset[str]
+    nacl_ports: frozenset[tuple[int, int]]
+    sg_ports: frozenset[tuple[int, int]]
+    ranges: frozenset[tuple[int, int]]
+
+    def __or__(self, other: "Rules") -> "Rules":
+        return Rules(self.protos | other.protos, self.nacl_ports | other.nacl_ports, self.sg_ports | other.sg_ports,
+                     self.ranges | other.ranges)
+
+
+NONE = Rules(frozenset(), frozenset(), frozenset(), frozenset())
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The ranges a representative packet stands for (inclusive): destination and source ports, addresses."""
+
+    dst_ports: tuple[int, int]
+    src_ports: tuple[int, int]
+    src_ips: tuple[int, int]
+    dst_ips: tuple[int, int]
+
+
+class PacketSpace:
+    """Enumerates queries' packet spaces over one analyzer's snapshot, caching each endpoint's rules."""
+
+    def __init__(self, analyzer: "Analyzer") -> None:
+        self.an = analyzer
+        self._rules: dict[str, Rules] = {}
+        self._inet: dict[frozenset, tuple[list[int], dict[int, tuple[int, int]]]] = {}
+        self._union: dict[tuple[Rules, Rules], Rules] = {}
+        self._cut: dict[tuple, tuple] = {}  # (pair rules, proto, port range) -> protocols, cuts and pieces
+
+    def rules(self, ep: "Endpoint") -> Rules:
+        if ep.is_internet:
+            return NONE
+        if ep.eni not in self._rules:
+            sg_rules, nacl, ranges = self.an._rules_on([ep])
+            self._rules[ep.eni] = Rules(frozenset({r[1] for r in sg_rules} | {r[3] for r in nacl}),
+                                        frozenset((r[4], r[5]) for r in nacl), frozenset((r[2], r[3]) for r in sg_rules),
+                                        frozenset(ranges))
+        return self._rules[ep.eni]
+
+    def internet(self, ranges: frozenset) -> tuple[list[int], dict[int, tuple[int, int]]]:
+        """Representative public addresses for rules reading ``ranges``, and the address piece of each cut point."""
+        if ranges not in self._inet:
+            self._inet[ranges] = (self.an.internet_ips(sorted(ranges)),
+                                  pieces(self.an.internet_cuts(sorted(ranges)), 0xFFFFFFFF))
+        return self._inet[ranges]
+
+    def packets(self, srcs: list["Endpoint"], dsts: list["Endpoint"], proto: str, port_lo: int,
+                port_hi: int) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
+        """Every representative packet of the query, with its destination endpoint and its piece."""
+        for s in srcs:
+            for d in dsts:
+                if s.eni == d.eni:
+                    continue
+                yield from self._pair(s, d, proto, port_lo, port_hi)
+
+    def _pair(self, s: "Endpoint", d: "Endpoint", proto: str, port_lo: int, port_hi: int) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
+        both = (self.rules(s), self.rules(d))
+        if both not in self._union:
+            self._union[both] = both[0] | both[1]
+        r = self._union[both]
+        key = (r, proto, port_lo, port_hi)
+        if key not in self._cut:  # pairs whose hops read the same rules share their cuts
+            if proto == "-1":
+                other = sorted((r.protos | {next(str(n) for n in range(256) if str(n) not in r.protos)}) - {"-1", "6", "17", "1"},
+                               key=int)
+                protos = ["6", "17", "1"] + other
+            else:
+                protos = [proto]
+            dpoints = cuts(port_lo, port_hi, sorted(r.nacl_ports | r.sg_ports))
+            spoints = cuts(*EPHEMERAL, sorted(r.nacl_ports))
+            self._cut[key] = (protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]))
+        protos, dpoints, spoints, dpiece, spiece = self._cut[key]
+        needs_inet = (s.is_internet and s.ips is None) or (d.is_internet and d.ips is None)
+        inet, ipiece = self.internet(r.ranges) if needs_inet else ([], {})
+        for sip in (s.ips if s.ips is not None else inet):
+            for dip in (d.ips if d.ips is not None else inet):
+                srange = ipiece[sip] if s.ips is None else (sip, sip)
+                drange = ipiece[dip] if d.ips is None else (dip, dip)
+                for p in protos:
+                    ported = p in PORTED
+                    for dp in (dpoints if ported else [0]):
+                        for sp in (spoints if ported else [0]):
+                            piece = Piece(dpiece[dp] if ported else (0, 0), spiece[sp] if ported else (0, 0), srange, drange)
+                            yield (s.eni, d.eni, sip, dip, p, sp, dp), d, piece

@@ -1,0 +1,48 @@
+"""`reason query --all`: every packet class that gets through, checked against point questions (pyDatalog) one by one."""
+
+import json
+import subprocess
+from pathlib import Path
+
+from reasoner.session import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXED = ROOT / "facts" / "examples" / "seed-fixed"
+
+
+def _all(facts: Path, q: str) -> tuple[int, dict]:
+    r = subprocess.run(["reason", "query", "--all", "--format", "json", "--facts", str(facts), q],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode in (0, 1), r.stderr
+    return r.returncode, json.loads(r.stdout)
+
+
+def test_every_reported_class_is_reachable_and_every_other_pair_is_not():
+    code, out = _all(FIXED, "* -> * tcp 1-9000")
+    assert code == 0 and out["schema"] == "reason.query-all/v1" and out["classes_evaluated"] > len(out["classes"]) > 0
+    session = Session.open(FIXED)
+    session.engine = "point"
+    enis = [e.eni for e in session._endpoints("*")]
+    reported = {(c["src_eni"], c["dst_eni"]) for c in out["classes"]}
+    for c in out["classes"]:  # each class, asked on its own over its whole port range: reachable
+        assert session.query(f"{c['src_eni']} -> {c['dst_eni']} tcp {c['dst_ports']}", depth=0).reachable, c
+    for s in enis:
+        for d in enis:
+            if s != d and (s, d) not in reported:
+                assert not session.query(f"{s} -> {d} tcp 1-9000", depth=0).reachable, (s, d)
+
+
+def test_both_engines_list_the_same_classes():
+    session = Session.open(FIXED)
+    by_engine = {}
+    for engine in ("point", "set"):
+        session.engine = engine
+        by_engine[engine] = session.query_all("* -> * any")
+    assert by_engine["point"] == by_engine["set"] and by_engine["set"][0]
+
+
+def test_nothing_gets_through_exits_1_and_load_balancers_are_refused():
+    code, out = _all(ROOT / "facts", "* -> task-eni tcp 8000")
+    assert code == 1 and out["classes"] == [] and out["classes_evaluated"] >= 2
+    r = subprocess.run(["reason", "query", "--all", "internet -> alb:web tcp 80"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "load balancers" in r.stderr and "Traceback" not in r.stderr
