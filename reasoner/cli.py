@@ -61,7 +61,10 @@ def query(
     if fmt == Format.json:
         print(render_json(res.to_json()))
     elif fmt == Format.aws:
-        print(render_json(res.to_aws()))
+        from reasoner import __version__
+        from reasoner.explain.aws import AwsRenderer
+
+        print(render_json(AwsRenderer(session.analyzer, session.manifest, __version__).document(res)))
     else:
         render_text(res, out, explain.value)
     raise typer.Exit(_verdict_exit(res))

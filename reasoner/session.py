@@ -6,7 +6,7 @@ Loads only the relations the rules declare (others stay in the snapshot, unused 
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reasoner.engine.check import check
@@ -26,6 +26,8 @@ class Session:
     resolver: Resolver
     warnings: list[str]
     lbs: LoadBalancers
+    #: the snapshot's manifest (accounts, regions, content hash when read from a facts directory)
+    manifest: dict = field(default_factory=dict)
 
     @classmethod
     def open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
@@ -64,7 +66,7 @@ class Session:
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
         resolver = Resolver(snap.relations, snap.names, load_aliases(folder))
-        return cls(program, analyzer, resolver, warnings, LoadBalancers(analyzer, resolver, snap.relations))
+        return cls(program, analyzer, resolver, warnings, LoadBalancers(analyzer, resolver, snap.relations), dict(snap.manifest))
 
     def query(self, text: str, depth: int = 3, detail: bool = True) -> Result:
         """Answers one query.  ``depth`` bounds the derivation tree (0: none); ``detail=False`` gives the

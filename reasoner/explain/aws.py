@@ -1,0 +1,498 @@
+"""``--format aws``: an answer in the shape of Reachability Analyzer's ``NetworkInsightsAnalysis``.
+
+Shape from ``aws-semantics.md`` §3 (API_NetworkInsightsAnalysis, API_PathComponent, API_Explanation,
+API_AnalysisPacketHeader, API_AnalysisAclRule, API_AnalysisSecurityGroupRule, API_AnalysisRouteTableRoute):
+the schema ``reasoner/schemas/aws-analysis.schema.json`` is written from the same reference.
+
+Filled from the answer (``Result``: hops carry the packet and what decided them) and the snapshot's
+relations: analysis id (stable: the snapshot's content hash and the query), status, verdict, the two
+paths with component, subnet, VPC, packet headers (changed by the internet gateway's 1:1 NAT and by a
+load balancer), the ACL entry, security group rule, route, TGW route and listener that decided a hop,
+explanations with the context fields Reachability Analyzer sets for the code's family, and
+alternate path hints where a load balancer is crossed.
+
+An inconclusive answer is ``NetworkPathFound: false`` with a ``WarningMessage`` saying so, and one
+``UNKNOWN_RESOURCE`` explanation (``MissingComponent``) per missing piece: it is not a proof of isolation.
+ARNs are given for ids that are ARNs, and for EC2 resources when the snapshot holds exactly one account and
+one Region (else unknown, left out). Not filled: ``FilterInArns``/``FilterOutArns`` (the query language
+has no filters), ``AdditionalAccounts``, ``SuggestedAccounts``, firewall rules (not modelled).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from reasoner.explain.paths import INTERNET, PROTO_NAMES, Analyzer, Explanation, Hop, Result, ip_text
+
+SCHEMA = "reason.aws/v1"
+#: EC2 id prefix -> ARN resource type (the longest prefix that matches wins)
+ARN_TYPES = {"eni-": "network-interface", "sg-": "security-group", "acl-": "network-acl", "rtb-": "route-table",
+             "igw-": "internet-gateway", "subnet-": "subnet", "vpc-": "vpc", "nat-": "natgateway", "tgw-": "transit-gateway",
+             "tgw-attach-": "transit-gateway-attachment", "tgw-rtb-": "transit-gateway-route-table",
+             "pcx-": "vpc-peering-connection", "vpce-": "vpc-endpoint", "i-": "instance", "pl-": "prefix-list",
+             "vgw-": "vpn-gateway"}
+ROUTE_TARGET_KEYS = {"igw": "GatewayId", "vgw": "GatewayId", "vpce": "GatewayId", "local": "GatewayId", "nat": "NatGatewayId",
+                     "pcx": "VpcPeeringConnectionId", "tgw": "TransitGatewayId", "egress_igw": "EgressOnlyInternetGatewayId",
+                     "eni": "NetworkInterfaceId", "instance": "InstanceId"}
+
+SG_CODES = {"ENI_SG_RULES_MISMATCH", "SG_HAS_NO_RULES", "SG_REFERENCING_SUPPORT", "UNKNOWN_PEERED_SGS", "SG_REFERENCES_NOT_PRESERVED"}
+ACL_CODES = {"SUBNET_ACL_RESTRICTION", "ELB_ACL_RESTRICTION"}
+
+
+def family(code: str) -> str:
+    """The explanation code's family, which decides the context fields: sg, acl, igw, tgw, elb, route, state."""
+    if code in SG_CODES:
+        return "sg"
+    if code in ACL_CODES:
+        return "acl"
+    if code.startswith("IGW_"):
+        return "igw"
+    if code.startswith("TGW_"):
+        return "tgw"
+    if code.startswith(("ELB", "TARGET_")):
+        return "elb"
+    if code in ("NO_ROUTE_TO_DESTINATION", "MORE_SPECIFIC_ROUTE", "BAD_STATE_ROUTE", "CANNOT_ROUTE", "HIGHER_PRIORITY_ROUTE",
+                "VPC_LOCAL_ROUTE_CIDR_RESTRICTION", "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR") or code.startswith(("NGW_", "VPCE_")):
+        return "route"
+    return "state"
+
+
+def cidr(lo: int, hi: int) -> str:
+    """A [lo, hi] range as CIDR text (the first block when it is not one)."""
+    nets = list(ipaddress.summarize_address_range(ipaddress.IPv4Address(lo), ipaddress.IPv4Address(hi)))
+    return str(nets[0])
+
+
+def _proto_name(p: str) -> str:
+    return PROTO_NAMES.get(p, p)
+
+
+class AwsRenderer:
+    """Turns answers on one snapshot into NetworkInsightsAnalysis objects."""
+
+    def __init__(self, analyzer: Analyzer, manifest: dict[str, Any] | None = None, tool_version: str = "") -> None:
+        self.a = analyzer
+        self.manifest = manifest or {}
+        self.tool_version = tool_version
+        accounts, regions = self.manifest.get("accounts") or [], self.manifest.get("regions") or []
+        self.account = accounts[0] if len(accounts) == 1 else ""
+        self.region = regions[0] if len(regions) == 1 else ""
+        self.subnets = {r[0]: r for r in analyzer.rel.get("subnet", [])}
+        self.public_ip = {(r[0], r[1]): r[2] for r in analyzer.rel.get("eni_public_ip", [])}
+        self.listeners = {r[0]: r for r in analyzer.rel.get("listener", [])}
+        self.tgs = {r[0]: r for r in analyzer.rel.get("target_group", [])}
+        self.lbs = {r[0]: r for r in analyzer.rel.get("load_balancer", [])}
+        self._hash = ""
+
+    # -- identity ---------------------------------------------------------------------------------
+    def snapshot_hash(self) -> str:
+        """The facts directory's content hash, else a hash of the loaded relations (a snapshot imported on the fly)."""
+        if not self._hash:
+            h = self.manifest.get("content_hash")
+            if not h:
+                digest = hashlib.sha256()
+                for rel in sorted(self.a.rel):
+                    digest.update(rel.encode() + b"\0" + json.dumps(sorted(map(list, self.a.rel[rel])), default=str).encode())
+                h = "sha256:" + digest.hexdigest()
+            self._hash = h
+        return self._hash
+
+    def arn(self, rid: str) -> str:
+        if rid.startswith("arn:"):
+            return rid
+        if not (self.account and self.region):
+            return ""
+        kind = next((ARN_TYPES[p] for p in sorted(ARN_TYPES, key=len, reverse=True) if rid.startswith(p)), "")
+        return f"arn:aws:ec2:{self.region}:{self.account}:{kind}/{rid}" if kind else ""
+
+    def comp(self, rid: str) -> dict[str, str]:
+        """An AnalysisComponent {Id, Arn, Name}: Arn and Name only where known."""
+        out = {"Id": rid}
+        arn = self.arn(rid)
+        if arn:
+            out["Arn"] = arn
+        name = self.a.names.get(rid)
+        if name and name != rid:
+            out["Name"] = name
+        return out
+
+    # -- the analysis -----------------------------------------------------------------------------
+    def analysis(self, res: Result, now: datetime | None = None) -> dict[str, Any]:
+        nia = "nia-" + hashlib.sha256(f"{self.snapshot_hash()}\0{res.query}".encode()).hexdigest()[:17]
+        nip = "nip-" + hashlib.sha256(res.query.encode()).hexdigest()[:17]
+        started = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        out: dict[str, Any] = {"NetworkInsightsAnalysisId": nia}
+        if self.account and self.region:
+            out["NetworkInsightsAnalysisArn"] = f"arn:aws:ec2:{self.region}:{self.account}:network-insights-analysis/{nia}"
+        out.update({"NetworkInsightsPathId": nip, "StartDate": started, "Status": "succeeded",
+                    "StatusMessage": "Analysis completed successfully", "NetworkPathFound": bool(res.reachable)})
+        warnings = list(res.warnings)
+        if res.inconclusive and not res.reachable:
+            warnings.insert(0, "INCONCLUSIVE: no path was found, but this is not a proof that none exists: "
+                            + "; ".join(m.message for m in res.missing))
+        if warnings:
+            out["WarningMessage"] = " | ".join(warnings)
+        out["ForwardPathComponents"] = self.components(res.forward_path, res.explanations)
+        out["ReturnPathComponents"] = self.components(res.return_path, res.explanations)
+        out["Explanations"] = [self.explanation(e) for e in res.explanations] + [
+            {"ExplanationCode": "UNKNOWN_RESOURCE", "Direction": _direction(m.hop), "Component": self.comp(m.component),
+             "MissingComponent": m.missing} for m in res.missing if m.missing != "unmodelled"]
+        hints = self.alternate_hints(res)
+        if hints:
+            out["AlternatePathHints"] = hints
+        out["Tags"] = [{"Key": "reason:schema", "Value": SCHEMA}, {"Key": "reason:verdict", "Value": res.verdict},
+                       {"Key": "reason:query", "Value": res.query}, {"Key": "reason:snapshot", "Value": self.snapshot_hash()}]
+        if self.tool_version:
+            out["Tags"].append({"Key": "reason:tool-version", "Value": self.tool_version})
+        return out
+
+    def document(self, res: Result, now: datetime | None = None) -> dict[str, Any]:
+        """What ``aws ec2 describe-network-insights-analyses`` prints for this one analysis."""
+        return {"NetworkInsightsAnalyses": [self.analysis(res, now)]}
+
+    def alternate_hints(self, res: Result) -> list[dict[str, str]]:
+        """The load balancer and target groups a path crosses: Reachability Analyzer's potential intermediate components."""
+        seen: list[str] = []
+        for h in res.forward_path:
+            if h.kind == "elb-listener":
+                lb = self.listeners.get(h.component, (None, ""))[1]
+                if lb:
+                    seen.append(lb)
+            if h.kind in ("elb-target-group", "load-balancer"):
+                seen.append(h.component)
+        lb = res.packet.get("load_balancer") if isinstance(res.packet.get("load_balancer"), str) else None
+        if lb:
+            seen.insert(0, lb)
+        out = []
+        for rid in dict.fromkeys(seen):
+            hint = {"ComponentId": rid}
+            if self.arn(rid):
+                hint["ComponentArn"] = self.arn(rid)
+            out.append(hint)
+        return out
+
+    # -- path components --------------------------------------------------------------------------
+    def components(self, hops: list[Hop], explanations: list[Explanation] | None = None) -> list[dict[str, Any]]:
+        """One PathComponent per hop (the internet itself is not one); a blocked or undecided hop carries its
+        explanations (the analysis lists them all as well)."""
+        out: list[dict[str, Any]] = []
+        for h in hops:
+            for c in self.component(h):
+                c = {"SequenceNumber": len(out) + 1, **c}
+                c.setdefault("AdditionalDetails", [])
+                c["Explanations"] = [self.explanation(e) for e in explanations or [] if e.hop == h.hop and e.row == h.row
+                                     and h.detail in ("BLOCKED", "UNKNOWN")]
+                out.append(c)
+        return out
+
+    def _side(self, h: Hop) -> str | None:
+        """The ENI whose subnet the hop belongs to."""
+        if h.row is None:
+            return None
+        if h.hop in ("source", "destination"):
+            return h.component
+        ann = self.a.p.decls[h.hop].annotations if h.hop in self.a.p.decls else {}
+        which = ann.get("component", "")
+        if h.hop == "ret_sg":
+            return h.row[1]
+        if h.kind == "internet-gateway":  # the VPC the internet enters or leaves
+            return h.row[1] if h.row[0] == INTERNET else h.row[0]
+        return h.row[0] if which.endswith("src") else h.row[1] if which.endswith("dst") else None
+
+    def _place(self, eni: str | None, out: dict[str, Any], vpc_only: bool = False) -> None:
+        if not eni or eni == INTERNET or eni not in self.a.eni:
+            return
+        _, sub, vpc, _ = self.a.eni[eni]
+        if not vpc_only:
+            out["Subnet"] = self.comp(sub)
+        out["Vpc"] = self.comp(vpc)
+
+    def component(self, h: Hop) -> list[dict[str, Any]]:
+        if h.kind == "internet":
+            return []  # Reachability Analyzer's paths start and end at the internet gateway
+        ids = [x.strip() for x in h.component.split(",")] if h.kind == "security-group" else [h.component]
+        out: dict[str, Any] = {"Component": self.comp(ids[0])}
+        self._place(self._side(h), out, vpc_only=h.kind == "internet-gateway")
+        row = h.row
+        if h.kind == "network-interface" and row is not None:
+            header = self.header(row)
+            if h.hop == "source" and h.direction == "egress":
+                out["OutboundHeader"] = header
+            elif h.hop == "destination" and h.direction == "ingress":
+                out["InboundHeader"] = header
+            elif h.hop == "destination":  # the reply leaves the destination
+                out["OutboundHeader"] = self.header(row, reply=True)
+            else:
+                out["InboundHeader"] = self.header(row, reply=True)
+        elif h.kind == "internet-gateway" and row is not None:
+            self._igw_headers(h, row, out)
+        elif h.kind == "security-group" and h.ref and h.ref[0] == "sg_rule":
+            rule = self.sg_rule(h.ref[1], h.ref[2], h.direction)
+            if rule:
+                out["SecurityGroupRule"] = rule
+        elif h.kind == "network-acl" and h.ref and h.ref[0] == "acl_rule":
+            rule = self.acl_rule(*h.ref[1:])
+            if rule:
+                out["AclRule"] = rule
+        elif h.kind == "route-table" and h.ref and h.ref[0] == "route":
+            out["RouteTableRoute"] = self.route(*h.ref[1:7])
+            if len(h.ref) > 7 and h.ref[7] == "tgw_route":
+                tgw_route = self.tgw_route(h.ref[8], row, h.ref[10], h.hop.startswith("fwd"))
+                out["TransitGateway"] = self.comp(h.ref[5])
+                if tgw_route:
+                    out["TransitGatewayRouteTableRoute"] = tgw_route
+        elif h.kind == "elb-listener":
+            li = self.listeners.get(h.component)
+            if li:
+                out["ElasticLoadBalancerListener"] = {"LoadBalancerPort": li[2]}
+                if li[1] in self.lbs:
+                    out["Vpc"] = self.comp(self.lbs[li[1]][4])
+        elif h.kind == "elb-target-group":
+            tg = self.tgs.get(h.component)
+            if tg:
+                out["Vpc"] = self.comp(tg[4])
+        return [out]
+
+    def _igw_headers(self, h: Hop, row: tuple, out: dict[str, Any]) -> None:
+        """The internet gateway's 1:1 NAT: public address outside, private address inside."""
+        s, d, sip, dip = row[:4]
+        forward = h.hop.startswith("fwd")
+        eni, private = (d, dip) if forward else (s, sip)
+        public = self.public_ip.get((eni, private))
+        if forward:
+            outside = self.header(row)
+            if public is not None:
+                outside["DestinationAddresses"] = [f"{ip_text(public)}/32"]
+            out["InboundHeader"], out["OutboundHeader"] = outside, self.header(row)
+        else:
+            inside = self.header(row, reply=True)
+            outside = self.header(row, reply=True)
+            if public is not None:
+                outside["SourceAddresses"] = [f"{ip_text(public)}/32"]
+            out["InboundHeader"], out["OutboundHeader"] = inside, outside
+
+    @staticmethod
+    def header(row: tuple, reply: bool = False) -> dict[str, Any]:
+        """An AnalysisPacketHeader for the packet (or its reply): addresses as /32 CIDRs, protocol as an IANA number."""
+        _, _, sip, dip, p, sp, dp = row
+        if reply:
+            sip, dip, sp, dp = dip, sip, dp, sp
+        out: dict[str, Any] = {"SourceAddresses": [f"{ip_text(sip)}/32"], "DestinationAddresses": [f"{ip_text(dip)}/32"],
+                               "Protocol": p}
+        if p in ("6", "17"):
+            out["SourcePortRanges"] = [{"From": sp, "To": sp}]
+            out["DestinationPortRanges"] = [{"From": dp, "To": dp}]
+        return out
+
+    # -- rules as Reachability Analyzer shows them ------------------------------------------------
+    def sg_rule(self, sg: str, rule_id: str, direction: str) -> dict[str, Any] | None:
+        row = next((r for r in self.a.sg_rules.get(sg, []) if r[-1] == rule_id), None)
+        if row is None:
+            return None
+        out: dict[str, Any] = {"Direction": direction, "SecurityGroupId": sg, "Protocol": _proto_name(row[1])}
+        if row[1] in ("6", "17"):
+            out["PortRange"] = {"From": row[2], "To": row[3]}
+        if len(row) == 7:
+            out["Cidr"] = cidr(row[4], row[5])
+        elif str(row[4]).startswith("pl-"):
+            out["PrefixListId"] = row[4]
+        else:
+            out["SecurityGroupId"] = row[4]  # the referenced group, as RA names the rule's source
+        return out
+
+    def acl_rule(self, acl: str, egress: int, number: int) -> dict[str, Any] | None:
+        row = next((r for r in self.a.nacl_entries.get(acl, []) if r[1] == egress and r[2] == number), None)
+        if row is None:
+            return None
+        out: dict[str, Any] = {"Cidr": cidr(row[6], row[7]), "Egress": bool(egress), "Protocol": _proto_name(row[3]),
+                               "RuleAction": row[8], "RuleNumber": number}
+        if row[3] in ("6", "17"):
+            out["PortRange"] = {"From": row[4], "To": row[5]}
+        return out
+
+    def route(self, rtb: str, ip: int, length: int, ttype: str, target: str, state: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        exact = [r for r in self.a.routes.get(rtb, []) if r[3] == length and r[1] <= ip <= r[2] and r[5] == target]
+        if exact:
+            out["DestinationCidr"] = cidr(exact[0][1], exact[0][2])
+        else:
+            pls = [r[1] for r in self.a.pl_routes.get(rtb, []) if r[3] == target]
+            if pls:
+                out["DestinationPrefixListId"] = pls[0]
+        out[ROUTE_TARGET_KEYS.get(ttype, "GatewayId")] = target
+        out["Origin"] = "CreateRouteTable" if ttype == "local" else "CreateRoute"
+        out["State"] = state
+        return out
+
+    def tgw_route(self, tgw_rtb: str, row: tuple | None, att: str, forward: bool) -> dict[str, Any] | None:
+        if row is None or not att:
+            return None
+        ip = row[3] if forward else row[2]
+        cands = [r for r in self.a.rel.get("tgw_route", []) if r[0] == tgw_rtb and r[4] == att and r[1] <= ip <= r[2]]
+        if not cands:
+            return None
+        best = max(cands, key=lambda r: r[3])
+        kinds = {r[0]: (r[2], r[3]) for r in self.a.rel.get("tgw_attachment", [])}
+        out = {"DestinationCidr": cidr(best[1], best[2]), "State": best[6], "RouteOrigin": best[5], "AttachmentId": att}
+        if att in kinds:
+            out["ResourceType"], out["ResourceId"] = kinds[att]
+        return out
+
+    # -- explanations -----------------------------------------------------------------------------
+    def explanation(self, e: Explanation) -> dict[str, Any]:
+        out: dict[str, Any] = {"ExplanationCode": e.code, "Direction": e.direction, "Component": self.comp(e.component.split(",")[0].strip())}
+        fam = family(e.code)
+        row = e.row
+        forward = e.path == "forward"
+        if row is not None:
+            s, d, sip, dip, p, sp, dp = row
+            egress = e.direction == "egress"
+            eni = (s if egress else d) if forward else (d if egress else s)
+            remote = (dip if egress else sip) if forward else (sip if egress else dip)
+            port = dp if forward else sp
+        if fam == "sg" and row is not None:
+            sgs = sorted(self.a.sgs.get(eni, []))
+            out["SecurityGroups"] = [self.comp(g) for g in sgs]
+            if sgs:
+                out["Component"] = self.comp(sgs[0]) if e.component not in sgs else out["Component"]
+            out["NetworkInterface"] = self.comp(eni)
+            self._place(eni, out, vpc_only=True)
+            out["PacketField"] = self._sg_field(sgs, e.direction, p, dp)
+            out["Protocols"] = [_proto_name(p)]
+            if p in ("6", "17"):
+                out["Port"] = dp
+                out["PortRanges"] = [{"From": dp, "To": dp}]
+            out["Addresses"] = [ip_text(dip if egress else sip)]
+        elif fam == "acl":
+            out["Acl"] = self.comp(e.component)
+            if e.ref and e.ref[0] == "acl_rule":
+                rule = self.acl_rule(*e.ref[1:])
+                out["AclRule"] = rule or {"Cidr": "0.0.0.0/0", "Egress": bool(e.ref[2]), "Protocol": "all",
+                                          "RuleAction": "deny", "RuleNumber": e.ref[3]}
+            sub = next((r[0] for r in self.a.rel.get("subnet_nacl", []) if r[1] == e.component), "")
+            if row is not None and eni in self.a.eni and self.a.acl_of(self.a.eni[eni][1]) == e.component:
+                sub = self.a.eni[eni][1]
+            if sub:
+                out["Subnet"] = self.comp(sub)
+                if sub in self.subnets:
+                    out["Vpc"] = self.comp(self.subnets[sub][1])
+            if row is not None:
+                out["Protocols"] = [_proto_name(p)]
+                out["Addresses"] = [ip_text(remote)]
+                if p in ("6", "17"):
+                    out["PortRanges"] = [{"From": port, "To": port}]
+        elif fam == "igw" and row is not None:
+            inside = d if s == INTERNET else s
+            vpc = self.a.eni[inside][2] if inside in self.a.eni else ""
+            igw = self.a._igw(vpc) if vpc else ""
+            if igw.startswith("igw-"):
+                out["Component"] = out["InternetGateway"] = self.comp(igw)
+            if inside in self.a.eni:
+                out["NetworkInterface"] = self.comp(inside)
+                out["Vpc"] = self.comp(vpc)
+            out["Addresses"] = [ip_text(dip if s == INTERNET else sip)]
+            out["PacketField"] = "destination-address" if s == INTERNET else "source-address"
+        elif fam == "route" and row is not None:
+            hop_eni = s if forward else d
+            if hop_eni in self.a.eni:
+                sub = self.a.eni[hop_eni][1]
+                rtb = self.a._rtb_of_subnet(sub)
+                if rtb:
+                    out["RouteTable"] = self.comp(rtb)
+                out["Subnet"] = self.comp(sub)
+                out["Vpc"] = self.comp(self.a.eni[hop_eni][2])
+            target = dip if forward else sip
+            out["Addresses"] = [ip_text(target)]
+            if e.code.startswith(("NGW_", "VPCE_")) or e.code == "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR":
+                key = {"nat-": "NatGateway", "vpce-": "VpcEndpoint", "pcx-": "VpcPeeringConnection"}
+                k = next((v for pre, v in key.items() if e.component.startswith(pre)), "")
+                if k:
+                    out[k] = self.comp(e.component)
+        elif fam == "tgw":
+            self._tgw_fields(e, out)
+        elif fam == "elb":
+            self._elb_fields(e, out)
+        else:  # state and configuration codes: the component and, where the snapshot says, its state
+            if e.code == "DISCONNECTED_VPCS" and row is not None and s in self.a.eni and d in self.a.eni:
+                out["SourceVpc"], out["DestinationVpc"] = self.comp(self.a.eni[s][2]), self.comp(self.a.eni[d][2])
+            if e.code == "PROTOCOL_RESTRICTION" and row is not None:
+                out["Protocols"] = [_proto_name(p)]
+            state = self._state(e.component)
+            if state:
+                out["State"] = state
+        return out
+
+    def _sg_field(self, sgs: list[str], direction: str, p: str, port: int) -> str:
+        """Which packet field no rule matched: the protocol, the port, else the address (``PacketField``)."""
+        rules = [r for g in sgs for r in self.a.sg_rules.get(g, []) if f":{direction}:" in str(r[-1])]
+        if not any(r[1] in ("-1", p) for r in rules):
+            return "protocol"
+        if not any(r[1] in ("-1", p) and (p not in ("6", "17") or r[2] <= port <= r[3]) for r in rules):
+            return "destination-port"
+        return "destination-address" if direction == "egress" else "source-address"
+
+    def _state(self, rid: str) -> str:
+        for rel, col in (("nat_state", 1), ("tgw", 1), ("lb_state", 1)):
+            for r in self.a.rel.get(rel, []):
+                if r[0] == rid:
+                    return str(r[col])
+        for r in self.a.rel.get("tgw_vpc_attachment", []):
+            if r[0] == rid:
+                return str(r[3])
+        return ""
+
+    def _tgw_fields(self, e: Explanation, out: dict[str, Any]) -> None:
+        c = e.component
+        if c.startswith("tgw-attach-"):
+            out["TransitGatewayAttachment"] = self.comp(c)
+            att = next((r for r in self.a.rel.get("tgw_vpc_attachment", []) if r[0] == c), None)
+            if att:
+                out["TransitGateway"], out["Vpc"] = self.comp(att[1]), self.comp(att[2])
+        elif c.startswith("tgw-rtb-"):
+            out["TransitGatewayRouteTable"] = self.comp(c)
+            rtb = next((r for r in self.a.rel.get("tgw_rtb", []) if r[0] == c), None)
+            if rtb:
+                out["TransitGateway"] = self.comp(rtb[1])
+        if e.row is not None:
+            s = e.row[0] if e.path == "forward" else e.row[1]
+            if s in self.a.eni and self.a.eni[s][1] in self.subnets:
+                out["AvailabilityZones"] = [self.subnets[self.a.eni[s][1]][4]]
+            out["Addresses"] = [ip_text(e.row[3] if e.path == "forward" else e.row[2])]
+
+    def _elb_fields(self, e: Explanation, out: dict[str, Any]) -> None:
+        c = e.component
+        li = self.listeners.get(c)
+        lb = li[1] if li else c if c in self.lbs else ""
+        if lb:
+            out["LoadBalancerArn"] = lb
+            out["Component"] = self.comp(lb)
+        if li:
+            out["ElasticLoadBalancerListener"] = {"LoadBalancerPort": li[2]}
+            out["LoadBalancerListenerPort"] = li[2]
+            out["Protocols"] = [li[3]]
+        elif lb:
+            ports = sorted(r[2] for r in self.listeners.values() if r[1] == lb)
+            if ports:
+                out["PortRanges"] = [{"From": x, "To": x} for x in ports]
+        tgs = sorted(r[0] for r in self.a.rel.get("tg_lb", []) if r[1] == lb)
+        if tgs:
+            out["LoadBalancerTargetGroups"] = [self.comp(t) for t in tgs]
+        if e.code in ("TARGET_PORT_RESTRICTION", "TARGET_ADDRESS_RESTRICTION", "ELB_NOT_CROSSZONE"):
+            targets = [r for r in self.a.rel.get("tg_target", []) if r[0] in tgs]
+            if targets:
+                t = targets[0]
+                out["LoadBalancerTarget"] = {"Address": ip_text(t[2]) if t[2] else "", "Id": t[1], "Port": t[3],
+                                             "AvailabilityZone": t[4]}
+                out["LoadBalancerTargetPort"] = t[3]
+                if e.code == "TARGET_PORT_RESTRICTION":
+                    out["PacketField"] = "destination-port"
+        if e.code == "ELB_NOT_CROSSZONE" and lb:
+            out["AvailabilityZones"] = sorted({r[2] for r in self.a.rel.get("lb_subnet", []) if r[0] == lb and r[2]})
+
+
+def _direction(hop: str) -> str:
+    return "egress" if any(k in hop for k in ("egress", "_out", "route")) else "ingress"
