@@ -229,7 +229,7 @@ class AwsRenderer:
             else:
                 out["InboundHeader"] = self.header(row, reply=True)
         elif h.kind == "internet-gateway" and row is not None:
-            self._igw_headers(h, row, out)
+            self._igw_headers(row, inbound=True, reply=not h.hop.startswith("fwd"), out=out)
         elif h.kind == "security-group" and h.ref and h.ref[0] == "sg_rule":
             rule = self.sg_rule(h.ref[1], h.ref[2], h.direction)
             if rule:
@@ -240,6 +240,9 @@ class AwsRenderer:
                 out["AclRule"] = rule
         elif h.kind == "route-table" and h.ref and h.ref[0] == "route":
             out["RouteTableRoute"] = self.route(*h.ref[1:7])
+            igw = self._igw_after_route(h)
+            if igw is not None:
+                return [out, igw]
             if len(h.ref) > 7 and h.ref[7] == "tgw_route":
                 tgw_route = self.tgw_route(h.ref[8], row, h.ref[10], h.hop.startswith("fwd"))
                 out["TransitGateway"] = self.comp(h.ref[5])
@@ -257,23 +260,36 @@ class AwsRenderer:
                 out["Vpc"] = self.comp(tg[4])
         return [out]
 
-    def _igw_headers(self, h: Hop, row: tuple, out: dict[str, Any]) -> None:
-        """The internet gateway's 1:1 NAT: public address outside, private address inside."""
+    def _igw_headers(self, row: tuple, inbound: bool, reply: bool, out: dict[str, Any]) -> None:
+        """The internet gateway's 1:1 NAT (VPC user guide, internet gateways): the ENI's public address outside,
+        its private address inside.  A public address the snapshot lacks is left out, never invented."""
         s, d, sip, dip = row[:4]
-        forward = h.hop.startswith("fwd")
-        eni, private = (d, dip) if forward else (s, sip)
+        eni = d if s == INTERNET else s
+        private = (sip if reply else dip) if inbound else (dip if reply else sip)
         public = self.public_ip.get((eni, private))
-        if forward:
-            outside = self.header(row)
-            if public is not None:
-                outside["DestinationAddresses"] = [f"{ip_text(public)}/32"]
-            out["InboundHeader"], out["OutboundHeader"] = outside, self.header(row)
+        if public is None and eni in self.a.eni:  # a load balancer node: its subnet's public address, if collected
+            lb = next((r[0] for r in self.a.rel.get("lb_eni", []) if r[1] == eni), None)
+            public = next((r[2] for r in self.a.rel.get("lb_public_ip", []) if r[0] == lb and r[1] == self.a.eni[eni][1]), None)
+        key = "DestinationAddresses" if inbound else "SourceAddresses"
+        inside, outside = self.header(row, reply), self.header(row, reply)
+        if public is not None:
+            outside[key] = [f"{ip_text(public)}/32"]
         else:
-            inside = self.header(row, reply=True)
-            outside = self.header(row, reply=True)
-            if public is not None:
-                outside["SourceAddresses"] = [f"{ip_text(public)}/32"]
-            out["InboundHeader"], out["OutboundHeader"] = inside, outside
+            del outside[key]
+        out["InboundHeader"], out["OutboundHeader"] = (outside, inside) if inbound else (inside, outside)
+
+    def _igw_after_route(self, h: Hop) -> dict[str, Any] | None:
+        """The internet gateway a route sends the packet out through, as its own component (RA lists it)."""
+        if not (h.ref and h.ref[0] == "route" and h.ref[4] == "igw" and h.row is not None):
+            return None
+        forward = h.hop.startswith("fwd")
+        if (h.row[1] if forward else h.row[0]) != INTERNET:
+            return None
+        igw: dict[str, Any] = {"Component": self.comp(h.ref[5])}
+        eni = h.row[0] if forward else h.row[1]
+        self._place(eni, igw, vpc_only=True)
+        self._igw_headers(h.row, inbound=False, reply=not forward, out=igw)
+        return igw
 
     @staticmethod
     def header(row: tuple, reply: bool = False) -> dict[str, Any]:
@@ -329,15 +345,19 @@ class AwsRenderer:
         return out
 
     def tgw_route(self, tgw_rtb: str, row: tuple | None, att: str, forward: bool) -> dict[str, Any] | None:
+        """The transit gateway route that sent the packet to att: the most specific candidate of the table
+        (rules/transit_gateways.dl ``tgw_route_cand``: static, collected propagated, or one per CIDR of a
+        propagating VPC), static before propagated."""
         if row is None or not att:
             return None
         ip = row[3] if forward else row[2]
-        cands = [r for r in self.a.rel.get("tgw_route", []) if r[0] == tgw_rtb and r[4] == att and r[1] <= ip <= r[2]]
+        cands = [r for r in self.a.p.query("tgw_route_cand", (tgw_rtb, None, None, None, att, None)) if r[1] <= ip <= r[2]]
         if not cands:
             return None
-        best = max(cands, key=lambda r: r[3])
+        best = min(cands, key=lambda r: (r[2] - r[1], r[3]))
         kinds = {r[0]: (r[2], r[3]) for r in self.a.rel.get("tgw_attachment", [])}
-        out = {"DestinationCidr": cidr(best[1], best[2]), "State": best[6], "RouteOrigin": best[5], "AttachmentId": att}
+        out = {"DestinationCidr": cidr(best[1], best[2]), "State": best[5], "RouteOrigin": "static" if best[3] == 1 else "propagated",
+               "AttachmentId": att}
         if att in kinds:
             out["ResourceType"], out["ResourceId"] = kinds[att]
         return out
