@@ -135,14 +135,14 @@ def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple
 
 
 def _comment_above(path: Path, line: int) -> str:
-    """The ``//`` comment lines right above a rule: its help text."""
+    """The ``//`` comments of the paragraph (lines up to the previous blank line) a rule ends: its help text."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return ""
     out: list[str] = []
     i = line - 2
-    while i >= 0 and lines[i].strip().startswith(("//", ".decl")):
+    while i >= 0 and lines[i].strip():
         if lines[i].strip().startswith("//"):
             out.insert(0, lines[i].strip()[2:].strip())
         i -= 1

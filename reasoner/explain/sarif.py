@@ -17,9 +17,15 @@ from typing import Any
 from reasoner.explain.checks import AssertionCheck, PolicyRule, VerifyReport
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 LEVEL = {"fail": "error", "error": "error", "inconclusive": "warning"}
 #: GitHub code scanning ranks alerts by this (0.1-10, a string): broken reachability is a high finding
 SECURITY_SEVERITY = {"fail": "7.5", "error": "5.0", "inconclusive": "5.0"}
+
+
+def _clean(text: str) -> str:
+    """Control characters (terminal escapes) from snapshot strings are dropped: data is never markup."""
+    return str(text).translate(_CONTROL)
 
 
 def _uri(file: str) -> dict[str, str]:
@@ -32,8 +38,9 @@ def _uri(file: str) -> dict[str, str]:
 
 
 def _rule(rule_id: str, name: str, short: str, help_text: str, level: str, tags: list[str]) -> dict[str, Any]:
+    short, help_text = _clean(short), _clean(help_text)
     return {"id": rule_id, "name": name, "shortDescription": {"text": short}, "fullDescription": {"text": help_text},
-            "help": {"text": help_text, "markdown": help_text}, "defaultConfiguration": {"level": level},
+            "help": {"text": help_text}, "defaultConfiguration": {"level": level},
             "properties": {"tags": tags, "precision": "very-high", "security-severity": SECURITY_SEVERITY["fail"]}}
 
 
@@ -56,7 +63,7 @@ def _policy_rule(p: PolicyRule) -> dict[str, Any]:
 
 
 def _logical(resource: str, label) -> dict[str, str]:
-    out = {"name": label(resource), "fullyQualifiedName": resource, "kind": "resource"}
+    out = {"name": _clean(label(resource)), "fullyQualifiedName": _clean(resource), "kind": "resource"}
     return out
 
 
@@ -69,7 +76,7 @@ def _result(rule_id: str, index: int, status: str, message: str, file: str, line
     if resources:
         loc["logicalLocations"] = [_logical(r, label) for r in resources]
     fingerprint = hashlib.sha256(f"{rule_id}\0{'|'.join(resources)}\0{status}".encode()).hexdigest()[:32]
-    return {"ruleId": rule_id, "ruleIndex": index, "kind": "fail", "level": LEVEL[status], "message": {"text": message},
+    return {"ruleId": rule_id, "ruleIndex": index, "kind": "fail", "level": LEVEL[status], "message": {"text": _clean(message)},
             "locations": [loc], "partialFingerprints": {"reasonCheck/v1": fingerprint},
             "properties": {"status": status}}
 
