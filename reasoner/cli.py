@@ -43,7 +43,7 @@ EXIT_CODES = "Exit codes: 0 reachable / holds, 1 unreachable / fails, 2 usage or
 QUERY_HELP = f"""Is DST reachable from SRC? Verdict, hop-by-hop path, blockers with codes, derivation.
 
 \b
-Query:  SRC -> DST [tcp | udp | icmp | any | proto N] [PORT | LO-HI]
+Query:  SRC -> DST \\[tcp | udp | icmp | any | proto N] \\[PORT | LO-HI]
   SRC, DST: eni-..., i-..., subnet-..., sg-..., vpc-..., an address, internet, *, ecs:CLUSTER/SERVICE,
   alb:NAME, nlb:NAME, tg:NAME, a Name tag or an alias; keywords are case-insensitive.
 
@@ -122,9 +122,14 @@ def query(
         _fail(e, fmt)
         return
     if fmt in (Format.mermaid, Format.dot):
-        from reasoner.explain.diagram import render_diagram
+        from reasoner.explain.diagram import passing_pairs, render_diagram
 
-        print(render_diagram(res, fmt.value, session.analyzer.label), end="")
+        try:
+            pairs, unchecked = passing_pairs(session, text)
+        except ReasonError as e:
+            _fail(e, fmt)
+            return
+        print(render_diagram(res, fmt.value, session.analyzer.label, pairs, unchecked), end="")
     elif fmt == Format.json:
         print(render_json(res.to_json()))
     elif fmt == Format.aws:

@@ -11,9 +11,13 @@ entities, DOT labels backslash-escape quotes; control characters are dropped.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
+from reasoner.errors import QueryError
 from reasoner.explain.paths import Explanation, Hop, Result
+
+#: a set query's member pairs are checked up to this many (each is one verdict-only question)
+MAX_PAIRS = 400
 
 RED, ORANGE = "#c62828", "#ef6c00"
 _CONTROL = dict.fromkeys(c for c in range(32))
@@ -25,10 +29,10 @@ def _clean(text: str) -> str:
 
 def _mm(text: str) -> str:
     """A Mermaid label: quotes, angle brackets, ampersands, pipes and hashes as entities."""
-    out = _clean(text)
-    for ch, ent in (("#", "#35;"), ("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("|", "#124;"),
+    out = _clean(text).replace("#", "#35;")  # first: the entities below start with '#'
+    for ch, ent in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("|", "#124;"),
                     ("[", "#91;"), ("]", "#93;"), ("{", "#123;"), ("}", "#125;"), ("`", "#96;")):
-        out = out.replace(ch, ent) if ch != "#" else out.replace("#", "#35;")
+        out = out.replace(ch, ent)
     return out
 
 
@@ -48,9 +52,40 @@ def _paths(res: Result) -> list[tuple[str, str, list[Hop]]]:
             if hops]
 
 
+def passing_pairs(session: Any, text: str) -> tuple[list[tuple[str, str]], int]:
+    """For a set query (several sources or destinations, no load balancer): the member pairs (source ENI,
+    destination ENI) that pass, each asked as its own verdict-only question on the query's packet space, and
+    how many pairs were left unchecked (past MAX_PAIRS).  Not a set query: no pairs."""
+    from reasoner.query.language import parse_query
+
+    q = parse_query(text)
+    lbs = session.lbs
+    if any(lbs.resolve_lb(session.resolver.aliases.get(n, n)) is not None for n in (q.src, q.dst)):
+        return [], 0
+    srcs, dsts = session._endpoints(q.src), session._endpoints(q.dst)
+    if any(lbs.lb_of_node(d.eni) for d in dsts):
+        return [], 0
+    candidates = [(s, d) for s in srcs for d in dsts if s.eni != d.eni]
+    if len(candidates) <= 1:
+        return [], 0
+    out = []
+    for s, d in candidates[:MAX_PAIRS]:
+        try:
+            r = session.analyzer.analyze(str(q), [s], [d], q.proto_number, q.port_lo, q.port_hi, depth=0, detail=False)
+        except QueryError:
+            continue
+        if r.reachable:
+            out.append((s.eni, d.eni))
+    return out, max(len(candidates) - MAX_PAIRS, 0)
+
+
 def render_diagram(res: Result, fmt: str, label: Callable[[str], str] = lambda r: r,
-                   pairs: list[tuple[str, str]] | None = None) -> str:
-    return mermaid(res, label, pairs) if fmt == "mermaid" else dot(res, label, pairs)
+                   pairs: list[tuple[str, str]] | None = None, unchecked: int = 0) -> str:
+    text = mermaid(res, label, pairs) if fmt == "mermaid" else dot(res, label, pairs)
+    if unchecked:
+        note = f"{unchecked} member pairs past the first {MAX_PAIRS} were not checked"
+        text += f"%% {note}\n" if fmt == "mermaid" else f"// {note}\n"
+    return text
 
 
 def mermaid(res: Result, label: Callable[[str], str] = lambda r: r, pairs: list[tuple[str, str]] | None = None) -> str:
