@@ -22,6 +22,7 @@ from reasoner import __version__
 from reasoner.engine.program import Program
 from reasoner.engine.provenance import Node, why, why_not
 from reasoner.errors import QueryError
+from reasoner.explain import wording
 
 EPHEMERAL = (1024, 65535)
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
@@ -428,7 +429,8 @@ class Analyzer:
             pred, pat = ("sg_egress_admits", (s, d, dip, p, dp, None, None)) if hop == "fwd_sg_egress" else \
                 ("sg_ingress_admits", (s, d, sip, p, dp, None, None))
             hits = self.p.query(pred, pat)
-            detail = f"allowed by {hits[0][6]}" if hits else "no rule"
+            detail = wording.sg_rule(self.sg_rules.get(hits[0][5], []), hits[0][5], hits[0][6], ann["direction"]) if hits \
+                else "no rule"
             return Hop(hits[0][5] if hits else comp, "security-group", ann["direction"], detail, hop,
                        ref=("sg_rule", hits[0][5], hits[0][6]) if hits else ())
         if "nacl" in hop:
@@ -436,7 +438,7 @@ class Analyzer:
             port = dp if ann["path"] == "forward" else sp
             remote = (dip if eg else sip) if ann["path"] == "forward" else (sip if eg else dip)
             hits = self.p.query("nacl_allows", (comp, eg, p, port, remote, None))
-            detail = f"rule {hits[0][5]} allow" if hits else "denied"
+            detail = wording.acl_rule(self.nacl_entries.get(comp, []), comp, eg, hits[0][5]) if hits else "denied"
             if hop in ("fwd_nacl_in", "ret_nacl_in") and self.p.holds("tgw_delivers_in_subnet", (hop[:3],)):
                 detail = "not evaluated: the transit gateway delivers from this subnet (tgw-nacls.html)"
             return Hop(comp, "network-acl", ann["direction"], detail, hop, ref=("acl_rule", comp, eg, hits[0][5]) if hits else ())
@@ -451,7 +453,7 @@ class Analyzer:
         if hits:
             _, _, length, ttype, target, state = hits[0]
             ref = ("route", comp, ip, length, ttype, target, state)
-            detail = f"route /{length} -> {target if ttype != 'local' else 'local'} ({state})"
+            detail = wording.route(self.routes.get(comp, []), self.pl_routes.get(comp, []), comp, ip, length, ttype, target, state)
             if ttype == "tgw":  # the transit gateway's own lookup (rules/transit_gateways.dl)
                 leg = "fwd" if forward else "ret"
                 ins = self.p.query("tgw_in_rtb", (leg, None, None))

@@ -50,7 +50,7 @@ def test_mermaid_draws_both_paths_with_the_rule_on_each_edge_and_the_blocker_in_
     assert [(a, b) for a, b, _ in edges if a.startswith("f")] == [(f"f{i}", f"f{i + 1}") for i in range(1, len(res.forward_path))]
     labels = {b: lab for _, b, lab in edges}
     assert labels["f2"] == "BLOCKED: ENI_SG_RULES_MISMATCH" and nodes["f2"].startswith("sg-0alb (alb-sg)")
-    assert labels["f3"].startswith("rule 100 allow")
+    assert labels["f3"] == "acl-0default rule 100 allow all traffic to 0.0.0.0/0"
     assert blocked == ["f2"]
     assert red_links == [[b for _, b, _ in edges].index("f2")]
 
@@ -59,7 +59,7 @@ def test_mermaid_of_a_reachable_path_has_no_red(fixed):
     res = fixed.query("alb-eni -> task-eni tcp 8000")
     nodes, edges, blocked, red_links = parse_mermaid(mermaid(res, fixed.analyzer.label))
     assert res.reachable and not blocked and not red_links
-    assert nodes["r1"].startswith("eni-0task01") and any("route /16" in lab for *_, lab in edges)
+    assert nodes["r1"].startswith("eni-0task01") and any(lab.startswith("rtb-public 10.0.0.0/16 -#gt; local") for *_, lab in edges)
 
 
 def test_labels_from_the_snapshot_cannot_break_out_of_the_diagram(broken):
