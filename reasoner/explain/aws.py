@@ -211,6 +211,9 @@ class AwsRenderer(ExplanationFields):
             igw = self._igw_after_route(h)
             if igw is not None:
                 return [out, igw]
+            nat = self._nat_after_route(h)
+            if nat:
+                return [out, *nat]
             if len(h.ref) > 7 and h.ref[7] == "tgw_route":
                 tgw_route = self.tgw_route(h.ref[8], row, h.ref[10], h.hop.startswith("fwd"))
                 out["TransitGateway"] = self.comp(h.ref[5])
@@ -258,6 +261,37 @@ class AwsRenderer(ExplanationFields):
         self._place(eni, igw, vpc_only=True)
         self._igw_headers(h.row, inbound=False, reply=not forward, out=igw)
         return igw
+
+    def _nat_after_route(self, h: Hop) -> list[dict[str, Any]]:
+        """A public NAT gateway on the way to the internet (vpc-nat-gateway.html): it rewrites the source to its
+        private address and an ephemeral port (REMAP_EPHEMERAL_PORT), then the internet gateway maps that to its
+        public address.  Shown on the forward path only."""
+        if not (h.ref and h.ref[0] == "route" and h.ref[4] == "nat" and h.row is not None and h.hop.startswith("fwd")
+                and h.row[1] == INTERNET):
+            return []
+        nat = h.ref[5]
+        row = next((r for r in self.a.rel.get("nat_gateway", []) if r[0] == nat), None)
+        if row is None:
+            return []
+        _, sub, vpc, nat_ip = row
+        before = self.header(h.row)
+        after = dict(before, SourceAddresses=[f"{ip_text(nat_ip)}/32"])
+        if "SourcePortRanges" in after:
+            after["SourcePortRanges"] = [{"From": 1024, "To": 65535}]
+        out = [{"Component": self.comp(nat), "Subnet": self.comp(sub), "Vpc": self.comp(vpc),
+                "InboundHeader": before, "OutboundHeader": after}]
+        rtb = self.a._rtb_of_subnet(sub)
+        igw_route = next((r for r in self.a.routes.get(rtb, []) if r[4] == "igw" and r[1] <= h.row[3] <= r[2]), None)
+        if igw_route is not None:
+            public = next((r[1] for r in self.a.rel.get("nat_public_ip", []) if r[0] == nat), None)
+            outside = dict(after)
+            if public is not None:
+                outside["SourceAddresses"] = [f"{ip_text(public)}/32"]
+            else:
+                del outside["SourceAddresses"]
+            out.append({"Component": self.comp(igw_route[5]), "Vpc": self.comp(vpc), "InboundHeader": after,
+                        "OutboundHeader": outside})
+        return out
 
     @staticmethod
     def header(row: tuple, reply: bool = False) -> dict[str, Any]:

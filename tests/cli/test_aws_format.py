@@ -11,7 +11,7 @@ import pytest
 
 from reasoner.schemas import validate
 from test_inconclusive import FIXED, drop
-from test_query import FACTS, _bastion, _public_ip, answer, edit, reason, scenario
+from test_query import FACTS, _add_nat, _bastion, _public_ip, answer, edit, reason, scenario
 from test_transit_gateways import _add_tgw
 
 
@@ -203,3 +203,22 @@ def test_internet_gateway_translates_the_public_address_both_ways(tmp_path):
     assert igw_out["InboundHeader"]["SourceAddresses"] == ["10.0.1.50/32"]
     assert igw_out["OutboundHeader"]["SourceAddresses"] == ["54.1.2.3/32"]
     assert igw_out["OutboundHeader"]["SourcePortRanges"] == [{"From": 80, "To": 80}]
+
+
+def test_nat_gateway_rewrites_the_source_then_the_internet_gateway_makes_it_public(tmp_path):
+    """vpc-nat-gateway.html: the source becomes the NAT gateway's private address and an ephemeral port, then its
+    Elastic IP at the internet gateway; the destination is unchanged."""
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    code, a = aws("task-eni -> internet tcp 443", snap)
+    assert code == 0
+    fwd = a["ForwardPathComponents"]
+    order = ids(fwd)
+    i = order.index("nat-0a")
+    assert order[i - 1] == "rtb-main" and fwd[i - 1]["RouteTableRoute"]["NatGatewayId"] == "nat-0a"
+    nat, igw = fwd[i], fwd[i + 1]
+    assert nat["InboundHeader"]["SourceAddresses"] == ["10.0.11.20/32"] and nat["Subnet"]["Id"] == "subnet-pub-a"
+    assert nat["OutboundHeader"]["SourceAddresses"] == ["10.0.1.99/32"]
+    assert nat["OutboundHeader"]["SourcePortRanges"] == [{"From": 1024, "To": 65535}]
+    assert nat["OutboundHeader"]["DestinationAddresses"] == nat["InboundHeader"]["DestinationAddresses"]
+    assert igw["Component"]["Id"] == "igw-0main" and igw["OutboundHeader"]["SourceAddresses"] == ["3.3.3.3/32"]
