@@ -71,6 +71,7 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 class Explain(str, Enum):
+    none = "none"
     brief = "brief"
     full = "full"
 
@@ -108,7 +109,7 @@ def query(
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     fmt: Format = typer.Option(Format.text, "--format", help="text, json (reason.query/v1), aws (Reachability Analyzer's "
                                "NetworkInsightsAnalysis), mermaid or dot (path diagram)"),
-    explain: Explain = typer.Option(Explain.brief, "--explain"),
+    explain: Explain = typer.Option(Explain.brief, "--explain", help="derivation tree: none, brief or full"),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="extra rule files (policies) to load"),
 ) -> None:
     from reasoner.explain.render import render_json, render_text
@@ -117,7 +118,7 @@ def query(
     _check_format("query", fmt)
     try:
         session = Session.open(facts, extra_rules=rules or [])
-        res = session.query(text, depth=12 if explain == Explain.full else 3)
+        res = session.query(text, depth={Explain.full: 12, Explain.brief: 3, Explain.none: 0}[explain])
     except ReasonError as e:
         _fail(e, fmt)
         return

@@ -192,6 +192,10 @@ class AwsRenderer(ExplanationFields):
                 out["OutboundHeader"] = header
             elif h.hop == "destination" and h.direction == "ingress":
                 out["InboundHeader"] = header
+                zones = [self.subnets[self.a.eni[e][1]][4] for e in row[:2] if e in self.a.eni and self.a.eni[e][1] in self.subnets]
+                if len(zones) == 2 and zones[0] != zones[1]:  # additional-detail-codes.html
+                    out["AdditionalDetails"] = [{"AdditionalDetailType": "AVAILABILITY_ZONE_CROSSED",
+                                                 "Component": self.comp(h.component)}]
             elif h.hop == "destination":  # the reply leaves the destination
                 out["OutboundHeader"] = self.header(row, reply=True)
             else:

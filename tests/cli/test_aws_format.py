@@ -222,3 +222,13 @@ def test_nat_gateway_rewrites_the_source_then_the_internet_gateway_makes_it_publ
     assert nat["OutboundHeader"]["SourcePortRanges"] == [{"From": 1024, "To": 65535}]
     assert nat["OutboundHeader"]["DestinationAddresses"] == nat["InboundHeader"]["DestinationAddresses"]
     assert igw["Component"]["Id"] == "igw-0main" and igw["OutboundHeader"]["SourceAddresses"] == ["3.3.3.3/32"]
+
+
+def test_availability_zone_crossed_is_an_additional_detail():
+    """additional-detail-codes.html: AVAILABILITY_ZONE_CROSSED when the path crosses zones."""
+    _, a = aws("eni-0alb0b -> task-eni tcp 8000", FACTS / "examples" / "seed-fixed")  # us-east-1b -> us-east-1a
+    dst = next(c for c in a["ForwardPathComponents"] if c["Component"]["Id"] == "eni-0task01")
+    assert dst["AdditionalDetails"] == [{"AdditionalDetailType": "AVAILABILITY_ZONE_CROSSED",
+                                         "Component": {"Id": "eni-0task01", "Name": "web-task"}}]
+    _, a = aws("alb-eni -> task-eni tcp 8000", FACTS / "examples" / "seed-fixed")  # both in us-east-1a
+    assert all(c["AdditionalDetails"] == [] for c in a["ForwardPathComponents"])

@@ -57,3 +57,12 @@ def test_errors_are_json_on_stdout_with_format_json():
     assert r.returncode == 2 and answer(r.stdout)["schema"] == "reason.error/v1"
     r = reason("query", "alb-eni -> nope tcp 80")  # text: on stderr, as before
     assert r.returncode == 2 and r.stdout == "" and "error[query.unknown_name]" in r.stderr
+
+
+def test_explain_none_prints_no_derivation():
+    r = reason("query", "--explain", "none", "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 1 and "ENI_SG_RULES_MISMATCH" in r.stdout and "Derivation" not in r.stdout
+    _, out = query_json(FACTS, "alb-eni -> task-eni tcp 8000")
+    r = reason("query", "--explain", "none", "--format", "json", "alb-eni -> task-eni tcp 8000")
+    doc = answer(r.stdout)
+    assert doc["proof"] is None and out["proof"] is not None and doc["verdict"] == out["verdict"]
