@@ -107,7 +107,8 @@ def _check_format(command: str, fmt: "Format") -> None:
 def query(
     text: str = typer.Argument(..., help='e.g. "alb-eni -> task-eni tcp 8000"'),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
-    fmt: Format = typer.Option(Format.text, "--format", help="text, json (reason.query/v1), aws (Reachability Analyzer's "
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|aws|mermaid|dot]",
+                               help="text, json (reason.query/v1), aws (Reachability Analyzer's "
                                "NetworkInsightsAnalysis), mermaid or dot (path diagram)"),
     explain: Explain = typer.Option(Explain.brief, "--explain", help="derivation tree: none, brief or full"),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="extra rule files (policies) to load"),
@@ -170,7 +171,7 @@ def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batf
 def health(
     names: Optional[list[str]] = typer.Argument(None, help="tg:NAME or alb:NAME / nlb:NAME (default: every target group)"),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
-    fmt: Format = typer.Option(Format.text, "--format", help="text or json (reason.health/v1)"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json]", help="text or json (reason.health/v1)"),
 ) -> None:
     """Why is my target group unhealthy? Health checks from every load balancer node to every target.
 
@@ -240,7 +241,8 @@ def verify(
     paths: Optional[list[Path]] = typer.Argument(None, help="assertion (*.reason) and policy (*.dl) files or folders "
                                                  "(default: ./queries)"),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
-    fmt: Format = typer.Option(Format.text, "--format", help="text, json (reason.verify/v1), sarif (SARIF 2.1.0) or junit"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|sarif|junit]",
+                               help="text, json (reason.verify/v1), sarif (SARIF 2.1.0) or junit"),
 ) -> None:
     """Check saved assertions (assert reachable|unreachable QUERY) and policy rules (every row of
     violation(resource, message) fails).
