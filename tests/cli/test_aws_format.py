@@ -232,3 +232,11 @@ def test_availability_zone_crossed_is_an_additional_detail():
                                          "Component": {"Id": "eni-0task01", "Name": "web-task"}}]
     _, a = aws("alb-eni -> task-eni tcp 8000", FACTS / "examples" / "seed-fixed")  # both in us-east-1a
     assert all(c["AdditionalDetails"] == [] for c in a["ForwardPathComponents"])
+
+
+def test_state_family_names_the_component_and_its_state(tmp_path):
+    snap = scenario(tmp_path)
+    _add_nat(snap, state="pending")
+    code, a = aws("task-eni -> internet tcp 443", snap)
+    e = explanation(a, "BAD_STATE", "nat-0a")
+    assert code == 1 and e["State"] == "pending" and e["Direction"] == "egress"
