@@ -183,6 +183,8 @@ class AwsRenderer(ExplanationFields):
         if h.kind == "internet":
             return []  # Reachability Analyzer's paths start and end at the internet gateway
         ids = [x.strip() for x in h.component.split(",")] if h.kind == "security-group" else [h.component]
+        if not ids[0]:
+            return []  # nothing to name (no security group on the ENI)
         out: dict[str, Any] = {"Component": self.comp(ids[0])}
         self._place(self._side(h), out, vpc_only=h.kind == "internet-gateway")
         row = h.row

@@ -565,7 +565,7 @@ class Analyzer:
                                             "destination", row))
                 res.return_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "egress", "reply",
                                            "destination", row))
-                if d != INTERNET:
+                if d != INTERNET and self.sgs.get(d):  # an ENI without groups (an NLB node) has no SG hop
                     res.return_path.append(Hop(", ".join(sorted(self.sgs.get(d, []))), "security-group", "egress",
                                                "stateful: reply of an allowed flow", "ret_sg", row))
         if ok:
