@@ -20,8 +20,10 @@ from rich.console import Console
 from reasoner.errors import ReasonError
 from reasoner.terminal import block, markup as m, plain
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, pretty_exceptions_enable=False,
-                  help="Offline, explainable reasoner for AWS network reachability.")
+app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_show_locals=False, pretty_exceptions_enable=False,
+                  help="Offline, explainable reasoner for AWS network reachability.\n\n"
+                       "Exit codes: 0 reachable / all hold, 1 unreachable / a check fails, 2 usage or input error, "
+                       "3 inconclusive (the snapshot lacks what the answer depends on).")
 
 
 def _stream_closed(stream) -> None:
@@ -59,9 +61,48 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     aws = "aws"
+    sarif = "sarif"
+    junit = "junit"
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+#: the formats each command answers in; another is refused (exit 2), never answered in a different shape
+FORMATS = {"query": ("text", "json", "aws", "mermaid", "dot"), "health": ("text", "json"),
+           "verify": ("text", "json", "sarif", "junit")}
+EXIT_CODES = "Exit codes: 0 reachable / holds, 1 unreachable / fails, 2 usage or input error, 3 inconclusive."
+QUERY_HELP = f"""Is DST reachable from SRC? Verdict, hop-by-hop path, blockers with codes, derivation.
+
+\b
+Query:  SRC -> DST \\[tcp | udp | icmp | any | proto N] \\[PORT | LO-HI]
+  SRC, DST: eni-..., i-..., subnet-..., sg-..., vpc-..., an address, internet, *, ecs:CLUSTER/SERVICE,
+  alb:NAME, nlb:NAME, tg:NAME, a Name tag or an alias; keywords are case-insensitive.
+
+\b
+Examples:
+  reason query "alb-eni -> task-eni tcp 8000"
+  reason query --format aws "internet -> alb:web tcp 80"
+  reason query --format mermaid "subnet-pub-a -> sg-0task any"
+
+{EXIT_CODES}"""
+
+
+def _version(value: bool) -> None:
+    if value:
+        from reasoner import __version__
+
+        print(f"reason {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
+    """Offline, explainable reasoner for AWS network reachability."""
 
 
 class Explain(str, Enum):
+    none = "none"
     brief = "brief"
     full = "full"
 
@@ -87,17 +128,41 @@ def _bounded(timeout: float) -> None:
         raise typer.Exit(code)
 
 
-def _fail(e: ReasonError) -> None:
+def _fail(e: ReasonError, fmt: "Format | None" = None) -> None:
+    """An error, exit 2: one JSON object on stdout (reason.error/v1) with --format json, else text on stderr."""
+    if fmt == Format.json:
+        from reasoner import __version__
+
+        error = {"code": e.code, "message": e.message, "location": e.location, "hint": e.hint}
+        if getattr(e, "diagnostics", None):
+            error["diagnostics"] = [{"file": d.file, "line": d.line, "column": d.column, "code": d.code, "message": d.message,
+                                     "hint": d.hint} for d in e.diagnostics]
+        print(json.dumps({"schema": "reason.error/v1", "tool_version": __version__, "error": error}, indent=2))
+        raise typer.Exit(2)
     err.print(block(e.render()), markup=False, highlight=False)
     raise typer.Exit(2)
 
 
-@app.command()
+def _check_format(command: str, fmt: "Format") -> None:
+    """Refuses a format the command does not answer in (exit 2), instead of printing another shape."""
+    from reasoner.errors import QueryError
+
+    if fmt.value not in FORMATS[command]:
+        why = {"aws": "Reachability Analyzer's analysis shape describes one path question: use it with reason query"}.get(
+            fmt.value, f"--format {fmt.value} is for reason " + " and ".join(c for c, f in FORMATS.items() if fmt.value in f))
+        _fail(QueryError("usage.format", f"reason {command} does not answer in --format {fmt.value}: {why}",
+                         hint=f"reason {command} answers in: {', '.join(FORMATS[command])}"),
+              Format.json if fmt == Format.json else None)
+
+
+@app.command(help=QUERY_HELP)
 def query(
     text: str = typer.Argument(..., help='e.g. "alb-eni -> task-eni tcp 8000"'),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
-    fmt: Format = typer.Option(Format.text, "--format"),
-    explain: Explain = typer.Option(Explain.brief, "--explain"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|aws|mermaid|dot]",
+                               help="text, json (reason.query/v1), aws (Reachability Analyzer's "
+                               "NetworkInsightsAnalysis), mermaid or dot (path diagram)"),
+    explain: Explain = typer.Option(Explain.brief, "--explain", help="derivation tree: none, brief or full"),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="extra rule files (policies) to load"),
     timeout: float = _timeout_option(),
     every: bool = typer.Option(False, "--all", help="every member pair and packet class that gets through, not only one"),
@@ -107,19 +172,32 @@ def query(
     from reasoner.explain.render import render_json, render_text
     from reasoner.session import Session
 
+    _check_format("query", fmt)
     try:
         session = Session.open(facts, extra_rules=rules or [])
         if every:
             _query_all(session, text, fmt)
             return
-        res = session.query(text, depth=12 if explain == Explain.full else 3)
+        res = session.query(text, depth={Explain.full: 12, Explain.brief: 3, Explain.none: 0}[explain])
     except ReasonError as e:
-        _fail(e)
+        _fail(e, fmt)
         return
-    if fmt == Format.json:
+    if fmt in (Format.mermaid, Format.dot):
+        from reasoner.explain.diagram import passing_pairs, render_diagram
+
+        try:
+            pairs, unchecked = passing_pairs(session, text)
+        except ReasonError as e:
+            _fail(e, fmt)
+            return
+        _emit(render_diagram(res, fmt.value, session.analyzer.label, pairs, unchecked).rstrip("\n"))
+    elif fmt == Format.json:
         _emit(render_json(res.to_json()))
     elif fmt == Format.aws:
-        _emit(render_json(res.to_aws()))
+        from reasoner import __version__
+        from reasoner.explain.aws import AwsRenderer
+
+        _emit(render_json(AwsRenderer(session.analyzer, session.manifest, __version__).document(res)))
     else:
         render_text(res, out, explain.value)
     raise typer.Exit(_verdict_exit(res))
@@ -180,18 +258,28 @@ def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batf
 def health(
     names: Optional[list[str]] = typer.Argument(None, help="tg:NAME or alb:NAME / nlb:NAME (default: every target group)"),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
-    fmt: Format = typer.Option(Format.text, "--format"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json]", help="text or json (reason.health/v1)"),
     timeout: float = _timeout_option(),
 ) -> None:
-    """Why is my target group unhealthy? Health checks from every load balancer node to every target."""
+    """Why is my target group unhealthy? Health checks from every load balancer node to every target.
+
+    \b
+    Examples:
+      reason health
+      reason health tg:task-tg
+      reason health --format json alb:web
+
+    Exit codes: 0 every target open and healthy, 1 otherwise, 2 usage or input error."""
     _bounded(timeout)
+    from reasoner import __version__
     from reasoner.session import Session
 
+    _check_format("health", fmt)
     try:
         session = Session.open(facts)
         checks = session.health(list(names or []))
     except ReasonError as e:
-        _fail(e)
+        _fail(e, fmt)
         return
     label = session.analyzer.label
     ok = bool(checks) and all(c.open and c.collected_state in (None, "healthy") for c in checks)
@@ -199,7 +287,7 @@ def health(
     bad = [c for c in checks if c.decided and not (c.open and c.collected_state in (None, "healthy"))]
     code = 0 if ok else 1 if bad or not checks else 3
     if fmt != Format.text:
-        _emit(json.dumps({"schema": "reason.health/v1", "ok": ok, "warnings": session.warnings,
+        _emit(json.dumps({"schema": "reason.health/v1", "tool_version": __version__, "ok": ok, "warnings": session.warnings,
                           "targets": [c.to_json(label) for c in checks]}, indent=2))
         raise typer.Exit(code)
     for w in session.warnings:
@@ -245,19 +333,31 @@ def verify(
     paths: Optional[list[Path]] = typer.Argument(None, help="assertion (*.reason) and policy (*.dl) files or folders "
                                                  "(default: ./queries)"),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
-    fmt: Format = typer.Option(Format.text, "--format"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|sarif|junit]",
+                               help="text, json (reason.verify/v1), sarif (SARIF 2.1.0) or junit"),
     timeout: float = _timeout_option(),
 ) -> None:
     """Check saved assertions (assert reachable|unreachable QUERY) and policy rules (every row of
-    violation(resource, message) fails): exit 0 when all hold, 1 otherwise.
+    violation(resource, message) fails).
 
-    A passing "unreachable" is a proof of isolation over the whole packet space of its query."""
+    A passing "unreachable" is a proof of isolation over the whole packet space of its query; an
+    inconclusive answer never passes.
+
+    \b
+    Examples:
+      reason verify
+      reason verify --facts facts/examples/seed-fixed queries/alb-health-check.reason
+      reason verify --format sarif > reason.sarif
+
+    Exit codes: 0 all hold, 1 one fails, 2 usage or input error, 3 none fails but one is inconclusive."""
     _bounded(timeout)
+    from reasoner import __version__
+    from reasoner.engine.provenance import why
+    from reasoner.explain.checks import AssertionCheck, VerifyReport, policy_rules
     from reasoner.query.language import parse_assertions
     from reasoner.session import Session
 
-    from reasoner.engine.provenance import why
-
+    _check_format("verify", fmt)
     try:
         files = _assertion_files(list(paths or [Path("queries")]))
         policies = [f for f in files if f.suffix == ".dl"]
@@ -269,24 +369,35 @@ def verify(
                 proof = why(session.program, "violation", row, depth=2)
                 rule = next((c.rule for c in proof.children if c.rule), proof.rule)
                 violations.append((row, rule, proof))
-        results = []
+        checks = []
         for a in assertions:
             try:
-                results.append((a, session.query(str(a.query), depth=3), None))
+                checks.append(AssertionCheck(a, session.query(str(a.query), depth=3)))
             except ReasonError as e:  # an unknown name in one assertion: that assertion fails, the others run
-                results.append((a, None, e))
+                checks.append(AssertionCheck(a, None, e))
     except ReasonError as e:
-        _fail(e)
+        _fail(e, fmt)
         return
+    warnings = list(dict.fromkeys(session.warnings + [w for c in checks if c.result is not None for w in c.result.warnings]))
+    report = VerifyReport(checks, policy_rules(session.program, policies, violations), warnings)
+    exit_code = report.exit_code
+    if fmt == Format.sarif:
+        from reasoner.explain.sarif import render_sarif
+
+        print(json.dumps(render_sarif(report, __version__, session.analyzer.label), indent=2))
+        raise typer.Exit(exit_code)
+    if fmt == Format.junit:
+        from reasoner.explain.junit import render_junit
+
+        print(render_junit(report, __version__), end="")
+        raise typer.Exit(exit_code)
+    results = [(c.assertion, c.result, c.error) for c in checks]
     # An inconclusive answer never holds: neither a proof of isolation nor a path was found.
-    holds = [r is not None and not r.inconclusive and r.reachable == a.expect_reachable for a, r, _ in results]
-    unknown = [r is not None and r.inconclusive for _, r, _ in results]
-    ok = all(holds) and not violations
-    failed = any(not h and not u for h, u in zip(holds, unknown)) or bool(violations)
-    exit_code = 2 if any(e for _, _, e in results) else 0 if ok else 1 if failed else 3
-    warnings = list(dict.fromkeys(session.warnings + [w for _, r, _ in results if r is not None for w in r.warnings]))
+    holds = [c.status == "pass" for c in checks]
+    unknown = [c.status == "inconclusive" for c in checks]
+    ok = exit_code == 0
     if fmt != Format.text:
-        _emit(json.dumps({"schema": "reason.verify/v1", "ok": ok, "warnings": warnings, "violations": [
+        _emit(json.dumps({"schema": "reason.verify/v1", "tool_version": __version__, "ok": ok, "warnings": warnings, "violations": [
             {"row": list(row), "rule": rule, "proof": proof.to_json()} for row, rule, proof in violations], "assertions": [
             {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
              "holds": held, "verdict": r.verdict if r else None, "error": e.render() if e else None,

@@ -30,6 +30,8 @@ class Session:
     #: set-at-a-time) or "auto" (the set engine above search.SET_THRESHOLD packets). REASON_ENGINE sets it.
     engine: str = field(default_factory=lambda: os.environ.get("REASON_ENGINE", "auto"))
     _set_backend: object = field(default=None, repr=False)
+    #: the snapshot's manifest (accounts, regions, content hash when read from a facts directory)
+    manifest: dict = field(default_factory=dict)
 
     @classmethod
     def open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
@@ -68,7 +70,7 @@ class Session:
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
         resolver = Resolver(snap.relations, snap.names, load_aliases(folder))
-        return cls(program, analyzer, resolver, warnings, LoadBalancers(analyzer, resolver, snap.relations))
+        return cls(program, analyzer, resolver, warnings, LoadBalancers(analyzer, resolver, snap.relations), dict(snap.manifest))
 
     def query(self, text: str, depth: int = 3, detail: bool = True) -> Result:
         """Answers one query.  ``depth`` bounds the derivation tree (0: none); ``detail=False`` gives the

@@ -18,10 +18,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasoner import __version__
 from reasoner.engine.backend import Backend
 from reasoner.engine.program import Program
 from reasoner.engine.provenance import Node, why, why_not
 from reasoner.errors import QueryError
+from reasoner.explain import wording
 from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
 
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
@@ -44,6 +46,12 @@ class Hop:
     direction: str
     detail: str
     hop: str
+    #: the packet at this hop (src_eni, dst_eni, src_ip, dst_ip, proto, src_port, dst_port), None for hops of no packet
+    row: tuple | None = None
+    #: what decided the hop, as data for the renderers: ("sg_rule", sg, rule id), ("acl_rule", acl, egress, number),
+    #: ("route", rtb, ip, prefix length, target type, target, state), ("tgw_route", tgw rtb, in attachment, out attachment),
+    #: ("igw", igw), ("listener", arn), ("target_group", arn, target, port); () when nothing more is known
+    ref: tuple = ()
 
     def to_json(self, seq: int) -> dict:
         return {"sequence": seq, "component": self.component, "kind": self.kind, "direction": self.direction,
@@ -58,6 +66,9 @@ class Explanation:
     path: str
     message: str
     hop: str
+    #: the packet the explanation is about, and what decided it (as Hop.ref); filled for the renderers
+    row: tuple | None = None
+    ref: tuple = ()
 
     def to_json(self) -> dict:
         return {"code": self.code, "component": self.component, "direction": self.direction, "path": self.path,
@@ -105,6 +116,7 @@ class Result:
     def to_json(self) -> dict:
         return {
             "schema": "reason.query/v1",
+            "tool_version": __version__,
             "query": self.query,
             "verdict": self.verdict,
             "reachable": None if self.inconclusive and not self.reachable else self.reachable,
@@ -117,19 +129,6 @@ class Result:
             "packets_checked": self.packets_checked,
             "proof": self.proof.to_json() if self.proof else None,
         }
-
-    def to_aws(self) -> dict:
-        """The shape of Reachability Analyzer's NetworkInsightsAnalysis (aws-semantics.md §3)."""
-        def comp(h: Hop, i: int) -> dict:
-            return {"SequenceNumber": i + 1, "Component": {"Id": h.component}, "AdditionalDetails": [], "Explanations": []}
-        return {"NetworkInsightsAnalyses": [{
-            "Status": "succeeded",
-            "NetworkPathFound": self.reachable,
-            "ForwardPathComponents": [comp(h, i) for i, h in enumerate(self.forward_path)],
-            "ReturnPathComponents": [comp(h, i) for i, h in enumerate(self.return_path)],
-            "Explanations": [{"ExplanationCode": e.code, "Direction": e.direction, "Component": {"Id": e.component}}
-                             for e in self.explanations],
-        }]}
 
 
 _cuts = cuts  # the name tests and older callers use
@@ -457,26 +456,31 @@ class Analyzer:
             pred, pat = ("sg_egress_admits", (s, d, dip, p, dp, None, None)) if hop == "fwd_sg_egress" else \
                 ("sg_ingress_admits", (s, d, sip, p, dp, None, None))
             hits = self.p.query(pred, pat)
-            detail = f"allowed by {hits[0][6]}" if hits else "no rule"
-            return Hop(hits[0][5] if hits else comp, "security-group", ann["direction"], detail, hop)
+            detail = wording.sg_rule(self.sg_rules.get(hits[0][5], []), hits[0][5], hits[0][6], ann["direction"]) if hits \
+                else "no rule"
+            return Hop(hits[0][5] if hits else comp, "security-group", ann["direction"], detail, hop,
+                       ref=("sg_rule", hits[0][5], hits[0][6]) if hits else ())
         if "nacl" in hop:
             eg = 1 if ann["direction"] == "egress" else 0
             port = dp if ann["path"] == "forward" else sp
             remote = (dip if eg else sip) if ann["path"] == "forward" else (sip if eg else dip)
             hits = self.p.query("nacl_allows", (comp, eg, p, port, remote, None))
-            detail = f"rule {hits[0][5]} allow" if hits else "denied"
+            detail = wording.acl_rule(self.nacl_entries.get(comp, []), comp, eg, hits[0][5]) if hits else "denied"
             if hop in ("fwd_nacl_in", "ret_nacl_in") and self.p.holds("tgw_delivers_in_subnet", (hop[:3],)):
                 detail = "not evaluated: the transit gateway delivers from this subnet (tgw-nacls.html)"
-            return Hop(comp, "network-acl", ann["direction"], detail, hop)
+            return Hop(comp, "network-acl", ann["direction"], detail, hop, ref=("acl_rule", comp, eg, hits[0][5]) if hits else ())
         forward = ann["path"] == "forward"
         from_eni = s if forward else d
         if from_eni == INTERNET:  # the internet gateway delivers by the local route
-            return Hop(comp, "internet-gateway", "ingress", f"public IP -> {ip_text(dip if forward else sip)} (1:1 NAT)", hop)
+            return Hop(comp, "internet-gateway", "ingress", f"public IP -> {ip_text(dip if forward else sip)} (1:1 NAT)", hop,
+                       ref=("igw", comp))
         ip = dip if forward else sip
         hits = self.p.query("route_selected", (comp, ip, None, None, None, None))
+        ref: tuple = ()
         if hits:
             _, _, length, ttype, target, state = hits[0]
-            detail = f"route /{length} -> {target if ttype != 'local' else 'local'} ({state})"
+            ref = ("route", comp, ip, length, ttype, target, state)
+            detail = wording.route(self.routes.get(comp, []), self.pl_routes.get(comp, []), comp, ip, length, ttype, target, state)
             if ttype == "tgw":  # the transit gateway's own lookup (rules/transit_gateways.dl)
                 leg = "fwd" if forward else "ret"
                 ins = self.p.query("tgw_in_rtb", (leg, None, None))
@@ -484,9 +488,26 @@ class Analyzer:
                 if ins:
                     detail += f"; {target}: from {ins[0][1]}, route table {ins[0][2]}"
                     detail += f" -> {outs[0][1]}" if outs else " -> no attachment"
+                    ref += ("tgw_route", ins[0][2], ins[0][1], outs[0][1] if outs else "")
         else:
             detail = "no matching route"
-        return Hop(comp, "route-table", ann["direction"], detail, hop)
+        return Hop(comp, "route-table", ann["direction"], detail, hop, ref=ref)
+
+    def _kind(self, hop: str, row: tuple) -> str:
+        """The component type of a hop, Reachability Analyzer's name for it (the same whether it passes or blocks)."""
+        if "sg" in hop:
+            return "security-group"
+        if "nacl" in hop:
+            return "network-acl"
+        from_internet = row[0] == INTERNET if hop.startswith("fwd") else row[1] == INTERNET
+        return "internet-gateway" if from_internet else "route-table"
+
+    def _hop_component(self, hop: str, row: tuple, blamed: str) -> str:
+        """The component a blocked hop is drawn as: the internet gateway where the internet enters a VPC (the
+        explanation may blame the ENI behind it), else the component the explanation names."""
+        if self._kind(hop, row) == "internet-gateway":
+            return self._component(self.p.decls[hop].annotations["component"], row)
+        return blamed
 
     def _fields(self, row: tuple, eni_of: str) -> dict[str, Any]:
         s, d, sip, dip, p, sp, dp = row
@@ -514,12 +535,25 @@ class Analyzer:
                 msg = text.format(component=self.label(where), ip_text=ip_text(ip), rtb=self.label(comp),
                                   ip_text_src=ip_text(sip if forward else dip))
                 direction = self.p.query("problem_direction", (why_key, None))
-                out.append(Explanation(code, where, direction[0][1] if direction else ann["direction"], ann["path"], msg, hop))
+                out.append(Explanation(code, where, direction[0][1] if direction else ann["direction"], ann["path"], msg, hop, row))
             # the precise codes replace the route hop's default one, and any hop's where the rules say so
             if "route" in hop or any(self.p.holds("replaces_hop_message", (w,)) for *_, w in problems):
                 return out
         message = ann["message"].format(component=self.label(comp), **fields)
-        return [Explanation(ann["code"], comp, ann["direction"], ann["path"], message, hop)] + out
+        return [Explanation(ann["code"], comp, ann["direction"], ann["path"], message, hop, row, self._blocking_ref(hop, row, comp))] + out
+
+    def _blocking_ref(self, hop: str, row: tuple, comp: str) -> tuple:
+        """The network ACL entry that denies the packet at a blocked ACL hop (the first match: rules/network_acls.dl)."""
+        if "nacl" not in hop:
+            return ()
+        s, d, sip, dip, p, sp, dp = row
+        ann = self.p.decls[hop].annotations
+        eg = 1 if ann["direction"] == "egress" else 0
+        forward = ann["path"] == "forward"
+        port = dp if forward else sp
+        remote = (dip if eg else sip) if forward else (sip if eg else dip)
+        hits = self.p.query("nacl_decides", (comp, eg, None, p, port, remote))
+        return ("acl_rule", comp, eg, hits[0][2]) if hits else ("acl_rule", comp, eg, 32767)
 
     def _result(self, query_text: str, row: tuple, ok: bool, failing: list[str], depth: int, detail: bool = True,
                 unknown: set[str] | None = None) -> Result:
@@ -534,33 +568,36 @@ class Analyzer:
                                                     ann["path"], "", hop))
             return res
         where = lambda e, ip: f"{ip_text(ip)} in {self._subnet(e)}" if e != INTERNET else ip_text(ip)  # noqa: E731
-        res.forward_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "egress", where(s, sip), "source"))
+        res.forward_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "egress", where(s, sip), "source", row))
         for hop in HOPS:
             ann = self.p.decls[hop].annotations
             target = res.forward_path if hop.startswith("fwd") else res.return_path
             if hop in failing:
                 exps = self._explain(hop, row)
                 res.explanations.extend(exps)
-                target.append(Hop(exps[0].component, hop.split("_", 1)[1], ann["direction"], "BLOCKED", hop))
+                target.append(Hop(self._hop_component(hop, row, exps[0].component), self._kind(hop, row), ann["direction"],
+                                  "BLOCKED", hop, row, exps[0].ref))
             elif unknown and hop in unknown:
-                target.append(Hop(self._component(ann["component"], row), hop.split("_", 1)[1], ann["direction"], "UNKNOWN", hop))
+                target.append(Hop(self._component(ann["component"], row), self._kind(hop, row), ann["direction"], "UNKNOWN", hop,
+                                  row))
                 # what the model refuses keeps its code (UNSUPPORTED_COMPONENT, ...): an explanation, not a blocker
                 res.explanations.extend(e for e in self._explain(hop, row) if self.p.holds("unknown_code", (e.code,)))
             else:
                 h = self._hop(hop, row)
                 if h is not None:
+                    h.row = row
                     target.append(h)
             if hop == "fwd_sg_ingress":
                 res.forward_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "ingress", where(d, dip),
-                                            "destination"))
+                                            "destination", row))
                 res.return_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "egress", "reply",
-                                           "destination"))
-                if d != INTERNET:
+                                           "destination", row))
+                if d != INTERNET and self.sgs.get(d):  # an ENI without groups (an NLB node) has no SG hop
                     res.return_path.append(Hop(", ".join(sorted(self.sgs.get(d, []))), "security-group", "egress",
-                                               "stateful: reply of an allowed flow", "ret_sg"))
+                                               "stateful: reply of an allowed flow", "ret_sg", row))
         if ok:
             res.return_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "ingress", "reply delivered",
-                                       "source"))
+                                       "source", row))
             res.proof = why(self.p, "reach", row, depth=depth * 4) if depth else None
         elif unknown and not failing:
             res.proof = None  # no derivation decides it: the missing pieces are the answer

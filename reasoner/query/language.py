@@ -73,7 +73,7 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
             q = _query_of(qtree)
         except QueryError as err:
             raise QueryError(err.code, err.message, location=f"{file}:{n}", hint=err.hint) from None
-        out.append(Assertion(str(expect) == "reachable", q, file, n, line))
+        out.append(Assertion(str(expect).lower() == "reachable", q, file, n, line))
     return out
 
 
@@ -99,7 +99,7 @@ def _query_of(tree) -> Query:
                 raise QueryError("query.protocol", f"protocol number {number} is not within 0-255")
             name = {"6": "tcp", "17": "udp", "1": "icmp"}.get(str(number), str(number))
         else:
-            name = str(tok)
+            name = str(tok).lower()
     out = Query(str(src.children[0]), str(dst.children[0]), name)
     if ports is not None:
         lo = int(ports.children[0])

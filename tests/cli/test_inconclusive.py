@@ -7,7 +7,7 @@ resource removed or changed, as partial collections of real accounts produce the
 
 import json
 
-from test_query import FACTS, REGION, edit, query_json, reason, scenario
+from test_query import FACTS, REGION, answer, edit, query_json, reason, scenario
 
 FIXED = FACTS / "examples" / "seed-fixed"
 
@@ -193,7 +193,7 @@ def test_verify_counts_inconclusive_as_failed_and_shows_every_warning(tmp_path):
     assert "INCONCLUSIVE" in r.stdout and "PASS" not in r.stdout and "proof of isolation" not in r.stdout
     assert "DescribeSecurityGroups" in r.stderr
     r = reason("verify", "--facts", str(snap), "--format", "json", str(tmp_path / "q.reason"))
-    out = json.loads(r.stdout)
+    out = answer(r.stdout)
     assert r.returncode == 3 and out["ok"] is False and out["assertions"][0]["verdict"] == "inconclusive"
     assert any("DescribeSecurityGroups" in w for w in out["warnings"])
 

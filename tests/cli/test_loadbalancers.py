@@ -8,7 +8,7 @@ ELB_NOT_CROSSZONE (aws-semantics.md §2).
 
 import json
 
-from test_query import FACTS, REGION, edit, query_json, reason, scenario
+from test_query import FACTS, REGION, answer, edit, query_json, reason, scenario
 
 FIXED = FACTS / "examples" / "seed-fixed"
 
@@ -23,7 +23,7 @@ def test_health_on_the_shipped_example_names_the_alb_egress_block():
 
 def test_health_json_and_the_fixed_variant():
     r = reason("health", "--facts", str(FIXED), "--format", "json")
-    out = json.loads(r.stdout)
+    out = answer(r.stdout)
     assert r.returncode == 0 and out["ok"] and out["targets"][0]["verdict"] == "healthy and open"
     assert sorted(out["targets"][0]["reachable_from"]) == ["eni-0alb0a", "eni-0alb0b"]
 

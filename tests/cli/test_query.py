@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from reasoner.schemas import validate
+
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = ROOT / "facts"
 REGION = "aws_configs/us-east-1"
@@ -35,10 +37,17 @@ def edit(snap: Path, name: str, fn) -> None:
     path.write_text(json.dumps(data))
 
 
+def answer(stdout: str) -> dict:
+    """A JSON answer of the CLI, validated against the schema it names (reasoner/schemas)."""
+    doc = json.loads(stdout)
+    validate(doc)
+    return doc
+
+
 def query_json(snap: Path, q: str) -> tuple[int, dict]:
     r = reason("query", "--facts", str(snap), "--format", "json", q)
     assert r.returncode in (0, 1, 3), r.stderr
-    return r.returncode, json.loads(r.stdout)
+    return r.returncode, answer(r.stdout)
 
 
 def sg(data, gid):
@@ -68,7 +77,7 @@ def test_json_shape_of_the_blocker():
 
 def test_aws_format_has_reachability_analyzer_fields():
     r = reason("query", "--format", "aws", "alb-eni -> task-eni tcp 8000")
-    a = json.loads(r.stdout)["NetworkInsightsAnalyses"][0]
+    a = answer(r.stdout)["NetworkInsightsAnalyses"][0]
     assert a["NetworkPathFound"] is False and a["Explanations"][0]["ExplanationCode"] == "ENI_SG_RULES_MISMATCH"
 
 

@@ -4,12 +4,16 @@ The README's comment after an example states the exit code ("exit 0/1") and/or a
 (an upper-case AWS code); both are checked against the real CLI.
 """
 
+import json
 import re
 import shlex
+import xml.etree.ElementTree as ET
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from reasoner.schemas import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,10 +37,19 @@ def test_readme_has_examples():
 @pytest.mark.parametrize("cmd,comment", _examples(), ids=[c for c, _ in _examples()])
 def test_readme_example(cmd, comment):
     r = subprocess.run(shlex.split(cmd), cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert r.returncode in (0, 1), r.stderr + r.stdout
-    assert "Traceback" not in r.stderr
     m = re.search(r"exit (\d)", comment)
+    assert r.returncode in (0, 1) or (m and r.returncode == int(m.group(1))), r.stderr + r.stdout
+    assert "Traceback" not in r.stderr
     if m:
         assert r.returncode == int(m.group(1))
+    fmt = re.search(r"--format (\w+)", cmd)
+    if fmt and fmt.group(1) in ("json", "aws", "sarif") and r.returncode != 2:
+        doc = json.loads(r.stdout)
+        if fmt.group(1) != "sarif":
+            validate(doc)  # the answer's own schema (reasoner/schemas)
+        else:
+            assert doc["version"] == "2.1.0"
+    if fmt and fmt.group(1) == "junit":
+        assert ET.fromstring(r.stdout).tag == "testsuites"
     for code in re.findall(r"\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b", comment):
         assert code in r.stdout, f"{code} not in the output of {cmd}"

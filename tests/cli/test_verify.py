@@ -2,7 +2,7 @@
 
 import json
 
-from test_query import FACTS, ROOT, reason
+from test_query import FACTS, ROOT, answer, reason
 
 FIXED = FACTS / "examples" / "seed-fixed"
 
@@ -16,7 +16,7 @@ def test_shipped_assertions_catch_the_alb_egress_bug():
 
 def test_shipped_assertions_hold_on_the_fixed_snapshot():
     r = reason("verify", "--facts", str(FIXED), "--format", "json")
-    out = json.loads(r.stdout)
+    out = answer(r.stdout)
     assert r.returncode == 0 and out["ok"] and all(a["holds"] for a in out["assertions"])
 
 
@@ -41,7 +41,7 @@ def test_bad_assertion_files_are_input_errors(tmp_path):
 
 def test_policy_rules_report_each_violation_with_its_rule():
     r = reason("verify", "--format", "json")
-    out = json.loads(r.stdout)
+    out = answer(r.stdout)
     assert r.returncode == 1
     assert [(v["row"], v["rule"].split(":")[0]) for v in out["violations"]] == [
         (["sg-0alb", "is a load balancer's security group with no outbound rule"], "queries/policy.dl")]

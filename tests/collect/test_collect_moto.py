@@ -16,6 +16,15 @@ from moto import settings as moto_settings
 import collect_scenario
 from collect_support import ACCOUNT, REGION, SECRET, Aws, FaultProxy
 
+from reasoner.schemas import validate
+
+
+def _answer(stdout: str) -> dict:
+    """A JSON answer of the CLI, validated against the schema it names (reasoner/schemas)."""
+    doc = json.loads(stdout)
+    validate(doc)
+    return doc
+
 QUERY = "alb-eni -> task-eni tcp 8000"
 
 
@@ -47,7 +56,7 @@ def test_alb_health_check_blocked_by_alb_sg_egress_then_fixed(aws: Aws, tmp_path
     # from its subnets and security group (with a warning); the health check to the task is blocked there.
     h = aws.reason("health", "--facts", str(out / "facts"), "--format", "json")
     assert h.returncode == 1, h.stdout + h.stderr
-    report = json.loads(h.stdout)
+    report = _answer(h.stdout)
     target = next(t for t in report["targets"] if t["ip"] == sc.task_ip)
     assert not target["open"] and target["port"] == 8000
     assert {e["component"] for b in target["blocked_from"] for e in b["explanations"]} == {sc.alb_sg}
@@ -56,11 +65,11 @@ def test_alb_health_check_blocked_by_alb_sg_egress_then_fixed(aws: Aws, tmp_path
     collect_scenario.fix(aws.session(), sc)
     _collect(aws, out, "--quiet")  # the same folder: replaced atomically
     h = aws.reason("health", "--facts", str(out / "facts"), "--format", "json")
-    target = next(t for t in json.loads(h.stdout)["targets"] if t["ip"] == sc.task_ip)
+    target = next(t for t in _answer(h.stdout)["targets"] if t["ip"] == sc.task_ip)
     assert target["open"], h.stdout
     q = aws.reason("query", "--facts", str(out / "facts"), "--format", "json", QUERY)
     assert q.returncode == 0, q.stdout + q.stderr
-    res = json.loads(q.stdout)
+    res = _answer(q.stdout)
     assert res["reachable"] and not res["explanations"]
     assert not [w for w in res["warnings"] if "incomplete" in w], res["warnings"]
     assert [h["component"] for h in res["forward_path"]][:2] == [sc.alb_eni, sc.alb_sg]
@@ -193,7 +202,7 @@ def test_access_denied_is_recorded_collection_goes_on_and_queries_warn(aws: Aws,
     for facts in (out / "facts", out):  # the facts directory and the raw folder both carry the warning
         q = aws.reason("query", "--facts", str(facts), "--format", "json", QUERY)
         assert q.returncode == 1, q.stderr
-        warnings = json.loads(q.stdout)["warnings"]
+        warnings = _answer(q.stdout)["warnings"]
         assert f"the snapshot is incomplete: ec2 DescribeNatGateways in {ACCOUNT}/{REGION}: AccessDenied" in warnings
         assert f"the snapshot is incomplete: elbv2 DescribeTargetGroups in {ACCOUNT}/{REGION}: AccessDenied" in warnings
     q = aws.reason("query", "--facts", str(out / "facts"), QUERY)

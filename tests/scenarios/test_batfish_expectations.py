@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from reasoner.errors import ReasonError
+from reasoner.explain.aws import AwsRenderer
+from reasoner.schemas import validate
 from reasoner.session import Session
 
 DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "batfish-aws"
@@ -184,9 +186,15 @@ def test_every_case_is_covered_or_has_a_written_reason():
 def test_covered_case_agrees_with_batfish(name, case, tmp_path_factory):
     q = _query(case)
     assert q is not None
-    res = _session(name, tmp_path_factory).query(q)
+    session = _session(name, tmp_path_factory)
+    res = session.query(q)
     assert res.reachable == _expect_reachable(case), (q, [e.message for e in res.explanations])
     assert all(e.code != "UNSUPPORTED_COMPONENT" for e in res.explanations), "verdict rests on an unmodelled component"
+    # the answer in each JSON shape fits its schema (reasoner/schemas), on real snapshots too
+    validate(res.to_json())
+    aws = AwsRenderer(session.analyzer, session.manifest).document(res)
+    validate(aws)
+    assert aws["NetworkInsightsAnalyses"][0]["NetworkPathFound"] is res.reachable
 
 
 @pytest.mark.parametrize("name,case", [(n, c) for n, c in _cases() if (n, c["id"]) not in COVERED and "expected_disposition" in c

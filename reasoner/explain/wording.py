@@ -1,0 +1,63 @@
+"""The rule that admitted a hop, written as a person writes it (never an internal id):
+
+    sg-0task inbound tcp 8000 from sg-0alb (rule 1)
+    acl-0default rule 100 allow all traffic from 0.0.0.0/0
+    rtb-main 10.0.0.0/16 -> local (active)
+
+Read from the snapshot's relations (the rows the rules matched); used for the hops' ``detail`` in every
+output.  Handles IPv4 CIDR, security-group and prefix-list sources; ranges that are not one CIDR are
+written ``lo-hi``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+PROTO_WORDS = {"6": "tcp", "17": "udp", "1": "icmp"}
+
+
+def cidr_text(lo: int, hi: int) -> str:
+    nets = list(ipaddress.summarize_address_range(ipaddress.IPv4Address(lo), ipaddress.IPv4Address(hi)))
+    return str(nets[0]) if len(nets) == 1 else f"{ipaddress.IPv4Address(lo)}-{ipaddress.IPv4Address(hi)}"
+
+
+def traffic(proto: str, lo: int, hi: int) -> str:
+    """``tcp 8000``, ``udp 1024-65535``, ``tcp all ports``, ``icmp``, ``all traffic``, ``protocol 47``."""
+    if proto == "-1":
+        return "all traffic"
+    name = PROTO_WORDS.get(proto, f"protocol {proto}")
+    if proto not in ("6", "17"):
+        return name
+    if (lo, hi) == (0, 65535):
+        return f"{name} all ports"
+    return f"{name} {lo}" if lo == hi else f"{name} {lo}-{hi}"
+
+
+def sg_rule(rows: list[tuple], sg: str, rule_id: str, direction: str) -> str:
+    """One security group rule; ``rows`` are the group's rule rows (cidr: 7 columns, group/prefix list: 6)."""
+    row = next((r for r in rows if r[-1] == rule_id), None)
+    if row is None:
+        return f"{sg} {direction} rule"
+    peer = cidr_text(row[4], row[5]) if len(row) == 7 else str(row[4])
+    way = "inbound" if direction == "ingress" else "outbound"
+    towards = "from" if direction == "ingress" else "to"
+    parts = str(rule_id).split(":")
+    number = f" (rule {int(parts[2]) + 1})" if len(parts) > 2 and parts[2].isdigit() else ""
+    return f"{sg} {way} {traffic(row[1], row[2], row[3])} {towards} {peer}{number}"
+
+
+def acl_rule(rows: list[tuple], acl: str, egress: int, number: int) -> str:
+    """One network ACL entry; ``rows`` are the ACL's entries (acl, egress, n, proto, plo, phi, lo, hi, action)."""
+    row = next((r for r in rows if r[1] == egress and r[2] == number), None)
+    if row is None:
+        return f"{acl} rule {number}"
+    label = "*" if number == 32767 else str(number)
+    towards = "to" if egress else "from"
+    return f"{acl} rule {label} {row[8]} {traffic(row[3], row[4], row[5])} {towards} {cidr_text(row[6], row[7])}"
+
+
+def route(rows: list[tuple], pl_rows: list[tuple], rtb: str, ip: int, length: int, ttype: str, target: str, state: str) -> str:
+    """The route a route table chose for ip: its whole destination (CIDR or prefix list), its target and state."""
+    row = next((r for r in rows if r[3] == length and r[1] <= ip <= r[2] and r[5] == target), None)
+    dest = cidr_text(row[1], row[2]) if row else next((r[1] for r in pl_rows if r[3] == target), f"/{length}")
+    return f"{rtb} {dest} -> {'local' if ttype == 'local' else target} ({state})"

@@ -1,0 +1,68 @@
+"""CLI basics: --version (and tool_version in JSON answers), per-command help with the query grammar, examples
+and exit codes, case-insensitive keywords, shell completion, formats a command does not answer in refused
+(exit 2), errors as JSON with --format json (reason.error/v1, exit 2)."""
+
+from reasoner import __version__
+from reasoner.query.language import parse_assertions, parse_query
+from test_query import FACTS, answer, query_json, reason
+
+
+def test_version_flag_and_tool_version_in_json_answers():
+    r = reason("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"reason {__version__}" and __version__ != "0.0.0+unknown"
+    _, out = query_json(FACTS, "alb-eni -> task-eni tcp 8000")
+    assert out["tool_version"] == __version__
+    for cmd in (("health",), ("verify",)):
+        r = reason(*cmd, "--format", "json")
+        assert answer(r.stdout)["tool_version"] == __version__
+
+
+def test_query_help_shows_grammar_examples_and_exit_codes():
+    out = reason("query", "--help").stdout
+    assert "SRC -> DST [tcp | udp | icmp | any | proto N] [PORT | LO-HI]" in out
+    assert out.count("reason query ") >= 3
+    assert "0 reachable" in out and "1 unreachable" in out and "2 usage" in out and "3 inconclusive" in out
+    for cmd in ("verify", "health"):
+        text = reason(cmd, "--help").stdout
+        assert "Examples:" in text and "Exit codes:" in text and text.count(f"reason {cmd}") >= 3
+    assert "--install-completion" in reason("--help").stdout
+
+
+def test_keywords_are_case_insensitive():
+    assert parse_query("a -> b TCP 80") == parse_query("a -> b tcp 80")
+    assert parse_query("a -> b Proto 17 53").proto == "udp" and parse_query("a -> b ANY").proto == "any"
+    (a,) = parse_assertions("ASSERT Unreachable a -> b ICMP")
+    assert not a.expect_reachable and a.query.proto == "icmp"
+    code, out = query_json(FACTS, "alb-eni -> task-eni TCP 8000")
+    assert code == 1 and out["query"] == "alb-eni -> task-eni tcp 8000"
+
+
+def test_formats_a_command_does_not_answer_in_are_refused():
+    for cmd, fmt in (("health", "aws"), ("verify", "aws"), ("health", "sarif"), ("query", "junit"), ("verify", "mermaid")):
+        r = reason(cmd, "--format", fmt, *(["alb-eni -> task-eni tcp 8000"] if cmd == "query" else []))
+        assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+        assert f"reason {cmd} does not answer in --format {fmt}" in r.stderr and "answers in:" in r.stderr
+
+
+def test_errors_are_json_on_stdout_with_format_json():
+    r = reason("query", "--format", "json", "alb-eni -> nope tcp 80")
+    doc = answer(r.stdout)
+    assert r.returncode == 2 and doc["schema"] == "reason.error/v1" and doc["error"]["code"] == "query.unknown_name"
+    r = reason("query", "--format", "json", "alb-eni ->")
+    doc = answer(r.stdout)
+    assert r.returncode == 2 and doc["error"]["code"] == "query.syntax" and "^" in doc["error"]["message"]
+    r = reason("verify", "--format", "json", "no/such/file.reason")
+    assert r.returncode == 2 and answer(r.stdout)["error"]["code"] == "query.no_file"
+    r = reason("health", "--format", "json", "tg:nope")
+    assert r.returncode == 2 and answer(r.stdout)["schema"] == "reason.error/v1"
+    r = reason("query", "alb-eni -> nope tcp 80")  # text: on stderr, as before
+    assert r.returncode == 2 and r.stdout == "" and "error[query.unknown_name]" in r.stderr
+
+
+def test_explain_none_prints_no_derivation():
+    r = reason("query", "--explain", "none", "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 1 and "ENI_SG_RULES_MISMATCH" in r.stdout and "Derivation" not in r.stdout
+    _, out = query_json(FACTS, "alb-eni -> task-eni tcp 8000")
+    r = reason("query", "--explain", "none", "--format", "json", "alb-eni -> task-eni tcp 8000")
+    doc = answer(r.stdout)
+    assert doc["proof"] is None and out["proof"] is not None and doc["verdict"] == out["verdict"]
