@@ -7,9 +7,11 @@ of the child (user + sys, from ``os.wait4``) and its peak RSS (``ru_maxrss``). R
 as a markdown table (stdout and ``.md``) and a JSON file with every run and the machine
 (``benchmarks/results/estate-<UTC time>-<commit>.json``).
 
-A run over ``--timeout`` seconds is killed (with its process group) and reported as ``> T s (timeout)``;
-the question's remaining runs at that size, and the larger sizes, are skipped (reported as not run). A verb or option the CLI does not have (exit 2,
-"No such command/option") is reported as ``n/a (not implemented)``; any other exit 2 as an error.
+A run over ``--timeout`` seconds (wall) is killed with its process group and reported as ``> T s
+(timeout)``; the question's remaining runs at that size, and the larger sizes, are skipped (reported as
+not run). A verb or option the CLI does not have (exit 2, "No such command/option") is reported as
+``n/a (not implemented)``; any other exit 2 as an error. Each cell also gives the exit code, flagged
+UNEXPECTED when it differs from what the generated estate must answer (``Question.expect``).
 
     python benchmarks/estate.py                                  # 1k, 20k, 100k; 5 runs; 600 s timeout
     python benchmarks/estate.py --sizes 1000 --runs 1 --timeout 30   # quick look
@@ -127,7 +129,7 @@ def summarise(runs: list[dict[str, Any]], timeout: float, expect: int | None) ->
     """Status and medians of a question's runs at one size."""
     last = runs[-1]
     if last["timed_out"]:
-        return {"status": "timeout", "cell": f"> {timeout:g} s (timeout)"}
+        return {"status": "timeout", "cell": f"> {timeout:g} s (timeout)", "cpu_s_at_kill": last["cpu_s"]}
     if last["not_implemented"]:
         return {"status": "not_implemented", "cell": "n/a (not implemented)"}
     if last["exit"] == 2 or last["exit"] < 0:

@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generate_lbs import ACCOUNT, REGION, load_balancer
+
 VERSION = 2
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
 PER_VPC = 2500
 VARIANTS = ("private", "internet")
@@ -159,8 +159,9 @@ class _Builder:
     def vpc(self, v: int, quota: int) -> None:
         vid, base = f"vpc-0{v:016x}", f"10.{v}"
         env = "hub" if v == 0 else f"app{v}"
-        self.out["Vpcs"].append({"VpcId": vid, "CidrBlock": f"{base}.0.0/16", "State": "available", "Tags": _tags(env),
-                                 "CidrBlockAssociationSet": [{"CidrBlock": f"{base}.0.0/16", "CidrBlockState": {"State": "associated"}}]})
+        self.out["Vpcs"].append({
+            "VpcId": vid, "CidrBlock": f"{base}.0.0/16", "State": "available", "Tags": _tags(env),
+            "CidrBlockAssociationSet": [{"CidrBlock": f"{base}.0.0/16", "CidrBlockState": {"State": "associated"}}]})
         subnets: dict[str, list[dict[str, Any]]] = {"public": [], "app0": [], "app1": [], "data": []}
         for a, az in enumerate(AZS):
             for t, (tier, cidr) in enumerate((("public", f"{base}.{4 * a}.0/22"), ("data", f"{base}.{32 + 4 * a}.0/22"),
@@ -191,17 +192,19 @@ class _Builder:
             self.out["VpcPeeringConnections"].append({
                 "VpcPeeringConnectionId": f"pcx-0{v:016x}", "Status": {"Code": "active", "Message": "Active"},
                 "RequesterVpcInfo": {"VpcId": vid, "OwnerId": ACCOUNT, "Region": REGION, "CidrBlock": f"{base}.0.0/16"},
-                "AccepterVpcInfo": {"VpcId": "vpc-0" + f"{0:016x}", "OwnerId": ACCOUNT, "Region": REGION, "CidrBlock": "10.0.0.0/16"},
+                "AccepterVpcInfo": {"VpcId": f"vpc-0{0:016x}", "OwnerId": ACCOUNT, "Region": REGION,
+                                    "CidrBlock": "10.0.0.0/16"},
                 "Tags": _tags(f"hub-{env}")})
-        local = [{"DestinationCidrBlock": f"{base}.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable", "State": "active"}]
+        local = [{"DestinationCidrBlock": f"{base}.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable",
+                  "State": "active"}]
 
         def table(name: str, routes: list[dict], subs: list[dict], main: bool = False) -> None:
             rid = f"rtb-0{v:04x}{len(self.out['RouteTables']):012x}"
             assoc = [{"RouteTableId": rid, "SubnetId": s["SubnetId"], "Main": False} for s in subs]
             if main:
                 assoc.append({"RouteTableId": rid, "Main": True})
-            self.out["RouteTables"].append({"RouteTableId": rid, "VpcId": vid, "Associations": assoc, "Tags": _tags(f"{env}-{name}"),
-                                            "Routes": local + routes + peer_routes})
+            self.out["RouteTables"].append({"RouteTableId": rid, "VpcId": vid, "Associations": assoc,
+                                            "Tags": _tags(f"{env}-{name}"), "Routes": local + routes + peer_routes})
 
         table("public", [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw, "Origin": "CreateRoute", "State": "active"}],
               subnets["public"])
@@ -212,8 +215,8 @@ class _Builder:
                 "NatGatewayId": nat, "SubnetId": pub["SubnetId"], "VpcId": vid, "State": "available",
                 "ConnectivityType": "public", "Tags": _tags(f"{env}-nat-{az[-1]}"),
                 "NatGatewayAddresses": [{"PrivateIp": self._alloc(pub), "PublicIp": self._public_ip(), "IsPrimary": True}]})
-            table(f"private{a}", [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat, "Origin": "CreateRoute", "State": "active"}],
-                  [subnets["app0"][a], subnets["app1"][a]])
+            table(f"private{a}", [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat, "Origin": "CreateRoute",
+                                   "State": "active"}], [subnets["app0"][a], subnets["app1"][a]])
         table("data", [], subnets["data"], main=True)
 
         def acl(name: str, entries: list[dict], subs: list[dict]) -> None:
@@ -342,39 +345,23 @@ class _Builder:
 
     def _load_balancers(self, v: int, vid: str, env: str, subnets: dict[str, list[dict[str, Any]]],
                         services: dict[str, _Service]) -> None:
-        arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}"
+        """The ALB (VPC ``alb_vpc``, public subnets, in front of web-0 on 8080) and the NLB (VPC ``nlb_vpc``,
+        app subnets, in front of api-0 on 8000): one node ENI per AZ each."""
         specs = []
         if v == self.alb_vpc:
             specs.append(("app", f"{env}-web", self._sg_id(v, 0xA1B), "public", services["web-0"], 8080,
                           [("HTTP", 80), ("HTTPS", 443)], "internet-facing" if self.internet else "internal"))
         if v == self.nlb_vpc:
-            specs.append(("net", f"{env}-api", self._sg_id(v, 0xA1C), "app0", services["api-0"], 8000, [("TCP", 8000)], "internal"))
+            specs.append(("net", f"{env}-api", self._sg_id(v, 0xA1C), "app0", services["api-0"], 8000,
+                          [("TCP", 8000)], "internal"))
         for kind, name, sg, tier, target, port, listeners, scheme in specs:
             lid = f"{v:04x}{kind}{0:09x}"
-            lb_arn, tg_arn = f"{arn}:loadbalancer/{kind}/{name}/{lid}", f"{arn}:targetgroup/{name}-tg/{lid}"
-            zones = []
-            for a, subnet in enumerate(subnets[tier]):
+            for subnet in subnets[tier]:
                 self._eni(v, subnet, [(sg, f"{env}-{kind}lb")], "lb", description=f"ELB {kind}/{name}/{lid}",
                           public=self.internet and scheme == "internet-facing")
-                zones.append({"ZoneName": AZS[a], "SubnetId": subnet["SubnetId"], "LoadBalancerAddresses": []})
-            self.lb_files["LoadBalancers"].append({
-                "LoadBalancerArn": lb_arn, "LoadBalancerName": name, "DNSName": f"{name}.{REGION}.elb.amazonaws.com",
-                "Scheme": scheme, "VpcId": vid, "State": {"Code": "active"}, "Type": "application" if kind == "app" else "network",
-                "AvailabilityZones": zones, "SecurityGroups": [sg], "IpAddressType": "ipv4"})
-            self.lb_files["LoadBalancerAttributes"].append({"LoadBalancerArn": lb_arn, "Attributes": [
-                {"Key": "load_balancing.cross_zone.enabled", "Value": "true" if kind == "app" else "false"}]})
-            self.lb_files["LoadBalancerListeners"].append({"LoadBalancerArn": lb_arn, "Listeners": [
-                {"ListenerArn": f"{arn}:listener/{kind}/{name}/{lid}/{p:012x}", "LoadBalancerArn": lb_arn, "Port": p,
-                 "Protocol": proto, "DefaultActions": [{"Type": "forward", "TargetGroupArn": tg_arn, "Order": 1}]}
-                for proto, p in listeners]})
-            self.lb_files["TargetGroups"].append({
-                "TargetGroupArn": tg_arn, "TargetGroupName": f"{name}-tg", "Protocol": "HTTP" if kind == "app" else "TCP",
-                "Port": port, "VpcId": vid, "HealthCheckProtocol": "HTTP" if kind == "app" else "TCP",
-                "HealthCheckPort": "traffic-port", "HealthCheckEnabled": True, "LoadBalancerArns": [lb_arn],
-                "TargetType": "ip", "IpAddressType": "ipv4"})
-            self.lb_files["LoadBalancerTargetHealth"].append({"TargetGroupArn": tg_arn, "TargetHealthDescriptions": [
-                {"Target": {"Id": ip, "Port": port, "AvailabilityZone": az}, "HealthCheckPort": str(port),
-                 "TargetHealth": {"State": "healthy"}} for ip, az in target.ips]})
+            zones = [(s["AvailabilityZone"], s["SubnetId"]) for s in subnets[tier]]
+            for stem, item in load_balancer(kind, name, lid, vid, sg, zones, scheme, port, listeners, target.ips).items():
+                self.lb_files[stem].append(item)
 
     def _pick(self, services: dict[str, _Service]) -> None:
         """What the benchmark asks about, all in VPC 1: web-0 calls api-0 on tcp 8000 (reachable); no rule
