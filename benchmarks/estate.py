@@ -8,14 +8,15 @@ as a markdown table (stdout and ``.md``) and a JSON file with every run and the 
 (``benchmarks/results/estate-<UTC time>-<commit>.json``).
 
 A run over ``--timeout`` seconds (wall) is killed with its process group and reported as ``> T s
-(timeout)``; the question's remaining runs at that size, and the larger sizes, are skipped (reported as
-not run). A verb or option the CLI does not have (exit 2, "No such command/option") is reported as
+(timeout)``; on a shared machine ``--cpu-timeout T`` bounds the child's CPU time instead (RLIMIT_CPU,
+reported as ``> T s CPU (timeout)``; the wall limit stays as a safety net). The question's remaining
+runs at that size, and the larger sizes, are skipped (reported as not run). A verb or option the CLI does not have (exit 2, "No such command/option") is reported as
 ``n/a (not implemented)``; any other exit 2 as an error. Each cell also gives the exit code, flagged
 UNEXPECTED when it differs from what the generated estate must answer (``Question.expect``).
 
     python benchmarks/estate.py                                  # 1k, 20k, 100k; 5 runs; 600 s timeout
-    python benchmarks/estate.py --sizes 1000 --runs 1 --timeout 30   # quick look
-    python benchmarks/estate.py --sizes 20000 --questions star-to-x isolation --timeout 120
+    python benchmarks/estate.py --sizes 1000 --runs 1 --cpu-timeout 10   # quick look
+    python benchmarks/estate.py --sizes 20000 --questions star-to-x isolation --cpu-timeout 120
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -41,6 +43,24 @@ import generate  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 NOT_IMPLEMENTED = ("No such command", "No such option")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits: wall seconds (the process group is killed), and optionally CPU seconds (RLIMIT_CPU)."""
+
+    wall: float
+    cpu: float | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.cpu:g} s CPU" if self.cpu else f"{self.wall:g} s"
+
+    def apply_cpu(self, pid: int) -> None:
+        """The kernel stops ``pid`` (SIGXCPU, then SIGKILL) after ``cpu`` CPU seconds in total."""
+        if self.cpu:
+            limit = max(1, int(self.cpu))
+            resource.prlimit(pid, resource.RLIMIT_CPU, (limit, limit + 2))
 
 
 @dataclass(frozen=True)
@@ -72,8 +92,10 @@ QUESTIONS: dict[str, Question] = {
                           lambda f, p, _: ["query", "--facts", f, f"{p['sg_a']} -> {p['sg_b']} any"], 1),
     "verify-isolation": Question("`reason verify`: `assert unreachable sg-A -> sg-B any`", "private",
                                  lambda f, p, w: ["verify", "--facts", f, _verify_file(p, w)], 0),
-    "internet-to-all": Question("`internet -> * tcp 22` (internet variant)", "internet",
+    "internet-to-all": Question("`internet -> * tcp 22` (internet variant: bastions exposed)", "internet",
                                 lambda f, p, _: ["query", "--facts", f, "internet -> * tcp 22"], 0),
+    "internet-to-none": Question("`internet -> * tcp 22` (private variant: nobody exposed)", "private",
+                                 lambda f, p, _: ["query", "--facts", f, "internet -> * tcp 22"], 1),
     "audit-exposure": Question("`reason audit exposure` (internet variant)", "internet",
                                lambda f, p, _: ["audit", "exposure", "--facts", f], None),
     "audit-pairs": Question("`reason audit pairs --by subnet tcp 22`", "private",
@@ -87,7 +109,7 @@ def reason_cmd() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "reasoner"]
 
 
-def measure(argv: list[str], timeout: float) -> dict[str, Any]:
+def measure(argv: list[str], limits: Limits) -> dict[str, Any]:
     """Runs ``argv`` once as a new process (own session); wall, CPU (user + sys) and peak RSS of that child."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -102,8 +124,12 @@ def measure(argv: list[str], timeout: float) -> dict[str, Any]:
             except ProcessLookupError:
                 pass
 
-        timer = threading.Timer(timeout, kill)
+        timer = threading.Timer(limits.wall, kill)
         timer.start()
+        try:
+            limits.apply_cpu(proc.pid)
+        except ProcessLookupError:  # already gone: nothing to limit
+            pass
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:  # Ctrl-C: leave nothing running
@@ -118,18 +144,22 @@ def measure(argv: list[str], timeout: float) -> dict[str, Any]:
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     first = next((line.strip() for line in (stdout + "\n" + stderr).splitlines() if line.strip()), "")
-    return {"exit": proc.returncode, "timed_out": timed_out.is_set(), "wall_s": round(wall, 3),
-            "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "user_s": round(usage.ru_utime, 3),
+    cpu = usage.ru_utime + usage.ru_stime
+    cpu_out = bool(limits.cpu) and proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and cpu >= int(limits.cpu) - 0.5
+    return {"exit": proc.returncode, "timed_out": timed_out.is_set() or cpu_out,
+            "timeout_kind": "wall" if timed_out.is_set() else "cpu" if cpu_out else None, "wall_s": round(wall, 3),
+            "cpu_s": round(cpu, 3), "user_s": round(usage.ru_utime, 3),
             "sys_s": round(usage.ru_stime, 3), "maxrss_mb": round(usage.ru_maxrss / 1024, 1),
             "not_implemented": proc.returncode == 2 and any(s in stderr for s in NOT_IMPLEMENTED),
             "first_line": first[:200]}
 
 
-def summarise(runs: list[dict[str, Any]], timeout: float, expect: int | None) -> dict[str, Any]:
+def summarise(runs: list[dict[str, Any]], limits: Limits, expect: int | None) -> dict[str, Any]:
     """Status and medians of a question's runs at one size."""
     last = runs[-1]
     if last["timed_out"]:
-        return {"status": "timeout", "cell": f"> {timeout:g} s (timeout)", "cpu_s_at_kill": last["cpu_s"]}
+        limit = f"{limits.wall:g} s" if last["timeout_kind"] == "wall" else limits.text
+        return {"status": "timeout", "cell": f"> {limit} (timeout)", "cpu_s_at_kill": last["cpu_s"]}
     if last["not_implemented"]:
         return {"status": "not_implemented", "cell": "n/a (not implemented)"}
     if last["exit"] == 2 or last["exit"] < 0:
@@ -142,13 +172,13 @@ def summarise(runs: list[dict[str, Any]], timeout: float, expect: int | None) ->
                     + (f" ({verdict}{' UNEXPECTED' if wrong else ''})")}
 
 
-def prepare(n: int, variant: str, seed: int, root: Path, timeout: float) -> dict[str, Any]:
+def prepare(n: int, variant: str, seed: int, root: Path, limits: Limits) -> dict[str, Any]:
     """Generates the estate (in this process) and imports it (``reason import``, a measured child)."""
     raw, facts = root / f"n{n}-{variant}", root / f"n{n}-{variant}-facts"
     t = time.perf_counter()
     meta = generate.write(raw, n, seed, variant)
     gen_s = time.perf_counter() - t
-    imp = measure(reason_cmd() + ["import", str(raw), "--out", str(facts)], timeout)
+    imp = measure(reason_cmd() + ["import", str(raw), "--out", str(facts)], limits)
     if imp["exit"] != 0:
         raise SystemExit(f"reason import of {raw} failed: {imp['first_line']}")
     counts = json.loads((facts / "manifest.json").read_text())["counts"]
@@ -160,18 +190,19 @@ def label(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
-def run(sizes: list[int], names: list[str], runs: int, timeout: float, seed: int, root: Path,
+def run(sizes: list[int], names: list[str], runs: int, limits: Limits, seed: int, root: Path,
         log: Callable[[str], None]) -> dict[str, Any]:
     """Every selected question at every size; the JSON-ready result."""
     result: dict[str, Any] = {"schema": "reason.bench.estate/v1", "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                              "machine": machine_info(HERE.parent), "runs": runs, "timeout_s": timeout, "seed": seed,
+                              "machine": machine_info(HERE.parent), "runs": runs, "timeout_s": limits.wall,
+                              "cpu_timeout_s": limits.cpu, "timeout": limits.text, "seed": seed,
                               "questions": {k: QUESTIONS[k].title for k in names}, "sizes": {}}
     timed_out_at: dict[str, int] = {}  # a question that timed out is not asked again at a larger size
     for n in sorted(sizes):
         size: dict[str, Any] = {"estates": {}, "questions": {}}
         result["sizes"][str(n)] = size
         for variant in sorted({QUESTIONS[k].variant for k in names}):
-            est = prepare(n, variant, seed, root, timeout)
+            est = prepare(n, variant, seed, root, limits)
             size["estates"][variant] = est
             log(f"{label(n)} {variant}: generated in {est['generate_s']:.1f} s, imported in {est['import']['wall_s']:.1f} s "
                 f"wall / {est['import']['cpu_s']:.1f} s CPU ({est['facts_total']} facts)")
@@ -179,17 +210,17 @@ def run(sizes: list[int], names: list[str], runs: int, timeout: float, seed: int
             q = QUESTIONS[name]
             if name in timed_out_at:
                 size["questions"][name] = {"status": "skipped", "runs": [],
-                                           "cell": f"> {timeout:g} s (not run: timed out at {label(timed_out_at[name])})"}
+                                           "cell": f"> {limits.text} (not run: timed out at {label(timed_out_at[name])})"}
                 log(f"{label(n)} {name}: {size['questions'][name]['cell']}")
                 continue
             est = size["estates"][q.variant]
             argv = q.args(est["facts"], est["picks"], Path(est["raw"]))
             done: list[dict[str, Any]] = []
             for _ in range(runs):
-                done.append(measure(reason_cmd() + argv, timeout))
+                done.append(measure(reason_cmd() + argv, limits))
                 if done[-1]["timed_out"] or done[-1]["not_implemented"] or done[-1]["exit"] == 2:
                     break
-            summary = summarise(done, timeout, q.expect)
+            summary = summarise(done, limits, q.expect)
             size["questions"][name] = {"argv": ["reason"] + argv, "runs": done, **summary}
             if summary["status"] == "timeout":
                 timed_out_at[name] = n
@@ -204,7 +235,7 @@ def markdown(result: dict[str, Any]) -> str:
     sizes = list(result["sizes"])
     m = result["machine"]
     lines = [f"Median of {result['runs']} fresh `reason` processes per cell (CPU = user + sys of the child), "
-             f"timeout {result['timeout_s']:g} s; {m['cpu_model']}, {m['nproc']} CPUs, Python {m['python']}, "
+             f"timeout {result['timeout']}; {m['cpu_model']}, {m['nproc']} CPUs, Python {m['python']}, "
              f"commit {m['commit'][:10]}{' (dirty)' if m.get('dirty') else ''}, load average at start {m['loadavg'][0]:.1f}.", "",
              "| question | " + " | ".join(f"{label(int(n))} ENIs" for n in sizes) + " |",
              "|---|" + "---|" * len(sizes)]
@@ -226,14 +257,16 @@ def main() -> None:
     ap.add_argument("--questions", nargs="+", choices=list(QUESTIONS), default=list(QUESTIONS), metavar="Q",
                     help="any of: " + ", ".join(QUESTIONS))
     ap.add_argument("--runs", type=int, default=5, help="fresh processes per question and size (median)")
-    ap.add_argument("--timeout", type=float, default=600, help="seconds per run")
+    ap.add_argument("--timeout", type=float, default=600, help="wall seconds per run")
+    ap.add_argument("--cpu-timeout", type=float, default=None,
+                    help="CPU seconds per run (the limit on a shared machine; --timeout stays a wall safety net)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=HERE / "out" / "estate", help="where estates and facts are written")
     ap.add_argument("--results", type=Path, default=HERE / "results", help="where the JSON and markdown go")
     args = ap.parse_args()
     if shutil.which(reason_cmd()[0]) is None:
         raise SystemExit("reason is not installed in this environment: pip install -e .")
-    result = run(args.sizes, args.questions, args.runs, args.timeout, args.seed, args.work,
+    result = run(args.sizes, args.questions, args.runs, Limits(args.timeout, args.cpu_timeout), args.seed, args.work,
                  lambda s: print(s, file=sys.stderr, flush=True))
     table = markdown(result)
     args.results.mkdir(parents=True, exist_ok=True)

@@ -65,18 +65,24 @@ def test_generation_is_deterministic_by_seed_and_internet_variant_has_public_ips
 
 
 def test_runner_measures_a_child_and_kills_it_at_the_timeout() -> None:
-    busy = estate.measure([sys.executable, "-c", "sum(range(3_000_000)); print('done')"], timeout=60)
+    busy = estate.measure([sys.executable, "-c", "sum(range(3_000_000)); print('done')"], estate.Limits(60))
     assert busy["exit"] == 0 and not busy["timed_out"] and busy["first_line"] == "done"
     assert 0 < busy["cpu_s"] <= busy["wall_s"] + 0.05 and busy["maxrss_mb"] > 1
-    slow = estate.measure([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
-    assert slow["timed_out"] and slow["wall_s"] < 10
-    assert estate.summarise([slow], 0.5, None)["cell"] == "> 0.5 s (timeout)"
+    slow = estate.measure([sys.executable, "-c", "import time; time.sleep(30)"], estate.Limits(0.5, cpu=5))
+    assert slow["timed_out"] and slow["timeout_kind"] == "wall" and slow["wall_s"] < 10
+    assert estate.summarise([slow], estate.Limits(0.5, cpu=5), None)["cell"] == "> 0.5 s (timeout)"
+
+
+def test_runner_stops_a_child_at_its_cpu_limit() -> None:
+    spin = estate.measure([sys.executable, "-c", "while True: pass"], estate.Limits(60, cpu=1))
+    assert spin["timed_out"] and spin["timeout_kind"] == "cpu" and 0.5 <= spin["cpu_s"] < 10
+    assert estate.summarise([spin], estate.Limits(60, cpu=1), None)["cell"] == "> 1 s CPU (timeout)"
 
 
 def test_runner_reports_a_missing_verb_as_not_implemented_and_other_usage_errors_as_errors() -> None:
-    missing = estate.measure(estate.reason_cmd() + ["no-such-verb-xyz"], timeout=60)
+    missing = estate.measure(estate.reason_cmd() + ["no-such-verb-xyz"], estate.Limits(60))
     assert missing["exit"] == 2 and missing["not_implemented"]
-    assert estate.summarise([missing], 60, None)["cell"] == "n/a (not implemented)"
-    bad = estate.measure(estate.reason_cmd() + ["query", "--facts", "/nonexistent-facts", "a -> b tcp 1"], timeout=60)
+    assert estate.summarise([missing], estate.Limits(60), None)["cell"] == "n/a (not implemented)"
+    bad = estate.measure(estate.reason_cmd() + ["query", "--facts", "/nonexistent-facts", "a -> b tcp 1"], estate.Limits(60))
     assert bad["exit"] == 2 and not bad["not_implemented"]
-    assert estate.summarise([bad], 60, None)["status"] == "error"
+    assert estate.summarise([bad], estate.Limits(60), None)["status"] == "error"
