@@ -162,7 +162,8 @@ def query(
     fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|aws|mermaid|dot]",
                                help="text, json (reason.query/v1), aws (Reachability Analyzer's "
                                "NetworkInsightsAnalysis), mermaid or dot (path diagram)"),
-    explain: Explain = typer.Option(Explain.brief, "--explain", help="derivation tree: none, brief or full"),
+    explain: Optional[Explain] = typer.Option(None, "--explain", help="derivation tree: none, brief or full "
+                                              "(default: brief; none when a side is a set: subnet, group, VPC, internet, *)"),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="extra rule files (policies) to load"),
     timeout: float = _timeout_option(),
     every: bool = typer.Option(False, "--all", help="every member pair and packet class that gets through, not only one"),
@@ -178,6 +179,8 @@ def query(
         if every:
             _query_all(session, text, fmt)
             return
+        if explain is None:
+            explain = Explain.none if session.is_set_query(text) else Explain.brief
         res = session.query(text, depth={Explain.full: 12, Explain.brief: 3, Explain.none: 0}[explain])
     except ReasonError as e:
         _fail(e, fmt)

@@ -125,6 +125,25 @@ class Session:
             self._set_backend = SetBackend(self.program.checked, self.analyzer.rel)
         return self._set_backend
 
+    def is_set_query(self, text: str) -> bool:
+        """Whether a side of the query names a set (several ENIs, or the internet's every public address):
+        answered existentially, so a derivation of one member pair is rarely what the reader wants."""
+        q = parse_query(text)
+        r = self.resolver
+        for name in (q.src, q.dst):
+            target = r.aliases.get(name, name)
+            if self.lbs.resolve_lb(target) is not None:
+                continue
+            if target == "*" or target.startswith("ecs:"):  # every ENI; a cluster's or a service's tasks
+                return True
+            named = sorted(r.by_name.get(target, []))
+            if (named[0] if len(named) == 1 else target) in r.sets:  # a subnet, group or VPC, by id or Name tag
+                return True
+            eps = self._endpoints(name)
+            if len(eps) > 1 or any(e.is_internet and e.ips is None for e in eps):
+                return True
+        return False
+
     def _endpoints(self, name: str) -> list:
         target = self.resolver.aliases.get(name, name)
         if target.startswith("tg:"):  # the registered targets of a target group

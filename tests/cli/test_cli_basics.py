@@ -66,3 +66,14 @@ def test_explain_none_prints_no_derivation():
     r = reason("query", "--explain", "none", "--format", "json", "alb-eni -> task-eni tcp 8000")
     doc = answer(r.stdout)
     assert doc["proof"] is None and out["proof"] is not None and doc["verdict"] == out["verdict"]
+
+
+def test_set_queries_default_to_no_derivation():
+    """A set is answered existentially: the derivation of one member pair is left out unless asked for."""
+    for q in ("subnet-pub-a -> sg-0task any", "internet -> task-eni tcp 8000", "alb-eni -> ecs:prod/web tcp 8000",
+              "public-a -> task-eni tcp 8000"):
+        r = reason("query", q)
+        assert r.returncode == 1 and "Derivation" not in r.stdout, q
+    r = reason("query", "--explain", "brief", "subnet-pub-a -> sg-0task any")
+    assert "Derivation (brief)" in r.stdout
+    assert "Derivation (brief)" in reason("query", "alb-eni -> task-eni tcp 8000").stdout  # one ENI each side
