@@ -301,7 +301,8 @@ def health(
         mark = "[green]OPEN[/]" if c.open else "[red]BLOCKED[/]" if c.decided else "[yellow]NOT DECIDED[/]"
         state = f"  AWS says: {c.collected_state}" + (f" ({c.collected_reason})" if c.collected_reason else "") if c.collected_state else ""
         where = f" ({c.runs_on})" if c.runs_on else ""
-        out.print(f"{mark}  " + m(f"tg:{session.analyzer.names.get(c.tg, c.tg)} -> {c.target}{where} {c.protocol}:{c.port}{state}"),
+        tg = session.analyzer.names.get(c.tg, c.tg)
+        out.print(f"{mark}  " + m(f"tg:{tg} -> {c.target}{where} {c.protocol}:{c.port}{state}"),
                   highlight=False)
         out.print(f"  verdict: {m(c.verdict)}", highlight=False)
         for node, res in c.blocked_from:
@@ -412,7 +413,8 @@ def verify(
     for (a, r, e), held in zip(results, holds):
         where = f"{a.file}:{a.line}"
         if e is not None:
-            out.print(f"[red]ERROR[/] {m(where)}  {m(a.text)}\n  " + "\n".join(m(x) for x in e.render().split("\n")), highlight=False)
+            rendered = "\n".join(m(x) for x in e.render().split("\n"))
+            out.print(f"[red]ERROR[/] {m(where)}  {m(a.text)}\n  {rendered}", highlight=False)
             continue
         if r.inconclusive:
             out.print(f"[yellow]INCONCLUSIVE[/]  {m(where)}  {m(a.text)}", highlight=False)

@@ -70,7 +70,7 @@ class SnapshotWriter:
         path = Path(out).absolute()
         why = refusal(path, "snapshot")
         if why is not None:
-            code = "collect.out_not_folder" if "not a folder" in why else "collect.out_not_snapshot"
+            code = "collect.out_not_folder" if why.not_folder else "collect.out_not_snapshot"
             raise CollectError(code, f"refusing to replace it: {why}", location=str(out),
                                hint="choose a new or empty folder with --out, or a snapshot folder written by `reason collect`")
         try:

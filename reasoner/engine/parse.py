@@ -35,7 +35,8 @@ _TOKEN_NAMES = {
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = resources.files("reasoner.engine").joinpath("rules.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)  # no lark cache: it is a pickle in the shared temp folder
+    # no lark cache (cache=True): it is a pickle under a predictable name in the shared temp folder
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
 class _ToAst(Transformer):

@@ -58,8 +58,8 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     if res.explanations:
         console.print("\n[bold]Blocked by:[/]")
         for e in res.explanations:
-            console.print(f"  [red]{m(e.code)}[/] {m(short(e.component))} ({m(e.path)} path, {m(e.direction)})\n    {m(e.message)}",
-                          highlight=False)
+            where = m(f"{short(e.component)} ({e.path} path, {e.direction})")
+            console.print(f"  [red]{m(e.code)}[/] {where}\n    {m(e.message)}", highlight=False)
     for title, hops in (("Forward path", res.forward_path), ("Return path", res.return_path)):
         if not hops:
             continue

@@ -54,30 +54,46 @@ def _is_facts_manifest(path: Path) -> bool:
     return "schema_version" in data and str(data.get("content_hash", "")).startswith("sha256:")
 
 
-def refusal(out: Path, kind: str) -> str | None:
+class Refusal(str):
+    """Why a folder must not be replaced (the message); ``not_folder`` when it is not a folder at all."""
+
+    not_folder: bool = False
+
+
+def _not_folder(message: str) -> Refusal:
+    r = Refusal(message)
+    r.not_folder = True
+    return r
+
+
+def refusal(out: Path, kind: str) -> Refusal | None:
     """Why ``out`` must not be replaced by a new folder of ``kind`` (``"facts"`` or ``"snapshot"``); None if it may."""
     out = Path(out)
     if not out.exists() and not out.is_symlink():
         return None
-    if out.is_symlink() or not out.is_dir():
-        return f"{out} exists and is not a folder"
+    if out.is_symlink():
+        return _not_folder(f"{out} is a symbolic link (give the folder it points to)")
+    if not out.is_dir():
+        return _not_folder(f"{out} exists and is not a folder")
     try:
         entries = sorted(out.iterdir())
     except OSError as exc:
-        return f"{out} cannot be listed: {exc.strerror}"
+        return Refusal(f"{out} cannot be listed: {exc.strerror}")
     if not entries:
         return None
     if kind == "facts":
         if not _is_facts_manifest(out / "manifest.json"):
-            return f"{out} is not empty and is not a facts directory written by `reason import` (no manifest.json of ours)"
+            return Refusal(f"{out} is not empty and is not a facts directory written by `reason import` "
+                           "(no manifest.json of ours)")
         foreign = [e.name for e in entries if e.name != ALIASES and not (_FACT_FILE.fullmatch(e.name) and e.is_file()
                                                                           and not e.is_symlink())]
     else:
         if not (out / COLLECT_METADATA).is_file():
-            return f"{out} is not empty and was not written by `reason collect` (no {COLLECT_METADATA})"
+            return Refusal(f"{out} is not empty and was not written by `reason collect` (no {COLLECT_METADATA})")
         foreign = [e.name for e in entries if e.name not in _SNAPSHOT_ENTRIES or e.is_symlink()]
     if foreign:
-        return f"{out} holds files `reason` did not write ({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''})"
+        listed = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        return Refusal(f"{out} holds files `reason` did not write ({listed})")
     return None
 
 

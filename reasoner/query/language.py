@@ -39,7 +39,8 @@ class Query:
 
 @lru_cache(maxsize=2)
 def _parser(start: str = "query") -> Lark:
-    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start=start, parser="lalr")  # no lark cache: a pickle in /tmp
+    # no lark cache (cache=True): it is a pickle under a predictable name in /tmp
+    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start=start, parser="lalr")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from reasoner.cli import app
 from reasoner.facts.importer import import_aws_configs, write_facts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +22,12 @@ QUERY = "alb-eni -> task-eni tcp 8000"
 
 
 def reason(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["reason", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    """The real CLI, in-process (an unexpected exception shows up as the internal error it would print)."""
+    result = CliRunner().invoke(app, list(args))
+    err = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        err += f"internal error: {type(result.exception).__name__}: {result.exception}"
+    return subprocess.CompletedProcess(["reason", *args], result.exit_code, result.stdout, err)
 
 
 @pytest.fixture
