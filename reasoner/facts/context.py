@@ -1,6 +1,6 @@
 """Per-file import state shared by the per-service importers (ec2, transit_gateways, elbv2): the accumulator
 of relations and names, and typed accessors that turn malformed JSON into located
-:class:`reasoner.errors.FactsError`\ s (``facts.missing_field``, ``facts.bad_value``), never a KeyError."""
+:class:`reasoner.errors.FactsError` (``facts.missing_field``, ``facts.bad_value``), never a KeyError."""
 
 from __future__ import annotations
 
