@@ -70,7 +70,8 @@ class Session:
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
         resolver = Resolver(snap.relations, snap.names, load_aliases(folder))
-        return cls(program, analyzer, resolver, warnings, LoadBalancers(analyzer, resolver, snap.relations), dict(snap.manifest))
+        return cls(program, analyzer, resolver, warnings, LoadBalancers(analyzer, resolver, snap.relations),
+                   manifest=dict(snap.manifest))
 
     def query(self, text: str, depth: int = 3, detail: bool = True) -> Result:
         """Answers one query.  ``depth`` bounds the derivation tree (0: none); ``detail=False`` gives the

@@ -151,12 +151,13 @@ def _classify(fwd_of, ret_of, unknown_of) -> tuple[set[str], set[str], list[tupl
     only when nothing blocks forward, missing data only when some hop fails (an unknown hop neither passes nor
     blocks).  The arguments are thunks, so the point engine asks only what is needed."""
     fwd = fwd_of()
-    unk = unknown_of() if fwd else []
+    unk = unknown_of(fwd) if fwd else []
     fwd -= {r[0] for r in unk}
     ret = set() if fwd else ret_of()
     if ret:
-        unk = unk or unknown_of()
-        ret -= {r[0] for r in unk}
+        ret_unk = unknown_of(ret)
+        unk = sorted(set(unk) | set(ret_unk))
+        ret -= {r[0] for r in ret_unk}
     return fwd, ret, unk
 
 
@@ -305,7 +306,7 @@ class Analyzer:
             if answers is not None:
                 ans = next(answers)
                 fwd, ret, unk = _classify(lambda: {r[0] for r in ans["fwd_blocked"]}, lambda: {r[0] for r in ans["ret_blocked"]},
-                                          lambda: sorted(ans["hop_unknown"]))
+                                          lambda hops: sorted(r for r in ans["hop_unknown"] if r[0] in hops))
                 if not fwd and not ret and not unk:
                     return self._witness(query_text, row, d, checked, depth, detail)
             else:
@@ -363,9 +364,12 @@ class Analyzer:
         pairs = [(s, d) for s in srcs for d in dsts if s.eni != d.eni and v6(s) and v6(d)]
         return sorted({e.eni for s, d in pairs for e in (s, d) if not e.is_internet})
 
-    def _unknown_rows(self) -> list[tuple]:
-        """The hop_unknown rows of the packet under analysis (rules/missing_data.dl)."""
-        return sorted(set(self.p.query("hop_unknown", (None, None, None))))
+    def _unknown_rows(self, hops: set[str] | None = None) -> list[tuple]:
+        """The hop_unknown rows of the packet under analysis (rules/missing_data.dl), of the given hops only (each
+        asked with its hop bound, which keeps the question small) or of all."""
+        if hops is None:
+            return sorted(set(self.p.query("hop_unknown", (None, None, None))))
+        return sorted({r for h in hops for r in self.p.query("hop_unknown", (h, None, None))})
 
     def _missing(self, rows: list[tuple]) -> list[Missing]:
         out = []
