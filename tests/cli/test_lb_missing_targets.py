@@ -21,4 +21,5 @@ def test_targets_without_enis_are_inconclusive(tmp_path: Path) -> None:
     assert r.returncode == 3, r.stdout + r.stderr
     res = json.loads(r.stdout)
     assert res["verdict"] == "inconclusive"
-    assert any("network interface" in m["message"] and "alb:web" in m["message"] for m in res["missing"]), res["missing"]
+    assert any(m["missing"] == "target_eni" and "network interface" in m["message"] and "10.0.11.20" in m["message"]
+               for m in res["missing"]), res["missing"]
