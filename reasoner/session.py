@@ -89,8 +89,9 @@ class Session:
         else:
             dst = self._endpoints(q.dst)
             if any(self.lbs.lb_of_node(d.eni) for d in dst):  # load-balancer nodes: through them (README, "Load balancers")
-                res = self.lbs.analyze_destinations(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth,
-                                                    detail=detail)
+                res = self.lbs.analyze_destinations(
+                    str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail,
+                    plain=lambda s, d: self._analyze(str(q), s, d, q.proto_number, q.port_lo, q.port_hi, depth, detail))
             else:
                 res = self._analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth, detail)
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)

@@ -185,20 +185,22 @@ class LoadBalancers:
         return res
 
     def analyze_destinations(self, query_text: str, srcs: list[Endpoint], dsts: list[Endpoint], proto: str, port_lo: int,
-                             port_hi: int, depth: int = 3, detail: bool = True) -> Result:
+                             port_hi: int, depth: int = 3, detail: bool = True, plain=None) -> Result:
         """Destinations some of which are load-balancer nodes. One rule, whether the node is named (its ENI or
         address) or is a member of a set (a subnet, a VPC, a security group): a packet to a load balancer's node
         is a request to the load balancer, answered through that node to the targets it sends to, as
         ``SRC -> alb:NAME`` restricted to that node. A node accepts only what a listener accepts (tcp or udp):
         any other protocol is refused there (ELBV2_LISTENERS_MISMATCH). The other destinations are plain
-        packets. Reachable if any part is; else inconclusive if any part is; else the nearest miss."""
+        packets, scanned by ``plain(srcs, dsts)`` when given (the session's choice of engine). Reachable if any part
+        is; else inconclusive if any part is; else the nearest miss."""
         groups: dict[str | None, list[Endpoint]] = {}
         for d in dsts:
             groups.setdefault(self.lb_of_node(d.eni), []).append(d)
         results: list[Result] = []
         for lb, eps in groups.items():
             if lb is None:
-                results.append(self.a.analyze(query_text, srcs, eps, proto, port_lo, port_hi, depth, detail=detail))
+                results.append(plain(srcs, eps) if plain is not None else
+                               self.a.analyze(query_text, srcs, eps, proto, port_lo, port_hi, depth, detail=detail))
                 continue
             protos = ("6", "17") if proto == "-1" else (proto,)
             for p in protos:
