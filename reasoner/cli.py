@@ -513,7 +513,7 @@ def collect(
 
 
 class Terminated(BaseException):
-    """Raised in the main thread on SIGTERM, so every ``finally`` (staging folders) runs before the exit."""
+    """Raised in the main thread on SIGTERM or SIGINT, so every ``finally`` (staging folders) runs before the exit."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -548,9 +548,11 @@ class AuditFormat(str, Enum):
 def audit_exposure(
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
+    timeout: float = _timeout_option(),
 ) -> None:
     """Every ENI and load balancer node the internet can reach: protocols, port ranges, gateway; riskiest first.
     Exit 0 when nothing is exposed, 1 when something is."""
+    _bounded(timeout)
     import csv
 
     from reasoner.explain.audit import exposure
@@ -595,9 +597,11 @@ def audit_pairs(
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     by: GroupBy = typer.Option(GroupBy.subnet, "--by", help="group ENIs by subnet, security group or VPC"),
     fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
+    timeout: float = _timeout_option(),
 ) -> None:
     """The segmentation matrix: which groups of ENIs can open connections to which (and get the answer back).
     Exit 0 when no two distinct groups connect, 1 when some do."""
+    _bounded(timeout)
     import csv
 
     from reasoner.explain.audit import segmentation
@@ -630,6 +634,9 @@ def audit_pairs(
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_signal)
+    # Ctrl-C: exit 130 after cleanup (click would print "Aborted!" and exit 1); a supervised command's parent
+    # process turns it back into KeyboardInterrupt while it waits (reasoner/supervise.py)
+    signal.signal(signal.SIGINT, _on_signal)
     _supervised[0] = True
     try:
         app(standalone_mode=True)

@@ -42,6 +42,7 @@ def supervise(timeout: float, message: Callable[[str], None]) -> int | None:
         _die_with_parent()
         return None
     previous = signal.getsignal(signal.SIGTERM)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: KeyboardInterrupt below
 
     def on_term(signum: int, frame: object) -> None:
         raise _Stop(128 + signum)
@@ -69,6 +70,7 @@ def supervise(timeout: float, message: Callable[[str], None]) -> int | None:
         return stop.code
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _kill(pid: int) -> None:
