@@ -369,6 +369,9 @@ def verify(
         session = Session.open(facts, extra_rules=policies)
         violations = []
         if "violation" in session.program.decls:
+            from reasoner.explain.policy_facts import fill
+
+            fill(session)  # exposed / can_reach, when a policy reads them
             for row in session.program.query("violation", (None,) * session.program.decls["violation"].arity):
                 proof = why(session.program, "violation", row, depth=2)
                 rule = next((c.rule for c in proof.children if c.rule), proof.rule)

@@ -13,7 +13,12 @@ Checked here, all problems collected and sorted:
 - ``cyclic_negation``: negation through recursion (not stratifiable);
 - ``redefines_shipped``: a file other than the shipped rules declares a shipped predicate or adds a
   rule or fact to one (base relations included): user files read the shipped predicates, never extend
-  them, so a policy cannot turn a failing assertion into a pass.
+  them, so a policy cannot turn a failing assertion into a pass; except ``OPEN_HEADS`` (``violation``),
+  which every policy file derives and no shipped rule reads;
+- ``per_query_in_policy``: a file other than the shipped rules reads ``packet``, ``reach`` or any shipped
+  predicate that depends on the per-query facts (``PER_QUERY``): they hold only for the packet one query
+  asks about, so in a policy they are always empty; the hint names ``exposed`` / ``can_reach``
+  (rules/policy_relations.dl), computed over the whole snapshot.
 
 Returns the strata (a topological order of predicate SCCs) for evaluation and explanation.
 """
@@ -152,6 +157,10 @@ def bound_order(rule: Rule, recursive: frozenset[str] = frozenset()) -> tuple[li
     return ordered, leftovers
 
 
+#: Shipped predicates that user files add rules to (declared once, in rules/policy_relations.dl): every
+#: policy file derives ``violation``; no shipped rule reads it, so it cannot change a verdict.
+OPEN_HEADS = frozenset({"violation"})
+
 _READ_ONLY_HINT = "define your own predicate; shipped predicates are read-only"
 
 
@@ -164,6 +173,8 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
     decls: dict[str, Decl] = {}
     readonly = {d.name: d for d in module.decls if d.loc.file in shipped}
     for d in module.decls:
+        if d.loc.file not in shipped and d.name in OPEN_HEADS and d.name in readonly and d.columns == readonly[d.name].columns:
+            continue  # the shipped declaration, repeated (as policy files did before it was shipped): harmless
         if d.loc.file not in shipped and d.name in readonly:
             diags.append(_diag(module, d.loc, "redefines_shipped", f"'{d.name}' is a shipped predicate "
                                f"(declared at {readonly[d.name].loc}); it cannot be declared again", _READ_ONLY_HINT))
@@ -172,7 +183,7 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
         else:
             decls[d.name] = d
     for rule in module.rules:
-        if rule.head.loc.file not in shipped and rule.head.pred in readonly:
+        if rule.head.loc.file not in shipped and rule.head.pred in readonly and rule.head.pred not in OPEN_HEADS:
             what = "a fact" if rule.is_fact else "a rule"
             diags.append(_diag(module, rule.head.loc, "redefines_shipped", f"{what} for '{rule.head.pred}', a shipped "
                                f"predicate (declared at {readonly[rule.head.pred].loc}); other files may only read it",
@@ -258,6 +269,8 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
             if isinstance(lit, Atom):
                 edges.setdefault(rule.head.pred, set()).add(lit.pred)
     diags.extend(_check_strata(module, edges))
+    if shipped:
+        diags.extend(_check_per_query(module, edges, shipped))
     if diags:
         raise RuleError(diags)
     return Checked(module, decls, idb, edges)
@@ -276,4 +289,43 @@ def _check_strata(module: Module, edges: dict[str, set[str]]) -> list[Diagnostic
             if isinstance(lit, Atom) and lit.negated and lit.pred in scc.get(head, ()):
                 out.append(_diag(module, lit.loc, "cyclic_negation",
                                  f"'{head}' depends negatively on '{lit.pred}', which depends on '{head}': the program is not stratifiable"))
+    return out
+
+
+#: The facts asserted for one query's packet (reasoner/explain/paths.py ``packet_facts``), not part of a snapshot.
+PER_QUERY = frozenset({"packet", "addressed_privately"})
+_PER_QUERY_HINT = ("a policy sees the whole snapshot, not one packet: use exposed(eni, proto, port_lo, port_hi) for "
+                   "what the internet reaches, or can_reach(src, dst, proto, port_lo, port_hi) between ENIs "
+                   "(rules/policy_relations.dl)")
+
+
+def per_query_predicates(edges: dict[str, set[str]]) -> set[str]:
+    """The predicates that read, directly or not, a per-query fact (``PER_QUERY``), those included."""
+    readers: dict[str, set[str]] = {}
+    for head, body in edges.items():
+        for pred in body:
+            readers.setdefault(pred, set()).add(head)
+    out, stack = set(PER_QUERY), list(PER_QUERY)
+    while stack:
+        for head in readers.get(stack.pop(), ()):
+            if head not in out:
+                out.add(head)
+                stack.append(head)
+    return out
+
+
+def _check_per_query(module: Module, edges: dict[str, set[str]], shipped: Collection[str]) -> list[Diagnostic]:
+    """A user file's body atom that reads a shipped per-query predicate: always empty outside a query."""
+    tainted = per_query_predicates(edges)
+    shipped_preds = {d.name for d in module.decls if d.loc.file in shipped}
+    out = []
+    for rule in module.rules:
+        if rule.head.loc.file in shipped:
+            continue
+        for lit in rule.body:
+            if isinstance(lit, Atom) and lit.pred in tainted and lit.pred in shipped_preds:
+                what = "is a fact of the packet" if lit.pred in PER_QUERY else "depends on the packet"
+                out.append(_diag(module, lit.loc, "per_query_in_policy",
+                                 f"'{lit.pred}' {what} one query asks about: outside a query it is always empty, "
+                                 f"so this rule can never hold", _PER_QUERY_HINT))
     return out

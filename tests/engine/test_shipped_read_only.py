@@ -6,6 +6,7 @@ Before, any extra file could add clauses to shipped predicates and base relation
 
 import pytest
 
+from reasoner.engine.check import OPEN_HEADS
 from reasoner.engine.parse import parse_text
 from reasoner.engine.program import bundled_rules, load_rules
 from reasoner.errors import RuleError
@@ -27,6 +28,8 @@ def test_every_shipped_predicate_is_read_only(tmp_path):
     assert len(decls) > 40 and "sg_egress_cidr" in decls and "fwd_blocked" in decls
     lines, expected = [".decl mine(x: symbol)", 'mine("a").'], set()
     for name, d in sorted(decls.items()):
+        if name in OPEN_HEADS:  # violation: every policy file adds rules to it (tests/engine/test_policy_relations.py)
+            continue
         args = ", ".join(value(t, i) for i, (_, t) in enumerate(d.columns))
         lines.append(f"{name}({args}).")  # a fact
         expected.add((len(lines), name))
@@ -62,8 +65,8 @@ def test_a_user_file_named_like_a_shipped_one_is_still_a_user_file(tmp_path, mon
 
     with pytest.raises(RuleError) as info:
         load_rules([Path("rules/reachability.dl")])
-    (d,) = info.value.diagnostics
-    assert d.code == "redefines_shipped" and d.file == str(tmp_path / "rules" / "reachability.dl")
+    (d,) = [x for x in info.value.diagnostics if x.code == "redefines_shipped"]  # and per_query_in_policy (packet)
+    assert d.file == str(tmp_path / "rules" / "reachability.dl")
 
 
 def test_a_shipped_file_given_again_counts_once():

@@ -1,0 +1,61 @@
+"""Policies and the per-query predicates (issue 12, items 1-3): a policy file sees the whole snapshot, never one
+query's packet, so reading ``packet``, ``reach`` or a hop predicate is refused statically; ``violation`` is
+declared once by the shipped rules (rules/policy_relations.dl) and every policy file adds rules to it."""
+
+import pytest
+
+from reasoner.engine.check import per_query_predicates
+from reasoner.engine.program import load_rules
+from reasoner.errors import RuleError
+from reasoner.explain.policy_facts import used_relations
+
+
+def refused(tmp_path, text: str) -> list:
+    f = tmp_path / "policy.dl"
+    f.write_text(text)
+    with pytest.raises(RuleError) as info:
+        load_rules([f])
+    return info.value.diagnostics
+
+
+def test_reach_in_a_policy_is_refused_with_the_relation_to_use(tmp_path):
+    diags = refused(tmp_path, 'violation(E, "open") :- reach("internet", E, _, _, _, _, _).\n')
+    assert [(d.code, d.line, d.column) for d in diags] == [("per_query_in_policy", 1, 25)]
+    assert "'reach'" in diags[0].message and "exposed(eni, proto, port_lo, port_hi)" in diags[0].hint
+    assert "can_reach(src, dst" in diags[0].hint and "^" in diags[0].render()
+
+
+@pytest.mark.parametrize("body", ["packet(S, D, _, _, _, _, _)", "fwd_blocked(S)", "!addressed_privately(S), eni(S, _, _, _)"])
+def test_every_predicate_that_depends_on_the_packet_is_refused_in_a_helper_too(tmp_path, body):
+    diags = refused(tmp_path, f'.decl mine(x: symbol)\nmine(S) :- {body}.\n')
+    assert {d.code for d in diags} == {"per_query_in_policy"} and all(d.line == 2 for d in diags)
+
+
+def test_snapshot_predicates_are_not_per_query():
+    edges = load_rules([]).edges
+    tainted = per_query_predicates(edges)
+    assert {"packet", "reach", "fwd_blocked", "ret_blocked"} <= tainted
+    assert not {"sg_ingress_cidr", "lb_sg", "tag", "eni", "exposed", "can_reach", "listener_accepts"} & tainted
+
+
+def test_two_policy_files_add_to_the_shipped_violation(tmp_path):
+    a, b = tmp_path / "a.dl", tmp_path / "b.dl"
+    a.write_text('violation(S, "a") :- lb_sg(_, S).\n')
+    b.write_text('.decl violation(resource: symbol, message: symbol)\nviolation(E, "b") :- exposed(E, _, _, _).\n')
+    checked = load_rules([a, b])
+    assert sorted(r.loc.file for r in checked.module.rules if r.head.pred == "violation") == [str(a), str(b)]
+
+
+def test_a_different_declaration_of_violation_is_refused(tmp_path):
+    diags = refused(tmp_path, '.decl violation(resource: symbol)\nviolation(S) :- lb_sg(_, S).\n')
+    assert "redefines_shipped" in {d.code for d in diags}
+
+
+def test_only_the_relations_a_policy_reads_are_computed(tmp_path):
+    f = tmp_path / "p.dl"
+    f.write_text('.decl wide(e: symbol)\nwide(E) :- exposed(E, "-1", _, _).\n'
+                 'violation(E, "wide") :- wide(E).\nviolation(S, "lb") :- lb_sg(_, S).\n')
+    assert used_relations(load_rules([f])) == ["exposed"]
+    g = tmp_path / "q.dl"
+    g.write_text('violation(S, "lb") :- lb_sg(_, S).\n')
+    assert used_relations(load_rules([g])) == []
