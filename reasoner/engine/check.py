@@ -18,7 +18,11 @@ Checked here, all problems collected and sorted:
 - ``per_query_in_policy``: a file other than the shipped rules reads ``packet``, ``reach`` or any shipped
   predicate that depends on the per-query facts (``PER_QUERY``): they hold only for the packet one query
   asks about, so in a policy they are always empty; the hint names ``exposed`` / ``can_reach``
-  (rules/policy_relations.dl), computed over the whole snapshot.
+  (rules/policy_relations.dl), computed over the whole snapshot;
+- ``never_matches``: in a user file, a constant in a protocol column (``proto``, ``rule_proto``: IANA
+  numbers as text, ``"-1"`` for all) that no row can hold, such as ``"tcp"``; the hint gives the number;
+- ``dead_rule``: in a user file, a rule whose head ``violation`` never reads (``violations``): nothing
+  consumes what it derives, so it can never fail a check.
 
 Returns the strata (a topological order of predicate SCCs) for evaluation and explanation.
 """
@@ -271,6 +275,8 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
     diags.extend(_check_strata(module, edges))
     if shipped:
         diags.extend(_check_per_query(module, edges, shipped))
+        diags.extend(_check_proto_constants(module, decls, shipped))
+        diags.extend(_check_dead_rules(module, edges, shipped))
     if diags:
         raise RuleError(diags)
     return Checked(module, decls, idb, edges)
@@ -328,4 +334,49 @@ def _check_per_query(module: Module, edges: dict[str, set[str]], shipped: Collec
                 out.append(_diag(module, lit.loc, "per_query_in_policy",
                                  f"'{lit.pred}' {what} one query asks about: outside a query it is always empty, "
                                  f"so this rule can never hold", _PER_QUERY_HINT))
+    return out
+
+
+#: Protocol columns of the shipped relations hold IANA numbers as text ("6"), "-1" meaning every protocol.
+PROTO_COLUMNS = frozenset({"proto", "rule_proto"})
+PROTO_NUMBERS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1", "any": "-1", "-1": "-1"}
+
+
+def _check_proto_constants(module: Module, decls: dict[str, Decl], shipped: Collection[str]) -> list[Diagnostic]:
+    """A user file's constant that can never match a protocol column (a dead policy, not an empty one)."""
+    out = []
+    for rule in module.rules:
+        if rule.head.loc.file in shipped:
+            continue
+        for atom in [l for l in rule.body if isinstance(l, Atom)]:  # a head of a shipped one: redefines_shipped
+            d = decls.get(atom.pred)
+            if d is None or d.arity != len(atom.args) or d.loc.file not in shipped:
+                continue
+            for (col, _), arg in zip(d.columns, atom.args):
+                if col in PROTO_COLUMNS and isinstance(arg, Const) and isinstance(arg.value, str) \
+                        and not arg.value.isdigit() and arg.value != "-1":
+                    number = PROTO_NUMBERS.get(arg.value.lower())
+                    hint = (f'write "{number}" ({arg.value.lower()}): ' if number else "") + \
+                        'protocol columns hold IANA numbers as text ("6" tcp, "17" udp, "1" icmp, "-1" all)'
+                    out.append(_diag(module, atom.loc, "never_matches", f"column '{col}' of '{atom.pred}' never holds "
+                                     f"{arg.value!r}: this atom can never match", hint))
+    return out
+
+
+def _check_dead_rules(module: Module, edges: dict[str, set[str]], shipped: Collection[str]) -> list[Diagnostic]:
+    """A user file's rule that no ``violation`` rule reads, directly or not: a policy that can never fail."""
+    live, stack = set(OPEN_HEADS), list(OPEN_HEADS)
+    while stack:
+        for pred in edges.get(stack.pop(), ()):
+            if pred not in live:
+                live.add(pred)
+                stack.append(pred)
+    out = []
+    shipped_preds = {d.name for d in module.decls if d.loc.file in shipped}  # a rule for one: redefines_shipped
+    for rule in module.rules:
+        if rule.head.loc.file in shipped or rule.is_fact or rule.head.pred in live | shipped_preds:
+            continue
+        hint = _close(rule.head.pred, sorted(OPEN_HEADS)) or "derive violation(resource, message) from it, or remove it"
+        out.append(_diag(module, rule.head.loc, "dead_rule", f"nothing reads '{rule.head.pred}': only violation "
+                         f"fails a check, and no violation rule depends on it", hint))
     return out

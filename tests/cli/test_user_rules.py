@@ -34,7 +34,8 @@ def test_attacks_are_refused_by_check_query_and_verify(tmp_path, text, pred):
 def test_a_user_file_reading_shipped_predicates_changes_no_verdict(tmp_path):
     folder = tmp_path / "queries"
     shutil.copytree(ROOT / "queries", folder)
-    (folder / "mine.dl").write_text(".decl lb_group(sg: symbol)\nlb_group(S) :- lb_sg(_, S).\n")  # fwd_blocked: per_query_in_policy
+    (folder / "mine.dl").write_text(".decl lb_group(sg: symbol)\nlb_group(S) :- lb_sg(_, S).\n"
+                                      'violation(S, "never") :- lb_group(S), eni(S, _, _, _).\n')  # fwd_blocked: per_query_in_policy
     shipped, extended = (json.loads(reason("verify", str(f), "--format", "json").stdout) for f in (ROOT / "queries", folder))
     assert [a["holds"] for a in extended["assertions"]] == [a["holds"] for a in shipped["assertions"]]
     assert [v["row"] for v in extended["violations"]] == [v["row"] for v in shipped["violations"]] != []

@@ -27,7 +27,7 @@ def test_reach_in_a_policy_is_refused_with_the_relation_to_use(tmp_path):
 
 @pytest.mark.parametrize("body", ["packet(S, D, _, _, _, _, _)", "fwd_blocked(S)", "!addressed_privately(S), eni(S, _, _, _)"])
 def test_every_predicate_that_depends_on_the_packet_is_refused_in_a_helper_too(tmp_path, body):
-    diags = refused(tmp_path, f'.decl mine(x: symbol)\nmine(S) :- {body}.\n')
+    diags = refused(tmp_path, f'.decl mine(x: symbol)\nmine(S) :- {body}.\nviolation(S, "m") :- mine(S).\n')
     assert {d.code for d in diags} == {"per_query_in_policy"} and all(d.line == 2 for d in diags)
 
 
@@ -59,3 +59,30 @@ def test_only_the_relations_a_policy_reads_are_computed(tmp_path):
     g = tmp_path / "q.dl"
     g.write_text('violation(S, "lb") :- lb_sg(_, S).\n')
     assert used_relations(load_rules([g])) == []
+
+
+@pytest.mark.parametrize("name,number", [("tcp", "6"), ("UDP", "17"), ("icmp", "1"), ("all", "-1")])
+def test_a_protocol_by_name_is_refused_with_its_number(tmp_path, name, number):
+    diags = refused(tmp_path, f'violation(S, "x") :- sg_ingress_cidr(S, "{name}", _, _, _, _, _).\n')
+    assert [(d.code, d.line) for d in diags] == [("never_matches", 1)] and f'write "{number}"' in diags[0].hint
+
+
+def test_a_protocol_number_is_accepted(tmp_path):
+    f = tmp_path / "p.dl"
+    f.write_text('violation(S, "x") :- sg_ingress_cidr(S, "6", _, _, _, _, _).\nviolation(E, "y") :- exposed(E, "-1", _, _).\n')
+    assert load_rules([f])
+
+
+def test_a_misspelt_head_is_a_dead_rule(tmp_path):
+    diags = refused(tmp_path, '.decl violations(resource: symbol, message: symbol)\n'
+                              'violations(S, "x") :- lb_sg(_, S).\n')
+    assert [(d.code, d.line, d.column) for d in diags] == [("dead_rule", 2, 1)] and "violation?" in diags[0].hint
+
+
+def test_a_helper_read_by_violation_in_another_file_is_live(tmp_path):
+    a, b = tmp_path / "a.dl", tmp_path / "b.dl"
+    a.write_text('.decl lb_group(sg: symbol)\nlb_group(S) :- lb_sg(_, S).\n')
+    b.write_text('violation(S, "lb") :- lb_group(S).\n')
+    assert load_rules([a, b])
+    diags = refused(tmp_path, '.decl lb_group(sg: symbol)\nlb_group(S) :- lb_sg(_, S).\n')
+    assert [d.code for d in diags] == ["dead_rule"] and "derive violation" in diags[0].hint
