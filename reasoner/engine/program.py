@@ -333,6 +333,11 @@ def load_rules(extra: Iterable[Path] = ()) -> Checked:
         module = parse_files(shipped + users, names + user_names)
     except UnicodeDecodeError:
         raise RuleError([d for p, n in zip(users, user_names) for d in _not_utf8(p, n)]) from None
+    if len(users) > 1:  # each policy file is a module: its helpers are private to it (reasoner/engine/modules.py)
+        from reasoner.engine.modules import check_each, namespaced
+
+        check_each(module, names, user_names)
+        module = namespaced(module, names, user_names)
     return check(module, shipped=frozenset(names))
 
 

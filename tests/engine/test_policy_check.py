@@ -79,10 +79,23 @@ def test_a_misspelt_head_is_a_dead_rule(tmp_path):
     assert [(d.code, d.line, d.column) for d in diags] == [("dead_rule", 2, 1)] and "violation?" in diags[0].hint
 
 
-def test_a_helper_read_by_violation_in_another_file_is_live(tmp_path):
+def test_a_helper_is_private_to_its_file(tmp_path):
     a, b = tmp_path / "a.dl", tmp_path / "b.dl"
-    a.write_text('.decl lb_group(sg: symbol)\nlb_group(S) :- lb_sg(_, S).\n')
+    a.write_text('.decl lb_group(sg: symbol)\nlb_group(S) :- lb_sg(_, S).\nviolation(S, "a") :- lb_group(S).\n')
     b.write_text('violation(S, "lb") :- lb_group(S).\n')
-    assert load_rules([a, b])
+    with pytest.raises(RuleError) as info:
+        load_rules([a, b])
+    assert [(d.file, d.code, d.line) for d in info.value.diagnostics] == [(str(b), "undeclared", 1)]
     diags = refused(tmp_path, '.decl lb_group(sg: symbol)\nlb_group(S) :- lb_sg(_, S).\n')
     assert [d.code for d in diags] == ["dead_rule"] and "derive violation" in diags[0].hint
+
+
+def test_two_files_with_the_same_helper_do_not_clash(tmp_path):
+    a, b = tmp_path / "a.dl", tmp_path / "b.dl"
+    a.write_text('.decl open_port(sg: symbol)\nopen_port(S) :- sg_ingress_cidr(S, "6", 22, 22, _, _, _).\n'
+                 'violation(S, "ssh") :- open_port(S).\n')
+    b.write_text('.decl violation(resource: symbol, message: symbol)\n.decl open_port(sg: symbol)\n'
+                 'open_port(S) :- lb_sg(_, S).\nviolation(S, "lb") :- open_port(S).\n')
+    checked = load_rules([a, b])
+    heads = sorted(p for p in checked.decls if p.startswith("open_port"))
+    assert heads == ["open_port#a", "open_port#b"] and "violation" in checked.decls
