@@ -1,0 +1,54 @@
+"""The shipped baseline pack (policies/baseline/, issue 12 item 3): each rule on a snapshot built for it, and the
+example snapshot, where the pack finds the ALB egress bug and nothing else."""
+
+import json
+import shutil
+
+from test_query import FACTS, ROOT, answer, reason
+
+FIXED = FACTS / "examples" / "seed-fixed"
+PACK = ROOT / "policies" / "baseline"
+REGION = "aws_configs/us-east-1"
+
+
+def violations(facts) -> tuple[int, list[tuple]]:
+    r = reason("verify", str(PACK), "--facts", str(facts), "--format", "json")
+    assert "Traceback" not in r.stderr, r.stderr
+    return r.returncode, sorted(tuple(v["row"]) for v in answer(r.stdout)["violations"])
+
+
+def copy_fixed(tmp_path, edit_file: str, fn):
+    snap = tmp_path / "snap"
+    shutil.copytree(FIXED, snap)
+    path = snap / REGION / edit_file
+    data = json.loads(path.read_text())
+    fn(data)
+    path.write_text(json.dumps(data))
+    return snap
+
+
+def test_the_example_snapshot_has_the_alb_egress_bug_and_nothing_else():
+    assert violations(FACTS) == (1, [("sg-0alb", "load balancer security group without egress to its target")])
+    assert violations(FIXED) == (0, [])
+
+
+def test_ssh_from_two_halves_of_the_internet_is_ssh_from_anywhere(tmp_path):
+    halves = [{"CidrIp": "0.0.0.0/1"}, {"CidrIp": "128.0.0.0/1"}]
+    snap = copy_fixed(tmp_path, "SecurityGroups.json", lambda d: d["SecurityGroups"][0]["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": halves}))
+    sg = json.loads((snap / REGION / "SecurityGroups.json").read_text())["SecurityGroups"][0]["GroupId"]
+    assert violations(snap) == (1, [(sg, "ssh")])
+
+
+def test_half_of_the_internet_is_not_anywhere(tmp_path):
+    snap = copy_fixed(tmp_path, "SecurityGroups.json", lambda d: d["SecurityGroups"][0]["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "128.0.0.0/1"}]}))
+    assert violations(snap) == (0, [])
+
+
+def test_an_exposed_eni_tagged_as_a_database_is_reported(tmp_path):
+    def tag(d):
+        eni = next(e for e in d["NetworkInterfaces"] if e["NetworkInterfaceId"] == "eni-0alb0a")
+        eni["TagSet"] = eni.get("TagSet", []) + [{"Key": "tier", "Value": "db"}]
+    snap = copy_fixed(tmp_path, "NetworkInterfaces.json", tag)
+    assert violations(snap) == (1, [("eni-0alb0a", "database tagged eni reachable from the internet")])
