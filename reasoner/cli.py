@@ -387,6 +387,7 @@ def verify(
         return
     warnings = list(dict.fromkeys(session.warnings + [w for c in checks if c.result is not None for w in c.result.warnings]))
     report = VerifyReport(checks, policy_rules(session.program, policies, violations), warnings)
+    meta = {str(r.loc): r.annotations for r in session.program.rules_by_head.get("violation", [])}  # @id, @severity, ...
     exit_code = report.exit_code
     if fmt == Format.sarif:
         from reasoner.explain.sarif import render_sarif
@@ -405,7 +406,8 @@ def verify(
     ok = exit_code == 0
     if fmt != Format.text:
         _emit(json.dumps({"schema": "reason.verify/v1", "tool_version": __version__, "ok": ok, "warnings": warnings, "violations": [
-            {"row": list(row), "rule": rule, "proof": proof.to_json()} for row, rule, proof in violations], "assertions": [
+            {"row": list(row), "rule": rule, "proof": proof.to_json(), "metadata": meta.get(rule or "", {})}
+            for row, rule, proof in violations], "assertions": [
             {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
              "holds": held, "verdict": r.verdict if r else None, "error": e.render() if e else None,
              "result": r.to_json() if r else None}
@@ -437,7 +439,13 @@ def verify(
             for x in r.explanations:
                 out.print(f"  blocked: [red]{m(x.code)}[/] {m(x.component)}: {m(x.message)}", highlight=False)
     for row, rule, _ in violations:
-        out.print(f"[red]FAIL[/]  policy {m(rule or '')}  {m(f'violation{tuple(row)!r}')}", highlight=False)
+        notes = meta.get(rule or "", {})
+        tag = " ".join(notes[k] for k in ("id", "severity") if k in notes)
+        out.print(f"[red]FAIL[/]  policy {m(f'[{tag}] ') if tag else ''}{m(rule or '')}  {m(f'violation{tuple(row)!r}')}",
+                  highlight=False)
+        for k in ("title", "remediation"):
+            if k in notes:
+                out.print(f"  {k}: {m(notes[k])}", highlight=False)
     out.print(f"{sum(holds)}/{len(results)} assertions hold" + (f"; {sum(unknown)} inconclusive" if any(unknown) else "")
               + (f"; {len(violations)} policy violation(s)" if policies else ""))
     raise typer.Exit(exit_code)

@@ -54,6 +54,6 @@ def namespaced(module: Module, shipped: Collection[str], files: list[str]) -> Mo
 
     decls = [Decl(rename(d.name, d.loc.file), d.columns, d.annotations, d.loc) for d in module.decls
              if not (d.loc.file in own and d.name in OPEN_HEADS)]  # violation: the shipped declaration
-    rules = [Rule(atom(r.head, r.loc.file), tuple(atom(l, r.loc.file) if isinstance(l, Atom) else l for l in r.body), r.loc)
+    rules = [Rule(atom(r.head, r.loc.file), tuple(atom(l, r.loc.file) if isinstance(l, Atom) else l for l in r.body), r.loc, r.annotations)
              for r in module.rules]
     return Module(decls=decls, rules=rules, sources=module.sources)

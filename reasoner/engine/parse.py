@@ -106,8 +106,8 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def clause(self, meta, children) -> Rule:
-        head, body = children
-        return Rule(head, body or (), self._loc(meta))
+        *notes, head, body = children
+        return Rule(head, body or (), head.loc if notes else self._loc(meta), dict(notes))  # located at its head
 
     @v_args(inline=True)
     def column(self, name: Token, typ: Token) -> tuple[str, str]:
@@ -200,12 +200,24 @@ def parse_text(text: str, file: str = "<text>") -> Module:
             raise err.orig_exc from None
         raise
     out = Module(sources={file: text})
+    moved: dict[str, str] = {}
     for stmt in module.children:
         if isinstance(stmt, Decl):
+            # a rule's metadata written right after a .decl is parsed with the decl (LALR shifts): give it back
+            moved = {k: v for k, v in stmt.annotations.items() if k in RULE_METADATA}
+            if moved:
+                stmt = Decl(stmt.name, stmt.columns, {k: v for k, v in stmt.annotations.items() if k not in moved}, stmt.loc)
             out.decls.append(stmt)
         else:
+            if moved:
+                stmt = Rule(stmt.head, stmt.body, stmt.loc, {**moved, **stmt.annotations})
+                moved = {}
             out.rules.append(stmt)
     return out
+
+
+#: Annotations that belong to a rule (a policy's metadata), not to a declaration.
+RULE_METADATA = frozenset({"id", "severity", "title", "remediation"})
 
 
 def _cache_dir() -> Path | None:

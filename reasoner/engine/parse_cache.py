@@ -33,7 +33,7 @@ from reasoner.engine import syntax
 from reasoner.engine.syntax import Module
 
 FORMAT = "reason.parse-cache"
-VERSION = 1
+VERSION = 2  # 2: a Rule carries annotations (@id, @severity, ...) and is located at its head when annotated
 #: A cached rule set larger than this is not read (the shipped rules take well under 1 MB).
 MAX_BYTES = 64 * 1024 * 1024
 #: How many cached rule sets are kept (the most recent ones).

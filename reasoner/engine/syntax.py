@@ -69,6 +69,7 @@ class Rule:
     head: Atom
     body: tuple[Literal, ...]
     loc: Loc = field(compare=False)
+    annotations: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # @id, @severity, ...
 
     @property
     def is_fact(self) -> bool:

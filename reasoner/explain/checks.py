@@ -82,6 +82,7 @@ class PolicyRule:
     message: str = ""
     help: str = ""
     violations: list[tuple[tuple, Any]] = field(default_factory=list)  # (row, proof)
+    metadata: dict[str, str] = field(default_factory=dict)  # the rule's @id, @severity, @title, @remediation
 
     @property
     def status(self) -> str:
@@ -93,7 +94,7 @@ class PolicyRule:
 
     @property
     def rule_id(self) -> str:
-        return f"policy/{Path(self.file).name}:{self.line}"
+        return self.metadata.get("id") or f"policy/{Path(self.file).name}:{self.line}"
 
 
 @dataclass
@@ -122,7 +123,8 @@ def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple
         if loc.file not in files:
             continue
         msg = next((getattr(a, "value", "") for a in rule.head.args[1:2] if hasattr(a, "value")), "")
-        rules.append(PolicyRule(loc.file, loc.line, loc.column, str(msg), _comment_above(Path(loc.file), loc.line)))
+        rules.append(PolicyRule(loc.file, loc.line, loc.column, str(msg), rule.annotations.get("remediation")
+                                or _comment_above(Path(loc.file), loc.line), metadata=dict(rule.annotations)))
     by_loc = {r.location: r for r in rules}
     for row, where, proof in violations:
         target = by_loc.get(where or "")

@@ -52,3 +52,14 @@ def test_an_exposed_eni_tagged_as_a_database_is_reported(tmp_path):
         eni["TagSet"] = eni.get("TagSet", []) + [{"Key": "tier", "Value": "db"}]
     snap = copy_fixed(tmp_path, "NetworkInterfaces.json", tag)
     assert violations(snap) == (1, [("eni-0alb0a", "database tagged eni reachable from the internet")])
+
+
+def test_a_violation_shows_its_rule_metadata_in_text_json_and_sarif():
+    text = reason("verify", str(PACK))
+    assert "FAIL  policy [NET-003 high] " in text.stdout and "load_balancers.dl:20:1" in text.stdout
+    assert "remediation: Add an outbound rule" in text.stdout
+    js = answer(reason("verify", str(PACK), "--format", "json").stdout)
+    assert js["violations"][0]["metadata"]["id"] == "NET-003" and js["violations"][0]["metadata"]["severity"] == "high"
+    sarif = json.loads(reason("verify", str(PACK), "--format", "sarif").stdout)
+    ids = {r["ruleId"] for run in sarif["runs"] for r in run["results"]}
+    assert ids == {"NET-003"}

@@ -99,3 +99,12 @@ def test_two_files_with_the_same_helper_do_not_clash(tmp_path):
     checked = load_rules([a, b])
     heads = sorted(p for p in checked.decls if p.startswith("open_port"))
     assert heads == ["open_port#a", "open_port#b"] and "violation" in checked.decls
+
+
+def test_rule_metadata_is_parsed_even_right_after_a_declaration():
+    from reasoner.engine.parse import parse_text
+
+    m = parse_text('.decl h(x: symbol) @code("A")\n@id("NET-1") @severity("high")\nh(X) :- g(X).\n@title("t") h(X) :- g(X).\n')
+    assert m.decls[0].annotations == {"code": "A"}
+    assert [r.annotations for r in m.rules] == [{"id": "NET-1", "severity": "high"}, {"title": "t"}]
+    assert [(r.loc.line, r.loc.column) for r in m.rules] == [(3, 1), (4, 13)]
