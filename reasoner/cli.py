@@ -476,6 +476,35 @@ def _read(path: Path) -> str:
         raise QueryError("query.no_file", f"cannot read {path}: {err}") from None
 
 
+@app.command("test")
+def test_(policy_dir: Path = typer.Argument(..., help="folder of *.dl policies with tests/CASE/ snapshots and tests/CASE.expected"),
+          timeout: float = _timeout_option()) -> None:
+    """Run policies against fixture snapshots: each tests/CASE/ folder (Batfish layout) must yield exactly the
+    violations listed in tests/CASE.expected ('resource | message' per line).
+
+    Exit codes: 0 every case passes, 1 one fails, 2 usage or input error."""
+    _bounded(timeout)
+    from reasoner.explain.policy_test import run
+
+    try:
+        results = run(policy_dir)
+    except ReasonError as e:
+        _fail(e)
+        return
+    for r in results:
+        status = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
+        out.print(f"{status}  {m(r.name)}", highlight=False)
+        if r.error is not None:
+            out.print("  " + "\n  ".join(m(x) for x in r.error.render().split("\n")), highlight=False)
+        for row in r.missing:
+            out.print(f"  missing:    {m(' | '.join(row))}", highlight=False)
+        for row in r.unexpected:
+            out.print(f"  unexpected: {m(' | '.join(row))}", highlight=False)
+    failed = sum(not r.passed for r in results)
+    out.print(f"{len(results) - failed}/{len(results)} cases pass")
+    raise typer.Exit(2 if any(r.error for r in results) else 1 if failed else 0)
+
+
 @app.command()
 def check(files: list[Path] = typer.Argument(..., help="rule files to check with the shipped rules"),
           timeout: float = _timeout_option()) -> None:

@@ -1,0 +1,92 @@
+"""``reason test POLICY_DIR``: policies run against fixture snapshots, compared with expected violations.
+
+Layout (like CodeQL's ``.expected`` files): ``POLICY_DIR/*.dl`` are the policies; every folder
+``POLICY_DIR/tests/CASE/`` holding ``aws_configs/`` (Batfish layout) or a facts directory is a fixture, and
+``POLICY_DIR/tests/CASE.expected`` lists the violations the policies must derive on it, exactly: one
+``resource | message`` per line, any order; blank lines and ``#`` comments are ignored.  A case passes when
+the rows derived are the rows expected, no more and no fewer.  Not handled: YAML fixtures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reasoner.errors import QueryError, ReasonError
+
+
+@dataclass
+class CaseResult:
+    """One fixture: what was expected, what the policies derived (or the error that stopped them)."""
+
+    name: str
+    expected: set[tuple[str, str]]
+    actual: set[tuple[str, str]] = field(default_factory=set)
+    error: ReasonError | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.expected == self.actual
+
+    @property
+    def missing(self) -> list[tuple[str, str]]:
+        return sorted(self.expected - self.actual)
+
+    @property
+    def unexpected(self) -> list[tuple[str, str]]:
+        return sorted(self.actual - self.expected)
+
+
+def fixtures(policy_dir: Path) -> list[tuple[str, Path, Path]]:
+    """The (name, snapshot folder, expected file) of each fixture; a QueryError when there are none or one
+    lacks its ``.expected`` file."""
+    root = policy_dir / "tests"
+    cases = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if not cases:
+        raise QueryError("test.no_fixture", f"{root}: no fixture snapshot folders",
+                         hint="put Batfish-layout folders (CASE/aws_configs/...) and CASE.expected files in it")
+    out = []
+    for case in cases:
+        expected = root / f"{case.name}.expected"
+        if not expected.is_file():
+            raise QueryError("test.no_expected", f"{expected}: missing (the violations expected on {case})",
+                             hint="one 'resource | message' per line; an empty file expects no violation")
+        out.append((case.name, case, expected))
+    return out
+
+
+def read_expected(path: Path) -> set[tuple[str, str]]:
+    """The rows of an ``.expected`` file; a located QueryError for a line that is not ``resource | message``."""
+    rows = set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        resource, sep, message = text.partition("|")
+        if not sep or not resource.strip():
+            raise QueryError("test.bad_expected", f"{path}:{n}: expected 'resource | message', got {text!r}")
+        rows.add((resource.strip(), message.strip()))
+    return rows
+
+
+def run_case(name: str, snapshot: Path, expected: Path, policies: list[Path]) -> CaseResult:
+    """Runs the policies on one fixture snapshot."""
+    from reasoner.explain.policy_facts import fill
+    from reasoner.session import Session
+
+    want = read_expected(expected)
+    try:
+        session = Session.open(snapshot, extra_rules=policies)
+        fill(session)
+        rows = session.program.query("violation", (None, None))
+    except ReasonError as err:
+        return CaseResult(name, want, error=err)
+    return CaseResult(name, want, {(str(r), str(m)) for r, m in rows})
+
+
+def run(policy_dir: Path) -> list[CaseResult]:
+    """Every fixture of ``policy_dir``; a QueryError when it has no policy file or no fixture."""
+    policies = sorted(policy_dir.glob("*.dl")) if policy_dir.is_dir() else []
+    if not policies:
+        raise QueryError("test.no_policy", f"{policy_dir}: no *.dl policy files")
+    return [run_case(n, s, e, policies) for n, s, e in fixtures(policy_dir)]

@@ -1,0 +1,43 @@
+"""`reason test POLICY_DIR` (issue 12, item 4): each fixture snapshot must yield exactly its `.expected` violations."""
+
+import shutil
+
+from test_query import ROOT, reason
+
+PACK = ROOT / "policies" / "baseline"
+
+
+def test_the_shipped_pack_passes_its_own_fixtures():
+    r = reason("test", str(PACK))
+    assert r.returncode == 0 and "4/4 cases pass" in r.stdout and "PASS  example" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_wrong_expectation_fails_with_the_difference(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
+    (pack / "tests" / "fixed.expected").write_text("sg-0alb | load balancer security group without egress to its target\n")
+    (pack / "tests" / "example.expected").write_text("# nothing expected\n")
+    r = reason("test", str(pack))
+    assert r.returncode == 1 and "FAIL  example" in r.stdout and "FAIL  fixed" in r.stdout
+    assert "unexpected: sg-0alb | load balancer security group without egress" in r.stdout
+    assert "missing:    sg-0alb | load balancer" in r.stdout and "2/4 cases pass" in r.stdout
+
+
+def test_a_fixture_without_expected_file_or_a_folder_without_policies_is_an_input_error(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
+    (pack / "tests" / "fixed.expected").unlink()
+    r = reason("test", str(pack))
+    assert r.returncode == 2 and "fixed.expected: missing" in r.stderr and "Traceback" not in r.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = reason("test", str(empty))
+    assert r.returncode == 2 and "no *.dl policy files" in r.stderr
+
+
+def test_a_policy_with_an_error_fails_the_case_as_an_input_error(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
+    (pack / "bad.dl").write_text('violation(E, "x") :- reach("internet", E, _, _, _, _, _).\n')
+    r = reason("test", str(pack))
+    assert r.returncode == 2 and "per_query_in_policy" in r.stdout + r.stderr and "Traceback" not in r.stderr
