@@ -21,6 +21,8 @@ Checked here, all problems collected and sorted:
   (rules/policy_relations.dl), computed over the whole snapshot;
 - ``never_matches``: in a user file, a constant in a protocol column (``proto``, ``rule_proto``: IANA
   numbers as text, ``"-1"`` for all) that no row can hold, such as ``"tcp"``; the hint gives the number;
+- ``bad_annotation``: rule metadata (``@id``, ``@severity``, ``@title``, ``@remediation``) on a rule whose head
+  is not ``violation``, another key, or a severity other than low, medium, high, critical;
 - ``dead_rule``: in a user file, a rule whose head ``violation`` never reads (``violations``): nothing
   consumes what it derives, so it can never fail a check.
 
@@ -277,6 +279,7 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
         diags.extend(_check_per_query(module, edges, shipped))
         diags.extend(_check_proto_constants(module, decls, shipped))
         diags.extend(_check_dead_rules(module, edges, shipped))
+        diags.extend(_check_rule_metadata(module, shipped))
     if diags:
         raise RuleError(diags)
     return Checked(module, decls, idb, edges)
@@ -379,4 +382,30 @@ def _check_dead_rules(module: Module, edges: dict[str, set[str]], shipped: Colle
         hint = _close(rule.head.pred, sorted(OPEN_HEADS)) or "derive violation(resource, message) from it, or remove it"
         out.append(_diag(module, rule.head.loc, "dead_rule", f"nothing reads '{rule.head.pred}': only violation "
                          f"fails a check, and no violation rule depends on it", hint))
+    return out
+
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def _check_rule_metadata(module: Module, shipped: Collection[str]) -> list[Diagnostic]:
+    """A user rule's annotations: only on violation rules, only the known keys, a known severity."""
+    from reasoner.engine.parse import RULE_METADATA
+
+    out = []
+    for rule in module.rules:
+        notes = getattr(rule, "annotations", {}) or {}
+        if rule.head.loc.file in shipped or not notes:
+            continue
+        if rule.head.pred not in OPEN_HEADS:
+            out.append(_diag(module, rule.head.loc, "bad_annotation", f"metadata on a rule for '{rule.head.pred}'",
+                             "only violation rules carry @id, @severity, @title, @remediation"))
+            continue
+        for key, value in notes.items():
+            if key not in RULE_METADATA:
+                out.append(_diag(module, rule.head.loc, "bad_annotation", f"unknown rule annotation @{key}",
+                                 "a violation rule carries @id, @severity, @title, @remediation"))
+            elif key == "severity" and value not in SEVERITIES:
+                out.append(_diag(module, rule.head.loc, "bad_annotation", f"unknown severity {value!r}",
+                                 "one of " + ", ".join(SEVERITIES)))
     return out

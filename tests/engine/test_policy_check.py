@@ -108,3 +108,13 @@ def test_rule_metadata_is_parsed_even_right_after_a_declaration():
     assert m.decls[0].annotations == {"code": "A"}
     assert [r.annotations for r in m.rules] == [{"id": "NET-1", "severity": "high"}, {"title": "t"}]
     assert [(r.loc.line, r.loc.column) for r in m.rules] == [(3, 1), (4, 13)]
+
+
+@pytest.mark.parametrize("text,what", [
+    ('@severity("urgent") violation(S, "x") :- lb_sg(_, S).\n', "unknown severity"),
+    ('@owner("me") violation(S, "x") :- lb_sg(_, S).\n', "unknown rule annotation @owner"),
+    ('.decl g(s: symbol)\n@id("A-1") g(S) :- lb_sg(_, S).\nviolation(S, "x") :- g(S).\n', "metadata on a rule for 'g'"),
+])
+def test_bad_rule_metadata_is_refused(tmp_path, text, what):
+    diags = refused(tmp_path, text)
+    assert [d.code for d in diags] == ["bad_annotation"] and what in diags[0].message
