@@ -591,7 +591,8 @@ def audit_exposure(
     timeout: float = _timeout_option(),
 ) -> None:
     """Every ENI and load balancer node the internet can reach: protocols, port ranges, gateway; riskiest first.
-    Exit 0 when nothing is exposed, 1 when something is."""
+    Exit 0 when nothing is exposed, 1 when something is, 3 when nothing is known to be exposed but missing data
+    leaves some ENI undecided (named)."""
     _bounded(timeout)
     import csv
 
@@ -600,13 +601,15 @@ def audit_exposure(
 
     try:
         session = Session.open(facts)
-        found, evaluated = exposure(session.analyzer, session.set_backend())
+        undecided: set[str] = set()
+        found, evaluated = exposure(session.analyzer, session.set_backend(), undecided)
     except ReasonError as e:
         _fail(e)
         return
     rows = [e.to_json() for e in found]
     if fmt == AuditFormat.json:
-        print(json.dumps({"schema": "reason.audit-exposure/v1", "exposed": rows, "classes_evaluated": evaluated}, indent=2))
+        print(json.dumps({"schema": "reason.audit-exposure/v1", "exposed": rows, "undecided": sorted(undecided),
+                          "warnings": session.warnings, "classes_evaluated": evaluated}, indent=2))
     elif fmt == AuditFormat.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["eni", "address", "load_balancer", "gateway", "protocol", "ports", "admin_ports"])
@@ -622,7 +625,13 @@ def audit_exposure(
                               for p in r["ports"])
             admin = f"  admin: {', '.join(r['admin_ports'])}" if r["admin_ports"] else ""
             out.print(f"  {r['eni']}{lb} {r['address']} via {r['gateway']}: {ports}{admin}", markup=False, highlight=False)
-    raise typer.Exit(1 if rows else 0)
+        if undecided:
+            out.print(f"{len(undecided)} not decided (the snapshot lacks data their answer depends on; "
+                      f"ask `reason query \"internet -> ENI any\"` for what): {', '.join(sorted(undecided))}",
+                      markup=False, highlight=False)
+        for w in session.warnings:
+            err.print(f"warning: {w}", markup=False, highlight=False)
+    raise typer.Exit(1 if rows else 3 if undecided else 0)
 
 
 class GroupBy(str, Enum):

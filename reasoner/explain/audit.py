@@ -59,8 +59,10 @@ class Exposure:
                           for p, r in sorted(self.ports.items(), key=lambda kv: kv[0])]}
 
 
-def exposure(an: Analyzer, backend: Backend) -> tuple[list[Exposure], int]:
-    """Every ENI the internet reaches, sorted by risk, and how many packet classes were evaluated."""
+def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) -> tuple[list[Exposure], int]:
+    """Every ENI the internet reaches, sorted by risk, and how many packet classes were evaluated.  ENIs for which
+    some class is not known to be stopped (its only failing hops lack data: rules/missing_data.dl) are added to
+    ``undecided`` when given: missing data must not read as "not exposed"."""
     ips: dict[str, list[int]] = {}
     for e, ip in an.rel.get("eni_ip", []):
         ips.setdefault(e, []).append(ip)
@@ -72,6 +74,10 @@ def exposure(an: Analyzer, backend: Backend) -> tuple[list[Exposure], int]:
     answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
     for (row, _, piece), ans in zip(space, answers):
         if ans["fwd_blocked"] or ans["ret_blocked"]:
+            unknown_hops = {r[0] for r in ans["hop_unknown"]}
+            failing = {r[0] for r in ans["fwd_blocked"]} | {r[0] for r in ans["ret_blocked"]}
+            if undecided is not None and failing <= unknown_hops:
+                undecided.add(row[1])
             continue
         eni, dip, proto = row[1], row[3], row[4]
         if eni not in found:

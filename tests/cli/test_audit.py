@@ -105,3 +105,35 @@ def test_segmentation_matrix_agrees_with_point_questions_per_group_pair():
 def test_bad_traffic_is_a_usage_error():
     r = subprocess.run(["reason", "audit", "pairs", "tcp", "99999"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_exposure_audit_does_not_read_missing_data_as_not_exposed(tmp_path):
+    """NetworkAcls not collected: a task with a public IP and an open group is not known to be stopped, so the
+    audit names it as undecided and exits 3 instead of reporting nothing exposed (exit 0)."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    snap = tmp_path / "snap"
+    shutil.copytree(root / "facts" / "examples" / "seed-fixed", snap)
+    region = snap / "aws_configs" / "us-east-1"
+    enis = json.loads((region / "NetworkInterfaces.json").read_text())
+    for n in enis["NetworkInterfaces"]:
+        if n["NetworkInterfaceId"] == "eni-0task01":
+            n["Association"] = {"PublicIp": "54.1.2.3"}
+    (region / "NetworkInterfaces.json").write_text(json.dumps(enis))
+    rts = json.loads((region / "RouteTables.json").read_text())
+    for t in rts["RouteTables"]:
+        if t["RouteTableId"] == "rtb-main":
+            t["Routes"].append({"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0main", "State": "active"})
+    (region / "RouteTables.json").write_text(json.dumps(rts))
+    sgs = json.loads((region / "SecurityGroups.json").read_text())
+    for g in sgs["SecurityGroups"]:
+        if g["GroupId"] == "sg-0task":
+            g["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+    (region / "SecurityGroups.json").write_text(json.dumps(sgs))
+    r = subprocess.run(["reason", "audit", "exposure", "--facts", str(snap), "--format", "json"], capture_output=True, text=True)
+    assert "eni-0task01" in {e["eni"] for e in json.loads(r.stdout)["exposed"]}  # complete: exposed
+    (region / "NetworkAcls.json").unlink()
+    r = subprocess.run(["reason", "audit", "exposure", "--facts", str(snap), "--format", "json"], capture_output=True, text=True)
+    out = json.loads(r.stdout)
+    assert r.returncode == 3 and not out["exposed"] and "eni-0task01" in out["undecided"]
