@@ -20,8 +20,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from reasoner.errors import ReasonError
-from reasoner.session import Session
+from test_missing_data_property import verdicts  # one snapshot writer and verdict reader for both properties
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXED = ROOT / "facts" / "examples" / "seed-fixed" / "aws_configs" / "us-east-1"
@@ -86,21 +85,6 @@ def deletions(snap: dict[str, dict]) -> list[tuple[str, dict[str, dict]]]:
         variant = json.loads(json.dumps(snap))
         pick(variant[key])
         out.append((f"resource {label}", variant))
-    return out
-
-
-def verdicts(folder: Path, snap: dict[str, dict], queries: list[str]) -> dict[str, str]:
-    region = folder / "aws_configs" / "us-east-1"
-    region.mkdir(parents=True)
-    for key, body in snap.items():
-        (region / f"{key}.json").write_text(json.dumps(body))
-    session = Session.open(folder)
-    out = {}
-    for q in queries:
-        try:
-            out[q] = session.query(q, depth=0, detail=False).verdict
-        except ReasonError:
-            out[q] = "error"
     return out
 
 
