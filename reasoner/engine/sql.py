@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reasoner.engine.check import Checked, bound_order
+from reasoner.engine.check import Checked, bound_order, strongly_connected
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Rule, Term, Var, Wildcard
 
 SQL_TYPE = {"number": "BIGINT", "symbol": "VARCHAR"}
@@ -185,44 +185,20 @@ def compile_program(checked: Checked) -> SqlProgram:
 
 
 def _strata(checked: Checked) -> list[Stratum]:
-    """Tarjan's SCCs of the rule-defined predicates, each after the components it reads."""
+    """The SCCs of the rule-defined predicates (check.strongly_connected: iterative, callees first), each
+    after the components it reads."""
     rules: dict[str, list[Rule]] = {}
     for r in checked.module.rules:
         if not r.is_fact:
             rules.setdefault(r.head.pred, []).append(r)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on: set[str] = set()
+    graph = {p: set(checked.edges.get(p, ())) for p in sorted(set(checked.decls) | set(checked.edges))}
     out: list[Stratum] = []
-
-    def visit(v: str) -> None:  # iterative enough for rule programs (depth = longest dependency chain)
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on.add(v)
-        for w in sorted(checked.edges.get(v, ())):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            comp.sort()
-            recursive = len(comp) > 1 or v in checked.edges.get(v, ())
-            body = [r for p in comp for r in rules.get(p, [])]
-            if body:
-                out.append(Stratum(comp, body, recursive))
-
-    for p in sorted(checked.decls):
-        if p not in index:
-            visit(p)
+    for members in strongly_connected(graph):
+        comp = sorted(members)
+        recursive = len(comp) > 1 or comp[0] in checked.edges.get(comp[0], ())
+        body = [r for p in comp for r in rules.get(p, [])]
+        if body:
+            out.append(Stratum(comp, body, recursive))
     return out
 
 
