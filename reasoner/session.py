@@ -60,9 +60,8 @@ class Session:
         extra_rows, node_warnings = derive_nodes(snap.relations, snap.names)
         for rel, rows in extra_rows.items():
             snap.relations[rel] = list(snap.relations.get(rel, [])) + rows
-        for rel, rows in snap.relations.items():
+        for rel, rows in snap.relations.items():  # rows checked above; derived nodes are built from checked rows
             if rel in program.decls and rel not in program.rules_by_head:
-                _check_rows(rel, rows, program.decls[rel], facts)
                 program.add_facts(rel, rows, source=f"{facts}/{rel}")
         warnings = list(node_warnings)
         for item in snap.manifest.get("incomplete", []) or []:
