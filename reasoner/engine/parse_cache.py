@@ -21,6 +21,7 @@ folder as private as the rules themselves (it is created with mode 0700).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import tempfile
@@ -76,8 +77,14 @@ def encode(value: Any) -> Any:
     raise Invalid(f"cannot cache a {type(value).__name__}")
 
 
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(syntax))
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(cls)
 
 
 def decode(data: Any, hint: Any = Module) -> Any:
@@ -130,7 +137,7 @@ def decode(data: Any, hint: Any = Module) -> Any:
     if isinstance(hint, type) and _CLASSES.get(hint.__name__) is hint:
         if not isinstance(data, dict) or data.get("_t") != hint.__name__:
             raise Invalid(f"expected a {hint.__name__} node")
-        fields = dataclasses.fields(hint)
+        fields = _fields(hint)
         if set(data) != {"_t"} | {f.name for f in fields}:
             raise Invalid(f"{hint.__name__}: unexpected or missing fields")
         hints = _hints(hint)

@@ -63,27 +63,36 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     """Every ENI the internet reaches, sorted by risk, and how many packet classes were evaluated.  ENIs for which
     some class is not known to be stopped (its only failing hops lack data: rules/missing_data.dl) are added to
     ``undecided`` when given: missing data must not read as "not exposed"."""
+    from reasoner.explain.factor import PairGroup, rename
+
     ips: dict[str, list[int]] = {}
     for e, ip in an.rel.get("eni_ip", []):
         ips.setdefault(e, []).append(ip)
     lb_of = {e: lb for lb, e in an.rel.get("lb_eni", [])}
     internet = [Endpoint(INTERNET)]
-    space = list(an.space.packets(internet, [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips],
-                                  "-1", 0, 65535))
+    dsts = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
+    groups = an.factoring.groups(internet, dsts)  # ENIs no rule tells apart: one evaluated for all (factor.py)
+    if groups is None:
+        groups = [PairGroup(internet[0], d, [], [], (0, j)) for j, d in enumerate(dsts)]
+    numbers = an.factoring.numbers()
+    space = [(g, row, piece) for g in groups for row, _, piece in an.space.pair_packets([(g.src, g.dst)], "-1", 0, 65535)]
     found: dict[str, Exposure] = {}
-    answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
-    for (row, _, piece), ans in zip(space, answers):
+    answers = backend.evaluate((packet_facts(row, g.dst) for g, row, _ in space), ANSWER_RELATIONS)
+    for (g, row, piece), ans in zip(space, answers):
+        members = [d for _, d in g.members()] if g.srcs else [g.dst]
         if ans["fwd_blocked"] or ans["ret_blocked"]:
             unknown_hops = {r[0] for r in ans["hop_unknown"]}
             failing = {r[0] for r in ans["fwd_blocked"]} | {r[0] for r in ans["ret_blocked"]}
             if undecided is not None and failing <= unknown_hops:
-                undecided.add(row[1])
+                undecided.update(d.eni for d in members)
             continue
-        eni, dip, proto = row[1], row[3], row[4]
-        if eni not in found:
-            vpc = an.eni[eni][2]
-            found[eni] = Exposure(eni, _text(dip), an._igw(vpc), lb_of.get(eni))
-        found[eni].ports.setdefault(proto, []).append(piece.dst_ports if proto in PORTED else (0, 65535))
+        proto = row[4]
+        for d in members:
+            eni, dip = d.eni, rename(row, g, g.src, d, numbers)[3]
+            if eni not in found:
+                vpc = an.eni[eni][2]
+                found[eni] = Exposure(eni, _text(dip), an._igw(vpc), lb_of.get(eni))
+            found[eni].ports.setdefault(proto, []).append(piece.dst_ports if proto in PORTED else (0, 65535))
     for exp in found.values():
         if exp.load_balancer:  # a node answers only on its listeners' ports
             accepts = {(r[2], r[3]) for r in an.p.query("listener_accepts", (exp.load_balancer, None, None, None))}
@@ -117,20 +126,20 @@ class Segmentation:
 
     by: str
     groups: list[str]
-    cells: dict[tuple[str, str], set[tuple[str, str]]]  # (from group, to group) -> the ENI pairs that get through
+    cells: dict[tuple[str, str], list]  # (from group, to group) -> [how many ENI pairs get through, the smallest one]
     evaluated: int
 
     def to_json(self) -> dict:
         return {"by": self.by, "groups": self.groups, "classes_evaluated": self.evaluated,
-                "cells": [{"from": a, "to": b, "eni_pairs": len(p), "example": "%s -> %s" % min(p)}
-                          for (a, b), p in sorted(self.cells.items())]}
+                "cells": [{"from": a, "to": b, "eni_pairs": n, "example": "%s -> %s" % example}
+                          for (a, b), (n, example) in sorted(self.cells.items())]}
 
 
 def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: int, port_hi: int) -> Segmentation:
     """Every ENI pair's packet space (``* -> *``) evaluated set-at-a-time, grouped by ``by`` (subnet, sg or vpc):
     a cell holds when some ENI of the first group reaches some ENI of the second and gets an answer back.
-    Cost: every ENI pair is evaluated (no factoring by hop yet), so this is for estates of hundreds of ENIs."""
-    from reasoner.explain.search import every_reachable
+    ENI pairs no rule can tell apart are evaluated once (reasoner/explain/factor.py)."""
+    from reasoner.explain.search import reachable_groups
 
     ips: dict[str, list[int]] = {}
     for e, ip in an.rel.get("eni_ip", []):
@@ -142,11 +151,19 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
             return sorted(an.sgs.get(eni, [])) or ["(no security group)"]
         return [an.eni[eni][1 if by == "subnet" else 2]]
 
-    found, evaluated = every_reachable(an, backend, enis, enis, proto, port_lo, port_hi)
-    cells: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for c in found:
-        for a in groups_of(c.src_eni):
-            for b in groups_of(c.dst_eni):
-                cells.setdefault((a, b), set()).add((c.src_eni, c.dst_eni))
+    found, evaluated = reachable_groups(an, backend, enis, enis, proto, port_lo, port_hi)
+    cells: dict[tuple[str, str], list] = {}  # (from group, to group) -> [ENI pairs, the smallest pair]
+    for g, _ in found:
+        srcs, dsts = (g.srcs, g.dsts) if g.srcs else ([g.src], [g.dst])
+        for a in {x for s in srcs for x in groups_of(s.eni)}:
+            for b in {x for d in dsts for x in groups_of(d.eni)}:
+                ss = sorted(s.eni for s in srcs if a in groups_of(s.eni))
+                ds = sorted(d.eni for d in dsts if b in groups_of(d.eni))
+                n = len(ss) * len(ds) - len(set(ss) & set(ds))
+                example = min(((s, next(d for d in ds if d != s)) for s in ss if any(d != s for d in ds)), default=None)
+                if n and example:
+                    cell = cells.setdefault((a, b), [0, example])
+                    cell[0] += n
+                    cell[1] = min(cell[1], example)
     groups = sorted({g for e in enis for g in groups_of(e.eni)})
     return Segmentation(by, groups, cells, evaluated)

@@ -24,6 +24,7 @@ from reasoner.engine.program import Program
 from reasoner.engine.provenance import Node, why, why_not
 from reasoner.errors import QueryError
 from reasoner.explain import wording
+from reasoner.explain.factor import Factoring
 from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
 
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
@@ -106,6 +107,9 @@ class Result:
     proof: Node | None = None
     warnings: list[str] = field(default_factory=list)
     packets_checked: int = 0
+    #: endpoint pairs the answer covers; ``factored``: pairs no rule tells apart were evaluated once
+    endpoint_pairs: int = 0
+    factored: bool = False
     inconclusive: bool = False
     missing: list[Missing] = field(default_factory=list)
 
@@ -127,6 +131,8 @@ class Result:
             "explanations": [e.to_json() for e in self.explanations],
             "warnings": self.warnings,
             "packets_checked": self.packets_checked,
+            "endpoint_pairs": self.endpoint_pairs,
+            "factored": self.factored,
             "proof": self.proof.to_json() if self.proof else None,
         }
 
@@ -209,6 +215,7 @@ class Analyzer:
             self.transit_subnets.setdefault(vpc, set()).add(sub)
         self._rtb_cache: dict[str, str] = {}
         self.space = PacketSpace(self)
+        self.factoring = Factoring(self, {INTERNET})
 
     def _index(self, attr: str, pairs: list[tuple[str, tuple]]) -> None:
         idx: dict[str, list[tuple]] = {}
@@ -288,8 +295,21 @@ class Analyzer:
 
         The packets come from ``self.space`` (reasoner/explain/space.py).  By default each is asked of pyDatalog in
         turn; with a ``backend`` (the set engine, reasoner/engine/backend.py) the whole space is evaluated by it
-        and pyDatalog is asked only about the packet the answer names: the same verdict, packet and count."""
+        and pyDatalog is asked only about the packet the answer names: the same verdict, packet and count.
+        Pairs of endpoints no rule can tell apart are evaluated once (reasoner/explain/factor.py):
+        ``Result.endpoint_pairs`` says how many pairs the answer covers."""
         self.check_query(srcs, dsts)
+        groups = self.factoring.groups(srcs, dsts)  # one pair per symmetry class pair (reasoner/explain/factor.py)
+        space = (self.space.packets(srcs, dsts, proto, port_lo, port_hi) if groups is None else
+                 self.space.pair_packets(((g.src, g.dst) for g in groups), proto, port_lo, port_hi))
+        res = self._scan(query_text, srcs, dsts, space, depth, detail, backend)
+        res.endpoint_pairs = (sum(g.size() for g in groups) if groups is not None else
+                              sum(1 for s in srcs for d in dsts if s.eni != d.eni))
+        res.factored = groups is not None
+        return res
+
+    def _scan(self, query_text: str, srcs: list[Endpoint], dsts: list[Endpoint], space, depth: int, detail: bool,
+              backend: Backend | None) -> Result:
         best: tuple | None = None
         best_fail: list[str] | None = None
         best_key: tuple[int, int] | None = None
@@ -297,7 +317,6 @@ class Analyzer:
         unknown_rows: list[tuple] = []
         checked = 0
         answers = None
-        space = self.space.packets(srcs, dsts, proto, port_lo, port_hi)
         if backend is not None:  # the whole space evaluated set-at-a-time; pyDatalog explains the packet chosen
             space = list(space)  # type: ignore[assignment]
             answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)

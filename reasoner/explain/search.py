@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reasoner.engine.backend import Backend
+from reasoner.explain.factor import PairGroup, rename
 from reasoner.explain.paths import ANSWER_RELATIONS, Analyzer, Endpoint, packet_facts
 
 #: Above this many representative packets a query is scanned by the set engine (when the session has one).
@@ -49,15 +50,42 @@ def every_reachable(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: 
                     port_lo: int, port_hi: int) -> tuple[list[PacketClass], int]:
     """Every class of the query's packet space that gets through and back (``query --all``), in the analyzer's
     order, and how many classes were evaluated.  A class's representative packet decides for the whole class;
-    a class whose fate depends on missing data is not listed (it is not known to get through)."""
-    an.check_query(srcs, dsts)
-    space = list(an.space.packets(srcs, dsts, proto, port_lo, port_hi))
-    answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
+    a class whose fate depends on missing data is not listed (it is not known to get through).  Pairs no rule
+    can tell apart are evaluated once and the answer is given for each member pair (reasoner/explain/factor.py)."""
+    found, evaluated = reachable_groups(an, backend, srcs, dsts, proto, port_lo, port_hi)
+    numbers = an.factoring.numbers()
+    spos = {id(e): i for i, e in enumerate(srcs)}
+    dpos = {id(e): i for i, e in enumerate(dsts)}
     out = []
-    for (row, _, piece), ans in zip(space, answers):
+    for g, classes in found:
+        for s, d in (g.members() if g.srcs else [(g.src, g.dst)]):
+            for n, c in enumerate(classes):
+                row = rename((c.src_eni, c.dst_eni, c.src_ips[0], c.dst_ips[0]), g, s, d, numbers)
+                sips = c.src_ips if s.ips is None else (row[2], row[2])
+                dips = c.dst_ips if d.ips is None else (row[3], row[3])
+                out.append(((spos[id(s)], dpos[id(d)], n),
+                            PacketClass(s.eni, d.eni, c.proto, c.dst_ports, c.src_ports, sips, dips)))
+    out.sort(key=lambda x: x[0])
+    return [c for _, c in out], evaluated
+
+
+def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: list[Endpoint], proto: str,
+                     port_lo: int, port_hi: int) -> tuple[list[tuple[PairGroup, list[PacketClass]]], int]:
+    """The representative pairs whose packet classes get through, each with its group (the member pairs it
+    stands for; a one-pair group with no members lists when factoring is off) and its classes; and how many
+    classes were evaluated."""
+    an.check_query(srcs, dsts)
+    groups = an.factoring.groups(srcs, dsts)
+    if groups is None:
+        groups = [PairGroup(s, d, [], [], (i, j)) for i, s in enumerate(srcs) for j, d in enumerate(dsts) if s.eni != d.eni]
+    space = [(g, row, piece) for g in groups for row, _, piece in an.space.pair_packets([(g.src, g.dst)], proto, port_lo, port_hi)]
+    answers = backend.evaluate((packet_facts(row, g.dst) for g, row, _ in space), ANSWER_RELATIONS)
+    found: dict[int, tuple[PairGroup, list[PacketClass]]] = {}
+    for (g, row, piece), ans in zip(space, answers):
         if not ans["fwd_blocked"] and not ans["ret_blocked"]:
-            out.append(PacketClass(row[0], row[1], row[4], piece.dst_ports, piece.src_ports, piece.src_ips, piece.dst_ips))
-    return out, len(space)
+            c = PacketClass(row[0], row[1], row[4], piece.dst_ports, piece.src_ports, piece.src_ips, piece.dst_ips)
+            found.setdefault(id(g), (g, []))[1].append(c)
+    return list(found.values()), len(space)
 
 
 def merge(classes: list[PacketClass]) -> list[PacketClass]:

@@ -19,7 +19,7 @@ port): the analyzer's order, whichever engine evaluates them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:
     from reasoner.explain.paths import Analyzer, Endpoint
@@ -97,6 +97,16 @@ class PacketSpace:
                                   pieces(self.an.internet_cuts(sorted(ranges)), 0xFFFFFFFF))
         return self._inet[ranges]
 
+    def starts(self) -> set[int]:
+        """Every address a representative may take that is not an endpoint's own: the first value of each
+        piece of every range any pair's cuts may use (reasoner/engine/symmetry.py keeps these un-owned)."""
+        an = self.an
+        ranges = [(r[4], r[5]) for rows in an.sg_rules.values() for r in rows if len(r) == 7 and isinstance(r[4], int)]
+        ranges += [(r[6], r[7]) for rows in an.nacl_entries.values() for r in rows]
+        ranges += [(r[1], r[2]) for rows in an.routes.values() for r in rows]
+        ranges += [(c[1], c[2]) for rows in an.pl_cidrs.values() for c in rows]
+        return set(an.internet_cuts(ranges))
+
     def packets(self, srcs: list["Endpoint"], dsts: list["Endpoint"], proto: str, port_lo: int,
                 port_hi: int) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
         """Every representative packet of the query, with its destination endpoint and its piece."""
@@ -105,6 +115,12 @@ class PacketSpace:
                 if s.eni == d.eni:
                     continue
                 yield from self._pair(s, d, proto, port_lo, port_hi)
+
+    def pair_packets(self, pairs: Iterable[tuple["Endpoint", "Endpoint"]], proto: str, port_lo: int,
+                     port_hi: int) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
+        """The representative packets of the given pairs only (a factored question's representatives), in order."""
+        for s, d in pairs:
+            yield from self._pair(s, d, proto, port_lo, port_hi)
 
     def _pair(self, s: "Endpoint", d: "Endpoint", proto: str, port_lo: int, port_hi: int) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
         both = (self.rules(s), self.rules(d))

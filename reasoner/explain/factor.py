@@ -1,0 +1,143 @@
+"""A set question's endpoint pairs, grouped by symmetry class: one representative pair per group.
+
+``reasoner/engine/symmetry.py`` proves (from the rules) and computes (from the snapshot) which ENIs no rule can
+tell apart.  Here the question's sides are grouped by class: every pair (s, d) with s in group A and d in group
+B (s != d) has the same answer as the group's representative, up to renaming the two ENIs and the values they
+own.  The representative is the group's first pair in the analyzer's order (source-major), so the first pair
+that gets through, or the nearest miss, is the same whether or not the question is factored.
+
+An endpoint is grouped only when it is a snapshot ENI named with all its addresses (``Endpoint.ips`` = its
+``eni_ip`` rows); the internet, addresses named one by one and anything the rules refused keep a group of
+their own.  ``REASON_FACTOR=off`` in the environment turns factoring off (every pair evaluated).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Hashable, Iterator
+
+from reasoner.engine.lift import PER_QUERY
+from reasoner.engine.symmetry import Classes, Refusal, classes, gate, program_constants
+
+if TYPE_CHECKING:
+    from reasoner.explain.paths import Analyzer, Endpoint
+
+#: Per-query columns (reasoner/explain/paths.py ``packet_facts``): those naming endpoints or their addresses may
+#: hold owned values; addresses of the internet, protocols and ports come from outside the snapshot.
+QUERY_OWNED = frozenset({("packet", 0), ("packet", 1), ("packet", 2), ("packet", 3), ("addressed_privately", 0)})
+QUERY_COMPUTED = frozenset({("packet", i) for i in range(2, 7)})
+
+
+def enabled() -> bool:
+    return os.environ.get("REASON_FACTOR", "on").lower() not in ("off", "0", "no", "false")
+
+
+@dataclass
+class PairGroup:
+    """Pairs ``srcs`` x ``dsts`` (distinct ENIs) that share one answer; ``src``/``dst`` the representative."""
+
+    src: "Endpoint"
+    dst: "Endpoint"
+    srcs: list["Endpoint"]
+    dsts: list["Endpoint"]
+    order: tuple[int, int]
+
+    def size(self) -> int:
+        common = len({s.eni for s in self.srcs} & {d.eni for d in self.dsts})
+        return len(self.srcs) * len(self.dsts) - common
+
+    def members(self) -> Iterator[tuple["Endpoint", "Endpoint"]]:
+        for s in self.srcs:
+            for d in self.dsts:
+                if s.eni != d.eni:
+                    yield s, d
+
+
+def group_pairs(srcs: list["Endpoint"], dsts: list["Endpoint"], key: Callable[["Endpoint"], Hashable | None]) -> list[PairGroup]:
+    """The question's pairs grouped by the classes of both ends, each group with its first pair in order
+    (source-major, as ``PacketSpace.packets`` enumerates them); groups in the order of their representatives.
+    ``key(endpoint)`` is the endpoint's class, or None for an endpoint that stands alone."""
+    def sides(eps: list["Endpoint"]) -> list[tuple[int, list["Endpoint"], list[int]]]:
+        by: dict[Hashable, tuple[int, list["Endpoint"], list[int]]] = {}
+        for i, ep in enumerate(eps):
+            k = key(ep)
+            k = ("alone", i) if k is None else ("class", k)
+            if k not in by:
+                by[k] = (i, [], [])
+            by[k][1].append(ep)
+            by[k][2].append(i)
+        return list(by.values())
+
+    out: list[PairGroup] = []
+    for _, a, ai in sides(srcs):
+        for _, b, bi in sides(dsts):
+            rep = _first_pair(a, ai, b, bi)
+            if rep is not None:
+                (s, si), (d, di) = rep
+                out.append(PairGroup(s, d, a, b, (si, di)))
+    out.sort(key=lambda g: g.order)
+    return out
+
+
+def _first_pair(a, ai, b, bi):
+    """The first (source-major) pair of distinct ENIs of a x b, with positions; None when there is none."""
+    for s, si in zip(a, ai):
+        for d, di in zip(b, bi):
+            if s.eni != d.eni:
+                return (s, si), (d, di)
+    return None
+
+
+def rename(row: tuple, group: PairGroup, s: "Endpoint", d: "Endpoint", numbers: dict[str, tuple[int, ...]]) -> tuple:
+    """The representative's packet row moved to the member pair (s, d): ENI ids and the addresses they own."""
+    def move(ip: int, rep: "Endpoint", to: "Endpoint") -> int:
+        if rep.eni == to.eni or rep.ips is None:
+            return ip
+        mine = numbers.get(rep.eni, ())
+        return numbers[to.eni][mine.index(ip)] if ip in mine else ip
+
+    return (s.eni, d.eni, move(row[2], group.src, s), move(row[3], group.dst, d)) + tuple(row[4:])
+
+
+class Factoring:
+    """The symmetry classes of one analyzer's snapshot, computed on first use, and the gate's verdict on its rules."""
+
+    def __init__(self, analyzer: "Analyzer", extra_constants: set) -> None:
+        self.an = analyzer
+        self.extra_constants = extra_constants
+        self._classes: Classes | None = None
+        self.refused: list[Refusal] = []
+        self._ips: dict[str, tuple[int, ...]] = {}
+
+    @property
+    def classes(self) -> Classes | None:
+        """The classes, or None when the rules refuse factoring (``refused`` says why)."""
+        if self._classes is None and not self.refused:
+            checked = self.an.p.checked
+            defined = {r.head.pred for r in checked.module.rules}
+            rel = {k: v for k, v in self.an.rel.items() if k in checked.decls and k not in defined and k not in PER_QUERY}
+            cls = classes(rel, program_constants(checked) | self.extra_constants, self.an.space.starts())
+            self.refused = gate(checked, cls.owned_columns | QUERY_OWNED, QUERY_COMPUTED)
+            if not self.refused:
+                self._classes = cls
+                for e, ip in self.an.rel.get("eni_ip", []):
+                    self._ips.setdefault(e, ())
+                    self._ips[e] += (ip,)
+                self._ips = {e: tuple(sorted(v)) for e, v in self._ips.items()}
+        return self._classes
+
+    def key(self, ep: "Endpoint") -> Hashable | None:
+        cls = self.classes
+        if cls is None or ep.ips is None or ep.eni not in cls.of or self._ips.get(ep.eni) != tuple(sorted(ep.ips)):
+            return None
+        return cls.of[ep.eni], ep.addressed
+
+    def groups(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> list[PairGroup] | None:
+        """The question's pairs by class (None when factoring is off or refused)."""
+        if not enabled() or self.classes is None:
+            return None
+        return group_pairs(srcs, dsts, self.key)
+
+    def numbers(self) -> dict[str, tuple[int, ...]]:
+        return self.classes.numbers if self.classes is not None else {}
