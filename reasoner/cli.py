@@ -26,6 +26,13 @@ app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_s
                        "3 inconclusive (the snapshot lacks what the answer depends on).")
 
 
+def _pairs_text(r) -> str:
+    """", N endpoint pairs (alike pairs evaluated once)" when a question covered several pairs."""
+    if r.endpoint_pairs <= 1:
+        return ""
+    return f", {r.endpoint_pairs} endpoint pairs" + (" (alike pairs evaluated once)" if r.factored else "")
+
+
 def _stream_closed(stream) -> None:
     """The reader went away (``reason query ... | head -1``): send the rest to /dev/null, keep the exit code."""
     try:
@@ -69,7 +76,7 @@ class Format(str, Enum):
 
 #: the formats each command answers in; another is refused (exit 2), never answered in a different shape
 FORMATS = {"query": ("text", "json", "aws", "mermaid", "dot"), "health": ("text", "json"),
-           "verify": ("text", "json", "sarif", "junit")}
+           "verify": ("text", "json", "sarif", "junit"), "recheck": ("text", "json"), "diff": ("text", "json")}
 EXIT_CODES = "Exit codes: 0 reachable / holds, 1 unreachable / fails, 2 usage or input error, 3 inconclusive."
 QUERY_HELP = f"""Is DST reachable from SRC? Verdict, hop-by-hop path, blockers with codes, derivation.
 
@@ -339,6 +346,9 @@ def verify(
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|sarif|junit]",
                                help="text, json (reason.verify/v1), sarif (SARIF 2.1.0) or junit"),
+    proof_file: Optional[Path] = typer.Option(None, "--proof", help="also write a proof file (reason.proof/v1): hashes, "
+                                         "and every packet class of each assertion with its fate; re-check it with "
+                                         "reason recheck"),
     timeout: float = _timeout_option(),
 ) -> None:
     """Check saved assertions (assert reachable|unreachable QUERY) and policy rules (every row of
@@ -352,6 +362,7 @@ def verify(
       reason verify
       reason verify --facts facts/examples/seed-fixed queries/alb-health-check.reason
       reason verify --format sarif > reason.sarif
+      reason verify --proof isolation.proof.json && reason recheck isolation.proof.json
 
     Exit codes: 0 all hold, 1 one fails, 2 usage or input error, 3 none fails but one is inconclusive."""
     _bounded(timeout)
@@ -382,6 +393,10 @@ def verify(
                 checks.append(AssertionCheck(a, session.query(str(a.query), depth=3)))
             except ReasonError as e:  # an unknown name in one assertion: that assertion fails, the others run
                 checks.append(AssertionCheck(a, None, e))
+        if proof_file is not None:
+            from reasoner.explain.proof_file import write_proof
+
+            write_proof(proof_file, session, checks, facts, policies)
     except ReasonError as e:
         _fail(e, fmt)
         return
@@ -430,7 +445,8 @@ def verify(
         out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {m(where)}  {m(a.text)}", highlight=False)
         if held and not r.reachable:
             out.print(f"  proof of isolation: none of the query's packets gets through and back "
-                      f"({r.packets_checked} representative packets cover its whole packet space)", highlight=False)
+                      f"({r.packets_checked} representative packets cover its whole packet space"
+                      f"{_pairs_text(r)})", highlight=False)
         elif not held and r.reachable:
             pk = r.packet.get("client", r.packet)
             out.print(m(f"  counterexample: {pk.get('src_ip')}:{pk.get('src_port')} -> {pk.get('dst_ip')}:{pk.get('dst_port')} "
@@ -474,6 +490,99 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise QueryError("query.no_file", f"cannot read {path}: {err}") from None
+
+
+@app.command()
+def recheck(
+    proof: Path = typer.Argument(..., help="a proof file written by reason verify --proof"),
+    facts: Optional[Path] = typer.Option(None, "--facts", help="the snapshot to re-check against (default: the one the "
+                                         "proof names)"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json]", help="text or json (reason.recheck/v1)"),
+    timeout: float = _timeout_option(),
+) -> None:
+    """Re-check a kept proof: the snapshot's and the rules' hashes, the packet space of each assertion (the same
+    classes over the same endpoint pairs) and every class's fate (blocked, with the same blockers, or passing).
+
+    \b
+    Examples:
+      reason verify --proof isolation.proof.json queries/
+      reason recheck isolation.proof.json
+      reason recheck isolation.proof.json --facts facts-after-change/
+
+    Exit codes: 0 the proof still holds, 1 something differs, 2 usage or input error."""
+    _bounded(timeout)
+    from reasoner import __version__
+    from reasoner.explain import proof as proofs
+    from reasoner.session import Session
+
+    _check_format("recheck", fmt)
+    try:
+        data = proofs.load(proof)
+        folder = facts if facts is not None else Path(str(data.get("facts") or "facts"))
+        rules = [Path(f) for f in data.get("policy_files", [])]
+        session = Session.open(folder, extra_rules=rules)
+        diffs = proofs.recheck(data, session)
+    except ReasonError as e:
+        _fail(e, fmt)
+        return
+    classes = sum(len(g["classes"]) for a in data["assertions"] for g in (a.get("classes") or []))
+    if fmt == Format.json:
+        _emit(json.dumps({"schema": "reason.recheck/v1", "tool_version": __version__, "proof": str(proof), "facts": str(folder),
+                          "holds": not diffs, "classes": classes, "differences": diffs}, indent=2))
+    else:
+        for d in diffs:
+            out.print(f"[red]DIFFERS[/]  {m(d)}", highlight=False)
+        verdict = "[green]HOLDS[/]" if not diffs else f"[red]FAILS[/] ({len(diffs)} difference(s))"
+        out.print(f"{verdict}  {m(str(proof))}: {len(data['assertions'])} assertion(s), {classes} packet classes "
+                  f"re-checked against {m(str(folder))}", highlight=False)
+    raise typer.Exit(0 if not diffs else 1)
+
+
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., help="the snapshot before (facts directory or a folder with aws_configs/)"),
+    new: Path = typer.Argument(..., help="the snapshot after"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json]", help="text or json (reason.diff/v1)"),
+    timeout: float = _timeout_option(),
+) -> None:
+    """What changed in reachability between two snapshots: ports newly exposed to the internet (or no longer),
+    ENI pairs that gained or lost connectivity, each with the configuration rows on its path that differ.
+
+    \b
+    Examples:
+      reason diff facts facts/examples/seed-fixed
+      reason diff --format json before/ after/
+
+    Exit codes: 0 no new exposure, 1 new exposure to the internet, 2 usage or input error."""
+    _bounded(timeout)
+    from reasoner import __version__
+    from reasoner.explain.diff import diff as reach_diff
+    from reasoner.session import Session
+
+    _check_format("diff", fmt)
+    try:
+        before, after = Session.open(old), Session.open(new)
+        changes, rows = reach_diff(before, after)
+    except ReasonError as e:
+        _fail(e, fmt)
+        return
+    exposed = any(c.kind == "exposed" for c in changes)
+    if fmt == Format.json:
+        _emit(json.dumps({"schema": "reason.diff/v1", "tool_version": __version__, "old": str(old), "new": str(new),
+                          "new_exposure": exposed, "changes": [c.to_json() for c in changes], "configuration": rows},
+                         indent=2))
+        raise typer.Exit(1 if exposed else 0)
+    titles = {"exposed": "[red]NEWLY EXPOSED[/]", "unexposed": "no longer exposed", "gained": "[yellow]NOW REACHES[/]",
+              "lost": "no longer reaches"}
+    for c in changes:
+        out.print(f"{titles[c.kind]}  {m(c.text())}", highlight=False)
+        for cause in c.causes:
+            out.print(f"  because {m(cause)}", highlight=False)
+        if not c.causes:
+            out.print("  (no configuration row on its path differs)", highlight=False)
+    out.print(f"{len(changes)} change(s) in reachability, {len(rows)} configuration row(s) differ"
+              + ("; new exposure to the internet" if exposed else ""), highlight=False)
+    raise typer.Exit(1 if exposed else 0)
 
 
 @app.command("test")

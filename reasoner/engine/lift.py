@@ -76,7 +76,11 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
         raise ValueError(f"the packet domain {domain!r} must be a declared base relation")
     lifted = dependents(checked, base)
     module = Module(sources=dict(checked.module.sources))
+    seen: set[str] = set()
     for decl in checked.module.decls:
+        if decl.name in seen:  # a declaration the check let a policy file repeat (check's OPEN_HEADS): once is enough
+            continue
+        seen.add(decl.name)
         if decl.name in lifted:
             decl = Decl(decl.name, ((PID_COLUMN, "number"), *decl.columns), decl.annotations, decl.loc)
         module.decls.append(decl)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _examples() -> list[tuple[str, str]]:
     out = []
     for line in (ROOT / "README.md").read_text().splitlines():
-        if line.startswith(("reason query ", "reason verify", "reason health", "reason audit ", "reason test ")) and "[--" not in line:  # not the synopsis
+        if line.startswith(("reason query ", "reason verify", "reason health", "reason audit ", "reason test ", "reason recheck ", "reason diff ")) and "[--" not in line:  # not the synopsis
             cmd, _, comment = line.partition("#")
             facts = re.search(r"--facts (\S+)", cmd)
             if facts and not (ROOT / facts.group(1)).exists():

@@ -1,0 +1,145 @@
+"""``reason diff OLD NEW``: what changed in reachability between two snapshots, and which configuration caused it.
+
+Two questions are asked of each snapshot, set-at-a-time and factored by symmetry: what the internet reaches
+(``reason audit exposure``: per ENI, per protocol, the destination port ranges) and which ENI pairs open
+connections (``query --all "* -> * any"``: per ordered pair, per protocol, the port ranges).  The answers are
+compared: ports newly exposed or no longer exposed, pairs that gained or lost ports.  Each change is given the
+configuration rows that differ between the snapshots *on its path*: rows of a relation the rules read that
+name one of the components the ENIs' hops read (the ENIs themselves, their security groups, subnets, network
+ACLs, route tables, VPCs and those VPCs' internet gateways).  A change with no such row is still reported,
+with no cause named.
+
+Exit 1 (at the CLI) when new exposure appears: the gate for a CI job on an infrastructure change.  Not handled:
+load balancer listeners as their own rows (their nodes are ENIs and appear as such), IPv6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reasoner.explain.audit import _merge, exposure
+from reasoner.explain.paths import PROTO_NAMES, Endpoint, ip_text
+from reasoner.explain.search import every_reachable
+
+_ADDRESS_COLUMNS = {"lo", "hi", "cidr_lo", "cidr_hi", "ip", "private_ip", "public_ip", "src_ip", "dst_ip"}
+
+Ranges = list[tuple[int, int]]
+
+
+@dataclass
+class Change:
+    """One difference in reachability: ``kind`` is exposed, unexposed, gained or lost."""
+
+    kind: str
+    src: str
+    dst: str
+    proto: str
+    ports: Ranges
+    causes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "src": self.src, "dst": self.dst, "protocol": PROTO_NAMES.get(self.proto, self.proto),
+                "ports": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports], "causes": self.causes}
+
+    def text(self) -> str:
+        ports = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports)
+        return f"{self.src} -> {self.dst} {PROTO_NAMES.get(self.proto, self.proto)} {ports}"
+
+
+def subtract(a: Ranges, b: Ranges) -> Ranges:
+    """The parts of the ranges ``a`` not in ``b`` (both merged, inclusive)."""
+    out: Ranges = []
+    for lo, hi in a:
+        pieces = [(lo, hi)]
+        for blo, bhi in b:
+            nxt = []
+            for plo, phi in pieces:
+                if bhi < plo or blo > phi:
+                    nxt.append((plo, phi))
+                    continue
+                if plo < blo:
+                    nxt.append((plo, blo - 1))
+                if bhi < phi:
+                    nxt.append((bhi + 1, phi))
+            pieces = nxt
+        out.extend(pieces)
+    return out
+
+
+def _exposure(session) -> dict[tuple[str, str], Ranges]:
+    found, _ = exposure(session.analyzer, session.set_backend())
+    return {(e.eni, p): r for e in found for p, r in e.ports.items()}
+
+
+def _pairs(session) -> dict[tuple[str, str, str], Ranges]:
+    an = session.analyzer
+    ips: dict[str, list[int]] = {}
+    for e, ip in an.rel.get("eni_ip", []):
+        ips.setdefault(e, []).append(ip)
+    enis = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
+    if len(enis) < 2:
+        return {}
+    classes, _ = every_reachable(an, session.set_backend(), enis, enis, "-1", 0, 65535)
+    out: dict[tuple[str, str, str], Ranges] = {}
+    for c in classes:
+        out.setdefault((c.src_eni, c.dst_eni, c.proto), []).append(c.dst_ports if c.proto in ("6", "17") else (0, 65535))
+    return {k: _merge(v) for k, v in out.items()}
+
+
+def _compare(old: dict, new: dict, more: str, less: str) -> list[tuple[str, tuple, Ranges]]:
+    out = []
+    for key in sorted(set(old) | set(new)):
+        gained = subtract(new.get(key, []), old.get(key, []))
+        lost = subtract(old.get(key, []), new.get(key, []))
+        if gained:
+            out.append((more, key, gained))
+        if lost:
+            out.append((less, key, lost))
+    return out
+
+
+def changed_rows(old, new) -> list[tuple[str, str, tuple]]:
+    """Rows of the relations the rules read that one snapshot has and the other not: (+ or -, relation, row)."""
+    checked = new.program.checked
+    defined = {r.head.pred for r in checked.module.rules}
+    out = []
+    for rel in sorted(k for k in set(old.analyzer.rel) | set(new.analyzer.rel) if k in checked.decls and k not in defined):
+        a, b = set(map(tuple, old.analyzer.rel.get(rel, []))), set(map(tuple, new.analyzer.rel.get(rel, [])))
+        out += [("+", rel, r) for r in sorted(b - a, key=repr)] + [("-", rel, r) for r in sorted(a - b, key=repr)]
+    return out
+
+
+def _components(session, enis: list[str]) -> set[str]:
+    an = session.analyzer
+    out: set[str] = set()
+    for e in enis:
+        if e not in an.eni:
+            continue
+        _, sub, vpc, _ = an.eni[e]
+        out |= {e, sub, vpc, an.acl_of(sub), an._rtb_of_subnet(sub), an._igw(vpc)} | set(an.sgs.get(e, []))
+    return out - {""}
+
+
+def row_text(session, rel: str, row: tuple) -> str:
+    """``sg_egress_sg(sg-0alb, 6, 8000, 8000, sg-0task)``: addresses as dotted quads, without the rule-id column."""
+    decl = session.program.decls.get(rel)
+    names = [c for c, _ in decl.columns] if decl else [""] * len(row)
+    shown = [ip_text(v) if n in _ADDRESS_COLUMNS and isinstance(v, int) else str(v)
+             for n, v in zip(names, row) if n != "rule"]  # a rule's internal id says nothing to a reader
+    return f"{rel}(" + ", ".join(shown) + ")"
+
+
+def diff(old, new) -> tuple[list[Change], list[str]]:
+    """The changes in reachability between two sessions, each with its causes; and every changed configuration row."""
+    rows = changed_rows(old, new)
+    changes: list[Change] = []
+    for kind, (eni, proto), ports in _compare(_exposure(old), _exposure(new), "exposed", "unexposed"):
+        changes.append(Change(kind, "internet", eni, proto, ports))
+    for kind, (s, d, proto), ports in _compare(_pairs(old), _pairs(new), "gained", "lost"):
+        changes.append(Change(kind, s, d, proto, ports))
+    for c in changes:
+        comps = _components(old, [c.src, c.dst]) | _components(new, [c.src, c.dst])
+        c.causes = [f"{sign} {row_text(new if sign == '+' else old, rel, row)}" for sign, rel, row in rows
+                    if any(isinstance(v, str) and v in comps for v in row)]
+    return changes, [f"{sign} {row_text(new if sign == '+' else old, rel, row)}" for sign, rel, row in rows]

@@ -1,0 +1,166 @@
+"""Proofs that can be kept and re-checked: ``reason verify --proof FILE`` and ``reason recheck FILE``.
+
+A proof file (``reason.proof/v1``) holds, for each assertion of a verify run: the query, the expected and the
+found verdict, and the packet space it was decided on, as classes.  A class is one representative packet and
+the ranges it stands for (``reasoner/explain/space.py``), with the endpoint pairs it covers (several when alike
+pairs were evaluated once: ``reasoner/explain/factor.py``), and its fate: ``passes``, ``blocked`` (with each
+blocking hop, explanation code and component) or ``unknown`` (with what is missing).  The file also names the
+snapshot's content hash (every row of every relation the rules read, canonical JSON, SHA-256), the rules' hash
+(every rule file's text, shipped and the user's), the tool version and the time.
+
+``recheck`` recomputes everything from the snapshot given (by default the one the proof names): the hashes,
+the packet space (same classes, same pairs) and every class's fate; any difference fails (exit 1).  A proof is
+self-contained evidence: the classes together cover the query's whole packet space, so an auditor can see
+what "unreachable" was proved over.
+
+Not recorded: assertions through load balancers (their legs are separate questions,
+reasoner/explain/loadbalancers.py) are kept with their verdict only and ``classes: null``; recheck recomputes
+their verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from reasoner import __version__
+from reasoner.errors import QueryError
+from reasoner.explain.factor import PairGroup
+from reasoner.explain.paths import ip_text, packet_facts
+
+SCHEMA = "reason.proof/v1"
+PROOF_RELATIONS = ["fwd_blocked", "ret_blocked", "hop_unknown", "hop_problem"]
+
+
+def snapshot_hash(session) -> str:
+    """SHA-256 of every row of every relation the rules read (sorted, canonical JSON)."""
+    checked = session.program.checked
+    defined = {r.head.pred for r in checked.module.rules}
+    h = hashlib.sha256()
+    for rel in sorted(k for k in session.analyzer.rel if k in checked.decls and k not in defined):
+        h.update(json.dumps([rel, sorted(json.dumps(list(r)) for r in session.analyzer.rel[rel])]).encode())
+    return "sha256:" + h.hexdigest()
+
+
+def rules_hash(session) -> str:
+    """SHA-256 of every rule file's text (shipped and the user's), by file name."""
+    h = hashlib.sha256()
+    for name, text in sorted(session.program.checked.module.sources.items()):
+        h.update(json.dumps([Path(name).name, text]).encode())
+    return "sha256:" + h.hexdigest()
+
+
+def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
+    """Every class of the query's packet space with its fate, grouped by the endpoint pairs it covers; None for a
+    query through a load balancer (not recorded)."""
+    from reasoner.query.language import parse_query
+
+    q = parse_query(query_text)
+    for name in (q.src, q.dst):
+        if session.lbs.resolve_lb(session.resolver.aliases.get(name, name)) is not None:
+            return None
+    an = session.analyzer
+    srcs, dsts = session._endpoints(q.src), session._endpoints(q.dst)
+    an.check_query(srcs, dsts)
+    groups = an.factoring.groups(srcs, dsts)
+    if groups is None:
+        groups = [PairGroup(s, d, [], [], (i, j)) for i, s in enumerate(srcs) for j, d in enumerate(dsts) if s.eni != d.eni]
+    space = [(g, row, piece) for g in groups
+             for row, _, piece in an.space.pair_packets([(g.src, g.dst)], q.proto_number, q.port_lo, q.port_hi)]
+    answers = session.set_backend().evaluate((packet_facts(row, g.dst) for g, row, _ in space), PROOF_RELATIONS)
+    out: dict[int, dict[str, Any]] = {}
+    for (g, row, piece), ans in zip(space, answers):
+        entry = out.setdefault(id(g), {"srcs": sorted(s.eni for s in g.srcs) if g.srcs else [g.src.eni],
+                                       "dsts": sorted(d.eni for d in g.dsts) if g.dsts else [g.dst.eni],
+                                       "pairs": g.size() if g.srcs else 1, "classes": []})
+        entry["classes"].append(_class(row, piece, ans))
+    return list(out.values())
+
+
+def _class(row: tuple, piece, ans: dict) -> dict[str, Any]:
+    unknown = sorted(ans["hop_unknown"])
+    fwd = sorted(r[0] for r in ans["fwd_blocked"])
+    ret = sorted(r[0] for r in ans["ret_blocked"])
+    failing = set(fwd) | set(ret)
+    known_block = failing - {r[0] for r in unknown}
+    fate = "passes" if not failing else "blocked" if known_block else "unknown"
+    return {"src": row[0], "dst": row[1], "protocol": row[4],
+            "src_ips": [ip_text(piece.src_ips[0]), ip_text(piece.src_ips[1])],
+            "dst_ips": [ip_text(piece.dst_ips[0]), ip_text(piece.dst_ips[1])],
+            "src_ports": list(piece.src_ports), "dst_ports": list(piece.dst_ports),
+            "packet": {"src_ip": ip_text(row[2]), "dst_ip": ip_text(row[3]), "src_port": row[5], "dst_port": row[6]},
+            "fate": fate,
+            "blocked_by": [{"hop": h, "code": c, "component": comp}
+                           for h, c, comp, _ in sorted(ans["hop_problem"]) if h in known_block],
+            "unknown": [list(r) for r in unknown if r[0] in failing]}
+
+
+def build(session, checks, facts: Path) -> dict[str, Any]:
+    """The proof of a verify run (``checks``: reasoner/explain/checks.py ``AssertionCheck``)."""
+    items = []
+    for c in checks:
+        a, r = c.assertion, c.result
+        items.append({"file": a.file, "line": a.line, "assertion": a.text, "query": str(a.query),
+                      "expect": "reachable" if a.expect_reachable else "unreachable",
+                      "verdict": r.verdict if r else None, "holds": c.status == "pass",
+                      "error": c.error.render() if c.error else None,
+                      "classes": query_classes(session, str(a.query)) if r is not None else None})
+    return {"schema": SCHEMA, "tool_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "facts": str(facts), "snapshot_hash": snapshot_hash(session), "rules_hash": rules_hash(session),
+            "assertions": items}
+
+
+def recheck(proof: dict[str, Any], session) -> list[str]:
+    """Every difference between the proof and what the snapshot gives now; empty when the proof still holds."""
+    diffs = []
+    for key, now in (("snapshot_hash", snapshot_hash(session)), ("rules_hash", rules_hash(session))):
+        if proof.get(key) != now:
+            diffs.append(f"{key.replace('_', ' ')} differs: the proof has {proof.get(key)}, now {now}")
+    for item in proof.get("assertions", []):
+        where = f"{item.get('file')}:{item.get('line')}  {item.get('assertion')}"
+        try:
+            result = session.query(item["query"], depth=0)
+            now_classes = query_classes(session, item["query"])
+        except QueryError as e:
+            diffs.append(f"{where}: {e.message}")
+            continue
+        if result.verdict != item.get("verdict"):
+            diffs.append(f"{where}: verdict was {item.get('verdict')}, now {result.verdict}")
+        old = item.get("classes")
+        if old is None or now_classes is None:
+            continue
+        diffs.extend(f"{where}: {d}" for d in _compare(old, now_classes))
+    return diffs
+
+
+def _compare(old: list[dict], now: list[dict]) -> list[str]:
+    out = []
+    if len(old) != len(now):
+        out.append(f"the packet space has {len(now)} groups of endpoint pairs, the proof {len(old)}")
+    for i, (a, b) in enumerate(zip(old, now)):
+        if (a["srcs"], a["dsts"]) != (b["srcs"], b["dsts"]):
+            out.append(f"group {i + 1}: the endpoint pairs differ")
+            continue
+        if len(a["classes"]) != len(b["classes"]):
+            out.append(f"group {i + 1} ({a['classes'][0]['src'] if a['classes'] else '?'} -> ...): "
+                       f"{len(b['classes'])} packet classes now, {len(a['classes'])} in the proof")
+        for x, y in zip(a["classes"], b["classes"]):
+            if x != y:
+                out.append(f"class {x['src']} -> {x['dst']} {x['protocol']} ports {x['dst_ports']} from {x['src_ips']}: "
+                           f"{x['fate']} in the proof, {y['fate']} now" + ("" if x["fate"] != y["fate"] else " (its blockers differ)"))
+    return out
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A proof file; QueryError (exit 2) when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise QueryError("proof.unreadable", f"cannot read the proof {path}: {e}") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("assertions"), list):
+        raise QueryError("proof.bad_schema", f"{path} is not a proof file (schema {SCHEMA})",
+                         hint="write one with  reason verify --proof FILE")
+    return data

@@ -1,0 +1,88 @@
+"""Proofs that can be kept and re-checked: `reason verify --proof FILE`, `reason recheck FILE` (issue 12)."""
+
+import json
+import shutil
+
+from test_query import FACTS, REGION, ROOT, answer, reason
+
+
+def _setup(tmp_path):
+    facts = tmp_path / "snap"
+    shutil.copytree(FACTS, facts, ignore=shutil.ignore_patterns("examples"))
+    queries = tmp_path / "queries"
+    shutil.copytree(ROOT / "queries", queries)
+    return facts, queries
+
+
+def _open_alb_egress(facts):
+    """The fix of the shipped bug: sg-0alb may send tcp/8000 to sg-0task."""
+    path = facts / REGION / "SecurityGroups.json"
+    doc = json.loads(path.read_text())
+    for g in doc["SecurityGroups"]:
+        if g["GroupId"] == "sg-0alb":
+            g["IpPermissionsEgress"] = [{"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000,
+                                         "UserIdGroupPairs": [{"GroupId": "sg-0task"}]}]
+    path.write_text(json.dumps(doc))
+
+
+def test_a_proof_names_hashes_and_every_packet_class_and_rechecks(tmp_path):
+    facts, queries = _setup(tmp_path)
+    proof = tmp_path / "iso.proof.json"
+    r = reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
+    assert r.returncode == 1 and "Traceback" not in r.stderr  # the shipped ALB assertion fails; the proof is written anyway
+    doc = answer(proof.read_text())  # validated against reason.proof/v1
+    assert doc["snapshot_hash"].startswith("sha256:") and doc["rules_hash"].startswith("sha256:") and doc["tool_version"]
+    iso = next(a for a in doc["assertions"] if a["assertion"] == "assert unreachable internet -> task-eni any")
+    assert iso["holds"] and iso["verdict"] == "unreachable"
+    classes = [c for g in iso["classes"] for c in g["classes"]]
+    # an isolation proof: every class blocked, each with the hop, explanation code and component that block it
+    assert classes and all(c["fate"] == "blocked" and c["blocked_by"] for c in classes)
+    assert {c["protocol"] for c in classes} >= {"6", "17", "1"}  # the whole packet space: every protocol
+    assert any(b["code"] == "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS" for c in classes for b in c["blocked_by"])
+    lb = next(a for a in doc["assertions"] if "alb:web" in a["assertion"])
+    assert lb["classes"] is None  # through a load balancer: verdict only
+    r = reason("recheck", str(proof), "--format", "json")
+    out = answer(r.stdout)
+    assert r.returncode == 0 and out["holds"] and out["classes"] == sum(len(g["classes"]) for a in doc["assertions"]
+                                                                         for g in a["classes"] or [])
+
+
+def test_recheck_fails_after_one_security_group_rule_changes(tmp_path):
+    facts, queries = _setup(tmp_path)
+    proof = tmp_path / "p.json"
+    reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
+    _open_alb_egress(facts)
+    r = reason("recheck", str(proof))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "snapshot hash differs" in r.stdout
+    assert "verdict was unreachable, now reachable" in r.stdout
+    assert "eni-0alb0a -> eni-0task01 6 ports [8000, 8000]" in r.stdout and "blocked in the proof, passes now" in r.stdout
+    assert "FAILS" in r.stdout
+
+
+def test_recheck_fails_when_a_policy_file_changes(tmp_path):
+    facts, queries = _setup(tmp_path)
+    proof = tmp_path / "p.json"
+    reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
+    policy = queries / "policy.dl"
+    policy.write_text(policy.read_text() + "\n// an edit\n")
+    r = reason("recheck", str(proof), "--facts", str(facts))
+    assert r.returncode == 1 and "rules hash differs" in r.stdout and "snapshot hash" not in r.stdout
+
+
+def test_proof_never_overwrites_a_file_that_is_not_a_proof(tmp_path):
+    facts, queries = _setup(tmp_path)
+    mine = queries / "alb-health-check.reason"
+    before = mine.read_text()
+    r = reason("verify", "--facts", str(facts), "--proof", str(mine), str(queries))
+    assert r.returncode == 2 and "is not a proof file; not overwritten" in r.stderr
+    assert mine.read_text() == before
+
+
+def test_recheck_of_something_else_is_an_input_error(tmp_path):
+    bogus = tmp_path / "x.json"
+    bogus.write_text('{"schema": "reason.query/v1"}')
+    r = reason("recheck", str(bogus))
+    assert r.returncode == 2 and "is not a proof file" in r.stderr and "Traceback" not in r.stderr
+    r = reason("recheck", str(tmp_path / "missing.json"), "--format", "json")
+    assert r.returncode == 2 and answer(r.stdout)["error"]["code"] == "proof.unreadable"
