@@ -135,8 +135,8 @@ class Factoring:
 
     def groups(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> list[PairGroup] | None:
         """The question's pairs by class (None when factoring is off or refused)."""
-        if not enabled() or self.classes is None:
-            return None
+        if not enabled() or (len(srcs) <= 1 and len(dsts) <= 1) or self.classes is None:
+            return None  # (one pair: nothing to share, and the classes are not worth computing)
         return group_pairs(srcs, dsts, self.key)
 
     def numbers(self) -> dict[str, tuple[int, ...]]:

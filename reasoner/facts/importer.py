@@ -466,14 +466,25 @@ def load_snapshot(path: Path) -> Snapshot:
     deadline = time.monotonic() + SWAP_WAIT
     attempt = 0
     while True:
+        before = _identity(path)
         try:
             return _load_snapshot_once(path)
         except FactsError as exc:
             attempt += 1
             retry = exc.code in ("facts.not_found", "facts.corrupt")
-            if not retry or time.monotonic() > deadline or (attempt > 2 and not swap_in_progress(path)):
+            swapped = _identity(path) != before  # the folder was replaced while this read ran: read again
+            if not retry or time.monotonic() > deadline or (attempt > 2 and not swapped and not swap_in_progress(path)):
                 raise
             time.sleep(min(0.002 * attempt, 0.05))
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The folder's (device, inode): a replacement by :func:`replace_directory` changes it; None when absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _load_snapshot_once(path: Path) -> Snapshot:
