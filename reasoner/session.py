@@ -19,6 +19,9 @@ from reasoner.query.language import parse_query
 from reasoner.query.names import Resolver, load_aliases
 
 
+#: The hop-keyed relations the question layer asks of the set engine (answers and proofs): hop first.
+HOP_KEYED = ("fwd_blocked", "ret_blocked", "hop_unknown", "hop_problem")
+
 @dataclass
 class Session:
     program: Program
@@ -122,8 +125,11 @@ class Session:
         """The set-at-a-time engine over this snapshot (DuckDB), built on first use and kept."""
         if self._set_backend is None:
             from reasoner.engine.backend import SetBackend
+            from reasoner.engine.separable import SeparableBackend, split
 
-            self._set_backend = SetBackend(self.program.checked, self.analyzer.rel)
+            backend = SetBackend(self.program.checked, self.analyzer.rel)
+            sides = split(self.program.checked, HOP_KEYED)  # no hop reads both ports: evaluate a sum, not a product
+            self._set_backend = backend if sides is None else SeparableBackend(backend, sides, HOP_KEYED)
         return self._set_backend
 
     def is_set_query(self, text: str) -> bool:

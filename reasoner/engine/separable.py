@@ -1,0 +1,109 @@
+"""A backend that evaluates a product of port pieces as a sum, when the rules allow it (factoring by hop).
+
+The packets of a question come in groups that differ only in their ports: for one pair, addresses and protocol,
+every destination-port piece times every source-port piece.  ``reasoner/engine/reads.py`` computes from the rules
+which packet fields each hop reads.  When every hop reads at most one of the two port fields, the rows a
+packet ``(dp, sp)`` gets for a hop are the rows ``(dp, sp0)`` gets, for a hop reading the destination port (or
+neither), and the rows ``(dp0, sp)`` gets, for a hop reading the source port: the hop's rows are a function of
+the fields it reads, and the other fields are equal.  ``SeparableBackend`` evaluates only those packets and builds
+every other answer from them, in the order asked: ``|dp| + |sp|`` evaluations per group instead of
+``|dp| x |sp|``.  Every wanted relation must hold hop-keyed rows (hop first: ``fwd_blocked``, ``ret_blocked``,
+``hop_unknown``, ``hop_problem``); a hop the analysis does not know, or a hop reading both ports, turns the
+split off (``split`` is None) and the inner backend answers every packet.
+
+``REASON_SEPARATE=off`` in the environment turns it off (tests compare both).
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import islice
+from typing import Iterable, Iterator, Sequence
+
+from reasoner.engine.backend import Answer, Backend, PacketFacts
+from reasoner.engine.reads import ANY_HOP, hop_reads
+
+SRC_PORT, DST_PORT = 5, 6
+
+
+def split(checked, answers: Sequence[str]) -> dict[str, str] | None:
+    """Each hop's port side ("dst", "src" or "none"), or None when some hop reads both ports."""
+    reads = hop_reads(checked, answers)
+    out: dict[str, str] = {}
+    for hop, cols in reads.items():
+        if SRC_PORT in cols and DST_PORT in cols:
+            return None
+        out[hop] = "src" if SRC_PORT in cols else "dst" if DST_PORT in cols else "none"
+    return out
+
+
+class SeparableBackend:
+    """Wraps a backend; see the module doc.  ``sides``: the result of ``split`` for ``relations``; a question that
+    wants another relation is answered by the inner backend alone.  Packets are taken ``block`` at a time, so
+    a caller that stops early (the first packet that gets through) leaves the rest unevaluated."""
+
+    def __init__(self, inner: Backend, sides: dict[str, str], relations: Sequence[str], block: int = 50_000) -> None:
+        self.inner = inner
+        self.sides = sides
+        self.relations = frozenset(relations)
+        self.block = block
+        self.evaluated = 0  # packets the inner backend evaluated
+
+    def __getattr__(self, name: str):  # close(), engine, lifted ...: the inner backend's
+        return getattr(self.inner, name)
+
+    def _side(self, hop: str) -> str:
+        """Which port a hop's rows depend on: a hop no rule names by constant gets rows only from the rules
+        whose hop is a variable (``ANY_HOP``)."""
+        return self.sides.get(hop, self.sides[ANY_HOP])
+
+    def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
+        off = os.environ.get("REASON_SEPARATE", "on").lower() in ("off", "0", "no", "false")
+        if off or not set(want) <= self.relations:
+            yield from self.inner.evaluate(packets, want)
+            return
+        it = iter(packets)
+        while True:
+            chunk = list(islice(it, self.block))
+            if not chunk:
+                return
+            yield from self._block(chunk, want)
+
+    def _block(self, packets: list[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
+        keys = [_key(f) for f in packets]
+        first: dict[tuple, tuple[int, int]] = {}  # group -> (dp0, sp0)
+        for key, f in zip(keys, packets):
+            row = f["packet"][0]
+            first.setdefault(key, (row[DST_PORT], row[SRC_PORT]))
+        needed: dict[tuple, int] = {}
+        order: list[PacketFacts] = []
+        for key, f in zip(keys, packets):
+            row = f["packet"][0]
+            dp0, sp0 = first[key]
+            for dp, sp in ((row[DST_PORT], sp0), (dp0, row[SRC_PORT])):
+                if (key, dp, sp) not in needed:
+                    needed[(key, dp, sp)] = len(order)
+                    order.append(_with_ports(f, dp, sp))
+        parts = []  # per evaluated packet and relation: its rows of hops not reading the source port, and of those that do
+        for ans in self.inner.evaluate(order, want):
+            parts.append({rel: (frozenset(r for r in rows if self._side(r[0]) != "src"),
+                                frozenset(r for r in rows if self._side(r[0]) == "src")) for rel, rows in ans.items()})
+        self.evaluated += len(order)
+        for key, f in zip(keys, packets):
+            row = f["packet"][0]
+            dp0, sp0 = first[key]
+            by_dst = parts[needed[(key, row[DST_PORT], sp0)]]
+            by_src = parts[needed[(key, dp0, row[SRC_PORT])]]
+            yield {rel: by_dst[rel][0] | by_src[rel][1] for rel in want}
+
+
+def _key(f: PacketFacts) -> tuple:
+    """A packet's facts without its ports: packets with equal keys differ only in ports."""
+    row = f["packet"][0]
+    rest = tuple(sorted((rel, tuple(rows)) for rel, rows in f.items() if rel != "packet"))
+    return row[:SRC_PORT], rest
+
+
+def _with_ports(f: PacketFacts, dp: int, sp: int) -> dict:
+    row = f["packet"][0]
+    return {**f, "packet": [row[:SRC_PORT] + (sp, dp) + row[DST_PORT + 1:]]}
