@@ -154,7 +154,8 @@ class Explainer:
                 kids.append(Node(_show(failing, best), False, children=[inner]))
             else:
                 kids.append(Node(_show(failing, best), False))
-            node.children.append(Node(f"rule {rule.loc}", False, rule=str(rule.loc), bindings=_public(best), children=kids))
+            node.children.append(Node(f"by the rule {show_literal(rule.head)}", False, rule=str(rule.loc),
+                                      bindings=_public(best), children=kids))
         return node
 
 

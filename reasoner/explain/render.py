@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import ipaddress
 import json
+import re
 
 from rich.console import Console
 from rich.tree import Tree
@@ -12,10 +15,23 @@ from reasoner.explain.paths import Result
 from reasoner.terminal import markup as m
 
 
+_ADDRESS = re.compile(r"(?<![\w.])(\d{8,10})(?![\w.])")
+
+
+def readable(label: str) -> str:
+    """A derivation label for people: numbers in the IPv4 range of addresses (1.0.0.0 and up) as dotted quads;
+    ports and protocol numbers are far below it.  JSON keeps the numbers the rules hold."""
+    def dotted(mo: re.Match) -> str:
+        n = int(mo.group(1))
+        return str(ipaddress.IPv4Address(n)) if 1 << 24 <= n < 1 << 32 else mo.group(1)
+
+    return _ADDRESS.sub(dotted, label)
+
+
 def proof_tree(node: Node, tree: Tree | None = None) -> Tree:
     mark = "[green]✓[/]" if node.holds else "[red]✗[/]"
-    text = f"{mark} {m(node.label)}"
-    if node.rule:
+    text = f"{mark} {m(readable(node.label))}"
+    if node.rule and node.rule not in node.label:  # one location per rule
         text += f"  [dim]({m(node.rule)})[/]"
     if node.source:
         text += f"  [dim]from {m(node.source)}[/]"
@@ -70,7 +86,12 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
             console.print(f"[{style}]{line}[/]" if style else line, highlight=False)
     if res.proof is not None and explain != "none":
         console.print(f"\n[bold]Derivation ({explain}):[/]")
-        console.print(proof_tree(res.proof))
+        if console.is_terminal:  # the tree wraps at the terminal's width
+            console.print(proof_tree(res.proof))
+        else:  # in a file or a pipe nothing is cut at 80 columns: rendered at any width, then written as is
+            wide = Console(file=io.StringIO(), width=10_000, color_system=None, highlight=False)
+            wide.print(proof_tree(res.proof))
+            console.print(wide.file.getvalue().rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
 
 
 def render_json(data: dict) -> str:

@@ -77,3 +77,13 @@ def test_set_queries_default_to_no_derivation():
     r = reason("query", "--explain", "brief", "subnet-pub-a -> sg-0task any")
     assert "Derivation (brief)" in r.stdout
     assert "Derivation (brief)" in reason("query", "alb-eni -> task-eni tcp 8000").stdout  # one ENI each side
+
+
+def test_derivations_read_like_rules_with_addresses_and_are_never_cut():
+    """Issue 14: addresses as dotted quads, the rule's own head with one location, no 80-column cut in a pipe."""
+    r = reason("query", "alb-eni -> task-eni tcp 8000")
+    tree = r.stdout.split("Derivation (brief):", 1)[1]
+    assert "fwd_sg_egress('eni-0alb0a', 'eni-0task01', 10.0.1.10, 10.0.11.20, '6', 1024, 8000)" in tree
+    assert "by the rule fwd_sg_egress(S, D, SIp, DIp, P, SP, DP)  (rules/reachability.dl:54:1)" in tree
+    assert "167772426" not in tree and "…" not in tree.replace("… (cut: raise --explain)", "")
+    assert max(len(line) for line in tree.splitlines()) > 80  # printed whole, not cropped to a terminal's width
