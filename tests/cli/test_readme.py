@@ -53,3 +53,13 @@ def test_readme_example(cmd, comment):
         assert ET.fromstring(r.stdout).tag == "testsuites"
     for code in re.findall(r"\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b", comment):
         assert code in r.stdout, f"{code} not in the output of {cmd}"
+
+
+def test_readme_shows_the_real_text_answer_of_the_alb_example():
+    """The answer the README prints under "Two commands" is what `reason query` prints, line for line."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("derivation, and exits 1:\n\n```\n", 1)[1].split("```", 1)[0]
+    shown = [line for line in block.splitlines() if line.strip() != "..."]
+    r = subprocess.run(["reason", "query", "alb-eni -> task-eni tcp 8000"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 1 and r.stdout.splitlines()[:len(shown)] == shown
