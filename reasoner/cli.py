@@ -743,17 +743,13 @@ def audit_exposure(
     raise typer.Exit(1 if rows else 3 if undecided else 0)
 
 
-class GroupBy(str, Enum):
-    subnet = "subnet"
-    sg = "sg"
-    vpc = "vpc"
-
-
 @audit_app.command("pairs")
 def audit_pairs(
     traffic: Optional[list[str]] = typer.Argument(None, help='"tcp 22", "udp 53", "any" (default: any)'),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
-    by: GroupBy = typer.Option(GroupBy.subnet, "--by", help="group ENIs by subnet, security group or VPC"),
+    by: str = typer.Option("subnet", "--by", metavar="[subnet|sg|vpc|tag:KEY]",
+                           help="group ENIs by subnet, security group, VPC, or the value of a tag (the ENI's, else its "
+                                "instance's)"),
     fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
     timeout: float = _timeout_option(),
 ) -> None:
@@ -767,9 +763,13 @@ def audit_pairs(
     from reasoner.session import Session
 
     try:
+        if by not in ("subnet", "sg", "vpc") and not (by.startswith("tag:") and len(by) > 4):
+            from reasoner.errors import QueryError
+
+            raise QueryError("usage.by", f"--by {by!r}: group by subnet, sg, vpc or tag:KEY (e.g. tag:tier)")
         q = parse_query("* -> * " + " ".join(traffic or ["any"]))
         session = Session.open(facts)
-        seg = segmentation(session.analyzer, session.set_backend(), by.value, q.proto_number, q.port_lo, q.port_hi)
+        seg = segmentation(session.analyzer, session.set_backend(), by, q.proto_number, q.port_lo, q.port_hi)
     except ReasonError as e:
         _fail(e)
         return
@@ -783,8 +783,8 @@ def audit_pairs(
         for c in data["cells"]:
             w.writerow([c["from"], c["to"], c["eni_pairs"], c["example"]])
     else:
-        out.print(f"{len(data['cells'])} of {len(seg.groups) ** 2} {by.value} pairs connect on "
-                  f"{' '.join(traffic or ['any'])} ({seg.evaluated} packet classes evaluated)", highlight=False)
+        out.print(m(f"{len(data['cells'])} of {len(seg.groups) ** 2} {by} pairs connect on "
+                    f"{' '.join(traffic or ['any'])} ({seg.evaluated} packet classes evaluated)"), highlight=False)
         for c in data["cells"]:
             out.print(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}", markup=False, highlight=False)
     raise typer.Exit(1 if crossing else 0)

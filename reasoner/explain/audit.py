@@ -122,7 +122,7 @@ def _text(ip: int) -> str:
 
 @dataclass
 class Segmentation:
-    """``reason audit pairs``: which groups of ENIs (subnets, security groups or VPCs) open connections to which."""
+    """``reason audit pairs``: which groups of ENIs (subnets, security groups, VPCs or tag values) open connections to which."""
 
     by: str
     groups: list[str]
@@ -146,9 +146,23 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
         ips.setdefault(e, []).append(ip)
     enis = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
 
+    tags: dict[str, list[str]] = {}
+    if by.startswith("tag:"):  # the ENI's own tag, else the tag of the instance it is attached to
+        key = by[4:]
+        values: dict[str, list[str]] = {}
+        for res, k, v in an.rel.get("tag", []):
+            if k == key:
+                values.setdefault(res, []).append(v)
+        attached = {e: i for e, i in an.rel.get("eni_attachment", [])}
+        for e in an.eni:
+            got = values.get(e) or values.get(attached.get(e, ""), [])
+            tags[e] = sorted(f"{key}={v}" for v in got) or [f"(no {key} tag)"]
+
     def groups_of(eni: str) -> list[str]:
         if by == "sg":
             return sorted(an.sgs.get(eni, [])) or ["(no security group)"]
+        if by.startswith("tag:"):
+            return tags[eni]
         return [an.eni[eni][1 if by == "subnet" else 2]]
 
     found, evaluated = reachable_groups(an, backend, enis, enis, proto, port_lo, port_hi)

@@ -137,3 +137,23 @@ def test_exposure_audit_does_not_read_missing_data_as_not_exposed(tmp_path):
     r = subprocess.run(["reason", "audit", "exposure", "--facts", str(snap), "--format", "json"], capture_output=True, text=True)
     out = json.loads(r.stdout)
     assert r.returncode == 3 and not out["exposed"] and "eni-0task01" in out["undecided"]
+
+
+def test_pairs_by_tag_groups_enis_by_the_tag_value(tmp_path):
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts" / "examples" / "seed-fixed", snap)
+    path = snap / "aws_configs" / "us-east-1" / "NetworkInterfaces.json"
+    doc = json.loads(path.read_text())
+    tiers = {"eni-0alb0a": "web", "eni-0alb0b": "web", "eni-0task01": "app"}
+    for n in doc["NetworkInterfaces"]:
+        if n["NetworkInterfaceId"] in tiers:
+            n["TagSet"] = [{"Key": "tier", "Value": tiers[n["NetworkInterfaceId"]]}]
+    path.write_text(json.dumps(doc))
+    code, out = _pairs(snap, "--by", "tag:tier", "tcp", "8000")
+    cells = {(c["from"], c["to"]): c["eni_pairs"] for c in out["cells"]}
+    assert code == 1 and cells[("tier=web", "tier=app")] == 2
+    assert "(no tier tag)" in out["groups"] or set(out["groups"]) == {"tier=web", "tier=app"}
+    r = subprocess.run(["reason", "audit", "pairs", "--facts", str(snap), "--by", "colour"], capture_output=True, text=True)
+    assert r.returncode == 2 and "tag:KEY" in r.stderr and "Traceback" not in r.stderr
