@@ -84,6 +84,10 @@ class SeparableBackend:
                 if (key, dp, sp) not in needed:
                     needed[(key, dp, sp)] = len(order)
                     order.append(_with_ports(f, dp, sp))
+        if len(order) * 10 >= len(packets) * 9:  # no product worth splitting (one port, or one piece each way)
+            self.evaluated += len(packets)
+            yield from self.inner.evaluate(packets, want)
+            return
         parts = []  # per evaluated packet and relation: its rows of hops not reading the source port, and of those that do
         for ans in self.inner.evaluate(order, want):
             parts.append({rel: (frozenset(r for r in rows if self._side(r[0]) != "src"),
