@@ -91,8 +91,15 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
     (never owned); ``starts``: numbers the question layer may put in a packet that it did not take from an
     endpoint (the first value of each address piece it cuts: representative internet addresses)."""
     enis = {r[0] for r in relations.get("eni", ())}
+    columns = {rel: list(zip(*rows)) for rel, rows in relations.items() if rows}  # column-wise, for set tests
     co: dict[object, object] = {}  # value -> its only co-occurring ENI, or _MANY
-    for rows in relations.values():
+    for rel, rows in relations.items():
+        cols = columns.get(rel, [])
+        if all(enis.isdisjoint(c) for c in cols):  # no row names an ENI: a number here is never owned
+            for c in cols:
+                if c and type(c[0]) is int:
+                    co.update(dict.fromkeys(c, _MANY))
+            continue
         for row in rows:
             es = [v for v in row if type(v) is str and v in enis]
             if not es:
@@ -110,8 +117,12 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
                                 and type(v) in (str, int)}
     owner.update({e: e for e in enis})
     # numbers outside the cut set, and never a value the caller may pick as a representative (``starts``)
-    cut = {v for rows in relations.values() for row in rows for v in row if type(v) is int and v not in owner}
-    cut |= {c for c in constants if type(c) is int}
+    cut: set = set()
+    for cols in columns.values():
+        for c in cols:
+            if c and type(c[0]) is int:
+                cut.update(c)
+    cut = {v for v in cut if v not in owner} | {c for c in constants if type(c) is int}
     starts = set(starts)
     # (numbers up to 65535 may be ports or protocol numbers the question layer writes: never owned)
     for v in [v for v in owner if type(v) is int and (v in cut or v in starts or v <= 65535)]:
@@ -121,7 +132,10 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
     rows_of: dict[str, list[tuple[str, tuple]]] = {e: [] for e in enis}
     alone: set[str] = set()  # ENIs that are a class of their own
     occurs: dict[object, set[tuple[str, int]]] = {}
+    owned = owner.keys()
     for rel, rows in relations.items():
+        if all(owned.isdisjoint(c) for c in columns.get(rel, [])):
+            continue  # no row holds an owned value
         for row in rows:
             owners = {owner[v] for v in row if v in owner}
             if not owners:
