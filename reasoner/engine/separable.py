@@ -63,11 +63,13 @@ class SeparableBackend:
             yield from self.inner.evaluate(packets, want)
             return
         it = iter(packets)
+        size = min(2_000, self.block)  # small first blocks: a question answered by an early packet stops soon
         while True:
-            chunk = list(islice(it, self.block))
+            chunk = list(islice(it, size))
             if not chunk:
                 return
             yield from self._block(chunk, want)
+            size = min(size * 4, self.block)
 
     def _block(self, packets: list[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
         keys = [_key(f) for f in packets]
