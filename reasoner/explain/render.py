@@ -8,11 +8,13 @@ import json
 import re
 
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from reasoner.engine.provenance import Node
 from reasoner.explain.paths import Result
-from reasoner.terminal import markup as m
+from reasoner.terminal import markup as m, plain
 
 
 _ADDRESS = re.compile(r"(?<![\w.])(\d{8,10})(?![\w.])")
@@ -80,18 +82,37 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
         if not hops:
             continue
         console.print(f"\n[bold]{title}:[/]")
-        for i, h in enumerate(hops, 1):
-            style = "red" if h.detail == "BLOCKED" else ""
-            line = m(f"  {i}. {h.kind:<18} {short(h.component):<28} {h.direction:<8} {h.detail}")
-            console.print(f"[{style}]{line}[/]" if style else line, highlight=False)
+        _print_whole(console, hop_table(hops))
     if res.proof is not None and explain != "none":
         console.print(f"\n[bold]Derivation ({explain}):[/]")
-        if console.is_terminal:  # the tree wraps at the terminal's width
-            console.print(proof_tree(res.proof))
-        else:  # in a file or a pipe nothing is cut at 80 columns: rendered at any width, then written as is
-            wide = Console(file=io.StringIO(), width=10_000, color_system=None, highlight=False)
-            wide.print(proof_tree(res.proof))
-            console.print(wide.file.getvalue().rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
+        _print_whole(console, proof_tree(res.proof))
+
+
+def hop_table(hops) -> Table:
+    """One row a hop: its number, the component type (Reachability Analyzer's names), the component, the direction
+    and the rule that admitted or blocked it.  Columns align whatever the lengths (ARNs, hop 10 and past)."""
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 0))
+    table.add_column(justify="right", no_wrap=True)
+    for _ in range(3):
+        table.add_column(no_wrap=True)
+    table.add_column()
+    for i, h in enumerate(hops, 1):
+        style = "red" if h.detail == "BLOCKED" else None
+        cells = (f"  {i}.", h.kind, short(h.component), h.direction, h.detail)
+        table.add_row(*(Text(plain(c)) for c in cells), style=style)  # data is text, never markup
+    return table
+
+
+def _print_whole(console: Console, renderable) -> None:
+    """On a terminal: wrapped at its width.  In a file or a pipe: rendered at any width and written as is, so
+    nothing is cut at 80 columns."""
+    if console.is_terminal:
+        console.print(renderable, highlight=False)
+        return
+    wide = Console(file=io.StringIO(), width=10_000, color_system=None, highlight=False)
+    wide.print(renderable)
+    text = "\n".join(line.rstrip() for line in wide.file.getvalue().rstrip("\n").split("\n"))
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def render_json(data: dict) -> str:

@@ -87,3 +87,13 @@ def test_derivations_read_like_rules_with_addresses_and_are_never_cut():
     assert "by the rule fwd_sg_egress(S, D, SIp, DIp, P, SP, DP)  (rules/reachability.dl:54:1)" in tree
     assert "167772426" not in tree and "…" not in tree.replace("… (cut: raise --explain)", "")
     assert max(len(line) for line in tree.splitlines()) > 80  # printed whole, not cropped to a terminal's width
+
+
+def test_hop_table_columns_align_past_hop_nine_and_on_arns():
+    """Issue 14: the hop table's columns line up whatever the lengths (14 hops through the ALB, ARNs of listeners)."""
+    r = reason("query", "--facts", "facts/examples/seed-fixed", "internet -> alb:web tcp 80")
+    forward = r.stdout.split("Forward path:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(forward) >= 10 and "listener/app/web/" in r.stdout
+    starts = {line.index(" ingress ") if " ingress " in line else line.index(" egress ") for line in forward}
+    assert len(starts) == 1, forward  # the direction column starts at one place on every row
+    assert {line.index(".") for line in forward} == {len(forward[0].split(".")[0])}  # numbers right-aligned
