@@ -530,8 +530,10 @@ def recheck(
         _emit(json.dumps({"schema": "reason.recheck/v1", "tool_version": __version__, "proof": str(proof), "facts": str(folder),
                           "holds": not diffs, "classes": classes, "differences": diffs}, indent=2))
     else:
-        for d in diffs:
+        for d in diffs[:30]:
             out.print(f"[red]DIFFERS[/]  {m(d)}", highlight=False)
+        if len(diffs) > 30:
+            out.print(f"... and {len(diffs) - 30} more difference(s) (all of them: --format json)", highlight=False)
         verdict = "[green]HOLDS[/]" if not diffs else f"[red]FAILS[/] ({len(diffs)} difference(s))"
         out.print(f"{verdict}  {m(str(proof))}: {len(data['assertions'])} assertion(s), {classes} packet classes "
                   f"re-checked against {m(str(folder))}", highlight=False)

@@ -14,6 +14,7 @@ proof of isolation needs, and "reachable" names one concrete packet that gets th
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,9 @@ HOPS = ["fwd_sg_egress", "fwd_nacl_out", "fwd_route", "fwd_nacl_in", "fwd_sg_ing
 PROTO_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all"}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def ip_text(ip: int) -> str:
+    """An IPv4 address as dotted text (cached: a proof writes the same few addresses many times)."""
     return str(ipaddress.IPv4Address(ip))
 
 

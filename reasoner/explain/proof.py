@@ -77,7 +77,29 @@ def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
                                        "dsts": sorted(d.eni for d in g.dsts) if g.dsts else [g.dst.eni],
                                        "pairs": g.size() if g.srcs else 1, "classes": []})
         entry["classes"].append(_class(row, piece, ans))
+    for entry in out.values():
+        entry["classes"] = _merge(_merge(entry["classes"], "src_ports"), "dst_ports")
     return list(out.values())
+
+
+def _merge(classes: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+    """Joins classes that differ only in adjacent ``field`` ranges (and so in their representative packet): one
+    class of the proof then stands for several pieces with the same fate and the same blockers.  Deterministic,
+    so ``recheck`` merges what it recomputes the same way; order: by each merged class's first piece."""
+    def key(c: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in c.items() if k not in (field, "packet")}, sort_keys=True)
+
+    runs: dict[str, list[dict[str, Any]]] = {}
+    order: list[tuple[int, dict[str, Any]]] = []
+    for i, c in enumerate(classes):
+        run = runs.setdefault(key(c), [])
+        if run and run[-1][field][1] + 1 == c[field][0]:
+            run[-1] = {**run[-1], field: [run[-1][field][0], c[field][1]]}
+            order[run[-1]["_at"]] = (order[run[-1]["_at"]][0], run[-1])
+        else:
+            run.append({**c, "_at": len(order)})
+            order.append((i, run[-1]))
+    return [{k: v for k, v in c.items() if k != "_at"} for _, c in order]
 
 
 def _class(row: tuple, piece, ans: dict) -> dict[str, Any]:

@@ -30,6 +30,9 @@ def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) 
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1)
             f.write("\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # an ordinary file, not mkstemp's private one
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
