@@ -63,23 +63,18 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     """Every ENI the internet reaches, sorted by risk, and how many packet classes were evaluated.  ENIs for which
     some class is not known to be stopped (its only failing hops lack data: rules/missing_data.dl) are added to
     ``undecided`` when given: missing data must not read as "not exposed"."""
-    from reasoner.explain.factor import PairGroup, rename
+    from reasoner.explain.factor import rename
 
-    ips: dict[str, list[int]] = {}
-    for e, ip in an.rel.get("eni_ip", []):
-        ips.setdefault(e, []).append(ip)
     lb_of = {e: lb for lb, e in an.rel.get("lb_eni", [])}
     internet = [Endpoint(INTERNET)]
-    dsts = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
-    groups = an.factoring.groups(internet, dsts)  # ENIs no rule tells apart: one evaluated for all (factor.py)
-    if groups is None:
-        groups = [PairGroup(internet[0], d, [], [], (0, j)) for j, d in enumerate(dsts)]
+    dsts = an.eni_endpoints()
+    # ENIs no rule tells apart: one evaluated for all (reasoner/explain/factor.py)
+    space = an.factoring.space(an.factoring.every_group(internet, dsts), "-1", 0, 65535)
     numbers = an.factoring.numbers()
-    space = [(g, row, piece) for g in groups for row, _, piece in an.space.pair_packets([(g.src, g.dst)], "-1", 0, 65535)]
     found: dict[str, Exposure] = {}
     answers = backend.evaluate((packet_facts(row, g.dst) for g, row, _ in space), ANSWER_RELATIONS)
     for (g, row, piece), ans in zip(space, answers):
-        members = [d for _, d in g.members()] if g.srcs else [g.dst]
+        members = [d for _, d in g.members()]
         if ans["fwd_blocked"] or ans["ret_blocked"]:
             unknown_hops = {r[0] for r in ans["hop_unknown"]}
             failing = {r[0] for r in ans["fwd_blocked"]} | {r[0] for r in ans["ret_blocked"]}
@@ -141,10 +136,7 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
     ENI pairs no rule can tell apart are evaluated once (reasoner/explain/factor.py)."""
     from reasoner.explain.search import reachable_groups
 
-    ips: dict[str, list[int]] = {}
-    for e, ip in an.rel.get("eni_ip", []):
-        ips.setdefault(e, []).append(ip)
-    enis = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
+    enis = an.eni_endpoints()
 
     tags: dict[str, list[str]] = {}
     if by.startswith("tag:"):  # the ENI's own tag, else the tag of the instance it is attached to
@@ -168,7 +160,7 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
     found, evaluated = reachable_groups(an, backend, enis, enis, proto, port_lo, port_hi)
     cells: dict[tuple[str, str], list] = {}  # (from group, to group) -> [ENI pairs, the smallest pair]
     for g, _ in found:
-        srcs, dsts = (g.srcs, g.dsts) if g.srcs else ([g.src], [g.dst])
+        srcs, dsts = g.srcs, g.dsts
         for a in {x for s in srcs for x in groups_of(s.eni)}:
             for b in {x for d in dsts for x in groups_of(d.eni)}:
                 ss = sorted(s.eni for s in srcs if a in groups_of(s.eni))

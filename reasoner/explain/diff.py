@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reasoner.explain.audit import _merge, exposure
-from reasoner.explain.paths import PROTO_NAMES, Endpoint, ip_text
-from reasoner.explain.search import every_reachable
+from reasoner.explain.paths import PORTED, PROTO_NAMES, ip_text
+from reasoner.explain.policy_facts import can_reach_rows
 
 _ADDRESS_COLUMNS = {"lo", "hi", "cidr_lo", "cidr_hi", "ip", "private_ip", "public_ip", "src_ip", "dst_ip"}
 
@@ -73,17 +73,10 @@ def _exposure(session) -> dict[tuple[str, str], Ranges]:
 
 
 def _pairs(session) -> dict[tuple[str, str, str], Ranges]:
-    an = session.analyzer
-    ips: dict[str, list[int]] = {}
-    for e, ip in an.rel.get("eni_ip", []):
-        ips.setdefault(e, []).append(ip)
-    enis = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
-    if len(enis) < 2:
-        return {}
-    classes, _ = every_reachable(an, session.set_backend(), enis, enis, "-1", 0, 65535)
+    """``can_reach`` (reasoner/explain/policy_facts.py) by pair and protocol; a protocol without ports as 0-65535."""
     out: dict[tuple[str, str, str], Ranges] = {}
-    for c in classes:
-        out.setdefault((c.src_eni, c.dst_eni, c.proto), []).append(c.dst_ports if c.proto in ("6", "17") else (0, 65535))
+    for s, d, proto, lo, hi in can_reach_rows(session):
+        out.setdefault((s, d, proto), []).append((lo, hi) if proto in PORTED else (0, 65535))
     return {k: _merge(v) for k, v in out.items()}
 
 

@@ -108,7 +108,6 @@ class Factoring:
         self.extra_constants = extra_constants
         self._classes: Classes | None = None
         self.refused: list[Refusal] = []
-        self._ips: dict[str, tuple[int, ...]] = {}
 
     @property
     def classes(self) -> Classes | None:
@@ -121,15 +120,11 @@ class Factoring:
             self.refused = gate(checked, cls.owned_columns | QUERY_OWNED, QUERY_COMPUTED)
             if not self.refused:
                 self._classes = cls
-                for e, ip in self.an.rel.get("eni_ip", []):
-                    self._ips.setdefault(e, ())
-                    self._ips[e] += (ip,)
-                self._ips = {e: tuple(sorted(v)) for e, v in self._ips.items()}
         return self._classes
 
     def key(self, ep: "Endpoint") -> Hashable | None:
         cls = self.classes
-        if cls is None or ep.ips is None or ep.eni not in cls.of or self._ips.get(ep.eni) != tuple(sorted(ep.ips)):
+        if cls is None or ep.ips is None or ep.eni not in cls.of or self.an.eni_ips.get(ep.eni) != tuple(sorted(ep.ips)):
             return None
         return cls.of[ep.eni], ep.addressed
 
@@ -138,6 +133,19 @@ class Factoring:
         if not enabled() or (len(srcs) <= 1 and len(dsts) <= 1) or self.classes is None:
             return None  # (one pair: nothing to share, and the classes are not worth computing)
         return group_pairs(srcs, dsts, self.key)
+
+    def every_group(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> list[PairGroup]:
+        """The question's groups, or, when factoring is off or refused, one group per pair (its own member)."""
+        groups = self.groups(srcs, dsts)
+        if groups is None:
+            groups = [PairGroup(s, d, [s], [d], (i, j)) for i, s in enumerate(srcs) for j, d in enumerate(dsts)
+                      if s.eni != d.eni]
+        return groups
+
+    def space(self, groups: list[PairGroup], proto: str, port_lo: int, port_hi: int) -> list[tuple[PairGroup, tuple, object]]:
+        """Every representative packet of the groups' representative pairs, with its group and piece, in order."""
+        return [(g, row, piece) for g in groups
+                for row, _, piece in self.an.space.pair_packets([(g.src, g.dst)], proto, port_lo, port_hi)]
 
     def numbers(self) -> dict[str, tuple[int, ...]]:
         return self.classes.numbers if self.classes is not None else {}

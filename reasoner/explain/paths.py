@@ -193,6 +193,11 @@ class Analyzer:
     def __init__(self, program: Program, relations: dict[str, list[tuple]], names: dict[str, str]) -> None:
         self.p, self.rel, self.names = program, relations, names
         self.eni = {r[0]: r for r in relations.get("eni", [])}
+        ips: dict[str, list[int]] = {}
+        for e, ip in relations.get("eni_ip", []):
+            ips.setdefault(e, []).append(ip)
+        #: each ENI's private addresses, sorted
+        self.eni_ips: dict[str, tuple[int, ...]] = {e: tuple(sorted(v)) for e, v in ips.items()}
         self.sgs: dict[str, list[str]] = {}
         for e, sg in relations.get("eni_sg", []):
             self.sgs.setdefault(e, []).append(sg)
@@ -225,6 +230,10 @@ class Analyzer:
         for k, r in pairs:
             idx.setdefault(k, []).append(r)
         setattr(self, attr, idx)
+
+    def eni_endpoints(self) -> list[Endpoint]:
+        """Every ENI of the snapshot with all its addresses, by id (an ENI with no address is no endpoint)."""
+        return [Endpoint(e, self.eni_ips[e]) for e in sorted(self.eni) if e in self.eni_ips]
 
     def label(self, rid: str) -> str:
         name = self.names.get(rid)

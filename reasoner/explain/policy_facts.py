@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Iterable
 
 from reasoner.explain.audit import _merge, exposure
-from reasoner.explain.paths import Endpoint
 from reasoner.explain.search import every_reachable
 
 #: The relations computed here, in the order they are filled.
@@ -41,10 +40,7 @@ def exposed_rows(session) -> list[tuple[str, str, int, int]]:
 def can_reach_rows(session) -> list[tuple[str, str, str, int, int]]:
     """The rows of ``can_reach``: per ordered pair of distinct ENIs, per protocol, each merged port range."""
     an = session.analyzer
-    ips: dict[str, list[int]] = {}
-    for e, ip in an.rel.get("eni_ip", []):
-        ips.setdefault(e, []).append(ip)
-    enis = [Endpoint(e, tuple(sorted(ips[e]))) for e in sorted(an.eni) if e in ips]
+    enis = an.eni_endpoints()
     if not enis:
         return []
     classes, _ = every_reachable(an, session.set_backend(), enis, enis, "-1", 0, 65535)

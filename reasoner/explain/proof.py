@@ -28,7 +28,6 @@ from typing import Any
 
 from reasoner import __version__
 from reasoner.errors import QueryError
-from reasoner.explain.factor import PairGroup
 from reasoner.explain.paths import ip_text, packet_facts
 
 SCHEMA = "reason.proof/v1"
@@ -65,17 +64,12 @@ def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
     an = session.analyzer
     srcs, dsts = session._endpoints(q.src), session._endpoints(q.dst)
     an.check_query(srcs, dsts)
-    groups = an.factoring.groups(srcs, dsts)
-    if groups is None:
-        groups = [PairGroup(s, d, [], [], (i, j)) for i, s in enumerate(srcs) for j, d in enumerate(dsts) if s.eni != d.eni]
-    space = [(g, row, piece) for g in groups
-             for row, _, piece in an.space.pair_packets([(g.src, g.dst)], q.proto_number, q.port_lo, q.port_hi)]
+    space = an.factoring.space(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
     answers = session.set_backend().evaluate((packet_facts(row, g.dst) for g, row, _ in space), PROOF_RELATIONS)
     out: dict[int, dict[str, Any]] = {}
     for (g, row, piece), ans in zip(space, answers):
-        entry = out.setdefault(id(g), {"srcs": sorted(s.eni for s in g.srcs) if g.srcs else [g.src.eni],
-                                       "dsts": sorted(d.eni for d in g.dsts) if g.dsts else [g.dst.eni],
-                                       "pairs": g.size() if g.srcs else 1, "classes": []})
+        entry = out.setdefault(id(g), {"srcs": sorted(s.eni for s in g.srcs), "dsts": sorted(d.eni for d in g.dsts),
+                                       "pairs": g.size(), "classes": []})
         entry["classes"].append(_class(row, piece, ans))
     for entry in out.values():
         entry["classes"] = _merge(_merge(entry["classes"], "src_ports"), "dst_ports")

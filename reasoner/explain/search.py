@@ -58,7 +58,7 @@ def every_reachable(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: 
     dpos = {id(e): i for i, e in enumerate(dsts)}
     out = []
     for g, classes in found:
-        for s, d in (g.members() if g.srcs else [(g.src, g.dst)]):
+        for s, d in g.members():
             for n, c in enumerate(classes):
                 row = rename((c.src_eni, c.dst_eni, c.src_ips[0], c.dst_ips[0]), g, s, d, numbers)
                 sips = c.src_ips if s.ips is None else (row[2], row[2])
@@ -72,13 +72,9 @@ def every_reachable(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: 
 def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: list[Endpoint], proto: str,
                      port_lo: int, port_hi: int) -> tuple[list[tuple[PairGroup, list[PacketClass]]], int]:
     """The representative pairs whose packet classes get through, each with its group (the member pairs it
-    stands for; a one-pair group with no members lists when factoring is off) and its classes; and how many
-    classes were evaluated."""
+    stands for; one pair when factoring is off) and its classes; and how many classes were evaluated."""
     an.check_query(srcs, dsts)
-    groups = an.factoring.groups(srcs, dsts)
-    if groups is None:
-        groups = [PairGroup(s, d, [], [], (i, j)) for i, s in enumerate(srcs) for j, d in enumerate(dsts) if s.eni != d.eni]
-    space = [(g, row, piece) for g in groups for row, _, piece in an.space.pair_packets([(g.src, g.dst)], proto, port_lo, port_hi)]
+    space = an.factoring.space(an.factoring.every_group(srcs, dsts), proto, port_lo, port_hi)
     answers = backend.evaluate((packet_facts(row, g.dst) for g, row, _ in space), ANSWER_RELATIONS)
     found: dict[int, tuple[PairGroup, list[PacketClass]]] = {}
     for (g, row, piece), ans in zip(space, answers):
