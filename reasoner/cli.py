@@ -26,6 +26,13 @@ app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_s
                        "3 inconclusive (the snapshot lacks what the answer depends on).")
 
 
+def _families_text(r) -> str:
+    """``, IPv4 and IPv6,`` : which address families an "unreachable" was proved over."""
+    names = {"ipv4": "IPv4", "ipv6": "IPv6"}
+    fams = [names[f] for f in getattr(r, "families", []) if f in names]
+    return f", {' and '.join(fams)}," if fams else ""
+
+
 def _pairs_text(r) -> str:
     """", N endpoint pairs (alike pairs evaluated once)" when a question covered several pairs."""
     if r.endpoint_pairs <= 1:
@@ -445,7 +452,7 @@ def verify(
         out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {m(where)}  {m(a.text)}", highlight=False)
         if held and not r.reachable:
             out.print(f"  proof of isolation: none of the query's packets gets through and back "
-                      f"({r.packets_checked} representative packets cover its whole packet space"
+                      f"({r.packets_checked} representative packets{_families_text(r)} cover its whole packet space"
                       f"{_pairs_text(r)})", highlight=False)
         elif not held and r.reachable:
             pk = r.packet.get("client", r.packet)

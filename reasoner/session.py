@@ -5,6 +5,7 @@ Loads only the relations the rules declare (others stay in the snapshot, unused 
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 from dataclasses import dataclass, field
@@ -81,15 +82,15 @@ class Session:
         q = parse_query(text)
         src_lb = self.lbs.resolve_lb(self.resolver.aliases.get(q.src, q.src))
         if src_lb is not None:  # from a load balancer's nodes, as it sends to its targets
-            res = self.lbs.analyze_from(str(q), src_lb, self._endpoints(q.dst), q.proto_number, q.port_lo, q.port_hi, depth=depth)
+            res = self.lbs.analyze_from(str(q), src_lb, self._endpoints(q.dst, q.family), q.proto_number, q.port_lo, q.port_hi, depth=depth)
             res.warnings.extend(w for w in self.warnings if w not in res.warnings)
             return res
-        src = self._endpoints(q.src)
+        src = self._endpoints(q.src, q.family)
         lb = self.lbs.resolve_lb(self.resolver.aliases.get(q.dst, q.dst))
         if lb is not None:
             res = self.lbs.analyze(str(q), src, lb, q.proto_number, q.port_lo, q.port_hi, depth=depth)
         else:
-            dst = self._endpoints(q.dst)
+            dst = self._endpoints(q.dst, q.family)
             if any(self.lbs.lb_of_node(d.eni) for d in dst):  # load-balancer nodes: through them (README, "Load balancers")
                 res = self.lbs.analyze_destinations(
                     str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail,
@@ -109,7 +110,7 @@ class Session:
             if self.lbs.resolve_lb(self.resolver.aliases.get(name, name)) is not None:
                 raise QueryError("query.all_load_balancer", f"--all does not go through load balancers ({name})",
                                  hint="ask for the load balancer's nodes or targets (tg:NAME) instead")
-        src, dst = self._endpoints(q.src), self._endpoints(q.dst)
+        src, dst = self._endpoints(q.src, q.family), self._endpoints(q.dst, q.family)
         backend = self.set_backend() if self.engine != "point" else PointBackend(self.program)
         return search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi)
 
@@ -151,11 +152,14 @@ class Session:
                 return True
         return False
 
-    def _endpoints(self, name: str) -> list:
+    def _endpoints(self, name: str, family: str | None = None) -> list:
+        """The endpoints ``name`` stands for; with ``family`` ("ipv4"/"ipv6"), asked about that family only."""
         target = self.resolver.aliases.get(name, name)
         if target.startswith("tg:"):  # the registered targets of a target group
-            return self.lbs.tg_endpoints(self.lbs.resolve_tg(target))
-        return self.resolver.resolve(name)
+            eps = self.lbs.tg_endpoints(self.lbs.resolve_tg(target))
+        else:
+            eps = self.resolver.resolve(name)
+        return [dataclasses.replace(e, family=family) for e in eps] if family else eps
 
     def health(self, names: list[str] | None = None) -> list[HealthCheck]:
         """Target health as the network sees it: every target of the named target groups (``tg:NAME``) or of

@@ -12,6 +12,7 @@ packet-free part of the program, computed once, between chunks.
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import tempfile
 from typing import Iterable
@@ -19,7 +20,7 @@ from typing import Iterable
 import duckdb
 
 from reasoner.engine.check import Checked
-from reasoner.engine.sql import SqlProgram, Stratum, compile_program
+from reasoner.engine.sql import SqlProgram, Stratum, compile_program, number_type, program_numbers
 
 
 class DuckEngine:
@@ -28,7 +29,9 @@ class DuckEngine:
     rules declare and do not define)."""
 
     def __init__(self, checked: Checked, relations: dict[str, list[tuple]] | None = None, threads: int | None = None) -> None:
-        self.sql: SqlProgram = compile_program(checked)
+        rows = [r for pred, rs in (relations or {}).items() if pred in checked.decls for r in rs]
+        self.sql: SqlProgram = compile_program(checked, number_type(itertools.chain(
+            program_numbers(checked), (v for r in rows for v in r if type(v) is int))))
         self.con = duckdb.connect(":memory:")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")

@@ -6,7 +6,7 @@ plain SQL text for a DuckDB-like dialect (``reasoner/engine/duck.py`` runs it); 
 (Spark SQL, say) would reuse this compiler, changing at most the few dialect spots marked below.
 
 - Tables: predicate ``p`` is table ``t<i>_p`` (an index keeps names unique and case-safe), columns
-  ``c0..cn``; ``number`` columns are BIGINT, ``symbol`` VARCHAR.  Columns typed ``any`` (relaxed
+  ``c0..cn``; ``number`` columns are UHUGEINT (unsigned 128-bit: IPv6 addresses), ``symbol`` VARCHAR.  Columns typed ``any`` (relaxed
   programs: declarations inferred from use) get a type inferred from the constants and variables
   that meet there; a column holding both numbers and strings cannot be compiled (``SqlUnsupported``).
 - A rule is one ``SELECT DISTINCT``: each positive atom is a table in FROM, a variable's first
@@ -23,11 +23,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterable, Iterator
 
 from reasoner.engine.check import Checked, bound_order, strongly_connected
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Rule, Term, Var, Wildcard
 
 SQL_TYPE = {"number": "BIGINT", "symbol": "VARCHAR"}
+
+
+def number_type(values: Iterable[int]) -> str:
+    """The narrowest SQL integer type that holds every value: BIGINT, HUGEINT (signed 128 bits) or UHUGEINT
+    (unsigned 128 bits: IPv6 addresses up to ffff:...:ffff, reasoner/addresses.py).  One type for every number
+    column, because DuckDB compares and adds HUGEINT with UHUGEINT as DOUBLE (inexact).  With UHUGEINT an
+    arithmetic result below 0 is an error of the engine, never a wrong row."""
+    lo = hi = 0
+    for v in values:
+        lo, hi = min(lo, v), max(hi, v)
+    if -(1 << 63) <= lo and hi < 1 << 63:
+        return "BIGINT"
+    if -(1 << 127) <= lo and hi < 1 << 127:
+        return "HUGEINT"
+    if lo >= 0 and hi < 1 << 128:
+        return "UHUGEINT"
+    raise SqlUnsupported(f"numbers from {lo} to {hi} fit no SQL integer type")
 
 
 class SqlUnsupported(Exception):
@@ -52,6 +70,15 @@ class SqlProgram:
     types: dict[str, list[str]] = field(default_factory=dict)
     strata: list[Stratum] = field(default_factory=list)
     facts: dict[str, list[tuple]] = field(default_factory=dict)
+    #: the SQL type of every number column (``number_type``)
+    number_sql: str = "BIGINT"
+
+    def literal(self, value: int | str) -> str:
+        """A SQL literal for a constant, numbers of the program's number type (strings quoted, quotes doubled:
+        data never becomes SQL)."""
+        if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < 1 << 63:
+            return f"CAST('{value}' AS {self.number_sql})"
+        return literal(value)
 
     # -- tables ---------------------------------------------------------------------------
     def create(self, pred: str, name: str | None = None) -> str:
@@ -116,7 +143,7 @@ class SqlProgram:
         if isinstance(t, Var):
             return env[t.name]
         if isinstance(t, Const):
-            return literal(t.value)
+            return self.literal(t.value)
         if isinstance(t, BinOp):
             a, b = self._term(t.left, env), self._term(t.right, env)
             if t.op in "+-*":
@@ -171,12 +198,28 @@ def literal(value: int | str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def compile_program(checked: Checked) -> SqlProgram:
-    """Compiles ``checked``: tables, inferred column types, facts of the rule files, strata."""
-    prog = SqlProgram(checked)
+def program_numbers(checked: Checked) -> Iterator[int]:
+    """Every integer constant the rules write (facts, atoms, comparisons, arithmetic)."""
+    def walk(t) -> Iterator[int]:
+        if isinstance(t, Const) and isinstance(t.value, int) and not isinstance(t.value, bool):
+            yield t.value
+        elif isinstance(t, BinOp):
+            yield from walk(t.left)
+            yield from walk(t.right)
+    for rule in checked.module.rules:
+        for lit in [rule.head, *rule.body]:
+            for t in (lit.args if isinstance(lit, Atom) else (lit.left, lit.right) if isinstance(lit, Comparison) else ()):
+                yield from walk(t)
+
+
+def compile_program(checked: Checked, number_sql: str = "BIGINT") -> SqlProgram:
+    """Compiles ``checked``: tables, inferred column types (numbers as ``number_sql``), facts of the rule
+    files, strata."""
+    prog = SqlProgram(checked, number_sql=number_sql)
     for i, name in enumerate(sorted(checked.decls)):
         prog.tables[name] = f"t{i}_{re.sub(r'[^A-Za-z0-9_]', '_', name)[:40]}"
-    prog.types = _types(checked)
+    prog.types = {name: [number_sql if t == SQL_TYPE["number"] else t for t in types]
+                  for name, types in _types(checked).items()}
     for rule in checked.module.rules:
         if rule.is_fact:
             prog.facts.setdefault(rule.head.pred, []).append(tuple(a.value for a in rule.head.args))  # type: ignore[union-attr]

@@ -11,7 +11,8 @@ rules/reachability.dl ``fwd_route``).  For a load balancer node, only the ports 
 are reported (``listener_accepts``): a node answers on nothing else.
 
 Risk order: all protocols first, then by the most sensitive port exposed (administration and database ports,
-below), then by how many ports are open.  Not handled: IPv6, and what a host does behind an open port.
+below), then by how many ports are open.  Both address families are audited (IPv6 global addresses are
+public themselves).  Not handled: what a host does behind an open port.
 """
 
 from __future__ import annotations

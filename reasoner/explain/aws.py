@@ -25,6 +25,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from reasoner import addresses
 from reasoner.explain.aws_explanations import ExplanationFields, _proto_name, cidr
 from reasoner.explain.paths import INTERNET, Analyzer, Explanation, Hop, Result, ip_text
 
@@ -34,10 +35,15 @@ ARN_TYPES = {"eni-": "network-interface", "sg-": "security-group", "acl-": "netw
              "igw-": "internet-gateway", "subnet-": "subnet", "vpc-": "vpc", "nat-": "natgateway", "tgw-": "transit-gateway",
              "tgw-attach-": "transit-gateway-attachment", "tgw-rtb-": "transit-gateway-route-table",
              "pcx-": "vpc-peering-connection", "vpce-": "vpc-endpoint", "i-": "instance", "pl-": "prefix-list",
-             "vgw-": "vpn-gateway"}
+             "vgw-": "vpn-gateway", "eigw-": "egress-only-internet-gateway"}
 ROUTE_TARGET_KEYS = {"igw": "GatewayId", "vgw": "GatewayId", "vpce": "GatewayId", "local": "GatewayId", "nat": "NatGatewayId",
                      "pcx": "VpcPeeringConnectionId", "tgw": "TransitGatewayId", "egress_igw": "EgressOnlyInternetGatewayId",
                      "eni": "NetworkInterfaceId", "instance": "InstanceId"}
+
+
+def _host(ip: int) -> str:
+    """An address as a host CIDR: ``10.0.1.10/32``, ``2600:1f18::10/128``."""
+    return f"{ip_text(ip)}/{32 if addresses.family(ip) == 'ipv4' else 128}"
 
 class AwsRenderer(ExplanationFields):
     """Turns answers on one snapshot into NetworkInsightsAnalysis objects."""
@@ -250,7 +256,7 @@ class AwsRenderer(ExplanationFields):
         key = "DestinationAddresses" if inbound else "SourceAddresses"
         inside, outside = self.header(row, reply), self.header(row, reply)
         if public is not None:
-            outside[key] = [f"{ip_text(public)}/32"]
+            outside[key] = [_host(public)]
         else:
             del outside[key]
         out["InboundHeader"], out["OutboundHeader"] = (outside, inside) if inbound else (inside, outside)
@@ -281,7 +287,7 @@ class AwsRenderer(ExplanationFields):
             return []
         _, sub, vpc, nat_ip = row
         before = self.header(h.row)
-        after = dict(before, SourceAddresses=[f"{ip_text(nat_ip)}/32"])
+        after = dict(before, SourceAddresses=[_host(nat_ip)])
         if "SourcePortRanges" in after:
             after["SourcePortRanges"] = [{"From": 1024, "To": 65535}]
         out = [{"Component": self.comp(nat), "Subnet": self.comp(sub), "Vpc": self.comp(vpc),
@@ -292,7 +298,7 @@ class AwsRenderer(ExplanationFields):
             public = next((r[1] for r in self.a.rel.get("nat_public_ip", []) if r[0] == nat), None)
             outside = dict(after)
             if public is not None:
-                outside["SourceAddresses"] = [f"{ip_text(public)}/32"]
+                outside["SourceAddresses"] = [_host(public)]
             else:
                 del outside["SourceAddresses"]
             out.append({"Component": self.comp(igw_route[5]), "Vpc": self.comp(vpc), "InboundHeader": after,
@@ -301,11 +307,11 @@ class AwsRenderer(ExplanationFields):
 
     @staticmethod
     def header(row: tuple, reply: bool = False) -> dict[str, Any]:
-        """An AnalysisPacketHeader for the packet (or its reply): addresses as /32 CIDRs, protocol as an IANA number."""
+        """An AnalysisPacketHeader for the packet (or its reply): addresses as host CIDRs (/32, /128), protocol as an IANA number."""
         _, _, sip, dip, p, sp, dp = row
         if reply:
             sip, dip, sp, dp = dip, sip, dp, sp
-        out: dict[str, Any] = {"SourceAddresses": [f"{ip_text(sip)}/32"], "DestinationAddresses": [f"{ip_text(dip)}/32"],
+        out: dict[str, Any] = {"SourceAddresses": [_host(sip)], "DestinationAddresses": [_host(dip)],
                                "Protocol": p}
         if p in ("6", "17"):
             out["SourcePortRanges"] = [{"From": sp, "To": sp}]

@@ -14,8 +14,9 @@ address): a reading of the groups' rule rows for the message, not a verdict (the
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
+
+from reasoner import addresses
 
 from reasoner.explain.paths import INTERNET, PROTO_NAMES, Explanation, ip_text
 
@@ -43,8 +44,7 @@ def family(code: str) -> str:
 
 def cidr(lo: int, hi: int) -> str:
     """A [lo, hi] range as CIDR text (the first block when it is not one)."""
-    nets = list(ipaddress.summarize_address_range(ipaddress.IPv4Address(lo), ipaddress.IPv4Address(hi)))
-    return str(nets[0])
+    return "::/0" if (lo, hi) == addresses.FAMILIES["ipv6"] else str(addresses.summarize(lo, hi)[0])
 
 
 def _proto_name(p: str) -> str:

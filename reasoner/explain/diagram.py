@@ -62,7 +62,7 @@ def passing_pairs(session: Any, text: str) -> tuple[list[tuple[str, str]], int]:
     lbs = session.lbs
     if any(lbs.resolve_lb(session.resolver.aliases.get(n, n)) is not None for n in (q.src, q.dst)):
         return [], 0
-    srcs, dsts = session._endpoints(q.src), session._endpoints(q.dst)
+    srcs, dsts = session._endpoints(q.src, q.family), session._endpoints(q.dst, q.family)
     if any(lbs.lb_of_node(d.eni) for d in dsts):
         return [], 0
     candidates = [(s, d) for s in srcs for d in dsts if s.eni != d.eni]

@@ -10,7 +10,8 @@ ACLs, route tables, VPCs and those VPCs' internet gateways).  A change with no s
 with no cause named.
 
 Exit 1 (at the CLI) when new exposure appears: the gate for a CI job on an infrastructure change.  Not handled:
-load balancer listeners as their own rows (their nodes are ENIs and appear as such), IPv6.
+load balancer listeners as their own rows (their nodes are ENIs and appear as such).  Both address families
+are compared (a port exposed over IPv6 only is exposed).
 """
 
 from __future__ import annotations

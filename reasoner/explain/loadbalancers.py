@@ -23,8 +23,7 @@ targets (not a network path), targets in another VPC reached with a preserved cl
 
 from __future__ import annotations
 
-import ipaddress
-
+from reasoner import addresses
 from reasoner.errors import QueryError
 from reasoner.explain.lb_health import HealthCheck, health_checks
 from reasoner.explain.lb_nodes import derive_nodes
@@ -223,7 +222,7 @@ class LoadBalancers:
         preserves it (NLB), else the node's own. When the snapshot does not say whether it does, the AWS default
         is assumed and said (ASSUMPTION_PRESERVE_CLIENT_IP_IS_*); if the other value would change the answer,
         the leg is inconclusive."""
-        client_ip = int(ipaddress.IPv4Address(leg1.packet["src_ip"]))
+        client_ip = addresses.parse(leg1.packet["src_ip"])
         node_ip = self.r.eni_ips[node][0]
         preserves = self.p.holds("preserves_client_ip", (tg,))
 

@@ -14,12 +14,11 @@ proof of isolation needs, and "reachable" names one concrete packet that gets th
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasoner import __version__
+from reasoner import __version__, addresses
 from reasoner.engine.backend import Backend
 from reasoner.engine.program import Program
 from reasoner.engine.provenance import Node, why, why_not
@@ -29,18 +28,18 @@ from reasoner.explain.factor import Factoring
 from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
 
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
-#: reserved): an internet gateway rejects them (IGW_*_RFC1918_*, IGW_*_RFC6598_* codes).
+#: reserved): an internet gateway rejects them (IGW_*_RFC1918_*, IGW_*_RFC6598_* codes).  For IPv6 the
+#: internet is the global unicast space 2000::/3 (RFC 4291 2.4): everything outside it is listed here.
 NOT_INTERNET = [ipaddress.IPv4Network(n) for n in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
                                                    "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/3")]
+NOT_INTERNET_RANGES = [(int(n.network_address), int(n.broadcast_address)) for n in NOT_INTERNET] + [
+    (addresses.V6_FLOOR, int(ipaddress.IPv6Address("2000::")) - 1), (int(ipaddress.IPv6Address("4000::")), addresses.V6_MAX)]
 INTERNET = "internet"
 HOPS = ["fwd_sg_egress", "fwd_nacl_out", "fwd_route", "fwd_nacl_in", "fwd_sg_ingress", "ret_nacl_out", "ret_route", "ret_nacl_in"]
 PROTO_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all"}
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def ip_text(ip: int) -> str:
-    """An IPv4 address as dotted text (cached: a proof writes the same few addresses many times)."""
-    return str(ipaddress.IPv4Address(ip))
+ip_text = addresses.text  # an address as text, either family (cached: a proof writes the same few many times)
 
 
 @dataclass
@@ -110,6 +109,8 @@ class Result:
     proof: Node | None = None
     warnings: list[str] = field(default_factory=list)
     packets_checked: int = 0
+    #: the address families of the packets checked ("ipv4", "ipv6"): what an "unreachable" covers
+    families: list[str] = field(default_factory=list)
     #: endpoint pairs the answer covers; ``factored``: pairs no rule tells apart were evaluated once
     endpoint_pairs: int = 0
     factored: bool = False
@@ -134,6 +135,7 @@ class Result:
             "explanations": [e.to_json() for e in self.explanations],
             "warnings": self.warnings,
             "packets_checked": self.packets_checked,
+            "families": self.families,
             "endpoint_pairs": self.endpoint_pairs,
             "factored": self.factored,
             "proof": self.proof.to_json() if self.proof else None,
@@ -171,8 +173,7 @@ def _classify(fwd_of, ret_of, unknown_of) -> tuple[set[str], set[str], list[tupl
 
 
 def _public(ip: int) -> bool:
-    a = ipaddress.IPv4Address(ip)
-    return not any(a in n for n in NOT_INTERNET)
+    return not any(lo <= ip <= hi for lo, hi in NOT_INTERNET_RANGES)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,8 @@ class Endpoint:
     ips: tuple[int, ...] | None = None
     #: how the query named it: "private" (a private address), "public" (its public IP), or "" (by name)
     addressed: str = ""
+    #: "ipv4" or "ipv6" when the query asked for one family only (the internet's addresses are then of it)
+    family: str | None = None
 
     @property
     def is_internet(self) -> bool:
@@ -209,9 +212,6 @@ class Analyzer:
         self._index("pl_routes", [(r[0], r) for r in relations.get("route_pl", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
-        self.ipv6: dict[str, list[str]] = {}
-        for e, addr in relations.get("eni_ipv6", []):
-            self.ipv6.setdefault(e, []).append(addr)
         # subnets a path may cross besides the endpoints' own, per VPC: transit gateway attachment subnets
         # and NAT gateway subnets. Their NACLs and route tables look at the packet too.
         att_vpc = {r[0]: r[2] for r in relations.get("tgw_vpc_attachment", [])}
@@ -279,8 +279,8 @@ class Analyzer:
 
     def internet_cuts(self, ranges: list[tuple[int, int]]) -> list[int]:
         """The address space cut at every relevant CIDR, the reserved ranges and the snapshot's VPC CIDRs."""
-        bounds = list(ranges) + [(int(n.network_address), int(n.broadcast_address)) for n in NOT_INTERNET] + self.vpc_ranges
-        return cuts(0, 0xFFFFFFFF, bounds)
+        bounds = list(ranges) + NOT_INTERNET_RANGES + self.vpc_ranges + [addresses.FAMILIES["ipv4"]]
+        return cuts(0, addresses.V6_MAX, bounds)
 
     def internet_ips(self, ranges: list[tuple[int, int]]) -> list[int]:
         """Representative public addresses: the address space cut at every relevant CIDR, at the
@@ -314,7 +314,14 @@ class Analyzer:
         groups = self.factoring.groups(srcs, dsts)  # one pair per symmetry class pair (reasoner/explain/factor.py)
         space = (self.space.packets(srcs, dsts, proto, port_lo, port_hi) if groups is None else
                  self.space.pair_packets(((g.src, g.dst) for g in groups), proto, port_lo, port_hi))
-        res = self._scan(query_text, srcs, dsts, space, depth, detail, backend)
+        fams: set[str] = set()
+
+        def tap(packets):  # records each packet's address family on the way (the space is a generator)
+            for item in packets:
+                fams.add(addresses.family(item[0][2]))
+                yield item
+        res = self._scan(query_text, srcs, dsts, tap(space), depth, detail, backend)
+        res.families = sorted(fams)
         res.endpoint_pairs = (sum(g.size() for g in groups) if groups is not None else
                               sum(1 for s in srcs for d in dsts if s.eni != d.eni))
         res.factored = groups is not None
@@ -377,23 +384,9 @@ class Analyzer:
             res = self._result(query_text, best, False, best_fail, depth, detail, unknown=unknown_hops)
             res.warnings.extend(f"not decided, but another hop blocks anyway: {m.message}" for m in self._missing(unk))
             res.packets_checked = checked
-            gap = self._ipv6_gap(srcs, dsts)
-            if gap:  # "unreachable" would be claimed over IPv4 only, while IPv6 packets of the query exist
-                res.inconclusive = True
-                res.missing.extend(Missing("packet space", "ipv6", e, f"{self.label(e)} has IPv6 addresses "
-                                           f"({', '.join(self.ipv6.get(e, [])[:3])}); IPv6 is not analysed yet, only IPv4 is "
-                                           "known to be blocked") for e in gap)
             return res
         finally:
             self._retract(best, best_dst)
-
-    def _ipv6_gap(self, srcs: list[Endpoint], dsts: list[Endpoint]) -> list[str]:
-        """ENIs of the query with IPv6 addresses, when the query's packet space holds IPv6 packets: both ends
-        named by resource (not by an IPv4 address) and able to use IPv6 (the internet always can)."""
-        def v6(ep: Endpoint) -> bool:
-            return ep.is_internet and ep.ips is None or ep.addressed == "" and ep.eni in self.ipv6
-        pairs = [(s, d) for s in srcs for d in dsts if s.eni != d.eni and v6(s) and v6(d)]
-        return sorted({e.eni for s, d in pairs for e in (s, d) if not e.is_internet})
 
     def _unknown_rows(self, hops: set[str] | None = None) -> list[tuple]:
         """The hop_unknown rows of the packet under analysis (rules/missing_data.dl), of the given hops only (each
@@ -507,8 +500,10 @@ class Analyzer:
         forward = ann["path"] == "forward"
         from_eni = s if forward else d
         if from_eni == INTERNET:  # the internet gateway delivers by the local route
-            return Hop(comp, "internet-gateway", "ingress", f"public IP -> {ip_text(dip if forward else sip)} (1:1 NAT)", hop,
-                       ref=("igw", comp))
+            addr = dip if forward else sip
+            how = (f"public IP -> {ip_text(addr)} (1:1 NAT)" if addresses.family(addr) == "ipv4"
+                   else f"to {ip_text(addr)} (global IPv6 address, no NAT)")
+            return Hop(comp, "internet-gateway", "ingress", how, hop, ref=("igw", comp))
         ip = dip if forward else sip
         hits = self.p.query("route_selected", (comp, ip, None, None, None, None))
         ref: tuple = ()
@@ -594,7 +589,7 @@ class Analyzer:
                 unknown: set[str] | None = None) -> Result:
         s, d, sip, dip, p, sp, dp = row
         packet = {"src_eni": s, "dst_eni": d, "src_ip": ip_text(sip), "dst_ip": ip_text(dip),
-                  "protocol": PROTO_NAMES.get(p, p), "src_port": sp, "dst_port": dp}
+                  "protocol": PROTO_NAMES.get(p, p), "src_port": sp, "dst_port": dp, "family": addresses.family(sip)}
         res = Result(query_text, ok, packet)
         if not detail:
             for hop in failing:

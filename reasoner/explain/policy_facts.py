@@ -6,7 +6,8 @@
 when a predicate the policies define (``violation`` and what it reads) uses it: ``can_reach`` evaluates every
 ENI pair.  Rows are existential over addresses and source ports, like a query; port ranges are merged.
 
-Not handled: the internet as a ``can_reach`` source (``exposed`` says it), IPv6.
+Addresses of both families count (a row holds if some IPv4 or some IPv6 packet gets through).
+Not handled: the internet as a ``can_reach`` source (``exposed`` says it).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reasoner import __version__
+from reasoner import __version__, addresses
 from reasoner.errors import QueryError
 from reasoner.explain.paths import ip_text, packet_facts
 
@@ -62,7 +62,7 @@ def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
         if session.lbs.resolve_lb(session.resolver.aliases.get(name, name)) is not None:
             return None
     an = session.analyzer
-    srcs, dsts = session._endpoints(q.src), session._endpoints(q.dst)
+    srcs, dsts = session._endpoints(q.src, q.family), session._endpoints(q.dst, q.family)
     an.check_query(srcs, dsts)
     space = an.factoring.space(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
     answers = session.set_backend().evaluate((packet_facts(row, g.dst) for g, row, _ in space), PROOF_RELATIONS)
@@ -103,7 +103,7 @@ def _class(row: tuple, piece, ans: dict) -> dict[str, Any]:
     failing = set(fwd) | set(ret)
     known_block = failing - {r[0] for r in unknown}
     fate = "passes" if not failing else "blocked" if known_block else "unknown"
-    return {"src": row[0], "dst": row[1], "protocol": row[4],
+    return {"src": row[0], "dst": row[1], "protocol": row[4], "family": addresses.family(row[2]),
             "src_ips": [ip_text(piece.src_ips[0]), ip_text(piece.src_ips[1])],
             "dst_ips": [ip_text(piece.dst_ips[0]), ip_text(piece.dst_ips[1])],
             "src_ports": list(piece.src_ports), "dst_ports": list(piece.dst_ports),

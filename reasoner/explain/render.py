@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import ipaddress
 import json
 import re
 
@@ -12,20 +11,22 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from reasoner import addresses
 from reasoner.engine.provenance import Node
 from reasoner.explain.paths import Result
 from reasoner.terminal import markup as m, plain
 
 
-_ADDRESS = re.compile(r"(?<![\w.])(\d{8,10})(?![\w.])")
+_ADDRESS = re.compile(r"(?<![\w.])(\d{8,39})(?![\w.])")
 
 
 def readable(label: str) -> str:
-    """A derivation label for people: numbers in the IPv4 range of addresses (1.0.0.0 and up) as dotted quads;
-    ports and protocol numbers are far below it.  JSON keeps the numbers the rules hold."""
+    """A derivation label for people: numbers in the IPv4 range of addresses (1.0.0.0 and up) as dotted quads,
+    IPv6 ones (reasoner/addresses.py) in colon notation; ports and protocol numbers are far below them.  JSON
+    keeps the numbers the rules hold."""
     def dotted(mo: re.Match) -> str:
         n = int(mo.group(1))
-        return str(ipaddress.IPv4Address(n)) if 1 << 24 <= n < 1 << 32 else mo.group(1)
+        return addresses.text(n) if 1 << 24 <= n <= addresses.V6_MAX else mo.group(1)
 
     return _ADDRESS.sub(dotted, label)
 
@@ -58,6 +59,11 @@ def short(component: str) -> str:
     return component
 
 
+def _host_port(ip: str, port: object) -> str:
+    """``10.0.1.10:1024``, ``[2600:1f18::10]:1024`` (RFC 3986 brackets an IPv6 address before a port)."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     verdict = {"reachable": "[bold green]REACHABLE[/]", "unreachable": "[bold red]UNREACHABLE[/]",
                "inconclusive": "[bold yellow]INCONCLUSIVE[/]"}[res.verdict]
@@ -65,8 +71,9 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     packets = [(k, v) for k, v in res.packet.items() if isinstance(v, dict)] or [("packet", res.packet)]
     for label, pk in packets:
         if "src_ip" in pk:
-            console.print(m(f"{label}: {pk['src_ip']}:{pk['src_port']} -> {pk['dst_ip']}:{pk['dst_port']} {pk['protocol']}"),
-                          highlight=False)
+            v6 = pk.get("family") == "ipv6"
+            console.print(m(f"{label}: {_host_port(pk['src_ip'], pk['src_port'])} -> {_host_port(pk['dst_ip'], pk['dst_port'])} "
+                            f"{pk['protocol']}" + (" ipv6" if v6 else "")), highlight=False)
     for w in res.warnings:
         console.print(f"[yellow]warning:[/] {m(w)}")
     if res.missing:

@@ -9,7 +9,9 @@ Cuts are taken per endpoint pair, from the rules that pair's hops read: the secu
 the network ACLs and route tables of their subnets and of the subnets a path may cross in their VPCs (NAT
 gateway and transit gateway attachment subnets): ``Analyzer._rules_on``.  Those rule sets are computed once per
 endpoint (distinct rows), so a query over N endpoints costs O(N) rule lookups, not O(N²) (issue 11).  The
-internet's addresses are cut at the pair's CIDRs, the reserved ranges and the snapshot's VPC CIDRs.
+internet's addresses are cut at the pair's CIDRs, the reserved ranges and the snapshot's VPC CIDRs, over
+both families (IPv4, and IPv6 global unicast: reasoner/addresses.py); a packet's two addresses are of one
+family, and an endpoint asked for one family (``Endpoint.family``) takes only that family's addresses.
 
 ``packets`` yields each representative packet with its destination endpoint and the piece it stands for, in a
 fixed order (source, destination, source address, destination address, protocol, destination port, source
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
+
+from reasoner import addresses
 
 if TYPE_CHECKING:
     from reasoner.explain.paths import Analyzer, Endpoint
@@ -94,7 +98,7 @@ class PacketSpace:
         """Representative public addresses for rules reading ``ranges``, and the address piece of each cut point."""
         if ranges not in self._inet:
             self._inet[ranges] = (self.an.internet_ips(sorted(ranges)),
-                                  pieces(self.an.internet_cuts(sorted(ranges)), 0xFFFFFFFF))
+                                  pieces(self.an.internet_cuts(sorted(ranges)), addresses.V6_MAX))
         return self._inet[ranges]
 
     def starts(self) -> set[int]:
@@ -142,7 +146,12 @@ class PacketSpace:
         needs_inet = (s.is_internet and s.ips is None) or (d.is_internet and d.ips is None)
         inet, ipiece = self.internet(r.ranges) if needs_inet else ([], {})
         for sip in (s.ips if s.ips is not None else inet):
+            fam = addresses.family(sip)
+            if s.family not in (None, fam):
+                continue
             for dip in (d.ips if d.ips is not None else inet):
+                if addresses.family(dip) != fam or d.family not in (None, fam):
+                    continue  # a packet's two addresses are of one family
                 srange = ipiece[sip] if s.ips is None else (sip, sip)
                 drange = ipiece[dip] if d.ips is None else (dip, dip)
                 for p in protos:

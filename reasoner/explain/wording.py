@@ -5,20 +5,18 @@
     rtb-main 10.0.0.0/16 -> local (active)
 
 Read from the snapshot's relations (the rows the rules matched); used for the hops' ``detail`` in every
-output.  Handles IPv4 CIDR, security-group and prefix-list sources; ranges that are not one CIDR are
+output.  Handles IPv4 and IPv6 CIDR, security-group and prefix-list sources; ranges that are not one CIDR are
 written ``lo-hi``.
 """
 
 from __future__ import annotations
 
-import ipaddress
+from reasoner import addresses
 
 PROTO_WORDS = {"6": "tcp", "17": "udp", "1": "icmp"}
 
 
-def cidr_text(lo: int, hi: int) -> str:
-    nets = list(ipaddress.summarize_address_range(ipaddress.IPv4Address(lo), ipaddress.IPv4Address(hi)))
-    return str(nets[0]) if len(nets) == 1 else f"{ipaddress.IPv4Address(lo)}-{ipaddress.IPv4Address(hi)}"
+cidr_text = addresses.range_text  # one CIDR when the range is one (either family), else lo-hi
 
 
 def traffic(proto: str, lo: int, hi: int) -> str:

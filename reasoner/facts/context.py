@@ -4,11 +4,13 @@ of relations and names, and typed accessors that turn malformed JSON into locate
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
+
+from reasoner import addresses
 
 from reasoner.errors import FactsError
 
+_FAM = {"ipv4": "IPv4", "ipv6": "IPv6"}
 _PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1", "-1": "-1"}
 
 Row = tuple[Any, ...]
@@ -51,18 +53,25 @@ class Ctx:
             raise self.err("facts.bad_value", f"field {key!r} must be a list", f"{path}.{key}")
         return [(f"{path}.{key}[{i}]", item) for i, item in enumerate(value)]
 
-    def cidr(self, text: Any, path: str) -> tuple[int, int, int]:
+    def cidr(self, text: Any, path: str, fam: str = "ipv4") -> tuple[int, int, int]:
+        """A CIDR of the family the field holds (``ipv4`` or ``ipv6``) as ``(lo, hi, prefix length)`` on the
+        address line of reasoner/addresses.py."""
         try:
-            net = ipaddress.IPv4Network(str(text), strict=False)
+            lo, hi, plen = addresses.parse_cidr(str(text))
         except ValueError as exc:
-            raise self.err("facts.bad_value", f"not an IPv4 CIDR: {text!r} ({exc})", path) from None
-        return int(net.network_address), int(net.broadcast_address), net.prefixlen
+            raise self.err("facts.bad_value", f"not an {_FAM[fam]} CIDR: {text!r} ({exc})", path) from None
+        if addresses.family(lo) != fam:
+            raise self.err("facts.bad_value", f"not an {_FAM[fam]} CIDR: {text!r}", path)
+        return lo, hi, plen
 
-    def ip(self, text: Any, path: str) -> int:
+    def ip(self, text: Any, path: str, fam: str = "ipv4") -> int:
         try:
-            return int(ipaddress.IPv4Address(str(text)))
+            n = addresses.parse(str(text))
         except ValueError:
-            raise self.err("facts.bad_value", f"not an IPv4 address: {text!r}", path) from None
+            n = None
+        if n is None or addresses.family(n) != fam:
+            raise self.err("facts.bad_value", f"not an {_FAM[fam]} address: {text!r}", path) from None
+        return n
 
     def proto(self, value: Any, path: str) -> str:
         text = str(value).strip().lower()

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from reasoner.addresses import FAMILIES, family as ip_family
 from reasoner.facts.context import Ctx
+
+#: CIDR block states in which a block carries no traffic (CidrBlockState / Ipv6CidrBlockState, EC2 API).
+_GONE = ("disassociated", "disassociating", "failed", "failing")
+
 
 def vpcs(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for p, v in items:
@@ -16,7 +21,7 @@ def vpcs(c: Ctx, items: list[tuple[str, Any]]) -> None:
         blocks = []
         for ap, a in assoc:
             state = c.opt(c.opt(a, "CidrBlockState", ap, {}), "State", ap, "associated")
-            if state in ("disassociated", "disassociating", "failed", "failing"):
+            if state in _GONE:
                 continue
             blocks.append((f"{ap}.CidrBlock", c.req(a, "CidrBlock", ap)))
         if not assoc:
@@ -24,16 +29,31 @@ def vpcs(c: Ctx, items: list[tuple[str, Any]]) -> None:
         for bp, block in blocks:
             lo, hi, _ = c.cidr(block, bp)
             c.add("vpc", vpc, lo, hi)
-        c.acc.skipped_ipv6 += len(c.items(v, "Ipv6CidrBlockAssociationSet", p))
+        for lo, hi in _ipv6_blocks(c, v, p):
+            c.add("vpc", vpc, lo, hi)
+
+
+def _ipv6_blocks(c: Ctx, obj: Any, p: str) -> list[tuple[int, int]]:
+    """The IPv6 CIDR blocks of a VPC or subnet (``Ipv6CidrBlockAssociationSet``), as for IPv4 blocks: a block
+    that is disassociated, being disassociated or failed carries no traffic; any other is kept."""
+    out = []
+    for ap, a in c.items(obj, "Ipv6CidrBlockAssociationSet", p):
+        state = c.opt(c.opt(a, "Ipv6CidrBlockState", ap, {}), "State", ap, "associated")
+        if state not in _GONE:
+            lo, hi, _ = c.cidr(c.req(a, "Ipv6CidrBlock", ap), f"{ap}.Ipv6CidrBlock", "ipv6")
+            out.append((lo, hi))
+    return out
 
 
 def subnets(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for p, s in items:
         sid = c.req_str(s, "SubnetId", p)
         c.name(s, sid, p)
-        lo, hi, _ = c.cidr(c.req(s, "CidrBlock", p), f"{p}.CidrBlock")
-        c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, str(c.opt(s, "AvailabilityZone", p, "")))
-        c.acc.skipped_ipv6 += len(c.items(s, "Ipv6CidrBlockAssociationSet", p))
+        blocks = _ipv6_blocks(c, s, p)
+        if c.opt(s, "CidrBlock", p) is not None or not blocks:  # an IPv6-only subnet has no IPv4 block
+            blocks.insert(0, c.cidr(c.req(s, "CidrBlock", p), f"{p}.CidrBlock")[:2])
+        for lo, hi in blocks:
+            c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, str(c.opt(s, "AvailabilityZone", p, "")))
 
 
 def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
@@ -55,9 +75,9 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
         if c.opt(a, "PublicIp", f"{ip_p}.Association") is not None:
             c.add("eni_public_ip", eni, c.ip(c.req(ip, "PrivateIpAddress", ip_p), f"{ip_p}.PrivateIpAddress"),
                   c.ip(a["PublicIp"], f"{ip_p}.Association.PublicIp"))
-    for ap, a in c.items(e, "Ipv6Addresses", p):  # kept so that answers can say IPv6 is not analysed
-        c.add("eni_ipv6", eni, str(c.opt(a, "Ipv6Address", ap, "")))
-        c.acc.skipped_ipv6 += 1
+    for ap, a in c.items(e, "Ipv6Addresses", p):  # its own public address when global (rules/reachability.dl)
+        c.add("eni_ip", eni, c.ip(c.req(a, "Ipv6Address", ap), f"{ap}.Ipv6Address", "ipv6"))
+    c.acc.skipped_ipv6 += len(c.items(e, "Ipv6Prefixes", p))  # delegated prefixes: not modelled
     for gp, g in c.items(e, "Groups", p):
         c.add("eni_sg", eni, c.req_str(g, "GroupId", gp))
     attachment = c.opt(e, "Attachment", p, {})
@@ -78,7 +98,9 @@ def _sg_rules(c: Ctx, sg: str, direction: str, perms: list[tuple[str, Any]]) -> 
         for j, (rp, r) in enumerate(c.items(perm, "IpRanges", pp)):
             clo, chi, _ = c.cidr(c.req(r, "CidrIp", rp), f"{rp}.CidrIp")
             c.add(f"sg_{direction}_cidr", sg, proto, lo, hi, clo, chi, f"{sg}:{direction}:{i}:{j}")
-        c.acc.skipped_ipv6 += len(c.items(perm, "Ipv6Ranges", pp))
+        for j, (rp, r) in enumerate(c.items(perm, "Ipv6Ranges", pp)):
+            clo, chi, _ = c.cidr(c.req(r, "CidrIpv6", rp), f"{rp}.CidrIpv6", "ipv6")
+            c.add(f"sg_{direction}_cidr", sg, proto, lo, hi, clo, chi, f"{sg}:{direction}:{i}:v6{j}")
         for j, (rp, r) in enumerate(c.items(perm, "UserIdGroupPairs", pp)):
             peer = c.req_str(r, "GroupId", rp)
             c.add(f"sg_{direction}_sg", sg, proto, lo, hi, peer, f"{sg}:{direction}:{i}:sg{j}")
@@ -105,28 +127,28 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
             subnet = c.opt(s, "SubnetId", sp)
             if subnet:
                 c.add("subnet_nacl", str(subnet), acl)
-        has_star = {0: False, 1: False}
+        has_star = {(e, f): False for e in (0, 1) for f in FAMILIES}
         for ep, e in c.items(a, "Entries", p):
             egress = 1 if c.opt(e, "Egress", ep, False) is True else 0
             number = c.req(e, "RuleNumber", ep)
             if not isinstance(number, int) or isinstance(number, bool):
                 raise c.err("facts.bad_value", "RuleNumber must be an integer", f"{ep}.RuleNumber")
             if c.opt(e, "CidrBlock", ep) is None and c.opt(e, "Ipv6CidrBlock", ep) is not None:
-                c.acc.skipped_ipv6 += 1
-                continue
-            lo, hi, _ = c.cidr(c.req(e, "CidrBlock", ep), f"{ep}.CidrBlock")
+                lo, hi, _ = c.cidr(e["Ipv6CidrBlock"], f"{ep}.Ipv6CidrBlock", "ipv6")
+            else:
+                lo, hi, _ = c.cidr(c.req(e, "CidrBlock", ep), f"{ep}.CidrBlock")
             proto = c.proto(c.req(e, "Protocol", ep), f"{ep}.Protocol")
             pr = c.opt(e, "PortRange", ep, {})
             plo, phi = c.ports(proto, c.opt(pr, "From", ep), c.opt(pr, "To", ep), f"{ep}.PortRange")
             action = str(c.req(e, "RuleAction", ep)).lower()
             if action not in ("allow", "deny"):
                 raise c.err("facts.bad_value", f"RuleAction must be allow or deny, not {action!r}", f"{ep}.RuleAction")
-            if number == 32767:
-                has_star[egress] = True
+            if number >= 32767:  # rule "*": 32767 (IPv4), 32768 (IPv6) as the EC2 API lists them
+                has_star[egress, ip_family(lo)] = True
             c.add("nacl_entry", acl, egress, number, proto, plo, phi, lo, hi, action)
-        for egress, present in has_star.items():
-            if not present:  # rule "*": anything unmatched is denied
-                c.add("nacl_entry", acl, egress, 32767, "-1", 0, 65535, 0, 0xFFFFFFFF, "deny")
+        for (egress, fam), present in has_star.items():
+            if not present:  # rule "*", one per family: anything unmatched is denied (default-network-acl.html)
+                c.add("nacl_entry", acl, egress, 32767, "-1", 0, 65535, *FAMILIES[fam], "deny")
 
 
 def _route_target(c: Ctx, r: Any, rp: str) -> tuple[str, str]:
@@ -174,7 +196,8 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
             elif c.opt(r, "DestinationPrefixListId", rp) is not None:
                 c.add("route_pl", rtb, str(r["DestinationPrefixListId"]), kind, target, state)
             elif c.opt(r, "DestinationIpv6CidrBlock", rp) is not None:
-                c.acc.skipped_ipv6 += 1
+                lo, hi, plen = c.cidr(r["DestinationIpv6CidrBlock"], f"{rp}.DestinationIpv6CidrBlock", "ipv6")
+                c.add("route", rtb, lo, hi, plen, kind, target, state)
             else:
                 c.req(r, "DestinationCidrBlock", rp)  # raises facts.missing_field
 
@@ -186,6 +209,17 @@ def internet_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
         c.add("igw", igw)
         for ap, a in c.items(g, "Attachments", p):
             c.add("igw_attachment", igw, c.req_str(a, "VpcId", ap))
+
+
+def egress_only_internet_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    """Egress-only internet gateways (IPv6 out, and the replies back in) and the VPCs they are attached to."""
+    for p, g in items:
+        gw = c.req_str(g, "EgressOnlyInternetGatewayId", p)
+        c.name(g, gw, p)
+        c.add("egress_only_igw", gw)
+        for ap, a in c.items(g, "Attachments", p):
+            if str(c.opt(a, "State", ap, "attached")) == "attached":
+                c.add("egress_only_igw_attachment", gw, c.req_str(a, "VpcId", ap))
 
 
 def nat_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
@@ -242,15 +276,12 @@ def prefix_lists(c: Ctx, items: list[tuple[str, Any]]) -> None:
         plid = c.req_str(pl, "PrefixListId", p)
         c.name(pl, plid, p)
         for cp, cidr in c.items(pl, "Cidrs", p):
-            lo, hi, plen = c.cidr(cidr, cp)
+            lo, hi, plen = c.cidr(cidr, cp, "ipv6" if ":" in str(cidr) else "ipv4")
             c.add("prefix_list_cidr", plid, lo, hi)
             c.add("prefix_list_entry", plid, lo, hi, plen)
         for ep, e in c.items(pl, "Entries", p):
             text = c.req(e, "Cidr", ep)
-            if ":" in str(text):
-                c.acc.skipped_ipv6 += 1
-                continue
-            lo, hi, plen = c.cidr(text, f"{ep}.Cidr")
+            lo, hi, plen = c.cidr(text, f"{ep}.Cidr", "ipv6" if ":" in str(text) else "ipv4")
             c.add("prefix_list_cidr", plid, lo, hi)
             c.add("prefix_list_entry", plid, lo, hi, plen)
 

@@ -9,13 +9,16 @@ package: :mod:`reasoner.facts.ec2`, :mod:`reasoner.facts.transit_gateways`, :mod
 
 Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 
-* ``Vpcs`` -> ``vpc`` (IPv4 ``CidrBlockAssociationSet``, fallback ``CidrBlock``)
-* ``Subnets`` -> ``subnet``
-* ``NetworkInterfaces`` -> ``eni``, ``eni_ip``, ``eni_sg``, ``eni_attachment``
-* ``SecurityGroups`` -> ``sg``, ``sg_{ingress,egress}_{cidr,sg,pl}``
-* ``NetworkAcls`` -> ``nacl``, ``nacl_entry`` (plus the implicit rule-``*`` deny, 32767), ``subnet_nacl``
-* ``RouteTables`` -> ``rtb``, ``rtb_subnet``, ``rtb_main``, ``route``, ``route_pl``
-* ``InternetGateways`` -> ``igw``, ``igw_attachment``; ``NatGateways`` -> ``nat_gateway``, ``nat_state``, ``nat_public_ip``
+* ``Vpcs`` -> ``vpc`` (IPv4 ``CidrBlockAssociationSet``, fallback ``CidrBlock``; associated
+  ``Ipv6CidrBlockAssociationSet`` blocks)
+* ``Subnets`` -> ``subnet`` (one row per IPv4 and associated IPv6 block)
+* ``NetworkInterfaces`` -> ``eni``, ``eni_ip`` (private IPv4 and ``Ipv6Addresses``), ``eni_sg``, ``eni_attachment``
+* ``SecurityGroups`` -> ``sg``, ``sg_{ingress,egress}_{cidr,sg,pl}`` (``IpRanges`` and ``Ipv6Ranges``)
+* ``NetworkAcls`` -> ``nacl``, ``nacl_entry`` (``CidrBlock`` or ``Ipv6CidrBlock``; plus the
+  implicit rule-``*`` deny, 32767, per family when the answer lacks it), ``subnet_nacl``
+* ``RouteTables`` -> ``rtb``, ``rtb_subnet``, ``rtb_main``, ``route`` (IPv4 and IPv6 destinations), ``route_pl``
+* ``InternetGateways`` -> ``igw``, ``igw_attachment``; ``EgressOnlyInternetGateways`` -> ``egress_only_igw``,
+  ``egress_only_igw_attachment``; ``NatGateways`` -> ``nat_gateway``, ``nat_state``, ``nat_public_ip``
 * ``Reservations`` -> ``instance`` (and ``eni*`` for instance ENIs absent from NetworkInterfaces)
 * ELBv2 (``LoadBalancers``, listeners, rules, target groups, target health, attributes) and ECS
   (``EcsClusters``, ``EcsServices``, ``EcsTasks``) -> see :mod:`reasoner.facts.elbv2`
@@ -34,17 +37,17 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
   ``tgw_propagation``, ``TransitGatewayStaticRoutes`` / ``TransitGatewayPropagatedRoutes`` -> ``tgw_route``,
   ``tgw_route_pl``, ``tgw_routes_collected``
 * every key handled -> ``snapshot_has`` (unless `reason collect` recorded its call as refused);
-  ``NetworkInterfaces[].Ipv6Addresses`` -> ``eni_ipv6`` (kept so answers can say IPv6 is not analysed)
 * ``Tags``/``TagSet`` ``Name`` -> ``names`` (``LoadBalancerName`` for load balancers)
 
-Not handled: IPv6 (addresses, CIDRs, SG ranges, NACL entries and routes are skipped and counted in
-``manifest["skipped_ipv6"]``), ICMP type/code (ICMP rules cover ports 0..65535), classic ELBs,
+Not handled: IPv6 on load balancers and target groups, IPv6 prefixes delegated to ENIs and IPv6 transit
+gateway routes (skipped and counted in ``manifest["skipped_ipv6"]``; the answers that depend on them say
+so), ICMP type/code (ICMP rules cover ports 0..65535), classic ELBs,
 VPC endpoints, VPN, Direct Connect, RDS,
 Elasticsearch: their top-level keys are listed in ``manifest["unmodelled"]``.  Instances without a
 ``SubnetId`` (stopped/terminated) produce no ``instance`` row.  A NAT gateway with no private
 address gets ``private_ip`` 0.
 
-Encoding: ids are strings; IPv4 addresses are ints; a CIDR is an inclusive ``[lo, hi]`` int range
+Encoding: ids are strings; addresses are ints on one line for both families (reasoner/addresses.py); a CIDR is an inclusive ``[lo, hi]`` int range
 (``route`` also keeps its prefix length); protocols are IANA numbers as strings (``"-1"`` = all).
 Every relation is a sorted, de-duplicated list of tuples.  Malformed input raises
 :class:`reasoner.errors.FactsError` (``facts.bad_json``, ``facts.missing_field``,
@@ -66,7 +69,8 @@ from reasoner.errors import FactsError
 from reasoner.facts import ec2, elbv2, transit_gateways
 from reasoner.facts.context import Acc, Ctx, Row
 
-SCHEMA_VERSION = 4  # 2: igw, snapshot_has, eni_ipv6; 3: tag; 4: the content hash covers names.json and incomplete
+SCHEMA_VERSION = 5  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+#                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (
@@ -77,7 +81,7 @@ RELATIONS: tuple[str, ...] = (
     "igw", "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",
-    "snapshot_has", "eni_ipv6", "tag",
+    "snapshot_has", "tag", "egress_only_igw", "egress_only_igw_attachment",
     *elbv2.RELATIONS,  # load balancers, target groups, ECS: reasoner/facts/elbv2.py
 )
 
@@ -103,6 +107,7 @@ _HANDLERS: dict[str, Callable[[Ctx, list[tuple[str, Any]]], None]] = {
     "NetworkAcls": ec2.network_acls,
     "RouteTables": ec2.route_tables,
     "InternetGateways": ec2.internet_gateways,
+    "EgressOnlyInternetGateways": ec2.egress_only_internet_gateways,
     "NatGateways": ec2.nat_gateways,
     "Reservations": elbv2.chain(ec2.reservations, elbv2.instance_ips),
     **elbv2.HANDLERS,

@@ -41,7 +41,7 @@ def _tgw_vpc_attachments(c: Ctx, items: list[tuple[str, Any]]) -> None:
                 raise c.err("facts.bad_value", "a subnet id must be a non-empty string", sp)
             c.add("tgw_attachment_subnet", att, s)
         options = c.opt(a, "Options", p, {})
-        for key in ("ApplianceModeSupport", "SecurityGroupReferencingSupport"):
+        for key in ("ApplianceModeSupport", "SecurityGroupReferencingSupport", "Ipv6Support"):
             value = c.opt(options, key, f"{p}.Options")
             if value is not None:
                 c.add("tgw_attachment_option", att, key, str(value))
@@ -99,11 +99,8 @@ def _tgw_routes(kind: str) -> Callable[[Ctx, list[tuple[str, Any]]], None]:
                     for att in atts or ["none"]:
                         c.add("tgw_route_pl", rtb, str(r["PrefixListId"]), att, state)
                     continue
-                text = c.req(r, "DestinationCidrBlock", rp)
-                if ":" in str(text):
-                    c.acc.skipped_ipv6 += 1
-                    continue
-                lo, hi, plen = c.cidr(text, f"{rp}.DestinationCidrBlock")
+                text = c.req(r, "DestinationCidrBlock", rp)  # either family: the API has one field for both
+                lo, hi, plen = c.cidr(text, f"{rp}.DestinationCidrBlock", "ipv6" if ":" in str(text) else "ipv4")
                 for att in atts or ["none"]:
                     c.add("tgw_route", rtb, lo, hi, plen, att, rtype, state)
 

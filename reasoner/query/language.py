@@ -1,6 +1,7 @@
-"""Parses query text ``SRC -> DST [PROTO [PORT | LO-HI]]`` (lark, LALR).
+"""Parses query text ``SRC -> DST [PROTO [PORT | LO-HI]] [ipv4 | ipv6]`` (lark, LALR).
 
-Protocol defaults to tcp and the ports to 0-65535 when omitted.  ``any`` asks every IP
+Protocol defaults to tcp and the ports to 0-65535 when omitted; without ``ipv4``/``ipv6`` a query covers
+the packets of both address families.  ``any`` asks every IP
 protocol; ``proto N`` one IANA protocol number.  Ports apply to tcp and udp only (other protocols
 have none).  Errors are QueryError with the column and a caret.
 """
@@ -25,11 +26,13 @@ class Query:
     proto: str = "tcp"
     port_lo: int = 0
     port_hi: int = 65535
+    #: "ipv4" or "ipv6" when the query asks about one address family only
+    family: str | None = None
 
     def __str__(self) -> str:
         ports = str(self.port_lo) if self.port_lo == self.port_hi else f"{self.port_lo}-{self.port_hi}"
         proto = self.proto if self.proto in PROTOCOLS else f"proto {self.proto}"
-        return f"{self.src} -> {self.dst} {proto} {ports}"
+        return f"{self.src} -> {self.dst} {proto} {ports}" + (f" {self.family}" if self.family else "")
 
     @property
     def proto_number(self) -> str:
@@ -85,12 +88,12 @@ def parse_query(text: str) -> Query:
     except UnexpectedInput as err:
         col = getattr(err, "column", 1) or 1
         raise QueryError("query.syntax", f"cannot parse query at column {col}:\n    {text}\n    {' ' * (col - 1)}^",
-                         hint='write it as  SRC -> DST [tcp|udp|icmp|any|proto N] [PORT|LO-HI], e.g. "alb-eni -> task-eni tcp 8000"') from None
+                         hint='write it as  SRC -> DST [tcp|udp|icmp|any|proto N] [PORT|LO-HI] [ipv4|ipv6], e.g. "alb-eni -> task-eni tcp 8000"') from None
     return _query_of(tree)
 
 
 def _query_of(tree) -> Query:
-    src, dst, proto, ports = tree.children
+    src, dst, proto, ports, family = tree.children
     name = "tcp"
     if proto is not None:
         tok = proto.children[0]
@@ -101,11 +104,12 @@ def _query_of(tree) -> Query:
             name = {"6": "tcp", "17": "udp", "1": "icmp"}.get(str(number), str(number))
         else:
             name = str(tok).lower()
-    out = Query(str(src.children[0]), str(dst.children[0]), name)
+    fam = str(family).lower() if family is not None else None
+    out = Query(str(src.children[0]), str(dst.children[0]), name, family=fam)
     if ports is not None:
         lo = int(ports.children[0])
         hi = int(ports.children[1]) if ports.children[1] is not None else lo
         if not (0 <= lo <= hi <= 65535):
             raise QueryError("query.port", f"port range {lo}-{hi} is not within 0-65535 (low first)")
-        out = Query(out.src, out.dst, out.proto, lo, hi)
+        out = Query(out.src, out.dst, out.proto, lo, hi, fam)
     return out

@@ -13,12 +13,12 @@ names; a private address that no ENI owns is refused, never guessed.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import time
 import tomllib
 from functools import cached_property
 from pathlib import Path
 
+from reasoner import addresses
 from reasoner.errors import FactsError, QueryError
 from reasoner.explain.paths import INTERNET, Endpoint, _public
 
@@ -165,12 +165,13 @@ class Resolver:
         if target in self.sets:
             return self._set(target, self.members.get(target, []), "no network interface with an IPv4 address")
         try:
-            ip = int(ipaddress.IPv4Address(target))
+            ip = addresses.parse(target)
         except ValueError:
             ip = None
         if ip is not None:
-            if ip in self.ip_owners:
-                return [Endpoint(e, (ip,), "private") for e in sorted(self.ip_owners[ip])]
+            if ip in self.ip_owners:  # an IPv6 address is the one the internet uses too: not "private"
+                how = "private" if addresses.family(ip) == "ipv4" else ""
+                return [Endpoint(e, (ip,), how) for e in sorted(self.ip_owners[ip])]
             if ip in self.public:
                 eni, private = self.public[ip]
                 return [Endpoint(eni, (private,), "public")]

@@ -75,9 +75,9 @@ def test_sarif_on_the_shipped_snapshot_names_rules_lines_and_resources():
     run = doc["runs"][0]
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert code == 1
-    # three assertions and the two violation rules of queries/policy.dl
+    # three assertions and the three violation rules of queries/policy.dl
     assert set(rules) == {"assert/alb-health-check.reason:5", "assert/alb-health-check.reason:7", "assert/alb-health-check.reason:9",
-                          "policy/policy.dl:11", "policy/policy.dl:20"}
+                          "policy/policy.dl:11", "policy/policy.dl:20", "policy/policy.dl:25"}
     assert "load balancer's security group" in rules["policy/policy.dl:20"]["help"]["text"]
     failed = {r["ruleId"]: r for r in run["results"]}
     assert set(failed) == {"assert/alb-health-check.reason:5", "assert/alb-health-check.reason:9", "policy/policy.dl:20"}
@@ -94,7 +94,7 @@ def test_sarif_on_the_shipped_snapshot_names_rules_lines_and_resources():
 
 def test_sarif_all_hold_has_rules_and_no_results():
     code, doc = sarif("--facts", str(FACTS / "examples" / "seed-fixed"))
-    assert code == 0 and doc["runs"][0]["results"] == [] and len(doc["runs"][0]["tool"]["driver"]["rules"]) == 5
+    assert code == 0 and doc["runs"][0]["results"] == [] and len(doc["runs"][0]["tool"]["driver"]["rules"]) == 6
 
 
 def _inconclusive(tmp_path: Path) -> tuple[Path, Path]:
@@ -122,7 +122,7 @@ def test_inconclusive_assertion_is_a_warning_result_in_sarif_and_a_failure_in_ju
 def test_junit_one_testcase_per_assertion_and_policy_rule():
     code, root = junit()
     cases = list(root.iter("testcase"))
-    assert code == 1 and len(cases) == 5 and root.get("tests") == "5" and root.get("failures") == "3"
+    assert code == 1 and len(cases) == 6 and root.get("tests") == "6" and root.get("failures") == "3"
     by_line = {(c.get("file"), c.get("line")): c for c in cases}
     failed = by_line[("queries/alb-health-check.reason", "5")].find("failure")
     assert failed.get("type") == "fail" and "ENI_SG_RULES_MISMATCH" in failed.text

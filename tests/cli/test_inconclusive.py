@@ -198,15 +198,16 @@ def test_verify_counts_inconclusive_as_failed_and_shows_every_warning(tmp_path):
     assert any("DescribeSecurityGroups" in w for w in out["warnings"])
 
 
-def test_unreachable_over_ipv4_is_no_proof_for_an_ipv6_enabled_eni(tmp_path):
-    """The task has an IPv6 address: `internet -> task-eni any` is blocked for every IPv4 packet, but IPv6 is
-    not analysed yet, so no proof of isolation is claimed (it was UNREACHABLE); an IPv4 address endpoint stays
-    decided."""
+def test_unreachable_is_proved_over_both_families_for_an_ipv6_enabled_eni(tmp_path):
+    """The task has an IPv6 address. While IPv6 was not analysed this was INCONCLUSIVE (no proof over IPv4
+    only); now the IPv6 packets are analysed too: the subnet's network ACL has IPv4 entries only, so its rule
+    `*` for IPv6 denies them (default-network-acl.html), and `internet -> task-eni any` is a proof over both."""
     snap = scenario(tmp_path)
     edit(snap, "NetworkInterfaces", lambda d: [n.update(Ipv6Addresses=[{"Ipv6Address": "2600:1f18::20"}])
                                                for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0task01"])
     code, out = query_json(snap, "internet -> task-eni any")
-    assert code == 3 and [(m["missing"], m["component"]) for m in out["missing"]] == [("ipv6", "eni-0task01")]
-    assert out["explanations"]  # the IPv4 blockers are still shown
+    assert code == 1 and out["families"] == ["ipv4", "ipv6"] and not out["missing"]
+    code, out = query_json(snap, "internet -> task-eni tcp 8000 ipv6")
+    assert code == 1 and "SUBNET_ACL_RESTRICTION" in {e["code"] for e in out["explanations"]}
     code, out = query_json(snap, "internet -> 10.0.11.20 tcp 8000")
     assert code == 1

@@ -168,3 +168,13 @@ def test_nlb_instance_targets_see_the_client_address(tmp_path):
         {"Key": "preserve_client_ip.enabled", "Value": "false"}]}]}))
     code, out = query_json(snap, f"{client} -> nlb:test-lb tcp 80")
     assert code == 0, out["explanations"]
+
+
+def test_an_ipv6_target_is_named_as_not_modelled_never_ignored(tmp_path):
+    """IPv6 targets are not analysed in this version (issue 13): through a group that has one, "unreachable"
+    over its IPv4 targets is no proof (it was UNREACHABLE, the IPv6 target silently dropped on import)."""
+    snap = scenario(tmp_path)
+    edit(snap, "LoadBalancerTargetHealth", lambda d: d["LoadBalancerTargetHealth"][0]["TargetHealthDescriptions"].append(
+        {"Target": {"Id": "2600:1f18::99", "Port": 8000}, "TargetHealth": {"State": "healthy"}}))
+    code, out = query_json(snap, "internet -> alb:web tcp 80")
+    assert code == 3 and ("unmodelled", "2600:1f18::99") in {(m["missing"], m["component"]) for m in out["missing"]}

@@ -57,7 +57,13 @@ def test_policy_that_finds_open_ssh(tmp_path):
     data["SecurityGroups"][0]["IpPermissions"].append({"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
     sgs.write_text(json.dumps(data))
     r = reason("verify", str(ROOT / "queries" / "policy.dl"), "--facts", str(snap))
-    assert r.returncode == 1 and "admits tcp/22 from 0.0.0.0/0" in r.stdout
+    assert r.returncode == 1 and "admits tcp/22 from 0.0.0.0/0" in r.stdout and "::/0" not in r.stdout
+    data["SecurityGroups"][1]["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                                       "Ipv6Ranges": [{"CidrIpv6": "::/0"}]})
+    sgs.write_text(json.dumps(data))
+    r = reason("verify", str(ROOT / "queries" / "policy.dl"), "--facts", str(snap))
+    gid = data["SecurityGroups"][1]["GroupId"]
+    assert r.returncode == 1 and f"violation('{gid}', 'admits tcp/22 from ::/0')" in r.stdout
 
 
 def test_policy_with_an_error_is_refused_whole(tmp_path):

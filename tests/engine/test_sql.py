@@ -135,3 +135,14 @@ def test_conformance_through_duckdb(case):
 
 def test_most_conformance_cases_apply():
     assert len([c for c in CASES if c.name not in NOT_FOR_SQL]) >= 80
+
+
+def test_number_type_is_the_narrowest_that_holds_every_value():
+    """IPv6 addresses reach 2^128 - 1 (reasoner/addresses.py): one type for all number columns, since DuckDB
+    mixes HUGEINT and UHUGEINT as DOUBLE."""
+    from reasoner.engine.sql import SqlUnsupported, number_type
+    assert number_type([0, 65535, -7]) == "BIGINT"
+    assert number_type([1 << 64, -1]) == "HUGEINT"
+    assert number_type([(1 << 128) - 1, 0]) == "UHUGEINT"
+    with pytest.raises(SqlUnsupported):
+        number_type([(1 << 128) - 1, -1])

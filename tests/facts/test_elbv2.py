@@ -266,7 +266,8 @@ def test_nlb_addresses_targets_and_transport(tmp_path: Path) -> None:
     assert r["lb_node_ip"] == [(S_LB, "subnet-a", ip("10.0.0.5")), ("net/other/ffff0000", "subnet-a", ip("10.0.0.30"))]
     assert r["lb_eni"] == [("net/other/ffff0000", "eni-orphan")]
     assert r["lb_public_ip"] == [(S_LB, "subnet-a", ip("203.0.113.7"))]
-    assert r["lb_sg"] == [] and s.manifest["skipped_ipv6"] == 2
+    assert r["lb_sg"] == [] and s.manifest["skipped_ipv6"] == 2  # the node's IPv6 address and the IPv6 target
+    assert r["tg_target_ipv6"] == [(S_TG, "2001:db8::5")]  # named, so answers through the group say it is not modelled
     assert r["listener"] == [(S_L, S_LB, 53, "TCP_UDP")]
     assert r["elb_transport"] == [("TCP", "6"), ("TCP_UDP", "17"), ("TCP_UDP", "6")]
     assert r["action_forward"] == [(S_L, S_TG, 3), (S_L, S_TG2, 0)]
@@ -312,13 +313,15 @@ def test_listener_rules_conditions_and_actions(tmp_path: Path) -> None:
         ("r-10", "host-header", "api.example.com"), ("r-10", "http-header", "X-Env:prod"),
         ("r-10", "path-pattern", "/api/*"), ("r-10", "query-string", "debug"), ("r-10", "query-string", "v=2"),
         ("r-10", "source-ip", "192.0.2.0/24"), ("r-10", "source-ip", "2001:db8::/32")]
-    assert r["rule_source_ip"] == [("r-10", ip("192.0.2.0"), ip("192.0.2.255"))]
+    v6 = ipaddress.IPv6Network("2001:db8::/32")  # IPv6 on the same line of addresses (reasoner/addresses.py)
+    assert r["rule_source_ip"] == [("r-10", ip("192.0.2.0"), ip("192.0.2.255")),
+                                   ("r-10", int(v6.network_address), int(v6.broadcast_address))]
     assert r["listener_action"] == [("r-10", 1, "authenticate-oidc"), ("r-10", 2, "forward"), ("r-20", 1, "redirect"),
                                     ("r-30", 1, "fixed-response"), ("r-def", 1, "forward")]
     assert r["action_forward"] == [("r-10", S_TG, 1), ("r-def", S_TG, 1)]
     assert r["action_redirect"] == [("r-20", "HTTPS", "443", "#{host}", "HTTP_301")]
     assert r["action_fixed_response"] == [("r-30", 503)]
-    assert s.manifest["skipped_ipv6"] == 1
+    assert s.manifest["skipped_ipv6"] == 0
     # the listener itself was not collected: names fall back to the generic form
     assert s.names["r-10"] == "listener rule 10" and s.names["r-def"] == "listener default rule"
 

@@ -32,7 +32,7 @@ def test_all_relations_present_sorted_and_deduplicated(snap) -> None:
     assert set(snap.relations) == set(RELATIONS)
     for rel, rs in snap.relations.items():
         assert rs == sorted(set(rs)), rel
-    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 4
+    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 5
     assert snap.manifest["regions"] == ["us-east-1"]
     assert snap.manifest["unmodelled"] == []
     assert snap.manifest["counts"]["eni"] == 3
@@ -100,8 +100,22 @@ def test_implicit_deny_added_when_absent(tmp_path: Path) -> None:
     assert snap.relations["nacl_entry"] == [
         ("acl-1", 0, 10, "6", 22, 22, ip("10.0.0.0"), ip("10.255.255.255"), "allow"),
         ("acl-1", 0, 32767, "-1", 0, 65535, 0, ALL, "deny"),
+        ("acl-1", 0, 32767, "-1", 0, 65535, 1 << 32, (1 << 128) - 1, "deny"),  # rule * for IPv6 (::/0 on the line)
         ("acl-1", 1, 32767, "-1", 0, 65535, 0, ALL, "deny"),
+        ("acl-1", 1, 32767, "-1", 0, 65535, 1 << 32, (1 << 128) - 1, "deny"),
     ]
+
+
+def test_the_ipv6_star_rule_as_the_api_lists_it_is_not_added_twice(tmp_path: Path) -> None:
+    """default-network-acl.html: rule * exists for each family; the EC2 API lists the IPv6 one as 32768."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    entries = [{"Ipv6CidrBlock": "::/0", "Egress": e, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 32768}
+               for e in (False, True)]
+    acl = {"NetworkAclId": "acl-1", "VpcId": "vpc-1", "IsDefault": False, "Associations": [], "Entries": entries}
+    (region / "NetworkAcls.json").write_text(json.dumps({"NetworkAcls": [acl]}))
+    rows = import_aws_configs(tmp_path).relations["nacl_entry"]
+    assert sorted((r[1], r[2], r[6]) for r in rows) == [(0, 32767, 0), (0, 32768, 1 << 32), (1, 32767, 0), (1, 32768, 1 << 32)]
 
 
 def test_round_trip(snap, tmp_path: Path) -> None:
