@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from reasoner.errors import ReasonError
+from reasoner.progress import PROGRESS, on_terminal
 from reasoner.terminal import block, markup as m, plain
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_show_locals=False, pretty_exceptions_enable=False,
@@ -88,7 +89,7 @@ EXIT_CODES = "Exit codes: 0 reachable / holds, 1 unreachable / fails, 2 usage or
 QUERY_HELP = f"""Is DST reachable from SRC? Verdict, hop-by-hop path, blockers with codes, derivation.
 
 \b
-Query:  SRC -> DST \\[tcp | udp | icmp | any | proto N] \\[PORT | LO-HI]
+Query:  SRC -> DST \\[tcp | udp | icmp | any | proto N] \\[PORT | LO-HI] \\[ipv4 | ipv6]
   SRC, DST: eni-..., i-..., subnet-..., sg-..., vpc-..., an address, internet, *, ecs:CLUSTER/SERVICE,
   alb:NAME, nlb:NAME, tg:NAME, a Name tag or an alias; keywords are case-insensitive.
 
@@ -805,6 +806,7 @@ def main() -> None:
     # process turns it back into KeyboardInterrupt while it waits (reasoner/supervise.py)
     signal.signal(signal.SIGINT, _on_signal)
     _supervised[0] = True
+    PROGRESS.set(on_terminal())  # long set questions: a spinner on stderr when it is a terminal (reasoner/progress.py)
     try:
         app(standalone_mode=True)
     except Terminated as t:

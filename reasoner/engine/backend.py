@@ -23,6 +23,7 @@ from typing import Iterable, Iterator, Mapping, Protocol, Sequence
 
 from reasoner.engine.check import Checked
 from reasoner.engine.lift import DOMAIN, PER_QUERY, lift
+from reasoner.progress import PROGRESS
 
 PacketFacts = Mapping[str, Sequence[tuple]]
 Answer = dict[str, frozenset[tuple]]
@@ -73,6 +74,14 @@ class SetBackend:
         self.engine.close()
 
     def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
+        progress = PROGRESS.get()  # reasoner/progress.py: a display on a terminal, else None
+        try:
+            yield from self._evaluate(packets, want, progress)
+        finally:
+            if progress is not None:
+                progress(None)
+
+    def _evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str], progress) -> Iterator[Answer]:
         it = iter(packets)
         lifted = self.lifted.lifted
         while True:
@@ -96,5 +105,7 @@ class SetBackend:
                     for d in per:
                         d[r] = shared
             self.evaluated += len(chunk)
+            if progress is not None:
+                progress(self.evaluated)
             for d in per:
                 yield {r: frozenset(v) for r, v in d.items()}

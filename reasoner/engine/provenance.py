@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasoner.engine.check import PROTO_COLUMNS
 from reasoner.engine.program import Program
 from reasoner.engine.syntax import Atom, BinOp, Const, Var, show_literal, term_vars
 
@@ -31,6 +32,8 @@ class Node:
     near_misses: list[tuple] = field(default_factory=list)
     source: str | None = None
     partial: bool = False
+    #: the label for people: protocol columns by name (``tcp``, not ``'6'``); JSON keeps ``label``
+    display: str | None = None
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"label": self.label, "holds": self.holds}
@@ -49,13 +52,35 @@ class Node:
         return out
 
 
-def _fmt(pred: str, row: tuple) -> str:
-    return f"{pred}({', '.join('_' if v is None else repr(v) if isinstance(v, str) else str(v) for v in row)})"
+#: IANA protocol numbers as the rules hold them -> the names people read in a derivation
+PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all"}
+
+
+def _fmt(pred: str, row: tuple, protos: tuple[int, ...] = ()) -> str:
+    def show(i: int, v: Any) -> str:
+        if v is None:
+            return "_"
+        if i in protos and v in PROTOCOL_NAMES:
+            return PROTOCOL_NAMES[v]
+        return repr(v) if isinstance(v, str) else str(v)
+    return f"{pred}({', '.join(show(i, v) for i, v in enumerate(row))})"
 
 
 class Explainer:
     def __init__(self, program: Program, depth: int = 12, max_nodes: int = 400) -> None:
         self.p, self.depth, self.max_nodes, self.count = program, depth, max_nodes, 0
+        #: per predicate, the positions of its protocol columns (check.PROTO_COLUMNS)
+        self.protos = {name: tuple(i for i, (col, _) in enumerate(decl.columns) if col in PROTO_COLUMNS)
+                       for name, decl in program.decls.items()}
+
+    def _display(self, pred: str, row: tuple) -> str | None:
+        """The label with protocols by name, when the predicate has a protocol column."""
+        return _fmt(pred, row, self.protos[pred]) if self.protos.get(pred) else None
+
+    def _lit_display(self, lit, env: dict) -> str | None:
+        """A body literal's label with protocols by name, when its predicate has a protocol column."""
+        protos = self.protos.get(lit.pred, ()) if isinstance(lit, Atom) else ()
+        return _show(lit, env, protos) if protos else None
 
     def _budget(self, depth: int) -> bool:
         self.count += 1
@@ -89,13 +114,13 @@ class Explainer:
 
     # -- why -----------------------------------------------------------------------------
     def why(self, pred: str, row: tuple, depth: int = 0, stack: frozenset = frozenset()) -> Node:
-        label = _fmt(pred, row)
+        label, disp = _fmt(pred, row), self._display(pred, row)
         if not self._budget(depth):
-            return Node(label, True, partial=True)
+            return Node(label, True, partial=True, display=disp)
         rules = self.p.rules_by_head.get(pred, [])
         if not rules or (pred, row) in self.p.sources:
             src = self.p.sources.get((pred, row)) or self.p.sources.get((pred, "*"))
-            return Node(label, True, source=src)
+            return Node(label, True, source=src, display=disp)
         for rule in rules:
             env = self._unify(rule.head, row)
             if env is None:
@@ -110,26 +135,26 @@ class Explainer:
                 if isinstance(lit, Atom) and not lit.negated:
                     key = (lit.pred, self._ground(lit, env))
                     if key in stack:
-                        kids.append(Node(_fmt(*key), True, partial=True))
+                        kids.append(Node(_fmt(*key), True, partial=True, display=self._display(*key)))
                     else:
                         kids.append(self.why(key[0], key[1], depth + 1, stack | {(pred, row)}))
                 else:
-                    kids.append(Node(_show(lit, env), True))
-            return Node(label, True, rule=str(rule.loc), bindings=_public(env), children=kids)
-        return Node(label, False)
+                    kids.append(Node(_show(lit, env), True, display=self._lit_display(lit, env)))
+            return Node(label, True, rule=str(rule.loc), bindings=_public(env), children=kids, display=disp)
+        return Node(label, False, display=disp)
 
     # -- why not -------------------------------------------------------------------------
     def why_not(self, pred: str, row: tuple, depth: int = 0) -> Node:
-        label = _fmt(pred, row)
+        label, disp = _fmt(pred, row), self._display(pred, row)
         if not self._budget(depth):
-            return Node(label, False, partial=True)
+            return Node(label, False, partial=True, display=disp)
         rules = self.p.rules_by_head.get(pred, [])
         if not rules:
             misses = []
             if row and row[0] is not None:
                 misses = self.p.query(pred, (row[0],) + (None,) * (len(row) - 1))[:20]
-            return Node(label, False, near_misses=misses)
-        node = Node(label, False)
+            return Node(label, False, near_misses=misses, display=disp)
+        node = Node(label, False, display=disp)
         for rule in rules:
             env = self._unify(rule.head, row)
             if env is None:
@@ -145,15 +170,15 @@ class Explainer:
             if k == len(ordered):  # the rule fires (row partially free): not a refutation
                 continue
             failing = ordered[k]
-            kids = [Node(_show(l, best), True) for l in ordered[:k]]
+            kids = [Node(_show(l, best), True, display=self._lit_display(l, best)) for l in ordered[:k]]
             if isinstance(failing, Atom) and not failing.negated:
                 kids.append(self.why_not(failing.pred, self._ground(failing, best), depth + 1))
             elif isinstance(failing, Atom):
                 pos = Atom(failing.pred, failing.args, failing.loc)
                 inner = self.why(pos.pred, self._ground(pos, best), depth + 1)
-                kids.append(Node(_show(failing, best), False, children=[inner]))
+                kids.append(Node(_show(failing, best), False, children=[inner], display=self._lit_display(failing, best)))
             else:
-                kids.append(Node(_show(failing, best), False))
+                kids.append(Node(_show(failing, best), False, display=self._lit_display(failing, best)))
             node.children.append(Node(f"by the rule {show_literal(rule.head)}", False, rule=str(rule.loc),
                                       bindings=_public(best), children=kids))
         return node
@@ -172,8 +197,12 @@ def _eval(t, env):
     return {"+": l + r, "-": l - r, "*": l * r, "/": l // r if r else 0, "%": l % r if r else 0}[t.op]
 
 
-def _show(lit, env: dict) -> str:
-    def t(x):
+def _show(lit, env: dict, protos: tuple[int, ...] = ()) -> str:
+    def t(x, i: int = -1):
+        if i in protos:
+            v = env.get(x.name) if isinstance(x, Var) else x.value if isinstance(x, Const) else None
+            if isinstance(v, str) and v in PROTOCOL_NAMES:
+                return PROTOCOL_NAMES[v]
         if isinstance(x, Var) and x.name in env:
             v = env[x.name]
             return repr(v) if isinstance(v, str) else str(v)
@@ -186,7 +215,7 @@ def _show(lit, env: dict) -> str:
         return "_"
 
     if isinstance(lit, Atom):
-        return ("!" if lit.negated else "") + f"{lit.pred}({', '.join(t(a) for a in lit.args)})"
+        return ("!" if lit.negated else "") + f"{lit.pred}({', '.join(t(a, i) for i, a in enumerate(lit.args))})"
     return f"{t(lit.left)} {lit.op} {t(lit.right)}"
 
 

@@ -223,7 +223,13 @@ class LoadBalancers:
         is assumed and said (ASSUMPTION_PRESERVE_CLIENT_IP_IS_*); if the other value would change the answer,
         the leg is inconclusive."""
         client_ip = addresses.parse(leg1.packet["src_ip"])
-        node_ip = self.r.eni_ips[node][0]
+        # "The Network Load Balancer communicates with targets based on the IP address type of the target group"
+        # (network/load-balancer-ip-address-type.html): an IPv6 client's connection to an IPv4 target is
+        # translated at the load balancer, and the target sees the load balancer's address.
+        fam = addresses.family(ip)
+        node_ip = next((x for x in self.r.eni_ips[node] if addresses.family(x) == fam), self.r.eni_ips[node][0])
+        if addresses.family(client_ip) != fam:
+            client_ip = node_ip
         preserves = self.p.holds("preserves_client_ip", (tg,))
 
         def run(src_ip: int) -> Result:

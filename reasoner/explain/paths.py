@@ -109,6 +109,9 @@ class Result:
     proof: Node | None = None
     warnings: list[str] = field(default_factory=list)
     packets_checked: int = 0
+    #: the packet class (reasoner/explain/space.py Piece) ``packet`` is an example of: every packet of it has
+    #: the same fate (address, port ranges as text; None for answers through a load balancer)
+    packet_class: dict[str, Any] | None = None
     #: the address families of the packets checked ("ipv4", "ipv6"): what an "unreachable" covers
     families: list[str] = field(default_factory=list)
     #: endpoint pairs the answer covers; ``factored``: pairs no rule tells apart were evaluated once
@@ -130,6 +133,7 @@ class Result:
             "reachable": None if self.inconclusive and not self.reachable else self.reachable,
             "missing": [m.to_json() for m in self.missing],
             "packet": self.packet,
+            "packet_class": self.packet_class,
             "forward_path": [h.to_json(i + 1) for i, h in enumerate(self.forward_path)],
             "return_path": [h.to_json(i + 1) for i, h in enumerate(self.return_path)],
             "explanations": [e.to_json() for e in self.explanations],
@@ -143,6 +147,22 @@ class Result:
 
 
 _cuts = cuts  # the name tests and older callers use
+
+
+def _ips(lo: int, hi: int) -> str:
+    """One address as itself, a range as a CIDR when it is one, else ``lo-hi``."""
+    return addresses.text(lo) if lo == hi else addresses.range_text(lo, hi)
+
+
+def _classed(res: "Result", row: tuple, piece) -> "Result":
+    """``res`` with the class of the packet it reports (the piece of the packet space ``row`` stands for)."""
+    if piece is not None and "src_ip" in res.packet:
+        ported = row[4] in PORTED
+        res.packet_class = {
+            "protocol": PROTO_NAMES.get(row[4], row[4]), "family": addresses.family(row[2]),
+            "src_ips": _ips(*piece.src_ips), "dst_ips": _ips(*piece.dst_ips),
+            "src_ports": list(piece.src_ports) if ported else None, "dst_ports": list(piece.dst_ports) if ported else None}
+    return res
 
 
 def packet_facts(row: tuple, dst: "Endpoint") -> dict[str, list[tuple]]:
@@ -339,14 +359,15 @@ class Analyzer:
         if backend is not None:  # the whole space evaluated set-at-a-time; pyDatalog explains the packet chosen
             space = list(space)  # type: ignore[assignment]
             answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
-        for row, d, _ in space:
+        best_piece = unknown_piece = None
+        for row, d, piece in space:
             checked += 1
             if answers is not None:
                 ans = next(answers)
                 fwd, ret, unk = _classify(lambda: {r[0] for r in ans["fwd_blocked"]}, lambda: {r[0] for r in ans["ret_blocked"]},
                                           lambda hops: sorted(r for r in ans["hop_unknown"] if r[0] in hops))
                 if not fwd and not ret and not unk:
-                    return self._witness(query_text, row, d, checked, depth, detail)
+                    return _classed(self._witness(query_text, row, d, checked, depth, detail), row, piece)
             else:
                 self._assert(row, d)
                 try:
@@ -356,19 +377,19 @@ class Analyzer:
                     fwd, ret, unk = _classify(lambda: {r[0] for r in self.p.query("fwd_blocked", (None,))},
                                               lambda: {r[0] for r in self.p.query("ret_blocked", (None,))}, self._unknown_rows)
                     if not fwd and not ret and not unk:
-                        return self._witness(query_text, row, d, checked, depth, detail, asserted=True)
+                        return _classed(self._witness(query_text, row, d, checked, depth, detail, asserted=True), row, piece)
                 finally:
                     self._retract(row, d)
             if not fwd and not ret:
                 if unknown is None:
-                    unknown, unknown_rows = row, unk
+                    unknown, unknown_rows, unknown_piece = row, unk, piece
                 continue
             key = (1, len(fwd)) if fwd else (0, len(ret))
             if best_key is None or key < best_key:
-                best, best_key, best_fail = row, key, [h for h in HOPS if h in (fwd or ret)]
+                best, best_key, best_fail, best_piece = row, key, [h for h in HOPS if h in (fwd or ret)], piece
         if unknown is not None:  # nothing gets through, and not every packet is known to be stopped
-            return self._inconclusive(query_text, unknown, unknown_rows, next(d for d in dsts if d.eni == unknown[1]),
-                                      checked, depth, detail)
+            return _classed(self._inconclusive(query_text, unknown, unknown_rows, next(d for d in dsts if d.eni == unknown[1]),
+                                               checked, depth, detail), unknown, unknown_piece)
         if best is None or best_fail is None:
             raise QueryError("query.empty", "the query names no pair of distinct endpoints with addresses to analyse")
         best_dst = next(d for d in dsts if d.eni == best[1])
@@ -381,7 +402,7 @@ class Analyzer:
                 unk = [r for r in self._unknown_rows() if r[0] in blocked]
                 unknown_hops = {r[0] for r in unk}
                 best_fail = [h for h in HOPS if h in blocked - unknown_hops]
-            res = self._result(query_text, best, False, best_fail, depth, detail, unknown=unknown_hops)
+            res = _classed(self._result(query_text, best, False, best_fail, depth, detail, unknown=unknown_hops), best, best_piece)
             res.warnings.extend(f"not decided, but another hop blocks anyway: {m.message}" for m in self._missing(unk))
             res.packets_checked = checked
             return res

@@ -33,7 +33,7 @@ def readable(label: str) -> str:
 
 def proof_tree(node: Node, tree: Tree | None = None) -> Tree:
     mark = "[green]✓[/]" if node.holds else "[red]✗[/]"
-    text = f"{mark} {m(readable(node.label))}"
+    text = f"{mark} {m(readable(node.display or node.label))}"
     if node.rule and node.rule not in node.label:  # one location per rule
         text += f"  [dim]({m(node.rule)})[/]"
     if node.source:
@@ -59,6 +59,16 @@ def short(component: str) -> str:
     return component
 
 
+def class_text(c: dict) -> str:
+    """``tcp from 10.0.1.10 ports 1024-65535 to 10.0.11.20 port 8000`` for a packet class (Result.packet_class)."""
+    def ports(r: list[int] | None) -> str:
+        if r is None:
+            return ""
+        return f" port {r[0]}" if r[0] == r[1] else f" ports {r[0]}-{r[1]}"
+    fam = " (IPv6)" if c["family"] == "ipv6" else ""
+    return f"{c['protocol']}{fam} from {c['src_ips']}{ports(c['src_ports'])} to {c['dst_ips']}{ports(c['dst_ports'])}"
+
+
 def _host_port(ip: str, port: object) -> str:
     """``10.0.1.10:1024``, ``[2600:1f18::10]:1024`` (RFC 3986 brackets an IPv6 address before a port)."""
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
@@ -69,6 +79,10 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
                "inconclusive": "[bold yellow]INCONCLUSIVE[/]"}[res.verdict]
     console.print(f"{verdict}  {m(res.query)}", highlight=False)
     packets = [(k, v) for k, v in res.packet.items() if isinstance(v, dict)] or [("packet", res.packet)]
+    if res.packet_class:  # what was proved is the class; the concrete packet is one example of it
+        which = {"reachable": "", "unreachable": " (the nearest miss)", "inconclusive": " (undecided)"}[res.verdict]
+        console.print(m(f"packet class{which}: {class_text(res.packet_class)}"), highlight=False)
+        packets = [("example packet", res.packet)]
     for label, pk in packets:
         if "src_ip" in pk:
             v6 = pk.get("family") == "ipv6"

@@ -202,24 +202,25 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
                 c.req(r, "DestinationCidrBlock", rp)  # raises facts.missing_field
 
 
-def internet_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
+def _gateways(c: Ctx, items: list[tuple[str, Any]], id_key: str, rel: str, only_state: str | None = None) -> None:
+    """Gateways of one kind (``rel``) and the VPCs they are attached to (``rel``_attachment); with
+    ``only_state``, attachments in another state are left out."""
     for p, g in items:
-        igw = c.req_str(g, "InternetGatewayId", p)
-        c.name(g, igw, p)
-        c.add("igw", igw)
+        gw = c.req_str(g, id_key, p)
+        c.name(g, gw, p)
+        c.add(rel, gw)
         for ap, a in c.items(g, "Attachments", p):
-            c.add("igw_attachment", igw, c.req_str(a, "VpcId", ap))
+            if only_state is None or str(c.opt(a, "State", ap, only_state)) == only_state:
+                c.add(f"{rel}_attachment", gw, c.req_str(a, "VpcId", ap))
+
+
+def internet_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    _gateways(c, items, "InternetGatewayId", "igw")
 
 
 def egress_only_internet_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
-    """Egress-only internet gateways (IPv6 out, and the replies back in) and the VPCs they are attached to."""
-    for p, g in items:
-        gw = c.req_str(g, "EgressOnlyInternetGatewayId", p)
-        c.name(g, gw, p)
-        c.add("egress_only_igw", gw)
-        for ap, a in c.items(g, "Attachments", p):
-            if str(c.opt(a, "State", ap, "attached")) == "attached":
-                c.add("egress_only_igw_attachment", gw, c.req_str(a, "VpcId", ap))
+    """Egress-only internet gateways (IPv6 out, and the replies back in), attached ones only."""
+    _gateways(c, items, "EgressOnlyInternetGatewayId", "egress_only_igw", "attached")
 
 
 def nat_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:

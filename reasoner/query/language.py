@@ -71,7 +71,7 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
             col = getattr(err, "column", 1) or 1
             raise QueryError("query.syntax", f"cannot parse assertion:\n    {line}\n    {' ' * (col - 1)}^",
                              location=f"{file}:{n}:{col}",
-                             hint="write it as  assert reachable|unreachable SRC -> DST [PROTO] [PORT|LO-HI]") from None
+                             hint="write it as  assert reachable|unreachable SRC -> DST [PROTO] [PORT|LO-HI] [ipv4|ipv6]") from None
         expect, qtree = tree.children
         try:
             q = _query_of(qtree)

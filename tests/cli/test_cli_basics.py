@@ -2,6 +2,9 @@
 and exit codes, case-insensitive keywords, shell completion, formats a command does not answer in refused
 (exit 2), errors as JSON with --format json (reason.error/v1, exit 2)."""
 
+import ipaddress
+import json
+
 from reasoner import __version__
 from reasoner.query.language import parse_assertions, parse_query
 from test_query import FACTS, answer, query_json, reason
@@ -83,7 +86,7 @@ def test_derivations_read_like_rules_with_addresses_and_are_never_cut():
     """Issue 14: addresses as dotted quads, the rule's own head with one location, no 80-column cut in a pipe."""
     r = reason("query", "alb-eni -> task-eni tcp 8000")
     tree = r.stdout.split("Derivation (brief):", 1)[1]
-    assert "fwd_sg_egress('eni-0alb0a', 'eni-0task01', 10.0.1.10, 10.0.11.20, '6', 1024, 8000)" in tree
+    assert "fwd_sg_egress('eni-0alb0a', 'eni-0task01', 10.0.1.10, 10.0.11.20, tcp, 1024, 8000)" in tree  # protocols by name
     assert "by the rule fwd_sg_egress(S, D, SIp, DIp, P, SP, DP)  (rules/reachability.dl:54:1)" in tree
     assert "167772426" not in tree and "…" not in tree.replace("… (cut: raise --explain)", "")
     assert max(len(line) for line in tree.splitlines()) > 80  # printed whole, not cropped to a terminal's width
@@ -97,3 +100,20 @@ def test_hop_table_columns_align_past_hop_nine_and_on_arns():
     starts = {line.index(" ingress ") if " ingress " in line else line.index(" egress ") for line in forward}
     assert len(starts) == 1, forward  # the direction column starts at one place on every row
     assert {line.index(".") for line in forward} == {len(forward[0].split(".")[0])}  # numbers right-aligned
+
+
+def test_the_answer_shows_the_packet_class_it_proved_and_labels_the_example():
+    """Issue 14: the packet shown is a class (every packet of it has the same fate: space.py cuts), the concrete
+    packet only as a labelled example of it."""
+    r = reason("query", "--facts", "facts/examples/seed-fixed", "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 0
+    assert r.stdout.splitlines()[1:3] == ["packet class: tcp from 10.0.1.10 ports 1024-65535 to 10.0.11.20 port 8000",
+                                          "example packet: 10.0.1.10:1024 -> 10.0.11.20:8000 tcp"]
+    r = reason("query", "--format", "json", "internet -> task-eni any")
+    doc = json.loads(r.stdout)
+    c, pk = doc["packet_class"], doc["packet"]
+    assert r.returncode == 1 and c["protocol"] == pk["protocol"] and c["family"] == "ipv4"
+    lo, hi = c["src_ips"].split("-")
+    assert ipaddress.ip_address(lo) <= ipaddress.ip_address(pk["src_ip"]) <= ipaddress.ip_address(hi)
+    assert c["dst_ips"] == pk["dst_ip"] and c["dst_ports"][0] <= pk["dst_port"] <= c["dst_ports"][1]
+    assert "packet class (the nearest miss): " in reason("query", "internet -> task-eni any").stdout

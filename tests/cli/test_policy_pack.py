@@ -63,3 +63,12 @@ def test_a_violation_shows_its_rule_metadata_in_text_json_and_sarif():
     sarif = json.loads(reason("verify", str(PACK), "--format", "sarif").stdout)
     ids = {r["ruleId"] for run in sarif["runs"] for r in run["results"]}
     assert ids == {"NET-003"}
+
+
+def test_an_eni_exposed_over_ipv6_from_a_private_subnet_is_reported():
+    """NET-005 (policies/baseline/exposure.dl): in the dual-stack example eni-web (public subnet) is exposed as
+    meant and eni-app goes out through the egress-only gateway: nothing. With ::/0 of the private subnet sent
+    to the internet gateway (the pack's fixture), eni-app is reachable over IPv6 and reported."""
+    assert violations(FACTS / "examples" / "dual-stack") == (0, [])
+    assert violations(PACK / "tests" / "ipv6-private-exposed") == (
+        1, [("eni-app", "reachable from the internet outside a public subnet")])
