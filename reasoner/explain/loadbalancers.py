@@ -130,6 +130,8 @@ class LoadBalancers:
             forwards = [f for f in self.p.query("listener_forwards", (li, None, None)) if self._admits_source(f[1], client)]
             leg1_srcs = self._restrict_internet(srcs, [f[1] for f in forwards], node_ranges)
             pending = self._listener_unknowns(li, {f[2] for f in forwards})
+            if self.p.holds("lb_ipv6_nodes_unknown", (lb,)) and any(s.family != "ipv4" for s in srcs):
+                pending.append(self._missing("load_balancer", "lb_ipv6_nodes", lb))
             if not leg1_srcs:
                 res = self._blocked(self._fresh(base), "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", li,
                                     f"the rules of listener {self.a.names.get(li, li)} forward only requests from source addresses "

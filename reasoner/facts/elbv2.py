@@ -6,7 +6,8 @@ are declared, one "Holds if ..." line each, in ``rules/01_load_balancer_snapshot
 Top-level keys (Batfish layout for the first ones; the collector writes the same shapes):
 
 * ``LoadBalancers`` (describe_load_balancers items) -> ``load_balancer``, ``lb_subnet``, ``lb_sg``,
-  ``lb_state``, ``lb_dns``, ``lb_node_ip`` / ``lb_public_ip`` (from ``LoadBalancerAddresses``)
+  ``lb_state``, ``lb_dns``, ``lb_node_ip`` / ``lb_public_ip`` (from ``LoadBalancerAddresses``),
+  ``lb_ip_address_type`` (``IpAddressType``, default ipv4)
 * ``LoadBalancerAttributes`` ``[{LoadBalancerArn, Attributes[{Key, Value}]}]`` -> ``lb_attribute``
 * ``LoadBalancerListeners`` ``[{LoadBalancerArn, Listeners[...]}]`` -> ``listener``, and the listener's
   ``DefaultActions`` -> ``listener_action``, ``action_forward``, ``action_redirect``, ``action_fixed_response``
@@ -74,6 +75,7 @@ RELATIONS: tuple[str, ...] = (
     "lb_attribute", "listener", "listener_rule", "rule_condition", "rule_source_ip",
     "listener_action", "action_forward", "action_redirect", "action_fixed_response", "elb_transport",
     "target_group", "tg_lb", "tg_health_check", "tg_attribute", "tg_target", "target_health", "tg_target_ipv6",
+    "lb_ip_address_type",
     "ecs_cluster", "ecs_service", "ecs_service_tg", "ecs_task", "ecs_task_eni",
 )
 
@@ -236,6 +238,7 @@ def load_balancers(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         if name:
             c.acc.names[arn] = name
         c.add("load_balancer", arn, name, _text(c, lb, "Type", p), _text(c, lb, "Scheme", p), c.req_str(lb, "VpcId", p))
+        c.add("lb_ip_address_type", arn, str(c.opt(lb, "IpAddressType", p, "ipv4")))
         if ":loadbalancer/" in arn:
             st.lb_suffix[arn.split(":loadbalancer/", 1)[1]] = arn
         state = c.opt(lb, "State", p)

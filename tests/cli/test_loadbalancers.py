@@ -178,3 +178,16 @@ def test_an_ipv6_target_is_named_as_not_modelled_never_ignored(tmp_path):
         {"Target": {"Id": "2600:1f18::99", "Port": 8000}, "TargetHealth": {"State": "healthy"}}))
     code, out = query_json(snap, "internet -> alb:web tcp 80")
     assert code == 3 and ("unmodelled", "2600:1f18::99") in {(m["missing"], m["component"]) for m in out["missing"]}
+
+
+def test_a_dualstack_load_balancer_without_its_node_interfaces_is_no_proof_for_ipv6_clients(tmp_path):
+    """A dualstack ALB (IpAddressType, describe-load-balancers) whose node ENIs were not collected: its nodes are
+    derived with IPv4 addresses only, so "unreachable" would hold for IPv4 clients only (it was UNREACHABLE)."""
+    snap = scenario(tmp_path)
+    edit(snap, "LoadBalancers", lambda d: [lb.update(IpAddressType="dualstack") for lb in d["LoadBalancers"]])
+    edit(snap, "NetworkInterfaces", lambda d: d.update(NetworkInterfaces=[
+        n for n in d["NetworkInterfaces"] if not n.get("Description", "").startswith("ELB ")]))
+    code, out = query_json(snap, "internet -> alb:web tcp 80")
+    assert code == 3 and ("lb_ipv6_nodes", "load_balancer") in {(m["missing"], m["hop"]) for m in out["missing"]}
+    code, out = query_json(snap, "internet -> alb:web tcp 80 ipv4")  # IPv4 clients only: decided
+    assert code == 1
