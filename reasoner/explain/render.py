@@ -31,9 +31,14 @@ def readable(label: str) -> str:
     return _ADDRESS.sub(dotted, label)
 
 
-def proof_tree(node: Node, tree: Tree | None = None) -> Tree:
+def proof_tree(node: Node, tree: Tree | None = None, messages: dict[str, str] | None = None) -> Tree:
+    """The derivation as a tree; ``messages`` maps a hop predicate that fails to its explanation (the rule's
+    ``@message``, filled in for the packet), shown on that hop's node."""
     mark = "[green]✓[/]" if node.holds else "[red]✗[/]"
     text = f"{mark} {m(readable(node.display or node.label))}"
+    said = (messages or {}).get(node.label.split("(", 1)[0]) if not node.holds else None
+    if said:
+        text += f"  [red]— {m(said)}[/]"
     if node.rule and node.rule not in node.label:  # one location per rule
         text += f"  [dim]({m(node.rule)})[/]"
     if node.source:
@@ -48,7 +53,7 @@ def proof_tree(node: Node, tree: Tree | None = None) -> Tree:
     elif not node.holds and not node.children and node.rule is None and not node.partial and "(" in node.label:
         branch.add("[dim]no such fact[/]")
     for child in node.children:
-        proof_tree(child, branch)
+        proof_tree(child, branch, messages)
     return branch
 
 
@@ -106,7 +111,8 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
         _print_whole(console, hop_table(hops))
     if res.proof is not None and explain != "none":
         console.print(f"\n[bold]Derivation ({explain}):[/]")
-        _print_whole(console, proof_tree(res.proof))
+        said = {e.hop: e.message for e in reversed(res.explanations) if e.hop and e.message}
+        _print_whole(console, proof_tree(res.proof, messages=said))
 
 
 def hop_table(hops) -> Table:

@@ -117,3 +117,11 @@ def test_the_answer_shows_the_packet_class_it_proved_and_labels_the_example():
     assert ipaddress.ip_address(lo) <= ipaddress.ip_address(pk["src_ip"]) <= ipaddress.ip_address(hi)
     assert c["dst_ips"] == pk["dst_ip"] and c["dst_ports"][0] <= pk["dst_port"] <= c["dst_ports"][1]
     assert "packet class (the nearest miss): " in reason("query", "internet -> task-eni any").stdout
+
+
+def test_the_failing_hop_of_a_derivation_carries_its_message():
+    """Issue 14: the derivation shows the rule's own @message on the hop that blocks, filled in for the packet."""
+    tree = reason("query", "alb-eni -> task-eni tcp 8000").stdout.split("Derivation (brief):", 1)[1]
+    hop = next(line for line in tree.splitlines() if "✗ fwd_sg_egress(" in line)
+    assert hop.endswith("— no security group of eni-0alb0a (sg-0alb (alb-sg)) allows outbound tcp/8000 to 10.0.11.20")
+    assert sum("— " in line for line in tree.splitlines()) == 1  # only on the blocking hop
