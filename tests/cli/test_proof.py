@@ -86,3 +86,28 @@ def test_recheck_of_something_else_is_an_input_error(tmp_path):
     assert r.returncode == 2 and "is not a proof file" in r.stderr and "Traceback" not in r.stderr
     r = reason("recheck", str(tmp_path / "missing.json"), "--format", "json")
     assert r.returncode == 2 and answer(r.stdout)["error"]["code"] == "proof.unreadable"
+
+
+def test_recheck_reads_the_verdict_off_the_classes_as_the_analyzer_gives_it(tmp_path):
+    """recheck evaluates the packet space once (the classes) and derives the verdict from their fates; on
+    reachable, unreachable and inconclusive questions that is the analyzer's own verdict."""
+    from reasoner.explain.proof import _through_load_balancer, query_classes, verdict_of
+    from reasoner.session import Session
+
+    broken = tmp_path / "no-sgs"
+    shutil.copytree(ROOT / "facts" / "examples" / "seed-fixed", broken)
+    (broken / "aws_configs" / "us-east-1" / "SecurityGroups.json").unlink()
+    cases = [(ROOT / "facts", ["alb-eni -> task-eni tcp 8000", "internet -> task-eni any", "internet -> * tcp 80"]),
+             (ROOT / "facts" / "examples" / "dual-stack", ["internet -> eni-web any", "internet -> eni-app any"]),
+             (broken, ["alb-eni -> task-eni tcp 8000"])]
+    seen = set()
+    for facts, questions in cases:
+        session = Session.open(facts)
+        for q in questions:
+            verdict = session.query(q, depth=0).verdict
+            if _through_load_balancer(session, q):  # answered through the load balancer: recheck asks the session
+                assert q == "internet -> * tcp 80"
+                continue
+            assert verdict_of(query_classes(session, q)) == verdict, (facts, q)
+            seen.add(verdict)
+    assert seen == {"reachable", "unreachable", "inconclusive"}
