@@ -73,12 +73,3 @@ def summarize(lo: int, hi: int) -> list:
         return summarize(lo, V4_MAX) + summarize(V6_FLOOR, hi)
     return list(ipaddress.summarize_address_range(_obj(lo), _obj(hi)))
 
-
-def split(lo: int, hi: int) -> list[tuple[str, int, int]]:
-    """[lo, hi] cut at the family boundary: ``(family, lo, hi)`` for each family it touches."""
-    out = []
-    for fam, (flo, fhi) in FAMILIES.items():
-        a, b = max(lo, flo), min(hi, fhi)
-        if a <= b:
-            out.append((fam, a, b))
-    return out

@@ -29,9 +29,8 @@ class DuckEngine:
     rules declare and do not define)."""
 
     def __init__(self, checked: Checked, relations: dict[str, list[tuple]] | None = None, threads: int | None = None) -> None:
-        rows = [r for pred, rs in (relations or {}).items() if pred in checked.decls for r in rs]
-        self.sql: SqlProgram = compile_program(checked, number_type(itertools.chain(
-            program_numbers(checked), (v for r in rows for v in r if type(v) is int))))
+        data = (v for pred, rows in (relations or {}).items() if pred in checked.decls for r in rows for v in r if type(v) is int)
+        self.sql: SqlProgram = compile_program(checked, number_type(itertools.chain(program_numbers(checked), data)))
         self.con = duckdb.connect(":memory:")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")

@@ -6,7 +6,8 @@ plain SQL text for a DuckDB-like dialect (``reasoner/engine/duck.py`` runs it); 
 (Spark SQL, say) would reuse this compiler, changing at most the few dialect spots marked below.
 
 - Tables: predicate ``p`` is table ``t<i>_p`` (an index keeps names unique and case-safe), columns
-  ``c0..cn``; ``number`` columns are UHUGEINT (unsigned 128-bit: IPv6 addresses), ``symbol`` VARCHAR.  Columns typed ``any`` (relaxed
+  ``c0..cn``; ``number`` columns are BIGINT, HUGEINT or UHUGEINT, the narrowest that holds the data and the
+  rules' constants (``number_type``: IPv6 addresses need 128 bits), ``symbol`` VARCHAR.  Columns typed ``any`` (relaxed
   programs: declarations inferred from use) get a type inferred from the constants and variables
   that meet there; a column holding both numbers and strings cannot be compiled (``SqlUnsupported``).
 - A rule is one ``SELECT DISTINCT``: each positive atom is a table in FROM, a variable's first

@@ -21,7 +21,7 @@ from typing import Any
 from reasoner import __version__, addresses
 from reasoner.engine.backend import Backend
 from reasoner.engine.program import Program
-from reasoner.engine.provenance import Node, why, why_not
+from reasoner.engine.provenance import PROTOCOL_NAMES, Node, why, why_not
 from reasoner.errors import QueryError
 from reasoner.explain import wording
 from reasoner.explain.factor import Factoring
@@ -36,7 +36,7 @@ NOT_INTERNET_RANGES = [(int(n.network_address), int(n.broadcast_address)) for n 
     (addresses.V6_FLOOR, int(ipaddress.IPv6Address("2000::")) - 1), (int(ipaddress.IPv6Address("4000::")), addresses.V6_MAX)]
 INTERNET = "internet"
 HOPS = ["fwd_sg_egress", "fwd_nacl_out", "fwd_route", "fwd_nacl_in", "fwd_sg_ingress", "ret_nacl_out", "ret_route", "ret_nacl_in"]
-PROTO_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all"}
+PROTO_NAMES = PROTOCOL_NAMES  # IANA number as the rules hold it -> name (reasoner/engine/provenance.py)
 
 
 ip_text = addresses.text  # an address as text, either family (cached: a proof writes the same few many times)

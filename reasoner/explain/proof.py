@@ -58,9 +58,8 @@ def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
     from reasoner.query.language import parse_query
 
     q = parse_query(query_text)
-    for name in (q.src, q.dst):
-        if session.lbs.resolve_lb(session.resolver.aliases.get(name, name)) is not None:
-            return None
+    if _names_load_balancer(session, q):
+        return None
     an = session.analyzer
     srcs, dsts = session._endpoints(q.src, q.family), session._endpoints(q.dst, q.family)
     an.check_query(srcs, dsts)
@@ -139,15 +138,19 @@ def verdict_of(groups: list[dict[str, Any]] | None) -> str | None:
     return "reachable" if "passes" in fates else "inconclusive" if "unknown" in fates else "unreachable"
 
 
+def _names_load_balancer(session, q) -> bool:
+    """Whether a side of the parsed query names a load balancer (``alb:``/``nlb:``): no classes are recorded."""
+    return any(session.lbs.resolve_lb(session.resolver.aliases.get(n, n)) is not None for n in (q.src, q.dst))
+
+
 def _through_load_balancer(session, query_text: str) -> bool:
-    """Whether the session answers the query through a load balancer (a destination is a node: README "Load
-    balancers"), so its verdict is not the plain classes' (reasoner/session.py ``query``)."""
+    """Whether the session answers the query through a load balancer (a side names one, or a destination is a
+    node: README "Load balancers"), so its verdict is not the plain classes' (reasoner/session.py ``query``)."""
     from reasoner.query.language import parse_query
 
     q = parse_query(query_text)
-    if any(session.lbs.resolve_lb(session.resolver.aliases.get(n, n)) is not None for n in (q.src, q.dst)):
-        return True
-    return any(session.lbs.lb_of_node(d.eni) for d in session._endpoints(q.dst, q.family) if not d.is_internet)
+    return _names_load_balancer(session, q) or any(
+        session.lbs.lb_of_node(d.eni) for d in session._endpoints(q.dst, q.family) if not d.is_internet)
 
 
 def recheck(proof: dict[str, Any], session) -> list[str]:
