@@ -13,9 +13,13 @@ the packet space (same classes, same pairs) and every class's fate; any differen
 self-contained evidence: the classes together cover the query's whole packet space, so an auditor can see
 what "unreachable" was proved over.
 
-Not recorded: assertions through load balancers (their legs are separate questions,
-reasoner/explain/loadbalancers.py) are kept with their verdict only and ``classes: null``; recheck recomputes
-their verdict.
+Load balancers: an assertion that names one (``alb:NAME``) is kept with its verdict only and ``classes: null``
+(its legs are separate questions, reasoner/explain/loadbalancers.py); recheck recomputes the verdict.  When
+some destinations of a set are load-balancer nodes, the session answers them through the load balancer (README
+"Load balancers"), not as plain packets, so the proof does too: their group carries ``load_balancer`` and the
+``verdict`` of that part, and no classes (a plain class to a node would say "passes" where the request goes
+no further).  The other destinations' classes are recorded as usual; the assertion's verdict is read off both
+(``verdict_of``), and recheck compares both.
 """
 
 from __future__ import annotations
@@ -63,6 +67,29 @@ def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
     an = session.analyzer
     srcs, dsts = session._endpoints(q.src, q.family), session._endpoints(q.dst, q.family)
     an.check_query(srcs, dsts)
+    plain: list = []
+    by_lb: dict[str, list] = {}
+    for d in dsts:
+        lb = None if d.is_internet else session.lbs.lb_of_node(d.eni)
+        (plain if lb is None else by_lb.setdefault(lb, [])).append(d)
+    through = [_through(session, query_text, q, srcs, lb, eps) for lb, eps in sorted(by_lb.items())]
+    return _plain_classes(session, q, srcs, plain) + through
+
+
+def _through(session, query_text: str, q, srcs: list, lb: str, nodes: list) -> dict[str, Any]:
+    """The group of a load balancer's nodes among the destinations: the session's verdict for them, answered
+    through the load balancer (reasoner/explain/loadbalancers.py ``analyze_destinations``); no classes."""
+    res = session.lbs.analyze_destinations(query_text, srcs, nodes, q.proto_number, q.port_lo, q.port_hi, depth=0, detail=False)
+    return {"srcs": sorted({s.eni for s in srcs}), "dsts": sorted({d.eni for d in nodes}),
+            "pairs": sum(1 for s in srcs for d in nodes if s.eni != d.eni) or 1,
+            "load_balancer": lb, "verdict": res.verdict, "classes": []}
+
+
+def _plain_classes(session, q, srcs: list, dsts: list) -> list[dict[str, Any]]:
+    """Every class of the packet space between ``srcs`` and ``dsts`` (no load-balancer node among them)."""
+    if not dsts:
+        return []
+    an = session.analyzer
     space = an.factoring.space(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
     answers = session.set_backend().evaluate((packet_facts(row, g.dst) for g, row, _ in space), PROOF_RELATIONS)
     out: dict[int, dict[str, Any]] = {}
@@ -128,11 +155,16 @@ def build(session, checks, facts: Path) -> dict[str, Any]:
             "assertions": items}
 
 
+FATE = {"reachable": "passes", "unreachable": "blocked", "inconclusive": "unknown"}
+
+
 def verdict_of(groups: list[dict[str, Any]] | None) -> str | None:
     """The verdict the classes give, as the analyzer gives it (reasoner/explain/paths.py ``_classify``): some class
-    passes -> reachable; else some class is undecided -> inconclusive; else unreachable.  None when there are no
-    classes (a query through a load balancer, or an empty packet space: the analyzer answers those)."""
+    passes -> reachable; else some class is undecided -> inconclusive; else unreachable.  A group through a load
+    balancer counts with its own verdict, as ``analyze_destinations`` combines the parts.  None when there is
+    nothing to read (a query naming a load balancer, or an empty packet space: the analyzer answers those)."""
     fates = {c["fate"] for g in groups or [] for c in g["classes"]}
+    fates |= {FATE[g["verdict"]] for g in groups or [] if g.get("load_balancer")}
     if not fates:
         return None
     return "reachable" if "passes" in fates else "inconclusive" if "unknown" in fates else "unreachable"
@@ -141,16 +173,6 @@ def verdict_of(groups: list[dict[str, Any]] | None) -> str | None:
 def _names_load_balancer(session, q) -> bool:
     """Whether a side of the parsed query names a load balancer (``alb:``/``nlb:``): no classes are recorded."""
     return any(session.lbs.resolve_lb(session.resolver.aliases.get(n, n)) is not None for n in (q.src, q.dst))
-
-
-def _through_load_balancer(session, query_text: str) -> bool:
-    """Whether the session answers the query through a load balancer (a side names one, or a destination is a
-    node: README "Load balancers"), so its verdict is not the plain classes' (reasoner/session.py ``query``)."""
-    from reasoner.query.language import parse_query
-
-    q = parse_query(query_text)
-    return _names_load_balancer(session, q) or any(
-        session.lbs.lb_of_node(d.eni) for d in session._endpoints(q.dst, q.family) if not d.is_internet)
 
 
 def recheck(proof: dict[str, Any], session) -> list[str]:
@@ -163,8 +185,7 @@ def recheck(proof: dict[str, Any], session) -> list[str]:
         where = f"{item.get('file')}:{item.get('line')}  {item.get('assertion')}"
         try:
             now_classes = query_classes(session, item["query"])
-            verdict = (None if _through_load_balancer(session, item["query"]) else verdict_of(now_classes)) \
-                or session.query(item["query"], depth=0).verdict
+            verdict = verdict_of(now_classes) or session.query(item["query"], depth=0).verdict
         except QueryError as e:
             diffs.append(f"{where}: {e.message}")
             continue
@@ -182,9 +203,12 @@ def _compare(old: list[dict], now: list[dict]) -> list[str]:
     if len(old) != len(now):
         out.append(f"the packet space has {len(now)} groups of endpoint pairs, the proof {len(old)}")
     for i, (a, b) in enumerate(zip(old, now)):
-        if (a["srcs"], a["dsts"]) != (b["srcs"], b["dsts"]):
+        if (a["srcs"], a["dsts"], a.get("load_balancer")) != (b["srcs"], b["dsts"], b.get("load_balancer")):
             out.append(f"group {i + 1}: the endpoint pairs differ")
             continue
+        if a.get("load_balancer") and a.get("verdict") != b.get("verdict"):
+            out.append(f"group {i + 1} (through {a['load_balancer']} to {', '.join(a['dsts'])}): "
+                       f"{a.get('verdict')} in the proof, {b.get('verdict')} now")
         if len(a["classes"]) != len(b["classes"]):
             out.append(f"group {i + 1} ({a['classes'][0]['src'] if a['classes'] else '?'} -> ...): "
                        f"{len(b['classes'])} packet classes now, {len(a['classes'])} in the proof")

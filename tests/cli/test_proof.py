@@ -91,7 +91,7 @@ def test_recheck_of_something_else_is_an_input_error(tmp_path):
 def test_recheck_reads_the_verdict_off_the_classes_as_the_analyzer_gives_it(tmp_path):
     """recheck evaluates the packet space once (the classes) and derives the verdict from their fates; on
     reachable, unreachable and inconclusive questions that is the analyzer's own verdict."""
-    from reasoner.explain.proof import _through_load_balancer, query_classes, verdict_of
+    from reasoner.explain.proof import query_classes, verdict_of
     from reasoner.session import Session
 
     broken = tmp_path / "no-sgs"
@@ -105,9 +105,31 @@ def test_recheck_reads_the_verdict_off_the_classes_as_the_analyzer_gives_it(tmp_
         session = Session.open(facts)
         for q in questions:
             verdict = session.query(q, depth=0).verdict
-            if _through_load_balancer(session, q):  # answered through the load balancer: recheck asks the session
-                assert q == "internet -> * tcp 80"
-                continue
             assert verdict_of(query_classes(session, q)) == verdict, (facts, q)
             seen.add(verdict)
     assert seen == {"reachable", "unreachable", "inconclusive"}
+
+
+def test_a_proof_answers_load_balancer_nodes_among_the_destinations_through_the_load_balancer(tmp_path):
+    """`internet -> * tcp 80`: the ALB's nodes are among `*`, and the session answers a request to a node through
+    the load balancer (README "Load balancers"): unreachable, the ALB cannot send to its target.  The proof must
+    not hold plain classes saying the packet to the node "passes" under an "unreachable" verdict (a proof that
+    contradicts itself): the nodes' group carries the load-balancer verdict, and recheck compares it."""
+    facts, _ = _setup(tmp_path)
+    assertions = tmp_path / "lb.reason"
+    assertions.write_text("assert unreachable internet -> * tcp 80\n")
+    proof = tmp_path / "lb.proof.json"
+    r = reason("verify", "--facts", str(facts), "--proof", str(proof), str(assertions))
+    assert r.returncode == 0, r.stdout + r.stderr
+    (item,) = answer(proof.read_text())["assertions"]
+    assert item["verdict"] == "unreachable"
+    assert all(c["fate"] != "passes" for g in item["classes"] for c in g["classes"])
+    (through,) = [g for g in item["classes"] if g.get("load_balancer")]
+    assert through["dsts"] == ["eni-0alb0a", "eni-0alb0b"] and through["verdict"] == "unreachable"
+    assert through["load_balancer"].endswith("/app/web/50dc6c495c0c9188") and through["classes"] == []
+    assert {d for g in item["classes"] if not g.get("load_balancer") for d in g["dsts"]} == {"eni-0task01"}
+    assert reason("recheck", str(proof)).returncode == 0
+    _open_alb_egress(facts)  # now the ALB reaches its target: the request through a node gets through
+    r = reason("recheck", str(proof))
+    assert r.returncode == 1 and "verdict was unreachable, now reachable" in r.stdout
+    assert "(through arn:aws:elasticloadbalancing:" in r.stdout and "unreachable in the proof, reachable now" in r.stdout
