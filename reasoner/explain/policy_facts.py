@@ -3,8 +3,8 @@
 ``exposed(eni, proto, port_lo, port_hi)`` is ``reason audit exposure`` (reasoner/explain/audit.py) as rows;
 ``can_reach(src, dst, proto, port_lo, port_hi)`` is ``* -> * any`` enumerated by ``every_reachable``
 (reasoner/explain/search.py), both evaluated set-at-a-time by the DuckDB engine.  Each is computed only
-when a predicate the policies define (``violation`` and what it reads) uses it: ``can_reach`` evaluates every
-ENI pair.  Rows are existential over addresses and source ports, like a query; port ranges are merged.
+when a predicate the policies define (``violation`` and what it reads) uses it; ``can_reach`` only for the
+sources and destinations a policy can read (``demand``), every ENI pair when a side is unrestricted.  Rows are existential over addresses and source ports, like a query; port ranges are merged.
 
 Addresses of both families count (a row holds if some IPv4 or some IPv6 packet gets through).
 Not handled: the internet as a ``can_reach`` source (``exposed`` says it).
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from reasoner.engine.syntax import Atom, Const, Var
 from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.search import every_reachable
 
@@ -23,12 +24,7 @@ RELATIONS = ("exposed", "can_reach")
 
 def used_relations(checked, roots: Iterable[str] = ("violation",)) -> list[str]:
     """Which of ``RELATIONS`` the predicates ``roots`` read, directly or not."""
-    seen, stack = set(roots), list(roots)
-    while stack:
-        for pred in checked.edges.get(stack.pop(), ()):
-            if pred not in seen:
-                seen.add(pred)
-                stack.append(pred)
+    seen = _reachable(checked, roots)
     return [r for r in RELATIONS if r in seen]
 
 
@@ -38,13 +34,15 @@ def exposed_rows(session) -> list[tuple[str, str, int, int]]:
     return sorted((e.eni, proto, lo, hi) for e in found for proto, ranges in e.ports.items() for lo, hi in ranges)
 
 
-def can_reach_rows(session) -> list[tuple[str, str, str, int, int]]:
-    """The rows of ``can_reach``: per ordered pair of distinct ENIs, per protocol, each merged port range."""
+def can_reach_rows(session, srcs: set[str] | None = None, dsts: set[str] | None = None) -> list[tuple[str, str, str, int, int]]:
+    """The rows of ``can_reach``: per ordered pair of distinct ENIs, per protocol, each merged port range; with
+    ``srcs``/``dsts``, only the rows whose source/destination is one of them (None: every ENI)."""
     an = session.analyzer
     enis = an.eni_endpoints()
-    if not enis:
+    from_, to = [e for e in enis if srcs is None or e.eni in srcs], [e for e in enis if dsts is None or e.eni in dsts]
+    if not from_ or not to:
         return []
-    classes, _ = every_reachable(an, session.set_backend(), enis, enis, "-1", 0, 65535)
+    classes, _ = every_reachable(an, session.set_backend(), from_, to, "-1", 0, 65535)
     ports: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
     for c in classes:
         if c.src_eni != c.dst_eni:
@@ -52,10 +50,65 @@ def can_reach_rows(session) -> list[tuple[str, str, str, int, int]]:
     return sorted((s, d, p, lo, hi) for (s, d, p), r in ports.items() for lo, hi in _merge(r))
 
 
+def demand(session, roots: Iterable[str] = ("violation",)) -> tuple[set[str] | None, set[str] | None]:
+    """Which sources and destinations of ``can_reach`` the policies can ever read (None: any ENI), so that
+    ``* -> * any`` is not evaluated for a policy about, say, databases.  For every rule reachable from ``roots``
+    that reads ``can_reach(S, D, ...)`` (positive or negated), a side is restricted when it is a constant, or a
+    variable that a positive atom of the same rule binds, over a predicate that does not itself depend on the
+    computed relations (its rows are final before they are filled): the values that atom holds in that column
+    are a superset of what the rule can read there (several such atoms: their intersection).  Any other rule
+    (a side bound only through ``=`` or by a computed relation, a wildcard) leaves that side unrestricted.  The
+    union over rules is the demand: every row a rule could read is computed, so the restriction never changes a
+    policy's result."""
+    checked = session.program.checked
+    computed = set(RELATIONS)
+    reads_computed = {p for p in checked.decls if set(used_relations(checked, (p,))) & computed}
+    reachable = _reachable(checked, roots)
+    sides: list[set[str] | None] = [set(), set()]
+    for rule in checked.module.rules:
+        if rule.head.pred not in reachable:
+            continue
+        for atom in (lit for lit in rule.body if isinstance(lit, Atom) and lit.pred == "can_reach"):
+            for i in (0, 1):
+                if sides[i] is None:
+                    continue
+                values = _bound_values(session, rule, atom.args[i], reads_computed | computed)
+                sides[i] = None if values is None else sides[i] | values  # type: ignore[operator]
+    return sides[0], sides[1]
+
+
+def _reachable(checked, roots: Iterable[str]) -> set[str]:
+    seen, stack = set(roots), list(roots)
+    while stack:
+        for pred in checked.edges.get(stack.pop(), ()):
+            if pred not in seen:
+                seen.add(pred)
+                stack.append(pred)
+    return seen
+
+
+def _bound_values(session, rule, term, unsettled: set[str]) -> set[str] | None:
+    """The values ``term`` can take in ``rule``, as a superset; None when no settled positive atom binds it."""
+    if isinstance(term, Const):
+        return {str(term.value)}
+    if not isinstance(term, Var):
+        return None
+    best: set[str] | None = None
+    for lit in rule.body:
+        if not isinstance(lit, Atom) or lit.negated or lit.pred in unsettled or term not in lit.args:
+            continue
+        pattern = tuple(a.value if isinstance(a, Const) else None for a in lit.args)
+        col = lit.args.index(term)
+        values = {str(row[col]) for row in session.program.query(lit.pred, pattern)}
+        best = values if best is None else best & values
+    return best
+
+
 def fill(session, roots: Iterable[str] = ("violation",)) -> list[str]:
-    """Loads the relations the policies use into the session's program; gets the names filled."""
+    """Loads the relations the policies use into the session's program; gets the names filled.  ``can_reach`` is
+    computed for the sources and destinations the policies can read (``demand``), not for every pair."""
     used = used_relations(session.program.checked, roots)
     for rel in used:
-        rows = exposed_rows(session) if rel == "exposed" else can_reach_rows(session)
+        rows = exposed_rows(session) if rel == "exposed" else can_reach_rows(session, *demand(session, roots))
         session.program.add_facts(rel, rows, source=f"{rel}: computed over the snapshot (rules/policy_relations.dl)")
     return used

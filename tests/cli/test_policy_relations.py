@@ -34,3 +34,63 @@ def test_can_reach_shows_the_alb_egress_bug_and_its_fix(tmp_path):
     assert rows(tmp_path, policy) == (0, [])  # the shipped snapshot: the ALB's SG has no egress
     code, found = rows(tmp_path, policy, FIXED)
     assert code == 1 and {d for d, _ in found} == {"eni-0task01"}
+
+
+def _demand_and_rows(tmp_path, text: str, facts):
+    """The policy's can_reach demand, the rows computed for it, and every can_reach row (``* -> * any``)."""
+    from reasoner.explain.policy_facts import can_reach_rows, demand
+    from reasoner.session import Session
+
+    f = tmp_path / "d.dl"
+    f.write_text(text)
+    session = Session.open(facts, extra_rules=[f])
+    need = demand(session)
+    return need, can_reach_rows(session, *need), can_reach_rows(session)
+
+
+def test_can_reach_is_computed_only_for_what_a_policy_can_read_and_loses_no_row_it_reads(tmp_path):
+    """A destination bound by a settled atom (lb_eni, a tag) restricts the pairs evaluated; the rows kept are
+    exactly the full relation's rows to those destinations, so the policy's result cannot change."""
+    policy = 'violation(D, "m") :- can_reach(S, D, "6", _, _), lb_eni(_, D).\n'
+    (srcs, dsts), restricted, full = _demand_and_rows(tmp_path, policy, FIXED)
+    assert srcs is None and dsts == {"eni-0alb0a", "eni-0alb0b"}
+    assert restricted == [r for r in full if r[1] in dsts] and restricted and len(restricted) < len(full)
+    # a source given as a constant and a destination bound only through `=`: the source only, every destination
+    policy = 'violation(D, "m") :- can_reach("eni-0task01", X, _, _, _), D = X.\n'
+    (srcs, dsts), restricted, full = _demand_and_rows(tmp_path, policy, FIXED)
+    assert srcs == {"eni-0task01"} and dsts is None
+    assert restricted == [r for r in full if r[0] == "eni-0task01"]
+
+
+def test_a_destination_bound_by_a_relation_computed_from_reachability_is_not_restricted(tmp_path):
+    """`exposed` is filled after the demand is read: restricting by it would read it empty."""
+    policy = 'violation(D, "m") :- exposed(D, _, _, _), can_reach(_, D, _, _, _).\n'
+    (srcs, dsts), _, _ = _demand_and_rows(tmp_path, policy, FIXED)
+    assert srcs is None and dsts is None
+
+
+def test_a_database_reachable_from_a_peered_vpc_is_reported_and_not_from_its_own(tmp_path):
+    """NET-006 (policies/baseline/databases.dl) on its fixture: eni-0db (tier=db) in vpc-0peer is reached by the
+    task across pcx-1.  Without the peering's route back, nothing is reported (connections need the answer)."""
+    import json
+    import shutil
+
+    from test_query import ROOT
+
+    pack = ROOT / "policies" / "baseline"
+    fixture = pack / "tests" / "db-peered-vpc"
+
+    def found(facts):
+        r = reason("verify", str(pack), "--facts", str(facts), "--format", "json")
+        return r.returncode, sorted(tuple(v["row"]) for v in answer(r.stdout)["violations"])
+
+    assert found(fixture) == (1, [("eni-0db", "database tagged eni reachable from another VPC")])
+    snap = tmp_path / "snap"
+    shutil.copytree(fixture, snap)
+    path = snap / "aws_configs" / "us-east-1" / "RouteTables.json"
+    doc = json.loads(path.read_text())
+    for t in doc["RouteTables"]:
+        if t["RouteTableId"] == "rtb-peer":
+            t["Routes"] = [r for r in t["Routes"] if "VpcPeeringConnectionId" not in r]
+    path.write_text(json.dumps(doc))
+    assert found(snap) == (0, [])

@@ -9,7 +9,7 @@ PACK = ROOT / "policies" / "baseline"
 
 def test_the_shipped_pack_passes_its_own_fixtures():
     r = reason("test", str(PACK))
-    assert r.returncode == 0 and "6/6 cases pass" in r.stdout and "PASS  example" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "7/7 cases pass" in r.stdout and "PASS  example" in r.stdout, r.stdout + r.stderr
 
 
 def test_a_wrong_expectation_fails_with_the_difference(tmp_path):
