@@ -20,7 +20,7 @@ def test_a_wrong_expectation_fails_with_the_difference(tmp_path):
     r = reason("test", str(pack))
     assert r.returncode == 1 and "FAIL  example" in r.stdout and "FAIL  fixed" in r.stdout
     assert "unexpected: sg-0alb | load balancer security group without egress" in r.stdout
-    assert "missing:    sg-0alb | load balancer" in r.stdout and "4/6 cases pass" in r.stdout
+    assert "missing:    sg-0alb | load balancer" in r.stdout and "5/7 cases pass" in r.stdout
 
 
 def test_a_fixture_without_expected_file_or_a_folder_without_policies_is_an_input_error(tmp_path):
