@@ -58,7 +58,7 @@ class SetBackend:
     """DuckDB, set-at-a-time over a lifted program.  ``relations`` are the snapshot's rows; those of
     relations the rules define, or do not declare, are ignored (as the pyDatalog program does)."""
 
-    def __init__(self, checked: Checked, relations: Mapping[str, Sequence[tuple]], chunk: int = 25_000,
+    def __init__(self, checked: Checked, relations: Mapping[str, Sequence[tuple]], chunk: int = 50_000,
                  base: tuple[str, ...] = PER_QUERY, threads: int | None = None) -> None:
         from reasoner.engine.duck import DuckEngine  # duckdb is imported only when a set question is asked
 
@@ -95,17 +95,19 @@ class SetBackend:
             if missing:
                 raise ValueError(f"each packet needs exactly one {DOMAIN} row")
             self.engine.run(list(want))
-            per: list[dict[str, set[tuple]]] = [{r: set() for r in want} for _ in chunk]
+            per: dict[str, dict[int, set[tuple]]] = {}  # relation -> packet id -> its rows (packets with rows only)
+            shared: dict[str, frozenset[tuple]] = {}  # relations that do not depend on the packet: the same rows for all
             for r in want:
                 if r in lifted:
+                    by_id: dict[int, set[tuple]] = {}
                     for row in self.engine.rows(r):
-                        per[row[0]][r].add(tuple(row[1:]))
+                        by_id.setdefault(row[0], set()).add(tuple(row[1:]))
+                    per[r] = by_id
                 else:
-                    shared = set(self.engine.rows(r))
-                    for d in per:
-                        d[r] = shared
+                    shared[r] = frozenset(self.engine.rows(r))
             self.evaluated += len(chunk)
             if progress is not None:
                 progress(self.evaluated)
-            for d in per:
-                yield {r: frozenset(v) for r, v in d.items()}
+            empty: frozenset[tuple] = frozenset()
+            for pid in range(len(chunk)):
+                yield {r: shared[r] if r in shared else frozenset(per[r][pid]) if pid in per[r] else empty for r in want}

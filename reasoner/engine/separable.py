@@ -42,12 +42,15 @@ class SeparableBackend:
     wants another relation is answered by the inner backend alone.  Packets are taken ``block`` at a time, so
     a caller that stops early (the first packet that gets through) leaves the rest unevaluated."""
 
-    def __init__(self, inner: Backend, sides: dict[str, str], relations: Sequence[str], block: int = 50_000) -> None:
+    def __init__(self, inner: Backend, sides: dict[str, str], relations: Sequence[str], block: int = 100_000,
+                 first: int = 50_000) -> None:
         self.inner = inner
         self.sides = sides
         self.relations = frozenset(relations)
         self.block = block
+        self.first = first
         self.evaluated = 0  # packets the inner backend evaluated
+        self._src_side: dict[str, bool] = {}  # hop -> whether its rows depend on the source port (memo of _side)
 
     def __getattr__(self, name: str):  # close(), engine, lifted ...: the inner backend's
         return getattr(self.inner, name)
@@ -63,7 +66,10 @@ class SeparableBackend:
             yield from self.inner.evaluate(packets, want)
             return
         it = iter(packets)
-        size = min(2_000, self.block)  # small first blocks: a question answered by an early packet stops soon
+        # The first block is smaller, so that a question answered by an early packet stops sooner; not much
+        # smaller: each block costs the set engine a fixed ~0.8 s at 20k ENIs (every statement re-joins the
+        # snapshot's tables), as much as ~15,000 more packets (measured, benchmarks/results/chunks-20261202.md).
+        size = min(self.first, self.block)
         while True:
             chunk = list(islice(it, size))
             if not chunk:
@@ -72,12 +78,14 @@ class SeparableBackend:
             size = min(size * 4, self.block)
 
     def _block(self, packets: list[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
-        keys = [_key(f) for f in packets]
-        first: dict[tuple, tuple[int, int]] = {}  # group -> (dp0, sp0)
+        ids: dict[tuple, int] = {}  # group (a packet's facts without its ports) -> a small number
+        keys = [ids.setdefault(_key(f), len(ids)) for f in packets]
+        first: dict[int, tuple[int, int]] = {}  # group -> (dp0, sp0)
         for key, f in zip(keys, packets):
             row = f["packet"][0]
-            first.setdefault(key, (row[DST_PORT], row[SRC_PORT]))
-        needed: dict[tuple, int] = {}
+            if key not in first:
+                first[key] = (row[DST_PORT], row[SRC_PORT])
+        needed: dict[tuple[int, int, int], int] = {}
         order: list[PacketFacts] = []
         for key, f in zip(keys, packets):
             row = f["packet"][0]
@@ -90,17 +98,28 @@ class SeparableBackend:
             self.evaluated += len(packets)
             yield from self.inner.evaluate(packets, want)
             return
+        src_side = self._src_side
         parts = []  # per evaluated packet and relation: its rows of hops not reading the source port, and of those that do
+        empty: frozenset = frozenset()
         for ans in self.inner.evaluate(order, want):
-            parts.append({rel: (frozenset(r for r in rows if self._side(r[0]) != "src"),
-                                frozenset(r for r in rows if self._side(r[0]) == "src")) for rel, rows in ans.items()})
+            part = {}
+            for rel, rows in ans.items():
+                if not rows:
+                    part[rel] = (empty, empty)
+                    continue
+                for r in rows:
+                    if r[0] not in src_side:
+                        src_side[r[0]] = self._side(r[0]) == "src"
+                srcs = frozenset(r for r in rows if src_side[r[0]])
+                part[rel] = (rows - srcs, srcs) if srcs else (rows, empty)
+            parts.append(part)
         self.evaluated += len(order)
         for key, f in zip(keys, packets):
             row = f["packet"][0]
             dp0, sp0 = first[key]
             by_dst = parts[needed[(key, row[DST_PORT], sp0)]]
             by_src = parts[needed[(key, dp0, row[SRC_PORT])]]
-            yield {rel: by_dst[rel][0] | by_src[rel][1] for rel in want}
+            yield {rel: (by_dst[rel][0] | s) if (s := by_src[rel][1]) else by_dst[rel][0] for rel in want}
 
 
 def _key(f: PacketFacts) -> tuple:

@@ -74,14 +74,20 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     numbers = an.factoring.numbers()
     found: dict[str, Exposure] = {}
     answers = backend.evaluate((packet_facts(row, g.dst) for g, row, _ in space), ANSWER_RELATIONS)
+    group_members: dict[int, list[Endpoint]] = {}  # per group: its destinations (computed once, when needed)
+
+    def members_of(g) -> list[Endpoint]:
+        if id(g) not in group_members:
+            group_members[id(g)] = [d for _, d in g.members()]
+        return group_members[id(g)]
     for (g, row, piece), ans in zip(space, answers):
-        members = [d for _, d in g.members()]
         if ans["fwd_blocked"] or ans["ret_blocked"]:
             unknown_hops = {r[0] for r in ans["hop_unknown"]}
             failing = {r[0] for r in ans["fwd_blocked"]} | {r[0] for r in ans["ret_blocked"]}
             if undecided is not None and failing <= unknown_hops:
-                undecided.update(d.eni for d in members)
+                undecided.update(d.eni for d in members_of(g))
             continue
+        members = members_of(g)
         proto = row[4]
         for d in members:
             eni, dip = d.eni, rename(row, g, g.src, d, numbers)[3]
