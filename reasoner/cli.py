@@ -231,7 +231,7 @@ def _query_all(session, text: str, fmt: "Format") -> None:
     from reasoner.explain.paths import PROTO_NAMES, ip_text
     from reasoner.explain.search import merge
 
-    found, evaluated = session.query_all(text)
+    found, evaluated, through = session.query_all(text)
     classes = merge(found)
 
     def rng(r: tuple[int, int], show=str) -> str:
@@ -240,17 +240,22 @@ def _query_all(session, text: str, fmt: "Format") -> None:
     rows = [{"src_eni": c.src_eni, "dst_eni": c.dst_eni, "protocol": PROTO_NAMES.get(c.proto, c.proto),
              "dst_ports": rng(c.dst_ports), "src_ports": rng(c.src_ports),
              "src_ips": rng(c.src_ips, ip_text), "dst_ips": rng(c.dst_ips, ip_text)} for c in classes]
+    lbs = [{"load_balancer": lb, "nodes": nodes, "verdict": verdict} for lb, nodes, verdict in through]
+    reachable = bool(rows) or any(x["verdict"] == "reachable" for x in lbs)
     if fmt != Format.text:
-        print(json.dumps({"schema": "reason.query-all/v1", "query": text, "reachable": bool(rows),
-                          "classes_evaluated": evaluated, "classes": rows}, indent=2))
+        print(json.dumps({"schema": "reason.query-all/v1", "query": text, "reachable": reachable,
+                          "classes_evaluated": evaluated, "classes": rows, "through_load_balancers": lbs}, indent=2))
     else:
-        head = "[bold green]REACHABLE[/]" if rows else "[bold red]UNREACHABLE[/]"
+        head = "[bold green]REACHABLE[/]" if reachable else "[bold red]UNREACHABLE[/]"
         out.print(f"{head}  {len(found)} of {evaluated} packet classes get through", highlight=False)
         for r in rows:
             ports = f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp") else ""
             out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {r['protocol']}{ports}  {r['src_ips']} -> {r['dst_ips']}",
                       markup=False, highlight=False)
-    raise typer.Exit(0 if rows else 1)
+        for x in lbs:  # answered as `reason query` answers them (README "Load balancers")
+            out.print(f"  {', '.join(x['nodes'])}: nodes of {session.lbs.lb_label(x['load_balancer'])}, answered through "
+                      f"it as reason query answers them: {x['verdict'].upper()}", markup=False, highlight=False)
+    raise typer.Exit(0 if reachable else 1)
 
 
 @app.command("import")

@@ -100,9 +100,11 @@ class Session:
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)
         return res
 
-    def query_all(self, text: str) -> tuple[list, int]:
-        """Every class of the query's packet space that gets through and back (``reason query --all``), and how
-        many classes were evaluated.  Load balancers as endpoints are not supported here (one leg at a time)."""
+    def query_all(self, text: str) -> tuple[list, int, list[tuple[str, list[str], str]]]:
+        """Every class of the query's packet space that gets through and back (``reason query --all``), how
+        many classes were evaluated, and for the destinations that are load-balancer nodes, per load balancer:
+        its id, the nodes and the verdict through it (as ``query`` answers them: no classes).  Load balancers
+        named as endpoints are not supported here (one leg at a time)."""
         from reasoner.explain import search
 
         q = parse_query(text)
@@ -110,9 +112,26 @@ class Session:
             if self.lbs.resolve_lb(self.resolver.aliases.get(name, name)) is not None:
                 raise QueryError("query.all_load_balancer", f"--all does not go through load balancers ({name})",
                                  hint="ask for the load balancer's nodes or targets (tg:NAME) instead")
-        src, dst = self._endpoints(q.src, q.family), self._endpoints(q.dst, q.family)
+        src = self._endpoints(q.src, q.family)
+        dst, by_lb = self.split_nodes(self._endpoints(q.dst, q.family))
+        through = [(lb, sorted(d.eni for d in nodes),
+                    self.lbs.analyze_destinations(str(q), src, nodes, q.proto_number, q.port_lo, q.port_hi, depth=0,
+                                                  detail=False).verdict) for lb, nodes in by_lb.items()]
+        if not dst:
+            return [], 0, through
         backend = self.set_backend() if self.engine != "point" else PointBackend(self.program)
-        return search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi)
+        found, evaluated = search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi)
+        return found, evaluated, through
+
+    def split_nodes(self, dsts: list) -> tuple[list, dict[str, list]]:
+        """Destinations split into plain ENIs (and the internet) and, per load balancer (sorted by id), its nodes
+        among them: a packet to a node is a request to the load balancer (README "Load balancers")."""
+        plain: list = []
+        by_lb: dict[str, list] = {}
+        for d in dsts:
+            lb = None if d.is_internet else self.lbs.lb_of_node(d.eni)
+            (plain if lb is None else by_lb.setdefault(lb, [])).append(d)
+        return plain, dict(sorted(by_lb.items()))
 
     def _analyze(self, text: str, src: list, dst: list, proto: str, lo: int, hi: int, depth: int, detail: bool) -> Result:
         """Scans the packet space with pyDatalog, or with the set engine when it is large (``engine``)."""

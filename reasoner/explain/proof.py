@@ -67,12 +67,8 @@ def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
     an = session.analyzer
     srcs, dsts = session._endpoints(q.src, q.family), session._endpoints(q.dst, q.family)
     an.check_query(srcs, dsts)
-    plain: list = []
-    by_lb: dict[str, list] = {}
-    for d in dsts:
-        lb = None if d.is_internet else session.lbs.lb_of_node(d.eni)
-        (plain if lb is None else by_lb.setdefault(lb, [])).append(d)
-    through = [_through(session, query_text, q, srcs, lb, eps) for lb, eps in sorted(by_lb.items())]
+    plain, by_lb = session.split_nodes(dsts)
+    through = [_through(session, query_text, q, srcs, lb, eps) for lb, eps in by_lb.items()]
     return _plain_classes(session, q, srcs, plain) + through
 
 

@@ -24,11 +24,14 @@ def test_every_reported_class_is_reachable_and_every_other_pair_is_not():
     session.engine = "point"
     enis = [e.eni for e in session._endpoints("*")]
     reported = {(c["src_eni"], c["dst_eni"]) for c in out["classes"]}
+    (through,) = out["through_load_balancers"]  # the ALB's nodes: answered through the ALB, as `reason query` does
+    assert through["nodes"] == ["eni-0alb0a", "eni-0alb0b"] and through["verdict"] == "reachable"
+    assert not any(d in through["nodes"] for _, d in reported)
     for c in out["classes"]:  # each class, asked on its own over its whole port range: reachable
         assert session.query(f"{c['src_eni']} -> {c['dst_eni']} tcp {c['dst_ports']}", depth=0).reachable, c
     for s in enis:
         for d in enis:
-            if s != d and (s, d) not in reported:
+            if s != d and (s, d) not in reported and d not in through["nodes"]:
                 assert not session.query(f"{s} -> {d} tcp 1-9000", depth=0).reachable, (s, d)
 
 
@@ -46,3 +49,18 @@ def test_nothing_gets_through_exits_1_and_load_balancers_are_refused():
     assert code == 1 and out["classes"] == [] and out["classes_evaluated"] >= 2
     r = subprocess.run(["reason", "query", "--all", "internet -> alb:web tcp 80"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "load balancers" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_load_balancer_nodes_among_the_destinations_get_the_verdict_query_gives():
+    """`internet -> * tcp 80` on the shipped example: `reason query` answers a request to the ALB's nodes through
+    the ALB (unreachable: its security group has no egress), so --all must not list the nodes as reached and
+    exit 0 while query exits 1 on the same text."""
+    code, out = _all(ROOT / "facts", "internet -> * tcp 80")
+    query = subprocess.run(["reason", "query", "--facts", str(ROOT / "facts"), "internet -> * tcp 80"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert code == query.returncode == 1 and out["reachable"] is False and out["classes"] == []
+    assert out["through_load_balancers"] == [{"load_balancer": out["through_load_balancers"][0]["load_balancer"],
+                                              "nodes": ["eni-0alb0a", "eni-0alb0b"], "verdict": "unreachable"}]
+    r = subprocess.run(["reason", "query", "--all", "--facts", str(ROOT / "facts"), "internet -> * tcp 80"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert "eni-0alb0a, eni-0alb0b: nodes of " in r.stdout and "answered through it as reason query answers them: UNREACHABLE" in r.stdout
