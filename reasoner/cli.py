@@ -253,7 +253,7 @@ def _query_all(session, text: str, fmt: "Format") -> None:
             out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {r['protocol']}{ports}  {r['src_ips']} -> {r['dst_ips']}",
                       markup=False, highlight=False)
         for x in lbs:  # answered as `reason query` answers them (README "Load balancers")
-            out.print(f"  {', '.join(x['nodes'])}: nodes of {session.lbs.lb_label(x['load_balancer'])}, answered through "
+            out.print(f"  {', '.join(x['nodes'])}: nodes of {session.endpoints.lb_label(x['load_balancer'])}, answered through "
                       f"it as reason query answers them: {x['verdict'].upper()}", markup=False, highlight=False)
     raise typer.Exit(0 if reachable else 1)
 

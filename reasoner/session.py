@@ -5,7 +5,6 @@ Loads only the relations the rules declare (others stay in the snapshot, unused 
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from reasoner.engine.program import Program, load_rules
 from reasoner.explain.loadbalancers import HealthCheck, LoadBalancers, derive_nodes
 from reasoner.explain.paths import Analyzer, Result
 from reasoner.query.language import parse_query
-from reasoner.query.names import Resolver, load_aliases
+from reasoner.query.endpoints import Endpoints
+from reasoner.query.names import load_aliases
 
 
 #: The hop-keyed relations the question layer asks of the set engine (answers and proofs): hop first.
@@ -27,7 +27,7 @@ HOP_KEYED = ("fwd_blocked", "ret_blocked", "hop_unknown", "hop_problem")
 class Session:
     program: Program
     analyzer: Analyzer
-    resolver: Resolver
+    endpoints: Endpoints
     warnings: list[str]
     lbs: LoadBalancers
     #: which engine scans a query's packet space: "point" (pyDatalog, packet by packet), "set" (DuckDB,
@@ -72,26 +72,27 @@ class Session:
             warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
-        resolver = Resolver(snap.relations, snap.names, load_aliases(folder))
-        return cls(program, analyzer, resolver, warnings, LoadBalancers(analyzer, resolver, snap.relations),
+        endpoints = Endpoints(snap.relations, snap.names, load_aliases(folder))
+        return cls(program, analyzer, endpoints, warnings, LoadBalancers(analyzer, endpoints),
                    manifest=dict(snap.manifest))
 
     def query(self, text: str, depth: int = 3, detail: bool = True) -> Result:
         """Answers one query.  ``depth`` bounds the derivation tree (0: none); ``detail=False`` gives the
         verdict, the packet and the blocking hops only (the fast form for many questions)."""
         q = parse_query(text)
-        src_lb = self.lbs.resolve_lb(self.resolver.aliases.get(q.src, q.src))
+        ep = self.endpoints
+        src_lb = ep.resolve_lb(ep.target(q.src))
         if src_lb is not None:  # from a load balancer's nodes, as it sends to its targets
-            res = self.lbs.analyze_from(str(q), src_lb, self._endpoints(q.dst, q.family), q.proto_number, q.port_lo, q.port_hi, depth=depth)
+            res = self.lbs.analyze_from(str(q), src_lb, ep.resolve(q.dst, q.family), q.proto_number, q.port_lo, q.port_hi, depth=depth)
             res.warnings.extend(w for w in self.warnings if w not in res.warnings)
             return res
-        src = self._endpoints(q.src, q.family)
-        lb = self.lbs.resolve_lb(self.resolver.aliases.get(q.dst, q.dst))
+        src = ep.resolve(q.src, q.family)
+        lb = ep.resolve_lb(ep.target(q.dst))
         if lb is not None:
             res = self.lbs.analyze(str(q), src, lb, q.proto_number, q.port_lo, q.port_hi, depth=depth)
         else:
-            dst = self._endpoints(q.dst, q.family)
-            if any(self.lbs.lb_of_node(d.eni) for d in dst):  # load-balancer nodes: through them (README, "Load balancers")
+            dst = ep.resolve(q.dst, q.family)
+            if any(ep.lb_of_node(d.eni) for d in dst):  # load-balancer nodes: through them (README, "Load balancers")
                 res = self.lbs.analyze_destinations(
                     str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth=depth, detail=detail,
                     plain=lambda s, d: self._analyze(str(q), s, d, q.proto_number, q.port_lo, q.port_hi, depth, detail))
@@ -109,11 +110,11 @@ class Session:
 
         q = parse_query(text)
         for name in (q.src, q.dst):
-            if self.lbs.resolve_lb(self.resolver.aliases.get(name, name)) is not None:
+            if self.endpoints.names_load_balancer(name):
                 raise QueryError("query.all_load_balancer", f"--all does not go through load balancers ({name})",
                                  hint="ask for the load balancer's nodes or targets (tg:NAME) instead")
-        src = self._endpoints(q.src, q.family)
-        dst, by_lb = self.split_nodes(self._endpoints(q.dst, q.family))
+        src = self.endpoints.resolve(q.src, q.family)
+        dst, by_lb = self.endpoints.split_nodes(self.endpoints.resolve(q.dst, q.family))
         through = [(lb, sorted(d.eni for d in nodes),
                     self.lbs.analyze_destinations(str(q), src, nodes, q.proto_number, q.port_lo, q.port_hi, depth=0,
                                                   detail=False).verdict) for lb, nodes in by_lb.items()]
@@ -122,16 +123,6 @@ class Session:
         backend = self.set_backend() if self.engine != "point" else PointBackend(self.program)
         found, evaluated = search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi)
         return found, evaluated, through
-
-    def split_nodes(self, dsts: list) -> tuple[list, dict[str, list]]:
-        """Destinations split into plain ENIs (and the internet) and, per load balancer (sorted by id), its nodes
-        among them: a packet to a node is a request to the load balancer (README "Load balancers")."""
-        plain: list = []
-        by_lb: dict[str, list] = {}
-        for d in dsts:
-            lb = None if d.is_internet else self.lbs.lb_of_node(d.eni)
-            (plain if lb is None else by_lb.setdefault(lb, [])).append(d)
-        return plain, dict(sorted(by_lb.items()))
 
     def _analyze(self, text: str, src: list, dst: list, proto: str, lo: int, hi: int, depth: int, detail: bool) -> Result:
         """Scans the packet space with pyDatalog, or with the set engine when it is large (``engine``)."""
@@ -156,40 +147,18 @@ class Session:
         """Whether a side of the query names a set (several ENIs, or the internet's every public address):
         answered existentially, so a derivation of one member pair is rarely what the reader wants."""
         q = parse_query(text)
-        r = self.resolver
-        for name in (q.src, q.dst):
-            target = r.aliases.get(name, name)
-            if self.lbs.resolve_lb(target) is not None:
-                continue
-            if target == "*" or target.startswith("ecs:"):  # every ENI; a cluster's or a service's tasks
-                return True
-            named = sorted(r.by_name.get(target, []))
-            if (named[0] if len(named) == 1 else target) in r.sets:  # a subnet, group or VPC, by id or Name tag
-                return True
-            eps = self._endpoints(name)
-            if len(eps) > 1 or any(e.is_internet and e.ips is None for e in eps):
-                return True
-        return False
-
-    def _endpoints(self, name: str, family: str | None = None) -> list:
-        """The endpoints ``name`` stands for; with ``family`` ("ipv4"/"ipv6"), asked about that family only."""
-        target = self.resolver.aliases.get(name, name)
-        if target.startswith("tg:"):  # the registered targets of a target group
-            eps = self.lbs.tg_endpoints(self.lbs.resolve_tg(target))
-        else:
-            eps = self.resolver.resolve(name)
-        return [dataclasses.replace(e, family=family) for e in eps] if family else eps
+        return self.endpoints.is_set(q.src) or self.endpoints.is_set(q.dst)
 
     def health(self, names: list[str] | None = None) -> list[HealthCheck]:
         """Target health as the network sees it: every target of the named target groups (``tg:NAME``) or of
         the named load balancers (``alb:NAME``/``nlb:NAME``); all target groups when none is named."""
         tgs: list[str] = []
         for name in names or []:
-            lb = self.lbs.resolve_lb(self.resolver.aliases.get(name, name))
+            lb = self.endpoints.resolve_lb(self.endpoints.target(name))
             if lb is not None:
                 tgs.extend(sorted({r[1] for r in self.program.query("lb_tg", (lb, None))}))
             else:
-                tgs.append(self.lbs.resolve_tg(name))
+                tgs.append(self.endpoints.resolve_tg(name))
         return self.lbs.health(tgs or None)
 
 

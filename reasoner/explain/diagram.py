@@ -59,11 +59,11 @@ def passing_pairs(session: Any, text: str) -> tuple[list[tuple[str, str]], int]:
     from reasoner.query.language import parse_query
 
     q = parse_query(text)
-    lbs = session.lbs
-    if any(lbs.resolve_lb(session.resolver.aliases.get(n, n)) is not None for n in (q.src, q.dst)):
+    ep = session.endpoints
+    if ep.names_load_balancer(q.src, q.dst):
         return [], 0
-    srcs, dsts = session._endpoints(q.src, q.family), session._endpoints(q.dst, q.family)
-    if any(lbs.lb_of_node(d.eni) for d in dsts):
+    srcs, dsts = ep.resolve(q.src, q.family), ep.resolve(q.dst, q.family)
+    if any(ep.lb_of_node(d.eni) for d in dsts):
         return [], 0
     candidates = [(s, d) for s in srcs for d in dsts if s.eni != d.eni]
     if len(candidates) <= 1:

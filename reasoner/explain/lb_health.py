@@ -113,7 +113,7 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None) -> list[He
                 continue
             if hc.missing:
                 continue
-            eni = lbs.target_eni(tg, ip)
+            eni = lbs.n.target_eni(tg, ip)
             if eni is None:
                 continue
             tasks = p.query("ecs_task_eni", (None, eni, None, None))

@@ -21,11 +21,11 @@ def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[End
     """``alb:NAME -> DST``: what the load balancer's nodes send to DST. A load balancer sends only to its
     registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports (TARGET_PORT_RESTRICTION),
     from the nodes that serve them (cross-zone)."""
-    name = self.lb_label(lb)
+    name = self.n.lb_label(lb)
     base = Result(query_text, False, {"load_balancer": lb})
     wanted = {(d.eni, ip) for d in dsts for ip in (d.ips or ())}
     sent = [r for r in self.p.query("node_target", (lb, None, None, None, None, None))
-            if (self.target_eni(r[2], r[4]), r[4]) in wanted]
+            if (self.n.target_eni(r[2], r[4]), r[4]) in wanted]
     gaps = [self._missing("load_balancer", m, c) for _, m, c in sorted(set(self.p.query("lb_unknown", (lb, None, None))))]
     if not sent and gaps:  # the targets, or what decides which node sends to them, are what the snapshot lacks
         return self._undecided(base, gaps)
@@ -43,7 +43,7 @@ def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[End
     best: Result | None = None
     for _, node, tg, target, ip, port in in_ports:
         for tproto in sorted(r[1] for r in self.p.query("lb_sends_proto", (tg, None)) if proto in ("-1", r[1])):
-            res = self.a.analyze(query_text, [self.node_endpoint(node)], [Endpoint(self.target_eni(tg, ip), (ip,))], tproto,
+            res = self.a.analyze(query_text, [self.node_endpoint(node)], [Endpoint(self.n.target_eni(tg, ip), (ip,))], tproto,
                                  port, port, depth)
             res.forward_path.insert(1, self._tg_hop(tg, target, port))
             zone = next((r[2] for r in self.nodes(lb) if r[0] == node), "")

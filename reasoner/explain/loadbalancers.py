@@ -29,63 +29,22 @@ from reasoner.explain.lb_health import HealthCheck, health_checks
 from reasoner.explain.lb_nodes import derive_nodes
 from reasoner.explain.lb_source import analyze_from
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
-from reasoner.query.names import Resolver, did_you_mean
+from reasoner.query.endpoints import Endpoints
 
 __all__ = ["HealthCheck", "LoadBalancers", "derive_nodes"]
 
-LB_KINDS = {"alb": "application", "nlb": "network"}
 
 
 class LoadBalancers:
-    """Load-balancer questions over one snapshot; addresses and owners come from the resolver's indexes
-    (built on first use, so a query that names no load balancer pays nothing for them)."""
+    """Load-balancer questions over one snapshot; names, nodes, targets' owners and addresses come from the
+    snapshot's endpoint index (reasoner/query/endpoints.py, built on first use where it can be)."""
 
-    def __init__(self, analyzer: Analyzer, resolver: Resolver, relations: dict[str, list[tuple]]) -> None:
-        self.a, self.p, self.r = analyzer, analyzer.p, resolver
-        self.lbs = {r[0]: r for r in relations.get("load_balancer", [])}
-        self.tgs = {r[0]: r for r in relations.get("target_group", [])}
-        self._node_lb = {e: lb for lb, e in relations.get("lb_eni", [])}
-
-    # -- names ---------------------------------------------------------------------------------
-    def resolve_lb(self, text: str) -> str | None:
-        """``alb:NAME`` / ``nlb:NAME`` / a load balancer ARN -> its ARN; None if not a load balancer name."""
-        kind, _, name = text.partition(":")
-        if text in self.lbs:
-            return text
-        if kind not in LB_KINDS or not name:
-            return None
-        hits = [arn for arn, r in self.lbs.items() if (r[1] == name or arn == name) and r[2] == LB_KINDS[kind]]
-        if not hits:
-            known = [f"{k}:{r[1]}" for r in self.lbs.values() for k, t in LB_KINDS.items() if r[2] == t]
-            raise QueryError("query.unknown_name", f"no {LB_KINDS[kind]} load balancer called {name!r}",
-                             hint=did_you_mean(text, known, 0.4))
-        return hits[0]
-
-    def resolve_tg(self, text: str) -> str:
-        name = text[3:] if text.startswith("tg:") else text
-        hits = [arn for arn, r in self.tgs.items() if r[1] == name or arn == name]
-        if not hits:
-            raise QueryError("query.unknown_name", f"no target group called {name!r}",
-                             hint=did_you_mean(f"tg:{name}", [f"tg:{r[1]}" for r in self.tgs.values()], 0.4))
-        return hits[0]
-
-    def lb_label(self, lb: str) -> str:
-        """``alb:web`` / ``nlb:api`` for a load balancer ARN (the name users type)."""
-        row = self.lbs.get(lb)
-        kind = {t: k for k, t in LB_KINDS.items()}.get(row[2], "lb") if row else "lb"
-        return f"{kind}:{row[1]}" if row else lb
-
-    def lb_of_node(self, eni: str) -> str | None:
-        return self._node_lb.get(eni)
+    def __init__(self, analyzer: Analyzer, endpoints: Endpoints) -> None:
+        self.a, self.p, self.n, self.r = analyzer, analyzer.p, endpoints, endpoints.resolver
+        self.lbs, self.tgs = endpoints.lbs, endpoints.tgs
 
     def nodes(self, lb: str) -> list[tuple[str, str, str]]:
         return [(r[1], r[2], r[3]) for r in self.p.query("lb_node", (lb, None, None, None))]
-
-    def target_eni(self, tg: str, ip: int) -> str | None:
-        """The ENI owning a target's address, in the target group's VPC when several VPCs use it."""
-        owners = [e for e in self.r.ip_owners.get(ip, []) if e in self.r.enis]  # an address of a missing ENI: no owner
-        vpc = self.tgs[tg][4] if tg in self.tgs else None  # a target group missing from the snapshot: any owner
-        return next((e for e in owners if self.r.enis[e][2] == vpc), owners[0] if owners else None)
 
     def node_endpoint(self, node: str, ips: tuple[int, ...] | None = None) -> Endpoint:
         return Endpoint(node, ips if ips is not None else tuple(self.r.eni_ips.get(node, ())))
@@ -97,7 +56,7 @@ class LoadBalancers:
     # -- queries -------------------------------------------------------------------------------
     def analyze(self, query_text: str, srcs: list[Endpoint], lb: str, proto: str, port_lo: int, port_hi: int,
                 depth: int = 3, only_nodes: set[str] | None = None) -> Result:
-        name = self.lb_label(lb)
+        name = self.n.lb_label(lb)
         if proto not in ("6", "17"):
             raise QueryError("query.unsupported", "load balancers listen on tcp or udp ports", hint="ask tcp PORT or udp PORT")
         listeners = [r for r in self.p.query("listener_accepts", (lb, None, proto, None)) if port_lo <= r[3] <= port_hi]
@@ -165,7 +124,7 @@ class LoadBalancers:
                     best = self._better(best, self._nothing_sent(base, lb, name, az, tgs))
                     continue
                 for _, _, tg, target, ip, tport in sent:
-                    eni = self.target_eni(tg, ip)
+                    eni = self.n.target_eni(tg, ip)
                     if eni is None:  # target_unknown (rules/load_balancers.dl) names it
                         continue
                     leg2 = self._leg2(query_text, leg1, node, tg, eni, ip, proto, tport, depth, assumed, unknown)
@@ -196,7 +155,7 @@ class LoadBalancers:
         is; else inconclusive if any part is; else the nearest miss."""
         groups: dict[str | None, list[Endpoint]] = {}
         for d in dsts:
-            groups.setdefault(self.lb_of_node(d.eni), []).append(d)
+            groups.setdefault(self.n.lb_of_node(d.eni), []).append(d)
         results: list[Result] = []
         for lb, eps in groups.items():
             if lb is None:
@@ -207,7 +166,7 @@ class LoadBalancers:
             for p in protos:
                 if p not in ("6", "17"):
                     results.append(self._blocked(Result(query_text, False, {"load_balancer": lb}), "ELBV2_LISTENERS_MISMATCH", lb,
-                                                 f"{self.lb_label(lb)} listens on tcp or udp ports only"))
+                                                 f"{self.n.lb_label(lb)} listens on tcp or udp ports only"))
                     continue
                 results.append(self.analyze(query_text, srcs, lb, p, port_lo, port_hi, depth, only_nodes={d.eni for d in eps}))
         best: Result | None = None
@@ -376,17 +335,6 @@ class LoadBalancers:
         res.packets_checked = leg1.packets_checked + leg2.packets_checked
         res.proof = leg2.proof
         return res
-
-    def tg_endpoints(self, tg: str) -> list[Endpoint]:
-        """The ENIs behind the registered targets of tg, at the targets' addresses."""
-        out: dict[str, set[int]] = {}
-        for _, _, ip, _, _ in self.p.query("tg_target", (tg, None, None, None, None)):
-            eni = self.target_eni(tg, ip) if ip else None
-            if eni is not None:
-                out.setdefault(eni, set()).add(ip)
-        if not out:
-            raise QueryError("query.empty_set", f"tg:{self.a.names.get(tg, tg)} has no registered target with an address in the snapshot")
-        return [Endpoint(e, tuple(sorted(ips))) for e, ips in sorted(out.items())]
 
     def analyze_from(self, query_text: str, lb: str, dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
                      depth: int = 3) -> Result:

@@ -62,12 +62,12 @@ def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
     from reasoner.query.language import parse_query
 
     q = parse_query(query_text)
-    if _names_load_balancer(session, q):
+    if session.endpoints.names_load_balancer(q.src, q.dst):  # verdict only
         return None
     an = session.analyzer
-    srcs, dsts = session._endpoints(q.src, q.family), session._endpoints(q.dst, q.family)
+    srcs, dsts = session.endpoints.resolve(q.src, q.family), session.endpoints.resolve(q.dst, q.family)
     an.check_query(srcs, dsts)
-    plain, by_lb = session.split_nodes(dsts)
+    plain, by_lb = session.endpoints.split_nodes(dsts)
     through = [_through(session, query_text, q, srcs, lb, eps) for lb, eps in by_lb.items()]
     return _plain_classes(session, q, srcs, plain) + through
 
@@ -164,11 +164,6 @@ def verdict_of(groups: list[dict[str, Any]] | None) -> str | None:
     if not fates:
         return None
     return "reachable" if "passes" in fates else "inconclusive" if "unknown" in fates else "unreachable"
-
-
-def _names_load_balancer(session, q) -> bool:
-    """Whether a side of the parsed query names a load balancer (``alb:``/``nlb:``): no classes are recorded."""
-    return any(session.lbs.resolve_lb(session.resolver.aliases.get(n, n)) is not None for n in (q.src, q.dst))
 
 
 def recheck(proof: dict[str, Any], session) -> list[str]:

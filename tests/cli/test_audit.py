@@ -44,7 +44,7 @@ def test_the_bastion_is_exposed_on_ssh_and_listed_first(tmp_path):
 def test_exposure_agrees_with_point_questions(tmp_path):
     session = Session.open(_bastion_with_ssh(tmp_path))
     found, _ = exposure(session.analyzer, session.set_backend())
-    internet = session._endpoints("internet")
+    internet = session.endpoints.resolve("internet")
     an = session.analyzer
     ips = {}
     for e, ip in an.rel["eni_ip"]:
@@ -94,7 +94,7 @@ def test_segmentation_matrix_agrees_with_point_questions_per_group_pair():
                     continue  # one VPC: the diagonal is asked as "* -> *" below
                 q = parse_query(f"{a} -> {b} {' '.join(traffic)}")
                 try:  # the ENIs of the groups as they are (a load balancer's nodes too, not through the load balancer)
-                    reachable = session.analyzer.analyze(str(q), session._endpoints(a), session._endpoints(b), q.proto_number,
+                    reachable = session.analyzer.analyze(str(q), session.endpoints.resolve(a), session.endpoints.resolve(b), q.proto_number,
                                                          q.port_lo, q.port_hi, depth=0, detail=False).reachable
                 except QueryError:  # one ENI, from itself to itself: no pair
                     reachable = False

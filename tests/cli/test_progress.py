@@ -22,7 +22,7 @@ def test_the_set_engine_reports_each_chunk_then_stops(tmp_path):
     seen: list = []
     token = PROGRESS.set(seen.append)
     try:
-        result = session.analyzer.analyze(QUERY, session._endpoints("internet"), session._endpoints("*"), "-1", 0, 65535,
+        result = session.analyzer.analyze(QUERY, session.endpoints.resolve("internet"), session.endpoints.resolve("*"), "-1", 0, 65535,
                                           detail=False, backend=backend)
     finally:
         PROGRESS.reset(token)

@@ -22,7 +22,7 @@ def test_every_reported_class_is_reachable_and_every_other_pair_is_not():
     assert code == 0 and out["schema"] == "reason.query-all/v1" and out["classes_evaluated"] > len(out["classes"]) > 0
     session = Session.open(FIXED)
     session.engine = "point"
-    enis = [e.eni for e in session._endpoints("*")]
+    enis = [e.eni for e in session.endpoints.resolve("*")]
     reported = {(c["src_eni"], c["dst_eni"]) for c in out["classes"]}
     (through,) = out["through_load_balancers"]  # the ALB's nodes: answered through the ALB, as `reason query` does
     assert through["nodes"] == ["eni-0alb0a", "eni-0alb0b"] and through["verdict"] == "reachable"

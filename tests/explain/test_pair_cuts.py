@@ -14,7 +14,7 @@ from test_query import edit, scenario, sg  # noqa: E402
 
 
 def _ports_of(session, src, dst):
-    return sorted({row[6] for row, _, _ in session.analyzer.space.packets(session._endpoints(src), session._endpoints(dst),
+    return sorted({row[6] for row, _, _ in session.analyzer.space.packets(session.endpoints.resolve(src), session.endpoints.resolve(dst),
                                                                           "6", 0, 65535)})
 
 
@@ -35,14 +35,14 @@ def test_each_endpoints_rules_are_read_once_per_question(monkeypatch):
     monkeypatch.setattr(session.analyzer, "_rules_on", lambda eps: calls.append(eps) or original(eps))
     session.engine = "point"
     session.query("* -> task-eni tcp 1-2000", depth=0, detail=False)  # no load balancer node as destination
-    enis = [e.eni for e in session._endpoints("*")]
+    enis = [e.eni for e in session.endpoints.resolve("*")]
     assert len(calls) <= len(enis) and all(len(c) == 1 for c in calls)
 
 
 def test_set_verdict_is_every_member_pairs_verdict_combined():
     session = Session.open(ROOT / "facts" / "examples" / "seed-fixed")
     session.engine = "point"
-    enis = session._endpoints("*")
+    enis = session.endpoints.resolve("*")
     for q in ("tcp 8000", "any", "udp 53"):
         whole = session.query(f"* -> * {q}", depth=0, detail=False).reachable
         proto, lo, hi = {"tcp 8000": ("6", 8000, 8000), "any": ("-1", 0, 65535), "udp 53": ("17", 53, 53)}[q]

@@ -53,7 +53,7 @@ def test_inconclusive_answers_agree_too(tmp_path):
 
 def test_large_spaces_go_to_the_set_engine(tmp_path, monkeypatch):
     session = Session.open(SCENARIOS["seed-fixed"](tmp_path))
-    src, dst = session._endpoints("*"), session._endpoints("*")
+    src, dst = session.endpoints.resolve("*"), session.endpoints.resolve("*")
     assert search.is_large(session.analyzer, src, dst, "-1", 0, 65535, threshold=50)
     assert not search.is_large(session.analyzer, src[:1], dst[:1], "6", 443, 443, threshold=50)
     session.engine = "auto"

@@ -1,0 +1,129 @@
+"""Endpoint resolution, in one place: what a name in a query stands for.
+
+- ENIs, addresses, instances, Name tags, aliases (``reason.toml``), subnets, security groups, VPCs, ``*``,
+  ``internet`` and ECS clusters/services: :class:`reasoner.query.names.Resolver`, used from here;
+- load balancers (``alb:NAME``, ``nlb:NAME`` or an ARN) and their nodes (a node among a query's destinations is
+  answered through its load balancer: README "Load balancers", ``split_nodes``);
+- target groups (``tg:NAME`` or an ARN): the ENIs owning the registered targets' addresses, at those addresses.
+
+The question layer (reasoner/session.py) asks this module, and the load-balancer analysis
+(reasoner/explain/loadbalancers.py) reads its tables; nothing here evaluates rules: every answer comes from the
+snapshot's rows (``load_balancer``, ``target_group``, ``lb_eni``, ``tg_target``, with the derived nodes).
+Not handled: a target group named by its Name tag (use ``tg:NAME``), targets without an address (lambda).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from reasoner.errors import QueryError
+from reasoner.explain.paths import Endpoint
+from reasoner.query.names import Resolver, did_you_mean
+
+LB_KINDS = {"alb": "application", "nlb": "network"}
+
+
+class Endpoints:
+    """The names of one snapshot: ``resolve`` gives the endpoints a query's side stands for."""
+
+    def __init__(self, relations: dict[str, list[tuple]], names: dict[str, str], aliases: dict[str, str]) -> None:
+        self.resolver = Resolver(relations, names, aliases)
+        self.names = names
+        self.lbs = {r[0]: r for r in relations.get("load_balancer", [])}
+        self.tgs = {r[0]: r for r in relations.get("target_group", [])}
+        self._node_lb = {e: lb for lb, e in relations.get("lb_eni", [])}
+        self._targets: dict[str, list[tuple]] = {}
+        for row in relations.get("tg_target", []):
+            self._targets.setdefault(row[0], []).append(row)
+
+    def target(self, name: str) -> str:
+        """``name`` with an alias of ``reason.toml`` replaced by what it stands for."""
+        return self.resolver.aliases.get(name, name)
+
+    # -- sides of a query ----------------------------------------------------------------------
+    def resolve(self, name: str, family: str | None = None) -> list[Endpoint]:
+        """The endpoints ``name`` stands for (not a load balancer: ``resolve_lb`` first); with ``family``
+        ("ipv4"/"ipv6"), asked about that family only."""
+        target = self.target(name)
+        eps = self.tg_endpoints(self.resolve_tg(target)) if target.startswith("tg:") else self.resolver.resolve(name)
+        return [dataclasses.replace(e, family=family) for e in eps] if family else eps
+
+    def is_set(self, name: str) -> bool:
+        """Whether ``name`` stands for a set (several ENIs, or the internet's every public address)."""
+        target = self.target(name)
+        if self.resolve_lb(target) is not None:
+            return False
+        if target == "*" or target.startswith("ecs:"):  # every ENI; a cluster's or a service's tasks
+            return True
+        r = self.resolver
+        named = sorted(r.by_name.get(target, []))
+        if (named[0] if len(named) == 1 else target) in r.sets:  # a subnet, group or VPC, by id or Name tag
+            return True
+        eps = self.resolve(name)
+        return len(eps) > 1 or any(e.is_internet and e.ips is None for e in eps)
+
+    def names_load_balancer(self, *names: str) -> bool:
+        """Whether one of ``names`` is a load balancer (``alb:``/``nlb:``/ARN)."""
+        return any(self.resolve_lb(self.target(n)) is not None for n in names)
+
+    def split_nodes(self, dsts: list[Endpoint]) -> tuple[list[Endpoint], dict[str, list[Endpoint]]]:
+        """Destinations split into plain ENIs (and the internet) and, per load balancer (sorted by id), its nodes
+        among them: a packet to a node is a request to the load balancer (README "Load balancers")."""
+        plain: list[Endpoint] = []
+        by_lb: dict[str, list[Endpoint]] = {}
+        for d in dsts:
+            lb = None if d.is_internet else self.lb_of_node(d.eni)
+            (plain if lb is None else by_lb.setdefault(lb, [])).append(d)
+        return plain, dict(sorted(by_lb.items()))
+
+    # -- load balancers and target groups ------------------------------------------------------
+    def resolve_lb(self, text: str) -> str | None:
+        """``alb:NAME`` / ``nlb:NAME`` / a load balancer ARN -> its ARN; None if not a load balancer name."""
+        kind, _, name = text.partition(":")
+        if text in self.lbs:
+            return text
+        if kind not in LB_KINDS or not name:
+            return None
+        hits = [arn for arn, r in self.lbs.items() if (r[1] == name or arn == name) and r[2] == LB_KINDS[kind]]
+        if not hits:
+            known = [f"{k}:{r[1]}" for r in self.lbs.values() for k, t in LB_KINDS.items() if r[2] == t]
+            raise QueryError("query.unknown_name", f"no {LB_KINDS[kind]} load balancer called {name!r}",
+                             hint=did_you_mean(text, known, 0.4))
+        return hits[0]
+
+    def resolve_tg(self, text: str) -> str:
+        """``tg:NAME`` / a target group ARN -> its ARN (QueryError with close matches when there is none)."""
+        name = text[3:] if text.startswith("tg:") else text
+        hits = [arn for arn, r in self.tgs.items() if r[1] == name or arn == name]
+        if not hits:
+            raise QueryError("query.unknown_name", f"no target group called {name!r}",
+                             hint=did_you_mean(f"tg:{name}", [f"tg:{r[1]}" for r in self.tgs.values()], 0.4))
+        return hits[0]
+
+    def lb_label(self, lb: str) -> str:
+        """``alb:web`` / ``nlb:api`` for a load balancer ARN (the name users type)."""
+        row = self.lbs.get(lb)
+        kind = {t: k for k, t in LB_KINDS.items()}.get(row[2], "lb") if row else "lb"
+        return f"{kind}:{row[1]}" if row else lb
+
+    def lb_of_node(self, eni: str) -> str | None:
+        """The load balancer whose node ``eni`` is, if any."""
+        return self._node_lb.get(eni)
+
+    def target_eni(self, tg: str, ip: int) -> str | None:
+        """The ENI owning a target's address, in the target group's VPC when several VPCs use it."""
+        r = self.resolver
+        owners = [e for e in r.ip_owners.get(ip, []) if e in r.enis]  # an address of a missing ENI: no owner
+        vpc = self.tgs[tg][4] if tg in self.tgs else None  # a target group missing from the snapshot: any owner
+        return next((e for e in owners if r.enis[e][2] == vpc), owners[0] if owners else None)
+
+    def tg_endpoints(self, tg: str) -> list[Endpoint]:
+        """The ENIs behind the registered targets of tg, at the targets' addresses."""
+        out: dict[str, set[int]] = {}
+        for _, _, ip, _, _ in self._targets.get(tg, []):
+            eni = self.target_eni(tg, ip) if ip else None
+            if eni is not None:
+                out.setdefault(eni, set()).add(ip)
+        if not out:
+            raise QueryError("query.empty_set", f"tg:{self.names.get(tg, tg)} has no registered target with an address in the snapshot")
+        return [Endpoint(e, tuple(sorted(ips))) for e, ips in sorted(out.items())]
