@@ -5,7 +5,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from test_query import _bastion, _public_ip, edit, scenario, sg
+from test_query import _bastion, _public_ip, answer, edit, scenario, sg
 
 from reasoner.errors import QueryError
 from reasoner.query.language import parse_query
@@ -32,7 +32,7 @@ def _bastion_with_ssh(tmp_path: Path) -> Path:
 def test_the_bastion_is_exposed_on_ssh_and_listed_first(tmp_path):
     r = _audit(_bastion_with_ssh(tmp_path))
     assert r.returncode == 1, r.stderr
-    out = json.loads(r.stdout)
+    out = answer(r.stdout)  # validated against reason.audit-exposure/v1
     assert out["schema"] == "reason.audit-exposure/v1" and out["classes_evaluated"] > 0
     first = out["exposed"][0]
     assert first["eni"] == "eni-0bastion" and first["gateway"] == "igw-0main" and "ssh (22)" in first["admin_ports"]
@@ -76,7 +76,7 @@ def _pairs(facts: Path, *args: str) -> tuple[int, dict]:
     r = subprocess.run(["reason", "audit", "pairs", "--facts", str(facts), "--format", "json", *args], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode in (0, 1), r.stderr
-    return r.returncode, json.loads(r.stdout)
+    return r.returncode, answer(r.stdout)  # validated against reason.audit-pairs/v1
 
 
 def test_segmentation_matrix_agrees_with_point_questions_per_group_pair():
