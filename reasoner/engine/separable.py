@@ -39,16 +39,18 @@ def split(checked, answers: Sequence[str]) -> dict[str, str] | None:
 
 class SeparableBackend:
     """Wraps a backend; see the module doc.  ``sides``: the result of ``split`` for ``relations``; a question that
-    wants another relation is answered by the inner backend alone.  Packets are taken ``block`` at a time, so
-    a caller that stops early (the first packet that gets through) leaves the rest unevaluated."""
+    wants another relation is answered by the inner backend alone.  Packets are taken until the inner backend has
+    ``block`` of them to evaluate (``first`` for the first block), so a caller that stops early (the first packet
+    that gets through) leaves the rest unevaluated."""
 
-    def __init__(self, inner: Backend, sides: dict[str, str], relations: Sequence[str], block: int = 100_000,
-                 first: int = 50_000) -> None:
+    def __init__(self, inner: Backend, sides: dict[str, str], relations: Sequence[str], block: int = 50_000,
+                 first: int = 20_000, cap: int = 1_000_000) -> None:
         self.inner = inner
         self.sides = sides
         self.relations = frozenset(relations)
         self.block = block
         self.first = first
+        self.cap = cap  # at most this many packets asked per block (their answers are built at once)
         self.evaluated = 0  # packets the inner backend evaluated
         self._src_side: dict[str, bool] = {}  # hop -> whether its rows depend on the source port (memo of _side)
 
@@ -66,34 +68,24 @@ class SeparableBackend:
             yield from self.inner.evaluate(packets, want)
             return
         it = iter(packets)
-        # The first block is smaller, so that a question answered by an early packet stops sooner; not much
-        # smaller: each block costs the set engine a fixed ~0.8 s at 20k ENIs (every statement re-joins the
-        # snapshot's tables), as much as ~15,000 more packets (measured, benchmarks/results/chunks-20261202.md).
-        size = min(self.first, self.block)
+        # A block is sized by what the inner backend evaluates, not by the packets asked: each evaluation of the
+        # set engine costs a fixed ~1 s at 20k ENIs (every statement re-joins the snapshot's tables), so one
+        # block should fill it.  The first block is smaller, so that a question answered by an early packet
+        # stops sooner (measured: benchmarks/results/chunks-20261202.md, blocks-20261203.md).
+        budget = min(self.first, self.block)
         while True:
-            chunk = list(islice(it, size))
-            if not chunk:
+            block = _Block()
+            for f in it:
+                block.add(f)
+                if len(block.order) + 2 > budget or len(block.packets) >= self.cap:
+                    break
+            if not block.packets:
                 return
-            yield from self._block(chunk, want)
-            size = min(size * 4, self.block)
+            yield from self._answer(block, want)
+            budget = min(budget * 4, self.block)
 
-    def _block(self, packets: list[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
-        ids: dict[tuple, int] = {}  # group (a packet's facts without its ports) -> a small number
-        keys = [ids.setdefault(_key(f), len(ids)) for f in packets]
-        first: dict[int, tuple[int, int]] = {}  # group -> (dp0, sp0)
-        for key, f in zip(keys, packets):
-            row = f["packet"][0]
-            if key not in first:
-                first[key] = (row[DST_PORT], row[SRC_PORT])
-        needed: dict[tuple[int, int, int], int] = {}
-        order: list[PacketFacts] = []
-        for key, f in zip(keys, packets):
-            row = f["packet"][0]
-            dp0, sp0 = first[key]
-            for dp, sp in ((row[DST_PORT], sp0), (dp0, row[SRC_PORT])):
-                if (key, dp, sp) not in needed:
-                    needed[(key, dp, sp)] = len(order)
-                    order.append(_with_ports(f, dp, sp))
+    def _answer(self, block: "_Block", want: Sequence[str]) -> Iterator[Answer]:
+        packets, order = block.packets, block.order
         if len(order) * 10 >= len(packets) * 9:  # no product worth splitting (one port, or one piece each way)
             self.evaluated += len(packets)
             yield from self.inner.evaluate(packets, want)
@@ -114,12 +106,37 @@ class SeparableBackend:
                 part[rel] = (rows - srcs, srcs) if srcs else (rows, empty)
             parts.append(part)
         self.evaluated += len(order)
-        for key, f in zip(keys, packets):
-            row = f["packet"][0]
-            dp0, sp0 = first[key]
-            by_dst = parts[needed[(key, row[DST_PORT], sp0)]]
-            by_src = parts[needed[(key, dp0, row[SRC_PORT])]]
+        for by_dst_i, by_src_i in block.uses:
+            by_dst, by_src = parts[by_dst_i], parts[by_src_i]
             yield {rel: (by_dst[rel][0] | s) if (s := by_src[rel][1]) else by_dst[rel][0] for rel in want}
+
+
+class _Block:
+    """Packets taken for one evaluation: for each, the evaluated packet its destination-port rows come from
+    (its own ports but the group's first source port) and the one its source-port rows come from (the group's
+    first destination port, its own source port).  A group is a packet's facts without its ports."""
+
+    def __init__(self) -> None:
+        self.packets: list[PacketFacts] = []
+        self.order: list[PacketFacts] = []  # the packets to evaluate
+        self.uses: list[tuple[int, int]] = []  # per packet: (index in order for dst-side rows, for src-side rows)
+        self._ids: dict[tuple, tuple[int, int]] = {}  # group -> (dp0, sp0): its first packet's ports
+        self._needed: dict[tuple, int] = {}  # (group, dp, sp) -> index in order
+
+    def add(self, f: PacketFacts) -> None:
+        row = f["packet"][0]
+        key = _key(f)
+        dp0, sp0 = self._ids.setdefault(key, (row[DST_PORT], row[SRC_PORT]))
+        idx = []
+        for dp, sp in ((row[DST_PORT], sp0), (dp0, row[SRC_PORT])):
+            k = (key, dp, sp)
+            i = self._needed.get(k)
+            if i is None:
+                i = self._needed[k] = len(self.order)
+                self.order.append(_with_ports(f, dp, sp))
+            idx.append(i)
+        self.packets.append(f)
+        self.uses.append((idx[0], idx[1]))
 
 
 def _key(f: PacketFacts) -> tuple:
