@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from itertools import islice
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from reasoner.engine.backend import Answer, Backend, PacketFacts
 from reasoner.engine.reads import ANY_HOP, hop_reads
@@ -63,8 +63,7 @@ class SeparableBackend:
         return self.sides.get(hop, self.sides[ANY_HOP])
 
     def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
-        off = os.environ.get("REASON_SEPARATE", "on").lower() in ("off", "0", "no", "false")
-        if off or not set(want) <= self.relations:
+        if _off() or not set(want) <= self.relations:
             yield from self.inner.evaluate(packets, want)
             return
         it = iter(packets)
@@ -84,31 +83,69 @@ class SeparableBackend:
             yield from self._answer(block, want)
             budget = min(budget * 4, self.block)
 
+    def products(self, groups: Iterable, facts: Callable[[object, int, int], PacketFacts],
+                 want: Sequence[str]) -> Iterator["Product"]:
+        """``products`` (below) for this backend: per group, the packets ``(dp, sps[0])`` for every ``dp`` and
+        ``(dps[0], sp)`` for every other ``sp``, taken in blocks as ``evaluate`` takes them."""
+        it = iter(groups)
+        budget = min(self.first, self.block)
+        pending = None
+        while True:
+            chunk: list = []
+            n = 0
+            while True:
+                g = pending if pending is not None else next(it, None)
+                pending = None
+                if g is None:
+                    break
+                size = len(g.dps) + len(g.sps) - 1
+                if chunk and n + size > budget:
+                    pending = g
+                    break
+                chunk.append(g)
+                n += size
+            if not chunk:
+                return
+            order = ((facts(g, dp, g.sps[0]) for g in chunk for dp in g.dps),
+                     (facts(g, g.dps[0], sp) for g in chunk for sp in g.sps[1:]))
+            answers = self.inner.evaluate((f for part in order for f in part), want)
+            dsts, srcs = [], []
+            for g in chunk:  # (dp, sp0) answers first, group by group, then (dp0, sp) for sp after the first
+                dsts.append([self._parts(next(answers)) for _ in g.dps])
+            for g, d in zip(chunk, dsts):
+                srcs.append([d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]])
+            self.evaluated += n
+            for d, s in zip(dsts, srcs):
+                yield Product(dst=[x[0] for x in d], src=s)
+            budget = min(budget * 4, self.block)
+
+    def _parts(self, ans: Answer) -> tuple[dict, dict]:
+        """An answer's rows of hops that do not read the source port, and of those that do (per relation)."""
+        src_side = self._src_side
+        other, src = {}, {}
+        empty: frozenset = frozenset()
+        for rel, rows in ans.items():
+            if not rows:
+                other[rel] = src[rel] = empty
+                continue
+            for r in rows:
+                if r[0] not in src_side:
+                    src_side[r[0]] = self._side(r[0]) == "src"
+            s = frozenset(r for r in rows if src_side[r[0]])
+            other[rel], src[rel] = (rows - s, s) if s else (rows, empty)
+        return other, src
+
     def _answer(self, block: "_Block", want: Sequence[str]) -> Iterator[Answer]:
         packets, order = block.packets, block.order
         if len(order) * 10 >= len(packets) * 9:  # no product worth splitting (one port, or one piece each way)
             self.evaluated += len(packets)
             yield from self.inner.evaluate(packets, want)
             return
-        src_side = self._src_side
-        parts = []  # per evaluated packet and relation: its rows of hops not reading the source port, and of those that do
-        empty: frozenset = frozenset()
-        for ans in self.inner.evaluate(order, want):
-            part = {}
-            for rel, rows in ans.items():
-                if not rows:
-                    part[rel] = (empty, empty)
-                    continue
-                for r in rows:
-                    if r[0] not in src_side:
-                        src_side[r[0]] = self._side(r[0]) == "src"
-                srcs = frozenset(r for r in rows if src_side[r[0]])
-                part[rel] = (rows - srcs, srcs) if srcs else (rows, empty)
-            parts.append(part)
+        parts = [self._parts(ans) for ans in self.inner.evaluate(order, want)]
         self.evaluated += len(order)
         for by_dst_i, by_src_i in block.uses:
-            by_dst, by_src = parts[by_dst_i], parts[by_src_i]
-            yield {rel: (by_dst[rel][0] | s) if (s := by_src[rel][1]) else by_dst[rel][0] for rel in want}
+            other, src = parts[by_dst_i][0], parts[by_src_i][1]
+            yield {rel: (other[rel] | s) if (s := src[rel]) else other[rel] for rel in want}
 
 
 class _Block:
@@ -149,3 +186,38 @@ def _key(f: PacketFacts) -> tuple:
 def _with_ports(f: PacketFacts, dp: int, sp: int) -> dict:
     row = f["packet"][0]
     return {**f, "packet": [row[:SRC_PORT] + (sp, dp) + row[DST_PORT + 1:]]}
+
+
+class Product:
+    """The answers of one port group's packets (``reasoner/explain/space.py``: a destination-port piece ``i`` times a
+    source-port piece ``j``).  ``uniform``: no source-port piece changes any answer, so ``answer(i, j)`` equals
+    ``answer(i, 0)`` for every ``j`` and a caller may read one packet per destination-port piece."""
+
+    __slots__ = ("_dst", "_src", "_full", "uniform")
+
+    def __init__(self, dst: list | None = None, src: list | None = None, full: list | None = None) -> None:
+        self._dst, self._src, self._full = dst, src, full
+        self.uniform = full is None and all(s == src[0] for s in src)  # type: ignore[index]
+
+    def answer(self, i: int, j: int) -> Answer:
+        if self._full is not None:
+            return self._full[i][j]
+        d, s = self._dst[i], self._src[j]  # type: ignore[index]
+        return {rel: (rows | s[rel]) if s[rel] else rows for rel, rows in d.items()}
+
+
+def products(backend: Backend, groups: Sequence, facts: Callable[[object, int, int], PacketFacts],
+             want: Sequence[str]) -> Iterator[Product]:
+    """For each group (``dps``, ``sps``: its port pieces), the answers of its packets: ``facts(group, dp, sp)`` are
+    a packet's facts.  A ``SeparableBackend`` evaluates ``|dps| + |sps| - 1`` packets per group; any other backend
+    (or ``REASON_SEPARATE=off``) evaluates every packet.  Lazy: groups not read are not evaluated (beyond the block)."""
+    if isinstance(backend, SeparableBackend) and not _off() and set(want) <= backend.relations:
+        yield from backend.products(groups, facts, want)
+        return
+    answers = backend.evaluate((facts(g, dp, sp) for g in groups for dp in g.dps for sp in g.sps), want)
+    for g in groups:
+        yield Product(full=[[next(answers) for _ in g.sps] for _ in g.dps])
+
+
+def _off() -> bool:
+    return os.environ.get("REASON_SEPARATE", "on").lower() in ("off", "0", "no", "false")

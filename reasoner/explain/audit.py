@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from reasoner.engine.backend import Backend
+from reasoner.engine.separable import products
 from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, packet_facts
 
 #: Ports whose exposure to the internet is most often a finding (remote administration, databases, caches).
@@ -70,31 +71,38 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     internet = [Endpoint(INTERNET)]
     dsts = an.eni_endpoints()
     # ENIs no rule tells apart: one evaluated for all (reasoner/explain/factor.py)
-    space = an.factoring.space(an.factoring.every_group(internet, dsts), "-1", 0, 65535)
+    items = an.factoring.port_groups(an.factoring.every_group(internet, dsts), "-1", 0, 65535)
     numbers = an.factoring.numbers()
     found: dict[str, Exposure] = {}
-    answers = backend.evaluate((packet_facts(row, g.dst) for g, row, _ in space), ANSWER_RELATIONS)
+    prods = products(backend, [pg for _, pg in items], lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst),
+                     ANSWER_RELATIONS)
     group_members: dict[int, list[Endpoint]] = {}  # per group: its destinations (computed once, when needed)
 
     def members_of(g) -> list[Endpoint]:
         if id(g) not in group_members:
             group_members[id(g)] = [d for _, d in g.members()]
         return group_members[id(g)]
-    for (g, row, piece), ans in zip(space, answers):
-        if ans["fwd_blocked"] or ans["ret_blocked"]:
-            unknown_hops = {r[0] for r in ans["hop_unknown"]}
-            failing = {r[0] for r in ans["fwd_blocked"]} | {r[0] for r in ans["ret_blocked"]}
-            if undecided is not None and failing <= unknown_hops:
-                undecided.update(d.eni for d in members_of(g))
-            continue
-        members = members_of(g)
-        proto = row[4]
-        for d in members:
-            eni, dip = d.eni, rename(row, g, g.src, d, numbers)[3]
-            if eni not in found:
-                vpc = an.eni[eni][2]
-                found[eni] = Exposure(eni, _text(dip), an._igw(vpc), lb_of.get(eni))
-            found[eni].ports.setdefault(proto, []).append(piece.dst_ports if proto in PORTED else (0, 65535))
+    evaluated = 0
+    for (g, pg), prod in zip(items, prods):
+        evaluated += len(pg)
+        for i, dp in enumerate(pg.dps):
+            for j, sp in enumerate(pg.sps):
+                if j and prod.uniform:  # every source port's answer is (dp, sps[0])'s: the same ports, the same members
+                    break
+                ans = prod.answer(i, j)
+                if ans["fwd_blocked"] or ans["ret_blocked"]:
+                    unknown_hops = {r[0] for r in ans["hop_unknown"]}
+                    failing = {r[0] for r in ans["fwd_blocked"]} | {r[0] for r in ans["ret_blocked"]}
+                    if undecided is not None and failing <= unknown_hops:
+                        undecided.update(d.eni for d in members_of(g))
+                    continue
+                row, proto = pg.row(dp, sp), pg.proto
+                for d in members_of(g):
+                    eni, dip = d.eni, rename(row, g, g.src, d, numbers)[3]
+                    if eni not in found:
+                        vpc = an.eni[eni][2]
+                        found[eni] = Exposure(eni, _text(dip), an._igw(vpc), lb_of.get(eni))
+                    found[eni].ports.setdefault(proto, []).append(pg.dpiece[dp] if proto in PORTED else (0, 65535))
     for exp in found.values():
         if exp.load_balancer:  # a node answers only on its listeners' ports
             accepts = {(r[2], r[3]) for r in an.p.query("listener_accepts", (exp.load_balancer, None, None, None))}
@@ -103,7 +111,7 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
             exp.ports = {p: r for p, r in exp.ports.items() if r}
         exp.ports = {p: _merge(r) for p, r in exp.ports.items()}
     out = [e for e in found.values() if e.ports]
-    return sorted(out, key=Exposure.risk), len(space)
+    return sorted(out, key=Exposure.risk), evaluated
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

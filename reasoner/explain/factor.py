@@ -22,6 +22,7 @@ from reasoner.engine.symmetry import Classes, Refusal, classes, gate, program_co
 
 if TYPE_CHECKING:
     from reasoner.explain.paths import Analyzer, Endpoint
+    from reasoner.explain.space import PortGroup
 
 #: Per-query columns (reasoner/explain/paths.py ``packet_facts``): those naming endpoints or their addresses may
 #: hold owned values; addresses of the internet, protocols and ports come from outside the snapshot.
@@ -142,10 +143,10 @@ class Factoring:
                       if s.eni != d.eni]
         return groups
 
-    def space(self, groups: list[PairGroup], proto: str, port_lo: int, port_hi: int) -> list[tuple[PairGroup, tuple, object]]:
-        """Every representative packet of the groups' representative pairs, with its group and piece, in order."""
-        return [(g, row, piece) for g in groups
-                for row, _, piece in self.an.space.pair_packets([(g.src, g.dst)], proto, port_lo, port_hi)]
+    def port_groups(self, groups: list[PairGroup], proto: str, port_lo: int, port_hi: int) -> list[tuple[PairGroup, "PortGroup"]]:
+        """Every representative packet of the groups' representative pairs, as port groups (reasoner/explain/space.py),
+        each with its pair group, in order."""
+        return [(g, pg) for g in groups for pg in self.an.space.port_groups(g.src, g.dst, proto, port_lo, port_hi)]
 
     def numbers(self) -> dict[str, tuple[int, ...]]:
         return self.classes.numbers if self.classes is not None else {}

@@ -20,6 +20,7 @@ from typing import Any
 
 from reasoner import __version__, addresses
 from reasoner.engine.backend import Backend
+from reasoner.engine.separable import products
 from reasoner.engine.program import Program
 from reasoner.engine.provenance import PROTOCOL_NAMES, Node, why, why_not
 from reasoner.errors import QueryError
@@ -192,6 +193,35 @@ def _classify(fwd_of, ret_of, unknown_of) -> tuple[set[str], set[str], list[tupl
     return fwd, ret, unk
 
 
+class _Scan:
+    """What a scan of the packet space keeps: how many packets it looked at, the first packet whose fate missing
+    data leaves open, and the nearest miss (through the forward path if any, then the fewest blockers; the first
+    such packet).  A piece is a ``Piece`` or, from the set engine, ``(port group, dp, sp)``, built when read."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+        self.best: tuple | None = None
+        self.best_key: tuple[int, int] | None = None
+        self.best_fail: list[str] | None = None
+        self.best_piece: object = None
+        self.unknown: tuple | None = None
+        self.unknown_rows: list[tuple] = []
+        self.unknown_piece: object = None
+
+    def note(self, row: tuple, piece: object, fwd: set[str], ret: set[str], unk: list[tuple]) -> None:
+        if not fwd and not ret:
+            if self.unknown is None:
+                self.unknown, self.unknown_rows, self.unknown_piece = row, unk, piece
+            return
+        key = (1, len(fwd)) if fwd else (0, len(ret))
+        if self.best_key is None or key < self.best_key:
+            self.best, self.best_key, self.best_fail, self.best_piece = row, key, [h for h in HOPS if h in (fwd or ret)], piece
+
+    @staticmethod
+    def piece(p: object):
+        return p[0].piece(p[1], p[2]) if isinstance(p, tuple) else p
+
+
 def _public(ip: int) -> bool:
     return not any(lo <= ip <= hi for lo, hi in NOT_INTERNET_RANGES)
 
@@ -332,61 +362,61 @@ class Analyzer:
         ``Result.endpoint_pairs`` says how many pairs the answer covers."""
         self.check_query(srcs, dsts)
         groups = self.factoring.groups(srcs, dsts)  # one pair per symmetry class pair (reasoner/explain/factor.py)
-        space = (self.space.packets(srcs, dsts, proto, port_lo, port_hi) if groups is None else
-                 self.space.pair_packets(((g.src, g.dst) for g in groups), proto, port_lo, port_hi))
+        pairs = (((s, d) for s in srcs for d in dsts if s.eni != d.eni) if groups is None else
+                 ((g.src, g.dst) for g in groups))
+        space = (pg for s, d in pairs for pg in self.space.port_groups(s, d, proto, port_lo, port_hi))
         fams: set[str] = set()
-
-        def tap(packets):  # records each packet's address family on the way (the space is a generator)
-            for item in packets:
-                fams.add(addresses.family(item[0][2]))
-                yield item
-        res = self._scan(query_text, srcs, dsts, tap(space), depth, detail, backend)
+        res = self._scan(query_text, dsts, space, depth, detail, backend, fams)
         res.families = sorted(fams)
         res.endpoint_pairs = (sum(g.size() for g in groups) if groups is not None else
                               sum(1 for s in srcs for d in dsts if s.eni != d.eni))
         res.factored = groups is not None
         return res
 
-    def _scan(self, query_text: str, srcs: list[Endpoint], dsts: list[Endpoint], space, depth: int, detail: bool,
-              backend: Backend | None) -> Result:
-        best: tuple | None = None
-        best_fail: list[str] | None = None
-        best_key: tuple[int, int] | None = None
-        unknown: tuple | None = None  # the first packet whose fate depends on missing data
-        unknown_rows: list[tuple] = []
-        checked = 0
-        answers = None
-        if backend is not None:  # the whole space evaluated set-at-a-time; pyDatalog explains the packet chosen
-            space = list(space)  # type: ignore[assignment]
-            answers = backend.evaluate((packet_facts(row, d) for row, d, _ in space), ANSWER_RELATIONS)
-        best_piece = unknown_piece = None
-        for row, d, piece in space:
-            checked += 1
-            if answers is not None:
-                ans = next(answers)
-                fwd, ret, unk = _classify(lambda: {r[0] for r in ans["fwd_blocked"]}, lambda: {r[0] for r in ans["ret_blocked"]},
-                                          lambda hops: sorted(r for r in ans["hop_unknown"] if r[0] in hops))
-                if not fwd and not ret and not unk:
-                    return _classed(self._witness(query_text, row, d, checked, depth, detail), row, piece)
-            else:
-                self._assert(row, d)
-                try:
-                    # Forward hops first, the return hops only when the forward path passes (reach = no hop
-                    # blocks). The nearest miss is the packet that gets furthest: through the forward path if
-                    # any, then the fewest blockers.
-                    fwd, ret, unk = _classify(lambda: {r[0] for r in self.p.query("fwd_blocked", (None,))},
-                                              lambda: {r[0] for r in self.p.query("ret_blocked", (None,))}, self._unknown_rows)
-                    if not fwd and not ret and not unk:
-                        return _classed(self._witness(query_text, row, d, checked, depth, detail, asserted=True), row, piece)
-                finally:
-                    self._retract(row, d)
-            if not fwd and not ret:
-                if unknown is None:
-                    unknown, unknown_rows, unknown_piece = row, unk, piece
-                continue
-            key = (1, len(fwd)) if fwd else (0, len(ret))
-            if best_key is None or key < best_key:
-                best, best_key, best_fail, best_piece = row, key, [h for h in HOPS if h in (fwd or ret)], piece
+    def _scan(self, query_text: str, dsts: list[Endpoint], space, depth: int, detail: bool, backend: Backend | None,
+              fams: set[str]) -> Result:
+        """The packets of the port groups ``space``, in order: the first that gets through is the answer (its
+        witness); else the first whose fate missing data leaves open (inconclusive); else the nearest miss.
+        ``fams`` receives the address families of the packets looked at."""
+        scan = _Scan()
+        if backend is None:  # pyDatalog, one packet at a time
+            for g in space:
+                fams.add(g.family)
+                for row, d, piece in g.packets():
+                    scan.checked += 1
+                    self._assert(row, d)
+                    try:
+                        # Forward hops first, the return hops only when the forward path passes (reach = no hop
+                        # blocks). The nearest miss is the packet that gets furthest: through the forward path if
+                        # any, then the fewest blockers.
+                        fwd, ret, unk = _classify(lambda: {r[0] for r in self.p.query("fwd_blocked", (None,))},
+                                                  lambda: {r[0] for r in self.p.query("ret_blocked", (None,))}, self._unknown_rows)
+                        if not fwd and not ret and not unk:
+                            return _classed(self._witness(query_text, row, d, scan.checked, depth, detail, asserted=True), row, piece)
+                    finally:
+                        self._retract(row, d)
+                    scan.note(row, piece, fwd, ret, unk)
+        else:  # the whole space evaluated set-at-a-time (by port group); pyDatalog explains the packet chosen
+            space = list(space)
+            prods = products(backend, space, lambda g, dp, sp: packet_facts(g.row(dp, sp), g.dst), ANSWER_RELATIONS)
+            for g, prod in zip(space, prods):
+                fams.add(g.family)
+                for i, dp in enumerate(g.dps):
+                    for j, sp in enumerate(g.sps):
+                        if j and prod.uniform:  # the other source ports share (dp, sps[0])'s fate: none is first or nearer
+                            scan.checked += len(g.sps) - 1
+                            break
+                        scan.checked += 1
+                        ans = prod.answer(i, j)
+                        fwd, ret, unk = _classify(lambda: {r[0] for r in ans["fwd_blocked"]}, lambda: {r[0] for r in ans["ret_blocked"]},
+                                                  lambda hops: sorted(r for r in ans["hop_unknown"] if r[0] in hops))
+                        row = g.row(dp, sp)
+                        if not fwd and not ret and not unk:
+                            return _classed(self._witness(query_text, row, g.dst, scan.checked, depth, detail), row, g.piece(dp, sp))
+                        scan.note(row, (g, dp, sp), fwd, ret, unk)
+        checked = scan.checked
+        best, best_fail, best_piece = scan.best, scan.best_fail, scan.piece(scan.best_piece)
+        unknown, unknown_rows, unknown_piece = scan.unknown, scan.unknown_rows, scan.piece(scan.unknown_piece)
         if unknown is not None:  # nothing gets through, and not every packet is known to be stopped
             return _classed(self._inconclusive(query_text, unknown, unknown_rows, next(d for d in dsts if d.eni == unknown[1]),
                                                checked, depth, detail), unknown, unknown_piece)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoner import __version__, addresses
+from reasoner.engine.separable import products
 from reasoner.errors import QueryError
 from reasoner.explain.paths import ip_text, packet_facts
 
@@ -86,13 +87,20 @@ def _plain_classes(session, q, srcs: list, dsts: list) -> list[dict[str, Any]]:
     if not dsts:
         return []
     an = session.analyzer
-    space = an.factoring.space(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
-    answers = session.set_backend().evaluate((packet_facts(row, g.dst) for g, row, _ in space), PROOF_RELATIONS)
+    items = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
+    prods = products(session.set_backend(), [pg for _, pg in items],
+                     lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst), PROOF_RELATIONS)
     out: dict[int, dict[str, Any]] = {}
-    for (g, row, piece), ans in zip(space, answers):
+    for (g, pg), prod in zip(items, prods):
         entry = out.setdefault(id(g), {"srcs": sorted(s.eni for s in g.srcs), "dsts": sorted(d.eni for d in g.dsts),
                                        "pairs": g.size(), "classes": []})
-        entry["classes"].append(_class(row, piece, ans))
+        for i, dp in enumerate(pg.dps):
+            if prod.uniform:  # every source-port piece has (dp, sps[0])'s answer: one class over the adjacent pieces,
+                c = _class(pg.row(dp, pg.sps[0]), pg.piece(dp, pg.sps[0]), prod.answer(i, 0))  # as _merge joins them
+                c["src_ports"] = [c["src_ports"][0], pg.spiece[pg.sps[-1]][1]]
+                entry["classes"].append(c)
+            else:
+                entry["classes"].extend(_class(pg.row(dp, sp), pg.piece(dp, sp), prod.answer(i, j)) for j, sp in enumerate(pg.sps))
     for entry in out.values():
         entry["classes"] = _merge(_merge(entry["classes"], "src_ports"), "dst_ports")
     return list(out.values())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reasoner.engine.backend import Backend
+from reasoner.engine.separable import products
 from reasoner.explain.factor import PairGroup, rename
 from reasoner.explain.paths import ANSWER_RELATIONS, Analyzer, Endpoint, packet_facts
 
@@ -74,14 +75,26 @@ def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts:
     """The representative pairs whose packet classes get through, each with its group (the member pairs it
     stands for; one pair when factoring is off) and its classes; and how many classes were evaluated."""
     an.check_query(srcs, dsts)
-    space = an.factoring.space(an.factoring.every_group(srcs, dsts), proto, port_lo, port_hi)
-    answers = backend.evaluate((packet_facts(row, g.dst) for g, row, _ in space), ANSWER_RELATIONS)
+    items = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), proto, port_lo, port_hi)
+    prods = products(backend, [pg for _, pg in items], lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst),
+                     ANSWER_RELATIONS)
     found: dict[int, tuple[PairGroup, list[PacketClass]]] = {}
-    for (g, row, piece), ans in zip(space, answers):
-        if not ans["fwd_blocked"] and not ans["ret_blocked"]:
-            c = PacketClass(row[0], row[1], row[4], piece.dst_ports, piece.src_ports, piece.src_ips, piece.dst_ips)
-            found.setdefault(id(g), (g, []))[1].append(c)
-    return list(found.values()), len(space)
+    evaluated = 0
+    for (g, pg), prod in zip(items, prods):
+        evaluated += len(pg)
+        for i, dp in enumerate(pg.dps):
+            passes = False
+            for j, sp in enumerate(pg.sps):
+                if not (j and prod.uniform):  # with ``uniform``, every source port shares (dp, sps[0])'s answer
+                    ans = prod.answer(i, j)
+                    passes = not ans["fwd_blocked"] and not ans["ret_blocked"]
+                if passes:
+                    piece = pg.piece(dp, sp)
+                    c = PacketClass(pg.src.eni, pg.dst.eni, pg.proto, piece.dst_ports, piece.src_ports, piece.src_ips, piece.dst_ips)
+                    found.setdefault(id(g), (g, []))[1].append(c)
+                elif prod.uniform:
+                    break
+    return list(found.values()), evaluated
 
 
 def merge(classes: list[PacketClass]) -> list[PacketClass]:

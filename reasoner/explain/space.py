@@ -15,7 +15,9 @@ family, and an endpoint asked for one family (``Endpoint.family``) takes only th
 
 ``packets`` yields each representative packet with its destination endpoint and the piece it stands for, in a
 fixed order (source, destination, source address, destination address, protocol, destination port, source
-port): the analyzer's order, whichever engine evaluates them.
+port): the analyzer's order, whichever engine evaluates them.  ``port_groups`` yields the same packets a pair,
+address pair and protocol at a time (``PortGroup``: destination-port pieces times source-port pieces), the form
+the set engine evaluates as a sum (reasoner/engine/separable.py ``products``).
 """
 
 from __future__ import annotations
@@ -120,13 +122,12 @@ class PacketSpace:
                     continue
                 yield from self._pair(s, d, proto, port_lo, port_hi)
 
-    def pair_packets(self, pairs: Iterable[tuple["Endpoint", "Endpoint"]], proto: str, port_lo: int,
-                     port_hi: int) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
-        """The representative packets of the given pairs only (a factored question's representatives), in order."""
-        for s, d in pairs:
-            yield from self._pair(s, d, proto, port_lo, port_hi)
-
     def _pair(self, s: "Endpoint", d: "Endpoint", proto: str, port_lo: int, port_hi: int) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
+        for g in self.port_groups(s, d, proto, port_lo, port_hi):
+            yield from g.packets()
+
+    def port_groups(self, s: "Endpoint", d: "Endpoint", proto: str, port_lo: int, port_hi: int) -> Iterator["PortGroup"]:
+        """The pair's packets as port groups (``PortGroup``), in the space's order."""
         both = (self.rules(s), self.rules(d))
         if both not in self._union:
             self._union[both] = both[0] | both[1]
@@ -155,8 +156,43 @@ class PacketSpace:
                 srange = ipiece[sip] if s.ips is None else (sip, sip)
                 drange = ipiece[dip] if d.ips is None else (dip, dip)
                 for p in protos:
-                    ported = p in PORTED
-                    for dp in (dpoints if ported else [0]):
-                        for sp in (spoints if ported else [0]):
-                            piece = Piece(dpiece[dp] if ported else (0, 0), spiece[sp] if ported else (0, 0), srange, drange)
-                            yield (s.eni, d.eni, sip, dip, p, sp, dp), d, piece
+                    if p in PORTED:
+                        yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam)
+                    else:
+                        yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam)
+
+
+_NO_PORTS = {0: (0, 0)}
+
+
+@dataclass(frozen=True, eq=False)
+class PortGroup:
+    """The packets of one pair, address pair and protocol: every destination-port piece (``dps``, outer) times
+    every source-port piece (``sps``, inner), in the space's order.  A protocol without ports has one packet."""
+
+    src: "Endpoint"
+    dst: "Endpoint"
+    sip: int
+    dip: int
+    proto: str
+    dps: list[int]
+    sps: list[int]
+    dpiece: dict[int, tuple[int, int]]
+    spiece: dict[int, tuple[int, int]]
+    srange: tuple[int, int]
+    drange: tuple[int, int]
+    family: str
+
+    def __len__(self) -> int:
+        return len(self.dps) * len(self.sps)
+
+    def row(self, dp: int, sp: int) -> tuple:
+        return (self.src.eni, self.dst.eni, self.sip, self.dip, self.proto, sp, dp)
+
+    def piece(self, dp: int, sp: int) -> Piece:
+        return Piece(self.dpiece[dp], self.spiece[sp], self.srange, self.drange)
+
+    def packets(self) -> Iterator[tuple[tuple, "Endpoint", Piece]]:
+        for dp in self.dps:
+            for sp in self.sps:
+                yield self.row(dp, sp), self.dst, self.piece(dp, sp)

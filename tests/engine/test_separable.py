@@ -13,7 +13,7 @@ from reasoner.engine.backend import SetBackend
 from reasoner.engine.check import check
 from reasoner.engine.parse import parse_text
 from reasoner.engine.reads import ANY_HOP, hop_reads
-from reasoner.engine.separable import SeparableBackend, split
+from reasoner.engine.separable import SeparableBackend, products, split
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "tests" / "engine") not in sys.path:
@@ -86,3 +86,43 @@ def test_separable_answers_equal_every_packet_answers(snap):
         inner.close()
     assert got == expected
     assert sep.evaluated < len(product) or not product
+
+
+class _Group:
+    """A port group as reasoner/explain/space.py makes them: one packet's pair, addresses and protocol."""
+
+    def __init__(self, facts, dps, sps):
+        self.facts, self.dps, self.sps = facts, dps, sps
+
+
+def _facts(g, dp, sp):
+    row = g.facts["packet"][0]
+    return {**g.facts, "packet": [row[:SP] + (sp, dp)]}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(snapshots())
+def test_products_equal_every_packet_answers(snap):
+    """``products`` answers each port group's packets from |dp| + |sp| - 1 evaluations; every (dp, sp) answer equals
+    the packet's own, and ``uniform`` holds only when no source port changes an answer."""
+    relations, packets = snap
+    sides = split(_checked(), HOP_KEYED)
+    groups = [_Group(f, [0, 22, 443, 8000, 65535][: 1 + n % 5], [1024, 33000, 65535][: 1 + n % 3])
+              for n, f in enumerate(packets)]
+    inner = SetBackend(_checked(), relations)
+    try:
+        sep = SeparableBackend(inner, sides, HOP_KEYED, block=7, first=3)  # blocks of a few groups
+        got = list(products(sep, groups, _facts, HOP_KEYED))
+        full = list(products(inner, groups, _facts, HOP_KEYED))
+        for g, prod, ref in zip(groups, got, full):
+            expected = [[inner_answer for inner_answer in inner.evaluate([_facts(g, dp, sp)], HOP_KEYED)][0]
+                        for dp in g.dps for sp in g.sps]
+            answers = [prod.answer(i, j) for i in range(len(g.dps)) for j in range(len(g.sps))]
+            assert answers == expected
+            assert [ref.answer(i, j) for i in range(len(g.dps)) for j in range(len(g.sps))] == expected
+            if prod.uniform:
+                assert all(prod.answer(i, j) == prod.answer(i, 0) for i in range(len(g.dps)) for j in range(len(g.sps)))
+    finally:
+        inner.close()
+    assert len(got) == len(groups)
+    assert sep.evaluated == sum(len(g.dps) + len(g.sps) - 1 for g in groups)
