@@ -17,7 +17,7 @@ split off (``split`` is None) and the inner backend answers every packet.
 from __future__ import annotations
 
 import os
-from itertools import islice
+from itertools import islice, tee
 from typing import Callable, Iterable, Iterator, Sequence
 
 from reasoner.engine.backend import Answer, Backend, PacketFacts
@@ -84,11 +84,12 @@ class SeparableBackend:
             budget = min(budget * 4, self.block)
 
     def products(self, groups: Iterable, facts: Callable[[object, int, int], PacketFacts],
-                 want: Sequence[str]) -> Iterator["Product"]:
+                 want: Sequence[str], early: bool = True) -> Iterator[tuple[object, "Product"]]:
         """``products`` (below) for this backend: per group, the packets ``(dp, sps[0])`` for every ``dp`` and
-        ``(dps[0], sp)`` for every other ``sp``, taken in blocks as ``evaluate`` takes them."""
+        ``(dps[0], sp)`` for every other ``sp``, taken in blocks as ``evaluate`` takes them (``early=False``:
+        the caller reads every group, so the first block is a full one)."""
         it = iter(groups)
-        budget = min(self.first, self.block)
+        budget = min(self.first, self.block) if early else self.block
         pending = None
         while True:
             chunk: list = []
@@ -115,8 +116,8 @@ class SeparableBackend:
             for g, d in zip(chunk, dsts):
                 srcs.append([d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]])
             self.evaluated += n
-            for d, s in zip(dsts, srcs):
-                yield Product(dst=[x[0] for x in d], src=s)
+            for g, d, s in zip(chunk, dsts, srcs):
+                yield g, Product(dst=[x[0] for x in d], src=s)
             budget = min(budget * 4, self.block)
 
     def _parts(self, ans: Answer) -> tuple[dict, dict]:
@@ -206,17 +207,20 @@ class Product:
         return {rel: (rows | s[rel]) if s[rel] else rows for rel, rows in d.items()}
 
 
-def products(backend: Backend, groups: Sequence, facts: Callable[[object, int, int], PacketFacts],
-             want: Sequence[str]) -> Iterator[Product]:
-    """For each group (``dps``, ``sps``: its port pieces), the answers of its packets: ``facts(group, dp, sp)`` are
-    a packet's facts.  A ``SeparableBackend`` evaluates ``|dps| + |sps| - 1`` packets per group; any other backend
-    (or ``REASON_SEPARATE=off``) evaluates every packet.  Lazy: groups not read are not evaluated (beyond the block)."""
+def products(backend: Backend, groups: Iterable, facts: Callable[[object, int, int], PacketFacts],
+             want: Sequence[str], early: bool = True) -> Iterator[tuple[object, Product]]:
+    """Each group (``dps``, ``sps``: its port pieces) with the answers of its packets, in order: ``facts(group, dp,
+    sp)`` are a packet's facts.  A ``SeparableBackend`` evaluates ``|dps| + |sps| - 1`` packets per group; any other
+    backend (or ``REASON_SEPARATE=off``) evaluates every packet.  One pass over ``groups``, lazily: groups not read
+    are not evaluated (beyond the block), and memory holds one block; ``early=False`` says the caller reads them
+    all (no small first block)."""
     if isinstance(backend, SeparableBackend) and not _off() and set(want) <= backend.relations:
-        yield from backend.products(groups, facts, want)
+        yield from backend.products(groups, facts, want, early)
         return
-    answers = backend.evaluate((facts(g, dp, sp) for g in groups for dp in g.dps for sp in g.sps), want)
-    for g in groups:
-        yield Product(full=[[next(answers) for _ in g.sps] for _ in g.dps])
+    mine, theirs = tee(groups)  # (the evaluation runs at most a chunk ahead of the reading)
+    answers = backend.evaluate((facts(g, dp, sp) for g in theirs for dp in g.dps for sp in g.sps), want)
+    for g in mine:
+        yield g, Product(full=[[next(answers) for _ in g.sps] for _ in g.dps])
 
 
 def _off() -> bool:

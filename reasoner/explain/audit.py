@@ -71,11 +71,10 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     internet = [Endpoint(INTERNET)]
     dsts = an.eni_endpoints()
     # ENIs no rule tells apart: one evaluated for all (reasoner/explain/factor.py)
-    items = an.factoring.port_groups(an.factoring.every_group(internet, dsts), "-1", 0, 65535)
+    space = an.factoring.port_groups(an.factoring.every_group(internet, dsts), "-1", 0, 65535)
     numbers = an.factoring.numbers()
     found: dict[str, Exposure] = {}
-    prods = products(backend, [pg for _, pg in items], lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst),
-                     ANSWER_RELATIONS)
+    prods = products(backend, space, lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst), ANSWER_RELATIONS, early=False)
     group_members: dict[int, list[Endpoint]] = {}  # per group: its destinations (computed once, when needed)
 
     def members_of(g) -> list[Endpoint]:
@@ -83,7 +82,8 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
             group_members[id(g)] = [d for _, d in g.members()]
         return group_members[id(g)]
     evaluated = 0
-    for (g, pg), prod in zip(items, prods):
+    for pg, prod in prods:
+        g = pg.pair
         evaluated += len(pg)
         for i, dp in enumerate(pg.dps):
             for j, sp in enumerate(pg.sps):

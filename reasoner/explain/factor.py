@@ -143,10 +143,11 @@ class Factoring:
                       if s.eni != d.eni]
         return groups
 
-    def port_groups(self, groups: list[PairGroup], proto: str, port_lo: int, port_hi: int) -> list[tuple[PairGroup, "PortGroup"]]:
+    def port_groups(self, groups: list[PairGroup], proto: str, port_lo: int, port_hi: int) -> Iterator["PortGroup"]:
         """Every representative packet of the groups' representative pairs, as port groups (reasoner/explain/space.py),
-        each with its pair group, in order."""
-        return [(g, pg) for g in groups for pg in self.an.space.port_groups(g.src, g.dst, proto, port_lo, port_hi)]
+        each carrying its pair group (``pair``), in order; lazily."""
+        for g in groups:
+            yield from self.an.space.port_groups(g.src, g.dst, proto, port_lo, port_hi, pair=g)
 
     def numbers(self) -> dict[str, tuple[int, ...]]:
         return self.classes.numbers if self.classes is not None else {}

@@ -397,9 +397,7 @@ class Analyzer:
                         self._retract(row, d)
                     scan.note(row, piece, fwd, ret, unk)
         else:  # the whole space evaluated set-at-a-time (by port group); pyDatalog explains the packet chosen
-            space = list(space)
-            prods = products(backend, space, lambda g, dp, sp: packet_facts(g.row(dp, sp), g.dst), ANSWER_RELATIONS)
-            for g, prod in zip(space, prods):
+            for g, prod in products(backend, space, lambda g, dp, sp: packet_facts(g.row(dp, sp), g.dst), ANSWER_RELATIONS):
                 fams.add(g.family)
                 for i, dp in enumerate(g.dps):
                     for j, sp in enumerate(g.sps):

@@ -87,11 +87,12 @@ def _plain_classes(session, q, srcs: list, dsts: list) -> list[dict[str, Any]]:
     if not dsts:
         return []
     an = session.analyzer
-    items = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
-    prods = products(session.set_backend(), [pg for _, pg in items],
-                     lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst), PROOF_RELATIONS)
+    space = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
+    prods = products(session.set_backend(), space, lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst),
+                     PROOF_RELATIONS, early=False)
     out: dict[int, dict[str, Any]] = {}
-    for (g, pg), prod in zip(items, prods):
+    for pg, prod in prods:
+        g = pg.pair
         entry = out.setdefault(id(g), {"srcs": sorted(s.eni for s in g.srcs), "dsts": sorted(d.eni for d in g.dsts),
                                        "pairs": g.size(), "classes": []})
         for i, dp in enumerate(pg.dps):
@@ -110,8 +111,8 @@ def _merge(classes: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
     """Joins classes that differ only in adjacent ``field`` ranges (and so in their representative packet): one
     class of the proof then stands for several pieces with the same fate and the same blockers.  Deterministic,
     so ``recheck`` merges what it recomputes the same way; order: by each merged class's first piece."""
-    def key(c: dict[str, Any]) -> str:
-        return json.dumps({k: v for k, v in c.items() if k not in (field, "packet")}, sort_keys=True)
+    def key(c: dict[str, Any]) -> tuple:
+        return tuple((k, _frozen(v)) for k, v in sorted(c.items()) if k not in (field, "packet"))
 
     runs: dict[str, list[dict[str, Any]]] = {}
     order: list[tuple[int, dict[str, Any]]] = []
@@ -124,6 +125,15 @@ def _merge(classes: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
             run.append({**c, "_at": len(order)})
             order.append((i, run[-1]))
     return [{k: v for k, v in c.items() if k != "_at"} for _, c in order]
+
+
+def _frozen(v: Any) -> Any:
+    """A JSON value as a hashable one that compares as the JSON text would (types kept apart: ``1`` is not ``true``)."""
+    if isinstance(v, dict):
+        return ("{", tuple((k, _frozen(x)) for k, x in sorted(v.items())))
+    if isinstance(v, list):
+        return ("[", tuple(_frozen(x) for x in v))
+    return (type(v).__name__, v)
 
 
 def _class(row: tuple, piece, ans: dict) -> dict[str, Any]:

@@ -75,12 +75,12 @@ def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts:
     """The representative pairs whose packet classes get through, each with its group (the member pairs it
     stands for; one pair when factoring is off) and its classes; and how many classes were evaluated."""
     an.check_query(srcs, dsts)
-    items = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), proto, port_lo, port_hi)
-    prods = products(backend, [pg for _, pg in items], lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst),
-                     ANSWER_RELATIONS)
+    space = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), proto, port_lo, port_hi)
+    prods = products(backend, space, lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst), ANSWER_RELATIONS, early=False)
     found: dict[int, tuple[PairGroup, list[PacketClass]]] = {}
     evaluated = 0
-    for (g, pg), prod in zip(items, prods):
+    for pg, prod in prods:
+        g = pg.pair
         evaluated += len(pg)
         for i, dp in enumerate(pg.dps):
             passes = False

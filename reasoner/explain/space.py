@@ -82,6 +82,7 @@ class PacketSpace:
     def __init__(self, analyzer: "Analyzer") -> None:
         self.an = analyzer
         self._rules: dict[str, Rules] = {}
+        self._by_key: dict[object, Rules] = {}  # (security groups, subnet, VPC) -> Rules
         self._inet: dict[frozenset, tuple[list[int], dict[int, tuple[int, int]]]] = {}
         self._union: dict[tuple[Rules, Rules], Rules] = {}
         self._cut: dict[tuple, tuple] = {}  # (pair rules, proto, port range) -> protocols, cuts and pieces
@@ -90,10 +91,15 @@ class PacketSpace:
         if ep.is_internet:
             return NONE
         if ep.eni not in self._rules:
-            sg_rules, nacl, ranges = self.an._rules_on([ep])
-            self._rules[ep.eni] = Rules(frozenset({r[1] for r in sg_rules} | {r[3] for r in nacl}),
-                                        frozenset((r[4], r[5]) for r in nacl), frozenset((r[2], r[3]) for r in sg_rules),
-                                        frozenset(ranges))
+            # what _rules_on reads of an ENI: its security groups, its subnet and its VPC; ENIs alike share one Rules
+            eni = self.an.eni.get(ep.eni)
+            key = (tuple(self.an.sgs.get(ep.eni, [])), eni[1], eni[2]) if eni is not None else ep.eni
+            if key not in self._by_key:
+                sg_rules, nacl, ranges = self.an._rules_on([ep])
+                self._by_key[key] = Rules(frozenset({r[1] for r in sg_rules} | {r[3] for r in nacl}),
+                                          frozenset((r[4], r[5]) for r in nacl), frozenset((r[2], r[3]) for r in sg_rules),
+                                          frozenset(ranges))
+            self._rules[ep.eni] = self._by_key[key]
         return self._rules[ep.eni]
 
     def internet(self, ranges: frozenset) -> tuple[list[int], dict[int, tuple[int, int]]]:
@@ -126,8 +132,10 @@ class PacketSpace:
         for g in self.port_groups(s, d, proto, port_lo, port_hi):
             yield from g.packets()
 
-    def port_groups(self, s: "Endpoint", d: "Endpoint", proto: str, port_lo: int, port_hi: int) -> Iterator["PortGroup"]:
-        """The pair's packets as port groups (``PortGroup``), in the space's order."""
+    def port_groups(self, s: "Endpoint", d: "Endpoint", proto: str, port_lo: int, port_hi: int,
+                    pair: object = None) -> Iterator["PortGroup"]:
+        """The pair's packets as port groups (``PortGroup``), in the space's order; ``pair``: what the caller wants
+        each group to carry (the group of endpoint pairs the pair stands for: reasoner/explain/factor.py)."""
         both = (self.rules(s), self.rules(d))
         if both not in self._union:
             self._union[both] = both[0] | both[1]
@@ -157,9 +165,9 @@ class PacketSpace:
                 drange = ipiece[dip] if d.ips is None else (dip, dip)
                 for p in protos:
                     if p in PORTED:
-                        yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam)
+                        yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam, pair)
                     else:
-                        yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam)
+                        yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam, pair)
 
 
 _NO_PORTS = {0: (0, 0)}
@@ -182,6 +190,7 @@ class PortGroup:
     srange: tuple[int, int]
     drange: tuple[int, int]
     family: str
+    pair: object = None  # what the caller asked it to carry (port_groups)
 
     def __len__(self) -> int:
         return len(self.dps) * len(self.sps)

@@ -112,9 +112,10 @@ def test_products_equal_every_packet_answers(snap):
     inner = SetBackend(_checked(), relations)
     try:
         sep = SeparableBackend(inner, sides, HOP_KEYED, block=7, first=3)  # blocks of a few groups
-        got = list(products(sep, groups, _facts, HOP_KEYED))
-        full = list(products(inner, groups, _facts, HOP_KEYED))
-        for g, prod, ref in zip(groups, got, full):
+        got = list(products(sep, iter(groups), _facts, HOP_KEYED))  # one pass over an iterator
+        full = list(products(inner, iter(groups), _facts, HOP_KEYED))
+        assert [g for g, _ in got] == groups and [g for g, _ in full] == groups
+        for g, (_, prod), (_, ref) in zip(groups, got, full):
             expected = [[inner_answer for inner_answer in inner.evaluate([_facts(g, dp, sp)], HOP_KEYED)][0]
                         for dp in g.dps for sp in g.sps]
             answers = [prod.answer(i, j) for i in range(len(g.dps)) for j in range(len(g.sps))]

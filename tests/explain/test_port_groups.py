@@ -1,0 +1,80 @@
+"""The question layer reads the packet space by port group (reasoner/explain/space.py ``port_groups``,
+reasoner/engine/separable.py ``products``): with the split on, a group's |dp| x |sp| packets come from |dp| + |sp| - 1
+evaluations, and when no source-port piece changes an answer (``uniform``) one packet per destination-port piece
+is read.  Every answer must equal the one read packet by packet (``REASON_SEPARATE=off``): the scan's verdict,
+packet, path and count, every ``--all`` class, every exposure row, every proof class."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from reasoner.engine.separable import SeparableBackend, products
+from reasoner.explain import audit, search
+from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, Endpoint, packet_facts
+from reasoner.explain.proof import query_classes
+from reasoner.session import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory):
+    import generate
+
+    out = tmp_path_factory.mktemp("estate") / "n80"
+    meta = generate.write(out, 80, seed=5, variant="internet")
+    return Session.open(out), meta["picks"]
+
+
+def _both(monkeypatch, fn):
+    monkeypatch.setenv("REASON_SEPARATE", "on")
+    on = fn()
+    monkeypatch.setenv("REASON_SEPARATE", "off")
+    off = fn()
+    return on, off
+
+
+def test_port_groups_answer_as_every_packet_on_a_generated_estate(estate, monkeypatch):
+    session, picks = estate
+    an = session.analyzer
+    backend = session.set_backend()
+    assert isinstance(backend, SeparableBackend)
+    enis = an.eni_endpoints()
+    x = [e for e in enis if e.eni == picks["x"]]
+    internet = [Endpoint(INTERNET)]
+    verdicts = set()
+    for srcs, dsts, proto, lo, hi in ((enis, x, "6", 22, 22), (enis, x, "-1", 0, 65535), (internet, enis, "6", 0, 65535),
+                                      (internet, x, "-1", 0, 65535)):
+        on, off = _both(monkeypatch, lambda: an.analyze("q", srcs, dsts, proto, lo, hi, depth=1, backend=backend).to_json())
+        assert on == off
+        verdicts.add(on["verdict"])
+        on, off = _both(monkeypatch, lambda: search.every_reachable(an, backend, srcs, dsts, proto, lo, hi))
+        assert on == off
+    assert "unreachable" in verdicts and "reachable" in verdicts
+    on, off = _both(monkeypatch, lambda: [(e.eni, e.address, e.ports) for e in audit.exposure(an, backend)[0]])
+    assert on == off and on
+    for text in (f"* -> {picks['x']} any", f"internet -> {picks['x']} any", "internet -> * tcp 22"):
+        on, off = _both(monkeypatch, lambda: query_classes(session, text))
+        assert on == off and on
+
+
+def test_both_kinds_of_port_group_occur(estate):
+    """The estate has groups whose return NACLs cut the ephemeral range (a source port changes the answer) and
+    groups where none does, so both branches of the readers above are exercised; ``uniform`` is never wrong."""
+    session, picks = estate
+    an = session.analyzer
+    groups = [pg for s in [Endpoint(INTERNET)] + an.eni_endpoints()[:20] for d in an.eni_endpoints()
+              if s.eni != d.eni for pg in an.space.port_groups(s, d, "6", 0, 65535)]
+    prods = list(products(session.set_backend(), groups, lambda g, dp, sp: packet_facts(g.row(dp, sp), g.dst),
+                          ANSWER_RELATIONS))
+    assert [g for g, _ in prods] == groups
+    kinds = {p.uniform for _, p in prods}
+    assert kinds == {True, False}
+    for g, p in prods:
+        if p.uniform:
+            assert all(p.answer(i, j) == p.answer(i, 0) for i in range(len(g.dps)) for j in range(len(g.sps)))
