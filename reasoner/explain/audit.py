@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
-from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, packet_facts
+from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, group_facts
 
 #: Ports whose exposure to the internet is most often a finding (remote administration, databases, caches).
 ADMIN_PORTS = {22: "ssh", 23: "telnet", 3389: "rdp", 5900: "vnc", 445: "smb", 3306: "mysql", 5432: "postgres",
@@ -74,7 +74,7 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     space = an.factoring.port_groups(an.factoring.every_group(internet, dsts), "-1", 0, 65535)
     numbers = an.factoring.numbers()
     found: dict[str, Exposure] = {}
-    prods = products(backend, space, lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst), ANSWER_RELATIONS, early=False)
+    prods = products(backend, space, group_facts, ANSWER_RELATIONS, early=False)
     group_members: dict[int, list[Endpoint]] = {}  # per group: its destinations (computed once, when needed)
 
     def members_of(g) -> list[Endpoint]:

@@ -26,7 +26,7 @@ from reasoner.engine.provenance import PROTOCOL_NAMES, Node, why, why_not
 from reasoner.errors import QueryError
 from reasoner.explain import wording
 from reasoner.explain.factor import Factoring
-from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
+from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, PortGroup, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
 
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
 #: reserved): an internet gateway rejects them (IGW_*_RFC1918_*, IGW_*_RFC6598_* codes).  For IPv6 the
@@ -172,6 +172,11 @@ def packet_facts(row: tuple, dst: "Endpoint") -> dict[str, list[tuple]]:
     if dst.addressed == "private":
         facts["addressed_privately"] = [(dst.eni,)]
     return facts
+
+
+def group_facts(g: PortGroup, dp: int, sp: int) -> dict[str, list[tuple]]:
+    """The per-query facts of a port group's packet (``dp``, ``sp``): what ``products`` evaluates (separable.py)."""
+    return packet_facts(g.row(dp, sp), g.dst)
 
 
 #: What the analyzer reads of each packet: its blocked hops each way and the hops missing data leaves undecided.
@@ -397,7 +402,7 @@ class Analyzer:
                         self._retract(row, d)
                     scan.note(row, piece, fwd, ret, unk)
         else:  # the whole space evaluated set-at-a-time (by port group); pyDatalog explains the packet chosen
-            for g, prod in products(backend, space, lambda g, dp, sp: packet_facts(g.row(dp, sp), g.dst), ANSWER_RELATIONS):
+            for g, prod in products(backend, space, group_facts, ANSWER_RELATIONS):
                 fams.add(g.family)
                 for i, dp in enumerate(g.dps):
                     for j, sp in enumerate(g.sps):

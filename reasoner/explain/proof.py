@@ -33,7 +33,7 @@ from typing import Any
 from reasoner import __version__, addresses
 from reasoner.engine.separable import products
 from reasoner.errors import QueryError
-from reasoner.explain.paths import ip_text, packet_facts
+from reasoner.explain.paths import group_facts, ip_text
 
 SCHEMA = "reason.proof/v1"
 PROOF_RELATIONS = ["fwd_blocked", "ret_blocked", "hop_unknown", "hop_problem"]
@@ -88,8 +88,7 @@ def _plain_classes(session, q, srcs: list, dsts: list) -> list[dict[str, Any]]:
         return []
     an = session.analyzer
     space = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
-    prods = products(session.set_backend(), space, lambda pg, dp, sp: packet_facts(pg.row(dp, sp), pg.dst),
-                     PROOF_RELATIONS, early=False)
+    prods = products(session.set_backend(), space, group_facts, PROOF_RELATIONS, early=False)
     out: dict[int, dict[str, Any]] = {}
     for pg, prod in prods:
         g = pg.pair

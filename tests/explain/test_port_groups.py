@@ -9,26 +9,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 from reasoner.engine.separable import SeparableBackend, products
 from reasoner.explain import audit, search
-from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, Endpoint, packet_facts
+from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, Endpoint, group_facts
 from reasoner.explain.proof import query_classes
-from reasoner.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "benchmarks") not in sys.path:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-
-
-@pytest.fixture(scope="module")
-def estate(tmp_path_factory):
-    import generate
-
-    out = tmp_path_factory.mktemp("estate") / "n80"
-    meta = generate.write(out, 80, seed=5, variant="internet")
-    return Session.open(out), meta["picks"]
+for extra in (ROOT / "tests" / "explain", ROOT / "benchmarks"):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+from test_factoring import estate  # noqa: E402, F401  (the generated 80-ENI estate fixture, shared)
 
 
 def _both(monkeypatch, fn):
@@ -70,8 +60,7 @@ def test_both_kinds_of_port_group_occur(estate):
     an = session.analyzer
     groups = [pg for s in [Endpoint(INTERNET)] + an.eni_endpoints()[:20] for d in an.eni_endpoints()
               if s.eni != d.eni for pg in an.space.port_groups(s, d, "6", 0, 65535)]
-    prods = list(products(session.set_backend(), groups, lambda g, dp, sp: packet_facts(g.row(dp, sp), g.dst),
-                          ANSWER_RELATIONS))
+    prods = list(products(session.set_backend(), groups, group_facts, ANSWER_RELATIONS))
     assert [g for g, _ in prods] == groups
     kinds = {p.uniform for _, p in prods}
     assert kinds == {True, False}
