@@ -53,6 +53,7 @@ class SeparableBackend:
         self.cap = cap  # at most this many packets asked per block (their answers are built at once)
         self.evaluated = 0  # packets the inner backend evaluated
         self._src_side: dict[str, bool] = {}  # hop -> whether its rows depend on the source port (memo of _side)
+        self._no_port: dict[str, bool] = {}  # hop -> whether its rows depend on neither port (memo of _side)
 
     def __getattr__(self, name: str):  # close(), engine, lifted ...: the inner backend's
         return getattr(self.inner, name)
@@ -84,10 +85,14 @@ class SeparableBackend:
             budget = min(budget * 4, self.block)
 
     def products(self, groups: Iterable, facts: Callable[[object, int, int], PacketFacts],
-                 want: Sequence[str], early: bool = True) -> Iterator[tuple[object, "Product"]]:
+                 want: Sequence[str], early: bool = True,
+                 settles: Callable[[Answer], bool] | None = None) -> Iterator[tuple[object, "Product"]]:
         """``products`` (below) for this backend: per group, the packets ``(dp, sps[0])`` for every ``dp`` and
         ``(dps[0], sp)`` for every other ``sp``, taken in blocks as ``evaluate`` takes them (``early=False``:
-        the caller reads every group, so the first block is a full one)."""
+        the caller reads every group, so the first block is a full one).  With ``settles``, in three steps:
+        ``(dps[0], sps[0])`` first; the other destination ports only for groups the rows of hops reading no
+        port do not settle; the other source ports only for groups the rows of hops reading no port or the
+        destination port do not settle, for some ``dp``."""
         it = iter(groups)
         budget = min(self.first, self.block) if early else self.block
         pending = None
@@ -99,7 +104,7 @@ class SeparableBackend:
                 pending = None
                 if g is None:
                     break
-                size = len(g.dps) + len(g.sps) - 1
+                size = 1 if settles is not None else len(g.dps) + len(g.sps) - 1
                 if chunk and n + size > budget:
                     pending = g
                     break
@@ -107,21 +112,51 @@ class SeparableBackend:
                 n += size
             if not chunk:
                 return
-            order = ((facts(g, dp, g.sps[0]) for g in chunk for dp in g.dps),
-                     (facts(g, g.dps[0], sp) for g in chunk for sp in g.sps[1:]))
-            answers = self.inner.evaluate((f for part in order for f in part), want)
-            dsts, srcs = [], []
-            for g in chunk:  # (dp, sp0) answers first, group by group, then (dp0, sp) for sp after the first
-                dsts.append([self._parts(next(answers)) for _ in g.dps])
-            for g, d in zip(chunk, dsts):
-                srcs.append([d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]])
-            self.evaluated += n
-            for g, d, s in zip(chunk, dsts, srcs):
-                yield g, Product(dst=[x[0] for x in d], src=s)
+            if settles is None:
+                yield from self._products(chunk, facts, want)
+            else:
+                yield from self._settled_products(chunk, facts, want, settles)
             budget = min(budget * 4, self.block)
 
-    def _parts(self, ans: Answer) -> tuple[dict, dict]:
-        """An answer's rows of hops that do not read the source port, and of those that do (per relation)."""
+    def _products(self, chunk: list, facts, want: Sequence[str]) -> Iterator[tuple[object, "Product"]]:
+        order = ((facts(g, dp, g.sps[0]) for g in chunk for dp in g.dps),
+                 (facts(g, g.dps[0], sp) for g in chunk for sp in g.sps[1:]))
+        answers = self.inner.evaluate((f for part in order for f in part), want)
+        dsts, srcs = [], []
+        for g in chunk:  # (dp, sp0) answers first, group by group, then (dp0, sp) for sp after the first
+            dsts.append([self._parts(next(answers)) for _ in g.dps])
+        for g, d in zip(chunk, dsts):
+            srcs.append([d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]])
+        self.evaluated += sum(len(g.dps) + len(g.sps) - 1 for g in chunk)
+        for g, d, s in zip(chunk, dsts, srcs):
+            yield g, Product(dst=[x[0] for x in d], src=s)
+
+    def _settled_products(self, chunk: list, facts, want: Sequence[str],
+                          settles: Callable[[Answer], bool]) -> Iterator[tuple[object, "Product"]]:
+        """The three steps of ``products`` with ``settles`` (each one evaluation of the inner backend)."""
+        first = [self._parts(a, three=True) for a in self.inner.evaluate((facts(g, g.dps[0], g.sps[0]) for g in chunk), want)]
+        self.evaluated += len(chunk)
+        open_a = [not settles(p[2]) for p in first]  # p[2]: rows of hops that read no port
+        answers = self.inner.evaluate((facts(g, dp, g.sps[0]) for g, o in zip(chunk, open_a) if o for dp in g.dps[1:]), want)
+        dsts: list = []
+        for g, p, o in zip(chunk, first, open_a):
+            dsts.append([p[:2]] + [self._parts(next(answers)) for _ in g.dps[1:]] if o else None)
+            self.evaluated += len(g.dps) - 1 if o else 0
+        open_b = [d is not None and not all(settles(x[0]) for x in d) for d in dsts]
+        answers = self.inner.evaluate((facts(g, g.dps[0], sp) for g, o in zip(chunk, open_b) if o for sp in g.sps[1:]), want)
+        empty = {rel: frozenset() for rel in want}
+        for g, p, d, o in zip(chunk, first, dsts, open_b):
+            if o:
+                self.evaluated += len(g.sps) - 1
+                yield g, Product(dst=[x[0] for x in d], src=[d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]])
+            elif d is None:  # settled by the hops that read no port: their rows stand for every packet
+                yield g, Product(dst=[p[2]] * len(g.dps), src=[empty] * len(g.sps), settled=True)
+            else:  # settled by every destination-port piece's rows
+                yield g, Product(dst=[x[0] for x in d], src=[empty] * len(g.sps), settled=True)
+
+    def _parts(self, ans: Answer, three: bool = False) -> tuple:
+        """An answer's rows of hops that do not read the source port, and of those that do (per relation);
+        ``three``: and, third, the rows of hops that read neither port."""
         src_side = self._src_side
         other, src = {}, {}
         empty: frozenset = frozenset()
@@ -134,7 +169,15 @@ class SeparableBackend:
                     src_side[r[0]] = self._side(r[0]) == "src"
             s = frozenset(r for r in rows if src_side[r[0]])
             other[rel], src[rel] = (rows - s, s) if s else (rows, empty)
-        return other, src
+        if not three:
+            return other, src
+        no_port = self._no_port
+        for rows in other.values():
+            for r in rows:
+                if r[0] not in no_port:
+                    no_port[r[0]] = self._side(r[0]) == "none"
+        none = {rel: frozenset(r for r in rows if no_port[r[0]]) if rows else empty for rel, rows in other.items()}
+        return other, src, none
 
     def _answer(self, block: "_Block", want: Sequence[str]) -> Iterator[Answer]:
         packets, order = block.packets, block.order
@@ -192,12 +235,16 @@ def _with_ports(f: PacketFacts, dp: int, sp: int) -> dict:
 class Product:
     """The answers of one port group's packets (``reasoner/explain/space.py``: a destination-port piece ``i`` times a
     source-port piece ``j``).  ``uniform``: no source-port piece changes any answer, so ``answer(i, j)`` equals
-    ``answer(i, 0)`` for every ``j`` and a caller may read one packet per destination-port piece."""
+    ``answer(i, 0)`` for every ``j`` and a caller may read one packet per destination-port piece.  ``settled``: the
+    caller's ``settles`` held (``products``), so the group was not evaluated further: ``answer(i, j)`` then holds
+    only the rows that settle it (those of the hops reading no port, or those reading no source port)."""
 
-    __slots__ = ("_dst", "_src", "_full", "uniform")
+    __slots__ = ("_dst", "_src", "_full", "uniform", "settled")
 
-    def __init__(self, dst: list | None = None, src: list | None = None, full: list | None = None) -> None:
+    def __init__(self, dst: list | None = None, src: list | None = None, full: list | None = None,
+                 settled: bool = False) -> None:
         self._dst, self._src, self._full = dst, src, full
+        self.settled = settled
         self.uniform = full is None and all(s == src[0] for s in src)  # type: ignore[index]
 
     def answer(self, i: int, j: int) -> Answer:
@@ -208,14 +255,22 @@ class Product:
 
 
 def products(backend: Backend, groups: Iterable, facts: Callable[[object, int, int], PacketFacts],
-             want: Sequence[str], early: bool = True) -> Iterator[tuple[object, Product]]:
+             want: Sequence[str], early: bool = True,
+             settles: Callable[[Answer], bool] | None = None) -> Iterator[tuple[object, Product]]:
     """Each group (``dps``, ``sps``: its port pieces) with the answers of its packets, in order: ``facts(group, dp,
     sp)`` are a packet's facts.  A ``SeparableBackend`` evaluates ``|dps| + |sps| - 1`` packets per group; any other
     backend (or ``REASON_SEPARATE=off``) evaluates every packet.  One pass over ``groups``, lazily: groups not read
     are not evaluated (beyond the block), and memory holds one block; ``early=False`` says the caller reads them
-    all (no small first block)."""
+    all (no small first block).
+
+    ``settles(rows)``: whether the rows of some of a packet's hops decide everything the caller reads of every
+    packet that shares them, whatever the other hops say (e.g. a hop blocks and no missing data leaves it open).
+    A ``SeparableBackend`` then stops evaluating a group as soon as the rows of the hops reading no port, or of
+    those reading no source port (for every destination-port piece), settle it, and marks its product
+    ``settled``; a caller passing ``settles`` skips settled products.  It is sound because a hop's rows all come
+    from the packets the split evaluates for that hop's side (the module doc)."""
     if isinstance(backend, SeparableBackend) and not _off() and set(want) <= backend.relations:
-        yield from backend.products(groups, facts, want, early)
+        yield from backend.products(groups, facts, want, early, settles)
         return
     mine, theirs = tee(groups)  # (the evaluation runs at most a chunk ahead of the reading)
     answers = backend.evaluate((facts(g, dp, sp) for g in theirs for dp in g.dps for sp in g.sps), want)

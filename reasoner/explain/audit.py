@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
-from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, group_facts
+from reasoner.explain.paths import (ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, blocked_for_certain,
+                                   group_facts)
 
 #: Ports whose exposure to the internet is most often a finding (remote administration, databases, caches).
 ADMIN_PORTS = {22: "ssh", 23: "telnet", 3389: "rdp", 5900: "vnc", 445: "smb", 3306: "mysql", 5432: "postgres",
@@ -74,7 +75,7 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     space = an.factoring.port_groups(an.factoring.every_group(internet, dsts), "-1", 0, 65535)
     numbers = an.factoring.numbers()
     found: dict[str, Exposure] = {}
-    prods = products(backend, space, group_facts, ANSWER_RELATIONS, early=False)
+    prods = products(backend, space, group_facts, ANSWER_RELATIONS, early=False, settles=blocked_for_certain)
     group_members: dict[int, list[Endpoint]] = {}  # per group: its destinations (computed once, when needed)
 
     def members_of(g) -> list[Endpoint]:
@@ -85,6 +86,8 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     for pg, prod in prods:
         g = pg.pair
         evaluated += len(pg)
+        if prod.settled:  # every packet blocked for certain: not exposed, not undecided
+            continue
         for i, dp in enumerate(pg.dps):
             for j, sp in enumerate(pg.sps):
                 if j and prod.uniform:  # every source port's answer is (dp, sps[0])'s: the same ports, the same members
@@ -173,18 +176,44 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
         return [an.eni[eni][1 if by == "subnet" else 2]]
 
     found, evaluated = reachable_groups(an, backend, enis, enis, proto, port_lo, port_hi)
+    # a group's sides are lists shared by many groups (one per class): each is split by ``by`` once
+    split: dict[int, dict[str, list[str]]] = {}
+
+    def by_group(side: list[Endpoint]) -> dict[str, list[str]]:
+        if id(side) not in split:
+            out: dict[str, list[str]] = {}
+            for ep in side:
+                for x in groups_of(ep.eni):
+                    out.setdefault(x, []).append(ep.eni)
+            split[id(side)] = {x: sorted(v) for x, v in out.items()}
+        return split[id(side)]
+
+    members: dict[int, frozenset[str]] = {}
+
+    def enis_of(side: list[Endpoint]) -> frozenset[str]:
+        if id(side) not in members:
+            members[id(side)] = frozenset(ep.eni for ep in side)
+        return members[id(side)]
+
     cells: dict[tuple[str, str], list] = {}  # (from group, to group) -> [ENI pairs, the smallest pair]
     for g, _ in found:
-        srcs, dsts = g.srcs, g.dsts
-        for a in {x for s in srcs for x in groups_of(s.eni)}:
-            for b in {x for d in dsts for x in groups_of(d.eni)}:
-                ss = sorted(s.eni for s in srcs if a in groups_of(s.eni))
-                ds = sorted(d.eni for d in dsts if b in groups_of(d.eni))
-                n = len(ss) * len(ds) - len(set(ss) & set(ds))
-                example = min(((s, next(d for d in ds if d != s)) for s in ss if any(d != s for d in ds)), default=None)
+        overlap = not enis_of(g.srcs).isdisjoint(enis_of(g.dsts))  # (a class paired with itself)
+        for a, ss in by_group(g.srcs).items():
+            for b, ds in by_group(g.dsts).items():
+                n = len(ss) * len(ds) - (len(set(ss).intersection(ds)) if overlap else 0)
+                example = _first_distinct(ss, ds)
                 if n and example:
                     cell = cells.setdefault((a, b), [0, example])
                     cell[0] += n
                     cell[1] = min(cell[1], example)
     groups = sorted({g for e in enis for g in groups_of(e.eni)})
     return Segmentation(by, groups, cells, evaluated)
+
+
+def _first_distinct(ss: list[str], ds: list[str]) -> tuple[str, str] | None:
+    """The smallest pair (s, d) of two sorted lists with s != d, or None."""
+    for s in ss:
+        for d in ds:
+            if d != s:
+                return s, d
+    return None

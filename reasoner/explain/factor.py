@@ -13,9 +13,10 @@ their own.  ``REASON_FACTOR=off`` in the environment turns factoring off (every 
 
 from __future__ import annotations
 
+import heapq
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Hashable, Iterator
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Iterator
 
 from reasoner.engine.lift import PER_QUERY
 from reasoner.engine.symmetry import Classes, Refusal, classes, gate, program_constants
@@ -55,30 +56,44 @@ class PairGroup:
                     yield s, d
 
 
-def group_pairs(srcs: list["Endpoint"], dsts: list["Endpoint"], key: Callable[["Endpoint"], Hashable | None]) -> list[PairGroup]:
+def group_pairs(srcs: list["Endpoint"], dsts: list["Endpoint"], key: Callable[["Endpoint"], Hashable | None]) -> Iterator[PairGroup]:
     """The question's pairs grouped by the classes of both ends, each group with its first pair in order
-    (source-major, as ``PacketSpace.packets`` enumerates them); groups in the order of their representatives.
+    (source-major, as ``PacketSpace.packets`` enumerates them); groups in the order of their representatives,
+    lazily: at 20k ENIs ``* -> *`` has millions of groups, held one source class at a time.
     ``key(endpoint)`` is the endpoint's class, or None for an endpoint that stands alone."""
-    def sides(eps: list["Endpoint"]) -> list[tuple[int, list["Endpoint"], list[int]]]:
-        by: dict[Hashable, tuple[int, list["Endpoint"], list[int]]] = {}
+    def sides(eps: list["Endpoint"]) -> list[tuple[list["Endpoint"], list[int]]]:
+        by: dict[Hashable, tuple[list["Endpoint"], list[int]]] = {}
         for i, ep in enumerate(eps):
             k = key(ep)
             k = ("alone", i) if k is None else ("class", k)
             if k not in by:
-                by[k] = (i, [], [])
-            by[k][1].append(ep)
-            by[k][2].append(i)
-        return list(by.values())
+                by[k] = ([], [])
+            by[k][0].append(ep)
+            by[k][1].append(i)
+        return list(by.values())  # (in order of each side's first position)
 
-    out: list[PairGroup] = []
-    for _, a, ai in sides(srcs):
-        for _, b, bi in sides(dsts):
+    dst_sides = sides(dsts)
+    late: list[tuple[tuple[int, int], int, PairGroup]] = []  # groups whose first pair is not their sources' first
+    n = 0
+    for a, ai in sides(srcs):
+        mine: list[PairGroup] = []
+        for b, bi in dst_sides:
             rep = _first_pair(a, ai, b, bi)
-            if rep is not None:
-                (s, si), (d, di) = rep
-                out.append(PairGroup(s, d, a, b, (si, di)))
-    out.sort(key=lambda g: g.order)
-    return out
+            if rep is None:
+                continue
+            (s, si), (d, di) = rep
+            g = PairGroup(s, d, a, b, (si, di))
+            if si == ai[0]:
+                mine.append(g)
+            else:  # (a's first ENI is b's only one): its place is at a later source
+                n += 1
+                heapq.heappush(late, (g.order, n, g))
+        while late and late[0][0] < (ai[0], -1):
+            yield heapq.heappop(late)[2]
+        mine.sort(key=lambda g: g.order)
+        yield from mine
+    while late:
+        yield heapq.heappop(late)[2]
 
 
 def _first_pair(a, ai, b, bi):
@@ -133,17 +148,17 @@ class Factoring:
         """The question's pairs by class (None when factoring is off or refused)."""
         if not enabled() or (len(srcs) <= 1 and len(dsts) <= 1) or self.classes is None:
             return None  # (one pair: nothing to share, and the classes are not worth computing)
+        return list(group_pairs(srcs, dsts, self.key))
+
+    def every_group(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> Iterator[PairGroup]:
+        """The question's groups, or, when factoring is off or refused, one group per pair (its own member);
+        lazily, in order."""
+        if not enabled() or (len(srcs) <= 1 and len(dsts) <= 1) or self.classes is None:
+            return (PairGroup(s, d, [s], [d], (i, j)) for i, s in enumerate(srcs) for j, d in enumerate(dsts)
+                    if s.eni != d.eni)
         return group_pairs(srcs, dsts, self.key)
 
-    def every_group(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> list[PairGroup]:
-        """The question's groups, or, when factoring is off or refused, one group per pair (its own member)."""
-        groups = self.groups(srcs, dsts)
-        if groups is None:
-            groups = [PairGroup(s, d, [s], [d], (i, j)) for i, s in enumerate(srcs) for j, d in enumerate(dsts)
-                      if s.eni != d.eni]
-        return groups
-
-    def port_groups(self, groups: list[PairGroup], proto: str, port_lo: int, port_hi: int) -> Iterator["PortGroup"]:
+    def port_groups(self, groups: Iterable[PairGroup], proto: str, port_lo: int, port_hi: int) -> Iterator["PortGroup"]:
         """Every representative packet of the groups' representative pairs, as port groups (reasoner/explain/space.py),
         each carrying its pair group (``pair``), in order; lazily."""
         for g in groups:

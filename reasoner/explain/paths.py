@@ -183,6 +183,15 @@ def group_facts(g: PortGroup, dp: int, sp: int) -> dict[str, list[tuple]]:
 ANSWER_RELATIONS = ["fwd_blocked", "ret_blocked", "hop_unknown"]
 
 
+def blocked_for_certain(rows) -> bool:
+    """Whether rows of ``ANSWER_RELATIONS`` (those of some of a packet's hops) block it whatever the other hops
+    say: a hop blocks it, forward or back, and no missing data leaves that hop open (rules/missing_data.dl).  Such
+    a packet neither gets through nor is undecided: the ``settles`` of readers that list only what gets through or
+    what is undecided (separable.py ``products``)."""
+    unknown = {r[0] for r in rows["hop_unknown"]}
+    return any(r[0] not in unknown for r in rows["fwd_blocked"]) or any(r[0] not in unknown for r in rows["ret_blocked"])
+
+
 def _classify(fwd_of, ret_of, unknown_of) -> tuple[set[str], set[str], list[tuple]]:
     """A packet's blocking hops forward and back, and the hop_unknown rows that matter: the return hops are read
     only when nothing blocks forward, missing data only when some hop fails (an unknown hop neither passes nor

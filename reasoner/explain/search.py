@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
 from reasoner.explain.factor import PairGroup, rename
-from reasoner.explain.paths import ANSWER_RELATIONS, Analyzer, Endpoint, group_facts
+from reasoner.explain.paths import ANSWER_RELATIONS, Analyzer, Endpoint, blocked_for_certain, group_facts
 
 #: Above this many representative packets a query is scanned by the set engine (when the session has one).
 SET_THRESHOLD = 300
@@ -76,12 +76,14 @@ def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts:
     stands for; one pair when factoring is off) and its classes; and how many classes were evaluated."""
     an.check_query(srcs, dsts)
     space = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), proto, port_lo, port_hi)
-    prods = products(backend, space, group_facts, ANSWER_RELATIONS, early=False)
+    prods = products(backend, space, group_facts, ANSWER_RELATIONS, early=False, settles=blocked_for_certain)
     found: dict[int, tuple[PairGroup, list[PacketClass]]] = {}
     evaluated = 0
     for pg, prod in prods:
         g = pg.pair
         evaluated += len(pg)
+        if prod.settled:  # every packet blocked for certain: no class of it gets through
+            continue
         for i, dp in enumerate(pg.dps):
             passes = False
             for j, sp in enumerate(pg.sps):

@@ -84,7 +84,8 @@ class PacketSpace:
         self._rules: dict[str, Rules] = {}
         self._by_key: dict[object, Rules] = {}  # (security groups, subnet, VPC) -> Rules
         self._inet: dict[frozenset, tuple[list[int], dict[int, tuple[int, int]]]] = {}
-        self._union: dict[tuple[Rules, Rules], Rules] = {}
+        self._union: tuple[Rules, dict[int, Rules]] = (NONE, {})  # one source's Rules, id of a destination's -> union
+        self._interned: dict[Rules, Rules] = {}  # equal unions share one object (and one entry of _cut)
         self._cut: dict[tuple, tuple] = {}  # (pair rules, proto, port range) -> protocols, cuts and pieces
 
     def rules(self, ep: "Endpoint") -> Rules:
@@ -136,10 +137,13 @@ class PacketSpace:
                     pair: object = None) -> Iterator["PortGroup"]:
         """The pair's packets as port groups (``PortGroup``), in the space's order; ``pair``: what the caller wants
         each group to carry (the group of endpoint pairs the pair stands for: reasoner/explain/factor.py)."""
-        both = (self.rules(s), self.rules(d))
-        if both not in self._union:
-            self._union[both] = both[0] | both[1]
-        r = self._union[both]
+        rs, rd = self.rules(s), self.rules(d)
+        if self._union[0] is not rs:  # pairs come source-major: unions are kept for one source's Rules at a time
+            self._union = (rs, {})
+        r = self._union[1].get(id(rd))  # (Rules are kept in _rules: their ids are stable keys, cheaper than hashing)
+        if r is None:
+            u = rs | rd
+            r = self._union[1][id(rd)] = self._interned.setdefault(u, u)
         key = (r, proto, port_lo, port_hi)
         if key not in self._cut:  # pairs whose hops read the same rules share their cuts
             if proto == "-1":

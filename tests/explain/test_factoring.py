@@ -187,3 +187,30 @@ def test_factored_answers_equal_unfactored_on_a_generated_estate(estate, monkeyp
     assert on == off and on
     on, off = _both(monkeypatch, lambda: audit.segmentation(an, backend, "subnet", "6", 22, 22).to_json()["cells"])
     assert on == off
+
+
+
+_side = st.lists(st.sampled_from("abcdefgh"), min_size=1, max_size=8, unique=True)
+
+
+@given(_side, _side, st.dictionaries(st.sampled_from("abcdefgh"), st.sampled_from([0, 1, 2, None])))
+@settings(max_examples=300, deadline=None)
+def test_lazy_pair_groups_are_every_pair_once_in_representative_order(src_names, dst_names, klass):
+    """``group_pairs`` yields lazily (one source class at a time); its groups are checked against the
+    definition: every pair of distinct ENIs in exactly one group, each group's representative its first pair
+    (source-major), groups in the order of their representatives -- including the odd case where a class's
+    first ENI is the other side's only one (the representative is then a later source)."""
+    from collections import Counter
+
+    from reasoner.explain.factor import group_pairs
+
+    srcs = [Endpoint(f"eni-{n}") for n in src_names]
+    dsts = [Endpoint(f"eni-{n}") for n in dst_names]
+    groups = list(group_pairs(srcs, dsts, lambda ep: klass.get(ep.eni[4:])))
+    pairs = [(i, j) for i, s in enumerate(srcs) for j, d in enumerate(dsts) if s.eni != d.eni]
+    members = Counter((s.eni, d.eni) for g in groups for s, d in g.members())
+    assert members == Counter((srcs[i].eni, dsts[j].eni) for i, j in pairs)  # each pair once
+    assert [g.order for g in groups] == sorted(g.order for g in groups)
+    for g in groups:
+        mine = [(i, j) for i, j in pairs if srcs[i] in g.srcs and dsts[j] in g.dsts]
+        assert g.order == min(mine) and (srcs[g.order[0]], dsts[g.order[1]]) == (g.src, g.dst)

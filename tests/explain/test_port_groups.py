@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reasoner.engine.separable import SeparableBackend, products
 from reasoner.explain import audit, search
-from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, Endpoint, group_facts
+from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, Endpoint, blocked_for_certain, group_facts
 from reasoner.explain.proof import query_classes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +48,9 @@ def test_port_groups_answer_as_every_packet_on_a_generated_estate(estate, monkey
     assert "unreachable" in verdicts and "reachable" in verdicts
     on, off = _both(monkeypatch, lambda: [(e.eni, e.address, e.ports) for e in audit.exposure(an, backend)[0]])
     assert on == off and on
+    for by, proto, lo, hi in (("subnet", "6", 22, 22), ("sg", "-1", 0, 65535)):
+        on, off = _both(monkeypatch, lambda: audit.segmentation(an, backend, by, proto, lo, hi).to_json())
+        assert on == off and on["cells"]
     for text in (f"* -> {picks['x']} any", f"internet -> {picks['x']} any", "internet -> * tcp 22"):
         on, off = _both(monkeypatch, lambda: query_classes(session, text))
         assert on == off and on
@@ -67,3 +70,35 @@ def test_both_kinds_of_port_group_occur(estate):
     for g, p in prods:
         if p.uniform:
             assert all(p.answer(i, j) == p.answer(i, 0) for i in range(len(g.dps)) for j in range(len(g.sps)))
+
+
+def test_settled_groups_are_blocked_for_certain_and_the_others_answer_in_full(estate):
+    """With ``settles`` (audit pairs, exposure, ``--all``), a group whose hops reading no port, or no source port,
+    block it for certain is not evaluated further (separable.py ``products``).  Every packet of a settled group
+    must be blocked for certain by its full answer, every other group must answer exactly as without
+    ``settles``, and settling must save evaluations; groups settled at each step occur."""
+    session, _ = estate
+    an = session.analyzer
+    backend = session.set_backend()
+    enis = an.eni_endpoints()
+    groups = [pg for s in [Endpoint(INTERNET)] + enis[:25] for d in enis
+              if s.eni != d.eni for pg in an.space.port_groups(s, d, "-1", 0, 65535)]
+    before = backend.evaluated
+    full = list(products(backend, groups, group_facts, ANSWER_RELATIONS))
+    cost_full = backend.evaluated - before
+    before = backend.evaluated
+    pruned = list(products(backend, groups, group_facts, ANSWER_RELATIONS, settles=blocked_for_certain))
+    cost_pruned = backend.evaluated - before
+    assert [g for g, _ in pruned] == groups
+    steps = set()
+    for (g, f), (_, p) in zip(full, pruned):
+        cells = [(i, j) for i in range(len(g.dps)) for j in range(len(g.sps))]
+        if p.settled:
+            assert all(blocked_for_certain(f.answer(i, j)) for i, j in cells)
+            steps.add("no port" if all(blocked_for_certain(f.answer(i, 0)) and f.answer(i, 0) == f.answer(0, 0)
+                                       for i in range(len(g.dps))) else "destination port")
+        else:
+            assert all(p.answer(i, j) == f.answer(i, j) for i, j in cells)
+            steps.add("open")
+    assert "open" in steps and len(steps) >= 2
+    assert cost_pruned < cost_full
