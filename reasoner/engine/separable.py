@@ -133,19 +133,33 @@ class SeparableBackend:
 
     def _settled_products(self, chunk: list, facts, want: Sequence[str],
                           settles: Callable[[Answer], bool]) -> Iterator[tuple[object, "Product"]]:
-        """The three steps of ``products`` with ``settles`` (each one evaluation of the inner backend)."""
+        """The three steps of ``products`` with ``settles``: the first packet of every group of the chunk in one
+        evaluation, then the groups it leaves open in runs of at most ``block`` packets (two evaluations each:
+        their other destination ports, then their other source ports), in order."""
         first = [self._parts(a, three=True) for a in self.inner.evaluate((facts(g, g.dps[0], g.sps[0]) for g in chunk), want)]
         self.evaluated += len(chunk)
-        open_a = [not settles(p[2]) for p in first]  # p[2]: rows of hops that read no port
-        answers = self.inner.evaluate((facts(g, dp, g.sps[0]) for g, o in zip(chunk, open_a) if o for dp in g.dps[1:]), want)
+        run: list = []  # (group, first parts, open) since the last flush, in order
+        n = 0
+        for g, p in zip(chunk, first):
+            o = not settles(p[2])  # p[2]: rows of hops that read no port
+            run.append((g, p, o))
+            n += len(g.dps) + len(g.sps) - 1 if o else 0
+            if n >= self.block:
+                yield from self._rest(run, facts, want, settles)
+                run, n = [], 0
+        yield from self._rest(run, facts, want, settles)
+
+    def _rest(self, run: list, facts, want: Sequence[str], settles) -> Iterator[tuple[object, "Product"]]:
+        opened = [g for g, _, o in run if o]
+        answers = self.inner.evaluate((facts(g, dp, g.sps[0]) for g in opened for dp in g.dps[1:]), want)
         dsts: list = []
-        for g, p, o in zip(chunk, first, open_a):
+        for g, p, o in run:
             dsts.append([p[:2]] + [self._parts(next(answers)) for _ in g.dps[1:]] if o else None)
             self.evaluated += len(g.dps) - 1 if o else 0
         open_b = [d is not None and not all(settles(x[0]) for x in d) for d in dsts]
-        answers = self.inner.evaluate((facts(g, g.dps[0], sp) for g, o in zip(chunk, open_b) if o for sp in g.sps[1:]), want)
+        answers = self.inner.evaluate((facts(g, g.dps[0], sp) for (g, _, _), o in zip(run, open_b) if o for sp in g.sps[1:]), want)
         empty = {rel: frozenset() for rel in want}
-        for g, p, d, o in zip(chunk, first, dsts, open_b):
+        for (g, p, _), d, o in zip(run, dsts, open_b):
             if o:
                 self.evaluated += len(g.sps) - 1
                 yield g, Product(dst=[x[0] for x in d], src=[d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]])
