@@ -111,7 +111,7 @@ def _merge(classes: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
     class of the proof then stands for several pieces with the same fate and the same blockers.  Deterministic,
     so ``recheck`` merges what it recomputes the same way; order: by each merged class's first piece."""
     def key(c: dict[str, Any]) -> tuple:
-        return tuple((k, _frozen(v)) for k, v in sorted(c.items()) if k not in (field, "packet"))
+        return _class_key(c, field)
 
     runs: dict[str, list[dict[str, Any]]] = {}
     order: list[tuple[int, dict[str, Any]]] = []
@@ -124,6 +124,45 @@ def _merge(classes: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
             run.append({**c, "_at": len(order)})
             order.append((i, run[-1]))
     return [{k: v for k, v in c.items() if k != "_at"} for _, c in order]
+
+
+#: The fields of a class as ``_class`` writes them (``_class_key`` reads them directly).
+CLASS_FIELDS = frozenset({"src", "dst", "protocol", "family", "src_ips", "dst_ips", "src_ports", "dst_ports", "packet",
+                          "fate", "blocked_by", "unknown"})
+_SCALARS = ("src", "dst", "protocol", "family", "fate")
+
+
+def _class_key(c: dict[str, Any], field: str) -> tuple:
+    """What two classes must share to be merged along ``field``: every field but ``field`` and ``packet``, as a
+    hashable value that is equal exactly when their JSON is (``_frozen``).  A class as ``_class`` writes it is
+    keyed directly (a proof at 20k ENIs merges tens of thousands); anything else through ``_frozen``."""
+    if c.keys() != CLASS_FIELDS or any(type(c[k]) is not str for k in _SCALARS):
+        return tuple((k, _frozen(v)) for k, v in sorted(c.items()) if k not in (field, "packet"))
+    try:
+        ranges = tuple(_pair(c[k]) if k != field else None for k in ("src_ips", "dst_ips", "src_ports", "dst_ports"))
+        blocked = tuple(_blocker(b) for b in c["blocked_by"])
+        unknown = tuple(tuple(_text3(u)) for u in c["unknown"])
+    except (TypeError, ValueError):
+        return tuple((k, _frozen(v)) for k, v in sorted(c.items()) if k not in (field, "packet"))
+    return tuple(c[k] for k in _SCALARS) + ranges + (blocked, unknown)
+
+
+def _pair(v: Any) -> tuple:
+    if type(v) is not list or len(v) != 2 or not all(type(x) in (int, str) for x in v):
+        raise TypeError
+    return (type(v[0]) is int, v[0], type(v[1]) is int, v[1])
+
+
+def _blocker(b: Any) -> tuple:
+    if type(b) is not dict or b.keys() != {"hop", "code", "component"} or not all(type(x) is str for x in b.values()):
+        raise TypeError
+    return (b["hop"], b["code"], b["component"])
+
+
+def _text3(u: Any) -> list:
+    if type(u) is not list or len(u) != 3 or not all(type(x) is str for x in u):
+        raise TypeError
+    return u
 
 
 def _frozen(v: Any) -> Any:

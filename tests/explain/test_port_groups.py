@@ -111,3 +111,4 @@ def test_settled_groups_are_blocked_for_certain_and_the_others_answer_in_full(es
     for (g, p), (_, q) in zip(pruned, again):
         cells = [(i, j) for i in range(len(g.dps)) for j in range(len(g.sps))]
         assert p.settled == q.settled and all(p.answer(i, j) == q.answer(i, j) for i, j in cells)
+
