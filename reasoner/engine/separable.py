@@ -52,8 +52,7 @@ class SeparableBackend:
         self.first = first
         self.cap = cap  # at most this many packets asked per block (their answers are built at once)
         self.evaluated = 0  # packets the inner backend evaluated
-        self._src_side: dict[str, bool] = {}  # hop -> whether its rows depend on the source port (memo of _side)
-        self._no_port: dict[str, bool] = {}  # hop -> whether its rows depend on neither port (memo of _side)
+        self._sides: dict[str, str] = {}  # hop -> its port side (memo of _side)
 
     def __getattr__(self, name: str):  # close(), engine, lifted ...: the inner backend's
         return getattr(self.inner, name)
@@ -61,7 +60,10 @@ class SeparableBackend:
     def _side(self, hop: str) -> str:
         """Which port a hop's rows depend on: a hop no rule names by constant gets rows only from the rules
         whose hop is a variable (``ANY_HOP``)."""
-        return self.sides.get(hop, self.sides[ANY_HOP])
+        side = self._sides.get(hop)
+        if side is None:
+            side = self._sides[hop] = self.sides.get(hop, self.sides[ANY_HOP])
+        return side
 
     def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
         if _off() or not set(want) <= self.relations:
@@ -171,26 +173,18 @@ class SeparableBackend:
     def _parts(self, ans: Answer, three: bool = False) -> tuple:
         """An answer's rows of hops that do not read the source port, and of those that do (per relation);
         ``three``: and, third, the rows of hops that read neither port."""
-        src_side = self._src_side
+        side = self._side
         other, src = {}, {}
         empty: frozenset = frozenset()
         for rel, rows in ans.items():
             if not rows:
                 other[rel] = src[rel] = empty
                 continue
-            for r in rows:
-                if r[0] not in src_side:
-                    src_side[r[0]] = self._side(r[0]) == "src"
-            s = frozenset(r for r in rows if src_side[r[0]])
+            s = frozenset(r for r in rows if side(r[0]) == "src")
             other[rel], src[rel] = (rows - s, s) if s else (rows, empty)
         if not three:
             return other, src
-        no_port = self._no_port
-        for rows in other.values():
-            for r in rows:
-                if r[0] not in no_port:
-                    no_port[r[0]] = self._side(r[0]) == "none"
-        none = {rel: frozenset(r for r in rows if no_port[r[0]]) if rows else empty for rel, rows in other.items()}
+        none = {rel: frozenset(r for r in rows if side(r[0]) == "none") if rows else empty for rel, rows in other.items()}
         return other, src, none
 
     def _answer(self, block: "_Block", want: Sequence[str]) -> Iterator[Answer]:

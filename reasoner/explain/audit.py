@@ -177,29 +177,24 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
 
     found, evaluated = reachable_groups(an, backend, enis, enis, proto, port_lo, port_hi)
     # a group's sides are lists shared by many groups (one per class): each is split by ``by`` once
-    split: dict[int, dict[str, list[str]]] = {}
+    sides: dict[int, tuple[dict[str, list[str]], frozenset[str]]] = {}
 
-    def by_group(side: list[Endpoint]) -> dict[str, list[str]]:
-        if id(side) not in split:
+    def side_of(side: list[Endpoint]) -> tuple[dict[str, list[str]], frozenset[str]]:
+        """The side's ENIs by group (each list sorted), and all its ENIs."""
+        if id(side) not in sides:
             out: dict[str, list[str]] = {}
             for ep in side:
                 for x in groups_of(ep.eni):
                     out.setdefault(x, []).append(ep.eni)
-            split[id(side)] = {x: sorted(v) for x, v in out.items()}
-        return split[id(side)]
-
-    members: dict[int, frozenset[str]] = {}
-
-    def enis_of(side: list[Endpoint]) -> frozenset[str]:
-        if id(side) not in members:
-            members[id(side)] = frozenset(ep.eni for ep in side)
-        return members[id(side)]
+            sides[id(side)] = ({x: sorted(v) for x, v in out.items()}, frozenset(ep.eni for ep in side))
+        return sides[id(side)]
 
     cells: dict[tuple[str, str], list] = {}  # (from group, to group) -> [ENI pairs, the smallest pair]
     for g, _ in found:
-        overlap = not enis_of(g.srcs).isdisjoint(enis_of(g.dsts))  # (a class paired with itself)
-        for a, ss in by_group(g.srcs).items():
-            for b, ds in by_group(g.dsts).items():
+        (src_by, src_enis), (dst_by, dst_enis) = side_of(g.srcs), side_of(g.dsts)
+        overlap = not src_enis.isdisjoint(dst_enis)  # (a class paired with itself)
+        for a, ss in src_by.items():
+            for b, ds in dst_by.items():
                 n = len(ss) * len(ds) - (len(set(ss).intersection(ds)) if overlap else 0)
                 example = _first_distinct(ss, ds)
                 if n and example:

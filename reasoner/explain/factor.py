@@ -146,14 +146,19 @@ class Factoring:
 
     def groups(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> list[PairGroup] | None:
         """The question's pairs by class (None when factoring is off or refused)."""
-        if not enabled() or (len(srcs) <= 1 and len(dsts) <= 1) or self.classes is None:
-            return None  # (one pair: nothing to share, and the classes are not worth computing)
+        if not self._factored(srcs, dsts):
+            return None
         return list(group_pairs(srcs, dsts, self.key))
+
+    def _factored(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> bool:
+        """Whether the question's pairs are grouped: factoring on, not refused, and more than one pair (one pair
+        has nothing to share, and the classes are not worth computing for it)."""
+        return enabled() and (len(srcs) > 1 or len(dsts) > 1) and self.classes is not None
 
     def every_group(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> Iterator[PairGroup]:
         """The question's groups, or, when factoring is off or refused, one group per pair (its own member);
         lazily, in order."""
-        if not enabled() or (len(srcs) <= 1 and len(dsts) <= 1) or self.classes is None:
+        if not self._factored(srcs, dsts):
             return (PairGroup(s, d, [s], [d], (i, j)) for i, s in enumerate(srcs) for j, d in enumerate(dsts)
                     if s.eni != d.eni)
         return group_pairs(srcs, dsts, self.key)

@@ -110,13 +110,10 @@ def _merge(classes: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
     """Joins classes that differ only in adjacent ``field`` ranges (and so in their representative packet): one
     class of the proof then stands for several pieces with the same fate and the same blockers.  Deterministic,
     so ``recheck`` merges what it recomputes the same way; order: by each merged class's first piece."""
-    def key(c: dict[str, Any]) -> tuple:
-        return _class_key(c, field)
-
     runs: dict[str, list[dict[str, Any]]] = {}
     order: list[tuple[int, dict[str, Any]]] = []
     for i, c in enumerate(classes):
-        run = runs.setdefault(key(c), [])
+        run = runs.setdefault(_class_key(c, field), [])
         if run and run[-1][field][1] + 1 == c[field][0]:
             run[-1] = {**run[-1], field: [run[-1][field][0], c[field][1]]}
             order[run[-1]["_at"]] = (order[run[-1]["_at"]][0], run[-1])
@@ -137,14 +134,19 @@ def _class_key(c: dict[str, Any], field: str) -> tuple:
     hashable value that is equal exactly when their JSON is (``_frozen``).  A class as ``_class`` writes it is
     keyed directly (a proof at 20k ENIs merges tens of thousands); anything else through ``_frozen``."""
     if c.keys() != CLASS_FIELDS or any(type(c[k]) is not str for k in _SCALARS):
-        return tuple((k, _frozen(v)) for k, v in sorted(c.items()) if k not in (field, "packet"))
+        return _json_key(c, field)
     try:
         ranges = tuple(_pair(c[k]) if k != field else None for k in ("src_ips", "dst_ips", "src_ports", "dst_ports"))
         blocked = tuple(_blocker(b) for b in c["blocked_by"])
         unknown = tuple(tuple(_text3(u)) for u in c["unknown"])
     except (TypeError, ValueError):
-        return tuple((k, _frozen(v)) for k, v in sorted(c.items()) if k not in (field, "packet"))
+        return _json_key(c, field)
     return tuple(c[k] for k in _SCALARS) + ranges + (blocked, unknown)
+
+
+def _json_key(c: dict[str, Any], field: str) -> tuple:
+    """``_class_key`` for any JSON object: every field but ``field`` and ``packet``, through ``_frozen``."""
+    return tuple((k, _frozen(v)) for k, v in sorted(c.items()) if k not in (field, "packet"))
 
 
 def _pair(v: Any) -> tuple:
