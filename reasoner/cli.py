@@ -538,11 +538,14 @@ def recheck(
     except ReasonError as e:
         _fail(e, fmt)
         return
-    classes = sum(len(g["classes"]) for a in data["assertions"] for g in (a.get("classes") or []))
+    classes = proofs.class_count(data)
     if fmt == Format.json:
         _emit(json.dumps({"schema": "reason.recheck/v1", "tool_version": __version__, "proof": str(proof), "facts": str(folder),
-                          "holds": not diffs, "classes": classes, "differences": diffs}, indent=2))
+                          "holds": not diffs, "classes": classes, "assertions": proofs.listed(data),
+                          "differences": diffs}, indent=2))
     else:
+        for text in proofs.listed(data):  # what the proof attests, as its file states it
+            out.print(f"  {m(text)}", highlight=False)
         for d in diffs[:30]:
             out.print(f"[red]DIFFERS[/]  {m(d)}", highlight=False)
         if len(diffs) > 30:

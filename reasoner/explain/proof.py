@@ -225,13 +225,25 @@ def verdict_of(groups: list[dict[str, Any]] | None) -> str | None:
 
 
 def recheck(proof: dict[str, Any], session) -> list[str]:
-    """Every difference between the proof and what the snapshot gives now; empty when the proof still holds."""
+    """Every difference between the proof and what the snapshot gives now; empty when the proof still holds.
+
+    Nothing the file says is taken on trust: each assertion is parsed again from its text, which must be the
+    recorded query and expectation; its verdict is recomputed, and so is whether it holds (as ``reason verify``
+    decides it: an inconclusive verdict never holds).  A proof with no assertion proves nothing and fails.  What
+    a file cannot show is an assertion deleted from it: the proof attests the assertions it lists, which
+    ``reason recheck`` prints."""
     diffs = []
     for key, now in (("snapshot_hash", snapshot_hash(session)), ("rules_hash", rules_hash(session))):
         if proof.get(key) != now:
             diffs.append(f"{key.replace('_', ' ')} differs: the proof has {proof.get(key)}, now {now}")
-    for item in proof.get("assertions", []):
-        where = f"{item.get('file')}:{item.get('line')}  {item.get('assertion')}"
+    if not proof.get("assertions"):
+        diffs.append("the proof lists no assertion: it proves nothing")
+    for n, item in enumerate(proof.get("assertions", []), 1):
+        problem = _statement_problem(item)
+        if problem is not None:
+            diffs.append(f"assertion {n}: {problem}")
+            continue
+        where = f"{item.get('file')}:{item.get('line')}  {item['assertion']}"
         try:
             now_classes = query_classes(session, item["query"])
             verdict = verdict_of(now_classes) or session.query(item["query"], depth=0).verdict
@@ -240,11 +252,62 @@ def recheck(proof: dict[str, Any], session) -> list[str]:
             continue
         if verdict != item.get("verdict"):
             diffs.append(f"{where}: verdict was {item.get('verdict')}, now {verdict}")
+        if item.get("holds") is not holds(item["expect"], verdict):
+            diffs.append(f"{where}: the proof says it {'holds' if item.get('holds') is True else 'does not hold'}; "
+                         f"with the verdict {verdict} it {'holds' if holds(item['expect'], verdict) else 'does not hold'}")
+        if item.get("error") is not None:
+            diffs.append(f"{where}: the proof records an error, but the assertion is answered now")
         old = item.get("classes")
-        if old is None or now_classes is None:
+        if old is None and now_classes is None:  # a query through a load balancer: its verdict only
             continue
-        diffs.extend(f"{where}: {d}" for d in _compare(old, now_classes))
+        if old is None or now_classes is None:
+            diffs.append(f"{where}: the proof records {'no' if old is None else 'its'} packet classes, but the query "
+                         f"{'has' if old is None else 'has none'} now")
+            continue
+        try:
+            diffs.extend(f"{where}: {d}" for d in _compare(old, now_classes))
+        except (KeyError, TypeError, AttributeError, IndexError):
+            diffs.append(f"{where}: the proof's packet classes are not as reason verify writes them")
     return diffs
+
+
+def listed(proof: dict[str, Any]) -> list[str]:
+    """The assertions a proof lists (their text), for the reader of a recheck: what it attests."""
+    return [str(a["assertion"]) for a in proof.get("assertions", []) if isinstance(a, dict) and "assertion" in a]
+
+
+def class_count(proof: dict[str, Any]) -> int:
+    """How many packet classes a proof records (entries not as ``build`` writes them count for nothing)."""
+    return sum(len(g["classes"]) for a in proof.get("assertions", []) if isinstance(a, dict)
+               for g in (a.get("classes") if isinstance(a.get("classes"), list) else [])
+               if isinstance(g, dict) and isinstance(g.get("classes"), list))
+
+
+def holds(expect: str, verdict: str | None) -> bool:
+    """Whether an assertion expecting ``expect`` holds with ``verdict``, as ``reason verify`` decides it
+    (reasoner/explain/checks.py ``AssertionCheck.status``): an inconclusive verdict never holds."""
+    return verdict in ("reachable", "unreachable") and verdict == expect
+
+
+def _statement_problem(item: Any) -> str | None:
+    """Why a proof's assertion entry is not the statement it claims to be, or None: its text must parse as one
+    assertion whose query and expectation are the recorded ``query`` and ``expect``."""
+    from reasoner.query.language import parse_assertions
+
+    if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("assertion", "query", "expect")):
+        return "not an assertion entry (it needs the strings assertion, query and expect)"
+    try:
+        parsed = parse_assertions(item["assertion"], str(item.get("file")))
+    except QueryError as e:
+        return f"its text does not parse as an assertion: {e.message.splitlines()[0]}"
+    if len(parsed) != 1:
+        return f"its text holds {len(parsed)} assertions, not one"
+    a = parsed[0]
+    expect = "reachable" if a.expect_reachable else "unreachable"
+    if str(a.query) != item["query"] or expect != item["expect"]:
+        return (f"its text ({item['assertion']}) is not the recorded statement "
+                f"(assert {item['expect']} {item['query']})")
+    return None
 
 
 def _compare(old: list[dict], now: list[dict]) -> list[str]:

@@ -133,3 +133,66 @@ def test_a_proof_answers_load_balancer_nodes_among_the_destinations_through_the_
     r = reason("recheck", str(proof))
     assert r.returncode == 1 and "verdict was unreachable, now reachable" in r.stdout
     assert "(through arn:aws:elasticloadbalancing:" in r.stdout and "unreachable in the proof, reachable now" in r.stdout
+
+
+def _forge(proof, path, edit):
+    doc = json.loads(proof.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _failing_alb_item(doc):
+    return next(a for a in doc["assertions"] if a["assertion"] == "assert reachable alb-eni -> ecs:prod/web tcp 8000")
+
+
+def test_recheck_takes_nothing_a_proof_says_on_trust(tmp_path):
+    """A proof is data a reader may have edited: recheck recomputes whether each assertion holds from its text,
+    so no edit of the verdict-free fields (holds, expect, the assertion text, error) makes a false statement pass."""
+    facts, queries = _setup(tmp_path)
+    proof = tmp_path / "p.json"
+    reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
+    assert any(a["assertion"] == "assert reachable alb-eni -> ecs:prod/web tcp 8000" and not a["holds"]
+               for a in json.loads(proof.read_text())["assertions"])  # the shipped bug: this one fails
+    assert reason("recheck", str(proof)).returncode == 0  # an honest proof of a failing assertion is accurate
+
+    def claim_it_holds(doc):
+        _failing_alb_item(doc)["holds"] = True
+
+    def flip_the_expectation(doc):  # "unreachable" would hold, but the text still says reachable
+        item = _failing_alb_item(doc)
+        item.update(expect="unreachable", holds=True)
+
+    def rewrite_the_text(doc):  # text, expectation and holds all agree, but the verdict is still "unreachable"
+        item = _failing_alb_item(doc)
+        item.update(assertion="assert reachable alb-eni -> task-eni tcp 8000", query="alb-eni -> task-eni tcp 8000",
+                    holds=True)
+
+    def text_of_another_query(doc):
+        _failing_alb_item(doc)["assertion"] = "assert reachable * -> task-eni any"
+
+    def an_error_recorded(doc):
+        _failing_alb_item(doc)["error"] = "query.unknown_name: unknown endpoint"
+
+    for n, edit in enumerate([claim_it_holds, flip_the_expectation, rewrite_the_text, text_of_another_query,
+                              an_error_recorded]):
+        r = reason("recheck", str(_forge(proof, tmp_path / f"forged{n}.json", edit)))
+        assert r.returncode == 1 and "FAILS" in r.stdout and "Traceback" not in r.stderr, (edit.__name__, r.stdout)
+
+
+def test_recheck_of_a_proof_without_assertions_fails_and_lists_what_it_attests(tmp_path):
+    facts, queries = _setup(tmp_path)
+    proof = tmp_path / "p.json"
+    reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
+    r = reason("recheck", str(proof))
+    assert "assert unreachable internet -> task-eni any" in r.stdout  # what the proof attests is printed
+    empty = _forge(proof, tmp_path / "empty.json", lambda d: d.update(assertions=[]))
+    r = reason("recheck", str(empty))
+    assert r.returncode == 1 and "proves nothing" in r.stdout
+    junk = _forge(proof, tmp_path / "junk.json", lambda d: d["assertions"].append(["not", "an", "entry"]))
+    r = reason("recheck", str(junk), "--format", "json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr and not json.loads(r.stdout)["holds"]
+    no_classes = _forge(proof, tmp_path / "nocls.json",
+                        lambda d: next(a for a in d["assertions"] if a["classes"]).update(classes=None))
+    r = reason("recheck", str(no_classes))
+    assert r.returncode == 1 and "records no packet classes" in r.stdout
