@@ -72,7 +72,7 @@ class Session:
             warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
-        endpoints = Endpoints(snap.relations, snap.names, load_aliases(folder))
+        endpoints = Endpoints(snap.relations, snap.names, load_aliases(folder), str(folder / "reason.toml"))
         return cls(program, analyzer, endpoints, warnings, LoadBalancers(analyzer, endpoints),
                    manifest=dict(snap.manifest))
 

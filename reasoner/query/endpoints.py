@@ -15,9 +15,10 @@ Not handled: a target group named by its Name tag (use ``tg:NAME``), targets wit
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 
-from reasoner.errors import QueryError
-from reasoner.explain.paths import Endpoint
+from reasoner.errors import FactsError, QueryError
+from reasoner.explain.paths import INTERNET, Endpoint
 from reasoner.query.names import Resolver, did_you_mean
 
 LB_KINDS = {"alb": "application", "nlb": "network"}
@@ -26,7 +27,8 @@ LB_KINDS = {"alb": "application", "nlb": "network"}
 class Endpoints:
     """The names of one snapshot: ``resolve`` gives the endpoints a query's side stands for."""
 
-    def __init__(self, relations: dict[str, list[tuple]], names: dict[str, str], aliases: dict[str, str]) -> None:
+    def __init__(self, relations: dict[str, list[tuple]], names: dict[str, str], aliases: dict[str, str],
+                 aliases_file: str = "reason.toml") -> None:
         self.resolver = Resolver(relations, names, aliases)
         self.names = names
         self.lbs = {r[0]: r for r in relations.get("load_balancer", [])}
@@ -35,6 +37,33 @@ class Endpoints:
         self._targets: dict[str, list[tuple]] = {}
         for row in relations.get("tg_target", []):
             self._targets.setdefault(row[0], []).append(row)
+        for alias in sorted(aliases):
+            hidden = self._taken(alias)
+            if hidden is not None:
+                raise FactsError("facts.alias_shadows", f"the alias {alias!r} would hide {hidden}",
+                                 location=aliases_file,
+                                 hint="an alias names something new: rename it (a Name tag may be aliased, nothing else)")
+
+    def _taken(self, name: str) -> str | None:
+        """What ``name`` already means in a query, if anything but a Name tag: a keyword (``internet``, ``*``), a
+        prefix of the query language (``alb:``, ``nlb:``, ``tg:``, ``ecs:``, ``arn:``), an address, or the id of a
+        resource of the snapshot.  An alias may not take such a name: a query would then silently ask about
+        something else than what it says."""
+        r = self.resolver
+        if name in (INTERNET, "*"):
+            return f"the keyword {name!r}"
+        prefix = name.partition(":")[0]
+        if ":" in name and prefix in ("alb", "nlb", "tg", "ecs", "arn"):
+            return f"a name of the query language ({prefix}:...)"
+        try:
+            ipaddress.ip_network(name, strict=False)
+            return "an address"
+        except ValueError:
+            pass
+        if (name in r.enis or name in r.instance_enis or name in r.sets or name in self.lbs or name in self.tgs
+                or name in r.ecs or name in self.names):
+            return f"the resource {name} of the snapshot"
+        return None
 
     def target(self, name: str) -> str:
         """``name`` with an alias of ``reason.toml`` replaced by what it stands for."""
