@@ -11,7 +11,7 @@ from reasoner import addresses
 from reasoner.errors import FactsError
 
 _FAM = {"ipv4": "IPv4", "ipv6": "IPv6"}
-_PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1", "-1": "-1"}
+_PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58", "all": "-1", "-1": "-1"}  # IpPermission IpProtocol names
 
 Row = tuple[Any, ...]
 
@@ -82,15 +82,31 @@ class Ctx:
         raise self.err("facts.bad_value", f"unknown protocol {value!r}", path)
 
     def ports(self, proto: str, lo: Any, hi: Any, path: str) -> tuple[int, int]:
-        """Port range; all ports when missing, -1, or the protocol has no ports (all, ICMP)."""
-        if proto in ("-1", "1") or lo is None or hi is None:
+        """The destination port range of a security group rule or network ACL entry.
+
+        Only TCP and UDP have ports.  Any other protocol gets every port whatever the range says (EC2 API
+        reference, IpPermission: "specifying -1 or a protocol number other than tcp, udp, icmp, or icmpv6 allows
+        traffic on all ports, regardless of any port range you specify"; for ICMP and ICMPv6 the two numbers are a
+        type and a code, which this model does not tell apart: README "Not yet").  For TCP and UDP the range is
+        required ("For tcp, udp, and icmp, you must specify a port range"; NetworkAclEntry PortRange: "Required if
+        specifying protocol 6 (TCP) or 17 (UDP)"): a missing one, or one outside 0-65535, is a malformed row
+        (``facts.bad_value``), never read as every port.  ``-1`` is an open end, as Batfish reads it (its
+        IpPermissions: -1 as the low end is 0, as the high end 65535)."""
+        if proto not in ("6", "17"):
             return 0, 65535
+        if lo is None or hi is None:
+            raise self.err("facts.bad_value", "a TCP or UDP rule needs its port range (FromPort and ToPort; a network "
+                           "ACL entry: PortRange From and To); a missing range is not read as every port", path)
+        if type(lo) is bool or type(hi) is bool:
+            raise self.err("facts.bad_value", f"bad port range {lo!r}..{hi!r}", path)
         try:
             lo_i, hi_i = int(lo), int(hi)
         except (TypeError, ValueError):
             raise self.err("facts.bad_value", f"bad port range {lo!r}..{hi!r}", path) from None
-        if lo_i < 0 or hi_i < 0:
-            return 0, 65535
+        lo_i = 0 if lo_i == -1 else lo_i
+        hi_i = 65535 if hi_i == -1 else hi_i
+        if not 0 <= lo_i <= hi_i <= 65535:
+            raise self.err("facts.bad_value", f"port range {lo!r}..{hi!r} is not a range of ports 0-65535", path)
         return lo_i, hi_i
 
     def add(self, rel: str, *row: Any) -> None:

@@ -1,0 +1,71 @@
+"""Port ranges of security group rules and network ACL entries (reasoner/facts/context.py ``Ctx.ports``).
+
+EC2 API reference, IpPermission: "For tcp, udp, and icmp, you must specify a port range" and "specifying -1 or a
+protocol number other than tcp, udp, icmp, or icmpv6 allows traffic on all ports, regardless of any port range you
+specify"; NetworkAclEntry PortRange: "Required if specifying protocol 6 (TCP) or 17 (UDP)".  A TCP/UDP range
+that is missing or outside 0-65535 is a malformed row (exit 2), never every port: read as every port, it made a
+rule for one port allow them all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reasoner.errors import FactsError
+from reasoner.facts.importer import import_aws_configs
+
+
+def _sg(tmp_path: Path, perm: dict) -> Path:
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    group = {"GroupId": "sg-1", "GroupName": "g", "VpcId": "vpc-1", "IpPermissions": [perm], "IpPermissionsEgress": []}
+    (region / "SecurityGroups.json").write_text(json.dumps({"SecurityGroups": [group]}))
+    return tmp_path
+
+
+def _acl(tmp_path: Path, entry: dict) -> Path:
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    acl = {"NetworkAclId": "acl-1", "VpcId": "vpc-1", "IsDefault": False, "Associations": [],
+           "Entries": [{"CidrBlock": "10.0.0.0/8", "Egress": False, "RuleAction": "allow", "RuleNumber": 10, **entry}]}
+    (region / "NetworkAcls.json").write_text(json.dumps({"NetworkAcls": [acl]}))
+    return tmp_path
+
+
+CIDR = [{"CidrIp": "10.0.0.0/8"}]
+
+
+@pytest.mark.parametrize("perm", [
+    {"IpProtocol": "tcp", "IpRanges": CIDR},                                   # no FromPort/ToPort
+    {"IpProtocol": "udp", "FromPort": 53, "IpRanges": CIDR},                   # no ToPort
+    {"IpProtocol": "tcp", "FromPort": -5, "ToPort": 22, "IpRanges": CIDR},
+    {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 10 ** 30, "IpRanges": CIDR},
+    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 80, "IpRanges": CIDR},   # upside down
+    {"IpProtocol": "6", "FromPort": True, "ToPort": 80, "IpRanges": CIDR},
+])
+def test_a_tcp_or_udp_rule_without_a_valid_port_range_is_malformed(tmp_path: Path, perm: dict) -> None:
+    with pytest.raises(FactsError) as err:
+        import_aws_configs(_sg(tmp_path, perm))
+    assert err.value.code == "facts.bad_value" and "IpPermissions" in (err.value.location or "")
+
+
+def test_a_tcp_acl_entry_without_its_port_range_is_malformed(tmp_path: Path) -> None:
+    with pytest.raises(FactsError, match="port range"):
+        import_aws_configs(_acl(tmp_path, {"Protocol": "6"}))
+
+
+@pytest.mark.parametrize("perm, ports", [
+    ({"IpProtocol": "tcp", "FromPort": -1, "ToPort": 50, "IpRanges": CIDR}, (0, 50)),  # Batfish: -1 is an open end
+    ({"IpProtocol": "tcp", "FromPort": 30, "ToPort": -1, "IpRanges": CIDR}, (30, 65535)),
+    ({"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": CIDR}, (8000, 8000)),
+    ({"IpProtocol": "50", "FromPort": 10, "ToPort": 20, "IpRanges": CIDR}, (0, 65535)),  # ESP: ports ignored (AWS)
+    ({"IpProtocol": "icmpv6", "FromPort": 128, "ToPort": 0, "IpRanges": CIDR}, (0, 65535)),  # a type and a code
+    ({"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": CIDR}, (0, 65535)),
+    ({"IpProtocol": "-1", "IpRanges": CIDR}, (0, 65535)),
+])
+def test_port_ranges_as_aws_reads_them(tmp_path: Path, perm: dict, ports: tuple[int, int]) -> None:
+    rows = import_aws_configs(_sg(tmp_path, perm)).relations["sg_ingress_cidr"]
+    assert [(r[2], r[3]) for r in rows] == [ports]
