@@ -719,11 +719,11 @@ def audit_exposure(
 ) -> None:
     """Every ENI and load balancer node the internet can reach: protocols, port ranges, gateway; riskiest first.
     Exit 0 when nothing is exposed, 1 when something is, 3 when nothing is known to be exposed but missing data
-    leaves some ENI undecided (named)."""
+    leaves some ENI undecided (named), or the snapshot has no list of ENIs at all (no NetworkInterfaces answer)."""
     _bounded(timeout)
     import csv
 
-    from reasoner.explain.audit import exposure
+    from reasoner.explain.audit import estate_unknown, exposure
     from reasoner.session import Session
 
     try:
@@ -733,6 +733,8 @@ def audit_exposure(
     except ReasonError as e:
         _fail(e)
         return
+    unseen = estate_unknown(session.analyzer)  # no ENI list at all: "nothing exposed" is not decided
+    session.warnings.extend(unseen)
     rows = [e.to_json() for e in found]
     if fmt == AuditFormat.json:
         print(json.dumps({"schema": "reason.audit-exposure/v1", "exposed": rows, "undecided": sorted(undecided),
@@ -758,7 +760,7 @@ def audit_exposure(
                       markup=False, highlight=False)
         for w in session.warnings:
             err.print(f"warning: {w}", markup=False, highlight=False)
-    raise typer.Exit(1 if rows else 3 if undecided else 0)
+    raise typer.Exit(1 if rows else 3 if undecided or unseen else 0)
 
 
 @audit_app.command("pairs")

@@ -117,6 +117,14 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     return sorted(out, key=Exposure.risk), evaluated
 
 
+def estate_unknown(an: Analyzer) -> list[str]:
+    """What an audit over every ENI cannot see: the describe-* answers the snapshot lacks that list the estate's
+    members (rules/missing_data.dl ``estate_unknown``), each as a sentence.  With any, "nothing exposed" or "no two
+    groups connect" is not decided (exit 3)."""
+    return [f"the snapshot holds no {key} answer (Describe{key}): the audit sees only the ENIs it holds, not every ENI"
+            for (key,) in an.p.query("estate_unknown", (None,))]
+
+
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for lo, hi in sorted(set(ranges)):
