@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reasoner.explain.audit import _merge, exposure
+from reasoner.addresses import range_text
 from reasoner.explain.paths import PORTED, PROTO_NAMES, ip_text
 from reasoner.explain.policy_facts import can_reach_rows
 
 _ADDRESS_COLUMNS = {"lo", "hi", "cidr_lo", "cidr_hi", "ip", "private_ip", "public_ip", "src_ip", "dst_ip"}
+_RANGE_COLUMNS = {("lo", "hi"), ("cidr_lo", "cidr_hi")}  # an address range, shown as one CIDR when it is one
 
 Ranges = list[tuple[int, int]]
 
@@ -116,11 +118,21 @@ def _components(session, enis: list[str]) -> set[str]:
 
 
 def row_text(session, rel: str, row: tuple) -> str:
-    """``sg_egress_sg(sg-0alb, 6, 8000, 8000, sg-0task)``: addresses as dotted quads, without the rule-id column."""
+    """``sg_egress_sg(sg-0alb, 6, 8000, 8000, sg-0task)``: addresses as text, an address range (``lo``, ``hi``
+    columns) as its CIDR when it is one (``::/0``, not its first address on the line), without the rule-id column."""
     decl = session.program.decls.get(rel)
     names = [c for c, _ in decl.columns] if decl else [""] * len(row)
-    shown = [ip_text(v) if n in _ADDRESS_COLUMNS and isinstance(v, int) else str(v)
-             for n, v in zip(names, row) if n != "rule"]  # a rule's internal id says nothing to a reader
+    shown, i = [], 0
+    while i < len(row):
+        n, v = names[i], row[i]
+        w = row[i + 1] if i + 1 < len(row) else None
+        if (n, names[i + 1] if i + 1 < len(names) else "") in _RANGE_COLUMNS and isinstance(v, int) and isinstance(w, int):
+            shown.append(range_text(v, w))
+            i += 2
+            continue
+        if n != "rule":  # a rule's internal id says nothing to a reader
+            shown.append(ip_text(v) if n in _ADDRESS_COLUMNS and isinstance(v, int) else str(v))
+        i += 1
     return f"{rel}(" + ", ".join(shown) + ")"
 
 

@@ -39,7 +39,7 @@ def test_new_exposure_to_the_internet_fails_the_gate(tmp_path):
     assert r.returncode == 1 and out["new_exposure"]
     exposed = [c for c in out["changes"] if c["kind"] == "exposed"]
     assert exposed and all(c["src"] == "internet" and c["ports"] == ["80"] for c in exposed)
-    assert all(any(x.startswith("+ sg_ingress_cidr(sg-0alb, 6, 80, 80, 0.0.0.0, 255.255.255.255)") for x in c["causes"])
+    assert all(any(x.startswith("+ sg_ingress_cidr(sg-0alb, 6, 80, 80, 0.0.0.0/0)") for x in c["causes"])
                for c in exposed)
     r = reason("diff", str(FACTS), str(closed))
     assert r.returncode == 0 and "no longer exposed" in r.stdout
