@@ -774,11 +774,12 @@ def audit_pairs(
     timeout: float = _timeout_option(),
 ) -> None:
     """The segmentation matrix: which groups of ENIs can open connections to which (and get the answer back).
-    Exit 0 when no two distinct groups connect, 1 when some do."""
+    Exit 0 when no two distinct groups connect, 1 when some do, 3 when none is known to but missing data leaves
+    some pair of groups undecided (listed), or the snapshot has no list of ENIs (no NetworkInterfaces answer)."""
     _bounded(timeout)
     import csv
 
-    from reasoner.explain.audit import segmentation
+    from reasoner.explain.audit import estate_unknown, segmentation
     from reasoner.query.language import parse_query
     from reasoner.session import Session
 
@@ -795,6 +796,8 @@ def audit_pairs(
         return
     data = seg.to_json()
     crossing = [c for c in data["cells"] if c["from"] != c["to"]]
+    open_crossing = [c for c in data["undecided"] if c["from"] != c["to"]]
+    unseen = estate_unknown(session.analyzer)  # no ENI list at all: "no two groups connect" is not decided
     if fmt == AuditFormat.json:
         print(json.dumps({"schema": "reason.audit-pairs/v1", "traffic": " ".join(traffic or ["any"]), **data}, indent=2))
     elif fmt == AuditFormat.csv:
@@ -807,7 +810,15 @@ def audit_pairs(
                     f"{' '.join(traffic or ['any'])} ({seg.evaluated} packet classes evaluated)"), highlight=False)
         for c in data["cells"]:
             out.print(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}", markup=False, highlight=False)
-    raise typer.Exit(1 if crossing else 0)
+        if data["undecided"]:
+            out.print(plain(f"{len(data['undecided'])} {by} pair(s) not decided (the snapshot lacks data their answer "
+                            "depends on; ask `reason query` about the example pair for what):"), markup=False, highlight=False)
+            for c in data["undecided"]:
+                out.print(plain(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}"),
+                          markup=False, highlight=False)
+    for w in session.warnings + unseen:
+        err.print(plain(f"warning: {w}"), markup=False, highlight=False)
+    raise typer.Exit(1 if crossing else 3 if open_crossing or unseen else 0)
 
 
 def main() -> None:

@@ -149,11 +149,16 @@ class Segmentation:
     groups: list[str]
     cells: dict[tuple[str, str], list]  # (from group, to group) -> [how many ENI pairs get through, the smallest one]
     evaluated: int
+    #: group pairs none of whose ENI pairs is known to connect, but some of whose are not known to be blocked either
+    #: (missing data: rules/missing_data.dl), as ``cells``: [how many such ENI pairs, the smallest one]
+    undecided: dict[tuple[str, str], list] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"by": self.by, "groups": self.groups, "classes_evaluated": self.evaluated,
-                "cells": [{"from": a, "to": b, "eni_pairs": n, "example": "%s -> %s" % example}
-                          for (a, b), (n, example) in sorted(self.cells.items())]}
+        def rows(cells: dict[tuple[str, str], list]) -> list[dict]:
+            return [{"from": a, "to": b, "eni_pairs": n, "example": "%s -> %s" % example}
+                    for (a, b), (n, example) in sorted(cells.items())]
+        return {"by": self.by, "groups": self.groups, "classes_evaluated": self.evaluated, "cells": rows(self.cells),
+                "undecided": rows(self.undecided)}
 
 
 def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: int, port_hi: int) -> Segmentation:
@@ -183,7 +188,8 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
             return tags[eni]
         return [an.eni[eni][1 if by == "subnet" else 2]]
 
-    found, evaluated = reachable_groups(an, backend, enis, enis, proto, port_lo, port_hi)
+    open_groups: list = []  # pair groups some class of which only missing data keeps from getting through
+    found, evaluated = reachable_groups(an, backend, enis, enis, proto, port_lo, port_hi, open_groups)
     # a group's sides are lists shared by many groups (one per class): each is split by ``by`` once
     sides: dict[int, tuple[dict[str, list[str]], frozenset[str]]] = {}
 
@@ -197,20 +203,26 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
             sides[id(side)] = ({x: sorted(v) for x, v in out.items()}, frozenset(ep.eni for ep in side))
         return sides[id(side)]
 
-    cells: dict[tuple[str, str], list] = {}  # (from group, to group) -> [ENI pairs, the smallest pair]
-    for g, _ in found:
-        (src_by, src_enis), (dst_by, dst_enis) = side_of(g.srcs), side_of(g.dsts)
-        overlap = not src_enis.isdisjoint(dst_enis)  # (a class paired with itself)
-        for a, ss in src_by.items():
-            for b, ds in dst_by.items():
-                n = len(ss) * len(ds) - (len(set(ss).intersection(ds)) if overlap else 0)
-                example = _first_distinct(ss, ds)
-                if n and example:
-                    cell = cells.setdefault((a, b), [0, example])
-                    cell[0] += n
-                    cell[1] = min(cell[1], example)
+    def cells_of(pair_groups) -> dict[tuple[str, str], list]:
+        """(from group, to group) -> [ENI pairs, the smallest pair], over the member pairs of ``pair_groups``."""
+        cells: dict[tuple[str, str], list] = {}
+        for g in pair_groups:
+            (src_by, src_enis), (dst_by, dst_enis) = side_of(g.srcs), side_of(g.dsts)
+            overlap = not src_enis.isdisjoint(dst_enis)  # (a class paired with itself)
+            for a, ss in src_by.items():
+                for b, ds in dst_by.items():
+                    n = len(ss) * len(ds) - (len(set(ss).intersection(ds)) if overlap else 0)
+                    example = _first_distinct(ss, ds)
+                    if n and example:
+                        cell = cells.setdefault((a, b), [0, example])
+                        cell[0] += n
+                        cell[1] = min(cell[1], example)
+        return cells
+
+    cells = cells_of(g for g, _ in found)
+    undecided = {k: v for k, v in cells_of(open_groups).items() if k not in cells}  # some pair connects: decided
     groups = sorted({g for e in enis for g in groups_of(e.eni)})
-    return Segmentation(by, groups, cells, evaluated)
+    return Segmentation(by, groups, cells, evaluated, undecided)
 
 
 def _first_distinct(ss: list[str], ds: list[str]) -> tuple[str, str] | None:

@@ -71,15 +71,19 @@ def every_reachable(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: 
 
 
 def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: list[Endpoint], proto: str,
-                     port_lo: int, port_hi: int) -> tuple[list[tuple[PairGroup, list[PacketClass]]], int]:
+                     port_lo: int, port_hi: int, undecided: list[PairGroup] | None = None,
+                     ) -> tuple[list[tuple[PairGroup, list[PacketClass]]], int]:
     """The representative pairs whose packet classes get through, each with its group (the member pairs it
     stands for; one pair when factoring is off) and its classes; and how many classes were covered.  A port
     group that a hop reading no source port blocks for certain is not evaluated further (``blocked_for_certain``:
-    at 20k ENIs most pairs of ``audit pairs`` stop at a security group after one packet)."""
+    at 20k ENIs most pairs of ``audit pairs`` stop at a security group after one packet).  ``undecided``, when
+    given, receives the groups (once each) with a class that does not get through only because of hops missing
+    data leaves open (rules/missing_data.dl): they are not known to be blocked."""
     an.check_query(srcs, dsts)
     space = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), proto, port_lo, port_hi)
     prods = products(backend, space, group_facts, ANSWER_RELATIONS, early=False, settles=blocked_for_certain)
     found: dict[int, tuple[PairGroup, list[PacketClass]]] = {}
+    seen: set[int] = set()  # groups already in ``undecided``
     evaluated = 0
     for pg, prod in prods:
         g = pg.pair
@@ -92,6 +96,9 @@ def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts:
                 if not (j and prod.uniform):  # with ``uniform``, every source port shares (dp, sps[0])'s answer
                     ans = prod.answer(i, j)
                     passes = not ans["fwd_blocked"] and not ans["ret_blocked"]
+                    if not passes and undecided is not None and not blocked_for_certain(ans) and id(g) not in seen:
+                        seen.add(id(g))
+                        undecided.append(g)
                 if passes:
                     piece = pg.piece(dp, sp)
                     c = PacketClass(pg.src.eni, pg.dst.eni, pg.proto, piece.dst_ports, piece.src_ports, piece.src_ips, piece.dst_ips)
