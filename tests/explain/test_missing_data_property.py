@@ -45,8 +45,9 @@ def _acl(acl: str, vpc: str, default: bool, subnets: list[str], rng: random.Rand
     entries = []
     for egress in (False, True):
         if rng.random() < 0.3:
+            lo, hi = sorted((rng.choice(PORTS), rng.choice(PORTS)))  # a range as AWS holds one (From <= To)
             entries.append({"RuleNumber": 90, "Protocol": "6", "RuleAction": "deny", "Egress": egress, "CidrBlock": "0.0.0.0/0",
-                            "PortRange": {"From": rng.choice(PORTS), "To": rng.choice(PORTS)}})
+                            "PortRange": {"From": lo, "To": hi}})
         entries.append({"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": egress, "CidrBlock": "0.0.0.0/0"})
     return {"NetworkAclId": acl, "VpcId": vpc, "IsDefault": default, "Entries": entries,
             "Associations": [{"SubnetId": s} for s in subnets]}
