@@ -292,7 +292,8 @@ def health(
       reason health tg:task-tg
       reason health --format json alb:web
 
-    Exit codes: 0 every target open and healthy, 1 otherwise, 2 usage or input error."""
+    Exit codes: 0 every target open and healthy, 1 some target blocked or unhealthy (or none to check), 2 usage or
+    input error, 3 only targets the snapshot lacks data for (NOT DECIDED, naming what is missing)."""
     _bounded(timeout)
     from reasoner import __version__
     from reasoner.session import Session
@@ -322,7 +323,8 @@ def health(
         state = f"  AWS says: {c.collected_state}" + (f" ({c.collected_reason})" if c.collected_reason else "") if c.collected_state else ""
         where = f" ({c.runs_on})" if c.runs_on else ""
         tg = session.analyzer.names.get(c.tg, c.tg)
-        out.print(f"{mark}  " + m(f"tg:{tg} -> {c.target}{where} {c.protocol}:{c.port}{state}"),
+        check = f" {c.protocol}:{c.port}" if c.port else ""  # "(its targets)": no port when the targets are unknown
+        out.print(f"{mark}  " + m(f"tg:{tg} -> {c.target}{where}{check}{state}"),
                   highlight=False)
         out.print(f"  verdict: {m(c.verdict)}", highlight=False)
         for node, res in c.blocked_from:

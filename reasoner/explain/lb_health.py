@@ -4,7 +4,12 @@ sends it health checks, compared with the health AWS collected.
 Handled: health checks over TCP (HTTP, HTTPS, TCP) on the traffic port or a fixed port; targets registered in
 a zone the load balancer is not enabled in (they get no health checks and no traffic: AWS says ``unused``,
 ``Target.NotInUse``); targets the snapshot cannot place (no address, no network interface, no zone), which are
-"not decided", never "explained by the network". Not handled: what the application answers (HTTP codes).
+"not decided", never "explained by the network"; a target group whose health checks depend on load-balancer data
+the snapshot lacks (rules/load_balancers.dl ``tg_health_unknown``: a load balancer using it not described, its
+listeners not collected, the group's registered targets not collected), whose targets are all "not decided" (one
+entry, ``(its targets)``, when the targets themselves are unknown), never "unused", "blocked" or "no target".
+Not handled: what the application answers (HTTP codes); a target group no load balancer uses (AWS: ``unused``,
+``Target.NotInUse``) is checked from no node.
 """
 
 from __future__ import annotations
@@ -85,15 +90,27 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None) -> list[He
     out = []
     collected = {(r[0], r[1], r[2]): r for r in p.query("target_health", (None,) * 7)}
     every = set(lbs.tgs) | {r[2] for r in p.query("listener_forwards", (None, None, None))}
+
+    def message(what: str, comp: str) -> str:
+        tmpl = p.query("missing_message", (what, None))
+        return tmpl[0][1].format(component=a.label(comp)) if tmpl else f"{what} {comp}"
+
     for tg in sorted(tgs or every):
-        users = sorted({r[0] for r in p.query("lb_tg", (None, tg))})
+        users = sorted({r[1] for r in p.query("tg_user", (tg, None))})
         if not p.holds("tg_known", (tg,)):  # its health-check settings are unknown: nothing can be checked
-            tmpl = p.query("missing_message", ("target_group", None))[0][1]
             hc = HealthCheck(tg, "(its targets)", 0, 0, "")
-            hc.missing.append(tmpl.format(component=a.label(tg)))
+            hc.missing.append(message("target_group", tg))
             out.append(hc)
             continue
-        for _, target, ip, port, az in p.query("tg_target", (tg, None, None, None, None)):
+        # what the snapshot lacks about the load balancers using tg and its targets (never "no node", "no target")
+        gaps = [message(what, comp) for _, what, comp in sorted(set(p.query("tg_health_unknown", (tg, None, None))))]
+        targets = p.query("tg_target", (tg, None, None, None, None))
+        if gaps and not targets:
+            hc = HealthCheck(tg, "(its targets)", 0, 0, "")
+            hc.missing.extend(gaps)
+            out.append(hc)
+            continue
+        for _, target, ip, port, az in targets:
             if ip == 0 and p.holds("tg_not_ip_endpoint", (tg,)):
                 continue  # lambda functions, an ALB: not a network path
             hcs = p.query("health_check_port", (tg, target, None, None))
@@ -106,8 +123,8 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None) -> list[He
                 hc.collected_state, hc.collected_reason = row[3], (row[5] or row[4])
             out.append(hc)
             for _, _, what, comp in sorted(set(p.query("target_unknown", (tg, target, None, None)))):
-                tmpl = p.query("missing_message", (what, None))
-                hc.missing.append(tmpl[0][1].format(component=a.label(comp)) if tmpl else f"{what} {comp}")
+                hc.missing.append(message(what, comp))
+            hc.missing.extend(gaps)
             if users and all(p.query("target_zone_disabled", (lb, tg, target, ip, port, None)) for lb in users):
                 hc.zone_disabled = az
                 continue

@@ -234,8 +234,8 @@ class LoadBalancers:
         for tg in sorted(tgs):
             if not self.p.holds("tg_known", (tg,)):
                 out.append(self._missing("target_group", "target_group", tg))
-            if self.p.holds("tg_targets_unknown", (tg,)):
-                out.append(self._missing("target_group", "describe_key", "LoadBalancerTargetHealth"))
+            for _, what, comp in sorted(set(self.p.query("tg_targets_unknown", (tg, None, None)))):
+                out.append(self._missing("target_group", what, comp))
             for _, _, what, comp in sorted(set(self.p.query("target_unknown", (tg, None, None, None)))):
                 out.append(self._missing("target", what, comp))
         return out

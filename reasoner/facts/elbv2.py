@@ -17,7 +17,8 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
 * ``TargetGroups`` -> ``target_group``, ``tg_lb``, ``tg_health_check``
 * ``TargetGroupAttributes`` ``[{TargetGroupArn, Attributes[...]}]`` -> ``tg_attribute``
 * ``LoadBalancerTargetHealth`` ``[{TargetGroupArn, TargetHealthDescriptions[...]}]`` -> ``tg_target``
-  (the registered targets: describe_target_health is the API that lists them) and ``target_health``
+  (the registered targets: describe_target_health is the API that lists them), ``target_health``, and
+  ``tg_targets_listed`` for every entry (a target group without one has targets the snapshot does not know)
 * ``EcsClusters`` -> ``ecs_cluster``; ``EcsServices`` ``[{ClusterArn, Services[...]}]`` -> ``ecs_service``,
   ``ecs_service_tg``; ``EcsTasks`` ``[{ClusterArn, Tasks[...]}]`` -> ``ecs_task``, ``ecs_task_eni``
 * ``NetworkInterfaces`` (after the importer's own handler): an ENI whose ``Description`` is
@@ -75,6 +76,7 @@ RELATIONS: tuple[str, ...] = (
     "lb_attribute", "listener", "listener_rule", "rule_condition", "rule_source_ip",
     "listener_action", "action_forward", "action_redirect", "action_fixed_response", "elb_transport",
     "target_group", "tg_lb", "tg_health_check", "tg_attribute", "tg_target", "target_health", "tg_target_ipv6",
+    "tg_targets_listed",
     "lb_ip_address_type",
     "ecs_cluster", "ecs_service", "ecs_service_tg", "ecs_task", "ecs_task_eni",
 )
@@ -368,7 +370,10 @@ def target_group_attributes(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
 
 def load_balancer_target_health(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
     st = _state(c.acc)
-    for tg, dp, d in _wrapped(c, items, "TargetGroupArn", "TargetHealthDescriptions"):
+    described = _wrapped(c, items, "TargetGroupArn", "TargetHealthDescriptions")  # checks every entry's TargetGroupArn
+    for wp, w in items:  # each entry is one target group's answer, even with no target: its targets are known
+        c.add("tg_targets_listed", c.req_str(w, "TargetGroupArn", wp))
+    for tg, dp, d in described:
         target, tp = c.req(d, "Target", dp), f"{dp}.Target"
         tid = c.req_str(target, "Id", tp)
         port = _opt_int(c, target, "Port", tp)
