@@ -19,7 +19,7 @@ from rich.console import Console
 
 from reasoner.errors import ReasonError
 from reasoner.progress import PROGRESS, on_terminal
-from reasoner.terminal import block, markup as m, plain
+from reasoner.terminal import block, csv_text, markup as m, plain
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_show_locals=False, pretty_exceptions_enable=False,
                   help="Offline, explainable reasoner for AWS network reachability.\n\n"
@@ -265,7 +265,7 @@ def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batf
     from reasoner.facts.importer import import_aws_configs, write_facts
 
     try:
-        snap = import_aws_configs(src)
+        snap = import_aws_configs(src, require_answers=True)  # no describe-* answer at all: an error, not "wrote 0 facts"
         write_facts(snap, out_dir)
     except ReasonError as e:
         _fail(e)
@@ -389,10 +389,18 @@ def verify(
 
     _check_format("verify", fmt)
     try:
+        if proof_file is not None:
+            from reasoner.explain.proof_file import check_target
+
+            check_target(proof_file)  # a --proof that cannot be written is refused before the work, not after it
         files = _assertion_files(list(paths or [Path("queries")]))
         policies = [f for f in files if f.suffix == ".dl"]
         assertions = [a for f in files if f.suffix != ".dl" for a in parse_assertions(_read(f), str(f))]
+        if not assertions and not policies:  # "0/0 assertions hold" would pass a run that checked nothing
+            _nothing_to_check(files)
         session = Session.open(facts, extra_rules=policies)
+        if not assertions and not policy_rules(session.program, policies, []):
+            _nothing_to_check(files)
         violations = []
         if "violation" in session.program.decls:
             from reasoner.explain.policy_facts import fill
@@ -496,6 +504,18 @@ def _assertion_files(paths: list[Path]) -> list[Path]:
     if not files:
         raise QueryError("query.no_file", f"no *.reason assertion or *.dl policy files in {', '.join(map(str, paths))}")
     return files
+
+
+def _nothing_to_check(files: list[Path]) -> None:
+    """Raises the error for a verify run with no assertion and no ``violation`` rule (only blank or comment lines)."""
+    from reasoner.errors import QueryError
+
+    listed = ", ".join(map(str, files[:5])) + (", ..." if len(files) > 5 else "")
+    raise QueryError("query.no_assertion",
+                     "nothing to check: no assertion (only blank or comment lines) and no policy violation rule",
+                     location=listed, hint="write one assertion per line, e.g.  assert unreachable internet -> task-eni "
+                                           "tcp 22  (# starts a comment), or give *.dl policy files with "
+                                           "violation(resource, message) rules")
 
 
 def _read(path: Path) -> str:
@@ -723,8 +743,6 @@ def audit_exposure(
     Exit 0 when nothing is exposed, 1 when something is, 3 when nothing is known to be exposed but missing data
     leaves some ENI undecided (named), or the snapshot has no list of ENIs at all (no NetworkInterfaces answer)."""
     _bounded(timeout)
-    import csv
-
     from reasoner.explain.audit import estate_unknown, exposure
     from reasoner.session import Session
 
@@ -742,12 +760,9 @@ def audit_exposure(
         print(json.dumps({"schema": "reason.audit-exposure/v1", "exposed": rows, "undecided": sorted(undecided),
                           "warnings": session.warnings, "classes_evaluated": evaluated}, indent=2))
     elif fmt == AuditFormat.csv:
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["eni", "address", "load_balancer", "gateway", "protocol", "ports", "admin_ports"])
-        for r in rows:
-            for p in r["ports"]:
-                w.writerow([r["eni"], r["address"], r["load_balancer"] or "", r["gateway"], p["protocol"], " ".join(p["ranges"]),
-                            " ".join(r["admin_ports"])])
+        _emit(csv_text(["eni", "address", "load_balancer", "gateway", "protocol", "ports", "admin_ports"],
+                       [[r["eni"], r["address"], r["load_balancer"] or "", r["gateway"], p["protocol"], " ".join(p["ranges"]),
+                         " ".join(r["admin_ports"])] for r in rows for p in r["ports"]]))
     else:
         out.print(f"{len(rows)} exposed to the internet ({evaluated} packet classes evaluated)", highlight=False)
         for r in rows:
@@ -755,13 +770,13 @@ def audit_exposure(
             ports = "; ".join(f"{p['protocol']} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
                               for p in r["ports"])
             admin = f"  admin: {', '.join(r['admin_ports'])}" if r["admin_ports"] else ""
-            out.print(f"  {r['eni']}{lb} {r['address']} via {r['gateway']}: {ports}{admin}", markup=False, highlight=False)
+            out.print(plain(f"  {r['eni']}{lb} {r['address']} via {r['gateway']}: {ports}{admin}"), markup=False, highlight=False)
         if undecided:
-            out.print(f"{len(undecided)} not decided (the snapshot lacks data their answer depends on; "
-                      f"ask `reason query \"internet -> ENI any\"` for what): {', '.join(sorted(undecided))}",
+            out.print(plain(f"{len(undecided)} not decided (the snapshot lacks data their answer depends on; "
+                      f"ask `reason query \"internet -> ENI any\"` for what): {', '.join(sorted(undecided))}"),
                       markup=False, highlight=False)
         for w in session.warnings:
-            err.print(f"warning: {w}", markup=False, highlight=False)
+            err.print(plain(f"warning: {w}"), markup=False, highlight=False)
     raise typer.Exit(1 if rows else 3 if undecided or unseen else 0)
 
 
@@ -779,8 +794,6 @@ def audit_pairs(
     Exit 0 when no two distinct groups connect, 1 when some do, 3 when none is known to but missing data leaves
     some pair of groups undecided (listed), or the snapshot has no list of ENIs (no NetworkInterfaces answer)."""
     _bounded(timeout)
-    import csv
-
     from reasoner.explain.audit import estate_unknown, segmentation
     from reasoner.query.language import parse_query
     from reasoner.session import Session
@@ -803,15 +816,14 @@ def audit_pairs(
     if fmt == AuditFormat.json:
         print(json.dumps({"schema": "reason.audit-pairs/v1", "traffic": " ".join(traffic or ["any"]), **data}, indent=2))
     elif fmt == AuditFormat.csv:
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["from", "to", "eni_pairs", "example"])
-        for c in data["cells"]:
-            w.writerow([c["from"], c["to"], c["eni_pairs"], c["example"]])
+        _emit(csv_text(["from", "to", "eni_pairs", "example"], [[c["from"], c["to"], c["eni_pairs"], c["example"]]
+                                                                 for c in data["cells"]]))
     else:
         out.print(m(f"{len(data['cells'])} of {len(seg.groups) ** 2} {by} pairs connect on "
                     f"{' '.join(traffic or ['any'])} ({seg.evaluated} packet classes evaluated)"), highlight=False)
         for c in data["cells"]:
-            out.print(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}", markup=False, highlight=False)
+            out.print(plain(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}"), markup=False,
+                      highlight=False)
         if data["undecided"]:
             out.print(plain(f"{len(data['undecided'])} {by} pair(s) not decided (the snapshot lacks data their answer "
                             "depends on; ask `reason query` about the example pair for what):"), markup=False, highlight=False)

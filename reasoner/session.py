@@ -159,7 +159,7 @@ class Session:
                 tgs.extend(sorted({r[1] for r in self.program.query("lb_tg", (lb, None))}))
             else:
                 tgs.append(self.endpoints.resolve_tg(name))
-        return self.lbs.health(tgs or None)
+        return self.lbs.health(list(dict.fromkeys(tgs)) or None)  # a group named twice (tg:X tg:X, or tg:X alb:Y) once
 
 
 def _check_rows(rel: str, rows: list[tuple], decl, facts: Path) -> None:

@@ -14,12 +14,14 @@ visible escape:
 
 :func:`markup` then escapes rich markup (``[bold red]``, ``alb-sg[/]``) with ``rich.markup.escape``.
 ``block`` keeps our own line breaks (multi-line error messages) and cleans each line.  JSON output
-never goes through here: it keeps every string exactly.
+never goes through here: it keeps every string exactly (``json.dumps`` escapes every control character).
+CSV output does, cell by cell (:func:`csv_cell`, :func:`csv_text`), and is also kept from starting a formula.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from rich.markup import escape as _rich_escape
 
@@ -45,3 +47,35 @@ def markup(value: object) -> str:
 def block(value: object) -> str:
     """A multi-line text of ours (an error with its hint and caret): each line cleaned, line breaks kept."""
     return "\n".join(plain(line) for line in str(value).split("\n"))
+
+
+#: A spreadsheet evaluates a cell beginning with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def csv_cell(value: object) -> object:
+    """One CSV cell of data: no control character, no spreadsheet formula; numbers are kept as they are.
+
+    Control characters get the visible escapes of :func:`plain` (``\\x1b``, ``\\n``, ``\\u202e``) rather than
+    RFC 4180 quoting alone: quotes keep a line break inside the cell, but the ESC, C1 and bidi characters
+    would still reach the terminal the CSV is printed on (and line-based tools split on the newline anyway).
+    The exact strings are in ``--format json``.  A text cell that begins with ``=``, ``+``, ``-`` or ``@``
+    (TAB and CR are already escaped) gets a leading ``'``, so a spreadsheet shows it as text.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = plain(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
+    """CSV (RFC 4180 quoting, ``\\n`` line ends) of a header and rows, every cell through :func:`csv_cell`;
+    no final newline.  The one CSV writer of the CLI's ``--format csv`` answers."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return buf.getvalue().removesuffix("\n")

@@ -38,10 +38,16 @@ class CaseResult:
 
 
 def fixtures(policy_dir: Path) -> list[tuple[str, Path, Path]]:
-    """The (name, snapshot folder, expected file) of each fixture; a QueryError when there are none or one
-    lacks its ``.expected`` file."""
+    """The (name, snapshot folder, expected file) of each fixture; a QueryError when there are none, one
+    lacks its ``.expected`` file, or an ``.expected`` file has no fixture folder."""
     root = policy_dir / "tests"
     cases = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    for expected in sorted(root.glob("*.expected")) if root.is_dir() else []:
+        if not (root / expected.stem).is_dir():  # a case the user wrote must run, or say why it cannot
+            raise QueryError("test.no_fixture", f"no fixture snapshot folder {root / expected.stem}/ for this .expected file",
+                             location=str(expected),
+                             hint=f"put the snapshot (Batfish layout: {expected.stem}/aws_configs/...) next to it, "
+                                  "or rename or remove the .expected file")
     if not cases:
         raise QueryError("test.no_fixture", f"{root}: no fixture snapshot folders",
                          hint="put Batfish-layout folders (CASE/aws_configs/...) and CASE.expected files in it")

@@ -11,9 +11,21 @@ from reasoner.errors import QueryError
 from reasoner.explain import proof as proofs
 
 
-def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) -> None:
-    """Writes the proof of a verify run to ``path``.  An existing file is replaced only when it is itself a proof
-    (``reason.proof/v1``): a mistyped ``--proof queries/x.reason`` must not destroy the user's file."""
+def check_target(path: Path) -> None:
+    """Refuses (QueryError, exit 2) a ``--proof`` path that cannot be written, before any work is done: its folder
+    is missing, not a folder or not writable, or it names a folder or an existing file that is not a proof."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        why = "does not exist" if not parent.exists() else "is not a folder"
+        raise QueryError("proof.no_folder", f"cannot write the proof file {path}: its folder {parent} {why}",
+                         location=str(path),
+                         hint=f"create the folder first (mkdir -p {parent}) or choose another path for --proof")
+    if path.is_dir():
+        raise QueryError("proof.would_overwrite", f"{path} is a folder, not a proof file", location=str(path),
+                         hint="give a file name for --proof, e.g. isolation.proof.json")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise QueryError("proof.unwritable", f"cannot write the proof file {path}: no permission to write in {parent}",
+                         location=str(path), hint="choose a folder you can write for --proof")
     if path.exists():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
@@ -23,9 +35,19 @@ def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) 
         if not is_proof:
             raise QueryError("proof.would_overwrite", f"{path} exists and is not a proof file; not overwritten",
                              hint="choose another file name for --proof")
+
+
+def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) -> None:
+    """Writes the proof of a verify run to ``path``.  An existing file is replaced only when it is itself a proof
+    (``reason.proof/v1``): a mistyped ``--proof queries/x.reason`` must not destroy the user's file."""
+    check_target(path)  # again: the verify command checked it before its work, and the folder may have changed
     data = proofs.build(session, checks, facts)
     data["policy_files"] = [str(f) for f in policies]  # recheck loads them again (their text is in rules_hash)
-    fd, tmp = tempfile.mkstemp(prefix=".proof-", dir=str(path.parent if str(path.parent) else "."))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".proof-", dir=str(path.parent if str(path.parent) else "."))
+    except OSError as exc:  # the folder went away or became read-only while the run went on
+        raise QueryError("proof.unwritable", f"cannot write the proof file {path}: {exc.strerror or exc}",
+                         location=str(path), hint="choose a folder you can write for --proof") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1)
@@ -34,6 +56,10 @@ def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) 
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # an ordinary file, not mkstemp's private one
         os.replace(tmp, path)
+    except OSError as exc:  # disk full, the file became a folder, ...
+        os.unlink(tmp)
+        raise QueryError("proof.unwritable", f"cannot write the proof file {path}: {exc.strerror or exc}",
+                         location=str(path), hint="choose a folder you can write for --proof") from None
     except BaseException:
         os.unlink(tmp)
         raise

@@ -134,10 +134,27 @@ def _find_root(src: Path) -> tuple[Path, str | None]:
         return src, None
     if (src / "aws_configs").is_dir():
         return src / "aws_configs", None
+    if (src / "manifest.json").is_file() and any(src.glob("*.jsonl")):  # reason's own output, not AWS JSON
+        origin = _facts_source(src / "manifest.json")
+        raise FactsError("facts.already_facts", f"{src} is already a facts directory (written by `reason import` or "
+                         "`reason collect`: manifest.json and *.jsonl relations), not AWS describe-* JSON",
+                         location=str(src),
+                         hint=f"use it as it is: reason query --facts {src} \"SRC -> DST tcp PORT\""
+                              + (f"; to import again, give the folder it was imported from: reason import {origin} --out DIR"
+                                 if origin else ""))
     if any(src.glob("*.json")):
         return src, src.name
     raise FactsError("facts.not_found", f"{src} holds neither aws_configs/ nor describe-* JSON files",
                      location=str(src), hint="expected <src>/aws_configs/[<account>/]<region>/*.json")
+
+
+def _facts_source(manifest: Path) -> str | None:
+    """The folder a facts directory was imported from (its manifest's ``source``), if that folder still exists."""
+    try:
+        source = json.loads(manifest.read_text(encoding="utf-8")).get("source")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return source if isinstance(source, str) and source and Path(source).is_dir() else None
 
 
 def _load_json(path: Path) -> Any:
@@ -155,8 +172,10 @@ def _load_json(path: Path) -> Any:
                          hint="each file must be one describe-* API response (a JSON object)") from None
 
 
-def import_aws_configs(src: Path) -> Snapshot:
-    """Import every describe-* JSON file under ``src`` into a :class:`Snapshot`."""
+def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
+    """Import every describe-* JSON file under ``src`` into a :class:`Snapshot`.  With ``require_answers``
+    (`reason import`, ``--facts`` of a raw folder), a folder holding no describe-* answer at all is a FactsError
+    (``facts.no_answers``) rather than an empty snapshot; `reason collect` imports what it got, even nothing."""
     root, fixed_region = _find_root(Path(src))
     acc = Acc(RELATIONS)
     accounts: set[str] = set()
@@ -194,6 +213,8 @@ def import_aws_configs(src: Path) -> Snapshot:
             ctx.add("eni_attachment", eni, iid)
             continue
         _guarded(ctx, ep, lambda c=ctx, p=ep, x=e, i=iid: ec2.eni(c, p, x, i))
+    if require_answers and not held:
+        _no_answers(Path(src), root, files, unmodelled)
     elbv2.finish(acc)  # needs every file: LB ENIs, instance target IPs
 
     incomplete = _collect_incomplete(root)
@@ -213,6 +234,21 @@ def import_aws_configs(src: Path) -> Snapshot:
     if incomplete is not None:
         manifest["incomplete"] = incomplete
     return Snapshot(relations=relations, names=dict(sorted(acc.names.items())), manifest=manifest)
+
+
+def _no_answers(src: Path, root: Path, files: list[Path], unmodelled: list[dict[str, str]]) -> None:
+    """Raises the error for a folder with no describe-* answer: no JSON file, or none with a key `reason` reads."""
+    if not files:
+        message = f"no describe-* answer to import: {root} holds no JSON file"
+    else:
+        keys = sorted({u["key"] for u in unmodelled})
+        listed = ", ".join(repr(k) for k in keys[:5]) + (", ..." if len(keys) > 5 else "")
+        message = (f"no describe-* answer to import: {len(files)} JSON file(s) under {root}, none with a key reason reads"
+                   + (f" (found {listed})" if keys else ""))
+    raise FactsError("facts.no_answers", message, location=str(src),
+                     hint="expected <src>/aws_configs/[<account>/]<region>/<Key>.json, each {\"<Key>\": [...]} as "
+                          "`aws ec2 describe-vpcs` etc. print it (Vpcs, Subnets, NetworkInterfaces, SecurityGroups, ...); "
+                          "`reason collect` writes such a folder")
 
 
 #: Written by `reason collect` next to ``aws_configs/``: its ``incomplete`` calls go into the manifest
@@ -497,7 +533,7 @@ def _load_snapshot_once(path: Path) -> Snapshot:
     if (path / "manifest.json").is_file():
         return read_facts(path)
     if path.is_dir() and ((path / "aws_configs").is_dir() or path.name == "aws_configs"):
-        return import_aws_configs(path)
+        return import_aws_configs(path, require_answers=True)
     raise FactsError("facts.not_found", f"{path} is neither a facts directory nor a folder with aws_configs/",
                      location=str(path),
                      hint="pass a directory written by `reason import` (manifest.json) or one containing aws_configs/")

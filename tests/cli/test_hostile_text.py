@@ -132,3 +132,45 @@ def test_json_keeps_the_exact_strings(snap: Path) -> None:
     assert "alb-sg[/]" in json.loads(r.stdout)["explanations"][0]["message"]
     h = json.loads(reason("health", "--facts", str(snap), "--format", "json").stdout)
     assert DESCRIPTION in json.dumps(h, ensure_ascii=False) or json.dumps(DESCRIPTION)[1:-1] in json.dumps(h)
+
+
+def _tagged_enis(tmp_path: Path) -> Path:
+    """ENI tags as group names of `audit pairs --by tag:KEY`: one hostile value, one key that starts a formula."""
+    dst = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts" / "examples" / "seed-fixed", dst)
+
+    def enis(data):
+        for n in data["NetworkInterfaces"]:
+            if n["NetworkInterfaceId"] == "eni-0task01":
+                n["TagSet"] = [{"Key": "tier", "Value": "x\x1b[31mevil\nREACHABLE\u202e"}, {"Key": "=cmd", "Value": "1"}]
+
+    _edit(dst, "NetworkInterfaces", enis)
+    return dst
+
+
+def test_audit_pairs_escapes_group_names_in_text_and_csv(tmp_path: Path) -> None:
+    snap = _tagged_enis(tmp_path)
+    shown = "tier=x\\x1b[31mevil\\nREACHABLE\\u202e"
+    r = reason("audit", "pairs", "--facts", str(snap), "--by", "tag:tier", "any")
+    text = _assert_safe(r, codes={1})
+    assert shown in text, text
+    r = reason("audit", "pairs", "--facts", str(snap), "--by", "tag:tier", "--format", "csv", "any")
+    text = _assert_safe(r, codes={1})
+    assert f"(no tier tag),{shown},2,eni-0alb0a -> eni-0task01" in text.splitlines(), text
+    r = reason("audit", "pairs", "--facts", str(snap), "--by", "tag:tier", "--format", "json", "any")
+    assert r.returncode == 1 and "\x1b" not in r.stdout and "\u202e" not in r.stdout  # json.dumps escapes them
+    assert "tier=x\x1b[31mevil\nREACHABLE\u202e" in json.loads(r.stdout)["groups"]  # ... and keeps the exact string
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula(tmp_path: Path) -> None:
+    r = reason("audit", "pairs", "--facts", str(_tagged_enis(tmp_path)), "--by", "tag:=cmd", "--format", "csv", "any")
+    lines = _assert_safe(r, codes={1}).splitlines()
+    assert "(no =cmd tag),'=cmd=1,2,eni-0alb0a -> eni-0task01" in lines, lines
+    assert not any(cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line.split(","))
+
+
+def test_csv_text_is_the_one_csv_writer() -> None:
+    from reasoner.terminal import csv_text
+
+    text = csv_text(["a", "b", "c"], [["-1+2", 7, "@x"], ['q"uote,\r\nz', "+y", "=SUM(A1)"], ["\x9b\u2066", -3, ""]])
+    assert text.splitlines() == ["a,b,c", "'-1+2,7,'@x", '"q""uote,\\nz",\'+y,\'=SUM(A1)', "\\x9b\\u2066,-3,"]

@@ -161,3 +161,30 @@ def test_sweep_leaves_a_live_writer_alone_and_restores_a_folder_moved_aside(tmp_
     folders.sweep(out)
     assert live.is_dir() and foreign.is_dir() and not dead.exists()
     assert read_facts(out).manifest["written_by"] == "reason", "the folder moved aside is put back"
+
+
+def test_import_of_a_facts_directory_is_refused_with_how_to_use_it(tmp_path: Path) -> None:
+    facts = tmp_path / "facts"
+    assert reason("import", str(ROOT / "facts" / "examples" / "seed-fixed"), "--out", str(facts)).returncode == 0
+    r = reason("import", str(facts), "--out", str(tmp_path / "other"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "facts.already_facts" in r.stderr and "already a facts directory" in r.stderr
+    assert f"--facts {facts}" in r.stderr and "wrote" not in r.stdout and "internal error" not in r.stderr
+    assert f"reason import {ROOT / 'facts' / 'examples' / 'seed-fixed'}" in r.stderr  # the folder it came from
+    assert not (tmp_path / "other").exists()
+
+
+def test_import_of_a_folder_without_any_aws_answer_is_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    (empty / "aws_configs" / "us-east-1").mkdir(parents=True)
+    r = reason("import", str(empty), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "facts.no_answers" in r.stderr and "holds no JSON file" in r.stderr, r.stdout + r.stderr
+    assert "wrote" not in r.stdout and not (tmp_path / "out").exists()
+    (empty / "aws_configs" / "us-east-1" / "Foo.json").write_text(json.dumps({"Foo": []}))
+    r = reason("import", str(empty), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "none with a key reason reads (found 'Foo')" in r.stderr, r.stdout + r.stderr
+    r = reason("audit", "exposure", "--facts", str(empty))  # imported on the fly: not "nothing exposed", exit 0
+    assert r.returncode == 2 and "facts.no_answers" in r.stderr, r.stdout + r.stderr
+    (empty / "aws_configs" / "us-east-1" / "Vpcs.json").write_text(json.dumps({"Vpcs": []}))  # an empty account
+    r = reason("import", str(empty), "--out", str(tmp_path / "out"))
+    assert r.returncode == 0 and r.stdout.startswith("wrote ") and "Foo" in r.stdout, r.stdout + r.stderr

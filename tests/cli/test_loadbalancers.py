@@ -191,3 +191,13 @@ def test_a_dualstack_load_balancer_without_its_node_interfaces_is_no_proof_for_i
     assert code == 3 and ("lb_ipv6_nodes", "load_balancer") in {(m["missing"], m["hop"]) for m in out["missing"]}
     code, out = query_json(snap, "internet -> alb:web tcp 80 ipv4")  # IPv4 clients only: decided
     assert code == 1
+
+
+def test_health_names_given_twice_are_answered_once():
+    """`reason health tg:task-tg tg:task-tg` (or a target group and its load balancer): each target group once, in order."""
+    fixed = str(FACTS / "examples" / "seed-fixed")
+    r = reason("health", "--facts", fixed, "tg:task-tg", "tg:task-tg")
+    assert r.returncode == 0 and r.stdout.count("tg:task-tg -> 10.0.11.20") == 1, r.stdout + r.stderr
+    r = reason("health", "--facts", fixed, "--format", "json", "tg:task-tg", "alb:web")
+    targets = answer(r.stdout)["targets"]
+    assert r.returncode == 0 and len(targets) == 1, targets

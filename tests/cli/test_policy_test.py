@@ -41,3 +41,17 @@ def test_a_policy_with_an_error_fails_the_case_as_an_input_error(tmp_path):
     (pack / "bad.dl").write_text('violation(E, "x") :- reach("internet", E, _, _, _, _, _).\n')
     r = reason("test", str(pack))
     assert r.returncode == 2 and "per_query_in_policy" in r.stdout + r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_expected_file_without_its_fixture_folder_is_an_input_error(tmp_path):
+    """A typo in a case name (or a fixture folder not committed) must not pass as "N/N cases pass"."""
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
+    (pack / "tests" / "typo.expected").write_text("sg-0alb | something\n")
+    r = reason("test", str(pack))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "typo.expected" in r.stderr and "no fixture snapshot folder" in r.stderr and "Traceback" not in r.stderr
+    assert "cases pass" not in r.stdout
+    (pack / "tests" / "typo").write_text("a file, not a folder")
+    r = reason("test", str(pack))
+    assert r.returncode == 2 and "typo.expected" in r.stderr, r.stdout + r.stderr

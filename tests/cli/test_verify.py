@@ -71,3 +71,27 @@ def test_policy_with_an_error_is_refused_whole(tmp_path):
     f.write_text(".decl violation(resource: symbol, message: symbol)\nviolation(S, \"x\") :- sgg(S, _, _).\n")
     r = reason("verify", str(f))
     assert r.returncode == 2 and "p.dl:2:" in r.stderr and "sgg" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_run_with_nothing_to_check_is_an_input_error_like_an_empty_folder(tmp_path):
+    """An empty or comment-only .reason file used to print "0/0 assertions hold" and exit 0."""
+    empty = tmp_path / "empty.reason"
+    empty.write_text("")
+    comments = tmp_path / "comments.reason"
+    comments.write_text("# only a comment\n\n   # and another\n")
+    (tmp_path / "folder").mkdir()
+    r = reason("verify", "--facts", str(FIXED), str(tmp_path / "folder"))
+    assert r.returncode == 2  # the empty folder: already an input error
+    for f in (empty, comments):
+        r = reason("verify", "--facts", str(FIXED), str(f))
+        assert r.returncode == 2 and "query.no_assertion" in r.stderr and "nothing to check" in r.stderr, r.stdout + r.stderr
+        assert "hint:" in r.stderr and "0/0" not in r.stdout
+    r = reason("verify", "--facts", str(FIXED), "--format", "json", str(comments))
+    assert r.returncode == 2 and answer(r.stdout)["error"]["code"] == "query.no_assertion"
+    (tmp_path / "empty.dl").write_text("// no rule\n")  # a policy file without any violation rule checks nothing either
+    r = reason("verify", "--facts", str(FIXED), str(comments), str(tmp_path / "empty.dl"))
+    assert r.returncode == 2 and "nothing to check" in r.stderr, r.stdout + r.stderr
+    r = reason("verify", "--facts", str(FIXED), str(comments), str(ROOT / "policies" / "baseline"))  # policies only: fine
+    assert r.returncode == 0 and "0/0 assertions hold; 0 policy violation(s)" in r.stdout, r.stdout + r.stderr
+    r = reason("verify", "--facts", str(FIXED), str(empty), str(ROOT / "queries" / "alb-health-check.reason"))
+    assert r.returncode == 0 and "3/3 assertions hold" in r.stdout, r.stdout + r.stderr

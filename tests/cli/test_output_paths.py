@@ -1,0 +1,42 @@
+"""Output-file options: a path that cannot be written is an input error (exit 2) naming it, found before the work
+(`reason verify --proof`), never "internal error"."""
+
+import json
+
+from test_query import FACTS, ROOT, reason
+
+QUERIES = str(ROOT / "queries")
+
+
+def test_proof_in_a_missing_folder_is_refused_before_the_work(tmp_path):
+    proof = tmp_path / "nodir" / "p.json"
+    r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(proof), QUERIES)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+    assert "proof.no_folder" in r.stderr and f"{tmp_path / 'nodir'} does not exist" in r.stderr
+    assert "PASS" not in r.stdout and not (tmp_path / "nodir").exists()
+    # before the work: the snapshot is not even opened (a missing one would be the error otherwise)
+    r = reason("verify", "--facts", str(tmp_path / "no-such-facts"), "--proof", str(proof), QUERIES)
+    assert r.returncode == 2 and "proof.no_folder" in r.stderr, r.stderr
+
+
+def test_proof_under_a_file_or_at_a_folder_is_refused(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    r = reason("verify", "--facts", str(FACTS), "--format", "json", "--proof", str(tmp_path / "afile" / "p.json"), QUERIES)
+    err = json.loads(r.stdout)["error"]
+    assert r.returncode == 2 and err["code"] == "proof.no_folder" and "is not a folder" in err["message"]
+    assert err["location"] == str(tmp_path / "afile" / "p.json")
+    r = reason("verify", "--facts", str(FACTS), "--proof", str(tmp_path), QUERIES)
+    assert r.returncode == 2 and "is a folder, not a proof file" in r.stderr and "FAIL" not in r.stdout
+    (tmp_path / "notes.txt").write_text("mine")
+    r = reason("verify", "--facts", str(FACTS), "--proof", str(tmp_path / "notes.txt"), QUERIES)
+    assert r.returncode == 2 and "not overwritten" in r.stderr and "FAIL" not in r.stdout  # refused before the run
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_writable_proof_path_is_still_written(tmp_path):
+    proof = tmp_path / "p.json"
+    r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(proof), QUERIES)
+    assert r.returncode == 0 and json.loads(proof.read_text())["schema"] == "reason.proof/v1", r.stderr
+    r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(proof), QUERIES)
+    assert r.returncode == 0, r.stderr  # a proof file is replaced
