@@ -53,6 +53,7 @@ class SeparableBackend:
         self.cap = cap  # at most this many packets asked per block (their answers are built at once)
         self.evaluated = 0  # packets the inner backend evaluated
         self._sides: dict[str, str] = {}  # hop -> its port side (memo of _side)
+        self._splits: dict[frozenset, tuple[frozenset, frozenset, frozenset]] = {}  # rows -> their split (_parts)
 
     def __getattr__(self, name: str):  # close(), engine, lifted ...: the inner backend's
         return getattr(self.inner, name)
@@ -172,20 +173,29 @@ class SeparableBackend:
 
     def _parts(self, ans: Answer, three: bool = False) -> tuple:
         """An answer's rows of hops that do not read the source port, and of those that do (per relation);
-        ``three``: and, third, the rows of hops that read neither port."""
-        side = self._side
-        other, src = {}, {}
+        ``three``: and, third, the rows of hops that read neither port.  Packets of a question share few distinct
+        row sets, so each set's split is kept (``_splits``, bounded) and reused: the same rows, the same split."""
+        other, src, none = {}, {}, {}
         empty: frozenset = frozenset()
+        splits = self._splits
         for rel, rows in ans.items():
             if not rows:
-                other[rel] = src[rel] = empty
+                other[rel] = src[rel] = none[rel] = empty
                 continue
-            s = frozenset(r for r in rows if side(r[0]) == "src")
-            other[rel], src[rel] = (rows - s, s) if s else (rows, empty)
-        if not three:
-            return other, src
-        none = {rel: frozenset(r for r in rows if side(r[0]) == "none") if rows else empty for rel, rows in other.items()}
-        return other, src, none
+            split = splits.get(rows)
+            if split is None:
+                if len(splits) >= 100_000:
+                    splits.clear()
+                split = splits[rows] = self._split(rows)
+            other[rel], src[rel], none[rel] = split
+        return (other, src, none) if three else (other, src)
+
+    def _split(self, rows: frozenset) -> tuple[frozenset, frozenset, frozenset]:
+        """``rows`` as (those of hops not reading the source port, those reading it, those reading no port)."""
+        side = self._side
+        s = frozenset(r for r in rows if side(r[0]) == "src")
+        rest = rows - s if s else rows
+        return rest, s, frozenset(r for r in rest if side(r[0]) == "none")
 
     def _answer(self, block: "_Block", want: Sequence[str]) -> Iterator[Answer]:
         packets, order = block.packets, block.order
