@@ -94,9 +94,7 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                     break
                 ans = prod.answer(i, j)
                 if ans["fwd_blocked"] or ans["ret_blocked"]:
-                    unknown_hops = {r[0] for r in ans["hop_unknown"]}
-                    failing = {r[0] for r in ans["fwd_blocked"]} | {r[0] for r in ans["ret_blocked"]}
-                    if undecided is not None and failing <= unknown_hops:
+                    if undecided is not None and not blocked_for_certain(ans):  # only hops missing data leaves open fail
                         undecided.update(d.eni for d in members_of(g))
                     continue
                 row, proto = pg.row(dp, sp), pg.proto

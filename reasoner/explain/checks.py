@@ -17,6 +17,13 @@ from reasoner.explain.paths import INTERNET, Result
 from reasoner.query.language import Assertion
 
 
+def holds(expect: str, verdict: str | None) -> bool:
+    """Whether an assertion expecting ``expect`` ("reachable" or "unreachable") holds with ``verdict``: the one
+    decision of ``reason verify`` (``AssertionCheck.status``) and ``reason recheck`` (proof.py).  An inconclusive
+    verdict never holds."""
+    return verdict in ("reachable", "unreachable") and verdict == expect
+
+
 @dataclass
 class AssertionCheck:
     assertion: Assertion
@@ -29,7 +36,7 @@ class AssertionCheck:
             return "error"
         if self.result.inconclusive and not self.result.reachable:
             return "inconclusive"
-        return "pass" if self.result.reachable == self.assertion.expect_reachable else "fail"
+        return "pass" if holds(self.expect, self.result.verdict) else "fail"
 
     @property
     def rule_id(self) -> str:

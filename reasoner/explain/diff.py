@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasoner.explain.audit import _merge, exposure
 from reasoner.addresses import range_text
+from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.paths import PORTED, PROTO_NAMES, ip_text
 from reasoner.explain.policy_facts import can_reach_rows
 

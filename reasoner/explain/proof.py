@@ -33,6 +33,7 @@ from typing import Any
 from reasoner import __version__, addresses
 from reasoner.engine.separable import products
 from reasoner.errors import QueryError
+from reasoner.explain.checks import holds
 from reasoner.explain.paths import group_facts, ip_text
 
 SCHEMA = "reason.proof/v1"
@@ -281,12 +282,6 @@ def class_count(proof: dict[str, Any]) -> int:
     return sum(len(g["classes"]) for a in proof.get("assertions", []) if isinstance(a, dict)
                for g in (a.get("classes") if isinstance(a.get("classes"), list) else [])
                if isinstance(g, dict) and isinstance(g.get("classes"), list))
-
-
-def holds(expect: str, verdict: str | None) -> bool:
-    """Whether an assertion expecting ``expect`` holds with ``verdict``, as ``reason verify`` decides it
-    (reasoner/explain/checks.py ``AssertionCheck.status``): an inconclusive verdict never holds."""
-    return verdict in ("reachable", "unreachable") and verdict == expect
 
 
 def _statement_problem(item: Any) -> str | None:

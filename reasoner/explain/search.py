@@ -96,7 +96,7 @@ def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts:
                 if not (j and prod.uniform):  # with ``uniform``, every source port shares (dp, sps[0])'s answer
                     ans = prod.answer(i, j)
                     passes = not ans["fwd_blocked"] and not ans["ret_blocked"]
-                    if not passes and undecided is not None and not blocked_for_certain(ans) and id(g) not in seen:
+                    if not passes and undecided is not None and id(g) not in seen and not blocked_for_certain(ans):
                         seen.add(id(g))
                         undecided.append(g)
                 if passes:
