@@ -37,6 +37,8 @@ class DuckEngine:
         self.con.execute("SET preserve_insertion_order = false")
         self._tmp = tempfile.TemporaryDirectory(prefix="reason-duck-")
         self._files = 0
+        #: predicates whose tables hold no row (the compiler leaves rules reading one out: ``SqlProgram.pred_sql``)
+        self.empty: set[str] = set(self.sql.tables)
         for pred in self.sql.tables:
             self.con.execute(self.sql.create(pred))
         for pred, rows in self.sql.facts.items():
@@ -68,6 +70,7 @@ class DuckEngine:
                 self.con.execute(
                     f"INSERT INTO {self.sql.tables[pred]} SELECT * FROM read_csv('{path}', header = false, "
                     f"columns = {cols}, quote = '\"', escape = '\"', allow_quoted_nulls = false, auto_detect = false)")
+                self.empty.discard(pred)
         finally:
             os.unlink(path)
         return n
@@ -81,6 +84,7 @@ class DuckEngine:
         preds = set(preds)
         for p in preds:
             self.con.execute(f"DELETE FROM {self.sql.tables[p]}")
+        self.empty |= preds
         self.done = {i for i in self.done if not set(self.sql.strata[i].preds) & preds}
 
     # -- evaluation -----------------------------------------------------------------------
@@ -92,9 +96,14 @@ class DuckEngine:
                 continue
             if stratum.recursive:
                 self._fixpoint(stratum)
+                for p in stratum.preds:
+                    if self.con.execute(f"SELECT count(*) FROM {self.sql.tables[p]}").fetchone()[0]:  # type: ignore[index]
+                        self.empty.discard(p)
             else:
-                for stmt in self.sql.stratum_sql(stratum):
-                    self.con.execute(stmt)
+                for p in stratum.preds:  # in order: a predicate of the stratum may read one before it
+                    stmt = self.sql.pred_sql(stratum, p, frozenset(self.empty))
+                    if stmt is not None and self.con.execute(stmt).fetchone()[0]:  # type: ignore[index]
+                        self.empty.discard(p)
             self.done.add(i)
 
     def _fixpoint(self, stratum: Stratum) -> None:

@@ -146,3 +146,49 @@ def test_number_type_is_the_narrowest_that_holds_every_value():
     assert number_type([(1 << 128) - 1, 0]) == "UHUGEINT"
     with pytest.raises(SqlUnsupported):
         number_type([(1 << 128) - 1, -1])
+
+
+EMPTY = """
+.decl thing(a: number)
+.decl tag(a: number)
+.decl gone(a: number)
+.decl kept(a: number)
+.decl shown(a: number)
+.decl chained(a: number)
+thing(1). thing(2). tag(2).
+kept(X) :- thing(X), !gone(X).
+kept(X) :- gone(X).
+shown(X) :- thing(X), gone(X).
+shown(X) :- tag(X).
+chained(X) :- shown(X), !kept(X).
+"""
+
+
+def test_rules_reading_an_empty_table_are_left_out_and_derive_the_same_rows():
+    # gone has no row: kept's second rule and shown's first are left out of the SQL, and kept's !gone(X) is
+    # dropped (it holds for every X); the rows are those pyDatalog derives with every rule in place.
+    program, engine = _both(EMPTY)
+    for pred in ("kept", "shown", "chained"):
+        assert sorted(engine.rows(pred)) == program.query(pred, (None,) * program.decls[pred].arity)
+    assert sorted(engine.rows("kept")) == [(1,), (2,)] and engine.rows("chained") == []
+    stratum = next(s for s in engine.sql.strata if s.preds == ["kept"])
+    assert "gone" not in engine.sql.pred_sql(stratum, "kept", frozenset({"gone"}))
+    assert "gone" in engine.sql.pred_sql(stratum, "kept", frozenset())
+    only_gone = next(s for s in engine.sql.strata if s.preds == ["shown"])
+    assert engine.sql.pred_sql(only_gone, "shown", frozenset({"gone", "tag"})) is None
+    assert "chained" in engine.empty and "kept" not in engine.empty
+
+
+def test_a_table_emptied_between_runs_is_read_again_once_it_holds_rows():
+    # the set backend resets the per-packet tables between chunks: what was empty in one chunk may not be in the next
+    checked = check(parse_text(".decl p(a: number)\n.decl q(a: number)\nq(X) :- p(X).\n"))
+    engine = DuckEngine(checked)
+    engine.run(["q"])
+    assert engine.rows("q") == [] and "q" in engine.empty
+    engine.reset(["p", "q"])
+    engine.load("p", [(5,)])
+    engine.run(["q"])
+    assert engine.rows("q") == [(5,)]
+    engine.reset(["p", "q"])
+    engine.run(["q"])
+    assert engine.rows("q") == [] and {"p", "q"} <= engine.empty
