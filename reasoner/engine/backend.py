@@ -95,13 +95,15 @@ class SetBackend:
             if missing:
                 raise ValueError(f"each packet needs exactly one {DOMAIN} row")
             self.engine.run(list(want))
-            per: dict[str, dict[int, set[tuple]]] = {}  # relation -> packet id -> its rows (packets with rows only)
+            # relation -> packet id -> its rows, one frozenset per distinct set of rows (shared by the packets that
+            # have it: later steps keyed by the rows hash it once); packets without rows are absent
+            per: dict[str, dict[int, frozenset[tuple]]] = {}
             shared: dict[str, frozenset[tuple]] = {}  # relations that do not depend on the packet: the same rows for all
             for r in want:
                 if r in lifted:
-                    by_id: dict[int, set[tuple]] = {}
-                    for row in self.engine.rows(r):
-                        by_id.setdefault(row[0], set()).add(tuple(row[1:]))
+                    by_id: dict[int, frozenset[tuple]] = {}
+                    for ids, rows in self.engine.by_key(r):
+                        by_id.update(dict.fromkeys(ids, frozenset(rows)))
                     per[r] = by_id
                 else:
                     shared[r] = frozenset(self.engine.rows(r))
@@ -110,4 +112,4 @@ class SetBackend:
                 progress(self.evaluated)
             empty: frozenset[tuple] = frozenset()
             for pid in range(len(chunk)):
-                yield {r: shared[r] if r in shared else frozenset(per[r][pid]) if pid in per[r] else empty for r in want}
+                yield {r: shared[r] if r in shared else per[r].get(pid, empty) for r in want}

@@ -79,6 +79,20 @@ class DuckEngine:
         """All rows of ``pred``, distinct."""
         return self.con.execute(f"SELECT DISTINCT * FROM {self.sql.tables[pred]}").fetchall()
 
+    def by_key(self, pred: str) -> list[tuple[list, list[tuple]]]:
+        """``pred``'s distinct rows grouped by their first column (the packet id of a lifted predicate), and the
+        keys grouped by equal row sets: ``[(keys, rows), ...]``, each distinct set of rows (without the key
+        column) once with every key that has exactly it.  The packets of a question share few distinct answers:
+        each is converted to Python once, not once per packet."""
+        table, n = self.sql.tables[pred], len(self.sql.types[pred])
+        if n == 1:  # the key alone: each key holds the empty row
+            keys = [k for (k,) in self.con.execute(f"SELECT DISTINCT c0 FROM {table}").fetchall()]
+            return [(keys, [()])] if keys else []
+        rest = ", ".join(f"c{i}" for i in range(1, n))
+        return [(keys, [tuple(r) for r in rows]) for keys, rows in self.con.execute(
+            f"SELECT list(c0), any_value(r) FROM (SELECT c0, list(row({rest}) ORDER BY {rest}) AS r "
+            f"FROM (SELECT DISTINCT * FROM {table}) GROUP BY c0) GROUP BY r").fetchall()]
+
     def reset(self, preds: Iterable[str]) -> None:
         """Empties the tables of ``preds`` and marks the strata defining them as not evaluated."""
         preds = set(preds)

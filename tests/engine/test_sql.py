@@ -192,3 +192,13 @@ def test_a_table_emptied_between_runs_is_read_again_once_it_holds_rows():
     engine.reset(["p", "q"])
     engine.run(["q"])
     assert engine.rows("q") == [] and {"p", "q"} <= engine.empty
+
+
+def test_rows_grouped_by_key_give_each_distinct_row_set_once_with_its_keys():
+    checked = check(parse_text(".decl r(k: number, a: symbol, b: number)\n.decl k(k: number)\n"))
+    engine = DuckEngine(checked, {"r": [(0, "x", 1), (0, "y", 2), (1, "y", 2), (1, "x", 1), (2, "x", 1), (2, "x", 1),
+                                        (3, "it's", -5)],
+                                  "k": [(4,), (7,), (4,)]})
+    got = sorted((sorted(keys), sorted(rows)) for keys, rows in engine.by_key("r"))
+    assert got == [([0, 1], [("x", 1), ("y", 2)]), ([2], [("x", 1)]), ([3], [("it's", -5)])]
+    assert [(sorted(keys), rows) for keys, rows in engine.by_key("k")] == [([4, 7], [()])]
