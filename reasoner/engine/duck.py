@@ -96,7 +96,7 @@ class DuckEngine:
     def reset(self, preds: Iterable[str]) -> None:
         """Empties the tables of ``preds`` and marks the strata defining them as not evaluated."""
         preds = set(preds)
-        for p in preds:
+        for p in preds - self.empty:  # (a table known to hold no row needs no DELETE)
             self.con.execute(f"DELETE FROM {self.sql.tables[p]}")
         self.empty |= preds
         self.done = {i for i in self.done if not set(self.sql.strata[i].preds) & preds}
