@@ -9,9 +9,11 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
   ``lb_state``, ``lb_dns``, ``lb_node_ip`` / ``lb_public_ip`` (from ``LoadBalancerAddresses``),
   ``lb_ip_address_type`` (``IpAddressType``, default ipv4)
 * ``LoadBalancerAttributes`` ``[{LoadBalancerArn, Attributes[{Key, Value}]}]`` -> ``lb_attribute``
-* ``LoadBalancerListeners`` ``[{LoadBalancerArn, Listeners[...]}]`` -> ``listener``, and the listener's
-  ``DefaultActions`` -> ``listener_action``, ``action_forward``, ``action_redirect``, ``action_fixed_response``
-  (owner = the listener ARN)
+* ``LoadBalancerListeners`` ``[{LoadBalancerArn, Listeners[...]}]``, or plain listener items each naming its
+  ``LoadBalancerArn`` -> ``listener``, and the listener's ``DefaultActions`` -> ``listener_action``,
+  ``action_forward``, ``action_redirect``, ``action_fixed_response`` (owner = the listener ARN); ``lb_listeners_listed``
+  for every wrapped entry and, in the plain form, every load balancer a listener names (a load balancer without
+  either has listeners the snapshot does not know)
 * ``LoadBalancerListenerRules`` ``[{ListenerArn, Rules[...]}]`` -> ``listener_rule``, ``rule_condition``,
   ``rule_source_ip`` and the rule's ``Actions`` (owner = the rule ARN)
 * ``TargetGroups`` -> ``target_group``, ``tg_lb``, ``tg_health_check``
@@ -76,7 +78,7 @@ RELATIONS: tuple[str, ...] = (
     "lb_attribute", "listener", "listener_rule", "rule_condition", "rule_source_ip",
     "listener_action", "action_forward", "action_redirect", "action_fixed_response", "elb_transport",
     "target_group", "tg_lb", "tg_health_check", "tg_attribute", "tg_target", "target_health", "tg_target_ipv6",
-    "tg_targets_listed",
+    "tg_targets_listed", "lb_listeners_listed",
     "lb_ip_address_type",
     "ecs_cluster", "ecs_service", "ecs_service_tg", "ecs_task", "ecs_task_eni",
 )
@@ -292,8 +294,27 @@ def _actions(c: "_Ctx", owner: str, actions: list[tuple[str, Any]]) -> None:
 
 
 def load_balancer_listeners(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    """Wrapped entries ``{LoadBalancerArn, Listeners: [...]}`` (one DescribeListeners answer per load balancer, as
+    `reason collect` writes them), or plain listener items (``ListenerArn``, each naming its ``LoadBalancerArn``), as
+    ``aws elbv2 describe-listeners`` prints them. ``lb_listeners_listed`` records whose answers the file holds: each
+    wrapped entry's load balancer (even with no listener), and in the plain form each load balancer some listener
+    names (taken as its whole answer); a load balancer the file does not name at all was not asked."""
     st = _state(c.acc)
-    for lb, lp, listener in _wrapped(c, items, "LoadBalancerArn", "Listeners", "LoadBalancerArn"):
+
+    def is_listener(w: Any) -> bool:
+        return isinstance(w, dict) and "Listeners" not in w and "ListenerArn" in w
+
+    wrapped = [(p, w) for p, w in items if not is_listener(w)]
+    plain = [(p, w) for p, w in items if is_listener(w)]
+    found = [(c.req_str(w, "LoadBalancerArn", p), p, w) for p, w in plain]
+    found += _wrapped(c, wrapped, "LoadBalancerArn", "Listeners", "LoadBalancerArn")
+    for wp, w in wrapped:  # _wrapped has checked the shape: a wrapper names its load balancer unless its listeners do
+        lb = c.opt(w, "LoadBalancerArn", wp)
+        if isinstance(lb, str) and lb:
+            c.add("lb_listeners_listed", lb)
+    for lb, _, _ in found:
+        c.add("lb_listeners_listed", lb)
+    for lb, lp, listener in found:
         arn = c.req_str(listener, "ListenerArn", lp)
         port = _int(c, c.req(listener, "Port", lp), f"{lp}.Port")
         proto = _protocol(c, listener, "Protocol", lp, required=True)

@@ -1,0 +1,158 @@
+"""Which listeners a snapshot knows, and which target groups a load balancer uses, end to end through the CLI.
+
+1. LoadBalancerListeners in the plain form (listener items, each naming its LoadBalancerArn, as `aws elbv2
+   describe-listeners` prints them) was read as no listener at all; and a load balancer the answer says nothing about
+   had "no listener" (ELBV2_LISTENERS_MISMATCH, exit 1). DescribeListeners answers for "the specified load balancer"
+   or "the specified listeners" (APIReference/API_DescribeListeners.html): a load balancer without a wrapped entry, or
+   without a listener in the plain form, was not asked: its listeners are not known (rules/load_balancers.dl
+   ``listeners_unknown`` "lb_listeners", base relation ``lb_listeners_listed``), INCONCLUSIVE / NOT DECIDED, exit 3.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_query import FACTS, REGION, answer, edit, query_json, reason, scenario
+
+from reasoner.facts.importer import import_aws_configs
+
+FIXED = FACTS / "examples" / "seed-fixed"
+ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
+LB = f"{ARN}:loadbalancer/app/web/50dc6c495c0c9188"
+API = f"{ARN}:loadbalancer/app/api/1111222233334444"
+API_LISTENER = f"{ARN}:listener/app/api/1111222233334444/aaaabbbbccccdddd"
+TG = f"{ARN}:targetgroup/task-tg/73e2d6bc24d8a067"
+OTHER_TG = f"{ARN}:targetgroup/other-tg/0123456789abcdef"
+
+
+def drop(snap: Path, name: str) -> None:
+    (snap / REGION / f"{name}.json").unlink()
+
+
+def health(snap: Path, *names: str) -> tuple[int, dict]:
+    r = reason("health", "--facts", str(snap), "--format", "json", *names)
+    assert r.returncode in (0, 1, 3), r.stdout + r.stderr
+    return r.returncode, answer(r.stdout)
+
+
+def by_tg(out: dict) -> dict[str, dict]:
+    return {t["target_group"]: t for t in out["targets"]}
+
+
+def missing_of(out: dict) -> set[tuple[str, str]]:
+    return {(m["missing"], m["component"]) for m in out["missing"]}
+
+
+def plain_listeners(snap: Path) -> None:
+    """The listeners as `aws elbv2 describe-listeners` prints them: no per-load-balancer wrapper."""
+    edit(snap, "LoadBalancerListeners", lambda d: d.update(
+        LoadBalancerListeners=[li for g in d["LoadBalancerListeners"] for li in g["Listeners"]]))
+
+
+def add_api_load_balancer(snap: Path) -> None:
+    """A second ALB, api, in the same subnets (its nodes derived: no ENI of it in the snapshot)."""
+    def add(d):
+        api = json.loads(json.dumps(d["LoadBalancers"][0]))
+        api.update(LoadBalancerArn=API, LoadBalancerName="api", DNSName="api-1.us-east-1.elb.amazonaws.com")
+        d["LoadBalancers"].append(api)
+    edit(snap, "LoadBalancers", add)
+
+
+def add_target_group(snap: Path, tg: str, name: str, load_balancers: list[str], state: str | None = "unused",
+                     port: int = 9000) -> None:
+    """Another ip target group with the task's address registered; LoadBalancerArns as given."""
+    def add_tg(d):
+        other = json.loads(json.dumps(d["TargetGroups"][0]))
+        other.update(TargetGroupArn=tg, TargetGroupName=name, Port=port, LoadBalancerArns=load_balancers)
+        d["TargetGroups"].append(other)
+    edit(snap, "TargetGroups", add_tg)
+    health_ = {"State": state, "Reason": "Target.NotInUse"} if state == "unused" else {"State": state} if state else {}
+    edit(snap, "LoadBalancerTargetHealth", lambda d: d["LoadBalancerTargetHealth"].append(
+        {"TargetGroupArn": tg, "TargetHealthDescriptions": [
+            {"Target": {"Id": "10.0.11.20", "Port": port, "AvailabilityZone": "us-east-1a"}, "TargetHealth": health_}]}))
+    edit(snap, "TargetGroupAttributes", lambda d: d["TargetGroupAttributes"].append({"TargetGroupArn": tg, "Attributes": []}))
+
+
+# -- 1. which load balancers' listeners the snapshot holds -------------------------------------------------
+
+
+def test_plain_listener_list_is_read_like_the_wrapped_one(tmp_path):
+    """The plain form was dropped without a word: no listener row, so `reason health` said NOT DECIDED ("one is
+    missing") and, for a target group not naming the load balancer, "healthy but blocked" (exit 1)."""
+    snap = scenario(tmp_path, FIXED)
+    plain_listeners(snap)
+    rels = import_aws_configs(snap).relations
+    assert [r[:2] for r in rels["listener"]] == [(f"{ARN}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2", LB)]
+    assert rels["lb_listeners_listed"] == [(LB,)]
+    assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0
+    edit(snap, "TargetGroups", lambda d: [g.pop("LoadBalancerArns") for g in d["TargetGroups"]])
+    code, out = health(snap)
+    assert code == 0 and out["targets"][0]["verdict"] == "healthy and open"
+
+
+@pytest.mark.parametrize("engine", ["point", "set"])
+def test_plain_form_load_balancer_without_a_listener_is_inconclusive_not_no_listener(tmp_path, monkeypatch, engine):
+    monkeypatch.setenv("REASON_ENGINE", engine)
+    snap = scenario(tmp_path, FIXED)
+    add_api_load_balancer(snap)
+    plain_listeners(snap)
+    code, out = query_json(snap, "internet -> alb:api tcp 80")
+    assert code == 3 and out["verdict"] == "inconclusive", out["explanations"]
+    assert ("lb_listeners", API) in missing_of(out)
+    assert "ELBV2_LISTENERS_MISMATCH" not in json.dumps(out["explanations"])
+    assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0  # web's listeners are in the answer
+
+
+def test_wrapped_answer_without_an_entry_for_a_load_balancer_is_inconclusive(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    add_api_load_balancer(snap)
+    code, out = query_json(snap, "internet -> alb:api tcp 80")
+    assert code == 3 and ("lb_listeners", API) in missing_of(out)
+
+
+def test_wrapped_entry_with_no_listener_is_decided_none(tmp_path):
+    """The answer for api is there and lists no listener: api has none (decided, as before)."""
+    snap = scenario(tmp_path, FIXED)
+    add_api_load_balancer(snap)
+    edit(snap, "LoadBalancerListeners", lambda d: d["LoadBalancerListeners"].append({"LoadBalancerArn": API, "Listeners": []}))
+    code, out = query_json(snap, "internet -> alb:api tcp 80")
+    assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENERS_MISMATCH"
+
+
+def test_health_of_a_group_of_an_unlisted_load_balancer_is_not_decided(tmp_path):
+    """A target group naming api (TargetGroups LoadBalancerArns) while api's listeners are not in the plain answer:
+    which nodes health-check it is not known."""
+    snap = scenario(tmp_path, FIXED)
+    add_api_load_balancer(snap)
+    add_target_group(snap, OTHER_TG, "other-tg", [API], state="healthy")
+    plain_listeners(snap)
+    code, out = health(snap)
+    other = by_tg(out)[OTHER_TG]
+    assert code == 3 and not other["decided"] and "the listeners of load balancer" in " ".join(other["missing"])
+    assert by_tg(out)[TG]["open"]
+
+
+def test_importer_records_whose_listeners_the_answer_holds(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    add_api_load_balancer(snap)
+    third = f"{ARN}:loadbalancer/net/third/5555666677778888"
+    edit(snap, "LoadBalancerListeners", lambda d: d["LoadBalancerListeners"].extend([
+        {"LoadBalancerArn": API, "Listeners": []},  # asked, none
+        {"ListenerArn": f"{ARN}:listener/net/third/5555666677778888/0000111122223333", "LoadBalancerArn": third,
+         "Port": 53, "Protocol": "UDP", "DefaultActions": []},  # a plain item next to the wrapped ones
+    ]))
+    rels = import_aws_configs(snap).relations
+    assert rels["lb_listeners_listed"] == sorted([(API,), (LB,), (third,)])
+    assert (f"{ARN}:listener/net/third/5555666677778888/0000111122223333", third, 53, "UDP") in rels["listener"]
+
+
+def test_plain_listener_without_its_load_balancer_is_an_input_error(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    plain_listeners(snap)
+    edit(snap, "LoadBalancerListeners", lambda d: d["LoadBalancerListeners"][0].pop("LoadBalancerArn"))
+    r = reason("health", "--facts", str(snap))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "LoadBalancerArn" in r.stdout + r.stderr and "LoadBalancerListeners" in r.stdout + r.stderr
