@@ -322,9 +322,11 @@ def health(
         mark = "[green]OPEN[/]" if c.open else "[red]BLOCKED[/]" if c.decided else "[yellow]NOT DECIDED[/]"
         state = f"  AWS says: {c.collected_state}" + (f" ({c.collected_reason})" if c.collected_reason else "") if c.collected_state else ""
         where = f" ({c.runs_on})" if c.runs_on else ""
-        tg = session.analyzer.names.get(c.tg, c.tg)
+        # a load balancer named whose groups are not all known: "alb:web -> (its target groups)"
+        group = (session.endpoints.lb_label(c.tg) if c.tg in session.endpoints.lbs
+                 else f"tg:{session.analyzer.names.get(c.tg, c.tg)}")
         check = f" {c.protocol}:{c.port}" if c.port else ""  # "(its targets)": no port when the targets are unknown
-        out.print(f"{mark}  " + m(f"tg:{tg} -> {c.target}{where}{check}{state}"),
+        out.print(f"{mark}  " + m(f"{group} -> {c.target}{where}{check}{state}"),
                   highlight=False)
         out.print(f"  verdict: {m(c.verdict)}", highlight=False)
         for node, res in c.blocked_from:

@@ -151,15 +151,23 @@ class Session:
 
     def health(self, names: list[str] | None = None) -> list[HealthCheck]:
         """Target health as the network sees it: every target of the named target groups (``tg:NAME``) or of
-        the named load balancers (``alb:NAME``/``nlb:NAME``); all target groups when none is named."""
+        the named load balancers (``alb:NAME``/``nlb:NAME``: the groups its listeners and rules name, whatever the
+        weight, and those naming it, rules/load_balancers.dl ``tg_user``); all target groups when none is named.
+        A load balancer whose groups are not all known (``lb_tgs_unknown``) adds one NOT DECIDED entry saying so;
+        one that uses no group adds none (never "every group" instead)."""
+        if not names:
+            return self.lbs.health(None)
         tgs: list[str] = []
-        for name in names or []:
+        lbs: list[str] = []
+        for name in names:
             lb = self.endpoints.resolve_lb(self.endpoints.target(name))
             if lb is not None:
-                tgs.extend(sorted({r[1] for r in self.program.query("lb_tg", (lb, None))}))
+                tgs.extend(sorted({r[0] for r in self.program.query("tg_user", (None, lb))}))
+                lbs.append(lb)
             else:
                 tgs.append(self.endpoints.resolve_tg(name))
-        return self.lbs.health(list(dict.fromkeys(tgs)) or None)  # a group named twice (tg:X tg:X, or tg:X alb:Y) once
+        # a group named twice (tg:X tg:X, or tg:X alb:Y) once
+        return self.lbs.health(list(dict.fromkeys(tgs)), list(dict.fromkeys(lbs)))
 
 
 def _check_rows(rel: str, rows: list[tuple], decl, facts: Path) -> None:

@@ -83,19 +83,26 @@ class HealthCheck:
                 "undecided_from": [{"node": n, "missing": [m.to_json() for m in r.missing]} for n, r in self.undecided_from]}
 
 
-def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None) -> list[HealthCheck]:
-    """Every target of the given target groups (default: all), checked from every node of every load
-    balancer using the group that sends to it, on the health-check port and protocol."""
+def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs: list[str] | None = None) -> list[HealthCheck]:
+    """Every target of the given target groups (None: all), checked from every node of every load balancer using the
+    group that sends to it, on the health-check port and protocol. For each load balancer of ``named_lbs`` whose target
+    groups are not all known (rules/load_balancers.dl ``lb_tgs_unknown``), one undecided entry, target
+    ``(its target groups)``, naming what is missing."""
     p, a = lbs.p, lbs.a
     out = []
+    for lb in named_lbs or []:
+        gaps = sorted(set(p.query("lb_tgs_unknown", (lb, None, None))))
+        if gaps:
+            hc = HealthCheck(lb, "(its target groups)", 0, 0, "")
+            hc.missing.extend(dict.fromkeys(_message(p, a, what, comp) for _, what, comp in gaps))
+            out.append(hc)
     collected = {(r[0], r[1], r[2]): r for r in p.query("target_health", (None,) * 7)}
-    every = set(lbs.tgs) | {r[2] for r in p.query("listener_forwards", (None, None, None))}
+    every = set(lbs.tgs) | {r[1] for r in p.query("lb_tg", (None, None))}
 
     def message(what: str, comp: str) -> str:
-        tmpl = p.query("missing_message", (what, None))
-        return tmpl[0][1].format(component=a.label(comp)) if tmpl else f"{what} {comp}"
+        return _message(p, a, what, comp)
 
-    for tg in sorted(tgs or every):
+    for tg in sorted(every if tgs is None else tgs):
         users = sorted({r[1] for r in p.query("tg_user", (tg, None))})
         if not p.holds("tg_known", (tg,)):  # its health-check settings are unknown: nothing can be checked
             hc = HealthCheck(tg, "(its targets)", 0, 0, "")
@@ -147,3 +154,9 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None) -> list[He
                     else:
                         hc.blocked_from.append((node, res))
     return out
+
+
+def _message(p, a, what: str, comp: str) -> str:
+    """The sentence of rules/missing_data.dl ``missing_message`` for what is missing, naming comp."""
+    tmpl = p.query("missing_message", (what, None))
+    return tmpl[0][1].format(component=a.label(comp)) if tmpl else f"{what} {comp}"

@@ -341,7 +341,7 @@ class LoadBalancers:
         """``alb:NAME -> DST``: what the load balancer's nodes send to DST (reasoner/explain/lb_source.py)."""
         return analyze_from(self, query_text, lb, dsts, proto, port_lo, port_hi, depth)
 
-    def health(self, tgs: list[str] | None = None) -> list["HealthCheck"]:
+    def health(self, tgs: list[str] | None = None, lbs: list[str] = ()) -> list["HealthCheck"]:
         """Target health as the network sees it (reasoner/explain/lb_health.py)."""
-        return health_checks(self, tgs)
+        return health_checks(self, tgs, list(lbs))
 

@@ -6,6 +6,10 @@
    or "the specified listeners" (APIReference/API_DescribeListeners.html): a load balancer without a wrapped entry, or
    without a listener in the plain form, was not asked: its listeners are not known (rules/load_balancers.dl
    ``listeners_unknown`` "lb_listeners", base relation ``lb_listeners_listed``), INCONCLUSIVE / NOT DECIDED, exit 3.
+3. `reason health alb:NAME`: "Health checks are performed on all targets registered to a target group that is
+   specified in a listener rule for your load balancer" (application/load-balancer-target-groups.html), a weight-0
+   group of a ForwardConfig included (``lb_tg``); a load balancer using no group checks none (it checked every group
+   of the snapshot); one whose rules or listeners are missing says its groups are not decided.
 """
 
 from __future__ import annotations
@@ -156,3 +160,87 @@ def test_plain_listener_without_its_load_balancer_is_an_input_error(tmp_path):
     r = reason("health", "--facts", str(snap))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "LoadBalancerArn" in r.stdout + r.stderr and "LoadBalancerListeners" in r.stdout + r.stderr
+
+
+# -- 3. the target groups of `reason health alb:NAME` -----------------------------------------------------
+
+WEIGHTED_TG = f"{ARN}:targetgroup/weighted-tg/2222222222222222"
+ZERO_TG = f"{ARN}:targetgroup/zero-tg/3333333333333333"
+
+
+def with_rules(snap: Path, groups: list[dict]) -> None:
+    """A non-default rule of web's listener (path /api/*) forwarding to groups (ForwardConfig.TargetGroups)."""
+    def add(d):
+        entry = d["LoadBalancerListenerRules"][0]
+        entry["Rules"].insert(0, {
+            "RuleArn": entry["ListenerArn"].replace(":listener/", ":listener-rule/") + "/0000aaaa0000aaaa", "Priority": "10",
+            "IsDefault": False, "Conditions": [{"Field": "path-pattern", "Values": ["/api/*"]}],
+            "Actions": [{"Type": "forward", "Order": 1, "ForwardConfig": {"TargetGroups": groups}}]})
+    edit(snap, "LoadBalancerListenerRules", add)
+
+
+def test_health_of_a_load_balancer_includes_rule_weighted_and_weight_zero_groups(tmp_path):
+    """Groups reached only through a non-default rule's weighted forward action are the load balancer's, the weight-0
+    one included: its targets are health-checked (it said "healthy but blocked here", exit 1, and alb:web left it out)."""
+    snap = scenario(tmp_path, FIXED)
+    for tg, name in ((WEIGHTED_TG, "weighted-tg"), (ZERO_TG, "zero-tg")):
+        add_target_group(snap, tg, name, [], state="healthy", port=8000)
+    with_rules(snap, [{"TargetGroupArn": WEIGHTED_TG, "Weight": 5}, {"TargetGroupArn": ZERO_TG, "Weight": 0}])
+    code, out = health(snap, "alb:web")
+    assert code == 0 and set(by_tg(out)) == {TG, WEIGHTED_TG, ZERO_TG}
+    assert all(t["verdict"] == "healthy and open" for t in out["targets"]), out["targets"]
+    code, out = health(snap)
+    assert code == 0 and by_tg(out)[ZERO_TG]["reachable_from"] == ["eni-0alb0a", "eni-0alb0b"]
+    # requests still go only where the weight sends them: the path to the task is the default action's or the rule's
+    assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0
+
+
+def test_load_balancer_as_source_sends_health_checks_to_a_weight_zero_groups_targets(tmp_path):
+    """Its nodes send the weight-0 group's health checks to port 9000: not TARGET_PORT_RESTRICTION (no packet sent
+    there) but the hops themselves, here the groups of both ends."""
+    snap = scenario(tmp_path, FIXED)
+    add_target_group(snap, ZERO_TG, "zero-tg", [], state="healthy", port=9000)
+    with_rules(snap, [{"TargetGroupArn": TG, "Weight": 1}, {"TargetGroupArn": ZERO_TG, "Weight": 0}])
+    code, out = query_json(snap, "alb:web -> eni-0task01 tcp 9000")
+    got = {(e["code"], e["component"]) for e in out["explanations"]}
+    assert code == 1 and ("ENI_SG_RULES_MISMATCH", "sg-0alb") in got and "TARGET_PORT_RESTRICTION" not in {c for c, _ in got}
+
+
+def test_weight_zero_group_naming_its_load_balancer_is_not_missing_a_listener(tmp_path):
+    """With LoadBalancerArns naming web, a weight-0 group read as "no listener or rule forwards to it (one is missing)"."""
+    snap = scenario(tmp_path, FIXED)
+    add_target_group(snap, ZERO_TG, "zero-tg", [LB], state="healthy", port=8000)
+    with_rules(snap, [{"TargetGroupArn": TG, "Weight": 1}, {"TargetGroupArn": ZERO_TG, "Weight": 0}])
+    code, out = health(snap, "alb:web")
+    assert code == 0 and by_tg(out)[ZERO_TG]["decided"] and by_tg(out)[ZERO_TG]["open"]
+
+
+def test_health_of_a_load_balancer_using_no_group_checks_none_not_every_group(tmp_path):
+    """api's only listener answers with a fixed response: it uses no target group. `reason health alb:api` checked
+    every group of the snapshot instead (web's task-tg: "healthy and open", exit 0)."""
+    snap = scenario(tmp_path, FIXED)
+    add_api_load_balancer(snap)
+    edit(snap, "LoadBalancerListeners", lambda d: d["LoadBalancerListeners"].append({"LoadBalancerArn": API, "Listeners": [
+        {"ListenerArn": API_LISTENER, "LoadBalancerArn": API, "Port": 80, "Protocol": "HTTP",
+         "DefaultActions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]}]}))
+    edit(snap, "LoadBalancerListenerRules", lambda d: d["LoadBalancerListenerRules"].append({"ListenerArn": API_LISTENER, "Rules": [
+        {"RuleArn": API_LISTENER.replace(":listener/", ":listener-rule/") + "/1", "Priority": "default", "IsDefault": True,
+         "Conditions": [], "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]}]}))
+    code, out = health(snap, "alb:api")
+    assert code == 1 and out["targets"] == []
+    code, out = health(snap, "alb:api", "alb:web")
+    assert code == 0 and set(by_tg(out)) == {TG}
+
+
+@pytest.mark.parametrize("name", ["LoadBalancerListenerRules", "LoadBalancerListeners"])
+def test_health_of_a_load_balancer_whose_groups_are_not_all_known_says_so(tmp_path, name):
+    """Without its rules (or listeners) a load balancer may use groups the snapshot does not connect to it: `reason
+    health alb:web` said every target open and healthy (exit 0)."""
+    snap = scenario(tmp_path, FIXED)
+    drop(snap, name)
+    code, out = health(snap, "alb:web")
+    head = out["targets"][0]
+    assert code == 3 and head["target_group"] == LB and head["target"] == "(its target groups)"
+    assert not head["decided"] and name in " ".join(head["missing"])
+    r = reason("health", "--facts", str(snap), "alb:web")
+    assert r.returncode == 3 and "NOT DECIDED  alb:web -> (its target groups)\n" in r.stdout
