@@ -2,14 +2,16 @@
 sends it health checks, compared with the health AWS collected.
 
 Handled: health checks over TCP (HTTP, HTTPS, TCP) on the traffic port or a fixed port; targets registered in
-a zone the load balancer is not enabled in (they get no health checks and no traffic: AWS says ``unused``,
-``Target.NotInUse``); targets the snapshot cannot place (no address, no network interface, no zone), which are
-"not decided", never "explained by the network"; a target group whose health checks depend on load-balancer data
-the snapshot lacks (rules/load_balancers.dl ``tg_health_unknown``: a load balancer using it not described, its
-listeners not collected, the group's registered targets not collected), whose targets are all "not decided" (one
-entry, ``(its targets)``, when the targets themselves are unknown), never "unused", "blocked" or "no target".
-Not handled: what the application answers (HTTP codes); a target group no load balancer uses (AWS: ``unused``,
-``Target.NotInUse``) is checked from no node.
+a zone the load balancer is not enabled in, and targets of a group no load balancer uses (rules/load_balancers.dl
+``tg_not_in_use``): they get no health checks and no traffic, AWS says ``unused``, ``Target.NotInUse``
+(APIReference/API_TargetHealth.html), and so does this; whether a group is used, when a listener or rule that could
+name it is missing (``tg_use_unknown``), is not decided; targets the snapshot cannot place (no address, no network
+interface, no zone), which are "not decided", never "explained by the network"; a target group whose health checks
+depend on load-balancer data the snapshot lacks (rules/load_balancers.dl ``tg_health_unknown``: a load balancer using
+it not described, its listeners not collected, the group's registered targets not collected), whose targets are all
+"not decided" (one entry, ``(its targets)``, when the targets themselves are unknown), never "unused", "blocked" or
+"no target".
+Not handled: what the application answers (HTTP codes).
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ class HealthCheck:
     runs_on: str = ""  # the ENI behind the target, and the ECS task on it if any
     missing: list[str] = field(default_factory=list)  # what the snapshot lacks to check this target at all
     zone_disabled: str = ""  # the zone the target is registered in, when no load balancer using the group is enabled there
+    not_in_use: bool = False  # no load balancer uses the target group (decided: rules/load_balancers.dl tg_not_in_use)
+
+    @property
+    def unused(self) -> bool:
+        """AWS's ``unused`` (Target.NotInUse): the target gets no traffic and no health checks."""
+        return bool(self.zone_disabled) or self.not_in_use
 
     @property
     def transport(self) -> str:
@@ -62,6 +70,12 @@ class HealthCheck:
             why = (f"registered in {self.zone_disabled}, a zone the load balancer is not enabled in: it receives no traffic "
                    "and no health checks (ELB_INSTALLED_AZ_RESTRICTION)")
             return f"unused, as AWS says: {why}" if state == "unused" else f"unused: {why}"
+        if self.not_in_use:
+            why = ("no load balancer uses the target group (no listener or rule names it, and it names no load balancer): "
+                   "it receives no traffic and no health checks (Target.NotInUse)")
+            if not state or state == "unused":  # no state given, or AWS's own "unused"
+                return f"unused, as AWS says: {why}" if state else f"unused: {why}"
+            return f"unused here, but AWS says {state}: the model or the snapshot is wrong ({why})"
         if not self.decided:
             what = self.missing or [m.message for _, r in self.undecided_from for m in r.missing]
             return "not decided: " + "; ".join(dict.fromkeys(what))
@@ -112,6 +126,9 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
         # what the snapshot lacks about the load balancers using tg and its targets (never "no node", "no target")
         gaps = [message(what, comp) for _, what, comp in sorted(set(p.query("tg_health_unknown", (tg, None, None))))]
         targets = p.query("tg_target", (tg, None, None, None, None))
+        not_in_use = p.holds("tg_not_in_use", (tg,))
+        # whether any load balancer uses tg at all, when a listener or rule that could name it is missing
+        use_gaps = [message(what, comp) for _, what, comp in sorted(set(p.query("tg_use_unknown", (tg, None, None))))]
         if gaps and not targets:
             hc = HealthCheck(tg, "(its targets)", 0, 0, "")
             hc.missing.extend(gaps)
@@ -131,7 +148,10 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
             out.append(hc)
             for _, _, what, comp in sorted(set(p.query("target_unknown", (tg, target, None, None)))):
                 hc.missing.append(message(what, comp))
-            hc.missing.extend(gaps)
+            hc.missing.extend(gaps + use_gaps)
+            if not_in_use:
+                hc.not_in_use = True
+                continue
             if users and all(p.query("target_zone_disabled", (lb, tg, target, ip, port, None)) for lb in users):
                 hc.zone_disabled = az
                 continue

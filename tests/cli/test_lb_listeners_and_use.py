@@ -6,6 +6,11 @@
    or "the specified listeners" (APIReference/API_DescribeListeners.html): a load balancer without a wrapped entry, or
    without a listener in the plain form, was not asked: its listeners are not known (rules/load_balancers.dl
    ``listeners_unknown`` "lb_listeners", base relation ``lb_listeners_listed``), INCONCLUSIVE / NOT DECIDED, exit 3.
+2. A target group no load balancer uses: "Target.NotInUse - The target group is not used by any load balancer or the
+   target is in an Availability Zone that is not enabled for its load balancer" (APIReference/API_TargetHealth.html).
+   `reason health` said "blocked" / "<state>, explained by the network" (with no blocker); it says "unused" (exit 1,
+   as for any target that is not open and healthy), and NOT DECIDED (exit 3) when a listener or rule that could name
+   the group is missing (``tg_use_unknown``).
 3. `reason health alb:NAME`: "Health checks are performed on all targets registered to a target group that is
    specified in a listener rule for your load balancer" (application/load-balancer-target-groups.html), a weight-0
    group of a ForwardConfig included (``lb_tg``); a load balancer using no group checks none (it checked every group
@@ -160,6 +165,67 @@ def test_plain_listener_without_its_load_balancer_is_an_input_error(tmp_path):
     r = reason("health", "--facts", str(snap))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "LoadBalancerArn" in r.stdout + r.stderr and "LoadBalancerListeners" in r.stdout + r.stderr
+
+
+# -- 2. a target group no load balancer uses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["unused", None])
+def test_target_group_no_load_balancer_uses_is_unused_not_blocked(tmp_path, state):
+    snap = scenario(tmp_path, FIXED)
+    add_target_group(snap, OTHER_TG, "other-tg", [], state=state)
+    code, out = health(snap)
+    other = by_tg(out)[OTHER_TG]
+    assert code == 1 and other["decided"] and not other["open"] and not other["blocked_from"]
+    assert other["verdict"].startswith("unused, as AWS says: " if state else "unused: ") and "Target.NotInUse" in other["verdict"]
+    assert "blocked" not in other["verdict"] and "explained by the network" not in other["verdict"]
+    assert by_tg(out)[TG]["verdict"] == "healthy and open"
+    r = reason("health", "--facts", str(snap), "tg:other-tg")
+    assert r.returncode == 1 and r.stdout.startswith("UNUSED  tg:other-tg -> 10.0.11.20") and "BLOCKED" not in r.stdout
+
+
+def test_unused_group_that_aws_says_is_healthy_is_flagged(tmp_path):
+    """AWS health-checks only groups a load balancer uses: "healthy" contradicts the snapshot (a listener missing)."""
+    snap = scenario(tmp_path, FIXED)
+    add_target_group(snap, OTHER_TG, "other-tg", [], state="healthy")
+    code, out = health(snap, "tg:other-tg")
+    assert code == 1 and out["targets"][0]["verdict"].startswith("unused here, but AWS says healthy: the model or the snapshot is wrong")
+
+
+@pytest.mark.parametrize("name, needle", [
+    ("LoadBalancerListenerRules", "LoadBalancerListenerRules"),  # a non-default rule may forward to it
+    ("LoadBalancerListeners", "LoadBalancerListeners"),
+    ("LoadBalancers", "LoadBalancers"),
+])
+def test_unused_is_not_decided_when_what_could_use_the_group_is_missing(tmp_path, name, needle):
+    snap = scenario(tmp_path, FIXED)
+    add_target_group(snap, OTHER_TG, "other-tg", [], state="unused")
+    drop(snap, name)
+    code, out = health(snap)
+    other = by_tg(out)[OTHER_TG]
+    assert code == 3 and not other["decided"] and other["verdict"].startswith("not decided")
+    assert needle in " ".join(other["missing"]), other["missing"]
+
+
+def test_unused_is_not_decided_while_a_load_balancers_listeners_are_not_in_the_plain_answer(tmp_path):
+    """A group naming no load balancer, while api's listeners are not in the plain answer: one of them may forward to
+    it (it said "healthy but blocked here", exit 1)."""
+    snap = scenario(tmp_path, FIXED)
+    add_api_load_balancer(snap)
+    add_target_group(snap, OTHER_TG, "other-tg", [], state="healthy")
+    plain_listeners(snap)
+    code, out = health(snap)
+    other = by_tg(out)[OTHER_TG]
+    assert code == 3 and not other["decided"] and "the listeners of load balancer" in " ".join(other["missing"])
+    assert "unused" not in other["verdict"] and "blocked" not in other["verdict"]
+
+
+def test_group_named_by_a_rule_only_is_used(tmp_path):
+    snap = scenario(tmp_path, FIXED)
+    add_target_group(snap, OTHER_TG, "other-tg", [], state="healthy", port=8000)
+    with_rules(snap, [{"TargetGroupArn": OTHER_TG}])
+    code, out = health(snap, "tg:other-tg")
+    assert code == 0 and out["targets"][0]["verdict"] == "healthy and open"
 
 
 # -- 3. the target groups of `reason health alb:NAME` -----------------------------------------------------
