@@ -1,7 +1,7 @@
 """A load balancer as the source: what its nodes send to a destination.
 
-A load balancer sends only to its registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports
-(TARGET_PORT_RESTRICTION), with its target group's protocol (PROTOCOL_RESTRICTION: rules/load_balancers.dl
+A load balancer sends requests only to the registered targets of the groups it forwards to with a weight above 0
+(TARGET_ADDRESS_RESTRICTION), on their registered ports (TARGET_PORT_RESTRICTION), with its target group's protocol (PROTOCOL_RESTRICTION: rules/load_balancers.dl
 ``lb_sends_proto``), from the nodes that serve them (zones, cross-zone). When the snapshot lacks what decides
 this (rules/load_balancers.dl ``lb_unknown``), the answer is inconclusive, never "not a target".
 """
@@ -20,11 +20,12 @@ def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[End
                  depth: int = 3) -> Result:
     """``alb:NAME -> DST``: what the load balancer's nodes send to DST. A load balancer sends only to its
     registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports (TARGET_PORT_RESTRICTION),
-    from the nodes that serve them (cross-zone)."""
+    from the nodes that serve them (cross-zone): requests (rules/load_balancers.dl node_request_target). Health checks,
+    also sent to a weight-0 group's targets and to the health-check port, are not modelled here (`reason health`)."""
     name = self.n.lb_label(lb)
     base = Result(query_text, False, {"load_balancer": lb})
     wanted = {(d.eni, ip) for d in dsts for ip in (d.ips or ())}
-    sent = [r for r in self.p.query("node_target", (lb, None, None, None, None, None))
+    sent = [r for r in self.p.query("node_request_target", (lb, None, None, None, None, None))
             if (self.n.target_eni(r[2], r[4]), r[4]) in wanted]
     gaps = [self._missing("load_balancer", m, c) for _, m, c in sorted(set(self.p.query("lb_unknown", (lb, None, None))))]
     if not sent and gaps:  # the targets, or what decides which node sends to them, are what the snapshot lacks

@@ -261,12 +261,21 @@ def test_health_of_a_load_balancer_includes_rule_weighted_and_weight_zero_groups
     assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0
 
 
-def test_load_balancer_as_source_sends_health_checks_to_a_weight_zero_groups_targets(tmp_path):
-    """Its nodes send the weight-0 group's health checks to port 9000: not TARGET_PORT_RESTRICTION (no packet sent
-    there) but the hops themselves, here the groups of both ends."""
+def test_load_balancer_as_source_sends_no_request_to_a_weight_zero_groups_targets(tmp_path):
+    """`alb:NAME -> DST` asks what the nodes send as requests, on the targets' registered ports: a weight-0 group
+    gets none ("weight 0 ... no traffic"), and its health checks may go to another port (HealthCheckPort), so
+    reading the group as a destination could give a wrong "reachable". Its target is health-checked all the same
+    (`reason health`, the test above)."""
     snap = scenario(tmp_path, FIXED)
     add_target_group(snap, ZERO_TG, "zero-tg", [], state="healthy", port=9000)
     with_rules(snap, [{"TargetGroupArn": TG, "Weight": 1}, {"TargetGroupArn": ZERO_TG, "Weight": 0}])
+    code, out = query_json(snap, "alb:web -> eni-0task01 tcp 9000")
+    got = {e["code"] for e in out["explanations"]}
+    assert code == 1 and "TARGET_PORT_RESTRICTION" in got, got
+    # the same group with weight 1 does get requests on 9000: the hops decide (the ALB's group has no egress there)
+    snap = scenario(tmp_path / "weight1", FIXED)
+    add_target_group(snap, ZERO_TG, "zero-tg", [], state="healthy", port=9000)
+    with_rules(snap, [{"TargetGroupArn": TG, "Weight": 1}, {"TargetGroupArn": ZERO_TG, "Weight": 1}])
     code, out = query_json(snap, "alb:web -> eni-0task01 tcp 9000")
     got = {(e["code"], e["component"]) for e in out["explanations"]}
     assert code == 1 and ("ENI_SG_RULES_MISMATCH", "sg-0alb") in got and "TARGET_PORT_RESTRICTION" not in {c for c, _ in got}
