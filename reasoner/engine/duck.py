@@ -32,8 +32,10 @@ class DuckEngine:
         data = (v for pred, rows in (relations or {}).items() if pred in checked.decls for r in rows for v in r if type(v) is int)
         self.sql: SqlProgram = compile_program(checked, number_type(itertools.chain(program_numbers(checked), data)))
         self.con = duckdb.connect(":memory:")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+        # One thread unless told otherwise: the chunks are small (at most 50,000 packets), and on the 2-vCPU benchmark
+        # machine DuckDB's own threads cost more than they gave (20k ENIs, interleaved: audit exposure 14.7-18.7 ->
+        # 12.6-14.7 s CPU, same wall; sg-A -> sg-B any 5.8-6.0 -> 3.3-4.1 s CPU and 4.9-5.1 -> 3.3-4.1 s wall).
+        self.con.execute(f"SET threads = {int(threads or 1)}")
         self.con.execute("SET preserve_insertion_order = false")
         self._tmp = tempfile.TemporaryDirectory(prefix="reason-duck-")
         self._files = 0
