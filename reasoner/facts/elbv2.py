@@ -15,7 +15,8 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
   for every wrapped entry and, in the plain form, every load balancer a listener names (a load balancer without
   either has listeners the snapshot does not know)
 * ``LoadBalancerListenerRules`` ``[{ListenerArn, Rules[...]}]`` -> ``listener_rule``, ``rule_condition``,
-  ``rule_source_ip`` and the rule's ``Actions`` (owner = the rule ARN)
+  ``rule_source_ip`` and the rule's ``Actions`` (owner = the rule ARN); ``listener_rules_listed`` for every entry (an
+  ALB listener without one has rules the snapshot does not know)
 * ``TargetGroups`` -> ``target_group``, ``tg_lb``, ``tg_health_check``
 * ``TargetGroupAttributes`` ``[{TargetGroupArn, Attributes[...]}]`` -> ``tg_attribute``
 * ``LoadBalancerTargetHealth`` ``[{TargetGroupArn, TargetHealthDescriptions[...]}]`` -> ``tg_target``
@@ -78,7 +79,7 @@ RELATIONS: tuple[str, ...] = (
     "lb_attribute", "listener", "listener_rule", "rule_condition", "rule_source_ip",
     "listener_action", "action_forward", "action_redirect", "action_fixed_response", "elb_transport",
     "target_group", "tg_lb", "tg_health_check", "tg_attribute", "tg_target", "target_health", "tg_target_ipv6",
-    "tg_targets_listed", "lb_listeners_listed",
+    "tg_targets_listed", "lb_listeners_listed", "listener_rules_listed",
     "lb_ip_address_type",
     "ecs_cluster", "ecs_service", "ecs_service_tg", "ecs_task", "ecs_task_eni",
 )
@@ -343,6 +344,10 @@ def _condition_values(c: "_Ctx", cond: Any, field_name: str, cp: str) -> list[tu
 
 def load_balancer_listener_rules(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
     st = _state(c.acc)
+    for wp, w in items:  # whose answers the file holds, rules or none (_wrapped checks the shape)
+        listener = c.opt(w, "ListenerArn", wp) if isinstance(w, dict) else None
+        if isinstance(listener, str) and listener:
+            c.add("listener_rules_listed", listener)
     for listener, rp, r in _wrapped(c, items, "ListenerArn", "Rules"):
         rule = c.req_str(r, "RuleArn", rp)
         text = _text(c, r, "Priority", rp)

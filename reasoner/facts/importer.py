@@ -69,10 +69,11 @@ from reasoner.errors import FactsError
 from reasoner.facts import ec2, elbv2, transit_gateways
 from reasoner.facts.context import Acc, Ctx, Row
 
-SCHEMA_VERSION = 7  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 8  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
-#                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds)
+#                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
+#                     8: listener_rules_listed (which listeners' DescribeRules answers the snapshot holds)
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (

@@ -15,6 +15,8 @@
    specified in a listener rule for your load balancer" (application/load-balancer-target-groups.html), a weight-0
    group of a ForwardConfig included (``lb_tg``); a load balancer using no group checks none (it checked every group
    of the snapshot); one whose rules or listeners are missing says its groups are not decided.
+4. LoadBalancerListenerRules without an entry for an ALB listener: its rules are not known (``listener_rules_listed``),
+   as when the whole answer is missing.
 """
 
 from __future__ import annotations
@@ -319,3 +321,31 @@ def test_health_of_a_load_balancer_whose_groups_are_not_all_known_says_so(tmp_pa
     assert not head["decided"] and name in " ".join(head["missing"])
     r = reason("health", "--facts", str(snap), "alb:web")
     assert r.returncode == 3 and "NOT DECIDED  alb:web -> (its target groups)\n" in r.stdout
+
+
+# -- 4. which listeners' rules the snapshot holds ------------------------------------------------------------
+
+
+def test_listener_without_its_rules_answer_has_rules_the_snapshot_does_not_know(tmp_path):
+    """DescribeRules answers for "the specified listener or listener rules" (APIReference/API_DescribeRules.html): a
+    LoadBalancerListenerRules file without an entry for an ALB listener was read as "no rule but the default", so a
+    group only a rule names could be missed. The listener's rules are now unknown (base relation
+    ``listener_rules_listed``), exactly as when the file was not collected; an entry with no rule still decides."""
+    full = scenario(tmp_path / "full", FIXED)
+    no_entry = scenario(tmp_path / "no-entry", FIXED)
+    edit(no_entry, "LoadBalancerListenerRules", lambda d: d.update(LoadBalancerListenerRules=[
+        {**e, "ListenerArn": e["ListenerArn"] + "0"} for e in d["LoadBalancerListenerRules"]]))
+    assert not any(r[0].endswith("f2f7dc8efc522ab2") for r in import_aws_configs(no_entry).relations["listener_rules_listed"])
+    no_file = scenario(tmp_path / "no-file", FIXED)
+    drop(no_file, "LoadBalancerListenerRules")
+    no_rules = scenario(tmp_path / "no-rules", FIXED)
+    edit(no_rules, "LoadBalancerListenerRules", lambda d: d.update(LoadBalancerListenerRules=[
+        {**e, "Rules": []} for e in d["LoadBalancerListenerRules"]]))
+
+    code, out = health(no_entry, "alb:web")
+    assert code == 3 and any("LoadBalancerListenerRules" in m for t in out["targets"] if not t["decided"]
+                             for m in t["missing"]), out
+    assert health(no_entry, "alb:web") == health(no_file, "alb:web")
+    assert health(full, "alb:web")[0] == health(no_rules, "alb:web")[0] == 0
+    for q in ("internet -> alb:web tcp 80", "alb:web -> eni-0task01 tcp 8000"):
+        assert query_json(no_entry, q)[0] == query_json(no_file, q)[0], q
