@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from test_query import FACTS, REGION, answer, edit, query_json, reason, scenario
+from test_lb_health_missing import drop, health
+from test_query import FACTS, edit, query_json, reason, scenario
 
 from reasoner.facts.importer import import_aws_configs
 
@@ -37,16 +38,6 @@ API = f"{ARN}:loadbalancer/app/api/1111222233334444"
 API_LISTENER = f"{ARN}:listener/app/api/1111222233334444/aaaabbbbccccdddd"
 TG = f"{ARN}:targetgroup/task-tg/73e2d6bc24d8a067"
 OTHER_TG = f"{ARN}:targetgroup/other-tg/0123456789abcdef"
-
-
-def drop(snap: Path, name: str) -> None:
-    (snap / REGION / f"{name}.json").unlink()
-
-
-def health(snap: Path, *names: str) -> tuple[int, dict]:
-    r = reason("health", "--facts", str(snap), "--format", "json", *names)
-    assert r.returncode in (0, 1, 3), r.stdout + r.stderr
-    return r.returncode, answer(r.stdout)
 
 
 def by_tg(out: dict) -> dict[str, dict]:
