@@ -340,3 +340,22 @@ def test_listener_without_its_rules_answer_has_rules_the_snapshot_does_not_know(
     assert health(full, "alb:web")[0] == health(no_rules, "alb:web")[0] == 0
     for q in ("internet -> alb:web tcp 80", "alb:web -> eni-0task01 tcp 8000"):
         assert query_json(no_entry, q)[0] == query_json(no_file, q)[0], q
+
+
+def test_unused_group_without_its_target_health_entry_is_not_decided_not_left_out(tmp_path):
+    """A group no load balancer uses, whose LoadBalancerTargetHealth entry is missing, was left out: `reason health`
+    said every target open and healthy (exit 0), and `health tg:other-tg` "no target group with ... targets" (exit 1).
+    Its targets are unknown, and AWS would report each unused (Target.NotInUse): NOT DECIDED, exit 3."""
+    snap = scenario(tmp_path / "no-entry", FIXED)
+    add_target_group(snap, OTHER_TG, "other-tg", [])
+    edit(snap, "LoadBalancerTargetHealth", lambda d: d.update(LoadBalancerTargetHealth=[
+        e for e in d["LoadBalancerTargetHealth"] if e["TargetGroupArn"] != OTHER_TG]))
+    for names in ((), ("tg:other-tg",)):
+        code, out = health(snap, *names)
+        other = by_tg(out)[OTHER_TG]
+        assert code == 3 and not other["decided"] and any("other-tg" in m for m in other["missing"]), out
+    # with its entry, the same group is decided: unused (exit 1)
+    snap = scenario(tmp_path / "entry", FIXED)
+    add_target_group(snap, OTHER_TG, "other-tg", [])
+    code, out = health(snap, "tg:other-tg")
+    assert code == 1 and by_tg(out)[OTHER_TG]["decided"] and by_tg(out)[OTHER_TG]["verdict"].startswith("unused"), out
