@@ -222,6 +222,16 @@ def _wrapped(c: "_Ctx", items: list[tuple[str, Any]], parent_key: str, list_key:
     return out
 
 
+def _listed(c: "_Ctx", items: list[tuple[str, Any]], parent_key: str, rel: str) -> None:
+    """``rel`` for the parent each wrapper names: whose per-parent answers the file holds, with children or none.
+    Call after ``_wrapped``, which has checked the shape (a wrapper without ``parent_key`` names its parent through its
+    children only)."""
+    for wp, w in items:
+        pid = c.opt(w, parent_key, wp)
+        if isinstance(pid, str) and pid:
+            c.add(rel, pid)
+
+
 def _tail(arn: str) -> str:
     """The last ``/`` segment of an ARN (an ECS cluster's name, a task's id)."""
     return arn.rsplit("/", 1)[-1]
@@ -309,10 +319,7 @@ def load_balancer_listeners(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
     plain = [(p, w) for p, w in items if is_listener(w)]
     found = [(c.req_str(w, "LoadBalancerArn", p), p, w) for p, w in plain]
     found += _wrapped(c, wrapped, "LoadBalancerArn", "Listeners", "LoadBalancerArn")
-    for wp, w in wrapped:  # _wrapped has checked the shape: a wrapper names its load balancer unless its listeners do
-        lb = c.opt(w, "LoadBalancerArn", wp)
-        if isinstance(lb, str) and lb:
-            c.add("lb_listeners_listed", lb)
+    _listed(c, wrapped, "LoadBalancerArn", "lb_listeners_listed")
     for lb, _, _ in found:
         c.add("lb_listeners_listed", lb)
     for lb, lp, listener in found:
@@ -344,11 +351,9 @@ def _condition_values(c: "_Ctx", cond: Any, field_name: str, cp: str) -> list[tu
 
 def load_balancer_listener_rules(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
     st = _state(c.acc)
-    for wp, w in items:  # whose answers the file holds, rules or none (_wrapped checks the shape)
-        listener = c.opt(w, "ListenerArn", wp) if isinstance(w, dict) else None
-        if isinstance(listener, str) and listener:
-            c.add("listener_rules_listed", listener)
-    for listener, rp, r in _wrapped(c, items, "ListenerArn", "Rules"):
+    found = _wrapped(c, items, "ListenerArn", "Rules")
+    _listed(c, items, "ListenerArn", "listener_rules_listed")
+    for listener, rp, r in found:
         rule = c.req_str(r, "RuleArn", rp)
         text = _text(c, r, "Priority", rp)
         is_default = _flag(c, r, "IsDefault", rp, text == "default")
