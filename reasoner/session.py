@@ -141,6 +141,7 @@ class Session:
             backend = SetBackend(self.program.checked, self.analyzer.rel)
             sides = split(self.program.checked, HOP_KEYED)  # no hop reads both ports: evaluate a sum, not a product
             self._set_backend = backend if sides is None else SeparableBackend(backend, sides, HOP_KEYED)
+            self.analyzer.derived = backend.rows  # the packet space's subnet lookups: no pyDatalog needed for them
         return self._set_backend
 
     def is_set_query(self, text: str) -> bool:

@@ -73,6 +73,13 @@ class SetBackend:
     def close(self) -> None:
         self.engine.close()
 
+    def rows(self, pred: str) -> list[tuple]:
+        """The rows of a relation that does not depend on the packet (computed once, kept between chunks)."""
+        if pred in self.lifted.lifted:
+            raise ValueError(f"{pred} depends on the packet: ask it through evaluate")
+        self.engine.run([pred])
+        return self.engine.rows(pred)
+
     def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
         progress = PROGRESS.get()  # reasoner/progress.py: a display on a terminal, else None
         try:
