@@ -228,6 +228,7 @@ def _verdict_exit(res) -> int:
 
 def _query_all(session, text: str, fmt: "Format") -> None:
     """``query --all``: every class that gets through (exit 0 when there is one, else 1)."""
+    from reasoner.explain import wording
     from reasoner.explain.paths import PROTO_NAMES, ip_text
     from reasoner.explain.search import merge
 
@@ -239,7 +240,8 @@ def _query_all(session, text: str, fmt: "Format") -> None:
 
     rows = [{"src_eni": c.src_eni, "dst_eni": c.dst_eni, "protocol": PROTO_NAMES.get(c.proto, c.proto),
              "dst_ports": rng(c.dst_ports), "src_ports": rng(c.src_ports),
-             "src_ips": rng(c.src_ips, ip_text), "dst_ips": rng(c.dst_ips, ip_text)} for c in classes]
+             "src_ips": rng(c.src_ips, ip_text), "dst_ips": rng(c.dst_ips, ip_text)}
+            | ({"icmp": wording.icmp_text(*c.dst_ports)} if c.proto in wording.ICMP else {}) for c in classes]
     lbs = [{"load_balancer": lb, "nodes": nodes, "verdict": verdict} for lb, nodes, verdict in through]
     reachable = bool(rows) or any(x["verdict"] == "reachable" for x in lbs)
     if fmt != Format.text:
@@ -249,7 +251,8 @@ def _query_all(session, text: str, fmt: "Format") -> None:
         head = "[bold green]REACHABLE[/]" if reachable else "[bold red]UNREACHABLE[/]"
         out.print(f"{head}  {len(found)} of {evaluated} packet classes get through", highlight=False)
         for r in rows:
-            ports = f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp") else ""
+            ports = (f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp")
+                     else f" {r['icmp']}" if "icmp" in r else "")
             out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {r['protocol']}{ports}  {r['src_ips']} -> {r['dst_ips']}",
                       markup=False, highlight=False)
         for x in lbs:  # answered as `reason query` answers them (README "Load balancers")
@@ -764,13 +767,15 @@ def audit_exposure(
                           "warnings": session.warnings, "classes_evaluated": evaluated}, indent=2))
     elif fmt == AuditFormat.csv:
         _emit(csv_text(["eni", "address", "load_balancer", "gateway", "protocol", "ports", "admin_ports"],
-                       [[r["eni"], r["address"], r["load_balancer"] or "", r["gateway"], p["protocol"], " ".join(p["ranges"]),
+                       [[r["eni"], r["address"], r["load_balancer"] or "", r["gateway"], p["protocol"],
+                         " ".join(p["ranges"]) if "icmp" not in p else "; ".join(p["icmp"]),
                          " ".join(r["admin_ports"])] for r in rows for p in r["ports"]]))
     else:
         out.print(f"{len(rows)} exposed to the internet ({evaluated} packet classes evaluated)", highlight=False)
         for r in rows:
             lb = f" (node of {session.analyzer.names.get(r['load_balancer']) or r['load_balancer']})" if r["load_balancer"] else ""
             ports = "; ".join(f"{p['protocol']} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
+                              if "icmp" not in p or p["icmp"] == ["every type"] else f"{p['protocol']} {', '.join(p['icmp'])}"
                               for p in r["ports"])
             admin = f"  admin: {', '.join(r['admin_ports'])}" if r["admin_ports"] else ""
             out.print(plain(f"  {r['eni']}{lb} {r['address']} via {r['gateway']}: {ports}{admin}"), markup=False, highlight=False)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
+from reasoner.explain import wording
 from reasoner.explain.paths import (ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, blocked_for_certain,
                                    group_facts)
 
@@ -59,6 +60,7 @@ class Exposure:
         return {"eni": self.eni, "address": self.address, "gateway": self.gateway, "load_balancer": self.load_balancer,
                 "admin_ports": self.admin,
                 "ports": [{"protocol": PROTO_NAMES.get(p, p), "ranges": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in r]}
+                          | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in r]} if p in wording.ICMP else {})
                           for p, r in sorted(self.ports.items(), key=lambda kv: kv[0])]}
 
 
@@ -103,7 +105,8 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                     if eni not in found:
                         vpc = an.eni[eni][2]
                         found[eni] = Exposure(eni, _text(dip), an._igw(vpc), lb_of.get(eni))
-                    found[eni].ports.setdefault(proto, []).append(pg.dpiece[dp] if proto in PORTED else (0, 65535))
+                    found[eni].ports.setdefault(proto, []).append(pg.dpiece[dp] if proto in PORTED or proto in wording.ICMP
+                                                                  else (0, 65535))  # ICMP: messages (type * 256 + code)
     for exp in found.values():
         if exp.load_balancer:  # a node answers only on its listeners' ports
             accepts = {(r[2], r[3]) for r in an.p.query("listener_accepts", (exp.load_balancer, None, None, None))}

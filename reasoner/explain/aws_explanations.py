@@ -148,7 +148,8 @@ class ExplanationFields:
         rules = [r for g in sgs for r in self.a.sg_rules.get(g, []) if f":{direction}:" in str(r[-1])]
         if not any(r[1] in ("-1", p) for r in rules):
             return "protocol"
-        if not any(r[1] in ("-1", p) and (p not in ("6", "17") or r[2] <= port <= r[3]) for r in rules):
+        # (an ICMP or ICMPv6 "port" is its message, type * 256 + code: rules/00_snapshot.dl)
+        if not any(r[1] in ("-1", p) and (p not in ("6", "17", "1", "58") or r[2] <= port <= r[3]) for r in rules):
             return "destination-port"
         return "destination-address" if direction == "egress" else "source-address"
 

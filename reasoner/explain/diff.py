@@ -22,6 +22,8 @@ from typing import Any
 from reasoner.addresses import range_text
 from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.paths import PORTED, PROTO_NAMES, ip_text
+from reasoner.explain import wording
+from reasoner.explain.space import ICMP
 from reasoner.explain.policy_facts import can_reach_rows
 
 _ADDRESS_COLUMNS = {"lo", "hi", "cidr_lo", "cidr_hi", "ip", "private_ip", "public_ip", "src_ip", "dst_ip"}
@@ -46,7 +48,10 @@ class Change:
                 "ports": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports], "causes": self.causes}
 
     def text(self) -> str:
-        ports = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports)
+        if self.proto in ICMP:  # messages, type * 256 + code (rules/00_snapshot.dl)
+            ports = ", ".join(wording.icmp_text(lo, hi) for lo, hi in self.ports)
+        else:
+            ports = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports)
         return f"{self.src} -> {self.dst} {PROTO_NAMES.get(self.proto, self.proto)} {ports}"
 
 
@@ -79,7 +84,7 @@ def _pairs(session) -> dict[tuple[str, str, str], Ranges]:
     """``can_reach`` (reasoner/explain/policy_facts.py) by pair and protocol; a protocol without ports as 0-65535."""
     out: dict[tuple[str, str, str], Ranges] = {}
     for s, d, proto, lo, hi in can_reach_rows(session):
-        out.setdefault((s, d, proto), []).append((lo, hi) if proto in PORTED else (0, 65535))
+        out.setdefault((s, d, proto), []).append((lo, hi) if proto in PORTED or proto in ICMP else (0, 65535))
     return {k: _merge(v) for k, v in out.items()}
 
 

@@ -163,7 +163,18 @@ def _classed(res: "Result", row: tuple, piece) -> "Result":
             "protocol": PROTO_NAMES.get(row[4], row[4]), "family": addresses.family(row[2]),
             "src_ips": _ips(*piece.src_ips), "dst_ips": _ips(*piece.dst_ips),
             "src_ports": list(piece.src_ports) if ported else None, "dst_ports": list(piece.dst_ports) if ported else None}
+        if row[4] in wording.ICMP:  # its messages (the piece of type * 256 + code it stands for)
+            res.packet_class["icmp"] = wording.icmp_text(*piece.dst_ports)
     return res
+
+
+def _traffic(proto: str, port: int) -> str:
+    """One packet's protocol and port as the hop messages write it: ``tcp/8000``; ``icmp type 8 code 0`` for an
+    ICMP message (its port is type * 256 + code), ``icmp reply`` for an ICMP reply (port 65536)."""
+    name = PROTO_NAMES.get(proto, f"protocol {proto}")
+    if proto in wording.ICMP:
+        return f"{name} reply" if port > 65535 else f"{name} {wording.icmp_text(port, port)}"
+    return f"{name}/{port}"
 
 
 def packet_facts(row: tuple, dst: "Endpoint") -> dict[str, list[tuple]]:
@@ -615,6 +626,7 @@ class Analyzer:
         return {
             "src_eni": self.label(s), "dst_eni": self.label(d), "src_ip_text": ip_text(sip), "dst_ip_text": ip_text(dip),
             "proto_name": PROTO_NAMES.get(p, f"protocol {p}"), "src_port": sp, "dst_port": dp,
+            "dst_traffic": _traffic(p, dp), "src_traffic": _traffic(p, sp),
             "src_subnet": self.label(self._subnet(s)), "dst_subnet": self.label(self._subnet(d)),
             "sgs": ", ".join(self.label(g) for g in sorted(self.sgs.get(eni_of, []))) or "none",
         }
@@ -661,6 +673,8 @@ class Analyzer:
         s, d, sip, dip, p, sp, dp = row
         packet = {"src_eni": s, "dst_eni": d, "src_ip": ip_text(sip), "dst_ip": ip_text(dip),
                   "protocol": PROTO_NAMES.get(p, p), "src_port": sp, "dst_port": dp, "family": addresses.family(sip)}
+        if p in wording.ICMP and 0 <= dp <= 65535:  # the message: dst_port is type * 256 + code
+            packet["icmp_type"], packet["icmp_code"] = divmod(dp, 256)
         res = Result(query_text, ok, packet)
         if not detail:
             for hop in failing:

@@ -71,7 +71,8 @@ def class_text(c: dict) -> str:
             return ""
         return f" port {r[0]}" if r[0] == r[1] else f" ports {r[0]}-{r[1]}"
     fam = " (IPv6)" if c["family"] == "ipv6" else ""
-    return f"{c['protocol']}{fam} from {c['src_ips']}{ports(c['src_ports'])} to {c['dst_ips']}{ports(c['dst_ports'])}"
+    icmp = f" {c['icmp']}" if c.get("icmp") else ""  # ICMP: the messages (type and code) the class stands for
+    return f"{c['protocol']}{icmp}{fam} from {c['src_ips']}{ports(c['src_ports'])} to {c['dst_ips']}{ports(c['dst_ports'])}"
 
 
 def _host_port(ip: str, port: object) -> str:
@@ -91,6 +92,10 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     for label, pk in packets:
         if "src_ip" in pk:
             v6 = pk.get("family") == "ipv6"
+            if "icmp_type" in pk:  # an ICMP message has a type and a code, no ports
+                console.print(m(f"{label}: {pk['src_ip']} -> {pk['dst_ip']} {pk['protocol']} type {pk['icmp_type']} "
+                                f"code {pk['icmp_code']}" + (" ipv6" if v6 else "")), highlight=False)
+                continue
             console.print(m(f"{label}: {_host_port(pk['src_ip'], pk['src_port'])} -> {_host_port(pk['dst_ip'], pk['dst_port'])} "
                             f"{pk['protocol']}" + (" ipv6" if v6 else "")), highlight=False)
     for w in res.warnings:

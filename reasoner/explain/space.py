@@ -1,7 +1,9 @@
 """The packet space of a query, cut into pieces no rule can tell apart; one representative packet per piece.
 
 The query fixes the endpoints (each a set: an ENI's addresses, a subnet's or a group's ENIs, the internet), the
-protocol (or any) and the destination ports; the source port ranges over the ephemeral range 1024-65535.  Each
+protocol (or any) and the destination ports; the source port ranges over the ephemeral range 1024-65535.  An
+ICMP or ICMPv6 packet has its message (type * 256 + code) where a port would be, cut at the ICMP rules' bounds,
+and 65536 as its source port (its reply, whose type is not modelled: rules/network_acls.dl).  Each
 dimension is cut at every boundary of the rules that can look at it, so one representative per piece stands
 for the whole piece: "unreachable" holds for every packet of the query, and "reachable" names a real packet.
 
@@ -32,6 +34,11 @@ if TYPE_CHECKING:
 
 EPHEMERAL = (1024, 65535)
 PORTED = ("6", "17")
+#: ICMP and ICMPv6: the destination "port" is the message, type * 256 + code (rules/00_snapshot.dl), cut at the
+#: ICMP rules' bounds; the source port is 65536 (no port: every rule's range ends at 65535), the reply, whose
+#: type is not modelled (rules/network_acls.dl)
+ICMP = ("1", "58")
+ICMP_REPLY = 65536
 
 
 def cuts(lo: int, hi: int, bounds) -> list[int]:
@@ -51,19 +58,21 @@ def pieces(points: list[int], hi: int) -> dict[int, tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Rules:
-    """What one endpoint's hops read: protocols and port ranges of its SG rules and NACL entries, CIDR ranges."""
+    """What one endpoint's hops read: protocols and port ranges of its SG rules and NACL entries (the ICMP and
+    ICMPv6 ones apart: their ranges are messages, ``icmp_ports``), CIDR ranges."""
 
     protos: frozenset[str]
     nacl_ports: frozenset[tuple[int, int]]
     sg_ports: frozenset[tuple[int, int]]
     ranges: frozenset[tuple[int, int]]
+    icmp_ports: frozenset[tuple[int, int]] = frozenset()
 
     def __or__(self, other: "Rules") -> "Rules":
         return Rules(self.protos | other.protos, self.nacl_ports | other.nacl_ports, self.sg_ports | other.sg_ports,
-                     self.ranges | other.ranges)
+                     self.ranges | other.ranges, self.icmp_ports | other.icmp_ports)
 
 
-NONE = Rules(frozenset(), frozenset(), frozenset(), frozenset())
+NONE = Rules(frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
 
 
 @dataclass(frozen=True)
@@ -76,11 +85,35 @@ class Piece:
     dst_ips: tuple[int, int]
 
 
+def dst_port_cuts(rules: Iterable) -> frozenset[int]:
+    """Where the rules' own comparisons of the packet's destination port with a number cut the port line
+    (``packet(..., DP)`` and ``DP >= 2048`` in one body: rules/vpc_endpoints.dl ``vpce_carries``): ``DP >= c`` and
+    ``DP < c`` at c, ``DP <= c`` and ``DP > c`` at c + 1, ``==``/``!=`` at both.  Cut there, a representative
+    packet stands for a piece on which each such comparison gives one answer."""
+    from reasoner.engine.syntax import Atom, Comparison, Const, Var
+
+    flip = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
+    at = {">=": (0,), "<": (0,), "<=": (1,), ">": (1,), "==": (0, 1), "!=": (0, 1)}
+    out: set[int] = set()
+    for rule in rules:
+        ports = {a.args[6].name for a in rule.body if isinstance(a, Atom) and a.pred == "packet" and len(a.args) == 7
+                 and isinstance(a.args[6], Var)}
+        for lit in rule.body:
+            if not isinstance(lit, Comparison) or lit.op not in flip:
+                continue
+            for v, c, op in ((lit.left, lit.right, lit.op), (lit.right, lit.left, flip[lit.op])):
+                if isinstance(v, Var) and v.name in ports and isinstance(c, Const) and type(c.value) is int:
+                    out.update(c.value + d for d in at[op])
+    return frozenset(out)
+
+
 class PacketSpace:
     """Enumerates queries' packet spaces over one analyzer's snapshot, caching each endpoint's rules."""
 
     def __init__(self, analyzer: "Analyzer") -> None:
         self.an = analyzer
+        # where the rules themselves cut ICMP messages (a gateway endpoint carries echo requests only)
+        self._icmp_cuts = dst_port_cuts(analyzer.p.checked.module.rules)
         self._rules: dict[str, Rules] = {}
         self._by_key: dict[object, Rules] = {}  # (security groups, subnet, VPC) -> Rules
         self._inet: dict[frozenset, tuple[list[int], dict[int, tuple[int, int]]]] = {}
@@ -98,8 +131,11 @@ class PacketSpace:
             if key not in self._by_key:
                 sg_rules, nacl, ranges = self.an._rules_on([ep])
                 self._by_key[key] = Rules(frozenset({r[1] for r in sg_rules} | {r[3] for r in nacl}),
-                                          frozenset((r[4], r[5]) for r in nacl), frozenset((r[2], r[3]) for r in sg_rules),
-                                          frozenset(ranges))
+                                          frozenset((r[4], r[5]) for r in nacl if r[3] not in ICMP),
+                                          frozenset((r[2], r[3]) for r in sg_rules if r[1] not in ICMP),
+                                          frozenset(ranges),
+                                          frozenset([(r[4], r[5]) for r in nacl if r[3] in ICMP]
+                                                    + [(r[2], r[3]) for r in sg_rules if r[1] in ICMP]))
             self._rules[ep.eni] = self._by_key[key]
         return self._rules[ep.eni]
 
@@ -154,8 +190,13 @@ class PacketSpace:
                 protos = [proto]
             dpoints = cuts(port_lo, port_hi, sorted(r.nacl_ports | r.sg_ports))
             spoints = cuts(*EPHEMERAL, sorted(r.nacl_ports))
-            self._cut[key] = (protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]))
-        protos, dpoints, spoints, dpiece, spiece = self._cut[key]
+            # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
+            # every message when it asks any protocol (its ports are TCP and UDP ports)
+            ilo, ihi = (port_lo, port_hi) if proto in ICMP else (0, 65535)
+            ipoints = sorted(set(cuts(ilo, ihi, sorted(r.icmp_ports))) | {c for c in self._icmp_cuts if ilo < c <= ihi})
+            self._cut[key] = (protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]),
+                              ipoints, pieces(ipoints, ihi))
+        protos, dpoints, spoints, dpiece, spiece, ipoints, ipieces = self._cut[key]
         needs_inet = (s.is_internet and s.ips is None) or (d.is_internet and d.ips is None)
         inet, ipiece = self.internet(r.ranges) if needs_inet else ([], {})
         for sip in (s.ips if s.ips is not None else inet):
@@ -170,11 +211,14 @@ class PacketSpace:
                 for p in protos:
                     if p in PORTED:
                         yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam, pair)
+                    elif p in ICMP:
+                        yield PortGroup(s, d, sip, dip, p, ipoints, [ICMP_REPLY], ipieces, _REPLY, srange, drange, fam, pair)
                     else:
                         yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam, pair)
 
 
 _NO_PORTS = {0: (0, 0)}
+_REPLY = {ICMP_REPLY: (ICMP_REPLY, ICMP_REPLY)}
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,6 +11,8 @@ from reasoner import addresses
 from reasoner.errors import FactsError
 
 _FAM = {"ipv4": "IPv4", "ipv6": "IPv6"}
+#: the protocols whose rules match a type and a code (``Ctx.icmp_range``): ICMP and ICMPv6
+ICMP_PROTOCOLS = ("1", "58")
 _PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58", "all": "-1", "-1": "-1"}  # IpPermission IpProtocol names
 
 Row = tuple[Any, ...]
@@ -84,14 +86,16 @@ class Ctx:
     def ports(self, proto: str, lo: Any, hi: Any, path: str) -> tuple[int, int]:
         """The destination port range of a security group rule or network ACL entry.
 
-        Only TCP and UDP have ports.  Any other protocol gets every port whatever the range says (EC2 API
-        reference, IpPermission: "specifying -1 or a protocol number other than tcp, udp, icmp, or icmpv6 allows
-        traffic on all ports, regardless of any port range you specify"; for ICMP and ICMPv6 the two numbers are a
-        type and a code, which this model does not tell apart: README "Not yet").  For TCP and UDP the range is
+        Only TCP and UDP have ports; ICMP and ICMPv6 have a type and a code instead (``icmp_range``).  Any other
+        protocol gets every port whatever the range says (EC2 API reference, IpPermission: "specifying -1 or a
+        protocol number other than tcp, udp, icmp, or icmpv6 allows traffic on all ports, regardless of any port
+        range you specify").  For TCP and UDP the range is
         required ("For tcp, udp, and icmp, you must specify a port range"; NetworkAclEntry PortRange: "Required if
         specifying protocol 6 (TCP) or 17 (UDP)"): a missing one, or one outside 0-65535, is a malformed row
         (``facts.bad_value``), never read as every port.  ``-1`` is an open end, as Batfish reads it (its
         IpPermissions: -1 as the low end is 0, as the high end 65535)."""
+        if proto in ICMP_PROTOCOLS:
+            return self.icmp_range(lo, hi, path)
         if proto not in ("6", "17"):
             return 0, 65535
         if lo is None or hi is None:
@@ -108,6 +112,36 @@ class Ctx:
         if not 0 <= lo_i <= hi_i <= 65535:
             raise self.err("facts.bad_value", f"port range {lo!r}..{hi!r} is not a range of ports 0-65535", path)
         return lo_i, hi_i
+
+    def icmp_range(self, icmp_type: Any, code: Any, path: str) -> tuple[int, int]:
+        """The ICMP or ICMPv6 messages a rule or entry matches, as one range of ``type * 256 + code`` (the column
+        that holds ports for TCP and UDP: the rules compare it with the packet's as they compare ports).
+
+        EC2 API reference, IpPermission: FromPort is "the ICMP type or -1 (all ICMP types)", ToPort "the ICMP code
+        or -1 (all ICMP codes)"; NetworkAclEntry IcmpTypeCode: "Type ... A value of -1 means all types", "Code ...
+        A value of -1 means all codes for the specified ICMP type".  So: type -1 is every message (0-65535);
+        type t with code -1 is t's 256 codes; type t with code c is one message.  An absent type is read as
+        -1, as Batfish reads it (the EC2 API lists -1 for "all ICMP"); a type or code outside 0-255 (or -1) is
+        a malformed row (``facts.bad_value``)."""
+        def number(v: Any, what: str) -> int:
+            if v is None:
+                return -1
+            if type(v) is bool:
+                raise self.err("facts.bad_value", f"bad ICMP {what} {v!r}", path)
+            try:
+                n = int(v)
+            except (TypeError, ValueError):
+                raise self.err("facts.bad_value", f"bad ICMP {what} {v!r}", path) from None
+            if not -1 <= n <= 255:
+                raise self.err("facts.bad_value", f"ICMP {what} {v!r} is not within 0-255 (or -1: all)", path)
+            return n
+
+        t, c = number(icmp_type, "type"), number(code, "code")
+        if t == -1:
+            return 0, 65535
+        if c == -1:
+            return t * 256, t * 256 + 255
+        return t * 256 + c, t * 256 + c
 
     def add(self, rel: str, *row: Any) -> None:
         self.acc.rels[rel].add(tuple(row))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from reasoner.addresses import FAMILIES, family as ip_family
-from reasoner.facts.context import Ctx
+from reasoner.facts.context import ICMP_PROTOCOLS, Ctx
 
 #: CIDR block states in which a block carries no traffic (CidrBlockState / Ipv6CidrBlockState, EC2 API).
 _GONE = ("disassociated", "disassociating", "failed", "failing")
@@ -138,8 +138,14 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
             else:
                 lo, hi, _ = c.cidr(c.req(e, "CidrBlock", ep), f"{ep}.CidrBlock")
             proto = c.proto(c.req(e, "Protocol", ep), f"{ep}.Protocol")
-            pr = c.opt(e, "PortRange", ep, {})
-            plo, phi = c.ports(proto, c.opt(pr, "From", ep), c.opt(pr, "To", ep), f"{ep}.PortRange")
+            if proto in ICMP_PROTOCOLS:  # NetworkAclEntry IcmpTypeCode: "ICMP protocol: The ICMP type and code"
+                tc = c.opt(e, "IcmpTypeCode", ep, {})
+                if not isinstance(tc, dict):
+                    raise c.err("facts.bad_value", "IcmpTypeCode must be an object with Type and Code", f"{ep}.IcmpTypeCode")
+                plo, phi = c.icmp_range(tc.get("Type"), tc.get("Code"), f"{ep}.IcmpTypeCode")
+            else:
+                pr = c.opt(e, "PortRange", ep, {})
+                plo, phi = c.ports(proto, c.opt(pr, "From", ep), c.opt(pr, "To", ep), f"{ep}.PortRange")
             action = str(c.req(e, "RuleAction", ep)).lower()
             if action not in ("allow", "deny"):
                 raise c.err("facts.bad_value", f"RuleAction must be allow or deny, not {action!r}", f"{ep}.RuleAction")

@@ -41,7 +41,7 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 
 Not handled: IPv6 on load balancers and target groups, IPv6 prefixes delegated to ENIs and IPv6 transit
 gateway routes (skipped and counted in ``manifest["skipped_ipv6"]``; the answers that depend on them say
-so), ICMP type/code (ICMP rules cover ports 0..65535), classic ELBs,
+so), classic ELBs,
 VPC endpoints, VPN, Direct Connect, RDS,
 Elasticsearch: their top-level keys are listed in ``manifest["unmodelled"]``.  Instances without a
 ``SubnetId`` (stopped/terminated) produce no ``instance`` row.  A NAT gateway with no private
@@ -69,11 +69,12 @@ from reasoner.errors import FactsError
 from reasoner.facts import ec2, elbv2, transit_gateways
 from reasoner.facts.context import Acc, Ctx, Row
 
-SCHEMA_VERSION = 8  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 9  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
-#                     8: listener_rules_listed (which listeners' DescribeRules answers the snapshot holds)
+#                     8: listener_rules_listed (which listeners' DescribeRules answers the snapshot holds);
+#                     9: ICMP/ICMPv6 rules and entries keep their type and code (port_lo..port_hi = type*256+code)
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (

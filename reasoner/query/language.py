@@ -2,8 +2,10 @@
 
 Protocol defaults to tcp and the ports to 0-65535 when omitted; without ``ipv4``/``ipv6`` a query covers
 the packets of both address families.  ``any`` asks every IP
-protocol; ``proto N`` one IANA protocol number.  Ports apply to tcp and udp only (other protocols
-have none).  Errors are QueryError with the column and a caret.
+protocol; ``proto N`` one IANA protocol number.  Ports apply to tcp and udp only; for icmp (and ``proto 58``,
+ICMPv6) the numbers are ICMP types (``icmp 8``: echo requests, every code; ``icmp 3-4``), which the query
+carries as the range of messages ``type * 256 + code`` the rules compare (rules/00_snapshot.dl); other
+protocols have none.  Errors are QueryError with the column and a caret.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from lark import Lark, UnexpectedInput
 from reasoner.errors import QueryError
 
 PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "any": "-1"}
+#: protocols whose numbers in a query are ICMP types (rules/00_snapshot.dl ``icmp_protocol``)
+ICMP_PROTOCOLS = ("1", "58")
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,13 @@ class Query:
     family: str | None = None
 
     def __str__(self) -> str:
-        ports = str(self.port_lo) if self.port_lo == self.port_hi else f"{self.port_lo}-{self.port_hi}"
+        if self.proto_number in ICMP_PROTOCOLS:  # the types asked, as written (port_lo..port_hi are messages)
+            lo, hi = self.port_lo // 256, self.port_hi // 256
+            ports = "" if (lo, hi) == (0, 255) else f" {lo}" if lo == hi else f" {lo}-{hi}"
+        else:
+            ports = f" {self.port_lo}" if self.port_lo == self.port_hi else f" {self.port_lo}-{self.port_hi}"
         proto = self.proto if self.proto in PROTOCOLS else f"proto {self.proto}"
-        return f"{self.src} -> {self.dst} {proto} {ports}" + (f" {self.family}" if self.family else "")
+        return f"{self.src} -> {self.dst} {proto}{ports}" + (f" {self.family}" if self.family else "")
 
     @property
     def proto_number(self) -> str:
@@ -109,6 +117,11 @@ def _query_of(tree) -> Query:
     if ports is not None:
         lo = int(ports.children[0])
         hi = int(ports.children[1]) if ports.children[1] is not None else lo
+        if out.proto_number in ICMP_PROTOCOLS:  # ICMP types: every code of each
+            if not (0 <= lo <= hi <= 255):
+                raise QueryError("query.port", f"ICMP type range {lo}-{hi} is not within 0-255 (low first)",
+                                 hint="after icmp come ICMP types, e.g. icmp 8 (echo request) or icmp 3 (destination unreachable)")
+            return Query(out.src, out.dst, out.proto, lo * 256, hi * 256 + 255, fam)
         if not (0 <= lo <= hi <= 65535):
             raise QueryError("query.port", f"port range {lo}-{hi} is not within 0-65535 (low first)")
         out = Query(out.src, out.dst, out.proto, lo, hi, fam)

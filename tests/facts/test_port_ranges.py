@@ -62,10 +62,39 @@ def test_a_tcp_acl_entry_without_its_port_range_is_malformed(tmp_path: Path) -> 
     ({"IpProtocol": "tcp", "FromPort": 30, "ToPort": -1, "IpRanges": CIDR}, (30, 65535)),
     ({"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": CIDR}, (8000, 8000)),
     ({"IpProtocol": "50", "FromPort": 10, "ToPort": 20, "IpRanges": CIDR}, (0, 65535)),  # ESP: ports ignored (AWS)
-    ({"IpProtocol": "icmpv6", "FromPort": 128, "ToPort": 0, "IpRanges": CIDR}, (0, 65535)),  # a type and a code
-    ({"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": CIDR}, (0, 65535)),
+    # ICMP and ICMPv6: FromPort is "the ICMP type or -1 (all ICMP types)", ToPort "the ICMP code or -1 (all ICMP
+    # codes)" (IpPermission); kept as the messages type * 256 + code (rules/00_snapshot.dl)
+    ({"IpProtocol": "icmpv6", "FromPort": 128, "ToPort": 0, "IpRanges": CIDR}, (128 * 256, 128 * 256)),
+    ({"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": CIDR}, (8 * 256, 8 * 256 + 255)),
+    ({"IpProtocol": "icmp", "FromPort": 3, "ToPort": 4, "IpRanges": CIDR}, (3 * 256 + 4, 3 * 256 + 4)),
+    ({"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": CIDR}, (0, 65535)),
+    ({"IpProtocol": "1", "IpRanges": CIDR}, (0, 65535)),  # absent: -1, as Batfish reads it
     ({"IpProtocol": "-1", "IpRanges": CIDR}, (0, 65535)),
 ])
 def test_port_ranges_as_aws_reads_them(tmp_path: Path, perm: dict, ports: tuple[int, int]) -> None:
     rows = import_aws_configs(_sg(tmp_path, perm)).relations["sg_ingress_cidr"]
     assert [(r[2], r[3]) for r in rows] == [ports]
+
+
+@pytest.mark.parametrize("entry, ports", [
+    # NetworkAclEntry IcmpTypeCode: "Type ... A value of -1 means all types", "Code ... -1 means all codes for the
+    # specified ICMP type"
+    ({"Protocol": "1", "IcmpTypeCode": {"Type": 0, "Code": -1}}, (0, 255)),
+    ({"Protocol": "1", "IcmpTypeCode": {"Type": 3, "Code": 4}}, (3 * 256 + 4, 3 * 256 + 4)),
+    ({"Protocol": "1", "IcmpTypeCode": {"Type": -1, "Code": -1}}, (0, 65535)),
+    ({"Protocol": "58", "IcmpTypeCode": {"Type": 129, "Code": 0}}, (129 * 256, 129 * 256)),
+    ({"Protocol": "1"}, (0, 65535)),
+    ({"Protocol": "1", "PortRange": {"From": 22, "To": 22}}, (0, 65535)),  # a port range says nothing about ICMP
+])
+def test_icmp_acl_entries_keep_their_type_and_code(tmp_path: Path, entry: dict, ports: tuple[int, int]) -> None:
+    rows = [r for r in import_aws_configs(_acl(tmp_path, entry)).relations["nacl_entry"] if r[2] == 10]
+    assert [(r[4], r[5]) for r in rows] == [ports]
+
+
+@pytest.mark.parametrize("entry", [{"Protocol": "1", "IcmpTypeCode": {"Type": 256, "Code": 0}},
+                                   {"Protocol": "1", "IcmpTypeCode": {"Type": 3, "Code": "x"}},
+                                   {"Protocol": "1", "IcmpTypeCode": "echo"}])
+def test_an_icmp_type_or_code_outside_0_255_is_malformed(tmp_path: Path, entry: dict) -> None:
+    with pytest.raises(FactsError) as err:
+        import_aws_configs(_acl(tmp_path, entry))
+    assert err.value.code == "facts.bad_value" and "IcmpTypeCode" in (err.value.location or "")
