@@ -232,8 +232,10 @@ def _query_all(session, text: str, fmt: "Format") -> None:
     from reasoner.explain.paths import PROTO_NAMES, ip_text
     from reasoner.explain.search import merge
 
-    found, evaluated, through = session.query_all(text)
+    undecided: list = []  # groups of pairs a class of which depends on missing data: not known to be blocked
+    found, evaluated, through = session.query_all(text, undecided)
     classes = merge(found)
+    open_pairs = sorted({(s.eni, d.eni) for g in undecided for s, d in g.members()})
 
     def rng(r: tuple[int, int], show=str) -> str:
         return show(r[0]) if r[0] == r[1] else f"{show(r[0])}-{show(r[1])}"
@@ -244,11 +246,15 @@ def _query_all(session, text: str, fmt: "Format") -> None:
             | ({"icmp": wording.icmp_text(*c.dst_ports)} if c.proto in wording.ICMP else {}) for c in classes]
     lbs = [{"load_balancer": lb, "nodes": nodes, "verdict": verdict} for lb, nodes, verdict in through]
     reachable = bool(rows) or any(x["verdict"] == "reachable" for x in lbs)
+    # nothing gets through, but missing data leaves some classes open: not decided, never "unreachable" (exit 3)
+    open_ = not reachable and (bool(open_pairs) or any(x["verdict"] == "inconclusive" for x in lbs))
     if fmt != Format.text:
         print(json.dumps({"schema": "reason.query-all/v1", "query": text, "reachable": reachable,
-                          "classes_evaluated": evaluated, "classes": rows, "through_load_balancers": lbs}, indent=2))
+                          "classes_evaluated": evaluated, "classes": rows, "through_load_balancers": lbs,
+                          "undecided_pairs": [{"src_eni": s, "dst_eni": d} for s, d in open_pairs]}, indent=2))
     else:
-        head = "[bold green]REACHABLE[/]" if reachable else "[bold red]UNREACHABLE[/]"
+        head = ("[bold green]REACHABLE[/]" if reachable else "[bold yellow]INCONCLUSIVE[/]" if open_
+                else "[bold red]UNREACHABLE[/]")
         out.print(f"{head}  {len(found)} of {evaluated} packet classes get through", highlight=False)
         for r in rows:
             ports = (f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp")
@@ -258,7 +264,11 @@ def _query_all(session, text: str, fmt: "Format") -> None:
         for x in lbs:  # answered as `reason query` answers them (README "Load balancers")
             out.print(f"  {', '.join(x['nodes'])}: nodes of {session.endpoints.lb_label(x['load_balancer'])}, answered through "
                       f"it as reason query answers them: {x['verdict'].upper()}", markup=False, highlight=False)
-    raise typer.Exit(0 if reachable else 1)
+        if open_pairs:
+            shown = ", ".join(f"{s} -> {d}" for s, d in open_pairs[:5]) + (" ..." if len(open_pairs) > 5 else "")
+            out.print(plain(f"  {len(open_pairs)} endpoint pair(s) not decided (the snapshot lacks data their answer depends "
+                            f"on; ask reason query for what): {shown}"), markup=False, highlight=False)
+    raise typer.Exit(0 if reachable else 3 if open_ else 1)
 
 
 @app.command("import")
@@ -389,6 +399,7 @@ def verify(
     _bounded(timeout)
     from reasoner import __version__
     from reasoner.engine.provenance import why
+    from reasoner.explain import wording
     from reasoner.explain.checks import AssertionCheck, VerifyReport, policy_rules
     from reasoner.query.language import parse_assertions
     from reasoner.session import Session
@@ -478,8 +489,8 @@ def verify(
                       f"{_pairs_text(r)})", highlight=False)
         elif not held and r.reachable:
             pk = r.packet.get("client", r.packet)
-            out.print(m(f"  counterexample: {pk.get('src_ip')}:{pk.get('src_port')} -> {pk.get('dst_ip')}:{pk.get('dst_port')} "
-                        f"{pk.get('protocol')} gets through; run  reason query \"{a.query}\"  for the path"), highlight=False)
+            out.print(m(f"  counterexample: {wording.packet_text(pk)} gets through; run  reason query \"{a.query}\"  for the "
+                        f"path"), highlight=False)
         elif not held:
             for x in r.explanations:
                 out.print(f"  blocked: [red]{m(x.code)}[/] {m(x.component)}: {m(x.message)}", highlight=False)

@@ -101,11 +101,13 @@ class Session:
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)
         return res
 
-    def query_all(self, text: str) -> tuple[list, int, list[tuple[str, list[str], str]]]:
+    def query_all(self, text: str, undecided: list | None = None) -> tuple[list, int, list[tuple[str, list[str], str]]]:
         """Every class of the query's packet space that gets through and back (``reason query --all``), how
         many classes were evaluated, and for the destinations that are load-balancer nodes, per load balancer:
         its id, the nodes and the verdict through it (as ``query`` answers them: no classes).  Load balancers
-        named as endpoints are not supported here (one leg at a time)."""
+        named as endpoints are not supported here (one leg at a time).  ``undecided``, when given, receives the
+        groups of endpoint pairs with a class whose fate depends on missing data (reasoner/explain/factor.py
+        ``PairGroup``)."""
         from reasoner.explain import search
 
         q = parse_query(text)
@@ -121,7 +123,8 @@ class Session:
         if not dst:
             return [], 0, through
         backend = self.set_backend() if self.engine != "point" else PointBackend(self.program)
-        found, evaluated = search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi)
+        found, evaluated = search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi,
+                                                  undecided)
         return found, evaluated, through
 
     def _analyze(self, text: str, src: list, dst: list, proto: str, lo: int, hi: int, depth: int, detail: bool) -> Result:

@@ -53,7 +53,7 @@ class Node:
 
 
 #: IANA protocol numbers as the rules hold them -> the names people read in a derivation
-PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all"}
+PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "-1": "all"}
 
 
 def _fmt(pred: str, row: tuple, protos: tuple[int, ...] = ()) -> str:

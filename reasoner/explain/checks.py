@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reasoner.explain import wording
 from reasoner.errors import ReasonError
 from reasoner.explain.paths import INTERNET, Result
 from reasoner.query.language import Assertion
@@ -59,8 +60,7 @@ class AssertionCheck:
                     + "; ".join(m.message for m in r.missing))
         if r.reachable:
             pk = r.packet.get("client", r.packet)
-            return (f"{a.text}: does not hold: REACHABLE, counterexample {pk.get('src_ip')}:{pk.get('src_port')} -> "
-                    f"{pk.get('dst_ip')}:{pk.get('dst_port')} {pk.get('protocol')} gets through and back")
+            return f"{a.text}: does not hold: REACHABLE, counterexample {wording.packet_text(pk)} gets through and back"
         return f"{a.text}: does not hold: UNREACHABLE, blocked by " + "; ".join(
             f"{e.code} {e.component}: {e.message}" for e in r.explanations)
 

@@ -48,12 +48,13 @@ class PacketClass:
 
 
 def every_reachable(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts: list[Endpoint], proto: str,
-                    port_lo: int, port_hi: int) -> tuple[list[PacketClass], int]:
+                    port_lo: int, port_hi: int, undecided: list[PairGroup] | None = None) -> tuple[list[PacketClass], int]:
     """Every class of the query's packet space that gets through and back (``query --all``), in the analyzer's
     order, and how many classes were evaluated.  A class's representative packet decides for the whole class;
     a class whose fate depends on missing data is not listed (it is not known to get through).  Pairs no rule
-    can tell apart are evaluated once and the answer is given for each member pair (reasoner/explain/factor.py)."""
-    found, evaluated = reachable_groups(an, backend, srcs, dsts, proto, port_lo, port_hi)
+    can tell apart are evaluated once and the answer is given for each member pair (reasoner/explain/factor.py).
+    ``undecided``, when given, receives the groups with such a class (``reachable_groups``)."""
+    found, evaluated = reachable_groups(an, backend, srcs, dsts, proto, port_lo, port_hi, undecided)
     numbers = an.factoring.numbers()
     spos = {id(e): i for i, e in enumerate(srcs)}
     dpos = {id(e): i for i, e in enumerate(dsts)}

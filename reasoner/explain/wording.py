@@ -33,6 +33,14 @@ def icmp_text(lo: int, hi: int) -> str:
 cidr_text = addresses.range_text  # one CIDR when the range is one (either family), else lo-hi
 
 
+def packet_text(pk: dict) -> str:
+    """A result's packet (``Result.packet``) on one line: ``10.0.1.10:1024 -> 10.0.11.20:8000 tcp``; an ICMP message
+    by its type and code, ``10.0.1.10 -> 10.0.11.20 icmp type 8 code 0`` (its ports are not ports)."""
+    if "icmp_type" in pk:
+        return f"{pk.get('src_ip')} -> {pk.get('dst_ip')} {pk.get('protocol')} type {pk['icmp_type']} code {pk.get('icmp_code')}"
+    return f"{pk.get('src_ip')}:{pk.get('src_port')} -> {pk.get('dst_ip')}:{pk.get('dst_port')} {pk.get('protocol')}"
+
+
 def traffic(proto: str, lo: int, hi: int) -> str:
     """``tcp 8000``, ``udp 1024-65535``, ``tcp all ports``, ``icmp``, ``icmp type 8``, ``all traffic``, ``protocol 47``."""
     if proto == "-1":

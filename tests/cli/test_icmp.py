@@ -191,3 +191,36 @@ def test_diff_names_the_icmp_messages_that_changed(tmp_path: Path) -> None:
     groups(new, [icmp(ECHO)], [icmp(ECHO)])
     r = reason("diff", str(old), str(new))
     assert "NOW REACHES  eni-0alb0a -> eni-0task01 icmp type 8 codes 1-255" in r.stdout, r.stdout + r.stderr
+
+
+def test_an_error_message_whose_way_back_is_blocked_is_not_proved_unreachable(tmp_path: Path) -> None:
+    """A destination-unreachable message gets no reply (RFC 792), so a network ACL that denies every ICMP message on
+    the way back does not stop it: the answer is INCONCLUSIVE (which messages get replies is not modelled), never a
+    proof of isolation.  An echo request needs its echo reply: blocked on the way back, it is unreachable."""
+    snap = scenario(tmp_path)
+    groups(snap, [icmp(-1)], [icmp(-1)])
+    acl(snap, [entry(90, False, "deny", -1)])  # into the ALB's subnet: no ICMP message at all
+    code, doc = query_json(snap, "alb-eni -> task-eni icmp 3")
+    assert (code, doc["verdict"]) == (3, "inconclusive")  # was UNREACHABLE, and verify called it a proof
+    assert {(m["hop"], m["missing"]) for m in doc["missing"]} == {("ret_nacl_in", "icmp_reply")}
+    code, doc = query_json(snap, "alb-eni -> task-eni icmp 8")
+    assert (code, doc["verdict"]) == (1, "unreachable")
+    assert [(e["code"], e["path"]) for e in doc["explanations"]] == [("SUBNET_ACL_RESTRICTION", "return")]
+    (tmp_path / "a.reason").write_text("assert unreachable alb-eni -> task-eni icmp 3\n")
+    r = reason("verify", "--facts", str(snap), str(tmp_path / "a.reason"))
+    assert r.returncode != 0 and "proof of isolation" not in r.stdout, r.stdout
+
+
+def test_query_all_says_inconclusive_when_only_undecided_classes_are_left(tmp_path: Path) -> None:
+    """`query --all` listed what gets through and said UNREACHABLE (exit 1) when the only other classes were
+    undecided; it now says INCONCLUSIVE (exit 3) and names the pairs, as `reason query` does (exit 3)."""
+    snap = scenario(tmp_path)
+    groups(snap, [icmp(-1)], [icmp(-1)])
+    acl(snap, [entry(90, False, "allow", 0), entry(95, False, "deny", -1)])
+    assert reason("query", "--facts", str(snap), "alb-eni -> task-eni icmp 8").returncode == 3
+    r = reason("query", "--all", "--facts", str(snap), "--format", "json", "alb-eni -> task-eni icmp 8")
+    assert r.returncode == 3, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["classes"] == [] and doc["undecided_pairs"] == [{"src_eni": "eni-0alb0a", "dst_eni": "eni-0task01"}]
+    r = reason("query", "--all", "--facts", str(snap), "alb-eni -> task-eni icmp 8")
+    assert r.returncode == 3 and r.stdout.startswith("INCONCLUSIVE") and "eni-0alb0a -> eni-0task01" in r.stdout
