@@ -53,7 +53,7 @@ class Exposure:
         return sum(hi - lo + 1 for ranges in self.ports.values() for lo, hi in ranges)
 
     def risk(self) -> tuple:
-        every_proto = len([p for p in self.ports if p not in ("6", "17", "1")]) > 0
+        every_proto = len([p for p in self.ports if p not in ("6", "17", "1", "58")]) > 0
         return (not every_proto, -len(self.admin), -self.width, self.eni)
 
     def to_json(self) -> dict:

@@ -45,7 +45,8 @@ class Change:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "src": self.src, "dst": self.dst, "protocol": PROTO_NAMES.get(self.proto, self.proto),
-                "ports": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports], "causes": self.causes}
+                "ports": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports], "causes": self.causes} \
+            | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in self.ports]} if self.proto in ICMP else {})
 
     def text(self) -> str:
         if self.proto in ICMP:  # messages, type * 256 + code (rules/00_snapshot.dl)

@@ -21,7 +21,7 @@ import pytest
 from reasoner.errors import QueryError
 from reasoner.query.language import parse_query
 
-from test_query import edit, query_json, reason, scenario, sg
+from test_query import answer, edit, query_json, reason, scenario, sg
 
 ECHO = 8
 UNREACH = 3  # destination unreachable
@@ -191,6 +191,9 @@ def test_diff_names_the_icmp_messages_that_changed(tmp_path: Path) -> None:
     groups(new, [icmp(ECHO)], [icmp(ECHO)])
     r = reason("diff", str(old), str(new))
     assert "NOW REACHES  eni-0alb0a -> eni-0task01 icmp type 8 codes 1-255" in r.stdout, r.stdout + r.stderr
+    r = reason("diff", "--format", "json", str(old), str(new))
+    gained = [c for c in answer(r.stdout)["changes"] if c["kind"] == "gained" and c["src"] == "eni-0alb0a"]
+    assert [(c["protocol"], c["icmp"]) for c in gained] == [("icmp", ["type 8 codes 1-255"])]
 
 
 def test_an_error_message_whose_way_back_is_blocked_is_not_proved_unreachable(tmp_path: Path) -> None:
