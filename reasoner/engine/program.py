@@ -248,7 +248,6 @@ class Program:
         if len(pattern) != self.decls[pred].arity:
             raise EvaluationError("engine.arity", f"'{pred}' takes {self.decls[pred].arity} arguments, got {len(pattern)}")
         terms = [E.Var(f"Q{i}") if v is None else E.Const(v) for i, v in enumerate(pattern)]
-        self._flush()
         enabled = gc.isenabled()
         gc.disable()
         try:

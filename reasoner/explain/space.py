@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from reasoner import addresses
+from reasoner.facts.context import ICMP_PROTOCOLS
 
 if TYPE_CHECKING:
     from reasoner.explain.paths import Analyzer, Endpoint
@@ -37,7 +38,7 @@ PORTED = ("6", "17")
 #: ICMP and ICMPv6: the destination "port" is the message, type * 256 + code (rules/00_snapshot.dl), cut at the
 #: ICMP rules' bounds; the source port is 65536 (no port: every rule's range ends at 65535), the reply, whose
 #: type is not modelled (rules/network_acls.dl)
-ICMP = ("1", "58")
+ICMP = ICMP_PROTOCOLS
 ICMP_REPLY = 65536
 
 

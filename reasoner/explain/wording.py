@@ -12,9 +12,10 @@ written ``lo-hi``.
 from __future__ import annotations
 
 from reasoner import addresses
+from reasoner.facts.context import ICMP_PROTOCOLS
 
 PROTO_WORDS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
-ICMP = ("1", "58")
+ICMP = ICMP_PROTOCOLS
 
 
 def icmp_text(lo: int, hi: int) -> str:

@@ -17,10 +17,9 @@ from importlib import resources
 from lark import Lark, UnexpectedInput
 
 from reasoner.errors import QueryError
+from reasoner.facts.context import ICMP_PROTOCOLS  # numbers in a query after them are ICMP types
 
 PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "any": "-1"}
-#: protocols whose numbers in a query are ICMP types (rules/00_snapshot.dl ``icmp_protocol``)
-ICMP_PROTOCOLS = ("1", "58")
 
 
 @dataclass(frozen=True)
