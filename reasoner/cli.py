@@ -68,8 +68,8 @@ def _emit(text: str) -> None:
         _stream_closed(sys.stdout)
 
 
-out = _Console(soft_wrap=True)
-err = _Console(stderr=True, soft_wrap=True)
+out = _Console(soft_wrap=True, emoji=False)  # data is never markup, nor an emoji code (":100:" in a rule location)
+err = _Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 class Format(str, Enum):

@@ -33,7 +33,7 @@ def on_terminal() -> Callable[[int | None], None] | None:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
             bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                           console=Console(stderr=True), transient=True)
+                           console=Console(stderr=True, emoji=False), transient=True)
             bar.start()
             live["bar"], live["task"] = bar, bar.add_task("")
             atexit.register(lambda: update(None))

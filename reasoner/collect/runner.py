@@ -69,7 +69,7 @@ class RichProgress:
 
         self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                   TimeElapsedColumn(), TextColumn("{task.fields[current]}"),
-                                  console=Console(stderr=True), transient=False)
+                                  console=Console(stderr=True, emoji=False), transient=False)
         self._tasks: dict[Unit, Any] = {}
         self._left: dict[Unit, int] = {}
 

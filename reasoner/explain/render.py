@@ -141,7 +141,7 @@ def _print_whole(console: Console, renderable) -> None:
     if console.is_terminal:
         console.print(renderable, highlight=False)
         return
-    wide = Console(file=io.StringIO(), width=10_000, color_system=None, highlight=False)
+    wide = Console(file=io.StringIO(), width=10_000, color_system=None, highlight=False, emoji=False)
     wide.print(renderable)
     text = "\n".join(line.rstrip() for line in wide.file.getvalue().rstrip("\n").split("\n"))
     console.print(text, markup=False, highlight=False, soft_wrap=True)

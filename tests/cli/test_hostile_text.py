@@ -174,3 +174,20 @@ def test_csv_text_is_the_one_csv_writer() -> None:
 
     text = csv_text(["a", "b", "c"], [["-1+2", 7, "@x"], ['q"uote,\r\nz', "+y", "=SUM(A1)"], ["\x9b\u2066", -3, ""]])
     assert text.splitlines() == ["a,b,c", "'-1+2,7,'@x", '"q""uote,\\nz",\'+y,\'=SUM(A1)', "\\x9b\\u2066,-3,"]
+
+
+def test_emoji_codes_in_names_and_rule_locations_are_shown_as_typed(tmp_path: Path) -> None:
+    """rich turns ``:100:`` into an emoji by default: a rule location such as ``rules/00_snapshot.dl:100:1`` in the
+    derivation came out as ``00_snapshot.dl💯1``, and a Name tag ``:warning:`` as a warning sign.  Every console
+    is built with emoji off: what the data and the rules say is printed as typed."""
+    dst = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts", dst, ignore=shutil.ignore_patterns("examples"))
+    _edit(dst, "SecurityGroups", lambda d: [_retag(g, ":warning: alb :100:") for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
+    r = reason("query", "--facts", str(dst), "--explain", "full", "alb-eni -> task-eni tcp 8000")
+    text = _assert_safe(r, codes={1})
+    assert ":warning: alb :100:" in text, text
+    assert "\U0001f4af" not in text and "\u26a0" not in text, text
+    # every rule location of the derivation reads file:line:column
+    import re
+    locations = re.findall(r"\((rules/[^)\s]+)\)", text)
+    assert locations and all(re.fullmatch(r"rules/\w+\.dl:\d+:\d+", loc) for loc in locations), locations
