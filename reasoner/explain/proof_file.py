@@ -11,9 +11,17 @@ from reasoner.errors import QueryError
 from reasoner.explain import proof as proofs
 
 
+def _through_links(path: Path) -> Path:
+    """The file a ``--proof`` path names: a symbolic link is written through (as a shell's ``>`` does), so the
+    link stays the user's link and its target gets the proof; anything else is the path itself."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def check_target(path: Path) -> None:
     """Refuses (QueryError, exit 2) a ``--proof`` path that cannot be written, before any work is done: its folder
-    is missing, not a folder or not writable, or it names a folder or an existing file that is not a proof."""
+    is missing, not a folder or not writable, or it names a folder or an existing file that is not a proof.  A
+    symbolic link is judged by the file it points to (``_through_links``)."""
+    path = _through_links(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         why = "does not exist" if not parent.exists() else "is not a folder"
@@ -39,7 +47,9 @@ def check_target(path: Path) -> None:
 
 def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) -> None:
     """Writes the proof of a verify run to ``path``.  An existing file is replaced only when it is itself a proof
-    (``reason.proof/v1``): a mistyped ``--proof queries/x.reason`` must not destroy the user's file."""
+    (``reason.proof/v1``): a mistyped ``--proof queries/x.reason`` must not destroy the user's file.  A symbolic
+    link is written through, never replaced by a file."""
+    path = _through_links(path)
     check_target(path)  # again: the verify command checked it before its work, and the folder may have changed
     data = proofs.build(session, checks, facts)
     data["policy_files"] = [str(f) for f in policies]  # recheck loads them again (their text is in rules_hash)

@@ -40,3 +40,22 @@ def test_a_writable_proof_path_is_still_written(tmp_path):
     assert r.returncode == 0 and json.loads(proof.read_text())["schema"] == "reason.proof/v1", r.stderr
     r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(proof), QUERIES)
     assert r.returncode == 0, r.stderr  # a proof file is replaced
+
+
+def test_a_proof_path_that_is_a_symbolic_link_is_written_through(tmp_path):
+    """`--proof latest.json` where latest.json is the user's link to proofs/2026-12.json: the link stays a link and
+    its target gets the proof (as a shell's `>` writes), instead of the link being replaced by a file; a link to a
+    file that is not a proof is refused like the file itself."""
+    (tmp_path / "proofs").mkdir()
+    link = tmp_path / "latest.json"
+    link.symlink_to(tmp_path / "proofs" / "2026-12.json")  # dangling until the first proof
+    for _ in range(2):  # created, then replaced
+        r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(link), QUERIES)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert link.is_symlink() and json.loads((tmp_path / "proofs" / "2026-12.json").read_text())["schema"] == "reason.proof/v1"
+    (tmp_path / "notes.txt").write_text("mine")
+    other = tmp_path / "to-notes.json"
+    other.symlink_to(tmp_path / "notes.txt")
+    r = reason("verify", "--facts", str(FACTS), "--proof", str(other), QUERIES)
+    assert r.returncode == 2 and "not overwritten" in r.stderr, r.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine" and other.is_symlink()
