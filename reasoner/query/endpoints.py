@@ -37,12 +37,13 @@ class Endpoints:
         self._targets: dict[str, list[tuple]] = {}
         for row in relations.get("tg_target", []):
             self._targets.setdefault(row[0], []).append(row)
-        for alias in sorted(aliases):
-            hidden = self._taken(alias)
-            if hidden is not None:
-                raise FactsError("facts.alias_shadows", f"the alias {alias!r} would hide {hidden}",
-                                 location=aliases_file,
-                                 hint="an alias names something new: rename it (a Name tag may be aliased, nothing else)")
+        # every offending alias is named at once, so one edit of the file mends them all
+        shadows = [(alias, hidden) for alias in sorted(aliases) if (hidden := self._taken(alias)) is not None]
+        if shadows:
+            said = "; ".join(f"the alias {alias!r} would hide {hidden}" for alias, hidden in shadows)
+            raise FactsError("facts.alias_shadows", said, location=aliases_file,
+                             hint=f"an alias names something new: rename {'it' if len(shadows) == 1 else 'them'} "
+                                  "(a Name tag may be aliased, nothing else)")
 
     def _taken(self, name: str) -> str | None:
         """What ``name`` already means in a query, if anything but a Name tag: a keyword (``internet``, ``*``), a
