@@ -89,7 +89,7 @@ class HealthCheck:
 
     def to_json(self, label) -> dict[str, Any]:
         return {"target_group": self.tg, "target": self.target, "ip": ip_text(self.ip) if self.ip else None, "port": self.port,
-                "protocol": self.protocol, "open": self.open, "decided": self.decided, "verdict": self.verdict,
+                "protocol": self.protocol, "open": self.open, "unused": self.unused, "decided": self.decided, "verdict": self.verdict,
                 "collected_state": self.collected_state, "collected_reason": self.collected_reason, "runs_on": self.runs_on,
                 "missing": self.missing, "zone_disabled": self.zone_disabled or None,
                 "reachable_from": self.reachable_from,

@@ -170,6 +170,7 @@ def test_target_group_no_load_balancer_uses_is_unused_not_blocked(tmp_path, stat
     code, out = health(snap)
     other = by_tg(out)[OTHER_TG]
     assert code == 1 and other["decided"] and not other["open"] and not other["blocked_from"]
+    assert other["unused"] and not by_tg(out)[TG]["unused"]  # the JSON says what the text's UNUSED says
     assert other["verdict"].startswith("unused, as AWS says: " if state else "unused: ") and "Target.NotInUse" in other["verdict"]
     assert "blocked" not in other["verdict"] and "explained by the network" not in other["verdict"]
     assert by_tg(out)[TG]["verdict"] == "healthy and open"

@@ -84,7 +84,7 @@ def test_health_says_unused_for_a_target_in_a_disabled_zone_as_aws_does(tmp_path
         "for the load balancer"}) for g in d["LoadBalancerTargetHealth"] for t in g["TargetHealthDescriptions"]])
     r = reason("health", "--facts", str(snap), "--format", "json")
     target = json.loads(r.stdout)["targets"][0]
-    assert r.returncode == 1 and target["zone_disabled"] == "us-east-1c" and not target["reachable_from"]
+    assert r.returncode == 1 and target["zone_disabled"] == "us-east-1c" and not target["reachable_from"] and target["unused"]
     assert target["verdict"].startswith("unused, as AWS says") and "ELB_INSTALLED_AZ_RESTRICTION" in target["verdict"]
 
 
