@@ -59,6 +59,15 @@ class _Console(Console):
         _stream_closed(sys.stderr if self.stderr else sys.stdout)
 
 
+def _reply(src_ports: tuple[int, int]) -> str | None:
+    """An ICMP class's reply, from its source port (reasoner/explain/space.py): the reply's message (``type 0 code
+    0``, the echo reply), or None when the messages get no reply (one-way)."""
+    from reasoner.explain import wording
+    from reasoner.explain.space import NO_REPLY
+
+    return None if src_ports[0] == NO_REPLY else wording.icmp_text(*src_ports)
+
+
 def _emit(text: str) -> None:
     """Prints ``text`` (JSON) to stdout; a closed pipe is not an error."""
     try:
@@ -243,7 +252,8 @@ def _query_all(session, text: str, fmt: "Format") -> None:
     rows = [{"src_eni": c.src_eni, "dst_eni": c.dst_eni, "protocol": PROTO_NAMES.get(c.proto, c.proto),
              "dst_ports": rng(c.dst_ports), "src_ports": rng(c.src_ports),
              "src_ips": rng(c.src_ips, ip_text), "dst_ips": rng(c.dst_ips, ip_text)}
-            | ({"icmp": wording.icmp_text(*c.dst_ports)} if c.proto in wording.ICMP else {}) for c in classes]
+            | ({"icmp": wording.icmp_text(*c.dst_ports), "reply": _reply(c.src_ports)} if c.proto in wording.ICMP else {})
+            for c in classes]
     lbs = [{"load_balancer": lb, "nodes": nodes, "verdict": verdict} for lb, nodes, verdict in through]
     reachable = bool(rows) or any(x["verdict"] == "reachable" for x in lbs)
     # nothing gets through, but missing data leaves some classes open: not decided, never "unreachable" (exit 3)
@@ -258,7 +268,8 @@ def _query_all(session, text: str, fmt: "Format") -> None:
         out.print(f"{head}  {len(found)} of {evaluated} packet classes get through", highlight=False)
         for r in rows:
             ports = (f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp")
-                     else f" {r['icmp']}" if "icmp" in r else "")
+                     else f" {r['icmp']}" + (f" (reply {r['reply']})" if r["reply"] else " (one-way, no reply)")
+                     if "icmp" in r else "")
             out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {r['protocol']}{ports}  {r['src_ips']} -> {r['dst_ips']}",
                       markup=False, highlight=False)
         for x in lbs:  # answered as `reason query` answers them (README "Load balancers")
@@ -777,16 +788,17 @@ def audit_exposure(
         print(json.dumps({"schema": "reason.audit-exposure/v1", "exposed": rows, "undecided": sorted(undecided),
                           "warnings": session.warnings, "classes_evaluated": evaluated}, indent=2))
     elif fmt == AuditFormat.csv:
-        _emit(csv_text(["eni", "address", "load_balancer", "gateway", "protocol", "ports", "admin_ports"],
+        _emit(csv_text(["eni", "address", "load_balancer", "gateway", "protocol", "ports", "admin_ports", "one_way"],
                        [[r["eni"], r["address"], r["load_balancer"] or "", r["gateway"], p["protocol"],
                          " ".join(p["ranges"]) if "icmp" not in p else "; ".join(p["icmp"]),
-                         " ".join(r["admin_ports"])] for r in rows for p in r["ports"]]))
+                         " ".join(r["admin_ports"]), "; ".join(p.get("one_way", []))] for r in rows for p in r["ports"]]))
     else:
         out.print(f"{len(rows)} exposed to the internet ({evaluated} packet classes evaluated)", highlight=False)
         for r in rows:
             lb = f" (node of {session.analyzer.names.get(r['load_balancer']) or r['load_balancer']})" if r["load_balancer"] else ""
-            ports = "; ".join(f"{p['protocol']} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
-                              if "icmp" not in p or p["icmp"] == ["every type"] else f"{p['protocol']} {', '.join(p['icmp'])}"
+            ports = "; ".join((f"{p['protocol']} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
+                               if "icmp" not in p or p["icmp"] == ["every type"] else f"{p['protocol']} {', '.join(p['icmp'])}")
+                              + (f" (one-way, no reply: {', '.join(p['one_way'])})" if p.get("one_way") else "")
                               for p in r["ports"])
             admin = f"  admin: {', '.join(r['admin_ports'])}" if r["admin_ports"] else ""
             out.print(plain(f"  {r['eni']}{lb} {r['address']} via {r['gateway']}: {ports}{admin}"), markup=False, highlight=False)

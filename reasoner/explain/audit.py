@@ -39,6 +39,8 @@ class Exposure:
     gateway: str
     load_balancer: str | None
     ports: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    #: ICMP/ICMPv6: the parts of ``ports`` that are not queries (errors, replies): they arrive and get no reply
+    one_way: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     @property
     def admin(self) -> list[str]:
@@ -60,7 +62,9 @@ class Exposure:
         return {"eni": self.eni, "address": self.address, "gateway": self.gateway, "load_balancer": self.load_balancer,
                 "admin_ports": self.admin,
                 "ports": [{"protocol": PROTO_NAMES.get(p, p), "ranges": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in r]}
-                          | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in r]} if p in wording.ICMP else {})
+                          | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in r],
+                              "one_way": [wording.icmp_text(lo, hi) for lo, hi in self.one_way.get(p, [])]}
+                             if p in wording.ICMP else {})
                           for p, r in sorted(self.ports.items(), key=lambda kv: kv[0])]}
 
 
@@ -114,8 +118,27 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                              if any(lo <= port <= hi for lo, hi in r)] for p, r in exp.ports.items()}
             exp.ports = {p: r for p, r in exp.ports.items() if r}
         exp.ports = {p: _merge(r) for p, r in exp.ports.items()}
+        exp.one_way = {p: one_way(r, an.space.queries[p]) for p, r in exp.ports.items() if p in wording.ICMP}
     out = [e for e in found.values() if e.ports]
     return sorted(out, key=Exposure.risk), evaluated
+
+
+def one_way(ranges: list[tuple[int, int]], queries: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of ICMP message ranges (type * 256 + code) outside every query type (``queries``: (type, reply)
+    pairs, reasoner/explain/space.py ``icmp_queries``): messages that get no reply, so they only arrive."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in ranges:
+        at = lo
+        for t in sorted(t for t, _ in queries):
+            qlo, qhi = t * 256, t * 256 + 255
+            if qhi < at or qlo > hi:
+                continue
+            if qlo > at:
+                out.append((at, qlo - 1))
+            at = qhi + 1
+        if at <= hi:
+            out.append((at, hi))
+    return out
 
 
 def estate_unknown(an: Analyzer) -> list[str]:

@@ -26,7 +26,7 @@ from reasoner.engine.provenance import PROTOCOL_NAMES, Node, why, why_not
 from reasoner.errors import QueryError
 from reasoner.explain import wording
 from reasoner.explain.factor import Factoring
-from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, PortGroup, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
+from reasoner.explain.space import EPHEMERAL, NO_REPLY, PORTED, PacketSpace, PortGroup, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
 
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
 #: reserved): an internet gateway rejects them (IGW_*_RFC1918_*, IGW_*_RFC6598_* codes).  For IPv6 the
@@ -173,10 +173,11 @@ _FILLED = "\0filled"  # Analyzer._first_of: the whole relation is in the cache
 
 def _traffic(proto: str, port: int) -> str:
     """One packet's protocol and port as the hop messages write it: ``tcp/8000``; ``icmp type 8 code 0`` for an
-    ICMP message (its port is type * 256 + code), ``icmp reply`` for an ICMP reply (port 65536)."""
+    ICMP message (its port is type * 256 + code; an echo request's reply is ``icmp type 0 code 0``), ``icmp (no
+    reply)`` for the source port of a message that gets none (65537: reasoner/explain/space.py NO_REPLY)."""
     name = PROTO_NAMES.get(proto, f"protocol {proto}")
     if proto in wording.ICMP:
-        return f"{name} reply" if port > 65535 else f"{name} {wording.icmp_text(port, port)}"
+        return f"{name} (no reply)" if port > 65535 else f"{name} {wording.icmp_text(port, port)}"
     return f"{name}/{port}"
 
 
@@ -691,7 +692,11 @@ class Analyzer:
             return res
         where = lambda e, ip: f"{ip_text(ip)} in {self._subnet(e)}" if e != INTERNET else ip_text(ip)  # noqa: E731
         res.forward_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "egress", where(s, sip), "source", row))
+        # an ICMP message that gets no reply (an error message: rules/reachability.dl no_reply) has no return path
+        no_reply = p in wording.ICMP and sp == NO_REPLY
         for hop in HOPS:
+            if no_reply and hop.startswith("ret"):
+                continue
             ann = self.p.decls[hop].annotations
             target = res.forward_path if hop.startswith("fwd") else res.return_path
             if hop in failing:
@@ -712,14 +717,17 @@ class Analyzer:
             if hop == "fwd_sg_ingress":
                 res.forward_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "ingress", where(d, dip),
                                             "destination", row))
+                if no_reply:
+                    continue
                 res.return_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "egress", "reply",
                                            "destination", row))
                 if d != INTERNET and self.sgs.get(d):  # an ENI without groups (an NLB node) has no SG hop
                     res.return_path.append(Hop(", ".join(sorted(self.sgs.get(d, []))), "security-group", "egress",
                                                "stateful: reply of an allowed flow", "ret_sg", row))
         if ok:
-            res.return_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "ingress", "reply delivered",
-                                       "source", row))
+            if not no_reply:
+                res.return_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "ingress", "reply delivered",
+                                           "source", row))
             res.proof = why(self.p, "reach", row, depth=depth * 4) if depth else None
         elif unknown and not failing:
             res.proof = None  # no derivation decides it: the missing pieces are the answer

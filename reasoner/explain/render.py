@@ -13,6 +13,7 @@ from rich.tree import Tree
 
 from reasoner import addresses
 from reasoner.engine.provenance import Node
+from reasoner.explain.space import NO_REPLY
 from reasoner.explain.paths import Result
 from reasoner.terminal import markup as m, plain
 
@@ -110,6 +111,9 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
             where = m(f"{short(e.component)} ({e.path} path, {e.direction})")
             console.print(f"  [red]{m(e.code)}[/] {where}\n    {m(e.message)}", highlight=False)
     for title, hops in (("Forward path", res.forward_path), ("Return path", res.return_path)):
+        if not hops and title == "Return path" and res.forward_path and _no_reply(res.packet):
+            console.print("\n[bold]Return path:[/] none: this ICMP message gets no reply (RFC 792, RFC 4443)")
+            continue
         if not hops:
             continue
         console.print(f"\n[bold]{title}:[/]")
@@ -118,6 +122,12 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
         console.print(f"\n[bold]Derivation ({explain}):[/]")
         said = {e.hop: e.message for e in reversed(res.explanations) if e.hop and e.message}
         _print_whole(console, proof_tree(res.proof, messages=said))
+
+
+def _no_reply(packet: dict) -> bool:
+    """Whether the answer's packet is an ICMP message that gets no reply (its source port 65537:
+    reasoner/explain/space.py NO_REPLY), so it has no return path."""
+    return packet.get("icmp_type") is not None and packet.get("src_port") == NO_REPLY
 
 
 def hop_table(hops) -> Table:

@@ -2,8 +2,9 @@
 
 The query fixes the endpoints (each a set: an ENI's addresses, a subnet's or a group's ENIs, the internet), the
 protocol (or any) and the destination ports; the source port ranges over the ephemeral range 1024-65535.  An
-ICMP or ICMPv6 packet has its message (type * 256 + code) where a port would be, cut at the ICMP rules' bounds,
-and 65536 as its source port (its reply, whose type is not modelled: rules/network_acls.dl).  Each
+ICMP or ICMPv6 packet has its message (type * 256 + code) where a port would be, cut at the ICMP rules' bounds
+and at each query type's, and as its source port its reply's message (an echo reply for an echo request), or
+65537 when it gets no reply (rules/00_snapshot.dl icmp_query).  Each
 dimension is cut at every boundary of the rules that can look at it, so one representative per piece stands
 for the whole piece: "unreachable" holds for every packet of the query, and "reachable" names a real packet.
 
@@ -36,10 +37,11 @@ if TYPE_CHECKING:
 EPHEMERAL = (1024, 65535)
 PORTED = ("6", "17")
 #: ICMP and ICMPv6: the destination "port" is the message, type * 256 + code (rules/00_snapshot.dl), cut at the
-#: ICMP rules' bounds; the source port is 65536 (no port: every rule's range ends at 65535), the reply, whose
-#: type is not modelled (rules/network_acls.dl)
+#: ICMP rules' bounds; the source port is the reply's message, or NO_REPLY
 ICMP = ICMP_PROTOCOLS
-ICMP_REPLY = 65536
+#: The source port of an ICMP message that gets no reply (above every rule's range, which ends at 65535): an
+#: error message (RFC 792, RFC 4443), any message but a query: rules/reachability.dl ``no_reply``
+NO_REPLY = 65537
 
 
 def cuts(lo: int, hi: int, bounds) -> list[int]:
@@ -86,6 +88,23 @@ class Piece:
     dst_ips: tuple[int, int]
 
 
+def icmp_queries(rules: Iterable) -> dict[str, list[tuple[int, int]]]:
+    """Per protocol ("1", "58"), the ICMP query types and their replies' types, from the rules' own
+    ``icmp_query(proto, type, reply)`` facts (rules/00_snapshot.dl): the one place that says which messages get a
+    reply.  A piece of the message line inside a query type has that reply's message (code 0) as its source
+    port; every other piece ``NO_REPLY``."""
+    from reasoner.engine.syntax import Const
+
+    out: dict[str, list[tuple[int, int]]] = {p: [] for p in ICMP}
+    for rule in rules:
+        h = rule.head
+        if rule.is_fact and h.pred == "icmp_query" and len(h.args) == 3 and all(isinstance(a, Const) for a in h.args):
+            proto, type_, reply = (a.value for a in h.args)
+            if proto in out and type(type_) is int and type(reply) is int:
+                out[proto].append((type_, reply))
+    return {p: sorted(q) for p, q in out.items()}
+
+
 def dst_port_cuts(rules: Iterable) -> frozenset[int]:
     """Where the rules' own comparisons of the packet's destination port with a number cut the port line
     (``packet(..., DP)`` and ``DP >= 2048`` in one body: rules/vpc_endpoints.dl ``vpce_carries``): ``DP >= c`` and
@@ -115,6 +134,8 @@ class PacketSpace:
         self.an = analyzer
         # where the rules themselves cut ICMP messages (a gateway endpoint carries echo requests only)
         self._icmp_cuts = dst_port_cuts(analyzer.p.checked.module.rules)
+        # which ICMP messages are queries, and their replies (a reply's message is the query's source port)
+        self.queries = icmp_queries(analyzer.p.checked.module.rules)
         self._rules: dict[str, Rules] = {}
         self._by_key: dict[object, Rules] = {}  # (security groups, subnet, VPC) -> Rules
         self._inet: dict[frozenset, tuple[list[int], dict[int, tuple[int, int]]]] = {}
@@ -193,11 +214,19 @@ class PacketSpace:
             spoints = cuts(*EPHEMERAL, sorted(r.nacl_ports))
             # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
             # every message when it asks any protocol (its ports are TCP and UDP ports)
+            # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
+            # every message when it asks any protocol (its ports are TCP and UDP ports); cut at the echo request's
+            # bounds too, so each piece is one query type (its reply) or no query (no reply): ``_icmp_runs``
             ilo, ihi = (port_lo, port_hi) if proto in ICMP else (0, 65535)
-            ipoints = sorted(set(cuts(ilo, ihi, sorted(r.icmp_ports))) | {c for c in self._icmp_cuts if ilo < c <= ihi})
-            self._cut[key] = (protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]),
-                              ipoints, pieces(ipoints, ihi))
-        protos, dpoints, spoints, dpiece, spiece, ipoints, ipieces = self._cut[key]
+            base = set(cuts(ilo, ihi, sorted(r.icmp_ports))) | {c for c in self._icmp_cuts if ilo < c <= ihi}
+            icmp = {}
+            for p in protos:
+                if p in ICMP:
+                    queries = self.queries[p]
+                    points = sorted(base | {c for t, _ in queries for c in (t * 256, t * 256 + 256) if ilo < c <= ihi})
+                    icmp[p] = _icmp_runs(queries, points, pieces(points, ihi))
+            self._cut[key] = (protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]), icmp)
+        protos, dpoints, spoints, dpiece, spiece, icmp = self._cut[key]
         needs_inet = (s.is_internet and s.ips is None) or (d.is_internet and d.ips is None)
         inet, ipiece = self.internet(r.ranges) if needs_inet else ([], {})
         for sip in (s.ips if s.ips is not None else inet):
@@ -213,13 +242,29 @@ class PacketSpace:
                     if p in PORTED:
                         yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam, pair)
                     elif p in ICMP:
-                        yield PortGroup(s, d, sip, dip, p, ipoints, [ICMP_REPLY], ipieces, _REPLY, srange, drange, fam, pair)
+                        for points, reply, ipieces, rpiece in icmp[p]:
+                            yield PortGroup(s, d, sip, dip, p, points, [reply], ipieces, rpiece, srange, drange, fam, pair)
                     else:
                         yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam, pair)
 
 
 _NO_PORTS = {0: (0, 0)}
-_REPLY = {ICMP_REPLY: (ICMP_REPLY, ICMP_REPLY)}
+
+
+def _icmp_runs(queries: list[tuple[int, int]], points: list[int], ipieces: dict[int, tuple[int, int]]) -> list[tuple]:
+    """The ICMP message pieces ``points`` (cut at each query type's bounds: ``icmp_queries``) as runs of adjacent
+    pieces with the same reply, in order: (points, the reply's message or NO_REPLY, the pieces, the reply's piece).
+    Each run is one port group, so the packets keep the space's order."""
+    reply_of = dict(queries)
+    runs: list[tuple] = []
+    for dp in points:
+        t = dp // 256
+        reply = reply_of[t] * 256 if t in reply_of else NO_REPLY
+        if runs and runs[-1][1] == reply:
+            runs[-1][0].append(dp)
+        else:
+            runs.append(([dp], reply, ipieces, {reply: (reply, reply)}))
+    return runs
 
 
 @dataclass(frozen=True, eq=False)

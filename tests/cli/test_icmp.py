@@ -6,9 +6,9 @@ means all types", "Code ... -1 means all codes for the specified ICMP type".  Be
 every ICMP message: a group allowing only echo requests out and one allowing only "destination unreachable" in
 made `icmp` REACHABLE although no message passes both (a wrong "reachable").
 
-The reply to an ICMP message is not paired with its type (an echo request's reply is an echo reply, an error
-message gets none): a network ACL decides it only when it treats every ICMP message alike, else the hop is
-unknown (INCONCLUSIVE, exit 3, naming the ACL), never allowed (rules/network_acls.dl).
+The reply to an echo request is an echo reply (RFC 792: type 0 code 0; RFC 4443: ICMPv6 type 129 code 0), and a
+network ACL on the way back is asked about that message.  Every other message (error messages above all: RFC 792
+"destination unreachable" gets no reply) has no return path: it is reachable when it arrives.
 """
 
 from __future__ import annotations
@@ -105,23 +105,86 @@ def test_a_network_acl_entry_for_one_icmp_type_decides_that_type_only(tmp_path: 
     assert (code, doc["verdict"]) == (0, "reachable") and doc["packet"]["icmp_type"] != ECHO
 
 
-def test_the_reply_through_a_network_acl_that_treats_icmp_types_differently_is_not_decided(tmp_path: Path) -> None:
+def test_the_reply_to_an_echo_request_is_an_echo_reply_on_the_way_back(tmp_path: Path) -> None:
+    """RFC 792: the reply to an echo request (type 8) is an echo reply (type 0 code 0).  A network ACL on the way back
+    that lets in echo replies only lets the reply of `icmp 8` through; before, the reply's type was not modelled and
+    the answer was INCONCLUSIVE (icmp_reply_type).  One that denies echo replies stops it on the return path."""
     snap = scenario(tmp_path)
     groups(snap, [icmp(-1)], [icmp(-1)])
-    # inbound to the ALB's subnet: echo replies allowed, every other ICMP message denied: whether the reply
-    # gets back depends on its type, which the model does not pair with the request's
-    acl(snap, [entry(90, False, "allow", 0), entry(100, False, "deny", -1)])
+    # inbound to the ALB's subnet: echo replies allowed, every other ICMP message denied
+    acl(snap, [entry(90, False, "allow", 0, 0), entry(100, False, "deny", -1)])
     code, doc = query_json(snap, "alb-eni -> task-eni icmp 8")
-    assert (code, doc["verdict"]) == (3, "inconclusive")
-    assert [(m["hop"], m["missing"], m["component"]) for m in doc["missing"]] == [("ret_nacl_in", "icmp_reply_type", "acl-0pub")]
-    assert "treats ICMP types differently" in doc["missing"][0]["message"]
-    # an entry for some types with the same action as the entry that decides changes nothing: decided
-    acl2 = scenario(tmp_path / "same")
-    groups(acl2, [icmp(-1)], [icmp(-1)])
-    acl(acl2, [entry(90, False, "deny", 0), entry(100, False, "deny", -1)])
-    code, doc = query_json(acl2, "alb-eni -> task-eni icmp 8")
+    assert (code, doc["verdict"]) == (0, "reachable") and doc["missing"] == []
+    denied = scenario(tmp_path / "denied")
+    groups(denied, [icmp(-1)], [icmp(-1)])
+    acl(denied, [entry(90, False, "deny", 0), entry(100, False, "allow", -1)])
+    code, doc = query_json(denied, "alb-eni -> task-eni icmp 8")
     assert (code, doc["verdict"]) == (1, "unreachable")
     assert [(e["code"], e["path"]) for e in doc["explanations"]] == [("SUBNET_ACL_RESTRICTION", "return")]
+    assert "denies the reply: inbound icmp type 0 code 0 from" in doc["explanations"][0]["message"]
+    # the message the ACL allows back (an echo reply) is not the one that comes back for other types: asked about
+    # every message, the answer is reachable (type 3: no reply needed) and the set engine lists every class
+    code, doc = query_json(denied, "alb-eni -> task-eni icmp")
+    assert code == 0 and doc["packet"]["icmp_type"] != ECHO
+
+
+def test_icmpv6_echo_reply_is_type_129() -> None:
+    """RFC 4443: the ICMPv6 echo request (128) is answered by an echo reply (129 code 0): the packet space gives it
+    that message as its reply (src_port 129 * 256), and ICMPv6 messages that are not queries none (65537).  The
+    table is the rules' own icmp_query facts (rules/00_snapshot.dl)."""
+    from reasoner.engine.check import check
+    from reasoner.engine.parse import parse_files
+    from reasoner.explain.space import NO_REPLY, _icmp_runs, icmp_queries, pieces
+    from reasoner.engine.program import bundled_rules
+
+    queries = icmp_queries(check(parse_files(bundled_rules())).module.rules)
+    assert (8, 0) in queries["1"] and (13, 14) in queries["1"] and (128, 129) in queries["58"]
+    assert all(t not in dict(queries["1"]) for t in (3, 11, 15, 17))  # errors; queries RFC 6918 deprecates
+    points = [0, 128 * 256, 129 * 256]
+    runs = _icmp_runs(queries["58"], points, pieces(points, 65535))
+    assert [(r[0], r[1]) for r in runs] == [([0], NO_REPLY), ([128 * 256], 129 * 256), ([129 * 256], NO_REPLY)]
+
+
+def test_a_timestamp_request_needs_its_reply_and_a_deprecated_query_does_not(tmp_path: Path) -> None:
+    """RFC 792: a timestamp request (13) is answered by a timestamp reply (14): a network ACL on the way back that
+    denies type 14 stops it, as a TCP reply is stopped.  The information and address-mask queries (15, 17) are
+    deprecated (RFC 6918: hosts no longer answer them), so they get no reply and arrive one-way."""
+    snap = scenario(tmp_path)
+    groups(snap, [icmp(-1)], [icmp(-1)])
+    acl(snap, [entry(90, False, "deny", 14), entry(91, False, "deny", 0), entry(100, False, "allow", -1)])
+    code, doc = query_json(snap, "alb-eni -> task-eni icmp 13")
+    assert (code, doc["verdict"]) == (1, "unreachable"), doc  # was REACHABLE in review: the reply was not asked for
+    assert [(e["code"], e["path"]) for e in doc["explanations"]] == [("SUBNET_ACL_RESTRICTION", "return")]
+    assert "icmp type 14 code 0" in doc["explanations"][0]["message"]
+    code, doc = query_json(snap, "alb-eni -> task-eni icmp 17")
+    assert (code, doc["verdict"]) == (0, "reachable") and doc["return_path"] == []
+    r = reason("query", "--all", "--facts", str(snap), "--format", "json", "alb-eni -> task-eni icmp 8-17")
+    got = [(c["icmp"], c["reply"]) for c in json.loads(r.stdout)["classes"]]
+    assert got == [("types 9-12", None), ("types 14-17", None)], r.stdout  # one-way: no reply comes back
+    r = reason("query", "--all", "--facts", str(snap), "alb-eni -> task-eni icmp 8-17")
+    assert "icmp types 9-12 (one-way, no reply)" in r.stdout, r.stdout
+    ok = scenario(tmp_path / "ok")  # the same groups, no ACL: the timestamp request gets its reply back
+    groups(ok, [icmp(-1)], [icmp(-1)])
+    r = reason("query", "--all", "--facts", str(ok), "--format", "json", "alb-eni -> task-eni icmp 13")
+    assert [(c["icmp"], c["reply"]) for c in json.loads(r.stdout)["classes"]] == [("type 13", "type 14 code 0")], r.stdout
+
+
+def test_through_a_nat_gateway_only_icmp_queries_are_claimed(tmp_path: Path) -> None:
+    """A NAT gateway maps ICMP queries by their identifier; an error message from the private side matches no
+    mapping, and what the gateway does with it is not documented (RFC 5508: a NAT SHOULD drop it).  So `icmp 3`
+    to the internet through it is INCONCLUSIVE (UNSUPPORTED_COMPONENT, the gateway named), never reachable; an
+    echo request is decided as before."""
+    from test_query import _add_nat
+
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    edit(snap, "SecurityGroups", lambda d: sg(d, "sg-0task")["IpPermissionsEgress"].append(icmp(-1, cidr="0.0.0.0/0")))
+    code, doc = query_json(snap, "task-eni -> 8.8.8.8 icmp 8")
+    assert (code, doc["verdict"]) == (0, "reachable"), doc
+    assert "nat-0a" in json.dumps(doc["forward_path"])
+    code, doc = query_json(snap, "task-eni -> 8.8.8.8 icmp 3")
+    assert (code, doc["verdict"]) == (3, "inconclusive"), doc
+    assert ("UNSUPPORTED_COMPONENT", "nat-0a") in {(e["code"], e["component"]) for e in doc["explanations"]}
 
 
 def test_tcp_is_not_cut_by_icmp_rules(tmp_path: Path) -> None:
@@ -165,9 +228,32 @@ def test_exposure_lists_the_icmp_types_the_internet_reaches(tmp_path: Path) -> N
     assert r.returncode == 1, r.stderr
     bastion = next(e for e in json.loads(r.stdout)["exposed"] if e["eni"] == "eni-0bastion")
     icmp_ports = next(p for p in bastion["ports"] if p["protocol"] == "icmp")
-    assert icmp_ports == {"protocol": "icmp", "ranges": [f"{8 * 256}-{8 * 256 + 255}"], "icmp": ["type 8"]}
+    # an echo request gets its reply back: nothing of it is one-way
+    assert icmp_ports == {"protocol": "icmp", "ranges": [f"{8 * 256}-{8 * 256 + 255}"], "icmp": ["type 8"], "one_way": []}
     assert "icmp type 8" in reason("audit", "exposure", "--facts", str(snap)).stdout
     assert ",icmp,type 8," in reason("audit", "exposure", "--facts", str(snap), "--format", "csv").stdout
+
+
+def test_exposure_says_which_icmp_messages_only_arrive(tmp_path: Path) -> None:
+    """A bastion open to every ICMP message from anywhere: the queries (echo, timestamp, extended echo) get their
+    replies back; every other message only arrives.  The exposure says which, in JSON, CSV and text (a review found
+    them listed as plainly "exposed")."""
+    from reasoner.explain.audit import one_way
+    from test_query import _bastion, _public_ip
+
+    assert one_way([(0, 65535)], [(8, 0), (13, 14)]) == [(0, 2047), (2304, 3327), (3584, 65535)]
+    assert one_way([(2048, 2303)], [(8, 0)]) == [] and one_way([(768, 1023)], [(8, 0)]) == [(768, 1023)]
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    edit(snap, "SecurityGroups", lambda d: sg(d, "sg-0alb")["IpPermissions"].append(icmp(-1, cidr="0.0.0.0/0")))
+    r = reason("audit", "exposure", "--facts", str(snap), "--format", "json")
+    bastion = next(e for e in json.loads(r.stdout)["exposed"] if e["eni"] == "eni-0bastion")
+    icmp_ports = next(p for p in bastion["ports"] if p["protocol"] == "icmp")
+    assert icmp_ports["one_way"] == ["types 0-7", "types 9-12", "types 14-41", "types 43-255"], icmp_ports
+    assert "(one-way, no reply: types 0-7, types 9-12" in reason("audit", "exposure", "--facts", str(snap)).stdout
+    csv = reason("audit", "exposure", "--facts", str(snap), "--format", "csv").stdout
+    assert csv.splitlines()[0].endswith(",one_way") and "types 0-7; types 9-12" in csv
 
 
 def test_a_gateway_endpoint_carries_echo_requests_only(tmp_path: Path) -> None:
@@ -196,33 +282,40 @@ def test_diff_names_the_icmp_messages_that_changed(tmp_path: Path) -> None:
     assert [(c["protocol"], c["icmp"]) for c in gained] == [("icmp", ["type 8 codes 1-255"])]
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (README 'Not yet'): the model asks every ICMP message for a way back; "
-                   "making the return hops unknown for messages that get no reply read the destination port on the return "
-                   "side and broke the port split of the set engine (tests/engine/test_separable.py), so it was taken back")
-def test_an_error_message_whose_way_back_is_blocked_is_not_proved_unreachable(tmp_path: Path) -> None:
+def test_an_error_message_whose_way_back_is_blocked_still_arrives(tmp_path: Path) -> None:
     """A destination-unreachable message gets no reply (RFC 792), so a network ACL that denies every ICMP message on
-    the way back does not stop it: the answer is INCONCLUSIVE (which messages get replies is not modelled), never a
-    proof of isolation.  An echo request needs its echo reply: blocked on the way back, it is unreachable."""
+    the way back does not stop it: REACHABLE, with no return hop.  Before, every ICMP message was asked for a way
+    back, the answer was UNREACHABLE and `verify` printed a proof of isolation that was not one (a known wrong
+    answer).  An echo request needs its echo reply: blocked on the way back, it is unreachable."""
     snap = scenario(tmp_path)
     groups(snap, [icmp(-1)], [icmp(-1)])
     acl(snap, [entry(90, False, "deny", -1)])  # into the ALB's subnet: no ICMP message at all
     code, doc = query_json(snap, "alb-eni -> task-eni icmp 3")
-    assert (code, doc["verdict"]) == (3, "inconclusive")  # was UNREACHABLE, and verify called it a proof
-    assert {(m["hop"], m["missing"]) for m in doc["missing"]} == {("ret_nacl_in", "icmp_reply")}
+    assert (code, doc["verdict"]) == (0, "reachable")  # was UNREACHABLE, and verify called it a proof
     code, doc = query_json(snap, "alb-eni -> task-eni icmp 8")
     assert (code, doc["verdict"]) == (1, "unreachable")
     assert [(e["code"], e["path"]) for e in doc["explanations"]] == [("SUBNET_ACL_RESTRICTION", "return")]
     (tmp_path / "a.reason").write_text("assert unreachable alb-eni -> task-eni icmp 3\n")
     r = reason("verify", "--facts", str(snap), str(tmp_path / "a.reason"))
-    assert r.returncode != 0 and "proof of isolation" not in r.stdout, r.stdout
+    assert r.returncode == 1 and "proof of isolation" not in r.stdout, r.stdout
+    (tmp_path / "b.reason").write_text("assert unreachable alb-eni -> task-eni icmp 8\n")
+    r = reason("verify", "--facts", str(snap), str(tmp_path / "b.reason"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    # the set engine agrees: of every ICMP message, all but the queries (echo 8, timestamp 13, extended echo 42,
+    # whose replies are denied) get through, one-way
+    r = reason("query", "--all", "--facts", str(snap), "--format", "json", "alb-eni -> task-eni icmp")
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = [c["icmp"] for c in json.loads(r.stdout)["classes"]]
+    assert got == ["types 0-7", "types 9-12", "types 14-41", "types 43-255"], got
 
 
 def test_query_all_says_inconclusive_when_only_undecided_classes_are_left(tmp_path: Path) -> None:
     """`query --all` listed what gets through and said UNREACHABLE (exit 1) when the only other classes were
     undecided; it now says INCONCLUSIVE (exit 3) and names the pairs, as `reason query` does (exit 3)."""
     snap = scenario(tmp_path)
-    groups(snap, [icmp(-1)], [icmp(-1)])
-    acl(snap, [entry(90, False, "allow", 0), entry(95, False, "deny", -1)])
+    # the task's group admits ICMP only from a prefix list the snapshot does not describe
+    groups(snap, [icmp(-1)], [{"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [], "Ipv6Ranges": [],
+                               "PrefixListIds": [{"PrefixListId": "pl-0missing"}], "UserIdGroupPairs": []}])
     assert reason("query", "--facts", str(snap), "alb-eni -> task-eni icmp 8").returncode == 3
     r = reason("query", "--all", "--facts", str(snap), "--format", "json", "alb-eni -> task-eni icmp 8")
     assert r.returncode == 3, r.stdout + r.stderr
