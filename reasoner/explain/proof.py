@@ -321,9 +321,22 @@ def _compare(old: list[dict], now: list[dict]) -> list[str]:
                        f"{len(b['classes'])} packet classes now, {len(a['classes'])} in the proof")
         for x, y in zip(a["classes"], b["classes"]):
             if x != y:
-                out.append(f"class {x['src']} -> {x['dst']} {x['protocol']} ports {x['dst_ports']} from {x['src_ips']}: "
+                out.append(f"class {x['src']} -> {x['dst']} {_traffic_of(x)} from {x['src_ips']}: "
                            f"{x['fate']} in the proof, {y['fate']} now" + ("" if x["fate"] != y["fate"] else " (its blockers differ)"))
     return out
+
+
+def _traffic_of(c: dict[str, Any]) -> str:
+    """A proof class's protocol and destination ports as the answers write them (``tcp 8000``, ``icmp type 3``);
+    as recorded when the proof file holds something else there (it is the user's file)."""
+    from reasoner.explain import wording
+
+    ports = c.get("dst_ports")
+    proto = c.get("protocol")
+    if (isinstance(proto, str) and isinstance(ports, list) and len(ports) == 2
+            and all(type(v) is int and 0 <= v <= 65535 for v in ports) and ports[0] <= ports[1]):
+        return wording.traffic(proto, ports[0], ports[1])
+    return f"{proto} ports {ports}"
 
 
 def load(path: Path) -> dict[str, Any]:

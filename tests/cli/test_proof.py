@@ -56,7 +56,7 @@ def test_recheck_fails_after_one_security_group_rule_changes(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "snapshot hash differs" in r.stdout
     assert "verdict was unreachable, now reachable" in r.stdout
-    assert "eni-0alb0a -> eni-0task01 6 ports [8000, 8000]" in r.stdout and "blocked in the proof, passes now" in r.stdout
+    assert "eni-0alb0a -> eni-0task01 tcp 8000" in r.stdout and "blocked in the proof, passes now" in r.stdout
     assert "FAILS" in r.stdout
 
 
@@ -196,3 +196,14 @@ def test_recheck_of_a_proof_without_assertions_fails_and_lists_what_it_attests(t
                         lambda d: next(a for a in d["assertions"] if a["classes"]).update(classes=None))
     r = reason("recheck", str(no_classes))
     assert r.returncode == 1 and "records no packet classes" in r.stdout
+
+
+def test_a_recheck_difference_names_the_class_as_answers_do():
+    """`recheck` names a class that changed by its traffic (`tcp 8000`, `icmp type 3`), not its raw protocol number
+    and port list; a proof file holding something else there (it is the user's file) is quoted as it is."""
+    from reasoner.explain.proof import _traffic_of
+
+    assert _traffic_of({"protocol": "6", "dst_ports": [8000, 8000]}) == "tcp 8000"
+    assert _traffic_of({"protocol": "1", "dst_ports": [768, 1023]}) == "icmp type 3"
+    assert _traffic_of({"protocol": "1", "dst_ports": ["x", 3]}) == "1 ports ['x', 3]"
+    assert _traffic_of({"protocol": None, "dst_ports": None}) == "None ports None"
