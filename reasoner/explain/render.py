@@ -13,8 +13,9 @@ from rich.tree import Tree
 
 from reasoner import addresses
 from reasoner.engine.provenance import Node
-from reasoner.explain.space import NO_REPLY
+from reasoner.explain import wording
 from reasoner.explain.paths import Result
+from reasoner.explain.space import NO_REPLY
 from reasoner.terminal import markup as m, plain
 
 
@@ -76,11 +77,6 @@ def class_text(c: dict) -> str:
     return f"{c['protocol']}{icmp}{fam} from {c['src_ips']}{ports(c['src_ports'])} to {c['dst_ips']}{ports(c['dst_ports'])}"
 
 
-def _host_port(ip: str, port: object) -> str:
-    """``10.0.1.10:1024``, ``[2600:1f18::10]:1024`` (RFC 3986 brackets an IPv6 address before a port)."""
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-
-
 def render_text(res: Result, console: Console, explain: str = "brief") -> None:
     verdict = {"reachable": "[bold green]REACHABLE[/]", "unreachable": "[bold red]UNREACHABLE[/]",
                "inconclusive": "[bold yellow]INCONCLUSIVE[/]"}[res.verdict]
@@ -92,13 +88,7 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
         packets = [("example packet", res.packet)]
     for label, pk in packets:
         if "src_ip" in pk:
-            v6 = pk.get("family") == "ipv6"
-            if "icmp_type" in pk:  # an ICMP message has a type and a code, no ports
-                console.print(m(f"{label}: {pk['src_ip']} -> {pk['dst_ip']} {pk['protocol']} type {pk['icmp_type']} "
-                                f"code {pk['icmp_code']}" + (" ipv6" if v6 else "")), highlight=False)
-                continue
-            console.print(m(f"{label}: {_host_port(pk['src_ip'], pk['src_port'])} -> {_host_port(pk['dst_ip'], pk['dst_port'])} "
-                            f"{pk['protocol']}" + (" ipv6" if v6 else "")), highlight=False)
+            console.print(m(f"{label}: {wording.packet_text(pk)}"), highlight=False)
     for w in res.warnings:
         console.print(f"[yellow]warning:[/] {m(w)}")
     if res.missing:

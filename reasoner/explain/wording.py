@@ -35,11 +35,20 @@ cidr_text = addresses.range_text  # one CIDR when the range is one (either famil
 
 
 def packet_text(pk: dict) -> str:
-    """A result's packet (``Result.packet``) on one line: ``10.0.1.10:1024 -> 10.0.11.20:8000 tcp``; an ICMP message
-    by its type and code, ``10.0.1.10 -> 10.0.11.20 icmp type 8 code 0`` (its ports are not ports)."""
+    """A result's packet (``Result.packet``) on one line, as every answer writes it: ``10.0.1.10:1024 ->
+    10.0.11.20:8000 tcp``; an IPv6 one bracketed and marked, ``[2600:1f18::10]:1024 -> [2600:1f18::20]:443 tcp
+    ipv6``; an ICMP message by its type and code, ``10.0.1.10 -> 10.0.11.20 icmp type 8 code 0`` (its ports are not
+    ports)."""
+    v6 = " ipv6" if pk.get("family") == "ipv6" else ""
     if "icmp_type" in pk:
-        return f"{pk.get('src_ip')} -> {pk.get('dst_ip')} {pk.get('protocol')} type {pk['icmp_type']} code {pk.get('icmp_code')}"
-    return f"{pk.get('src_ip')}:{pk.get('src_port')} -> {pk.get('dst_ip')}:{pk.get('dst_port')} {pk.get('protocol')}"
+        return (f"{pk.get('src_ip')} -> {pk.get('dst_ip')} {pk.get('protocol')} type {pk['icmp_type']} "
+                f"code {pk.get('icmp_code')}{v6}")
+    return f"{_host_port(pk.get('src_ip'), pk.get('src_port'))} -> {_host_port(pk.get('dst_ip'), pk.get('dst_port'))} {pk.get('protocol')}{v6}"
+
+
+def _host_port(ip: object, port: object) -> str:
+    """``10.0.1.10:1024``, ``[2600:1f18::10]:1024`` (RFC 3986 brackets an IPv6 address before a port)."""
+    return f"[{ip}]:{port}" if ":" in str(ip) else f"{ip}:{port}"
 
 
 def traffic(proto: str, lo: int, hi: int) -> str:

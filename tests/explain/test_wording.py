@@ -40,3 +40,17 @@ def test_traffic_and_ranges():
     assert wording.cidr_text(0x0A000001, 0x0A000002) == "10.0.0.1-10.0.0.2"
     rows = [("acl-1", 1, 32767, "-1", 0, 65535, 0, 0xFFFFFFFF, "deny")]
     assert wording.acl_rule(rows, "acl-1", 1, 32767) == "acl-1 rule * deny all traffic to 0.0.0.0/0"
+
+
+def test_one_packet_text_for_every_answer():
+    """The example packet of `reason query` and the counterexample of `verify`/SARIF are one function's text: an IPv6
+    packet bracketed and marked, an ICMP one by type and code (they were written twice, and the counterexample of an
+    IPv6 packet read "2600::1:1024")."""
+    from reasoner.explain.wording import packet_text
+
+    assert packet_text({"src_ip": "10.0.1.10", "src_port": 1024, "dst_ip": "10.0.11.20", "dst_port": 8000,
+                        "protocol": "tcp", "family": "ipv4"}) == "10.0.1.10:1024 -> 10.0.11.20:8000 tcp"
+    assert packet_text({"src_ip": "2600::1", "src_port": 1024, "dst_ip": "2600::2", "dst_port": 443, "protocol": "tcp",
+                        "family": "ipv6"}) == "[2600::1]:1024 -> [2600::2]:443 tcp ipv6"
+    assert packet_text({"src_ip": "10.0.1.10", "src_port": 65537, "dst_ip": "10.0.11.20", "dst_port": 768, "protocol": "icmp",
+                        "icmp_type": 3, "icmp_code": 0, "family": "ipv4"}) == "10.0.1.10 -> 10.0.11.20 icmp type 3 code 0"
