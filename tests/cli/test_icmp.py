@@ -185,6 +185,14 @@ def test_through_a_nat_gateway_only_icmp_queries_are_claimed(tmp_path: Path) -> 
     code, doc = query_json(snap, "task-eni -> 8.8.8.8 icmp 3")
     assert (code, doc["verdict"]) == (3, "inconclusive"), doc
     assert ("UNSUPPORTED_COMPONENT", "nat-0a") in {(e["code"], e["component"]) for e in doc["explanations"]}
+    # the NAT subnet's ACL denies echo replies coming in: the reply is refused by message, not by a port the
+    # gateway picks (REMAP_EPHEMERAL_PORT is for TCP and UDP), and the sentence names where it comes from
+    acl(snap, [entry(90, False, "deny", 0)])
+    code, doc = query_json(snap, "task-eni -> 8.8.8.8 icmp 8")
+    assert (code, doc["verdict"]) == (1, "unreachable"), doc
+    nat = [e for e in doc["explanations"] if e["path"] == "return"]
+    assert [(e["code"], e["component"]) for e in nat] == [("SUBNET_ACL_RESTRICTION", "acl-0pub")], nat
+    assert "does not admit the ICMP reply inbound from 8.8.8.8" in nat[0]["message"], nat
 
 
 def test_tcp_is_not_cut_by_icmp_rules(tmp_path: Path) -> None:

@@ -409,6 +409,9 @@ def test_nat_reply_needs_every_ephemeral_port_in_the_nat_subnet_acl(tmp_path):
                      for e in (True, False)]}]}))
     code, out = query_json(snap, "task-eni -> internet tcp 443")
     assert code == 1 and ("REMAP_EPHEMERAL_PORT", "acl-pub") in {(e["code"], e["component"]) for e in out["explanations"]}
+    # the replies come in from the internet host, not from the task (the sentence named the task's address)
+    remap = next(e["message"] for e in out["explanations"] if e["code"] == "REMAP_EPHEMERAL_PORT")
+    assert f"inbound from {out['packet']['dst_ip']}" in remap and "10.0.11.20" not in remap, remap
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][1]["PortRange"].update(From=1024))
     assert query_json(snap, "task-eni -> internet tcp 443")[0] == 0
 
