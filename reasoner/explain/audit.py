@@ -82,12 +82,14 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
     numbers = an.factoring.numbers()
     found: dict[str, Exposure] = {}
     prods = products(backend, space, group_facts, ANSWER_RELATIONS, early=False, settles=blocked_for_certain)
-    group_members: dict[int, list[Endpoint]] = {}  # per group: its destinations (computed once, when needed)
+    # per group: its destinations (computed once, when needed), keyed by its id and holding the group itself, so
+    # that a freed group's id, reused by a new group, can never hand the new group the old one's members
+    group_members: dict[int, tuple[object, list[Endpoint]]] = {}
 
     def members_of(g) -> list[Endpoint]:
         if id(g) not in group_members:
-            group_members[id(g)] = [d for _, d in g.members()]
-        return group_members[id(g)]
+            group_members[id(g)] = (g, [d for _, d in g.members()])
+        return group_members[id(g)][1]
     evaluated = 0
     for pg, prod in prods:
         g = pg.pair

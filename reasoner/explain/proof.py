@@ -90,11 +90,14 @@ def _plain_classes(session, q, srcs: list, dsts: list) -> list[dict[str, Any]]:
     an = session.analyzer
     space = an.factoring.port_groups(an.factoring.every_group(srcs, dsts), q.proto_number, q.port_lo, q.port_hi)
     prods = products(session.set_backend(), space, group_facts, PROOF_RELATIONS, early=False)
-    out: dict[int, dict[str, Any]] = {}
+    # per group, keyed by its id and holding the group itself: a group whose port groups are done may be freed,
+    # and a new one may then get its id (CPython reuses the memory), which merged two groups' classes into one
+    # entry, at random (a proof at 20k ENIs failed its own recheck one run in two)
+    out: dict[int, tuple[Any, dict[str, Any]]] = {}
     for pg, prod in prods:
         g = pg.pair
-        entry = out.setdefault(id(g), {"srcs": sorted(s.eni for s in g.srcs), "dsts": sorted(d.eni for d in g.dsts),
-                                       "pairs": g.size(), "classes": []})
+        _, entry = out.setdefault(id(g), (g, {"srcs": sorted(s.eni for s in g.srcs), "dsts": sorted(d.eni for d in g.dsts),
+                                               "pairs": g.size(), "classes": []}))
         for i, dp in enumerate(pg.dps):
             if prod.uniform:  # every source-port piece has (dp, sps[0])'s answer: one class over the adjacent pieces,
                 c = _class(pg.row(dp, pg.sps[0]), pg.piece(dp, pg.sps[0]), prod.answer(i, 0))  # as _merge joins them
@@ -102,9 +105,9 @@ def _plain_classes(session, q, srcs: list, dsts: list) -> list[dict[str, Any]]:
                 entry["classes"].append(c)
             else:
                 entry["classes"].extend(_class(pg.row(dp, sp), pg.piece(dp, sp), prod.answer(i, j)) for j, sp in enumerate(pg.sps))
-    for entry in out.values():
+    for _, entry in out.values():
         entry["classes"] = _merge(_merge(entry["classes"], "src_ports"), "dst_ports")
-    return list(out.values())
+    return [entry for _, entry in out.values()]
 
 
 def _merge(classes: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
