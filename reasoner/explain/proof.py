@@ -33,6 +33,7 @@ from typing import Any
 from reasoner import __version__, addresses
 from reasoner.engine.separable import products
 from reasoner.errors import QueryError
+from reasoner.explain import wording
 from reasoner.explain.checks import holds
 from reasoner.explain.paths import group_facts, ip_text
 
@@ -332,8 +333,6 @@ def _compare(old: list[dict], now: list[dict]) -> list[str]:
 def _traffic_of(c: dict[str, Any]) -> str:
     """A proof class's protocol and destination ports as the answers write them (``tcp 8000``, ``icmp type 3``);
     as recorded when the proof file holds something else there (it is the user's file)."""
-    from reasoner.explain import wording
-
     ports = c.get("dst_ports")
     proto = c.get("protocol")
     if (isinstance(proto, str) and isinstance(ports, list) and len(ports) == 2

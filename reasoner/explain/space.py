@@ -213,9 +213,7 @@ class PacketSpace:
             dpoints = cuts(port_lo, port_hi, sorted(r.nacl_ports | r.sg_ports))
             spoints = cuts(*EPHEMERAL, sorted(r.nacl_ports))
             # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
-            # every message when it asks any protocol (its ports are TCP and UDP ports)
-            # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
-            # every message when it asks any protocol (its ports are TCP and UDP ports); cut at the echo request's
+            # every message when it asks any protocol (its ports are TCP and UDP ports); cut at each query type's
             # bounds too, so each piece is one query type (its reply) or no query (no reply): ``_icmp_runs``
             ilo, ihi = (port_lo, port_hi) if proto in ICMP else (0, 65535)
             base = set(cuts(ilo, ihi, sorted(r.icmp_ports))) | {c for c in self._icmp_cuts if ilo < c <= ihi}
