@@ -61,3 +61,48 @@ def test_bulk_facts_and_retraction():
     assert len(p.query("sink", (None,))) == 1002
     p.retract_fact("node", (100,))
     assert len(p.query("sink", (None,))) == 1001
+
+
+FLUSH = """
+.decl a(x: number)
+.decl b(x: number)
+.decl unrelated(x: number)
+.decl c(x: number)
+.decl d(x: number)
+c(X) :- a(X).
+d(X) :- c(X), !b(X).
+"""
+
+
+def test_a_question_loads_only_the_rows_it_reads():
+    """Rows given with add_facts reach pyDatalog when a question reads their predicate (directly, through a
+    rule, or under a negation), never before and never for a question that does not read them."""
+    p = Program.from_text(FLUSH)
+    p.add_facts("a", [(1,), (2,), (3,)])
+    p.add_facts("b", [(2,)])
+    p.add_facts("unrelated", [(9,)])
+    assert p.query("c", (None,)) == [(1,), (2,), (3,)]
+    assert set(p._pending) == {"b", "unrelated"}  # c reads a only
+    assert p.query("d", (None,)) == [(1,), (3,)]  # b, still pending, is seen under the negation
+    assert set(p._pending) == {"unrelated"}
+    assert p.query("unrelated", (None,)) == [(9,)]
+    assert not p._pending
+
+
+def test_retracting_a_row_still_pending_removes_it():
+    p = Program.from_text(FLUSH)
+    p.add_facts("b", [(2,), (5,)])
+    p.add_facts("a", [(5,)])
+    p.retract_fact("b", (5,))
+    assert p.query("b", (None,)) == [(2,)]
+    assert p.query("d", (None,)) == [(5,)]
+
+
+def test_solve_loads_the_rows_of_the_predicates_it_reads():
+    from reasoner.engine.syntax import Atom, Var
+
+    p = Program.from_text(FLUSH)
+    p.add_facts("a", [(4,)])
+    p.add_facts("b", [(4,)])
+    assert p.solve([Atom("d", (Var("X"),), None)], {}) == []  # d reads b under a negation
+    assert p.solve([Atom("c", (Var("X"),), None)], {}) == [{"X": 4}]
