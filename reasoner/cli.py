@@ -584,6 +584,7 @@ def recheck(
         folder = facts if facts is not None else Path(str(data.get("facts") or "facts"))
         rules = [Path(f) for f in data.get("policy_files", [])]
         session = Session.open(folder, extra_rules=rules)
+        session.analyzer.factoring.cache = False  # an auditor's re-check computes every class again
         diffs = proofs.recheck(data, session)
     except ReasonError as e:
         _fail(e, fmt)

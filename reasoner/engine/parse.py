@@ -18,7 +18,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args
 from lark.exceptions import VisitError
 
-from reasoner.engine import parse_cache
+from reasoner.engine import disk_cache, parse_cache
 from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard
 
@@ -221,7 +221,7 @@ RULE_METADATA = frozenset({"id", "severity", "title", "remediation"})
 
 
 def _cache_dir() -> Path | None:
-    return parse_cache.cache_dir()
+    return disk_cache.cache_dir()
 
 
 def parse_files(paths: list, display_names: list[str] | None = None, cache: bool = True) -> Module:

@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
-import os
-import tempfile
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
-from reasoner.engine import syntax
+from reasoner.engine import disk_cache, syntax
 from reasoner.engine.syntax import Module
 
 FORMAT = "reason.parse-cache"
@@ -46,15 +43,6 @@ _CLASSES: dict[str, type] = {c.__name__: c for c in (syntax.Loc, syntax.Var, syn
 
 class Invalid(ValueError):
     """The cached data does not have the shape of a syntax tree."""
-
-
-def cache_dir() -> Path | None:
-    """The cache folder, or None when ``REASON_NO_CACHE`` is set."""
-    if os.environ.get("REASON_NO_CACHE"):
-        return None
-    base = os.environ.get("REASON_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "reason")
-    return Path(base)
 
 
 def encode(value: Any) -> Any:
@@ -147,41 +135,22 @@ def decode(data: Any, hint: Any = Module) -> Any:
 
 def load(folder: Path, key: str) -> Module | None:
     """The cached Module for ``key``, or None on any miss, mismatch or unreadable file."""
-    path = folder / f"rules-{key}.json"
+    doc = disk_cache.read_json(folder, "rules", key, MAX_BYTES)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return None
-        doc = json.loads(path.read_bytes().decode("utf-8"))
         if not isinstance(doc, dict) or set(doc) != {"format", "version", "key", "module"}:
             return None
         if doc["format"] != FORMAT or doc["version"] != VERSION or doc["key"] != key:
             return None
-        module = decode(doc["module"], Module)
-    except (OSError, ValueError, RecursionError, TypeError):  # absent, not JSON, not a syntax tree, too deep
+        return decode(doc["module"], Module)
+    except (ValueError, RecursionError, TypeError):  # not a syntax tree, too deep
         return None
-    return module
 
 
 def store(folder: Path, key: str, module: Module) -> None:
     """Writes ``module`` under ``key`` (atomically); keeps the :data:`KEEP` most recent rule sets.
     A folder that cannot be written means no cache, never an error."""
     try:
-        data = json.dumps({"format": FORMAT, "version": VERSION, "key": key, "module": encode(module)},
-                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        doc = {"format": FORMAT, "version": VERSION, "key": key, "module": encode(module)}
     except (Invalid, RecursionError, ValueError):
         return
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, folder / f"rules-{key}.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        old = sorted(folder.glob("rules-*.json"), key=lambda f: f.stat().st_mtime)[:-KEEP]
-        for f in old:
-            f.unlink(missing_ok=True)
-    except OSError:  # a read-only home: no cache, same answer
-        pass
+    disk_cache.write_json(folder, "rules", key, doc, KEEP)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Iterator
 
 from reasoner.engine.lift import PER_QUERY
-from reasoner.engine.symmetry import Classes, Refusal, classes, gate, program_constants
+from reasoner.engine import symmetry_cache
+from reasoner.engine.symmetry import Classes, Refusal, gate, program_constants
 
 if TYPE_CHECKING:
     from reasoner.explain.paths import Analyzer, Endpoint
@@ -124,6 +125,10 @@ class Factoring:
         self.extra_constants = extra_constants
         self._classes: Classes | None = None
         self.refused: list[Refusal] = []
+        #: whether the classes may be read from (and are kept in) the cache folder (reasoner/engine/symmetry_cache.py);
+        #: ``reason recheck`` turns it off.  ``from_cache`` says whether they were read from it.
+        self.cache = True
+        self.from_cache = False
 
     @property
     def classes(self) -> Classes | None:
@@ -132,7 +137,8 @@ class Factoring:
             checked = self.an.p.checked
             defined = {r.head.pred for r in checked.module.rules}
             rel = {k: v for k, v in self.an.rel.items() if k in checked.decls and k not in defined and k not in PER_QUERY}
-            cls = classes(rel, program_constants(checked) | self.extra_constants, self.an.space.starts())
+            cls, self.from_cache = symmetry_cache.classes(rel, program_constants(checked) | self.extra_constants,
+                                                          self.an.space.starts(), use_cache=self.cache)
             self.refused = gate(checked, cls.owned_columns | QUERY_OWNED, QUERY_COMPUTED)
             if not self.refused:
                 self._classes = cls
