@@ -17,6 +17,12 @@ UNEXPECTED when it differs from what the generated estate must answer (``Questio
     python benchmarks/estate.py                                  # 1k, 20k, 100k; 5 runs; 600 s timeout
     python benchmarks/estate.py --sizes 1000 --runs 1 --cpu-timeout 10   # quick look
     python benchmarks/estate.py --sizes 20000 --questions star-to-x isolation --cpu-timeout 120
+    python benchmarks/estate.py --sizes 20000 --cache warm       # a snapshot asked before: its classes on disk
+
+Every child uses one cache folder (``<work>/cache``: ``REASON_CACHE_DIR``).  ``--cache cold`` (the default)
+empties it of symmetry classes before each run (reasoner/engine/symmetry_cache.py), so each run computes them, as
+the first question on a new snapshot does; the parsed rules stay (any installation has them after its first
+run).  ``--cache warm`` runs each question once unmeasured first, so every measured run reads them.
 """
 
 from __future__ import annotations
@@ -109,12 +115,20 @@ def reason_cmd() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "reasoner"]
 
 
-def measure(argv: list[str], limits: Limits) -> dict[str, Any]:
-    """Runs ``argv`` once as a new process (own session); wall, CPU (user + sys) and peak RSS of that child."""
+def measure(argv: list[str], limits: Limits, cache: Path | None = None, cold: bool = True) -> dict[str, Any]:
+    """Runs ``argv`` once as a new process (own session); wall, CPU (user + sys) and peak RSS of that child.
+    ``cache``: the children's cache folder; ``cold``: without the symmetry classes of earlier runs."""
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("REASON_NO_CACHE", None)
+    if cache is not None:
+        env["REASON_CACHE_DIR"] = str(cache)
+        if cold:
+            for f in cache.glob("classes-*.json"):
+                f.unlink()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
-                                env={**os.environ, "COLUMNS": "200"})
+                                env=env)
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -193,10 +207,11 @@ def label(n: int) -> str:
 
 
 def run(sizes: list[int], names: list[str], runs: int, limits: Limits, seed: int, root: Path,
-        log: Callable[[str], None]) -> dict[str, Any]:
+        log: Callable[[str], None], cache: str = "cold") -> dict[str, Any]:
     """Every selected question at every size; the JSON-ready result."""
+    folder = root / "cache"
     result: dict[str, Any] = {"schema": "reason.bench.estate/v1", "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                              "machine": machine_info(HERE.parent), "runs": runs, "timeout_s": limits.wall,
+                              "machine": machine_info(HERE.parent), "runs": runs, "cache": cache, "timeout_s": limits.wall,
                               "cpu_timeout_s": limits.cpu, "timeout": limits.text, "seed": seed,
                               "questions": {k: QUESTIONS[k].title for k in names}, "sizes": {}}
     timed_out_at: dict[str, int] = {}  # a question that timed out is not asked again at a larger size
@@ -218,8 +233,10 @@ def run(sizes: list[int], names: list[str], runs: int, limits: Limits, seed: int
             est = size["estates"][q.variant]
             argv = q.args(est["facts"], est["picks"], Path(est["raw"]))
             done: list[dict[str, Any]] = []
+            if cache == "warm":  # unmeasured: fills the cache folder
+                measure(reason_cmd() + argv, limits, folder, cold=False)
             for _ in range(runs):
-                done.append(measure(reason_cmd() + argv, limits))
+                done.append(measure(reason_cmd() + argv, limits, folder, cold=cache == "cold"))
                 if done[-1]["timed_out"] or done[-1]["not_implemented"] or done[-1]["exit"] == 2:
                     break
             summary = summarise(done, limits, q.expect)
@@ -236,7 +253,11 @@ def markdown(result: dict[str, Any]) -> str:
     """The medians: one row per question, one column per size (CPU, wall, peak RSS, exit code)."""
     sizes = list(result["sizes"])
     m = result["machine"]
+    cache = result.get("cache", "cold")
     lines = [f"Median of {result['runs']} fresh `reason` processes per cell (CPU = user + sys of the child), "
+             + ("snapshots asked before (their symmetry classes on disk), " if cache == "warm" else
+                "each computing the snapshot's symmetry classes (cold cache), ")
+             +
              f"timeout {result['timeout']}; {m['cpu_model']}, {m['nproc']} CPUs, Python {m['python']}, "
              f"commit {m['commit'][:10]}{' (dirty)' if m.get('dirty') else ''}, load average at start {m['loadavg'][0]:.1f}.", "",
              "| question | " + " | ".join(f"{label(int(n))} ENIs" for n in sizes) + " |",
@@ -265,14 +286,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=HERE / "out" / "estate", help="where estates and facts are written")
     ap.add_argument("--results", type=Path, default=HERE / "results", help="where the JSON and markdown go")
+    ap.add_argument("--cache", choices=["cold", "warm"], default="cold",
+                    help="cold: each run computes the symmetry classes; warm: read from an earlier run's cache")
     args = ap.parse_args()
     if shutil.which(reason_cmd()[0]) is None:
         raise SystemExit("reason is not installed in this environment: pip install -e .")
     result = run(args.sizes, args.questions, args.runs, Limits(args.timeout, args.cpu_timeout), args.seed, args.work,
-                 lambda s: print(s, file=sys.stderr, flush=True))
+                 lambda s: print(s, file=sys.stderr, flush=True), cache=args.cache)
     table = markdown(result)
     args.results.mkdir(parents=True, exist_ok=True)
-    stem = f"estate-{result['started'].replace(':', '').replace('-', '')}-{result['machine']['commit'][:8]}"
+    stem = (f"estate-{result['started'].replace(':', '').replace('-', '')}-{result['machine']['commit'][:8]}"
+            + ("-warm" if args.cache == "warm" else ""))
     (args.results / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.results / f"{stem}.md").write_text(table)
     print(table)
