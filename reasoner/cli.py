@@ -848,14 +848,15 @@ def audit_pairs(
     if fmt == AuditFormat.json:
         print(json.dumps({"schema": "reason.audit-pairs/v1", "traffic": " ".join(traffic or ["any"]), **data}, indent=2))
     elif fmt == AuditFormat.csv:
-        _emit(csv_text(["from", "to", "eni_pairs", "example"], [[c["from"], c["to"], c["eni_pairs"], c["example"]]
-                                                                 for c in data["cells"]]))
+        _emit(csv_text(["from", "to", "eni_pairs", "example", "one_way"],
+                       [[c["from"], c["to"], c["eni_pairs"], c["example"], str(c["one_way"]).lower()] for c in data["cells"]]))
     else:
         out.print(m(f"{len(data['cells'])} of {len(seg.groups) ** 2} {by} pairs connect on "
                     f"{' '.join(traffic or ['any'])} ({seg.evaluated} packet classes evaluated)"), highlight=False)
         for c in data["cells"]:
-            out.print(plain(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}"), markup=False,
-                      highlight=False)
+            one_way = " (one-way ICMP messages only, no reply)" if c["one_way"] else ""
+            out.print(plain(f"  {c['from']} -> {c['to']}: {c['eni_pairs']} ENI pair(s), e.g. {c['example']}{one_way}"),
+                      markup=False, highlight=False)
         if data["undecided"]:
             out.print(plain(f"{len(data['undecided'])} {by} pair(s) not decided (the snapshot lacks data their answer "
                             "depends on; ask `reason query` about the example pair for what):"), markup=False, highlight=False)

@@ -173,18 +173,21 @@ class Segmentation:
 
     by: str
     groups: list[str]
-    cells: dict[tuple[str, str], list]  # (from group, to group) -> [how many ENI pairs get through, the smallest one]
+    #: (from group, to group) -> [how many ENI pairs get through, the smallest one, whether some of them gets an answer
+    #: back: False when only one-way ICMP messages (errors, unsolicited replies: no query) get through]
+    cells: dict[tuple[str, str], list]
     evaluated: int
     #: group pairs none of whose ENI pairs is known to connect, but some of whose are not known to be blocked either
     #: (missing data: rules/missing_data.dl), as ``cells``: [how many such ENI pairs, the smallest one]
     undecided: dict[tuple[str, str], list] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        def rows(cells: dict[tuple[str, str], list]) -> list[dict]:
+        def rows(cells: dict[tuple[str, str], list], marked: bool) -> list[dict]:
             return [{"from": a, "to": b, "eni_pairs": n, "example": "%s -> %s" % example}
-                    for (a, b), (n, example) in sorted(cells.items())]
-        return {"by": self.by, "groups": self.groups, "classes_evaluated": self.evaluated, "cells": rows(self.cells),
-                "undecided": rows(self.undecided)}
+                    | ({"one_way": not answered} if marked else {})
+                    for (a, b), (n, example, answered) in sorted(cells.items())]
+        return {"by": self.by, "groups": self.groups, "classes_evaluated": self.evaluated, "cells": rows(self.cells, True),
+                "undecided": rows(self.undecided, False)}
 
 
 def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: int, port_hi: int) -> Segmentation:
@@ -229,10 +232,17 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
             sides[id(side)] = ({x: sorted(v) for x, v in out.items()}, frozenset(ep.eni for ep in side))
         return sides[id(side)]
 
+    def answered(classes: list) -> bool:
+        """Whether some class gets an answer back: one of a protocol but ICMP, or an ICMP query (space.py cuts ICMP
+        pieces at each query type's bounds: a piece is all queries or none)."""
+        return any(c.proto not in wording.ICMP or one_way([c.dst_ports], an.space.queries[c.proto]) != [c.dst_ports]
+                   for c in classes)
+
     def cells_of(pair_groups) -> dict[tuple[str, str], list]:
-        """(from group, to group) -> [ENI pairs, the smallest pair], over the member pairs of ``pair_groups``."""
+        """(from group, to group) -> [ENI pairs, the smallest pair, some answered], over the member pairs of
+        ``pair_groups`` ((group, answered) pairs)."""
         cells: dict[tuple[str, str], list] = {}
-        for g in pair_groups:
+        for g, two_way in pair_groups:
             (src_by, src_enis), (dst_by, dst_enis) = side_of(g.srcs), side_of(g.dsts)
             overlap = not src_enis.isdisjoint(dst_enis)  # (a class paired with itself)
             for a, ss in src_by.items():
@@ -240,13 +250,15 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
                     n = len(ss) * len(ds) - (len(set(ss).intersection(ds)) if overlap else 0)
                     example = _first_distinct(ss, ds)
                     if n and example:
-                        cell = cells.setdefault((a, b), [0, example])
+                        cell = cells.setdefault((a, b), [0, example, False])
                         cell[0] += n
                         cell[1] = min(cell[1], example)
+                        cell[2] = cell[2] or two_way
         return cells
 
-    cells = cells_of(g for g, _ in found)
-    undecided = {k: v for k, v in cells_of(open_groups).items() if k not in cells}  # some pair connects: decided
+    cells = cells_of((g, answered(classes)) for g, classes in found)
+    # some pair connects: decided
+    undecided = {k: v for k, v in cells_of((g, True) for g in open_groups).items() if k not in cells}
     groups = sorted({g for e in enis for g in groups_of(e.eni)})
     return Segmentation(by, groups, cells, evaluated, undecided)
 

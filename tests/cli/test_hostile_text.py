@@ -156,7 +156,7 @@ def test_audit_pairs_escapes_group_names_in_text_and_csv(tmp_path: Path) -> None
     assert shown in text, text
     r = reason("audit", "pairs", "--facts", str(snap), "--by", "tag:tier", "--format", "csv", "any")
     text = _assert_safe(r, codes={1})
-    assert f"(no tier tag),{shown},2,eni-0alb0a -> eni-0task01" in text.splitlines(), text
+    assert f"(no tier tag),{shown},2,eni-0alb0a -> eni-0task01,false" in text.splitlines(), text
     r = reason("audit", "pairs", "--facts", str(snap), "--by", "tag:tier", "--format", "json", "any")
     assert r.returncode == 1 and "\x1b" not in r.stdout and "\u202e" not in r.stdout  # json.dumps escapes them
     assert "tier=x\x1b[31mevil\nREACHABLE\u202e" in json.loads(r.stdout)["groups"]  # ... and keeps the exact string
@@ -165,7 +165,7 @@ def test_audit_pairs_escapes_group_names_in_text_and_csv(tmp_path: Path) -> None
 def test_csv_cells_never_start_a_spreadsheet_formula(tmp_path: Path) -> None:
     r = reason("audit", "pairs", "--facts", str(_tagged_enis(tmp_path)), "--by", "tag:=cmd", "--format", "csv", "any")
     lines = _assert_safe(r, codes={1}).splitlines()
-    assert "(no =cmd tag),'=cmd=1,2,eni-0alb0a -> eni-0task01" in lines, lines
+    assert "(no =cmd tag),'=cmd=1,2,eni-0alb0a -> eni-0task01,false" in lines, lines
     assert not any(cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line.split(","))
 
 

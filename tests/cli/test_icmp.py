@@ -331,3 +331,26 @@ def test_query_all_says_inconclusive_when_only_undecided_classes_are_left(tmp_pa
     assert doc["classes"] == [] and doc["undecided_pairs"] == [{"src_eni": "eni-0alb0a", "dst_eni": "eni-0task01"}]
     r = reason("query", "--all", "--facts", str(snap), "alb-eni -> task-eni icmp 8")
     assert r.returncode == 3 and r.stdout.startswith("INCONCLUSIVE") and "eni-0alb0a -> eni-0task01" in r.stdout
+
+
+def test_audit_pairs_marks_groups_that_only_one_way_messages_connect(tmp_path: Path) -> None:
+    """`audit pairs`: when only ICMP messages that get no reply (here "destination unreachable", RFC 792) get from one
+    group to another, the cell says so (JSON ``one_way``, CSV column, text); an echo request, answered, is not
+    one-way.  (Before, the cell read as an ordinary connection.)"""
+    one = scenario(tmp_path / "one")
+    groups(one, [icmp(UNREACH)], [icmp(UNREACH)])
+    two = scenario(tmp_path / "two")
+    groups(two, [icmp(UNREACH), icmp(ECHO)], [icmp(UNREACH), icmp(ECHO)])
+
+    def cell(snap: Path) -> dict:
+        r = reason("audit", "pairs", "--facts", str(snap), "--by", "sg", "--format", "json", "icmp")
+        assert r.returncode == 1, r.stdout + r.stderr
+        return next(c for c in answer(r.stdout)["cells"] if (c["from"], c["to"]) == ("sg-0alb", "sg-0task"))
+
+    assert cell(one)["one_way"] is True and cell(two)["one_way"] is False
+    text = reason("audit", "pairs", "--facts", str(one), "--by", "sg", "icmp").stdout
+    assert any(line.startswith("  sg-0alb -> sg-0task:") and line.endswith("(one-way ICMP messages only, no reply)")
+               for line in text.splitlines()), text
+    csv = reason("audit", "pairs", "--facts", str(one), "--by", "sg", "--format", "csv", "icmp").stdout
+    assert csv.splitlines()[0] == "from,to,eni_pairs,example,one_way"
+    assert any(line.startswith("sg-0alb,sg-0task,") and line.endswith(",true") for line in csv.splitlines()), csv
