@@ -122,6 +122,9 @@ class AwsRenderer(ExplanationFields):
                        {"Key": "reason:query", "Value": res.query}, {"Key": "reason:snapshot", "Value": self.snapshot_hash()}]
         if self.tool_version:
             out["Tags"].append({"Key": "reason:tool-version", "Value": self.tool_version})
+        pk = res.packet or {}
+        if "icmp_type" in pk:  # RA's packet header and rule shapes have no ICMP type or code: the message is a tag
+            out["Tags"].append({"Key": "reason:icmp", "Value": f"type {pk['icmp_type']} code {pk.get('icmp_code')}"})
         return out
 
     def document(self, res: Result, now: datetime | None = None) -> dict[str, Any]:

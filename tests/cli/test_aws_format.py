@@ -240,3 +240,20 @@ def test_state_family_names_the_component_and_its_state(tmp_path):
     code, a = aws("task-eni -> internet tcp 443", snap)
     e = explanation(a, "BAD_STATE", "nat-0a")
     assert code == 1 and e["State"] == "pending" and e["Direction"] == "egress"
+
+
+def test_an_icmp_answer_names_its_message_in_a_tag(tmp_path):
+    """AnalysisPacketHeader, AnalysisSecurityGroupRule and AnalysisAclRule have no ICMP type or code (API reference;
+    EC2's IpPermission carries them in FromPort/ToPort, RA's shapes do not say): the answer's message is the tag
+    ``reason:icmp``, and no ICMP message leaks into a port field as its type*256+code encoding."""
+    from test_icmp import ECHO, UNREACH, groups, icmp
+
+    snap = scenario(tmp_path)
+    groups(snap, [icmp(ECHO)], [icmp(UNREACH, 4)])
+    for q, want in (("alb-eni -> task-eni icmp", "type 3 code 4"), ("alb-eni -> task-eni icmp 8", "type 8 code 0")):
+        code, a = aws(q, snap)
+        assert code == 1 and {t["Key"]: t["Value"] for t in a["Tags"]}["reason:icmp"] == want, a["Tags"]
+        text = str(a)
+        assert "'Port'" not in text and "PortRange" not in text and "'From': 7" not in text, text
+    code, a = aws("alb-eni -> task-eni tcp 8000", snap)
+    assert "reason:icmp" not in {t["Key"] for t in a["Tags"]}
