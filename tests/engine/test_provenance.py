@@ -32,3 +32,26 @@ def test_why_not_covers_every_rule_with_its_first_failing_premise_and_near_misse
 def test_limits_mark_cut_subtrees_partial():
     t = why(Program.from_text(SRC), "path", (1, 3), depth=0).to_json()
     assert any(c.get("partial") for c in t["children"])
+
+
+ICMP = """
+.decl pkt(proto: symbol, src_port: number, dst_port: number)
+.decl hop(proto: symbol, src_port: number, dst_port: number)
+.decl allowed(proto: symbol)
+allowed("1"). allowed("6").
+pkt("1", 65537, 768). pkt("1", 0, 2048). pkt("6", 1024, 768).
+hop(P, S, D) :- pkt(P, S, D), allowed(P).
+"""
+
+
+def test_a_derivation_shows_icmp_messages_by_type_and_code_and_the_no_reply_marker_by_name():
+    """For people (``display``): an ICMP packet's ports are messages (type * 256 + code) and a source port past 65535
+    marks a message that gets no reply (rules/00_snapshot.dl icmp_query); a TCP packet's ports stay ports.  JSON
+    (``label``) keeps the numbers the rules hold."""
+    p = Program.from_text(ICMP)
+    t = why(p, "hop", ("1", 65537, 768))
+    assert t.holds and t.label == "hop('1', 65537, 768)"
+    assert t.display == "hop(icmp, no reply, type 3 code 0)"
+    assert t.children[0].display == "pkt(icmp, no reply, type 3 code 0)"  # a body literal, shown from its bindings
+    assert why(p, "hop", ("1", 0, 2048)).display == "hop(icmp, type 0 code 0, type 8 code 0)"
+    assert why(p, "hop", ("6", 1024, 768)).display == "hop(tcp, 1024, 768)"
