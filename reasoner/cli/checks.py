@@ -1,0 +1,345 @@
+"""``reason verify`` (assertions and policies), ``reason recheck`` (a kept proof), ``reason diff`` (reachability
+between two snapshots), ``reason test`` (policies against fixtures) and ``reason check`` (rule files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from reasoner.cli.shell import Format, _bounded, _check_format, _emit, _fail, _timeout_option, app, err, out
+from reasoner.errors import ReasonError
+from reasoner.terminal import markup as m
+
+
+def _families_text(r) -> str:
+    """``, IPv4 and IPv6,`` : which address families an "unreachable" was proved over."""
+    names = {"ipv4": "IPv4", "ipv6": "IPv6"}
+    fams = [names[f] for f in getattr(r, "families", []) if f in names]
+    return f", {' and '.join(fams)}," if fams else ""
+
+
+def _pairs_text(r) -> str:
+    """", N endpoint pairs (alike pairs evaluated once)" when a question covered several pairs."""
+    if r.endpoint_pairs <= 1:
+        return ""
+    return f", {r.endpoint_pairs} endpoint pairs" + (" (alike pairs evaluated once)" if r.factored else "")
+
+
+@app.command()
+def verify(
+    paths: Optional[list[Path]] = typer.Argument(None, help="assertion (*.reason) and policy (*.dl) files or folders "
+                                                 "(default: ./queries)"),
+    facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|sarif|junit]",
+                               help="text, json (reason.verify/v1), sarif (SARIF 2.1.0) or junit"),
+    proof_file: Optional[Path] = typer.Option(None, "--proof", help="also write a proof file (reason.proof/v1): hashes, "
+                                         "and every packet class of each assertion with its fate; re-check it with "
+                                         "reason recheck"),
+    timeout: float = _timeout_option(),
+) -> None:
+    """Check saved assertions (assert reachable|unreachable QUERY) and policy rules (every row of
+    violation(resource, message) fails).
+
+    A passing "unreachable" is a proof of isolation over the whole packet space of its query; an
+    inconclusive answer never passes.
+
+    \b
+    Examples:
+      reason verify
+      reason verify --facts facts/examples/seed-fixed queries/alb-health-check.reason
+      reason verify --format sarif > reason.sarif
+      reason verify --proof isolation.proof.json && reason recheck isolation.proof.json
+
+    Exit codes: 0 all hold, 1 one fails, 2 usage or input error, 3 none fails but one is inconclusive."""
+    _bounded(timeout)
+    from reasoner import __version__
+    from reasoner.engine.provenance import why
+    from reasoner.explain import wording
+    from reasoner.explain.checks import AssertionCheck, VerifyReport, policy_rules
+    from reasoner.query.language import parse_assertions
+    from reasoner.session import Session
+
+    _check_format("verify", fmt)
+    try:
+        if proof_file is not None:
+            from reasoner.explain.proof_file import check_target
+
+            check_target(proof_file)  # a --proof that cannot be written is refused before the work, not after it
+        files = _assertion_files(list(paths or [Path("queries")]))
+        policies = [f for f in files if f.suffix == ".dl"]
+        assertions = [a for f in files if f.suffix != ".dl" for a in parse_assertions(_read(f), str(f))]
+        if not assertions and not policies:  # "0/0 assertions hold" would pass a run that checked nothing
+            _nothing_to_check(files)
+        session = Session.open(facts, extra_rules=policies)
+        if not assertions and not policy_rules(session.program, policies, []):
+            _nothing_to_check(files)
+        violations = []
+        if "violation" in session.program.decls:
+            from reasoner.explain.policy_facts import fill
+
+            fill(session)  # exposed / can_reach, when a policy reads them
+            for row in session.program.query("violation", (None,) * session.program.decls["violation"].arity):
+                proof = why(session.program, "violation", row, depth=2)
+                rule = next((c.rule for c in proof.children if c.rule), proof.rule)
+                violations.append((row, rule, proof))
+        checks = []
+        for a in assertions:
+            try:
+                checks.append(AssertionCheck(a, session.query(str(a.query), depth=3)))
+            except ReasonError as e:  # an unknown name in one assertion: that assertion fails, the others run
+                checks.append(AssertionCheck(a, None, e))
+        if proof_file is not None:
+            from reasoner.explain.proof_file import write_proof
+
+            write_proof(proof_file, session, checks, facts, policies)
+    except ReasonError as e:
+        _fail(e, fmt)
+        return
+    warnings = list(dict.fromkeys(session.warnings + [w for c in checks if c.result is not None for w in c.result.warnings]))
+    report = VerifyReport(checks, policy_rules(session.program, policies, violations), warnings)
+    meta = {str(r.loc): r.annotations for r in session.program.rules_by_head.get("violation", [])}  # @id, @severity, ...
+    exit_code = report.exit_code
+    if fmt == Format.sarif:
+        from reasoner.explain.sarif import render_sarif
+
+        print(json.dumps(render_sarif(report, __version__, session.analyzer.label), indent=2))
+        raise typer.Exit(exit_code)
+    if fmt == Format.junit:
+        from reasoner.explain.junit import render_junit
+
+        print(render_junit(report, __version__), end="")
+        raise typer.Exit(exit_code)
+    results = [(c.assertion, c.result, c.error) for c in checks]
+    # An inconclusive answer never holds: neither a proof of isolation nor a path was found.
+    holds = [c.status == "pass" for c in checks]
+    unknown = [c.status == "inconclusive" for c in checks]
+    ok = exit_code == 0
+    if fmt != Format.text:
+        _emit(json.dumps({"schema": "reason.verify/v1", "tool_version": __version__, "ok": ok, "warnings": warnings, "violations": [
+            {"row": list(row), "rule": rule, "proof": proof.to_json(), "metadata": meta.get(rule or "", {})}
+            for row, rule, proof in violations], "assertions": [
+            {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
+             "holds": held, "verdict": r.verdict if r else None, "error": e.render() if e else None,
+             "result": r.to_json() if r else None}
+            for (a, r, e), held in zip(results, holds)]}, indent=2))
+        raise typer.Exit(exit_code)
+    for w in warnings:
+        err.print(f"[yellow]warning:[/] {m(w)}", highlight=False)
+    for (a, r, e), held in zip(results, holds):
+        where = f"{a.file}:{a.line}"
+        if e is not None:
+            rendered = "\n".join(m(x) for x in e.render().split("\n"))
+            out.print(f"[red]ERROR[/] {m(where)}  {m(a.text)}\n  {rendered}", highlight=False)
+            continue
+        if r.inconclusive:
+            out.print(f"[yellow]INCONCLUSIVE[/]  {m(where)}  {m(a.text)}", highlight=False)
+            out.print("  counted as failed: the snapshot lacks what the answer depends on", highlight=False)
+            for miss in r.missing:
+                out.print(f"  missing: {m(miss.message)}", highlight=False)
+            continue
+        out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {m(where)}  {m(a.text)}", highlight=False)
+        if held and not r.reachable:
+            out.print(f"  proof of isolation: none of the query's packets gets through and back "
+                      f"({r.packets_checked} representative packets{_families_text(r)} cover its whole packet space"
+                      f"{_pairs_text(r)})", highlight=False)
+        elif not held and r.reachable:
+            pk = r.packet.get("client", r.packet)
+            out.print(m(f"  counterexample: {wording.packet_text(pk)} gets through; run  reason query \"{a.query}\"  for the "
+                        f"path"), highlight=False)
+        elif not held:
+            for x in r.explanations:
+                out.print(f"  blocked: [red]{m(x.code)}[/] {m(x.component)}: {m(x.message)}", highlight=False)
+    for row, rule, _ in violations:
+        notes = meta.get(rule or "", {})
+        tag = " ".join(notes[k] for k in ("id", "severity") if k in notes)
+        out.print(f"[red]FAIL[/]  policy {m(f'[{tag}] ') if tag else ''}{m(rule or '')}  {m(f'violation{tuple(row)!r}')}",
+                  highlight=False)
+        for k in ("title", "remediation"):
+            if k in notes:
+                out.print(f"  {k}: {m(notes[k])}", highlight=False)
+    out.print(f"{sum(holds)}/{len(results)} assertions hold" + (f"; {sum(unknown)} inconclusive" if any(unknown) else "")
+              + (f"; {len(violations)} policy violation(s)" if policies else ""))
+    raise typer.Exit(exit_code)
+
+
+def _assertion_files(paths: list[Path]) -> list[Path]:
+    from reasoner.errors import QueryError
+
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.reason")) + sorted(p.glob("*.dl")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise QueryError("query.no_file", f"{p}: no such assertion file or folder")
+    if not files:
+        raise QueryError("query.no_file", f"no *.reason assertion or *.dl policy files in {', '.join(map(str, paths))}")
+    return files
+
+
+def _nothing_to_check(files: list[Path]) -> None:
+    """Raises the error for a verify run with no assertion and no ``violation`` rule (only blank or comment lines)."""
+    from reasoner.errors import QueryError
+
+    listed = ", ".join(map(str, files[:5])) + (", ..." if len(files) > 5 else "")
+    raise QueryError("query.no_assertion",
+                     "nothing to check: no assertion (only blank or comment lines) and no policy violation rule",
+                     location=listed, hint="write one assertion per line, e.g.  assert unreachable internet -> task-eni "
+                                           "tcp 22  (# starts a comment), or give *.dl policy files with "
+                                           "violation(resource, message) rules")
+
+
+def _read(path: Path) -> str:
+    from reasoner.errors import QueryError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise QueryError("query.no_file", f"cannot read {path}: {err}") from None
+
+
+@app.command()
+def recheck(
+    proof: Path = typer.Argument(..., help="a proof file written by reason verify --proof"),
+    facts: Optional[Path] = typer.Option(None, "--facts", help="the snapshot to re-check against (default: the one the "
+                                         "proof names)"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json]", help="text or json (reason.recheck/v1)"),
+    timeout: float = _timeout_option(),
+) -> None:
+    """Re-check a kept proof: the snapshot's and the rules' hashes, the packet space of each assertion (the same
+    classes over the same endpoint pairs) and every class's fate (blocked, with the same blockers, or passing).
+
+    \b
+    Examples:
+      reason verify --proof isolation.proof.json queries/
+      reason recheck isolation.proof.json
+      reason recheck isolation.proof.json --facts facts-after-change/
+
+    Exit codes: 0 the proof still holds, 1 something differs, 2 usage or input error."""
+    _bounded(timeout)
+    from reasoner import __version__
+    from reasoner.explain import proof as proofs
+    from reasoner.session import Session
+
+    _check_format("recheck", fmt)
+    try:
+        data = proofs.load(proof)
+        folder = facts if facts is not None else Path(str(data.get("facts") or "facts"))
+        rules = [Path(f) for f in data.get("policy_files", [])]
+        session = Session.open(folder, extra_rules=rules)
+        session.analyzer.factoring.cache = False  # an auditor's re-check computes every class again
+        diffs = proofs.recheck(data, session)
+    except ReasonError as e:
+        _fail(e, fmt)
+        return
+    classes = proofs.class_count(data)
+    if fmt == Format.json:
+        _emit(json.dumps({"schema": "reason.recheck/v1", "tool_version": __version__, "proof": str(proof), "facts": str(folder),
+                          "holds": not diffs, "classes": classes, "assertions": proofs.listed(data),
+                          "differences": diffs}, indent=2))
+    else:
+        for text in proofs.listed(data):  # what the proof attests, as its file states it
+            out.print(f"  {m(text)}", highlight=False)
+        for d in diffs[:30]:
+            out.print(f"[red]DIFFERS[/]  {m(d)}", highlight=False)
+        if len(diffs) > 30:
+            out.print(f"... and {len(diffs) - 30} more difference(s) (all of them: --format json)", highlight=False)
+        verdict = "[green]HOLDS[/]" if not diffs else f"[red]FAILS[/] ({len(diffs)} difference(s))"
+        out.print(f"{verdict}  {m(str(proof))}: {len(data['assertions'])} assertion(s), {classes} packet classes "
+                  f"re-checked against {m(str(folder))}", highlight=False)
+    raise typer.Exit(0 if not diffs else 1)
+
+
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., help="the snapshot before (facts directory or a folder with aws_configs/)"),
+    new: Path = typer.Argument(..., help="the snapshot after"),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json]", help="text or json (reason.diff/v1)"),
+    timeout: float = _timeout_option(),
+) -> None:
+    """What changed in reachability between two snapshots: ports newly exposed to the internet (or no longer),
+    ENI pairs that gained or lost connectivity, each with the configuration rows on its path that differ.
+
+    \b
+    Examples:
+      reason diff facts facts/examples/seed-fixed
+      reason diff --format json before/ after/
+
+    Exit codes: 0 no new exposure, 1 new exposure to the internet, 2 usage or input error."""
+    _bounded(timeout)
+    from reasoner import __version__
+    from reasoner.explain.diff import diff as reach_diff
+    from reasoner.session import Session
+
+    _check_format("diff", fmt)
+    try:
+        before, after = Session.open(old), Session.open(new)
+        changes, rows = reach_diff(before, after)
+    except ReasonError as e:
+        _fail(e, fmt)
+        return
+    exposed = any(c.kind == "exposed" for c in changes)
+    if fmt == Format.json:
+        _emit(json.dumps({"schema": "reason.diff/v1", "tool_version": __version__, "old": str(old), "new": str(new),
+                          "new_exposure": exposed, "changes": [c.to_json() for c in changes], "configuration": rows},
+                         indent=2))
+        raise typer.Exit(1 if exposed else 0)
+    titles = {"exposed": "[red]NEWLY EXPOSED[/]", "unexposed": "no longer exposed", "gained": "[yellow]NOW REACHES[/]",
+              "lost": "no longer reaches"}
+    for c in changes:
+        out.print(f"{titles[c.kind]}  {m(c.text())}", highlight=False)
+        for cause in c.causes:
+            out.print(f"  because {m(cause)}", highlight=False)
+        if not c.causes:
+            out.print("  (no configuration row on its path differs)", highlight=False)
+    out.print(f"{len(changes)} change(s) in reachability, {len(rows)} configuration row(s) differ"
+              + ("; new exposure to the internet" if exposed else ""), highlight=False)
+    raise typer.Exit(1 if exposed else 0)
+
+
+@app.command("test")
+def test_(policy_dir: Path = typer.Argument(..., help="folder of *.dl policies with tests/CASE/ snapshots and tests/CASE.expected"),
+          timeout: float = _timeout_option()) -> None:
+    """Run policies against fixture snapshots: each tests/CASE/ folder (Batfish layout) must yield exactly the
+    violations listed in tests/CASE.expected ('resource | message' per line).
+
+    Exit codes: 0 every case passes, 1 one fails, 2 usage or input error."""
+    _bounded(timeout)
+    from reasoner.explain.policy_test import run
+
+    try:
+        results = run(policy_dir)
+    except ReasonError as e:
+        _fail(e)
+        return
+    for r in results:
+        status = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
+        out.print(f"{status}  {m(r.name)}", highlight=False)
+        if r.error is not None:
+            out.print("  " + "\n  ".join(m(x) for x in r.error.render().split("\n")), highlight=False)
+        for row in r.missing:
+            out.print(f"  missing:    {m(' | '.join(row))}", highlight=False)
+        for row in r.unexpected:
+            out.print(f"  unexpected: {m(' | '.join(row))}", highlight=False)
+    failed = sum(not r.passed for r in results)
+    out.print(f"{len(results) - failed}/{len(results)} cases pass")
+    raise typer.Exit(2 if any(r.error for r in results) else 1 if failed else 0)
+
+
+@app.command()
+def check(files: list[Path] = typer.Argument(..., help="rule files to check with the shipped rules"),
+          timeout: float = _timeout_option()) -> None:
+    """Check rule files (syntax, declarations, arity, types, safety, stratification)."""
+    _bounded(timeout)
+    from reasoner.engine.program import load_rules
+
+    try:
+        load_rules(files)  # with the shipped rules, which the files may read but not redefine
+    except ReasonError as e:
+        _fail(e)
+        return
+    out.print(f"ok: {len(files)} file(s) checked", markup=False)

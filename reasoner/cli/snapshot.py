@@ -1,0 +1,64 @@
+"""``reason import`` (AWS describe-* JSON into a facts directory) and ``reason collect`` (from AWS itself)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from reasoner.cli.shell import _fail, app, out
+from reasoner.errors import ReasonError
+from reasoner.terminal import markup as m, plain
+
+
+@app.command("import")
+def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batfish layout)"),
+            out_dir: Path = typer.Option(..., "--out", help="facts directory to write")) -> None:
+    """Import AWS describe-* JSON into a facts directory (one file per relation + manifest)."""
+    from reasoner.facts.importer import import_aws_configs, write_facts
+
+    try:
+        snap = import_aws_configs(src, require_answers=True)  # no describe-* answer at all: an error, not "wrote 0 facts"
+        write_facts(snap, out_dir)
+    except ReasonError as e:
+        _fail(e)
+        return
+    counts = snap.manifest.get("counts", {})
+    out.print(plain(f"wrote {sum(counts.values()) if isinstance(counts, dict) else '?'} facts in {len(snap.relations)} relations "
+                    f"to {out_dir}"), markup=False, highlight=False)
+    for item in snap.manifest.get("unmodelled", []):
+        out.print(f"[yellow]kept, not modelled yet:[/] {m(item)}", highlight=False)
+
+
+@app.command()
+def collect(
+    profile: Optional[str] = typer.Option(None, "--profile", help="AWS profile (default: AWS_PROFILE, else the default chain)"),
+    region: Optional[list[str]] = typer.Option(None, "--region", help="region to collect, repeatable "
+                                               "(default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)"),
+    all_regions: bool = typer.Option(False, "--all-regions", help="every region enabled in each account"),
+    role_arn: Optional[list[str]] = typer.Option(None, "--role-arn", help="also collect this role's account "
+                                                 "(sts:AssumeRole), repeatable"),
+    out_dir: Path = typer.Option(Path("snapshot"), "--out", help="snapshot folder, replaced atomically"),
+    workers: int = typer.Option(8, "--workers", min=1, max=64, help="API requests in flight at once"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display (also off when stderr is not a terminal)"),
+) -> None:
+    """Collect the network configuration from AWS into OUT: raw JSON (aws_configs/) and facts (facts/)."""
+    from reasoner.collect import CollectOptions
+    from reasoner.collect import collect as run_collect
+
+    options = CollectOptions(out=out_dir, profile=profile, regions=list(region or []), all_regions=all_regions,
+                             role_arns=list(role_arn or []), workers=workers, progress=not quiet and sys.stderr.isatty())
+    try:
+        res = run_collect(options)
+    except ReasonError as e:
+        _fail(e)
+        return
+    out.print(plain(f"collected {len(res.accounts)} account(s) x {len(res.regions)} region(s) "
+                    f"({', '.join(res.accounts)}; {', '.join(res.regions)}): {res.files} files, {res.requests} requests "
+                    f"in {res.seconds:.1f} s -> {res.out / 'aws_configs'}"), markup=False, highlight=False)
+    out.print(plain(f"wrote {res.facts_count} facts in {res.relations} relations to {res.facts}"), markup=False, highlight=False)
+    for item in res.incomplete:
+        out.print(plain(f"incomplete: {item} ({item.message})"), style="yellow", markup=False, highlight=False)
+    out.print(plain(f'query it: reason query --facts {res.facts} "SRC -> DST tcp PORT"'), markup=False, highlight=False)
