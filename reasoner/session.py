@@ -38,14 +38,15 @@ class Session:
     manifest: dict = field(default_factory=dict)
 
     @classmethod
-    def open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
+    def open(cls, facts: Path, extra_rules: list[Path] | None = None, cache: bool = True) -> "Session":
         """Loads a snapshot and the rules.  The garbage collector is paused meanwhile and the loaded
         objects are then frozen (``gc.freeze``): hundreds of thousands of long-lived objects, which
-        every later collection would otherwise walk again."""
+        every later collection would otherwise walk again.  ``cache=False``: nothing is read from or written to the
+        cache folder (parsed rules, symmetry classes: reasoner/engine/disk_cache.py), as ``reason recheck`` needs."""
         enabled = gc.isenabled()
         gc.disable()
         try:
-            session = cls._open(facts, extra_rules)
+            session = cls._open(facts, extra_rules, cache)
             gc.freeze()  # the loaded snapshot lives as long as the session: keep later collections off it
             return session
         finally:
@@ -53,11 +54,11 @@ class Session:
                 gc.enable()
 
     @classmethod
-    def _open(cls, facts: Path, extra_rules: list[Path] | None = None) -> "Session":
+    def _open(cls, facts: Path, extra_rules: list[Path] | None = None, cache: bool = True) -> "Session":
         from reasoner.facts.importer import load_snapshot
 
         snap = load_snapshot(facts)
-        program = Program(load_rules(list(extra_rules or [])))  # extra rules only read shipped predicates
+        program = Program(load_rules(list(extra_rules or []), cache=cache))  # extra rules only read shipped predicates
         for rel, rows in snap.relations.items():  # before any Python code reads the rows (derive_nodes)
             if rel in program.decls and rel not in program.rules_by_head:
                 _check_rows(rel, rows, program.decls[rel], facts)
@@ -72,6 +73,7 @@ class Session:
             warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
+        analyzer.factoring.cache = cache
         endpoints = Endpoints(snap.relations, snap.names, load_aliases(folder), str(folder / "reason.toml"))
         return cls(program, analyzer, endpoints, warnings, LoadBalancers(analyzer, endpoints),
                    manifest=dict(snap.manifest))

@@ -230,8 +230,8 @@ def recheck(
         data = proofs.load(proof)
         folder = facts if facts is not None else Path(str(data.get("facts") or "facts"))
         rules = [Path(f) for f in data.get("policy_files", [])]
-        session = Session.open(folder, extra_rules=rules)
-        session.analyzer.factoring.cache = False  # an auditor's re-check computes every class again
+        # an auditor's re-check parses the rules and computes every class again: no cache folder (parsed rules, classes)
+        session = Session.open(folder, extra_rules=rules, cache=False)
         diffs = proofs.recheck(data, session)
     except ReasonError as e:
         _fail(e, fmt)

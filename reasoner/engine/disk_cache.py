@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+
+#: a temporary file older than this is left over from a killed writer (a write takes well under a second)
+STALE_SECONDS = 3600
 
 
 def cache_dir() -> Path | None:
@@ -54,6 +58,8 @@ def write_json(folder: Path, kind: str, key: str, doc: Any, keep: int) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
         old = sorted(folder.glob(f"{kind}-*.json"), key=lambda f: f.stat().st_mtime)[:-keep]
+        # temporary files of writers killed before their rename (``--timeout`` and Ctrl-C end a command with SIGKILL)
+        old += [f for f in folder.glob(f".{kind}-*.tmp") if time.time() - f.stat().st_mtime > STALE_SECONDS]
         for f in old:
             f.unlink(missing_ok=True)
     except OSError:  # a read-only home: no cache, same answer

@@ -357,7 +357,7 @@ def _substitute(lit, subst: dict):
     return Comparison(lit.op, t(lit.left), t(lit.right), lit.loc)
 
 
-def load_rules(extra: Iterable[Path] = ()) -> Checked:
+def load_rules(extra: Iterable[Path] = (), cache: bool = True) -> Checked:
     """Parses and checks the shipped rules with extra (user) rule files, which may read the shipped
     predicates but not declare or extend them (``redefines_shipped``).  Shipped files are named
     ``rules/NAME.dl``; a user file that would be named the same is named by its full path instead,
@@ -368,7 +368,7 @@ def load_rules(extra: Iterable[Path] = ()) -> Checked:
     users = [p for p in extra if p.resolve() not in own]
     user_names = [str(p.resolve()) if str(p) in names else str(p) for p in users]
     try:
-        module = parse_files(shipped + users, names + user_names)
+        module = parse_files(shipped + users, names + user_names, cache=cache)
     except UnicodeDecodeError:
         raise RuleError([d for p, n in zip(users, user_names) for d in _not_utf8(p, n)]) from None
     if len(users) > 1:  # each policy file is a module: its helpers are private to it (reasoner/engine/modules.py)

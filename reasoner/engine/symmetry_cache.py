@@ -12,13 +12,15 @@ the constants and starts (sorted), this cache's format version, Python's version
 answer.  The key is computed from the rows themselves, not from a file date or a manifest that could be stale.
 
 **Reading** validates the document's shape and its fit to this snapshot (the classes partition exactly the
-snapshot's ENIs, each class sorted, owned columns name declared columns, numbers are integers): anything else
-is a miss and the classes are computed again.  The file is JSON, never pickle; nothing in it is code.
+snapshot's ENIs, each class sorted; owned columns name declared columns; each ENI's owned numbers are numbers of
+rows naming it, distinct, never another ENI's, and as many as each other member of its class has): anything
+else is a miss and the classes are computed again.  The file is JSON, never pickle; nothing in it is code.
 
 **What it does not protect against**: someone who can write the cache folder can put well-formed, wrong
 classes under a key (the key is a hash of the snapshot, which they may know).  Keep the folder as private as
 the snapshot (it is created with mode 0700), or turn the cache off (``REASON_NO_CACHE=1``).  ``reason recheck``
-never reads or writes it: an auditor's re-check computes every class again (``Factoring.cache``).
+never reads or writes the cache folder: an auditor's re-check parses the rules and computes every class again
+(``Session.open(..., cache=False)``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def key(relations: Mapping[str, Sequence[tuple]], constants: Iterable, starts: I
     h = hashlib.sha256()
     h.update(repr((FORMAT, VERSION, sys.version)).encode())
     h.update(Path(symmetry.__file__).read_bytes())
+    h.update(Path(__file__).read_bytes())  # how the classes are written and read back
     for rel in sorted(relations):
         h.update(repr((rel, len(relations[rel]))).encode())
         h.update(repr(relations[rel]).encode())
@@ -110,8 +113,23 @@ def decode(doc: Any, k: str, relations: Mapping[str, Sequence[tuple]]) -> Classe
     out.owned_columns = frozenset(cols)
     if set(numbers) != enis:
         return None
+    mine: dict[str, set[int]] = {}  # each ENI's numbers: those of the rows naming it
+    for rows in relations.values():
+        for row in rows:
+            named = [v for v in row if type(v) is str and v in enis]
+            if named:
+                ints = {v for v in row if type(v) is int}
+                for e in named:
+                    mine.setdefault(e, set()).update(ints)
+    taken: set[int] = set()
     for e, ns in numbers.items():
-        if not isinstance(ns, list) or not all(type(n) is int for n in ns):
+        if not isinstance(ns, list) or not all(type(n) is int for n in ns) or not set(ns) <= mine.get(e, set()):
             return None
+        if len(set(ns)) != len(ns) or not taken.isdisjoint(ns):
+            return None
+        taken.update(ns)
         out.numbers[e] = tuple(ns)
+    for group in members:  # the bijection of a class maps its members' numbers position by position
+        if len({len(out.numbers[e]) for e in group}) != 1:
+            return None
     return out

@@ -110,8 +110,8 @@ def test_no_cache_writes_nothing(estate, tmp_path, monkeypatch):
 
 
 def test_recheck_computes_the_classes_again_even_when_the_cache_is_poisoned(estate, tmp_path, monkeypatch):
-    """A well-formed but wrong document (every ENI in one class) makes a query use wrong classes; ``reason recheck``
-    must not read it.  (Without ``Factoring.cache = False`` in recheck, this proof DIFFERS.)"""
+    """A well-formed but wrong document (ENIs of many classes merged) makes a query use wrong classes; ``reason
+    recheck`` must not read it.  (Reading it, this proof DIFFERS.)"""
     out, meta = estate
     p = meta["picks"]
     monkeypatch.setenv("REASON_CACHE_DIR", str(tmp_path / "cache"))
@@ -127,11 +127,80 @@ def test_recheck_computes_the_classes_again_even_when_the_cache_is_poisoned(esta
     assert r.returncode == 0, r.stdout + r.stderr
     (path,) = (tmp_path / "cache").glob("classes-*.json")
     doc = json.loads(path.read_text())
-    assert len(doc["members"]) > 1
-    doc["members"] = [sorted(e for g in doc["members"] for e in g)]
+    before = len(doc["members"])
+    by_len: dict[int, list[str]] = {}  # ENIs merged across classes, keeping what decode checks (numbers per member)
+    for e, ns in doc["numbers"].items():
+        by_len.setdefault(len(ns), []).append(e)
+    doc["members"] = [sorted(v) for _, v in sorted(by_len.items())]
+    assert len(doc["members"]) < before
     path.write_text(json.dumps(doc))
     session = Session.open(out)  # the poisoned document is one a query reads
-    assert len(session.analyzer.factoring.classes) == 1 and session.analyzer.factoring.from_cache
+    assert len(session.analyzer.factoring.classes) == len(doc["members"]) and session.analyzer.factoring.from_cache
     r = run("recheck", str(proof))
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(path.read_text()) == doc  # and recheck did not write the cache either
+
+
+def test_recheck_parses_the_rules_again_even_when_the_parse_cache_is_poisoned(estate, tmp_path, monkeypatch):
+    """A cached rule set with the rules of one predicate left out, and its source text (so the rules' hash) kept, makes
+    ``verify`` write a false proof of isolation; ``reason recheck`` parses the files again and finds it (a review
+    found recheck reading the parse cache)."""
+    out, _ = estate
+    monkeypatch.setenv("REASON_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("REASON_NO_CACHE", raising=False)
+    session = Session.open(out)
+    found, _, _ = session.query_all("* -> * tcp 8000")
+    assert found, "the estate has pairs that connect on tcp 8000"
+    src, dst = found[0].src_eni, found[0].dst_eni
+    (rules,) = (tmp_path / "cache").glob("rules-*.json")
+    doc = json.loads(rules.read_text())
+    doc["module"]["rules"] = [r for r in doc["module"]["rules"] if r["head"]["pred"] != "sg_ingress_admits"]
+    rules.write_text(json.dumps(doc))
+    asserts = tmp_path / "false.reason"
+    asserts.write_text(f"assert unreachable {src} -> {dst} tcp 8000\n")
+    proof = tmp_path / "false.proof.json"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["reason", *args], capture_output=True, text=True, timeout=300)
+
+    r = run("verify", "--facts", str(out), "--proof", str(proof), str(asserts))
+    assert r.returncode == 0, r.stdout + r.stderr  # the poisoned cache: a false proof (what the cache doc warns of)
+    r = run("recheck", str(proof))
+    assert r.returncode == 1 and "DIFFERS" in r.stdout, r.stdout + r.stderr
+
+
+def test_numbers_that_are_not_the_enis_own_are_a_miss(estate, tmp_path, monkeypatch):
+    """A document whose numbers for an ENI are not values of its own rows (an address moved by one), repeat another
+    ENI's, or differ in count within a class is a miss (a review made `query --all` print a wrong address with it)."""
+    monkeypatch.setenv("REASON_CACHE_DIR", str(tmp_path / "cache"))
+    rel, consts, starts = _inputs(Session.open(estate[0]))
+    fresh, _ = symmetry_cache.classes(rel, consts, starts)
+    (path,) = (tmp_path / "cache").glob("classes-*.json")
+    good = json.loads(path.read_text())
+    e, ns = next((e, ns) for e, ns in good["numbers"].items() if ns)
+    other = next(x for x, xs in good["numbers"].items() if xs and x != e)
+    group = next(g for g in good["members"] if len(g) > 1)
+    for what, numbers in (("an address moved by one", {**good["numbers"], e: [ns[0] + 1] + ns[1:]}),
+                          ("another ENI's number", {**good["numbers"], e: ns + [good["numbers"][other][0]]}),
+                          ("one member with fewer", {**good["numbers"], group[0]: good["numbers"][group[0]][1:]}
+                           if good["numbers"][group[0]] else {**good["numbers"], group[0]: [ns[0]]})):
+        path.write_text(json.dumps(dict(good, numbers=numbers)))
+        got, hit = symmetry_cache.classes(rel, consts, starts)
+        assert not hit, what
+        _same(got, fresh)
+
+
+def test_a_killed_writers_temporary_file_is_swept_by_a_later_write(tmp_path):
+    """``--timeout`` and Ctrl-C end a command with SIGKILL, so a writer may leave ``.classes-*.tmp`` behind; the next
+    write removes those older than an hour (a fresh one may be another process's, still writing)."""
+    from reasoner.engine import disk_cache
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    stale, fresh = folder / ".classes-dead.tmp", folder / ".classes-busy.tmp"
+    for f in (stale, fresh):
+        f.write_text("{")
+    old = os.stat(stale).st_mtime - disk_cache.STALE_SECONDS - 60
+    os.utime(stale, (old, old))
+    disk_cache.write_json(folder, "classes", "k", {"a": 1}, keep=4)
+    assert not stale.exists() and fresh.exists() and json.loads((folder / "classes-k.json").read_text()) == {"a": 1}
