@@ -1,7 +1,8 @@
 """Answers one query on one snapshot: verdict, forward and return path, blockers, proof.
 
-The semantics are the rules' (``rules/reachability.dl``): this module asserts the packet,
-asks the hop predicates and ``reach``, and reads which rule, entry or route admitted each hop.
+The semantics are the rules' (``rules/reachability.dl``): this module asserts the packet and asks
+the hop predicates and ``reach``; ``hops.py`` reads which rule, entry or route admitted each hop and
+builds the answer (``answer.py``: ``Result``, ``Hop``, ``Explanation``, ``Missing``).
 
 Packet space.  The query fixes the endpoints (each a set: an ENI's addresses, a subnet's or a
 group's ENIs, the internet), the protocol (or any) and the destination ports; the source port
@@ -11,22 +12,23 @@ the CIDRs of the SG rules, NACL entries and routes on the path), so one represen
 stands for the whole piece: "unreachable" holds for every packet of the query, which is what a
 proof of isolation needs, and "reachable" names one concrete packet that gets through and back.
 """
-
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
-from reasoner import __version__, addresses
+from reasoner import addresses
 from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
 from reasoner.engine.program import Program
-from reasoner.engine.provenance import PROTOCOL_NAMES, Node, why, why_not
 from reasoner.errors import QueryError
-from reasoner.explain import wording
+# the answer's types and the hop constants are imported from here by the renderers and the question layer
+from reasoner.explain.answer import (HOPS, INTERNET, PROTO_NAMES, Explanation, Hop, Missing, Result,  # noqa: F401
+                                     _classed, ip_text)
 from reasoner.explain.factor import Factoring
-from reasoner.explain.space import EPHEMERAL, NO_REPLY, PORTED, PacketSpace, PortGroup, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
+from reasoner.explain.hops import HopReader
+from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, PortGroup, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
 
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
 #: reserved): an internet gateway rejects them (IGW_*_RFC1918_*, IGW_*_RFC6598_* codes).  For IPv6 the
@@ -35,150 +37,11 @@ NOT_INTERNET = [ipaddress.IPv4Network(n) for n in ("0.0.0.0/8", "10.0.0.0/8", "1
                                                    "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/3")]
 NOT_INTERNET_RANGES = [(int(n.network_address), int(n.broadcast_address)) for n in NOT_INTERNET] + [
     (addresses.V6_FLOOR, int(ipaddress.IPv6Address("2000::")) - 1), (int(ipaddress.IPv6Address("4000::")), addresses.V6_MAX)]
-INTERNET = "internet"
-HOPS = ["fwd_sg_egress", "fwd_nacl_out", "fwd_route", "fwd_nacl_in", "fwd_sg_ingress", "ret_nacl_out", "ret_route", "ret_nacl_in"]
-PROTO_NAMES = PROTOCOL_NAMES  # IANA number as the rules hold it -> name (reasoner/engine/provenance.py)
-
-
-ip_text = addresses.text  # an address as text, either family (cached: a proof writes the same few many times)
-
-
-@dataclass
-class Hop:
-    component: str
-    kind: str
-    direction: str
-    detail: str
-    hop: str
-    #: the packet at this hop (src_eni, dst_eni, src_ip, dst_ip, proto, src_port, dst_port), None for hops of no packet
-    row: tuple | None = None
-    #: what decided the hop, as data for the renderers: ("sg_rule", sg, rule id), ("acl_rule", acl, egress, number),
-    #: ("route", rtb, ip, prefix length, target type, target, state), ("tgw_route", tgw rtb, in attachment, out attachment),
-    #: ("igw", igw), ("listener", arn), ("target_group", arn, target, port); () when nothing more is known
-    ref: tuple = ()
-
-    def to_json(self, seq: int) -> dict:
-        return {"sequence": seq, "component": self.component, "kind": self.kind, "direction": self.direction,
-                "detail": self.detail, "hop": self.hop}
-
-
-@dataclass
-class Explanation:
-    code: str
-    component: str
-    direction: str
-    path: str
-    message: str
-    hop: str
-    #: the packet the explanation is about, and what decided it (as Hop.ref); filled for the renderers
-    row: tuple | None = None
-    ref: tuple = ()
-
-    def to_json(self) -> dict:
-        return {"code": self.code, "component": self.component, "direction": self.direction, "path": self.path,
-                "message": self.message, "hop": self.hop}
-
-
-@dataclass(frozen=True)
-class Missing:
-    """What the snapshot lacks (or the model does not follow) for one hop of an inconclusive packet."""
-
-    hop: str
-    missing: str
-    component: str
-    message: str
-
-    def to_json(self) -> dict:
-        return {"hop": self.hop, "missing": self.missing, "component": self.component, "message": self.message}
-
-
-REACHABLE, UNREACHABLE, INCONCLUSIVE = "reachable", "unreachable", "inconclusive"
-
-
-@dataclass
-class Result:
-    """One answer.  ``reachable`` is True only for a packet whose every hop passes on known data;
-    ``inconclusive`` means no packet gets through and some packet's fate depends on missing or unmodelled
-    data (``missing`` says what); otherwise the answer is unreachable, which holds for the whole packet space."""
-
-    query: str
-    reachable: bool
-    packet: dict[str, Any]
-    forward_path: list[Hop] = field(default_factory=list)
-    return_path: list[Hop] = field(default_factory=list)
-    explanations: list[Explanation] = field(default_factory=list)
-    proof: Node | None = None
-    warnings: list[str] = field(default_factory=list)
-    packets_checked: int = 0
-    #: the packet class (reasoner/explain/space.py Piece) ``packet`` is an example of: every packet of it has
-    #: the same fate (address, port ranges as text; None for answers through a load balancer)
-    packet_class: dict[str, Any] | None = None
-    #: the address families of the packets checked ("ipv4", "ipv6"): what an "unreachable" covers
-    families: list[str] = field(default_factory=list)
-    #: endpoint pairs the answer covers; ``factored``: pairs no rule tells apart were evaluated once
-    endpoint_pairs: int = 0
-    factored: bool = False
-    inconclusive: bool = False
-    missing: list[Missing] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        return REACHABLE if self.reachable else INCONCLUSIVE if self.inconclusive else UNREACHABLE
-
-    def to_json(self) -> dict:
-        return {
-            "schema": "reason.query/v1",
-            "tool_version": __version__,
-            "query": self.query,
-            "verdict": self.verdict,
-            "reachable": None if self.inconclusive and not self.reachable else self.reachable,
-            "missing": [m.to_json() for m in self.missing],
-            "packet": self.packet,
-            "packet_class": self.packet_class,
-            "forward_path": [h.to_json(i + 1) for i, h in enumerate(self.forward_path)],
-            "return_path": [h.to_json(i + 1) for i, h in enumerate(self.return_path)],
-            "explanations": [e.to_json() for e in self.explanations],
-            "warnings": self.warnings,
-            "packets_checked": self.packets_checked,
-            "families": self.families,
-            "endpoint_pairs": self.endpoint_pairs,
-            "factored": self.factored,
-            "proof": self.proof.to_json() if self.proof else None,
-        }
 
 
 _cuts = cuts  # the name tests and older callers use
 
-
-def _ips(lo: int, hi: int) -> str:
-    """One address as itself, a range as a CIDR when it is one, else ``lo-hi``."""
-    return addresses.text(lo) if lo == hi else addresses.range_text(lo, hi)
-
-
-def _classed(res: "Result", row: tuple, piece) -> "Result":
-    """``res`` with the class of the packet it reports (the piece of the packet space ``row`` stands for)."""
-    if piece is not None and "src_ip" in res.packet:
-        ported = row[4] in PORTED
-        res.packet_class = {
-            "protocol": PROTO_NAMES.get(row[4], row[4]), "family": addresses.family(row[2]),
-            "src_ips": _ips(*piece.src_ips), "dst_ips": _ips(*piece.dst_ips),
-            "src_ports": list(piece.src_ports) if ported else None, "dst_ports": list(piece.dst_ports) if ported else None}
-        if row[4] in wording.ICMP:  # its messages (the piece of type * 256 + code it stands for)
-            res.packet_class["icmp"] = wording.icmp_text(*piece.dst_ports)
-    return res
-
-
 _FILLED = "\0filled"  # Analyzer._first_of: the whole relation is in the cache
-
-
-def _traffic(proto: str, port: int) -> str:
-    """One packet's protocol and port as the hop messages write it: ``tcp/8000``; ``icmp type 8 code 0`` for an
-    ICMP message (its port is type * 256 + code; an echo request's reply is ``icmp type 0 code 0``), ``icmp (no
-    reply)`` for the source port of a message that gets none (65537: reasoner/explain/space.py NO_REPLY)."""
-    name = PROTO_NAMES.get(proto, f"protocol {proto}")
-    if proto in wording.ICMP:
-        return f"{name} (no reply)" if port > 65535 else f"{name} {wording.icmp_text(port, port)}"
-    return f"{name}/{port}"
 
 
 def packet_facts(row: tuple, dst: "Endpoint") -> dict[str, list[tuple]]:
@@ -270,8 +133,7 @@ class Endpoint:
     def is_internet(self) -> bool:
         return self.eni == INTERNET
 
-
-class Analyzer:
+class Analyzer(HopReader):
     def __init__(self, program: Program, relations: dict[str, list[tuple]], names: dict[str, str]) -> None:
         self.p, self.rel, self.names = program, relations, names
         self.eni = {r[0]: r for r in relations.get("eni", [])}
@@ -532,205 +394,3 @@ class Analyzer:
         self.p.retract_fact("packet", row)
         if dst.addressed == "private":
             self.p.retract_fact("addressed_privately", (dst.eni,))
-
-    # -- reading the hops -------------------------------------------------------------------
-    def _subnet(self, eni: str) -> str:
-        return self.eni[eni][1] if eni in self.eni else INTERNET
-
-    def _vpc(self, eni: str) -> str:
-        return self.eni[eni][2] if eni in self.eni else INTERNET
-
-    def _acl(self, eni: str) -> str:
-        return self.acl_of(self._subnet(eni)) or "(network ACL not in the snapshot)"
-
-    def _rtb(self, eni: str) -> str:
-        return self._rtb_of_subnet(self._subnet(eni)) or "(route table not in the snapshot)"
-
-    def _igw(self, vpc: str) -> str:
-        rows = self.p.query("igw_attachment", (None, vpc))
-        return rows[0][0] if rows else "(no internet gateway)"
-
-    def _component(self, how: str, row: tuple) -> str:
-        s, d = row[0], row[1]
-        return {
-            "sg_of_src": lambda: ", ".join(sorted(self.sgs.get(s, []))) or "(no security group)",
-            "sg_of_dst": lambda: ", ".join(sorted(self.sgs.get(d, []))) or "(no security group)",
-            "acl_of_src": lambda: self._acl(s), "acl_of_dst": lambda: self._acl(d),
-            "rtb_of_src": lambda: self._rtb(s) if s != INTERNET else self._igw(self._vpc(d)),
-            "rtb_of_dst": lambda: self._rtb(d) if d != INTERNET else self._igw(self._vpc(s)),
-        }[how]()
-
-    def _hop(self, hop: str, row: tuple) -> Hop | None:
-        s, d, sip, dip, p, sp, dp = row
-        ann = self.p.decls[hop].annotations
-        if (hop == "fwd_sg_egress" and s == INTERNET) or (hop == "fwd_sg_ingress" and d == INTERNET):
-            return None
-        if "nacl" in hop:
-            side = s if ann["component"].endswith("src") else d
-            if side == INTERNET or self._subnet(s) == self._subnet(d):
-                return None
-        comp = self._component(ann["component"], row)
-        if hop in ("fwd_sg_egress", "fwd_sg_ingress"):
-            pred, pat = ("sg_egress_admits", (s, d, dip, p, dp, None, None)) if hop == "fwd_sg_egress" else \
-                ("sg_ingress_admits", (s, d, sip, p, dp, None, None))
-            hits = self.p.query(pred, pat)
-            detail = wording.sg_rule(self.sg_rules.get(hits[0][5], []), hits[0][5], hits[0][6], ann["direction"]) if hits \
-                else "no rule"
-            return Hop(hits[0][5] if hits else comp, "security-group", ann["direction"], detail, hop,
-                       ref=("sg_rule", hits[0][5], hits[0][6]) if hits else ())
-        if "nacl" in hop:
-            eg = 1 if ann["direction"] == "egress" else 0
-            port = dp if ann["path"] == "forward" else sp
-            remote = (dip if eg else sip) if ann["path"] == "forward" else (sip if eg else dip)
-            hits = self.p.query("nacl_allows", (comp, eg, p, port, remote, None))
-            detail = wording.acl_rule(self.nacl_entries.get(comp, []), comp, eg, hits[0][5]) if hits else "denied"
-            if hop in ("fwd_nacl_in", "ret_nacl_in") and self.p.holds("tgw_delivers_in_subnet", (hop[:3],)):
-                detail = "not evaluated: the transit gateway delivers from this subnet (tgw-nacls.html)"
-            return Hop(comp, "network-acl", ann["direction"], detail, hop, ref=("acl_rule", comp, eg, hits[0][5]) if hits else ())
-        forward = ann["path"] == "forward"
-        from_eni = s if forward else d
-        if from_eni == INTERNET:  # the internet gateway delivers by the local route
-            addr = dip if forward else sip
-            how = (f"public IP -> {ip_text(addr)} (1:1 NAT)" if addresses.family(addr) == "ipv4"
-                   else f"to {ip_text(addr)} (global IPv6 address, no NAT)")
-            return Hop(comp, "internet-gateway", "ingress", how, hop, ref=("igw", comp))
-        ip = dip if forward else sip
-        hits = self.p.query("route_selected", (comp, ip, None, None, None, None))
-        ref: tuple = ()
-        if hits:
-            _, _, length, ttype, target, state = hits[0]
-            ref = ("route", comp, ip, length, ttype, target, state)
-            detail = wording.route(self.routes.get(comp, []), self.pl_routes.get(comp, []), comp, ip, length, ttype, target, state)
-            if ttype == "tgw":  # the transit gateway's own lookup (rules/transit_gateways.dl)
-                leg = "fwd" if forward else "ret"
-                ins = self.p.query("tgw_in_rtb", (leg, None, None))
-                outs = self.p.query("tgw_next", (leg, None))
-                if ins:
-                    detail += f"; {target}: from {ins[0][1]}, route table {ins[0][2]}"
-                    detail += f" -> {outs[0][1]}" if outs else " -> no attachment"
-                    ref += ("tgw_route", ins[0][2], ins[0][1], outs[0][1] if outs else "")
-        else:
-            detail = "no matching route"
-        return Hop(comp, "route-table", ann["direction"], detail, hop, ref=ref)
-
-    def _kind(self, hop: str, row: tuple) -> str:
-        """The component type of a hop, Reachability Analyzer's name for it (the same whether it passes or blocks)."""
-        if "sg" in hop:
-            return "security-group"
-        if "nacl" in hop:
-            return "network-acl"
-        from_internet = row[0] == INTERNET if hop.startswith("fwd") else row[1] == INTERNET
-        return "internet-gateway" if from_internet else "route-table"
-
-    def _hop_component(self, hop: str, row: tuple, blamed: str) -> str:
-        """The component a blocked hop is drawn as: the internet gateway where the internet enters a VPC (the
-        explanation may blame the ENI behind it), else the component the explanation names."""
-        if self._kind(hop, row) == "internet-gateway":
-            return self._component(self.p.decls[hop].annotations["component"], row)
-        return blamed
-
-    def _fields(self, row: tuple, eni_of: str) -> dict[str, Any]:
-        s, d, sip, dip, p, sp, dp = row
-        return {
-            "src_eni": self.label(s), "dst_eni": self.label(d), "src_ip_text": ip_text(sip), "dst_ip_text": ip_text(dip),
-            "proto_name": PROTO_NAMES.get(p, f"protocol {p}"), "src_port": sp, "dst_port": dp,
-            "dst_traffic": _traffic(p, dp), "src_traffic": _traffic(p, sp),
-            "src_subnet": self.label(self._subnet(s)), "dst_subnet": self.label(self._subnet(d)),
-            "sgs": ", ".join(self.label(g) for g in sorted(self.sgs.get(eni_of, []))) or "none",
-        }
-
-    def _explain(self, hop: str, row: tuple) -> list[Explanation]:
-        s, d, sip, dip = row[:4]
-        ann = self.p.decls[hop].annotations
-        comp = self._component(ann["component"], row)
-        eni_of = s if ann["component"].endswith("src") else d
-        fields = self._fields(row, eni_of)
-        problems = sorted(set(self.p.query("hop_problem", (hop, None, None, None))))
-        out = []
-        if problems:
-            forward = ann["path"] == "forward"
-            ip = dip if forward else sip
-            for _, code, where, why_key in problems:
-                tmpl = self.p.query("problem_message", (why_key, None)) or self.p.query("code_message", (code, None))
-                text = tmpl[0][1] if tmpl else f"{code} at {{component}}"
-                msg = text.format(component=self.label(where), ip_text=ip_text(ip), rtb=self.label(comp),
-                                  ip_text_src=ip_text(sip if forward else dip))
-                direction = self.p.query("problem_direction", (why_key, None))
-                out.append(Explanation(code, where, direction[0][1] if direction else ann["direction"], ann["path"], msg, hop, row))
-            # the precise codes replace the route hop's default one, and any hop's where the rules say so
-            if "route" in hop or any(self.p.holds("replaces_hop_message", (w,)) for *_, w in problems):
-                return out
-        message = ann["message"].format(component=self.label(comp), **fields)
-        return [Explanation(ann["code"], comp, ann["direction"], ann["path"], message, hop, row, self._blocking_ref(hop, row, comp))] + out
-
-    def _blocking_ref(self, hop: str, row: tuple, comp: str) -> tuple:
-        """The network ACL entry that denies the packet at a blocked ACL hop (the first match: rules/network_acls.dl)."""
-        if "nacl" not in hop:
-            return ()
-        s, d, sip, dip, p, sp, dp = row
-        ann = self.p.decls[hop].annotations
-        eg = 1 if ann["direction"] == "egress" else 0
-        forward = ann["path"] == "forward"
-        port = dp if forward else sp
-        remote = (dip if eg else sip) if forward else (sip if eg else dip)
-        hits = self.p.query("nacl_decides", (comp, eg, None, p, port, remote))
-        return ("acl_rule", comp, eg, hits[0][2]) if hits else ("acl_rule", comp, eg, 32767)
-
-    def _result(self, query_text: str, row: tuple, ok: bool, failing: list[str], depth: int, detail: bool = True,
-                unknown: set[str] | None = None) -> Result:
-        s, d, sip, dip, p, sp, dp = row
-        packet = {"src_eni": s, "dst_eni": d, "src_ip": ip_text(sip), "dst_ip": ip_text(dip),
-                  "protocol": PROTO_NAMES.get(p, p), "src_port": sp, "dst_port": dp, "family": addresses.family(sip)}
-        if p in wording.ICMP and 0 <= dp <= 65535:  # the message: dst_port is type * 256 + code
-            packet["icmp_type"], packet["icmp_code"] = divmod(dp, 256)
-        res = Result(query_text, ok, packet)
-        if not detail:
-            for hop in failing:
-                ann = self.p.decls[hop].annotations
-                res.explanations.append(Explanation(ann["code"], self._component(ann["component"], row), ann["direction"],
-                                                    ann["path"], "", hop))
-            return res
-        where = lambda e, ip: f"{ip_text(ip)} in {self._subnet(e)}" if e != INTERNET else ip_text(ip)  # noqa: E731
-        res.forward_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "egress", where(s, sip), "source", row))
-        # an ICMP message that gets no reply (an error message: rules/reachability.dl no_reply) has no return path
-        no_reply = p in wording.ICMP and sp == NO_REPLY
-        for hop in HOPS:
-            if no_reply and hop.startswith("ret"):
-                continue
-            ann = self.p.decls[hop].annotations
-            target = res.forward_path if hop.startswith("fwd") else res.return_path
-            if hop in failing:
-                exps = self._explain(hop, row)
-                res.explanations.extend(exps)
-                target.append(Hop(self._hop_component(hop, row, exps[0].component), self._kind(hop, row), ann["direction"],
-                                  "BLOCKED", hop, row, exps[0].ref))
-            elif unknown and hop in unknown:
-                target.append(Hop(self._component(ann["component"], row), self._kind(hop, row), ann["direction"], "UNKNOWN", hop,
-                                  row))
-                # what the model refuses keeps its code (UNSUPPORTED_COMPONENT, ...): an explanation, not a blocker
-                res.explanations.extend(e for e in self._explain(hop, row) if self.p.holds("unknown_code", (e.code,)))
-            else:
-                h = self._hop(hop, row)
-                if h is not None:
-                    h.row = row
-                    target.append(h)
-            if hop == "fwd_sg_ingress":
-                res.forward_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "ingress", where(d, dip),
-                                            "destination", row))
-                if no_reply:
-                    continue
-                res.return_path.append(Hop(d, "network-interface" if d != INTERNET else "internet", "egress", "reply",
-                                           "destination", row))
-                if d != INTERNET and self.sgs.get(d):  # an ENI without groups (an NLB node) has no SG hop
-                    res.return_path.append(Hop(", ".join(sorted(self.sgs.get(d, []))), "security-group", "egress",
-                                               "stateful: reply of an allowed flow", "ret_sg", row))
-        if ok:
-            if not no_reply:
-                res.return_path.append(Hop(s, "network-interface" if s != INTERNET else "internet", "ingress", "reply delivered",
-                                           "source", row))
-            res.proof = why(self.p, "reach", row, depth=depth * 4) if depth else None
-        elif unknown and not failing:
-            res.proof = None  # no derivation decides it: the missing pieces are the answer
-        else:
-            res.proof = why_not(self.p, "reach", row, depth=depth) if depth else None
-        return res
