@@ -1,4 +1,4 @@
-"""Elastic Load Balancing v2 (ALB, NLB, GWLB) and ECS: describe-* JSON -> base relations.
+"""Elastic Load Balancing v2 (ALB, NLB, GWLB): describe-* JSON -> base relations (ECS: :mod:`reasoner.facts.ecs`).
 
 Registered in :mod:`reasoner.facts.importer` (its dispatch table of top-level keys); the relations
 are declared, one "Holds if ..." line each, in ``rules/01_load_balancer_snapshot.dl``.
@@ -22,8 +22,6 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
 * ``LoadBalancerTargetHealth`` ``[{TargetGroupArn, TargetHealthDescriptions[...]}]`` -> ``tg_target``
   (the registered targets: describe_target_health is the API that lists them), ``target_health``, and
   ``tg_targets_listed`` for every entry (a target group without one has targets the snapshot does not know)
-* ``EcsClusters`` -> ``ecs_cluster``; ``EcsServices`` ``[{ClusterArn, Services[...]}]`` -> ``ecs_service``,
-  ``ecs_service_tg``; ``EcsTasks`` ``[{ClusterArn, Tasks[...]}]`` -> ``ecs_task``, ``ecs_task_eni``
 * ``NetworkInterfaces`` (after the importer's own handler): an ENI whose ``Description`` is
   ``ELB app/NAME/ID`` / ``ELB net/NAME/ID`` / ``ELB gwy/NAME/ID`` (how AWS describes the ENIs of a
   load balancer) -> ``lb_eni`` and ``lb_node_ip`` (each of its private IPv4 addresses, in its subnet).
@@ -32,7 +30,7 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
 
 Encoding and choices (see the .dl file for each column):
 
-* ids are ARNs (load balancers, listeners, rules, target groups, ECS resources) or EC2 ids; IPv4 as int;
+* ids are ARNs (load balancers, listeners, rules, target groups) or EC2 ids; IPv4 as int;
   booleans as 0/1; protocols of listeners/target groups/health checks as the ELB API spells them,
   upper case (``HTTP``, ``TCP_UDP``, ``GENEVE``); ``elb_transport`` maps each one seen to the IANA
   number(s) used by the VPC relations (``"6"``, ``"17"``).
@@ -51,24 +49,22 @@ Encoding and choices (see the .dl file for each column):
   ``tg_target.az`` is ``Target.AvailabilityZone`` when given (``all`` = outside the VPC), else the
   AZ of the subnet of the ENI holding the IP (or of the instance), else ``""``. Port 0 when absent.
 * LB ENIs whose ARN is not in the snapshot keep the ``app/NAME/ID`` part of the description as the lb id.
-* ``ecs_task.service`` is the service *name* (from ``group`` ``service:NAME``; ``""`` for standalone
-  tasks): join ``ecs_service`` on (cluster, name). ``ecs_task_eni`` rows come from ``attachments`` of
-  type ``ElasticNetworkInterface`` that name a ``networkInterfaceId`` (ip 0 when no address is given);
-  bridge/host networking (EC2 launch type without awsvpc) gives no ENI row.
 * ``names`` (display names; the resolver also looks names up there, so they avoid clashing with Name
   tags): load balancer and target group ARN -> name; listener ARN -> ``LB PROTOCOL:PORT``; rule ARN ->
-  ``LB PROTOCOL:PORT rule N`` / ``LB PROTOCOL:PORT default rule``; ECS cluster ARN -> ``ecs:CLUSTER``,
-  service ARN -> ``ecs:CLUSTER/SERVICE`` (the endpoint syntax of issue 5), task ARN -> task id.
+  ``LB PROTOCOL:PORT rule N`` / ``LB PROTOCOL:PORT default rule``.
 
 Malformed input raises :class:`reasoner.errors.FactsError` with the file and JSON path.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
+
+from reasoner.facts.fields import (flag as _flag, integer as _int, ipv4 as _ipv4, listed as _listed,  # noqa: F401
+                                   opt_int as _opt_int, strings as _strings, text as _text,
+                                   wrapped as _wrapped)
 
 if TYPE_CHECKING:  # annotations only
     from reasoner.facts.context import Acc as _Acc, Ctx as _Ctx
@@ -81,7 +77,6 @@ RELATIONS: tuple[str, ...] = (
     "target_group", "tg_lb", "tg_health_check", "tg_attribute", "tg_target", "target_health", "tg_target_ipv6",
     "tg_targets_listed", "lb_listeners_listed", "listener_rules_listed",
     "lb_ip_address_type",
-    "ecs_cluster", "ecs_service", "ecs_service_tg", "ecs_task", "ecs_task_eni",
 )
 
 #: Listener rule priority standing for ``"default"``: above the API's maximum (50000).
@@ -136,53 +131,7 @@ def _state(acc: "_Acc") -> _State:
         acc.elbv2_state = st  # type: ignore[attr-defined]
     return st
 
-
-# -- value helpers ----------------------------------------------------------------------------
-
-
-def _text(c: "_Ctx", obj: Any, key: str, path: str, default: str = "") -> str:
-    """Optional scalar field as text (booleans as ``true``/``false``, as the API spells attribute values)."""
-    value = c.opt(obj, key, path)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    raise c.err("facts.bad_value", f"field {key!r} must be a string, found {type(value).__name__}", f"{path}.{key}")
-
-
-def _int(c: "_Ctx", value: Any, path: str, what: str = "port") -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise c.err("facts.bad_value", f"{what} must be an integer, not {value!r}", path)
-
-
-def _opt_int(c: "_Ctx", obj: Any, key: str, path: str, default: int = 0, what: str = "port") -> int:
-    value = c.opt(obj, key, path)
-    return default if value is None else _int(c, value, f"{path}.{key}", what)
-
-
-def _flag(c: "_Ctx", obj: Any, key: str, path: str, default: bool) -> int:
-    value = c.opt(obj, key, path)
-    if value is None:
-        return 1 if default else 0
-    if isinstance(value, bool):
-        return 1 if value else 0
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return 1 if value.lower() == "true" else 0
-    raise c.err("facts.bad_value", f"field {key!r} must be a boolean, not {value!r}", f"{path}.{key}")
-
-
-def _strings(c: "_Ctx", obj: Any, key: str, path: str) -> list[tuple[str, str]]:
-    out = []
-    for p, v in c.items(obj, key, path):
-        if not isinstance(v, str):
-            raise c.err("facts.bad_value", "expected a string", p)
-        out.append((p, v))
-    return out
+# -- value helpers (reasoner/facts/fields.py) ---------------------------------------------------
 
 
 def _protocol(c: "_Ctx", obj: Any, key: str, path: str, required: bool = False) -> str:
@@ -190,52 +139,6 @@ def _protocol(c: "_Ctx", obj: Any, key: str, path: str, required: bool = False) 
     for number in TRANSPORT.get(proto, ()):
         c.add("elb_transport", proto, number)
     return proto
-
-
-def _ipv4(text: str) -> int | None:
-    try:
-        return int(ipaddress.IPv4Address(text))
-    except ValueError:
-        return None
-
-
-def _wrapped(c: "_Ctx", items: list[tuple[str, Any]], parent_key: str, list_key: str,
-             child_key: str | None = None) -> list[tuple[str, str, Any]]:
-    """``(parent_id, json_path, child)`` for each child of ``[{parent_key, list_key: [...]}]``.
-
-    The parent id may be omitted in the wrapper when every child carries it as ``child_key``.
-    """
-    out = []
-    for wp, w in items:
-        children = c.items(w, list_key, wp)
-        parent = c.opt(w, parent_key, wp)
-        for cp, child in children:
-            own = c.opt(child, child_key, cp) if child_key else None
-            pid = own if own is not None else parent
-            if not isinstance(pid, str) or not pid:
-                if pid is None:
-                    raise c.err("facts.missing_field", f"required field {parent_key!r} is missing", f"{wp}.{parent_key}")
-                raise c.err("facts.bad_value", f"field {parent_key!r} must be a non-empty string", f"{wp}.{parent_key}")
-            out.append((pid, cp, child))
-        if not children:
-            c.req_str(w, parent_key, wp)
-    return out
-
-
-def _listed(c: "_Ctx", items: list[tuple[str, Any]], parent_key: str, rel: str) -> None:
-    """``rel`` for the parent each wrapper names: whose per-parent answers the file holds, with children or none.
-    Call after ``_wrapped``, which has checked the shape (a wrapper without ``parent_key`` names its parent through its
-    children only)."""
-    for wp, w in items:
-        pid = c.opt(w, parent_key, wp)
-        if isinstance(pid, str) and pid:
-            c.add(rel, pid)
-
-
-def _tail(arn: str) -> str:
-    """The last ``/`` segment of an ARN (an ECS cluster's name, a task's id)."""
-    return arn.rsplit("/", 1)[-1]
-
 
 def _attributes(c: "_Ctx", items: list[tuple[str, Any]], parent_key: str, rel: str) -> None:
     for owner, ap, a in _wrapped(c, items, parent_key, "Attributes"):
@@ -428,51 +331,6 @@ def load_balancer_target_health(c: "_Ctx", items: list[tuple[str, Any]]) -> None
                         f"{tp}.Id")
         st.targets.append(_Target(c, tp, tg, tid, ip, port, _text(c, target, "AvailabilityZone", tp)))
 
-
-# -- ECS --------------------------------------------------------------------------------------
-
-
-def ecs_clusters(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
-    for p, cl in items:
-        arn = c.req_str(cl, "clusterArn", p)
-        name = _text(c, cl, "clusterName", p) or _tail(arn)
-        c.acc.names[arn] = f"ecs:{name}"
-        c.add("ecs_cluster", arn, name, _text(c, cl, "status", p))
-
-
-def ecs_services(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
-    for cluster, sp, s in _wrapped(c, items, "ClusterArn", "Services", "clusterArn"):
-        arn = c.req_str(s, "serviceArn", sp)
-        name = _text(c, s, "serviceName", sp) or _tail(arn)
-        c.acc.names[arn] = f"ecs:{_tail(cluster)}/{name}"
-        c.add("ecs_service", arn, cluster, name, _text(c, s, "launchType", sp), _text(c, s, "status", sp))
-        for lp, lb in c.items(s, "loadBalancers", sp):
-            tg = _text(c, lb, "targetGroupArn", lp)
-            if tg:  # classic ELBs (loadBalancerName only) are not modelled
-                c.add("ecs_service_tg", arn, tg, _text(c, lb, "containerName", lp), _opt_int(c, lb, "containerPort", lp))
-
-
-def ecs_tasks(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
-    for cluster, tp, t in _wrapped(c, items, "ClusterArn", "Tasks", "clusterArn"):
-        arn = c.req_str(t, "taskArn", tp)
-        c.acc.names[arn] = _tail(arn)
-        group = _text(c, t, "group", tp)
-        service = group[len("service:"):] if group.startswith("service:") else ""
-        c.add("ecs_task", arn, cluster, service, _text(c, t, "launchType", tp), _text(c, t, "lastStatus", tp))
-        for ap, a in c.items(t, "attachments", tp):
-            if _text(c, a, "type", ap) != "ElasticNetworkInterface":
-                continue
-            details: dict[str, tuple[str, str]] = {}
-            for dp, d in c.items(a, "details", ap):
-                details[c.req_str(d, "name", dp)] = (f"{dp}.value", _text(c, d, "value", dp))
-            eni = details.get("networkInterfaceId", ("", ""))[1]
-            if not eni:
-                continue
-            ip_path, ip_text = details.get("privateIPv4Address", ("", ""))
-            ip = c.ip(ip_text, ip_path) if ip_text else 0
-            c.add("ecs_task_eni", arn, eni, ip, details.get("subnetId", ("", ""))[1])
-
-
 # -- additions to the importer's own handlers -------------------------------------------------
 
 
@@ -524,9 +382,6 @@ HANDLERS: dict[str, Handler] = {
     "TargetGroups": target_groups,
     "TargetGroupAttributes": target_group_attributes,
     "LoadBalancerTargetHealth": load_balancer_target_health,
-    "EcsClusters": ecs_clusters,
-    "EcsServices": ecs_services,
-    "EcsTasks": ecs_tasks,
 }
 
 

@@ -106,14 +106,14 @@ def test_collect_refuses_a_facts_directory_and_import_refuses_a_snapshot(tmp_pat
 _SLOW_IMPORT = """
 import os, sys, time
 from pathlib import Path
-from reasoner.facts import importer
-real = importer.replace_directory
+from reasoner.facts import store
+real = store.replace_directory
 flag = Path(sys.argv[2])
 def slow(staging, out):
     flag.write_text("staged")
     time.sleep(60)
     real(staging, out)
-importer.replace_directory = slow
+store.replace_directory = slow  # what write_facts calls (reasoner/facts/store.py)
 sys.argv = ["reason", "import", sys.argv[1], "--out", sys.argv[3]]
 from reasoner.cli import main
 main()

@@ -18,7 +18,7 @@ from reasoner.engine.check import check
 from reasoner.engine.parse import parse_files, parse_text
 from reasoner.engine.program import Program, bundled_rules
 from reasoner.errors import FactsError
-from reasoner.facts import elbv2
+from reasoner.facts import ecs, elbv2
 from reasoner.facts.importer import RELATIONS, import_aws_configs, read_facts, write_facts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def write(tmp_path: Path, docs: dict[str, object]) -> Path:
 
 
 def test_every_relation_is_produced_and_every_key_modelled(snap) -> None:
-    assert set(elbv2.RELATIONS) <= set(RELATIONS)
+    assert set(elbv2.RELATIONS) | set(ecs.RELATIONS) <= set(RELATIONS)
     assert snap.manifest["unmodelled"] == []
     for name in ELB_FILES:
         assert (EXAMPLE / "aws_configs" / "us-east-1" / f"{name}.json").is_file(), name
@@ -126,7 +126,7 @@ def test_example_names(snap) -> None:
 def test_fixed_variant_differs_only_in_sg_and_health(snap) -> None:
     fixed = import_aws_configs(FIXED)
     assert fixed.relations["target_health"] == [(TG, "10.0.11.20", 8000, "healthy", "", "", 8000)]
-    for rel in elbv2.RELATIONS:
+    for rel in elbv2.RELATIONS + ecs.RELATIONS:
         if rel != "target_health":
             assert fixed.relations[rel] == snap.relations[rel], rel
     assert fixed.manifest["unmodelled"] == []
@@ -134,7 +134,7 @@ def test_fixed_variant_differs_only_in_sg_and_health(snap) -> None:
 
 def test_round_trip_keeps_the_new_relations(snap, tmp_path: Path) -> None:
     back = read_facts(write_facts(snap, tmp_path / "facts"))
-    for rel in elbv2.RELATIONS:
+    for rel in elbv2.RELATIONS + ecs.RELATIONS:
         assert back.relations[rel] == snap.relations[rel], rel
 
 
@@ -147,7 +147,7 @@ def _decls() -> dict[str, tuple[tuple[str, str], ...]]:
 
 def test_every_relation_declared_once_with_matching_types(snap) -> None:
     decls = _decls()
-    assert set(decls) == set(elbv2.RELATIONS)
+    assert set(decls) == set(elbv2.RELATIONS) | set(ecs.RELATIONS)  # rules/01_load_balancer_snapshot.dl
     assert not parse_files([DECLS]).rules  # declarations only
     others = [d.name for p in bundled_rules() if p.name != DECLS.name for d in parse_files([p]).decls]
     assert not set(others) & set(decls), "declared twice"

@@ -1,0 +1,228 @@
+"""Facts directories: a snapshot's base relations on disk, written atomically and read back checked.
+
+A facts directory holds ``<relation>.jsonl`` (one JSON row per line, sorted), ``names.json`` (display names) and
+``manifest.json`` (where the snapshot came from, its schema version, counts and a sha256 content hash over every
+relation file, the names and the recorded incomplete calls).  ``write_facts`` stages the files next to the target
+and swaps them in by renames (``replace_directory``); ``read_facts`` checks the schema version, the hash, each
+file's JSON and each row's shape, and names the file and line of anything wrong (:class:`reasoner.errors.FactsError`).
+Importing AWS JSON into relations is :mod:`reasoner.facts.importer`, which also reads either kind of folder
+(``load_snapshot``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reasoner.errors import FactsError
+from reasoner.facts.context import Row
+
+SCHEMA_VERSION = 9  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+#                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
+#                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
+#                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
+#                     8: listener_rules_listed (which listeners' DescribeRules answers the snapshot holds);
+#                     9: ICMP/ICMPv6 rules and entries keep their type and code (port_lo..port_hi = type*256+code)
+
+
+@dataclass
+class Snapshot:
+    """Base relations of one snapshot, the Name tags, and a manifest describing where they came from."""
+
+    relations: dict[str, list[Row]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def _hash_relations(contents: dict[str, bytes], names: bytes = b"", incomplete: Any = None) -> str:
+    """sha256 over every relation file, ``names.json`` and the manifest's ``incomplete`` list: editing any of
+    them (redirecting a Name tag, hiding a warning) is detected."""
+    h = hashlib.sha256()
+    for name in sorted(contents):
+        h.update(name.encode() + b"\0" + contents[name] + b"\0")
+    h.update(b"names.json\0" + names + b"\0")
+    h.update(b"incomplete\0" + json.dumps(incomplete, sort_keys=True, separators=(",", ":")).encode() + b"\0")
+    return h.hexdigest()
+
+
+def _row_key(row: Row) -> list[tuple[bool, Any]]:
+    """A sort key for rows whose columns may mix strings and integers (a hand-edited file): never a TypeError."""
+    return [(isinstance(v, str), v) for v in row]
+
+
+def _encode(rows: list[Row]) -> bytes:
+    lines = [json.dumps(list(row), separators=(",", ":"), ensure_ascii=False) for row in sorted(rows, key=_row_key)]
+    return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+
+
+def _encode_names(names: dict[str, str]) -> bytes:
+    return (json.dumps(dict(sorted(names.items())), indent=1) + "\n").encode("utf-8")
+
+
+def replace_directory(staging: Path, out: Path) -> None:
+    """Puts the fully written folder ``staging`` in place of ``out`` by renames, so no reader ever sees a
+    half-written one; if the final rename fails, the previous ``out`` is put back.  Between the two renames
+    ``out`` is absent; the old folder's name (``.<out>.old-<pid>-*``) tells readers a swap is in progress
+    (see :func:`load_snapshot`) and lets :func:`reasoner.facts.folders.sweep` put it back after a crash."""
+    from reasoner.facts.folders import staging_dir
+
+    old = None
+    if out.exists():
+        old = staging_dir(out, "old")
+        os.rename(out, old / "v")
+    try:
+        os.rename(staging, out)
+    except BaseException:
+        if old is not None:
+            os.rename(old / "v", out)
+            shutil.rmtree(old, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_facts(snapshot: Snapshot, out_dir: Path) -> Path:
+    """Write ``<relation>.jsonl``, ``names.json`` and ``manifest.json`` atomically into ``out_dir``.
+
+    Files are written into a staging sibling directory which then replaces ``out_dir``.  ``out_dir`` must be
+    absent, empty, or a facts directory written by `reason` (:func:`reasoner.facts.folders.refusal`); its
+    ``reason.toml`` (aliases) is carried over.  Staging folders of killed runs are swept first.
+    """
+    from reasoner.facts import folders
+
+    out_dir = Path(out_dir)
+    why = folders.refusal(out_dir, "facts")
+    if why is not None:
+        raise FactsError("facts.out_refused", f"refusing to replace it: {why}", location=str(out_dir),
+                         hint="choose a new or empty folder with --out, or a facts directory written by `reason import`")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        folders.sweep(out_dir)
+        tmp = folders.staging_dir(out_dir, "facts")
+    except OSError as exc:
+        raise FactsError("facts.out_unwritable", f"cannot create the facts directory: {exc.strerror or exc}",
+                         location=str(out_dir), hint="choose a folder you can write with --out") from None
+    contents = {f"{r}.jsonl": _encode(rows) for r, rows in snapshot.relations.items()}
+    names = _encode_names(snapshot.names)
+    manifest = dict(snapshot.manifest)
+    manifest["schema_version"] = SCHEMA_VERSION
+    manifest["written_by"] = folders.WRITTEN_BY
+    manifest["counts"] = {r: len(rows) for r, rows in sorted(snapshot.relations.items())}
+    manifest["content_hash"] = "sha256:" + _hash_relations(contents, names, manifest.get("incomplete"))
+    try:
+        for name, data in contents.items():
+            (tmp / name).write_bytes(data)
+        (tmp / "names.json").write_bytes(names)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
+                                           encoding="utf-8")
+        folders.carry_aliases(out_dir, tmp)
+        replace_directory(tmp, out_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise FactsError("facts.out_unwritable", f"cannot write the facts directory: {exc.strerror or exc}",
+                         location=str(out_dir)) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes; a directory, a symlink loop or an unreadable file is a FactsError naming it."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FactsError("facts.not_found", "file vanished or is a dangling link", location=str(path),
+                         hint="re-import the snapshot") from None
+    except OSError as exc:
+        raise FactsError("facts.unreadable", f"cannot read: {exc.strerror or exc}", location=str(path),
+                         hint="each <relation>.jsonl must be a regular file") from None
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    data = _read_bytes(path)
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FactsError("facts.bad_json", f"not UTF-8 text: {exc.reason}", location=f"{path}:1:1") from None
+    except json.JSONDecodeError as exc:
+        raise FactsError("facts.bad_json", f"malformed JSON: {exc.msg}", location=f"{path}:{exc.lineno}:{exc.colno}") from None
+    if not isinstance(value, dict):
+        raise FactsError("facts.bad_value", "must be a JSON object", location=str(path))
+    return value
+
+
+def _parse_rows(path: Path, data: bytes) -> list[Row]:
+    """The rows of one ``<relation>.jsonl``: one JSON array of strings and integers per line; anything else is a
+    FactsError at file:line."""
+    try:  # fast path: the whole file as one JSON array of arrays
+        fast = json.loads(b"[" + b",".join(l for l in data.splitlines() if l.strip()) + b"]")
+        if all(type(v) is list and all(type(x) is str or type(x) is int for x in v) for v in fast):
+            return sorted(set(map(tuple, fast)), key=_row_key)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass  # find and report the bad line below
+    rows: list[Row] = []
+    for lineno, raw in enumerate(data.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise FactsError("facts.bad_json", f"row is not UTF-8 text: {exc.reason}", location=f"{path}:{lineno}:1") from None
+        except json.JSONDecodeError as exc:
+            raise FactsError("facts.bad_json", f"malformed JSON: {exc.msg}",
+                             location=f"{path}:{lineno}:{exc.colno}") from None
+        if not isinstance(value, list):
+            raise FactsError("facts.bad_value", "each line must be a JSON array", location=f"{path}:{lineno}:1")
+        bad = next((x for x in value if not (type(x) is str or type(x) is int)), None)
+        if bad is not None or any(type(x) is not str and type(x) is not int for x in value):
+            raise FactsError("facts.bad_value", f"row {lineno}: values must be strings or integers, found "
+                             f"{type(bad).__name__} {json.dumps(bad)[:60]}", location=f"{path}:{lineno}:1",
+                             hint="re-import the snapshot, or fix the row")
+        rows.append(tuple(value))
+    return sorted(set(rows), key=_row_key)
+
+
+def read_facts(directory: Path) -> Snapshot:
+    """Read a directory written by :func:`write_facts`, checking its content hash (relations, names.json and
+    the manifest's ``incomplete`` list).  Every problem is a FactsError naming the file (and row)."""
+    directory = Path(directory)
+    mpath = directory / "manifest.json"
+    if not mpath.is_file():
+        raise FactsError("facts.not_found", f"{directory} is not a facts directory (no manifest.json)",
+                         location=str(directory), hint="write one with write_facts, or pass an aws_configs folder")
+    manifest = _json_object(mpath)
+    if manifest.get("schema_version") != SCHEMA_VERSION or not str(manifest.get("content_hash", "")).startswith("sha256:"):
+        raise FactsError("facts.bad_manifest",
+                         f"manifest.json has schema_version {manifest.get('schema_version')!r} and content_hash "
+                         f"{manifest.get('content_hash')!r}; this reason reads schema {SCHEMA_VERSION} with a sha256 hash",
+                         location=str(mpath), hint="re-import the snapshot: reason import SRC --out DIR")
+    npath = directory / "names.json"
+    names_bytes = _read_bytes(npath) if npath.exists() or npath.is_symlink() else b""
+    names = _json_object(npath) if names_bytes else {}
+    if not all(isinstance(v, str) for v in names.values()):
+        raise FactsError("facts.bad_value", "names.json must map resource ids to names (strings)", location=str(npath))
+    incomplete = manifest.get("incomplete")
+    if incomplete is not None and not (isinstance(incomplete, list) and all(isinstance(i, dict) for i in incomplete)):
+        raise FactsError("facts.bad_manifest", "'incomplete' must be a list of objects", location=f"{mpath}:$.incomplete")
+    relations: dict[str, list[Row]] = {}
+    contents: dict[str, bytes] = {}
+    try:
+        files = sorted(directory.glob("*.jsonl"))
+    except OSError as exc:  # the folder went away while listing it (a concurrent swap)
+        raise FactsError("facts.not_found", f"cannot list the facts directory: {exc.strerror or exc}",
+                         location=str(directory)) from None
+    for path in files:
+        data = _read_bytes(path)
+        contents[path.name] = data
+        relations[path.name[: -len(".jsonl")]] = _parse_rows(path, data)
+    expected = manifest.get("content_hash")
+    if expected != "sha256:" + _hash_relations(contents, names_bytes, incomplete):
+        raise FactsError("facts.corrupt", "relation files, names.json or the manifest's incomplete list do not match "
+                         "the manifest's content hash", location=str(mpath), hint="re-import the snapshot")
+    return Snapshot(relations=relations, names=dict(names), manifest=manifest)
