@@ -346,7 +346,8 @@ PROTO_NUMBERS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1", "any": "-1",
 
 
 def _check_proto_constants(module: Module, decls: dict[str, Decl], shipped: Collection[str]) -> list[Diagnostic]:
-    """A user file's constant that can never match a protocol column (a dead policy, not an empty one)."""
+    """A user file's constant that can never match a protocol column (a dead policy, not an empty one).  Protocol names
+    (``"tcp"``) are numbers by now (reasoner/engine/protocols.py, before ``check``): what is left is no protocol."""
     out = []
     for rule in module.rules:
         if rule.head.loc.file in shipped:
@@ -360,7 +361,8 @@ def _check_proto_constants(module: Module, decls: dict[str, Decl], shipped: Coll
                         and not arg.value.isdigit() and arg.value != "-1":
                     number = PROTO_NUMBERS.get(arg.value.lower())
                     hint = (f'write "{number}" ({arg.value.lower()}): ' if number else "") + \
-                        'protocol columns hold IANA numbers as text ("6" tcp, "17" udp, "1" icmp, "-1" all)'
+                        'protocol columns hold IANA numbers as text ("6" tcp, "17" udp, "1" icmp, "-1" all) or their ' \
+                        'names (tcp, udp, icmp, icmpv6, all)'
                     out.append(_diag(module, atom.loc, "never_matches", f"column '{col}' of '{atom.pred}' never holds "
                                      f"{arg.value!r}: this atom can never match", hint))
     return out

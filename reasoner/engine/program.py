@@ -28,6 +28,7 @@ from pyDatalog.util import DatalogError
 from reasoner.errors import Diagnostic, EvaluationError, RuleError
 from reasoner.engine.check import Checked, bound_order, check
 from reasoner.engine.parse import parse_files, parse_text
+from reasoner.engine.protocols import with_numbers
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard, subterms
 from reasoner.engine.typecheck import fold
 
@@ -208,7 +209,7 @@ class Program:
         """Adds ``rows`` to ``pred``; returns how many.  They reach pyDatalog when it is first asked something
         (``_flush``): a question the set engine answers alone (``reason recheck``, the audits) never pays for
         them (at 20k ENIs, about 0.6 s for 97,000 rows)."""
-        rows = rows if isinstance(rows, list) else list(rows)
+        rows = list(rows)  # a copy: rows may wait here long (_flush), and the caller keeps its list
         self._pending.setdefault(pred, []).append(rows)
         if source:
             self.sources[(pred, "*")] = source
@@ -371,6 +372,7 @@ def load_rules(extra: Iterable[Path] = (), cache: bool = True) -> Checked:
         module = parse_files(shipped + users, names + user_names, cache=cache)
     except UnicodeDecodeError:
         raise RuleError([d for p, n in zip(users, user_names) for d in _not_utf8(p, n)]) from None
+    module = with_numbers(module, names)  # "tcp" where a shipped protocol column holds "6" (reasoner/engine/protocols.py)
     if len(users) > 1:  # each policy file is a module: its helpers are private to it (reasoner/engine/modules.py)
         from reasoner.engine.modules import check_each, namespaced
 

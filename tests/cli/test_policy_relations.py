@@ -28,6 +28,15 @@ def test_exposed_holds_for_the_load_balancer_nodes_on_their_listener_port(tmp_pa
     assert code == 1 and found == [("eni-0alb0a", "web"), ("eni-0alb0b", "web")]
 
 
+def test_a_protocol_by_name_finds_what_its_number_finds(tmp_path):
+    """Issue 12: "tcp" (any case) where the column holds "6", in an atom and in a comparison."""
+    by_number = rows(tmp_path, 'violation(E, "web") :- exposed(E, "6", Lo, Hi), Lo <= 80, 80 <= Hi.\n')
+    assert by_number[1]
+    assert rows(tmp_path, 'violation(E, "web") :- exposed(E, "TCP", Lo, Hi), Lo <= 80, 80 <= Hi.\n') == by_number
+    assert rows(tmp_path, 'violation(E, "web") :- exposed(E, P, Lo, Hi), P = "tcp", Lo <= 80, 80 <= Hi.\n') == by_number
+    assert rows(tmp_path, 'violation(E, "web") :- exposed(E, "udp", Lo, Hi), Lo <= 80, 80 <= Hi.\n') == (0, [])
+
+
 def test_can_reach_shows_the_alb_egress_bug_and_its_fix(tmp_path):
     policy = ('violation(D, "alb reaches the task") :- can_reach(S, D, "6", Lo, Hi), Lo <= 8000, 8000 <= Hi, '
               'lb_eni(_, S).\n')

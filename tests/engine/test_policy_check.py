@@ -61,10 +61,41 @@ def test_only_the_relations_a_policy_reads_are_computed(tmp_path):
     assert used_relations(load_rules([g])) == []
 
 
-@pytest.mark.parametrize("name,number", [("tcp", "6"), ("UDP", "17"), ("icmp", "1"), ("all", "-1")])
-def test_a_protocol_by_name_is_refused_with_its_number(tmp_path, name, number):
-    diags = refused(tmp_path, f'violation(S, "x") :- sg_ingress_cidr(S, "{name}", _, _, _, _, _).\n')
-    assert [(d.code, d.line) for d in diags] == [("never_matches", 1)] and f'write "{number}"' in diags[0].hint
+@pytest.mark.parametrize("name,number", [("tcp", "6"), ("UDP", "17"), ("icmp", "1"), ("ICMPv6", "58"), ("all", "-1"),
+                                         ("any", "-1")])
+def test_a_protocol_by_name_reads_as_its_number(tmp_path, name, number):
+    """Issue 12: "tcp", "udp", "icmp", "all" and numbers are all accepted where a protocol column is compared: in an
+    atom of a shipped relation, negated or not, and in = / != with a variable such an atom binds.  (Before, a name
+    was refused as never_matches with the number as hint.)"""
+    from reasoner.engine.syntax import Comparison, Const
+
+    f = tmp_path / "p.dl"
+    f.write_text(f'violation(S, "x") :- sg_ingress_cidr(S, "{name}", _, _, _, _, _).\n'
+                 f'violation(S, "y") :- sg(S, _, _), !sg_egress_cidr(S, "{name}", _, _, _, _, _).\n'
+                 f'violation(E, "z") :- exposed(E, P, _, _), P != "{name}".\n'
+                 f'violation(E, "w") :- exposed(E, P, _, _), "{name}" = P.\n')
+    rules = [r for r in load_rules([f]).module.rules if r.head.loc.file == str(f)]
+    consts = [a.value for r in rules for lit in r.body for a in (lit.args if hasattr(lit, "args") else (lit.left, lit.right))
+              if isinstance(a, Const) and a.value not in ("x", "y", "z", "w")]
+    assert consts == [number] * 4, consts
+    assert any(isinstance(lit, Comparison) for r in rules for lit in r.body)
+
+
+def test_a_name_that_is_no_protocol_is_still_a_dead_policy(tmp_path):
+    diags = refused(tmp_path, 'violation(S, "x") :- sg_ingress_cidr(S, "tpc", _, _, _, _, _).\n')
+    assert [(d.code, d.line) for d in diags] == [("never_matches", 1)] and "names (tcp, udp" in diags[0].hint
+
+
+def test_a_name_compared_with_a_users_own_column_is_left_as_written(tmp_path):
+    """Only shipped protocol columns hold numbers: a policy's own predicate keeps the string it was given."""
+    from reasoner.engine.syntax import Const
+
+    f = tmp_path / "p.dl"
+    f.write_text('.decl mine(e: symbol, proto: symbol)\nmine(E, "tcp") :- eni(E, _, _, _).\n'
+                 'violation(E, "m") :- mine(E, "tcp").\n')
+    rules = [r for r in load_rules([f]).module.rules if r.head.loc.file == str(f)]
+    assert [a.value for r in rules for a in r.head.args + tuple(x for l in r.body for x in l.args)
+            if isinstance(a, Const) and a.value in ("tcp", "6")] == ["tcp", "tcp"]
 
 
 def test_a_protocol_number_is_accepted(tmp_path):

@@ -106,3 +106,14 @@ def test_solve_loads_the_rows_of_the_predicates_it_reads():
     p.add_facts("b", [(4,)])
     assert p.solve([Atom("d", (Var("X"),), None)], {}) == []  # d reads b under a negation
     assert p.solve([Atom("c", (Var("X"),), None)], {}) == [{"X": 4}]
+
+
+def test_rows_waiting_for_a_question_are_a_copy_of_the_callers_list():
+    """add_facts keeps rows until a question reads their predicate: a caller changing its list meanwhile (the
+    snapshot's relations are shared with the analyzer) must not change what pyDatalog is given."""
+    p = Program.from_text(FLUSH)
+    rows = [(1,), (2,)]
+    p.add_facts("a", rows)
+    rows.append((3,))
+    rows[0] = (9,)
+    assert p.query("c", (None,)) == [(1,), (2,)]
