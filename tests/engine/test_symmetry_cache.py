@@ -6,23 +6,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-import generate  # noqa: E402
-
-from reasoner.engine import symmetry, symmetry_cache  # noqa: E402
-from reasoner.session import Session  # noqa: E402
+from reasoner.engine import symmetry, symmetry_cache
+from reasoner.session import Session
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("estate") / "n80"
-    return out, generate.write(out, 80, seed=11, variant="private")
+def estate(generated_estate) -> tuple[Path, dict]:
+    return generated_estate(80, seed=11)
+
+
+def _reason(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["reason", *args], capture_output=True, text=True, timeout=300)
 
 
 def _same(a: symmetry.Classes, b: symmetry.Classes) -> None:
@@ -119,11 +117,7 @@ def test_recheck_computes_the_classes_again_even_when_the_cache_is_poisoned(esta
     asserts = tmp_path / "iso.reason"
     asserts.write_text(f"assert unreachable {p['sg_a']} -> {p['sg_b']} any\n")
     proof = tmp_path / "iso.proof.json"
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["reason", *args], capture_output=True, text=True, timeout=300)
-
-    r = run("verify", "--facts", str(out), "--proof", str(proof), str(asserts))
+    r = _reason("verify", "--facts", str(out), "--proof", str(proof), str(asserts))
     assert r.returncode == 0, r.stdout + r.stderr
     (path,) = (tmp_path / "cache").glob("classes-*.json")
     doc = json.loads(path.read_text())
@@ -136,7 +130,7 @@ def test_recheck_computes_the_classes_again_even_when_the_cache_is_poisoned(esta
     path.write_text(json.dumps(doc))
     session = Session.open(out)  # the poisoned document is one a query reads
     assert len(session.analyzer.factoring.classes) == len(doc["members"]) and session.analyzer.factoring.from_cache
-    r = run("recheck", str(proof))
+    r = _reason("recheck", str(proof))
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(path.read_text()) == doc  # and recheck did not write the cache either
 
@@ -159,13 +153,9 @@ def test_recheck_parses_the_rules_again_even_when_the_parse_cache_is_poisoned(es
     asserts = tmp_path / "false.reason"
     asserts.write_text(f"assert unreachable {src} -> {dst} tcp 8000\n")
     proof = tmp_path / "false.proof.json"
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["reason", *args], capture_output=True, text=True, timeout=300)
-
-    r = run("verify", "--facts", str(out), "--proof", str(proof), str(asserts))
+    r = _reason("verify", "--facts", str(out), "--proof", str(proof), str(asserts))
     assert r.returncode == 0, r.stdout + r.stderr  # the poisoned cache: a false proof (what the cache doc warns of)
-    r = run("recheck", str(proof))
+    r = _reason("recheck", str(proof))
     assert r.returncode == 1 and "DIFFERS" in r.stdout, r.stdout + r.stderr
 
 

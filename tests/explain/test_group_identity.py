@@ -11,23 +11,17 @@ estate does.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-import generate  # noqa: E402
-
-from reasoner.explain import proof  # noqa: E402
-from reasoner.session import Session  # noqa: E402
+from reasoner.explain import proof
+from reasoner.session import Session
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("estate") / "n120"
-    return out, generate.write(out, 120, seed=7, variant="private")
+def estate(generated_estate) -> tuple[Path, dict]:
+    return generated_estate(120, seed=7)
 
 
 def _small_blocks(session: Session) -> None:
@@ -52,11 +46,10 @@ def test_every_group_of_a_proof_keeps_its_own_classes(estate: tuple[Path, dict])
     assert proof.query_classes(again, q) == groups
 
 
-def test_exposure_names_each_groups_own_enis(tmp_path: Path) -> None:
+def test_exposure_names_each_groups_own_enis(generated_estate) -> None:
     """Exposure in small blocks equals exposure in one block.  (At this size it did not catch the id reuse without the
     fix; the proof test above did.  It guards the same pattern in audit.py against coming back.)"""
-    out = tmp_path / "n120i"
-    generate.write(out, 120, seed=7, variant="internet")
+    out, _ = generated_estate(120, seed=7, variant="internet")
     from reasoner.explain.audit import exposure
 
     small = Session.open(out)
