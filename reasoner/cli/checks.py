@@ -83,7 +83,7 @@ def verify(
             fill(session)  # exposed / can_reach, when a policy reads them
             for row in session.program.query("violation", (None,) * session.program.decls["violation"].arity):
                 proof = why(session.program, "violation", row, depth=2)
-                rule = next((c.rule for c in proof.children if c.rule), proof.rule)
+                rule = proof.rule or next((c.rule for c in proof.children if c.rule), None)  # the violation rule
                 violations.append((row, rule, proof))
         checks = []
         for a in assertions:

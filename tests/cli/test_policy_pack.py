@@ -65,6 +65,23 @@ def test_a_violation_shows_its_rule_metadata_in_text_json_and_sarif():
     assert ids == {"NET-003"}
 
 
+def test_a_violation_derived_through_helpers_is_named_by_its_own_rule_and_metadata(tmp_path):
+    """NET-001 derives its violation from the helper ``covered``: the answer names the violation rule (line 37) with
+    its id, title and remediation, in text, JSON and SARIF.  Before, verify named the first body atom's rule
+    (``covered``, line 28), so the metadata and the SARIF rule were lost for every rule with a derived helper."""
+    halves = [{"CidrIp": "0.0.0.0/1"}, {"CidrIp": "128.0.0.0/1"}]
+    snap = copy_fixed(tmp_path, "SecurityGroups.json", lambda d: d["SecurityGroups"][0]["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": halves}))
+    text = reason("verify", str(PACK), "--facts", str(snap)).stdout
+    assert "FAIL  policy [NET-001 high] " in text and "admin_ports.dl:37:1" in text and "admin_ports.dl:28:1" not in text
+    assert "remediation: Narrow the source" in text
+    js = answer(reason("verify", str(PACK), "--facts", str(snap), "--format", "json").stdout)
+    (v,) = js["violations"]
+    assert v["rule"].endswith("admin_ports.dl:37:1") and v["metadata"]["id"] == "NET-001"
+    sarif = json.loads(reason("verify", str(PACK), "--facts", str(snap), "--format", "sarif").stdout)
+    assert {r["ruleId"] for run in sarif["runs"] for r in run["results"]} == {"NET-001"}
+
+
 def test_an_eni_exposed_over_ipv6_from_a_private_subnet_is_reported():
     """NET-005 (policies/baseline/exposure.dl): in the dual-stack example eni-web (public subnet) is exposed as
     meant and eni-app goes out through the egress-only gateway: nothing. With ::/0 of the private subnet sent
