@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Collection
 
 from reasoner.errors import Diagnostic, RuleError
+from reasoner.engine.protocols import PROTO_COLUMNS, protocol_columns, protocol_vars  # noqa: F401 (PROTO_COLUMNS: provenance)
 from reasoner.engine.typecheck import check_types
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, subterms, term_vars
 
@@ -340,31 +341,38 @@ def _check_per_query(module: Module, edges: dict[str, set[str]], shipped: Collec
     return out
 
 
-#: Protocol columns of the shipped relations hold IANA numbers as text ("6"), "-1" meaning every protocol.
-PROTO_COLUMNS = frozenset({"proto", "rule_proto"})
-PROTO_NUMBERS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1", "any": "-1", "-1": "-1"}
+#: the hint of ``never_matches`` (names are numbers by now: reasoner/engine/protocols.py)
+_PROTO_HINT = ('protocol columns hold IANA numbers as text ("6" tcp, "17" udp, "1" icmp, "58" icmpv6) or those names; '
+               '"-1" is a security group or network ACL rule for all traffic, and in exposed/can_reach a protocol no '
+               'rule names; for any protocol, write a variable or _')
 
 
 def _check_proto_constants(module: Module, decls: dict[str, Decl], shipped: Collection[str]) -> list[Diagnostic]:
-    """A user file's constant that can never match a protocol column (a dead policy, not an empty one).  Protocol names
-    (``"tcp"``) are numbers by now (reasoner/engine/protocols.py, before ``check``): what is left is no protocol."""
+    """A user file's constant that can never match a protocol column (a dead policy, not an empty one): in an atom or
+    a rule's head at a protocol column, or compared (``=``, ``!=``) with a variable standing at one (reasoner/engine/
+    protocols.py ``protocol_columns``).  Protocol names are numbers by now (``with_numbers``, before ``check``)."""
+    def dead(term) -> bool:
+        return isinstance(term, Const) and isinstance(term.value, str) and not term.value.isdigit() and term.value != "-1"
+
     out = []
+    cols_of: dict[str, set] = {}
     for rule in module.rules:
         if rule.head.loc.file in shipped:
             continue
-        for atom in [l for l in rule.body if isinstance(l, Atom)]:  # a head of a shipped one: redefines_shipped
-            d = decls.get(atom.pred)
-            if d is None or d.arity != len(atom.args) or d.loc.file not in shipped:
-                continue
-            for (col, _), arg in zip(d.columns, atom.args):
-                if col in PROTO_COLUMNS and isinstance(arg, Const) and isinstance(arg.value, str) \
-                        and not arg.value.isdigit() and arg.value != "-1":
-                    number = PROTO_NUMBERS.get(arg.value.lower())
-                    hint = (f'write "{number}" ({arg.value.lower()}): ' if number else "") + \
-                        'protocol columns hold IANA numbers as text ("6" tcp, "17" udp, "1" icmp, "-1" all) or their ' \
-                        'names (tcp, udp, icmp, icmpv6, all)'
-                    out.append(_diag(module, atom.loc, "never_matches", f"column '{col}' of '{atom.pred}' never holds "
-                                     f"{arg.value!r}: this atom can never match", hint))
+        cols = cols_of.setdefault(rule.head.loc.file, protocol_columns(module, shipped, rule.head.loc.file))
+        for atom in [rule.head] + [l for l in rule.body if isinstance(l, Atom)]:
+            for i, arg in enumerate(atom.args):
+                if (atom.pred, i) in cols and dead(arg):
+                    out.append(_diag(module, atom.loc, "never_matches", f"column {i + 1} of '{atom.pred}' holds protocols, "
+                                     f"never {arg.value!r}: this atom can never match", _PROTO_HINT))
+        pv = protocol_vars(rule, cols)
+        for lit in rule.body:
+            if isinstance(lit, Comparison) and lit.op in ("=", "!="):
+                for var, other in ((lit.left, lit.right), (lit.right, lit.left)):
+                    if isinstance(var, Var) and var.name in pv and dead(other):
+                        holds = "never holds" if lit.op == "=" else "always holds"
+                        out.append(_diag(module, lit.loc, "never_matches", f"{var.name} holds a protocol, never "
+                                         f"{other.value!r}: this comparison {holds}", _PROTO_HINT))
     return out
 
 

@@ -61,8 +61,7 @@ def test_only_the_relations_a_policy_reads_are_computed(tmp_path):
     assert used_relations(load_rules([g])) == []
 
 
-@pytest.mark.parametrize("name,number", [("tcp", "6"), ("UDP", "17"), ("icmp", "1"), ("ICMPv6", "58"), ("all", "-1"),
-                                         ("any", "-1")])
+@pytest.mark.parametrize("name,number", [("tcp", "6"), ("UDP", "17"), ("icmp", "1"), ("ICMPv6", "58")])
 def test_a_protocol_by_name_reads_as_its_number(tmp_path, name, number):
     """Issue 12: "tcp", "udp", "icmp", "all" and numbers are all accepted where a protocol column is compared: in an
     atom of a shipped relation, negated or not, and in = / != with a variable such an atom binds.  (Before, a name
@@ -81,9 +80,33 @@ def test_a_protocol_by_name_reads_as_its_number(tmp_path, name, number):
     assert any(isinstance(lit, Comparison) for r in rules for lit in r.body)
 
 
-def test_a_name_that_is_no_protocol_is_still_a_dead_policy(tmp_path):
-    diags = refused(tmp_path, 'violation(S, "x") :- sg_ingress_cidr(S, "tpc", _, _, _, _, _).\n')
-    assert [(d.code, d.line) for d in diags] == [("never_matches", 1)] and "names (tcp, udp" in diags[0].hint
+@pytest.mark.parametrize("body", ['sg_ingress_cidr(S, "tpc", _, _, _, _, _)', 'exposed(S, P, _, _), P = "tpc"',
+                                  'exposed(S, P, _, _), P != "udpp"', 'exposed(S, "any", _, _)',
+                                  'sg_ingress_cidr(S, "all", _, _, _, _, _)'])
+def test_a_name_that_is_no_protocol_is_still_a_dead_policy(tmp_path, body):
+    """Not a protocol name, in an atom or compared with a variable at a protocol column: never_matches.  "all" and
+    "any" too: "-1" is a rule for all traffic in the SG and NACL relations but a protocol no rule names in
+    exposed/can_reach (a review found "any" read as "-1" silently matching nothing on exposed)."""
+    diags = refused(tmp_path, f'violation(S, "x") :- {body}.\n')
+    assert [(d.code, d.line) for d in diags] == [("never_matches", 1)]
+    assert "for any protocol, write a variable or _" in diags[0].hint
+
+
+def test_a_name_reaches_the_columns_of_a_policys_own_helpers(tmp_path):
+    """A helper filled from a protocol column, a fact joined with one, and a variable equal to one (a review found
+    these still compared "tcp" with "6", silently)."""
+    from reasoner.engine.syntax import Const
+
+    f = tmp_path / "p.dl"
+    f.write_text('.decl web(eni: symbol, p: symbol)\nweb(E, P) :- exposed(E, P, _, _).\n'
+                 'violation(E, "a") :- web(E, "tcp").\n'
+                 '.decl carries(p: symbol)\ncarries("udp").\nviolation(E, "b") :- exposed(E, P, _, _), carries(P).\n'
+                 'violation(E, "c") :- exposed(E, P, _, _), Q = P, Q = "icmp".\n')
+    rules = [r for r in load_rules([f]).module.rules if r.head.loc.file == str(f)]
+    consts = sorted(a.value for r in rules for lit in (r.head, *r.body)
+                    for a in (lit.args if hasattr(lit, "args") else (lit.left, lit.right))
+                    if isinstance(a, Const) and a.value not in ("a", "b", "c"))
+    assert consts == ["1", "17", "6"], consts
 
 
 def test_a_name_compared_with_a_users_own_column_is_left_as_written(tmp_path):
