@@ -60,17 +60,19 @@ ICMP_PROTOCOLS = frozenset({"1", "58"})
 PORT_COLUMNS = frozenset({"src_port", "dst_port", "port"})
 
 
-def _message(v: Any) -> str | None:
-    """An ICMP port value for people: ``type 8 code 0``, ``no reply``; None when it is no number."""
+def _message(v: Any, source: bool = False) -> str | None:
+    """An ICMP port value for people: ``type 8 code 0``; a source port, which holds the reply's message or the
+    no-reply marker, ``reply type 0 code 0`` or ``no reply``; None when it is no number."""
     if type(v) is not int or v < 0:
         return None
     if v > 65535:
         return "no reply"
     t, c = divmod(v, 256)
-    return f"type {t} code {c}"
+    return f"{'reply ' if source else ''}type {t} code {c}"
 
 
-def _fmt(pred: str, row: tuple, protos: tuple[int, ...] = (), ports: tuple[int, ...] = ()) -> str:
+def _fmt(pred: str, row: tuple, protos: tuple[int, ...] = (), ports: dict[int, bool] | None = None) -> str:
+    ports = ports or {}
     icmp = any(row[i] in ICMP_PROTOCOLS for i in protos)
 
     def show(i: int, v: Any) -> str:
@@ -79,7 +81,7 @@ def _fmt(pred: str, row: tuple, protos: tuple[int, ...] = (), ports: tuple[int, 
         if i in protos and v in PROTOCOL_NAMES:
             return PROTOCOL_NAMES[v]
         if icmp and i in ports and _message(v) is not None:
-            return _message(v)  # type: ignore[return-value]
+            return _message(v, ports[i])  # type: ignore[return-value]
         return repr(v) if isinstance(v, str) else str(v)
     return f"{pred}({', '.join(show(i, v) for i, v in enumerate(row))})"
 
@@ -90,20 +92,20 @@ class Explainer:
         #: per predicate, the positions of its protocol columns (check.PROTO_COLUMNS)
         self.protos = {name: tuple(i for i, (col, _) in enumerate(decl.columns) if col in PROTO_COLUMNS)
                        for name, decl in program.decls.items()}
-        #: per predicate, the positions of its one-port columns (``PORT_COLUMNS``)
-        self.ports = {name: tuple(i for i, (col, _) in enumerate(decl.columns) if col in PORT_COLUMNS)
+        #: per predicate, the positions of its one-port columns (``PORT_COLUMNS``), each True for a source port
+        self.ports = {name: {i: col == "src_port" for i, (col, _) in enumerate(decl.columns) if col in PORT_COLUMNS}
                       for name, decl in program.decls.items()}
 
     def _display(self, pred: str, row: tuple) -> str | None:
         """The label with protocols by name and ICMP messages by type and code, when the predicate has a protocol
         column."""
-        return _fmt(pred, row, self.protos[pred], self.ports.get(pred, ())) if self.protos.get(pred) else None
+        return _fmt(pred, row, self.protos[pred], self.ports.get(pred)) if self.protos.get(pred) else None
 
     def _lit_display(self, lit, env: dict) -> str | None:
         """A body literal's label with protocols by name and ICMP messages by type and code, when its predicate has
         a protocol column."""
         protos = self.protos.get(lit.pred, ()) if isinstance(lit, Atom) else ()
-        return _show(lit, env, protos, self.ports.get(lit.pred, ())) if protos else None
+        return _show(lit, env, protos, self.ports.get(lit.pred)) if protos else None
 
     def _budget(self, depth: int) -> bool:
         self.count += 1
@@ -220,7 +222,9 @@ def _eval(t, env):
     return {"+": l + r, "-": l - r, "*": l * r, "/": l // r if r else 0, "%": l % r if r else 0}[t.op]
 
 
-def _show(lit, env: dict, protos: tuple[int, ...] = (), ports: tuple[int, ...] = ()) -> str:
+def _show(lit, env: dict, protos: tuple[int, ...] = (), ports: dict[int, bool] | None = None) -> str:
+    ports = ports or {}
+
     def value(x) -> Any:
         return env.get(x.name) if isinstance(x, Var) else x.value if isinstance(x, Const) else None
 
@@ -232,7 +236,7 @@ def _show(lit, env: dict, protos: tuple[int, ...] = (), ports: tuple[int, ...] =
             if isinstance(v, str) and v in PROTOCOL_NAMES:
                 return PROTOCOL_NAMES[v]
         if icmp and i in ports and _message(value(x)) is not None:
-            return _message(value(x))
+            return _message(value(x), ports[i])
         if isinstance(x, Var) and x.name in env:
             v = env[x.name]
             return repr(v) if isinstance(v, str) else str(v)

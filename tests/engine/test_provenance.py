@@ -53,5 +53,5 @@ def test_a_derivation_shows_icmp_messages_by_type_and_code_and_the_no_reply_mark
     assert t.holds and t.label == "hop('1', 65537, 768)"
     assert t.display == "hop(icmp, no reply, type 3 code 0)"
     assert t.children[0].display == "pkt(icmp, no reply, type 3 code 0)"  # a body literal, shown from its bindings
-    assert why(p, "hop", ("1", 0, 2048)).display == "hop(icmp, type 0 code 0, type 8 code 0)"
+    assert why(p, "hop", ("1", 0, 2048)).display == "hop(icmp, reply type 0 code 0, type 8 code 0)"
     assert why(p, "hop", ("6", 1024, 768)).display == "hop(tcp, 1024, 768)"
