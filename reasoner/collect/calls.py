@@ -10,6 +10,9 @@ paginator is paginated).  Three shapes:
   ``{"LoadBalancerListeners": [{"LoadBalancerArn": ..., "Listeners": [...]}]}``;
 * list then describe (ECS): ``ListClusters`` ids are described in batches (``DescribeClusters``).
 
+Load balancer and target group tags (``LoadBalancerTags``, ``TargetGroupTags``) are asked per resource
+(``DescribeTags``): the describe answers of ELBv2 carry none.
+
 ``PrefixLists`` (``DescribeManagedPrefixLists``) gets each list's ``Entries``
 (``GetManagedPrefixListEntries``) inlined, the shape the importer reads.
 
@@ -43,13 +46,15 @@ class Parent:
 
     ``key``: the earlier call's key; ``path``: field names leading to the id inside each of its
     items, lists being flattened (``("Listeners", "ListenerArn")`` in wrapped listener items);
-    ``param``: the request parameter taking the id; ``wrap_id``: the id's name in the wrapper.
+    ``param``: the request parameter taking the id (``as_list``: a list of one id, as ``ResourceArns``);
+    ``wrap_id``: the id's name in the wrapper.
     """
 
     key: str
     path: tuple[str, ...]
     param: str
     wrap_id: str
+    as_list: bool = False
 
     def ids(self, items: list[Any]) -> list[str]:
         """Parent ids in order, de-duplicated."""
@@ -157,6 +162,11 @@ CALLS: tuple[Call, ...] = (
     Call("TargetGroupAttributes", "elbv2", "DescribeTargetGroupAttributes", "Attributes", parent=_TG, wrap="Attributes"),
     Call("LoadBalancerTargetHealth", "elbv2", "DescribeTargetHealth", "TargetHealthDescriptions", parent=_TG,
          wrap="TargetHealthDescriptions"),
+    # tags of load balancers and target groups: not in their describe answers (DescribeTags, one ARN per request)
+    Call("LoadBalancerTags", "elbv2", "DescribeTags", "TagDescriptions", wrap="TagDescriptions",
+         parent=Parent("LoadBalancers", ("LoadBalancerArn",), "ResourceArns", "ResourceArn", as_list=True)),
+    Call("TargetGroupTags", "elbv2", "DescribeTags", "TagDescriptions", wrap="TagDescriptions",
+         parent=Parent("TargetGroups", ("TargetGroupArn",), "ResourceArns", "ResourceArn", as_list=True)),
     Call("EcsClusters", "ecs", "DescribeClusters", "clusters",
          list_first=ListFirst("ListClusters", "clusterArns", "clusters", 100)),
     Call("EcsTasks", "ecs", "DescribeTasks", "tasks", parent=_CLUSTER, wrap="Tasks",
@@ -231,7 +241,7 @@ class _Fetch:
         wrapped: list[Any] = []
         for pid in call.parent.ids(parents.get(call.parent.key) or []):
             try:
-                found = self.one({**call.params, call.parent.param: pid})
+                found = self.one({**call.params, call.parent.param: [pid] if call.parent.as_list else pid})
             except ClientError as exc:
                 code = error_code(exc)
                 if "NotFound" not in code or fatal(exc, "") is not None:

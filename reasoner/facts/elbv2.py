@@ -22,6 +22,8 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
 * ``LoadBalancerTargetHealth`` ``[{TargetGroupArn, TargetHealthDescriptions[...]}]`` -> ``tg_target``
   (the registered targets: describe_target_health is the API that lists them), ``target_health``, and
   ``tg_targets_listed`` for every entry (a target group without one has targets the snapshot does not know)
+* ``LoadBalancerTags``, ``TargetGroupTags`` (`reason collect`, per resource) and ``TagDescriptions``
+  (``aws elbv2 describe-tags``) -> ``tag`` (the other resources' tags come with their describe answers)
 * ``NetworkInterfaces`` (after the importer's own handler): an ENI whose ``Description`` is
   ``ELB app/NAME/ID`` / ``ELB net/NAME/ID`` / ``ELB gwy/NAME/ID`` (how AWS describes the ENIs of a
   load balancer) -> ``lb_eni`` and ``lb_node_ip`` (each of its private IPv4 addresses, in its subnet).
@@ -373,6 +375,18 @@ def chain(*handlers: Handler) -> Handler:
     return run
 
 
+def tags(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
+    """``LoadBalancerTags`` / ``TargetGroupTags`` (`reason collect`: ``[{ResourceArn, TagDescriptions: [...]}]``) and
+    ``TagDescriptions`` (``aws elbv2 describe-tags``: ``[{ResourceArn, Tags: [{Key, Value}]}]``) -> ``tag``.  The
+    display name stays the resource's own name (``LoadBalancerName``, ``TargetGroupName``), not a Name tag."""
+    for p, item in items:
+        inner = c.items(item, "TagDescriptions", p) if isinstance(item, dict) and "TagDescriptions" in item else [(p, item)]
+        for dp, d in inner:
+            arn = c.req_str(d, "ResourceArn", dp)
+            for tp, t in c.items(d, "Tags", dp):
+                c.add("tag", arn, c.req_str(t, "Key", tp), _text(c, t, "Value", tp))
+
+
 #: Top-level key -> handler, for the importer's dispatch table.
 HANDLERS: dict[str, Handler] = {
     "LoadBalancers": load_balancers,
@@ -382,6 +396,9 @@ HANDLERS: dict[str, Handler] = {
     "TargetGroups": target_groups,
     "TargetGroupAttributes": target_group_attributes,
     "LoadBalancerTargetHealth": load_balancer_target_health,
+    "LoadBalancerTags": tags,
+    "TargetGroupTags": tags,
+    "TagDescriptions": tags,
 }
 
 

@@ -148,6 +148,30 @@ def test_raw_files_are_batfish_shaped_and_import_the_same_way(aws: Aws, tmp_path
             assert SECRET not in path.read_text(errors="replace"), f"secret key written to {path}"
 
 
+def test_load_balancer_and_target_group_tags_are_collected_and_kept(aws: Aws, tmp_path: Path) -> None:
+    """Issue 12: tags of load balancers and target groups reach ``tag`` (ELBv2's describe answers carry none: they
+    come from DescribeTags, asked per ARN), so a policy can read tag(TG, "tier", "web")."""
+    session = aws.session()
+    sc = collect_scenario.build(session)
+    elbv2 = session.client("elbv2")
+    elbv2.add_tags(ResourceArns=[sc.lb_arn], Tags=[{"Key": "tier", "Value": "edge"}, {"Key": "owner", "Value": "web team"}])
+    elbv2.add_tags(ResourceArns=[sc.tg_arn], Tags=[{"Key": "tier", "Value": "web"}])
+    out = tmp_path / "snap"
+    _collect(aws, out)
+    [lb_tags] = _raw(out, "LoadBalancerTags")
+    assert lb_tags["ResourceArn"] == sc.lb_arn and {(t["Key"], t["Value"]) for d in lb_tags["TagDescriptions"]
+                                                    for t in d["Tags"]} >= {("tier", "edge"), ("owner", "web team")}
+    [tg_tags] = _raw(out, "TargetGroupTags")
+    assert tg_tags["ResourceArn"] == sc.tg_arn
+    assert json.loads((out / "reason-collect.json").read_text())["incomplete"] == []
+    rows = {tuple(json.loads(line)) for line in (out / "facts" / "tag.jsonl").read_text().splitlines() if line}
+    assert {(sc.lb_arn, "tier", "edge"), (sc.lb_arn, "owner", "web team"), (sc.tg_arn, "tier", "web")} <= rows
+    policy = tmp_path / "p.dl"
+    policy.write_text('violation(T, "web tier") :- target_group(T, _, _, _, _, _), tag(T, "tier", "web").\n')
+    r = aws.reason("verify", "--facts", str(out / "facts"), "--format", "json", str(policy))
+    assert r.returncode == 1 and [v["row"][0] for v in _answer(r.stdout)["violations"]] == [sc.tg_arn], r.stdout + r.stderr
+
+
 def test_second_account_via_role_arn_gets_its_own_folder(aws: Aws, tmp_path: Path) -> None:
     sts = aws.session().client("sts")
     creds = sts.assume_role(RoleArn="arn:aws:iam::222222222222:role/x", RoleSessionName="setup")["Credentials"]

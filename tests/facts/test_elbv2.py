@@ -445,3 +445,27 @@ def test_any_damaged_field_gives_facts_error_or_imports(tmp_path: Path) -> None:
                     assert not err.message.startswith("unexpected shape"), (name, path, bad, err.message)
         (base / f"{name}.json").write_text(json.dumps(original))
     assert tried > 500
+
+
+def test_tags_of_load_balancers_and_target_groups_from_either_shape(tmp_path: Path) -> None:
+    """``aws elbv2 describe-tags`` (``TagDescriptions``) and `reason collect`'s per-resource files
+    (``LoadBalancerTags``/``TargetGroupTags``: wrapped) give the same ``tag`` rows; a malformed entry is a FactsError
+    with its JSON path, never a traceback."""
+    from reasoner.errors import FactsError
+
+    cli = write(tmp_path / "cli", {"TagDescriptions": {"TagDescriptions": [
+        {"ResourceArn": LB, "Tags": [{"Key": "tier", "Value": "edge"}]},
+        {"ResourceArn": TG, "Tags": [{"Key": "tier", "Value": "web"}, {"Key": "empty", "Value": ""}]}]}})
+    collected = write(tmp_path / "collected", {
+        "LoadBalancerTags": {"LoadBalancerTags": [{"ResourceArn": LB, "TagDescriptions": [
+            {"ResourceArn": LB, "Tags": [{"Key": "tier", "Value": "edge"}]}]}]},
+        "TargetGroupTags": {"TargetGroupTags": [{"ResourceArn": TG, "TagDescriptions": [
+            {"ResourceArn": TG, "Tags": [{"Key": "tier", "Value": "web"}, {"Key": "empty", "Value": ""}]}]}]}})
+    want = [(LB, "tier", "edge"), (TG, "empty", ""), (TG, "tier", "web")]
+    assert sorted(import_aws_configs(cli).relations["tag"]) == want
+    assert sorted(import_aws_configs(collected).relations["tag"]) == want
+    assert import_aws_configs(cli).manifest["unmodelled"] == []
+    bad = write(tmp_path / "bad", {"TagDescriptions": {"TagDescriptions": [{"ResourceArn": LB, "Tags": [{"Value": "x"}]}]}})
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(bad)
+    assert "TagDescriptions[0].Tags[0]" in str(info.value.render())
