@@ -356,11 +356,13 @@ def _check_proto_constants(module: Module, decls: dict[str, Decl], shipped: Coll
 
     out = []
     cols_of: dict[str, set] = {}
+    shipped_preds = {d.name for d in module.decls if d.loc.file in shipped}  # a head of one: redefines_shipped
     for rule in module.rules:
         if rule.head.loc.file in shipped:
             continue
         cols = cols_of.setdefault(rule.head.loc.file, protocol_columns(module, shipped, rule.head.loc.file))
-        for atom in [rule.head] + [l for l in rule.body if isinstance(l, Atom)]:
+        heads = [] if rule.head.pred in shipped_preds else [rule.head]
+        for atom in heads + [l for l in rule.body if isinstance(l, Atom)]:
             for i, arg in enumerate(atom.args):
                 if (atom.pred, i) in cols and dead(arg):
                     out.append(_diag(module, atom.loc, "never_matches", f"column {i + 1} of '{atom.pred}' holds protocols, "
