@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Collection
 
 from reasoner.errors import Diagnostic, RuleError
-from reasoner.engine.protocols import PROTO_COLUMNS, protocol_columns, protocol_vars  # noqa: F401 (PROTO_COLUMNS: provenance)
+from reasoner.engine.protocols import protocol_columns, protocol_vars
 from reasoner.engine.typecheck import check_types
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, subterms, term_vars
 
@@ -278,7 +278,7 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
     diags.extend(_check_strata(module, edges))
     if shipped:
         diags.extend(_check_per_query(module, edges, shipped))
-        diags.extend(_check_proto_constants(module, decls, shipped))
+        diags.extend(_check_proto_constants(module, shipped))
         diags.extend(_check_dead_rules(module, edges, shipped))
         diags.extend(_check_rule_metadata(module, shipped))
     if diags:
@@ -347,7 +347,7 @@ _PROTO_HINT = ('protocol columns hold IANA numbers as text ("6" tcp, "17" udp, "
                'rule names; for any protocol, write a variable or _')
 
 
-def _check_proto_constants(module: Module, decls: dict[str, Decl], shipped: Collection[str]) -> list[Diagnostic]:
+def _check_proto_constants(module: Module, shipped: Collection[str]) -> list[Diagnostic]:
     """A user file's constant that can never match a protocol column (a dead policy, not an empty one): in an atom or
     a rule's head at a protocol column, or compared (``=``, ``!=``) with a variable standing at one (reasoner/engine/
     protocols.py ``protocol_columns``).  Protocol names are numbers by now (``with_numbers``, before ``check``)."""

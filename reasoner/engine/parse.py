@@ -13,7 +13,6 @@ import json
 import sys
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args
 from lark.exceptions import VisitError
@@ -220,10 +219,6 @@ def parse_text(text: str, file: str = "<text>") -> Module:
 RULE_METADATA = frozenset({"id", "severity", "title", "remediation"})
 
 
-def _cache_dir() -> Path | None:
-    return disk_cache.cache_dir()
-
-
 def parse_files(paths: list, display_names: list[str] | None = None, cache: bool = True) -> Module:
     """Parses several rule files into one Module; syntax errors of all files are collected.
 
@@ -241,7 +236,7 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
             diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {err.strerror}"))
     if diags:
         raise RuleError(diags)
-    folder = _cache_dir() if cache else None
+    folder = disk_cache.cache_dir() if cache else None
     key = hashlib.sha256(repr((sys.version, _GRAMMAR.read_text(), texts)).encode()).hexdigest()[:32]
     if folder is not None:
         cached = parse_cache.load(folder, key)

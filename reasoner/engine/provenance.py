@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasoner.engine.check import PROTO_COLUMNS
+from reasoner.engine.protocols import PROTO_COLUMNS
 from reasoner.engine.program import Program
 from reasoner.engine.syntax import Atom, BinOp, Const, Var, show_literal, term_vars
 
@@ -89,7 +89,7 @@ def _fmt(pred: str, row: tuple, protos: tuple[int, ...] = (), ports: dict[int, b
 class Explainer:
     def __init__(self, program: Program, depth: int = 12, max_nodes: int = 400) -> None:
         self.p, self.depth, self.max_nodes, self.count = program, depth, max_nodes, 0
-        #: per predicate, the positions of its protocol columns (check.PROTO_COLUMNS)
+        #: per predicate, the positions of its protocol columns (protocols.PROTO_COLUMNS)
         self.protos = {name: tuple(i for i, (col, _) in enumerate(decl.columns) if col in PROTO_COLUMNS)
                        for name, decl in program.decls.items()}
         #: per predicate, the positions of its one-port columns (``PORT_COLUMNS``), each True for a source port
