@@ -17,7 +17,7 @@ split off (``split`` is None) and the inner backend answers every packet.
 from __future__ import annotations
 
 import os
-from itertools import islice, tee
+from itertools import tee
 from typing import Callable, Iterable, Iterator, Sequence
 
 from reasoner.engine.backend import Answer, Backend, PacketFacts
@@ -119,6 +119,60 @@ class SeparableBackend:
                 yield from self._products(chunk, facts, want)
             else:
                 yield from self._settled_products(chunk, facts, want, settles)
+            budget = min(budget * 4, self.block)
+
+    def ranked(self, groups: Iterable, facts: Callable[[object, int, int], PacketFacts], want: Sequence[str],
+               rank: Callable[[Answer], tuple], lower: Callable[[Answer], tuple | None]) -> Iterator[tuple[object, "Product"]]:
+        """``ranked_products`` (below) for this backend: per chunk of groups, the packets ``(dp, sps[0])`` in one
+        evaluation, then ``(dps[0], sp)`` for the other source ports of the groups where some ``dp`` may still
+        matter, in a second."""
+        it = iter(groups)
+        budget = min(self.first, self.block)
+        best: tuple | None = None  # the least (rank, position) of the packets evaluated so far
+        pending, index = None, 0
+        while True:
+            chunk: list = []
+            n = 0
+            while True:
+                g = pending if pending is not None else next(it, None)
+                pending = None
+                if g is None:
+                    break
+                if chunk and n + len(g.dps) > budget:
+                    pending = g
+                    break
+                chunk.append(g)
+                n += len(g.dps)
+            if not chunk:
+                return
+            firsts = self.inner.evaluate((facts(g, dp, g.sps[0]) for g in chunk for dp in g.dps), want)
+            dsts: list[list[tuple]] = []
+            for k, g in enumerate(chunk):
+                d = []
+                for i in range(len(g.dps)):
+                    ans = next(firsts)
+                    here = (rank(ans), (index + k, i, 0))
+                    if best is None or here < best:
+                        best = here
+                    d.append(self._parts(ans))
+                dsts.append(d)
+            self.evaluated += n
+            # a dp's other packets (dp, sp) come after (dp, sps[0]) in order, at (group, i, 1) or later; the rows of
+            # the hops not reading the source port bound their rank from below (``lower``)
+            pruned = []
+            for k, (g, d) in enumerate(zip(chunk, dsts)):
+                low = [lower(other) if len(g.sps) > 1 else None for other, _ in d]
+                pruned.append([lo is not None and (lo, (index + k, i, 1)) > best for i, lo in enumerate(low)])
+            opened = [not all(p) for p in pruned]
+            answers = self.inner.evaluate((facts(g, g.dps[0], sp) for g, o in zip(chunk, opened) if o for sp in g.sps[1:]), want)
+            for g, d, p, o in zip(chunk, dsts, pruned, opened):
+                if o:
+                    self.evaluated += len(g.sps) - 1
+                    src = [d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]]
+                else:
+                    src = [d[0][1]] + [None] * (len(g.sps) - 1)
+                yield g, Product(dst=[x[0] for x in d], src=src, pruned=p)
+            index += len(chunk)
             budget = min(budget * 4, self.block)
 
     def _products(self, chunk: list, facts, want: Sequence[str]) -> Iterator[tuple[object, "Product"]]:
@@ -255,19 +309,24 @@ class Product:
     source-port piece ``j``).  ``uniform``: no source-port piece changes any answer, so ``answer(i, j)`` equals
     ``answer(i, 0)`` for every ``j`` and a caller may read one packet per destination-port piece.  ``settled``: the
     caller's ``settles`` held (``products``), so the group was not evaluated further: ``answer(i, j)`` then holds
-    only the rows that settle it (those of the hops reading no port, or those reading no source port)."""
+    only the rows that settle it (those of the hops reading no port, or those reading no source port).
+    ``pruned[i]`` (``ranked_products``): the packets ``(i, j)`` for ``j > 0`` were not evaluated, because none of
+    them can come before a packet already evaluated; ``answer(i, j)`` must not be read for them."""
 
-    __slots__ = ("_dst", "_src", "_full", "uniform", "settled")
+    __slots__ = ("_dst", "_src", "_full", "uniform", "settled", "pruned")
 
     def __init__(self, dst: list | None = None, src: list | None = None, full: list | None = None,
-                 settled: bool = False) -> None:
+                 settled: bool = False, pruned: list[bool] | None = None) -> None:
         self._dst, self._src, self._full = dst, src, full
         self.settled = settled
-        self.uniform = full is None and all(s == src[0] for s in src)  # type: ignore[index]
+        self.pruned = pruned if pruned is not None else [False] * len(full if full is not None else dst or ())
+        self.uniform = full is None and all(s is not None and s == src[0] for s in src)  # type: ignore[union-attr]
 
     def answer(self, i: int, j: int) -> Answer:
         if self._full is not None:
             return self._full[i][j]
+        if j and self.pruned[i]:
+            raise ValueError(f"packet ({i}, {j}) was pruned: not evaluated")
         d, s = self._dst[i], self._src[j]  # type: ignore[index]
         return {rel: (rows | s[rel]) if s[rel] else rows for rel, rows in d.items()}
 
@@ -294,6 +353,28 @@ def products(backend: Backend, groups: Iterable, facts: Callable[[object, int, i
     answers = backend.evaluate((facts(g, dp, sp) for g in theirs for dp in g.dps for sp in g.sps), want)
     for g in mine:
         yield g, Product(full=[[next(answers) for _ in g.sps] for _ in g.dps])
+
+
+def ranked_products(backend: Backend, groups: Iterable, facts: Callable[[object, int, int], PacketFacts],
+                    want: Sequence[str], rank: Callable[[Answer], tuple],
+                    lower: Callable[[Answer], tuple | None]) -> Iterator[tuple[object, Product]]:
+    """``products`` for a caller that reads the packets in order and wants the first packet of least ``rank``
+    (``Analyzer._scan``: the first that gets through, else the first undecided, else the nearest miss).
+
+    ``rank(answer)`` is a packet's rank (lower is better); ``lower(rows)``, given only the rows of the hops that do
+    not read the source port, is a lower bound of the rank of every packet that has those rows, or None.  The
+    packets ``(dp, sps[0])`` of a chunk of groups are evaluated first; each is a whole packet, so the least
+    ``(rank, position)`` among them and the packets evaluated before is an upper bound of the answer's.  A packet
+    ``(dp, sp)`` after it whose ``(lower, position)`` is already greater is not the answer, whatever its
+    source-port hops say, so it is not evaluated (``Product.pruned``); the others are evaluated as ``products``
+    does.  Positions are (group, i, j) in the order of the groups; the bound only falls as packets are added, so
+    a pruned packet stays beaten.  Sound because a hop's rows are a function of the fields it reads (the module
+    doc), which makes the rows of ``(dp, sps[0])``'s hops that read no source port those of every ``(dp, sp)``.
+    Any other backend, or ``REASON_SEPARATE=off``, evaluates every packet (nothing pruned)."""
+    if isinstance(backend, SeparableBackend) and not _off() and set(want) <= backend.relations:
+        yield from backend.ranked(groups, facts, want, rank, lower)
+        return
+    yield from products(backend, groups, facts, want)
 
 
 def _off() -> bool:

@@ -20,7 +20,7 @@ from typing import Callable
 
 from reasoner import addresses
 from reasoner.engine.backend import Backend
-from reasoner.engine.separable import products
+from reasoner.engine.separable import ranked_products
 from reasoner.engine.program import Program
 from reasoner.errors import QueryError
 # the answer's types and the hop constants are imported from here by the renderers and the question layer
@@ -83,6 +83,26 @@ def _classify(fwd_of, ret_of, unknown_of) -> tuple[set[str], set[str], list[tupl
         unk = sorted(set(unk) | set(ret_unk))
         ret -= {r[0] for r in ret_unk}
     return fwd, ret, unk
+
+
+def _rank(ans) -> tuple[int, int]:
+    """A packet's place in the order ``_Scan`` prefers (lower first): (-1, 0) for one that gets through or is
+    undecided, (0, blockers) for one through the forward path, (1, forward blockers) for the others."""
+    fwd, ret, _ = _classify(lambda: {r[0] for r in ans["fwd_blocked"]}, lambda: {r[0] for r in ans["ret_blocked"]},
+                            lambda hops: sorted(r for r in ans["hop_unknown"] if r[0] in hops))
+    if not fwd and not ret:
+        return (-1, 0)
+    return (1, len(fwd)) if fwd else (0, len(ret))
+
+
+def _lower(rows) -> tuple[int, int] | None:
+    """A lower bound of ``_rank`` for every packet that has these rows of some of its hops (those reading no source
+    port: ``ranked_products``), or None: each forward hop that blocks with no missing data leaving it open blocks
+    whatever the other hops say, so the packet ranks (1, n) with n at least their number.  (A hop's hop_unknown
+    rows are among its own rows.)"""
+    unknown = {r[0] for r in rows["hop_unknown"]}
+    certain = {r[0] for r in rows["fwd_blocked"]} - unknown
+    return (1, len(certain)) if certain else None
 
 
 class _Scan:
@@ -300,11 +320,13 @@ class Analyzer(HopReader):
                         self._retract(row, d)
                     scan.note(row, piece, fwd, ret, unk)
         else:  # the whole space evaluated set-at-a-time (by port group); pyDatalog explains the packet chosen
-            for g, prod in products(backend, space, group_facts, ANSWER_RELATIONS):
+            for g, prod in ranked_products(backend, space, group_facts, ANSWER_RELATIONS, _rank, _lower):
                 fams.add(g.family)
                 for i, dp in enumerate(g.dps):
                     for j, sp in enumerate(g.sps):
-                        if j and prod.uniform:  # the other source ports share (dp, sps[0])'s fate: none is first or nearer
+                        # the other source ports share (dp, sps[0])'s fate (uniform), or none of them can be the answer
+                        # (pruned: blocked for certain going out, and an earlier packet is at least as near)
+                        if j and (prod.uniform or prod.pruned[i]):
                             scan.checked += len(g.sps) - 1
                             break
                         scan.checked += 1

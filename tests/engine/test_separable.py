@@ -4,6 +4,7 @@ evaluating every (dp, sp) packet."""
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -127,3 +128,93 @@ def test_products_equal_every_packet_answers(snap):
         inner.close()
     assert len(got) == len(groups)
     assert sep.evaluated == sum(len(g.dps) + len(g.sps) - 1 for g in groups)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(snapshots())
+def test_ranked_products_skip_only_packets_that_cannot_be_the_answer(snap):
+    """``ranked_products`` (what ``Analyzer._scan`` reads) evaluates a packet ``(dp, sp)`` with ``sp`` not the first
+    only if it may still come first in ``_rank`` order: every packet it does answer is answered as the packet's
+    own evaluation, the first packet of least rank is among them, and every packet it skips ranks after it."""
+    from reasoner.engine.separable import ranked_products
+    from reasoner.explain.paths import ANSWER_RELATIONS, _lower, _rank
+
+    relations, packets = snap
+    sides = split(_checked(), HOP_KEYED)
+    groups = [_Group(f, [0, 22, 443, 8000, 65535][: 1 + n % 5], [1024, 33000, 65535][: 1 + n % 3])
+              for n, f in enumerate(packets)]
+    inner = SetBackend(_checked(), relations)
+    try:
+        sep = SeparableBackend(inner, sides, HOP_KEYED, block=7, first=3)
+        got = list(ranked_products(sep, iter(groups), _facts, ANSWER_RELATIONS, _rank, _lower))
+        assert [g for g, _ in got] == groups
+        truth = {(k, i, j): next(iter(inner.evaluate([_facts(g, dp, sp)], ANSWER_RELATIONS)))
+                 for k, g in enumerate(groups) for i, dp in enumerate(g.dps) for j, sp in enumerate(g.sps)}
+        seen, skipped = {}, []
+        for k, (g, prod) in enumerate(got):
+            for i in range(len(g.dps)):
+                for j in range(len(g.sps)):
+                    if j and prod.pruned[i]:
+                        skipped.append((k, i, j))
+                    else:
+                        seen[(k, i, j)] = prod.answer(i, j)
+        assert all(seen[p] == truth[p] for p in seen)
+        if truth:
+            best = min((_rank(a), p) for p, a in truth.items())
+            assert best[1] in seen
+            assert all((_rank(truth[p]), p) > best for p in skipped)
+        # |dp| packets per group, and |sp| - 1 more only for a group with some dp not pruned
+        assert sep.evaluated == sum(len(g.dps) + (0 if all(prod.pruned) else len(g.sps) - 1) for g, prod in got)
+    finally:
+        inner.close()
+
+
+def _two_enis_one_nacl() -> dict[str, list[tuple]]:
+    """eni-0 -> eni-1 in two subnets of one VPC: their SG lets TCP 8000 in and everything out; their NACL lets TCP 8000 in, the
+    return traffic in only to ports 32768-65535 (network-acls.html: a NACL is stateless, the reply needs its own
+    inbound entry on the client's ephemeral port), and everything out."""
+    from test_differential import _cidr
+
+    rel: dict[str, list[tuple]] = {"vpc": [("vpc-0", *_cidr("10.0.0.0/16"))],
+                                   "subnet": [("subnet-0", "vpc-0", *_cidr("10.0.1.0/24"), "az-a"),
+                                              ("subnet-1", "vpc-0", *_cidr("10.0.2.0/24"), "az-a")],
+                                   "eni": [("eni-0", "subnet-0", "vpc-0", 1), ("eni-1", "subnet-1", "vpc-0", 1)],
+                                   "eni_ip": [("eni-0", int(ipaddress.IPv4Address("10.0.1.10"))),
+                                              ("eni-1", int(ipaddress.IPv4Address("10.0.2.11")))],
+                                   "eni_sg": [("eni-0", "sg-a"), ("eni-1", "sg-a")], "eni_public_ip": [],
+                                   "sg": [("sg-a", "vpc-0", "sg-a")],
+                                   "sg_ingress_cidr": [("sg-a", "6", 8000, 8000, *_cidr("10.0.0.0/16"), "r0")],
+                                   "sg_egress_cidr": [("sg-a", "-1", 0, 65535, *_cidr("0.0.0.0/0"), "r1")],
+                                   "sg_ingress_sg": [], "sg_egress_sg": [],
+                                   "nacl": [("acl-0", "vpc-0", 0)], "subnet_nacl": [("subnet-0", "acl-0"), ("subnet-1", "acl-0")],
+                                   "nacl_entry": [("acl-0", 0, 100, "6", 8000, 8000, *_cidr("0.0.0.0/0"), "allow"),
+                                                  ("acl-0", 0, 200, "6", 32768, 65535, *_cidr("0.0.0.0/0"), "allow"),
+                                                  ("acl-0", 1, 100, "-1", 0, 65535, *_cidr("0.0.0.0/0"), "allow")],
+                                   "rtb": [("rtb-0", "vpc-0")], "rtb_main": [("rtb-0", "vpc-0")], "rtb_subnet": [],
+                                   "route": [("rtb-0", *_cidr("10.0.0.0/16"), 16, "local", "local", "active")],
+                                   "igw_attachment": [], "peering": []}
+    return rel
+
+
+def test_ranked_products_read_the_source_ports_of_a_packet_blocked_only_on_the_way_back():
+    """Port 22 is blocked going out (the SG), whatever the source port: its other source ports are not evaluated.
+    Port 8000 from source port 1024 is blocked only on the way back (the NACL's return entry), so its other source
+    ports are evaluated, and 33000 gets through."""
+    from reasoner.engine.separable import ranked_products
+    from reasoner.explain.paths import ANSWER_RELATIONS, _lower, _rank
+
+    rel = _two_enis_one_nacl()
+    ips = dict(rel["eni_ip"])
+    f = {"packet": [("eni-0", "eni-1", ips["eni-0"], ips["eni-1"], "6", 0, 0)]}
+    group = _Group(f, [22, 8000], [1024, 33000, 40000])
+    inner = SetBackend(_checked(), rel)
+    try:
+        sep = SeparableBackend(inner, split(_checked(), HOP_KEYED), HOP_KEYED)
+        [(_, prod)] = list(ranked_products(sep, [group], _facts, ANSWER_RELATIONS, _rank, _lower))
+        assert prod.pruned == [True, False]
+        assert _rank(prod.answer(0, 0)) == (1, 2)  # 22: the NACL and the SG going in
+        assert _rank(prod.answer(1, 0)) == (0, 1)  # 8000 from 1024: through, blocked on the way back
+        assert _rank(prod.answer(1, 1)) == (-1, 0)  # 8000 from 33000: gets through
+        assert sep.evaluated == 2 + 2
+    finally:
+        inner.close()

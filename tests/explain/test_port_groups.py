@@ -112,3 +112,41 @@ def test_settled_groups_are_blocked_for_certain_and_the_others_answer_in_full(es
         cells = [(i, j) for i in range(len(g.dps)) for j in range(len(g.sps))]
         assert p.settled == q.settled and all(p.answer(i, j) == q.answer(i, j) for i, j in cells)
 
+
+
+def test_a_ranked_scan_skips_only_source_ports_that_cannot_come_first(estate):
+    """``Analyzer._scan`` reads the groups through ``ranked_products``: a destination port blocked for certain going
+    out has its other source ports skipped once an earlier packet ranks at least as well.  On the estate's
+    ``* -> X tcp 22`` (nobody reaches X) and ``* -> X any`` spaces some are skipped, the packets read are answered
+    as ``products`` answers them, and the first packet of least rank (the witness, or the nearest miss) is the
+    same."""
+    from reasoner.engine.separable import ranked_products
+    from reasoner.explain.paths import _lower, _rank
+
+    session, picks = estate
+    an = session.analyzer
+    backend = session.set_backend()
+    x = [e for e in an.eni_endpoints() if e.eni == picks["x"]]
+    verdicts = set()
+    for proto, lo, hi in (("6", 22, 22), ("-1", 0, 65535)):
+        groups = [pg for s in an.eni_endpoints() for d in x if s.eni != d.eni
+                  for pg in an.space.port_groups(s, d, proto, lo, hi)]
+        before = backend.evaluated
+        full = list(products(backend, groups, group_facts, ANSWER_RELATIONS))
+        cost_full = backend.evaluated - before
+        before = backend.evaluated
+        ranked = list(ranked_products(backend, groups, group_facts, ANSWER_RELATIONS, _rank, _lower))
+        cost_ranked = backend.evaluated - before
+        assert [g for g, _ in ranked] == groups
+        truth, read = [], []
+        for k, ((g, f), (_, r)) in enumerate(zip(full, ranked)):
+            for i in range(len(g.dps)):
+                for j in range(len(g.sps)):
+                    truth.append((_rank(f.answer(i, j)), (k, i, j)))
+                    if not (j and r.pruned[i]):
+                        assert r.answer(i, j) == f.answer(i, j)
+                        read.append(truth[-1])
+        assert min(read) == min(truth)
+        verdicts.add(min(truth)[0] == (-1, 0))
+        assert any(any(r.pruned) for _, r in ranked) and cost_ranked < cost_full
+    assert verdicts == {True, False}  # one space has a packet that gets through, the other only misses
