@@ -147,18 +147,21 @@ class Ctx:
         self.acc.rels[rel].add(tuple(row))
 
     def name(self, obj: Any, rid: str, path: str) -> None:
-        """Keeps every tag of resource ``rid`` as a ``tag`` fact (``Tags`` or ``TagSet``, string keys and values
-        only) and its ``Name`` tag as its display name. Tags are data: they reach rules only as facts."""
-        tags = self.opt(obj, "Tags", path, None)
-        if tags is None:
-            tags = self.opt(obj, "TagSet", path, [])
-        if not isinstance(tags, list):
-            return
-        for tag in tags:
-            if isinstance(tag, dict) and isinstance(tag.get("Key"), str) and isinstance(tag.get("Value"), str):
-                self.add("tag", rid, tag["Key"], tag["Value"])
-                if tag["Key"] == "Name":
-                    self.acc.names[rid] = tag["Value"]
+        """Keeps every tag of resource ``rid`` as a ``tag`` fact (``Tags`` or ``TagSet``) and its ``Name`` tag as its
+        display name. Tags are data: they reach rules only as facts.  A tag is ``{"Key": non-empty string, "Value":
+        string}`` (a missing or null ``Value`` reads as "", as the console shows a tag without one); anything else
+        is an error naming where it is, never a tag dropped unseen, since a policy may read it (elbv2.py ``tags``
+        reads load balancers' the same way)."""
+        key = "Tags" if self.opt(obj, "Tags", path) is not None else "TagSet"
+        for tp, tag in self.items(obj, key, path):
+            k = self.req_str(tag, "Key", tp)
+            value = self.opt(tag, "Value", tp, "")
+            if not isinstance(value, str):
+                raise self.err("facts.bad_value", f"field 'Value' must be a string, found {type(value).__name__}",
+                               f"{tp}.Value")
+            self.add("tag", rid, k, value)
+            if k == "Name":
+                self.acc.names[rid] = value
 
 
 class Acc:

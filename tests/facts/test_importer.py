@@ -216,7 +216,26 @@ def test_every_tag_is_kept_as_a_fact_and_never_as_code(tmp_path):
     region.mkdir(parents=True)
     (region / "Subnets.json").write_text(json.dumps({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24",
         "Tags": [{"Key": "tier", "Value": "db"}, {"Key": "Name", "Value": "db-a"}, {"Key": "x", "Value": "__import__('os')"},
-                 {"Key": "bad", "Value": 5}]}]}))
+                 {"Key": "no-value"}]}]}))
     snap = import_aws_configs(tmp_path)
-    assert snap.relations["tag"] == [("subnet-1", "Name", "db-a"), ("subnet-1", "tier", "db"), ("subnet-1", "x", "__import__('os')")]
+    assert snap.relations["tag"] == [("subnet-1", "Name", "db-a"), ("subnet-1", "no-value", ""), ("subnet-1", "tier", "db"),
+                                     ("subnet-1", "x", "__import__('os')")]
     assert snap.names["subnet-1"] == "db-a"
+
+
+@pytest.mark.parametrize("tags, where", [
+    ([{"Key": "bad", "Value": 5}], "Subnets[0].Tags[0].Value"),
+    ([{"Value": "x"}], "Subnets[0].Tags[0]"),
+    (["tier=db"], "Subnets[0].Tags[0]"),
+    ({"tier": "db"}, "Subnets[0].Tags"),
+])
+def test_a_malformed_tag_is_an_error_never_a_tag_dropped_unseen(tmp_path, tags, where):
+    """A policy may read tags (``tag(Sub, "tier", "db")``): a tag that cannot be read is named with its JSON path,
+    as for load balancers' tags (tests/facts/test_elbv2.py), not left out of the snapshot."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    (region / "Subnets.json").write_text(json.dumps({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1",
+                                                                  "CidrBlock": "10.0.0.0/24", "Tags": tags}]}))
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    assert where in str(info.value.render())
