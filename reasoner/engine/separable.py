@@ -96,8 +96,18 @@ class SeparableBackend:
         ``(dps[0], sps[0])`` first; the other destination ports only for groups the rows of hops reading no
         port do not settle; the other source ports only for groups the rows of hops reading no port or the
         destination port do not settle, for some ``dp``."""
+        size = (lambda g: 1) if settles is not None else (lambda g: len(g.dps) + len(g.sps) - 1)
+        for chunk in self._chunks(groups, size, min(self.first, self.block) if early else self.block):
+            if settles is None:
+                yield from self._products(chunk, facts, want)
+            else:
+                yield from self._settled_products(chunk, facts, want, settles)
+
+    def _chunks(self, groups: Iterable, size: Callable[[object], int], budget: int) -> Iterator[list]:
+        """The groups in order, in chunks of at most ``budget`` packets by ``size`` (a group larger than that alone),
+        the budget growing fourfold per chunk up to ``block``.  Lazy: a chunk's groups are taken from ``groups``
+        only when the caller asks for the chunk, so a caller that stops early reads no further."""
         it = iter(groups)
-        budget = min(self.first, self.block) if early else self.block
         pending = None
         while True:
             chunk: list = []
@@ -107,18 +117,14 @@ class SeparableBackend:
                 pending = None
                 if g is None:
                     break
-                size = 1 if settles is not None else len(g.dps) + len(g.sps) - 1
-                if chunk and n + size > budget:
+                if chunk and n + size(g) > budget:
                     pending = g
                     break
                 chunk.append(g)
-                n += size
+                n += size(g)
             if not chunk:
                 return
-            if settles is None:
-                yield from self._products(chunk, facts, want)
-            else:
-                yield from self._settled_products(chunk, facts, want, settles)
+            yield chunk
             budget = min(budget * 4, self.block)
 
     def ranked(self, groups: Iterable, facts: Callable[[object, int, int], PacketFacts], want: Sequence[str],
@@ -126,25 +132,10 @@ class SeparableBackend:
         """``ranked_products`` (below) for this backend: per chunk of groups, the packets ``(dp, sps[0])`` in one
         evaluation, then ``(dps[0], sp)`` for the other source ports of the groups where some ``dp`` may still
         matter, in a second."""
-        it = iter(groups)
-        budget = min(self.first, self.block)
         best: tuple | None = None  # the least (rank, position) of the packets evaluated so far
-        pending, index = None, 0
-        while True:
-            chunk: list = []
-            n = 0
-            while True:
-                g = pending if pending is not None else next(it, None)
-                pending = None
-                if g is None:
-                    break
-                if chunk and n + len(g.dps) > budget:
-                    pending = g
-                    break
-                chunk.append(g)
-                n += len(g.dps)
-            if not chunk:
-                return
+        index = 0
+        for chunk in self._chunks(groups, lambda g: len(g.dps), min(self.first, self.block)):
+            n = sum(len(g.dps) for g in chunk)
             firsts = self.inner.evaluate((facts(g, dp, g.sps[0]) for g in chunk for dp in g.dps), want)
             dsts: list[list[tuple]] = []
             for k, g in enumerate(chunk):
@@ -173,7 +164,6 @@ class SeparableBackend:
                     src = [d[0][1]] + [None] * (len(g.sps) - 1)
                 yield g, Product(dst=[x[0] for x in d], src=src, pruned=p)
             index += len(chunk)
-            budget = min(budget * 4, self.block)
 
     def _products(self, chunk: list, facts, want: Sequence[str]) -> Iterator[tuple[object, "Product"]]:
         order = ((facts(g, dp, g.sps[0]) for g in chunk for dp in g.dps),

@@ -96,6 +96,12 @@ class _Group:
         self.facts, self.dps, self.sps = facts, dps, sps
 
 
+def _groups(packets) -> list[_Group]:
+    """One port group per packet, of 1-5 destination ports and 1-3 source ports."""
+    return [_Group(f, [0, 22, 443, 8000, 65535][: 1 + n % 5], [1024, 33000, 65535][: 1 + n % 3])
+            for n, f in enumerate(packets)]
+
+
 def _facts(g, dp, sp):
     row = g.facts["packet"][0]
     return {**g.facts, "packet": [row[:SP] + (sp, dp)]}
@@ -108,8 +114,7 @@ def test_products_equal_every_packet_answers(snap):
     the packet's own, and ``uniform`` holds only when no source port changes an answer."""
     relations, packets = snap
     sides = split(_checked(), HOP_KEYED)
-    groups = [_Group(f, [0, 22, 443, 8000, 65535][: 1 + n % 5], [1024, 33000, 65535][: 1 + n % 3])
-              for n, f in enumerate(packets)]
+    groups = _groups(packets)
     inner = SetBackend(_checked(), relations)
     try:
         sep = SeparableBackend(inner, sides, HOP_KEYED, block=7, first=3)  # blocks of a few groups
@@ -140,12 +145,10 @@ def test_ranked_products_skip_only_packets_that_cannot_be_the_answer(snap):
     from reasoner.explain.paths import ANSWER_RELATIONS, _lower, _rank
 
     relations, packets = snap
-    sides = split(_checked(), HOP_KEYED)
-    groups = [_Group(f, [0, 22, 443, 8000, 65535][: 1 + n % 5], [1024, 33000, 65535][: 1 + n % 3])
-              for n, f in enumerate(packets)]
+    groups = _groups(packets)
     inner = SetBackend(_checked(), relations)
     try:
-        sep = SeparableBackend(inner, sides, HOP_KEYED, block=7, first=3)
+        sep = SeparableBackend(inner, split(_checked(), HOP_KEYED), HOP_KEYED, block=7, first=3)
         got = list(ranked_products(sep, iter(groups), _facts, ANSWER_RELATIONS, _rank, _lower))
         assert [g for g, _ in got] == groups
         truth = {(k, i, j): next(iter(inner.evaluate([_facts(g, dp, sp)], ANSWER_RELATIONS)))
