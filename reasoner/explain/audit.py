@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
 from reasoner.explain import wording
-from reasoner.explain.paths import (ANSWER_RELATIONS, INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, blocked_for_certain,
-                                   group_facts)
+from reasoner.explain.paths import INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, group_facts
+from reasoner.explain.scan import ANSWER_RELATIONS, blocked_for_certain
 
 #: Ports whose exposure to the internet is most often a finding (remote administration, databases, caches).
 ADMIN_PORTS = {22: "ssh", 23: "telnet", 3389: "rdp", 5900: "vnc", 445: "smb", 3306: "mysql", 5432: "postgres",

@@ -28,6 +28,7 @@ from reasoner.explain.answer import (HOPS, INTERNET, PROTO_NAMES, Explanation, H
                                      _classed, ip_text)
 from reasoner.explain.factor import Factoring
 from reasoner.explain.hops import HopReader
+from reasoner.explain.scan import ANSWER_RELATIONS, Scan, classify, classify_answer, lower_rank, rank
 from reasoner.explain.space import EPHEMERAL, PORTED, PacketSpace, PortGroup, cuts  # noqa: F401  (EPHEMERAL, PORTED: re-exported)
 
 #: Addresses that are never "the internet" (RFC 1918, RFC 6598, loopback, link-local, multicast and
@@ -55,83 +56,6 @@ def packet_facts(row: tuple, dst: "Endpoint") -> dict[str, list[tuple]]:
 def group_facts(g: PortGroup, dp: int, sp: int) -> dict[str, list[tuple]]:
     """The per-query facts of a port group's packet (``dp``, ``sp``): what ``products`` evaluates (separable.py)."""
     return packet_facts(g.row(dp, sp), g.dst)
-
-
-#: What the analyzer reads of each packet: its blocked hops each way and the hops missing data leaves undecided.
-ANSWER_RELATIONS = ["fwd_blocked", "ret_blocked", "hop_unknown"]
-
-
-def blocked_for_certain(rows) -> bool:
-    """Whether rows of ``ANSWER_RELATIONS`` (those of some of a packet's hops) block it whatever the other hops
-    say: a hop blocks it, forward or back, and no missing data leaves that hop open (rules/missing_data.dl).  Such
-    a packet neither gets through nor is undecided: the ``settles`` of readers that list only what gets through or
-    what is undecided (separable.py ``products``)."""
-    unknown = {r[0] for r in rows["hop_unknown"]}
-    return any(r[0] not in unknown for r in rows["fwd_blocked"]) or any(r[0] not in unknown for r in rows["ret_blocked"])
-
-
-def _classify(fwd_of, ret_of, unknown_of) -> tuple[set[str], set[str], list[tuple]]:
-    """A packet's blocking hops forward and back, and the hop_unknown rows that matter: the return hops are read
-    only when nothing blocks forward, missing data only when some hop fails (an unknown hop neither passes nor
-    blocks).  The arguments are thunks, so the point engine asks only what is needed."""
-    fwd = fwd_of()
-    unk = unknown_of(fwd) if fwd else []
-    fwd -= {r[0] for r in unk}
-    ret = set() if fwd else ret_of()
-    if ret:
-        ret_unk = unknown_of(ret)
-        unk = sorted(set(unk) | set(ret_unk))
-        ret -= {r[0] for r in ret_unk}
-    return fwd, ret, unk
-
-
-def _rank(ans) -> tuple[int, int]:
-    """A packet's place in the order ``_Scan`` prefers (lower first): (-1, 0) for one that gets through or is
-    undecided, (0, blockers) for one through the forward path, (1, forward blockers) for the others."""
-    fwd, ret, _ = _classify(lambda: {r[0] for r in ans["fwd_blocked"]}, lambda: {r[0] for r in ans["ret_blocked"]},
-                            lambda hops: sorted(r for r in ans["hop_unknown"] if r[0] in hops))
-    if not fwd and not ret:
-        return (-1, 0)
-    return (1, len(fwd)) if fwd else (0, len(ret))
-
-
-def _lower(rows) -> tuple[int, int] | None:
-    """A lower bound of ``_rank`` for every packet that has these rows of some of its hops (those reading no source
-    port: ``ranked_products``), or None: each forward hop that blocks with no missing data leaving it open blocks
-    whatever the other hops say, so the packet ranks (1, n) with n at least their number.  (A hop's hop_unknown
-    rows are among its own rows.)"""
-    unknown = {r[0] for r in rows["hop_unknown"]}
-    certain = {r[0] for r in rows["fwd_blocked"]} - unknown
-    return (1, len(certain)) if certain else None
-
-
-class _Scan:
-    """What a scan of the packet space keeps: how many packets it looked at, the first packet whose fate missing
-    data leaves open, and the nearest miss (through the forward path if any, then the fewest blockers; the first
-    such packet).  A piece is a ``Piece`` or, from the set engine, ``(port group, dp, sp)``, built when read."""
-
-    def __init__(self) -> None:
-        self.checked = 0
-        self.best: tuple | None = None
-        self.best_key: tuple[int, int] | None = None
-        self.best_fail: list[str] | None = None
-        self.best_piece: object = None
-        self.unknown: tuple | None = None
-        self.unknown_rows: list[tuple] = []
-        self.unknown_piece: object = None
-
-    def note(self, row: tuple, piece: object, fwd: set[str], ret: set[str], unk: list[tuple]) -> None:
-        if not fwd and not ret:
-            if self.unknown is None:
-                self.unknown, self.unknown_rows, self.unknown_piece = row, unk, piece
-            return
-        key = (1, len(fwd)) if fwd else (0, len(ret))
-        if self.best_key is None or key < self.best_key:
-            self.best, self.best_key, self.best_fail, self.best_piece = row, key, [h for h in HOPS if h in (fwd or ret)], piece
-
-    @staticmethod
-    def piece(p: object):
-        return p[0].piece(p[1], p[2]) if isinstance(p, tuple) else p
 
 
 def _public(ip: int) -> bool:
@@ -301,7 +225,7 @@ class Analyzer(HopReader):
         """The packets of the port groups ``space``, in order: the first that gets through is the answer (its
         witness); else the first whose fate missing data leaves open (inconclusive); else the nearest miss.
         ``fams`` receives the address families of the packets looked at."""
-        scan = _Scan()
+        scan = Scan()
         if backend is None:  # pyDatalog, one packet at a time
             for g in space:
                 fams.add(g.family)
@@ -312,7 +236,7 @@ class Analyzer(HopReader):
                         # Forward hops first, the return hops only when the forward path passes (reach = no hop
                         # blocks). The nearest miss is the packet that gets furthest: through the forward path if
                         # any, then the fewest blockers.
-                        fwd, ret, unk = _classify(lambda: {r[0] for r in self.p.query("fwd_blocked", (None,))},
+                        fwd, ret, unk = classify(lambda: {r[0] for r in self.p.query("fwd_blocked", (None,))},
                                                   lambda: {r[0] for r in self.p.query("ret_blocked", (None,))}, self._unknown_rows)
                         if not fwd and not ret and not unk:
                             return _classed(self._witness(query_text, row, d, scan.checked, depth, detail, asserted=True), row, piece)
@@ -320,7 +244,7 @@ class Analyzer(HopReader):
                         self._retract(row, d)
                     scan.note(row, piece, fwd, ret, unk)
         else:  # the whole space evaluated set-at-a-time (by port group); pyDatalog explains the packet chosen
-            for g, prod in ranked_products(backend, space, group_facts, ANSWER_RELATIONS, _rank, _lower):
+            for g, prod in ranked_products(backend, space, group_facts, ANSWER_RELATIONS, rank, lower_rank):
                 fams.add(g.family)
                 for i, dp in enumerate(g.dps):
                     for j, sp in enumerate(g.sps):
@@ -331,8 +255,7 @@ class Analyzer(HopReader):
                             break
                         scan.checked += 1
                         ans = prod.answer(i, j)
-                        fwd, ret, unk = _classify(lambda: {r[0] for r in ans["fwd_blocked"]}, lambda: {r[0] for r in ans["ret_blocked"]},
-                                                  lambda hops: sorted(r for r in ans["hop_unknown"] if r[0] in hops))
+                        fwd, ret, unk = classify_answer(ans)
                         row = g.row(dp, sp)
                         if not fwd and not ret and not unk:
                             return _classed(self._witness(query_text, row, g.dst, scan.checked, depth, detail), row, g.piece(dp, sp))

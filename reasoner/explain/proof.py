@@ -218,7 +218,7 @@ FATE = {"reachable": "passes", "unreachable": "blocked", "inconclusive": "unknow
 
 
 def verdict_of(groups: list[dict[str, Any]] | None) -> str | None:
-    """The verdict the classes give, as the analyzer gives it (reasoner/explain/paths.py ``_classify``): some class
+    """The verdict the classes give, as the analyzer gives it (reasoner/explain/scan.py ``classify``): some class
     passes -> reachable; else some class is undecided -> inconclusive; else unreachable.  A group through a load
     balancer counts with its own verdict, as ``analyze_destinations`` combines the parts.  None when there is
     nothing to read (a query naming a load balancer, or an empty packet space: the analyzer answers those)."""

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
 from reasoner.explain.factor import PairGroup, rename
-from reasoner.explain.paths import ANSWER_RELATIONS, Analyzer, Endpoint, blocked_for_certain, group_facts
+from reasoner.explain.paths import Analyzer, Endpoint, group_facts
+from reasoner.explain.scan import ANSWER_RELATIONS, blocked_for_certain
 
 #: Above this many representative packets a query is scanned by the set engine (when the session has one).
 SET_THRESHOLD = 300

@@ -139,17 +139,17 @@ def test_products_equal_every_packet_answers(snap):
 @given(snapshots())
 def test_ranked_products_skip_only_packets_that_cannot_be_the_answer(snap):
     """``ranked_products`` (what ``Analyzer._scan`` reads) evaluates a packet ``(dp, sp)`` with ``sp`` not the first
-    only if it may still come first in ``_rank`` order: every packet it does answer is answered as the packet's
+    only if it may still come first in ``rank`` order: every packet it does answer is answered as the packet's
     own evaluation, the first packet of least rank is among them, and every packet it skips ranks after it."""
     from reasoner.engine.separable import ranked_products
-    from reasoner.explain.paths import ANSWER_RELATIONS, _lower, _rank
+    from reasoner.explain.scan import ANSWER_RELATIONS, lower_rank, rank
 
     relations, packets = snap
     groups = _groups(packets)
     inner = SetBackend(_checked(), relations)
     try:
         sep = SeparableBackend(inner, split(_checked(), HOP_KEYED), HOP_KEYED, block=7, first=3)
-        got = list(ranked_products(sep, iter(groups), _facts, ANSWER_RELATIONS, _rank, _lower))
+        got = list(ranked_products(sep, iter(groups), _facts, ANSWER_RELATIONS, rank, lower_rank))
         assert [g for g, _ in got] == groups
         truth = {(k, i, j): next(iter(inner.evaluate([_facts(g, dp, sp)], ANSWER_RELATIONS)))
                  for k, g in enumerate(groups) for i, dp in enumerate(g.dps) for j, sp in enumerate(g.sps)}
@@ -163,9 +163,9 @@ def test_ranked_products_skip_only_packets_that_cannot_be_the_answer(snap):
                         seen[(k, i, j)] = prod.answer(i, j)
         assert all(seen[p] == truth[p] for p in seen)
         if truth:
-            best = min((_rank(a), p) for p, a in truth.items())
+            best = min((rank(a), p) for p, a in truth.items())
             assert best[1] in seen
-            assert all((_rank(truth[p]), p) > best for p in skipped)
+            assert all((rank(truth[p]), p) > best for p in skipped)
         # |dp| packets per group, and |sp| - 1 more only for a group with some dp not pruned
         assert sep.evaluated == sum(len(g.dps) + (0 if all(prod.pruned) else len(g.sps) - 1) for g, prod in got)
     finally:
@@ -204,7 +204,7 @@ def test_ranked_products_read_the_source_ports_of_a_packet_blocked_only_on_the_w
     Port 8000 from source port 1024 is blocked only on the way back (the NACL's return entry), so its other source
     ports are evaluated, and 33000 gets through."""
     from reasoner.engine.separable import ranked_products
-    from reasoner.explain.paths import ANSWER_RELATIONS, _lower, _rank
+    from reasoner.explain.scan import ANSWER_RELATIONS, lower_rank, rank
 
     rel = _two_enis_one_nacl()
     ips = dict(rel["eni_ip"])
@@ -213,11 +213,11 @@ def test_ranked_products_read_the_source_ports_of_a_packet_blocked_only_on_the_w
     inner = SetBackend(_checked(), rel)
     try:
         sep = SeparableBackend(inner, split(_checked(), HOP_KEYED), HOP_KEYED)
-        [(_, prod)] = list(ranked_products(sep, [group], _facts, ANSWER_RELATIONS, _rank, _lower))
+        [(_, prod)] = list(ranked_products(sep, [group], _facts, ANSWER_RELATIONS, rank, lower_rank))
         assert prod.pruned == [True, False]
-        assert _rank(prod.answer(0, 0)) == (1, 2)  # 22: the NACL and the SG going in
-        assert _rank(prod.answer(1, 0)) == (0, 1)  # 8000 from 1024: through, blocked on the way back
-        assert _rank(prod.answer(1, 1)) == (-1, 0)  # 8000 from 33000: gets through
+        assert rank(prod.answer(0, 0)) == (1, 2)  # 22: the NACL and the SG going in
+        assert rank(prod.answer(1, 0)) == (0, 1)  # 8000 from 1024: through, blocked on the way back
+        assert rank(prod.answer(1, 1)) == (-1, 0)  # 8000 from 33000: gets through
         assert sep.evaluated == 2 + 2
     finally:
         inner.close()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from reasoner.engine.separable import SeparableBackend, products
 from reasoner.explain import audit, search
-from reasoner.explain.paths import ANSWER_RELATIONS, INTERNET, Endpoint, blocked_for_certain, group_facts
+from reasoner.explain.paths import INTERNET, Endpoint, group_facts
+from reasoner.explain.scan import ANSWER_RELATIONS, blocked_for_certain
 from reasoner.explain.proof import query_classes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +122,7 @@ def test_a_ranked_scan_skips_only_source_ports_that_cannot_come_first(estate):
     as ``products`` answers them, and the first packet of least rank (the witness, or the nearest miss) is the
     same."""
     from reasoner.engine.separable import ranked_products
-    from reasoner.explain.paths import _lower, _rank
+    from reasoner.explain.scan import lower_rank, rank
 
     session, picks = estate
     an = session.analyzer
@@ -135,14 +136,14 @@ def test_a_ranked_scan_skips_only_source_ports_that_cannot_come_first(estate):
         full = list(products(backend, groups, group_facts, ANSWER_RELATIONS))
         cost_full = backend.evaluated - before
         before = backend.evaluated
-        ranked = list(ranked_products(backend, groups, group_facts, ANSWER_RELATIONS, _rank, _lower))
+        ranked = list(ranked_products(backend, groups, group_facts, ANSWER_RELATIONS, rank, lower_rank))
         cost_ranked = backend.evaluated - before
         assert [g for g, _ in ranked] == groups
         truth, read = [], []
         for k, ((g, f), (_, r)) in enumerate(zip(full, ranked)):
             for i in range(len(g.dps)):
                 for j in range(len(g.sps)):
-                    truth.append((_rank(f.answer(i, j)), (k, i, j)))
+                    truth.append((rank(f.answer(i, j)), (k, i, j)))
                     if not (j and r.pruned[i]):
                         assert r.answer(i, j) == f.answer(i, j)
                         read.append(truth[-1])
