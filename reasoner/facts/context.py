@@ -150,8 +150,8 @@ class Ctx:
         """Keeps every tag of resource ``rid`` as a ``tag`` fact (``Tags`` or ``TagSet``) and its ``Name`` tag as its
         display name. Tags are data: they reach rules only as facts.  A tag is ``{"Key": non-empty string, "Value":
         string}`` (a missing or null ``Value`` reads as "", as the console shows a tag without one); anything else
-        is an error naming where it is, never a tag dropped unseen, since a policy may read it (elbv2.py ``tags``
-        reads load balancers' the same way)."""
+        is an error naming where it is, never a tag dropped unseen, since a policy may read it.  (elbv2.py ``tags``
+        reads load balancers' tags as strictly, except that it reads a number or boolean ``Value`` as text.)"""
         key = "Tags" if self.opt(obj, "Tags", path) is not None else "TagSet"
         for tp, tag in self.items(obj, key, path):
             k = self.req_str(tag, "Key", tp)
