@@ -75,7 +75,7 @@ class SetBackend:
 
     def rows(self, pred: str) -> list[tuple]:
         """The rows of a relation that does not depend on the packet (computed once, kept between chunks)."""
-        if pred in self.lifted.lifted:
+        if pred in self.lifted.per_chunk:
             raise ValueError(f"{pred} depends on the packet: ask it through evaluate")
         self.engine.run([pred])
         return self.engine.rows(pred)
@@ -95,7 +95,7 @@ class SetBackend:
             chunk = list(islice(it, self.chunk))
             if not chunk:
                 return
-            self.engine.reset(lifted)
+            self.engine.reset(self.lifted.per_chunk)
             for rel in self.base:
                 self.engine.load(rel, ((pid,) + tuple(row) for pid, f in enumerate(chunk) for row in f.get(rel, ())))
             missing = [f for f in chunk if len(f.get(DOMAIN, ())) != 1]

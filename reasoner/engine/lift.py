@@ -17,6 +17,11 @@ gets a leading packet-id column ``pid`` (type number), and every rule joins on i
   packet-free predicates) holds for every packet: it is joined with the packet domain
   (``packet(Pid, _, ...)``), so ``pid`` is bound.  Without that join the rule would be unsafe.
 
+A lifted predicate whose rows depend on the packet only through a key its own rows carry (the network ACL
+and route table families, asked by ``nacl_demand`` and ``route_demand``) is *keyed*: its rules are computed once
+over the keys of every packet of a chunk, and the lifted predicate becomes a view joining each packet's keys
+with them (``reasoner/engine/keyed.py``, which gives the conditions and why they are sound).
+
 The result is a new syntax tree checked by the ordinary ``check()``: the lifted program is a
 rule program like any other.  Nothing here knows a predicate name except the base relations
 it is given.  Aggregates do not exist in the language, so there are none to lift.
@@ -24,8 +29,9 @@ it is given.  Aggregates do not exist in the language, so there are none to lift
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from reasoner.engine import keyed as keyed_pass
 from reasoner.engine.check import Checked, check
 from reasoner.engine.syntax import Atom, Decl, Literal, Module, Rule, Var, Wildcard, literal_vars
 
@@ -44,6 +50,12 @@ class Lifted:
     lifted: frozenset[str]
     base: tuple[str, ...]
     domain: str
+    #: every predicate whose rows depend on the chunk's packets: the lifted ones, and the free copies and key
+    #: relations of keyed predicates (reasoner/engine/keyed.py), which have no pid; the set engine empties them
+    #: between chunks
+    per_chunk: frozenset[str] = frozenset()
+    #: the keyed predicates: root -> head columns of its key (reasoner/engine/keyed.py)
+    keys: dict = field(default_factory=dict)
 
 
 def dependents(checked: Checked, base: tuple[str, ...]) -> frozenset[str]:
@@ -75,6 +87,8 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
     if domain not in base or domain not in checked.decls:
         raise ValueError(f"the packet domain {domain!r} must be a declared base relation")
     lifted = dependents(checked, base)
+    keys = keyed_pass.keyed(checked, lifted, base, checked.decls[domain].arity) if keyed_pass.enabled() else {}
+    decls, free_rules, extra, views = keyed_pass.rewrite(checked, keys)
     module = Module(sources=dict(checked.module.sources))
     seen: set[str] = set()
     for decl in checked.module.decls:
@@ -84,10 +98,15 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
         if decl.name in lifted:
             decl = Decl(decl.name, ((PID_COLUMN, "number"), *decl.columns), decl.annotations, decl.loc)
         module.decls.append(decl)
+    module.decls.extend(decls)
+    module.rules.extend(free_rules)
     domain_arity = checked.decls[domain].arity
     for rule in checked.module.rules:
         if rule.head.pred not in lifted:
             module.rules.append(rule)
+            continue
+        if rule.head.pred in keys:  # keyed: one view rule joins its free copy with the packets' keys
+            module.rules.extend(views.pop(rule.head.pred, []))
             continue
         pid = Var(_fresh_pid(rule))
 
@@ -104,4 +123,4 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
         module.rules.append(Rule(head, tuple(body), rule.loc))
     # relaxed programs (declarations inferred from use: columns typed "any") are re-checked relaxed
     strict = all(typ != "any" for d in checked.decls.values() for _, typ in d.columns)
-    return Lifted(check(module, strict=strict), lifted, tuple(base), domain)
+    return Lifted(check(module, strict=strict), lifted, tuple(base), domain, lifted | extra, keys)
