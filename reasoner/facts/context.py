@@ -148,20 +148,26 @@ class Ctx:
 
     def name(self, obj: Any, rid: str, path: str) -> None:
         """Keeps every tag of resource ``rid`` as a ``tag`` fact (``Tags`` or ``TagSet``) and its ``Name`` tag as its
-        display name. Tags are data: they reach rules only as facts.  A tag is ``{"Key": non-empty string, "Value":
-        string}`` (a missing or null ``Value`` reads as "", as the console shows a tag without one); anything else
-        is an error naming where it is, never a tag dropped unseen, since a policy may read it.  (elbv2.py ``tags``
-        reads load balancers' tags as strictly, except that it reads a number or boolean ``Value`` as text.)"""
+        display name. Tags are data: they reach rules only as facts."""
         key = "Tags" if self.opt(obj, "Tags", path) is not None else "TagSet"
         for tp, tag in self.items(obj, key, path):
-            k = self.req_str(tag, "Key", tp)
-            value = self.opt(tag, "Value", tp, "")
-            if not isinstance(value, str):
-                raise self.err("facts.bad_value", f"field 'Value' must be a string, found {type(value).__name__}",
-                               f"{tp}.Value")
+            k, value = self.tag(tag, tp)
             self.add("tag", rid, k, value)
             if k == "Name":
                 self.acc.names[rid] = value
+
+    def tag(self, tag: Any, path: str) -> tuple[str, str]:
+        """One tag, of EC2 or of a load balancer (elbv2.py ``tags``), as (key, value).  A tag is ``{"Key": non-empty
+        string, "Value": string}``, as the EC2 and Elastic Load Balancing APIs define it (``Tag``: Key a string of
+        1-128 characters, Value a string of 0-256, not required); a missing or null ``Value`` reads as "", as the
+        console shows a tag without one.  Anything else is an error naming where it is, never a tag dropped unseen
+        or read as something else, since a policy may read it."""
+        k = self.req_str(tag, "Key", path)
+        value = self.opt(tag, "Value", path, "")
+        if not isinstance(value, str):
+            raise self.err("facts.bad_value", f"field 'Value' must be a string, found {type(value).__name__}",
+                           f"{path}.Value")
+        return k, value
 
 
 class Acc:

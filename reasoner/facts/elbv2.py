@@ -384,7 +384,7 @@ def tags(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         for dp, d in inner:
             arn = c.req_str(d, "ResourceArn", dp)
             for tp, t in c.items(d, "Tags", dp):
-                c.add("tag", arn, c.req_str(t, "Key", tp), _text(c, t, "Value", tp))
+                c.add("tag", arn, *c.tag(t, tp))
 
 
 #: Top-level key -> handler, for the importer's dispatch table.

@@ -469,3 +469,21 @@ def test_tags_of_load_balancers_and_target_groups_from_either_shape(tmp_path: Pa
     with pytest.raises(FactsError) as info:
         import_aws_configs(bad)
     assert "TagDescriptions[0].Tags[0]" in str(info.value.render())
+
+
+@pytest.mark.parametrize("value", [5, True, ["edge"], {"v": "edge"}])
+def test_a_tag_value_that_is_not_a_string_is_an_error_as_for_ec2_tags(tmp_path: Path, value) -> None:
+    """The Elastic Load Balancing API's ``Tag.Value`` is a string (0-256 characters, not required), as EC2's is:
+    a number or boolean there comes from an edited file, not from AWS, and is named with its JSON path instead of
+    being read as the text a policy might not expect ("5", "True").  EC2's reader is the same (``Ctx.tag``)."""
+    from reasoner.errors import FactsError
+
+    bad = write(tmp_path / "bad", {"TagDescriptions": {"TagDescriptions": [
+        {"ResourceArn": LB, "Tags": [{"Key": "tier", "Value": "edge"}, {"Key": "n", "Value": value}]}]}})
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(bad)
+    assert "TagDescriptions[0].Tags[1].Value" in str(info.value.render())
+    assert "must be a string" in str(info.value.render())
+    missing = write(tmp_path / "missing", {"TagDescriptions": {"TagDescriptions": [
+        {"ResourceArn": LB, "Tags": [{"Key": "no-value"}, {"Key": "null", "Value": None}]}]}})
+    assert sorted(import_aws_configs(missing).relations["tag"]) == [(LB, "no-value", ""), (LB, "null", "")]
