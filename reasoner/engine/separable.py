@@ -211,21 +211,44 @@ class SeparableBackend:
     def _rest(self, run: list, facts, want: Sequence[str], settles) -> Iterator[tuple[object, "Product"]]:
         opened = [g for g, _, o in run if o]
         answers = self.inner.evaluate((facts(g, dp, g.sps[0]) for g in opened for dp in g.dps[1:]), want)
+        parts = self._shared_parts()
         dsts: list = []
         for g, p, o in run:
-            dsts.append([p[:2]] + [self._parts(next(answers)) for _ in g.dps[1:]] if o else None)
+            dsts.append([p[:2]] + [parts(next(answers)) for _ in g.dps[1:]] if o else None)
             self.evaluated += len(g.dps) - 1 if o else 0
-        open_b = [d is not None and not all(settles(x[0]) for x in d) for d in dsts]
+        judged: dict[int, bool] = {}  # id of a parts dict -> settles (each is held by ``dsts`` while this runs)
+
+        def settled(rows) -> bool:
+            got = judged.get(id(rows))
+            if got is None:
+                got = judged[id(rows)] = settles(rows)
+            return got
+
+        open_b = [d is not None and not all(settled(x[0]) for x in d) for d in dsts]
         answers = self.inner.evaluate((facts(g, g.dps[0], sp) for (g, _, _), o in zip(run, open_b) if o for sp in g.sps[1:]), want)
         empty = {rel: frozenset() for rel in want}
         for (g, p, _), d, o in zip(run, dsts, open_b):
             if o:
                 self.evaluated += len(g.sps) - 1
-                yield g, Product(dst=[x[0] for x in d], src=[d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]])
+                yield g, Product(dst=[x[0] for x in d], src=[d[0][1]] + [parts(next(answers))[1] for _ in g.sps[1:]])
             elif d is None:  # settled by the hops that read no port: their rows stand for every packet
                 yield g, Product(dst=[p[2]] * len(g.dps), src=[empty] * len(g.sps), settled=True)
             else:  # settled by every destination-port piece's rows
                 yield g, Product(dst=[x[0] for x in d], src=[empty] * len(g.sps), settled=True)
+
+    def _shared_parts(self) -> Callable[[Answer], tuple]:
+        """``_parts`` for the answers of one step, each distinct answer split once: keyed by the identities of its
+        row sets (the set engine gives packets with equal rows one object), the answer kept in the memo so that no
+        identity is reused while it lives.  Equal answers then share one parts object."""
+        memo: dict[tuple, tuple] = {}
+
+        def parts(a: Answer) -> tuple:
+            k = tuple(map(id, a.values()))
+            got = memo.get(k)
+            if got is None:
+                got = memo[k] = (self._parts(a), a)
+            return got[0]
+        return parts
 
     def _parts(self, ans: Answer, three: bool = False) -> tuple:
         """An answer's rows of hops that do not read the source port, and of those that do (per relation);
