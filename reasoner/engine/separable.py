@@ -183,24 +183,14 @@ class SeparableBackend:
         """The three steps of ``products`` with ``settles``: the first packet of every group of the chunk in one
         evaluation, then the groups it leaves open in runs of at most ``block`` packets (two evaluations each:
         their other destination ports, then their other source ports), in order."""
-        # The chunk's answers share few distinct row sets (the inner backend gives equal rows as one object), so each
-        # distinct answer is split and judged once: keyed by the identities of its row sets, the answer kept in the
-        # value so that no identity is reused while the memo lives (at 20k, ~1.8M first packets of ``audit pairs``).
-        memo: dict[tuple, tuple] = {}
-
-        def judged(a: Answer) -> tuple:
-            k = tuple(map(id, a.values()))
-            got = memo.get(k)
-            if got is None:
-                p = self._parts(a, three=True)
-                got = memo[k] = (p, not settles(p[2]), a)  # p[2]: rows of hops that read no port
-            return got
-
-        first = [judged(a) for a in self.inner.evaluate((facts(g, g.dps[0], g.sps[0]) for g in chunk), want)]
+        # (packets with equal rows share one answer object: each distinct answer is split and judged once)
+        parts, settled = self._shared_parts(three=True), self._judge(settles)
+        first = [parts(a) for a in self.inner.evaluate((facts(g, g.dps[0], g.sps[0]) for g in chunk), want)]
         self.evaluated += len(chunk)
         run: list = []  # (group, first parts, open) since the last flush, in order
         n = 0
-        for g, (p, o, _) in zip(chunk, first):
+        for g, p in zip(chunk, first):
+            o = not settled(p[2])  # p[2]: rows of hops that read no port
             run.append((g, p, o))
             n += len(g.dps) + len(g.sps) - 1 if o else 0
             if n >= self.block:
@@ -211,19 +201,11 @@ class SeparableBackend:
     def _rest(self, run: list, facts, want: Sequence[str], settles) -> Iterator[tuple[object, "Product"]]:
         opened = [g for g, _, o in run if o]
         answers = self.inner.evaluate((facts(g, dp, g.sps[0]) for g in opened for dp in g.dps[1:]), want)
-        parts = self._shared_parts()
+        parts, settled = self._shared_parts(), self._judge(settles)
         dsts: list = []
         for g, p, o in run:
             dsts.append([p[:2]] + [parts(next(answers)) for _ in g.dps[1:]] if o else None)
             self.evaluated += len(g.dps) - 1 if o else 0
-        judged: dict[int, bool] = {}  # id of a parts dict -> settles (each is held by ``dsts`` while this runs)
-
-        def settled(rows) -> bool:
-            got = judged.get(id(rows))
-            if got is None:
-                got = judged[id(rows)] = settles(rows)
-            return got
-
         open_b = [d is not None and not all(settled(x[0]) for x in d) for d in dsts]
         answers = self.inner.evaluate((facts(g, g.dps[0], sp) for (g, _, _), o in zip(run, open_b) if o for sp in g.sps[1:]), want)
         empty = {rel: frozenset() for rel in want}
@@ -236,7 +218,7 @@ class SeparableBackend:
             else:  # settled by every destination-port piece's rows
                 yield g, Product(dst=[x[0] for x in d], src=[empty] * len(g.sps), settled=True)
 
-    def _shared_parts(self) -> Callable[[Answer], tuple]:
+    def _shared_parts(self, three: bool = False) -> Callable[[Answer], tuple]:
         """``_parts`` for the answers of one step, each distinct answer split once: keyed by the identities of its
         row sets (the set engine gives packets with equal rows one object), the answer kept in the memo so that no
         identity is reused while it lives.  Equal answers then share one parts object."""
@@ -246,9 +228,22 @@ class SeparableBackend:
             k = tuple(map(id, a.values()))
             got = memo.get(k)
             if got is None:
-                got = memo[k] = (self._parts(a), a)
+                got = memo[k] = (self._parts(a, three), a)
             return got[0]
         return parts
+
+    @staticmethod
+    def _judge(settles: Callable[[Answer], bool]) -> Callable[[dict], bool]:
+        """``settles`` of parts dicts, once per dict, keyed by identity: the caller holds every dict it asks about
+        while the memo lives (shared parts: ``_shared_parts``), so no identity is reused."""
+        judged: dict[int, bool] = {}
+
+        def settled(rows: dict) -> bool:
+            got = judged.get(id(rows))
+            if got is None:
+                got = judged[id(rows)] = settles(rows)
+            return got
+        return settled
 
     def _parts(self, ans: Answer, three: bool = False) -> tuple:
         """An answer's rows of hops that do not read the source port, and of those that do (per relation);
