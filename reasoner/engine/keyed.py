@@ -145,12 +145,17 @@ def _atom_roots(atom: Atom, keys: Keys) -> dict[Root, tuple[str, ...]] | None:
     names = [a.name for a in atom.args if isinstance(a, Var)]
     if len(set(names)) != len(names) or not names:
         return None
-    return {Root(atom.pred, tuple(i for i, a in enumerate(atom.args) if isinstance(a, Var))): tuple(names)}
+    return {_root(atom): tuple(names)}
 
 
-def rewrite(checked: Checked, keys: Keys) -> tuple[list[Decl], list[Rule], set[str], dict[str, list[Rule]]]:
+def _root(atom: Atom) -> Root:
+    """The atom read as a root: its predicate and the columns that hold variables."""
+    return Root(atom.pred, tuple(i for i, a in enumerate(atom.args) if isinstance(a, Var)))
+
+
+def rewrite(checked: Checked, keys: Keys) -> tuple[list[Decl], list[Rule], set[str]]:
     """The declarations and rules of the free copies and key relations, and for each keyed predicate its lifted
-    view rule.  Returns (decls, free and key rules, the new predicate names, keyed predicate -> [its view rule])."""
+    view rule (which replaces the predicate's own lifted rules).  Returns (decls, rules, the new predicate names)."""
     taken = set(checked.decls)
 
     def fresh(name: str) -> str:
@@ -172,14 +177,13 @@ def rewrite(checked: Checked, keys: Keys) -> tuple[list[Decl], list[Rule], set[s
         body = Atom(root.pred, (Wildcard(),) + tuple(Var(f"K{c}") if c in root.cols else Wildcard()
                                                         for c in range(d.arity)), d.loc)
         rules.append(Rule(Atom(name, args, d.loc), (body,), d.loc))
-    views: dict[str, list[Rule]] = {}
+    for rule in checked.module.rules:
+        if rule.head.pred in keys:
+            body = tuple(_free_literal(lit, keys, free, key_rel) for lit in rule.body)
+            rules.append(Rule(Atom(free[rule.head.pred], rule.head.args, rule.head.loc), body, rule.loc))
     for p, per in keys.items():
         d = checked.decls[p]
         decls.append(Decl(free[p], d.columns, {}, d.loc))
-        for rule in checked.module.rules:
-            if rule.head.pred == p:
-                body = tuple(_free_literal(lit, keys, free, key_rel) for lit in rule.body)
-                rules.append(Rule(Atom(free[p], rule.head.args, rule.head.loc), body, rule.loc))
         pid = Var("Pid")  # (the view's other variables are X0, X1, ...)
         xs = tuple(Var(f"X{i}") for i in range(d.arity))
         body_v: list[Literal] = []
@@ -188,8 +192,8 @@ def rewrite(checked: Checked, keys: Keys) -> tuple[list[Decl], list[Rule], set[s
             at = dict(zip(root.cols, cols))
             body_v.append(Atom(root.pred, (pid,) + tuple(xs[at[c]] if c in at else Wildcard() for c in range(rd.arity)), d.loc))
         body_v.append(Atom(free[p], xs, d.loc))
-        views[p] = [Rule(Atom(p, (pid,) + xs, d.loc), tuple(body_v), d.loc)]
-    return decls, rules, set(free.values()) | set(key_rel.values()), views
+        rules.append(Rule(Atom(p, (pid,) + xs, d.loc), tuple(body_v), d.loc))
+    return decls, rules, set(free.values()) | set(key_rel.values())
 
 
 def _free_literal(lit: Literal, keys: Keys, free: dict[str, str], key_rel: dict[Root, str]) -> Literal:
@@ -198,7 +202,7 @@ def _free_literal(lit: Literal, keys: Keys, free: dict[str, str], key_rel: dict[
         return lit
     if lit.pred in keys:
         return Atom(free[lit.pred], lit.args, lit.loc, lit.negated)
-    for root, name in key_rel.items():
-        if root.pred == lit.pred and root.cols == tuple(i for i, a in enumerate(lit.args) if isinstance(a, Var)):
-            return Atom(name, tuple(lit.args[c] for c in root.cols), lit.loc)
+    root = _root(lit)
+    if root in key_rel:
+        return Atom(key_rel[root], tuple(lit.args[c] for c in root.cols), lit.loc)
     return lit  # a predicate that does not depend on the packet

@@ -88,7 +88,7 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
         raise ValueError(f"the packet domain {domain!r} must be a declared base relation")
     lifted = dependents(checked, base)
     keys = keyed_pass.keyed(checked, lifted, base, checked.decls[domain].arity) if keyed_pass.enabled() else {}
-    decls, free_rules, extra, views = keyed_pass.rewrite(checked, keys)
+    decls, keyed_rules, extra = keyed_pass.rewrite(checked, keys)
     module = Module(sources=dict(checked.module.sources))
     seen: set[str] = set()
     for decl in checked.module.decls:
@@ -99,14 +99,13 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
             decl = Decl(decl.name, ((PID_COLUMN, "number"), *decl.columns), decl.annotations, decl.loc)
         module.decls.append(decl)
     module.decls.extend(decls)
-    module.rules.extend(free_rules)
+    module.rules.extend(keyed_rules)
     domain_arity = checked.decls[domain].arity
     for rule in checked.module.rules:
         if rule.head.pred not in lifted:
             module.rules.append(rule)
             continue
-        if rule.head.pred in keys:  # keyed: one view rule joins its free copy with the packets' keys
-            module.rules.extend(views.pop(rule.head.pred, []))
+        if rule.head.pred in keys:  # keyed: its view rule (keyed_rules) joins its free copy with the packets' keys
             continue
         pid = Var(_fresh_pid(rule))
 

@@ -54,6 +54,7 @@ class SeparableBackend:
         self.evaluated = 0  # packets the inner backend evaluated
         self._sides: dict[str, str] = {}  # hop -> its port side (memo of _side)
         self._splits: dict[frozenset, tuple[frozenset, frozenset, frozenset]] = {}  # rows -> their split (_parts)
+        self._answers: dict[tuple, tuple] = {}  # (three, an answer's items) -> its parts (_parts)
 
     def __getattr__(self, name: str):  # close(), engine, lifted ...: the inner backend's
         return getattr(self.inner, name)
@@ -183,9 +184,8 @@ class SeparableBackend:
         """The three steps of ``products`` with ``settles``: the first packet of every group of the chunk in one
         evaluation, then the groups it leaves open in runs of at most ``block`` packets (two evaluations each:
         their other destination ports, then their other source ports), in order."""
-        # (packets with equal rows share one answer object: each distinct answer is split and judged once)
-        parts, settled = self._shared_parts(three=True), self._judge(settles)
-        first = [parts(a) for a in self.inner.evaluate((facts(g, g.dps[0], g.sps[0]) for g in chunk), want)]
+        settled = self._judge(settles)
+        first = [self._parts(a, three=True) for a in self.inner.evaluate((facts(g, g.dps[0], g.sps[0]) for g in chunk), want)]
         self.evaluated += len(chunk)
         run: list = []  # (group, first parts, open) since the last flush, in order
         n = 0
@@ -201,10 +201,10 @@ class SeparableBackend:
     def _rest(self, run: list, facts, want: Sequence[str], settles) -> Iterator[tuple[object, "Product"]]:
         opened = [g for g, _, o in run if o]
         answers = self.inner.evaluate((facts(g, dp, g.sps[0]) for g in opened for dp in g.dps[1:]), want)
-        parts, settled = self._shared_parts(), self._judge(settles)
+        settled = self._judge(settles)
         dsts: list = []
         for g, p, o in run:
-            dsts.append([p[:2]] + [parts(next(answers)) for _ in g.dps[1:]] if o else None)
+            dsts.append([p[:2]] + [self._parts(next(answers)) for _ in g.dps[1:]] if o else None)
             self.evaluated += len(g.dps) - 1 if o else 0
         open_b = [d is not None and not all(settled(x[0]) for x in d) for d in dsts]
         answers = self.inner.evaluate((facts(g, g.dps[0], sp) for (g, _, _), o in zip(run, open_b) if o for sp in g.sps[1:]), want)
@@ -212,43 +212,34 @@ class SeparableBackend:
         for (g, p, _), d, o in zip(run, dsts, open_b):
             if o:
                 self.evaluated += len(g.sps) - 1
-                yield g, Product(dst=[x[0] for x in d], src=[d[0][1]] + [parts(next(answers))[1] for _ in g.sps[1:]])
+                yield g, Product(dst=[x[0] for x in d], src=[d[0][1]] + [self._parts(next(answers))[1] for _ in g.sps[1:]])
             elif d is None:  # settled by the hops that read no port: their rows stand for every packet
                 yield g, Product(dst=[p[2]] * len(g.dps), src=[empty] * len(g.sps), settled=True)
             else:  # settled by every destination-port piece's rows
                 yield g, Product(dst=[x[0] for x in d], src=[empty] * len(g.sps), settled=True)
 
-    def _shared_parts(self, three: bool = False) -> Callable[[Answer], tuple]:
-        """``_parts`` for the answers of one step, each distinct answer split once: keyed by the identities of its
-        row sets (the set engine gives packets with equal rows one object), the answer kept in the memo so that no
-        identity is reused while it lives.  Equal answers then share one parts object."""
-        memo: dict[tuple, tuple] = {}
-
-        def parts(a: Answer) -> tuple:
-            k = tuple(map(id, a.values()))
-            got = memo.get(k)
-            if got is None:
-                got = memo[k] = (self._parts(a, three), a)
-            return got[0]
-        return parts
-
     @staticmethod
     def _judge(settles: Callable[[Answer], bool]) -> Callable[[dict], bool]:
-        """``settles`` of parts dicts, once per dict, keyed by identity: the caller holds every dict it asks about
-        while the memo lives (shared parts: ``_shared_parts``), so no identity is reused."""
-        judged: dict[int, bool] = {}
+        """``settles`` for one step, once per distinct set of rows (packets share few: ``_parts``)."""
+        judged: dict[tuple, bool] = {}
 
         def settled(rows: dict) -> bool:
-            got = judged.get(id(rows))
+            k = tuple(rows.items())
+            got = judged.get(k)
             if got is None:
-                got = judged[id(rows)] = settles(rows)
+                got = judged[k] = settles(rows)
             return got
         return settled
 
     def _parts(self, ans: Answer, three: bool = False) -> tuple:
         """An answer's rows of hops that do not read the source port, and of those that do (per relation);
         ``three``: and, third, the rows of hops that read neither port.  Packets of a question share few distinct
-        row sets, so each set's split is kept (``_splits``, bounded) and reused: the same rows, the same split."""
+        answers and row sets, so each answer's parts (``_answers``) and each set's split (``_splits``) are kept,
+        bounded, and reused: the same rows, the same parts.  Callers only read the parts."""
+        key = (three, tuple(ans.items()))
+        got = self._answers.get(key)
+        if got is not None:
+            return got
         other, src, none = {}, {}, {}
         empty: frozenset = frozenset()
         splits = self._splits
@@ -262,7 +253,10 @@ class SeparableBackend:
                     splits.clear()
                 split = splits[rows] = self._split(rows)
             other[rel], src[rel], none[rel] = split
-        return (other, src, none) if three else (other, src)
+        if len(self._answers) >= 100_000:
+            self._answers.clear()
+        got = self._answers[key] = (other, src, none) if three else (other, src)
+        return got
 
     def _split(self, rows: frozenset) -> tuple[frozenset, frozenset, frozenset]:
         """``rows`` as (those of hops not reading the source port, those reading it, those reading no port)."""
