@@ -108,12 +108,13 @@ def icmp_queries(rules: Iterable) -> dict[str, list[tuple[int, int]]]:
 def dst_port_cuts(rules: Iterable) -> frozenset[int]:
     """Where the rules' own comparisons of the packet's destination port with a number cut the port line
     (``packet(..., DP)`` and ``DP >= 2048`` in one body: rules/vpc_endpoints.dl ``vpce_carries``): ``DP >= c`` and
-    ``DP < c`` at c, ``DP <= c`` and ``DP > c`` at c + 1, ``==``/``!=`` at both.  Cut there, a representative
+    ``DP < c`` at c, ``DP <= c`` and ``DP > c`` at c + 1, ``=``/``!=`` at both.  Cut there, a representative
     packet stands for a piece on which each such comparison gives one answer."""
     from reasoner.engine.syntax import Atom, Comparison, Const, Var
 
-    flip = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
-    at = {">=": (0,), "<": (0,), "<=": (1,), ">": (1,), "==": (0, 1), "!=": (0, 1)}
+    # (the rule language writes equality "=": reasoner/engine/rules.lark)
+    flip = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "=", "==": "==", "!=": "!="}
+    at = {">=": (0,), "<": (0,), "<=": (1,), ">": (1,), "=": (0, 1), "==": (0, 1), "!=": (0, 1)}
     out: set[int] = set()
     for rule in rules:
         ports = {a.args[6].name for a in rule.body if isinstance(a, Atom) and a.pred == "packet" and len(a.args) == 7
