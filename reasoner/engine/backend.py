@@ -7,7 +7,8 @@ packet in order, the rows of each relation of ``want`` that hold for it (without
 - ``PointBackend``: pyDatalog (``reasoner/engine/program.py``), one packet at a time: asserts its
   facts, asks each relation top-down, retracts them.  The engine for point questions and for the
   path and derivation of the packet a question reports.
-- ``SetBackend``: the same checked program lifted by a packet id (``lift.py``), compiled to SQL
+- ``SetBackend``: the same checked program, its filtered readers given demanded copies (``demand.py``), lifted by
+  a packet id (``lift.py``), compiled to SQL
   (``sql.py``) and run in DuckDB (``duck.py``), a chunk of packets at a time; the packet-free part
   of the program is computed once per backend.  Chunks bound the memory; iteration is lazy, so a
   caller that stops at the first interesting packet leaves later chunks unevaluated.
@@ -18,9 +19,11 @@ run ``lift`` and ``compile_program``, then execute the same statements against i
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Protocol
 
+from reasoner.engine import demand
 from reasoner.engine.check import Checked
 from reasoner.engine.lift import DOMAIN, PER_QUERY, lift
 from reasoner.progress import PROGRESS
@@ -62,9 +65,11 @@ class SetBackend:
                  base: tuple[str, ...] = PER_QUERY, threads: int | None = None) -> None:
         from reasoner.engine.duck import DuckEngine  # duckdb is imported only when a set question is asked
 
-        self.lifted = lift(checked, base)
         defined = {r.head.pred for r in checked.module.rules if not r.is_fact}
         edb = {k: v for k, v in relations.items() if k in checked.decls and k not in defined}
+        if demand.enabled():  # readers that keep a few values of a relation read a copy of it without the other rules
+            checked = demand.specialise(checked, edb)[0]
+        self.lifted = lift(checked, base)
         self.engine = DuckEngine(self.lifted.checked, edb, threads=threads)
         self.chunk = chunk
         self.base = base
