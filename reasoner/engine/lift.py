@@ -22,6 +22,10 @@ and route table families, asked by ``nacl_demand`` and ``route_demand``) is *key
 over the keys of every packet of a chunk, and the lifted predicate becomes a view joining each packet's keys
 with them (``reasoner/engine/keyed.py``, which gives the conditions and why they are sound).
 
+Columns of a lifted predicate that its packet id determines (``fwd_route(Pid, S, D, SIp, DIp, P, SP, DP)`` holds its
+packet's own fields) are dropped from its table and read back from the packet relation where a rule needs them
+(``reasoner/engine/determined.py``): the hop relations are then joined, and anti-joined, on the packet id alone.
+
 The result is a new syntax tree checked by the ordinary ``check()``: the lifted program is a
 rule program like any other.  Nothing here knows a predicate name except the base relations
 it is given.  Aggregates do not exist in the language, so there are none to lift.
@@ -31,8 +35,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reasoner.engine import determined as determined_pass
 from reasoner.engine import keyed as keyed_pass
-from reasoner.engine.check import Checked, check
+from reasoner.engine.check import Checked, check, strongly_connected
 from reasoner.engine.syntax import Atom, Decl, Literal, Module, Rule, Var, Wildcard, literal_vars
 
 #: The relations the query layer asserts per question (reasoner/explain/paths.py ``Analyzer._assert``).
@@ -109,7 +114,7 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
             continue
         pid = Var(_fresh_pid(rule))
 
-        def key(lit: Literal) -> Literal:
+        def key(lit: Literal, pid: Var = pid) -> Literal:  # (pid bound now: the loop's variable changes)
             if isinstance(lit, Atom) and lit.pred in lifted:
                 return Atom(lit.pred, (pid, *lit.args), lit.loc, lit.negated)
             return lit
@@ -120,6 +125,15 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
             body.insert(0, Atom(domain, (pid, *[Wildcard()] * domain_arity), loc))
         head = Atom(rule.head.pred, (pid, *rule.head.args), rule.head.loc)
         module.rules.append(Rule(head, tuple(body), rule.loc))
+    if determined_pass.enabled():  # columns the packet id determines are kept once, in the packet relation
+        decls_by = {d.name: d for d in module.decls}
+        edges: dict[str, set[str]] = {}
+        for rule in module.rules:
+            edges.setdefault(rule.head.pred, set()).update(lit.pred for lit in rule.body if isinstance(lit, Atom))
+        det = determined_pass.determined(module.rules, lifted, domain, strongly_connected(edges), frozenset(base))
+        new_decls, module.rules, copies = determined_pass.rewrite(module.rules, decls_by, det, domain, set(decls_by))
+        module.decls.extend(new_decls)
+        extra |= set(copies.values())
     # relaxed programs (declarations inferred from use: columns typed "any") are re-checked relaxed
     strict = all(typ != "any" for d in checked.decls.values() for _, typ in d.columns)
     return Lifted(check(module, strict=strict), lifted, tuple(base), domain, lifted | extra, keys)

@@ -39,7 +39,8 @@ def test_dependents_follow_positive_and_negative_edges():
     assert lifted.checked.decls["open"].columns == (("port", "number"),)  # packet-free: computed once
 
 
-def test_constants_in_heads_and_negations_get_the_pid():
+def test_constants_in_heads_and_negations_get_the_pid(monkeypatch):
+    monkeypatch.setenv("REASON_DETERMINED", "off")  # (its copies: tests/engine/test_determined.py)
     lifted = lift(check(parse_text(SMALL)))
     assert _rules(lifted, "blocked") == ['blocked(Pid, "sg") :- packet(Pid, S, _), !allowed(Pid, S)',
                                          'blocked(Pid, "private") :- addressed_privately(Pid, _)']
@@ -52,7 +53,8 @@ def test_a_fact_of_a_lifted_predicate_holds_for_every_packet():
                                         'target(Pid, "tgw") :- packet(Pid, _, P), P > 1000']
 
 
-def test_pid_variable_does_not_capture_a_rule_variable():
+def test_pid_variable_does_not_capture_a_rule_variable(monkeypatch):
+    monkeypatch.setenv("REASON_DETERMINED", "off")
     text = ".decl packet(x: number)\n.decl p(x: number)\np(Pid) :- packet(Pid).\n"
     lifted = lift(check(parse_text(text)))
     (rule,) = [r for r in lifted.checked.module.rules if r.head.pred == "p"]
