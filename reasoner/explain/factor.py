@@ -99,6 +99,8 @@ def group_pairs(srcs: list["Endpoint"], dsts: list["Endpoint"], key: Callable[["
 
 def _first_pair(a, ai, b, bi):
     """The first (source-major) pair of distinct ENIs of a x b, with positions; None when there is none."""
+    if a[0].eni != b[0].eni:  # (nearly always: two classes share an ENI only when a class is paired with itself)
+        return (a[0], ai[0]), (b[0], bi[0])
     for s, si in zip(a, ai):
         for d, di in zip(b, bi):
             if s.eni != d.eni:

@@ -140,9 +140,16 @@ class PacketSpace:
         self._rules: dict[str, Rules] = {}
         self._by_key: dict[object, Rules] = {}  # (security groups, subnet, VPC) -> Rules
         self._inet: dict[frozenset, tuple[list[int], dict[int, tuple[int, int]]]] = {}
-        self._union: tuple[Rules, dict[int, Rules]] = (NONE, {})  # one source's Rules, id of a destination's -> union
-        self._interned: dict[Rules, Rules] = {}  # equal unions share one object (and one entry of _cut)
-        self._cut: dict[tuple, tuple] = {}  # (pair rules, proto, port range) -> protocols, cuts and pieces
+        # A pair's cuts read the union of its two ends' Rules, field by field, and only the fields its query reads
+        # (the protocols for "any", the ACL ports, the SG ports for a port range, the ICMP ports): each distinct
+        # field set gets a number (_sets), each Rules the numbers of its fields (_fields), and each pair of numbers
+        # the number of their union (_unions).  Ends differ far more often than the few ACL port sets they read,
+        # so most pairs find their cuts with a few small lookups, never building the union itself.
+        self._sets: dict[frozenset, int] = {}
+        self._values: list[frozenset] = []  # number -> its set
+        self._fields: dict[int, tuple[int, int, int, int, int]] = {}  # id of a Rules (kept in _by_key) -> its numbers
+        self._unions: dict[tuple[int, int], int] = {}
+        self._cut: dict[tuple, tuple] = {}  # (proto, port range, numbers of the unions read) -> protocols, cuts, pieces
 
     def rules(self, ep: "Endpoint") -> Rules:
         if ep.is_internet:
@@ -197,37 +204,18 @@ class PacketSpace:
         """The pair's packets as port groups (``PortGroup``), in the space's order; ``pair``: what the caller wants
         each group to carry (the group of endpoint pairs the pair stands for: reasoner/explain/factor.py)."""
         rs, rd = self.rules(s), self.rules(d)
-        if self._union[0] is not rs:  # pairs come source-major: unions are kept for one source's Rules at a time
-            self._union = (rs, {})
-        r = self._union[1].get(id(rd))  # (Rules are kept in _rules: their ids are stable keys, cheaper than hashing)
-        if r is None:
-            u = rs | rd
-            r = self._union[1][id(rd)] = self._interned.setdefault(u, u)
-        key = (r, proto, port_lo, port_hi)
-        if key not in self._cut:  # pairs whose hops read the same rules share their cuts
-            if proto == "-1":
-                other = sorted((r.protos | {next(str(n) for n in range(256) if str(n) not in r.protos)}) - {"-1", "6", "17", "1"},
-                               key=int)
-                protos = ["6", "17", "1"] + other
-            else:
-                protos = [proto]
-            dpoints = cuts(port_lo, port_hi, sorted(r.nacl_ports | r.sg_ports))
-            spoints = cuts(*EPHEMERAL, sorted(r.nacl_ports))
-            # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
-            # every message when it asks any protocol (its ports are TCP and UDP ports); cut at each query type's
-            # bounds too, so each piece is one query type (its reply) or no query (no reply): ``_icmp_runs``
-            ilo, ihi = (port_lo, port_hi) if proto in ICMP else (0, 65535)
-            base = set(cuts(ilo, ihi, sorted(r.icmp_ports))) | {c for c in self._icmp_cuts if ilo < c <= ihi}
-            icmp = {}
-            for p in protos:
-                if p in ICMP:
-                    queries = self.queries[p]
-                    points = sorted(base | {c for t, _ in queries for c in (t * 256, t * 256 + 256) if ilo < c <= ihi})
-                    icmp[p] = _icmp_runs(queries, points, pieces(points, ihi))
-            self._cut[key] = (protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]), icmp)
-        protos, dpoints, spoints, dpiece, spiece, icmp = self._cut[key]
+        fs, fd = self._numbers(rs), self._numbers(rd)
+        union = self._union
+        # the fields this query's cuts read: protocols (any), ACL ports, SG ports (a port range), ICMP ports
+        key = (proto, port_lo, port_hi, union(fs[0], fd[0]) if proto == "-1" else -1, union(fs[1], fd[1]),
+               union(fs[2], fd[2]) if port_lo < port_hi else -1, union(fs[4], fd[4]) if proto == "-1" or proto in ICMP else -1)
+        cut = self._cut.get(key)
+        if cut is None:  # pairs whose hops read the same rules share their cuts
+            cut = self._cut[key] = self._cuts(*(self._values[k] if k >= 0 else frozenset() for k in key[3:]),
+                                              proto=proto, port_lo=port_lo, port_hi=port_hi)
+        protos, dpoints, spoints, dpiece, spiece, icmp = cut
         needs_inet = (s.is_internet and s.ips is None) or (d.is_internet and d.ips is None)
-        inet, ipiece = self.internet(r.ranges) if needs_inet else ([], {})
+        inet, ipiece = self.internet(self._values[union(fs[3], fd[3])]) if needs_inet else ([], {})
         for sip in (s.ips if s.ips is not None else inet):
             fam = addresses.family(sip)
             if s.family not in (None, fam):
@@ -245,6 +233,57 @@ class PacketSpace:
                             yield PortGroup(s, d, sip, dip, p, points, [reply], ipieces, rpiece, srange, drange, fam, pair)
                     else:
                         yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam, pair)
+
+
+    def _numbers(self, r: Rules) -> tuple[int, int, int, int, int]:
+        """The numbers of a Rules' field sets (protocols, ACL ports, SG ports, ranges, ICMP ports)."""
+        got = self._fields.get(id(r))
+        if got is None:
+            got = self._fields[id(r)] = tuple(self._number(f) for f in (r.protos, r.nacl_ports, r.sg_ports, r.ranges,
+                                                                         r.icmp_ports))  # type: ignore[assignment]
+        return got  # type: ignore[return-value]
+
+    def _number(self, values: frozenset) -> int:
+        n = self._sets.get(values)
+        if n is None:
+            n = self._sets[values] = len(self._values)
+            self._values.append(values)
+        return n
+
+    def _union(self, a: int, b: int) -> int:
+        """The number of the union of the sets numbered ``a`` and ``b``."""
+        if a == b:
+            return a
+        k = (a, b) if a < b else (b, a)
+        n = self._unions.get(k)
+        if n is None:
+            n = self._unions[k] = self._number(self._values[a] | self._values[b])
+        return n
+
+    def _cuts(self, protos_read: frozenset, nacl_ports: frozenset, sg_ports: frozenset, icmp_ports: frozenset, *,
+              proto: str, port_lo: int, port_hi: int) -> tuple:
+        """A pair's protocols, cut points and pieces, from the unions of its ends' fields that the query reads (the
+        others come empty: ``port_groups`` passes SG ports only for a port range, where they cut, and so on)."""
+        if proto == "-1":
+            other = sorted((protos_read | {next(str(n) for n in range(256) if str(n) not in protos_read)}) - {"-1", "6", "17", "1"},
+                           key=int)
+            protos = ["6", "17", "1"] + other
+        else:
+            protos = [proto]
+        dpoints = cuts(port_lo, port_hi, sorted(nacl_ports | sg_ports))
+        spoints = cuts(*EPHEMERAL, sorted(nacl_ports))
+        # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
+        # every message when it asks any protocol (its ports are TCP and UDP ports); cut at each query type's
+        # bounds too, so each piece is one query type (its reply) or no query (no reply): ``_icmp_runs``
+        ilo, ihi = (port_lo, port_hi) if proto in ICMP else (0, 65535)
+        base = set(cuts(ilo, ihi, sorted(icmp_ports))) | {c for c in self._icmp_cuts if ilo < c <= ihi}
+        icmp = {}
+        for p in protos:
+            if p in ICMP:
+                queries = self.queries[p]
+                points = sorted(base | {c for t, _ in queries for c in (t * 256, t * 256 + 256) if ilo < c <= ihi})
+                icmp[p] = _icmp_runs(queries, points, pieces(points, ihi))
+        return protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]), icmp
 
 
 _NO_PORTS = {0: (0, 0)}
@@ -266,24 +305,25 @@ def _icmp_runs(queries: list[tuple[int, int]], points: list[int], ipieces: dict[
     return runs
 
 
-@dataclass(frozen=True, eq=False)
 class PortGroup:
     """The packets of one pair, address pair and protocol: every destination-port piece (``dps``, outer) times
-    every source-port piece (``sps``, inner), in the space's order.  A protocol without ports has one packet."""
+    every source-port piece (``sps``, inner), in the space's order.  A protocol without ports has one packet.
+    ``pair``: what the caller asked it to carry (``port_groups``).  A plain class with slots, not a frozen
+    dataclass: ``audit pairs`` makes one per pair of classes (1.8 million at 20k ENIs), and a frozen dataclass
+    sets each of its 13 fields through ``object.__setattr__``.  Read-only by convention; equal by identity."""
 
-    src: "Endpoint"
-    dst: "Endpoint"
-    sip: int
-    dip: int
-    proto: str
-    dps: list[int]
-    sps: list[int]
-    dpiece: dict[int, tuple[int, int]]
-    spiece: dict[int, tuple[int, int]]
-    srange: tuple[int, int]
-    drange: tuple[int, int]
-    family: str
-    pair: object = None  # what the caller asked it to carry (port_groups)
+    __slots__ = ("src", "dst", "sip", "dip", "proto", "dps", "sps", "dpiece", "spiece", "srange", "drange", "family", "pair")
+
+    def __init__(self, src: "Endpoint", dst: "Endpoint", sip: int, dip: int, proto: str, dps: list[int], sps: list[int],
+                 dpiece: dict[int, tuple[int, int]], spiece: dict[int, tuple[int, int]], srange: tuple[int, int],
+                 drange: tuple[int, int], family: str, pair: object = None) -> None:
+        self.src, self.dst, self.sip, self.dip, self.proto = src, dst, sip, dip, proto
+        self.dps, self.sps, self.dpiece, self.spiece = dps, sps, dpiece, spiece
+        self.srange, self.drange, self.family, self.pair = srange, drange, family, pair
+
+    def __repr__(self) -> str:
+        return (f"PortGroup({self.src.eni} -> {self.dst.eni}, {self.sip} -> {self.dip}, {self.proto}, "
+                f"dps={self.dps}, sps={self.sps})")
 
     def __len__(self) -> int:
         return len(self.dps) * len(self.sps)
