@@ -20,6 +20,7 @@ from typing import Iterable
 import duckdb
 
 from reasoner.engine.check import Checked
+from reasoner.engine.lift import PID_COLUMN
 from reasoner.engine.sql import SqlProgram, Stratum, compile_program, number_type, program_numbers
 
 
@@ -30,6 +31,7 @@ class DuckEngine:
 
     def __init__(self, checked: Checked, relations: dict[str, list[tuple]] | None = None, threads: int | None = None) -> None:
         data = (v for pred, rows in (relations or {}).items() if pred in checked.decls for r in rows for v in r if type(v) is int)
+        self.checked = checked
         self.sql: SqlProgram = compile_program(checked, number_type(itertools.chain(program_numbers(checked), data)))
         self.con = duckdb.connect(":memory:")
         # One thread unless told otherwise: the chunks are small (at most 50,000 packets), and on the 2-vCPU benchmark
@@ -87,12 +89,18 @@ class DuckEngine:
         column) once with every key that has exactly it.  The packets of a question share few distinct answers:
         each is converted to Python once, not once per packet."""
         table, n = self.sql.tables[pred], len(self.sql.types[pred])
+        # The keys leave as BIGINT: a packet id is a position in a chunk, and DuckDB converts a 128-bit integer (the
+        # number type when the rules write an IPv6 bound: sql.number_type) to Python about twice as slowly; at 50,000
+        # packets that conversion was half of this statement's time.
+        decl = self.checked.decls.get(pred)
+        wide = self.sql.types[pred][0] in ("HUGEINT", "UHUGEINT")
+        key = "c0::BIGINT" if wide and decl is not None and decl.columns[0][0] == PID_COLUMN else "c0"
         if n == 1:  # the key alone: each key holds the empty row
-            keys = [k for (k,) in self.con.execute(f"SELECT DISTINCT c0 FROM {table}").fetchall()]
+            keys = [k for (k,) in self.con.execute(f"SELECT DISTINCT {key} FROM {table}").fetchall()]
             return [(keys, [()])] if keys else []
         rest = ", ".join(f"c{i}" for i in range(1, n))
         return [(keys, [tuple(r) for r in rows]) for keys, rows in self.con.execute(
-            f"SELECT list(c0), any_value(r) FROM (SELECT c0, list(row({rest}) ORDER BY {rest}) AS r "
+            f"SELECT list({key}), any_value(r) FROM (SELECT c0, list(row({rest}) ORDER BY {rest}) AS r "
             f"FROM (SELECT DISTINCT * FROM {table}) GROUP BY c0) GROUP BY r").fetchall()]
 
     def reset(self, preds: Iterable[str]) -> None:
