@@ -204,8 +204,14 @@ class SeparableBackend:
         settled = self._judge(settles)
         dsts: list = []
         for g, p, o in run:
-            dsts.append([p[:2]] + [self._parts(next(answers)) for _ in g.dps[1:]] if o else None)
-            self.evaluated += len(g.dps) - 1 if o else 0
+            if not o:
+                dsts.append(None)
+                continue
+            d = [p[:2]]
+            if len(g.dps) > 1:
+                d.extend(self._parts(next(answers)) for _ in g.dps[1:])
+                self.evaluated += len(g.dps) - 1
+            dsts.append(d)
         open_b = [d is not None and not all(settled(x[0]) for x in d) for d in dsts]
         answers = self.inner.evaluate((facts(g, g.dps[0], sp) for (g, _, _), o in zip(run, open_b) if o for sp in g.sps[1:]), want)
         empty = {rel: frozenset() for rel in want}
@@ -334,7 +340,9 @@ class Product:
         self._dst, self._src, self._full = dst, src, full
         self.settled = settled
         self.pruned = pruned if pruned is not None else [False] * len(full if full is not None else dst or ())
-        self.uniform = full is None and all(s is not None and s == src[0] for s in src)  # type: ignore[union-attr]
+        # every source-port piece's rows equal the first's (list.count compares by identity first: the settled and
+        # memoised parts share their dicts, so this is cheap where it is hot)
+        self.uniform = full is None and src[0] is not None and src.count(src[0]) == len(src)  # type: ignore[index,union-attr]
 
     def answer(self, i: int, j: int) -> Answer:
         if self._full is not None:
