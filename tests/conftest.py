@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -28,3 +28,32 @@ def generated_estate(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., 
         return made[(n, seed, variant)]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def pass_agrees() -> Callable[..., None]:
+    """``check(checked, facts, packets, want, chunk, switch)``: a compiler pass of the set engine (turned off by the
+    environment variable ``switch``) changes no row: for each packet, the set engine with the pass on and with it
+    off gives the rows pyDatalog gives, one packet at a time (tests/engine/test_keyed.py, test_demand.py,
+    test_determined.py)."""
+    from reasoner.engine.backend import PointBackend, SetBackend
+    from reasoner.engine.program import Program
+
+    def answers(checked, facts, packets, want, chunk):
+        backend = SetBackend(checked, facts, chunk=chunk)
+        try:
+            return list(backend.evaluate(packets, want))
+        finally:
+            backend.close()
+
+    def check(checked, facts: dict, packets: list, want: list, chunk: int, switch: str) -> None:
+        program = Program(checked)
+        for rel, rows in facts.items():
+            program.add_facts(rel, rows)
+        expected = list(PointBackend(program).evaluate(packets, want))
+        assert answers(checked, facts, packets, want, chunk) == expected
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(switch, "off")
+            assert answers(checked, facts, packets, want, chunk) == expected
+
+    return check

@@ -3,15 +3,14 @@ that the set engine gives every packet the same rows with the pass on, off, and 
 
 import itertools
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reasoner.engine import demand
-from reasoner.engine.backend import PointBackend, SetBackend
+from reasoner.engine.backend import SetBackend
 from reasoner.engine.check import check
 from reasoner.engine.parse import parse_files, parse_text
-from reasoner.engine.program import Program, bundled_rules
+from reasoner.engine.program import bundled_rules
 from reasoner.engine.syntax import Atom, Const, Var
 
 # problem/cause read through a finite relation (grave), an equality, a negation, a constant, and a recursion.
@@ -133,14 +132,6 @@ def _packets(ports) -> list[dict]:
     return [{"packet": [(s, d, p)]} for s, d in itertools.permutations(enis, 2) for p in ports]
 
 
-def _set_answers(checked, facts, packets, chunk):
-    backend = SetBackend(checked, facts, chunk=chunk)
-    try:
-        return list(backend.evaluate(packets, WANT))
-    finally:
-        backend.close()
-
-
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ports=st.lists(st.sampled_from([22, 80, 99, 100, 999, 1000, 8080]), min_size=1, max_size=4),
        kinds=st.lists(st.tuples(st.sampled_from(["eni-a", "eni-b", "eni-c"]), st.sampled_from(["G1", "G2", "X", "NOT", "k2"])),
@@ -148,15 +139,6 @@ def _set_answers(checked, facts, packets, chunk):
        links=st.lists(st.tuples(st.sampled_from(["eni-a", "eni-b", "G1", "G2"]), st.sampled_from(["eni-b", "G1", "G2"])),
                       max_size=4),
        chunk=st.integers(1, 10))
-def test_demanded_answers_equal_pydatalog_and_the_pass_off(ports, kinds, links, chunk):
-    checked = check(parse_text(PROGRAM))
+def test_demanded_answers_equal_pydatalog_and_the_pass_off(ports, kinds, links, chunk, pass_agrees):
     facts = {"kind": sorted(set(kinds)), "link": sorted(set(links))}
-    packets = _packets(ports)
-    program = Program(checked)
-    for rel, rows in facts.items():
-        program.add_facts(rel, rows)
-    expected = list(PointBackend(program).evaluate(packets, WANT))
-    assert _set_answers(checked, facts, packets, chunk) == expected
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REASON_DEMAND", "off")
-        assert _set_answers(checked, facts, packets, chunk) == expected
+    pass_agrees(check(parse_text(PROGRAM)), facts, _packets(ports), WANT, chunk, "REASON_DEMAND")

@@ -4,15 +4,13 @@ pyDatalog."""
 
 import itertools
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.engine.backend import PointBackend, SetBackend
 from reasoner.engine.check import check
 from reasoner.engine.lift import lift
 from reasoner.engine.parse import parse_files, parse_text
-from reasoner.engine.program import Program, bundled_rules
+from reasoner.engine.program import bundled_rules
 from reasoner.engine.syntax import show_literal
 
 PROGRAM = """
@@ -104,14 +102,6 @@ def test_off_makes_no_copy(monkeypatch):
 WANT = ["blocked", "ok", "either", "via", "lone"]
 
 
-def _set_answers(checked, facts, packets, chunk):
-    backend = SetBackend(checked, facts, chunk=chunk)
-    try:
-        return list(backend.evaluate(packets, WANT))
-    finally:
-        backend.close()
-
-
 ENIS = ["eni-a", "eni-b", "eni-c"]
 
 
@@ -121,15 +111,7 @@ ENIS = ["eni-a", "eni-b", "eni-c"]
        opens=st.lists(st.tuples(st.sampled_from(["g1", "g2"]), st.sampled_from([22, 80, 443])), max_size=4),
        peers=st.lists(st.tuples(st.sampled_from(ENIS), st.sampled_from(ENIS + ["g1"])), max_size=4),
        chunk=st.integers(1, 10))
-def test_determined_answers_equal_pydatalog_and_the_pass_off(ports, sgs, opens, peers, chunk):
-    checked = check(parse_text(PROGRAM))
+def test_determined_answers_equal_pydatalog_and_the_pass_off(ports, sgs, opens, peers, chunk, pass_agrees):
     facts = {"sg": sorted(set(sgs)), "open": sorted(set(opens)), "peer": sorted(set(peers))}
     packets = [{"packet": [(s, d, p)]} for s, d in itertools.permutations(ENIS, 2) for p in ports]
-    program = Program(checked)
-    for rel, rows in facts.items():
-        program.add_facts(rel, rows)
-    expected = list(PointBackend(program).evaluate(packets, WANT))
-    assert _set_answers(checked, facts, packets, chunk) == expected
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REASON_DETERMINED", "off")
-        assert _set_answers(checked, facts, packets, chunk) == expected
+    pass_agrees(check(parse_text(PROGRAM)), facts, packets, WANT, chunk, "REASON_DETERMINED")

@@ -3,16 +3,14 @@ engine gives every packet the same rows with the pass on, off, and from pyDatalo
 
 import itertools
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.engine.backend import PointBackend, SetBackend
 from reasoner.engine.check import check
 from reasoner.engine.keyed import Root
 from reasoner.engine.lift import lift
 from reasoner.engine.parse import parse_files, parse_text
-from reasoner.engine.program import Program, bundled_rules
+from reasoner.engine.program import bundled_rules
 
 # An ordered ACL asked by demand, as rules/network_acls.dl asks it, and predicates that break each condition.
 ACL = """
@@ -112,27 +110,10 @@ def _packets(ports) -> list[dict]:
     return [{"packet": [(s, d, p)]} for s, d in itertools.permutations(enis, 2) for p in ports]
 
 
-def _set_answers(checked, packets, chunk):
-    backend = SetBackend(checked, FACTS, chunk=chunk)
-    try:
-        return list(backend.evaluate(packets, WANT))
-    finally:
-        backend.close()
-
-
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ports=st.lists(st.sampled_from([22, 80, 443, 1000, 1023, 1024, 8080]), min_size=1, max_size=6),
        chunk=st.integers(1, 20))
-def test_keyed_answers_equal_per_packet_answers(ports, chunk):
+def test_keyed_answers_equal_per_packet_answers(ports, chunk, pass_agrees):
     """Packets that share keys in one chunk, and chunks that share none: the set engine with the pass on gives each
     packet pyDatalog's rows, and the same rows as with the pass off."""
-    checked = check(parse_text(ACL))
-    packets = _packets(ports)
-    program = Program(checked)
-    for rel, rows in FACTS.items():
-        program.add_facts(rel, rows)
-    expected = list(PointBackend(program).evaluate(packets, WANT))
-    assert _set_answers(checked, packets, chunk) == expected
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REASON_KEYED", "off")
-        assert _set_answers(checked, packets, chunk) == expected
+    pass_agrees(check(parse_text(ACL)), FACTS, _packets(ports), WANT, chunk, "REASON_KEYED")
