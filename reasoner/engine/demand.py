@@ -70,7 +70,11 @@ def specialise(checked: Checked, loaded: Collection[str] = ()) -> tuple[Checked,
     if not spec.copies:
         return checked, {}
     module = Module(sources=dict(checked.module.sources))
-    module.decls.extend(checked.module.decls)
+    seen: set[str] = set()
+    for decl in checked.module.decls:  # a declaration the check let a policy file repeat (OPEN_HEADS): once, as lift does
+        if decl.name not in seen:
+            seen.add(decl.name)
+            module.decls.append(decl)
     module.decls.extend(spec.decls)
     module.rules.extend(body_rules)
     module.rules.extend(spec.new_rules)

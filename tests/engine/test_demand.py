@@ -142,3 +142,17 @@ def _packets(ports) -> list[dict]:
 def test_demanded_answers_equal_pydatalog_and_the_pass_off(ports, kinds, links, chunk, pass_agrees):
     facts = {"kind": sorted(set(kinds)), "link": sorted(set(links))}
     pass_agrees(check(parse_text(PROGRAM)), facts, _packets(ports), WANT, chunk, "REASON_DEMAND")
+
+
+def test_a_policy_file_repeating_a_shipped_declaration_still_specialises(tmp_path):
+    """A policy file may repeat ``.decl violation(...)`` (check's OPEN_HEADS); the pass keeps one declaration, as
+    lift does (the CLI's verify with a policy file failed with a duplicate declaration before)."""
+    from reasoner.engine.program import load_rules
+
+    policy = tmp_path / "policy.dl"
+    policy.write_text('.decl violation(resource: symbol, message: symbol)\n'
+                      'violation(E, "db exposed") :- exposed(E, _, _, _), tag(E, "tier", "db").\n')
+    checked = load_rules([policy], cache=False)
+    assert sum(1 for d in checked.module.decls if d.name == "violation") == 2
+    spec, copies = demand.specialise(checked)
+    assert copies and sum(1 for d in spec.module.decls if d.name == "violation") == 1
