@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Collection
+from typing import Collection, Iterable
 
 from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.protocols import protocol_columns, protocol_vars
@@ -61,6 +61,25 @@ class Checked:
         The SCCs are computed once, when the module is checked (linear in the rules)."""
         comp = self._scc.get(pred, frozenset())
         return comp if len(comp) > 1 or pred in self.edges.get(pred, ()) else frozenset()
+
+
+def dependency_edges(rules: Iterable[Rule]) -> dict[str, set[str]]:
+    """Each head predicate and the predicates its rules' bodies read (positively or not)."""
+    edges: dict[str, set[str]] = {}
+    for rule in rules:
+        for lit in rule.body:
+            if isinstance(lit, Atom):
+                edges.setdefault(rule.head.pred, set()).add(lit.pred)
+    return edges
+
+
+def fresh_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name`` followed by underscores, whichever is not in ``taken`` first; added to ``taken``.  (The
+    names the compiler passes give their new predicates: keyed, demand, determined.)"""
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
 
 
 def strongly_connected(edges: dict[str, set[str]]) -> list[frozenset[str]]:
@@ -270,11 +289,7 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
             diags.append(_diag(module, rule.head.loc, "unbound_variable",
                                f"head variable {v} is not bound by a positive atom of the body"))
     # stratification
-    edges: dict[str, set[str]] = {}
-    for rule in module.rules:
-        for lit in rule.body:
-            if isinstance(lit, Atom):
-                edges.setdefault(rule.head.pred, set()).add(lit.pred)
+    edges = dependency_edges(module.rules)
     diags.extend(_check_strata(module, edges))
     if shipped:
         diags.extend(_check_per_query(module, edges, shipped))

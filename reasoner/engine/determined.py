@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 
+from reasoner.engine.check import fresh_name
 from reasoner.engine.syntax import Atom, Decl, Literal, Rule, Var, Wildcard, literal_vars
 
 #: predicate -> {its determined column: the packet column (of the lifted packet relation, pid at 0) it holds}
@@ -107,13 +108,7 @@ def rewrite(rules: list[Rule], decls: dict[str, Decl], det: Determined, domain: 
         for lit in rule.body:
             if isinstance(lit, Atom) and lit.pred in ok and not _fits(lit, rule, ok[lit.pred], domain):
                 del ok[lit.pred]
-    names: dict[str, str] = {}
-    for p in sorted(ok):
-        name = f"{p}__det"
-        while name in taken:
-            name += "_"
-        taken.add(name)
-        names[p] = name
+    names = {p: fresh_name(f"{p}__det", taken) for p in sorted(ok)}
     new_decls = [Decl(names[p], _kept(decls[p].columns, ok[p]), {}, decls[p].loc) for p in sorted(ok)]
     out = [_rewrite_rule(rule, ok, names, domain, decls[domain].arity) for rule in rules]
     for p in sorted(ok):  # the view: p whole, for a question that asks it

@@ -44,7 +44,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
-from reasoner.engine.check import Checked, strongly_connected
+from reasoner.engine.check import Checked, fresh_name, strongly_connected
 from reasoner.engine.syntax import Atom, Comparison, Decl, Literal, Rule, Var, Wildcard
 
 
@@ -157,16 +157,9 @@ def rewrite(checked: Checked, keys: Keys) -> tuple[list[Decl], list[Rule], set[s
     """The declarations and rules of the free copies and key relations, and for each keyed predicate its lifted
     view rule (which replaces the predicate's own lifted rules).  Returns (decls, rules, the new predicate names)."""
     taken = set(checked.decls)
-
-    def fresh(name: str) -> str:
-        while name in taken:
-            name += "_"
-        taken.add(name)
-        return name
-
-    free = {p: fresh(f"{p}__free") for p in keys}
+    free = {p: fresh_name(f"{p}__free", taken) for p in keys}
     roots = sorted({root for per in keys.values() for root in per}, key=lambda r: (r.pred, r.cols))
-    key_rel = {root: fresh(f"{root.pred}__keys_" + "_".join(map(str, root.cols))) for root in roots}
+    key_rel = {root: fresh_name(f"{root.pred}__keys_" + "_".join(map(str, root.cols)), taken) for root in roots}
     decls: list[Decl] = []
     rules: list[Rule] = []
     for root, name in key_rel.items():

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from reasoner.engine import determined as determined_pass
 from reasoner.engine import keyed as keyed_pass
-from reasoner.engine.check import Checked, check, strongly_connected
+from reasoner.engine.check import Checked, check, dependency_edges, strongly_connected
 from reasoner.engine.syntax import Atom, Decl, Literal, Module, Rule, Var, Wildcard, literal_vars
 
 #: The relations the query layer asserts per question (reasoner/explain/paths.py ``Analyzer._assert``).
@@ -127,10 +127,8 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
         module.rules.append(Rule(head, tuple(body), rule.loc))
     if determined_pass.enabled():  # columns the packet id determines are kept once, in the packet relation
         decls_by = {d.name: d for d in module.decls}
-        edges: dict[str, set[str]] = {}
-        for rule in module.rules:
-            edges.setdefault(rule.head.pred, set()).update(lit.pred for lit in rule.body if isinstance(lit, Atom))
-        det = determined_pass.determined(module.rules, lifted, domain, strongly_connected(edges), frozenset(base))
+        order = strongly_connected(dependency_edges(module.rules))
+        det = determined_pass.determined(module.rules, lifted, domain, order, frozenset(base))
         new_decls, module.rules, copies = determined_pass.rewrite(module.rules, decls_by, det, domain, set(decls_by))
         module.decls.extend(new_decls)
         extra |= set(copies.values())
