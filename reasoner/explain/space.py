@@ -308,25 +308,26 @@ def _icmp_runs(queries: list[tuple[int, int]], points: list[int], ipieces: dict[
     return runs
 
 
+@dataclass(slots=True, eq=False)
 class PortGroup:
     """The packets of one pair, address pair and protocol: every destination-port piece (``dps``, outer) times
     every source-port piece (``sps``, inner), in the space's order.  A protocol without ports has one packet.
-    ``pair``: what the caller asked it to carry (``port_groups``).  A plain class with slots, not a frozen
-    dataclass: ``audit pairs`` makes one per pair of classes (1.8 million at 20k ENIs), and a frozen dataclass
-    sets each of its 13 fields through ``object.__setattr__``.  Read-only by convention; equal by identity."""
+    Not frozen: ``audit pairs`` makes one per pair of classes (1.8 million at 20k ENIs), and a frozen dataclass
+    sets each field through ``object.__setattr__``.  Read-only by convention; equal by identity."""
 
-    __slots__ = ("src", "dst", "sip", "dip", "proto", "dps", "sps", "dpiece", "spiece", "srange", "drange", "family", "pair")
-
-    def __init__(self, src: "Endpoint", dst: "Endpoint", sip: int, dip: int, proto: str, dps: list[int], sps: list[int],
-                 dpiece: dict[int, tuple[int, int]], spiece: dict[int, tuple[int, int]], srange: tuple[int, int],
-                 drange: tuple[int, int], family: str, pair: object = None) -> None:
-        self.src, self.dst, self.sip, self.dip, self.proto = src, dst, sip, dip, proto
-        self.dps, self.sps, self.dpiece, self.spiece = dps, sps, dpiece, spiece
-        self.srange, self.drange, self.family, self.pair = srange, drange, family, pair
-
-    def __repr__(self) -> str:
-        return (f"PortGroup({self.src.eni} -> {self.dst.eni}, {self.sip} -> {self.dip}, {self.proto}, "
-                f"dps={self.dps}, sps={self.sps})")
+    src: "Endpoint"
+    dst: "Endpoint"
+    sip: int
+    dip: int
+    proto: str
+    dps: list[int]
+    sps: list[int]
+    dpiece: dict[int, tuple[int, int]]
+    spiece: dict[int, tuple[int, int]]
+    srange: tuple[int, int]
+    drange: tuple[int, int]
+    family: str
+    pair: object = None  # what the caller asked it to carry (port_groups)
 
     def __len__(self) -> int:
         return len(self.dps) * len(self.sps)
