@@ -19,7 +19,8 @@ its readers read whole (``nacl_allows(A, 0, ...)`` and ``nacl_allows(A, 1, ...)`
 (reasoner/engine/keyed.py) computes once.  Filters (a finite relation, an equality) keep a few values of many.
 
 An atom with no demand reads ``p`` itself.  Otherwise it reads ``p``'s copy for that demand: ``p``'s rules without
-those whose head holds at a demanded column a constant outside the demand, each body atom specialised in turn (a
+those whose head holds at a demanded column a constant outside the demand, or a variable that a filter of the body
+(a finite atom, an equality with a constant) keeps only outside the demand, each body atom specialised in turn (a
 head variable's demand flows to the body atoms that hold it); a rule reading a copy that has no rule is dropped
 too.  A copy equal to the original (no rule dropped, all the way down) is not made.
 
@@ -27,7 +28,8 @@ too.  A copy equal to the original (no rule dropped, all the way down) is not ma
 the copy.  Claim: ``p|d ⊆ p_d ⊆ p``.  ``p_d ⊆ p``: each rule of the copy is a rule of ``p`` whose positive atoms read
 subsets (copies) and whose negated atoms read the originals (never a copy: a smaller relation under negation would
 admit more).  ``p|d ⊆ p_d``, by induction in dependency order: a row of ``p|d`` is derived by some rule of ``p``;
-its head holds demanded values at demanded columns, so the rule is not one the copy drops; each positive body atom
+its head holds demanded values at demanded columns, so the rule is not one the copy drops (a head variable's
+value is both demanded and one its body's filters admit); each positive body atom
 ``q(y)`` of the derivation holds, at each column the copy demands, a value of that demand (a constant of it, a
 finite relation's value it joins, or the value of a head variable the row holds), so ``y`` is in ``q|d'`` and,
 by induction, in ``q_d'``.  A reader joins the atom with exactly the conditions that make its demand (the same
@@ -150,6 +152,22 @@ class _Specialiser:
             out.append(got)
         return tuple(out)
 
+    def _excluded(self, rule: Rule, head_demand: dict[str, frozenset]) -> bool:
+        """Whether a filter of the body (a finite atom, an equality with a constant) admits none of the values the
+        demand keeps for a head variable: then the rule derives no row the copy must hold."""
+        for lit in rule.body:
+            if isinstance(lit, Atom) and not lit.negated and lit.pred in self.finite:
+                for j, a in enumerate(lit.args):
+                    if isinstance(a, Var) and a.name in head_demand:
+                        vals = {row[j] for row in self.finite[lit.pred] if _fits(lit, row)}
+                        if vals.isdisjoint(head_demand[a.name]):
+                            return True
+            elif isinstance(lit, Comparison) and lit.op in ("=", "=="):
+                for a, b in ((lit.left, lit.right), (lit.right, lit.left)):
+                    if isinstance(a, Var) and a.name in head_demand and isinstance(b, Const) and b.value not in head_demand[a.name]:
+                        return True
+        return False
+
     def copy(self, pred: str, demand: Demand) -> str | None:
         """The name that reads ``pred`` under ``demand``: ``pred`` itself, a copy, or None (no rule can hold)."""
         key = (pred, demand)
@@ -167,7 +185,7 @@ class _Specialiser:
                     drop = True
                 elif isinstance(arg, Var):
                     head_demand[arg.name] = head_demand[arg.name] & d if arg.name in head_demand else d
-            if drop:
+            if drop or self._excluded(rule, head_demand):
                 same = False
                 continue
             try:

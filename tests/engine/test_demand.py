@@ -156,3 +156,42 @@ def test_a_policy_file_repeating_a_shipped_declaration_still_specialises(tmp_pat
     assert sum(1 for d in checked.module.decls if d.name == "violation") == 2
     spec, copies = demand.specialise(checked)
     assert copies and sum(1 for d in spec.module.decls if d.name == "violation") == 1
+
+
+# a head variable that a filter of the body keeps outside the demand: hopname's hops, an equality, a loaded relation
+FILTERED = """
+.decl packet(src: symbol, dst: symbol, port: number)
+.decl kind(eni: symbol, k: symbol)
+.decl hopname(dir: symbol, hop: symbol)
+.decl keep(hop: symbol)
+.decl blocked(hop: symbol, who: symbol)
+.decl seen(hop: symbol, who: symbol)
+hopname("fwd", "fwd_route"). hopname("ret", "ret_route").
+keep("fwd_sg"). keep("k2").
+blocked("fwd_sg", S) :- packet(S, _, P), P < 100.
+blocked("other", S) :- packet(S, _, _).
+blocked(H, S) :- packet(S, _, _), hopname(_, H).
+blocked(H, S) :- packet(S, _, P), H = "eq_hop", P > 5.
+blocked(H, S) :- packet(S, _, _), kind(S, H).
+seen(H, W) :- blocked(H, W), keep(H).
+"""
+
+
+def test_a_rule_whose_head_variable_a_body_filter_keeps_outside_the_demand_is_left_out():
+    """The copy keeps blocked("fwd_sg", S) and the rule reading kind (loaded: any value), and leaves out the rules
+    whose hop comes from hopname (fwd_route, ret_route) or an equality (eq_hop): none can hold fwd_sg or k2."""
+    _, copies, rules = _copies(check(parse_text(FILTERED)), {"kind"})
+    (read,) = _reads(rules, "seen") - {"keep"}
+    assert copies[read] == ("blocked", (frozenset({"fwd_sg", "k2"}), None))
+    bodies = [{b.pred for b in r.body if isinstance(b, Atom)} for r in rules[read]]
+    assert [r.head.args[0] for r in rules[read]] == [Const("fwd_sg"), Var("H")] and {"kind", "packet"} in bodies
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ports=st.lists(st.sampled_from([1, 5, 6, 99, 100, 101]), min_size=1, max_size=4),
+       kinds=st.lists(st.tuples(st.sampled_from(["eni-a", "eni-b", "eni-c"]),
+                                st.sampled_from(["fwd_sg", "k2", "fwd_route", "eq_hop", "x"])), max_size=5),
+       chunk=st.integers(1, 10))
+def test_filtered_answers_equal_pydatalog_and_the_pass_off(ports, kinds, chunk, pass_agrees):
+    pass_agrees(check(parse_text(FILTERED)), {"kind": sorted(set(kinds))}, _packets(ports), ["seen", "blocked"], chunk,
+                "REASON_DEMAND")
