@@ -7,7 +7,8 @@ packet in order, the rows of each relation of ``want`` that hold for it (without
 - ``PointBackend``: pyDatalog (``reasoner/engine/program.py``), one packet at a time: asserts its
   facts, asks each relation top-down, retracts them.  The engine for point questions and for the
   path and derivation of the packet a question reports.
-- ``SetBackend``: the same checked program, its filtered readers given demanded copies (``demand.py``), lifted by
+- ``SetBackend``: the same checked program, with the views its caller asks for (``views.py``), its filtered readers
+  given demanded copies (``demand.py``), lifted by
   a packet id (``lift.py``), compiled to SQL
   (``sql.py``) and run in DuckDB (``duck.py``), a chunk of packets at a time; the packet-free part
   of the program is computed once per backend.  Chunks bound the memory; iteration is lazy, so a
@@ -26,6 +27,7 @@ from typing import Protocol
 from reasoner.engine import demand
 from reasoner.engine.check import Checked
 from reasoner.engine.lift import DOMAIN, PER_QUERY, lift
+from reasoner.engine.views import View, add_views
 from reasoner.progress import PROGRESS
 
 PacketFacts = Mapping[str, Sequence[tuple]]
@@ -62,11 +64,14 @@ class SetBackend:
     relations the rules define, or do not declare, are ignored (as the pyDatalog program does)."""
 
     def __init__(self, checked: Checked, relations: Mapping[str, Sequence[tuple]], chunk: int = 50_000,
-                 base: tuple[str, ...] = PER_QUERY, threads: int | None = None) -> None:
+                 base: tuple[str, ...] = PER_QUERY, threads: int | None = None,
+                 views: Mapping[str, View] | None = None) -> None:
         from reasoner.engine.duck import DuckEngine  # duckdb is imported only when a set question is asked
 
         defined = {r.head.pred for r in checked.module.rules if not r.is_fact}
         edb = {k: v for k, v in relations.items() if k in checked.decls and k not in defined}
+        #: each view's predicate (``views.py``), by the caller's name for it: ``evaluate`` answers it like a relation
+        checked, self.views = add_views(checked, views or {})
         if demand.enabled():  # readers that keep a few values of a relation read a copy of it without the other rules
             checked = demand.specialise(checked, edb)[0]
         self.lifted = lift(checked, base)
