@@ -21,9 +21,10 @@ from itertools import tee
 from typing import Callable, Iterable, Iterator, Sequence
 
 from reasoner.engine.backend import Answer, Backend, PacketFacts
+from reasoner.engine.blocks import DST_PORT, SRC_PORT, Block
 from reasoner.engine.reads import ANY_HOP, hop_reads
+from reasoner.engine.screen import Screen, enabled as screen_enabled
 
-SRC_PORT, DST_PORT = 5, 6
 
 
 def split(checked, answers: Sequence[str]) -> dict[str, str] | None:
@@ -44,7 +45,7 @@ class SeparableBackend:
     that gets through) leaves the rest unevaluated."""
 
     def __init__(self, inner: Backend, sides: dict[str, str], relations: Sequence[str], block: int = 50_000,
-                 first: int = 20_000, cap: int = 1_000_000) -> None:
+                 first: int = 20_000, cap: int = 1_000_000, screen: Sequence[str] = ()) -> None:
         self.inner = inner
         self.sides = sides
         self.relations = frozenset(relations)
@@ -55,6 +56,8 @@ class SeparableBackend:
         self._sides: dict[str, str] = {}  # hop -> its port side (memo of _side)
         self._splits: dict[frozenset, tuple[frozenset, frozenset, frozenset]] = {}  # rows -> their split (_parts)
         self._answers: dict[tuple, tuple] = {}  # (three, an answer's items) -> its parts (_parts)
+        #: ``products`` with ``settles`` looks at these hops first (screen.py; ``inner`` has their ``screen_views``)
+        self.screen = Screen(inner, screen, self.relations, self._side) if screen else None
 
     def __getattr__(self, name: str):  # close(), engine, lifted ...: the inner backend's
         return getattr(self.inner, name)
@@ -78,7 +81,7 @@ class SeparableBackend:
         # stops sooner (measured: benchmarks/results/chunks-20261202.md, blocks-20261203.md).
         budget = min(self.first, self.block)
         while True:
-            block = _Block()
+            block = Block()
             for f in it:
                 block.add(f)
                 if len(block.order) + 2 > budget or len(block.packets) >= self.cap:
@@ -181,9 +184,26 @@ class SeparableBackend:
 
     def _settled_products(self, chunk: list, facts, want: Sequence[str],
                           settles: Callable[[Answer], bool]) -> Iterator[tuple[object, "Product"]]:
+        """``_steps``, for the groups the screen (screen.py), when there is one, does not settle; in order."""
+        if self.screen is None or not screen_enabled():
+            yield from self._steps(chunk, facts, want, settles)
+            return
+        shown = self.screen.settled(chunk, facts, want, settles)
+        rest = self._steps([g for g, rows in zip(chunk, shown) if rows is None], facts, want, settles)
+        for g, rows in zip(chunk, shown):
+            if rows is None:
+                yield next(rest)
+            else:
+                empty = {rel: frozenset() for rel in want}
+                yield g, Product(dst=rows, src=[empty] * len(g.sps), settled=True)
+
+    def _steps(self, chunk: list, facts, want: Sequence[str],
+               settles: Callable[[Answer], bool]) -> Iterator[tuple[object, "Product"]]:
         """The three steps of ``products`` with ``settles``: the first packet of every group of the chunk in one
         evaluation, then the groups it leaves open in runs of at most ``block`` packets (two evaluations each:
         their other destination ports, then their other source ports), in order."""
+        if not chunk:
+            return
         settled = self._judge(settles)
         first = [self._parts(a, three=True) for a in self.inner.evaluate((facts(g, g.dps[0], g.sps[0]) for g in chunk), want)]
         self.evaluated += len(chunk)
@@ -271,7 +291,7 @@ class SeparableBackend:
         rest = rows - s if s else rows
         return rest, s, frozenset(r for r in rest if side(r[0]) == "none")
 
-    def _answer(self, block: "_Block", want: Sequence[str]) -> Iterator[Answer]:
+    def _answer(self, block: Block, want: Sequence[str]) -> Iterator[Answer]:
         packets, order = block.packets, block.order
         if len(order) * 10 >= len(packets) * 9:  # no product worth splitting (one port, or one piece each way)
             self.evaluated += len(packets)
@@ -282,46 +302,6 @@ class SeparableBackend:
         for by_dst_i, by_src_i in block.uses:
             other, src = parts[by_dst_i][0], parts[by_src_i][1]
             yield {rel: (other[rel] | s) if (s := src[rel]) else other[rel] for rel in want}
-
-
-class _Block:
-    """Packets taken for one evaluation: for each, the evaluated packet its destination-port rows come from
-    (its own ports but the group's first source port) and the one its source-port rows come from (the group's
-    first destination port, its own source port).  A group is a packet's facts without its ports."""
-
-    def __init__(self) -> None:
-        self.packets: list[PacketFacts] = []
-        self.order: list[PacketFacts] = []  # the packets to evaluate
-        self.uses: list[tuple[int, int]] = []  # per packet: (index in order for dst-side rows, for src-side rows)
-        self._ids: dict[tuple, tuple[int, int]] = {}  # group -> (dp0, sp0): its first packet's ports
-        self._needed: dict[tuple, int] = {}  # (group, dp, sp) -> index in order
-
-    def add(self, f: PacketFacts) -> None:
-        row = f["packet"][0]
-        key = _key(f)
-        dp0, sp0 = self._ids.setdefault(key, (row[DST_PORT], row[SRC_PORT]))
-        idx = []
-        for dp, sp in ((row[DST_PORT], sp0), (dp0, row[SRC_PORT])):
-            k = (key, dp, sp)
-            i = self._needed.get(k)
-            if i is None:
-                i = self._needed[k] = len(self.order)
-                self.order.append(_with_ports(f, dp, sp))
-            idx.append(i)
-        self.packets.append(f)
-        self.uses.append((idx[0], idx[1]))
-
-
-def _key(f: PacketFacts) -> tuple:
-    """A packet's facts without its ports: packets with equal keys differ only in ports."""
-    row = f["packet"][0]
-    rest = tuple(sorted((rel, tuple(rows)) for rel, rows in f.items() if rel != "packet"))
-    return row[:SRC_PORT], rest
-
-
-def _with_ports(f: PacketFacts, dp: int, sp: int) -> dict:
-    row = f["packet"][0]
-    return {**f, "packet": [row[:SRC_PORT] + (sp, dp) + row[DST_PORT + 1:]]}
 
 
 class Product:
@@ -367,7 +347,8 @@ def products(backend: Backend, groups: Iterable, facts: Callable[[object, int, i
     A ``SeparableBackend`` then stops evaluating a group as soon as the rows of the hops reading no port, or of
     those reading no source port (for every destination-port piece), settle it, and marks its product
     ``settled``; a caller passing ``settles`` skips settled products.  It is sound because a hop's rows all come
-    from the packets the split evaluates for that hop's side (the module doc)."""
+    from the packets the split evaluates for that hop's side (the module doc).  A backend with a screen
+    (reasoner/engine/screen.py) asks the rows of its few hops first, and settles there the groups they settle."""
     if isinstance(backend, SeparableBackend) and not _off() and set(want) <= backend.relations:
         yield from backend.products(groups, facts, want, early, settles)
         return

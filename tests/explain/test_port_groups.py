@@ -105,7 +105,7 @@ def test_settled_groups_are_blocked_for_certain_and_the_others_answer_in_full(es
     assert cost_pruned < cost_full
     # small blocks: the open groups are evaluated in many runs, and the groups still come out in order
     some = groups[:400]
-    small = SeparableBackend(backend.inner, backend.sides, backend.relations, block=60, first=20)
+    small = SeparableBackend(backend.inner, backend.sides, backend.relations, block=60, first=20, screen=backend.screen.hops)
     again = list(products(small, some, group_facts, ANSWER_RELATIONS, early=False, settles=blocked_for_certain))
     assert [g for g, _ in again] == some
     assert sum(1 for _, p in again if not p.settled) > 1 and sum(len(g.dps) for g in some) > 60  # several runs
@@ -113,6 +113,55 @@ def test_settled_groups_are_blocked_for_certain_and_the_others_answer_in_full(es
         cells = [(i, j) for i in range(len(g.dps)) for j in range(len(g.sps))]
         assert p.settled == q.settled and all(p.answer(i, j) == q.answer(i, j) for i, j in cells)
 
+
+
+def test_the_screen_settles_the_same_groups_and_changes_no_open_answer(estate, monkeypatch):
+    """reasoner/engine/screen.py: the security groups' hops looked at first.  With and without the screen the same
+    groups come out, in order, settled alike; an open group's every answer is the same; a group the screen settles is
+    blocked for certain in every packet (by the full answers), the screen settles some, and the full program then
+    evaluates fewer packets."""
+    session, _ = estate
+    an = session.analyzer
+    backend = session.set_backend()
+    assert backend.screen is not None and set(backend.screen.hops) == {"fwd_sg_egress", "fwd_sg_ingress"}
+    enis = an.eni_endpoints()
+    groups = [pg for s in [Endpoint(INTERNET)] + enis[:12] for d in enis
+              if s.eni != d.eni for pg in an.space.port_groups(s, d, "6", 22, 22)]
+    full = list(products(backend, groups, group_facts, ANSWER_RELATIONS))
+
+    def run(flag: str):
+        monkeypatch.setenv("REASON_SCREEN", flag)
+        inner, screened = backend.inner.evaluated, backend.screen.evaluated
+        got = list(products(backend, groups, group_facts, ANSWER_RELATIONS, early=False, settles=blocked_for_certain))
+        return got, backend.inner.evaluated - inner - (backend.screen.evaluated - screened), backend.screen.evaluated - screened
+
+    on, cost_on, screened_on = run("on")
+    off, cost_off, screened_off = run("off")
+    assert [g for g, _ in on] == [g for g, _ in off] == groups
+    assert screened_off == 0 and screened_on > 0 and cost_on < cost_off
+    assert [p.settled for _, p in on] == [p.settled for _, p in off]
+    assert any(p.settled for _, p in on) and not all(p.settled for _, p in on)
+    for (g, f), (_, p), (_, q) in zip(full, on, off):
+        cells = [(i, j) for i in range(len(g.dps)) for j in range(len(g.sps))]
+        if p.settled:
+            assert all(blocked_for_certain(f.answer(i, j)) for i, j in cells)
+        else:
+            assert all(p.answer(i, j) == q.answer(i, j) == f.answer(i, j) for i, j in cells)
+
+
+def test_a_screen_refuses_a_hop_reading_the_source_port(estate):
+    from reasoner.engine.screen import Screen
+
+    session, _ = estate
+    backend = session.set_backend()
+    src_hops = [h for h, side in backend.sides.items() if side == "src"]
+    assert src_hops  # the return ACL hops read the source port
+    try:
+        Screen(backend.inner, src_hops[:1], backend.relations, backend._side)
+    except ValueError as err:
+        assert src_hops[0] in str(err)
+    else:
+        raise AssertionError("a hop reading the source port was screened")
 
 
 def test_a_ranked_scan_skips_only_source_ports_that_cannot_come_first(estate):
