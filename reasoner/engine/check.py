@@ -73,6 +73,18 @@ def dependency_edges(rules: Iterable[Rule]) -> dict[str, set[str]]:
     return edges
 
 
+def unique_decls(decls: Iterable[Decl]) -> list[Decl]:
+    """The declarations, the first of each name only: check lets a policy file repeat a shipped declaration
+    (``OPEN_HEADS``), and the compiler passes that build a new program (lift, demand, views) keep it once."""
+    seen: set[str] = set()
+    out = []
+    for decl in decls:
+        if decl.name not in seen:
+            seen.add(decl.name)
+            out.append(decl)
+    return out
+
+
 def fresh_name(name: str, taken: set[str]) -> str:
     """``name``, or ``name`` followed by underscores, whichever is not in ``taken`` first; added to ``taken``.  (The
     names the compiler passes give their new predicates: keyed, demand, determined.)"""

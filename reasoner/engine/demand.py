@@ -46,7 +46,7 @@ import os
 from collections.abc import Collection
 from itertools import count
 
-from reasoner.engine.check import Checked, dependency_edges, fresh_name
+from reasoner.engine.check import Checked, dependency_edges, fresh_name, unique_decls
 from reasoner.engine.syntax import Atom, Comparison, Const, Decl, Literal, Module, Rule, Var
 
 #: a demand: per column, the values kept, or None for any
@@ -72,11 +72,7 @@ def specialise(checked: Checked, loaded: Collection[str] = ()) -> tuple[Checked,
     if not spec.copies:
         return checked, {}
     module = Module(sources=dict(checked.module.sources))
-    seen: set[str] = set()
-    for decl in checked.module.decls:  # a declaration the check let a policy file repeat (OPEN_HEADS): once, as lift does
-        if decl.name not in seen:
-            seen.add(decl.name)
-            module.decls.append(decl)
+    module.decls.extend(unique_decls(checked.module.decls))
     module.decls.extend(spec.decls)
     module.rules.extend(body_rules)
     module.rules.extend(spec.new_rules)

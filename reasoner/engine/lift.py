@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from reasoner.engine import determined as determined_pass
 from reasoner.engine import keyed as keyed_pass
-from reasoner.engine.check import Checked, check, dependency_edges, strongly_connected
+from reasoner.engine.check import Checked, check, dependency_edges, strongly_connected, unique_decls
 from reasoner.engine.syntax import Atom, Decl, Literal, Module, Rule, Var, Wildcard, literal_vars
 
 #: The relations the query layer asserts per question (reasoner/explain/paths.py ``Analyzer._assert``).
@@ -95,11 +95,7 @@ def lift(checked: Checked, base: tuple[str, ...] = PER_QUERY, domain: str = DOMA
     keys = keyed_pass.keyed(checked, lifted, base, checked.decls[domain].arity) if keyed_pass.enabled() else {}
     decls, keyed_rules, extra = keyed_pass.rewrite(checked, keys)
     module = Module(sources=dict(checked.module.sources))
-    seen: set[str] = set()
-    for decl in checked.module.decls:
-        if decl.name in seen:  # a declaration the check let a policy file repeat (check's OPEN_HEADS): once is enough
-            continue
-        seen.add(decl.name)
+    for decl in unique_decls(checked.module.decls):
         if decl.name in lifted:
             decl = Decl(decl.name, ((PID_COLUMN, "number"), *decl.columns), decl.annotations, decl.loc)
         module.decls.append(decl)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from reasoner.engine.check import Checked, dependency_edges, fresh_name
+from reasoner.engine.check import Checked, dependency_edges, fresh_name, unique_decls
 from reasoner.engine.syntax import Atom, Const, Decl, Module, Rule, Var
 
 
@@ -42,11 +42,7 @@ def add_views(checked: Checked, views: Mapping[str, View]) -> tuple[Checked, dic
         return checked, {}
     taken = set(checked.decls)
     module = Module(sources=dict(checked.module.sources))
-    seen: set[str] = set()
-    for decl in checked.module.decls:  # a declaration the check let a policy file repeat (OPEN_HEADS): once, as lift does
-        if decl.name not in seen:
-            seen.add(decl.name)
-            module.decls.append(decl)
+    module.decls.extend(unique_decls(checked.module.decls))
     module.rules.extend(checked.module.rules)
     names: dict[str, str] = {}
     decls = dict(checked.decls)
