@@ -69,7 +69,10 @@ def add_views(checked: Checked, views: Mapping[str, View]) -> tuple[Checked, dic
 
 
 def _may_hold(checked: Checked, view: View) -> bool:
-    """Whether some row of the relation may hold a kept value in the view's column: it is loaded from the snapshot
-    (no rule defines it), or one of its rules' heads holds a variable or a kept constant there."""
+    """Whether some row of the relation may hold a kept value in the view's column: it may be loaded from the
+    snapshot (no rule but ground facts defines it: the snapshot's rows are then read too), or one of its rules'
+    heads holds a variable or a kept constant there."""
+    if view.relation not in checked.idb:
+        return True
     heads = [r.head.args[view.column] for r in checked.module.rules if r.head.pred == view.relation]
-    return not heads or any(not isinstance(a, Const) or a.value in view.values for a in heads)
+    return any(not isinstance(a, Const) or a.value in view.values for a in heads)

@@ -83,3 +83,16 @@ def _view_rows_agree(ports, kinds, chunk) -> None:
                 assert got[backend.views[label]] == {r for r in exp[view.relation] if r[view.column] in view.values}
     finally:
         backend.close()
+
+
+def test_a_view_of_a_relation_written_as_facts_and_loaded_keeps_the_snapshots_rows():
+    """A relation whose rules are only ground facts may also be loaded from the snapshot: a view of it must not be
+    left without a rule because the written facts hold other values (the snapshot's rows may hold kept ones)."""
+    text = PROGRAM + '.decl level(who: symbol, n: number)\nlevel("eni-z", 1).\n'
+    checked = check(parse_text(text))
+    backend = SetBackend(checked, {"level": [("eni-a", 7), ("eni-b", 8)]}, views={"a": View("level", 0, frozenset({"eni-a"}))})
+    try:
+        (got,) = backend.evaluate([{"packet": [("eni-a", "eni-b", 1)]}], [backend.views["a"]])
+        assert got[backend.views["a"]] == {("eni-a", 7)}
+    finally:
+        backend.close()
