@@ -141,14 +141,13 @@ class Session:
         """The set-at-a-time engine over this snapshot (DuckDB), built on first use and kept."""
         if self._set_backend is None:
             from reasoner.engine.backend import SetBackend
-            from reasoner.engine.reads import ANY_HOP
-            from reasoner.engine.screen import screen_views
-            from reasoner.engine.separable import SeparableBackend, split
+            from reasoner.engine.screen import screen_views, screenable
+            from reasoner.engine.separable import SeparableBackend, side_of, split
             from reasoner.explain.scan import SCREEN_HOPS
 
             sides = split(self.program.checked, HOP_KEYED)  # no hop reads both ports: evaluate a sum, not a product
             # the audits look at the hops of SCREEN_HOPS first (reasoner/engine/screen.py): those reading no source port
-            screen = [] if sides is None else [h for h in SCREEN_HOPS if sides.get(h, sides[ANY_HOP]) in ("dst", "none")]
+            screen = [] if sides is None else screenable(SCREEN_HOPS, lambda h: side_of(sides, h))
             backend = SetBackend(self.program.checked, self.analyzer.rel, views=screen_views(screen, HOP_KEYED) if screen else None)
             self._set_backend = backend if sides is None else SeparableBackend(backend, sides, HOP_KEYED, screen=screen)
             self.analyzer.derived = backend.rows  # the packet space's subnet lookups: no pyDatalog needed for them

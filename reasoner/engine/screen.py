@@ -41,12 +41,19 @@ def screen_views(hops: Iterable[str], relations: Iterable[str]) -> dict[str, Vie
     return {LABEL.format(rel): View(rel, 0, kept) for rel in relations}
 
 
+def screenable(hops: Iterable[str], side: Callable[[str], str]) -> list[str]:
+    """The hops of ``hops`` a screen may look at: those reading no source port (``side``: a hop's port side,
+    separable.py ``side_of``)."""
+    return [h for h in hops if side(h) in ("dst", "none")]
+
+
 class Screen:
     """Screens groups for a ``SeparableBackend``; ``inner`` is its set backend, built with ``screen_views(hops,
     relations)``; ``side(hop)`` is the hop's port side (separable.py ``split``)."""
 
     def __init__(self, inner, hops: Sequence[str], relations: Iterable[str], side: Callable[[str], str]) -> None:
-        reading = [h for h in hops if side(h) not in ("dst", "none")]
+        allowed = screenable(hops, side)
+        reading = [h for h in hops if h not in allowed]
         if reading:
             raise ValueError(f"a screened hop must read no source port: {', '.join(reading)}")
         self.inner = inner
@@ -56,25 +63,14 @@ class Screen:
         self.evaluated = 0  # packets screened
 
     def settled(self, chunk: list, facts: Callable[[object, int, int], Mapping], want: Sequence[str],
-                settles: Callable[[Mapping], bool]) -> list[list[dict] | None]:
+                settled: Callable[[Mapping], bool]) -> list[list[dict] | None]:
         """Per group of ``chunk``: the screened rows of each destination-port piece (relations of ``want``), when
-        they settle every piece; else None."""
+        ``settled`` holds of every piece's (the caller's ``settles``, memoised: separable.py ``_judge``); else None."""
         names = {self.views[rel]: rel for rel in want}
         answers = self.inner.evaluate((facts(g, dp, g.sps[0]) for g in chunk for dp in g.dps), list(names))
-        judged: dict[tuple, bool] = {}
         out: list[list[dict] | None] = []
         for g in chunk:
-            rows, ok = [], True
-            for _ in g.dps:
-                ans = next(answers)
-                got = {names[k]: v for k, v in ans.items()}
-                if ok:
-                    key = tuple(got.items())
-                    s = judged.get(key)
-                    if s is None:
-                        s = judged[key] = settles(got)
-                    ok = s
-                rows.append(got)
+            rows = [{names[k]: v for k, v in next(answers).items()} for _ in g.dps]
             self.evaluated += len(g.dps)
-            out.append(rows if ok else None)
+            out.append(rows if all(settled(r) for r in rows) else None)
         return out

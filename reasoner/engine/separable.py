@@ -38,6 +38,12 @@ def split(checked, answers: Sequence[str]) -> dict[str, str] | None:
     return out
 
 
+def side_of(sides: dict[str, str], hop: str) -> str:
+    """A hop's port side in ``split``'s result: a hop no rule names by constant gets rows only from the rules whose
+    hop is a variable (``ANY_HOP``)."""
+    return sides.get(hop, sides[ANY_HOP])
+
+
 class SeparableBackend:
     """Wraps a backend; see the module doc.  ``sides``: the result of ``split`` for ``relations``; a question that
     wants another relation is answered by the inner backend alone.  Packets are taken until the inner backend has
@@ -63,11 +69,10 @@ class SeparableBackend:
         return getattr(self.inner, name)
 
     def _side(self, hop: str) -> str:
-        """Which port a hop's rows depend on: a hop no rule names by constant gets rows only from the rules
-        whose hop is a variable (``ANY_HOP``)."""
+        """Which port a hop's rows depend on (``side_of``, memoised)."""
         side = self._sides.get(hop)
         if side is None:
-            side = self._sides[hop] = self.sides.get(hop, self.sides[ANY_HOP])
+            side = self._sides[hop] = side_of(self.sides, hop)
         return side
 
     def evaluate(self, packets: Iterable[PacketFacts], want: Sequence[str]) -> Iterator[Answer]:
@@ -188,13 +193,13 @@ class SeparableBackend:
         if self.screen is None or not screen_enabled():
             yield from self._steps(chunk, facts, want, settles)
             return
-        shown = self.screen.settled(chunk, facts, want, settles)
+        shown = self.screen.settled(chunk, facts, want, self._judge(settles))
         rest = self._steps([g for g, rows in zip(chunk, shown) if rows is None], facts, want, settles)
+        empty = {rel: frozenset() for rel in want}
         for g, rows in zip(chunk, shown):
             if rows is None:
                 yield next(rest)
             else:
-                empty = {rel: frozenset() for rel in want}
                 yield g, Product(dst=rows, src=[empty] * len(g.sps), settled=True)
 
     def _steps(self, chunk: list, facts, want: Sequence[str],
