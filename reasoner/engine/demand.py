@@ -43,7 +43,7 @@ compare both).
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from itertools import count
 
 from reasoner.engine.check import Checked, dependency_edges, fresh_name, unique_decls
@@ -132,37 +132,30 @@ class _Specialiser:
                 out.append(None)
                 continue
             got: frozenset | None = head_demand.get(arg.name)
-            for lit in rule.body:
-                vals: frozenset | None = None
-                if isinstance(lit, Atom) and not lit.negated and lit.pred in self.finite:
-                    cols = [j for j, a in enumerate(lit.args) if isinstance(a, Var) and a.name == arg.name]
-                    if cols:
-                        # rows of the finite relation that agree with the atom's constants and repeated variables
-                        vals = frozenset(row[cols[0]] for row in self.finite[lit.pred] if _fits(lit, row))
-                elif isinstance(lit, Comparison) and lit.op in ("=", "=="):
-                    for a, b in ((lit.left, lit.right), (lit.right, lit.left)):
-                        if isinstance(a, Var) and a.name == arg.name and isinstance(b, Const):
-                            vals = frozenset({b.value})
-                if vals is not None:
-                    got = vals if got is None else got & vals
+            for vals in self._filters(rule, arg.name):
+                got = vals if got is None else got & vals
             out.append(got)
         return tuple(out)
 
-    def _excluded(self, rule: Rule, head_demand: dict[str, frozenset]) -> bool:
-        """Whether a filter of the body (a finite atom, an equality with a constant) admits none of the values the
-        demand keeps for a head variable: then the rule derives no row the copy must hold."""
+    def _filters(self, rule: Rule, name: str) -> Iterator[frozenset]:
+        """The values each filter of ``rule``'s body admits for variable ``name``: a positive atom of a finite
+        relation holding it (the rows that agree with the atom's constants and repeated variables), an equality
+        with a constant."""
         for lit in rule.body:
             if isinstance(lit, Atom) and not lit.negated and lit.pred in self.finite:
-                for j, a in enumerate(lit.args):
-                    if isinstance(a, Var) and a.name in head_demand:
-                        vals = {row[j] for row in self.finite[lit.pred] if _fits(lit, row)}
-                        if vals.isdisjoint(head_demand[a.name]):
-                            return True
+                cols = [j for j, a in enumerate(lit.args) if isinstance(a, Var) and a.name == name]
+                if cols:
+                    yield frozenset(row[cols[0]] for row in self.finite[lit.pred] if _fits(lit, row))
             elif isinstance(lit, Comparison) and lit.op in ("=", "=="):
                 for a, b in ((lit.left, lit.right), (lit.right, lit.left)):
-                    if isinstance(a, Var) and a.name in head_demand and isinstance(b, Const) and b.value not in head_demand[a.name]:
-                        return True
-        return False
+                    if isinstance(a, Var) and a.name == name and isinstance(b, Const):
+                        yield frozenset({b.value})
+                        break
+
+    def _excluded(self, rule: Rule, head_demand: dict[str, frozenset]) -> bool:
+        """Whether a filter of the body admits none of the values the demand keeps for a head variable: then the rule
+        derives no row the copy must hold."""
+        return any(vals.isdisjoint(d) for name, d in head_demand.items() for vals in self._filters(rule, name))
 
     def copy(self, pred: str, demand: Demand) -> str | None:
         """The name that reads ``pred`` under ``demand``: ``pred`` itself, a copy, or None (no rule can hold)."""
