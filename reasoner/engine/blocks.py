@@ -13,9 +13,7 @@ SRC_PORT, DST_PORT = 5, 6  # the packet row's port columns (packet(S, D, SIp, DI
 
 
 class Block:
-    """Packets taken for one evaluation: for each, the evaluated packet its destination-port rows come from
-    (its own ports but the group's first source port) and the one its source-port rows come from (the group's
-    first destination port, its own source port).  A group is a packet's facts without its ports."""
+    """Packets taken for one evaluation, and the packets to evaluate for them (the module doc)."""
 
     def __init__(self) -> None:
         self.packets: list[PacketFacts] = []

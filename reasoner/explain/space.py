@@ -70,10 +70,6 @@ class Rules:
     ranges: frozenset[tuple[int, int]]
     icmp_ports: frozenset[tuple[int, int]] = frozenset()
 
-    def __or__(self, other: "Rules") -> "Rules":
-        return Rules(self.protos | other.protos, self.nacl_ports | other.nacl_ports, self.sg_ports | other.sg_ports,
-                     self.ranges | other.ranges, self.icmp_ports | other.icmp_ports)
-
 
 NONE = Rules(frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
 
@@ -236,7 +232,6 @@ class PacketSpace:
                             yield PortGroup(s, d, sip, dip, p, points, [reply], ipieces, rpiece, srange, drange, fam, pair)
                     else:
                         yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam, pair)
-
 
     def _numbers(self, r: Rules) -> tuple[int, int, int, int, int]:
         """The numbers of a Rules' field sets (protocols, ACL ports, SG ports, ranges, ICMP ports)."""
