@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import weakref
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,7 @@ from reasoner.errors import Diagnostic, EvaluationError, RuleError
 from reasoner.engine.check import Checked, bound_order, check
 from reasoner.engine.parse import parse_files, parse_text
 from reasoner.engine.protocols import with_numbers
+from reasoner.engine.resolved import Rows
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard, subterms
 from reasoner.engine.typecheck import fold
 
@@ -67,6 +69,10 @@ class Program:
         self._below: dict[str, set[str]] = {}
         self.rules_by_head: dict[str, list[Rule]] = {}
         self._pending: dict[str, list[list[tuple]]] = {}  # add_facts rows not yet given to pyDatalog, by predicate (_flush)
+        #: relations answered by a resolver (reasoner/engine/resolved.py), and those whose rows pyDatalog holds as
+        #: asserted facts: a relation's rows are all in one of the two places (``_flush``)
+        self._resolved: dict[str, Rows] = {}
+        self._asserted: set[str] = set()
         for rule in self.checked.module.rules:
             if rule.is_fact:
                 self.add_fact(rule.head.pred, tuple(a.value for a in rule.head.args), source=str(rule.loc))
@@ -76,9 +82,9 @@ class Program:
         # pyDatalog raises on a predicate it has never seen; make every declared one known (empty).
         for name, decl in self.decls.items():
             if name not in self.rules_by_head:
-                sentinel = tuple(f"\0{name}" for _ in range(decl.arity))
-                self.add_fact(name, sentinel)
-                self.retract_fact(name, sentinel)
+                sentinel = E.Clause(E.Literal(self._name(name), [E.Const(f"\0{name}") for _ in range(decl.arity)]), [])
+                E.assert_(sentinel)
+                E.retract(sentinel)
         self._tmp = itertools.count()
 
     # -- construction -------------------------------------------------------------------
@@ -201,7 +207,11 @@ class Program:
     # -- facts ----------------------------------------------------------------------------
     def add_fact(self, pred: str, row: tuple, source: str | None = None) -> None:
         self._flush({pred})
-        E.assert_(E.Clause(E.Literal(self._name(pred), [E.Const(v) for v in row]), []))
+        if pred in self._resolved:
+            self._resolved[pred].add([row])
+        else:
+            self._asserted.add(pred)
+            E.assert_(E.Clause(E.Literal(self._name(pred), [E.Const(v) for v in row]), []))
         if source:
             self.sources[(pred, row)] = source
 
@@ -216,16 +226,18 @@ class Program:
         return len(rows)
 
     def _flush(self, preds: set[str] | None = None) -> None:
-        """Gives the rows ``add_facts`` kept to pyDatalog: those of ``preds`` (all when None), bulk, through the
-        engine's clause API, with the GC paused (17x faster than assert_fact); a snapshot-sized load
-        (``FREEZE_ROWS``) is then frozen out of later collections (``gc.freeze``: those rows live as long as the
-        program, as ``Session.open`` freezes the snapshot).
+        """Gives the rows ``add_facts`` kept to pyDatalog: those of ``preds`` (all when None).
+
+        A relation no rule defines and whose rows were never asserted one by one (``add_fact``: a rule file's
+        facts, a packet) is answered by a resolver over its rows (reasoner/engine/resolved.py): nothing is asserted,
+        and pyDatalog looks up only the rows a question reaches.  At 20k ENIs a set question's witness reads about
+        80,000 rows of ``eni``, ``eni_sg`` and ``eni_ip``; asserting them took 0.29 s.  Any other relation's rows
+        are asserted, bulk, through the engine's clause API, with the GC paused (17x faster than assert_fact).
 
         A question gives pyDatalog only the rows of the predicates it reads (``_ask``: ``_depends``), which is
         sound because pyDatalog keeps nothing between asks (each ``ask`` starts fresh subgoal tables, and facts
         take effect on the next ask: ../shared/reference/pydatalog-notes.md), and an answer depends only on the
-        rows of the predicates its rules read.  At 20k ENIs, asking which ACL a subnet uses then loads a few
-        hundred rows, not the 97,000 of the snapshot (about 0.3 s)."""
+        rows of the predicates its rules read."""
         if not self._pending:
             return
         if preds is None:
@@ -234,12 +246,28 @@ class Program:
             pending = {p: self._pending.pop(p) for p in preds if p in self._pending}
             if not pending:
                 return
-        big = sum(len(rows) for chunks in pending.values() for rows in chunks) >= FREEZE_ROWS
+        assert_ = {}
+        for pred, chunks in pending.items():
+            if pred not in self._resolved and (pred in self._asserted or pred in self.rules_by_head):
+                assert_[pred] = chunks
+                continue
+            rows = self._resolved.get(pred)
+            if rows is None:
+                rows = self._resolved[pred] = Rows(self.decls[pred].arity)
+                key = f"{self._name(pred)}/{rows.arity}"
+                E.Python_resolvers[key] = rows
+                weakref.finalize(self, E.Python_resolvers.pop, key, None)  # the table is global: not kept past us
+            for chunk in chunks:
+                rows.add(chunk)
+        if not assert_:
+            return
+        big = sum(len(rows) for chunks in assert_.values() for rows in chunks) >= FREEZE_ROWS
         A, Cl, Lit, C = E.assert_, E.Clause, E.Literal, E.Const
         enabled = gc.isenabled()
         gc.disable()
         try:
-            for pred, chunks in pending.items():
+            for pred, chunks in assert_.items():
+                self._asserted.add(pred)
                 name = self._name(pred)
                 for rows in chunks:
                     for row in rows:
@@ -252,7 +280,10 @@ class Program:
 
     def retract_fact(self, pred: str, row: tuple) -> None:
         self._flush({pred})  # a row still pending is retracted too
-        E.retract(E.Clause(E.Literal(self._name(pred), [E.Const(v) for v in row]), []))
+        if pred in self._resolved:
+            self._resolved[pred].remove(row)
+        else:
+            E.retract(E.Clause(E.Literal(self._name(pred), [E.Const(v) for v in row]), []))
 
     # -- questions ----------------------------------------------------------------------
     def query(self, pred: str, pattern: tuple) -> list[tuple]:
