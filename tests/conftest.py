@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The test run's own cache folder (``REASON_CACHE_DIR``, inherited by the ``reason`` processes tests start):
+    the suite never reads, fills or evicts the user's (``~/.cache/reason`` keeps the 16 most recent entries of a
+    kind, and a test run writes many more).  A test about the cache sets its own folder (monkeypatch)."""
+    before = os.environ.get("REASON_CACHE_DIR")
+    os.environ["REASON_CACHE_DIR"] = str(tmp_path_factory.mktemp("reason-cache"))
+    yield
+    if before is None:
+        os.environ.pop("REASON_CACHE_DIR", None)
+    else:
+        os.environ["REASON_CACHE_DIR"] = before
 
 
 @pytest.fixture(scope="session")
