@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import operator
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ def _ordered(rows: list[Row]) -> list[Row]:
     A column mixing strings and integers raises TypeError at such a pair, and falls back to ``_row_key``.  At
     20k ENIs this reads a snapshot in 0.06 s instead of 0.2 s."""
     try:
-        if all(a < b for a, b in zip(rows, itertools.islice(rows, 1, None))):
+        if all(map(operator.lt, rows, itertools.islice(rows, 1, None))):
             return rows
         return sorted(set(rows))
     except TypeError:
@@ -179,7 +180,8 @@ def _parse_rows(path: Path, data: bytes) -> list[Row]:
     FactsError at file:line."""
     try:  # fast path: the whole file as one JSON array of arrays
         fast = json.loads(b"[" + b",".join(l for l in data.splitlines() if l.strip()) + b"]")
-        if all(type(v) is list and all(type(x) is str or type(x) is int for x in v) for v in fast):
+        # each row a list, each value a string or an integer (exact types), checked by C loops over the types
+        if set(map(type, fast)) <= {list} and set(map(type, itertools.chain.from_iterable(fast))) <= {str, int}:
             return _ordered(list(map(tuple, fast)))
     except (json.JSONDecodeError, UnicodeDecodeError):
         pass  # find and report the bad line below

@@ -239,3 +239,25 @@ def test_a_malformed_tag_is_an_error_never_a_tag_dropped_unseen(tmp_path, tags, 
     with pytest.raises(FactsError) as info:
         import_aws_configs(tmp_path)
     assert where in str(info.value.render())
+
+
+@pytest.mark.parametrize("row", ['["eni-x","subnet-x","vpc-x",true]', '["eni-x","subnet-x","vpc-x",1.5]',
+                                 '["eni-x",["subnet-x"],"vpc-x",1]', '["eni-x","subnet-x","vpc-x",null]',
+                                 '{"eni":"eni-x"}'])
+def test_a_row_value_neither_string_nor_integer_is_named_at_its_line(snap, tmp_path: Path, row: str) -> None:
+    """The hash is made to match, so the row check is what refuses it (store.py ``_parse_rows``: the fast path's type
+    check must send such a file to the line-by-line reading)."""
+    from reasoner.facts.store import _hash_relations
+
+    out = write_facts(snap, tmp_path / "facts")
+    eni = out / "eni.jsonl"
+    eni.write_text(eni.read_text() + row + "\n")
+    manifest = json.loads((out / "manifest.json").read_text())
+    contents = {p.name: p.read_bytes() for p in out.glob("*.jsonl")}
+    names = (out / "names.json").read_bytes() if (out / "names.json").exists() else b""
+    manifest["content_hash"] = "sha256:" + _hash_relations(contents, names, manifest.get("incomplete"))
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FactsError) as info:
+        read_facts(out)
+    lines = len(eni.read_text().splitlines())
+    assert info.value.code == "facts.bad_value" and info.value.location == f"{eni}:{lines}:1"
