@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reasoner.engine import symmetry, symmetry_cache
 from reasoner.session import Session
@@ -194,3 +196,121 @@ def test_a_killed_writers_temporary_file_is_swept_by_a_later_write(tmp_path):
     os.utime(stale, (old, old))
     disk_cache.write_json(folder, "classes", "k", {"a": 1}, keep=4)
     assert not stale.exists() and fresh.exists() and json.loads((folder / "classes-k.json").read_text()) == {"a": 1}
+
+
+def _decode_one_by_one(doc, k, relations):
+    """The ENI-by-ENI reading ``decode`` replaced (kept as its specification: both accept exactly the same
+    documents, and read them the same)."""
+    if not isinstance(doc, dict) or set(doc) != {"format", "version", "key", "members", "owned_columns", "numbers"}:
+        return None
+    if doc["format"] != symmetry_cache.FORMAT or doc["version"] != symmetry_cache.VERSION or doc["key"] != k:
+        return None
+    members, owned, numbers = doc["members"], doc["owned_columns"], doc["numbers"]
+    enis = {r[0] for r in relations.get("eni", ())}
+    if not isinstance(members, list) or not isinstance(owned, list) or not isinstance(numbers, dict):
+        return None
+    out = symmetry.Classes()
+    for cid, group in enumerate(members):
+        if (not isinstance(group, list) or not group or not all(type(e) is str for e in group)
+                or group != sorted(set(group))):
+            return None
+        out.members[cid] = group
+        for e in group:
+            if e in out.of or e not in enis:
+                return None
+            out.of[e] = cid
+    if len(out.of) != len(enis):
+        return None
+    arity = {rel: len(rows[0]) for rel, rows in relations.items() if rows}
+    cols = set()
+    for c in owned:
+        if (not isinstance(c, list) or len(c) != 2 or type(c[0]) is not str or type(c[1]) is not int
+                or not 0 <= c[1] < arity.get(c[0], 0)):
+            return None
+        cols.add((c[0], c[1]))
+    out.owned_columns = frozenset(cols)
+    if set(numbers) != enis:
+        return None
+    mine: dict[str, set[int]] = {}
+    for rows in relations.values():
+        for row in rows:
+            named = [v for v in row if type(v) is str and v in enis]
+            if named:
+                ints = {v for v in row if type(v) is int}
+                for e in named:
+                    mine.setdefault(e, set()).update(ints)
+    taken: set[int] = set()
+    for e, ns in numbers.items():
+        if not isinstance(ns, list) or not all(type(n) is int for n in ns) or not set(ns) <= mine.get(e, set()):
+            return None
+        if len(set(ns)) != len(ns) or not taken.isdisjoint(ns):
+            return None
+        taken.update(ns)
+        out.numbers[e] = tuple(ns)
+    for group in members:
+        if len({len(out.numbers[e]) for e in group}) != 1:
+            return None
+    return out
+
+
+ENIS = ["eni-1", "eni-2", "eni-3", "eni-4"]
+cell = st.sampled_from(ENIS + ["sg-1", "x"]) | st.integers(0, 6) | st.just(True)
+
+
+@st.composite
+def _snapshot_and_doc(draw):
+    """A small snapshot (an ``eni`` relation, relations of (ENI, number) and (number, ENI, number) rows, one of mixed
+    or ragged rows) and a
+    document for it: mostly a fitting one, often damaged in one place."""
+    enis = draw(st.lists(st.sampled_from(ENIS), min_size=1, unique=True))
+    relations = {"eni": [(e, "subnet-1", draw(st.integers(0, 6))) for e in enis],
+                 "ip": draw(st.lists(st.tuples(st.sampled_from(enis), st.integers(0, 6)), max_size=6)),
+                 "two": draw(st.lists(st.tuples(st.integers(0, 6), st.sampled_from(enis), st.integers(0, 6)), max_size=4)),
+                 "odd": draw(st.lists(st.lists(cell, min_size=1, max_size=3).map(tuple), max_size=4))}
+    order = draw(st.permutations(enis))
+    cut = sorted(draw(st.sets(st.integers(1, max(1, len(enis) - 1)), max_size=2)))
+    members = [sorted(order[a:b]) for a, b in zip([0] + cut, cut + [len(order)]) if order[a:b]]
+    near: dict[str, list[int]] = {e: [] for e in enis}  # the numbers of rows naming each ENI: a fitting choice
+    for rows in relations.values():
+        for row in rows:
+            for e in {v for v in row if type(v) is str and v in near}:
+                near[e] += sorted({v for v in row if type(v) is int} - set(near[e]))
+    numbers, taken = {}, set()
+    for e in enis:
+        pool = [n for n in near[e] if n not in taken] if draw(st.booleans()) else list(range(7))
+        numbers[e] = draw(st.lists(st.sampled_from(pool), max_size=2, unique=True)) if pool else []
+        taken |= set(numbers[e])
+    owned = [["eni", draw(st.integers(0, 3))]]
+    damage = draw(st.sampled_from(["none", "none", "unsorted", "dup", "drop", "str-number", "bool-number",
+                                   "tuple-group", "empty-group", "foreign", "number-not-list"]))
+    if damage == "unsorted" and len(members[0]) > 1:
+        members[0] = members[0][::-1]
+    elif damage == "dup":
+        members.append([members[0][0]])
+    elif damage == "drop":
+        members[-1] = members[-1][:-1]
+    elif damage == "str-number":
+        numbers[enis[0]] = ["1"]
+    elif damage == "bool-number":
+        numbers[enis[0]] = [True]
+    elif damage == "tuple-group":
+        members[0] = tuple(members[0])
+    elif damage == "empty-group":
+        members.append([])
+    elif damage == "foreign":
+        members.append(["eni-9"])
+    elif damage == "number-not-list":
+        numbers[enis[0]] = 3
+    doc = {"format": symmetry_cache.FORMAT, "version": symmetry_cache.VERSION, "key": "k", "members": members,
+           "owned_columns": owned, "numbers": numbers}
+    return relations, doc
+
+
+@settings(max_examples=400, deadline=None)
+@given(_snapshot_and_doc())
+def test_decode_accepts_what_the_one_by_one_reading_accepted(case):
+    relations, doc = case
+    want, got = _decode_one_by_one(doc, "k", relations), symmetry_cache.decode(doc, "k", relations)
+    assert (want is None) == (got is None)
+    if got is not None:
+        _same(got, want)
