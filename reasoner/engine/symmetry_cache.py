@@ -109,14 +109,10 @@ def decode(doc: Any, k: str, relations: Mapping[str, Sequence[tuple]]) -> Classe
     out = Classes()
     out.members = dict(enumerate(members))
     out.of = dict(zip(flat, itertools.chain.from_iterable(itertools.repeat(cid, len(g)) for cid, g in enumerate(members))))
-    arity = {rel: len(rows[0]) for rel, rows in relations.items() if rows}
-    cols = set()
-    for c in owned:
-        if (not isinstance(c, list) or len(c) != 2 or type(c[0]) is not str or type(c[1]) is not int
-                or not 0 <= c[1] < arity.get(c[0], 0)):
-            return None
-        cols.add((c[0], c[1]))
-    out.owned_columns = frozenset(cols)
+    owned_columns = _owned_columns(owned, relations)
+    if owned_columns is None:
+        return None
+    out.owned_columns = owned_columns
     # numbers: per ENI a list of integers, all distinct across ENIs, each in a row naming that ENI
     if set(numbers) != enis:
         return None
@@ -134,6 +130,19 @@ def decode(doc: Any, k: str, relations: Mapping[str, Sequence[tuple]]) -> Classe
         if len(set(map(sizes.__getitem__, group))) != 1:
             return None
     return out
+
+
+def _owned_columns(owned: list, relations: Mapping[str, Sequence[tuple]]) -> frozenset[tuple[str, int]] | None:
+    """The owned columns a document lists, when each is a [relation, column] pair naming a column of a relation
+    with rows; else None."""
+    arity = {rel: len(rows[0]) for rel, rows in relations.items() if rows}
+    cols = set()
+    for c in owned:
+        if (not isinstance(c, list) or len(c) != 2 or type(c[0]) is not str or type(c[1]) is not int
+                or not 0 <= c[1] < arity.get(c[0], 0)):
+            return None
+        cols.add((c[0], c[1]))
+    return frozenset(cols)
 
 
 def _named_with(relations: Mapping[str, Sequence[tuple]], enis: set[str], numbers: dict[str, list[int]]) -> bool:

@@ -221,14 +221,10 @@ def _decode_one_by_one(doc, k, relations):
             out.of[e] = cid
     if len(out.of) != len(enis):
         return None
-    arity = {rel: len(rows[0]) for rel, rows in relations.items() if rows}
-    cols = set()
-    for c in owned:
-        if (not isinstance(c, list) or len(c) != 2 or type(c[0]) is not str or type(c[1]) is not int
-                or not 0 <= c[1] < arity.get(c[0], 0)):
-            return None
-        cols.add((c[0], c[1]))
-    out.owned_columns = frozenset(cols)
+    owned_columns = symmetry_cache._owned_columns(owned, relations)  # (a step the change left as it was)
+    if owned_columns is None:
+        return None
+    out.owned_columns = owned_columns
     if set(numbers) != enis:
         return None
     mine: dict[str, set[int]] = {}
