@@ -249,7 +249,7 @@ class Program:
                 return
         assert_ = {}
         for pred, chunks in pending.items():
-            if pred not in self._resolved and (pred in self._asserted or pred in self.rules_by_head):
+            if pred not in self._resolved and (pred in self._asserted or pred in self.rules_by_head or pred not in self.decls):
                 assert_[pred] = chunks
                 continue
             rows = self._resolved.get(pred)

@@ -5,7 +5,8 @@ mechanism) for the rows of a predicate that has one, before it looks at its own 
 the literal's terms (a bound term ``is_const()`` and holds its value in ``.id``) and yields rows, and pyDatalog
 keeps only those that match the literal (``Subgoal.fact_candidate``).  A :class:`Rows` is such a resolver over a
 set of rows: it yields every row whose bound columns hold the bound values, found through an index on one bound
-column (built on first use, dropped when the rows change), and the rows themselves when nothing is bound.
+column (built on first use, kept up to date as rows are added and removed), and the rows themselves when
+nothing is bound.
 
 Why: asserting is pyDatalog's cost per row (about 3.6 us: ``pyEngine.assert_`` builds a clause, interns each
 value, de-duplicates and indexes every column), paid for every row of every relation a question reads, before it
@@ -45,13 +46,21 @@ class Rows:
         return len(self._rows)
 
     def add(self, rows: Iterable[tuple]) -> None:
-        for row in rows:
-            self._rows[tuple(row)] = None
-        self._index.clear()
+        """Adds rows (a row already there is not added twice); the indexes built so far are kept up to date, so a
+        row added per question (a packet's facts) costs no rebuild."""
+        fresh = list(dict.fromkeys(r for r in map(tuple, rows) if r not in self._rows))
+        self._rows.update(dict.fromkeys(fresh))
+        for col, index in self._index.items():
+            for row in fresh:
+                index.setdefault(row[col], []).append(row)
 
     def remove(self, row: tuple) -> None:
-        if self._rows.pop(tuple(row), False) is None:
-            self._index.clear()
+        row = tuple(row)
+        if row not in self._rows:
+            return
+        del self._rows[row]
+        for col, index in self._index.items():
+            index[row[col]].remove(row)
 
     def _on(self, col: int) -> dict[Any, list[tuple]]:
         index = self._index.get(col)

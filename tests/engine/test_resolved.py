@@ -60,14 +60,34 @@ def test_resolved_relations_answer_as_asserted_facts(edge_rows, mark_rows, data)
     assert set(resolved._resolved) == {"edge", "mark"}
 
 
-@given(st.lists(st.tuples(small, small, small), max_size=30), st.tuples(st.none() | small, st.none() | small, st.none() | small))
-def test_a_lookup_yields_every_row_matching_the_bound_columns(rows, pattern):
-    store = Rows(3)
-    store.add(rows)
-    terms = [pyEngine.Var("X") if v is None else pyEngine.Const(v) for v in pattern]
-    want = {r for r in rows if all(v is None or r[i] == v for i, v in enumerate(pattern))}
-    got = [tuple(c.id for c in r) for r in store(*terms)]
-    assert set(got) == want and len(got) == len(want)  # each row once
+rows3 = st.lists(st.tuples(small, small, small), max_size=30)
+pattern3 = st.tuples(st.none() | small, st.none() | small, st.none() | small)
+
+
+@given(rows3, rows3, st.lists(st.tuples(small, small, small), max_size=5), st.lists(pattern3, min_size=1, max_size=4))
+def test_a_lookup_yields_every_row_matching_the_bound_columns(first, later, removed, patterns):
+    """Rows added in two batches and some removed, with lookups in between (so the indexes they build are kept up
+    to date, not rebuilt): each lookup yields every row matching its bound columns, once."""
+    store, held = Rows(3), set()
+
+    def check():
+        for pattern in patterns:
+            terms = [pyEngine.Var("X") if v is None else pyEngine.Const(v) for v in pattern]
+            want = {r for r in held if all(v is None or r[i] == v for i, v in enumerate(pattern))}
+            got = [tuple(c.id for c in r) for r in store(*terms)]
+            assert set(got) == want and len(got) == len(want)  # each row once
+
+    store.add(first)
+    held |= set(first)
+    check()
+    store.add(later + first[:3])  # rows already there are not added twice
+    held |= set(later)
+    check()
+    for row in removed + later[:2]:
+        store.remove(row)
+        held.discard(row)
+    check()
+    assert len(store) == len(held)
 
 
 def test_a_relation_with_facts_in_the_rules_stays_asserted():
@@ -90,3 +110,13 @@ def test_a_program_gone_takes_its_resolvers_with_it():
     del p
     gc.collect()
     assert not set(keys) & set(pyEngine.Python_resolvers)
+
+
+def test_rows_of_an_undeclared_relation_are_asserted_as_before():
+    """No rule can read them (check refuses an undeclared predicate), but giving them is no error."""
+    p = Program.from_text(PROGRAM)
+    p.add_facts("nowhere", [(1,)])
+    p.add_facts("edge", [(1, 2, "t")])
+    assert p.query("out", (None, None)) == [(1, 2)]
+    p._flush()
+    assert "nowhere" in p._asserted and "nowhere" not in p._resolved
