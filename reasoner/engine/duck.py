@@ -43,13 +43,14 @@ class DuckEngine:
         self._files = 0
         #: predicates whose tables hold no row (the compiler leaves rules reading one out: ``SqlProgram.pred_sql``)
         self.empty: set[str] = set(self.sql.tables)
-        for pred in self.sql.tables:
-            self.con.execute(self.sql.create(pred))
-        for pred, rows in self.sql.facts.items():
-            self.load(pred, rows)
-        for pred, rows in (relations or {}).items():
+        # Tables are created, and their facts and relations loaded, when first needed (``_ready``): a question reads
+        # the predicates its answer relations depend on, not every table of the program (at 20k ENIs ``* -> X``
+        # needs 188 of 340 tables and 26 of the 46 relations with rows; the load balancer and tag relations wait).
+        self._created: set[str] = set()
+        self._waiting: dict[str, list[list[tuple]]] = {}
+        for pred, rows in itertools.chain(self.sql.facts.items(), (relations or {}).items()):
             if pred in self.sql.tables:
-                self.load(pred, rows)
+                self._waiting.setdefault(pred, []).append(list(rows))
         self.done: set[int] = set()  # indexes of evaluated strata
 
     def close(self) -> None:
@@ -57,8 +58,24 @@ class DuckEngine:
         self._tmp.cleanup()
 
     # -- data -----------------------------------------------------------------------------
+    def _ready(self, preds: Iterable[str]) -> None:
+        """Creates the tables of ``preds`` not created yet, with the facts and relations given for them.  Every
+        reader of a table readies it first (``run`` readies everything the strata it evaluates read), so a table
+        is never read before its rows are in it."""
+        for pred in preds:
+            if pred in self._created or pred not in self.sql.tables:
+                continue
+            self._created.add(pred)
+            self.con.execute(self.sql.create(pred))
+            for rows in self._waiting.pop(pred, ()):
+                self._write(pred, rows)
+
     def load(self, pred: str, rows: Iterable[tuple]) -> int:
         """Appends ``rows`` to ``pred``'s table in one bulk statement; returns how many were written."""
+        self._ready([pred])
+        return self._write(pred, rows)
+
+    def _write(self, pred: str, rows: Iterable[tuple]) -> int:
         path = os.path.join(self._tmp.name, f"r{self._files}.csv")
         self._files += 1
         n = 0
@@ -81,6 +98,7 @@ class DuckEngine:
 
     def rows(self, pred: str) -> list[tuple]:
         """All rows of ``pred``, distinct."""
+        self._ready([pred])
         return self.con.execute(f"SELECT DISTINCT * FROM {self.sql.tables[pred]}").fetchall()
 
     def by_key(self, pred: str) -> list[tuple[list, list[tuple]]]:
@@ -88,6 +106,7 @@ class DuckEngine:
         keys grouped by equal row sets: ``[(keys, rows), ...]``, each distinct set of rows (without the key
         column) once with every key that has exactly it.  The packets of a question share few distinct answers:
         each is converted to Python once, not once per packet."""
+        self._ready([pred])
         table, n = self.sql.tables[pred], len(self.sql.types[pred])
         # The keys leave as BIGINT: a packet id is a position in a chunk, and DuckDB converts a 128-bit integer (the
         # number type when the rules write an IPv6 bound: sql.number_type) to Python about twice as slowly; at 50,000
@@ -106,6 +125,8 @@ class DuckEngine:
     def reset(self, preds: Iterable[str]) -> None:
         """Empties the tables of ``preds`` and marks the strata defining them as not evaluated."""
         preds = set(preds)
+        for p in preds:  # rows waiting for a table not created yet are emptied too
+            self._waiting.pop(p, None)
         for p in preds - self.empty:  # (a table known to hold no row needs no DELETE)
             self.con.execute(f"DELETE FROM {self.sql.tables[p]}")
         self.empty |= preds
@@ -115,6 +136,7 @@ class DuckEngine:
     def run(self, want: list[str]) -> None:
         """Evaluates every stratum ``want`` depends on that is not evaluated yet."""
         needed = self.sql.needed(want)
+        self._ready(needed)
         for i, stratum in enumerate(self.sql.strata):
             if i in self.done or not set(stratum.preds) & needed:
                 continue

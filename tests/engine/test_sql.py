@@ -202,3 +202,35 @@ def test_rows_grouped_by_key_give_each_distinct_row_set_once_with_its_keys():
     got = sorted((sorted(keys), sorted(rows)) for keys, rows in engine.by_key("r"))
     assert got == [([0, 1], [("x", 1), ("y", 2)]), ([2], [("x", 1)]), ([3], [("it's", -5)])]
     assert [(sorted(keys), rows) for keys, rows in engine.by_key("k")] == [([4, 7], [()])]
+
+
+LAZY = """
+.decl a(x: number)
+.decl b(x: number)
+.decl c(x: number)
+.decl far(x: number)
+.decl unrelated(x: number)
+b(X) :- a(X).
+c(X) :- b(X), !far(X).
+far(5).
+"""
+
+
+def _tables(engine: DuckEngine) -> set[str]:
+    return {r[0] for r in engine.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def test_tables_are_created_and_loaded_when_a_question_first_needs_them():
+    """A question's run creates the tables of what its predicates depend on, with their facts and relations (rows
+    given before, and rows loaded since), and no other; emptied rows stay emptied."""
+    checked = check(parse_text(LAZY))
+    engine = DuckEngine(checked, {"a": [(1,), (5,)], "unrelated": [(9,)]})
+    engine.load("a", [(7,)])  # before a's table is read: it holds both
+    assert engine.sql.tables["unrelated"] not in _tables(engine)
+    engine.run(["c"])
+    assert sorted(engine.rows("c")) == [(1,), (7,)]
+    assert engine.sql.tables["unrelated"] not in _tables(engine)
+    assert {engine.sql.tables[p] for p in ("a", "b", "c", "far")} <= _tables(engine)
+    engine.reset(["unrelated"])  # rows not yet in a table are emptied too
+    assert engine.rows("unrelated") == []
+    assert sorted(engine.rows("a")) == [(1,), (5,), (7,)]
