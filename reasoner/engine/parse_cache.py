@@ -25,7 +25,7 @@ import functools
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from reasoner.engine import disk_cache, syntax
 from reasoner.engine.syntax import Module
@@ -77,60 +77,109 @@ def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
 
 def decode(data: Any, hint: Any = Module) -> Any:
     """The value of type ``hint`` that ``data`` encodes; :class:`Invalid` when it does not fit exactly."""
+    return _decoder(hint)(data)
+
+
+@functools.cache
+def _decoder(hint: Any) -> Callable[[Any], Any]:
+    """The decoder of values of type ``hint``: the type hints are read once per hint, not once per node of the
+    tree (the shipped rules are about 40,000 nodes: 0.07 s when each node read its hints, a fifth of a point
+    query's set-up).  A class's field decoders are looked up on its first node, so recursive types (a ``BinOp``
+    holds terms) need no forward declaration."""
     origin = typing.get_origin(hint)
     if hint is Any:
-        raise Invalid("untyped field")
+        def untyped(data: Any) -> Any:
+            raise Invalid("untyped field")
+        return untyped
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
-        if isinstance(data, dict):
-            tag = data.get("_t")
-            for option in options:
-                if isinstance(option, type) and option.__name__ == tag:
-                    return decode(data, option)
-            raise Invalid(f"unexpected node {tag!r}")
+        tagged: dict[str, Any] = {}
         for option in options:
-            if option in (int, str, bool, type(None)):
+            if isinstance(option, type):
+                tagged.setdefault(option.__name__, option)
+        scalars = [o for o in options if o in (int, str, bool, type(None))]
+
+        def union(data: Any) -> Any:
+            if isinstance(data, dict):
+                tag = data.get("_t")
+                option = tagged.get(tag) if type(tag) is str else None
+                if option is None:
+                    raise Invalid(f"unexpected node {tag!r}")
+                return _decoder(option)(data)
+            for option in scalars:
                 try:
-                    return decode(data, option)
+                    return _decoder(option)(data)
                 except Invalid:
                     continue
-        raise Invalid(f"{type(data).__name__} fits none of {hint}")
+            raise Invalid(f"{type(data).__name__} fits none of {hint}")
+        return union
     if origin is tuple:
         args = typing.get_args(hint)
-        if not isinstance(data, list):
-            raise Invalid("expected a list")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(decode(v, args[0]) for v in data)
-        if len(args) != len(data):
-            raise Invalid("wrong tuple length")
-        return tuple(decode(v, a) for v, a in zip(data, args))
+            item = _decoder(args[0])
+
+            def tuple_of(data: Any) -> Any:
+                if not isinstance(data, list):
+                    raise Invalid("expected a list")
+                return tuple(map(item, data))
+            return tuple_of
+        items = [_decoder(a) for a in args]
+
+        def fixed_tuple(data: Any) -> Any:
+            if not isinstance(data, list):
+                raise Invalid("expected a list")
+            if len(items) != len(data):
+                raise Invalid("wrong tuple length")
+            return tuple(f(v) for f, v in zip(items, data))
+        return fixed_tuple
     if origin is list:
-        if not isinstance(data, list):
-            raise Invalid("expected a list")
         (arg,) = typing.get_args(hint)
-        return [decode(v, arg) for v in data]
+        element = _decoder(arg)
+
+        def list_of(data: Any) -> Any:
+            if not isinstance(data, list):
+                raise Invalid("expected a list")
+            return list(map(element, data))
+        return list_of
     if origin is dict:
-        if not isinstance(data, dict):
-            raise Invalid("expected an object")
         key_type, value_type = typing.get_args(hint)
-        return {decode(k, key_type): decode(v, value_type) for k, v in data.items()}
+        key, value = _decoder(key_type), _decoder(value_type)
+
+        def dict_of(data: Any) -> Any:
+            if not isinstance(data, dict):
+                raise Invalid("expected an object")
+            return {key(k): value(v) for k, v in data.items()}
+        return dict_of
     if hint is type(None):
-        if data is not None:
-            raise Invalid("expected null")
-        return None
+        def none(data: Any) -> Any:
+            if data is not None:
+                raise Invalid("expected null")
+            return None
+        return none
     if hint in (int, str, bool):
-        if type(data) is not hint:
-            raise Invalid(f"expected {hint.__name__}, found {type(data).__name__}")
-        return data
+        def scalar(data: Any) -> Any:
+            if type(data) is not hint:
+                raise Invalid(f"expected {hint.__name__}, found {type(data).__name__}")
+            return data
+        return scalar
     if isinstance(hint, type) and _CLASSES.get(hint.__name__) is hint:
-        if not isinstance(data, dict) or data.get("_t") != hint.__name__:
-            raise Invalid(f"expected a {hint.__name__} node")
-        fields = _fields(hint)
-        if set(data) != {"_t"} | {f.name for f in fields}:
-            raise Invalid(f"{hint.__name__}: unexpected or missing fields")
-        hints = _hints(hint)
-        return hint(**{f.name: decode(data[f.name], hints[f.name]) for f in fields})
-    raise Invalid(f"unsupported type {hint!r}")
+        name, names = hint.__name__, {"_t"} | {f.name for f in _fields(hint)}
+        fields: list[tuple[str, Callable[[Any], Any]]] = []
+
+        def node(data: Any) -> Any:
+            if not isinstance(data, dict) or data.get("_t") != name:
+                raise Invalid(f"expected a {name} node")
+            if data.keys() != names:
+                raise Invalid(f"{name}: unexpected or missing fields")
+            if not fields:
+                hints = _hints(hint)
+                fields.extend((f.name, _decoder(hints[f.name])) for f in _fields(hint))
+            return hint(**{f: dec(data[f]) for f, dec in fields})
+        return node
+
+    def unsupported(data: Any) -> Any:
+        raise Invalid(f"unsupported type {hint!r}")
+    return unsupported
 
 
 def load(folder: Path, key: str) -> Module | None:

@@ -52,6 +52,8 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from reasoner.engine import parse_cache  # noqa: E402
 
@@ -166,3 +168,49 @@ def test_a_cached_tree_is_exactly_the_parsed_tree(tmp_path, monkeypatch):
     assert cached.rules == fresh.rules and cached.decls == fresh.decls and cached.sources == fresh.sources
     assert [d.annotations for d in cached.decls] == [d.annotations for d in fresh.decls]
     assert [(r.loc, r.head.loc) for r in cached.rules] == [(r.loc, r.head.loc) for r in fresh.rules]
+
+
+_SMALL = ('.decl e(a: number, b: symbol) @code("X")\ne(1, "x").\nh(A) :- e(A, _), !e(A, "y"), A < 2 * (3 - -A).\n'
+          '.decl h(a: number)\n')
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=3)
+                     | st.sampled_from(["Var", "Const", "Atom", "BinOp", "Loc", "Rule", "Decl", "Module", "Wildcard"]),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["_t", "name", "value", "x"]), inner, max_size=3),
+                     max_leaves=6)
+
+
+def _places(node, path=()):
+    """Every place in a JSON tree: (path, container, key)."""
+    if isinstance(node, dict):
+        for k in list(node):
+            yield path + (k,), node, k
+            yield from _places(node[k], path + (k,))
+    elif isinstance(node, list):
+        for i in range(len(node)):
+            yield path + (i,), node, i
+            yield from _places(node[i], path + (i,))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_decode_is_exact_on_damaged_trees(tmp_path_factory, data):
+    """Whatever a cached tree is changed into (a value replaced, a field removed or added), decode either refuses it
+    or gives the tree that encodes to exactly it: it never accepts something it would not write."""
+    path = tmp_path_factory.mktemp("pc") / "r.dl"
+    path.write_text(_SMALL)
+    doc = json.loads(json.dumps(parse_cache.encode(parse_files([path], cache=False))))
+    places = list(_places(doc))
+    _, container, key = data.draw(st.sampled_from(places))
+    how = data.draw(st.sampled_from(["replace", "remove", "add"]))
+    if how == "replace":
+        container[key] = data.draw(_JSON)
+    elif how == "remove":
+        del container[key]
+    elif isinstance(container, dict):
+        container[data.draw(st.sampled_from(["extra", "_t", "name"]))] = data.draw(_JSON)
+    else:
+        container.append(data.draw(_JSON))
+    try:
+        tree = parse_cache.decode(doc)
+    except parse_cache.Invalid:
+        return
+    assert parse_cache.encode(tree) == doc
