@@ -75,7 +75,7 @@ class Rows:
         """The rows matching ``terms``' bound values, as terms (see ``_terms``)."""
         return map(self._terms, self._matching(terms))
 
-    def _matching(self, terms: tuple) -> list[tuple] | dict[tuple, None]:
+    def _matching(self, terms: tuple) -> list[tuple]:
         if len(terms) != self.arity:
             return []
         bound = [(i, t.id) for i, t in enumerate(terms) if t.is_const()]

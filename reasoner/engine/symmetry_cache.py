@@ -172,6 +172,4 @@ def _named_with(relations: Mapping[str, Sequence[tuple]], enis: set[str], number
                 got = {v for v in row if type(v) is int}
                 for e in here:
                     loose.setdefault(e, set()).update(got)
-    if not loose:
-        return all(map(pairs.__contains__, ((e, n) for e, ns in numbers.items() for n in ns)))
     return all((e, n) in pairs or n in loose.get(e, ()) for e, ns in numbers.items() for n in ns)

@@ -61,10 +61,7 @@ def classify_answer(ans) -> tuple[frozenset[str], frozenset[str], tuple[tuple, .
     """``classify`` of a set-engine answer (rows of ``ANSWER_RELATIONS``), frozen: the packets of a question share
     few distinct answers (the set engine gives each distinct set of rows as one frozenset), so each is classified
     once (``_classified``; at 20k ENIs, ``sg-A -> sg-B any`` classifies 78,000 answers, of few hundred kinds)."""
-    try:
-        return _classified(ans["fwd_blocked"], ans["ret_blocked"], ans["hop_unknown"])
-    except TypeError:  # rows not hashable as given (not a set engine's frozensets)
-        return _classified.__wrapped__(ans["fwd_blocked"], ans["ret_blocked"], ans["hop_unknown"])
+    return _classified(ans["fwd_blocked"], ans["ret_blocked"], ans["hop_unknown"])
 
 
 @functools.lru_cache(maxsize=4096)
