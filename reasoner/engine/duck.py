@@ -78,12 +78,10 @@ class DuckEngine:
     def _write(self, pred: str, rows: Iterable[tuple]) -> int:
         path = os.path.join(self._tmp.name, f"r{self._files}.csv")
         self._files += 1
-        n = 0
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-            for row in rows:
-                w.writerow(row)
-                n += 1
+        rows = rows if isinstance(rows, list) else list(rows)
+        n = len(rows)
+        with open(path, "w", newline="", encoding="utf-8") as f:  # (writerows: about 0.6 of the time of a writerow loop)
+            csv.writer(f, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
         try:
             if n:
                 types = self.sql.types[pred]
