@@ -247,6 +247,9 @@ class Analyzer(HopReader):
             for g, prod in ranked_products(backend, space, group_facts, ANSWER_RELATIONS, rank, lower_rank):
                 fams.add(g.family)
                 for i, dp in enumerate(g.dps):
+                    if prod.skipped[i]:  # not evaluated: blocked for certain going out, and not before the answer
+                        scan.checked += len(g.sps)
+                        continue
                     for j, sp in enumerate(g.sps):
                         # the other source ports share (dp, sps[0])'s fate (uniform), or none of them can be the answer
                         # (pruned: blocked for certain going out, and an earlier packet is at least as near)

@@ -86,8 +86,9 @@ def rank(ans) -> tuple[int, int]:
 
 def lower_rank(rows) -> tuple[int, int] | None:
     """A lower bound of ``rank`` for every packet that has these rows of some of its hops (those reading no source
-    port: ``ranked_products``), or None: the forward hops that block for certain (``certain_blockers``) block it whatever
-    the other hops say, so its ``miss_key`` is (1, n) with n at least their number."""
+    port, or some of them: the screen's, ``ranked_products``), or None: the forward hops that block for certain
+    (``certain_blockers``) block it whatever the other hops say, so its ``miss_key`` is (1, n) with n at least their
+    number.  Fewer hops' rows give a bound no higher: their certain blockers are among all the hops' ones."""
     certain = certain_blockers(rows, "fwd_blocked")
     return (1, len(certain)) if certain else None
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reasoner.engine.backend import SetBackend
 from reasoner.engine.check import check
@@ -135,29 +136,47 @@ def test_products_equal_every_packet_answers(snap):
     assert sep.evaluated == sum(len(g.dps) + len(g.sps) - 1 for g in groups)
 
 
+def _screened(relations) -> tuple[SetBackend, SeparableBackend]:
+    """A set backend with the screen's views and a separable one that screens every chunk of ``ranked`` (as
+    ``Session.set_backend`` builds them, with ``screen_from=0``), in blocks of a few groups and rounds of 1, 8, ...
+    packets."""
+    from reasoner.engine.screen import screen_views
+    from reasoner.explain.scan import SCREEN_HOPS
+
+    inner = SetBackend(_checked(), relations, views=screen_views(SCREEN_HOPS, HOP_KEYED))
+    return inner, SeparableBackend(inner, split(_checked(), HOP_KEYED), HOP_KEYED, block=7, first=3,
+                                   screen=SCREEN_HOPS, screen_from=0, screen_round=1)
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(snapshots())
-def test_ranked_products_skip_only_packets_that_cannot_be_the_answer(snap):
+@given(snapshots(), st.booleans())
+def test_ranked_products_skip_only_packets_that_cannot_be_the_answer(snap, screened):
     """``ranked_products`` (what ``Analyzer._scan`` reads) evaluates a packet ``(dp, sp)`` with ``sp`` not the first
     only if it may still come first in ``rank`` order: every packet it does answer is answered as the packet's
-    own evaluation, the first packet of least rank is among them, and every packet it skips ranks after it."""
+    own evaluation, the first packet of least rank is among them, and every packet it skips ranks after it.  With a
+    screen (``screened``), a destination-port piece whose screened hops' rows bound it after a packet already
+    evaluated is skipped whole (``Product.skipped``), and the same holds."""
     from reasoner.engine.separable import ranked_products
     from reasoner.explain.scan import ANSWER_RELATIONS, lower_rank, rank
 
     relations, packets = snap
     groups = _groups(packets)
-    inner = SetBackend(_checked(), relations)
-    try:
+    if screened:
+        inner, sep = _screened(relations)
+    else:
+        inner = SetBackend(_checked(), relations)
         sep = SeparableBackend(inner, split(_checked(), HOP_KEYED), HOP_KEYED, block=7, first=3)
+    try:
         got = list(ranked_products(sep, iter(groups), _facts, ANSWER_RELATIONS, rank, lower_rank))
         assert [g for g, _ in got] == groups
         truth = {(k, i, j): next(iter(inner.evaluate([_facts(g, dp, sp)], ANSWER_RELATIONS)))
                  for k, g in enumerate(groups) for i, dp in enumerate(g.dps) for j, sp in enumerate(g.sps)}
         seen, skipped = {}, []
         for k, (g, prod) in enumerate(got):
+            assert screened or not any(prod.skipped)
             for i in range(len(g.dps)):
                 for j in range(len(g.sps)):
-                    if j and prod.pruned[i]:
+                    if prod.skipped[i] or (j and prod.pruned[i]):
                         skipped.append((k, i, j))
                     else:
                         seen[(k, i, j)] = prod.answer(i, j)
@@ -166,8 +185,9 @@ def test_ranked_products_skip_only_packets_that_cannot_be_the_answer(snap):
             best = min((rank(a), p) for p, a in truth.items())
             assert best[1] in seen
             assert all((rank(truth[p]), p) > best for p in skipped)
-        # |dp| packets per group, and |sp| - 1 more only for a group with some dp not pruned
-        assert sep.evaluated == sum(len(g.dps) + (0 if all(prod.pruned) else len(g.sps) - 1) for g, prod in got)
+        # the dps not skipped, and |sp| - 1 more only for a group with some dp not pruned
+        assert sep.evaluated == sum(prod.skipped.count(False) + (0 if all(prod.pruned) else len(g.sps) - 1)
+                                    for g, prod in got)
     finally:
         inner.close()
 
@@ -219,5 +239,62 @@ def test_ranked_products_read_the_source_ports_of_a_packet_blocked_only_on_the_w
         assert rank(prod.answer(1, 0)) == (0, 1)  # 8000 from 1024: through, blocked on the way back
         assert rank(prod.answer(1, 1)) == (-1, 0)  # 8000 from 33000: gets through
         assert sep.evaluated == 2 + 2
+    finally:
+        inner.close()
+
+
+def test_a_screened_ranked_scan_skips_a_port_its_security_group_blocks_once_a_nearer_packet_is_known():
+    """The same two ENIs, screened (``SeparableBackend.ranked`` with ``screen_from=0``): port 22's screened rows
+    (the security groups' hops) hold a certain forward blocker, so it ranks (1, 1) at best; port 8000 has none,
+    is evaluated whole, and gets through the forward path (rank (0, 1) from source port 1024).  So port 22 is not
+    evaluated at all (``skipped``), port 8000's other source ports are, and 33000 gets through."""
+    from reasoner.engine.separable import ranked_products
+    from reasoner.explain.scan import ANSWER_RELATIONS, lower_rank, rank
+
+    rel = _two_enis_one_nacl()
+    ips = dict(rel["eni_ip"])
+    f = {"packet": [("eni-0", "eni-1", ips["eni-0"], ips["eni-1"], "6", 0, 0)]}
+    group = _Group(f, [22, 8000], [1024, 33000, 40000])
+    inner, sep = _screened(rel)
+    try:
+        [(_, prod)] = list(ranked_products(sep, [group], _facts, ANSWER_RELATIONS, rank, lower_rank))
+        assert prod.skipped == [True, False] and prod.pruned == [True, False]
+        assert sep.screen.evaluated == 2  # both destination ports screened, in one evaluation
+        assert rank(prod.answer(1, 0)) == (0, 1)
+        assert rank(prod.answer(1, 1)) == (-1, 0)
+        assert sep.evaluated == 1 + 2
+        try:
+            prod.answer(0, 0)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("a skipped packet was answered")
+    finally:
+        inner.close()
+
+
+def test_a_screened_ranked_scan_evaluates_an_earlier_packet_that_may_tie_with_the_nearest_miss_so_far():
+    """Two groups of one packet each, in order: port 33000 (the SG blocks it, the NACL lets it in) then port 9000
+    (an SG rule lets it in, the NACL has no entry for it).  9000 has no screened blocker, so it is evaluated first,
+    and misses by one hop (the NACL).  33000's screened rows bound it at one forward blocker too, and it comes
+    earlier, so it may still be the nearest miss (the first of least rank): it is evaluated, and it is."""
+    from test_differential import _cidr
+
+    from reasoner.engine.separable import ranked_products
+    from reasoner.explain.scan import ANSWER_RELATIONS, lower_rank, rank
+
+    rel = _two_enis_one_nacl()
+    rel["sg_ingress_cidr"] = rel["sg_ingress_cidr"] + [("sg-a", "6", 9000, 9000, *_cidr("10.0.0.0/16"), "r2")]
+    ips = dict(rel["eni_ip"])
+    f = {"packet": [("eni-0", "eni-1", ips["eni-0"], ips["eni-1"], "6", 0, 0)]}
+    groups = [_Group(f, [33000], [1024]), _Group(f, [9000], [1024])]
+    inner, sep = _screened(rel)
+    try:
+        got = list(ranked_products(sep, groups, _facts, ANSWER_RELATIONS, rank, lower_rank))
+        assert [p.skipped for _, p in got] == [[False], [False]]
+        first, second = (p.answer(0, 0) for _, p in got)
+        assert rank(first) == rank(second) == (1, 1)
+        assert {r[0] for r in first["fwd_blocked"]} == {"fwd_sg_ingress"}
+        assert {r[0] for r in second["fwd_blocked"]} == {"fwd_nacl_in"}
     finally:
         inner.close()

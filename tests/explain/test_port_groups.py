@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reasoner.engine.separable import SeparableBackend, products
+from reasoner.engine.separable import SeparableBackend, products, ranked_products
 from reasoner.explain import audit, search
 from reasoner.explain.paths import INTERNET, Endpoint, group_facts
-from reasoner.explain.scan import ANSWER_RELATIONS, blocked_for_certain
+from reasoner.explain.scan import ANSWER_RELATIONS, blocked_for_certain, lower_rank, rank
 from reasoner.explain.proof import query_classes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,9 +170,6 @@ def test_a_ranked_scan_skips_only_source_ports_that_cannot_come_first(estate):
     ``* -> X tcp 22`` (nobody reaches X) and ``* -> X any`` spaces some are skipped, the packets read are answered
     as ``products`` answers them, and the first packet of least rank (the witness, or the nearest miss) is the
     same."""
-    from reasoner.engine.separable import ranked_products
-    from reasoner.explain.scan import lower_rank, rank
-
     session, picks = estate
     an = session.analyzer
     backend = session.set_backend()
@@ -188,15 +185,65 @@ def test_a_ranked_scan_skips_only_source_ports_that_cannot_come_first(estate):
         ranked = list(ranked_products(backend, groups, group_facts, ANSWER_RELATIONS, rank, lower_rank))
         cost_ranked = backend.evaluated - before
         assert [g for g, _ in ranked] == groups
-        truth, read = [], []
-        for k, ((g, f), (_, r)) in enumerate(zip(full, ranked)):
-            for i in range(len(g.dps)):
-                for j in range(len(g.sps)):
-                    truth.append((rank(f.answer(i, j)), (k, i, j)))
-                    if not (j and r.pruned[i]):
-                        assert r.answer(i, j) == f.answer(i, j)
-                        read.append(truth[-1])
+        truth, read = _ranked_reads(full, ranked)
         assert min(read) == min(truth)
         verdicts.add(min(truth)[0] == (-1, 0))
         assert any(any(r.pruned) for _, r in ranked) and cost_ranked < cost_full
+        assert not any(any(r.skipped) for _, r in ranked)  # (the chunks are below screen_from: none screened)
     assert verdicts == {True, False}  # one space has a packet that gets through, the other only misses
+
+
+def _ranked_reads(full, ranked) -> tuple[list, list]:
+    """Each packet's (rank, position) from ``products``' answers, and those of the packets ``ranked`` answers (its
+    answers checked equal on the way)."""
+    truth, read = [], []
+    for k, ((g, f), (_, r)) in enumerate(zip(full, ranked)):
+        for i in range(len(g.dps)):
+            for j in range(len(g.sps)):
+                truth.append((rank(f.answer(i, j)), (k, i, j)))
+                if not (r.skipped[i] or (j and r.pruned[i])):
+                    assert r.answer(i, j) == f.answer(i, j)
+                    read.append(truth[-1])
+    return truth, read
+
+
+def test_a_screened_ranked_scan_skips_only_packets_that_cannot_come_first(estate):
+    """``ranked_products`` with the screen on every chunk (``screen_from=0``): the security groups' hops are asked
+    of every destination-port piece first, and a piece they bound after a packet already evaluated is not evaluated
+    at all (``skipped``).  On ``* -> X`` and ``sg-A -> sg-B``-like spaces of the estate (every ENI to X; the ENIs of
+    one group to those of another), whole or over every protocol: the packets read are answered as ``products``
+    answers them, the first packet of least rank is the same, every skipped packet ranks after it, some are
+    skipped, and the whole program evaluates fewer packets than without the screen."""
+    session, picks = estate
+    an = session.analyzer
+    backend = session.set_backend()
+    # rounds of 1, 8, 64 ... packets: the order of the search shows
+    screened = SeparableBackend(backend.inner, backend.sides, backend.relations, screen=backend.screen.hops,
+                                screen_from=0, screen_round=1)
+    enis = an.eni_endpoints()
+    x = [e for e in enis if e.eni == picks["x"]]
+    by_sg: dict[str, list] = {}
+    for e in enis:
+        for g in an.sgs.get(e.eni, []):
+            by_sg.setdefault(g, []).append(e)
+    a, b = sorted(by_sg, key=lambda g: (-len(by_sg[g]), g))[:2]
+    skipped = 0
+    for srcs, dsts in ((enis, x), (by_sg[a], by_sg[b])):
+        for proto, lo, hi in (("6", 22, 22), ("-1", 0, 65535)):
+            groups = [pg for s in srcs for d in dsts if s.eni != d.eni
+                      for pg in an.space.port_groups(s, d, proto, lo, hi)]
+            full = list(products(backend, groups, group_facts, ANSWER_RELATIONS))
+            before = backend.evaluated
+            plain = list(ranked_products(backend, groups, group_facts, ANSWER_RELATIONS, rank, lower_rank))
+            cost_plain = backend.evaluated - before
+            got = list(ranked_products(screened, groups, group_facts, ANSWER_RELATIONS, rank, lower_rank))
+            assert [g for g, _ in got] == groups
+            truth, read = _ranked_reads(full, got)
+            best = min(truth)
+            assert min(read) == best and min(_ranked_reads(full, plain)[1]) == best
+            seen = {p for _, p in read}
+            assert all(t > best for t in truth if t[1] not in seen)
+            skipped += sum(r.skipped.count(True) for _, r in got)
+            assert screened.evaluated <= cost_plain
+            screened.evaluated = 0
+    assert skipped > 0
