@@ -37,9 +37,8 @@ def number_type(values: Iterable[int]) -> str:
     (unsigned 128 bits: IPv6 addresses up to ffff:...:ffff, reasoner/addresses.py).  One type for every number
     column, because DuckDB compares and adds HUGEINT with UHUGEINT as DOUBLE (inexact).  With UHUGEINT an
     arithmetic result below 0 is an error of the engine, never a wrong row."""
-    lo = hi = 0
-    for v in values:
-        lo, hi = min(lo, v), max(hi, v)
+    vals = list(values)  # (min and max in C: at 20k ENIs 46,000 values, 0.001 s against 0.008 s for a loop)
+    lo, hi = min(0, min(vals, default=0)), max(0, max(vals, default=0))
     if -(1 << 63) <= lo and hi < 1 << 63:
         return "BIGINT"
     if -(1 << 127) <= lo and hi < 1 << 127:
