@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from reasoner import addresses
 from reasoner.engine.backend import Backend
@@ -134,23 +134,39 @@ class Analyzer(HopReader):
         for ep in eps:
             if ep.is_internet or ep.eni not in self.eni:
                 continue
-            for g in self.sgs.get(ep.eni, []):
-                for r in self.sg_rules.get(g, []):
-                    sg_rules.append(r)
-                    if len(r) == 7 and isinstance(r[4], int):
-                        ranges.append((r[4], r[5]))
-                    elif isinstance(r[4], str):
-                        ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[4], []))
+            rules, sg_ranges = self.sg_rules_of(self.sgs.get(ep.eni, []))
             _, sub, vpc, _ = self.eni[ep.eni]
-            for on_path in [sub] + sorted(self.transit_subnets.get(vpc, set()) - {sub}):
-                for r in self.nacl_entries.get(self.acl_of(on_path), []):
-                    nacl.append(r)
-                    ranges.append((r[6], r[7]))
-                rtb = self._rtb_of_subnet(on_path)
-                ranges.extend((r[1], r[2]) for r in self.routes.get(rtb, []))
-                for r in self.pl_routes.get(rtb, []):  # routes to prefix lists: each entry is a range
-                    ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[1], []))
+            entries, net_ranges = self.network_rules_of(sub, vpc)
+            sg_rules += rules
+            nacl += entries
+            ranges += sg_ranges + net_ranges
         return sg_rules, nacl, ranges
+
+    def sg_rules_of(self, sgs: Iterable[str]) -> tuple[list[tuple], list[tuple[int, int]]]:
+        """The rules of these security groups, and the CIDR ranges they name (a prefix list's entries each)."""
+        sg_rules, ranges = [], []
+        for g in sgs:
+            for r in self.sg_rules.get(g, []):
+                sg_rules.append(r)
+                if len(r) == 7 and isinstance(r[4], int):
+                    ranges.append((r[4], r[5]))
+                elif isinstance(r[4], str):
+                    ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[4], []))
+        return sg_rules, ranges
+
+    def network_rules_of(self, sub: str, vpc: str) -> tuple[list[tuple], list[tuple[int, int]]]:
+        """The NACL entries and route ranges a path from or to subnet ``sub`` of ``vpc`` may cross: those of the
+        subnet and of the VPC's transit subnets (transit gateway attachments, NAT gateways)."""
+        nacl, ranges = [], []
+        for on_path in [sub] + sorted(self.transit_subnets.get(vpc, set()) - {sub}):
+            for r in self.nacl_entries.get(self.acl_of(on_path), []):
+                nacl.append(r)
+                ranges.append((r[6], r[7]))
+            rtb = self._rtb_of_subnet(on_path)
+            ranges.extend((r[1], r[2]) for r in self.routes.get(rtb, []))
+            for r in self.pl_routes.get(rtb, []):  # routes to prefix lists: each entry is a range
+                ranges.extend((c[1], c[2]) for c in self.pl_cidrs.get(r[1], []))
+        return nacl, ranges
 
     def acl_of(self, sub: str) -> str:
         """The network ACL the subnet uses (explicit, else its VPC's default: rules/network_acls.dl); "" if unknown."""

@@ -135,6 +135,8 @@ class PacketSpace:
         self.queries = icmp_queries(analyzer.p.checked.module.rules)
         self._rules: dict[str, Rules] = {}
         self._by_key: dict[object, Rules] = {}  # (security groups, subnet, VPC) -> Rules
+        self._sg_parts: dict[tuple[str, ...], Rules] = {}  # security groups -> what their rules read
+        self._network_parts: dict[tuple[str, str], Rules] = {}  # (subnet, VPC) -> what its NACLs and routes read
         self._inet: dict[frozenset, tuple[list[int], dict[int, tuple[int, int]]]] = {}
         # A pair's cuts read the union of its two ends' Rules, field by field, and only the fields its query reads
         # (the protocols for "any", the ACL ports, the SG ports for a port range, the ICMP ports): each distinct
@@ -155,15 +157,36 @@ class PacketSpace:
             eni = self.an.eni.get(ep.eni)
             key = (tuple(self.an.sgs.get(ep.eni, [])), eni[1], eni[2]) if eni is not None else ep.eni
             if key not in self._by_key:
-                sg_rules, nacl, ranges = self.an._rules_on([ep])
-                self._by_key[key] = Rules(frozenset({r[1] for r in sg_rules} | {r[3] for r in nacl}),
-                                          frozenset((r[4], r[5]) for r in nacl if r[3] not in ICMP),
-                                          frozenset((r[2], r[3]) for r in sg_rules if r[1] not in ICMP),
-                                          frozenset(ranges),
-                                          frozenset([(r[4], r[5]) for r in nacl if r[3] in ICMP]
-                                                    + [(r[2], r[3]) for r in sg_rules if r[1] in ICMP]))
+                if eni is None:  # (not an ENI of the snapshot: no rule looks at it)
+                    self._by_key[key] = NONE
+                else:  # the groups' part and the subnet's part, each computed once (ENIs share them far more)
+                    sg, net = self._sg_part(key[0]), self._network_part(eni[1], eni[2])
+                    self._by_key[key] = Rules(sg.protos | net.protos, net.nacl_ports, sg.sg_ports,
+                                              sg.ranges | net.ranges, net.icmp_ports | sg.icmp_ports)
             self._rules[ep.eni] = self._by_key[key]
         return self._rules[ep.eni]
+
+    def _sg_part(self, sgs: tuple[str, ...]) -> Rules:
+        """What the rules of these security groups read (``Rules`` with no NACL port)."""
+        got = self._sg_parts.get(sgs)
+        if got is None:
+            sg_rules, ranges = self.an.sg_rules_of(sgs)
+            got = self._sg_parts[sgs] = Rules(frozenset(r[1] for r in sg_rules), frozenset(),
+                                              frozenset((r[2], r[3]) for r in sg_rules if r[1] not in ICMP),
+                                              frozenset(ranges),
+                                              frozenset((r[2], r[3]) for r in sg_rules if r[1] in ICMP))
+        return got
+
+    def _network_part(self, sub: str, vpc: str) -> Rules:
+        """What the NACL entries and routes on a path from or to this subnet read (``Rules`` with no SG port)."""
+        got = self._network_parts.get((sub, vpc))
+        if got is None:
+            nacl, ranges = self.an.network_rules_of(sub, vpc)
+            got = self._network_parts[(sub, vpc)] = Rules(frozenset(r[3] for r in nacl),
+                                                          frozenset((r[4], r[5]) for r in nacl if r[3] not in ICMP),
+                                                          frozenset(), frozenset(ranges),
+                                                          frozenset((r[4], r[5]) for r in nacl if r[3] in ICMP))
+        return got
 
     def internet(self, ranges: frozenset) -> tuple[list[int], dict[int, tuple[int, int]]]:
         """Representative public addresses for rules reading ``ranges``, and the address piece of each cut point."""

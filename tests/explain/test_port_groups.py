@@ -247,3 +247,25 @@ def test_a_screened_ranked_scan_skips_only_packets_that_cannot_come_first(estate
             assert screened.evaluated <= cost_plain
             screened.evaluated = 0
     assert skipped > 0
+
+
+def test_an_enis_rules_are_what_its_hops_read(estate):
+    """``PacketSpace.rules`` builds an ENI's ``Rules`` from two parts kept apart (its security groups', its subnet's
+    and VPC's); for every ENI of the estate, and one the snapshot does not have, they equal the ``Rules`` of
+    everything ``Analyzer._rules_on`` reads of it: the protocols of its SG rules and NACL entries, their ports
+    (ICMP's apart) and every CIDR range."""
+    from reasoner.explain.space import ICMP, NONE, Rules
+
+    session, _ = estate
+    an = session.analyzer
+    for eni in sorted(an.eni) + ["eni-not-in-the-snapshot"]:
+        sg_rules, nacl, ranges = an._rules_on([Endpoint(eni)])
+        expected = Rules(frozenset({r[1] for r in sg_rules} | {r[3] for r in nacl}),
+                         frozenset((r[4], r[5]) for r in nacl if r[3] not in ICMP),
+                         frozenset((r[2], r[3]) for r in sg_rules if r[1] not in ICMP),
+                         frozenset(ranges),
+                         frozenset([(r[4], r[5]) for r in nacl if r[3] in ICMP]
+                                   + [(r[2], r[3]) for r in sg_rules if r[1] in ICMP]))
+        assert an.space.rules(Endpoint(eni)) == expected, eni
+    assert an.space.rules(Endpoint("eni-not-in-the-snapshot")) == NONE
+    assert len(an.space._sg_parts) > 1 and len(an.space._network_parts) > 1
