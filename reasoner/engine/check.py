@@ -387,7 +387,9 @@ def _check_proto_constants(module: Module, shipped: Collection[str]) -> list[Dia
     for rule in module.rules:
         if rule.head.loc.file in shipped:
             continue
-        cols = cols_of.setdefault(rule.head.loc.file, protocol_columns(module, shipped, rule.head.loc.file))
+        cols = cols_of.get(rule.head.loc.file)
+        if cols is None:  # once per file (setdefault would compute it again for every rule)
+            cols = cols_of[rule.head.loc.file] = protocol_columns(module, shipped, rule.head.loc.file)
         heads = [] if rule.head.pred in shipped_preds else [rule.head]
         for atom in heads + [l for l in rule.body if isinstance(l, Atom)]:
             for i, arg in enumerate(atom.args):
