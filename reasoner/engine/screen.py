@@ -70,7 +70,7 @@ class Screen:
     def settled(self, chunk: list, facts: Callable[[object, int, int], Mapping], want: Sequence[str],
                 settled: Callable[[Mapping], bool]) -> list[list[dict] | None]:
         """Per group of ``chunk``: the screened rows of each destination-port piece (relations of ``want``), when
-        ``settled`` holds of every piece's (the caller's ``settles``, memoised: separable.py ``_judge``); else None."""
+        ``settled`` holds of every piece's (the caller's ``settles``, memoised: separable.py ``_memo``); else None."""
         return [rows if all(settled(r) for r in rows) else None for rows in self.rows(chunk, facts, want)]
 
     def rows(self, chunk: list, facts: Callable[[object, int, int], Mapping], want: Sequence[str]) -> list[list[dict]]:

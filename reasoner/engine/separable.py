@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from itertools import tee
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from reasoner.engine.backend import Answer, Backend, PacketFacts
 from reasoner.engine.blocks import DST_PORT, SRC_PORT, Block
@@ -208,8 +208,8 @@ class SeparableBackend:
         if screen is None or len(pos) < self.screen_from:
             run(pos)
             return parts, best
-        screened = screen.rows(chunk, facts, want)
-        low = {(k, i): lower(screened[k][i]) for k, i in pos}
+        screened, bound = screen.rows(chunk, facts, want), self._memo(lower)
+        low = {(k, i): bound(screened[k][i]) for k, i in pos}
         order = sorted((p for p in pos if low[p] is not None), key=lambda p: (low[p], p))
         unbounded = [p for p in pos if low[p] is None]
         if unbounded:
@@ -247,7 +247,7 @@ class SeparableBackend:
         if self.screen is None or not screen_enabled():
             yield from self._steps(chunk, facts, want, settles)
             return
-        shown = self.screen.settled(chunk, facts, want, self._judge(settles))
+        shown = self.screen.settled(chunk, facts, want, self._memo(settles))
         rest = self._steps([g for g, rows in zip(chunk, shown) if rows is None], facts, want, settles)
         empty = {rel: frozenset() for rel in want}
         for g, rows in zip(chunk, shown):
@@ -263,7 +263,7 @@ class SeparableBackend:
         their other destination ports, then their other source ports), in order."""
         if not chunk:
             return
-        settled = self._judge(settles)
+        settled = self._memo(settles)
         first = [self._parts(a, three=True) for a in self.inner.evaluate((facts(g, g.dps[0], g.sps[0]) for g in chunk), want)]
         self.evaluated += len(chunk)
         run: list = []  # (group, first parts, open) since the last flush, in order
@@ -280,7 +280,7 @@ class SeparableBackend:
     def _rest(self, run: list, facts, want: Sequence[str], settles) -> Iterator[tuple[object, "Product"]]:
         opened = [g for g, _, o in run if o]
         answers = self.inner.evaluate((facts(g, dp, g.sps[0]) for g in opened for dp in g.dps[1:]), want)
-        settled = self._judge(settles)
+        settled = self._memo(settles)
         dsts: list = []
         for g, p, o in run:
             if not o:
@@ -304,17 +304,19 @@ class SeparableBackend:
                 yield g, Product(dst=[x[0] for x in d], src=[empty] * len(g.sps), settled=True)
 
     @staticmethod
-    def _judge(settles: Callable[[Answer], bool]) -> Callable[[dict], bool]:
-        """``settles`` for one step, once per distinct set of rows (packets share few: ``_parts``)."""
-        judged: dict[tuple, bool] = {}
+    def _memo(of: Callable[[dict], Any]) -> Callable[[dict], Any]:
+        """``of(rows)``, computed once per distinct set of rows (packets share few: ``_parts``): a caller's
+        ``settles`` for one step, or ``ranked``'s ``lower`` of the screened rows (``_firsts``)."""
+        seen: dict[tuple, Any] = {}
 
-        def settled(rows: dict) -> bool:
+        def memo(rows: dict) -> Any:
             k = tuple(rows.items())
-            got = judged.get(k)
-            if got is None:
-                got = judged[k] = settles(rows)
-            return got
-        return settled
+            try:
+                return seen[k]
+            except KeyError:
+                got = seen[k] = of(rows)
+                return got
+        return memo
 
     def _parts(self, ans: Answer, three: bool = False) -> tuple:
         """An answer's rows of hops that do not read the source port, and of those that do (per relation);
