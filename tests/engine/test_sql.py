@@ -1,13 +1,18 @@
 """The SQL compiler and DuckDB runner (reasoner/engine/sql.py, duck.py) against pyDatalog on small programs,
 and the datalog-conformance suite's program cases through DuckDB."""
 
+import csv
+import io
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from datalog_conformance.runner import YamlTestRunner
 from datalog_conformance.schema import Model
 
 from reasoner.engine.check import check
 from reasoner.engine.conformance import _scalar
-from reasoner.engine.duck import DuckEngine
+from reasoner.engine.duck import DuckEngine, csv_text
 from reasoner.engine.parse import parse_text
 from reasoner.engine.program import Program
 from reasoner.engine.sql import SqlUnsupported, compile_program
@@ -68,6 +73,34 @@ def test_bulk_loaded_rows_are_data_never_sql():
     engine = DuckEngine(checked, {"r": [("x'); DROP TABLE t0_r; --", 1), ("line\nbreak", 2)]})
     engine.run(["s"])
     assert set(engine.rows("s")) == {("x'); DROP TABLE t0_r; --",), ("line\nbreak",)}
+
+
+def _csv_module(rows: list[tuple]) -> str:
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+_VALUE = st.one_of(st.text(max_size=6), st.sampled_from(['"', '""', "a,b", "x\ny", "\r", "%s", "%d", "é"]),
+                   st.integers(min_value=-(1 << 130), max_value=1 << 130), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.lists(st.tuples(st.text(max_size=5), st.integers()), min_size=1, max_size=8),  # the fast path's shape
+    st.lists(st.lists(_VALUE, min_size=1, max_size=4).map(tuple), min_size=1, max_size=8)))  # anything at all
+def test_bulk_rows_are_written_as_the_csv_module_writes_them(rows):
+    """The template fast path (one column of strings or of integers each, no quote in a string) and the csv module
+    write the same bytes, for any rows: quotes, newlines, percent signs, booleans, 130-bit integers, ragged rows."""
+    assert csv_text(rows) == _csv_module(rows)
+
+
+def test_rows_with_a_quote_or_a_boolean_are_still_loaded_exactly():
+    checked = check(parse_text(".decl r(a: symbol, b: number)\n.decl s(a: symbol, b: number)\ns(A, B) :- r(A, B).\n"))
+    rows = [('say "hi"', 1), ("plain", 2), ("", -3)]
+    engine = DuckEngine(checked, {"r": rows})
+    engine.run(["s"])
+    assert sorted(engine.rows("s")) == sorted(rows)
 
 
 def test_a_column_of_numbers_and_strings_is_refused():
@@ -231,6 +264,10 @@ def test_tables_are_created_and_loaded_when_a_question_first_needs_them():
     assert sorted(engine.rows("c")) == [(1,), (7,)]
     assert engine.sql.tables["unrelated"] not in _tables(engine)
     assert {engine.sql.tables[p] for p in ("a", "b", "c", "far")} <= _tables(engine)
+    # a rule reading an empty relation is left out of its statement, and a table no statement touches is not made
+    empty = DuckEngine(checked)
+    empty.run(["c"])
+    assert empty.rows("c") == [] and not {empty.sql.tables[p] for p in ("a", "b")} & _tables(empty)
     engine.reset(["unrelated"])  # rows not yet in a table are emptied too
     assert engine.rows("unrelated") == []
     assert sorted(engine.rows("a")) == [(1,), (5,), (7,)]
