@@ -149,27 +149,30 @@ def _named_with(relations: Mapping[str, Sequence[tuple]], enis: set[str], number
     """Whether each number ``numbers`` gives an ENI occurs in some row that names that ENI (a string equal to it)
     and holds the number (an integer).  A relation whose rows have one length is read by columns: the (string,
     integer) pairs of each column naming an ENI with each column of integers (``zip``); any other relation row by
-    row."""
-    pairs: set[tuple] = set()
-    loose: dict[str, set[int]] = {}  # from relations read row by row
+    row.  The relations are read until every (ENI, number) claimed is found: at 20k ENIs the ENIs' own address
+    relations settle them all, and reading every relation took 0.03 s."""
+    claims = {(e, n) for e, ns in numbers.items() for n in ns}
     for rows in relations.values():
+        if not claims:
+            break
         if not rows:
             continue
         lengths = set(map(len, rows))
         if len(lengths) == 1:
-            columns = [list(map(operator.itemgetter(i), rows)) for i in range(lengths.pop())]
-            types = [set(map(type, c)) for c in columns]
+            columns = [operator.itemgetter(i) for i in range(lengths.pop())]
+            types = [set(map(type, map(c, rows))) for c in columns]
             if all(t <= {str} or t <= {int} for t in types):
-                named = [c for c, t in zip(columns, types) if t <= {str} and not enis.isdisjoint(c)]
                 ints = [c for c, t in zip(columns, types) if t <= {int}]
-                for a in named:
-                    for b in ints:
-                        pairs.update(zip(a, b))
+                if not ints:
+                    continue
+                for a, t in zip(columns, types):
+                    if t <= {str} and not enis.isdisjoint(map(a, rows)):
+                        named = list(map(a, rows))
+                        for b in ints:
+                            claims.difference_update(zip(named, map(b, rows)))
                 continue
         for row in rows:
             here = [v for v in row if type(v) is str and v in enis]
             if here:
-                got = {v for v in row if type(v) is int}
-                for e in here:
-                    loose.setdefault(e, set()).update(got)
-    return all((e, n) in pairs or n in loose.get(e, ()) for e, ns in numbers.items() for n in ns)
+                claims.difference_update((e, v) for v in row if type(v) is int for e in here)
+    return not claims
