@@ -92,6 +92,12 @@ class DuckEngine:
         n = len(rows)
         if not n:
             return 0
+        if n <= SMALL and _plain(rows):  # a few rows: one parameterised INSERT (values are parameters, never SQL)
+            width = len(rows[0])
+            holes = ", ".join([f"({', '.join(['?'] * width)})"] * n)
+            self.con.execute(f"INSERT INTO {self._table(pred)} VALUES {holes}", [v for r in rows for v in r])
+            self.empty.discard(pred)
+            return n
         path = os.path.join(self._tmp.name, f"r{self._files}.csv")
         self._files += 1
         with open(path, "w", newline="", encoding="utf-8") as f:
@@ -203,6 +209,21 @@ class DuckEngine:
         for p in stratum.preds:
             self.con.execute(f"DROP TABLE {delta[p]}")
             self.con.execute(f"DROP TABLE {new[p]}")
+
+
+#: Up to this many rows are written by a parameterised INSERT, more through a CSV file.  Measured (three columns, one
+#: thread): 1 row 0.35 ms against 1.0 ms, 20 rows 0.78 against 0.89 ms, 100 rows 2.4 against 0.93 ms.  At 20k ENIs
+#: ``* -> X`` loads 19 relations of at most 20 rows (rule files' facts, gateways, the query's own rows).
+SMALL = 20
+
+_INT64 = range(-(1 << 63), 1 << 63)
+
+
+def _plain(rows: list[tuple]) -> bool:
+    """Whether ``rows`` are of one length and hold only strings and 64-bit integers: DuckDB binds those parameters as
+    VARCHAR and BIGINT, exactly as the CSV reader reads them (a wider integer, a boolean or anything else goes
+    through the CSV file, which the table's declared types read)."""
+    return len(set(map(len, rows))) == 1 and all(type(v) is str or (type(v) is int and v in _INT64) for r in rows for v in r)
 
 
 def csv_text(rows: list[tuple]) -> str:

@@ -12,7 +12,7 @@ from datalog_conformance.schema import Model
 
 from reasoner.engine.check import check
 from reasoner.engine.conformance import _scalar
-from reasoner.engine.duck import DuckEngine, csv_text
+from reasoner.engine.duck import SMALL, DuckEngine, csv_text
 from reasoner.engine.parse import parse_text
 from reasoner.engine.program import Program
 from reasoner.engine.sql import SqlUnsupported, compile_program
@@ -95,9 +95,14 @@ def test_bulk_rows_are_written_as_the_csv_module_writes_them(rows):
     assert csv_text(rows) == _csv_module(rows)
 
 
-def test_rows_with_a_quote_or_a_boolean_are_still_loaded_exactly():
+@pytest.mark.parametrize("n, wide", [(1, False), (SMALL, False), (SMALL, True), (SMALL + 1, False), (100, True)])
+def test_rows_are_loaded_exactly_as_parameters_or_through_a_csv_file(n, wide):
+    """A few rows go in as the parameters of one INSERT, more through a CSV file (duck.SMALL): either way each value
+    arrives as given: quotes, SQL, newlines, 64-bit bounds, and a number wider than 64 bits (HUGEINT columns)."""
     checked = check(parse_text(".decl r(a: symbol, b: number)\n.decl s(a: symbol, b: number)\ns(A, B) :- r(A, B).\n"))
-    rows = [('say "hi"', 1), ("plain", 2), ("", -3)]
+    odd = ['say "hi"', "x'); DROP TABLE t0_r; --", "line\nbreak", "", "?", "$1", "a,b"]
+    numbers = [-(1 << 63), (1 << 63) - 1, 0, -3] + [1 << 100] * wide
+    rows = [(odd[i % len(odd)] + str(i // len(odd)), numbers[i % len(numbers)]) for i in range(n)]
     engine = DuckEngine(checked, {"r": rows})
     engine.run(["s"])
     assert sorted(engine.rows("s")) == sorted(rows)
