@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import marshal
 import operator
 import sys
 from pathlib import Path
@@ -52,10 +53,21 @@ def key(relations: Mapping[str, Sequence[tuple]], constants: Iterable, starts: I
     h.update(Path(__file__).read_bytes())  # how the classes are written and read back
     for rel in sorted(relations):
         h.update(repr((rel, len(relations[rel]))).encode())
-        h.update(repr(relations[rel]).encode())
+        h.update(_bytes(relations[rel]))
     h.update(repr(sorted(constants, key=lambda v: (type(v).__name__, v))).encode())
     h.update(repr(sorted(starts)).encode())
     return h.hexdigest()[:40]
+
+
+def _bytes(rows: Sequence[tuple]) -> bytes:
+    """The rows, exactly (a different list gives different bytes): ``marshal`` format 2, which writes every value
+    in full (from format 3 on, a value seen twice may be written as a reference to the first, depending on how the
+    objects are shared, and the same rows would give other bytes), about 3.5 times faster than ``repr`` (at 20k
+    ENIs, 0.009 s against 0.032 s for the snapshot's 97,000 rows).  Values marshal cannot write: ``repr``, tagged."""
+    try:
+        return b"m" + marshal.dumps(rows if type(rows) is list else list(rows), 2)
+    except ValueError:
+        return b"r" + repr(list(rows)).encode()
 
 
 def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: Iterable[int],

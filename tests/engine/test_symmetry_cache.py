@@ -310,3 +310,32 @@ def test_decode_accepts_what_the_one_by_one_reading_accepted(case):
     assert (want is None) == (got is None)
     if got is not None:
         _same(got, want)
+
+
+_ROWS = {"eni": [("eni-1", "subnet-1", "vpc-1"), ("eni-2", "subnet-1", "vpc-1")], "eni_ip": [("eni-1", 167772161), ("eni-2", 1 << 100)]}
+
+
+@pytest.mark.parametrize("change", [
+    lambda r: r["eni_ip"].__setitem__(0, ("eni-1", "167772161")),  # a number written as a string
+    lambda r: r["eni_ip"].__setitem__(0, ("eni-1", True)),  # a boolean is not the number 1
+    lambda r: r["eni_ip"].__setitem__(1, ("eni-2", (1 << 100) + 1)),  # a 128-bit number, off by one
+    lambda r: r["eni"].append(("eni-3", "subnet-1", "vpc-1")),
+    lambda r: r["eni"].__setitem__(1, ("eni-2", "subnet-1", "vpc-1\ud800")),  # a lone surrogate (JSON allows it)
+    lambda r: r.__setitem__("eni_sg", []),  # one more (empty) relation
+    lambda r: r["eni"].__setitem__(1, ("eni-2", "subnet-1vpc-1", "")),  # the same characters, cut elsewhere
+])
+def test_any_change_of_a_value_is_another_key(change):
+    rows = {k: list(v) for k, v in _ROWS.items()}
+    change(rows)
+    assert symmetry_cache.key(rows, {"x"}, [1]) != symmetry_cache.key(_ROWS, {"x"}, [1])
+
+
+def test_the_key_does_not_depend_on_how_the_values_are_shared():
+    """The same rows, as copies with fresh strings or as one shared tuple repeated, give the same key (marshal's
+    format 2 writes no references)."""
+    fresh = {k: [tuple("".join(list(v)) if isinstance(v, str) else v + 0 for v in row) for row in rows]
+             for k, rows in _ROWS.items()}
+    row = _ROWS["eni"][0]
+    shared, copied = {"eni": [row, row]}, {"eni": [tuple(row), tuple("".join(list(v)) for v in row)]}
+    assert symmetry_cache.key(fresh, {"x"}, [1]) == symmetry_cache.key(_ROWS, {"x"}, [1])
+    assert symmetry_cache.key(shared, set(), []) == symmetry_cache.key(copied, set(), [])
