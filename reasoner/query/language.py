@@ -10,11 +10,17 @@ protocols have none.  Errors are QueryError with the column and a caret.
 
 from __future__ import annotations
 
+import ast
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
+import lark
 from lark import Lark, UnexpectedInput
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
 
 from reasoner.errors import QueryError
 from reasoner.facts.context import ICMP_PROTOCOLS  # numbers in a query after them are ICMP types
@@ -47,10 +53,55 @@ class Query:
         return PROTOCOLS.get(self.proto, self.proto)
 
 
-@lru_cache(maxsize=2)
-def _parser(start: str = "query") -> Lark:
-    # no lark cache (cache=True): it is a pickle under a predictable name in /tmp
-    return Lark(resources.files("reasoner.query").joinpath("query.lark").read_text(), start=start, parser="lalr")
+STARTS = ["query", "assertion"]
+#: lark's LALR tables for query.lark, written by ``write_tables`` (``python -m reasoner.query.language``)
+TABLES = "query.lark.tables"
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """The parser of query.lark (both starts).  Building it costs about 0.015 s, on every command; so the tables it
+    builds are shipped beside the grammar (``TABLES``) as plain literals (``ast.literal_eval``: data, never code;
+    no lark ``cache=True``, a pickle under a predictable name in /tmp) and loaded when their stamp says they were
+    written from this very grammar by this very lark version.  Otherwise (edited grammar, another lark, a missing
+    or damaged file) the parser is built from the grammar: the same parser, built more slowly."""
+    folder = resources.files("reasoner.query")
+    grammar = folder.joinpath("query.lark").read_text()
+    try:
+        return _from_tables(folder.joinpath(TABLES).read_text(), grammar)
+    except Exception:  # (any failure to read or load the tables: they are only a shortcut)
+        return _build(grammar)
+
+
+def _build(grammar: str) -> Lark:
+    return Lark(grammar, start=STARTS, parser="lalr")
+
+
+def _stamp(grammar: str) -> dict[str, str]:
+    return {"grammar_sha256": hashlib.sha256(grammar.encode()).hexdigest(), "lark": lark.__version__,
+            "starts": ",".join(STARTS)}
+
+
+def _from_tables(text: str, grammar: str) -> Lark:
+    """The parser the tables ``text`` hold; ValueError unless they were written from ``grammar`` by this lark."""
+    doc = ast.literal_eval(text)
+    if not isinstance(doc, dict) or doc.get("stamp") != _stamp(grammar):
+        raise ValueError("the tables were written from another grammar or by another lark")
+    return Lark.load({"data": doc["data"], "memo": doc["memo"]})
+
+
+def tables_text(grammar: str) -> str:
+    """The tables of ``grammar``'s parser, as ``TABLES`` holds them."""
+    data, memo = _build(grammar).memo_serialize([TerminalDef, Rule])
+    return repr({"stamp": _stamp(grammar), "data": data, "memo": memo}) + "\n"
+
+
+def write_tables() -> Path:
+    """Writes ``TABLES`` from query.lark (after the grammar changes, or for another lark version)."""
+    here = Path(__file__).with_name("query.lark")
+    out = here.with_name(TABLES)
+    out.write_text(tables_text(here.read_text()))
+    return out
 
 
 @dataclass(frozen=True)
@@ -73,7 +124,7 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
         if not line:
             continue
         try:
-            tree = _parser("assertion").parse(line)
+            tree = _parser().parse(line, start="assertion")
         except UnexpectedInput as err:
             col = getattr(err, "column", 1) or 1
             raise QueryError("query.syntax", f"cannot parse assertion:\n    {line}\n    {' ' * (col - 1)}^",
@@ -91,7 +142,7 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
 def parse_query(text: str) -> Query:
     """Parses one query; raises QueryError("query.syntax") with a caret under the problem."""
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(text, start="query")
     except UnexpectedInput as err:
         col = getattr(err, "column", 1) or 1
         raise QueryError("query.syntax", f"cannot parse query at column {col}:\n    {text}\n    {' ' * (col - 1)}^",
@@ -125,3 +176,7 @@ def _query_of(tree) -> Query:
             raise QueryError("query.port", f"port range {lo}-{hi} is not within 0-65535 (low first)")
         out = Query(out.src, out.dst, out.proto, lo, hi, fam)
     return out
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_tables()}")

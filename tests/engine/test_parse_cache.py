@@ -117,7 +117,7 @@ def test_lark_writes_no_pickle_to_the_temp_folder(tmp_path, monkeypatch):
     language._parser.cache_clear()
     try:
         parse_mod._parser()
-        language._parser("query")
+        language._parser()
         assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".lark")]
     finally:
         parse_mod._parser.cache_clear()
