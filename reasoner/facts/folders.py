@@ -110,13 +110,20 @@ def carry_aliases(old: Path, new: Path) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still write: it exists and, where /proc tells, is not a zombie (a writer killed
+    after its supervising parent, ``reasoner/supervise.py``, is reparented and may wait a while to be reaped)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError, ValueError):
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rpartition(b")")[2].split()[:1]  # (the name, in parentheses, may hold spaces)
+    except OSError:  # no /proc (macOS), or gone meanwhile: as os.kill said
+        return True
+    return state not in ([b"Z"], [b"X"])
 
 
 def _only_ours(folder: Path) -> bool:
