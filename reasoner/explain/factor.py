@@ -148,9 +148,15 @@ class Factoring:
 
     def key(self, ep: "Endpoint") -> Hashable | None:
         cls = self.classes
-        if cls is None or ep.ips is None or ep.eni not in cls.of or self.an.eni_ips.get(ep.eni) != tuple(sorted(ep.ips)):
+        if cls is None or ep.ips is None:
             return None
-        return cls.of[ep.eni], ep.addressed
+        c = cls.of.get(ep.eni)
+        if c is None:
+            return None
+        ips = self.an.eni_ips.get(ep.eni)
+        if ips != ep.ips and ips != tuple(sorted(ep.ips)):  # (an endpoint's addresses come sorted: compared first as they are)
+            return None
+        return c, ep.addressed
 
     def groups(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> list[PairGroup] | None:
         """The question's pairs by class (None when factoring is off or refused)."""
