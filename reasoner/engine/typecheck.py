@@ -67,17 +67,18 @@ def check_types(module: Module, decls: dict[str, Decl], report: Report) -> None:
         _check_rule(rule, decls, report)
 
 
-def _column_types(atom: Atom, decls: dict[str, Decl]) -> list[str | None]:
-    return [t if t in ("number", "symbol") else None for _, t in _columns(atom, decls)]
+#: the column types a value is checked against (``any`` columns take either)
+_TYPED = ("number", "symbol")
 
 
 def _check_rule(rule: Rule, decls: dict[str, Decl], report: Report) -> None:
     types: dict[str, tuple[str, str]] = {}  # variable -> (type, where it got it)
     atoms = [*(l for l in rule.body if isinstance(l, Atom)), rule.head]  # where the body binds it, first
-    for atom in atoms:  # a variable used at columns of two types is reported by check
-        for (col, _), typ, arg in zip(_columns(atom, decls), _column_types(atom, decls), atom.args):
-            if typ and isinstance(arg, Var):
-                types.setdefault(arg.name, (typ, f"{atom.pred}.{col}"))
+    columns = [(atom, _columns(atom, decls)) for atom in atoms]
+    for atom, cols in columns:  # a variable used at columns of two types is reported by check
+        for (col, typ), arg in zip(cols, atom.args):
+            if typ in _TYPED and isinstance(arg, Var) and arg.name not in types:
+                types[arg.name] = (typ, f"{atom.pred}.{col}")
     from_columns = set(types)
     comparisons = [l for l in rule.body if isinstance(l, Comparison)]
     changed = True
@@ -92,6 +93,8 @@ def _check_rule(rule: Rule, decls: dict[str, Decl], report: Report) -> None:
                         changed = True
 
     def arith(term: Term, loc: Loc) -> None:
+        if not isinstance(term, BinOp):  # (a variable or a constant holds no arithmetic)
+            return
         for node in subterms(term):
             if not isinstance(node, BinOp):
                 continue
@@ -108,14 +111,16 @@ def _check_rule(rule: Rule, decls: dict[str, Decl], report: Report) -> None:
         if lt and rt and lt != rt:
             report(lit.loc, "type_mismatch", f"'{lit.op}' compares a {lt} ({_show(lit.left, types)}) with a {rt} "
                    f"({_show(lit.right, types)})", _HINTS["compare"])
-    for atom in atoms:
-        for (col, _), typ, arg in zip(_columns(atom, decls), _column_types(atom, decls), atom.args):
+    for atom, cols in columns:
+        for (col, typ), arg in zip(cols, atom.args):
             arith(arg, atom.loc)
+            if typ not in _TYPED:
+                continue
             t = _type_of(arg, types)
-            if typ and t and t != typ and not isinstance(arg, Const) and not (isinstance(arg, Var) and arg.name in from_columns):
+            if t and t != typ and not isinstance(arg, Const) and not (isinstance(arg, Var) and arg.name in from_columns):
                 report(atom.loc, "type_mismatch", f"column '{col}' of '{atom.pred}' is a {typ}, got a {t} ({_show(arg, types)})",
                        _HINTS["compare"] if typ == "symbol" else None)
-        if len(_columns(atom, decls)) != len(atom.args):
+        if len(cols) != len(atom.args):
             for arg in atom.args:
                 arith(arg, atom.loc)
 
