@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from reasoner.engine.backend import PointBackend
@@ -185,8 +186,11 @@ def _check_rows(rel: str, rows: list[tuple], decl, facts: Path) -> None:
     relation file that does not is an error, never rows that silently match nothing."""
     types = tuple(int if ctype == "number" else str for _, ctype in decl.columns)
     n = len(types)
-    # column by column first (at 100k ENIs, about 0.06 s instead of 0.18 s); a file that fails is read row by row for the message
-    if not rows or (all(len(r) == n for r in rows) and all(set(map(type, col)) == {t} for col, t in zip(zip(*rows), types))):
+    # column by column first, in C loops (at 100k ENIs, about 0.06 s instead of 0.18 s; a column taken by itemgetter,
+    # not zip(*rows), which builds every column at once: 0.025 -> 0.009 s at 20k); a file that fails is read row by
+    # row for the message
+    if not rows or (set(map(len, rows)) == {n} and all(set(map(type, map(itemgetter(i), rows))) == {t}
+                                                      for i, t in enumerate(types))):
         return
     for i, row in enumerate(rows):
         if len(row) != n or not all(type(v) is t for v, t in zip(row, types)):
