@@ -95,10 +95,22 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
     co: dict[object, object] = {}  # value -> its only co-occurring ENI, or _MANY
     for rel, rows in relations.items():
         cols = columns.get(rel, [])
-        if all(enis.isdisjoint(c) for c in cols):  # no row names an ENI: a number here is never owned
+        named = [i for i, c in enumerate(cols) if not enis.isdisjoint(c)]
+        if not named:  # no row names an ENI: a number here is never owned
             for c in cols:
                 if c and type(c[0]) is int:
                     co.update(dict.fromkeys(c, _MANY))
+            continue
+        if len(named) == 1 and enis.issuperset(cols[named[0]]):
+            # each row names exactly one ENI, in one column, and no other column holds one (eni, eni_sg, eni_ip
+            # ...): the loop below, column by column (the same co, since co's end does not depend on the order)
+            ecol = cols[named[0]]
+            for j, c in enumerate(cols):
+                if j == named[0]:
+                    continue
+                for v, e in zip(c, ecol):
+                    prev = co.get(v, e)
+                    co[v] = e if prev == e else _MANY
             continue
         for row in rows:
             es = [v for v in row if type(v) is str and v in enis]
@@ -133,11 +145,25 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
     alone: set[str] = set()  # ENIs that are a class of their own
     occurs: dict[object, set[tuple[str, int]]] = {}
     owned = owner.keys()
+    mine_of: dict[str, set] = {e: set() for e in enis}  # the owned values of each ENI's rows
     for rel, rows in relations.items():
-        if all(owned.isdisjoint(c) for c in columns.get(rel, [])):
+        cols = columns.get(rel, [])
+        held = [i for i, c in enumerate(cols) if not owned.isdisjoint(c)]  # the columns holding owned values
+        if not held:
             continue  # no row holds an owned value
+        if len(held) == 1:  # each row has at most one owned value, so at most one owner: column by column
+            i = held[0]
+            get = owner.get
+            for row, v in zip(rows, cols[i]):
+                e = get(v)
+                if e is not None:
+                    rows_of[e].append((rel, row))
+            for v in owned & set(cols[i]):
+                occurs.setdefault(v, set()).add((rel, i))
+                mine_of[owner[v]].add(v)
+            continue
         for row in rows:
-            owners = {owner[v] for v in row if v in owner}
+            owners = {owner[row[i]] for i in held if row[i] in owner}
             if not owners:
                 continue
             if len(owners) > 1:
@@ -145,23 +171,28 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
                 continue
             e = owners.pop()
             rows_of[e].append((rel, row))
-            for i, v in enumerate(row):
+            for i in held:
+                v = row[i]
                 if v in owner:
                     occurs.setdefault(v, set()).add((rel, i))
-    out = Classes(owned_columns=frozenset(c for cols in occurs.values() for c in cols))
+                    mine_of[e].add(v)
+    out = Classes(owned_columns=frozenset().union(*occurs.values()))
     label = {v: (("eni",) if v in enis else ("n", bisect_right(bounds, v)) if type(v) is int else ("s",))
-             + tuple(sorted(cols)) for v, cols in occurs.items()}
+             + (tuple(cols) if len(cols) == 1 else tuple(sorted(cols))) for v, cols in occurs.items()}
     by_sig: dict[object, list[str]] = {}
     for e in sorted(enis):
-        mine = {v for _, row in rows_of[e] for v in row if v in owner}
+        mine = mine_of[e]
         labels = {v: label[v] for v in mine}
         if e in alone or len(set(labels.values())) != len(labels):
             sig: object = ("alone", e)
         else:  # labels are one-to-one on e's values, so e's rows map to distinct abstract rows: a set suffices
-            sig = frozenset((rel, tuple(labels[v] if v in labels else ("=", v) for v in row)) for rel, row in rows_of[e])
+            # (a value with no label stands for itself: a string or a number, never equal to a label, a tuple)
+            get = labels.get
+            sig = frozenset([(rel, tuple(map(get, row, row))) for rel, row in rows_of[e]])
         by_sig.setdefault(sig, []).append(e)
-        out.numbers[e] = tuple(v for v, _ in sorted(((v, lab) for v, lab in labels.items() if type(v) is int),
-                                                    key=lambda x: repr(x[1])))
+        ints = [v for v in labels if type(v) is int]
+        out.numbers[e] = tuple(ints) if len(ints) < 2 else tuple(  # (one number: nothing to order)
+            v for v, _ in sorted(((v, labels[v]) for v in ints), key=lambda x: repr(x[1])))
     for cid, members in enumerate(by_sig.values()):
         out.members[cid] = members
         for e in members:
