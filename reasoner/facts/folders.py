@@ -110,8 +110,8 @@ def carry_aliases(old: Path, new: Path) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` may still write: it exists and, where /proc tells, is not a zombie (a writer killed
-    after its supervising parent, ``reasoner/supervise.py``, is reparented and may wait a while to be reaped)."""
+    """Whether process ``pid`` may still write: it exists and, where /proc tells, is not a zombie (a writer that has
+    died but is not reaped yet: its parent has not waited for it, or it was reparented and waits for init)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -120,21 +120,27 @@ main()
 """
 
 
+@pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["term", "int", "kill"])
-def test_an_interrupted_import_leaves_no_staging_folder(tmp_path: Path, sig: int) -> None:
+def test_an_interrupted_import_leaves_no_staging_folder(tmp_path: Path, sig: int, group: bool) -> None:
     """The import is stopped while its staging folder is complete (just before the swap).  SIGTERM and SIGINT:
-    the folder is removed on the way out; kill -9: the next run sweeps it.  The old facts stay intact."""
+    the folder is removed on the way out; kill -9: the next run sweeps it.  The old facts stay intact.  The signal
+    goes to the command's process, or to its whole process group, as a Ctrl-C at a terminal does."""
     out = tmp_path / "work" / "facts"
     assert reason("import", str(ROOT / "facts"), "--out", str(out)).returncode == 0
     before = _tree(out)
     flag = tmp_path / "staged"
     proc = subprocess.Popen([sys.executable, "-c", _SLOW_IMPORT, str(ROOT / "facts" / "examples" / "seed-fixed"), str(flag),
-                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=group)
     deadline = time.monotonic() + 60
     while not flag.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
     assert [p for p in out.parent.iterdir() if p.name.startswith(".facts.")], "the run did not stage"
-    proc.send_signal(sig)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert "Traceback" not in err and "internal error" not in err, err
     assert proc.returncode != 0

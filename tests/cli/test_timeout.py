@@ -5,6 +5,7 @@ Before, a policy that does not terminate ran until killed, and SIGINT was ignore
 after SIGINT, `reason verify` on Souffle's hmmer program was still running).
 """
 
+import os
 import signal
 import subprocess
 import time
@@ -26,8 +27,9 @@ def slow_policy(tmp_path: Path) -> Path:
     return f
 
 
-def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(["reason", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start(*args: str, group: bool = False) -> subprocess.Popen:
+    return subprocess.Popen(["reason", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=group)
 
 
 def finish(proc: subprocess.Popen, within: float) -> tuple[str, str]:
@@ -50,15 +52,32 @@ def test_a_non_terminating_policy_stops_at_the_timeout_with_exit_2(slow_policy):
     assert subprocess.run(["pgrep", "-f", str(slow_policy)], capture_output=True).stdout == b""
 
 
-def test_sigint_stops_a_running_verify_within_a_second_with_exit_130(slow_policy):
-    proc = start("verify", str(slow_policy))
+@pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
+def test_sigint_stops_a_running_verify_within_a_second_with_exit_130(slow_policy, group):
+    """Sent to the command's process, or to its process group as a Ctrl-C at a terminal does."""
+    proc = start("verify", str(slow_policy), group=group)
     time.sleep(3)  # loaded, and deep in the engine
     assert proc.poll() is None
     sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    if group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
     out, err = finish(proc, 10)
     assert proc.returncode == 130 and time.monotonic() - sent < 1.5
     assert "Traceback" not in err and "internal error" not in err
+
+
+def test_sigterm_stops_a_running_verify_at_once_with_exit_143(slow_policy):
+    proc = start("verify", str(slow_policy))
+    time.sleep(3)
+    assert proc.poll() is None
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = finish(proc, 10)
+    assert proc.returncode == 143 and time.monotonic() - sent < 1.5
+    assert "Traceback" not in err and "internal error" not in err
+    assert subprocess.run(["pgrep", "-f", str(slow_policy)], capture_output=True).stdout == b""
 
 
 def test_a_quick_command_keeps_its_own_exit_code_and_output():

@@ -14,8 +14,8 @@ from reasoner.facts import folders
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="zombies are told apart through /proc (Linux)")
 def test_a_zombie_writer_is_not_alive_and_a_live_one_is():
-    """A writer killed after its supervising parent is reparented and may stay a zombie until reaped; its staging
-    folder must still be swept (reasoner/supervise.py, tests/cli/test_import_out.py)."""
+    """A writer that died and is not reaped yet (its parent has not waited for it, or it was reparented) is a zombie;
+    its staging folder must still be swept (tests/cli/test_import_out.py sweeps a killed writer's folder)."""
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     pid = os.fork()
     if pid == 0:
