@@ -3,6 +3,8 @@ parsing exactly as the parser built from the grammar, and never used (nor run) w
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 from importlib import resources
 
@@ -33,13 +35,13 @@ def _outcome(parser: lark.Lark, text: str, start: str):
 def test_the_shipped_tables_are_written_from_the_grammar_as_it_is():
     """After an edit of query.lark, run ``python -m reasoner.query.language`` (the tables would be ignored, and every
     command would build the parser again)."""
-    stamp = language.ast.literal_eval(SHIPPED)["stamp"]
+    stamp = ast.literal_eval(SHIPPED)["stamp"]
     assert stamp["grammar_sha256"] == hashlib.sha256(GRAMMAR.encode()).hexdigest()
     assert stamp["starts"] == ",".join(language.STARTS)
 
 
 def test_the_shipped_tables_are_used_with_the_lark_that_wrote_them():
-    if language.ast.literal_eval(SHIPPED)["stamp"]["lark"] == lark.__version__:
+    if ast.literal_eval(SHIPPED)["stamp"]["lark"] == lark.__version__:
         assert isinstance(language._from_tables(SHIPPED, GRAMMAR), lark.Lark)
     else:  # another lark: refused (the parser is then built from the grammar)
         with pytest.raises(ValueError):
@@ -49,14 +51,18 @@ def test_the_shipped_tables_are_used_with_the_lark_that_wrote_them():
 @settings(max_examples=400, deadline=None)
 @given(_TEXT, st.sampled_from(language.STARTS))
 def test_a_parser_from_tables_parses_as_the_parser_built_from_the_grammar(text, start):
-    loaded = _loaded()
-    assert _outcome(loaded, text, start) == _outcome(language._build(GRAMMAR), text, start)
+    assert _outcome(_loaded(), text, start) == _outcome(_built(), text, start)
 
 
+@functools.cache
 def _loaded() -> lark.Lark:
-    if not hasattr(_loaded, "parser"):
-        _loaded.parser = language._from_tables(language.tables_text(GRAMMAR), GRAMMAR)
-    return _loaded.parser
+    """A parser from tables written now, by the lark installed (the shipped ones may be another lark's)."""
+    return language._from_tables(language.tables_text(GRAMMAR), GRAMMAR)
+
+
+@functools.cache
+def _built() -> lark.Lark:
+    return language._build(GRAMMAR)
 
 
 @pytest.mark.parametrize("text", [
