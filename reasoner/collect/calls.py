@@ -8,7 +8,8 @@ paginator is paginated).  Three shapes:
 * per parent (Batfish layout): the operation is called once per parent id found in an earlier
   call's items, and each answer is wrapped with the parent id:
   ``{"LoadBalancerListeners": [{"LoadBalancerArn": ..., "Listeners": [...]}]}``;
-* list then describe (ECS): ``ListClusters`` ids are described in batches (``DescribeClusters``).
+* list then describe (ECS): ``ListClusters`` ids are described in batches (``DescribeClusters``), asked with
+  ``include=["TAGS"]``: without it ECS leaves the tags of clusters, services and tasks out of its answers.
 
 Load balancer and target group tags (``LoadBalancerTags``, ``TargetGroupTags``) are asked per resource
 (``DescribeTags``): the describe answers of ELBv2 carry none.
@@ -84,6 +85,8 @@ class ListFirst:
     result_key: str
     param: str
     batch: int
+    #: the describe calls' ``include`` (ECS: ``("TAGS",)``), not sent to the list call, which takes none
+    include: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,11 +171,11 @@ CALLS: tuple[Call, ...] = (
     Call("TargetGroupTags", "elbv2", "DescribeTags", "TagDescriptions", wrap="TagDescriptions",
          parent=Parent("TargetGroups", ("TargetGroupArn",), "ResourceArns", "ResourceArn", as_list=True)),
     Call("EcsClusters", "ecs", "DescribeClusters", "clusters",
-         list_first=ListFirst("ListClusters", "clusterArns", "clusters", 100)),
+         list_first=ListFirst("ListClusters", "clusterArns", "clusters", 100, include=("TAGS",))),
     Call("EcsTasks", "ecs", "DescribeTasks", "tasks", parent=_CLUSTER, wrap="Tasks",
-         list_first=ListFirst("ListTasks", "taskArns", "tasks", 100)),
+         list_first=ListFirst("ListTasks", "taskArns", "tasks", 100, include=("TAGS",))),
     Call("EcsServices", "ecs", "DescribeServices", "services", parent=_CLUSTER, wrap="Services",
-         list_first=ListFirst("ListServices", "serviceArns", "services", 10)),
+         list_first=ListFirst("ListServices", "serviceArns", "services", 10, include=("TAGS",))),
 )
 
 
@@ -226,8 +229,9 @@ class _Fetch:
             lf = call.list_first
             ids = self.items(lf.operation, lf.result_key, params)
             found = []
+            extra = {"include": list(lf.include)} if lf.include else {}
             for i in range(0, len(ids), lf.batch):
-                found.extend(self.items(call.operation, call.result_key, {**params, lf.param: ids[i:i + lf.batch]}))
+                found.extend(self.items(call.operation, call.result_key, {**params, lf.param: ids[i:i + lf.batch], **extra}))
         if call.entries:
             for pl in found:
                 if isinstance(pl, dict) and pl.get("PrefixListId"):

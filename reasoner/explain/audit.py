@@ -199,16 +199,20 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
     enis = an.eni_endpoints()
 
     tags: dict[str, list[str]] = {}
-    if by.startswith("tag:"):  # the ENI's own tag, else the tag of the instance it is attached to
+    if by.startswith("tag:"):  # the ENI's own tag, else the tag of the instance it is attached to, else its ECS task's
         key = by[4:]
         values: dict[str, list[str]] = {}
         for res, k, v in an.rel.get("tag", []):
             if k == key:
                 values.setdefault(res, []).append(v)
         attached = {e: i for e, i in an.rel.get("eni_attachment", [])}
+        tasks: dict[str, list[str]] = {}  # ENI -> the ECS tasks it is the awsvpc interface of (reasoner/facts/ecs.py)
+        for task, e, _ip, _subnet in an.rel.get("ecs_task_eni", []):
+            tasks.setdefault(e, []).append(task)
         for e in an.eni:
-            got = values.get(e) or values.get(attached.get(e, ""), [])
-            tags[e] = sorted(f"{key}={v}" for v in got) or [f"(no {key} tag)"]
+            got = (values.get(e) or values.get(attached.get(e, ""))
+                   or [v for t in tasks.get(e, ()) for v in values.get(t, ())])
+            tags[e] = sorted({f"{key}={v}" for v in got}) or [f"(no {key} tag)"]
 
     def groups_of(eni: str) -> list[str]:
         if by == "sg":

@@ -156,18 +156,18 @@ class Ctx:
             if k == "Name":
                 self.acc.names[rid] = value
 
-    def tag(self, tag: Any, path: str) -> tuple[str, str]:
-        """One tag, of EC2 or of a load balancer (elbv2.py ``tags``), as (key, value).  A tag is ``{"Key": non-empty
-        string, "Value": string}``, as the EC2 and Elastic Load Balancing APIs define it (``Tag``: Key a string of
-        1-128 characters, Value a string of 0-256, not required); a missing or null ``Value`` reads as "", as the
-        console shows a tag without one.  Anything else is an error naming where it is, never a tag dropped unseen
-        or read as something else, since a policy may read it."""
-        k = self.req_str(tag, "Key", path)
-        value = self.opt(tag, "Value", path, "")
-        if not isinstance(value, str):
-            raise self.err("facts.bad_value", f"field 'Value' must be a string, found {type(value).__name__}",
-                           f"{path}.Value")
-        return k, value
+    def tag(self, tag: Any, path: str, key: str = "Key", value: str = "Value") -> tuple[str, str]:
+        """One tag, of EC2, of a load balancer (elbv2.py ``tags``) or of ECS (ecs.py: ``key``/``value`` in lower
+        case), as (key, value).  A tag is ``{"Key": non-empty string, "Value": string}``, as the EC2, Elastic Load
+        Balancing and ECS APIs define it (``Tag``: a key of 1-128 characters, a value of 0-256, not required); a
+        missing or null value reads as "", as the console shows a tag without one.  Anything else is an error naming
+        where it is, never a tag dropped unseen or read as something else, since a policy may read it."""
+        k = self.req_str(tag, key, path)
+        v = self.opt(tag, value, path, "")
+        if not isinstance(v, str):
+            raise self.err("facts.bad_value", f"field '{value}' must be a string, found {type(v).__name__}",
+                           f"{path}.{value}")
+        return k, v
 
 
 class Acc:

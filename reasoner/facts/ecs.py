@@ -11,6 +11,11 @@ Registered in :mod:`reasoner.facts.importer`; the relations are declared in ``ru
   bridge/host networking (EC2 launch type without awsvpc) gives no ENI row.  Classic ELBs of a service
   (``loadBalancerName`` only) are not modelled.
 * ``names``: cluster ARN -> ``ecs:CLUSTER``, service ARN -> ``ecs:CLUSTER/SERVICE``, task ARN -> task id.
+* ``tags`` of a cluster, service or task (``[{key, value}]``, in the answers of ``DescribeClusters``,
+  ``DescribeServices`` and ``DescribeTasks`` asked with ``include=["TAGS"]``, as `reason collect` asks them;
+  without it the answers hold no tags) -> ``tag`` (resource ARN, key, value).  A task's tags are those given when
+  it was started, or propagated from its service or task definition (``propagateTags``): ``reason audit pairs
+  --by tag:KEY`` groups a task's ENI by them when the ENI has no such tag of its own (reasoner/explain/audit.py).
 
 Malformed input raises :class:`reasoner.errors.FactsError` with the file and JSON path.
 """
@@ -39,6 +44,7 @@ def ecs_clusters(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         name = _text(c, cl, "clusterName", p) or _tail(arn)
         c.acc.names[arn] = f"ecs:{name}"
         c.add("ecs_cluster", arn, name, _text(c, cl, "status", p))
+        _tags(c, cl, arn, p)
 
 
 def ecs_services(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
@@ -47,6 +53,7 @@ def ecs_services(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         name = _text(c, s, "serviceName", sp) or _tail(arn)
         c.acc.names[arn] = f"ecs:{_tail(cluster)}/{name}"
         c.add("ecs_service", arn, cluster, name, _text(c, s, "launchType", sp), _text(c, s, "status", sp))
+        _tags(c, s, arn, sp)
         for lp, lb in c.items(s, "loadBalancers", sp):
             tg = _text(c, lb, "targetGroupArn", lp)
             if tg:  # classic ELBs (loadBalancerName only) are not modelled
@@ -60,6 +67,7 @@ def ecs_tasks(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         group = _text(c, t, "group", tp)
         service = group[len("service:"):] if group.startswith("service:") else ""
         c.add("ecs_task", arn, cluster, service, _text(c, t, "launchType", tp), _text(c, t, "lastStatus", tp))
+        _tags(c, t, arn, tp)
         for ap, a in c.items(t, "attachments", tp):
             if _text(c, a, "type", ap) != "ElasticNetworkInterface":
                 continue
@@ -72,6 +80,12 @@ def ecs_tasks(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
             ip_path, ip_text = details.get("privateIPv4Address", ("", ""))
             ip = c.ip(ip_text, ip_path) if ip_text else 0
             c.add("ecs_task_eni", arn, eni, ip, details.get("subnetId", ("", ""))[1])
+
+
+def _tags(c: "_Ctx", obj: Any, arn: str, path: str) -> None:
+    """The ECS resource's ``tags`` (``[{"key": ..., "value": ...}]``: ECS spells them in lower case) as ``tag`` rows."""
+    for tp, t in c.items(obj, "tags", path):
+        c.add("tag", arn, *c.tag(t, tp, key="key", value="value"))
 
 
 #: Top-level key -> handler, for the importer's dispatch table.

@@ -157,3 +157,34 @@ def test_pairs_by_tag_groups_enis_by_the_tag_value(tmp_path):
     assert "(no tier tag)" in out["groups"] or set(out["groups"]) == {"tier=web", "tier=app"}
     r = subprocess.run(["reason", "audit", "pairs", "--facts", str(snap), "--by", "colour"], capture_output=True, text=True)
     assert r.returncode == 2 and "tag:KEY" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_pairs_by_tag_reads_the_ecs_task_of_an_untagged_eni(tmp_path):
+    """A Fargate task's ENI carries no tier tag of its own: it is grouped by the tags of the task it serves (collected with
+    DescribeTasks include=["TAGS"]); an ENI's own tag still comes first."""
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts" / "examples" / "seed-fixed", snap)
+    region = snap / "aws_configs" / "us-east-1"
+    enis = json.loads((region / "NetworkInterfaces.json").read_text())
+    for n in enis["NetworkInterfaces"]:
+        if n["NetworkInterfaceId"] in ("eni-0alb0a", "eni-0alb0b"):
+            n["TagSet"] = [{"Key": "tier", "Value": "web"}]
+        assert n["NetworkInterfaceId"] != "eni-0task01" or "tier" not in {t["Key"] for t in n.get("TagSet", [])}
+    (region / "NetworkInterfaces.json").write_text(json.dumps(enis))
+    tasks = json.loads((region / "EcsTasks.json").read_text())
+    [task] = [t for w in tasks["EcsTasks"] for t in w["Tasks"]]
+    task["tags"] = [{"key": "tier", "value": "app"}]
+    (region / "EcsTasks.json").write_text(json.dumps(tasks))
+    code, out = _pairs(snap, "--by", "tag:tier", "tcp", "8000")
+    cells = {(c["from"], c["to"]): c["eni_pairs"] for c in out["cells"]}
+    assert code == 1 and cells == {("tier=web", "tier=app"): 2}, out
+    assert "(no tier tag)" not in out["groups"]
+
+    for n in enis["NetworkInterfaces"]:  # the ENI's own tag wins over its task's
+        if n["NetworkInterfaceId"] == "eni-0task01":
+            n["TagSet"] = [{"Key": "tier", "Value": "own"}]
+    (region / "NetworkInterfaces.json").write_text(json.dumps(enis))
+    code, out = _pairs(snap, "--by", "tag:tier", "tcp", "8000")
+    assert {(c["from"], c["to"]) for c in out["cells"]} == {("tier=web", "tier=own")}, out

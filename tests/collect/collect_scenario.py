@@ -90,11 +90,12 @@ def build(session: boto3.Session, region: str = "us-east-1") -> Scenario:
                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])["Listeners"][0]
     elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": task_eni["PrivateIpAddress"], "Port": 8000}])
 
-    cluster = ecs.create_cluster(clusterName="prod")["cluster"]["clusterArn"]
+    cluster = ecs.create_cluster(clusterName="prod", tags=[{"key": "team", "value": "platform"}])["cluster"]["clusterArn"]
     ecs.register_task_definition(family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
                                  memory="512", containerDefinitions=[{"name": "web", "image": "web:1", "essential": True, "cpu": 256, "memory": 512,
                                                                       "portMappings": [{"containerPort": 8000}]}])
-    ecs.run_task(cluster=cluster, taskDefinition="web", launchType="FARGATE", count=1, networkConfiguration={
+    ecs.run_task(cluster=cluster, taskDefinition="web", launchType="FARGATE", count=1, tags=[{"key": "tier", "value": "app"}],
+                 networkConfiguration={
         "awsvpcConfiguration": {"subnets": [private], "securityGroups": [task_sg], "assignPublicIp": "DISABLED"}})
     _extras(ec2, vpc, public, private)
     return Scenario(vpc, public, private, alb_sg, task_sg, alb_eni["NetworkInterfaceId"], task_eni["NetworkInterfaceId"],

@@ -109,8 +109,9 @@ def test_ecs_tasks_are_listed_then_described_in_batches_without_secrets() -> Non
     with Stubber(ecs) as stub:
         stub.add_response("list_tasks", {"taskArns": arns[:120], "nextToken": "n"}, {"cluster": CLUSTER})
         stub.add_response("list_tasks", {"taskArns": arns[120:]}, {"cluster": CLUSTER, "nextToken": "n"})
-        stub.add_response("describe_tasks", {"tasks": [task] * 100}, {"cluster": CLUSTER, "tasks": arns[:100]})
-        stub.add_response("describe_tasks", {"tasks": [task] * 50}, {"cluster": CLUSTER, "tasks": arns[100:]})
+        # the describe calls ask for the tasks' tags (ECS leaves them out otherwise); the list calls take no include
+        stub.add_response("describe_tasks", {"tasks": [task] * 100}, {"cluster": CLUSTER, "tasks": arns[:100], "include": ["TAGS"]})
+        stub.add_response("describe_tasks", {"tasks": [task] * 50}, {"cluster": CLUSTER, "tasks": arns[100:], "include": ["TAGS"]})
         outcome = fetch(CALL["EcsTasks"], ecs, ACCOUNT, REGION, {"EcsClusters": [{"clusterArn": CLUSTER}]})
         stub.assert_no_pending_responses()
     assert outcome.items is not None

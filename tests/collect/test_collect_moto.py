@@ -110,6 +110,12 @@ def test_raw_files_are_batfish_shaped_and_import_the_same_way(aws: Aws, tmp_path
     [eni_att] = [a for a in tasks["Tasks"][0]["attachments"] if a["type"] == "ElasticNetworkInterface"]
     assert {"networkInterfaceId", "privateIPv4Address", "subnetId"} <= {d["name"] for d in eni_att["details"]}
     assert _raw(out, "EcsServices") == [{"ClusterArn": sc.cluster_arn, "Services": []}]
+    # ECS answers hold tags only when asked with include=["TAGS"] (DescribeTasks, DescribeClusters): they were, and
+    # the import keeps them as tag facts
+    assert tasks["Tasks"][0]["tags"] == [{"key": "tier", "value": "app"}]
+    assert cluster["tags"] == [{"key": "team", "value": "platform"}]
+    tags = {tuple(json.loads(line)) for line in (out / "facts" / "tag.jsonl").read_text().splitlines() if line.strip()}
+    assert {(tasks["Tasks"][0]["taskArn"], "tier", "app"), (sc.cluster_arn, "team", "platform")} <= tags
 
     rtbs = {t["TransitGatewayRouteTableId"] for t in _raw(out, "TransitGatewayRouteTables")}
     for key, inner in (("TransitGatewayPropagations", "TransitGatewayRouteTablePropagations"),

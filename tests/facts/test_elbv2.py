@@ -330,6 +330,7 @@ def test_ecs_variants(tmp_path: Path) -> None:
     cluster = "arn:aws:ecs:eu-west-1:1:cluster/batch"
     docs = {"EcsServices": {"EcsServices": [{"ClusterArn": cluster, "Services": [
                 {"serviceArn": "arn:aws:ecs:eu-west-1:1:service/batch/old", "serviceName": "old",
+                 "tags": [{"key": "owner", "value": "data"}],
                  "loadBalancers": [{"loadBalancerName": "classic", "containerName": "c", "containerPort": 80}]}]}]},
             "EcsTasks": {"EcsTasks": [{"ClusterArn": cluster, "Tasks": [
                 {"taskArn": "arn:aws:ecs:eu-west-1:1:task/batch/t1", "group": "family:job", "launchType": "EC2",
@@ -337,7 +338,7 @@ def test_ecs_variants(tmp_path: Path) -> None:
                  "attachments": [{"type": "ElasticNetworkInterface", "status": "PRECREATED",
                                   "details": [{"name": "subnetId", "value": "subnet-a"}]}]},
                 {"taskArn": "arn:aws:ecs:eu-west-1:1:task/batch/t2", "clusterArn": cluster, "group": "service:old",
-                 "lastStatus": "RUNNING",
+                 "lastStatus": "RUNNING", "tags": [{"key": "tier", "value": "batch"}, {"key": "empty"}],
                  "attachments": [{"type": "ElasticNetworkInterface", "details": [
                      {"name": "networkInterfaceId", "value": "eni-t2"}, {"name": "subnetId", "value": "subnet-a"}]},
                                  {"type": "ServiceConnect", "details": []}]}]}]}}
@@ -349,6 +350,11 @@ def test_ecs_variants(tmp_path: Path) -> None:
                              ("arn:aws:ecs:eu-west-1:1:task/batch/t2", cluster, "old", "", "RUNNING")]
     assert r["ecs_task_eni"] == [("arn:aws:ecs:eu-west-1:1:task/batch/t2", "eni-t2", 0, "subnet-a")]
     assert s.names["arn:aws:ecs:eu-west-1:1:service/batch/old"] == "ecs:batch/old"
+    # ECS tags (DescribeTasks/DescribeServices with include=["TAGS"]: key and value in lower case; a tag without a value
+    # reads as "", as the console shows it); a task without tags gives none
+    assert r["tag"] == [("arn:aws:ecs:eu-west-1:1:service/batch/old", "owner", "data"),
+                        ("arn:aws:ecs:eu-west-1:1:task/batch/t2", "empty", ""),
+                        ("arn:aws:ecs:eu-west-1:1:task/batch/t2", "tier", "batch")]
 
 
 # -- malformed input: FactsError with file and JSON path, never a stray Python error ----------
@@ -396,6 +402,14 @@ _BAD = [
         {"name": "networkInterfaceId", "value": "eni-1"}, {"name": "privateIPv4Address", "value": "ten"}]}]}]}]},
      "facts.bad_value", "$.EcsTasks[0].Tasks[0].attachments[0].details[1].value"),
     ({"EcsServices": [{"Services": [{"serviceArn": "s"}]}]}, "facts.missing_field", "$.EcsServices[0].ClusterArn"),
+    # ECS tags: a key is required (1-128 characters), a value is a string when given
+    ({"EcsTasks": [{"ClusterArn": "c", "Tasks": [{"taskArn": "t", "tags": [{"value": "app"}]}]}]},
+     "facts.missing_field", "$.EcsTasks[0].Tasks[0].tags[0].key"),
+    ({"EcsTasks": [{"ClusterArn": "c", "Tasks": [{"taskArn": "t", "tags": [{"key": "tier", "value": 7}]}]}]},
+     "facts.bad_value", "$.EcsTasks[0].Tasks[0].tags[0].value"),
+    ({"EcsClusters": [{"clusterArn": "c", "tags": {"key": "team"}}]}, "facts.bad_value", "$.EcsClusters[0].tags"),
+    ({"EcsServices": [{"ClusterArn": "c", "Services": [{"serviceArn": "s", "tags": [{"key": ""}]}]}]},
+     "facts.bad_value", "$.EcsServices[0].Services[0].tags[0].key"),
 ]
 
 
