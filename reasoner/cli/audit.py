@@ -78,8 +78,8 @@ def audit_pairs(
     traffic: Optional[list[str]] = typer.Argument(None, help='"tcp 22", "udp 53", "any" (default: any)'),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     by: str = typer.Option("subnet", "--by", metavar="[subnet|sg|vpc|tag:KEY]",
-                           help="group ENIs by subnet, security group, VPC, or the value of a tag (the ENI's, else its "
-                                "instance's)"),
+                           help="group ENIs by subnet, security group, VPC, or the value of a tag (the ENI's, else that "
+                                "of its instance, ECS task or load balancer)"),
     fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
     timeout: float = _timeout_option(),
 ) -> None:

@@ -191,7 +191,7 @@ class Segmentation:
 
 
 def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: int, port_hi: int) -> Segmentation:
-    """Every ENI pair's packet space (``* -> *``) evaluated set-at-a-time, grouped by ``by`` (subnet, sg or vpc):
+    """Every ENI pair's packet space (``* -> *``) evaluated set-at-a-time, grouped by ``by`` (subnet, sg, vpc or tag:KEY):
     a cell holds when some ENI of the first group reaches some ENI of the second and gets an answer back.
     ENI pairs no rule can tell apart are evaluated once (reasoner/explain/factor.py)."""
     from reasoner.explain.search import reachable_groups
@@ -199,19 +199,23 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
     enis = an.eni_endpoints()
 
     tags: dict[str, list[str]] = {}
-    if by.startswith("tag:"):  # the ENI's own tag, else the tag of the instance it is attached to, else its ECS task's
+    if by.startswith("tag:"):
+        # the ENI's own tag, else that of the instance it is attached to, of the ECS task it serves or of the load
+        # balancer it is a node of (ENIs that AWS creates for a task or a load balancer carry no tags of their own)
         key = by[4:]
         values: dict[str, list[str]] = {}
         for res, k, v in an.rel.get("tag", []):
             if k == key:
                 values.setdefault(res, []).append(v)
         attached = {e: i for e, i in an.rel.get("eni_attachment", [])}
-        tasks: dict[str, list[str]] = {}  # ENI -> the ECS tasks it is the awsvpc interface of (reasoner/facts/ecs.py)
+        owners: dict[str, list[str]] = {}  # ENI -> the ECS tasks (reasoner/facts/ecs.py) and load balancers it serves
         for task, e, _ip, _subnet in an.rel.get("ecs_task_eni", []):
-            tasks.setdefault(e, []).append(task)
+            owners.setdefault(e, []).append(task)
+        for lb, e in an.rel.get("lb_eni", []):
+            owners.setdefault(e, []).append(lb)
         for e in an.eni:
             got = (values.get(e) or values.get(attached.get(e, ""))
-                   or [v for t in tasks.get(e, ()) for v in values.get(t, ())])
+                   or [v for o in owners.get(e, ()) for v in values.get(o, ())])
             tags[e] = sorted({f"{key}={v}" for v in got}) or [f"(no {key} tag)"]
 
     def groups_of(eni: str) -> list[str]:

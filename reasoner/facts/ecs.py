@@ -15,7 +15,7 @@ Registered in :mod:`reasoner.facts.importer`; the relations are declared in ``ru
   ``DescribeServices`` and ``DescribeTasks`` asked with ``include=["TAGS"]``, as `reason collect` asks them;
   without it the answers hold no tags) -> ``tag`` (resource ARN, key, value).  A task's tags are those given when
   it was started, or propagated from its service or task definition (``propagateTags``): ``reason audit pairs
-  --by tag:KEY`` groups a task's ENI by them when the ENI has no such tag of its own (reasoner/explain/audit.py).
+  --by tag:KEY`` groups a task's ENI by them when the ENI has no such tag (reasoner/explain/audit.py).
 
 Malformed input raises :class:`reasoner.errors.FactsError` with the file and JSON path.
 """

@@ -188,3 +188,23 @@ def test_pairs_by_tag_reads_the_ecs_task_of_an_untagged_eni(tmp_path):
     (region / "NetworkInterfaces.json").write_text(json.dumps(enis))
     code, out = _pairs(snap, "--by", "tag:tier", "tcp", "8000")
     assert {(c["from"], c["to"]) for c in out["cells"]} == {("tier=web", "tier=own")}, out
+
+
+def test_pairs_by_tag_reads_the_load_balancer_of_its_node_enis(tmp_path):
+    """An ALB's node ENIs carry no tags: they are grouped by the load balancer's (collected with DescribeTags), as
+    a task's ENI by its task's."""
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts" / "examples" / "seed-fixed", snap)
+    region = snap / "aws_configs" / "us-east-1"
+    [lb] = json.loads((region / "LoadBalancers.json").read_text())["LoadBalancers"]
+    (region / "LoadBalancerTags.json").write_text(json.dumps({"LoadBalancerTags": [
+        {"ResourceArn": lb["LoadBalancerArn"], "TagDescriptions": [
+            {"ResourceArn": lb["LoadBalancerArn"], "Tags": [{"Key": "tier", "Value": "edge"}]}]}]}))
+    tasks = json.loads((region / "EcsTasks.json").read_text())
+    for t in (t for w in tasks["EcsTasks"] for t in w["Tasks"]):
+        t["tags"] = [{"key": "tier", "value": "app"}]
+    (region / "EcsTasks.json").write_text(json.dumps(tasks))
+    code, out = _pairs(snap, "--by", "tag:tier", "tcp", "8000")
+    assert code == 1 and {(c["from"], c["to"]): c["eni_pairs"] for c in out["cells"]} == {("tier=edge", "tier=app"): 2}, out
