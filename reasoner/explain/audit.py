@@ -200,23 +200,16 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
 
     tags: dict[str, list[str]] = {}
     if by.startswith("tag:"):
-        # the ENI's own tag, else that of the instance it is attached to, of the ECS task it serves or of the load
-        # balancer it is a node of (ENIs that AWS creates for a task or a load balancer carry no tags of their own)
+        # eni_tag (rules/tags.dl): the ENI's own tag, else its ECS task's or load balancer's, else its instance's;
+        # read from the set engine when it is built (it is, for this audit), else asked of pyDatalog
         key = by[4:]
-        values: dict[str, list[str]] = {}
-        for res, k, v in an.rel.get("tag", []):
+        rows = an.derived("eni_tag") if an.derived is not None else an.p.query("eni_tag", (None, key, None))
+        values: dict[str, set[str]] = {}
+        for e, k, v in rows:
             if k == key:
-                values.setdefault(res, []).append(v)
-        attached = {e: i for e, i in an.rel.get("eni_attachment", [])}
-        owners: dict[str, list[str]] = {}  # ENI -> the ECS tasks (reasoner/facts/ecs.py) and load balancers it serves
-        for task, e, _ip, _subnet in an.rel.get("ecs_task_eni", []):
-            owners.setdefault(e, []).append(task)
-        for lb, e in an.rel.get("lb_eni", []):
-            owners.setdefault(e, []).append(lb)
+                values.setdefault(e, set()).add(f"{key}={v}")
         for e in an.eni:
-            got = (values.get(e) or values.get(attached.get(e, ""))
-                   or [v for o in owners.get(e, ()) for v in values.get(o, ())])
-            tags[e] = sorted({f"{key}={v}" for v in got}) or [f"(no {key} tag)"]
+            tags[e] = sorted(values.get(e, ())) or [f"(no {key} tag)"]
 
     def groups_of(eni: str) -> list[str]:
         if by == "sg":

@@ -14,8 +14,8 @@ Registered in :mod:`reasoner.facts.importer`; the relations are declared in ``ru
 * ``tags`` of a cluster, service or task (``[{key, value}]``, in the answers of ``DescribeClusters``,
   ``DescribeServices`` and ``DescribeTasks`` asked with ``include=["TAGS"]``, as `reason collect` asks them;
   without it the answers hold no tags) -> ``tag`` (resource ARN, key, value).  A task's tags are those given when
-  it was started, or propagated from its service or task definition (``propagateTags``): ``reason audit pairs
-  --by tag:KEY`` groups a task's ENI by them when the ENI has no such tag (reasoner/explain/audit.py).
+  it was started, or propagated from its service or task definition (``propagateTags``): ``eni_tag``
+  (rules/tags.dl) gives them to the task's ENI, which has none of its own.
 
 Malformed input raises :class:`reasoner.errors.FactsError` with the file and JSON path.
 """

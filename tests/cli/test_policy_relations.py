@@ -103,3 +103,22 @@ def test_a_database_reachable_from_a_peered_vpc_is_reported_and_not_from_its_own
             t["Routes"] = [r for r in t["Routes"] if "VpcPeeringConnectionId" not in r]
     path.write_text(json.dumps(doc))
     assert found(snap) == (0, [])
+
+
+def test_eni_tag_gives_a_load_balancer_node_its_load_balancers_tag(tmp_path):
+    """rules/tags.dl: a policy over tags reads eni_tag, which gives the ENIs AWS creates for a load balancer (or an ECS
+    task) their owner's tags; tag(E, ...) holds only for the ENI's own tags, which such ENIs do not have."""
+    import json
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(FACTS, snap)
+    region = snap / "aws_configs" / "us-east-1"
+    [lb] = json.loads((region / "LoadBalancers.json").read_text())["LoadBalancers"]
+    (region / "LoadBalancerTags.json").write_text(json.dumps({"LoadBalancerTags": [
+        {"ResourceArn": lb["LoadBalancerArn"], "TagDescriptions": [
+            {"ResourceArn": lb["LoadBalancerArn"], "Tags": [{"Key": "tier", "Value": "edge"}]}]}]}))
+    exposed = 'exposed(E, "6", Lo, Hi), Lo <= 80, 80 <= Hi'
+    code, found = rows(tmp_path, f'violation(E, "edge on 80") :- {exposed}, eni_tag(E, "tier", "edge").\n', snap)
+    assert code == 1 and found == [("eni-0alb0a", "edge on 80"), ("eni-0alb0b", "edge on 80")]
+    assert rows(tmp_path, f'violation(E, "edge on 80") :- {exposed}, tag(E, "tier", "edge").\n', snap) == (0, [])

@@ -9,7 +9,8 @@ PACK = ROOT / "policies" / "baseline"
 
 def test_the_shipped_pack_passes_its_own_fixtures():
     r = reason("test", str(PACK))
-    assert r.returncode == 0 and "7/7 cases pass" in r.stdout and "PASS  example" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "8/8 cases pass" in r.stdout and "PASS  example" in r.stdout, r.stdout + r.stderr
+    assert "PASS  db-lb-tagged-exposed" in r.stdout  # eni_tag: the load balancer's tag on its node ENIs
 
 
 def test_a_wrong_expectation_fails_with_the_difference(tmp_path):
@@ -20,7 +21,7 @@ def test_a_wrong_expectation_fails_with_the_difference(tmp_path):
     r = reason("test", str(pack))
     assert r.returncode == 1 and "FAIL  example" in r.stdout and "FAIL  fixed" in r.stdout
     assert "unexpected: sg-0alb | load balancer security group without egress" in r.stdout
-    assert "missing:    sg-0alb | load balancer" in r.stdout and "5/7 cases pass" in r.stdout
+    assert "missing:    sg-0alb | load balancer" in r.stdout and "6/8 cases pass" in r.stdout
 
 
 def test_a_fixture_without_expected_file_or_a_folder_without_policies_is_an_input_error(tmp_path):
