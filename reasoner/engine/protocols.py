@@ -26,11 +26,10 @@ from dataclasses import replace
 from typing import Collection
 
 from reasoner.engine.syntax import Atom, Comparison, Const, Module, Rule, Var
+from reasoner.protocols import NUMBERS  # protocol names -> the IANA numbers the shipped relations hold
 
 #: Columns of the shipped relations that hold IANA protocol numbers as text, "-1" meaning every protocol.
 PROTO_COLUMNS = frozenset({"proto", "rule_proto"})
-#: protocol names -> the IANA numbers the shipped relations hold
-NUMBERS = {"tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58"}
 
 Column = tuple[str, int]
 

@@ -18,6 +18,7 @@ from typing import Any
 from reasoner.engine.protocols import PROTO_COLUMNS
 from reasoner.engine.program import Program
 from reasoner.engine.syntax import Atom, BinOp, Const, Var, show_literal, term_vars
+from reasoner.protocols import ICMP, NAMES, icmp_text
 
 
 @dataclass
@@ -53,8 +54,7 @@ class Node:
 
 
 #: IANA protocol numbers as the rules hold them -> the names people read in a derivation
-PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "-1": "all"}
-ICMP_PROTOCOLS = frozenset({"1", "58"})
+PROTOCOL_NAMES = {**NAMES, "-1": "all"}
 #: columns holding one port of a packet: for ICMP, a message (``type * 256 + code``), or past 65535 the marker of
 #: a message that gets no reply (rules/00_snapshot.dl ``icmp_query``)
 PORT_COLUMNS = frozenset({"src_port", "dst_port", "port"})
@@ -67,13 +67,12 @@ def _message(v: Any, source: bool = False) -> str | None:
         return None
     if v > 65535:
         return "no reply"
-    t, c = divmod(v, 256)
-    return f"{'reply ' if source else ''}type {t} code {c}"
+    return f"{'reply ' if source else ''}{icmp_text(v, v)}"
 
 
 def _fmt(pred: str, row: tuple, protos: tuple[int, ...] = (), ports: dict[int, bool] | None = None) -> str:
     ports = ports or {}
-    icmp = any(row[i] in ICMP_PROTOCOLS for i in protos)
+    icmp = any(row[i] in ICMP for i in protos)
 
     def show(i: int, v: Any) -> str:
         if v is None:
@@ -228,7 +227,7 @@ def _show(lit, env: dict, protos: tuple[int, ...] = (), ports: dict[int, bool] |
     def value(x) -> Any:
         return env.get(x.name) if isinstance(x, Var) else x.value if isinstance(x, Const) else None
 
-    icmp = isinstance(lit, Atom) and any(i < len(lit.args) and value(lit.args[i]) in ICMP_PROTOCOLS for i in protos)
+    icmp = isinstance(lit, Atom) and any(i < len(lit.args) and value(lit.args[i]) in ICMP for i in protos)
 
     def t(x, i: int = -1):
         if i in protos:

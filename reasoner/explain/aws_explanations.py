@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reasoner.facts.context import ICMP_PROTOCOLS
+from reasoner.protocols import ICMP
 from reasoner import addresses
 
 from reasoner.explain.paths import INTERNET, PROTO_NAMES, Explanation, ip_text
@@ -150,7 +150,7 @@ class ExplanationFields:
         if not any(r[1] in ("-1", p) for r in rules):
             return "protocol"
         # (an ICMP or ICMPv6 "port" is its message, type * 256 + code: rules/00_snapshot.dl)
-        if not any(r[1] in ("-1", p) and (p not in ("6", "17") + ICMP_PROTOCOLS or r[2] <= port <= r[3]) for r in rules):
+        if not any(r[1] in ("-1", p) and (p not in ("6", "17") + ICMP or r[2] <= port <= r[3]) for r in rules):
             return "destination-port"
         return "destination-address" if direction == "egress" else "source-address"
 

@@ -23,8 +23,8 @@ from reasoner.addresses import range_text
 from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.paths import PORTED, PROTO_NAMES, ip_text
 from reasoner.explain import wording
-from reasoner.explain.space import ICMP
 from reasoner.explain.policy_facts import can_reach_rows
+from reasoner.protocols import ICMP
 
 _ADDRESS_COLUMNS = {"lo", "hi", "cidr_lo", "cidr_hi", "ip", "private_ip", "public_ip", "src_ip", "dst_ip"}
 _RANGE_COLUMNS = {("lo", "hi"), ("cidr_lo", "cidr_hi")}  # an address range, shown as one CIDR when it is one

@@ -29,16 +29,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from reasoner import addresses
-from reasoner.facts.context import ICMP_PROTOCOLS
+from reasoner.protocols import ICMP
 
 if TYPE_CHECKING:
     from reasoner.explain.paths import Analyzer, Endpoint
 
 EPHEMERAL = (1024, 65535)
 PORTED = ("6", "17")
-#: ICMP and ICMPv6: the destination "port" is the message, type * 256 + code (rules/00_snapshot.dl), cut at the
-#: ICMP rules' bounds; the source port is the reply's message, or NO_REPLY
-ICMP = ICMP_PROTOCOLS
+# ICMP and ICMPv6 (ICMP): the destination "port" is the message, type * 256 + code (rules/00_snapshot.dl), cut at
+# the ICMP rules' bounds; the source port is the reply's message, or NO_REPLY
 #: The source port of an ICMP message that gets no reply (above every rule's range, which ends at 65535): an
 #: error message (RFC 792, RFC 4443), any message but a query: rules/reachability.dl ``no_reply``
 NO_REPLY = 65537

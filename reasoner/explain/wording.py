@@ -12,23 +12,7 @@ written ``lo-hi``.
 from __future__ import annotations
 
 from reasoner import addresses
-from reasoner.facts.context import ICMP_PROTOCOLS
-
-PROTO_WORDS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
-ICMP = ICMP_PROTOCOLS
-
-
-def icmp_text(lo: int, hi: int) -> str:
-    """ICMP messages ``lo``..``hi``, each ``type * 256 + code`` (rules/00_snapshot.dl): ``type 8 code 0``,
-    ``type 8`` (every code), ``types 3-4``, ``every type``, else ``type 3 code 4 to type 8 code 0``."""
-    (t1, c1), (t2, c2) = divmod(lo, 256), divmod(hi, 256)
-    if (lo, hi) == (0, 65535):
-        return "every type"
-    if c1 == 0 and c2 == 255:
-        return f"type {t1}" if t1 == t2 else f"types {t1}-{t2}"
-    if t1 == t2:
-        return f"type {t1} code {c1}" if c1 == c2 else f"type {t1} codes {c1}-{c2}"
-    return f"type {t1} code {c1} to type {t2} code {c2}"
+from reasoner.protocols import ICMP, NAMES, icmp_text  # (ICMP and icmp_text are read through this module too)
 
 
 cidr_text = addresses.range_text  # one CIDR when the range is one (either family), else lo-hi
@@ -55,7 +39,7 @@ def traffic(proto: str, lo: int, hi: int) -> str:
     """``tcp 8000``, ``udp 1024-65535``, ``tcp all ports``, ``icmp``, ``icmp type 8``, ``all traffic``, ``protocol 47``."""
     if proto == "-1":
         return "all traffic"
-    name = PROTO_WORDS.get(proto, f"protocol {proto}")
+    name = NAMES.get(proto, f"protocol {proto}")
     if proto in ICMP:
         return name if (lo, hi) == (0, 65535) else f"{name} {icmp_text(lo, hi)}"
     if proto not in ("6", "17"):

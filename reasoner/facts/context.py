@@ -7,13 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from reasoner import addresses
-
 from reasoner.errors import FactsError
+from reasoner.protocols import ICMP, NUMBERS
 
 _FAM = {"ipv4": "IPv4", "ipv6": "IPv6"}
-#: the protocols whose rules match a type and a code (``Ctx.icmp_range``): ICMP and ICMPv6
-ICMP_PROTOCOLS = ("1", "58")
-_PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58", "all": "-1", "-1": "-1"}  # IpPermission IpProtocol names
+_PROTOCOLS = {**NUMBERS, "all": "-1", "-1": "-1"}  # IpPermission IpProtocol names
 
 Row = tuple[Any, ...]
 
@@ -94,7 +92,7 @@ class Ctx:
         specifying protocol 6 (TCP) or 17 (UDP)"): a missing one, or one outside 0-65535, is a malformed row
         (``facts.bad_value``), never read as every port.  ``-1`` is an open end, as Batfish reads it (its
         IpPermissions: -1 as the low end is 0, as the high end 65535)."""
-        if proto in ICMP_PROTOCOLS:
+        if proto in ICMP:
             return self.icmp_range(lo, hi, path)
         if proto not in ("6", "17"):
             return 0, 65535

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from reasoner.addresses import FAMILIES, family as ip_family
-from reasoner.facts.context import ICMP_PROTOCOLS, Ctx
+from reasoner.facts.context import Ctx
+from reasoner.protocols import ICMP
 
 #: CIDR block states in which a block carries no traffic (CidrBlockState / Ipv6CidrBlockState, EC2 API).
 _GONE = ("disassociated", "disassociating", "failed", "failing")
@@ -138,7 +139,7 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
             else:
                 lo, hi, _ = c.cidr(c.req(e, "CidrBlock", ep), f"{ep}.CidrBlock")
             proto = c.proto(c.req(e, "Protocol", ep), f"{ep}.Protocol")
-            if proto in ICMP_PROTOCOLS:  # NetworkAclEntry IcmpTypeCode: "ICMP protocol: The ICMP type and code"
+            if proto in ICMP:  # NetworkAclEntry IcmpTypeCode: "ICMP protocol: The ICMP type and code"
                 tc = c.opt(e, "IcmpTypeCode", ep, {})
                 if not isinstance(tc, dict):
                     raise c.err("facts.bad_value", "IcmpTypeCode must be an object with Type and Code", f"{ep}.IcmpTypeCode")

@@ -23,7 +23,7 @@ from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
 from reasoner.errors import QueryError
-from reasoner.facts.context import ICMP_PROTOCOLS  # numbers in a query after them are ICMP types
+from reasoner.protocols import ICMP  # numbers in a query after them are ICMP types
 
 PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "any": "-1"}
 
@@ -39,7 +39,7 @@ class Query:
     family: str | None = None
 
     def __str__(self) -> str:
-        if self.proto_number in ICMP_PROTOCOLS:  # the types asked, as written (port_lo..port_hi are messages)
+        if self.proto_number in ICMP:  # the types asked, as written (port_lo..port_hi are messages)
             lo, hi = self.port_lo // 256, self.port_hi // 256
             ports = "" if (lo, hi) == (0, 255) else f" {lo}" if lo == hi else f" {lo}-{hi}"
         else:
@@ -167,7 +167,7 @@ def _query_of(tree) -> Query:
     if ports is not None:
         lo = int(ports.children[0])
         hi = int(ports.children[1]) if ports.children[1] is not None else lo
-        if out.proto_number in ICMP_PROTOCOLS:  # ICMP types: every code of each
+        if out.proto_number in ICMP:  # ICMP types: every code of each
             if not (0 <= lo <= hi <= 255):
                 raise QueryError("query.port", f"ICMP type range {lo}-{hi} is not within 0-255 (low first)",
                                  hint="after icmp come ICMP types, e.g. icmp 8 (echo request) or icmp 3 (destination unreachable)")
