@@ -4,18 +4,23 @@
   ``internet`` and ECS clusters/services: :class:`reasoner.query.names.Resolver`, used from here;
 - load balancers (``alb:NAME``, ``nlb:NAME`` or an ARN) and their nodes (a node among a query's destinations is
   answered through its load balancer: README "Load balancers", ``split_nodes``);
-- target groups (``tg:NAME`` or an ARN): the ENIs owning the registered targets' addresses, at those addresses.
+- target groups (``tg:NAME`` or an ARN): the ENIs owning the registered targets' addresses, at those addresses;
+- tags (``tag:KEY=VALUE``): every ENI tagged so, as ``eni_tag`` (rules/tags.dl) says: its own tag, else its ECS
+  task's or load balancer's, else its instance's.  The rows come from the session's engines (``tagged``);
+  every other answer comes from the snapshot's rows (``load_balancer``, ``target_group``, ``lb_eni``,
+  ``tg_target``, with the derived nodes).
 
 The question layer (reasoner/session.py) asks this module, and the load-balancer analysis
-(reasoner/explain/loadbalancers.py) reads its tables; nothing here evaluates rules: every answer comes from the
-snapshot's rows (``load_balancer``, ``target_group``, ``lb_eni``, ``tg_target``, with the derived nodes).
-Not handled: a target group named by its Name tag (use ``tg:NAME``), targets without an address (lambda).
+(reasoner/explain/loadbalancers.py) reads its tables.
+Not handled: a target group named by its Name tag (use ``tg:NAME``), targets without an address (lambda), a tag
+key or value holding a character the query language does not take in a name (a space, a comma, a quote).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from typing import Callable, Iterable
 
 from reasoner.errors import FactsError, QueryError
 from reasoner.explain.paths import INTERNET, Endpoint
@@ -30,6 +35,9 @@ class Endpoints:
     def __init__(self, relations: dict[str, list[tuple]], names: dict[str, str], aliases: dict[str, str],
                  aliases_file: str = "reason.toml") -> None:
         self.resolver = Resolver(relations, names, aliases)
+        #: key -> (eni, value) for every ENI ``eni_tag`` tags with that key (``tag:KEY=VALUE``): the session's
+        #: engines answer it (reasoner/session.py ``eni_tags``); None, no ENI is tagged
+        self.tagged: Callable[[str], Iterable[tuple[str, str]]] | None = None
         self.names = names
         self.lbs = {r[0]: r for r in relations.get("load_balancer", [])}
         self.tgs = {r[0]: r for r in relations.get("target_group", [])}
@@ -47,14 +55,14 @@ class Endpoints:
 
     def _taken(self, name: str) -> str | None:
         """What ``name`` already means in a query, if anything but a Name tag: a keyword (``internet``, ``*``), a
-        prefix of the query language (``alb:``, ``nlb:``, ``tg:``, ``ecs:``, ``arn:``), an address, or the id of a
+        prefix of the query language (``alb:``, ``nlb:``, ``tg:``, ``ecs:``, ``arn:``, ``tag:``), an address, or the id of a
         resource of the snapshot.  An alias may not take such a name: a query would then silently ask about
         something else than what it says."""
         r = self.resolver
         if name in (INTERNET, "*"):
             return f"the keyword {name!r}"
         prefix = name.partition(":")[0]
-        if ":" in name and prefix in ("alb", "nlb", "tg", "ecs", "arn"):
+        if ":" in name and prefix in ("alb", "nlb", "tg", "ecs", "arn", "tag"):
             return f"a name of the query language ({prefix}:...)"
         try:
             ipaddress.ip_network(name, strict=False)
@@ -75,15 +83,35 @@ class Endpoints:
         """The endpoints ``name`` stands for (not a load balancer: ``resolve_lb`` first); with ``family``
         ("ipv4"/"ipv6"), asked about that family only."""
         target = self.target(name)
-        eps = self.tg_endpoints(self.resolve_tg(target)) if target.startswith("tg:") else self.resolver.resolve(name)
+        if target.startswith("tg:"):
+            eps = self.tg_endpoints(self.resolve_tg(target))
+        elif target.startswith("tag:"):
+            eps = self.tag_endpoints(target)
+        else:
+            eps = self.resolver.resolve(name)
         return [dataclasses.replace(e, family=family) for e in eps] if family else eps
+
+    def tag_endpoints(self, text: str) -> list[Endpoint]:
+        """``tag:KEY=VALUE``: every ENI (with an address) ``eni_tag`` tags KEY=VALUE; none is an error naming the
+        values the key has, never an empty set that would pass for isolation."""
+        key, eq, value = text[len("tag:"):].partition("=")
+        if not key or not eq:
+            raise QueryError("query.bad_tag", f"{text!r}: write tag:KEY=VALUE",
+                             hint="e.g. tag:tier=db (keys and values as AWS spells them: case counts)")
+        rows = list(self.tagged(key)) if self.tagged is not None else []
+        members = [e for e, v in rows if v == value]
+        if not members:
+            known = sorted({f"tag:{key}={v}" for _, v in rows})
+            raise QueryError("query.empty_set", f"no network interface is tagged {key}={value} in the snapshot",
+                             hint=did_you_mean(text, known, 0.4) if known else f"no network interface has a tag {key}")
+        return self.resolver.set_of(text, members, "no network interface with an address")
 
     def is_set(self, name: str) -> bool:
         """Whether ``name`` stands for a set (several ENIs, or the internet's every public address)."""
         target = self.target(name)
         if self.resolve_lb(target) is not None:
             return False
-        if target == "*" or target.startswith("ecs:"):  # every ENI; a cluster's or a service's tasks
+        if target == "*" or target.startswith(("ecs:", "tag:")):  # every ENI; a cluster's or service's tasks; a tag
             return True
         r = self.resolver
         named = sorted(r.by_name.get(target, []))

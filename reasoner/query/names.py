@@ -161,9 +161,9 @@ class Resolver:
         if target in self.instance_enis:
             return [self._eni(e) for e in sorted(self.instance_enis[target])]
         if target in self.ecs:
-            return self._set(target, self.ecs[target], "no running task with a network interface")
+            return self.set_of(target, self.ecs[target], "no running task with a network interface")
         if target in self.sets:
-            return self._set(target, self.members.get(target, []), "no network interface with an IPv4 address")
+            return self.set_of(target, self.members.get(target, []), "no network interface with an IPv4 address")
         try:
             ip = addresses.parse(target)
         except ValueError:
@@ -189,7 +189,7 @@ class Resolver:
             return self.resolve(ids[0])
         raise QueryError("query.unknown_name", f"unknown endpoint {name!r}", hint=did_you_mean(name, self.known(), 0.5))
 
-    def _set(self, target: str, enis: list[str], none: str) -> list[Endpoint]:
+    def set_of(self, target: str, enis: list[str], none: str) -> list[Endpoint]:
         """The members of a set endpoint that have an address; an empty set is an error, not a silent pass."""
         members = sorted(set(e for e in enis if self.eni_ips.get(e)))
         if not members:

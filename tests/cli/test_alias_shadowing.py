@@ -17,6 +17,7 @@ from test_query import FACTS, reason
     ("10.0.0.0/16", "eni-0alb0a", "an address"),
     ("alb:web", "eni-0alb0a", "a name of the query language"),
     ("tg:anything", "eni-0alb0a", "a name of the query language"),
+    ("tag:tier=web", "eni-0alb0a", "a name of the query language"),
 ])
 def test_an_alias_that_would_hide_a_name_is_an_input_error(tmp_path, alias, target, hidden):
     facts = tmp_path / "snap"
