@@ -200,7 +200,7 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
 
     tags: dict[str, list[str]] = {}
     if by.startswith("tag:"):
-        # eni_tag (rules/tags.dl): the ENI's own tag, else its ECS task's or load balancer's, else its instance's;
+        # eni_tag (rules/tags.dl): the ENI's own tag, else its ECS task's (or service's) or load balancer's, else its instance's;
         # read from the set engine when it is built (it is, for this audit), else asked of pyDatalog
         key = by[4:]
         rows = an.derived("eni_tag") if an.derived is not None else an.p.query("eni_tag", (None, key, None))
