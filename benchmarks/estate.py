@@ -170,9 +170,11 @@ def measure(argv: list[str], limits: Limits, cache: Path | None = None, cold: bo
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     first = next((line.strip() for line in (stdout + "\n" + stderr).splitlines() if line.strip()), "")
     cpu = usage.ru_utime + usage.ru_stime
-    # only the CPU limit sends SIGXCPU (SIGKILL follows at the hard limit, should SIGXCPU be ignored)
+    # only the CPU limit sends SIGXCPU (SIGKILL follows at the hard limit, should SIGXCPU be ignored); `reason`'s
+    # evaluating child inherits the limit, and the command then exits 2 saying so (reasoner/supervise.py)
     cpu_out = bool(limits.cpu) and not timed_out.is_set() and (
-        proc.returncode == -signal.SIGXCPU or (proc.returncode == -signal.SIGKILL and cpu >= 0.9 * limits.cpu))
+        proc.returncode == -signal.SIGXCPU or (proc.returncode == -signal.SIGKILL and cpu >= 0.9 * limits.cpu)
+        or (proc.returncode == 2 and "error[cpu_limit]" in stderr))
     return {"exit": proc.returncode, "timed_out": timed_out.is_set() or cpu_out,
             "timeout_kind": "wall" if timed_out.is_set() else "cpu" if cpu_out else None, "wall_s": round(wall, 3),
             "cpu_s": round(cpu, 3), "user_s": round(usage.ru_utime, 3),

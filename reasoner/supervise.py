@@ -7,7 +7,9 @@ child, and the parent only waits: on the deadline it kills the child and exits 2
 SIGINT (Ctrl-C) or SIGTERM it kills the child and exits 130 (143), at once.  The child writes to the
 same stdout/stderr and its exit code becomes the command's.
 
-Handled: Linux and macOS (``os.fork``).  Without fork (Windows) the command runs unsupervised.
+Handled: Linux and macOS (``os.fork``).  Without fork (Windows) the command runs unsupervised.  A child stopped by
+the CPU time limit it inherited (``ulimit -t``, RLIMIT_CPU: SIGXCPU) ends the command with exit 2 and says so,
+as the deadline does; any other signal is an internal error.
 Not handled: memory limits (use ``ulimit -v``).
 """
 
@@ -87,6 +89,10 @@ def _exit_code(status: int, message: Callable[[str], None]) -> int:
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
     if sig == signal.SIGINT:
         return 130
+    if sig == signal.SIGXCPU:  # the kernel's CPU time limit (RLIMIT_CPU), not a fault of the evaluation
+        message("error[cpu_limit]: evaluation used up the CPU time this process may use (ulimit -t); stopped\n"
+                "  hint: raise the limit, or bound the time with --timeout SECONDS instead")
+        return 2
     message(f"internal error: evaluation stopped by signal {sig}\nplease report it with the command you ran")
     return 2
 

@@ -79,6 +79,19 @@ def test_runner_stops_a_child_at_its_cpu_limit() -> None:
     assert estate.summarise([spin], estate.Limits(60, cpu=1), None)["cell"] == "> 1 s CPU (timeout)"
 
 
+def test_runner_counts_reason_stopped_at_its_cpu_limit_as_a_timeout(tmp_path: Path) -> None:
+    """`reason` runs the evaluation in a child that inherits the limit: the kernel stops the child, and the command
+    exits 2 with error[cpu_limit] (reasoner/supervise.py); that is the limit, not an error of the question."""
+    slow = tmp_path / "slow.dl"
+    slow.write_text("\n".join([".decl n(x: number)", ".decl big(a: number, b: number, c: number, d: number)",
+                               ".decl violation(resource: symbol, message: symbol)", *(f"n({i})." for i in range(100)),
+                               "big(A, B, C, D) :- n(A), n(B), n(C), n(D).",
+                               'violation("x", "never") :- big(A, B, C, D), A + B + C + D < 0.']) + "\n")
+    run = estate.measure(estate.reason_cmd() + ["verify", str(slow)], estate.Limits(120, cpu=3))
+    assert run["exit"] == 2 and run["timed_out"] and run["timeout_kind"] == "cpu", run
+    assert estate.summarise([run], estate.Limits(120, cpu=3), None)["cell"] == "> 3 s CPU (timeout)"
+
+
 def test_runner_reports_a_missing_verb_as_not_implemented_and_other_usage_errors_as_errors() -> None:
     missing = estate.measure(estate.reason_cmd() + ["no-such-verb-xyz"], estate.Limits(60))
     assert missing["exit"] == 2 and missing["not_implemented"]

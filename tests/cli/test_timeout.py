@@ -87,3 +87,19 @@ def test_a_quick_command_keeps_its_own_exit_code_and_output():
     r = subprocess.run(["reason", "query", "--timeout", "0", "internet -> alb:web tcp 80"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode in (0, 1) and "Traceback" not in r.stderr
+
+
+def test_a_cpu_time_limit_stops_it_with_exit_2_and_says_so(slow_policy):
+    """`ulimit -t` (RLIMIT_CPU) is inherited by the evaluating child, which the kernel stops with SIGXCPU: the command
+    says the CPU limit was reached (exit 2, as at --timeout), not that an internal error happened."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (4, 6))
+
+    proc = subprocess.Popen(["reason", "verify", str(slow_policy)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=limit)
+    out, err = finish(proc, 60)
+    assert proc.returncode == 2, err
+    assert "error[cpu_limit]" in err and "ulimit -t" in err
+    assert "internal error" not in err and "Traceback" not in err and "PASS" not in out
