@@ -67,3 +67,12 @@ def test_both_engines_name_the_same_enis(tmp_path):
     (c1, a), (c2, b) = run("set"), run("point")
     assert c1 == c2 == 0 and a["reachable"] and b["reachable"]
     assert json.dumps(a["classes"], sort_keys=True) == json.dumps(b["classes"], sort_keys=True)
+
+
+def test_a_hostile_tag_value_in_the_hint_is_escaped(tmp_path):
+    """Tag values are data: a terminal escape or rich markup in one is shown escaped in the hint, never run."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "EcsTasks", lambda d: _tag_task(d, "app\x1b[31mRED\x1b]8;;http://x\x07[bold]b[/bold]"))
+    r = reason("query", "--facts", str(snap), "alb-eni -> tag:tier=ap tcp 8000")
+    assert r.returncode == 2 and "hint: known names: tag:tier=app" in r.stderr  # (too unlike "ap" to be a close match)
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr and "[bold]b[/bold]" in r.stderr
