@@ -98,7 +98,8 @@ def audit_pairs(
             raise QueryError("usage.by", f"--by {by!r}: group by subnet, sg, vpc or tag:KEY (e.g. tag:tier)")
         q = parse_query("* -> * " + " ".join(traffic or ["any"]))
         session = Session.open(facts)
-        seg = segmentation(session.analyzer, session.set_backend(), by, q.proto_number, q.port_lo, q.port_hi)
+        seg = segmentation(session.analyzer, session.set_backend(), by, q.proto_number, q.port_lo, q.port_hi,
+                           session.eni_tags)
     except ReasonError as e:
         _fail(e)
         return

@@ -18,6 +18,8 @@ public themselves).  Not handled: what a host does behind an open port.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
 from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
 from reasoner.explain import wording
@@ -190,24 +192,26 @@ class Segmentation:
                 "undecided": rows(self.undecided, False)}
 
 
-def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: int, port_hi: int) -> Segmentation:
+def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: int, port_hi: int,
+                 tagged: Callable[[str], Iterable[tuple[str, str]]] | None = None) -> Segmentation:
     """Every ENI pair's packet space (``* -> *``) evaluated set-at-a-time, grouped by ``by`` (subnet, sg, vpc or tag:KEY):
     a cell holds when some ENI of the first group reaches some ENI of the second and gets an answer back.
-    ENI pairs no rule can tell apart are evaluated once (reasoner/explain/factor.py)."""
+    ENI pairs no rule can tell apart are evaluated once (reasoner/explain/factor.py).  ``tagged`` (for tag:KEY): key
+    -> (eni, value) for every ENI ``eni_tag`` tags with it, as the session reads it (reasoner/session.py ``eni_tags``)."""
     from reasoner.explain.search import reachable_groups
 
     enis = an.eni_endpoints()
 
     tags: dict[str, list[str]] = {}
     if by.startswith("tag:"):
-        # eni_tag (rules/tags.dl): the ENI's own tag, else its ECS task's (or service's) or load balancer's, else its instance's;
-        # read from the set engine when it is built (it is, for this audit), else asked of pyDatalog
+        # eni_tag (rules/tags.dl): the ENI's own tag, else its ECS task's (or service's) or load balancer's, else its
+        # instance's
         key = by[4:]
-        rows = an.derived("eni_tag") if an.derived is not None else an.p.query("eni_tag", (None, key, None))
+        if tagged is None:
+            raise ValueError("grouping by a tag needs the ENIs' tags (tagged)")
         values: dict[str, set[str]] = {}
-        for e, k, v in rows:
-            if k == key:
-                values.setdefault(e, set()).add(f"{key}={v}")
+        for e, v in tagged(key):
+            values.setdefault(e, set()).add(f"{key}={v}")
         for e in an.eni:
             tags[e] = sorted(values.get(e, ())) or [f"(no {key} tag)"]
 
