@@ -180,10 +180,10 @@ def bound_order(rule: Rule, recursive: frozenset[str] = frozenset()) -> tuple[li
     progress = True
     while pending and progress:
         progress = False
-        for lit in list(pending):
+        for i, lit in enumerate(pending):
             if ready(lit):
                 ordered.append(lit)
-                pending.remove(lit)
+                del pending[i]  # (by position: removing by equality compared whole literals)
                 if isinstance(lit, Atom) and not lit.negated:
                     bound.update(v for a in lit.args if isinstance(a, Var) for v in [a.name])
                 elif isinstance(lit, Comparison) and lit.op == "=":
@@ -279,10 +279,9 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
             if any(isinstance(t, Wildcard) for term in terms for t in subterms(term)):
                 diags.append(_diag(module, lit.loc, "safety_violations", "'_' cannot appear in a comparison or an expression",
                                    "name the variable and bind it in a positive atom of the body"))
-        _, leftovers = bound_order(rule)
+        ordered, leftovers = bound_order(rule)
         positive = {a.name for l in rule.body if isinstance(l, Atom) and not l.negated for a in l.args if isinstance(a, Var)}
         eq_bound = set()
-        ordered, _ = bound_order(rule)
         for lit in ordered:
             if isinstance(lit, Comparison) and lit.op == "=" and not (set(literal_vars(lit)) & leftovers):
                 eq_bound.update(literal_vars(lit))

@@ -36,3 +36,15 @@ def test_an_ordered_file_is_returned_as_read() -> None:
     assert store._ordered(rows) is rows
     assert store._ordered([(2, "a"), (1, "a"), (2, "a")]) == [(1, "a"), (2, "a")]
     assert store._ordered([("a",), (1,)]) == [(1,), ("a",)]  # mixed column: integers first, as _row_key says
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(uniform, mixed), st.lists(st.sampled_from([b"\n", b"\r\n", b"\n\n", b"\n  \n", b"\n\t"]), min_size=1),
+       st.sampled_from([b"", b"\n", b"\r\n", b"\n\n"]), st.sampled_from([b"", b"\n", b" \n"]))
+def test_line_ends_and_blank_lines_read_as_the_rows(rows: list[tuple], ends: list[bytes], tail: bytes, head: bytes) -> None:
+    """Whatever separates the lines (CRLF, blank or white lines inside, before or after), the file reads as its rows:
+    the fast path, which joins the lines by replacing their ends, gives way to the line-by-line reading when it
+    cannot read them."""
+    lines = [json.dumps(list(r)).encode() for r in rows]
+    data = head + b"".join(line + ends[i % len(ends)] for i, line in enumerate(lines[:-1])) + (lines[-1] if lines else b"") + tail
+    assert store._parse_rows(Path("r.jsonl"), data) == sorted(set(rows), key=store._row_key)
