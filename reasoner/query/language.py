@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -45,12 +47,23 @@ class Query:
         else:
             ports = f" {self.port_lo}" if self.port_lo == self.port_hi else f" {self.port_lo}-{self.port_hi}"
         proto = self.proto if self.proto in PROTOCOLS else f"proto {self.proto}"
-        return f"{self.src} -> {self.dst} {proto}{ports}" + (f" {self.family}" if self.family else "")
+        return f"{written(self.src)} -> {written(self.dst)} {proto}{ports}" + (f" {self.family}" if self.family else "")
 
     @property
     def proto_number(self) -> str:
         """IANA number as the rules spell it ("-1" = any)."""
         return PROTOCOLS.get(self.proto, self.proto)
+
+
+#: A name the query language takes without quotes (query.lark's ENDPOINT)
+_BARE = re.compile(r"[A-Za-z0-9_.:/*@+=-]*[A-Za-z0-9_.:/*@+=]")
+
+
+def written(name: str) -> str:
+    """``name`` as a query writes it: bare when the language takes it so, else in double quotes with JSON escapes
+    (a Name tag ``web server``, ``tag:Team=Data Eng``), so that the text parses back to the same name.  Keywords
+    and prefixes keep their meaning inside quotes: quoting only lets a name hold any character."""
+    return name if _BARE.fullmatch(name) else json.dumps(name, ensure_ascii=False)
 
 
 STARTS = ["query", "assertion"]
@@ -120,7 +133,7 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
     Errors are QueryError located at file:line:column."""
     out = []
     for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
+        line = _uncommented(raw).strip()
         if not line:
             continue
         try:
@@ -137,6 +150,19 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
             raise QueryError(err.code, err.message, location=f"{file}:{n}", hint=err.hint) from None
         out.append(Assertion(str(expect).lower() == "reachable", q, file, n, line))
     return out
+
+
+def _uncommented(line: str) -> str:
+    """``line`` up to its ``#`` comment; a ``#`` inside a quoted name is part of the name."""
+    quoted = escaped = False
+    for i, ch in enumerate(line):
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            quoted = True
+        elif ch == "#":
+            return line[:i]
+    return line
 
 
 def parse_query(text: str) -> Query:
@@ -163,7 +189,7 @@ def _query_of(tree) -> Query:
         else:
             name = str(tok).lower()
     fam = str(family).lower() if family is not None else None
-    out = Query(str(src.children[0]), str(dst.children[0]), name, family=fam)
+    out = Query(_name(src.children[0]), _name(dst.children[0]), name, family=fam)
     if ports is not None:
         lo = int(ports.children[0])
         hi = int(ports.children[1]) if ports.children[1] is not None else lo
@@ -176,6 +202,22 @@ def _query_of(tree) -> Query:
             raise QueryError("query.port", f"port range {lo}-{hi} is not within 0-65535 (low first)")
         out = Query(out.src, out.dst, out.proto, lo, hi, fam)
     return out
+
+
+def _name(tok) -> str:
+    """An endpoint's name: the token, or the text of a quoted one (JSON escapes; an escape JSON does not know, a lone
+    surrogate or an empty name is a QueryError)."""
+    if tok.type != "QUOTED":
+        return str(tok)
+    try:
+        name = json.loads(str(tok))
+        name.encode("utf-8")  # a lone surrogate such as "\ud800" is not text
+    except (ValueError, UnicodeError):
+        raise QueryError("query.syntax", f"bad escape in the quoted name {str(tok)[:60]}",
+                         hint='inside quotes write \\" for a quote and \\\\ for a backslash (JSON escapes)') from None
+    if not name.strip():
+        raise QueryError("query.syntax", f"an empty name: {str(tok)}", hint="name an ENI, an address, a tag, ... inside the quotes")
+    return name
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 from reasoner import addresses
 from reasoner.errors import FactsError, QueryError
 from reasoner.explain.paths import INTERNET, Endpoint, _public
+from reasoner.query.language import written
 
 
 def load_aliases(facts_dir: Path) -> dict[str, str]:
@@ -56,9 +57,12 @@ def load_aliases(facts_dir: Path) -> dict[str, str]:
 
 
 def did_you_mean(name: str, known: list[str], cutoff: float) -> str:
-    """The hint for an unknown name: its close matches, else the first known names."""
+    """The hint for an unknown name: its close matches, else the first known names; each as a query writes it (in
+    quotes when it holds a space, a comma, a quote ...: ``language.written``)."""
     near = difflib.get_close_matches(name, known, n=5, cutoff=cutoff)
-    return f"did you mean: {', '.join(near)}?" if near else "known names: " + (", ".join(known[:10]) or "none")
+    if near:
+        return f"did you mean: {', '.join(map(written, near))}?"
+    return "known names: " + (", ".join(map(written, known[:10])) or "none")
 
 
 class Resolver:

@@ -74,5 +74,43 @@ def test_a_hostile_tag_value_in_the_hint_is_escaped(tmp_path):
     snap = scenario(tmp_path, FIXED)
     edit(snap, "EcsTasks", lambda d: _tag_task(d, "app\x1b[31mRED\x1b]8;;http://x\x07[bold]b[/bold]"))
     r = reason("query", "--facts", str(snap), "alb-eni -> tag:tier=ap tcp 8000")
-    assert r.returncode == 2 and "hint: known names: tag:tier=app" in r.stderr  # (too unlike "ap" to be a close match)
+    # (too unlike "ap" to be a close match; written in quotes, with JSON escapes: it holds control characters)
+    assert r.returncode == 2 and 'hint: known names: "tag:tier=app\\u001b[31mRED' in r.stderr, r.stderr
     assert "\x1b" not in r.stderr and "\x07" not in r.stderr and "[bold]b[/bold]" in r.stderr
+
+
+def test_names_with_spaces_commas_and_quotes_are_written_in_quotes(tmp_path):
+    """AWS tag values may hold spaces and other characters ("Generally allowed characters are letters, numbers, and
+    spaces representable in UTF-8, and + - = . _ : / @", ECS Tag docs; EC2 takes more): such a name is written in
+    double quotes; answers and hints write it so, and what they write can be pasted back."""
+    snap = scenario(tmp_path, FIXED)
+
+    def tag(d: dict) -> None:
+        for w in d["EcsTasks"]:
+            for t in w["Tasks"]:
+                t["tags"] = [{"key": "Team", "value": 'Data Eng, "EU"'}]
+
+    def name(d: dict) -> None:
+        for n in d["NetworkInterfaces"]:
+            if n["NetworkInterfaceId"] == "eni-0task01":
+                n["TagSet"] = [{"Key": "Name", "Value": "web task #1"}]
+
+    edit(snap, "EcsTasks", tag)
+    edit(snap, "NetworkInterfaces", name)
+    r = reason("query", "--facts", str(snap), "--format", "json", 'alb-eni -> "tag:Team=Data Eng, \\"EU\\"" tcp 8000')
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = answer(r.stdout)
+    assert doc["reachable"] and doc["query"] == 'alb-eni -> "tag:Team=Data Eng, \\"EU\\"" tcp 8000'
+    again = reason("query", "--facts", str(snap), "--format", "json", doc["query"])  # the answer's query, pasted back
+    assert again.returncode == 0 and answer(again.stdout)["reachable"]
+    r = reason("query", "--facts", str(snap), "alb-eni -> \"web task #1\" tcp 8000")
+    assert r.returncode == 0 and "eni-0task01" in r.stdout, r.stdout + r.stderr
+    # a typo: the hint quotes the names it offers
+    r = reason("query", "--facts", str(snap), 'alb-eni -> "tag:Team=Data Eng, \\"UE\\"" tcp 8000')
+    assert r.returncode == 2 and 'did you mean: "tag:Team=Data Eng, \\"EU\\""?' in r.stderr, r.stderr
+    r = reason("query", "--facts", str(snap), 'alb-eni -> "web tusk #1" tcp 8000')
+    assert r.returncode == 2 and '"web task #1"' in r.stderr, r.stderr
+    # in a saved assertion, the '#' inside quotes is part of the name
+    (tmp_path / "q.reason").write_text('assert reachable alb-eni -> "web task #1" tcp 8000  # the fixed ALB\n')
+    v = reason("verify", str(tmp_path / "q.reason"), "--facts", str(snap))
+    assert v.returncode == 0, v.stdout + v.stderr

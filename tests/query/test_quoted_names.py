@@ -1,0 +1,52 @@
+"""Names in double quotes (query.lark's QUOTED, JSON escapes): a Name tag or a tag value holding a space, a comma, a
+quote or a '#' can be written, and every query the tool writes back (``str(Query)``, hints) parses to the same names."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reasoner.errors import QueryError
+from reasoner.query.language import parse_assertions, parse_query, written
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30).filter(lambda s: s.strip())
+
+
+@settings(max_examples=300, deadline=None)
+@given(text, text, st.sampled_from(["tcp", "udp", "any", "icmp"]))
+def test_a_written_query_parses_back_to_the_same_names(src: str, dst: str, proto: str) -> None:
+    q = parse_query(f"{written(src)} -> {written(dst)} {proto}")
+    assert (q.src, q.dst) == (src, dst)
+    assert parse_query(str(q)) == q
+
+
+def test_bare_names_stay_bare_and_others_are_quoted() -> None:
+    assert written("alb-eni") == "alb-eni" and written("tag:Name=web-task") == "tag:Name=web-task"
+    assert written("web server") == '"web server"'
+    assert written('my "db"') == '"my \\"db\\""'
+    assert written("Data Eng, EU") == '"Data Eng, EU"'
+
+
+def test_quoted_names_in_a_query() -> None:
+    q = parse_query('"tag:Team=Data Eng, EU" -> "web server" tcp 443')
+    assert (q.src, q.dst, q.port_lo) == ("tag:Team=Data Eng, EU", "web server", 443)
+    assert str(q) == '"tag:Team=Data Eng, EU" -> "web server" tcp 443'
+    assert parse_query('"alb-eni" -> task-eni tcp 8000') == parse_query("alb-eni -> task-eni tcp 8000")
+
+
+def test_a_hash_inside_quotes_is_not_a_comment() -> None:
+    (a, b) = parse_assertions('assert unreachable "ops # eu" -> "a\\"#" tcp 22  # the comment\n'
+                              "assert reachable x -> y tcp 1 # \"quoted\" in a comment\n")
+    assert (a.query.src, a.query.dst, a.expect_reachable) == ("ops # eu", 'a"#', False)
+    assert a.text == 'assert unreachable "ops # eu" -> "a\\"#" tcp 22'
+    assert (b.query.src, b.query.dst) == ("x", "y")
+
+
+@pytest.mark.parametrize("bad,says", [('"" -> x', "an empty name"), ('"  " -> x', "an empty name"),
+                                      ('"\\q" -> x', "bad escape"), ('"\\ud800" -> x', "bad escape"),
+                                      ('"abc -> x', "cannot parse query"), ('"a\tb" -> x', "cannot parse query")])
+def test_a_bad_quoted_name_is_a_syntax_error(bad: str, says: str) -> None:
+    with pytest.raises(QueryError) as err:
+        parse_query(bad)
+    assert err.value.code == "query.syntax" and says in err.value.message
