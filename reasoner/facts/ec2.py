@@ -295,8 +295,10 @@ def prefix_lists(c: Ctx, items: list[tuple[str, Any]]) -> None:
 
 
 def vpc_endpoints(c: Ctx, items: list[tuple[str, Any]]) -> None:
-    """VPC endpoints: type (Gateway, Interface, GatewayLoadBalancer), service, state, and the route tables
-    a gateway endpoint is added to. Interface endpoints' ENIs come with NetworkInterfaces."""
+    """VPC endpoints: type (Gateway, Interface, GatewayLoadBalancer), service, state, the route tables a gateway
+    endpoint is added to, and the network interfaces of an interface (or Gateway Load Balancer) endpoint
+    (``NetworkInterfaceIds``: ``vpce_eni``, which tells whose tags such an ENI carries: rules/tags.dl).  The ENIs
+    themselves come with NetworkInterfaces."""
     for p, e in items:
         vpce = c.req_str(e, "VpcEndpointId", p)
         c.name(e, vpce, p)
@@ -306,3 +308,7 @@ def vpc_endpoints(c: Ctx, items: list[tuple[str, Any]]) -> None:
             if not isinstance(rtb, str):
                 raise c.err("facts.bad_value", "route table id must be a string", rp)
             c.add("vpce_route_table", vpce, rtb)
+        for np, eni in c.items(e, "NetworkInterfaceIds", p):
+            if not isinstance(eni, str):
+                raise c.err("facts.bad_value", "network interface id must be a string", np)
+            c.add("vpce_eni", vpce, eni)

@@ -27,7 +27,7 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
   -> ``prefix_list_cidr``
 * ``NetworkInterfaces[].Association.PublicIp`` (and per private address), ``Addresses`` (EIPs) -> ``eni_public_ip``
 * ``VpcPeeringConnections`` -> ``peering``
-* ``VpcEndpoints`` -> ``vpc_endpoint``, ``vpce_route_table``; prefix-list entries also -> ``prefix_list_entry``
+* ``VpcEndpoints`` -> ``vpc_endpoint``, ``vpce_route_table``, ``vpce_eni``; prefix-list entries also -> ``prefix_list_entry``
   (with their length, for routes to prefix lists); propagated routes also -> ``route_propagated``
 * Transit gateways (``rules/02_transit_gateway_snapshot.dl``): ``TransitGateways`` -> ``tgw``;
   ``TransitGatewayAttachments`` -> ``tgw_attachment`` (+ ``tgw_association`` from ``Association``);
@@ -74,7 +74,7 @@ from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_
 RELATIONS: tuple[str, ...] = (
     "vpc", "subnet", "eni", "eni_ip", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
-    "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "route_propagated", "nacl", "nacl_entry", "subnet_nacl",
+    "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated", "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "route", "route_pl",
     "igw", "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",

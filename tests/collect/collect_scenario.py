@@ -106,7 +106,7 @@ def build(session: boto3.Session, region: str = "us-east-1") -> Scenario:
 def _extras(ec2: Any, vpc: str, public: list[str], private: str) -> None:
     """Resources the query does not need but the collector must fetch: a transit gateway with a route
     table, a VPC attachment, a static route and a propagation; a managed prefix list; an Elastic IP
-    and a NAT gateway; an S3 gateway endpoint; an instance; a peered VPC."""
+    and a NAT gateway; an S3 gateway endpoint; a tagged SSM interface endpoint (its ENI); an instance; a peered VPC."""
     tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
     rtb = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
     att = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[private])[
@@ -123,6 +123,9 @@ def _extras(ec2: Any, vpc: str, public: list[str], private: str) -> None:
                                               {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
     ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Gateway",
                             RouteTableIds=[main["RouteTableId"]])
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.ssm", VpcEndpointType="Interface",
+                            SubnetIds=[private], TagSpecifications=[{"ResourceType": "vpc-endpoint",
+                                                                     "Tags": [{"Key": "team", "Value": "net"}]}])
     ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=private,
                       PrivateIpAddress="10.0.11.50")
     other = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]

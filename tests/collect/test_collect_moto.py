@@ -130,6 +130,11 @@ def test_raw_files_are_batfish_shaped_and_import_the_same_way(aws: Aws, tmp_path
     office = [p for p in _raw(out, "PrefixLists") if p["PrefixListName"] == "office"]
     assert office and office[0]["Entries"] == [{"Cidr": "203.0.113.0/24", "Description": "office"}]
     assert _raw(out, "NatGateways") and _raw(out, "Addresses") and _raw(out, "VpcEndpoints")
+    # an interface endpoint's ENI is its endpoint's (NetworkInterfaceIds): vpce_eni, and the endpoint's tags as facts
+    [ssm] = [e for e in _raw(out, "VpcEndpoints") if e["VpcEndpointType"] == "Interface"]
+    vpce_eni = {tuple(json.loads(line)) for line in (out / "facts" / "vpce_eni.jsonl").read_text().splitlines()}
+    assert vpce_eni == {(ssm["VpcEndpointId"], eni) for eni in ssm["NetworkInterfaceIds"]} and vpce_eni
+    assert (ssm["VpcEndpointId"], "team", "net") in tags
     assert _raw(out, "VpcPeeringConnections") and _raw(out, "Reservations")
     assert _raw(out, "EgressOnlyInternetGateways") == []
     assert not (out / "aws_configs" / ACCOUNT / REGION / "VpnConnections.json").exists()

@@ -32,7 +32,7 @@ def test_all_relations_present_sorted_and_deduplicated(snap) -> None:
     assert set(snap.relations) == set(RELATIONS)
     for rel, rs in snap.relations.items():
         assert rs == sorted(set(rs)), rel
-    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 9
+    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 10
     assert snap.manifest["regions"] == ["us-east-1"]
     assert snap.manifest["unmodelled"] == []
     assert snap.manifest["counts"]["eni"] == 3
@@ -172,6 +172,8 @@ def test_missing_group_id_gives_json_path(tmp_path: Path) -> None:
         {"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "IpRanges": [{"CidrIp": 7}]}]}]},
         {"RouteTables": [{"RouteTableId": "rtb-1", "VpcId": "vpc-1", "Routes": [{"GatewayId": "local"}]}]},
         {"Reservations": [{"Instances": [{"InstanceId": "i-1", "NetworkInterfaces": ["x"]}]}]},
+        {"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "VpcId": "vpc-1", "NetworkInterfaceIds": [7]}]},
+        {"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "VpcId": "vpc-1", "NetworkInterfaceIds": "eni-1"}]},
         ["not", "an", "object"],
     ],
 )
@@ -181,6 +183,22 @@ def test_bad_shapes_raise_facts_error(tmp_path: Path, doc: object) -> None:
     with pytest.raises(FactsError) as info:
         import_aws_configs(tmp_path)
     assert info.value.location and info.value.location.startswith(str(tmp_path / "aws_configs" / "X.json"))
+
+
+def test_an_interface_endpoint_names_its_network_interfaces(tmp_path: Path) -> None:
+    """DescribeVpcEndpoints NetworkInterfaceIds: "(Interface endpoint) The network interfaces for the endpoint"; a
+    gateway endpoint has none. The endpoint's tags are kept, for the ENIs' eni_tag (rules/tags.dl)."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    (region / "VpcEndpoints.json").write_text(json.dumps({"VpcEndpoints": [
+        {"VpcEndpointId": "vpce-if", "VpcId": "vpc-1", "VpcEndpointType": "Interface", "State": "available",
+         "ServiceName": "com.amazonaws.us-east-1.ssm", "NetworkInterfaceIds": ["eni-b", "eni-a"],
+         "Tags": [{"Key": "team", "Value": "net"}]},
+        {"VpcEndpointId": "vpce-gw", "VpcId": "vpc-1", "VpcEndpointType": "Gateway", "State": "available",
+         "ServiceName": "com.amazonaws.us-east-1.s3", "RouteTableIds": ["rtb-1"], "NetworkInterfaceIds": []}]}))
+    snap = import_aws_configs(tmp_path)
+    assert snap.relations["vpce_eni"] == [("vpce-if", "eni-a"), ("vpce-if", "eni-b")]
+    assert snap.relations["tag"] == [("vpce-if", "team", "net")]
 
 
 def test_unknown_key_is_unmodelled(tmp_path: Path) -> None:
