@@ -20,7 +20,7 @@ QUERY_HELP = f"""Is DST reachable from SRC? Verdict, hop-by-hop path, blockers w
 Query:  SRC -> DST \\[tcp | udp | icmp | any | proto N] \\[PORT | LO-HI] \\[ipv4 | ipv6]
   SRC, DST: eni-..., i-..., subnet-..., sg-..., vpc-..., an address, internet, *, ecs:CLUSTER/SERVICE,
   alb:NAME, nlb:NAME, tg:NAME, tag:KEY=VALUE, a Name tag or an alias; keywords are case-insensitive;
-  a name with a space, comma or quote in double quotes: '"tag:Team=Data Eng" -> "web server" tcp 443'.
+  a name with a space, comma or quote in double quotes: 'tag:Team="Data Eng" -> "web server" tcp 443'.
 
 \b
 Examples:

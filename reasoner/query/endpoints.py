@@ -12,8 +12,8 @@
 
 The question layer (reasoner/session.py) asks this module, and the load-balancer analysis
 (reasoner/explain/loadbalancers.py) reads its tables.
-A name holding a space, a comma or a quote is written in double quotes (``"tag:Team=Data Eng"``,
-reasoner/query/language.py); a tag key holding ``=`` cannot be named (the first ``=`` ends the key).
+A name holding a space, a comma or a quote is written in double quotes (``"tag:Team=Data Eng"`` or
+``tag:Team="Data Eng"``, reasoner/query/language.py); a tag key holding ``=`` cannot be named (the first ``=`` ends the key).
 Not handled: a target group named by its Name tag (use ``tg:NAME``), targets without an address (lambda).
 """
 

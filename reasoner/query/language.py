@@ -5,7 +5,9 @@ the packets of both address families.  ``any`` asks every IP
 protocol; ``proto N`` one IANA protocol number.  Ports apply to tcp and udp only; for icmp (and ``proto 58``,
 ICMPv6) the numbers are ICMP types (``icmp 8``: echo requests, every code; ``icmp 3-4``), which the query
 carries as the range of messages ``type * 256 + code`` the rules compare (rules/00_snapshot.dl); other
-protocols have none.  Errors are QueryError with the column and a caret.
+protocols have none.  A name holding characters a bare name cannot (a space, a comma, a quote, a ``#``) is written in
+double quotes with JSON escapes, whole (``"tag:Team=Data Eng"``) or after its bare part (``tag:Team="Data Eng"``);
+``written`` gives the form the tool writes back.  Errors are QueryError with the column and a caret.
 """
 
 from __future__ import annotations
@@ -205,12 +207,13 @@ def _query_of(tree) -> Query:
 
 
 def _name(tok) -> str:
-    """An endpoint's name: the token, or the text of a quoted one (JSON escapes; an escape JSON does not know, a lone
-    surrogate or an empty name is a QueryError)."""
-    if tok.type != "QUOTED":
+    """An endpoint's name: the token, or the text of a quoted one (JSON escapes), after its bare part if it has one
+    (``tag:Team="Data Eng"``); an escape JSON does not know, a lone surrogate or an empty name is a QueryError."""
+    if tok.type not in ("QUOTED", "PREFIXED"):
         return str(tok)
+    bare, quote, rest = str(tok).partition('"')
     try:
-        name = json.loads(str(tok))
+        name = bare + json.loads(quote + rest)
         name.encode("utf-8")  # a lone surrogate such as "\ud800" is not text
     except (ValueError, UnicodeError):
         raise QueryError("query.syntax", f"bad escape in the quoted name {str(tok)[:60]}",

@@ -103,6 +103,8 @@ def test_names_with_spaces_commas_and_quotes_are_written_in_quotes(tmp_path):
     assert doc["reachable"] and doc["query"] == 'alb-eni -> "tag:Team=Data Eng, \\"EU\\"" tcp 8000'
     again = reason("query", "--facts", str(snap), "--format", "json", doc["query"])  # the answer's query, pasted back
     assert again.returncode == 0 and answer(again.stdout)["reachable"]
+    value_quoted = reason("query", "--facts", str(snap), "--format", "json", 'alb-eni -> tag:Team="Data Eng, \\"EU\\"" tcp 8000')
+    assert value_quoted.returncode == 0 and answer(value_quoted.stdout)["query"] == doc["query"]
     r = reason("query", "--facts", str(snap), "alb-eni -> \"web task #1\" tcp 8000")
     assert r.returncode == 0 and "eni-0task01" in r.stdout, r.stdout + r.stderr
     # a typo: the hint quotes the names it offers

@@ -21,6 +21,16 @@ def test_a_written_query_parses_back_to_the_same_names(src: str, dst: str, proto
     assert parse_query(str(q)) == q
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[A-Za-z0-9_.:/*@+=-]+", fullmatch=True), st.text(st.characters(blacklist_categories=("Cs",)), max_size=20))
+def test_a_quoted_part_after_a_bare_one_continues_the_name(bare: str, quoted: str) -> None:
+    """``tag:Team="Data Eng"``: the quoted part, right after the bare one, belongs to the same name."""
+    import json
+
+    q = parse_query(f"{bare}{json.dumps(quoted, ensure_ascii=False)} -> x tcp 22")
+    assert q.src == bare + quoted and parse_query(str(q)) == q
+
+
 def test_bare_names_stay_bare_and_others_are_quoted() -> None:
     assert written("alb-eni") == "alb-eni" and written("tag:Name=web-task") == "tag:Name=web-task"
     assert written("web server") == '"web server"'
@@ -33,19 +43,26 @@ def test_quoted_names_in_a_query() -> None:
     assert (q.src, q.dst, q.port_lo) == ("tag:Team=Data Eng, EU", "web server", 443)
     assert str(q) == '"tag:Team=Data Eng, EU" -> "web server" tcp 443'
     assert parse_query('"alb-eni" -> task-eni tcp 8000') == parse_query("alb-eni -> task-eni tcp 8000")
+    q = parse_query('tag:Team="Data Eng, EU" -> tag:Name="web server" tcp 443')
+    assert (q.src, q.dst) == ("tag:Team=Data Eng, EU", "tag:Name=web server")
+    assert parse_query('tag:Team="" -> x').src == "tag:Team="  # an empty tag value (AWS allows one)
+    assert parse_query('a->"b c"').dst == "b c"  # (no bare part: "->" is not part of a name)
 
 
 def test_a_hash_inside_quotes_is_not_a_comment() -> None:
-    (a, b) = parse_assertions('assert unreachable "ops # eu" -> "a\\"#" tcp 22  # the comment\n'
-                              "assert reachable x -> y tcp 1 # \"quoted\" in a comment\n")
+    (a, b, c) = parse_assertions('assert unreachable "ops # eu" -> "a\\"#" tcp 22  # the comment\n'
+                                 "assert reachable x -> y tcp 1 # \"quoted\" in a comment\n"
+                                 'assert reachable tag:team="a # b" -> y  # a comment\n')
     assert (a.query.src, a.query.dst, a.expect_reachable) == ("ops # eu", 'a"#', False)
     assert a.text == 'assert unreachable "ops # eu" -> "a\\"#" tcp 22'
     assert (b.query.src, b.query.dst) == ("x", "y")
+    assert c.query.src == "tag:team=a # b"
 
 
 @pytest.mark.parametrize("bad,says", [('"" -> x', "an empty name"), ('"  " -> x', "an empty name"),
                                       ('"\\q" -> x', "bad escape"), ('"\\ud800" -> x', "bad escape"),
-                                      ('"abc -> x', "cannot parse query"), ('"a\tb" -> x', "cannot parse query")])
+                                      ('"abc -> x', "cannot parse query"), ('"a\tb" -> x', "cannot parse query"),
+                                      ('tag:a="\\q" -> x', "bad escape"), ('tag:a="b -> x', "cannot parse query")])
 def test_a_bad_quoted_name_is_a_syntax_error(bad: str, says: str) -> None:
     with pytest.raises(QueryError) as err:
         parse_query(bad)
