@@ -4,6 +4,7 @@ between two snapshots), ``reason test`` (policies against fixtures) and ``reason
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Optional
 
@@ -147,7 +148,7 @@ def verify(
                       f"{_pairs_text(r)})", highlight=False)
         elif not held and r.reachable:
             pk = r.packet.get("client", r.packet)
-            out.print(m(f"  counterexample: {wording.packet_text(pk)} gets through; run  reason query \"{a.query}\"  for the "
+            out.print(m(f"  counterexample: {wording.packet_text(pk)} gets through; run  reason query {shlex.quote(str(a.query))}  for the "
                         f"path"), highlight=False)
         elif not held:
             for x in r.explanations:

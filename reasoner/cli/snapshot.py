@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Optional
@@ -61,4 +62,5 @@ def collect(
     out.print(plain(f"wrote {res.facts_count} facts in {res.relations} relations to {res.facts}"), markup=False, highlight=False)
     for item in res.incomplete:
         out.print(plain(f"incomplete: {item} ({item.message})"), style="yellow", markup=False, highlight=False)
-    out.print(plain(f'query it: reason query --facts {res.facts} "SRC -> DST tcp PORT"'), markup=False, highlight=False)
+    out.print(plain(f'query it: reason query --facts {shlex.quote(str(res.facts))} "SRC -> DST tcp PORT"'), markup=False,
+              highlight=False)

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -128,8 +129,8 @@ def _find_root(src: Path) -> tuple[Path, str | None]:
         raise FactsError("facts.already_facts", f"{src} is already a facts directory (written by `reason import` or "
                          "`reason collect`: manifest.json and *.jsonl relations), not AWS describe-* JSON",
                          location=str(src),
-                         hint=f"use it as it is: reason query --facts {src} \"SRC -> DST tcp PORT\""
-                              + (f"; to import again, give the folder it was imported from: reason import {origin} --out DIR"
+                         hint=f"use it as it is: reason query --facts {shlex.quote(str(src))} \"SRC -> DST tcp PORT\""
+                              + (f"; to import again, give the folder it was imported from: reason import {shlex.quote(str(origin))} --out DIR"
                                  if origin else ""))
     if any(src.glob("*.json")):
         return src, src.name

@@ -2,7 +2,7 @@
 
 import json
 
-from test_query import FACTS, ROOT, answer, reason
+from test_query import FACTS, ROOT, answer, edit, reason, scenario
 
 FIXED = FACTS / "examples" / "seed-fixed"
 
@@ -25,6 +25,27 @@ def test_a_reachable_path_breaks_an_isolation_assertion_with_a_counterexample(tm
     f.write_text("assert unreachable alb-eni -> task-eni tcp 8000-8100\n")
     r = reason("verify", str(f), "--facts", str(FIXED))
     assert r.returncode == 1 and "FAIL" in r.stdout and "counterexample: 10.0.1.10:" in r.stdout and "-> 10.0.11.20:8000" in r.stdout
+
+
+def test_the_counterexample_names_a_command_that_can_be_pasted_into_a_shell(tmp_path):
+    """The query of the suggested ``reason query`` is quoted for a shell, also when a name in it is in double quotes."""
+    import shlex
+
+    from reasoner.query.language import parse_query
+
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(TagSet=[{"Key": "Name", "Value": "web task 'a'"}])
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0task01"])
+    f = tmp_path / "iso.reason"
+    f.write_text('assert unreachable alb-eni -> "web task \'a\'" tcp 8000-8100\n')
+    r = reason("verify", str(f), "--facts", str(snap))
+    assert r.returncode == 1 and "counterexample" in r.stdout, r.stdout + r.stderr
+    command = r.stdout.split("run  ", 1)[1].split("  for the path", 1)[0]
+    argv = shlex.split(command)
+    assert argv[:2] == ["reason", "query"] and len(argv) == 3, command
+    assert parse_query(argv[2]) == parse_query('alb-eni -> "web task \'a\'" tcp 8000-8100')
+    again = reason("query", "--facts", str(snap), argv[2])  # and it asks the same question
+    assert again.returncode == 0 and "eni-0task01" in again.stdout
 
 
 def test_bad_assertion_files_are_input_errors(tmp_path):
