@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 import lark
-from lark import Lark, UnexpectedInput
+from lark import Lark, UnexpectedInput, UnexpectedToken
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
@@ -142,9 +142,10 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
             tree = _parser().parse(line, start="assertion")
         except UnexpectedInput as err:
             col = getattr(err, "column", 1) or 1
+            hint = "write it as  assert reachable|unreachable SRC -> DST [PROTO] [PORT|LO-HI] [ipv4|ipv6]"
             raise QueryError("query.syntax", f"cannot parse assertion:\n    {line}\n    {' ' * (col - 1)}^",
                              location=f"{file}:{n}:{col}",
-                             hint="write it as  assert reachable|unreachable SRC -> DST [PROTO] [PORT|LO-HI] [ipv4|ipv6]") from None
+                             hint=(_QUOTE_HINT + hint) if _name_goes_on(err, line) else hint) from None
         expect, qtree = tree.children
         try:
             q = _query_of(qtree)
@@ -173,9 +174,24 @@ def parse_query(text: str) -> Query:
         tree = _parser().parse(text, start="query")
     except UnexpectedInput as err:
         col = getattr(err, "column", 1) or 1
+        hint = 'write it as  SRC -> DST [tcp|udp|icmp|any|proto N] [PORT|LO-HI] [ipv4|ipv6], e.g. "alb-eni -> task-eni tcp 8000"'
+        if _name_goes_on(err, text):
+            hint = _QUOTE_HINT + hint
         raise QueryError("query.syntax", f"cannot parse query at column {col}:\n    {text}\n    {' ' * (col - 1)}^",
-                         hint='write it as  SRC -> DST [tcp|udp|icmp|any|proto N] [PORT|LO-HI] [ipv4|ipv6], e.g. "alb-eni -> task-eni tcp 8000"') from None
+                         hint=hint) from None
     return _query_of(tree)
+
+
+_QUOTE_HINT = 'a name holding a space, a comma, a quote or a # goes in double quotes: "web server", tag:Team="Data Eng"; '
+
+
+def _name_goes_on(err: UnexpectedInput, text: str) -> bool:
+    """Whether the parser stopped where a name seems to go on: a second word right after one (``web server``; a number
+    there is a misplaced port, not a name), or a character no bare name holds (a comma, a quote, a ``#``)."""
+    if isinstance(err, UnexpectedToken):
+        return err.token.type == "ENDPOINT" and not str(err.token).isdigit()
+    pos = getattr(err, "pos_in_stream", None)
+    return isinstance(pos, int) and 0 <= pos < len(text) and text[pos] in ",#'\""
 
 
 def _query_of(tree) -> Query:

@@ -67,3 +67,21 @@ def test_a_bad_quoted_name_is_a_syntax_error(bad: str, says: str) -> None:
     with pytest.raises(QueryError) as err:
         parse_query(bad)
     assert err.value.code == "query.syntax" and says in err.value.message
+
+
+@pytest.mark.parametrize("text", ["web task -> alb-eni tcp 80", "alb-eni -> tag:Team=Data Eng tcp 80", "a -> b, c",
+                                  "a -> 'b c' tcp 80"])
+def test_a_name_with_a_space_unquoted_gets_a_hint_to_quote_it(text: str) -> None:
+    with pytest.raises(QueryError) as err:
+        parse_query(text)
+    assert 'goes in double quotes: "web server", tag:Team="Data Eng"' in (err.value.hint or "")
+    with pytest.raises(QueryError) as err:
+        parse_assertions(f"assert reachable {text}\n", "q.reason")
+    assert "goes in double quotes" in (err.value.hint or "") and err.value.location.startswith("q.reason:1:")
+
+
+@pytest.mark.parametrize("text", ["a -> b tcp 80 80", "a -> b tcp 80-", "-> b"])
+def test_other_syntax_errors_keep_the_plain_hint(text: str) -> None:
+    with pytest.raises(QueryError) as err:
+        parse_query(text)
+    assert "double quotes" not in (err.value.hint or "") and "write it as" in (err.value.hint or "")
