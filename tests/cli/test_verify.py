@@ -116,3 +116,17 @@ def test_a_run_with_nothing_to_check_is_an_input_error_like_an_empty_folder(tmp_
     assert r.returncode == 0 and "0/0 assertions hold; 0 policy violation(s)" in r.stdout, r.stdout + r.stderr
     r = reason("verify", "--facts", str(FIXED), str(empty), str(ROOT / "queries" / "alb-health-check.reason"))
     assert r.returncode == 0 and "3/3 assertions hold" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_proof_decided_before_any_packet_says_why(tmp_path):
+    """A load balancer with no listener on the asked port refuses every packet of the query before any is evaluated
+    (ELBV2_LISTENERS_MISMATCH): the proof names that, instead of "0 representative packets"; a proof that evaluated
+    packets still counts them."""
+    f = tmp_path / "iso.reason"
+    f.write_text("assert unreachable task-eni -> alb-eni tcp 22\nassert unreachable internet -> task-eni tcp 22\n")
+    r = reason("verify", str(f), "--facts", str(FIXED))
+    assert r.returncode == 0, r.stdout + r.stderr
+    first, second = r.stdout.split("PASS")[1:3]
+    assert "no packet needs evaluating: ELBV2_LISTENERS_MISMATCH: no listener of alb:web accepts tcp/22" in first
+    assert "0 representative packets" not in r.stdout
+    assert "representative packets" in second and "cover its whole packet space" in second
