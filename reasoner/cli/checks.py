@@ -255,7 +255,9 @@ def recheck(
         if len(diffs) > 30:
             out.print(f"... and {len(diffs) - 30} more difference(s) (all of them: --format json)", highlight=False)
         verdict = "[green]HOLDS[/]" if not diffs else f"[red]FAILS[/] ({len(diffs)} difference(s))"
-        out.print(f"{verdict}  {m(str(proof))}: {len(data['assertions'])} assertion(s), {classes} packet classes "
+        lbs = proofs.load_balancer_count(data)
+        through = f" and {lbs} verdict(s) through a load balancer" if lbs else ""
+        out.print(f"{verdict}  {m(str(proof))}: {len(data['assertions'])} assertion(s), {classes} packet classes{through} "
                   f"re-checked against {m(str(folder))}", highlight=False)
     raise typer.Exit(0 if not diffs else 1)
 

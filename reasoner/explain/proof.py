@@ -288,6 +288,14 @@ def class_count(proof: dict[str, Any]) -> int:
                if isinstance(g, dict) and isinstance(g.get("classes"), list))
 
 
+def load_balancer_count(proof: dict[str, Any]) -> int:
+    """How many verdicts through a load balancer a proof records (a group naming its ``load_balancer``: a request
+    to a node, answered by the load balancer's listeners, with no packet class of its own when none passes them)."""
+    return sum(1 for a in proof.get("assertions", []) if isinstance(a, dict)
+               for g in (a.get("classes") if isinstance(a.get("classes"), list) else [])
+               if isinstance(g, dict) and g.get("load_balancer"))
+
+
 def _statement_problem(item: Any) -> str | None:
     """Why a proof's assertion entry is not the statement it claims to be, or None: its text must parse as one
     assertion whose query and expectation are the recorded ``query`` and ``expect``."""

@@ -128,7 +128,8 @@ def test_a_proof_answers_load_balancer_nodes_among_the_destinations_through_the_
     assert through["dsts"] == ["eni-0alb0a", "eni-0alb0b"] and through["verdict"] == "unreachable"
     assert through["load_balancer"].endswith("/app/web/50dc6c495c0c9188") and through["classes"] == []
     assert {d for g in item["classes"] if not g.get("load_balancer") for d in g["dsts"]} == {"eni-0task01"}
-    assert reason("recheck", str(proof)).returncode == 0
+    r = reason("recheck", str(proof))
+    assert r.returncode == 0 and "packet classes and 1 verdict(s) through a load balancer re-checked" in r.stdout
     _open_alb_egress(facts)  # now the ALB reaches its target: the request through a node gets through
     r = reason("recheck", str(proof))
     assert r.returncode == 1 and "verdict was unreachable, now reachable" in r.stdout
