@@ -153,8 +153,8 @@ def verify(
                       f"{_pairs_text(r)})", highlight=False)
         elif not held and r.reachable:
             pk = r.packet.get("client", r.packet)
-            out.print(m(f"  counterexample: {wording.packet_text(pk)} gets through; run  reason query {shlex.quote(str(a.query))}  for the "
-                        f"path"), highlight=False)
+            out.print(m(f"  counterexample: {wording.packet_text(pk)} gets through; run  reason query "
+                        f"{shlex.quote(str(a.query))}  for the path"), highlight=False)
         elif not held:
             for x in r.explanations:
                 out.print(f"  blocked: [red]{m(x.code)}[/] {m(x.component)}: {m(x.message)}", highlight=False)

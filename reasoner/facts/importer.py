@@ -75,7 +75,8 @@ from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_
 RELATIONS: tuple[str, ...] = (
     "vpc", "subnet", "eni", "eni_ip", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
-    "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated", "nacl", "nacl_entry", "subnet_nacl",
+    "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated",
+    "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "route", "route_pl",
     "igw", "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
@@ -130,7 +131,8 @@ def _find_root(src: Path) -> tuple[Path, str | None]:
                          "`reason collect`: manifest.json and *.jsonl relations), not AWS describe-* JSON",
                          location=str(src),
                          hint=f"use it as it is: reason query --facts {shlex.quote(str(src))} \"SRC -> DST tcp PORT\""
-                              + (f"; to import again, give the folder it was imported from: reason import {shlex.quote(str(origin))} --out DIR"
+                              + ("; to import again, give the folder it was imported from: "
+                                 f"reason import {shlex.quote(str(origin))} --out DIR"
                                  if origin else ""))
     if any(src.glob("*.json")):
         return src, src.name

@@ -235,7 +235,8 @@ def _name(tok) -> str:
         raise QueryError("query.syntax", f"bad escape in the quoted name {str(tok)[:60]}",
                          hint='inside quotes write \\" for a quote and \\\\ for a backslash (JSON escapes)') from None
     if not name.strip():
-        raise QueryError("query.syntax", f"an empty name: {str(tok)}", hint="name an ENI, an address, a tag, ... inside the quotes")
+        raise QueryError("query.syntax", f"an empty name: {str(tok)}",
+                         hint="name an ENI, an address, a tag, ... inside the quotes")
     return name
 
 

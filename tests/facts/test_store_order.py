@@ -46,5 +46,6 @@ def test_line_ends_and_blank_lines_read_as_the_rows(rows: list[tuple], ends: lis
     the fast path, which joins the lines by replacing their ends, gives way to the line-by-line reading when it
     cannot read them."""
     lines = [json.dumps(list(r)).encode() for r in rows]
-    data = head + b"".join(line + ends[i % len(ends)] for i, line in enumerate(lines[:-1])) + (lines[-1] if lines else b"") + tail
+    body = b"".join(line + ends[i % len(ends)] for i, line in enumerate(lines[:-1])) + (lines[-1] if lines else b"")
+    data = head + body + tail
     assert store._parse_rows(Path("r.jsonl"), data) == sorted(set(rows), key=store._row_key)

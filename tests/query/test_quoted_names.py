@@ -22,7 +22,8 @@ def test_a_written_query_parses_back_to_the_same_names(src: str, dst: str, proto
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.from_regex(r"[A-Za-z0-9_.:/*@+=-]+", fullmatch=True), st.text(st.characters(blacklist_categories=("Cs",)), max_size=20))
+@given(st.from_regex(r"[A-Za-z0-9_.:/*@+=-]+", fullmatch=True),
+       st.text(st.characters(blacklist_categories=("Cs",)), max_size=20))
 def test_a_quoted_part_after_a_bare_one_continues_the_name(bare: str, quoted: str) -> None:
     """``tag:Team="Data Eng"``: the quoted part, right after the bare one, belongs to the same name."""
     import json
