@@ -57,15 +57,17 @@ class Query:
         return PROTOCOLS.get(self.proto, self.proto)
 
 
-#: A name the query language takes without quotes (query.lark's ENDPOINT)
-_BARE = re.compile(r"[A-Za-z0-9_.:/*@+=-]*[A-Za-z0-9_.:/*@+=]")
+@lru_cache(maxsize=1)
+def _bare() -> re.Pattern:
+    """A name the query language takes without quotes: query.lark's ENDPOINT, as the parser holds it."""
+    return re.compile(_parser().get_terminal("ENDPOINT").pattern.to_regexp())
 
 
 def written(name: str) -> str:
     """``name`` as a query writes it: bare when the language takes it so, else in double quotes with JSON escapes
     (a Name tag ``web server``, ``tag:Team=Data Eng``), so that the text parses back to the same name.  Keywords
     and prefixes keep their meaning inside quotes: quoting only lets a name hold any character."""
-    return name if _BARE.fullmatch(name) else json.dumps(name, ensure_ascii=False)
+    return name if _bare().fullmatch(name) else json.dumps(name, ensure_ascii=False)
 
 
 STARTS = ["query", "assertion"]
