@@ -8,6 +8,7 @@ from typing import Any
 
 from reasoner.addresses import FAMILIES, family as ip_family
 from reasoner.facts.context import Ctx
+from reasoner.facts.fields import strings
 from reasoner.protocols import ICMP
 
 #: CIDR block states in which a block carries no traffic (CidrBlockState / Ipv6CidrBlockState, EC2 API).
@@ -304,11 +305,7 @@ def vpc_endpoints(c: Ctx, items: list[tuple[str, Any]]) -> None:
         c.name(e, vpce, p)
         c.add("vpc_endpoint", vpce, c.req_str(e, "VpcId", p), str(c.opt(e, "VpcEndpointType", p, "")),
               str(c.opt(e, "ServiceName", p, "")), str(c.opt(e, "State", p, "")).lower())
-        for rp, rtb in c.items(e, "RouteTableIds", p):
-            if not isinstance(rtb, str):
-                raise c.err("facts.bad_value", "route table id must be a string", rp)
+        for _, rtb in strings(c, e, "RouteTableIds", p, "route table id must be a string"):
             c.add("vpce_route_table", vpce, rtb)
-        for np, eni in c.items(e, "NetworkInterfaceIds", p):
-            if not isinstance(eni, str):
-                raise c.err("facts.bad_value", "network interface id must be a string", np)
+        for _, eni in strings(c, e, "NetworkInterfaceIds", p, "network interface id must be a string"):
             c.add("vpce_eni", vpce, eni)

@@ -179,9 +179,7 @@ def load_balancers(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
                     c.add("lb_public_ip", arn, subnet, c.ip(public, f"{ap}.IpAddress"))
                 if c.opt(a, "IPv6Address", ap) is not None:
                     c.acc.skipped_ipv6 += 1
-        for sp, sg in c.items(lb, "SecurityGroups", p):
-            if not isinstance(sg, str):
-                raise c.err("facts.bad_value", "security group must be a string id", sp)
+        for _, sg in _strings(c, lb, "SecurityGroups", p, "security group must be a string id"):
             c.add("lb_sg", arn, sg)
 
 

@@ -1,7 +1,7 @@
 """Fields of describe-* JSON read with their JSON path: optional text, integers, flags, string lists, IPv4 addresses,
 and the ``[{ParentId, Children: [...]}]`` wrappers the load balancer and ECS answers come in.  Each raises
 :class:`reasoner.errors.FactsError` (through ``Ctx.err``) naming the path of a value of the wrong shape.  Used by
-:mod:`reasoner.facts.elbv2` and :mod:`reasoner.facts.ecs`.
+:mod:`reasoner.facts.elbv2`, :mod:`reasoner.facts.ecs` and :mod:`reasoner.facts.ec2`.
 """
 
 from __future__ import annotations
@@ -49,11 +49,13 @@ def flag(c: "_Ctx", obj: Any, key: str, path: str, default: bool) -> int:
     raise c.err("facts.bad_value", f"field {key!r} must be a boolean, not {value!r}", f"{path}.{key}")
 
 
-def strings(c: "_Ctx", obj: Any, key: str, path: str) -> list[tuple[str, str]]:
+def strings(c: "_Ctx", obj: Any, key: str, path: str, message: str = "expected a string") -> list[tuple[str, str]]:
+    """``(json_path, value)`` for each element of the optional list ``obj[key]``; an element that is not a string is
+    a FactsError saying ``message`` at its path."""
     out = []
     for p, v in c.items(obj, key, path):
         if not isinstance(v, str):
-            raise c.err("facts.bad_value", "expected a string", p)
+            raise c.err("facts.bad_value", message, p)
         out.append((p, v))
     return out
 
