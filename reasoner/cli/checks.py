@@ -142,15 +142,15 @@ def verify(
                 out.print(f"  missing: {m(miss.message)}", highlight=False)
             continue
         out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {m(where)}  {m(a.text)}", highlight=False)
-        if held and not r.reachable and not r.packets_checked and r.explanations:
-            # (decided before any packet: e.g. a load balancer with no listener on the query's ports)
-            why = m("; ".join(f"{x.code}: {x.message}" for x in r.explanations))
-            out.print(f"  proof of isolation: none of the query's packets gets through and back (no packet needs "
-                      f"evaluating: {why})", highlight=False)
-        elif held and not r.reachable:
-            out.print(f"  proof of isolation: none of the query's packets gets through and back "
-                      f"({r.packets_checked} representative packets{_families_text(r)} cover its whole packet space"
-                      f"{_pairs_text(r)})", highlight=False)
+        if held and not r.reachable:
+            # (decided before any packet, e.g. by a load balancer with no listener on the query's ports: say by what)
+            if not r.packets_checked and r.explanations:
+                covered = "no packet needs evaluating: " + m("; ".join(f"{x.code}: {x.message}" for x in r.explanations))
+            else:
+                covered = (f"{r.packets_checked} representative packets{_families_text(r)} cover its whole packet space"
+                           f"{_pairs_text(r)}")
+            out.print(f"  proof of isolation: none of the query's packets gets through and back ({covered})",
+                      highlight=False)
         elif not held and r.reachable:
             pk = r.packet.get("client", r.packet)
             out.print(m(f"  counterexample: {wording.packet_text(pk)} gets through; run  reason query "

@@ -28,7 +28,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from reasoner import __version__, addresses
 from reasoner.engine.separable import products
@@ -281,19 +281,22 @@ def listed(proof: dict[str, Any]) -> list[str]:
     return [str(a["assertion"]) for a in proof.get("assertions", []) if isinstance(a, dict) and "assertion" in a]
 
 
+def _groups(proof: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The groups of endpoint pairs a proof's assertions record (entries not as ``build`` writes them are skipped)."""
+    for a in proof.get("assertions", []):
+        if isinstance(a, dict) and isinstance(a.get("classes"), list):
+            yield from (g for g in a["classes"] if isinstance(g, dict))
+
+
 def class_count(proof: dict[str, Any]) -> int:
     """How many packet classes a proof records (entries not as ``build`` writes them count for nothing)."""
-    return sum(len(g["classes"]) for a in proof.get("assertions", []) if isinstance(a, dict)
-               for g in (a.get("classes") if isinstance(a.get("classes"), list) else [])
-               if isinstance(g, dict) and isinstance(g.get("classes"), list))
+    return sum(len(g["classes"]) for g in _groups(proof) if isinstance(g.get("classes"), list))
 
 
 def load_balancer_count(proof: dict[str, Any]) -> int:
     """How many verdicts through a load balancer a proof records (a group naming its ``load_balancer``: a request
     to a node, answered by the load balancer's listeners, with no packet class of its own when none passes them)."""
-    return sum(1 for a in proof.get("assertions", []) if isinstance(a, dict)
-               for g in (a.get("classes") if isinstance(a.get("classes"), list) else [])
-               if isinstance(g, dict) and g.get("load_balancer"))
+    return sum(1 for g in _groups(proof) if g.get("load_balancer"))
 
 
 def _statement_problem(item: Any) -> str | None:
