@@ -79,7 +79,8 @@ def audit_pairs(
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     by: str = typer.Option("subnet", "--by", metavar="[subnet|sg|vpc|tag:KEY]",
                            help="group ENIs by subnet, security group, VPC, or the value of a tag (the ENI's, else that "
-                                "of its ECS task (or service) or load balancer, else its instance's: eni_tag, rules/tags.dl)"),
+                                "of its owner (ECS task or service, load balancer, VPC endpoint), else its instance's: "
+                                "eni_tag, rules/tags.dl)"),
     fmt: AuditFormat = typer.Option(AuditFormat.text, "--format"),
     timeout: float = _timeout_option(),
 ) -> None:

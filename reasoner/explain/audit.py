@@ -204,8 +204,8 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
 
     tags: dict[str, list[str]] = {}
     if by.startswith("tag:"):
-        # eni_tag (rules/tags.dl): the ENI's own tag, else its ECS task's (or service's) or load balancer's, else its
-        # instance's
+        # eni_tag (rules/tags.dl): the ENI's own tag, else its owner's (ECS task or service, load balancer, VPC
+        # endpoint), else its instance's
         key = by[4:]
         if tagged is None:
             raise ValueError("grouping by a tag needs the ENIs' tags (tagged)")

@@ -5,8 +5,8 @@
 - load balancers (``alb:NAME``, ``nlb:NAME`` or an ARN) and their nodes (a node among a query's destinations is
   answered through its load balancer: README "Load balancers", ``split_nodes``);
 - target groups (``tg:NAME`` or an ARN): the ENIs owning the registered targets' addresses, at those addresses;
-- tags (``tag:KEY=VALUE``): every ENI tagged so, as ``eni_tag`` (rules/tags.dl) says: its own tag, else its ECS
-  task's (or service's) or load balancer's, else its instance's.  The rows come from the session's engines (``tagged``);
+- tags (``tag:KEY=VALUE``): every ENI tagged so, as ``eni_tag`` (rules/tags.dl) says: its own tag, else its
+  owner's (ECS task or service, load balancer, VPC endpoint), else its instance's.  The rows come from the session's engines (``tagged``);
   every other answer comes from the snapshot's rows (``load_balancer``, ``target_group``, ``lb_eni``,
   ``tg_target``, with the derived nodes).
 
