@@ -95,6 +95,8 @@ class Explain(str, Enum):
 
 
 _supervised = [False]  # set by main(): only a real `reason` process forks a supervised child
+#: set in the process that evaluates a supervised command (``_bounded``): main() ends it without freeing its heap
+_evaluating = [False]
 
 
 def _timeout_option() -> typer.models.OptionInfo:
@@ -113,6 +115,7 @@ def _bounded(timeout: float) -> None:
     code = supervise(timeout, lambda text: err.print(text, markup=False, highlight=False))
     if code is not None:  # the parent: the child has ended
         raise typer.Exit(code)
+    _evaluating[0] = True
 
 
 def _fail(e: ReasonError, fmt: "Format | None" = None) -> None:
@@ -164,6 +167,26 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _end(code: object) -> None:
+    """Ends the evaluating process as the interpreter would, less the freeing of its heap: the streams are flushed
+    and the ``atexit`` handlers run (among them the removal of temporary folders, ``tempfile``'s finalizers), then
+    the process exits with ``code``.  Freeing the snapshot's rows, the engines' state and the answers object by
+    object, which nothing outside the process sees, took about 0.04 s of a 0.9 s ``* -> X`` at 20k ENIs.  Every file
+    a command writes is closed (``with``) before the command returns; the process has no other thread by then."""
+    import atexit
+
+    if code is not None and not isinstance(code, int):  # sys.exit("text"): the text on stderr, exit 1, as Python does
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    atexit._run_exitfuncs()
+    _exit_now(code or 0)
+
+
 def main() -> None:
     # A command builds a few hundred thousand objects that live until it ends (the snapshot's rows, packets, answers),
     # and with the default threshold (700 allocations) the collector walks the young ones again and again.  Collecting
@@ -184,7 +207,9 @@ def main() -> None:
         _exit_now(t.code)
     except KeyboardInterrupt:  # pragma: no cover
         _exit_now(130)
-    except SystemExit:
+    except SystemExit as e:
+        if _evaluating[0]:
+            _end(e.code)
         raise
     except Exception as e:  # last resort: never a traceback
         err.print(f"internal error: {type(e).__name__}: {plain(e)}\nplease report it with the command you ran", markup=False)
