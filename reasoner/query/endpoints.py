@@ -13,7 +13,7 @@
 The question layer (reasoner/session.py) asks this module, and the load-balancer analysis
 (reasoner/explain/loadbalancers.py) reads its tables.
 A name holding a space, a comma or a quote is written in double quotes (``"tag:Team=Data Eng"`` or
-``tag:Team="Data Eng"``, reasoner/query/language.py); a tag key holding ``=`` cannot be named (the first ``=`` ends the key).
+``tag:Team="Data Eng"``, reasoner/query/language.py); a tag key may hold ``=`` (``tag_endpoints`` tries each split).
 Not handled: a target group named by its Name tag (use ``tg:NAME``), targets without an address (lambda).
 """
 
@@ -94,18 +94,33 @@ class Endpoints:
 
     def tag_endpoints(self, text: str) -> list[Endpoint]:
         """``tag:KEY=VALUE``: every ENI (with an address) ``eni_tag`` tags KEY=VALUE; none is an error naming the
-        values the key has, never an empty set that would pass for isolation."""
-        key, eq, value = text[len("tag:"):].partition("=")
-        if not key or not eq:
+        values the key has, never an empty set that would pass for isolation.  A tag key may itself hold ``=`` (AWS
+        allows it): the text is split at each ``=`` in turn, and the one reading under which some ENI is tagged is
+        taken; two such readings are an error naming both, never a guess."""
+        body = text[len("tag:"):]
+        splits = [(body[:i], body[i + 1:]) for i, c in enumerate(body) if c == "=" and i]
+        if not splits:
             raise QueryError("query.bad_tag", f"{text!r}: write tag:KEY=VALUE",
                              hint="e.g. tag:tier=db (keys and values as AWS spells them: case counts)")
-        rows = list(self.tagged(key)) if self.tagged is not None else []
-        members = [e for e, v in rows if v == value]
-        if not members:
-            known = sorted({f"tag:{key}={v}" for _, v in rows})
+        known: set[str] = set()
+        readings: list[tuple[str, str, list[str]]] = []
+        for key, value in splits:
+            rows = list(self.tagged(key)) if self.tagged is not None else []
+            known.update(f"tag:{key}={v}" for _, v in rows)
+            members = [e for e, v in rows if v == value]
+            if members:
+                readings.append((key, value, members))
+        if len(readings) > 1:
+            both = "; ".join(f"key {k!r} = value {v!r} ({len(m)} network interface{'s' if len(m) > 1 else ''})"
+                             for k, v, m in readings)
+            raise QueryError("query.ambiguous_tag", f"{text!r} names more than one tag: {both}",
+                             hint="name the network interfaces another way (their ids, subnet or security group), "
+                                  "or rename one of the tags")
+        if not readings:
+            key, value = splits[0]
             raise QueryError("query.empty_set", f"no network interface is tagged {key}={value} in the snapshot",
-                             hint=did_you_mean(text, known, 0.4) if known else f"no network interface has a tag {key}")
-        return self.resolver.set_of(text, members, "no network interface with an address")
+                             hint=did_you_mean(text, sorted(known), 0.4) if known else f"no network interface has a tag {key}")
+        return self.resolver.set_of(text, readings[0][2], "no network interface with an address")
 
     def is_set(self, name: str) -> bool:
         """Whether ``name`` stands for a set (several ENIs, or the internet's every public address)."""

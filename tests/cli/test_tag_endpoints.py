@@ -116,3 +116,29 @@ def test_names_with_spaces_commas_and_quotes_are_written_in_quotes(tmp_path):
     (tmp_path / "q.reason").write_text('assert reachable alb-eni -> "web task #1" tcp 8000  # the fixed ALB\n')
     v = reason("verify", str(tmp_path / "q.reason"), "--facts", str(snap))
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def _tag_eni(data: dict, eni: str, key: str, value: str) -> None:
+    for n in data["NetworkInterfaces"]:
+        if n["NetworkInterfaceId"] == eni:
+            n["TagSet"] = [*n.get("TagSet", []), {"Key": key, "Value": value}]
+
+
+def test_a_tag_key_holding_an_equals_sign_is_named_by_the_one_reading_that_tags_something(tmp_path):
+    """AWS tag keys may hold "=" (allowed characters: letters, digits, spaces and _ . : / = + - @), so tag:a=b=c may mean
+    key "a=b" value "c" or key "a" value "b=c": the reading under which some ENI is tagged is taken; when both tag some
+    ENI, the query is refused with both readings, never answered for one of them."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: _tag_eni(d, "eni-0task01", "team=eu", "data"))
+    r = reason("query", "--facts", str(snap), "--format", "json", "alb-eni -> tag:team=eu=data tcp 8000")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert answer(r.stdout)["reachable"] and "eni-0task01" in r.stdout
+    # a close miss names the values of the key that holds "="
+    r = reason("query", "--facts", str(snap), "alb-eni -> tag:team=eu=dat tcp 8000")
+    assert r.returncode == 2 and "did you mean: tag:team=eu=data" in r.stderr, r.stderr
+    # the other reading tags an ENI too: ambiguous
+    edit(snap, "NetworkInterfaces", lambda d: _tag_eni(d, "eni-0alb0a", "team", "eu=data"))
+    r = reason("query", "--facts", str(snap), "alb-eni -> tag:team=eu=data tcp 8000")
+    assert r.returncode == 2 and "error[query.ambiguous_tag]" in r.stderr, r.stderr
+    assert "key 'team=eu' = value 'data'" in r.stderr and "key 'team' = value 'eu=data'" in r.stderr
+    assert "Traceback" not in r.stderr
