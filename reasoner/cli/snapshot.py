@@ -18,19 +18,36 @@ from reasoner.terminal import markup as m, plain
 def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batfish layout)"),
             out_dir: Path = typer.Option(..., "--out", help="facts directory to write")) -> None:
     """Import AWS describe-* JSON into a facts directory (one file per relation + manifest)."""
+    from reasoner.facts.folders import ALIASES
     from reasoner.facts.importer import import_aws_configs, write_facts
 
+    # the aliases next to the imported folder (what `--facts SRC` reads) go along, unless OUT keeps its own
+    aliases = src / ALIASES if src.is_dir() and (src / ALIASES).is_file() else None
+    kept = (out_dir / ALIASES).is_file()
     try:
         snap = import_aws_configs(src, require_answers=True)  # no describe-* answer at all: an error, not "wrote 0 facts"
-        write_facts(snap, out_dir)
+        write_facts(snap, out_dir, aliases=aliases)
     except ReasonError as e:
         _fail(e)
         return
     counts = snap.manifest.get("counts", {})
     out.print(plain(f"wrote {sum(counts.values()) if isinstance(counts, dict) else '?'} facts in {len(snap.relations)} relations "
                     f"to {out_dir}"), markup=False, highlight=False)
+    if aliases is not None:
+        if not kept:
+            out.print(plain(f"aliases: copied {aliases}"), markup=False, highlight=False)
+        elif _differ(aliases, out_dir / ALIASES):
+            out.print(plain(f"aliases: kept {out_dir / ALIASES}; {aliases} differs and was not copied"),
+                      markup=False, highlight=False)
     for item in snap.manifest.get("unmodelled", []):
         out.print(f"[yellow]kept, not modelled yet:[/] {m(item)}", highlight=False)
+
+
+def _differ(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() != b.read_bytes()
+    except OSError:
+        return True
 
 
 @app.command()

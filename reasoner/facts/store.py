@@ -105,12 +105,13 @@ def replace_directory(staging: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_facts(snapshot: Snapshot, out_dir: Path) -> Path:
+def write_facts(snapshot: Snapshot, out_dir: Path, aliases: Path | None = None) -> Path:
     """Write ``<relation>.jsonl``, ``names.json`` and ``manifest.json`` atomically into ``out_dir``.
 
     Files are written into a staging sibling directory which then replaces ``out_dir``.  ``out_dir`` must be
     absent, empty, or a facts directory written by `reason` (:func:`reasoner.facts.folders.refusal`); its
-    ``reason.toml`` (aliases) is carried over.  Staging folders of killed runs are swept first.
+    ``reason.toml`` (aliases) is carried over, else ``aliases`` (the imported folder's ``reason.toml``) is copied
+    when it is a file.  Staging folders of killed runs are swept first.
     """
     from reasoner.facts import folders
 
@@ -140,6 +141,8 @@ def write_facts(snapshot: Snapshot, out_dir: Path) -> Path:
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                                            encoding="utf-8")
         folders.carry_aliases(out_dir, tmp)
+        if aliases is not None and aliases.is_file() and not (tmp / folders.ALIASES).exists():
+            shutil.copyfile(aliases, tmp / folders.ALIASES)
         replace_directory(tmp, out_dir)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

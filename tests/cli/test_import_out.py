@@ -70,7 +70,8 @@ def test_import_replaces_its_own_facts_directory_and_keeps_the_aliases(tmp_path:
     (out / "reason.toml").write_text('[aliases]\nweb = "eni-0alb0a"\n')
     r = reason("import", str(ROOT / "facts" / "examples" / "seed-fixed"), "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert (out / "reason.toml").read_text().startswith("[aliases]")
+    assert (out / "reason.toml").read_text() == '[aliases]\nweb = "eni-0alb0a"\n'  # the user's, not the source's
+    assert f"aliases: kept {out / 'reason.toml'}; " in r.stdout and "differs and was not copied" in r.stdout
     assert json.loads((out / "manifest.json").read_text())["written_by"] == "reason"
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -194,3 +195,22 @@ def test_import_of_a_folder_without_any_aws_answer_is_an_error(tmp_path: Path) -
     (empty / "aws_configs" / "us-east-1" / "Vpcs.json").write_text(json.dumps({"Vpcs": []}))  # an empty account
     r = reason("import", str(empty), "--out", str(tmp_path / "out"))
     assert r.returncode == 0 and r.stdout.startswith("wrote ") and "Foo" in r.stdout, r.stdout + r.stderr
+
+
+def test_import_takes_the_aliases_of_the_folder_it_imports(tmp_path: Path) -> None:
+    """`--facts SRC` reads SRC/reason.toml; the facts imported from SRC answer to the same names."""
+    out = tmp_path / "out"
+    r = reason("import", str(ROOT / "facts"), "--out", str(out))
+    assert r.returncode == 0 and f"aliases: copied {ROOT / 'facts' / 'reason.toml'}" in r.stdout, r.stdout + r.stderr
+    assert (out / "reason.toml").read_bytes() == (ROOT / "facts" / "reason.toml").read_bytes()
+    q = reason("query", "--facts", str(out), "--format", "json", "alb-eni -> task-eni tcp 8000")
+    assert q.returncode == 1 and json.loads(q.stdout)["explanations"][0]["code"] == "ENI_SG_RULES_MISMATCH", q.stderr
+    # the same aliases again: nothing to say
+    r = reason("import", str(ROOT / "facts"), "--out", str(out))
+    assert r.returncode == 0 and "aliases:" not in r.stdout
+    # a folder without aliases leaves OUT's as they are
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "facts" / "aws_configs", raw / "aws_configs")
+    r = reason("import", str(raw), "--out", str(out))
+    assert r.returncode == 0 and "aliases:" not in r.stdout
+    assert (out / "reason.toml").read_bytes() == (ROOT / "facts" / "reason.toml").read_bytes()
