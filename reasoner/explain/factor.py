@@ -14,6 +14,7 @@ their own.  ``REASON_FACTOR=off`` in the environment turns factoring off (every 
 from __future__ import annotations
 
 import heapq
+import itertools
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Iterator
@@ -167,7 +168,13 @@ class Factoring:
     def _factored(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> bool:
         """Whether the question's pairs are grouped: factoring on, not refused, and more than one pair (one pair
         has nothing to share, and the classes are not worth computing for it)."""
-        return enabled() and (len(srcs) > 1 or len(dsts) > 1) and self.classes is not None
+        if not (enabled() and (len(srcs) > 1 or len(dsts) > 1) and self.classes is not None):
+            return False
+        # A public CIDR's first address is a representative only that question puts in a packet (reasoner/explain/
+        # space.py cuts the internet at the CIDR's bounds): when an ENI owns it (its Elastic IP), swapping that ENI with
+        # another would move it, so the pairs are not grouped (every pair evaluated: correct, slower).
+        firsts = {ep.within[0] for ep in itertools.chain(srcs, dsts) if ep.within is not None}
+        return not firsts or firsts.isdisjoint(n for ns in self.classes.numbers.values() for n in ns)
 
     def every_group(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> Iterator[PairGroup]:
         """The question's groups, or, when factoring is off or refused, one group per pair (its own member);

@@ -81,7 +81,7 @@ class LoadBalancers:
         best: Result | None = None
         unknown: list[Missing] = []  # what the answer depends on beyond a node some client reaches (or may reach)
         assumed: list[str] = []
-        client = self._client_ips(srcs)
+        client = self._client_ranges(srcs)
         _, _, node_ranges = self.a._rules_on([Endpoint(n[0]) for n in nodes])
         for _, li, _, port in listeners:
             # A rule with source-ip conditions forwards only requests from those addresses (listener rule
@@ -265,37 +265,44 @@ class LoadBalancers:
         res.forward_path.append(Hop(base.packet.get("load_balancer", ""), "load-balancer", "ingress", "UNKNOWN", "load_balancer"))
         return self._with_unknown(res, missing)
 
-    def _client_ips(self, srcs: list[Endpoint]) -> list[int] | None:
-        """The client addresses of the query, None when any public address may be the client."""
-        ips: list[int] = []
+    def _client_ranges(self, srcs: list[Endpoint]) -> list[tuple[int, int]] | None:
+        """The client addresses of the query as ranges (an address is a range of one; a public CIDR its range:
+        ``Endpoint.within``), None when any public address may be the client."""
+        out: list[tuple[int, int]] = []
         for e in srcs:
-            if e.ips is None:
+            if e.ips is not None:
+                out.extend((ip, ip) for ip in e.ips)
+            elif e.within is not None:
+                out.append(e.within)
+            else:
                 return None
-            ips.extend(e.ips)
-        return ips
+        return out
 
     def _restrict_internet(self, srcs: list[Endpoint], owners: list[str], extra: list[tuple[int, int]]) -> list[Endpoint]:
         """When every forwarding rule admits only some source addresses, the internet as client means
-        those addresses: representatives cut inside the rules' ranges."""
+        those addresses (and, for a public CIDR, those of them in it): representatives cut inside the rules'
+        ranges and at the CIDR's bounds."""
         ranges = [(lo, hi) for o in owners for _, lo, hi in self.p.query("rule_source_ip", (o, None, None))]
         if not owners or any(not self.p.query("rule_source_ip", (o, None, None)) for o in owners):
             return srcs
         out = []
         for e in srcs:
             if e.is_internet and e.ips is None:
-                cut = self.a.internet_ips(ranges + list(extra))
-                ips = tuple(ip for ip in cut if any(lo <= ip <= hi for lo, hi in ranges))
+                within = [e.within] if e.within is not None else []
+                cut = self.a.internet_ips(ranges + list(extra) + within)
+                ips = tuple(ip for ip in cut if any(lo <= ip <= hi for lo, hi in ranges)
+                            and all(lo <= ip <= hi for lo, hi in within))
                 if ips:  # no public address in the ranges: the internet cannot be the client
                     out.append(Endpoint(INTERNET, ips))
             else:
                 out.append(e)
         return out
 
-    def _admits_source(self, owner: str, client: list[int] | None) -> bool:
+    def _admits_source(self, owner: str, client: list[tuple[int, int]] | None) -> bool:
         ranges = self.p.query("rule_source_ip", (owner, None, None))
         if not ranges or client is None:
             return True
-        return any(lo <= ip <= hi for _, lo, hi in ranges for ip in client)
+        return any(lo <= chi and clo <= hi for _, lo, hi in ranges for clo, chi in client)
 
     def _better(self, best: Result | None, res: Result) -> Result:
         """The answer to show among non-reachable ones: an inconclusive one (some packet may get through), else

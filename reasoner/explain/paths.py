@@ -64,7 +64,8 @@ def _public(ip: int) -> bool:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One side of a query: an ENI with its addresses, or the internet (addresses None = any public one)."""
+    """One side of a query: an ENI with its addresses, or the internet (addresses None = any public one, or any in
+    ``within``)."""
 
     eni: str
     ips: tuple[int, ...] | None = None
@@ -72,6 +73,9 @@ class Endpoint:
     addressed: str = ""
     #: "ipv4" or "ipv6" when the query asked for one family only (the internet's addresses are then of it)
     family: str | None = None
+    #: the internet restricted to one range (a public CIDR the query named: reasoner/query/names.py): its
+    #: representative addresses lie in it, cut at its bounds (reasoner/explain/space.py); None: every public address
+    within: tuple[int, int] | None = None
 
     @property
     def is_internet(self) -> bool:

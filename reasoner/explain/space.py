@@ -235,7 +235,15 @@ class PacketSpace:
                                               proto=proto, port_lo=port_lo, port_hi=port_hi)
         protos, dpoints, spoints, dpiece, spiece, icmp = cut
         needs_inet = (s.ips is None and s.is_internet) or (d.ips is None and d.is_internet)
-        inet, ipiece = self.internet(self._values[union(fs[3], fd[3])]) if needs_inet else ([], {})
+        inet: list[int] = []
+        ipiece: dict[int, tuple[int, int]] = {}
+        if needs_inet:
+            within = s.within or d.within
+            if within is None:
+                inet, ipiece = self.internet(self._values[union(fs[3], fd[3])])
+            else:  # a public CIDR (names.py): the space also cut at its bounds, and only its pieces taken
+                inet, ipiece = self.internet(self._values[union(fs[3], fd[3])] | {within})
+                inet = [ip for ip in inet if within[0] <= ip <= within[1]]
         v4 = addresses.V4_MAX
         for sip in (s.ips if s.ips is not None else inet):
             fam = "ipv4" if sip <= v4 else "ipv6"  # (addresses.family, inline)

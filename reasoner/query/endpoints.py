@@ -1,6 +1,6 @@
 """Endpoint resolution, in one place: what a name in a query stands for.
 
-- ENIs, addresses, instances, Name tags, aliases (``reason.toml``), subnets, security groups, VPCs, ``*``,
+- ENIs, addresses and CIDRs, instances, Name tags, aliases (``reason.toml``), subnets, security groups, VPCs, ``*``,
   ``internet`` and ECS clusters/services: :class:`reasoner.query.names.Resolver`, used from here;
 - load balancers (``alb:NAME``, ``nlb:NAME`` or an ARN) and their nodes (a node among a query's destinations is
   answered through its load balancer: README "Load balancers", ``split_nodes``);

@@ -3,7 +3,8 @@
 An endpoint is an ENI id (all its private addresses), an instance id (all its ENIs), a subnet,
 security group or VPC id (every ENI in it / carrying it), an IPv4 address (the ENIs that own it as a
 private address, or the ENI whose public IP it is; any other public address is a host on the
-internet), ``internet`` (every public address), ``*`` (every ENI of the snapshot), ``ecs:CLUSTER`` / ``ecs:CLUSTER/SERVICE`` / an ECS task
+internet), a CIDR (the internet's addresses in it when all are public and outside the VPCs, else the ENIs with an
+address in it: ``Resolver._cidr``), ``internet`` (every public address), ``*`` (every ENI of the snapshot), ``ecs:CLUSTER`` / ``ecs:CLUSTER/SERVICE`` / an ECS task
 ARN or id (the ENIs of its running awsvpc tasks), a Name tag, or an alias from ``reason.toml``
 (``[aliases] name = "id"``) next to the facts.  A set endpoint is answered existentially: reachable
 when some member reaches, so "unreachable" covers every member.  Unknown names list the closest known
@@ -13,6 +14,8 @@ names; a private address that no ENI owns is refused, never guessed.
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import re
 import time
 import tomllib
 from functools import cached_property
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from reasoner import addresses
 from reasoner.errors import FactsError, QueryError
-from reasoner.explain.paths import INTERNET, Endpoint, _public
+from reasoner.explain.paths import INTERNET, NOT_INTERNET_RANGES, Endpoint, _public
 from reasoner.query.language import written
 
 
@@ -63,6 +66,10 @@ def did_you_mean(name: str, known: list[str], cutoff: float) -> str:
     if near:
         return f"did you mean: {', '.join(map(written, near))}?"
     return "known names: " + (", ".join(map(written, known[:10])) or "none")
+
+
+#: What a CIDR looks like (an address of either family, "/", a length); checked by ipaddress in ``Resolver._cidr``.
+_CIDR_SHAPE = re.compile(r"[0-9A-Fa-f.:]+/[0-9]+")
 
 
 class Resolver:
@@ -183,6 +190,8 @@ class Resolver:
                 return [Endpoint(INTERNET, (ip,))]
             raise QueryError("query.unknown_address", f"no network interface in the snapshot has the address {target}",
                              hint="a private or in-VPC address must belong to an ENI of the snapshot")
+        if _CIDR_SHAPE.fullmatch(target) and target not in self.by_name:
+            return self._cidr(target)
         if target in self.by_name:
             ids = sorted(self.by_name[target])
             if len(ids) > 1:
@@ -192,6 +201,52 @@ class Resolver:
                 raise QueryError("query.unsupported_endpoint", f"{target} is not a network endpoint this version analyses")
             return self.resolve(ids[0])
         raise QueryError("query.unknown_name", f"unknown endpoint {name!r}", hint=did_you_mean(name, self.known(), 0.5))
+
+    def _cidr(self, target: str) -> list[Endpoint]:
+        """A CIDR: the internet's addresses in it when it holds only public addresses outside the snapshot's VPCs
+        (``Endpoint.within``: its representatives are cut at its bounds, reasoner/explain/space.py); else the ENIs of
+        the snapshot with an address in it, each with those addresses (named by address: "private" for IPv4, as one
+        address is), an empty set being an error.  A CIDR holding both kinds is refused: which one the question
+        means is not for the tool to guess."""
+        try:
+            net = ipaddress.ip_network(target)
+        except ValueError as e:
+            try:
+                loose = ipaddress.ip_network(target, strict=False)
+            except ValueError:
+                raise QueryError("query.bad_cidr", f"{target!r} is not an address range: {e}",
+                                 hint="write a CIDR: 203.0.113.0/24, 10.0.0.0/16, 2001:db8::/32") from None
+            raise QueryError("query.bad_cidr", f"{target} has bits set beyond its /{loose.prefixlen} prefix",
+                             hint=f"did you mean {loose}?") from None
+        if net.num_addresses == 1:  # one address (/32, /128): as the address is named (an ENI's own, or the internet's)
+            return self.resolve(str(net.network_address))
+        try:
+            lo, hi, _ = addresses.parse_cidr(str(net))
+        except ValueError as e:
+            raise QueryError("query.bad_cidr", str(e)) from None
+        inside = sorted((max(a, lo), min(b, hi)) for a, b in NOT_INTERNET_RANGES + self.vpc_ranges if a <= hi and b >= lo)
+        covered, at = bool(inside), lo  # whether some address is private or in a VPC; how far they cover from lo
+        for a, b in inside:
+            if a > at:
+                break
+            at = max(at, b + 1)
+        if not covered:  # all public: the internet, within the range
+            return [Endpoint(INTERNET, None, within=(lo, hi))]
+        if at <= hi:
+            raise QueryError("query.mixed_cidr", f"{target} holds both internet addresses and addresses of the snapshot's "
+                             "VPCs or of private ranges",
+                             hint="name one part: a VPC's or subnet's CIDR (its network interfaces), or a public range "
+                                  "(internet addresses); `internet` is every public address, `*` every network interface")
+        how = "private" if addresses.family(lo) == "ipv4" else ""
+        out = []
+        for eni in sorted(self.eni_ips):
+            ips = sorted(self.eni_ips[eni])
+            mine = [ip for ip in ips if lo <= ip <= hi]
+            if mine:
+                out.append(Endpoint(eni, tuple(mine), how))
+        if not out:
+            raise QueryError("query.empty_set", f"no network interface in the snapshot has an address in {target}")
+        return out
 
     def set_of(self, target: str, enis: list[str], none: str) -> list[Endpoint]:
         """The members of a set endpoint that have an address; an empty set is an error, not a silent pass."""

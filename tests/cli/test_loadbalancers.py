@@ -114,6 +114,20 @@ def test_source_ip_rule_conditions_decide_who_is_forwarded(tmp_path):
     assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENER_REQUIRES_TG_ACCEPT"
 
 
+def test_a_client_range_is_forwarded_when_a_source_ip_condition_meets_it(tmp_path):
+    """A public CIDR as the client (reasoner/query/names.py): a rule's source-ip condition forwards it when the two
+    ranges meet, and the client the answer names is in both; a range the condition misses is not forwarded."""
+    snap = scenario(tmp_path, FIXED)
+    assert query_json(snap, "203.0.113.0/24 -> alb:web tcp 80")[0] == 0  # no condition yet: forwarded
+    _only_rule_forwards_from(snap, "203.0.113.128/25")
+    code, out = query_json(snap, "203.0.112.0/23 -> alb:web tcp 80")
+    client = out["packet"]["client"]["src_ip"]
+    assert code == 0 and client.startswith("203.0.113.") and int(client.rsplit(".", 1)[1]) >= 128, client
+    code, out = query_json(snap, "203.0.113.0/25 -> alb:web tcp 80")
+    one = query_json(snap, "203.0.113.5 -> alb:web tcp 80")  # an address of that range: the same answer
+    assert code == one[0] == 1 and out["explanations"] == one[1]["explanations"]
+
+
 def test_from_the_load_balancer_to_its_targets():
     """alb:NAME as the source: its nodes send only to registered targets, on their registered ports."""
     code, out = query_json(FIXED, "alb:web -> ecs:prod/web tcp 8000")
