@@ -153,3 +153,12 @@ def test_pairs_are_not_grouped_when_an_eni_owns_the_first_address_of_the_range(s
     assert any(owned in ns for ns in f.classes.numbers.values())
     assert not f._factored([Endpoint(INTERNET, None, within=(owned, owned + 255))], dsts)
     assert f._factored([Endpoint(INTERNET, None, within=(owned + 256, owned + 511))], dsts)
+
+
+def test_a_public_range_as_destination_is_reached_at_an_address_of_it(snap):
+    """eni-web (public IP 54.0.0.10, all outbound allowed, a route to the internet gateway) reaches the range at one of
+    its addresses; eni-app (private subnet, no IPv4 route out) does not, at any of them."""
+    code, doc = ask(snap, "eni-web -> 198.51.100.0/24 tcp 443")
+    assert code == 0 and _in(doc["packet"]["dst_ip"], "198.51.100.0/24")
+    code, doc = ask(snap, "eni-app -> 198.51.100.0/24 tcp 443 ipv4")
+    assert code == 1 and _in(doc["packet"]["dst_ip"], "198.51.100.0/24")
