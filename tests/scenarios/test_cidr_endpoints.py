@@ -162,3 +162,13 @@ def test_a_public_range_as_destination_is_reached_at_an_address_of_it(snap):
     assert code == 0 and _in(doc["packet"]["dst_ip"], "198.51.100.0/24")
     code, doc = ask(snap, "eni-app -> 198.51.100.0/24 tcp 443 ipv4")
     assert code == 1 and _in(doc["packet"]["dst_ip"], "198.51.100.0/24")
+
+
+def test_an_alias_may_name_a_range(snap, tmp_path):
+    import shutil
+
+    named = tmp_path / "named"
+    shutil.copytree(snap, named)
+    (named / "reason.toml").write_text(f'[aliases]\noffice = "{OFFICE}"\n')
+    code, doc = ask(named, "office -> eni-web tcp 22")
+    assert code == 0 and _in(doc["packet"]["src_ip"], OFFICE) and doc["query"] == "office -> eni-web tcp 22"
