@@ -36,7 +36,7 @@ def verify(
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
     fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|sarif|junit]",
                                help="text, json (reason.verify/v1), sarif (SARIF 2.1.0) or junit"),
-    proof_file: Optional[Path] = typer.Option(None, "--proof", help="also write a proof file (reason.proof/v1): hashes, "
+    proof_file: Optional[Path] = typer.Option(None, "--proof", help="also write a proof file (reason.proof/v2): hashes, "
                                          "and every packet class of each assertion with its fate; re-check it with "
                                          "reason recheck"),
     timeout: float = _timeout_option(),

@@ -152,11 +152,24 @@ class HopReader:
                                   ip_text_src=ip_text(sip if forward else dip))
                 direction = self.p.query("problem_direction", (why_key, None))
                 out.append(Explanation(code, where, direction[0][1] if direction else ann["direction"], ann["path"], msg, hop, row))
-            # the precise codes replace the route hop's default one, and any hop's where the rules say so
-            if "route" in hop or any(self.p.holds("replaces_hop_message", (w,)) for *_, w in problems):
+            if self._problems_replace(hop, problems):
                 return out
         message = ann["message"].format(component=self.label(comp), **fields)
         return [Explanation(ann["code"], comp, ann["direction"], ann["path"], message, hop, row, self._blocking_ref(hop, row, comp))] + out
+
+    def _problems_replace(self, hop: str, problems: list[tuple]) -> bool:
+        """Whether a blocked hop's ``hop_problem`` rows say all there is: the precise codes replace the route hop's
+        default one, and any hop's where the rules say so (``replaces_hop_message``); else the hop's own code
+        (its ``@code``) comes first."""
+        return bool(problems) and ("route" in hop or any(self.p.holds("replaces_hop_message", (w,)) for *_, w in problems))
+
+    def blockers(self, hop: str, row: tuple, problems: list[tuple]) -> list[tuple[str, str]]:
+        """Why ``hop`` blocks the packet ``row``, as (code, component) pairs in the order ``_explain`` words them:
+        the hop's own code at its component (``@code``, ``@component``), unless its ``hop_problem`` rows
+        (``problems``: (hop, code, component, why) of this hop) replace it, then each problem."""
+        own = [] if self._problems_replace(hop, problems) else \
+            [(self.p.decls[hop].annotations["code"], self._component(self.p.decls[hop].annotations["component"], row))]
+        return own + [(code, where) for _, code, where, _ in sorted(problems)]
 
     def _blocking_ref(self, hop: str, row: tuple, comp: str) -> tuple:
         """The network ACL entry that denies the packet at a blocked ACL hop (the first match: rules/network_acls.dl)."""

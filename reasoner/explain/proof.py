@@ -1,10 +1,13 @@
 """Proofs that can be kept and re-checked: ``reason verify --proof FILE`` and ``reason recheck FILE``.
 
-A proof file (``reason.proof/v1``) holds, for each assertion of a verify run: the query, the expected and the
+A proof file (``reason.proof/v2``) holds, for each assertion of a verify run: the query, the expected and the
 found verdict, and the packet space it was decided on, as classes.  A class is one representative packet and
 the ranges it stands for (``reasoner/explain/space.py``), with the endpoint pairs it covers (several when alike
 pairs were evaluated once: ``reasoner/explain/factor.py``), and its fate: ``passes``, ``blocked`` (with each
-blocking hop, explanation code and component) or ``unknown`` (with what is missing).  The file also names the
+blocking hop, explanation code and component, as ``reason query`` names them: reasoner/explain/hops.py
+``blockers``) or ``unknown`` (with what is missing).  A ``reason.proof/v1`` file (written before 2026-12-05) is
+re-checked as it was written: its ``blocked_by`` lists only the ``hop_problem`` rows (rules/route_explanations.dl),
+so a class blocked by a security group or a network ACL names no blocker there.  The file also names the
 snapshot's content hash (every row of every relation the rules read, canonical JSON, SHA-256), the rules' hash
 (every rule file's text, shipped and the user's), the tool version and the time.
 
@@ -37,7 +40,9 @@ from reasoner.explain import wording
 from reasoner.explain.checks import holds
 from reasoner.explain.paths import group_facts, ip_text
 
-SCHEMA = "reason.proof/v1"
+SCHEMA = "reason.proof/v2"
+#: The proofs ``recheck`` reads: v1 is re-checked as v1 wrote its classes (``query_classes(..., legacy=True)``).
+SCHEMAS = (SCHEMA, "reason.proof/v1")
 PROOF_RELATIONS = ["fwd_blocked", "ret_blocked", "hop_unknown", "hop_problem"]
 
 
@@ -59,9 +64,9 @@ def rules_hash(session) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
+def query_classes(session, query_text: str, legacy: bool = False) -> list[dict[str, Any]] | None:
     """Every class of the query's packet space with its fate, grouped by the endpoint pairs it covers; None for a
-    query through a load balancer (not recorded)."""
+    query through a load balancer (not recorded).  ``legacy``: the blockers as ``reason.proof/v1`` wrote them."""
     from reasoner.query.language import parse_query
 
     q = parse_query(query_text)
@@ -72,7 +77,7 @@ def query_classes(session, query_text: str) -> list[dict[str, Any]] | None:
     an.check_query(srcs, dsts)
     plain, by_lb = session.endpoints.split_nodes(dsts)
     through = [_through(session, query_text, q, srcs, lb, eps) for lb, eps in by_lb.items()]
-    return _plain_classes(session, q, srcs, plain) + through
+    return _plain_classes(session, q, srcs, plain, legacy) + through
 
 
 def _through(session, query_text: str, q, srcs: list, lb: str, nodes: list) -> dict[str, Any]:
@@ -84,7 +89,7 @@ def _through(session, query_text: str, q, srcs: list, lb: str, nodes: list) -> d
             "load_balancer": lb, "verdict": res.verdict, "classes": []}
 
 
-def _plain_classes(session, q, srcs: list, dsts: list) -> list[dict[str, Any]]:
+def _plain_classes(session, q, srcs: list, dsts: list, legacy: bool = False) -> list[dict[str, Any]]:
     """Every class of the packet space between ``srcs`` and ``dsts`` (no load-balancer node among them)."""
     if not dsts:
         return []
@@ -95,17 +100,19 @@ def _plain_classes(session, q, srcs: list, dsts: list) -> list[dict[str, Any]]:
     # and a new one may then get its id (CPython reuses the memory), which merged two groups' classes into one
     # entry, at random (a proof at 20k ENIs failed its own recheck one run in two)
     out: dict[int, tuple[Any, dict[str, Any]]] = {}
+    why = None if legacy else an.blockers
     for pg, prod in prods:
         g = pg.pair
         _, entry = out.setdefault(id(g), (g, {"srcs": sorted(s.eni for s in g.srcs), "dsts": sorted(d.eni for d in g.dsts),
                                                "pairs": g.size(), "classes": []}))
         for i, dp in enumerate(pg.dps):
             if prod.uniform:  # every source-port piece has (dp, sps[0])'s answer: one class over the adjacent pieces,
-                c = _class(pg.row(dp, pg.sps[0]), pg.piece(dp, pg.sps[0]), prod.answer(i, 0))  # as _merge joins them
+                c = _class(pg.row(dp, pg.sps[0]), pg.piece(dp, pg.sps[0]), prod.answer(i, 0), why)  # as _merge joins them
                 c["src_ports"] = [c["src_ports"][0], pg.spiece[pg.sps[-1]][1]]
                 entry["classes"].append(c)
             else:
-                entry["classes"].extend(_class(pg.row(dp, sp), pg.piece(dp, sp), prod.answer(i, j)) for j, sp in enumerate(pg.sps))
+                entry["classes"].extend(_class(pg.row(dp, sp), pg.piece(dp, sp), prod.answer(i, j), why)
+                                        for j, sp in enumerate(pg.sps))
     for _, entry in out.values():
         entry["classes"] = _merge(_merge(entry["classes"], "src_ports"), "dst_ports")
     return [entry for _, entry in out.values()]
@@ -181,21 +188,27 @@ def _frozen(v: Any) -> Any:
     return (type(v).__name__, v)
 
 
-def _class(row: tuple, piece, ans: dict) -> dict[str, Any]:
+def _class(row: tuple, piece, ans: dict, why=None) -> dict[str, Any]:
+    """One class as the proof writes it.  ``why``: the analyzer's ``blockers`` (reasoner/explain/hops.py), naming each
+    blocking hop as a query does; None: only the ``hop_problem`` rows, as ``reason.proof/v1`` named them."""
     unknown = sorted(ans["hop_unknown"])
     fwd = sorted(r[0] for r in ans["fwd_blocked"])
     ret = sorted(r[0] for r in ans["ret_blocked"])
     failing = set(fwd) | set(ret)
     known_block = failing - {r[0] for r in unknown}
     fate = "passes" if not failing else "blocked" if known_block else "unknown"
+    if why is None:
+        blocked = [{"hop": h, "code": c, "component": comp} for h, c, comp, _ in sorted(ans["hop_problem"]) if h in known_block]
+    else:
+        blocked = [{"hop": h, "code": c, "component": comp} for h in sorted(known_block)
+                   for c, comp in why(h, row, [p for p in ans["hop_problem"] if p[0] == h])]
     return {"src": row[0], "dst": row[1], "protocol": row[4], "family": addresses.family(row[2]),
             "src_ips": [ip_text(piece.src_ips[0]), ip_text(piece.src_ips[1])],
             "dst_ips": [ip_text(piece.dst_ips[0]), ip_text(piece.dst_ips[1])],
             "src_ports": list(piece.src_ports), "dst_ports": list(piece.dst_ports),
             "packet": {"src_ip": ip_text(row[2]), "dst_ip": ip_text(row[3]), "src_port": row[5], "dst_port": row[6]},
             "fate": fate,
-            "blocked_by": [{"hop": h, "code": c, "component": comp}
-                           for h, c, comp, _ in sorted(ans["hop_problem"]) if h in known_block],
+            "blocked_by": blocked,
             "unknown": [list(r) for r in unknown if r[0] in failing]}
 
 
@@ -250,7 +263,7 @@ def recheck(proof: dict[str, Any], session) -> list[str]:
             continue
         where = f"{item.get('file')}:{item.get('line')}  {item['assertion']}"
         try:
-            now_classes = query_classes(session, item["query"])
+            now_classes = query_classes(session, item["query"], legacy=proof.get("schema") == "reason.proof/v1")
             verdict = verdict_of(now_classes) or session.query(item["query"], depth=0).verdict
         except QueryError as e:
             diffs.append(f"{where}: {e.message}")
@@ -358,7 +371,7 @@ def load(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise QueryError("proof.unreadable", f"cannot read the proof {path}: {e}") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("assertions"), list):
-        raise QueryError("proof.bad_schema", f"{path} is not a proof file (schema {SCHEMA})",
+    if not isinstance(data, dict) or data.get("schema") not in SCHEMAS or not isinstance(data.get("assertions"), list):
+        raise QueryError("proof.bad_schema", f"{path} is not a proof file (schema {' or '.join(SCHEMAS)})",
                          hint="write one with  reason verify --proof FILE")
     return data

@@ -37,7 +37,7 @@ def check_target(path: Path) -> None:
     if path.exists():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
-            is_proof = isinstance(old, dict) and old.get("schema") == proofs.SCHEMA
+            is_proof = isinstance(old, dict) and old.get("schema") in proofs.SCHEMAS
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             is_proof = False
         if not is_proof:
@@ -47,7 +47,7 @@ def check_target(path: Path) -> None:
 
 def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) -> None:
     """Writes the proof of a verify run to ``path``.  An existing file is replaced only when it is itself a proof
-    (``reason.proof/v1``): a mistyped ``--proof queries/x.reason`` must not destroy the user's file.  A symbolic
+    (``reason.proof/v2``, or a v1 one): a mistyped ``--proof queries/x.reason`` must not destroy the user's file.  A symbolic
     link is written through, never replaced by a file."""
     path = _through_links(path)
     check_target(path)  # again: the verify command checked it before its work, and the folder may have changed

@@ -2,7 +2,7 @@
 
 ``reason.query/v1``, ``reason.verify/v1``, ``reason.health/v1``, ``reason.error/v1``, ``reason.recheck/v1``,
 ``reason.diff/v1``, ``reason.query-all/v1`` (``query --all``), ``reason.audit-exposure/v1``,
-``reason.audit-pairs/v1`` (``--format json``), ``reason.proof/v1`` (``reason verify --proof``) and
+``reason.audit-pairs/v1`` (``--format json``), ``reason.proof/v2`` (``reason verify --proof``; v1, read by ``recheck``) and
 ``aws-analysis`` (``--format aws``: Reachability Analyzer's DescribeNetworkInsightsAnalyses answer).
 :func:`validate` needs the ``jsonschema`` package (a test extra); nothing else imports it.
 """
@@ -16,7 +16,8 @@ from typing import Any
 
 FILES = {"reason.query/v1": "reason.query.v1.schema.json", "reason.verify/v1": "reason.verify.v1.schema.json",
          "reason.health/v1": "reason.health.v1.schema.json", "reason.error/v1": "reason.error.v1.schema.json",
-         "reason.proof/v1": "reason.proof.v1.schema.json", "reason.recheck/v1": "reason.recheck.v1.schema.json",
+         "reason.proof/v1": "reason.proof.v1.schema.json", "reason.proof/v2": "reason.proof.v2.schema.json",
+         "reason.recheck/v1": "reason.recheck.v1.schema.json",
          "reason.diff/v1": "reason.diff.v1.schema.json", "reason.query-all/v1": "reason.query-all.v1.schema.json",
          "reason.audit-exposure/v1": "reason.audit-exposure.v1.schema.json",
          "reason.audit-pairs/v1": "reason.audit-pairs.v1.schema.json",

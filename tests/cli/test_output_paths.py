@@ -37,7 +37,7 @@ def test_proof_under_a_file_or_at_a_folder_is_refused(tmp_path):
 def test_a_writable_proof_path_is_still_written(tmp_path):
     proof = tmp_path / "p.json"
     r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(proof), QUERIES)
-    assert r.returncode == 0 and json.loads(proof.read_text())["schema"] == "reason.proof/v1", r.stderr
+    assert r.returncode == 0 and json.loads(proof.read_text())["schema"] == "reason.proof/v2", r.stderr
     r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(proof), QUERIES)
     assert r.returncode == 0, r.stderr  # a proof file is replaced
 
@@ -52,7 +52,7 @@ def test_a_proof_path_that_is_a_symbolic_link_is_written_through(tmp_path):
     for _ in range(2):  # created, then replaced
         r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(link), QUERIES)
         assert r.returncode == 0, r.stdout + r.stderr
-        assert link.is_symlink() and json.loads((tmp_path / "proofs" / "2026-12.json").read_text())["schema"] == "reason.proof/v1"
+        assert link.is_symlink() and json.loads((tmp_path / "proofs" / "2026-12.json").read_text())["schema"] == "reason.proof/v2"
     (tmp_path / "notes.txt").write_text("mine")
     other = tmp_path / "to-notes.json"
     other.symlink_to(tmp_path / "notes.txt")

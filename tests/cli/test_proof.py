@@ -30,7 +30,7 @@ def test_a_proof_names_hashes_and_every_packet_class_and_rechecks(tmp_path):
     proof = tmp_path / "iso.proof.json"
     r = reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
     assert r.returncode == 1 and "Traceback" not in r.stderr  # the shipped ALB assertion fails; the proof is written anyway
-    doc = answer(proof.read_text())  # validated against reason.proof/v1
+    doc = answer(proof.read_text())  # validated against reason.proof/v2
     assert doc["snapshot_hash"].startswith("sha256:") and doc["rules_hash"].startswith("sha256:") and doc["tool_version"]
     iso = next(a for a in doc["assertions"] if a["assertion"] == "assert unreachable internet -> task-eni any")
     assert iso["holds"] and iso["verdict"] == "unreachable"
@@ -208,3 +208,36 @@ def test_a_recheck_difference_names_the_class_as_answers_do():
     assert _traffic_of({"protocol": "1", "dst_ports": [768, 1023]}) == "icmp type 3"
     assert _traffic_of({"protocol": "1", "dst_ports": ["x", 3]}) == "1 ports ['x', 3]"
     assert _traffic_of({"protocol": None, "dst_ports": None}) == "None ports None"
+
+
+def test_a_blocked_class_names_the_blockers_a_query_names(tmp_path):
+    """reason.proof/v2: each blocked class names every blocking hop with the code and component `reason query` gives
+    (reasoner/explain/hops.py ``blockers``), a security group's included (v1 named only route explanations)."""
+    facts, queries = _setup(tmp_path)
+    proof = tmp_path / "p.json"
+    reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
+    doc = answer(proof.read_text())
+    assert doc["schema"] == "reason.proof/v2"
+    alb = next(a for a in doc["assertions"] if a["query"] == "alb-eni -> ecs:prod/web tcp 8000")
+    classes = [c for g in alb["classes"] for c in g["classes"]]
+    asked = answer(reason("query", "--facts", str(facts), "--format", "json", "alb-eni -> ecs:prod/web tcp 8000").stdout)
+    named = [{"code": e["code"], "component": e["component"]} for e in asked["explanations"]]
+    assert classes and named == [{"code": "ENI_SG_RULES_MISMATCH", "component": "sg-0alb"}]
+    assert all([{k: b[k] for k in ("code", "component")} for b in c["blocked_by"]] == named for c in classes)
+    assert all(b["hop"] == "fwd_sg_egress" for c in classes for b in c["blocked_by"])
+
+
+def test_a_v1_proof_is_rechecked_as_v1_wrote_it(tmp_path):
+    """tests/cli/data/proof-v1-shipped.json was written by 956c544 (reason.proof/v1) for the shipped example and
+    queries/: its classes blocked by a security group name no blocker. recheck reads it as v1 and it holds; the same
+    file labelled v2 fails, on exactly those blockers."""
+    v1 = ROOT / "tests" / "cli" / "data" / "proof-v1-shipped.json"
+    r = reason("recheck", str(v1), "--facts", str(FACTS))
+    assert r.returncode == 0 and "HOLDS" in r.stdout, r.stdout + r.stderr
+    doc = json.loads(v1.read_text())
+    assert doc["schema"] == "reason.proof/v1"
+    doc["schema"] = "reason.proof/v2"
+    relabelled = tmp_path / "v2.json"
+    relabelled.write_text(json.dumps(doc))
+    r = reason("recheck", str(relabelled), "--facts", str(FACTS))
+    assert r.returncode == 1 and "(its blockers differ)" in r.stdout and "FAILS" in r.stdout, r.stdout
