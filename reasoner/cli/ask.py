@@ -44,9 +44,10 @@ def _reply(src_ports: tuple[int, int]) -> str | None:
 def query(
     text: str = typer.Argument(..., help='e.g. "alb-eni -> task-eni tcp 8000"'),
     facts: Path = typer.Option(Path("facts"), "--facts", help="facts directory or a folder with aws_configs/"),
-    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|aws|mermaid|dot]",
+    fmt: Format = typer.Option(Format.text, "--format", metavar="[text|json|aws|mermaid|dot|csv]",
                                help="text, json (reason.query/v1), aws (Reachability Analyzer's "
-                               "NetworkInsightsAnalysis), mermaid or dot (path diagram)"),
+                               "NetworkInsightsAnalysis), mermaid or dot (path diagram); with --all: text, json "
+                               "(reason.query-all/v1) or csv"),
     explain: Optional[Explain] = typer.Option(None, "--explain", help="derivation tree: none, brief or full "
                                               "(default: brief; none when a side is a set: subnet, group, VPC, internet, *)"),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="extra rule files (policies) to load"),
@@ -58,7 +59,7 @@ def query(
     from reasoner.explain.render import render_json, render_text
     from reasoner.session import Session
 
-    _check_format("query", fmt)
+    _check_format("query --all" if every else "query", fmt)
     try:
         session = Session.open(facts, extra_rules=rules or [])
         if every:
@@ -119,10 +120,19 @@ def _query_all(session, text: str, fmt: "Format") -> None:
     reachable = bool(rows) or any(x["verdict"] == "reachable" for x in lbs)
     # nothing gets through, but missing data leaves some classes open: not decided, never "unreachable" (exit 3)
     open_ = not reachable and (bool(open_pairs) or any(x["verdict"] == "inconclusive" for x in lbs))
-    if fmt != Format.text:
+    if fmt == Format.json:
         print(json.dumps({"schema": "reason.query-all/v1", "query": text, "reachable": reachable,
                           "classes_evaluated": evaluated, "classes": rows, "through_load_balancers": lbs,
                           "undecided_pairs": [{"src_eni": s, "dst_eni": d} for s, d in open_pairs]}, indent=2))
+    elif fmt == Format.csv:  # one row per class that gets through, per load balancer answered, per pair not decided
+        from reasoner.terminal import csv_text
+
+        cols = ["src_eni", "dst_eni", "protocol", "dst_ports", "src_ports", "src_ips", "dst_ips", "icmp", "reply"]
+        _emit(csv_text(["kind", *cols, "load_balancer", "verdict"],
+                       [["class", *(r.get(c) or "" for c in cols), "", "reachable"] for r in rows]
+                       + [["through_load_balancer", "", " ".join(x["nodes"]), *[""] * 7, x["load_balancer"], x["verdict"]]
+                          for x in lbs]
+                       + [["undecided", s, d, *[""] * 7, "", "inconclusive"] for s, d in open_pairs]))
     else:
         head = ("[bold green]REACHABLE[/]" if reachable else "[bold yellow]INCONCLUSIVE[/]" if open_
                 else "[bold red]UNREACHABLE[/]")

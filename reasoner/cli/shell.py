@@ -67,10 +67,11 @@ class Format(str, Enum):
     junit = "junit"
     mermaid = "mermaid"
     dot = "dot"
+    csv = "csv"
 
 
 #: the formats each command answers in; another is refused (exit 2), never answered in a different shape
-FORMATS = {"query": ("text", "json", "aws", "mermaid", "dot"), "health": ("text", "json"),
+FORMATS = {"query": ("text", "json", "aws", "mermaid", "dot"), "query --all": ("text", "json", "csv"), "health": ("text", "json"),
            "verify": ("text", "json", "sarif", "junit"), "recheck": ("text", "json"), "diff": ("text", "json")}
 EXIT_CODES = "Exit codes: 0 reachable / holds, 1 unreachable / fails, 2 usage or input error, 3 inconclusive."
 
@@ -140,6 +141,8 @@ def _check_format(command: str, fmt: "Format") -> None:
     if fmt.value not in FORMATS[command]:
         why = {"aws": "Reachability Analyzer's analysis shape describes one path question: use it with reason query"}.get(
             fmt.value, f"--format {fmt.value} is for reason " + " and ".join(c for c, f in FORMATS.items() if fmt.value in f))
+        if command == "query --all":  # (aws, mermaid, dot)
+            why = "--all lists every packet class that gets through, and that format describes one path: ask without --all"
         _fail(QueryError("usage.format", f"reason {command} does not answer in --format {fmt.value}: {why}",
                          hint=f"reason {command} answers in: {', '.join(FORMATS[command])}"),
               Format.json if fmt == Format.json else None)

@@ -65,3 +65,29 @@ def test_load_balancer_nodes_among_the_destinations_get_the_verdict_query_gives(
     r = subprocess.run(["reason", "query", "--all", "--facts", str(ROOT / "facts"), "internet -> * tcp 80"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert "eni-0alb0a, eni-0alb0b: nodes of " in r.stdout and "answered through it as reason query answers them: UNREACHABLE" in r.stdout
+
+
+def test_csv_holds_what_json_holds_and_one_path_formats_are_refused():
+    """--all --format csv: a row per class (the JSON's fields), per load balancer answered through, per pair not
+    decided; the same exit code. aws, mermaid and dot describe one path: refused (exit 2), never JSON instead."""
+    import csv
+    import io
+
+    code, out = _all(FIXED, "* -> * tcp 1-9000")
+    r = subprocess.run(["reason", "query", "--all", "--format", "csv", "--facts", str(FIXED), "* -> * tcp 1-9000"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == code == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    fields = ["src_eni", "dst_eni", "protocol", "dst_ports", "src_ports", "src_ips", "dst_ips"]
+    assert [{k: x[k] for k in fields} for x in rows if x["kind"] == "class"] == \
+        [{k: c[k] for k in fields} for c in out["classes"]]
+    lbs = [x for x in rows if x["kind"] == "through_load_balancer"]
+    assert [(x["dst_eni"].split(), x["load_balancer"], x["verdict"]) for x in lbs] == \
+        [(t["nodes"], t["load_balancer"], t["verdict"]) for t in out["through_load_balancers"]]
+    for fmt in ("aws", "mermaid", "dot"):
+        r = subprocess.run(["reason", "query", "--all", "--format", fmt, "* -> task-eni tcp 8000"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and "error[usage.format]" in r.stderr and r.stdout == "", (fmt, r.stdout[:80])
+    r = subprocess.run(["reason", "query", "--format", "csv", "alb-eni -> task-eni tcp 8000"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--format csv is for reason query --all" in r.stderr
