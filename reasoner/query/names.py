@@ -24,6 +24,7 @@ from pathlib import Path
 from reasoner import addresses
 from reasoner.errors import FactsError, QueryError
 from reasoner.explain.paths import INTERNET, NOT_INTERNET_RANGES, Endpoint, _public
+from reasoner.explain.space import cuts
 from reasoner.query.language import written
 
 
@@ -186,7 +187,7 @@ class Resolver:
             if ip in self.public:
                 eni, private = self.public[ip]
                 return [Endpoint(eni, (private,), "public")]
-            if _public(ip) and not any(lo <= ip <= hi for lo, hi in self.vpc_ranges):
+            if self._on_internet(ip):
                 return [Endpoint(INTERNET, (ip,))]
             raise QueryError("query.unknown_address", f"no network interface in the snapshot has the address {target}",
                              hint="a private or in-VPC address must belong to an ENI of the snapshot")
@@ -224,15 +225,11 @@ class Resolver:
             lo, hi, _ = addresses.parse_cidr(str(net))
         except ValueError as e:
             raise QueryError("query.bad_cidr", str(e)) from None
-        inside = sorted((max(a, lo), min(b, hi)) for a, b in NOT_INTERNET_RANGES + self.vpc_ranges if a <= hi and b >= lo)
-        covered, at = bool(inside), lo  # whether some address is private or in a VPC; how far they cover from lo
-        for a, b in inside:
-            if a > at:
-                break
-            at = max(at, b + 1)
-        if not covered:  # all public: the internet, within the range
+        # the range cut where an address stops (or starts) being one of the internet's: each piece is of one kind
+        kinds = {self._on_internet(p) for p in cuts(lo, hi, NOT_INTERNET_RANGES + self.vpc_ranges)}
+        if kinds == {True}:  # all public, outside the VPCs: the internet, within the range
             return [Endpoint(INTERNET, None, within=(lo, hi))]
-        if at <= hi:
+        if kinds == {True, False}:
             raise QueryError("query.mixed_cidr", f"{target} holds both internet addresses and addresses of the snapshot's "
                              "VPCs or of private ranges",
                              hint="name one part: a VPC's or subnet's CIDR (its network interfaces), or a public range "
@@ -247,6 +244,10 @@ class Resolver:
         if not out:
             raise QueryError("query.empty_set", f"no network interface in the snapshot has an address in {target}")
         return out
+
+    def _on_internet(self, ip: int) -> bool:
+        """Whether an address is one of the internet's: public, and in none of the snapshot's VPCs."""
+        return _public(ip) and not any(lo <= ip <= hi for lo, hi in self.vpc_ranges)
 
     def set_of(self, target: str, enis: list[str], none: str) -> list[Endpoint]:
         """The members of a set endpoint that have an address; an empty set is an error, not a silent pass."""
