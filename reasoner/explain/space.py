@@ -238,11 +238,9 @@ class PacketSpace:
         inet: list[int] = []
         ipiece: dict[int, tuple[int, int]] = {}
         if needs_inet:
-            within = s.within or d.within
-            if within is None:
-                inet, ipiece = self.internet(self._values[union(fs[3], fd[3])])
-            else:  # a public CIDR (names.py): the space also cut at its bounds, and only its pieces taken
-                inet, ipiece = self.internet(self._values[union(fs[3], fd[3])] | {within})
+            ranges, within = self._values[union(fs[3], fd[3])], s.within or d.within
+            inet, ipiece = self.internet(ranges if within is None else ranges | {within})
+            if within is not None:  # a public CIDR (names.py): the space also cut at its bounds, and only its pieces taken
                 inet = [ip for ip in inet if within[0] <= ip <= within[1]]
         v4 = addresses.V4_MAX
         for sip in (s.ips if s.ips is not None else inet):
