@@ -128,11 +128,12 @@ def _query_all(session, text: str, fmt: "Format") -> None:
         from reasoner.terminal import csv_text
 
         cols = ["src_eni", "dst_eni", "protocol", "dst_ports", "src_ports", "src_ips", "dst_ips", "icmp", "reply"]
+        rest = [""] * (len(cols) - 2)  # the columns after src_eni and dst_eni, empty for a row that is no class
         _emit(csv_text(["kind", *cols, "load_balancer", "verdict"],
                        [["class", *(r.get(c) or "" for c in cols), "", "reachable"] for r in rows]
-                       + [["through_load_balancer", "", " ".join(x["nodes"]), *[""] * 7, x["load_balancer"], x["verdict"]]
+                       + [["through_load_balancer", "", " ".join(x["nodes"]), *rest, x["load_balancer"], x["verdict"]]
                           for x in lbs]
-                       + [["undecided", s, d, *[""] * 7, "", "inconclusive"] for s, d in open_pairs]))
+                       + [["undecided", s, d, *rest, "", "inconclusive"] for s, d in open_pairs]))
     else:
         head = ("[bold green]REACHABLE[/]" if reachable else "[bold yellow]INCONCLUSIVE[/]" if open_
                 else "[bold red]UNREACHABLE[/]")

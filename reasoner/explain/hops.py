@@ -167,8 +167,8 @@ class HopReader:
         """Why ``hop`` blocks the packet ``row``, as (code, component) pairs in the order ``_explain`` words them:
         the hop's own code at its component (``@code``, ``@component``), unless its ``hop_problem`` rows
         (``problems``: (hop, code, component, why) of this hop) replace it, then each problem."""
-        own = [] if self._problems_replace(hop, problems) else \
-            [(self.p.decls[hop].annotations["code"], self._component(self.p.decls[hop].annotations["component"], row))]
+        ann = self.p.decls[hop].annotations
+        own = [] if self._problems_replace(hop, problems) else [(ann["code"], self._component(ann["component"], row))]
         return own + [(code, where) for _, code, where, _ in sorted(problems)]
 
     def _blocking_ref(self, hop: str, row: tuple, comp: str) -> tuple:
