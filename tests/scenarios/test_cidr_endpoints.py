@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,16 +21,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import dualstack  # noqa: E402
 from dualstack import group  # noqa: E402
+from test_ipv6 import reason  # noqa: E402  (the CLI in a subprocess, from the repository)
 
 from reasoner.schemas import validate  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 OFFICE = "203.0.113.0/24"
-
-
-def reason(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["reason", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
 
 
 def _office(docs: dict) -> None:
