@@ -222,12 +222,30 @@ RULE_METADATA = frozenset({"id", "severity", "title", "remediation"})
 def parse_files(paths: list, display_names: list[str] | None = None, cache: bool = True) -> Module:
     """Parses several rule files into one Module; syntax errors of all files are collected.
 
-    A successful parse is cached (validated JSON of the syntax tree, never pickle: see
-    :mod:`reasoner.engine.parse_cache`), keyed by the sha256 of the grammar, every file's name and text,
-    and Python's version, so a fresh process skips lark; anything unreadable or unexpected in the cache
-    is ignored and re-parsed.  ``REASON_NO_CACHE=1`` turns it off.
+    With ``cache``, the shipped rules' parse (package data: :data:`reasoner.engine.parse_cache.SHIPPED`) answers
+    when the files are exactly the shipped ones, and a successful parse is cached (validated JSON of the syntax
+    tree, never pickle: see :mod:`reasoner.engine.parse_cache`), keyed by the sha256 of the grammar, every file's
+    name and text, and Python's version, so a fresh process skips lark; anything unreadable or unexpected in
+    either is ignored and the files are parsed.  ``REASON_NO_CACHE=1`` turns both off.
     """
-    module, diags, texts = Module(), [], []
+    texts = read_texts(paths, display_names)
+    folder = disk_cache.cache_dir() if cache else None
+    if folder is None:
+        return parse_texts(texts)
+    module = parse_cache.shipped(texts)
+    if module is not None:
+        return module
+    key = hashlib.sha256(repr((sys.version, _GRAMMAR.read_text(), texts)).encode()).hexdigest()[:32]
+    module = parse_cache.load(folder, key)
+    if module is None:
+        module = parse_texts(texts)
+        parse_cache.store(folder, key, module)
+    return module
+
+
+def read_texts(paths: list, display_names: list[str] | None = None) -> list[tuple[str, str]]:
+    """Each file's display name and text; RuleError naming every file that cannot be read."""
+    diags, texts = [], []
     for i, path in enumerate(paths):
         name = display_names[i] if display_names else str(path)
         try:
@@ -236,12 +254,12 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
             diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {err.strerror}"))
     if diags:
         raise RuleError(diags)
-    folder = disk_cache.cache_dir() if cache else None
-    key = hashlib.sha256(repr((sys.version, _GRAMMAR.read_text(), texts)).encode()).hexdigest()[:32]
-    if folder is not None:
-        cached = parse_cache.load(folder, key)
-        if cached is not None:
-            return cached
+    return texts
+
+
+def parse_texts(texts: list[tuple[str, str]]) -> Module:
+    """Parses each (display name, text) into one Module; RuleError with the syntax errors of every file."""
+    module, diags = Module(), []
     for name, text in texts:
         try:
             module.extend(parse_text(text, name))
@@ -249,6 +267,4 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
             diags.extend(err.diagnostics)
     if diags:
         raise RuleError(diags)
-    if folder is not None:
-        parse_cache.store(folder, key, module)
     return module

@@ -16,12 +16,24 @@ large or nested too deep - is a cache miss: the caller parses the files again.
 What the cache does not protect against: someone who can write the cache folder can still put a
 *different* well-formed rule set under a key (the key is a hash of public inputs).  Keep the cache
 folder as private as the rules themselves (it is created with mode 0700).
+
+**The shipped rules' parse** (:data:`SHIPPED`, beside this module, gzip-compressed JSON of the same shape) is
+package data, as ``reasoner/query/query.lark.tables`` is for the query language: the first command on a machine
+(an empty cache folder) would otherwise spend about 0.18 s in lark on the shipped rules.  It is used only when
+its stamp names exactly the texts being parsed (every shipped file's name and sha256), the grammar and the code
+that turns a parse into a syntax tree (``parse.py``, ``syntax.py``); then it is decoded like a cache entry.
+Anything else (an edited rule file, another grammar, a damaged file, ``REASON_NO_CACHE=1``, ``reason recheck``)
+parses the files again.  After editing the shipped rules, run ``python -m reasoner.engine.parse_cache``
+(``tests/engine/test_parse_cache.py`` fails until then: the shortcut would be lost, never a wrong rule used).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import gzip
+import hashlib
+import json
 import types
 import typing
 from pathlib import Path
@@ -36,6 +48,9 @@ VERSION = 2  # 2: a Rule carries annotations (@id, @severity, ...) and is locate
 MAX_BYTES = 64 * 1024 * 1024
 #: How many cached rule sets are kept (the most recent ones).
 KEEP = 32
+#: The shipped rules' parse, beside this module (see the module doc).
+SHIPPED = "shipped-rules.json.gz"
+SHIPPED_FORMAT = "reason.shipped-rules"
 
 _CLASSES: dict[str, type] = {c.__name__: c for c in (syntax.Loc, syntax.Var, syntax.Const, syntax.Wildcard, syntax.BinOp,
                                                      syntax.Atom, syntax.Comparison, syntax.Rule, syntax.Decl, syntax.Module)}
@@ -203,3 +218,55 @@ def store(folder: Path, key: str, module: Module) -> None:
     except (Invalid, RecursionError, ValueError):
         return
     disk_cache.write_json(folder, "rules", key, doc, KEEP)
+
+
+def stamp(texts: list[tuple[str, str]]) -> dict[str, Any]:
+    """What the shipped parse of ``texts`` (display name, text) depends on: the texts, the grammar and the code
+    that builds the syntax tree."""
+    here = Path(__file__).parent
+    code = hashlib.sha256()
+    for name in ("rules.lark", "parse.py", "syntax.py"):
+        code.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    return {"code_sha256": code.hexdigest(),
+            "files": [[name, hashlib.sha256(text.encode()).hexdigest()] for name, text in texts]}
+
+
+def shipped(texts: list[tuple[str, str]]) -> Module | None:
+    """The shipped parse of ``texts`` (display name, text), when :data:`SHIPPED` was written from exactly these
+    texts by this code; else None (the caller parses them)."""
+    try:
+        doc = json.loads(gzip.decompress((Path(__file__).parent / SHIPPED).read_bytes()).decode("utf-8"))
+        if not isinstance(doc, dict) or set(doc) != {"format", "version", "stamp", "module"}:
+            return None
+        if doc["format"] != SHIPPED_FORMAT or doc["version"] != VERSION or doc["stamp"] != stamp(texts):
+            return None
+        module = decode(doc["module"], Module)
+    except (OSError, ValueError, EOFError, RecursionError, TypeError):  # missing, not gzip, not JSON, not a tree
+        return None
+    if module.sources:  # written without the texts (the files hold them)
+        return None
+    module.sources = dict(texts)
+    return module
+
+
+def shipped_bytes(texts: list[tuple[str, str]], module: Module) -> bytes:
+    """What :data:`SHIPPED` holds for ``module``, the parse of ``texts`` (display name, text)."""
+    body = encode(dataclasses.replace(module, sources={}))  # (the files hold the texts)
+    doc = {"format": SHIPPED_FORMAT, "version": VERSION, "stamp": stamp(texts), "module": body}
+    data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return gzip.compress(data, mtime=0)  # (mtime 0: the same rules give the same bytes)
+
+
+def write_shipped() -> Path:
+    """Writes :data:`SHIPPED` from the shipped rule files (after editing them, the grammar or the parser)."""
+    from reasoner.engine.parse import parse_texts, read_texts
+    from reasoner.engine.program import bundled_names
+
+    texts = read_texts(*bundled_names())
+    out = Path(__file__).parent / SHIPPED
+    out.write_bytes(shipped_bytes(texts, parse_texts(texts)))
+    return out
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_shipped()}")

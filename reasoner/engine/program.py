@@ -395,15 +395,16 @@ def load_rules(extra: Iterable[Path] = (), cache: bool = True) -> Checked:
     predicates but not declare or extend them (``redefines_shipped``).  Shipped files are named
     ``rules/NAME.dl``; a user file that would be named the same is named by its full path instead,
     and a shipped file given again counts once."""
-    shipped = bundled_rules()
-    names = [f"rules/{p.name}" for p in shipped]
+    shipped, names = bundled_names()
     own = {p.resolve() for p in shipped}
     users = [p for p in extra if p.resolve() not in own]
     user_names = [str(p.resolve()) if str(p) in names else str(p) for p in users]
-    try:
-        module = parse_files(shipped + users, names + user_names, cache=cache)
-    except UnicodeDecodeError:
-        raise RuleError([d for p, n in zip(users, user_names) for d in _not_utf8(p, n)]) from None
+    module = parse_files(shipped, names, cache=cache)  # (parsed apart: the shipped parse answers for them)
+    if users:
+        try:
+            module.extend(parse_files(users, user_names, cache=cache))
+        except UnicodeDecodeError:
+            raise RuleError([d for p, n in zip(users, user_names) for d in _not_utf8(p, n)]) from None
     module = with_numbers(module, names)  # "tcp" where a shipped protocol column holds "6" (reasoner/engine/protocols.py)
     if len(users) > 1:  # each policy file is a module: its helpers are private to it (reasoner/engine/modules.py)
         from reasoner.engine.modules import check_each, namespaced
@@ -426,6 +427,12 @@ def _not_utf8(path: Path, name: str) -> list[Diagnostic]:
         column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
         return [Diagnostic(name, line, column, "io", f"rule file is not UTF-8 text (byte 0x{data[err.start]:02x})",
                            hint="save the file as UTF-8")]
+
+
+def bundled_names() -> tuple[list[Path], list[str]]:
+    """The shipped rule files and the names diagnostics give them (``rules/NAME.dl``)."""
+    shipped = bundled_rules()
+    return shipped, [f"rules/{p.name}" for p in shipped]
 
 
 def bundled_rules() -> list[Path]:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoner.engine import symmetry, symmetry_cache
+from reasoner.engine import parse_cache, symmetry, symmetry_cache
+from reasoner.engine.parse import parse_texts, read_texts
+from reasoner.engine.program import bundled_names
 from reasoner.session import Session
 
 
@@ -137,27 +140,44 @@ def test_recheck_computes_the_classes_again_even_when_the_cache_is_poisoned(esta
     assert json.loads(path.read_text()) == doc  # and recheck did not write the cache either
 
 
-def test_recheck_parses_the_rules_again_even_when_the_parse_cache_is_poisoned(estate, tmp_path, monkeypatch):
-    """A cached rule set with the rules of one predicate left out, and its source text (so the rules' hash) kept, makes
-    ``verify`` write a false proof of isolation; ``reason recheck`` parses the files again and finds it (a review
-    found recheck reading the parse cache)."""
+def _reason_shipped(shipped: Path, *args: str) -> subprocess.CompletedProcess:
+    """``reason ARGS`` in a fresh process whose shipped rules' parse (reasoner/engine/parse_cache.py) is read from
+    ``shipped`` instead of the package's (a missing file: none, so the rules cache answers)."""
+    prelude = ("import sys; from reasoner.engine import parse_cache; parse_cache.SHIPPED = sys.argv.pop(1); "
+               "sys.argv[0] = 'reason'; from reasoner.cli import main; main()")
+    return subprocess.run([sys.executable, "-c", prelude, str(shipped), *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("poisoned", ["rules cache", "shipped parse"])
+def test_recheck_parses_the_rules_again_even_when_the_parsed_rules_are_poisoned(estate, tmp_path, monkeypatch, poisoned):
+    """A parsed rule set (in the cache folder, or the shipped parse) with the rules of one predicate left out, and its
+    stamp or key kept, makes ``verify`` write a false proof of isolation; ``reason recheck`` parses the files again
+    and finds it (a review found recheck reading the parse cache)."""
     out, _ = estate
     monkeypatch.setenv("REASON_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("REASON_NO_CACHE", raising=False)
+    shipped = tmp_path / "shipped.json.gz"  # (absent for the rules cache: the cache then holds the shipped rules)
+    monkeypatch.setattr(parse_cache, "SHIPPED", str(shipped))
     session = Session.open(out)
     found, _, _ = session.query_all("* -> * tcp 8000")
     assert found, "the estate has pairs that connect on tcp 8000"
     src, dst = found[0].src_eni, found[0].dst_eni
-    (rules,) = (tmp_path / "cache").glob("rules-*.json")
-    doc = json.loads(rules.read_text())
-    doc["module"]["rules"] = [r for r in doc["module"]["rules"] if r["head"]["pred"] != "sg_ingress_admits"]
-    rules.write_text(json.dumps(doc))
+    if poisoned == "rules cache":
+        (rules,) = (tmp_path / "cache").glob("rules-*.json")
+        doc = json.loads(rules.read_text())
+        doc["module"]["rules"] = [r for r in doc["module"]["rules"] if r["head"]["pred"] != "sg_ingress_admits"]
+        rules.write_text(json.dumps(doc))
+    else:
+        texts = read_texts(*bundled_names())
+        module = parse_texts(texts)
+        module.rules = [r for r in module.rules if r.head.pred != "sg_ingress_admits"]
+        shipped.write_bytes(parse_cache.shipped_bytes(texts, module))
     asserts = tmp_path / "false.reason"
     asserts.write_text(f"assert unreachable {src} -> {dst} tcp 8000\n")
     proof = tmp_path / "false.proof.json"
-    r = _reason("verify", "--facts", str(out), "--proof", str(proof), str(asserts))
-    assert r.returncode == 0, r.stdout + r.stderr  # the poisoned cache: a false proof (what the cache doc warns of)
-    r = _reason("recheck", str(proof))
+    r = _reason_shipped(shipped, "verify", "--facts", str(out), "--proof", str(proof), str(asserts))
+    assert r.returncode == 0, r.stdout + r.stderr  # the poisoned rules: a false proof (what the cache doc warns of)
+    r = _reason_shipped(shipped, "recheck", str(proof))
     assert r.returncode == 1 and "DIFFERS" in r.stdout, r.stdout + r.stderr
 
 
