@@ -193,6 +193,10 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
                 c.add("rtb_subnet", rtb, str(a["SubnetId"]))
             if c.opt(a, "Main", ap, False) is True:
                 c.add("rtb_main", rtb, vpc)
+            # an edge association: "You can associate a route table with an internet gateway or a virtual private
+            # gateway ... referred to as a gateway route table" (gateway-route-tables.html): rules/gateway_route_tables.dl
+            if c.opt(a, "GatewayId", ap):
+                c.add("rtb_gateway", rtb, str(a["GatewayId"]))
         for rp, r in c.items(t, "Routes", p):
             kind, target = _route_target(c, r, rp)
             state = str(c.opt(r, "State", rp, "active"))

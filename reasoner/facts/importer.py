@@ -17,7 +17,8 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * ``SecurityGroups`` -> ``sg``, ``sg_{ingress,egress}_{cidr,sg,pl}`` (``IpRanges`` and ``Ipv6Ranges``)
 * ``NetworkAcls`` -> ``nacl``, ``nacl_entry`` (``CidrBlock`` or ``Ipv6CidrBlock``; plus the
   implicit rule-``*`` deny, 32767, per family when the answer lacks it), ``subnet_nacl``
-* ``RouteTables`` -> ``rtb``, ``rtb_subnet``, ``rtb_main``, ``route`` (IPv4 and IPv6 destinations), ``route_pl``
+* ``RouteTables`` -> ``rtb``, ``rtb_subnet``, ``rtb_main``, ``rtb_gateway`` (edge associations), ``route`` (IPv4 and
+  IPv6 destinations), ``route_pl``
 * ``InternetGateways`` -> ``igw``, ``igw_attachment``; ``EgressOnlyInternetGateways`` -> ``egress_only_igw``,
   ``egress_only_igw_attachment``; ``NatGateways`` -> ``nat_gateway``, ``nat_state``, ``nat_public_ip``
 * ``Reservations`` -> ``instance`` (and ``eni*`` for instance ENIs absent from NetworkInterfaces)
@@ -77,7 +78,7 @@ RELATIONS: tuple[str, ...] = (
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
     "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated",
     "nacl", "nacl_entry", "subnet_nacl",
-    "rtb", "rtb_subnet", "rtb_main", "route", "route_pl",
+    "rtb", "rtb_subnet", "rtb_main", "rtb_gateway", "route", "route_pl",
     "igw", "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",

@@ -64,6 +64,10 @@ def build(session: boto3.Session, region: str = "us-east-1") -> Scenario:
     ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     for subnet in public:
         ec2.associate_route_table(RouteTableId=rtb, SubnetId=subnet)
+    # a gateway route table of the internet gateway holding its local route only (changes no path):
+    # the collector keeps its edge association, the import reads it as rtb_gateway
+    edge = ec2.create_route_table(VpcId=vpc, TagSpecifications=_tag("edge-rt", "route-table"))["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=edge, GatewayId=igw)
 
     alb_sg = ec2.create_security_group(GroupName="alb-sg", Description="ALB", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=alb_sg, IpPermissions=[

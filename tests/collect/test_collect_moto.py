@@ -136,6 +136,10 @@ def test_raw_files_are_batfish_shaped_and_import_the_same_way(aws: Aws, tmp_path
     assert vpce_eni == {(ssm["VpcEndpointId"], eni) for eni in ssm["NetworkInterfaceIds"]} and vpce_eni
     assert (ssm["VpcEndpointId"], "team", "net") in tags
     assert _raw(out, "VpcPeeringConnections") and _raw(out, "Reservations")
+    # the gateway route table's edge association (gateway-route-tables.html): rtb_gateway
+    [edge] = [t for t in _raw(out, "RouteTables") if {"Key": "Name", "Value": "edge-rt"} in t.get("Tags", [])]
+    rtb_gateway = {tuple(json.loads(line)) for line in (out / "facts" / "rtb_gateway.jsonl").read_text().splitlines()}
+    assert rtb_gateway == {(edge["RouteTableId"], a["GatewayId"]) for a in edge["Associations"]} and rtb_gateway
     assert _raw(out, "EgressOnlyInternetGateways") == []
     assert not (out / "aws_configs" / ACCOUNT / REGION / "VpnConnections.json").exists()
 

@@ -21,6 +21,7 @@ for folder in ("cli", "explain"):  # the scenario builders of the CLI and explai
     if str(ROOT / "tests" / folder) not in sys.path:
         sys.path.insert(0, str(ROOT / "tests" / folder))
 
+import test_gateway_route_tables as gw  # noqa: E402
 import test_query as q  # noqa: E402
 import test_transit_gateways as tg  # noqa: E402
 import test_verdict_only as vo  # noqa: E402
@@ -97,6 +98,9 @@ def _scenarios() -> dict:
         "tgw": with_(tg._add_tgw), "tgw-sg-ref": with_(lambda s: tg._add_tgw(s, sg_ref=True)),
         "tgw-other-az": with_(lambda s: tg._add_tgw(s, spoke_att_subnets=("subnet-spoke-b",), hub_att_subnets=("subnet-pub-b",))),
         "return-blocked": lambda tmp: vo._return_blocked(tmp),
+        "gateway-route-table": with_(q._bastion, public, lambda s: gw._edge_table(s, ("10.0.1.0/24", "eni-0fw"))),
+        "gateway-route-table-local": with_(q._bastion, public, gw._edge_table),
+        "gateway-route-table-nat": with_(gw._public_nat, lambda s: gw._edge_table(s, ("10.0.1.0/24", "eni-0fw"))),
     }
 
 
@@ -172,6 +176,13 @@ def snapshots(draw):
                       st.sampled_from([("pcx", "pcx-1"), ("igw", "igw-0"), ("igw", "igw-1"), ("nat", "nat-0")]),
                       st.sampled_from(["active", "active", "blackhole"]))
     routes += [(r, c, t, tg_, st_) for r, c, (t, tg_), st_ in draw(st.lists(extra, max_size=4))]
+    rel["rtb_gateway"] = []
+    if draw(st.booleans()):  # a gateway route table (rules/gateway_route_tables.dl): local route or not, a middlebox route
+        rel["rtb"].append(("rtb-g", "vpc-0"))
+        rel["rtb_gateway"].append(("rtb-g", draw(st.sampled_from(["igw-0", "igw-1"]))))
+        if draw(st.booleans()):
+            routes.append(("rtb-g", "10.0.0.0/16", "local", "local", "active"))
+        routes += [("rtb-g", c, "eni", "eni-fw", "active") for c in draw(st.sets(st.sampled_from(["10.0.1.0/24", "10.0.0.0/16"]), max_size=1))]
     rel["route"] = [(r, *_cidr(c), ipaddress.IPv4Network(c).prefixlen, t, target, state) for r, c, t, target, state in routes]
     rel["igw_attachment"] = [(f"igw-{i}", v) for i, v in enumerate(vpcs) if draw(st.booleans())]
     status = draw(st.sampled_from(["active", "pending-acceptance", None]))

@@ -32,7 +32,7 @@ def test_all_relations_present_sorted_and_deduplicated(snap) -> None:
     assert set(snap.relations) == set(RELATIONS)
     for rel, rs in snap.relations.items():
         assert rs == sorted(set(rs)), rel
-    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 10
+    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 11
     assert snap.manifest["regions"] == ["us-east-1"]
     assert snap.manifest["unmodelled"] == []
     assert snap.manifest["counts"]["eni"] == 3
@@ -79,6 +79,23 @@ def test_routes(snap) -> None:
         ("rtb-main", ip("10.0.0.0"), ip("10.0.255.255"), 16, "local", "local", "active")
     ]
     assert snap.relations["igw_attachment"] == [("igw-0main", "vpc-0a1b2c3d")]
+    assert snap.relations["rtb_gateway"] == []  # no gateway route table in the example
+
+
+def test_a_gateway_route_table_is_the_gateways_and_no_subnets(tmp_path: Path) -> None:
+    """DescribeRouteTables Associations[].GatewayId: an edge association (gateway-route-tables.html)."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    table = {"RouteTableId": "rtb-edge", "VpcId": "vpc-1",
+             "Associations": [{"RouteTableId": "rtb-edge", "GatewayId": "igw-1", "Main": False},
+                              {"RouteTableId": "rtb-edge", "GatewayId": "vgw-1", "Main": False}],
+             "Routes": [{"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"},
+                        {"DestinationCidrBlock": "10.0.1.0/24", "NetworkInterfaceId": "eni-fw", "State": "active"}]}
+    (region / "RouteTables.json").write_text(json.dumps({"RouteTables": [table]}))
+    snap = import_aws_configs(tmp_path)
+    assert snap.relations["rtb_gateway"] == [("rtb-edge", "igw-1"), ("rtb-edge", "vgw-1")]
+    assert snap.relations["rtb_subnet"] == [] and snap.relations["rtb_main"] == []
+    assert ("rtb-edge", ip("10.0.1.0"), ip("10.0.1.255"), 24, "eni", "eni-fw", "active") in snap.relations["route"]
 
 
 def test_load_balancer(snap) -> None:
