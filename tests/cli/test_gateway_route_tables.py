@@ -15,14 +15,15 @@ from test_query import REGION, _bastion, _public_ip, answer, edit, query_json, r
 
 def _edge_table(snap, *routes: tuple[str, str]) -> None:
     """A gateway route table of igw-0main (its edge association) with the local route and ``routes``
-    (destination CIDR, network interface id)."""
+    (destination CIDR, a middlebox's network interface id or a Gateway Load Balancer endpoint's id)."""
     def add(d):
         d["RouteTables"].append({
             "RouteTableId": "rtb-edge", "VpcId": "vpc-0a1b2c3d",
             "Associations": [{"RouteTableAssociationId": "rtbassoc-0edge", "RouteTableId": "rtb-edge",
                               "GatewayId": "igw-0main", "Main": False, "AssociationState": {"State": "associated"}}],
             "Routes": [{"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"},
-                       *({"DestinationCidrBlock": c, "NetworkInterfaceId": e, "State": "active"} for c, e in routes)]})
+                       *({"DestinationCidrBlock": c, "State": "active",
+                          **({"GatewayId": e} if e.startswith("vpce-") else {"NetworkInterfaceId": e})} for c, e in routes)]})
     edit(snap, "RouteTables", add)
 
 
@@ -48,10 +49,11 @@ def test_the_import_keeps_the_edge_association(tmp_path):
     assert not (out / "rtb_subnet.jsonl").read_text().count("rtb-edge")  # a gateway's table is no subnet's
 
 
-def test_a_connection_from_the_internet_diverted_to_a_middlebox_is_inconclusive(tmp_path):
+@pytest.mark.parametrize("middlebox", ["eni-0fw", "vpce-0gwlb"])
+def test_a_connection_from_the_internet_diverted_to_a_middlebox_is_inconclusive(tmp_path, middlebox):
     snap = _exposed_bastion(tmp_path)
     assert query_json(snap, "internet -> bastion tcp 80")[0] == 0  # without the gateway route table
-    _edge_table(snap, ("10.0.1.0/24", "eni-0fw"))
+    _edge_table(snap, ("10.0.1.0/24", middlebox))
     code, out = query_json(snap, "internet -> bastion tcp 80")
     assert code == 3 and out["verdict"] == "inconclusive", out["explanations"]
     assert ("UNSUPPORTED_COMPONENT", "rtb-edge") in _blockers(out)

@@ -437,6 +437,32 @@ def _s3(snap: Path, state: str = "available") -> None:
                                          for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
 
 
+def _gwlb_endpoint(snap: Path, destination: str = "0.0.0.0/0") -> None:
+    """A Gateway Load Balancer endpoint in subnet-pub-a; the private subnet's route to ``destination`` through it."""
+    (snap / REGION / "VpcEndpoints.json").write_text(json.dumps({"VpcEndpoints": [
+        {"VpcEndpointId": "vpce-gwlb", "VpcId": "vpc-0a1b2c3d", "VpcEndpointType": "GatewayLoadBalancer",
+         "ServiceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0inspect", "State": "available", "SubnetIds": ["subnet-pub-a"]}]}))
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": destination, "GatewayId": "vpce-gwlb",
+                                                             "State": "active", "Origin": "CreateRoute"})
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
+
+
+@pytest.mark.parametrize("destination, query", [("0.0.0.0/0", "task-eni -> 8.8.8.8 tcp 443"),
+                                                ("10.0.1.0/24", "task-eni -> bastion tcp 80")])
+def test_a_route_to_a_gateway_load_balancer_endpoint_is_inconclusive(tmp_path, destination, query):
+    """vpce-gateway-load-balancer.html: traffic routed to the endpoint goes through the inspection appliances and back.
+    Not followed: UNSUPPORTED_COMPONENT naming the endpoint (it was BAD_STATE, "not an available gateway endpoint",
+    an UNREACHABLE where AWS may well deliver), towards the internet and towards another subnet."""
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    assert query_json(snap, query)[0] == (1 if destination == "0.0.0.0/0" else 0)  # (no route to the internet)
+    _gwlb_endpoint(snap, destination)
+    code, out = query_json(snap, query)
+    assert code == 3 and out["verdict"] == "inconclusive", out["explanations"]
+    assert ("UNSUPPORTED_COMPONENT", "vpce-gwlb") in {(e["code"], e["component"]) for e in out["explanations"]}
+    assert not {e["code"] for e in out["explanations"]} & {"BAD_STATE", "VPCE_GATEWAY_PROTOCOL_RESTRICTION"}
+
+
 def test_private_subnet_reaches_s3_through_a_gateway_endpoint(tmp_path):
     snap = scenario(tmp_path)
     _s3(snap)

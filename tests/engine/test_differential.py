@@ -101,6 +101,8 @@ def _scenarios() -> dict:
         "gateway-route-table": with_(q._bastion, public, lambda s: gw._edge_table(s, ("10.0.1.0/24", "eni-0fw"))),
         "gateway-route-table-local": with_(q._bastion, public, gw._edge_table),
         "gateway-route-table-nat": with_(gw._public_nat, lambda s: gw._edge_table(s, ("10.0.1.0/24", "eni-0fw"))),
+        "gwlb-endpoint": with_(q._bastion, q._gwlb_endpoint),
+        "gwlb-endpoint-subnet": with_(q._bastion, lambda s: q._gwlb_endpoint(s, "10.0.1.0/24")),
     }
 
 
