@@ -75,6 +75,11 @@ class Session:
         warnings = list(node_warnings)
         for item in snap.manifest.get("incomplete", []) or []:
             warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
+        skipped = snap.manifest.get("skipped_ipv6")
+        if isinstance(skipped, int) and skipped > 0:  # (reasoner/facts/importer.py "Not handled")
+            warnings.append(f"the import skipped {skipped} IPv6 item(s) this version does not model (IPv6 prefixes "
+                            "delegated to ENIs, IPv6 targets of target groups, IPv6 transit gateway routes): no answer "
+                            "covers traffic to or from their addresses")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
         analyzer.factoring.cache = cache

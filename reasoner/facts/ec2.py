@@ -58,6 +58,10 @@ def subnets(c: Ctx, items: list[tuple[str, Any]]) -> None:
             c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, str(c.opt(s, "AvailabilityZone", p, "")))
 
 
+#: The shortest IPv4 prefix delegated to an ENI that the import reads address by address (AWS delegates /28s).
+MIN_IPV4_PREFIX = 24
+
+
 def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
     eni = c.req_str(e, "NetworkInterfaceId", p)
     c.acc.enis.add(eni)
@@ -79,7 +83,17 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
                   c.ip(a["PublicIp"], f"{ip_p}.Association.PublicIp"))
     for ap, a in c.items(e, "Ipv6Addresses", p):  # its own public address when global (rules/reachability.dl)
         c.add("eni_ip", eni, c.ip(c.req(a, "Ipv6Address", ap), f"{ap}.Ipv6Address", "ipv6"))
-    c.acc.skipped_ipv6 += len(c.items(e, "Ipv6Prefixes", p))  # delegated prefixes: not modelled
+    for xp, x in c.items(e, "Ipv4Prefixes", p):
+        # a delegated prefix ("Assign prefixes to network interfaces", ec2-prefix-eni.html: an IPv4 prefix is a /28,
+        # e.g. pod addresses under EKS prefix delegation): each of its addresses is the ENI's, as a secondary
+        # address is; it sends and receives from all of them
+        lo, hi, plen = c.cidr(c.req(x, "Ipv4Prefix", xp), f"{xp}.Ipv4Prefix")
+        if plen < MIN_IPV4_PREFIX:
+            raise c.err("facts.bad_value", f"an IPv4 prefix delegated to a network interface is a /28; /{plen} would give it "
+                        f"{hi - lo + 1} addresses (at most a /{MIN_IPV4_PREFIX} is read)", f"{xp}.Ipv4Prefix")
+        for ip in range(lo, hi + 1):
+            c.add("eni_ip", eni, ip)
+    c.acc.skipped_ipv6 += len(c.items(e, "Ipv6Prefixes", p))  # delegated IPv6 prefixes (/80): not modelled
     for gp, g in c.items(e, "Groups", p):
         c.add("eni_sg", eni, c.req_str(g, "GroupId", gp))
     attachment = c.opt(e, "Attachment", p, {})

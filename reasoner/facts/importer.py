@@ -13,7 +13,8 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * ``Vpcs`` -> ``vpc`` (IPv4 ``CidrBlockAssociationSet``, fallback ``CidrBlock``; associated
   ``Ipv6CidrBlockAssociationSet`` blocks)
 * ``Subnets`` -> ``subnet`` (one row per IPv4 and associated IPv6 block)
-* ``NetworkInterfaces`` -> ``eni``, ``eni_ip`` (private IPv4 and ``Ipv6Addresses``), ``eni_sg``, ``eni_attachment``
+* ``NetworkInterfaces`` -> ``eni``, ``eni_ip`` (private IPv4, every address of ``Ipv4Prefixes``, and ``Ipv6Addresses``),
+  ``eni_sg``, ``eni_attachment``
 * ``SecurityGroups`` -> ``sg``, ``sg_{ingress,egress}_{cidr,sg,pl}`` (``IpRanges`` and ``Ipv6Ranges``)
 * ``NetworkAcls`` -> ``nacl``, ``nacl_entry`` (``CidrBlock`` or ``Ipv6CidrBlock``; plus the
   implicit rule-``*`` deny, 32767, per family when the answer lacks it), ``subnet_nacl``
@@ -42,8 +43,8 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * ``Tags``/``TagSet`` ``Name`` -> ``names`` (``LoadBalancerName`` for load balancers)
 
 Not handled: IPv6 on load balancers and target groups, IPv6 prefixes delegated to ENIs and IPv6 transit
-gateway routes (skipped and counted in ``manifest["skipped_ipv6"]``; the answers that depend on them say
-so), classic ELBs,
+gateway routes (skipped and counted in ``manifest["skipped_ipv6"]``; every answer on such a snapshot warns that
+it does not cover their addresses: reasoner/session.py), classic ELBs,
 VPC endpoints, VPN, Direct Connect, RDS,
 Elasticsearch: their top-level keys are listed in ``manifest["unmodelled"]``.  Instances without a
 ``SubnetId`` (stopped/terminated) produce no ``instance`` row.  A NAT gateway with no private

@@ -22,6 +22,7 @@ for folder in ("cli", "explain"):  # the scenario builders of the CLI and explai
         sys.path.insert(0, str(ROOT / "tests" / folder))
 
 import test_gateway_route_tables as gw  # noqa: E402
+import test_prefix_delegation as pd  # noqa: E402
 import test_query as q  # noqa: E402
 import test_transit_gateways as tg  # noqa: E402
 import test_verdict_only as vo  # noqa: E402
@@ -102,6 +103,8 @@ def _scenarios() -> dict:
         "gateway-route-table-local": with_(q._bastion, public, gw._edge_table),
         "gateway-route-table-nat": with_(gw._public_nat, lambda s: gw._edge_table(s, ("10.0.1.0/24", "eni-0fw"))),
         "gwlb-endpoint": with_(q._bastion, q._gwlb_endpoint),
+        "prefix-delegation": with_(q._bastion, lambda s: pd._deny_from(s, "10.0.1.50/32"),
+                                   lambda s: pd._prefix(s, "eni-0bastion", "10.0.1.64/28"), base=fixed),
         "gwlb-endpoint-subnet": with_(q._bastion, lambda s: q._gwlb_endpoint(s, "10.0.1.0/24")),
     }
 
