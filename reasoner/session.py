@@ -16,6 +16,7 @@ from reasoner.errors import FactsError, QueryError
 from reasoner.engine.program import Program, load_rules
 from reasoner.explain.loadbalancers import HealthCheck, LoadBalancers, derive_nodes
 from reasoner.explain.paths import Analyzer, Result
+from reasoner.explain.prefix_addresses import prefix_addresses
 from reasoner.query.language import parse_query
 from reasoner.query.endpoints import Endpoints
 from reasoner.query.names import load_aliases
@@ -69,6 +70,10 @@ class Session:
         extra_rows, node_warnings = derive_nodes(snap.relations, snap.names)
         for rel, rows in extra_rows.items():
             snap.relations[rel] = list(snap.relations.get(rel, [])) + rows
+        prefix_rows, prefix_warnings = prefix_addresses(snap.relations, program.checked)  # IPv6 prefixes' addresses
+        if prefix_rows:
+            snap.relations["eni_ip"] = sorted(set(snap.relations.get("eni_ip", [])) | set(prefix_rows))
+        node_warnings = list(node_warnings) + prefix_warnings
         for rel, rows in snap.relations.items():  # rows checked above; derived nodes are built from checked rows
             if rel in program.decls and rel not in program.rules_by_head:
                 program.add_facts(rel, rows, source=f"{facts}/{rel}")
@@ -77,9 +82,9 @@ class Session:
             warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
         skipped = snap.manifest.get("skipped_ipv6")
         if isinstance(skipped, int) and skipped > 0:  # (reasoner/facts/importer.py "Not handled")
-            warnings.append(f"the import skipped {skipped} IPv6 item(s) this version does not model (IPv6 prefixes "
-                            "delegated to ENIs, IPv6 targets of target groups, IPv6 transit gateway routes): no answer "
-                            "covers traffic to or from their addresses")
+            warnings.append(f"the import skipped {skipped} IPv6 item(s) this version does not model (IPv6 addresses of "
+                            "load balancer nodes, IPv6 targets of target groups, IPv6 transit gateway routes): no answer covers traffic to or from their "
+                            "addresses")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
         analyzer.factoring.cache = cache

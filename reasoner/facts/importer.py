@@ -14,7 +14,7 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
   ``Ipv6CidrBlockAssociationSet`` blocks)
 * ``Subnets`` -> ``subnet`` (one row per IPv4 and associated IPv6 block)
 * ``NetworkInterfaces`` -> ``eni``, ``eni_ip`` (private IPv4, every address of ``Ipv4Prefixes``, and ``Ipv6Addresses``),
-  ``eni_sg``, ``eni_attachment``
+  ``eni_ipv6_prefix`` (``Ipv6Prefixes``), ``eni_sg``, ``eni_attachment``
 * ``SecurityGroups`` -> ``sg``, ``sg_{ingress,egress}_{cidr,sg,pl}`` (``IpRanges`` and ``Ipv6Ranges``)
 * ``NetworkAcls`` -> ``nacl``, ``nacl_entry`` (``CidrBlock`` or ``Ipv6CidrBlock``; plus the
   implicit rule-``*`` deny, 32767, per family when the answer lacks it), ``subnet_nacl``
@@ -42,8 +42,7 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * every key handled -> ``snapshot_has`` (unless `reason collect` recorded its call as refused);
 * ``Tags``/``TagSet`` ``Name`` -> ``names`` (``LoadBalancerName`` for load balancers)
 
-Not handled: IPv6 on load balancers and target groups, IPv6 prefixes delegated to ENIs and IPv6 transit
-gateway routes (skipped and counted in ``manifest["skipped_ipv6"]``; every answer on such a snapshot warns that
+Not handled: IPv6 on load balancers and target groups and IPv6 transit gateway routes (skipped and counted in ``manifest["skipped_ipv6"]``; every answer on such a snapshot warns that
 it does not cover their addresses: reasoner/session.py), classic ELBs,
 VPC endpoints, VPN, Direct Connect, RDS,
 Elasticsearch: their top-level keys are listed in ``manifest["unmodelled"]``.  Instances without a
@@ -75,7 +74,7 @@ from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (
-    "vpc", "subnet", "eni", "eni_ip", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
+    "vpc", "subnet", "eni", "eni_ip", "eni_ipv6_prefix", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
     "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated",
     "nacl", "nacl_entry", "subnet_nacl",

@@ -31,7 +31,8 @@ SCHEMA_VERSION = 11  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     8: listener_rules_listed (which listeners' DescribeRules answers the snapshot holds);
 #                     9: ICMP/ICMPv6 rules and entries keep their type and code (port_lo..port_hi = type*256+code);
 #                     10: vpce_eni (the network interfaces of interface and Gateway Load Balancer endpoints);
-#                     11: rtb_gateway (a route table's edge association with an internet or virtual private gateway)
+#                     11: rtb_gateway (a route table's edge association with an internet or virtual private gateway),
+#                         eni_ipv6_prefix (IPv6 prefixes delegated to ENIs; IPv4 prefixes are eni_ip rows)
 
 
 @dataclass

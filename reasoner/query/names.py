@@ -189,6 +189,12 @@ class Resolver:
                 return [Endpoint(eni, (private,), "public")]
             if self._on_internet(ip):
                 return [Endpoint(INTERNET, (ip,))]
+            for eni, lo, hi in self.rel.get("eni_ipv6_prefix", []):  # (reasoner/explain/prefix_addresses.py)
+                if lo <= ip <= hi:
+                    raise QueryError("query.prefix_address", f"{target} is an address of the IPv6 prefix "
+                                     f"{addresses.range_text(lo, hi)} delegated to {eni}; its addresses are asked together, "
+                                     "cut where a rule tells them apart, not one by one",
+                                     hint=f"ask {eni}, or the prefix: {addresses.range_text(lo, hi)}")
             raise QueryError("query.unknown_address", f"no network interface in the snapshot has the address {target}",
                              hint="a private or in-VPC address must belong to an ENI of the snapshot")
         if _CIDR_SHAPE.fullmatch(target) and target not in self.by_name:

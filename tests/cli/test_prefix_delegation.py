@@ -69,11 +69,12 @@ def test_the_import_reads_each_address_and_refuses_a_prefix_aws_does_not_delegat
     assert (snap / REGION / "NetworkInterfaces.json").exists()  # (nothing the user gave is touched)
 
 
-def test_an_ipv6_prefix_is_not_modelled_and_every_answer_says_so(tmp_path):
-    """IPv6 prefixes (/80) are skipped and counted; the answers warn that they do not cover those addresses."""
+def test_skipped_ipv6_items_are_named_on_every_answer(tmp_path):
+    """What the import still skips (here an IPv6 target of the target group) is counted, and the answers warn that
+    they do not cover it (IPv6 prefixes delegated to ENIs are asked: tests/scenarios/test_ipv6_prefixes.py)."""
     snap = scenario(tmp_path)
-    edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"][2].update(
-        Ipv6Prefixes=[{"Ipv6Prefix": "2600:1f18:aaaa:bbbb:1::/80"}]))
+    edit(snap, "LoadBalancerTargetHealth", lambda d: d["LoadBalancerTargetHealth"][0]["TargetHealthDescriptions"].append(
+        {"Target": {"Id": "2600:1f18:aaaa:bb02::99", "Port": 8000}, "TargetHealth": {"State": "healthy"}}))
     code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
     assert code == 1 and any("skipped 1 IPv6 item" in w for w in out["warnings"]), out["warnings"]
     asserts = tmp_path / "a.reason"

@@ -1,0 +1,105 @@
+"""IPv6 prefixes delegated to ENIs ("Assign prefixes to network interfaces", ec2-prefix-eni.html: /80s, the pod
+addresses of EKS in IPv6 mode): every address of the prefix is the ENI's.  They were skipped on import (counted in
+the manifest only), so a question about the ENI covered its own address and a proof of isolation said nothing of
+its pods.  Now the prefix is cut at every value the snapshot and the rules hold inside it, and the first address of
+each piece is asked (reasoner/explain/prefix_addresses.py)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import dualstack
+from dualstack import APP6
+from test_ipv6 import ask, reason
+
+from reasoner.facts.importer import import_aws_configs
+
+POD_PREFIX = "2600:1f18:aaaa:bb02:1::/80"
+
+
+def _pods(docs):
+    docs["NetworkInterfaces"]["NetworkInterfaces"][1]["Ipv6Prefixes"] = [{"Ipv6Prefix": POD_PREFIX}]  # eni-app's
+
+
+def _deny_in(*cidrs: str):
+    """acl-ds denies inbound TCP 443 from each of ``cidrs`` before anything else (rules 80, 81, ...)."""
+    def edit(docs):
+        entries = docs["NetworkAcls"]["NetworkAcls"][0]["Entries"]
+        for i, cidr in enumerate(cidrs):
+            entries.insert(0, {"RuleNumber": 80 + i, "Protocol": "6", "RuleAction": "deny", "Egress": False,
+                               "Ipv6CidrBlock": cidr, "PortRange": {"From": 443, "To": 443}})
+    return edit
+
+
+def _v6(text: str) -> int:
+    return int(ipaddress.IPv6Address(text))
+
+
+def test_the_import_keeps_the_prefix(tmp_path):
+    snap = import_aws_configs(dualstack.write(tmp_path, _pods))
+    net = ipaddress.IPv6Network(POD_PREFIX)
+    assert snap.relations["eni_ipv6_prefix"] == [("eni-app", int(net.network_address), int(net.broadcast_address))]
+    assert snap.manifest["skipped_ipv6"] == 0
+
+
+def test_traffic_from_a_pod_address_is_the_enis(tmp_path):
+    snap = dualstack.write(tmp_path / "own", _deny_in(APP6 + "/128"))
+    assert ask(snap, "eni-app -> eni-web tcp 443 ipv6")[0] == 1  # its own address is denied; no pods
+    snap = dualstack.write(tmp_path / "pods", _pods, _deny_in(APP6 + "/128"))
+    code, doc = ask(snap, "eni-app -> eni-web tcp 443 ipv6")
+    assert code == 0 and ipaddress.IPv6Address(doc["packet"]["src_ip"]) in ipaddress.IPv6Network(POD_PREFIX), doc
+    assert not any("IPv6 item" in w for w in doc["warnings"])
+
+
+def test_the_prefix_is_cut_where_a_rule_cuts_it(tmp_path):
+    """A NACL entry denying the prefix's first /96: the pieces after it are asked too (one address per piece)."""
+    snap = dualstack.write(tmp_path, _pods, _deny_in(APP6 + "/128", "2600:1f18:aaaa:bb02:1::/96"))
+    code, doc = ask(snap, "eni-app -> eni-web tcp 443 ipv6")
+    assert code == 0 and doc["packet"]["src_ip"] == "2600:1f18:aaaa:bb02:1:1::", doc["packet"]  # the /96's end + 1
+    snap = dualstack.write(tmp_path / "all", _pods, _deny_in(APP6 + "/128", POD_PREFIX))
+    code, doc = ask(snap, "eni-app -> eni-web tcp 443 ipv6")
+    assert code == 1 and ("SUBNET_ACL_RESTRICTION", "acl-ds") in {(e["code"], e["component"]) for e in doc["explanations"]}
+
+
+def test_an_isolation_proof_speaks_for_the_pods(tmp_path):
+    asserts = tmp_path / "iso.reason"
+    asserts.write_text("assert unreachable eni-app -> eni-web tcp 443 ipv6\n")
+    snap = dualstack.write(tmp_path / "own", _deny_in(APP6 + "/128"))
+    assert reason("verify", "--facts", str(snap), str(asserts)).returncode == 0  # true: no pods
+    snap = dualstack.write(tmp_path / "pods", _pods, _deny_in(APP6 + "/128"))
+    r = reason("verify", "--facts", str(snap), str(asserts))
+    assert r.returncode == 1 and "counterexample: [2600:1f18:aaaa:bb02:1::]:" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_pod_address_names_its_eni(tmp_path):
+    snap = dualstack.write(tmp_path, _pods)
+    code, doc = ask(snap, "2600:1f18:aaaa:bb02:1:: -> eni-web tcp 443")
+    assert code == 0 and doc["packet"]["src_ip"] == "2600:1f18:aaaa:bb02:1::"
+
+
+def test_rules_that_could_tell_a_prefixs_addresses_apart_leave_it_unasked_and_say_so(tmp_path):
+    """A policy rule doing arithmetic on an ENI's address breaks the argument (the symmetry gate refuses it): the
+    prefix's addresses are not added, and the answers warn, naming the rule."""
+    snap = dualstack.write(tmp_path, _pods)
+    policy = tmp_path / "odd.dl"
+    policy.write_text('violation(E, "odd address") :- eni_ip(E, Ip), Ip % 2 = 1.\n')
+    asserts = tmp_path / "a.reason"
+    asserts.write_text("assert reachable eni-app -> eni-web tcp 443 ipv6\n")
+    r = reason("verify", "--facts", str(snap), str(asserts), str(policy))
+    assert "IPv6 prefix(es) delegated to ENIs are not asked" in r.stderr and "odd.dl" in r.stderr, r.stdout + r.stderr
+
+
+def test_another_address_of_the_prefix_is_refused_with_what_to_ask(tmp_path):
+    snap = dualstack.write(tmp_path, _pods)
+    r = reason("query", "--facts", str(snap), "2600:1f18:aaaa:bb02:1::5 -> eni-web tcp 443")
+    assert r.returncode == 2 and "query.prefix_address" in r.stderr and f"ask eni-app, or the prefix: {POD_PREFIX}" in r.stderr
+    r = reason("query", "--facts", str(snap), f"{POD_PREFIX} -> eni-web tcp 443")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_set_engine_and_pydatalog_agree_on_the_prefix(tmp_path):
+    snap = dualstack.write(tmp_path, _pods, _deny_in(APP6 + "/128", "2600:1f18:aaaa:bb02:1::/96"))
+    for q in ("* -> eni-web tcp 443", "eni-app -> * any", "eni-app -> eni-web any"):
+        point = ask(snap, q, {"REASON_ENGINE": "point"})
+        dset = ask(snap, q, {"REASON_ENGINE": "set"})
+        assert point[0] == dset[0] and point[1]["packet"] == dset[1]["packet"], q
