@@ -93,7 +93,7 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
                         f"{hi - lo + 1} addresses (at most a /{MIN_IPV4_PREFIX} is read)", f"{xp}.Ipv4Prefix")
         for ip in range(lo, hi + 1):
             c.add("eni_ip", eni, ip)
-    for xp, x in c.items(e, "Ipv6Prefixes", p):  # a delegated /80: too many addresses to list (reasoner/explain/prefix_addresses.py)
+    for xp, x in c.items(e, "Ipv6Prefixes", p):  # a delegated /80: too many to list (reasoner/explain/prefix_addresses.py)
         lo, hi, _ = c.cidr(c.req(x, "Ipv6Prefix", xp), f"{xp}.Ipv6Prefix", "ipv6")
         c.add("eni_ipv6_prefix", eni, lo, hi)
     for gp, g in c.items(e, "Groups", p):

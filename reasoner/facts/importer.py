@@ -42,8 +42,9 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * every key handled -> ``snapshot_has`` (unless `reason collect` recorded its call as refused);
 * ``Tags``/``TagSet`` ``Name`` -> ``names`` (``LoadBalancerName`` for load balancers)
 
-Not handled: IPv6 on load balancers and target groups and IPv6 transit gateway routes (skipped and counted in ``manifest["skipped_ipv6"]``; every answer on such a snapshot warns that
-it does not cover their addresses: reasoner/session.py), classic ELBs,
+Not handled: IPv6 on load balancers and target groups and IPv6 transit gateway routes (skipped and counted in
+``manifest["skipped_ipv6"]``; every answer on such a snapshot warns that it does not cover their addresses:
+reasoner/session.py), classic ELBs,
 VPC endpoints, VPN, Direct Connect, RDS,
 Elasticsearch: their top-level keys are listed in ``manifest["unmodelled"]``.  Instances without a
 ``SubnetId`` (stopped/terminated) produce no ``instance`` row.  A NAT gateway with no private

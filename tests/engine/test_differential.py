@@ -187,7 +187,8 @@ def snapshots(draw):
         rel["rtb_gateway"].append(("rtb-g", draw(st.sampled_from(["igw-0", "igw-1"]))))
         if draw(st.booleans()):
             routes.append(("rtb-g", "10.0.0.0/16", "local", "local", "active"))
-        routes += [("rtb-g", c, "eni", "eni-fw", "active") for c in draw(st.sets(st.sampled_from(["10.0.1.0/24", "10.0.0.0/16"]), max_size=1))]
+        middlebox = draw(st.sets(st.sampled_from(["10.0.1.0/24", "10.0.0.0/16"]), max_size=1))
+        routes += [("rtb-g", c, "eni", "eni-fw", "active") for c in middlebox]
     rel["route"] = [(r, *_cidr(c), ipaddress.IPv4Network(c).prefixlen, t, target, state) for r, c, t, target, state in routes]
     rel["igw_attachment"] = [(f"igw-{i}", v) for i, v in enumerate(vpcs) if draw(st.booleans())]
     status = draw(st.sampled_from(["active", "pending-acceptance", None]))
