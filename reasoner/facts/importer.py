@@ -31,7 +31,7 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * ``VpcPeeringConnections`` -> ``peering``
 * ``VpcEndpoints`` -> ``vpc_endpoint``, ``vpce_route_table``, ``vpce_eni``; prefix-list entries also -> ``prefix_list_entry``
   (with their length, for routes to prefix lists); propagated routes also -> ``route_propagated``
-* Transit gateways (``rules/02_transit_gateway_snapshot.dl``): ``TransitGateways`` -> ``tgw``;
+* Transit gateways (``rules/02_transit_gateway_snapshot.dl``): ``TransitGateways`` -> ``tgw``, ``tgw_option``;
   ``TransitGatewayAttachments`` -> ``tgw_attachment`` (+ ``tgw_association`` from ``Association``);
   ``TransitGatewayVpcAttachments`` -> ``tgw_vpc_attachment``, ``tgw_attachment_subnet``, ``tgw_attachment_option``;
   ``TransitGatewayRouteTables`` -> ``tgw_rtb``; and, per route table (wrapped
@@ -81,7 +81,7 @@ RELATIONS: tuple[str, ...] = (
     "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "rtb_gateway", "route", "route_pl",
     "igw", "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
-    "tgw", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
+    "tgw", "tgw_option", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",
     "snapshot_has", "tag", "egress_only_igw", "egress_only_igw_attachment",
     *elbv2.RELATIONS,  # load balancers and target groups: reasoner/facts/elbv2.py

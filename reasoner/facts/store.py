@@ -24,7 +24,7 @@ from typing import Any
 from reasoner.errors import FactsError
 from reasoner.facts.context import Row
 
-SCHEMA_VERSION = 11  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 12  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
@@ -32,7 +32,8 @@ SCHEMA_VERSION = 11  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     9: ICMP/ICMPv6 rules and entries keep their type and code (port_lo..port_hi = type*256+code);
 #                     10: vpce_eni (the network interfaces of interface and Gateway Load Balancer endpoints);
 #                     11: rtb_gateway (a route table's edge association with an internet or virtual private gateway),
-#                         eni_ipv6_prefix (IPv6 prefixes delegated to ENIs; IPv4 prefixes are eni_ip rows)
+#                         eni_ipv6_prefix (IPv6 prefixes delegated to ENIs; IPv4 prefixes are eni_ip rows);
+#                     12: tgw_option (a transit gateway's SecurityGroupReferencingSupport)
 
 
 @dataclass

@@ -11,6 +11,12 @@ def _transit_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
         tgw = c.req_str(g, "TransitGatewayId", p)
         c.name(g, tgw, p)
         c.add("tgw", tgw, str(c.opt(g, "State", p, "unknown")))
+        options = c.opt(g, "Options", p, {})
+        if not isinstance(options, dict):
+            raise c.err("facts.bad_value", "Options must be an object", f"{p}.Options")
+        value = options.get("SecurityGroupReferencingSupport")  # (rules/transit_gateways.dl tgw_sg_ref)
+        if value is not None:
+            c.add("tgw_option", tgw, "SecurityGroupReferencingSupport", str(value))
 
 
 def _tgw_association(c: Ctx, att: str, rtb: str, a: Any, p: str) -> None:

@@ -11,6 +11,7 @@ Zone), tgw-nacls.html (which NACLs apply around the attachment's interfaces).
 import json
 from pathlib import Path
 
+import pytest
 from test_query import REGION, edit, query_json, scenario
 
 
@@ -25,9 +26,11 @@ def _allow_all(acl: str, vpc: str, subnets: list[str]) -> dict:
 
 
 def _add_tgw(snap: Path, sg_ref: bool = False, spoke_att_subnets: tuple[str, ...] = ("subnet-spoke",),
-             hub_att_subnets: tuple[str, ...] = ("subnet-priv-a",), db_ports: tuple[int, int] = (5432, 5432)) -> None:
+             hub_att_subnets: tuple[str, ...] = ("subnet-priv-a",), db_ports: tuple[int, int] = (5432, 5432),
+             referencing: tuple[str | None, str | None, str | None] = (None, None, None)) -> None:
     """A second VPC joined to the example's VPC by transit gateway tgw-1 (default-like: one table, both
-    attachments associated with it and propagating to it)."""
+    attachments associated with it and propagating to it).  ``referencing``: SecurityGroupReferencingSupport of
+    the transit gateway, the hub attachment and the spoke attachment (None: not in the answer)."""
     edit(snap, "Vpcs", lambda d: d["Vpcs"].append({"VpcId": "vpc-0spoke", "CidrBlock": "10.2.0.0/16"}))
     edit(snap, "Subnets", lambda d: d["Subnets"].extend([
         {"SubnetId": "subnet-spoke", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.1.0/24", "AvailabilityZone": "us-east-1a"},
@@ -49,13 +52,16 @@ def _add_tgw(snap: Path, sg_ref: bool = False, spoke_att_subnets: tuple[str, ...
         {"RouteTableId": "rtb-spoke", "VpcId": "vpc-0spoke", "Associations": [{"Main": True}],
          "Routes": [{"DestinationCidrBlock": "10.2.0.0/16", "GatewayId": "local", "State": "active"},
                     {"DestinationCidrBlock": "10.0.0.0/16", "TransitGatewayId": "tgw-1", "State": "active"}]}))
-    _write(snap, "TransitGateways", [{"TransitGatewayId": "tgw-1", "State": "available",
-                                      "Tags": [{"Key": "Name", "Value": "hub"}]}])
+    tgw_ref, hub_ref, spoke_ref = referencing
+    option = lambda value: {} if value is None else {"SecurityGroupReferencingSupport": value}  # noqa: E731
+    _write(snap, "TransitGateways", [{"TransitGatewayId": "tgw-1", "State": "available", **(
+        {"Options": option(tgw_ref)} if tgw_ref else {}), "Tags": [{"Key": "Name", "Value": "hub"}]}])
     _write(snap, "TransitGatewayVpcAttachments", [
         {"TransitGatewayAttachmentId": "tgw-attach-hub", "TransitGatewayId": "tgw-1", "VpcId": "vpc-0a1b2c3d",
-         "State": "available", "SubnetIds": list(hub_att_subnets), "Options": {"DnsSupport": "enable", "Ipv6Support": "disable"}},
+         "State": "available", "SubnetIds": list(hub_att_subnets),
+         "Options": {"DnsSupport": "enable", "Ipv6Support": "disable", **option(hub_ref)}},
         {"TransitGatewayAttachmentId": "tgw-attach-spoke", "TransitGatewayId": "tgw-1", "VpcId": "vpc-0spoke",
-         "State": "available", "SubnetIds": list(spoke_att_subnets)}])
+         "State": "available", "SubnetIds": list(spoke_att_subnets), **({"Options": option(spoke_ref)} if spoke_ref else {})}])
     _write(snap, "TransitGatewayAttachments", [
         {"TransitGatewayAttachmentId": att, "TransitGatewayId": "tgw-1", "ResourceType": "vpc", "ResourceId": vpc,
          "State": "available", "Association": {"TransitGatewayRouteTableId": "tgw-rtb-1", "State": "associated"}}
@@ -133,12 +139,47 @@ def test_return_route_to_the_transit_gateway_missing(tmp_path):
     assert code == 1 and _codes(out) == {("NO_ROUTE_TO_DESTINATION", "rtb-spoke", "return")}
 
 
-def test_security_group_reference_across_the_transit_gateway_does_not_match(tmp_path):
+# -- security group references across the transit gateway: inbound rules, with SecurityGroupReferencingSupport on
+# -- the transit gateway (default "disable", API_TransitGatewayOptions) and both VPC attachments
+# -- (API_TransitGatewayVpcAttachmentOptions); outbound references never match across a transit gateway
+
+@pytest.mark.parametrize("referencing", [("disable", "enable", "enable"), ("enable", "enable", "disable"),
+                                         ("disable", None, None)])
+def test_a_security_group_reference_across_the_transit_gateway_does_not_match_when_referencing_is_off(tmp_path, referencing):
     snap = scenario(tmp_path)
-    _add_tgw(snap, sg_ref=True)
+    _add_tgw(snap, sg_ref=True, referencing=referencing)
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 1 and _codes(out) == {("ENI_SG_RULES_MISMATCH", "sg-0db", "forward"),
                                          ("SG_REFERENCING_SUPPORT", "sg-0db", "forward")}
+
+
+def test_an_inbound_security_group_reference_matches_across_the_transit_gateway_when_referencing_is_on(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True, referencing=("enable", "enable", "enable"))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 0, out["explanations"]
+    assert any(h["component"] == "sg-0db" and "sg-0task" in h["detail"] for h in out["forward_path"]), out["forward_path"]
+
+
+@pytest.mark.parametrize("referencing", [(None, None, None), ("enable", "enable", None)])
+def test_a_security_group_reference_across_the_transit_gateway_is_undecided_when_the_options_are_not_known(tmp_path,
+                                                                                                            referencing):
+    """An older answer without the options: the reference may admit the source, so neither a path nor a proof."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True, referencing=referencing)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and out["verdict"] == "inconclusive", out["explanations"]
+    assert {(m["hop"], m["missing"], m["component"]) for m in out["missing"]} == {("fwd_sg_ingress", "tgw_sg_ref_option", "tgw-1")}
+
+
+def test_an_outbound_security_group_reference_never_matches_across_the_transit_gateway(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap, referencing=("enable", "enable", "enable"))
+    edit(snap, "SecurityGroups", lambda d: [g.update(IpPermissionsEgress=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                                                                           "UserIdGroupPairs": [{"GroupId": "sg-0db"}]}])
+                                            for g in d["SecurityGroups"] if g["GroupId"] == "sg-0task"])
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("SG_REFERENCING_SUPPORT", "sg-0task", "forward") in _codes(out)
 
 
 def test_source_availability_zone_needs_an_attachment_subnet(tmp_path):

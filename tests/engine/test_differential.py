@@ -97,6 +97,8 @@ def _scenarios() -> dict:
         "nat": with_(q._add_nat), "nat-pending": with_(lambda s: q._add_nat(s, state="pending")),
         "s3-endpoint": with_(q._s3), "blackhole": with_(blackhole, base=fixed),
         "tgw": with_(tg._add_tgw), "tgw-sg-ref": with_(lambda s: tg._add_tgw(s, sg_ref=True)),
+        "tgw-sg-ref-on": with_(lambda s: tg._add_tgw(s, sg_ref=True, referencing=("enable", "enable", "enable"))),
+        "tgw-sg-ref-off": with_(lambda s: tg._add_tgw(s, sg_ref=True, referencing=("disable", None, None))),
         "tgw-other-az": with_(lambda s: tg._add_tgw(s, spoke_att_subnets=("subnet-spoke-b",), hub_att_subnets=("subnet-pub-b",))),
         "return-blocked": lambda tmp: vo._return_blocked(tmp),
         "gateway-route-table": with_(q._bastion, public, lambda s: gw._edge_table(s, ("10.0.1.0/24", "eni-0fw"))),

@@ -90,6 +90,20 @@ def test_collected_shapes_wrapped_plain_truncated_and_ipv6(tmp_path: Path) -> No
     assert ("tgw-attach-1", "ApplianceModeSupport", "enable") in r["tgw_attachment_option"]
 
 
+def test_a_transit_gateways_referencing_option_is_kept(tmp_path: Path) -> None:
+    """TransitGateways Options.SecurityGroupReferencingSupport (API_TransitGatewayOptions) -> tgw_option; absent when
+    the answer does not give it; Options that are not an object are a located error."""
+    _write(tmp_path, {"TransitGateways": [
+        {"TransitGatewayId": "tgw-1", "State": "available", "Options": {"SecurityGroupReferencingSupport": "enable",
+                                                                        "DnsSupport": "enable"}},
+        {"TransitGatewayId": "tgw-2", "State": "available"}]})
+    assert import_aws_configs(tmp_path).relations["tgw_option"] == [("tgw-1", "SecurityGroupReferencingSupport", "enable")]
+    _write(tmp_path, {"TransitGateways": [{"TransitGatewayId": "tgw-1", "Options": "enable"}]})
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    assert "Options" in str(info.value.render() if hasattr(info.value, "render") else info.value)
+
+
 def test_missing_route_table_id_is_located(tmp_path: Path) -> None:
     _write(tmp_path, {"TransitGatewayStaticRoutes": [{"Routes": []}]})
     with pytest.raises(FactsError) as info:
