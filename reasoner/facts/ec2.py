@@ -205,6 +205,10 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
         c.name(t, rtb, p)
         c.add("rtb", rtb, vpc)
         for ap, a in c.items(t, "Associations", p):
+            # an association disassociated, being disassociated or failed routes nothing (AssociationState, as for
+            # CIDR blocks above): the subnet falls back to its VPC's main table
+            if c.opt(c.opt(a, "AssociationState", ap, {}), "State", f"{ap}.AssociationState", "associated") in _GONE:
+                continue
             if c.opt(a, "SubnetId", ap):
                 c.add("rtb_subnet", rtb, str(a["SubnetId"]))
             if c.opt(a, "Main", ap, False) is True:

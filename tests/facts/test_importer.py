@@ -82,6 +82,22 @@ def test_routes(snap) -> None:
     assert snap.relations["rtb_gateway"] == []  # no gateway route table in the example
 
 
+def test_an_association_that_is_gone_routes_nothing(tmp_path: Path) -> None:
+    """RouteTableAssociationState: a failed or (being) disassociated association is skipped, as a CIDR block is."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    table = {"RouteTableId": "rtb-1", "VpcId": "vpc-1", "Routes": [],
+             "Associations": [{"SubnetId": "subnet-a", "AssociationState": {"State": "associated"}},
+                              {"SubnetId": "subnet-b", "AssociationState": {"State": "failed"}},
+                              {"SubnetId": "subnet-c", "AssociationState": {"State": "disassociating"}},
+                              {"SubnetId": "subnet-d"},
+                              {"GatewayId": "igw-1", "AssociationState": {"State": "disassociated"}}]}
+    (region / "RouteTables.json").write_text(json.dumps({"RouteTables": [table]}))
+    snap = import_aws_configs(tmp_path)
+    assert snap.relations["rtb_subnet"] == [("rtb-1", "subnet-a"), ("rtb-1", "subnet-d")]
+    assert snap.relations["rtb_gateway"] == []
+
+
 def test_a_gateway_route_table_is_the_gateways_and_no_subnets(tmp_path: Path) -> None:
     """DescribeRouteTables Associations[].GatewayId: an edge association (gateway-route-tables.html)."""
     region = tmp_path / "aws_configs" / "us-east-1"
