@@ -9,10 +9,13 @@ from __future__ import annotations
 import ipaddress
 
 import dualstack
-from dualstack import APP6
+from dualstack import APP6, group
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_ipv6 import ask, reason
 
 from reasoner.facts.importer import import_aws_configs
+from reasoner.session import Session
 
 POD_PREFIX = "2600:1f18:aaaa:bb02:1::/80"
 
@@ -103,3 +106,48 @@ def test_the_set_engine_and_pydatalog_agree_on_the_prefix(tmp_path):
         point = ask(snap, q, {"REASON_ENGINE": "point"})
         dset = ask(snap, q, {"REASON_ENGINE": "set"})
         assert point[0] == dset[0] and point[1]["packet"] == dset[1]["packet"], q
+
+
+# -- the cut argument, against addresses asked one by one -----------------------------------------------------
+
+_NET = ipaddress.IPv6Network(POD_PREFIX)
+
+
+@st.composite
+def _blocks(draw) -> str:
+    """A CIDR inside the pod prefix (a /81 to a /128 at a random place), or one around it."""
+    plen = draw(st.integers(78, 128))
+    if plen <= 80:
+        return str(ipaddress.IPv6Network((int(_NET.network_address), plen), strict=False))
+    offset = draw(st.integers(0, _NET.num_addresses - 1))
+    return str(ipaddress.IPv6Network((int(_NET.network_address) + offset, plen), strict=False))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.lists(st.tuples(_blocks(), st.sampled_from(["allow", "deny"])), min_size=1, max_size=4),
+       sg_block=st.one_of(st.none(), _blocks()), pick=st.integers(0, _NET.num_addresses - 1))
+def test_an_address_of_the_prefix_that_gets_through_is_found_by_the_pieces(tmp_path_factory, entries, sg_block, pick):
+    """Random NACL entries (and an SG rule) cutting the prefix anywhere: whenever one address of the prefix, listed as
+    an address of the ENI, gets through, the prefix's pieces find a way through too (an UNREACHABLE for the prefix
+    is one for every address of it)."""
+    def nacl(docs):
+        rows = docs["NetworkAcls"]["NetworkAcls"][0]["Entries"]
+        rows.insert(0, {"RuleNumber": 60, "Protocol": "6", "RuleAction": "deny", "Egress": False,
+                        "Ipv6CidrBlock": APP6 + "/128", "PortRange": {"From": 443, "To": 443}})
+        for i, (cidr, action) in enumerate(entries):
+            rows.insert(0, {"RuleNumber": 61 + i, "Protocol": "6", "RuleAction": action, "Egress": False,
+                            "Ipv6CidrBlock": cidr, "PortRange": {"From": 443, "To": 443}})
+        if sg_block is not None:
+            group(docs, "sg-web")["IpPermissions"] = [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                                       "Ipv6Ranges": [{"CidrIpv6": sg_block}]}]
+
+    address = str(ipaddress.IPv6Address(int(_NET.network_address) + pick))
+
+    def one(docs):
+        docs["NetworkInterfaces"]["NetworkInterfaces"][1]["Ipv6Addresses"].append({"Ipv6Address": address})
+
+    q = "eni-app -> eni-web tcp 443 ipv6"
+    alone = Session.open(dualstack.write(tmp_path_factory.mktemp("one"), nacl, one)).query(q, depth=0, detail=False)
+    pieces = Session.open(dualstack.write(tmp_path_factory.mktemp("pods"), nacl, _pods)).query(q, depth=0, detail=False)
+    if alone.verdict == "reachable":
+        assert pieces.verdict == "reachable", (entries, sg_block, address)
