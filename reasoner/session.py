@@ -70,7 +70,7 @@ class Session:
         extra_rows, node_warnings = derive_nodes(snap.relations, snap.names)
         for rel, rows in extra_rows.items():
             snap.relations[rel] = list(snap.relations.get(rel, [])) + rows
-        prefix_rows, prefix_warnings = prefix_addresses(snap.relations, program.checked)  # IPv6 prefixes' addresses
+        prefix_rows, pieces, prefix_warnings = prefix_addresses(snap.relations, program.checked)  # IPv6 prefixes' addresses
         if prefix_rows:
             snap.relations["eni_ip"] = sorted(set(snap.relations.get("eni_ip", [])) | set(prefix_rows))
         node_warnings = list(node_warnings) + prefix_warnings
@@ -87,6 +87,7 @@ class Session:
                             "addresses")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
+        analyzer.address_pieces = pieces
         analyzer.factoring.cache = cache
         endpoints = Endpoints(snap.relations, snap.names, load_aliases(folder), str(folder / "reason.toml"))
         session = cls(program, analyzer, endpoints, warnings, LoadBalancers(analyzer, endpoints), manifest=dict(snap.manifest))

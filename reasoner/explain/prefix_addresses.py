@@ -15,6 +15,9 @@ this session only: the facts stay as AWS gave them).  Asking those addresses ask
   rule would break the argument), no address of the prefixes is added and a warning says that the answers do
   not cover them, naming the rule.
 
+The pieces themselves are returned too (first address -> the piece's range), so that an answer names the piece
+its packet stands for (reasoner/explain/space.py), not only the address asked.
+
 Not handled: an address of a prefix named in a query is that address only when it is a piece's first; the
 others are refused by name resolution (the question layer resolves ENI addresses from ``eni_ip``).
 """
@@ -32,15 +35,18 @@ OWNED = frozenset({("eni_ip", 1), ("packet", 2), ("packet", 3)})
 COMPUTED = frozenset({("packet", i) for i in range(2, 7)})
 
 
-def prefix_addresses(relations: dict[str, list[tuple]], checked: Checked) -> tuple[list[tuple[str, int]], list[str]]:
-    """``(eni, address)`` rows standing for every address of the delegated IPv6 prefixes, and warnings (none
-    when the prefixes are covered)."""
+Pieces = dict[int, tuple[int, int]]
+
+
+def prefix_addresses(relations: dict[str, list[tuple]], checked: Checked) -> tuple[list[tuple[str, int]], Pieces, list[str]]:
+    """``(eni, address)`` rows standing for every address of the delegated IPv6 prefixes, the piece each stands
+    for (its first address -> the piece's first and last), and warnings (none when the prefixes are covered)."""
     prefixes = sorted(set(relations.get("eni_ipv6_prefix", [])), key=lambda r: (r[1], r[2], r[0]))
     if not prefixes:
-        return [], []
+        return [], {}, []
     refusals = gate(checked, OWNED, COMPUTED)
     if refusals:
-        return [], [f"the addresses of {len(prefixes)} IPv6 prefix(es) delegated to ENIs are not asked: {refusals[0]} "
+        return [], {}, [f"the addresses of {len(prefixes)} IPv6 prefix(es) delegated to ENIs are not asked: {refusals[0]} "
                     "(the rules could tell apart addresses of one piece of a prefix); no answer covers traffic to or "
                     "from them"]
     los = [lo for _, lo, _ in prefixes]
@@ -68,7 +74,10 @@ def prefix_addresses(relations: dict[str, list[tuple]], checked: Checked) -> tup
         note(v)
     cuts = sorted(inside | {v + 1 for v in inside})
     out: list[tuple[str, int]] = []
+    pieces: Pieces = {}
     for eni, lo, hi in prefixes:
-        starts = {lo} | set(cuts[bisect_left(cuts, lo + 1):bisect_right(cuts, hi)])
-        out.extend((eni, ip) for ip in sorted(starts))
-    return out, []
+        starts = sorted({lo} | set(cuts[bisect_left(cuts, lo + 1):bisect_right(cuts, hi)]))
+        out.extend((eni, ip) for ip in starts)
+        for first, nxt in zip(starts, starts[1:] + [hi + 1]):
+            pieces.setdefault(first, (first, nxt - 1))  # (overlapping prefixes: the first one's piece)
+    return out, pieces, []

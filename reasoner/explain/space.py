@@ -243,6 +243,7 @@ class PacketSpace:
             if within is not None:  # a public CIDR (names.py): the space also cut at its bounds, and only its pieces taken
                 inet = [ip for ip in inet if within[0] <= ip <= within[1]]
         v4 = addresses.V4_MAX
+        pieces = self.an.address_pieces  # (usually empty: the addresses of delegated IPv6 prefixes)
         for sip in (s.ips if s.ips is not None else inet):
             fam = "ipv4" if sip <= v4 else "ipv6"  # (addresses.family, inline)
             if s.family not in (None, fam):
@@ -250,8 +251,8 @@ class PacketSpace:
             for dip in (d.ips if d.ips is not None else inet):
                 if ("ipv4" if dip <= v4 else "ipv6") != fam or d.family not in (None, fam):
                     continue  # a packet's two addresses are of one family
-                srange = ipiece[sip] if s.ips is None else (sip, sip)
-                drange = ipiece[dip] if d.ips is None else (dip, dip)
+                srange = ipiece[sip] if s.ips is None else pieces.get(sip, (sip, sip)) if pieces else (sip, sip)
+                drange = ipiece[dip] if d.ips is None else pieces.get(dip, (dip, dip)) if pieces else (dip, dip)
                 for p in protos:
                     if p in PORTED:
                         yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam, pair)

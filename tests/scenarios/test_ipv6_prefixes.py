@@ -51,6 +51,7 @@ def test_traffic_from_a_pod_address_is_the_enis(tmp_path):
     snap = dualstack.write(tmp_path / "pods", _pods, _deny_in(APP6 + "/128"))
     code, doc = ask(snap, "eni-app -> eni-web tcp 443 ipv6")
     assert code == 0 and ipaddress.IPv6Address(doc["packet"]["src_ip"]) in ipaddress.IPv6Network(POD_PREFIX), doc
+    assert doc["packet_class"]["src_ips"] == POD_PREFIX  # the class is the piece the address stands for: all of it
     assert not any("IPv6 item" in w for w in doc["warnings"])
 
 
@@ -59,6 +60,7 @@ def test_the_prefix_is_cut_where_a_rule_cuts_it(tmp_path):
     snap = dualstack.write(tmp_path, _pods, _deny_in(APP6 + "/128", "2600:1f18:aaaa:bb02:1::/96"))
     code, doc = ask(snap, "eni-app -> eni-web tcp 443 ipv6")
     assert code == 0 and doc["packet"]["src_ip"] == "2600:1f18:aaaa:bb02:1:1::", doc["packet"]  # the /96's end + 1
+    assert doc["packet_class"]["src_ips"] == "2600:1f18:aaaa:bb02:1:1::-2600:1f18:aaaa:bb02:1:ffff:ffff:ffff"
     snap = dualstack.write(tmp_path / "all", _pods, _deny_in(APP6 + "/128", POD_PREFIX))
     code, doc = ask(snap, "eni-app -> eni-web tcp 443 ipv6")
     assert code == 1 and ("SUBNET_ACL_RESTRICTION", "acl-ds") in {(e["code"], e["component"]) for e in doc["explanations"]}
