@@ -11,10 +11,8 @@ def _transit_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
         tgw = c.req_str(g, "TransitGatewayId", p)
         c.name(g, tgw, p)
         c.add("tgw", tgw, str(c.opt(g, "State", p, "unknown")))
-        options = c.opt(g, "Options", p, {})
-        if not isinstance(options, dict):
-            raise c.err("facts.bad_value", "Options must be an object", f"{p}.Options")
-        value = options.get("SecurityGroupReferencingSupport")  # (rules/transit_gateways.dl tgw_sg_ref)
+        # (rules/transit_gateways.dl tgw_sg_ref; Options that are not an object: the located error of Ctx.opt)
+        value = c.opt(c.opt(g, "Options", p, {}), "SecurityGroupReferencingSupport", f"{p}.Options")
         if value is not None:
             c.add("tgw_option", tgw, "SecurityGroupReferencingSupport", str(value))
 
