@@ -73,18 +73,17 @@ class Session:
         prefix_rows, pieces, prefix_warnings = prefix_addresses(snap.relations, program.checked)  # IPv6 prefixes' addresses
         if prefix_rows:
             snap.relations["eni_ip"] = sorted(set(snap.relations.get("eni_ip", [])) | set(prefix_rows))
-        node_warnings = list(node_warnings) + prefix_warnings
         for rel, rows in snap.relations.items():  # rows checked above; derived nodes are built from checked rows
             if rel in program.decls and rel not in program.rules_by_head:
                 program.add_facts(rel, rows, source=f"{facts}/{rel}")
-        warnings = list(node_warnings)
+        warnings = list(node_warnings) + prefix_warnings
         for item in snap.manifest.get("incomplete", []) or []:
             warnings.append(f"the snapshot is incomplete: {_incomplete_text(item)}")
         skipped = snap.manifest.get("skipped_ipv6")
         if isinstance(skipped, int) and skipped > 0:  # (reasoner/facts/importer.py "Not handled")
             warnings.append(f"the import skipped {skipped} IPv6 item(s) this version does not model (IPv6 addresses of "
-                            "load balancer nodes, IPv6 targets of target groups, IPv6 transit gateway routes): no answer covers traffic to or from their "
-                            "addresses")
+                            "load balancer nodes, IPv6 targets of target groups, IPv6 transit gateway routes): no answer "
+                            "covers traffic to or from their addresses")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names)
         analyzer.address_pieces = pieces
