@@ -19,18 +19,25 @@ from reasoner.explain.space import NO_REPLY
 from reasoner.terminal import markup as m, plain
 
 
-_ADDRESS = re.compile(r"(?<![\w.])(\d{8,39})(?![\w.])")
+#: a number standing alone (not part of an id such as ``eni-00001000000001539`` or an ARN's account ``:123456789012:``)
+_ADDRESS = re.compile(r"(?<![\w.:/-])(\d{8,39})(?![\w.:/-])")
+#: a quoted string as a derivation shows one (``repr``): snapshot data, never rewritten
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
 
 
 def readable(label: str) -> str:
     """A derivation label for people: numbers in the IPv4 range of addresses (1.0.0.0 and up) as dotted quads,
-    IPv6 ones (reasoner/addresses.py) in colon notation; ports and protocol numbers are far below them.  JSON
-    keeps the numbers the rules hold."""
+    IPv6 ones (reasoner/addresses.py) in colon notation; ports and protocol numbers are far below them.  Quoted
+    values (ids, names, ARNs) and digits inside a word stay as they are.  JSON keeps the numbers the rules hold."""
     def dotted(mo: re.Match) -> str:
         n = int(mo.group(1))
         return addresses.text(n) if 1 << 24 <= n <= addresses.V6_MAX else mo.group(1)
 
-    return _ADDRESS.sub(dotted, label)
+    out, last = [], 0
+    for q in _QUOTED.finditer(label):
+        out += [_ADDRESS.sub(dotted, label[last:q.start()]), q.group(0)]
+        last = q.end()
+    return "".join(out) + _ADDRESS.sub(dotted, label[last:])
 
 
 def proof_tree(node: Node, tree: Tree | None = None, messages: dict[str, str] | None = None) -> Tree:

@@ -95,6 +95,20 @@ def test_derivations_read_like_rules_with_addresses_and_are_never_cut():
     assert max(len(line) for line in tree.splitlines()) > 80  # printed whole, not cropped to a terminal's width
 
 
+def test_derivations_show_addresses_and_leave_ids_and_quoted_values_alone():
+    """Numbers standing alone become addresses; digits inside an id (eni-00001000000001539), an ARN's account
+    (:123456789012:) or a quoted value stay as the snapshot spells them (a review found them shown as addresses)."""
+    from reasoner.explain.render import readable
+
+    label = ("lb_eni('arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188', "
+             "'eni-00001000000001539', 167772170) — sg-12345678 of eni-00001000000001539 admits 167772170")
+    assert readable(label) == ("lb_eni('arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/"
+                               "50dc6c495c0c9188', 'eni-00001000000001539', 10.0.0.10) — sg-12345678 of "
+                               "eni-00001000000001539 admits 10.0.0.10")
+    assert readable("tag('x', \"it's 167772170\", 42535295865117307932921825928971026432)") == \
+        "tag('x', \"it's 167772170\", 2000::)"
+
+
 def test_hop_table_columns_align_past_hop_nine_and_on_arns():
     """Issue 14: the hop table's columns line up whatever the lengths (14 hops through the ALB, ARNs of listeners)."""
     r = reason("query", "--facts", "facts/examples/seed-fixed", "internet -> alb:web tcp 80")
