@@ -39,6 +39,8 @@ and load balancer nodes as *query endpoints* (they go through reasoner/explain/l
 from __future__ import annotations
 
 from bisect import bisect_right
+from itertools import repeat
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
@@ -47,6 +49,16 @@ from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Loc, Rule, Va
 
 ORDER = frozenset({"<", "<=", ">", ">="})
 _MANY = "\0many"  # co-occurs with more than one ENI
+
+
+class _Label:
+    """An owned value's label in a signature: equal only to itself (never to a snapshot value), hashed by identity;
+    ``key`` is what it stands for (its kind, the piece of the cut set a number lies in, its columns)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple) -> None:
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -103,14 +115,19 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
             continue
         if len(named) == 1 and enis.issuperset(cols[named[0]]):
             # each row names exactly one ENI, in one column, and no other column holds one (eni, eni_sg, eni_ip
-            # ...): the loop below, column by column (the same co, since co's end does not depend on the order)
+            # ...): column by column, with dicts and sets (the same co as row by row: co's end does not depend on
+            # the order)
             ecol = cols[named[0]]
             for j, c in enumerate(cols):
                 if j == named[0]:
                     continue
-                for v, e in zip(c, ecol):
-                    prev = co.get(v, e)
-                    co[v] = e if prev == e else _MANY
+                last = dict(zip(c, ecol))  # each value's ENI (the last row's), then _MANY for those with two
+                if len(last) < len(c):  # (a value in several rows)
+                    last.update(dict.fromkeys(map(itemgetter(0), set(zip(c, ecol)).difference(last.items())), _MANY))
+                for v in last.keys() & co.keys():
+                    if co[v] != last[v]:
+                        last[v] = _MANY
+                co.update(last)
             continue
         for row in rows:
             es = [v for v in row if type(v) is str and v in enis]
@@ -141,58 +158,126 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
         del owner[v]
         cut.add(v)
     bounds = sorted(cut)
-    rows_of: dict[str, list[tuple[str, tuple]]] = {e: [] for e in enis}
-    alone: set[str] = set()  # ENIs that are a class of their own
-    occurs: dict[object, set[tuple[str, int]]] = {}
-    owned = owner.keys()
-    mine_of: dict[str, set] = {e: set() for e in enis}  # the owned values of each ENI's rows
+
+    # Which rows are whose, and where each owned value is recorded (its columns).  A row with values of two owners
+    # makes both a class of their own and records nothing.
+    owned = set(owner)  # (a set: intersections with it run in C over the smaller side)
+    get = owner.get
+    alone: set[str] = set()
+    recorded: dict[tuple[str, int], set] = {}  # column -> the owned values recorded in it
+    owned_rows: list[tuple[str, list, list]] = []  # (relation, its columns, each row's owner or None)
     for rel, rows in relations.items():
         cols = columns.get(rel, [])
-        held = [i for i, c in enumerate(cols) if not owned.isdisjoint(c)]  # the columns holding owned values
+        held = [i for i, c in enumerate(cols) if not owned.isdisjoint(c)]
         if not held:
-            continue  # no row holds an owned value
-        if len(held) == 1:  # each row has at most one owned value, so at most one owner: column by column
-            i = held[0]
-            get = owner.get
-            for row, v in zip(rows, cols[i]):
-                e = get(v)
-                if e is not None:
-                    rows_of[e].append((rel, row))
-            for v in owned & set(cols[i]):
-                occurs.setdefault(v, set()).add((rel, i))
-                mine_of[owner[v]].add(v)
             continue
-        for row in rows:
-            owners = {owner[row[i]] for i in held if row[i] in owner}
-            if not owners:
-                continue
-            if len(owners) > 1:
-                alone.update(owners)
-                continue
-            e = owners.pop()
-            rows_of[e].append((rel, row))
+        if len(held) == 1:  # one owned value a row at most: its owner's row
+            i = held[0]
+            row_owner = list(map(get, cols[i]))
+            recorded[(rel, i)] = owned.intersection(cols[i])
+            owned_rows.append((rel, cols, row_owner))
+            continue
+        row_owner = list(map(get, cols[held[0]]))
+        if None not in row_owner and all(list(map(get, cols[i], row_owner)) == row_owner for i in held[1:]):
+            # every row's first held value is owned, and each other one is its owner's or not owned (a value not
+            # owned reads as the row's owner): one owner a row
             for i in held:
-                v = row[i]
-                if v in owner:
-                    occurs.setdefault(v, set()).add((rel, i))
-                    mine_of[e].add(v)
-    out = Classes(owned_columns=frozenset().union(*occurs.values()))
-    label = {v: (("eni",) if v in enis else ("n", bisect_right(bounds, v)) if type(v) is int else ("s",))
-             + (tuple(cols) if len(cols) == 1 else tuple(sorted(cols))) for v, cols in occurs.items()}
+                recorded[(rel, i)] = owned.intersection(cols[i])
+            owned_rows.append((rel, cols, row_owner))
+            continue
+        lists = [list(map(get, cols[i])) for i in held]
+        row_owner = []
+        two = []  # rows with values of two owners
+        for r, os_ in enumerate(zip(*lists)):
+            e = None
+            for o in os_:
+                if o is not None:
+                    if e is None:
+                        e = o
+                    elif o != e:
+                        e = _MANY
+                        break
+            if e is _MANY:
+                alone.update(o for o in os_ if o is not None)
+                two.append(r)
+                row_owner.append(None)
+            else:
+                row_owner.append(e)
+        skip = set(two)
+        for i in held:
+            col = cols[i]
+            values = {v for r, v in enumerate(col) if r not in skip} if skip else set(col)
+            found = owned.intersection(values)
+            if found:
+                recorded[(rel, i)] = found
+        owned_rows.append((rel, cols, row_owner))
+    recorded = {c: vs for c, vs in recorded.items() if vs}
+    out = Classes(owned_columns=frozenset(recorded))
+    # each recorded value's label: its kind (ENI, the piece of the cut set a number lies in, string) and the
+    # columns it is recorded in (sorted): the values recorded in the same columns are found by set algebra
+    regions: list[tuple[tuple, set]] = [((), set().union(*recorded.values()))]
+    for c in sorted(recorded):
+        here = recorded[c]
+        split: list[tuple[tuple, set]] = []
+        for key, vs in regions:
+            inside = vs & here
+            if inside:
+                split.append((key + (c,), inside))
+                vs = vs - inside
+            if vs:
+                split.append((key, vs))
+        regions = split
+    label: dict[object, _Label] = {}
+    numbered: list[int] = []  # every recorded number
+    repeated = False  # some ENI has two recorded values with one label
+    for key, vs in regions:
+        ids = vs & enis
+        ints = [v for v in vs if type(v) is int]
+        strs = vs - ids - set(ints)
+        pieces = list(map(bisect_right, repeat(bounds), ints))
+        label.update(dict.fromkeys(ids, _Label(("eni",) + key)))  # (an ENI owns one ENI: itself)
+        label.update(dict.fromkeys(strs, _Label(("s",) + key)))
+        of_piece = {p: _Label(("n", p) + key) for p in set(pieces)}
+        label.update(zip(ints, map(of_piece.__getitem__, pieces)))
+        numbered.extend(ints)
+        owners = list(map(get, strs))
+        repeated = (repeated or len(set(owners)) != len(owners)
+                    or len(set(zip(map(get, ints), pieces))) != len(ints))
+    if repeated:  # an ENI with two recorded values of one label is a class of its own
+        mine: dict[str, list] = {}
+        for v in label:
+            mine.setdefault(owner[v], []).append(v)
+        for e, vs in mine.items():
+            if len(set(map(label.__getitem__, vs))) != len(vs):
+                alone.add(e)
+    # each ENI's rows, relation by relation, with its values replaced by their labels (a value with none stands for
+    # itself): the signature is a tuple with, per relation, the ENI's row (a relation where no ENI has two rows) or
+    # the set of its rows; two signatures are equal when the sets of (relation, row) pairs are
+    lget = label.get
+    ordered = sorted(enis)
+    parts: list[list] = []
+    for rel, cols, row_owner in owned_rows:
+        abstract = list(zip(*[map(lget, c, c) if (rel, i) in recorded else c for i, c in enumerate(cols)]))
+        one = dict(zip(row_owner, abstract))
+        one.pop(None, None)
+        if len(one) == len(row_owner) - row_owner.count(None):  # no ENI has two rows here
+            parts.append(list(map(one.get, ordered)))
+            continue
+        many: dict[str, list] = {}
+        for e, a in zip(row_owner, abstract):
+            if e is not None:
+                many.setdefault(e, []).append(a)
+        parts.append([frozenset(many.get(e, ())) for e in ordered])
     by_sig: dict[object, list[str]] = {}
-    for e in sorted(enis):
-        mine = mine_of[e]
-        labels = {v: label[v] for v in mine}
-        if e in alone or len(set(labels.values())) != len(labels):
-            sig: object = ("alone", e)
-        else:  # labels are one-to-one on e's values, so e's rows map to distinct abstract rows: a set suffices
-            # (a value with no label stands for itself: a string or a number, never equal to a label, a tuple)
-            get = labels.get
-            sig = frozenset([(rel, tuple(map(get, row, row))) for rel, row in rows_of[e]])
-        by_sig.setdefault(sig, []).append(e)
-        ints = [v for v in labels if type(v) is int]
-        out.numbers[e] = tuple(ints) if len(ints) < 2 else tuple(  # (one number: nothing to order)
-            v for v, _ in sorted(((v, labels[v]) for v in ints), key=lambda x: repr(x[1])))
+    for e, sig in zip(ordered, zip(*parts) if parts else ((),) * len(ordered)):
+        by_sig.setdefault(("alone", e) if e in alone else sig, []).append(e)
+    # each ENI's recorded numbers, in the order of their labels (the bijection of a class maps them so)
+    nums: dict[str, list[int]] = {}
+    for v in numbered:
+        nums.setdefault(owner[v], []).append(v)
+    out.numbers = dict.fromkeys(ordered, ())
+    for e, ns in nums.items():
+        out.numbers[e] = tuple(ns) if len(ns) < 2 else tuple(sorted(ns, key=lambda v: repr(label[v].key)))
     for cid, members in enumerate(by_sig.values()):
         out.members[cid] = members
         for e in members:
