@@ -39,9 +39,9 @@ and load balancer nodes as *query endpoints* (they go through reasoner/explain/l
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
-from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from reasoner.engine.check import Checked
