@@ -1,0 +1,51 @@
+"""Routes to a prefix list (managed-prefix-lists.html: prefix lists are referenced "in security group rules and
+routes"; CreateRoute takes DestinationPrefixListId with any target a CIDR route takes): a route of the private
+subnet's table to a prefix list answers as the same route to the list's CIDR block, whatever its target.
+
+The case that was wrong: a target the snapshot does not describe (a deleted or another account's gateway, or a
+describe-* answer not collected) read as a blocked path through a prefix list (UNREACHABLE, BAD_STATE: an
+``assert unreachable`` would pass on data the snapshot lacks) and as missing data through a CIDR block
+(INCONCLUSIVE).  rules/missing_data.dl now reads both kinds of route (``route_target_of``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_query import REGION, edit, query_json, scenario
+
+QUERY = "task-eni -> 8.8.8.8 tcp 443"  # task-eni: 10.0.11.20 in the private subnet, whose table is rtb-main
+
+#: (target key, target id, whether the snapshot describes it)
+TARGETS = [("GatewayId", "igw-gone", False), ("NatGatewayId", "nat-gone", False),
+           ("VpcPeeringConnectionId", "pcx-gone", False), ("TransitGatewayId", "tgw-gone", False),
+           ("GatewayId", "igw-0main", True)]
+
+
+def _route(tmp_path, via: str, key: str, target: str):
+    snap = scenario(tmp_path / via)
+    if via == "cidr":
+        destination = {"DestinationCidrBlock": "8.8.8.0/24"}
+    else:
+        (snap / REGION / "PrefixLists.json").write_text(json.dumps({"PrefixLists": [
+            {"PrefixListId": "pl-dns", "PrefixListName": "public-dns", "Cidrs": ["8.8.8.0/24"]}]}))
+        destination = {"DestinationPrefixListId": "pl-dns"}
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({**destination, key: target, "State": "active",
+                                                             "Origin": "CreateRoute"})
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
+    return snap
+
+
+def _verdict(snap) -> tuple:
+    code, out = query_json(snap, QUERY)
+    return (code, out["verdict"], sorted((m["hop"], m["component"]) for m in out["missing"]),
+            sorted((e["code"], e["component"]) for e in out["explanations"]))
+
+
+@pytest.mark.parametrize("key, target, described", TARGETS)
+def test_a_route_to_a_prefix_list_answers_as_the_same_route_to_its_cidr_block(tmp_path, key, target, described):
+    by_cidr, by_list = _verdict(_route(tmp_path, "cidr", key, target)), _verdict(_route(tmp_path, "list", key, target))
+    assert by_list == by_cidr
+    if not described:  # missing data: never blocked, never reachable
+        assert by_list[0] == 3 and by_list[1] == "inconclusive"
+        assert ("fwd_route", target) in by_list[2]
