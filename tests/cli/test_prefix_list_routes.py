@@ -22,7 +22,7 @@ TARGETS = [("GatewayId", "igw-gone", False), ("NatGatewayId", "nat-gone", False)
            ("GatewayId", "igw-0main", True)]
 
 
-def _route(tmp_path, via: str, key: str, target: str):
+def _route(tmp_path, via: str, key: str, target: str, state: str = "active"):
     snap = scenario(tmp_path / via)
     if via == "cidr":
         destination = {"DestinationCidrBlock": "8.8.8.0/24"}
@@ -30,7 +30,7 @@ def _route(tmp_path, via: str, key: str, target: str):
         (snap / REGION / "PrefixLists.json").write_text(json.dumps({"PrefixLists": [
             {"PrefixListId": "pl-dns", "PrefixListName": "public-dns", "Cidrs": ["8.8.8.0/24"]}]}))
         destination = {"DestinationPrefixListId": "pl-dns"}
-    edit(snap, "RouteTables", lambda d: [r["Routes"].append({**destination, key: target, "State": "active",
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({**destination, key: target, "State": state,
                                                              "Origin": "CreateRoute"})
                                          for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
     return snap
@@ -49,3 +49,12 @@ def test_a_route_to_a_prefix_list_answers_as_the_same_route_to_its_cidr_block(tm
     if not described:  # missing data: never blocked, never reachable
         assert by_list[0] == 3 and by_list[1] == "inconclusive"
         assert ("fwd_route", target) in by_list[2]
+
+
+@pytest.mark.parametrize("target", ["igw-gone", "igw-0main"])
+def test_a_blackhole_route_to_a_prefix_list_drops_as_the_same_route_to_its_cidr_block(tmp_path, target):
+    """A route in state blackhole ("the route's target isn't available": EC2 API, Route.State) drops what it
+    matches, whether or not the snapshot describes the target, through a prefix list as through a CIDR block."""
+    by_cidr = _verdict(_route(tmp_path, "cidr", "GatewayId", target, "blackhole"))
+    by_list = _verdict(_route(tmp_path, "list", "GatewayId", target, "blackhole"))
+    assert by_list == by_cidr and by_list[0] == 1
