@@ -1,7 +1,7 @@
 """Property: deleting data never makes an answer more favourable than the data allows.
 
 For random small snapshots (two peered VPCs, public and private subnets, an internet gateway, a NAT gateway,
-random security groups, network ACLs and public IPs), deleting any one describe-* file, or any one resource
+random security groups, network ACLs and public IPs; routes to CIDR blocks or to prefix lists), deleting any one describe-* file, or any one resource
 that another resource references by id (an ENI's security group or subnet, a route's gateway or peering
 connection), must never turn an UNREACHABLE or INCONCLUSIVE verdict into REACHABLE, nor a REACHABLE one into
 UNREACHABLE (which would make a failing `assert unreachable` pass). Missing data may only make answers
@@ -26,7 +26,7 @@ from reasoner.session import Session
 PORTS = (22, 80, 443, 8000)
 EXAMPLES = 40 if os.environ.get("REASON_LONG_PROPERTIES") else 12
 FILES = ("Vpcs", "Subnets", "SecurityGroups", "NetworkAcls", "RouteTables", "InternetGateways", "NatGateways",
-         "VpcPeeringConnections")
+         "VpcPeeringConnections", "PrefixLists")
 
 
 def _perm(rng: random.Random, sgs: list[str]) -> dict:
@@ -77,18 +77,28 @@ def build(seed: int) -> dict[str, dict]:
             _acl("acl-b", "vpc-b", True, [] if rng.random() < 0.5 else ["subnet-b"], rng)]
     if custom:
         acls.append(_acl("acl-a2", "vpc-a", False, ["subnet-a-priv"], rng))
+    # vpc-a's routes to vpc-b and to the internet: to CIDR blocks, or to prefix lists holding the same addresses
+    # (managed-prefix-lists.html; the two must answer alike, missing targets included)
+    via_list = rng.random() < 0.5
+    to_b = {"DestinationPrefixListId": "pl-b"} if via_list else {"DestinationCidrBlock": "10.1.0.0/16"}
+    anywhere = {"DestinationPrefixListId": "pl-all"} if via_list else {"DestinationCidrBlock": "0.0.0.0/0"}
     pcx = {"DestinationCidrBlock": "10.1.0.0/16", "VpcPeeringConnectionId": "pcx-ab", "State": "active"}
+    pcx_a = {**{k: v for k, v in pcx.items() if k != "DestinationCidrBlock"}, **to_b}
     local_a = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"}
     tables = [
         {"RouteTableId": "rtb-a-main", "VpcId": "vpc-a", "Associations": [{"Main": True}],
-         "Routes": [local_a, pcx, {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-a", "State": "active"}]},
+         "Routes": [local_a, pcx_a, {**anywhere, "NatGatewayId": "nat-a", "State": "active"}]},
         {"RouteTableId": "rtb-a-pub", "VpcId": "vpc-a", "Associations": [{"SubnetId": "subnet-a-pub"}],
-         "Routes": [local_a, pcx, {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-a", "State": "active"}]},
+         "Routes": [local_a, pcx_a, {**anywhere, "GatewayId": "igw-a", "State": "active"}]},
         {"RouteTableId": "rtb-b-main", "VpcId": "vpc-b", "Associations": [{"Main": True}],
          "Routes": [{"DestinationCidrBlock": "10.1.0.0/16", "GatewayId": "local", "State": "active"},
                     {**pcx, "DestinationCidrBlock": "10.0.0.0/16"}]},
     ]
+    lists = {"PrefixLists": {"PrefixLists": [
+        {"PrefixListId": "pl-b", "PrefixListName": "vpc-b", "Cidrs": ["10.1.0.0/16"]},
+        {"PrefixListId": "pl-all", "PrefixListName": "anywhere", "Cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}]}} if via_list else {}
     return {
+        **lists,
         "Vpcs": {"Vpcs": [{"VpcId": "vpc-a", "CidrBlock": "10.0.0.0/16"}, {"VpcId": "vpc-b", "CidrBlock": "10.1.0.0/16"}]},
         "Subnets": {"Subnets": [{"SubnetId": s, "VpcId": v, "CidrBlock": c, "AvailabilityZone": "us-east-1a"} for s, v, c in (
             ("subnet-a-pub", "vpc-a", "10.0.1.0/24"), ("subnet-a-priv", "vpc-a", "10.0.2.0/24"), ("subnet-b", "vpc-b", "10.1.1.0/24"))]},
