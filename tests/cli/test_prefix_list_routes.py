@@ -19,11 +19,17 @@ QUERY = "task-eni -> 8.8.8.8 tcp 443"  # task-eni: 10.0.11.20 in the private sub
 #: (target key, target id, whether the snapshot describes it)
 TARGETS = [("GatewayId", "igw-gone", False), ("NatGatewayId", "nat-gone", False),
            ("VpcPeeringConnectionId", "pcx-gone", False), ("TransitGatewayId", "tgw-gone", False),
-           ("GatewayId", "igw-0main", True)]
+           ("GatewayId", "igw-0main", True), ("NatGatewayId", "nat-0pub", True)]
+#: the NAT gateway described when a route names it: public, in subnet-pub-a (whose table routes to igw-0main)
+NAT = {"NatGateways": [{"NatGatewayId": "nat-0pub", "SubnetId": "subnet-pub-a", "VpcId": "vpc-0a1b2c3d", "State": "available",
+                        "ConnectivityType": "public",
+                        "NatGatewayAddresses": [{"PrivateIp": "10.0.1.99", "PublicIp": "54.9.9.9"}]}]}
 
 
 def _route(tmp_path, via: str, key: str, target: str, state: str = "active"):
     snap = scenario(tmp_path / via)
+    if target == "nat-0pub":
+        (snap / REGION / "NatGateways.json").write_text(json.dumps(NAT))
     if via == "cidr":
         destination = {"DestinationCidrBlock": "8.8.8.0/24"}
     else:
@@ -49,6 +55,8 @@ def test_a_route_to_a_prefix_list_answers_as_the_same_route_to_its_cidr_block(tm
     if not described:  # missing data: never blocked, never reachable
         assert by_list[0] == 3 and by_list[1] == "inconclusive"
         assert ("fwd_route", target) in by_list[2]
+    elif target == "nat-0pub":  # out through the NAT gateway's address, back through it
+        assert by_list[0] == 0 and by_list[1] == "reachable"
 
 
 @pytest.mark.parametrize("target", ["igw-gone", "igw-0main"])
