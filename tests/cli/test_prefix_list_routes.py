@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_query import REGION, edit, query_json, scenario
+from test_query import REGION, _bastion, _public_ip, edit, query_json, scenario
 
 QUERY = "task-eni -> 8.8.8.8 tcp 443"  # task-eni: 10.0.11.20 in the private subnet, whose table is rtb-main
 
@@ -66,3 +66,28 @@ def test_a_blackhole_route_to_a_prefix_list_drops_as_the_same_route_to_its_cidr_
     by_cidr = _verdict(_route(tmp_path, "cidr", "GatewayId", target, "blackhole"))
     by_list = _verdict(_route(tmp_path, "list", "GatewayId", target, "blackhole"))
     assert by_list == by_cidr and by_list[0] == 1
+
+
+@pytest.mark.parametrize("via", ["cidr", "list"])
+def test_from_the_internet_a_default_route_to_a_prefix_list_naming_an_undescribed_gateway_is_undecided(tmp_path, via):
+    """From the internet, the destination's VPC needs an attached internet gateway: with none described and the
+    public subnet's default route naming igw-gone (to 0.0.0.0/0, or to a prefix list of 0.0.0.0/1 and 128.0.0.0/1),
+    whether one is attached is unknown (rules/missing_data.dl), not "no gateway"."""
+    snap = scenario(tmp_path)
+    _bastion(snap)  # 10.0.1.50 in subnet-pub-a, sg-0alb admits tcp 80 from anywhere
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    (snap / REGION / "InternetGateways.json").write_text(json.dumps({"InternetGateways": []}))
+    if via == "list":
+        (snap / REGION / "PrefixLists.json").write_text(json.dumps({"PrefixLists": [
+            {"PrefixListId": "pl-all", "PrefixListName": "anywhere", "Cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}]}))
+
+    def default_route(d):
+        for r in d["RouteTables"]:
+            if r["RouteTableId"] == "rtb-public":
+                r["Routes"] = [x for x in r["Routes"] if x.get("DestinationCidrBlock") != "0.0.0.0/0"]
+                r["Routes"].append({**({"DestinationCidrBlock": "0.0.0.0/0"} if via == "cidr"
+                                       else {"DestinationPrefixListId": "pl-all"}), "GatewayId": "igw-gone", "State": "active"})
+    edit(snap, "RouteTables", default_route)
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 3 and out["verdict"] == "inconclusive"
+    assert ("fwd_route", "igw-gone") in {(m["hop"], m["component"]) for m in out["missing"]}
