@@ -85,8 +85,7 @@ class Session:
                             "load balancer nodes, IPv6 targets of target groups, IPv6 transit gateway routes): no answer "
                             "covers traffic to or from their addresses")
         folder = facts if facts.is_dir() else facts.parent
-        analyzer = Analyzer(program, snap.relations, snap.names)
-        analyzer.address_pieces = pieces
+        analyzer = Analyzer(program, snap.relations, snap.names, address_pieces=pieces)
         analyzer.factoring.cache = cache
         endpoints = Endpoints(snap.relations, snap.names, load_aliases(folder), str(folder / "reason.toml"))
         session = cls(program, analyzer, endpoints, warnings, LoadBalancers(analyzer, endpoints), manifest=dict(snap.manifest))

@@ -82,7 +82,8 @@ class Endpoint:
         return self.eni == INTERNET
 
 class Analyzer(HopReader):
-    def __init__(self, program: Program, relations: dict[str, list[tuple]], names: dict[str, str]) -> None:
+    def __init__(self, program: Program, relations: dict[str, list[tuple]], names: dict[str, str],
+                 address_pieces: dict[int, tuple[int, int]] | None = None) -> None:
         self.p, self.rel, self.names = program, relations, names
         self.eni = {r[0]: r for r in relations.get("eni", [])}
         ips: dict[str, list[int]] = {}
@@ -104,9 +105,9 @@ class Analyzer(HopReader):
         self._index("pl_routes", [(r[0], r) for r in relations.get("route_pl", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
-        #: an ENI address that stands for a piece of a delegated IPv6 prefix -> that piece (Session sets it:
+        #: an ENI address that stands for a piece of a delegated IPv6 prefix -> that piece (Session passes it:
         #: reasoner/explain/prefix_addresses.py); a packet class from or to it names the piece
-        self.address_pieces: dict[int, tuple[int, int]] = {}
+        self.address_pieces: dict[int, tuple[int, int]] = address_pieces or {}
         # subnets a path may cross besides the endpoints' own, per VPC: transit gateway attachment subnets
         # and NAT gateway subnets. Their NACLs and route tables look at the packet too.
         att_vpc = {r[0]: r[2] for r in relations.get("tgw_vpc_attachment", [])}
