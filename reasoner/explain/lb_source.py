@@ -51,7 +51,7 @@ def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[End
             if res.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and not any(
                     self.p.query("target_served", (lb, tg, target, ip, port, z)) for z in (zone, "all")):
                 res.reachable, res.inconclusive = False, True  # sent across zones by the default only
-                res.missing.append(self._cross_zone_missing(lb))
+                res.missing.extend(self._cross_zone_missing(lb, tg))
             if res.reachable:
                 return res
             best = self._better(best, res)

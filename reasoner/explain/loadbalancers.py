@@ -114,8 +114,9 @@ class LoadBalancers:
                 unknown.extend(pending)  # a client reaches (or may reach) this node: the listener's unknowns matter
                 tgs = {f[2] for f in forwards}
                 if self.lbs[lb][2] == "network":  # off by default: other zones' targets may be sent to after all
-                    unknown.extend(self._cross_zone_missing(lb) for tg in tgs if self.p.holds("cross_zone_unknown", (lb, tg))
-                                   and any(r[5] not in (az, "all") for r in self.p.query("target_served", (lb, tg, None, None, None, None))))
+                    unknown.extend(m for tg in sorted(tgs) if self.p.holds("cross_zone_unknown", (lb, tg))
+                                   and any(r[5] not in (az, "all") for r in self.p.query("target_served", (lb, tg, None, None, None, None)))
+                                   for m in self._cross_zone_missing(lb, tg))
                 sent = [r for tg in sorted(tgs) for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
                 if not sent and not targets:  # the targets themselves are what the snapshot lacks
                     best = self._better(best, self._undecided(base, pending))
@@ -134,7 +135,7 @@ class LoadBalancers:
                             not self.p.query("target_served", (lb, tg, target, ip, tport, "all")):
                         # sent across zones by the default only: a target-group attribute the snapshot lacks may say no
                         combined.reachable, combined.inconclusive = False, True
-                        combined.missing.append(self._cross_zone_missing(lb))
+                        combined.missing.extend(self._cross_zone_missing(lb, tg))
                     if combined.reachable:
                         combined.warnings.extend(w for w in assumed if w not in combined.warnings)
                         return combined
@@ -240,10 +241,10 @@ class LoadBalancers:
                 out.append(self._missing("target", what, comp))
         return out
 
-    def _cross_zone_missing(self, lb: str) -> Missing:
-        if self.p.holds("snapshot_has", ("TargetGroupAttributes",)):
-            return self._missing("load_balancer", "lb_attribute", lb)
-        return self._missing("target_group", "describe_key", "TargetGroupAttributes")
+    def _cross_zone_missing(self, lb: str, tg: str) -> list[Missing]:
+        """What the snapshot lacks to say whether lb sends tg's traffic across zones (rules/load_balancers.dl)."""
+        return [self._missing("load_balancer" if what == "lb_attribute" else "target_group", what, comp)
+                for _, _, what, comp in sorted(set(self.p.query("cross_zone_missing", (lb, tg, None, None))))]
 
     def _missing(self, hop: str, what: str, component: str) -> Missing:
         tmpl = self.p.query("missing_message", (what, None))

@@ -18,7 +18,8 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
   ``rule_source_ip`` and the rule's ``Actions`` (owner = the rule ARN); ``listener_rules_listed`` for every entry (an
   ALB listener without one has rules the snapshot does not know)
 * ``TargetGroups`` -> ``target_group``, ``tg_lb``, ``tg_health_check``
-* ``TargetGroupAttributes`` ``[{TargetGroupArn, Attributes[...]}]`` -> ``tg_attribute``
+* ``TargetGroupAttributes`` ``[{TargetGroupArn, Attributes[...]}]`` -> ``tg_attribute``, and ``tg_attributes_listed``
+  for every entry (a target group without one has attributes the snapshot does not know)
 * ``LoadBalancerTargetHealth`` ``[{TargetGroupArn, TargetHealthDescriptions[...]}]`` -> ``tg_target``
   (the registered targets: describe_target_health is the API that lists them), ``target_health``, and
   ``tg_targets_listed`` for every entry (a target group without one has targets the snapshot does not know)
@@ -78,7 +79,7 @@ RELATIONS: tuple[str, ...] = (
     "listener_action", "action_forward", "action_redirect", "action_fixed_response", "elb_transport",
     "target_group", "tg_lb", "tg_health_check", "tg_attribute", "tg_target", "target_health", "tg_target_ipv6",
     "tg_targets_listed", "lb_listeners_listed", "listener_rules_listed",
-    "lb_ip_address_type",
+    "lb_ip_address_type", "tg_attributes_listed",
 )
 
 #: Listener rule priority standing for ``"default"``: above the API's maximum (50000).
@@ -299,7 +300,9 @@ def target_groups(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
 
 
 def target_group_attributes(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
-    _attributes(c, items, "TargetGroupArn", "tg_attribute")
+    _attributes(c, items, "TargetGroupArn", "tg_attribute")  # (checks every entry's TargetGroupArn)
+    for p, w in items:  # each entry is one target group's answer, even with no attribute: its attributes are known
+        c.add("tg_attributes_listed", c.req_str(w, "TargetGroupArn", p))
 
 
 def load_balancer_target_health(c: "_Ctx", items: list[tuple[str, Any]]) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from reasoner.errors import FactsError
 from reasoner.facts.context import Row
 
-SCHEMA_VERSION = 12  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 13  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
@@ -33,7 +33,8 @@ SCHEMA_VERSION = 12  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     10: vpce_eni (the network interfaces of interface and Gateway Load Balancer endpoints);
 #                     11: rtb_gateway (a route table's edge association with an internet or virtual private gateway),
 #                         eni_ipv6_prefix (IPv6 prefixes delegated to ENIs; IPv4 prefixes are eni_ip rows);
-#                     12: tgw_option (a transit gateway's SecurityGroupReferencingSupport)
+#                     12: tgw_option (a transit gateway's SecurityGroupReferencingSupport);
+#                     13: tg_attributes_listed (which target groups' DescribeTargetGroupAttributes answers it holds)
 
 
 @dataclass

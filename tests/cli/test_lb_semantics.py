@@ -186,6 +186,19 @@ def test_nlb_cross_zone_unknown_is_inconclusive_when_it_decides(tmp_path):
     assert query_json(snap, "internet -> eni-0alb0a tcp 80")[0] == 0  # same zone: the attribute does not matter
 
 
+def test_nlb_cross_zone_on_but_the_target_groups_answer_missing_is_inconclusive(tmp_path):
+    """The NLB turns cross-zone load balancing on, but TargetGroupAttributes holds no entry for its target group,
+    which may turn it off ("the target group setting determines the load balancing behavior for the target group",
+    network/target-group-cross-zone.html): the other zone's node reaches the task only if it does not."""
+    snap = scenario(tmp_path, FIXED)
+    to_nlb(snap, cross_zone=True)
+    assert query_json(snap, "internet -> eni-0alb0b tcp 80")[0] == 0
+    edit(snap, "TargetGroupAttributes", lambda d: d.update(TargetGroupAttributes=[]))
+    code, out = query_json(snap, "internet -> eni-0alb0b tcp 80")
+    assert code == 3 and [m["missing"] for m in out["missing"]] == ["tg_attributes"]
+    assert query_json(snap, "internet -> eni-0alb0a tcp 80")[0] == 0  # same zone: the attribute does not matter
+
+
 def test_derived_alb_nodes_without_known_groups_are_unknown_not_open(tmp_path):
     """An ALB always has security groups; a LoadBalancers answer without them (and no node ENI collected) must not
     read as a node without groups. The ALB's group denies the task port outbound in the shipped example."""

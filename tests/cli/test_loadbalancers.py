@@ -84,6 +84,26 @@ def test_cross_zone_off_leaves_the_other_zones_node_without_targets(tmp_path):
     assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0  # some node still reaches
 
 
+def test_a_target_group_without_its_attributes_answer_is_not_the_default(tmp_path):
+    """TargetGroupAttributes collected without the target group's own entry: whether it turned cross-zone load
+    balancing off is not known ("the target group setting determines the load balancing behavior for the target
+    group", network/target-group-cross-zone.html). The other zone's node reached the task only by the default:
+    INCONCLUSIVE naming the group's attributes, not REACHABLE (it was, before: with the entry saying "false" the
+    same query is ELB_NOT_CROSSZONE). The same-zone node reaches either way."""
+    snap = scenario(tmp_path, FIXED)
+    tg = json.loads((snap / REGION / "TargetGroups.json").read_text())["TargetGroups"][0]["TargetGroupArn"]
+    edit(snap, "TargetGroupAttributes", lambda d: d.update(TargetGroupAttributes=[
+        {"TargetGroupArn": tg.replace("task-tg", "other-tg"), "Attributes": []}]))  # another group's answer only
+    code, out = query_json(snap, "internet -> eni-0alb0b tcp 80")
+    assert code == 3 and all(e["code"] != "ELB_NOT_CROSSZONE" for e in out["explanations"])
+    assert {(m["missing"], m["component"]) for m in out["missing"]} == {("tg_attributes", tg)}
+    assert "the attributes of target group" in "\n".join(m["message"] for m in out["missing"])
+    assert query_json(snap, "internet -> eni-0alb0a tcp 80")[0] == 0
+    assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0  # some node reaches on known data
+    edit(snap, "TargetGroupAttributes", lambda d: d["TargetGroupAttributes"].append({"TargetGroupArn": tg, "Attributes": []}))
+    assert query_json(snap, "internet -> eni-0alb0b tcp 80")[0] == 0  # its answer, without the key: the default
+
+
 def _only_rule_forwards_from(snap, cidr):
     """The listener's default action answers 403; one rule (priority 10) forwards, only for clients in cidr."""
     deny = [{"Type": "fixed-response", "Order": 1, "FixedResponseConfig": {"StatusCode": "403"}}]

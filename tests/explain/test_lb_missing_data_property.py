@@ -2,8 +2,8 @@
 
 For random variants of the shipped example (ALB or internet-facing NLB, random security-group rules on the load
 balancer and the task, cross-zone and client-IP-preservation attributes, the target's zone), deleting any one
-load-balancer describe-* file, or any one resource another references (the target group, the listener, the
-target's ENI, a node's ENI, the load balancer, its security group), must never turn an UNREACHABLE or
+load-balancer describe-* file, or any one resource another references (the target group, its attributes entry,
+the listener, the target's ENI, a node's ENI, the load balancer, its security group), must never turn an UNREACHABLE or
 INCONCLUSIVE verdict into REACHABLE, nor a REACHABLE one into UNREACHABLE. Missing data may only make answers
 inconclusive (rules/load_balancers.dl, rules/missing_data.dl); a query error (a name that no longer resolves) is
 no verdict.
@@ -74,6 +74,7 @@ def deletions(snap: dict[str, dict]) -> list[tuple[str, dict[str, dict]]]:
     out = [(f"file {key}", {k: v for k, v in snap.items() if k != key}) for key in LB_FILES]
     for label, key, pick in (
             ("target group", "TargetGroups", lambda d: d["TargetGroups"].clear()),
+            ("target group's attributes", "TargetGroupAttributes", lambda d: d["TargetGroupAttributes"].clear()),
             ("listener", "LoadBalancerListeners", lambda d: [g["Listeners"].clear() for g in d["LoadBalancerListeners"]]),
             ("load balancer", "LoadBalancers", lambda d: d["LoadBalancers"].clear()),
             ("target ENI", "NetworkInterfaces", lambda d: d.update(NetworkInterfaces=[

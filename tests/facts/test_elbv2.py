@@ -101,6 +101,7 @@ def test_example_target_group_and_health(snap) -> None:
     # health check on traffic-port: port 0, traffic_port 1, enabled, path /health
     assert r["tg_health_check"] == [(TG, "HTTP", 0, 1, 1, "/health")]
     assert (TG, "load_balancing.cross_zone.enabled", "use_load_balancer_configuration") in r["tg_attribute"]
+    assert r["tg_attributes_listed"] == [(TG,)]  # its DescribeTargetGroupAttributes answer is in the snapshot
     assert r["tg_target"] == [(TG, "10.0.11.20", ip("10.0.11.20"), 8000, "us-east-1a")]
     assert r["target_health"] == [(TG, "10.0.11.20", 8000, "unhealthy", "Target.Timeout", "Request timed out", 8000)]
 
