@@ -34,7 +34,9 @@ SCHEMA_VERSION = 13  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     11: rtb_gateway (a route table's edge association with an internet or virtual private gateway),
 #                         eni_ipv6_prefix (IPv6 prefixes delegated to ENIs; IPv4 prefixes are eni_ip rows);
 #                     12: tgw_option (a transit gateway's SecurityGroupReferencingSupport);
-#                     13: tg_attributes_listed (which target groups' DescribeTargetGroupAttributes answers it holds)
+#                     13: tg_attributes_listed (which target groups' DescribeTargetGroupAttributes answers it holds),
+#                         tgw_associations_listed, tgw_propagations_listed (which transit gateway route tables'
+#                         association and propagation answers it holds)
 
 
 @dataclass

@@ -73,14 +73,19 @@ def _tgw_wrapped(c: Ctx, items: list[tuple[str, Any]], inner: str) -> list[tuple
 
 
 def _tgw_propagations(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    """Each wrapped entry is one table's complete answer (``tgw_propagations_listed``), even with no propagation;
+    plain items are taken as the complete answer for the tables they name."""
     for rtb, _, props, _ in _tgw_wrapped(c, items, "TransitGatewayRouteTablePropagations"):
+        c.add("tgw_propagations_listed", rtb)
         for pp, x in props:
             c.add("tgw_propagation", rtb, c.req_str(x, "TransitGatewayAttachmentId", pp),
                   str(c.opt(x, "ResourceType", pp, "unknown")), str(c.opt(x, "State", pp, "unknown")))
 
 
 def _tgw_associations(c: Ctx, items: list[tuple[str, Any]]) -> None:
+    """As ``_tgw_propagations``: ``tgw_associations_listed`` for every table answered."""
     for rtb, _, assocs, _ in _tgw_wrapped(c, items, "Associations"):
+        c.add("tgw_associations_listed", rtb)
         for ap, a in assocs:
             _tgw_association(c, c.req_str(a, "TransitGatewayAttachmentId", ap), rtb, a, ap)
 

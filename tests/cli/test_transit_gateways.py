@@ -10,6 +10,7 @@ Zone), tgw-nacls.html (which NACLs apply around the attachment's interfaces).
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from test_query import REGION, edit, query_json, scenario
@@ -305,6 +306,56 @@ def test_route_to_a_transit_gateway_towards_the_internet_stays_unsupported(tmp_p
                                          for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
     code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")
     assert code == 3 and ("UNSUPPORTED_COMPONENT", "tgw-1", "forward") in _codes(out)
+
+
+def _drop(snap: Path, key: str) -> None:
+    (snap / REGION / f"{key}.json").unlink(missing_ok=True)
+
+
+def _associations_answer(entries: list) -> Callable[[Path], None]:
+    """TransitGatewayAttachments not collected (it gives each attachment's association); the per-table association
+    answers ``entries`` instead."""
+    def change(snap: Path) -> None:
+        _drop(snap, "TransitGatewayAttachments")
+        _write(snap, "TransitGatewayRouteTableAssociations", entries)
+    return change
+
+
+_BOTH = [{"TransitGatewayAttachmentId": a, "ResourceType": "vpc", "State": "associated"} for a in ("tgw-attach-hub", "tgw-attach-spoke")]
+
+
+@pytest.mark.parametrize("change, missing", [
+    (lambda s: _drop(s, "TransitGatewayAttachments"), ("tgw_association", "tgw-attach-hub")),
+    (_associations_answer([]), ("tgw_association", "tgw-attach-hub")),
+    (_associations_answer([{"TransitGatewayRouteTableId": "tgw-rtb-other", "Associations": []}]), ("tgw_association", "tgw-attach-hub")),
+    (lambda s: _drop(s, "TransitGatewayPropagations"), ("tgw_propagations", "tgw-rtb-1")),
+    (lambda s: _write(s, "TransitGatewayPropagations", []), ("tgw_propagations", "tgw-rtb-1")),
+    (lambda s: _drop(s, "TransitGatewayVpcAttachments"), ("describe_key", "TransitGatewayVpcAttachments")),
+], ids=["attachments not collected", "no association answer", "another table's answer only", "propagations not collected",
+        "no propagation answer", "VPC attachments not collected"])
+def test_transit_gateway_data_the_snapshot_lacks_leaves_the_path_undecided(tmp_path, change, missing):
+    """Which table an attachment uses (DescribeTransitGatewayAttachments' Association, or every table's
+    GetTransitGatewayRouteTableAssociations), which attachments propagate to a table
+    (GetTransitGatewayRouteTablePropagations) and which subnets a VPC attachment has
+    (DescribeTransitGatewayVpcAttachments) are data: without them the path through the gateway is INCONCLUSIVE,
+    not UNREACHABLE (TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION, TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT and
+    BAD_STATE_ATTACHMENT before: `assert unreachable` passed on them). Each answer given back decides again."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    change(snap)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and missing in {(m["missing"], m["component"]) for m in out["missing"]}, (out["verdict"], out["missing"])
+    assert not out["explanations"]
+
+
+def test_a_complete_association_answer_decides_without_the_attachments_answer(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    _associations_answer([{"TransitGatewayRouteTableId": "tgw-rtb-1", "Associations": _BOTH}])(snap)
+    assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
+    _associations_answer([{"TransitGatewayRouteTableId": "tgw-rtb-1", "Associations": _BOTH[1:]}])(snap)  # the hub's is not there
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION", "tgw-attach-hub", "forward") in _codes(out)
 
 
 def test_import_keeps_the_transit_gateway_keys_modelled(tmp_path):

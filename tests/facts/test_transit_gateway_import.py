@@ -80,6 +80,8 @@ def test_collected_shapes_wrapped_plain_truncated_and_ipv6(tmp_path: Path) -> No
     r = s.relations
     assert r["tgw_association"] == [("tgw-attach-1", "tgw-rtb-1", "associated")]
     assert r["tgw_propagation"] == [("tgw-rtb-2", "tgw-attach-1", "vpc", "enabled")]
+    # whose answers the snapshot holds: the wrapped entry's table, the table the plain item names
+    assert r["tgw_associations_listed"] == [("tgw-rtb-1",)] and r["tgw_propagations_listed"] == [("tgw-rtb-2",)]
     assert [x[4] for x in r["tgw_route"] if x[1] < 1 << 32] == ["tgw-attach-1", "tgw-attach-2"]  # one row per ECMP attachment
     assert r["tgw_route_pl"] == [("tgw-rtb-1", "pl-1", "tgw-attach-1", "active")]
     # the static answer was truncated: not complete, so the table's lookup will be refused
