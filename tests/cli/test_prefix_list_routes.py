@@ -91,3 +91,43 @@ def test_from_the_internet_a_default_route_to_a_prefix_list_naming_an_undescribe
     code, out = query_json(snap, "internet -> bastion tcp 80")
     assert code == 3 and out["verdict"] == "inconclusive"
     assert ("fwd_route", "igw-gone") in {(m["hop"], m["component"]) for m in out["missing"]}
+
+
+def _public_bastion_with(tmp_path, route: dict, lists: list | None):
+    """The bastion (public subnet, public IP, every packet out allowed) and ``route`` added to its subnet's table
+    (rtb-public: local, 0.0.0.0/0 -> igw-0main); ``lists``: the PrefixLists answer (None: not collected)."""
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissionsEgress"].append({"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+                                            for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
+    edit(snap, "RouteTables", lambda d: [t["Routes"].append(route) for t in d["RouteTables"] if t["RouteTableId"] == "rtb-public"])
+    if lists is not None:
+        (snap / REGION / "PrefixLists.json").write_text(json.dumps({"PrefixLists": lists}))
+    return snap
+
+
+@pytest.mark.parametrize("lists", [None, []], ids=["PrefixLists not collected", "the list not in the answer"])
+@pytest.mark.parametrize("state", ["blackhole", "active"])
+def test_a_route_to_a_prefix_list_whose_entries_are_missing_leaves_every_lookup_in_its_table_undecided(tmp_path, lists, state):
+    """Longest prefix first, then static before prefix-list routes (route-tables-priority.html): a route to a
+    prefix list whose entries the snapshot lacks may match the destination more specifically than every route the
+    snapshot shows. The bastion's packet to 8.8.8.8 took the default route to the internet gateway (REACHABLE)
+    though a blackhole route to the list could hold 8.8.8.0/24 (as it does below, once the entries are known)."""
+    route = {"DestinationPrefixListId": "pl-x", "GatewayId": "igw-0main", "State": state}
+    code, out = query_json(_public_bastion_with(tmp_path / "unknown", route, lists), "bastion -> 8.8.8.8 tcp 443")
+    assert code == 3 and ("fwd_route", "prefix_list", "pl-x") in {(m["hop"], m["missing"], m["component"]) for m in out["missing"]}
+    known = _public_bastion_with(tmp_path / "known", route, [{"PrefixListId": "pl-x", "PrefixListName": "x", "Cidrs": ["8.8.8.0/24"]}])
+    code, out = query_json(known, "bastion -> 8.8.8.8 tcp 443")
+    assert code == (1 if state == "blackhole" else 0)
+
+
+def test_no_route_is_not_decided_while_a_prefix_list_route_may_match(tmp_path):
+    """The private subnet's table (local route only) with a route to a prefix list the snapshot lacks: "no route to
+    8.8.8.8" was a blocked path (UNREACHABLE, NO_ROUTE_TO_DESTINATION); the list may hold it."""
+    snap = scenario(tmp_path)
+    edit(snap, "RouteTables", lambda d: [t["Routes"].append({"DestinationPrefixListId": "pl-x", "GatewayId": "igw-0main",
+                                                             "State": "active"}) for t in d["RouteTables"] if t["RouteTableId"] == "rtb-main"])
+    code, out = query_json(snap, QUERY)
+    assert code == 3 and not any(e["code"] == "NO_ROUTE_TO_DESTINATION" for e in out["explanations"])
+    assert ("fwd_route", "pl-x") in {(m["hop"], m["component"]) for m in out["missing"]}
