@@ -53,6 +53,19 @@ class Ctx:
             raise self.err("facts.bad_value", f"field {key!r} must be a list", f"{path}.{key}")
         return [(f"{path}.{key}[{i}]", item) for i, item in enumerate(value)]
 
+    def req_items(self, obj: Any, key: str, path: str) -> list[tuple[str, Any]]:
+        """As :meth:`items`, for a list the API always returns (empty or not): a security group's rules, a network
+        ACL's entries and associations, a route table's routes and associations, an ENI's groups.  Read as empty
+        when absent, an answer cut or edited by hand would say "no rule", "no route", "no group": a verdict on data
+        the snapshot does not have.  So absence is a located error (``facts.missing_field``), as for a required id."""
+        if not isinstance(obj, dict):
+            raise self.err("facts.bad_value", f"expected an object, found {type(obj).__name__}", path)
+        if obj.get(key) is None:
+            raise self.err("facts.missing_field", f"required list {key!r} is missing (the API always returns it, "
+                           "empty or not)", f"{path}.{key}",
+                           hint=f"collect the answer again, or write \"{key}\": [] where there is truly none")
+        return self.items(obj, key, path)
+
     def cidr(self, text: Any, path: str, fam: str = "ipv4") -> tuple[int, int, int]:
         """A CIDR of the family the field holds (``ipv4`` or ``ipv6``) as ``(lo, hi, prefix length)`` on the
         address line of reasoner/addresses.py."""

@@ -96,7 +96,7 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
     for xp, x in c.items(e, "Ipv6Prefixes", p):  # a delegated /80: too many to list (reasoner/explain/prefix_addresses.py)
         lo, hi, _ = c.cidr(c.req(x, "Ipv6Prefix", xp), f"{xp}.Ipv6Prefix", "ipv6")
         c.add("eni_ipv6_prefix", eni, lo, hi)
-    for gp, g in c.items(e, "Groups", p):
+    for gp, g in c.req_items(e, "Groups", p):
         c.add("eni_sg", eni, c.req_str(g, "GroupId", gp))
     attachment = c.opt(e, "Attachment", p, {})
     owner = instance or c.opt(attachment, "InstanceId", f"{p}.Attachment")
@@ -132,8 +132,8 @@ def security_groups(c: Ctx, items: list[tuple[str, Any]]) -> None:
         sg = c.req_str(g, "GroupId", p)
         c.name(g, sg, p)
         c.add("sg", sg, str(c.opt(g, "VpcId", p, "")), str(c.opt(g, "GroupName", p, "")))
-        _sg_rules(c, sg, "ingress", c.items(g, "IpPermissions", p))
-        _sg_rules(c, sg, "egress", c.items(g, "IpPermissionsEgress", p))
+        _sg_rules(c, sg, "ingress", c.req_items(g, "IpPermissions", p))
+        _sg_rules(c, sg, "egress", c.req_items(g, "IpPermissionsEgress", p))
 
 
 def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
@@ -141,12 +141,12 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
         acl = c.req_str(a, "NetworkAclId", p)
         c.name(a, acl, p)
         c.add("nacl", acl, c.req_str(a, "VpcId", p), 1 if c.opt(a, "IsDefault", p, False) is True else 0)
-        for sp, s in c.items(a, "Associations", p):
+        for sp, s in c.req_items(a, "Associations", p):
             subnet = c.opt(s, "SubnetId", sp)
             if subnet:
                 c.add("subnet_nacl", str(subnet), acl)
         has_star = {(e, f): False for e in (0, 1) for f in FAMILIES}
-        for ep, e in c.items(a, "Entries", p):
+        for ep, e in c.req_items(a, "Entries", p):
             egress = 1 if c.opt(e, "Egress", ep, False) is True else 0
             number = c.req(e, "RuleNumber", ep)
             if not isinstance(number, int) or isinstance(number, bool):
@@ -204,7 +204,7 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
         vpc = c.req_str(t, "VpcId", p)
         c.name(t, rtb, p)
         c.add("rtb", rtb, vpc)
-        for ap, a in c.items(t, "Associations", p):
+        for ap, a in c.req_items(t, "Associations", p):
             # an association disassociated, being disassociated or failed routes nothing (AssociationState, as for
             # CIDR blocks above): the subnet falls back to its VPC's main table
             if c.opt(c.opt(a, "AssociationState", ap, {}), "State", f"{ap}.AssociationState", "associated") in _GONE:
@@ -217,7 +217,7 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
             # gateway ... referred to as a gateway route table" (gateway-route-tables.html): rules/gateway_route_tables.dl
             if c.opt(a, "GatewayId", ap):
                 c.add("rtb_gateway", rtb, str(a["GatewayId"]))
-        for rp, r in c.items(t, "Routes", p):
+        for rp, r in c.req_items(t, "Routes", p):
             kind, target = _route_target(c, r, rp)
             state = str(c.opt(r, "State", rp, "active"))
             if c.opt(r, "DestinationCidrBlock", rp) is not None:

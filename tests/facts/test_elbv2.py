@@ -252,15 +252,15 @@ def test_nlb_addresses_targets_and_transport(tmp_path: Path) -> None:
                 {"Target": {"Id": "arn:aws:lambda:eu-west-1:1:function:f"}, "TargetHealth": {"State": "unavailable"}}]}]},
         # the instance is known only through its ENI at DeviceIndex 0 (no Reservations file)
         "NetworkInterfaces": {"NetworkInterfaces": [
-            {"NetworkInterfaceId": "eni-i0", "SubnetId": "subnet-a", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.0.20",
+            {"NetworkInterfaceId": "eni-i0", "SubnetId": "subnet-a", "VpcId": "vpc-1", "Groups": [], "PrivateIpAddress": "10.0.0.20",
              "Attachment": {"InstanceId": "i-eni0", "DeviceIndex": 0}},
-            {"NetworkInterfaceId": "eni-i1", "SubnetId": "subnet-a", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.0.21",
+            {"NetworkInterfaceId": "eni-i1", "SubnetId": "subnet-a", "VpcId": "vpc-1", "Groups": [], "PrivateIpAddress": "10.0.0.21",
              "Attachment": {"InstanceId": "i-eni0", "DeviceIndex": 1}},
             # an LB ENI whose load balancer was not collected keeps the description's id
-            {"NetworkInterfaceId": "eni-orphan", "SubnetId": "subnet-a", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.0.30",
+            {"NetworkInterfaceId": "eni-orphan", "SubnetId": "subnet-a", "VpcId": "vpc-1", "Groups": [], "PrivateIpAddress": "10.0.0.30",
              "Description": "ELB net/other/ffff0000", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.30"}]},
             # classic ELBs are not modelled
-            {"NetworkInterfaceId": "eni-classic", "SubnetId": "subnet-a", "VpcId": "vpc-1", "Description": "ELB my-classic"}]},
+            {"NetworkInterfaceId": "eni-classic", "SubnetId": "subnet-a", "VpcId": "vpc-1", "Description": "ELB my-classic", "Groups": []}]},
     }
     s = import_aws_configs(write(tmp_path, docs))
     r = s.relations

@@ -187,8 +187,37 @@ def test_malformed_json_has_line_and_column(tmp_path: Path) -> None:
     assert err.location == f"{bad}:3:21"
 
 
+@pytest.mark.parametrize("key, id_key, field", [
+    ("SecurityGroups", "GroupId", "IpPermissions"), ("SecurityGroups", "GroupId", "IpPermissionsEgress"),
+    ("NetworkAcls", "NetworkAclId", "Entries"), ("NetworkAcls", "NetworkAclId", "Associations"),
+    ("RouteTables", "RouteTableId", "Routes"), ("RouteTables", "RouteTableId", "Associations"),
+    ("NetworkInterfaces", "NetworkInterfaceId", "Groups")])
+def test_a_list_the_api_always_returns_is_required(tmp_path: Path, key: str, id_key: str, field: str) -> None:
+    """A security group without IpPermissionsEgress read as "no outbound rule" (the README's own ALB bug, UNREACHABLE),
+    a network ACL without Entries as "deny all", a route table without Routes as "no route", an ENI without Groups as
+    "in no group": verdicts on data an answer cut or edited by hand does not have. Describe* always returns these
+    lists, empty or not: absent, the import stops with the JSON path and a hint; written as [] they mean none."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    for f in (EXAMPLE / "aws_configs" / "us-east-1").glob("*.json"):
+        (region / f.name).write_text(f.read_text())
+    path = region / f"{key}.json"
+    doc = json.loads(path.read_text())
+    doc[key][-1][field] = []
+    path.write_text(json.dumps(doc))
+    import_aws_configs(tmp_path)  # an empty list is an answer: none
+    del doc[key][-1][field]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    last = len(doc[key]) - 1
+    assert info.value.code == "facts.missing_field" and info.value.location == f"{path}:$.{key}[{last}].{field}"
+    assert f'"{field}": []' in (info.value.hint or "")
+
+
 def test_missing_group_id_gives_json_path(tmp_path: Path) -> None:
-    groups = [{"GroupId": f"sg-{i}", "GroupName": "g", "VpcId": "vpc-1"} for i in range(3)]
+    groups = [{"GroupId": f"sg-{i}", "GroupName": "g", "VpcId": "vpc-1", "IpPermissions": [], "IpPermissionsEgress": []}
+              for i in range(3)]
     del groups[2]["GroupId"]
     (tmp_path / "SecurityGroups.json").write_text(json.dumps({"SecurityGroups": groups}))
     with pytest.raises(FactsError) as info:
