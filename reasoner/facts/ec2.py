@@ -241,7 +241,7 @@ def _gateways(c: Ctx, items: list[tuple[str, Any]], id_key: str, rel: str, only_
         gw = c.req_str(g, id_key, p)
         c.name(g, gw, p)
         c.add(rel, gw)
-        for ap, a in c.items(g, "Attachments", p):
+        for ap, a in c.req_items(g, "Attachments", p):
             if only_state is None or str(c.opt(a, "State", ap, only_state)) == only_state:
                 c.add(f"{rel}_attachment", gw, c.req_str(a, "VpcId", ap))
 

@@ -168,7 +168,7 @@ def load_balancers(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         dns = _text(c, lb, "DNSName", p)
         if dns:
             c.add("lb_dns", arn, dns)
-        for zp, z in c.items(lb, "AvailabilityZones", p):
+        for zp, z in c.req_items(lb, "AvailabilityZones", p):
             subnet = c.req_str(z, "SubnetId", zp)
             c.add("lb_subnet", arn, subnet, _text(c, z, "ZoneName", zp))
             for ap, a in c.items(z, "LoadBalancerAddresses", zp):
@@ -232,7 +232,7 @@ def load_balancer_listeners(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         proto = _protocol(c, listener, "Protocol", lp, required=True)
         c.add("listener", arn, lb, port, proto)
         st.listeners[arn] = (lb, proto, port)
-        _actions(c, arn, c.items(listener, "DefaultActions", lp))
+        _actions(c, arn, c.req_items(listener, "DefaultActions", lp))
 
 
 def _condition_values(c: "_Ctx", cond: Any, field_name: str, cp: str) -> list[tuple[str, str]]:
@@ -267,14 +267,14 @@ def load_balancer_listener_rules(c: "_Ctx", items: list[tuple[str, Any]]) -> Non
             priority = _int(c, c.req(r, "Priority", rp), f"{rp}.Priority", "priority")
         c.add("listener_rule", listener, rule, priority, is_default)
         st.rules.append((listener, rule, priority, is_default))
-        for cp, cond in c.items(r, "Conditions", rp):
+        for cp, cond in c.req_items(r, "Conditions", rp):
             field_name = c.req_str(cond, "Field", cp)
             for vp, value in _condition_values(c, cond, field_name, cp):
                 c.add("rule_condition", rule, field_name, value)
                 if field_name == "source-ip":  # either family, on the one line of addresses
                     lo, hi, _ = c.cidr(value, vp, "ipv6" if ":" in value else "ipv4")
                     c.add("rule_source_ip", rule, lo, hi)
-        _actions(c, rule, c.items(r, "Actions", rp))
+        _actions(c, rule, c.req_items(r, "Actions", rp))
 
 
 # -- target groups ----------------------------------------------------------------------------

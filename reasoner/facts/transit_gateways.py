@@ -40,7 +40,7 @@ def _tgw_vpc_attachments(c: Ctx, items: list[tuple[str, Any]]) -> None:
         c.name(a, att, p)
         c.add("tgw_vpc_attachment", att, c.req_str(a, "TransitGatewayId", p), c.req_str(a, "VpcId", p),
               str(c.opt(a, "State", p, "unknown")))
-        for sp, s in c.items(a, "SubnetIds", p):
+        for sp, s in c.req_items(a, "SubnetIds", p):
             if not isinstance(s, str) or not s:
                 raise c.err("facts.bad_value", "a subnet id must be a non-empty string", sp)
             c.add("tgw_attachment_subnet", att, s)

@@ -301,9 +301,9 @@ def test_listener_rules_conditions_and_actions(tmp_path: Path) -> None:
              {"Type": "forward", "Order": 2, "TargetGroupArn": S_TG}]},
         {"RuleArn": "r-20", "Priority": 20, "Conditions": [],
          "Actions": [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]},
-        {"RuleArn": "r-30", "Priority": "30",
+        {"RuleArn": "r-30", "Priority": "30", "Conditions": [],
          "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503", "ContentType": "text/plain"}}]},
-        {"RuleArn": "r-def", "Priority": "default", "IsDefault": True,
+        {"RuleArn": "r-def", "Priority": "default", "IsDefault": True, "Conditions": [],
          "Actions": [{"Type": "forward", "TargetGroupArn": S_TG}]},
     ]
     s = import_aws_configs(write(tmp_path, {"LoadBalancerListenerRules": {"LoadBalancerListenerRules": [
@@ -380,6 +380,16 @@ _BAD = [
     ({"LoadBalancerListenerRules": [{"ListenerArn": S_L, "Rules": [{"RuleArn": "r", "Priority": "1", "Conditions": [
         {"Field": "source-ip", "SourceIpConfig": {"Values": ["10.0.0.0/33"]}}]}]}]},
      "facts.bad_value", "$.LoadBalancerListenerRules[0].Rules[0].Conditions[0].SourceIpConfig.Values[0]"),
+    # lists the API always returns (empty or not): absent, "no condition" would match every request, "no action" or
+    # "no subnet" would send nothing (reasoner/facts/context.py Ctx.req_items)
+    ({"LoadBalancerListenerRules": [{"ListenerArn": S_L, "Rules": [{"RuleArn": "r", "Priority": "1", "Actions": []}]}]},
+     "facts.missing_field", "$.LoadBalancerListenerRules[0].Rules[0].Conditions"),
+    ({"LoadBalancerListenerRules": [{"ListenerArn": S_L, "Rules": [{"RuleArn": "r", "Priority": "1", "Conditions": []}]}]},
+     "facts.missing_field", "$.LoadBalancerListenerRules[0].Rules[0].Actions"),
+    ({"LoadBalancerListeners": [{"LoadBalancerArn": S_LB, "Listeners": [{"ListenerArn": S_L, "Port": 80, "Protocol": "TCP"}]}]},
+     "facts.missing_field", f"{_LW}.Listeners[0].DefaultActions"),
+    ({"TransitGatewayVpcAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-1", "TransitGatewayId": "tgw-1", "VpcId": "vpc-1"}]},
+     "facts.missing_field", "$.TransitGatewayVpcAttachments[0].SubnetIds"),
     ({"TargetGroups": [{"TargetGroupArn": S_TG, "HealthCheckPort": "http"}]},
      "facts.bad_value", "$.TargetGroups[0].HealthCheckPort"),
     ({"TargetGroups": [{"TargetGroupArn": S_TG, "HealthCheckEnabled": "yes"}]},

@@ -191,12 +191,15 @@ def test_malformed_json_has_line_and_column(tmp_path: Path) -> None:
     ("SecurityGroups", "GroupId", "IpPermissions"), ("SecurityGroups", "GroupId", "IpPermissionsEgress"),
     ("NetworkAcls", "NetworkAclId", "Entries"), ("NetworkAcls", "NetworkAclId", "Associations"),
     ("RouteTables", "RouteTableId", "Routes"), ("RouteTables", "RouteTableId", "Associations"),
-    ("NetworkInterfaces", "NetworkInterfaceId", "Groups")])
+    ("NetworkInterfaces", "NetworkInterfaceId", "Groups"), ("InternetGateways", "InternetGatewayId", "Attachments"),
+    ("LoadBalancers", "LoadBalancerArn", "AvailabilityZones")])
 def test_a_list_the_api_always_returns_is_required(tmp_path: Path, key: str, id_key: str, field: str) -> None:
     """A security group without IpPermissionsEgress read as "no outbound rule" (the README's own ALB bug, UNREACHABLE),
     a network ACL without Entries as "deny all", a route table without Routes as "no route", an ENI without Groups as
     "in no group": verdicts on data an answer cut or edited by hand does not have. Describe* always returns these
-    lists, empty or not: absent, the import stops with the JSON path and a hint; written as [] they mean none."""
+    lists, empty or not (so do DescribeInternetGateways its Attachments, DescribeLoadBalancers its AvailabilityZones,
+    and the listener, rule and VPC attachment answers theirs): absent, the import stops with the JSON path and a hint;
+    written as [] they mean none."""
     region = tmp_path / "aws_configs" / "us-east-1"
     region.mkdir(parents=True)
     for f in (EXAMPLE / "aws_configs" / "us-east-1").glob("*.json"):
