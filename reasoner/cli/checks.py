@@ -138,8 +138,8 @@ def verify(
         if r.inconclusive:
             out.print(f"[yellow]INCONCLUSIVE[/]  {m(where)}  {m(a.text)}", highlight=False)
             out.print("  counted as failed: the snapshot lacks what the answer depends on", highlight=False)
-            for miss in r.missing:
-                out.print(f"  missing: {m(miss.message)}", highlight=False)
+            for text in dict.fromkeys(miss.message for miss in r.missing):  # (one line for the hops that share one)
+                out.print(f"  missing: {m(text)}", highlight=False)
             continue
         out.print(f"{'[green]PASS[/]' if held else '[red]FAIL[/]'}  {m(where)}  {m(a.text)}", highlight=False)
         if held and not r.reachable:

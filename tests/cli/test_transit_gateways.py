@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from test_query import REGION, edit, query_json, scenario
+from test_query import REGION, edit, query_json, reason, scenario
 
 
 def _write(snap: Path, key: str, items: list) -> None:
@@ -346,6 +346,19 @@ def test_transit_gateway_data_the_snapshot_lacks_leaves_the_path_undecided(tmp_p
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 3 and missing in {(m["missing"], m["component"]) for m in out["missing"]}, (out["verdict"], out["missing"])
     assert not out["explanations"]
+
+
+def test_verify_names_what_is_missing_once(tmp_path):
+    """`reason verify` of an isolation assertion over a path whose route table lacks its propagations: not a proof
+    (exit 3), and the missing answer said once, though both route hops (request and reply) depend on it."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    _drop(snap, "TransitGatewayPropagations")
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable task-eni -> db tcp 5432\n")
+    r = reason("verify", "--facts", str(snap), str(checks))
+    assert r.returncode == 3 and "0/1 assertions hold; 1 inconclusive" in r.stdout
+    assert r.stdout.count("the propagations to transit gateway route table tgw-rtb-1 are not in the snapshot") == 1
 
 
 def test_a_complete_association_answer_decides_without_the_attachments_answer(tmp_path):
