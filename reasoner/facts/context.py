@@ -55,9 +55,10 @@ class Ctx:
 
     def req_items(self, obj: Any, key: str, path: str) -> list[tuple[str, Any]]:
         """As :meth:`items`, for a list the API always returns (empty or not): a security group's rules, a network
-        ACL's entries and associations, a route table's routes and associations, an ENI's groups.  Read as empty
-        when absent, an answer cut or edited by hand would say "no rule", "no route", "no group": a verdict on data
-        the snapshot does not have.  So absence is a located error (``facts.missing_field``), as for a required id."""
+        ACL's entries, a route table's routes, an ENI's groups, associations and attachments (the callers name the
+        rest; README "Collecting from AWS" lists them).  Read as empty when absent, an answer cut or edited by hand
+        would say "no rule", "no route", "no group": a verdict on data the snapshot does not have.  So absence is a
+        located error (``facts.missing_field``), as for a required id."""
         if not isinstance(obj, dict):
             raise self.err("facts.bad_value", f"expected an object, found {type(obj).__name__}", path)
         if obj.get(key) is None:
