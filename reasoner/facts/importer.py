@@ -36,16 +36,15 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
   ``TransitGatewayVpcAttachments`` -> ``tgw_vpc_attachment``, ``tgw_attachment_subnet``, ``tgw_attachment_option``;
   ``TransitGatewayRouteTables`` -> ``tgw_rtb``; and, per route table (wrapped
   ``[{TransitGatewayRouteTableId, <list>}]`` or plain items naming their table):
-  ``TransitGatewayRouteTableAssociations`` -> ``tgw_association``, ``TransitGatewayPropagations`` ->
-  ``tgw_propagation``, ``TransitGatewayStaticRoutes`` / ``TransitGatewayPropagatedRoutes`` -> ``tgw_route``,
+  ``TransitGatewayRouteTableAssociations`` -> ``tgw_association``, ``tgw_associations_listed``,
+  ``TransitGatewayPropagations`` -> ``tgw_propagation``, ``tgw_propagations_listed``, ``TransitGatewayStaticRoutes`` / ``TransitGatewayPropagatedRoutes`` -> ``tgw_route``,
   ``tgw_route_pl``, ``tgw_routes_collected``
 * every key handled -> ``snapshot_has`` (unless `reason collect` recorded its call as refused);
 * ``Tags``/``TagSet`` ``Name`` -> ``names`` (``LoadBalancerName`` for load balancers)
 
-Not handled: IPv6 on load balancers and target groups and IPv6 transit gateway routes (skipped and counted in
+Not handled: IPv6 load balancer node addresses and IPv6 targets of target groups (skipped and counted in
 ``manifest["skipped_ipv6"]``; every answer on such a snapshot warns that it does not cover their addresses:
-reasoner/session.py), classic ELBs,
-VPC endpoints, VPN, Direct Connect, RDS,
+reasoner/session.py), classic ELBs, VPN, Direct Connect, RDS,
 Elasticsearch: their top-level keys are listed in ``manifest["unmodelled"]``.  Instances without a
 ``SubnetId`` (stopped/terminated) produce no ``instance`` row.  A NAT gateway with no private
 address gets ``private_ip`` 0.
