@@ -75,6 +75,7 @@ def _add_tgw(snap: Path, sg_ref: bool = False, spoke_att_subnets: tuple[str, ...
         for att, vpc in (("tgw-attach-hub", "vpc-0a1b2c3d"), ("tgw-attach-spoke", "vpc-0spoke"))]}])
     _write(snap, "TransitGatewayStaticRoutes", [{"TransitGatewayRouteTableId": "tgw-rtb-1", "Routes": [],
                                                  "AdditionalRoutesAvailable": False}])
+    _write(snap, "VpcPeeringConnections", [])  # not peered (a security-group reference across VPCs reads this answer)
 
 
 def _codes(out: dict) -> set[tuple[str, str, str]]:
@@ -171,6 +172,20 @@ def test_a_security_group_reference_across_the_transit_gateway_is_undecided_when
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 3 and out["verdict"] == "inconclusive", out["explanations"]
     assert {(m["hop"], m["missing"], m["component"]) for m in out["missing"]} == {("fwd_sg_ingress", "tgw_sg_ref_option", "tgw-1")}
+
+
+def test_a_reference_across_vpcs_is_undecided_without_the_peering_answer(tmp_path):
+    """A reference to a group of another VPC matches where the VPCs are peered (vpc-peering-security-groups.html;
+    rules/reachability.dl sg_ref_visible). Referencing off on the transit gateway, the database's inbound rule naming
+    the task's group: with the peering answer saying no connection, SG_REFERENCING_SUPPORT (UNREACHABLE); without
+    the answer, whether the VPCs are peered is unknown: INCONCLUSIVE naming it (it was UNREACHABLE)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True, referencing=("disable", "enable", "enable"))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("SG_REFERENCING_SUPPORT", "sg-0db", "forward") in _codes(out)
+    _drop(snap, "VpcPeeringConnections")
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and ("describe_key", "VpcPeeringConnections") in {(m["missing"], m["component"]) for m in out["missing"]}
 
 
 def test_an_outbound_security_group_reference_never_matches_across_the_transit_gateway(tmp_path):
