@@ -1,6 +1,6 @@
 """Property: deleting data never makes an answer more favourable than the data allows.
 
-For random small snapshots (two peered VPCs, public and private subnets, an internet gateway, a NAT gateway,
+For random small snapshots (two VPCs joined by a peering connection or a transit gateway, public and private subnets, an internet gateway, a NAT gateway,
 random security groups, network ACLs and public IPs; routes to CIDR blocks or to prefix lists), deleting any one describe-* file, or any one resource
 that another resource references by id (an ENI's security group or subnet, a route's gateway or peering
 connection), must never turn an UNREACHABLE or INCONCLUSIVE verdict into REACHABLE, nor a REACHABLE one into
@@ -26,7 +26,8 @@ from reasoner.session import Session
 PORTS = (22, 80, 443, 8000)
 EXAMPLES = 40 if os.environ.get("REASON_LONG_PROPERTIES") else 12
 FILES = ("Vpcs", "Subnets", "SecurityGroups", "NetworkAcls", "RouteTables", "InternetGateways", "NatGateways",
-         "VpcPeeringConnections", "PrefixLists")
+         "VpcPeeringConnections", "PrefixLists", "TransitGateways", "TransitGatewayAttachments", "TransitGatewayVpcAttachments",
+         "TransitGatewayRouteTables", "TransitGatewayPropagations", "TransitGatewayStaticRoutes")
 
 
 def _perm(rng: random.Random, sgs: list[str]) -> dict:
@@ -82,7 +83,10 @@ def build(seed: int) -> dict[str, dict]:
     via_list = rng.random() < 0.5
     to_b = {"DestinationPrefixListId": "pl-b"} if via_list else {"DestinationCidrBlock": "10.1.0.0/16"}
     anywhere = {"DestinationPrefixListId": "pl-all"} if via_list else {"DestinationCidrBlock": "0.0.0.0/0"}
-    pcx = {"DestinationCidrBlock": "10.1.0.0/16", "VpcPeeringConnectionId": "pcx-ab", "State": "active"}
+    # the two VPCs joined by the peering connection, or (a third of the time) by a transit gateway
+    via_tgw = rng.random() < 0.34
+    pcx = ({"DestinationCidrBlock": "10.1.0.0/16", "TransitGatewayId": "tgw-1", "State": "active"} if via_tgw
+           else {"DestinationCidrBlock": "10.1.0.0/16", "VpcPeeringConnectionId": "pcx-ab", "State": "active"})
     pcx_a = {**{k: v for k, v in pcx.items() if k != "DestinationCidrBlock"}, **to_b}
     local_a = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"}
     tables = [
@@ -97,8 +101,10 @@ def build(seed: int) -> dict[str, dict]:
     lists = {"PrefixLists": {"PrefixLists": [
         {"PrefixListId": "pl-b", "PrefixListName": "vpc-b", "Cidrs": ["10.1.0.0/16"]},
         {"PrefixListId": "pl-all", "PrefixListName": "anywhere", "Cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}]}} if via_list else {}
+    tgw = _transit_gateway() if via_tgw else {}
     return {
         **lists,
+        **tgw,
         "Vpcs": {"Vpcs": [{"VpcId": "vpc-a", "CidrBlock": "10.0.0.0/16"}, {"VpcId": "vpc-b", "CidrBlock": "10.1.0.0/16"}]},
         "Subnets": {"Subnets": [{"SubnetId": s, "VpcId": v, "CidrBlock": c, "AvailabilityZone": "us-east-1a"} for s, v, c in (
             ("subnet-a-pub", "vpc-a", "10.0.1.0/24"), ("subnet-a-priv", "vpc-a", "10.0.2.0/24"), ("subnet-b", "vpc-b", "10.1.1.0/24"))]},
@@ -116,15 +122,45 @@ def build(seed: int) -> dict[str, dict]:
     }
 
 
+def _transit_gateway() -> dict[str, dict]:
+    """Transit gateway tgw-1 between vpc-a and vpc-b: one VPC attachment each (subnet-a-priv and subnet-b, the
+    zone of every subnet), both associated with tgw-rtb-1 and propagating to it (how-transit-gateways-work.html)."""
+    atts = (("tgw-att-a", "vpc-a", "subnet-a-priv"), ("tgw-att-b", "vpc-b", "subnet-b"))
+    return {
+        "TransitGateways": {"TransitGateways": [{"TransitGatewayId": "tgw-1", "State": "available"}]},
+        "TransitGatewayAttachments": {"TransitGatewayAttachments": [
+            {"TransitGatewayAttachmentId": a, "TransitGatewayId": "tgw-1", "ResourceType": "vpc", "ResourceId": v,
+             "State": "available", "Association": {"TransitGatewayRouteTableId": "tgw-rtb-1", "State": "associated"}}
+            for a, v, _ in atts]},
+        "TransitGatewayVpcAttachments": {"TransitGatewayVpcAttachments": [
+            {"TransitGatewayAttachmentId": a, "TransitGatewayId": "tgw-1", "VpcId": v, "State": "available", "SubnetIds": [s]}
+            for a, v, s in atts]},
+        "TransitGatewayRouteTables": {"TransitGatewayRouteTables": [
+            {"TransitGatewayRouteTableId": "tgw-rtb-1", "TransitGatewayId": "tgw-1", "State": "available"}]},
+        "TransitGatewayPropagations": {"TransitGatewayPropagations": [{"TransitGatewayRouteTableId": "tgw-rtb-1",
+            "TransitGatewayRouteTablePropagations": [{"TransitGatewayAttachmentId": a, "ResourceType": "vpc", "ResourceId": v,
+                                                      "State": "enabled"} for a, v, _ in atts]}]},
+        "TransitGatewayStaticRoutes": {"TransitGatewayStaticRoutes": [
+            {"TransitGatewayRouteTableId": "tgw-rtb-1", "Routes": [], "AdditionalRoutesAvailable": False}]},
+    }
+
+
 def deletions(snapshot: dict[str, dict]) -> list[tuple[str, dict[str, dict]]]:
     """Every variant with one file, or one resource referenced by id elsewhere, removed."""
     out = []
     for key in FILES:
-        out.append((f"file {key}", {k: v for k, v in snapshot.items() if k != key}))
+        if key in snapshot:
+            out.append((f"file {key}", {k: v for k, v in snapshot.items() if k != key}))
     for key, id_key, ids in (("SecurityGroups", "GroupId", ["sg-1", "sg-2", "sg-3", "sg-4"]),
                              ("Subnets", "SubnetId", ["subnet-a-pub", "subnet-a-priv", "subnet-b"]),
                              ("InternetGateways", "InternetGatewayId", ["igw-a"]), ("NatGateways", "NatGatewayId", ["nat-a"]),
-                             ("VpcPeeringConnections", "VpcPeeringConnectionId", ["pcx-ab"])):
+                             ("VpcPeeringConnections", "VpcPeeringConnectionId", ["pcx-ab"]),
+                             ("TransitGateways", "TransitGatewayId", ["tgw-1"]),
+                             ("TransitGatewayVpcAttachments", "TransitGatewayAttachmentId", ["tgw-att-a", "tgw-att-b"]),
+                             ("TransitGatewayAttachments", "TransitGatewayAttachmentId", ["tgw-att-a"]),
+                             ("TransitGatewayPropagations", "TransitGatewayRouteTableId", ["tgw-rtb-1"])):
+        if key not in snapshot or (key == "VpcPeeringConnections" and "TransitGateways" in snapshot):
+            continue  # (joined by a transit gateway, no route names the peering connection: without it, another network)
         for rid in ids:
             variant = json.loads(json.dumps(snapshot))
             variant[key][key] = [r for r in variant[key][key] if r[id_key] != rid]
