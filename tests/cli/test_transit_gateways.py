@@ -279,6 +279,26 @@ def test_destination_subnet_nacl_is_skipped_when_the_attachment_is_in_it(tmp_pat
     assert code == 1 and _codes(out) == {("SUBNET_ACL_RESTRICTION", "acl-spoke", "return")}
 
 
+@pytest.mark.parametrize("missing", ["TransitGatewayRouteTables", "RouteTables"])
+def test_a_skipped_destination_nacl_is_not_a_blocker_while_the_path_is_undecided(tmp_path, missing):
+    """The database's subnet NACL denies the task's VPC, but the transit gateway delivers from within that subnet, so
+    it is not crossed (REACHABLE). Without the gateway's route tables, or the VPC route tables that lead to the
+    gateway, where (and whether) the gateway delivers is not known, and so is the NACL's part: INCONCLUSIVE (it was
+    UNREACHABLE, SUBNET_ACL_RESTRICTION: the NACL read as crossed, on data the snapshot lacks)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "NetworkAcls", lambda d: [a.update(Entries=[
+        {"RuleNumber": 90, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "CidrBlock": "10.0.0.0/16"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"}])
+        for a in d["NetworkAcls"] if a["NetworkAclId"] == "acl-spoke"])
+    assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
+    _drop(snap, missing)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and ("fwd_nacl_in", "tgw_delivery", "tgw-1") in {(m["hop"], m["missing"], m["component"]) for m in out["missing"]}
+    assert not any(e["code"] == "SUBNET_ACL_RESTRICTION" for e in out["explanations"])
+
+
 def test_routes_learned_from_a_vpn_attachment_are_refused_unless_collected(tmp_path):
     """A VPN attachment propagating to the table may add more specific routes (BGP) that a Batfish-style
     snapshot does not hold: no path is claimed. With the propagated routes collected, they are known."""
