@@ -7,13 +7,9 @@ resource removed or changed, as partial collections of real accounts produce the
 
 import json
 
-from test_query import FACTS, REGION, answer, edit, query_json, reason, scenario
+from test_query import FACTS, REGION, answer, drop, edit, query_json, reason, scenario
 
 FIXED = FACTS / "examples" / "seed-fixed"
-
-
-def drop(snap, name):
-    (snap / REGION / f"{name}.json").unlink()
 
 
 def open_to_world(snap, eni, sg, port, direction):

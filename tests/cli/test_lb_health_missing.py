@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from test_query import FACTS, REGION, answer, edit, query_json, reason, scenario
+from test_query import FACTS, answer, drop, edit, query_json, reason, scenario
 
 from reasoner.facts.importer import import_aws_configs
 
@@ -30,10 +30,6 @@ LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/5
 OTHER_TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/other-tg/0123456789abcdef"
 LB_FILES = ("LoadBalancers", "LoadBalancerAttributes", "LoadBalancerListeners", "LoadBalancerListenerRules", "TargetGroups",
             "TargetGroupAttributes", "LoadBalancerTargetHealth")
-
-
-def drop(snap: Path, name: str) -> None:
-    (snap / REGION / f"{name}.json").unlink()
 
 
 def health(snap: Path, *names: str) -> tuple[int, dict]:

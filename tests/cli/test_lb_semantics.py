@@ -13,14 +13,10 @@ documents it:
 
 import json
 
-from test_query import FACTS, REGION, edit, query_json, reason, scenario
+from test_query import FACTS, REGION, drop, edit, query_json, reason, scenario
 
 FIXED = FACTS / "examples" / "seed-fixed"
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/task-tg/73e2d6bc24d8a067"
-
-
-def drop(snap, name):
-    (snap / REGION / f"{name}.json").unlink()
 
 
 def codes(out):

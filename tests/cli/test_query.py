@@ -37,6 +37,11 @@ def edit(snap: Path, name: str, fn) -> None:
     path.write_text(json.dumps(data))
 
 
+def drop(snap: Path, name: str, missing_ok: bool = False) -> None:
+    """The snapshot without the describe answer ``name`` (as if it was not collected)."""
+    (snap / REGION / f"{name}.json").unlink(missing_ok=missing_ok)
+
+
 def answer(stdout: str) -> dict:
     """A JSON answer of the CLI, validated against the schema it names (reasoner/schemas)."""
     doc = json.loads(stdout)

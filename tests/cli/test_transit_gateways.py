@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from test_query import REGION, edit, query_json, reason, scenario
+from test_query import REGION, drop, edit, query_json, reason, scenario
 
 
 def _write(snap: Path, key: str, items: list) -> None:
@@ -183,7 +183,7 @@ def test_a_reference_across_vpcs_is_undecided_without_the_peering_answer(tmp_pat
     _add_tgw(snap, sg_ref=True, referencing=("disable", "enable", "enable"))
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 1 and ("SG_REFERENCING_SUPPORT", "sg-0db", "forward") in _codes(out)
-    _drop(snap, "VpcPeeringConnections")
+    drop(snap, "VpcPeeringConnections")
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 3 and ("describe_key", "VpcPeeringConnections") in {(m["missing"], m["component"]) for m in out["missing"]}
 
@@ -293,7 +293,7 @@ def test_a_skipped_destination_nacl_is_not_a_blocker_while_the_path_is_undecided
         {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"}])
         for a in d["NetworkAcls"] if a["NetworkAclId"] == "acl-spoke"])
     assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
-    _drop(snap, missing)
+    drop(snap, missing)
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 3 and ("fwd_nacl_in", "tgw_delivery", "tgw-1") in {(m["hop"], m["missing"], m["component"]) for m in out["missing"]}
     assert not any(e["code"] == "SUBNET_ACL_RESTRICTION" for e in out["explanations"])
@@ -343,15 +343,11 @@ def test_route_to_a_transit_gateway_towards_the_internet_stays_unsupported(tmp_p
     assert code == 3 and ("UNSUPPORTED_COMPONENT", "tgw-1", "forward") in _codes(out)
 
 
-def _drop(snap: Path, key: str) -> None:
-    (snap / REGION / f"{key}.json").unlink(missing_ok=True)
-
-
 def _associations_answer(entries: list) -> Callable[[Path], None]:
     """TransitGatewayAttachments not collected (it gives each attachment's association); the per-table association
     answers ``entries`` instead."""
     def change(snap: Path) -> None:
-        _drop(snap, "TransitGatewayAttachments")
+        drop(snap, "TransitGatewayAttachments", missing_ok=True)  # (the test asks twice)
         _write(snap, "TransitGatewayRouteTableAssociations", entries)
     return change
 
@@ -369,12 +365,12 @@ _BOTH = [{"TransitGatewayAttachmentId": a, "ResourceType": "vpc", "State": "asso
 
 
 @pytest.mark.parametrize("change, missing", [
-    (lambda s: _drop(s, "TransitGatewayAttachments"), ("tgw_association", "tgw-attach-hub")),
+    (lambda s: drop(s, "TransitGatewayAttachments"), ("tgw_association", "tgw-attach-hub")),
     (_associations_answer([]), ("tgw_association", "tgw-attach-hub")),
     (_associations_answer([{"TransitGatewayRouteTableId": "tgw-rtb-other", "Associations": []}]), ("tgw_association", "tgw-attach-hub")),
-    (lambda s: _drop(s, "TransitGatewayPropagations"), ("tgw_propagations", "tgw-rtb-1")),
+    (lambda s: drop(s, "TransitGatewayPropagations"), ("tgw_propagations", "tgw-rtb-1")),
     (lambda s: _write(s, "TransitGatewayPropagations", []), ("tgw_propagations", "tgw-rtb-1")),
-    (lambda s: _drop(s, "TransitGatewayVpcAttachments"), ("describe_key", "TransitGatewayVpcAttachments")),
+    (lambda s: drop(s, "TransitGatewayVpcAttachments"), ("describe_key", "TransitGatewayVpcAttachments")),
     (lambda s: edit(s, "TransitGatewayVpcAttachments", lambda d: d.update(TransitGatewayVpcAttachments=[
         a for a in d["TransitGatewayVpcAttachments"] if a["TransitGatewayAttachmentId"] != "tgw-attach-hub"])),
      ("tgw_vpc_attachment", "tgw-attach-hub")),
@@ -405,7 +401,7 @@ def test_verify_names_what_is_missing_once(tmp_path):
     (exit 3), and the missing answer said once, though both route hops (request and reply) depend on it."""
     snap = scenario(tmp_path)
     _add_tgw(snap)
-    _drop(snap, "TransitGatewayPropagations")
+    drop(snap, "TransitGatewayPropagations")
     checks = tmp_path / "iso.reason"
     checks.write_text("assert unreachable task-eni -> db tcp 5432\n")
     r = reason("verify", "--facts", str(snap), str(checks))
