@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import json
 import os
 import random
 from pathlib import Path
@@ -29,7 +28,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from reasoner.errors import ReasonError
 from reasoner.session import Session
-from tests.explain.test_missing_data_property import PORTS, build, deletions
+from tests.explain.test_missing_data_property import PORTS, build, deletions, write
 
 EXAMPLES = 40 if os.environ.get("REASON_LONG_PROPERTIES") else 4
 
@@ -259,12 +258,8 @@ REWRITINGS: dict[str, Callable[[Snapshot, random.Random], Snapshot]] = {
 
 def answers(folder: Path, snapshot: Snapshot, queries: list[str]) -> dict[str, tuple]:
     """Per query: (verdict, explanation codes, what is missing by hop and kind); errors as ("error", code)."""
-    region = folder / "aws_configs" / "us-east-1"
-    region.mkdir(parents=True)
-    for key, body in snapshot.items():
-        (region / f"{key}.json").write_text(json.dumps(body))
     try:
-        session = Session.open(folder)
+        session = Session.open(write(folder, snapshot))
     except ReasonError as e:
         return {q: ("error", e.code) for q in queries}
     out = {}

@@ -168,12 +168,17 @@ def deletions(snapshot: dict[str, dict]) -> list[tuple[str, dict[str, dict]]]:
     return out
 
 
-def verdicts(folder: Path, snapshot: dict[str, dict], queries: list[str]) -> dict[str, str]:
+def write(folder: Path, snapshot: dict[str, dict]) -> Path:
+    """``snapshot`` (describe-* key -> response) as a snapshot folder (aws_configs/us-east-1/KEY.json): ``folder``."""
     region = folder / "aws_configs" / "us-east-1"
     region.mkdir(parents=True)
     for key, body in snapshot.items():
         (region / f"{key}.json").write_text(json.dumps(body))
-    session = Session.open(folder)
+    return folder
+
+
+def verdicts(folder: Path, snapshot: dict[str, dict], queries: list[str]) -> dict[str, str]:
+    session = Session.open(write(folder, snapshot))
     out = {}
     for q in queries:
         try:
