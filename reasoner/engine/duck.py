@@ -105,9 +105,13 @@ class DuckEngine:
         try:
             types = self.sql.types[pred]
             cols = "{" + ", ".join(f"'c{i}': '{t}'" for i, t in enumerate(types)) + "}"
-            self.con.execute(
-                f"INSERT INTO {self._table(pred)} SELECT * FROM read_csv('{path}', header = false, "
-                f"columns = {cols}, quote = '\"', escape = '\"', allow_quoted_nulls = false, auto_detect = false)")
+            query = (f"SELECT * FROM read_csv('{path}', header = false, columns = {cols}, quote = '\"', escape = '\"', "
+                     f"allow_quoted_nulls = false, auto_detect = false)")
+            if pred in self._created:
+                self.con.execute(f"INSERT INTO {self._table(pred)} {query}")
+            else:  # created by the statement that fills it, with the columns' declared types (``columns``)
+                self._created.add(pred)
+                self.con.execute(f"CREATE TABLE {self.sql.tables[pred]} AS {query}")
             self.empty.discard(pred)
         finally:
             os.unlink(path)
@@ -170,11 +174,17 @@ class DuckEngine:
                         self.empty.discard(p)
             else:
                 for p in stratum.preds:  # in order: a predicate of the stratum may read one before it
-                    stmt = self.sql.pred_sql(stratum, p, frozenset(self.empty))
-                    if stmt is not None:
-                        self._table(p)
-                        if self.con.execute(stmt).fetchone()[0]:  # type: ignore[index]
-                            self.empty.discard(p)
+                    if p in self._created or self.sql.facts.get(p):
+                        stmt = self.sql.pred_sql(stratum, p, frozenset(self.empty))
+                        if stmt is not None:
+                            self._table(p)
+                    else:  # the table's first rows: created by the statement that derives them (one statement, not two)
+                        query = self.sql.pred_select(stratum, p, frozenset(self.empty))
+                        stmt = None if query is None else self.sql.create_as(p, query)
+                        if stmt is not None:
+                            self._created.add(p)
+                    if stmt is not None and self.con.execute(stmt).fetchone()[0]:  # type: ignore[index]
+                        self.empty.discard(p)
             self.done.add(i)
 
     def _fixpoint(self, stratum: Stratum) -> None:
