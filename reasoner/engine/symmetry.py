@@ -118,12 +118,19 @@ def classes(relations: Mapping[str, Sequence[tuple]], constants: set, starts: It
             # ...): column by column, with dicts and sets (the same co as row by row: co's end does not depend on
             # the order)
             ecol = cols[named[0]]
+            ordered_enis = None  # whether the rows come sorted by ENI (as a snapshot has them), when first asked
             for j, c in enumerate(cols):
                 if j == named[0]:
                     continue
                 last = dict(zip(c, ecol))  # each value's ENI (the last row's), then _MANY for those with two
                 if len(last) < len(c):  # (a value in several rows)
-                    last.update(dict.fromkeys(map(itemgetter(0), set(zip(c, ecol)).difference(last.items())), _MANY))
+                    if ordered_enis is None:
+                        ordered_enis = list(ecol) == sorted(ecol)
+                    if ordered_enis:  # a value's rows between its first and its last name ENIs between theirs
+                        first = dict(zip(reversed(c), reversed(ecol)))
+                        last.update(dict.fromkeys([v for v, e in last.items() if first[v] != e], _MANY))
+                    else:
+                        last.update(dict.fromkeys(map(itemgetter(0), set(zip(c, ecol)).difference(last.items())), _MANY))
                 for v in last.keys() & co.keys():
                     if co[v] != last[v]:
                         last[v] = _MANY

@@ -28,7 +28,10 @@ def snapshots(draw):
         # "eni": ENIs only (the column-by-column path); "str": ENIs (of the snapshot or not) and other strings
         kinds = draw(st.lists(st.sampled_from(["eni", "str", "str", "int", "int"]), min_size=1, max_size=4))
         pools = {"eni": enis, "str": ENIS + OTHER, "int": NUMBERS}
-        rel[name] = [tuple(draw(st.sampled_from(pools[k])) for k in kinds) for _ in range(draw(st.integers(0, 8)))]
+        rows = [tuple(draw(st.sampled_from(pools[k])) for k in kinds) for _ in range(draw(st.integers(0, 8)))]
+        if "eni" in kinds and draw(st.booleans()):  # sorted by ENI, as a snapshot's rows come (``classes`` uses the order)
+            rows.sort(key=lambda r: r[kinds.index("eni")])
+        rel[name] = rows
     constants = set(draw(st.lists(st.sampled_from(OTHER + NUMBERS), max_size=3)))
     starts = draw(st.lists(st.sampled_from(NUMBERS), max_size=2))
     return rel, constants, starts
@@ -54,6 +57,16 @@ def test_an_eni_with_two_numbers_of_one_label_is_a_class_of_its_own():
     new, old = symmetry.classes(rel, set()), _reference_classes(rel, set())
     assert new.of["eni-0"] != new.of["eni-1"]
     assert new.of == old.of and new.members == old.members
+
+
+def test_a_value_whose_rows_name_one_eni_first_and_last_and_another_between_is_shared():
+    """Rows not sorted by ENI: i-1 is named with eni-0, eni-1, eni-0.  It is not eni-0's own value (its first and last
+    rows agreeing says so only when the rows come sorted by ENI), so eni-0 and eni-1 stay swappable, as the row-by-row
+    reading says."""
+    rel = {"eni": [("eni-0", "subnet-a", "vpc-1"), ("eni-1", "subnet-a", "vpc-1"), ("eni-2", "subnet-a", "vpc-1")],
+           "r1": [("eni-0", "i-1"), ("eni-1", "i-1"), ("eni-0", "i-1"), ("eni-2", "i-2")]}
+    new, old = symmetry.classes(rel, set()), _reference_classes(rel, set())
+    assert new.members == old.members == {0: ["eni-0", "eni-1"], 1: ["eni-2"]}
 
 
 def _reference_classes(relations, constants, starts=()):
