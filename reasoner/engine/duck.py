@@ -33,7 +33,7 @@ class DuckEngine:
     rules declare and do not define)."""
 
     def __init__(self, checked: Checked, relations: dict[str, list[tuple]] | None = None, threads: int | None = None) -> None:
-        data = (v for pred, rows in (relations or {}).items() if pred in checked.decls for r in rows for v in r if type(v) is int)
+        data = _bounds(checked, relations or {})
         self.checked = checked
         self.sql: SqlProgram = compile_program(checked, number_type(itertools.chain(program_numbers(checked), data)))
         self.con = duckdb.connect(":memory:")
@@ -219,6 +219,28 @@ class DuckEngine:
         for p in stratum.preds:
             self.con.execute(f"DROP TABLE {delta[p]}")
             self.con.execute(f"DROP TABLE {new[p]}")
+
+
+def _bounds(checked: Checked, relations: dict[str, list[tuple]]) -> list[int]:
+    """The least and the greatest integer of each number column of the rows of declared predicates (all
+    ``number_type`` needs: a symbol column is text in SQL, whatever it holds), a column at a time in C loops."""
+    out: list[int] = []
+    for pred, rows in relations.items():
+        decl = checked.decls.get(pred)
+        if decl is None or not rows:
+            continue
+        if set(map(len, rows)) != {decl.arity}:  # (rows of another arity: every integer of every row)
+            out.extend(v for r in rows for v in r if type(v) is int)
+            continue
+        for i, (_, ctype) in enumerate(decl.columns):
+            if ctype != "number":
+                continue
+            col = list(map(operator.itemgetter(i), rows))
+            types = set(map(type, col))
+            ints = col if types == {int} else [v for v in col if type(v) is int] if int in types else ()
+            if ints:
+                out.extend((min(ints), max(ints)))
+    return out
 
 
 #: Up to this many rows are written by a parameterised INSERT, more through a CSV file.  Measured (three columns, one
