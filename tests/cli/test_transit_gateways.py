@@ -174,18 +174,51 @@ def test_a_security_group_reference_across_the_transit_gateway_is_undecided_when
     assert {(m["hop"], m["missing"], m["component"]) for m in out["missing"]} == {("fwd_sg_ingress", "tgw_sg_ref_option", "tgw-1")}
 
 
-def test_a_reference_across_vpcs_is_undecided_without_the_peering_answer(tmp_path):
-    """A reference to a group of another VPC matches where the VPCs are peered (vpc-peering-security-groups.html;
-    rules/reachability.dl sg_ref_visible). Referencing off on the transit gateway, the database's inbound rule naming
-    the task's group: with the peering answer saying no connection, SG_REFERENCING_SUPPORT (UNREACHABLE); without
-    the answer, whether the VPCs are peered is unknown: INCONCLUSIVE naming it (it was UNREACHABLE)."""
+def _peer_too(snap: Path) -> None:
+    """The two VPCs of ``_add_tgw`` also peered (pcx-1, active, one Region), their routes still to the transit gateway."""
+    _write(snap, "VpcPeeringConnections", [
+        {"VpcPeeringConnectionId": "pcx-1", "Status": {"Code": "active"},
+         "RequesterVpcInfo": {"VpcId": "vpc-0a1b2c3d", "Region": "us-east-1"},
+         "AccepterVpcInfo": {"VpcId": "vpc-0spoke", "Region": "us-east-1"}}])
+
+
+@pytest.mark.parametrize("peering", ["none", "peered", "answer missing"])
+def test_a_peering_reference_does_not_match_traffic_that_goes_through_the_transit_gateway(tmp_path, peering):
+    """A reference to a group of a peered VPC matches traffic over the peering connection (vpc-peering-security-groups.html);
+    across a transit gateway only the gateway's own referencing does, which is why its option exists "to migrate from
+    VPC peering (which was the only option that supported security group referencing) to transit gateways"
+    (API_TransitGatewayVpcAttachmentOptions, SecurityGroupReferencingSupport).  Referencing off on the transit gateway,
+    the database's inbound rule naming the task's group, the routes to the transit gateway: SG_REFERENCING_SUPPORT
+    (UNREACHABLE) whether the VPCs are also peered or not, and whether the snapshot has the peering answer or not (the
+    peered case was REACHABLE, the missing answer INCONCLUSIVE)."""
     snap = scenario(tmp_path)
     _add_tgw(snap, sg_ref=True, referencing=("disable", "enable", "enable"))
+    if peering == "peered":
+        _peer_too(snap)
+    elif peering == "answer missing":
+        drop(snap, "VpcPeeringConnections")
     code, out = query_json(snap, "task-eni -> db tcp 5432")
-    assert code == 1 and ("SG_REFERENCING_SUPPORT", "sg-0db", "forward") in _codes(out)
-    drop(snap, "VpcPeeringConnections")
+    assert code == 1 and ("SG_REFERENCING_SUPPORT", "sg-0db", "forward") in _codes(out), out["explanations"]
+    assert not out.get("missing"), out["missing"]
+
+
+def test_a_peering_reference_matches_once_the_route_takes_the_peering_connection(tmp_path):
+    """The same network, the hub's routes to the spoke by the peering connection instead (and back): the reference
+    admits the task (REACHABLE)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True, referencing=("disable", "enable", "enable"))
+    _peer_too(snap)
+
+    def by_peering(d):
+        for r in d["RouteTables"]:
+            for route in r["Routes"]:
+                if route.get("TransitGatewayId") == "tgw-1":
+                    del route["TransitGatewayId"]
+                    route["VpcPeeringConnectionId"] = "pcx-1"
+    edit(snap, "RouteTables", by_peering)
     code, out = query_json(snap, "task-eni -> db tcp 5432")
-    assert code == 3 and ("describe_key", "VpcPeeringConnections") in {(m["missing"], m["component"]) for m in out["missing"]}
+    assert code == 0, out["explanations"]
+    assert "pcx-1" in json.dumps(out["forward_path"]) and "sg-0task" in json.dumps(out["forward_path"])
 
 
 def test_an_outbound_security_group_reference_never_matches_across_the_transit_gateway(tmp_path):
