@@ -1,8 +1,8 @@
 """Demand specialisation: a reader that keeps only some constants of a column gets a copy without the other rules.
 
 The set engine computes every predicate a wanted relation reads, whole.  Some readers keep only a few of its rows:
-``hop_unknown(H, "unmodelled", C) :- hop_problem(H, Code, C, _), unknown_code(Code)`` reads the ``hop_problem`` rows
-whose code is one of the two ``unknown_code`` facts, yet ``hop_problem`` has some sixty rules, most of them naming
+``hop_unknown(H, M, C) :- hop_problem(H, Code, C, _), unknown_kind(Code, M)`` reads the ``hop_problem`` rows
+whose code is one of the two ``unknown_kind`` facts, yet ``hop_problem`` has some sixty rules, most of them naming
 another code in their head (``"MORE_SPECIFIC_ROUTE"``, ``"BAD_STATE"``: rules/route_explanations.dl), each a join
 over the packet, its ENIs and route tables.  This pass gives such a reader a copy of the predicate with only the
 rules whose head can hold a value the reader keeps, and the copy's own readers the same treatment, down the

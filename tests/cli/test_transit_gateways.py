@@ -410,9 +410,12 @@ _BOTH = [{"TransitGatewayAttachmentId": a, "ResourceType": "vpc", "State": "asso
     (lambda s: _spoke_attachment_subnet_missing(s), ("subnet", "subnet-spoke-tgw")),
     (lambda s: edit(s, "Subnets", lambda d: d.update(Subnets=[x for x in d["Subnets"] if x["SubnetId"] != "subnet-priv-a"])),
      ("subnet", "subnet-priv-a")),
+    (lambda s: drop(s, "TransitGatewayStaticRoutes"), ("tgw_routes", "tgw-rtb-1")),
+    (lambda s: drop(s, "TransitGatewayRouteTables"), ("tgw_routes", "tgw-rtb-1")),
 ], ids=["attachments not collected", "no association answer", "another table's answer only", "propagations not collected",
         "no propagation answer", "VPC attachments not collected", "the hub's VPC attachment missing",
-        "an attachment subnet missing", "the sender's subnet missing"])
+        "an attachment subnet missing", "the sender's subnet missing", "static routes not collected",
+        "route tables not collected"])
 def test_transit_gateway_data_the_snapshot_lacks_leaves_the_path_undecided(tmp_path, change, missing):
     """Which table an attachment uses (DescribeTransitGatewayAttachments' Association, or every table's
     GetTransitGatewayRouteTableAssociations), which attachments propagate to a table

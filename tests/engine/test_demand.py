@@ -102,7 +102,7 @@ def test_a_relation_the_snapshot_loads_is_not_finite():
 
 
 def test_the_shipped_hop_unknown_reads_only_the_unmodelled_explanations():
-    """rules/missing_data.dl: hop_unknown(H, "unmodelled", C) :- hop_problem(H, Code, C, _), unknown_code(Code)."""
+    """rules/missing_data.dl: hop_unknown(H, M, C) :- hop_problem(H, Code, C, _), unknown_kind(Code, M)."""
     checked = check(parse_files(bundled_rules()))
     _, copies, rules = _copies(checked)
     reads = [b for r in rules["hop_unknown"] for b in r.body if isinstance(b, Atom) and b.pred in copies]
