@@ -102,8 +102,8 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
         console.print("\n[bold]Not decided: the snapshot lacks what the answer depends on[/]")
         for miss in res.missing:
             console.print(f"  [yellow]{m(miss.hop)}[/] {m(short(miss.component))}\n    {m(miss.message)}", highlight=False)
-    if res.explanations:
-        console.print("\n[bold]Blocked by:[/]")
+    if res.explanations:  # (an inconclusive answer's codes say where the model stops: nothing is known to block)
+        console.print("\n[bold]Undecided at:[/]" if res.verdict == "inconclusive" else "\n[bold]Blocked by:[/]")
         for e in res.explanations:
             where = m(f"{short(e.component)} ({e.path} path, {e.direction})")
             console.print(f"  [red]{m(e.code)}[/] {where}\n    {m(e.message)}", highlight=False)

@@ -432,6 +432,17 @@ def test_transit_gateway_data_the_snapshot_lacks_leaves_the_path_undecided(tmp_p
     assert {e["code"] for e in out["explanations"]} <= {"UNSUPPORTED_COMPONENT", "TGW_RTB_ROUTES_ARE_UNKNOWN"}  # (undecided codes)
 
 
+def test_the_text_answer_does_not_call_an_undecided_hop_a_blocker(tmp_path):
+    """Without the table's static routes nothing blocks the packet: its code (TGW_RTB_ROUTES_ARE_UNKNOWN) says where the
+    path is undecided, under that heading, not under "Blocked by"."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    drop(snap, "TransitGatewayStaticRoutes")
+    r = reason("query", "--facts", str(snap), "task-eni -> db tcp 5432")
+    assert r.returncode == 3 and "Undecided at:\n  TGW_RTB_ROUTES_ARE_UNKNOWN tgw-rtb-1" in r.stdout, r.stdout
+    assert "Blocked by" not in r.stdout
+
+
 def test_verify_names_what_is_missing_once(tmp_path):
     """`reason verify` of an isolation assertion over a path whose route table lacks its propagations: not a proof
     (exit 3), and the missing answer said once, though both route hops (request and reply) depend on it."""
