@@ -202,20 +202,48 @@ def test_a_peering_reference_does_not_match_traffic_that_goes_through_the_transi
     assert not out.get("missing"), out["missing"]
 
 
-def test_a_peering_reference_matches_once_the_route_takes_the_peering_connection(tmp_path):
-    """The same network, the hub's routes to the spoke by the peering connection instead (and back): the reference
-    admits the task (REACHABLE)."""
-    snap = scenario(tmp_path)
-    _add_tgw(snap, sg_ref=True, referencing=("disable", "enable", "enable"))
-    _peer_too(snap)
-
+def _routes_by_peering(snap: Path, via_list: bool = False) -> None:
+    """The hub's and the spoke's routes to each other by pcx-1 instead of the transit gateway; the hub's to a prefix
+    list holding the spoke's block when ``via_list`` (pl-spoke: in PrefixLists)."""
     def by_peering(d):
         for r in d["RouteTables"]:
             for route in r["Routes"]:
                 if route.get("TransitGatewayId") == "tgw-1":
                     del route["TransitGatewayId"]
                     route["VpcPeeringConnectionId"] = "pcx-1"
+                    if via_list and route["DestinationCidrBlock"] == "10.2.0.0/16":
+                        del route["DestinationCidrBlock"]
+                        route["DestinationPrefixListId"] = "pl-spoke"
     edit(snap, "RouteTables", by_peering)
+    if via_list:
+        _write(snap, "PrefixLists", [{"PrefixListId": "pl-spoke", "PrefixListName": "spoke", "Cidrs": ["10.2.0.0/16"]}])
+
+
+def test_a_peering_reference_is_undecided_while_the_route_is(tmp_path):
+    """The hub's route to the spoke by a prefix list (REACHABLE through pcx-1, the reference admitting the task); without
+    the PrefixLists answer the route is undecided, and so is whether the packet goes over the peering connection, where
+    alone the reference matches: INCONCLUSIVE naming both (it was UNREACHABLE, the security group read as blocking; the
+    missing-data property found it: seed 1433, "file PrefixLists")."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True, referencing=("disable", "enable", "enable"))
+    _peer_too(snap)
+    _routes_by_peering(snap, via_list=True)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 0, out["explanations"]
+    drop(snap, "PrefixLists")
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    missing = {(m["hop"], m["missing"], m["component"]) for m in out["missing"]}
+    assert code == 3 and {("fwd_route", "prefix_list", "pl-spoke"), ("fwd_sg_ingress", "sg_reference_path", "sg-0db")} <= missing, \
+        (out["verdict"], out["explanations"], missing)
+
+
+def test_a_peering_reference_matches_once_the_route_takes_the_peering_connection(tmp_path):
+    """The same network, the hub's routes to the spoke by the peering connection instead (and back): the reference
+    admits the task (REACHABLE)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True, referencing=("disable", "enable", "enable"))
+    _peer_too(snap)
+    _routes_by_peering(snap)
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 0, out["explanations"]
     assert "pcx-1" in json.dumps(out["forward_path"]) and "sg-0task" in json.dumps(out["forward_path"])
