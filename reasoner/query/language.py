@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 import lark
-from lark import Lark, UnexpectedInput, UnexpectedToken
+from lark import Lark, LarkError, UnexpectedInput, UnexpectedToken
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
@@ -137,17 +137,17 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
     Errors are QueryError located at file:line:column."""
     out = []
     for n, raw in enumerate(text.splitlines(), 1):
-        line = _uncommented(raw).strip()
+        line = _content(raw)
         if not line:
             continue
         try:
-            tree = _parser().parse(line, start="assertion")
+            tree = _parser().parse(raw, start="assertion")
         except UnexpectedInput as err:
             col = getattr(err, "column", 1) or 1
             hint = "write it as  assert reachable|unreachable SRC -> DST [PROTO] [PORT|LO-HI] [ipv4|ipv6]"
-            raise QueryError("query.syntax", f"cannot parse assertion:\n    {line}\n    {' ' * (col - 1)}^",
+            raise QueryError("query.syntax", f"cannot parse assertion:\n    {raw}\n    {' ' * (col - 1)}^",
                              location=f"{file}:{n}:{col}",
-                             hint=(_QUOTE_HINT + hint) if _name_goes_on(err, line) else hint) from None
+                             hint=(_QUOTE_HINT + hint) if _name_goes_on(err, raw) else hint) from None
         expect, qtree = tree.children
         try:
             q = _query_of(qtree)
@@ -157,17 +157,15 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
     return out
 
 
-def _uncommented(line: str) -> str:
-    """``line`` up to its ``#`` comment; a ``#`` inside a quoted name is part of the name."""
-    quoted = escaped = False
-    for i, ch in enumerate(line):
-        if quoted:
-            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
-        elif ch == '"':
-            quoted = True
-        elif ch == "#":
-            return line[:i]
-    return line
+def _content(line: str) -> str:
+    """``line`` from its first token to its last, as query.lark reads it: without the blanks around it and its
+    ``#`` comment (a ``#`` inside a quoted name is part of the name); empty when it holds nothing else.  A line the
+    lexer alone cannot read is returned whole (stripped): the parser then says what is wrong with it."""
+    try:
+        tokens = list(_parser().lex(line))
+    except LarkError:
+        return line.strip()
+    return line[tokens[0].start_pos:tokens[-1].end_pos] if tokens else ""
 
 
 def parse_query(text: str) -> Query:
