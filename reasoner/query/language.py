@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 import lark
-from lark import Lark, LarkError, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, UnexpectedInput, UnexpectedToken
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
@@ -137,8 +137,7 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
     Errors are QueryError located at file:line:column."""
     out = []
     for n, raw in enumerate(text.splitlines(), 1):
-        line = _content(raw)
-        if not line:
+        if not raw.strip() or raw.lstrip().startswith("#"):  # (query.lark: only a COMMENT starts with #)
             continue
         try:
             tree = _parser().parse(raw, start="assertion")
@@ -153,19 +152,11 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
             q = _query_of(qtree)
         except QueryError as err:
             raise QueryError(err.code, err.message, location=f"{file}:{n}", hint=err.hint) from None
-        out.append(Assertion(str(expect).lower() == "reachable", q, file, n, line))
+        # the assertion's text: from its first character to the end of its last token (the comment and blanks after it
+        # are no part of it; every assertion ends in a named token: a name, a protocol, a port or a family)
+        end = max(t.end_pos for t in tree.scan_values(lambda v: isinstance(v, Token)))
+        out.append(Assertion(str(expect).lower() == "reachable", q, file, n, raw[len(raw) - len(raw.lstrip()):end]))
     return out
-
-
-def _content(line: str) -> str:
-    """``line`` from its first token to its last, as query.lark reads it: without the blanks around it and its
-    ``#`` comment (a ``#`` inside a quoted name is part of the name); empty when it holds nothing else.  A line the
-    lexer alone cannot read is returned whole (stripped): the parser then says what is wrong with it."""
-    try:
-        tokens = list(_parser().lex(line))
-    except LarkError:
-        return line.strip()
-    return line[tokens[0].start_pos:tokens[-1].end_pos] if tokens else ""
 
 
 def parse_query(text: str) -> Query:
