@@ -1,6 +1,7 @@
 """Per-file import state shared by the per-service importers (ec2, transit_gateways, elbv2): the accumulator
 of relations and names, and typed accessors that turn malformed JSON into located
-:class:`reasoner.errors.FactsError` (``facts.missing_field``, ``facts.bad_value``), never a KeyError."""
+:class:`reasoner.errors.FactsError` (``facts.missing_field``, ``facts.bad_value``, ``facts.truncated``), never a
+KeyError."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ _PROTOCOLS = {**NUMBERS, "all": "-1", "-1": "-1"}  # IpPermission IpProtocol nam
 
 Row = tuple[Any, ...]
 
+#: Keys by which an answer says it is one page of a longer one: EC2's and the AWS CLI's ``NextToken`` ("null when
+#: there are no more items to return", EC2 API reference; the CLI prints one when ``--max-items`` cuts the answer,
+#: cli/latest/userguide/cli-usage-pagination.html), Elastic Load Balancing's ``NextMarker`` ("if there are
+#: additional results, this is the marker for the next set of results; otherwise, this is null") and ``Marker``, and
+#: Amazon ECS's ``nextToken`` ("this value is null when there are no more results to return", API_ListTasks).
+PAGE_TOKENS = ("NextToken", "NextMarker", "Marker", "nextToken")
+
 class Ctx:
     """Per-file state: the file label for locations, and the accumulator."""
 
@@ -24,6 +32,18 @@ class Ctx:
 
     def err(self, code: str, message: str, path: str, hint: str | None = None) -> FactsError:
         return FactsError(code, message, location=f"{self.file}:{path}", hint=hint)
+
+    def whole(self, obj: dict, path: str) -> None:
+        """Refuses an answer that is one page of a longer one (a page token set in ``obj``): the rest of the answer is
+        not in the file, and what it lacks would read as absent (a subnet without its network ACL takes its VPC's
+        default one, an ENI missing from a security group's members is never checked).  An empty or null token is
+        the last page."""
+        for key in PAGE_TOKENS:
+            if obj.get(key) not in (None, ""):
+                raise self.err("facts.truncated", f"this answer is one page of a longer one ({key} is set): the rest is "
+                               "missing from the file", f"{path}.{key}",
+                               hint="dump it again without --max-items or --no-paginate (the AWS CLI then follows every "
+                                    "page), or collect the account with `reason collect`")
 
     def req(self, obj: Any, key: str, path: str) -> Any:
         """``obj[key]``, which must be present and not null."""

@@ -76,6 +76,7 @@ def wrapped(c: "_Ctx", items: list[tuple[str, Any]], parent_key: str, list_key: 
     out = []
     for wp, w in items:
         children = c.items(w, list_key, wp)
+        c.whole(w, wp)  # (one parent's answer as the CLI prints it: one page of it is refused, as a file's is)
         parent = c.opt(w, parent_key, wp)
         for cp, child in children:
             own = c.opt(child, child_key, cp) if child_key else None

@@ -53,7 +53,8 @@ Encoding: ids are strings; addresses are ints on one line for both families (rea
 (``route`` also keeps its prefix length); protocols are IANA numbers as strings (``"-1"`` = all).
 Every relation is a sorted, de-duplicated list of tuples.  Malformed input raises
 :class:`reasoner.errors.FactsError` (``facts.bad_json``, ``facts.missing_field``,
-``facts.bad_value``, ``facts.not_found``); no ``KeyError``/``TypeError`` escapes.
+``facts.bad_value``, ``facts.not_found``, ``facts.truncated``: one page of a paginated answer); no
+``KeyError``/``TypeError`` escapes.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ from typing import Any, Callable
 
 from reasoner.errors import FactsError
 from reasoner.facts import ec2, ecs, elbv2, transit_gateways
-from reasoner.facts.context import Acc, Ctx
+from reasoner.facts.context import PAGE_TOKENS, Acc, Ctx
 # the facts directory format and its reader and writer (re-exported: callers import them from here)
 from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_directory,  # noqa: F401
                                   write_facts)
@@ -88,8 +89,9 @@ RELATIONS: tuple[str, ...] = (
     *ecs.RELATIONS,  # ECS clusters, services, tasks: reasoner/facts/ecs.py
 )
 
-#: Top-level keys that carry no resources (pagination, SDK metadata): neither modelled nor reported.
-_IGNORED_KEYS = frozenset({"ResponseMetadata", "NextToken", "Marker", "NextMarker"})
+#: Top-level keys that carry no resources (SDK metadata, the page token of a last page): neither modelled nor reported.
+#: A page token that is set refuses the file (``Ctx.whole``).
+_IGNORED_KEYS = frozenset({"ResponseMetadata", *PAGE_TOKENS})
 
 
 _HANDLERS: dict[str, Callable[[Ctx, list[tuple[str, Any]]], None]] = {
@@ -192,6 +194,7 @@ def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
         ctx = Ctx(acc, str(path))
         if not isinstance(data, dict):
             raise ctx.err("facts.bad_value", "top level must be a JSON object (one describe-* response)", "$")
+        ctx.whole(data, "$")
         for key in sorted(data):
             if key in _IGNORED_KEYS:
                 continue

@@ -65,7 +65,8 @@ def _tgw_wrapped(c: Ctx, items: list[tuple[str, Any]], inner: str) -> list[tuple
     out = []
     for p, w in items:
         rtb = c.req_str(w, "TransitGatewayRouteTableId", p)
-        if inner in w:
+        if inner in w:  # (a table's answer as the CLI prints it: one page of it is refused, as a file's is)
+            c.whole(w, p)
             out.append((rtb, w, c.items(w, inner, p), True))
         else:
             out.append((rtb, w, [(p, w)], False))

@@ -63,6 +63,38 @@ def test_subnet_without_explicit_nacl_uses_the_vpc_default_nacl(tmp_path):
         ("SUBNET_ACL_RESTRICTION", "acl-0default", "ingress")]
 
 
+def _lockdown(snap):
+    """The task's subnet moved from the default network ACL to a custom one that denies everything (the association
+    is listed on the custom ACL, as DescribeNetworkAcls lists it)."""
+    def move(d):
+        default = d["NetworkAcls"][0]
+        default["Associations"] = [a for a in default["Associations"] if a["SubnetId"] != "subnet-priv-a"]
+        d["NetworkAcls"].append({"NetworkAclId": "acl-0lockdown", "VpcId": default["VpcId"], "IsDefault": False,
+                                 "Associations": [{"NetworkAclId": "acl-0lockdown", "SubnetId": "subnet-priv-a"}],
+                                 "Entries": [{"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": e,
+                                              "CidrBlock": "0.0.0.0/0"} for e in (True, False)]})
+    edit(snap, "NetworkAcls", move)
+
+
+def test_one_page_of_network_acls_is_refused_never_read_as_the_whole_answer(tmp_path):
+    """`aws ec2 describe-network-acls --max-items 1` prints the default ACL and a NextToken (cli-usage-pagination.html).
+    Read as the whole answer, the task's subnet had no ACL listed and took its VPC's default one: REACHABLE, where
+    the full answer is UNREACHABLE (acl-0lockdown).  The page is refused (exit 2, at its NextToken)."""
+    snap = scenario(tmp_path, FIXED)
+    _lockdown(snap)
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 1 and ("SUBNET_ACL_RESTRICTION", "acl-0lockdown") in [(e["code"], e["component"]) for e in out["explanations"]]
+
+    def first_page(d):
+        d["NetworkAcls"] = d["NetworkAcls"][:1]
+        d["NextToken"] = "eyJOZXh0VG9rZW4iOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAxfQ=="
+    edit(snap, "NetworkAcls", first_page)
+    r = reason("query", "--facts", str(snap), "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 2 and "REACHABLE" not in r.stdout
+    assert f"{REGION}/NetworkAcls.json:$.NextToken: error[facts.truncated]" in r.stderr
+    assert "--max-items" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_missing_security_groups_is_inconclusive_not_a_proof(tmp_path):
     """SecurityGroups.json not collected: the groups of both ENIs are unknown, so neither a path nor isolation
     can be claimed (it was UNREACHABLE on the broken example, so `assert unreachable` passed)."""

@@ -344,3 +344,41 @@ def test_a_row_value_neither_string_nor_integer_is_named_at_its_line(snap, tmp_p
         read_facts(out)
     lines = len(eni.read_text().splitlines())
     assert info.value.code == "facts.bad_value" and info.value.location == f"{eni}:{lines}:1"
+
+
+@pytest.mark.parametrize("token", ["NextToken", "NextMarker", "Marker", "nextToken"])
+def test_one_page_of_a_paginated_answer_is_refused_at_its_token(tmp_path: Path, token: str) -> None:
+    """EC2 API reference, NextToken: "null when there are no more items to return"; the AWS CLI prints one when
+    --max-items cuts the answer (cli-usage-pagination.html); ELBv2's NextMarker, ECS's nextToken alike.  A set token
+    means the rest of the answer is not in the file: refused, never read as the whole answer."""
+    (tmp_path / "SecurityGroups.json").write_text(json.dumps(
+        {"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "g", "VpcId": "vpc-1", "IpPermissions": [],
+                             "IpPermissionsEgress": []}], token: "eyJOZXh0VG9rZW4iOiAiYWJjIn0="}))
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    assert info.value.code == "facts.truncated"
+    assert info.value.location == f"{tmp_path / 'SecurityGroups.json'}:$.{token}"
+    assert "--max-items" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize("last", [None, ""])
+def test_the_token_of_a_last_page_is_no_page_at_all(tmp_path: Path, last: str | None) -> None:
+    (tmp_path / "Vpcs.json").write_text(json.dumps({"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}], "NextToken": last}))
+    assert import_aws_configs(tmp_path).relations["vpc"] == [("vpc-1", ip("10.0.0.0"), ip("10.0.255.255"))]
+
+
+@pytest.mark.parametrize("key, wrapper", [
+    ("LoadBalancerListeners", {"LoadBalancerArn": "arn:lb", "Listeners": [], "NextMarker": "m2"}),
+    ("EcsTasks", {"ClusterArn": "arn:cluster", "Tasks": [], "nextToken": "t2"}),
+    ("TransitGatewayPropagations", {"TransitGatewayRouteTableId": "tgw-rtb-1", "TransitGatewayRouteTablePropagations": [],
+                                    "NextToken": "t2"}),
+])
+def test_one_page_of_a_parents_answer_is_refused(tmp_path: Path, key: str, wrapper: dict) -> None:
+    """The per-parent answers (a load balancer's listeners, a cluster's tasks, a route table's propagations) as the CLI
+    prints them, one page of one: refused at the wrapper's token."""
+    (tmp_path / f"{key}.json").write_text(json.dumps({key: [wrapper]}))
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    assert info.value.code == "facts.truncated"
+    token = next(k for k in wrapper if k.lower() in ("nexttoken", "nextmarker"))
+    assert info.value.location == f"{tmp_path / f'{key}.json'}:$.{key}[0].{token}"
