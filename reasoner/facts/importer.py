@@ -68,6 +68,7 @@ from typing import Any, Callable
 
 from reasoner.errors import FactsError
 from reasoner.facts import ec2, ecs, elbv2, transit_gateways
+from reasoner.facts.conflicts import Described
 from reasoner.facts.context import PAGE_TOKENS, Acc, Ctx
 # the facts directory format and its reader and writer (re-exported: callers import them from here)
 from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_directory,  # noqa: F401
@@ -178,6 +179,7 @@ def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
     regions: set[str] = set()
     unmodelled: list[dict[str, str]] = []
     held: set[str] = set()  # describe-* keys present in some file
+    described = Described()
     files = sorted(p for p in root.rglob("*.json") if p.is_file())
     for path in files:
         rel = path.relative_to(root)
@@ -202,6 +204,7 @@ def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
             if handler is None:
                 unmodelled.append({"file": rel.as_posix(), "key": key})
                 continue
+            described.check(path, key, data[key])  # (a resource described twice, differently: refused)
             _guarded(ctx, f"$.{key}", lambda h=handler, k=key: h(ctx, ctx.items(data, k, "$")))
             held.add(key)
     for ctx, ep, e, iid in acc.instance_enis:

@@ -95,6 +95,23 @@ def test_one_page_of_network_acls_is_refused_never_read_as_the_whole_answer(tmp_
     assert "--max-items" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_an_older_copy_of_an_answer_left_beside_it_is_refused_never_joined(tmp_path):
+    """The shipped example with last month's SecurityGroups.json kept beside today's, when the ALB's group still had its
+    egress rule: joined, sg-0alb held both answers' rules and the health check read REACHABLE (it is UNREACHABLE).
+    The folder describes sg-0alb twice, differently: refused (exit 2), both files named."""
+    snap = scenario(tmp_path)
+    today = snap / REGION / "SecurityGroups.json"
+    old = json.loads(today.read_text())
+    for g in old["SecurityGroups"]:
+        if g["GroupId"] == "sg-0alb":
+            g["IpPermissionsEgress"] = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    (snap / REGION / "SecurityGroups.2026-11-01.json").write_text(json.dumps(old))
+    r = reason("query", "--facts", str(snap), "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 2 and "REACHABLE" not in r.stdout and "Traceback" not in r.stderr
+    assert "error[facts.conflict]: sg-0alb is described twice, differently" in r.stderr
+    assert "SecurityGroups.json" in r.stderr and "SecurityGroups.2026-11-01.json" in r.stderr
+
+
 def test_missing_security_groups_is_inconclusive_not_a_proof(tmp_path):
     """SecurityGroups.json not collected: the groups of both ENIs are unknown, so neither a path nor isolation
     can be claimed (it was UNREACHABLE on the broken example, so `assert unreachable` passed)."""

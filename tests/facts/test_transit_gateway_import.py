@@ -51,8 +51,14 @@ def test_batfish_transit_gateway_snapshot() -> None:
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared Batfish AWS datasets (../shared) not available")
-def test_batfish_unit_fixture_static_and_blackhole_routes() -> None:
-    r = import_aws_configs(SHARED / "unit-fixtures").relations
+def test_batfish_unit_fixture_static_and_blackhole_routes(tmp_path: Path) -> None:
+    # (Batfish's unit fixtures are independent answers, one per test: several describe one ACL differently, which is
+    # refused in one region's folder, reasoner/facts/conflicts.py; the routes' fixture is imported on its own)
+    region = tmp_path / "aws_configs" / "us-east-1"
+    region.mkdir(parents=True)
+    (region / "TransitGatewayStaticRoutesTest.json").write_bytes(
+        (SHARED / "unit-fixtures" / "TransitGatewayStaticRoutesTest.json").read_bytes())
+    r = import_aws_configs(tmp_path).relations
     rtb = "tgw-rtb-08262a9ed03306288"
     assert (rtb, ip("1.1.1.1"), ip("1.1.1.1"), 32, "tgw-attach-07f5ec59e9f540021", "static", "active") in r["tgw_route"]
     assert (rtb, ip("192.168.0.0"), ip("192.168.255.255"), 16, "none", "static", "blackhole") in r["tgw_route"]

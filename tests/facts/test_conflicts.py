@@ -1,0 +1,86 @@
+"""One description per resource (reasoner/facts/conflicts.py): a resource described twice, differently, in one region's
+folder is refused (``facts.conflict``); described twice alike, or in two accounts' folders, it is read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reasoner.errors import FactsError
+from reasoner.facts.importer import import_aws_configs
+
+
+def _group(gid: str, egress: list) -> dict:
+    return {"GroupId": gid, "GroupName": gid, "VpcId": "vpc-1", "IpPermissions": [], "IpPermissionsEgress": egress}
+
+
+ANYWHERE = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+
+
+def _put(folder: Path, name: str, doc: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(doc))
+    return folder / name
+
+
+def test_an_older_copy_beside_the_new_answer_is_refused_naming_both_files(tmp_path: Path) -> None:
+    """Joined, sg-1 would hold the egress rule it has since lost (its group allowing what it no longer allows)."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    new = _put(region, "SecurityGroups.json", {"SecurityGroups": [_group("sg-1", [])]})
+    old = _put(region, "SecurityGroups.2026-11-01.json", {"SecurityGroups": [_group("sg-1", ANYWHERE)]})
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    e = info.value
+    assert e.code == "facts.conflict" and "sg-1 is described twice, differently" in e.message
+    # (files are read in name order: the second one read is where the conflict is found)
+    assert e.location == f"{new}:$.SecurityGroups[0]" and str(old) in e.message
+    assert "older copy" in (e.hint or "")
+
+
+def test_a_resource_described_twice_alike_is_one_resource(tmp_path: Path) -> None:
+    region = tmp_path / "aws_configs" / "us-east-1"
+    _put(region, "SecurityGroups.json", {"SecurityGroups": [_group("sg-1", ANYWHERE)]})
+    _put(region, "SecurityGroups-copy.json", {"SecurityGroups": [_group("sg-1", ANYWHERE)]})
+    rows = import_aws_configs(tmp_path).relations["sg_egress_cidr"]
+    assert len(rows) == 1 and rows[0][0] == "sg-1"
+
+
+def test_parts_of_one_answer_in_two_files_are_joined(tmp_path: Path) -> None:
+    """Pages saved apart (without their tokens), or one file per VPC of a filtered call: different resources."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    _put(region, "SecurityGroups-1.json", {"SecurityGroups": [_group("sg-1", [])]})
+    _put(region, "SecurityGroups-2.json", {"SecurityGroups": [_group("sg-2", ANYWHERE)]})
+    assert {r[0] for r in import_aws_configs(tmp_path).relations["sg"]} == {"sg-1", "sg-2"}
+
+
+def test_two_accounts_may_each_describe_a_shared_resource_from_their_side(tmp_path: Path) -> None:
+    """A peering connection is described by the requester's and the accepter's account (vpc-peering-basics.html), each
+    from its side; the folders of two accounts are two answers."""
+    pcx = {"VpcPeeringConnectionId": "pcx-1", "Status": {"Code": "active"},
+           "RequesterVpcInfo": {"VpcId": "vpc-a", "Region": "us-east-1", "OwnerId": "111111111111"},
+           "AccepterVpcInfo": {"VpcId": "vpc-b", "Region": "us-east-1", "OwnerId": "222222222222"}}
+    _put(tmp_path / "aws_configs" / "111111111111" / "us-east-1", "VpcPeeringConnections.json",
+         {"VpcPeeringConnections": [{**pcx, "Tags": [{"Key": "Name", "Value": "to-b"}]}]})
+    _put(tmp_path / "aws_configs" / "222222222222" / "us-east-1", "VpcPeeringConnections.json",
+         {"VpcPeeringConnections": [{**pcx, "Tags": [{"Key": "Name", "Value": "from-a"}]}]})
+    assert import_aws_configs(tmp_path).relations["peering"]
+
+
+@pytest.mark.parametrize("key, first, second", [
+    ("NetworkAcls",
+     {"NetworkAclId": "acl-1", "VpcId": "vpc-1", "IsDefault": False, "Associations": [], "Entries": []},
+     {"NetworkAclId": "acl-1", "VpcId": "vpc-1", "IsDefault": False, "Associations": [{"SubnetId": "subnet-1"}], "Entries": []}),
+    ("LoadBalancerListeners",
+     {"LoadBalancerArn": "arn:lb", "Listeners": []},
+     {"LoadBalancerArn": "arn:lb", "Listeners": [{"ListenerArn": "arn:l", "LoadBalancerArn": "arn:lb", "Port": 80,
+                                                  "Protocol": "HTTP", "DefaultActions": []}]}),
+])
+def test_a_resource_twice_in_one_answer_differently_is_refused(tmp_path: Path, key: str, first: dict, second: dict) -> None:
+    """AWS lists a resource once per answer (a wrapped per-parent answer once per parent): twice, differently, the
+    file was edited or pieced together wrongly."""
+    path = _put(tmp_path / "aws_configs" / "us-east-1", f"{key}.json", {key: [first, second]})
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    assert info.value.code == "facts.conflict" and info.value.location == f"{path}:$.{key}[1]"
