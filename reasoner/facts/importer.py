@@ -162,11 +162,33 @@ def _load_json(path: Path) -> Any:
     except OSError as exc:
         raise FactsError("facts.not_found", f"cannot read file: {exc.strerror}", location=str(path)) from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise FactsError("facts.bad_json", f"malformed JSON: {exc.msg}",
                          location=f"{path}:{exc.lineno}:{exc.colno}",
                          hint="each file must be one describe-* API response (a JSON object)") from None
+    except _DuplicateKey as dup:
+        raise FactsError("facts.bad_json", f"the key {dup.key!r} appears twice in one object{dup.where}: which one "
+                         "counts depends on the JSON reader (Python's keeps the last, and would drop the first unseen)",
+                         location=str(path), hint="keep one of them; an AWS answer never repeats a key") from None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str, where: str) -> None:
+        super().__init__(key)
+        self.key, self.where = key, where
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members as a dict; a name given twice is refused (RFC 8259 section 4: "the names within an
+    object SHOULD be unique", and readers differ on duplicates), never one of them dropped unseen."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        named = next((f" ({k} {v})" for k, v in pairs if isinstance(v, str) and k.endswith(("Id", "Arn"))), "")
+        raise _DuplicateKey(key, named)
+    return out
 
 
 def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:

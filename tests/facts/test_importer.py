@@ -382,3 +382,16 @@ def test_one_page_of_a_parents_answer_is_refused(tmp_path: Path, key: str, wrapp
     assert info.value.code == "facts.truncated"
     token = next(k for k in wrapper if k.lower() in ("nexttoken", "nextmarker"))
     assert info.value.location == f"{tmp_path / f'{key}.json'}:$.{key}[0].{token}"
+
+
+def test_a_key_given_twice_in_one_object_is_refused_never_one_dropped(tmp_path: Path) -> None:
+    """RFC 8259 section 4: names within an object SHOULD be unique, and readers differ on duplicates (Python's json keeps
+    the last).  A group whose IpPermissionsEgress is given twice, empty then open, is refused: read, it would hold one
+    of them unseen (the open one here)."""
+    (tmp_path / "SecurityGroups.json").write_text(
+        '{"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "g", "VpcId": "vpc-1", "IpPermissions": [], '
+        '"IpPermissionsEgress": [], "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]}')
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    assert info.value.code == "facts.bad_json" and info.value.location == str(tmp_path / "SecurityGroups.json")
+    assert "'IpPermissionsEgress' appears twice in one object (GroupId sg-1)" in info.value.message
