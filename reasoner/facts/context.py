@@ -23,6 +23,7 @@ Row = tuple[Any, ...]
 #: Amazon ECS's ``nextToken`` ("this value is null when there are no more results to return", API_ListTasks).
 PAGE_TOKENS = ("NextToken", "NextMarker", "Marker", "nextToken")
 
+
 class Ctx:
     """Per-file state: the file label for locations, and the accumulator."""
 

@@ -53,8 +53,9 @@ Encoding: ids are strings; addresses are ints on one line for both families (rea
 (``route`` also keeps its prefix length); protocols are IANA numbers as strings (``"-1"`` = all).
 Every relation is a sorted, de-duplicated list of tuples.  Malformed input raises
 :class:`reasoner.errors.FactsError` (``facts.bad_json``, ``facts.missing_field``,
-``facts.bad_value``, ``facts.not_found``, ``facts.truncated``: one page of a paginated answer); no
-``KeyError``/``TypeError`` escapes.
+``facts.bad_value``, ``facts.not_found``, ``facts.truncated``: one page of a paginated answer,
+``facts.conflict``: a resource described twice, differently, reasoner/facts/conflicts.py); no ``KeyError``/``TypeError``
+escapes.
 """
 
 from __future__ import annotations
@@ -185,7 +186,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = dict(pairs)
     if len(out) != len(pairs):
         seen: set[str] = set()
-        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        for key, _ in pairs:
+            if key in seen:
+                break
+            seen.add(key)
         named = next((f" ({k} {v})" for k, v in pairs if isinstance(v, str) and k.endswith(("Id", "Arn"))), "")
         raise _DuplicateKey(key, named)
     return out
