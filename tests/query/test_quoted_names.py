@@ -62,7 +62,7 @@ def test_a_hash_inside_quotes_is_not_a_comment() -> None:
 
 def test_an_assertion_error_is_located_at_the_files_own_column() -> None:
     """The line is parsed as the file has it (query.lark skips blanks and the comment): the column counts the
-    indentation, and the comment after the error is no part of the caret's line."""
+    indentation, and the caret stands under the file's own column of the error."""
     with pytest.raises(QueryError) as err:
         parse_assertions("# the checks\n    assert maybe a -> b tcp 22  # a comment\n", file="f.reason")
     assert err.value.location == "f.reason:2:12", err.value.location
