@@ -122,11 +122,14 @@ class Ctx:
         Only TCP and UDP have ports; ICMP and ICMPv6 have a type and a code instead (``icmp_range``).  Any other
         protocol gets every port whatever the range says (EC2 API reference, IpPermission: "specifying -1 or a
         protocol number other than tcp, udp, icmp, or icmpv6 allows traffic on all ports, regardless of any port
-        range you specify").  For TCP and UDP the range is
-        required ("For tcp, udp, and icmp, you must specify a port range"; NetworkAclEntry PortRange: "Required if
-        specifying protocol 6 (TCP) or 17 (UDP)"): a missing one, or one outside 0-65535, is a malformed row
-        (``facts.bad_value``), never read as every port.  ``-1`` is an open end, as Batfish reads it (its
+        range you specify").  For TCP, UDP and ICMP the range is
+        required ("For tcp, udp, and icmp, you must specify a port range. For icmpv6, the port range is optional";
+        NetworkAclEntry PortRange: "Required if specifying protocol 6 (TCP) or 17 (UDP)"): a missing one, or one
+        outside 0-65535, is a malformed row (``facts.bad_value``), never read as every port or message.  ``-1`` is an open end, as Batfish reads it (its
         IpPermissions: -1 as the low end is 0, as the high end 65535)."""
+        if proto == "1" and (lo is None or hi is None):  # (ICMPv6's range is optional: absent, every message)
+            raise self.err("facts.bad_value", "an ICMP rule needs its type and code (FromPort and ToPort, -1 for all); "
+                           "a missing one is not read as every message", path)
         if proto in ICMP:
             return self.icmp_range(lo, hi, path)
         if proto not in ("6", "17"):
@@ -179,6 +182,19 @@ class Ctx:
     def add(self, rel: str, *row: Any) -> None:
         self.acc.rels[rel].add(tuple(row))
 
+    def only_one(self, what: str, subject: str, owner: str, path: str, source: str) -> None:
+        """Records that ``subject`` has ``owner`` as its one ``what`` (a subnet's network ACL, a subnet's route table,
+        a VPC's main route table), said at ``path``.  AWS gives each subject exactly one (``source`` cites where);
+        an answer that names a second one contradicts itself (an older copy joined, a hand edit), and read as given,
+        both would apply and either one's allow would pass a packet.  So a second, different owner, in any file, is
+        an input error (``facts.conflict``) naming both places."""
+        first = self.acc.owners.setdefault((what, subject), (owner, f"{self.file}:{path}"))
+        if first[0] != owner:
+            raise self.err("facts.conflict", f"{subject} has two {what}s here: {owner}, and {first[0]} at {first[1]} "
+                           f"({source})", path,
+                           hint="the answers contradict each other (an older copy of an answer left beside the new "
+                                "one, or an edit?): keep the current one")
+
     def name(self, obj: Any, rid: str, path: str) -> None:
         """Keeps every tag of resource ``rid`` as a ``tag`` fact (``Tags`` or ``TagSet``) and its ``Name`` tag as its
         display name. Tags are data: they reach rules only as facts."""
@@ -211,5 +227,6 @@ class Acc:
         self.names: dict[str, str] = {}
         self.skipped_ipv6 = 0
         self.enis: set[str] = set()
+        self.owners: dict[tuple[str, str], tuple[str, str]] = {}  # Ctx.only_one: (what, subject) -> (owner, where)
         # instance ENIs seen in Reservations: processed after all files, if not already known
         self.instance_enis: list[tuple[Ctx, str, dict[str, Any], str]] = []

@@ -144,20 +144,37 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
         for sp, s in c.req_items(a, "Associations", p):
             subnet = c.opt(s, "SubnetId", sp)
             if subnet:
+                c.only_one("network ACL", str(subnet), acl, f"{sp}.SubnetId",
+                           "\"Each subnet is associated with one network ACL\", network-acl-associations.html")
                 c.add("subnet_nacl", str(subnet), acl)
         has_star = {(e, f): False for e in (0, 1) for f in FAMILIES}
+        numbered: dict[tuple[int, int], str] = {}  # (egress, rule number) -> the entry's path
         for ep, e in c.req_items(a, "Entries", p):
-            egress = 1 if c.opt(e, "Egress", ep, False) is True else 0
+            direction = c.req(e, "Egress", ep)
+            if type(direction) is not bool:  # (a string "true" or a 1 is not read as either direction)
+                raise c.err("facts.bad_value", f"Egress must be true (outbound) or false (inbound), not {direction!r}",
+                            f"{ep}.Egress")
+            egress = 1 if direction else 0
             number = c.req(e, "RuleNumber", ep)
             if not isinstance(number, int) or isinstance(number, bool):
                 raise c.err("facts.bad_value", "RuleNumber must be an integer", f"{ep}.RuleNumber")
+            # One entry per number and direction: entries "are evaluated in order, starting with the lowest numbered
+            # rule" (nacl-rules.html) and CreateNetworkAclEntry refuses a number in use (NetworkAclEntryAlreadyExists).
+            # Two would both read as deciding, the allow passing what the deny stops.  (32767 and up: rule "*", one
+            # per address family, as the API lists it.)
+            if number < 32767 and numbered.setdefault((egress, number), ep) != ep:
+                raise c.err("facts.conflict", f"two {'outbound' if egress else 'inbound'} entries numbered {number}: "
+                            f"here and at {numbered[egress, number]}", f"{ep}.RuleNumber",
+                            hint="a network ACL has one entry per rule number and direction; collect the answer again")
             if c.opt(e, "CidrBlock", ep) is None and c.opt(e, "Ipv6CidrBlock", ep) is not None:
                 lo, hi, _ = c.cidr(e["Ipv6CidrBlock"], f"{ep}.Ipv6CidrBlock", "ipv6")
             else:
                 lo, hi, _ = c.cidr(c.req(e, "CidrBlock", ep), f"{ep}.CidrBlock")
             proto = c.proto(c.req(e, "Protocol", ep), f"{ep}.Protocol")
             if proto in ICMP:  # NetworkAclEntry IcmpTypeCode: "ICMP protocol: The ICMP type and code"
-                tc = c.opt(e, "IcmpTypeCode", ep, {})
+                # required for ICMP (AWS::EC2::NetworkAclEntry Icmp: "Required if you specify 1 (ICMP) for the
+                # protocol parameter"): an entry without it is cut, never read as every message
+                tc = c.req(e, "IcmpTypeCode", ep) if proto == "1" else c.opt(e, "IcmpTypeCode", ep, {})
                 if not isinstance(tc, dict):
                     raise c.err("facts.bad_value", "IcmpTypeCode must be an object with Type and Code", f"{ep}.IcmpTypeCode")
                 plo, phi = c.icmp_range(tc.get("Type"), tc.get("Code"), f"{ep}.IcmpTypeCode")
@@ -210,8 +227,12 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
             if c.opt(c.opt(a, "AssociationState", ap, {}), "State", f"{ap}.AssociationState", "associated") in _GONE:
                 continue
             if c.opt(a, "SubnetId", ap):
+                c.only_one("route table", str(a["SubnetId"]), rtb, f"{ap}.SubnetId",
+                           "\"A subnet can only be associated with one route table at a time\", subnet-route-tables.html")
                 c.add("rtb_subnet", rtb, str(a["SubnetId"]))
             if c.opt(a, "Main", ap, False) is True:
+                c.only_one("main route table", vpc, rtb, f"{ap}.Main",
+                           "a VPC has one main route table, subnet-route-tables.html")
                 c.add("rtb_main", rtb, vpc)
             # an edge association: "You can associate a route table with an internet gateway or a virtual private
             # gateway ... referred to as a gateway route table" (gateway-route-tables.html): rules/gateway_route_tables.dl

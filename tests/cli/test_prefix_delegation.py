@@ -20,11 +20,11 @@ def _prefix(snap, eni: str, *prefixes: str) -> None:
     edit(snap, "NetworkInterfaces", add)
 
 
-def _deny_from(snap, cidr: str) -> None:
-    """The default network ACL (every subnet's) denies inbound TCP from ``cidr`` before it allows all."""
+def _deny_from(snap, cidr: str, number: int = 50) -> None:
+    """The default network ACL (every subnet's) denies inbound TCP from ``cidr`` (rule ``number``) before it allows all."""
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"].append(
         {"CidrBlock": cidr, "Egress": False, "Protocol": "6", "PortRange": {"From": 0, "To": 65535},
-         "RuleAction": "deny", "RuleNumber": 50}))
+         "RuleAction": "deny", "RuleNumber": number}))
 
 
 def test_traffic_from_a_delegated_prefix_is_the_enis(tmp_path):
@@ -39,7 +39,7 @@ def test_traffic_from_a_delegated_prefix_is_the_enis(tmp_path):
     assert 0x0A000140 <= int.from_bytes(bytes(map(int, out["packet"]["src_ip"].split("."))), "big") <= 0x0A00014F
     code, out = query_json(snap, "10.0.1.70 -> task-eni tcp 8000")  # an address of the prefix names the ENI
     assert code == 0 and out["packet"]["src_ip"] == "10.0.1.70"
-    _deny_from(snap, "10.0.1.0/24")  # the whole subnet denied (rule 50 is the first match): no address gets through
+    _deny_from(snap, "10.0.1.0/24", 40)  # the whole subnet denied (rule 40 is the first match): no address gets through
     code, out = query_json(snap, "bastion -> task-eni tcp 8000")
     assert code == 1
 

@@ -522,7 +522,8 @@ def _dual_stack(snap: Path, hub_ipv6: str | None, spoke_ipv6: str | None) -> Non
                                             for k in ("IpPermissions", "IpPermissionsEgress")])
     edit(snap, "NetworkAcls", lambda d: [a["Entries"].append({"RuleNumber": 101, "Protocol": "-1", "RuleAction": "allow",
                                                               "Egress": e, "Ipv6CidrBlock": "::/0"})
-                                         for a in d["NetworkAcls"] for e in (True, False)])
+                                         for a in d["NetworkAcls"] for e in (True, False)
+                                         if not any(x["RuleNumber"] == 101 and x["Egress"] == e for x in a["Entries"])])  # (once)
     edit(snap, "RouteTables", lambda d: [r["Routes"].extend([
         {"DestinationIpv6CidrBlock": blocks[r["VpcId"]], "GatewayId": "local", "State": "active"},
         {"DestinationIpv6CidrBlock": other[r["VpcId"]], "TransitGatewayId": "tgw-1", "State": "active"}]) for r in d["RouteTables"]])

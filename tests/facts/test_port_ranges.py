@@ -4,7 +4,8 @@ EC2 API reference, IpPermission: "For tcp, udp, and icmp, you must specify a por
 protocol number other than tcp, udp, icmp, or icmpv6 allows traffic on all ports, regardless of any port range you
 specify"; NetworkAclEntry PortRange: "Required if specifying protocol 6 (TCP) or 17 (UDP)".  A TCP/UDP range
 that is missing or outside 0-65535 is a malformed row (exit 2), never every port: read as every port, it made a
-rule for one port allow them all.
+rule for one port allow them all.  So is an ICMP rule's or entry's missing type and code (an ICMPv6 rule's range
+is optional: "For icmpv6, the port range is optional").
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ CIDR = [{"CidrIp": "10.0.0.0/8"}]
     {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 10 ** 30, "IpRanges": CIDR},
     {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 80, "IpRanges": CIDR},   # upside down
     {"IpProtocol": "6", "FromPort": True, "ToPort": 80, "IpRanges": CIDR},
+    {"IpProtocol": "icmp", "IpRanges": CIDR},                                  # ICMP too: "you must specify a port range"
+    {"IpProtocol": "1", "FromPort": 8, "IpRanges": CIDR},
 ])
-def test_a_tcp_or_udp_rule_without_a_valid_port_range_is_malformed(tmp_path: Path, perm: dict) -> None:
+def test_a_tcp_udp_or_icmp_rule_without_a_valid_port_range_is_malformed(tmp_path: Path, perm: dict) -> None:
     with pytest.raises(FactsError) as err:
         import_aws_configs(_sg(tmp_path, perm))
     assert err.value.code == "facts.bad_value" and "IpPermissions" in (err.value.location or "")
@@ -68,7 +71,7 @@ def test_a_tcp_acl_entry_without_its_port_range_is_malformed(tmp_path: Path) -> 
     ({"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": CIDR}, (8 * 256, 8 * 256 + 255)),
     ({"IpProtocol": "icmp", "FromPort": 3, "ToPort": 4, "IpRanges": CIDR}, (3 * 256 + 4, 3 * 256 + 4)),
     ({"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": CIDR}, (0, 65535)),
-    ({"IpProtocol": "1", "IpRanges": CIDR}, (0, 65535)),  # absent: -1, as Batfish reads it
+    ({"IpProtocol": "icmpv6", "IpRanges": CIDR}, (0, 65535)),  # "For icmpv6, the port range is optional"
     ({"IpProtocol": "-1", "IpRanges": CIDR}, (0, 65535)),
 ])
 def test_port_ranges_as_aws_reads_them(tmp_path: Path, perm: dict, ports: tuple[int, int]) -> None:
@@ -83,8 +86,7 @@ def test_port_ranges_as_aws_reads_them(tmp_path: Path, perm: dict, ports: tuple[
     ({"Protocol": "1", "IcmpTypeCode": {"Type": 3, "Code": 4}}, (3 * 256 + 4, 3 * 256 + 4)),
     ({"Protocol": "1", "IcmpTypeCode": {"Type": -1, "Code": -1}}, (0, 65535)),
     ({"Protocol": "58", "IcmpTypeCode": {"Type": 129, "Code": 0}}, (129 * 256, 129 * 256)),
-    ({"Protocol": "1"}, (0, 65535)),
-    ({"Protocol": "1", "PortRange": {"From": 22, "To": 22}}, (0, 65535)),  # a port range says nothing about ICMP
+    ({"Protocol": "1", "IcmpTypeCode": {"Type": -1, "Code": -1}, "PortRange": {"From": 22, "To": 22}}, (0, 65535)),
 ])
 def test_icmp_acl_entries_keep_their_type_and_code(tmp_path: Path, entry: dict, ports: tuple[int, int]) -> None:
     rows = [r for r in import_aws_configs(_acl(tmp_path, entry)).relations["nacl_entry"] if r[2] == 10]
@@ -98,3 +100,12 @@ def test_an_icmp_type_or_code_outside_0_255_is_malformed(tmp_path: Path, entry: 
     with pytest.raises(FactsError) as err:
         import_aws_configs(_acl(tmp_path, entry))
     assert err.value.code == "facts.bad_value" and "IcmpTypeCode" in (err.value.location or "")
+
+
+@pytest.mark.parametrize("entry", [{"Protocol": "1"}, {"Protocol": "1", "PortRange": {"From": 22, "To": 22}}])
+def test_an_icmp_acl_entry_without_its_type_and_code_is_refused_never_every_message(tmp_path: Path, entry: dict) -> None:
+    """AWS::EC2::NetworkAclEntry Icmp: the type and code are "Required if you specify 1 (ICMP) for the protocol"; an
+    entry without them was cut (it read as every ICMP message: an allow passed an echo request it may not)."""
+    with pytest.raises(FactsError) as err:
+        import_aws_configs(_acl(tmp_path, entry))
+    assert err.value.code == "facts.missing_field" and (err.value.location or "").endswith(".IcmpTypeCode")
