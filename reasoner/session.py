@@ -84,6 +84,11 @@ class Session:
             warnings.append(f"the import skipped {skipped} IPv6 item(s) this version does not model (IPv6 addresses of "
                             "load balancer nodes, IPv6 targets of target groups, IPv6 transit gateway routes): no answer "
                             "covers traffic to or from their addresses")
+        unread = sorted({u.get("key") for u in snap.manifest.get("unmodelled", []) or [] if isinstance(u, dict)} - {None})
+        if unread:  # kept by the import, read by no rule: said on every answer, never silently ignored
+            warnings.append(f"the snapshot holds {len(unread)} answer(s) this version does not read ("
+                            f"{', '.join(unread[:5])}{', ...' if len(unread) > 5 else ''}): no answer takes what they say "
+                            "into account")
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names, address_pieces=pieces)
         analyzer.factoring.cache = cache

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from reasoner.engine.check import Checked, bound_order, strongly_connected
+from reasoner.errors import ReasonError
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Rule, Term, Var, Wildcard
 
 SQL_TYPE = {"number": "BIGINT", "symbol": "VARCHAR"}
@@ -48,8 +49,15 @@ def number_type(values: Iterable[int]) -> str:
     raise SqlUnsupported(f"numbers from {lo} to {hi} fit no SQL integer type")
 
 
-class SqlUnsupported(Exception):
-    """The program uses something this compiler cannot express (e.g. a column of mixed types)."""
+class SqlUnsupported(ReasonError):
+    """The program uses something this compiler cannot express (e.g. a column of mixed types, or a number below 0
+    beside IPv6 addresses): an input error of the rules (exit 2) naming it, never an internal error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("engine.sql_unsupported", f"the set engine (DuckDB) cannot evaluate these rules: {message}",
+                         hint="point questions (two endpoints) are answered by pyDatalog; a set question or audit needs "
+                              "rules whose columns are of one type and whose numbers are not below 0 where addresses "
+                              "(up to 2^128 - 1) are")
 
 
 @dataclass

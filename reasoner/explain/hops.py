@@ -86,7 +86,9 @@ class HopReader:
         from_eni = s if forward else d
         if from_eni == INTERNET:  # the internet gateway delivers by the local route
             addr = dip if forward else sip
-            how = (f"public IP -> {ip_text(addr)} (1:1 NAT)" if addresses.family(addr) == "ipv4"
+            nat = [] if forward else self.p.query("via_nat", (None, None))  # (a reply to a NAT gateway's connection)
+            how = (f"to {nat[0][0]}'s public IP -> {nat[0][0]} translates it back -> {ip_text(addr)}" if nat
+                   else f"public IP -> {ip_text(addr)} (1:1 NAT)" if addresses.family(addr) == "ipv4"
                    else f"to {ip_text(addr)} (global IPv6 address, no NAT)")
             return Hop(comp, "internet-gateway", "ingress", how, hop, ref=("igw", comp))
         ip = dip if forward else sip

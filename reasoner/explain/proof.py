@@ -341,6 +341,8 @@ def _compare(old: list[dict], now: list[dict]) -> list[str]:
         if (a["srcs"], a["dsts"], a.get("load_balancer")) != (b["srcs"], b["dsts"], b.get("load_balancer")):
             out.append(f"group {i + 1}: the endpoint pairs differ")
             continue
+        if a.get("pairs") != b.get("pairs"):  # (the count a proof reports as covered: never taken on trust)
+            out.append(f"group {i + 1}: {b.get('pairs')} endpoint pairs now, {a.get('pairs')!r} in the proof")
         if a.get("load_balancer") and a.get("verdict") != b.get("verdict"):
             out.append(f"group {i + 1} (through {a['load_balancer']} to {', '.join(a['dsts'])}): "
                        f"{a.get('verdict')} in the proof, {b.get('verdict')} now")

@@ -33,6 +33,29 @@ def vpcs(c: Ctx, items: list[tuple[str, Any]]) -> None:
             c.add("vpc", vpc, lo, hi)
         for lo, hi in _ipv6_blocks(c, v, p):
             c.add("vpc", vpc, lo, hi)
+        _block_public_access(c, v, vpc, p)
+
+
+#: VPC Block Public Access modes (API_BlockPublicAccessStates InternetGatewayBlockMode: off | block-bidirectional |
+#: block-ingress; older SDKs spell them bidirectional-access-allowed | bidirectional-access-blocked |
+#: ingress-access-blocked) -> the mode the rules read; off is no row.
+_BPA_MODES = {"off": None, "bidirectional-access-allowed": None, "block-bidirectional": "bidirectional",
+              "bidirectional-access-blocked": "bidirectional", "block-ingress": "ingress",
+              "ingress-access-blocked": "ingress"}
+
+
+def _block_public_access(c: Ctx, obj: Any, rid: str, p: str) -> None:
+    """A VPC's or subnet's ``BlockPublicAccessStates`` -> ``bpa(rid, mode)`` (rules/internet_gateways.dl).  Absent:
+    off, as for every VPC before the feature (answers of older CLIs lack the field).  A mode not listed above is read
+    as blocking both ways, which leaves the internet paths undecided, never open."""
+    states = c.opt(obj, "BlockPublicAccessStates", p, {})
+    mode = c.opt(states, "InternetGatewayBlockMode", f"{p}.BlockPublicAccessStates", "off")
+    if not isinstance(mode, str):
+        raise c.err("facts.bad_value", f"InternetGatewayBlockMode must be a string, not {mode!r}",
+                    f"{p}.BlockPublicAccessStates.InternetGatewayBlockMode")
+    read = _BPA_MODES.get(mode.strip().lower(), "bidirectional")
+    if read is not None:
+        c.add("bpa", rid, read)
 
 
 def _ipv6_blocks(c: Ctx, obj: Any, p: str) -> list[tuple[int, int]]:
@@ -56,6 +79,7 @@ def subnets(c: Ctx, items: list[tuple[str, Any]]) -> None:
             blocks.insert(0, c.cidr(c.req(s, "CidrBlock", p), f"{p}.CidrBlock")[:2])
         for lo, hi in blocks:
             c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, str(c.opt(s, "AvailabilityZone", p, "")))
+        _block_public_access(c, s, sid, p)
 
 
 #: The shortest IPv4 prefix delegated to an ENI that the import reads address by address (AWS delegates /28s).
@@ -98,6 +122,14 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
         c.add("eni_ipv6_prefix", eni, lo, hi)
     for gp, g in c.req_items(e, "Groups", p):
         c.add("eni_sg", eni, c.req_str(g, "GroupId", gp))
+    # DenyAllIgwTraffic: "If the value is true, inbound traffic from the internet is dropped" (NetworkInterface,
+    # EC2 API reference); rules/internet_gateways.dl
+    if c.opt(e, "DenyAllIgwTraffic", p, False) is True:
+        c.add("eni_deny_igw", eni)
+    # Status "available": the interface is attached to nothing ("in-use" when attached; NetworkInterface Status); the
+    # internet gateway delivers only to an attached interface (IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS)
+    if c.opt(e, "Status", p) == "available" and instance is None:
+        c.add("eni_detached", eni)
     attachment = c.opt(e, "Attachment", p, {})
     owner = instance or c.opt(attachment, "InstanceId", f"{p}.Attachment")
     if owner:
@@ -251,6 +283,8 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
             elif c.opt(r, "DestinationIpv6CidrBlock", rp) is not None:
                 lo, hi, plen = c.cidr(r["DestinationIpv6CidrBlock"], f"{rp}.DestinationIpv6CidrBlock", "ipv6")
                 c.add("route", rtb, lo, hi, plen, kind, target, state)
+                if c.opt(r, "Origin", rp) == "EnableVgwRoutePropagation":  # (a static route wins, as for IPv4)
+                    c.add("route_propagated", rtb, lo, hi, target)
             else:
                 c.req(r, "DestinationCidrBlock", rp)  # raises facts.missing_field
 
@@ -285,7 +319,9 @@ def nat_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
                for ap, a in c.items(n, "NatGatewayAddresses", p) if c.opt(a, "PrivateIp", ap) is not None]
         for ip in ips or [0]:
             c.add("nat_gateway", nat, subnet, vpc, ip)
-        c.add("nat_state", nat, str(c.opt(n, "State", p, "unknown")), str(c.opt(n, "ConnectivityType", p, "public")))
+        # State is always given (NatGateway, EC2 API reference): absent, "not available" would be a guess; a missing
+        # ConnectivityType is public (answers from before private NAT gateways lack it)
+        c.add("nat_state", nat, c.req_str(n, "State", p), str(c.opt(n, "ConnectivityType", p, "public")))
         for ap, a in c.items(n, "NatGatewayAddresses", p):
             if c.opt(a, "PublicIp", ap) is not None:
                 c.add("nat_public_ip", nat, c.ip(a["PublicIp"], f"{ap}.PublicIp"))
@@ -314,13 +350,16 @@ def addresses(c: Ctx, items: list[tuple[str, Any]]) -> None:
 
 def peerings(c: Ctx, items: list[tuple[str, Any]]) -> None:
     """VPC peering connections: requester and accepter VPC, status code, and whether both are in one Region
-    (security-group references across peering work only then: peering guide, vpc-peering-security-groups)."""
+    (security-group references across peering work only then: peering guide, vpc-peering-security-groups): 1, 0, or
+    2 when a side's Region is not given."""
     for p, x in items:
         pcx = c.req_str(x, "VpcPeeringConnectionId", p)
         c.name(x, pcx, p)
         req, acc = c.opt(x, "RequesterVpcInfo", p, {}), c.opt(x, "AccepterVpcInfo", p, {})
         status = str(c.opt(c.opt(x, "Status", p, {}), "Code", f"{p}.Status", "unknown"))
-        same_region = 1 if c.opt(req, "Region", f"{p}.RequesterVpcInfo") == c.opt(acc, "Region", f"{p}.AccepterVpcInfo") else 0
+        regions = c.opt(req, "Region", f"{p}.RequesterVpcInfo"), c.opt(acc, "Region", f"{p}.AccepterVpcInfo")
+        # 2: a Region not given (the API always gives both): not known, never "the same" (rules/missing_data.dl)
+        same_region = 2 if None in regions else 1 if regions[0] == regions[1] else 0
         c.add("peering", pcx, c.req_str(req, "VpcId", f"{p}.RequesterVpcInfo"), c.req_str(acc, "VpcId", f"{p}.AccepterVpcInfo"),
               status, same_region)
 

@@ -350,6 +350,14 @@ def lb_enis(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         match = _LB_ENI_DESCRIPTION.match(_text(c, e, "Description", p).strip())
         if not match:
             continue
+        if match.group(1).startswith("app/") and c.opt(e, "Groups", p) == []:
+            # An Application Load Balancer always has security groups (application/load-balancer-update-security-
+            # groups.html) and its nodes' interfaces carry them; only a Network Load Balancer's may carry none, and
+            # then nothing filters there (rules/load_balancers.dl lb_node_without_sg).  Read as given, an ALB's
+            # node would pass every packet: the answer was cut or edited.
+            raise c.err("facts.bad_value", "the network interface of an Application Load Balancer lists no security "
+                        "group (an ALB always has some, and its nodes carry them)", f"{p}.Groups",
+                        hint="collect the answer again (DescribeNetworkInterfaces lists each interface's groups)")
         ips = [c.ip(primary, f"{p}.PrivateIpAddress")] if primary is not None else []
         for ip_p, ip in c.items(e, "PrivateIpAddresses", p):
             ips.append(c.ip(c.req(ip, "PrivateIpAddress", ip_p), f"{ip_p}.PrivateIpAddress"))

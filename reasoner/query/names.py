@@ -104,6 +104,14 @@ class Resolver:
         return {pub: (eni, priv) for eni, priv, pub in self.rel.get("eni_public_ip", [])}
 
     @cached_property
+    def snapshot_public(self) -> dict[int, str]:
+        """Every public IP the snapshot gives a resource (an ENI's, a NAT gateway's, a load balancer's), to its owner."""
+        out = {pub: eni for eni, _, pub in self.rel.get("eni_public_ip", [])}
+        out.update({ip: nat for nat, ip in self.rel.get("nat_public_ip", [])})
+        out.update({row[-1]: row[0] for row in self.rel.get("lb_public_ip", []) if isinstance(row[-1], int)})
+        return out
+
+    @cached_property
     def instance_enis(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for eni, inst in self.rel.get("eni_attachment", []):
@@ -234,6 +242,15 @@ class Resolver:
         # the range cut where an address stops (or starts) being one of the internet's: each piece is of one kind
         kinds = {self._on_internet(p) for p in cuts(lo, hi, NOT_INTERNET_RANGES + self.vpc_ranges)}
         if kinds == {True}:  # all public, outside the VPCs: the internet, within the range
+            ours = sorted(ip for ip, owner in self.snapshot_public.items() if lo <= ip <= hi)
+            if ours:  # (a packet to one of them would leave by an internet gateway and come back in)
+                owner = self.snapshot_public[ours[0]]
+                raise QueryError("query.nat_reflection", f"{target} holds public IPs of the snapshot ({len(ours)}, "
+                                 f"{addresses.text(ours[0])} of {owner} first), which are not the internet: a path to "
+                                 "or from them leaves through an internet gateway and comes back in (IGW_NAT_REFLECTION: "
+                                 "not analysed as one path)",
+                                 hint="name a range without them, or ask the two halves: SRC -> internet, then "
+                                      "internet -> the resource (by id)")
             return [Endpoint(INTERNET, None, within=(lo, hi))]
         if kinds == {True, False}:
             raise QueryError("query.mixed_cidr", f"{target} holds both internet addresses and addresses of the snapshot's "

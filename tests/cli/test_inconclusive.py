@@ -47,20 +47,39 @@ def test_nlb_node_without_groups_is_not_filtered(tmp_path):
     assert code == 0 and out["verdict"] == "reachable"
 
 
-def test_subnet_without_explicit_nacl_uses_the_vpc_default_nacl(tmp_path):
-    """vpc-network-acls.html: a subnet not explicitly associated is associated with the default network ACL.
-    With no association listed, the default ACL (here: inbound tcp/8000 denied) still applies (it was REACHABLE)."""
+def test_a_subnet_no_network_acl_lists_is_undecided_never_the_default_acls(tmp_path):
+    """"Each subnet is associated with one network ACL. When you first create a subnet, it is associated with the
+    default network ACL" (network-acl-associations.html), and DescribeNetworkAcls lists that association too, on the
+    default ACL (every subnet of each of Batfish's AWS snapshots is listed once). A subnet no ACL lists was cut from
+    the answer (`--network-acl-ids`, a filter): its ACL may be a custom one that denies. Its default ACL was assumed
+    (allow all here: REACHABLE); now its NACL hops are undecided."""
     snap = scenario(tmp_path, FIXED)
 
-    def deny_8000(d):
+    def unlist(d):
         for acl in d["NetworkAcls"]:
-            acl["Associations"] = []
-            acl["Entries"].insert(0, {"RuleNumber": 90, "Protocol": "6", "RuleAction": "deny", "Egress": False,
-                                      "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 8000, "To": 8000}})
-    edit(snap, "NetworkAcls", deny_8000)
+            acl["Associations"] = [a for a in acl["Associations"] if a["SubnetId"] != "subnet-priv-a"]
+    edit(snap, "NetworkAcls", unlist)
     code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
-    assert code == 1 and [(e["code"], e["component"], e["direction"]) for e in out["explanations"]] == [
-        ("SUBNET_ACL_RESTRICTION", "acl-0default", "ingress")]
+    assert code == 3 and {(m["missing"], m["component"]) for m in out["missing"]} == {("network_acl", "subnet-priv-a")}
+    assert query_json(snap, "alb-eni -> eni-0alb0b tcp 8000")[0] != 3  # (subnets still listed decide as before)
+
+
+def test_a_subnet_two_network_acls_list_is_refused(tmp_path):
+    """A deny-all ACL that lists the task's subnet beside the default ACL that still lists it: both applied, the
+    default's rule 100 allow passed the packet (REACHABLE). A subnet has one network ACL: the input is refused."""
+    snap = scenario(tmp_path, FIXED)
+    _lockdown_too(snap)
+    r = reason("query", "--facts", str(snap), "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 2 and "error[facts.conflict]" in r.stderr and "subnet-priv-a has two network ACLs" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def _lockdown_too(snap):
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(
+        {"NetworkAclId": "acl-0lockdown", "VpcId": d["NetworkAcls"][0]["VpcId"], "IsDefault": False,
+         "Associations": [{"NetworkAclId": "acl-0lockdown", "SubnetId": "subnet-priv-a"}],
+         "Entries": [{"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": e,
+                      "CidrBlock": "0.0.0.0/0"} for e in (True, False)]}))
 
 
 def _lockdown(snap):
@@ -256,3 +275,15 @@ def test_unreachable_is_proved_over_both_families_for_an_ipv6_enabled_eni(tmp_pa
     assert code == 1 and "SUBNET_ACL_RESTRICTION" in {e["code"] for e in out["explanations"]}
     code, out = query_json(snap, "internet -> 10.0.11.20 tcp 8000")
     assert code == 1
+
+
+def test_an_answer_the_snapshot_holds_but_no_rule_reads_is_named_on_every_answer(tmp_path):
+    """DescribeSecurityGroupRules' answer beside DescribeSecurityGroups': kept by the import, read by no rule. `reason
+    import` said so; a question on the folder said nothing (the warnings were empty)."""
+    snap = scenario(tmp_path)
+    (snap / REGION / "SecurityGroupRules.json").write_text(json.dumps({"SecurityGroupRules": [
+        {"SecurityGroupRuleId": "sgr-1", "GroupId": "sg-0alb", "IsEgress": True, "IpProtocol": "-1", "CidrIpv4": "0.0.0.0/0"}]}))
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 1 and any("does not read (SecurityGroupRules)" in w for w in out["warnings"])
+    code, out = query_json(scenario(tmp_path / "plain"), "alb-eni -> task-eni tcp 8000")
+    assert not any("does not read" in w for w in out["warnings"])

@@ -175,8 +175,11 @@ def test_recheck_takes_nothing_a_proof_says_on_trust(tmp_path):
     def an_error_recorded(doc):
         _failing_alb_item(doc)["error"] = "query.unknown_name: unknown endpoint"
 
+    def more_pairs_covered(doc):  # the count of endpoint pairs a group covers (it was not compared)
+        _failing_alb_item(doc)["classes"][0]["pairs"] = 999
+
     for n, edit in enumerate([claim_it_holds, flip_the_expectation, rewrite_the_text, text_of_another_query,
-                              an_error_recorded]):
+                              an_error_recorded, more_pairs_covered]):
         r = reason("recheck", str(_forge(proof, tmp_path / f"forged{n}.json", edit)))
         assert r.returncode == 1 and "FAILS" in r.stdout and "Traceback" not in r.stderr, (edit.__name__, r.stdout)
 

@@ -290,7 +290,7 @@ def test_egress_to_the_internet_needs_a_public_ip(tmp_path):
 # -- VPC peering (peering guide: active connections only, not transitive; SG references across a
 # -- peering only in the same Region, vpc-peering-security-groups.html) -----------------------------
 
-def _add_peer_vpc(snap: Path, status: str = "active", peer_region: str = "us-east-1", sg_ref: bool = True) -> None:
+def _add_peer_vpc(snap: Path, status: str = "active", peer_region: str | None = "us-east-1", sg_ref: bool = True) -> None:
     edit(snap, "Vpcs", lambda d: d["Vpcs"].append({"VpcId": "vpc-0peer", "CidrBlock": "10.1.0.0/16"}))
     edit(snap, "Subnets", lambda d: d["Subnets"].append({"SubnetId": "subnet-peer", "VpcId": "vpc-0peer",
                                                          "CidrBlock": "10.1.1.0/24", "AvailabilityZone": "us-east-1a"}))
@@ -308,13 +308,14 @@ def _add_peer_vpc(snap: Path, status: str = "active", peer_region: str = "us-eas
          "Routes": [{"DestinationCidrBlock": "10.1.0.0/16", "GatewayId": "local", "State": "active"},
                     {"DestinationCidrBlock": "10.0.0.0/16", "VpcPeeringConnectionId": "pcx-1", "State": "active"}]}))
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(  # the peer VPC's default ACL, as AWS creates it
-        {"NetworkAclId": "acl-0peer", "VpcId": "vpc-0peer", "IsDefault": True, "Associations": [], "Entries": [
+        {"NetworkAclId": "acl-0peer", "VpcId": "vpc-0peer", "IsDefault": True,
+         "Associations": [{"NetworkAclId": "acl-0peer", "SubnetId": "subnet-peer"}], "Entries": [
             {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": eg, "CidrBlock": "0.0.0.0/0"}
             for eg in (False, True)]}))
     (snap / REGION / "VpcPeeringConnections.json").write_text(json.dumps({"VpcPeeringConnections": [
         {"VpcPeeringConnectionId": "pcx-1", "Status": {"Code": status},
          "RequesterVpcInfo": {"VpcId": "vpc-0a1b2c3d", "Region": "us-east-1"},
-         "AccepterVpcInfo": {"VpcId": "vpc-0peer", "Region": peer_region}}]}))
+         "AccepterVpcInfo": {"VpcId": "vpc-0peer", **({"Region": peer_region} if peer_region else {})}}]}))
 
 
 def test_peered_vpc_reachable_with_sg_reference_across_the_peering(tmp_path):
@@ -330,6 +331,8 @@ def test_pending_peering_carries_nothing(tmp_path):
     _add_peer_vpc(snap, status="pending-acceptance")
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 1 and ("BAD_STATE", "pcx-1") in {(e["code"], e["component"]) for e in out["explanations"]}
+    # it does join the two VPCs: not DISCONNECTED_VPCS ("pcx-1, which does not join the two VPCs" was said too)
+    assert "DISCONNECTED_VPCS" not in {e["code"] for e in out["explanations"]}
 
 
 def test_sg_reference_across_regions_never_matches(tmp_path):
@@ -339,6 +342,19 @@ def test_sg_reference_across_regions_never_matches(tmp_path):
     assert code == 1 and out["explanations"][0]["component"] == "sg-0db"
     snap2 = scenario(tmp_path / "cidr")
     _add_peer_vpc(snap2, peer_region="eu-west-1", sg_ref=False)  # a CIDR rule works across Regions
+    assert query_json(snap2, "task-eni -> db tcp 5432")[0] == 0
+
+
+def test_sg_reference_across_a_peering_whose_region_is_not_given_is_undecided(tmp_path):
+    """A peering answer without the accepter's Region: both Regions were read as None, "the same", and the reference
+    matched (REACHABLE; with one Region given and the other not, UNREACHABLE). The API gives both; without them,
+    whether the reference matches (same Region only) is not known."""
+    snap = scenario(tmp_path)
+    _add_peer_vpc(snap, peer_region=None)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and [(m["missing"], m["component"]) for m in out["missing"]] == [("peering_region", "pcx-1")]
+    snap2 = scenario(tmp_path / "cidr")
+    _add_peer_vpc(snap2, peer_region=None, sg_ref=False)  # a CIDR rule does not depend on the Regions
     assert query_json(snap2, "task-eni -> db tcp 5432")[0] == 0
 
 
@@ -386,6 +402,9 @@ def test_private_subnet_reaches_the_internet_through_a_nat_gateway(tmp_path):
     _add_nat(snap)
     code, out = query_json(snap, "task-eni -> internet tcp 443")
     assert code == 0 and "nat-0a" in json.dumps(out["forward_path"])
+    # the reply comes back to the NAT gateway's address, which it translates: not the ENI's 1:1 NAT (it has no public IP)
+    back = json.dumps(out["return_path"])
+    assert "nat-0a translates it back" in back and "1:1 NAT" not in back
     code, out = query_json(snap, "task-eni -> 8.8.8.8 proto 47")
     assert code == 1 and ("PROTOCOL_RESTRICTION", "nat-0a") in {(e["code"], e["component"]) for e in out["explanations"]}
 

@@ -31,7 +31,12 @@ def _build(aws: Aws) -> dict[str, str]:
     ec2.create_route(RouteTableId=rtb, DestinationIpv6CidrBlock="::/0", EgressOnlyInternetGatewayId=eigw)
     addr = str(ipaddress.IPv6Network(sub6)[0x10])
     eni = ec2.create_network_interface(SubnetId=subnet, Groups=[sg], Ipv6Addresses=[{"Ipv6Address": addr}])
-    return {"vpc": vpc, "v6": v6, "sg": sg, "eigw": eigw, "eni": eni["NetworkInterface"]["NetworkInterfaceId"], "addr": addr}
+    eni_id = eni["NetworkInterface"]["NetworkInterfaceId"]
+    # attached to an instance (Status in-use): an interface attached to nothing sends nothing to the internet
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                 SubnetId=subnet)["Instances"][0]["InstanceId"]
+    ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=instance, DeviceIndex=1)
+    return {"vpc": vpc, "v6": v6, "sg": sg, "eigw": eigw, "eni": eni_id, "addr": addr}
 
 
 def _rows(facts: Path, rel: str) -> list[list]:

@@ -22,6 +22,7 @@ for folder in ("cli", "explain"):  # the scenario builders of the CLI and explai
         sys.path.insert(0, str(ROOT / "tests" / folder))
 
 import test_gateway_route_tables as gw  # noqa: E402
+import test_internet_stops as ist  # noqa: E402
 import test_prefix_delegation as pd  # noqa: E402
 import test_query as q  # noqa: E402
 import test_transit_gateways as tg  # noqa: E402
@@ -108,6 +109,15 @@ def _scenarios() -> dict:
         "prefix-delegation": with_(q._bastion, lambda s: pd._deny_from(s, "10.0.1.50/32"),
                                    lambda s: pd._prefix(s, "eni-0bastion", "10.0.1.64/28"), base=fixed),
         "gwlb-endpoint-subnet": with_(q._bastion, lambda s: q._gwlb_endpoint(s, "10.0.1.0/24")),
+        "block-public-access": with_(q._bastion, public, q._add_nat, ist._bpa("block-ingress")),
+        "block-public-access-subnet": with_(q._bastion, public, q._add_nat, ist._bpa("block-bidirectional", "Subnets", "subnet-pub-a")),
+        "deny-all-igw-traffic": with_(q._bastion, public, lambda s: q.edit(s, "NetworkInterfaces", lambda d: [
+            n.update(DenyAllIgwTraffic=True, Status="available") for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0bastion"])),
+        "nat-through-firewall": with_(q._add_nat, ist._nat_subnet_route("0.0.0.0/0", GatewayId="vpce-0fw")),
+        "nat-reply-through-appliance": with_(q._add_nat, ist._nat_subnet_route("10.0.11.0/24", NetworkInterfaceId="eni-0fw")),
+        "prefix-list-tie": with_(q._bastion, public, ist._tie({"NetworkInterfaceId": "eni-gone", "State": "blackhole"},
+                                                                  "203.0.113.0/24")),  # (INTERNET_IPS: one tied, one not)
+        "peering-region-unknown": with_(lambda s: q._add_peer_vpc(s, peer_region=None), base=fixed),
     }
 
 

@@ -182,8 +182,9 @@ def test_number_type_is_the_narrowest_that_holds_every_value():
     assert number_type([0, 65535, -7]) == "BIGINT"
     assert number_type([1 << 64, -1]) == "HUGEINT"
     assert number_type([(1 << 128) - 1, 0]) == "UHUGEINT"
-    with pytest.raises(SqlUnsupported):
+    with pytest.raises(SqlUnsupported) as err:
         number_type([(1 << 128) - 1, -1])
+    assert err.value.code == "engine.sql_unsupported" and "-1" in err.value.message  # (an input error, exit 2)
 
 
 EMPTY = """

@@ -75,7 +75,7 @@ def build(seed: int) -> dict[str, dict]:
         enis.append(n)
     custom = rng.random() < 0.5
     acls = [_acl("acl-a", "vpc-a", True, ["subnet-a-pub"] + ([] if custom else ["subnet-a-priv"]), rng),
-            _acl("acl-b", "vpc-b", True, [] if rng.random() < 0.5 else ["subnet-b"], rng)]
+            _acl("acl-b", "vpc-b", True, ["subnet-b"], rng)]  # (DescribeNetworkAcls lists every subnet, default ACL too)
     if custom:
         acls.append(_acl("acl-a2", "vpc-a", False, ["subnet-a-priv"], rng))
     # vpc-a's routes to vpc-b and to the internet: to CIDR blocks, or to prefix lists holding the same addresses

@@ -161,16 +161,19 @@ def _assume_open_default_nacls(root: Path) -> None:
     """Batfish reads a snapshot without NetworkAcls.json as having no network ACL (everything passes); reason
     reads it as unknown (rules/missing_data.dl: INCONCLUSIVE, never "reachable"). To compare with Batfish's
     expectations, state Batfish's assumption as data: each VPC of such a folder gets a default network ACL
-    that allows everything, the AWS default ACL's own entries (vpc-network-acls.html, "Default network ACL")."""
+    that allows everything, the AWS default ACL's own entries (vpc-network-acls.html, "Default network ACL"),
+    listing each subnet of the VPC in the folder, as DescribeNetworkAcls lists a default ACL's associations."""
     for folder in {f.parent for f in root.rglob("Vpcs.json")}:
         if (folder / "NetworkAcls.json").exists():
             continue
         vpcs = json.loads((folder / "Vpcs.json").read_text())["Vpcs"]
+        subnets = json.loads((folder / "Subnets.json").read_text())["Subnets"] if (folder / "Subnets.json").exists() else []
         entries = [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": eg, "CidrBlock": "0.0.0.0/0"}
                    for eg in (False, True)]
         (folder / "NetworkAcls.json").write_text(json.dumps({"NetworkAcls": [
             {"NetworkAclId": f"acl-assumed-{v['VpcId']}", "VpcId": v["VpcId"], "IsDefault": True, "Entries": entries,
-             "Associations": []} for v in vpcs]}))
+             "Associations": [{"NetworkAclId": f"acl-assumed-{v['VpcId']}", "SubnetId": s["SubnetId"]}
+                              for s in subnets if s["VpcId"] == v["VpcId"]]} for v in vpcs]}))
 
 
 def test_every_case_is_covered_or_has_a_written_reason():

@@ -1,0 +1,197 @@
+"""What stops or leaves undecided internet traffic that routes and addresses would let through, and NAT gateway
+paths this version does not follow (rules/internet_gateways.dl, nat_gateways.dl, route_explanations.dl,
+route_tables.dl).  Each case was answered REACHABLE, or UNREACHABLE where the answer is not known, before.
+"""
+
+import json
+
+from test_query import FACTS, REGION, _add_nat, _bastion, _public_ip, edit, query_json, reason, scenario
+
+DUAL = FACTS / "examples" / "dual-stack"
+
+
+def _public_bastion(tmp_path):
+    """The shipped example with eni-0bastion (sg-0alb: tcp/80 in from anywhere) at public IP 54.1.2.3."""
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    assert query_json(snap, "internet -> bastion tcp 80")[0] == 0  # (the base gets through)
+    return snap
+
+
+def _bpa(mode, where="Vpcs", rid="vpc-0a1b2c3d"):
+    key = {"Vpcs": "VpcId", "Subnets": "SubnetId"}[where]
+    return lambda snap: edit(snap, where, lambda d: [x.update(BlockPublicAccessStates={"InternetGatewayBlockMode": mode})
+                                                     for x in d[where] if x[key] == rid])
+
+
+def _missing(out):
+    return {(m["missing"], m["component"]) for m in out["missing"]}
+
+
+def test_vpc_block_public_access_leaves_internet_traffic_undecided(tmp_path):
+    """EC2 API reference, BlockPublicAccessStates: block-bidirectional blocks "all traffic to and from internet
+    gateways ... (except for excluded VPCs and subnets)"; the exclusions are not read, so: undecided, never passed."""
+    snap = _public_bastion(tmp_path)
+    _bpa("block-bidirectional")(snap)
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 3 and _missing(out) == {("block_public_access", "vpc-0a1b2c3d")}
+    _bpa("bidirectional-access-blocked")(snap)  # (older SDKs' spelling)
+    assert query_json(snap, "internet -> bastion tcp 80")[0] == 3
+    _bpa("off")(snap)
+    assert query_json(snap, "internet -> bastion tcp 80")[0] == 0
+
+
+def test_block_public_access_on_a_subnet_is_named(tmp_path):
+    snap = _public_bastion(tmp_path)
+    _bpa("block-ingress", "Subnets", "subnet-pub-a")(snap)
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 3 and _missing(out) == {("block_public_access", "subnet-pub-a")}
+
+
+def test_block_ingress_lets_nat_gateway_traffic_out_and_bidirectional_does_not(tmp_path):
+    """block-ingress: "Only traffic to and from NAT gateways and egress-only internet gateways is allowed"."""
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    _bpa("block-ingress")(snap)
+    assert query_json(snap, "task-eni -> internet tcp 443")[0] == 0
+    _bpa("block-bidirectional")(snap)
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 3 and _missing(out) == {("block_public_access", "vpc-0a1b2c3d")}
+
+
+def test_block_public_access_never_hides_a_certain_block(tmp_path):
+    """A packet another hop blocks for certain stays UNREACHABLE (the security group admits no tcp/22)."""
+    snap = _public_bastion(tmp_path)
+    _bpa("block-bidirectional")(snap)
+    code, out = query_json(snap, "internet -> bastion tcp 22")
+    assert code == 1 and out["explanations"][0]["code"] == "ENI_SG_RULES_MISMATCH"
+
+
+def test_deny_all_igw_traffic_drops_what_comes_from_the_internet(tmp_path):
+    """NetworkInterface DenyAllIgwTraffic: "If the value is true, inbound traffic from the internet is dropped"."""
+    snap = _public_bastion(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(DenyAllIgwTraffic=True) for n in d["NetworkInterfaces"]
+                                               if n["NetworkInterfaceId"] == "eni-0bastion"])
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 1 and [(e["code"], e["component"], e["direction"]) for e in out["explanations"]] == [
+        ("ENI_DENY_ALL_IGW_TRAFFIC", "eni-0bastion", "ingress")]
+
+
+def test_a_detached_interface_is_not_reached_from_the_internet(tmp_path):
+    """IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS: the gateway delivers only to "an ENI in the VPC with an available
+    attachment"; Status "available" is an interface attached to nothing (an Elastic IP may still point at it)."""
+    snap = _public_bastion(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Status="available") for n in d["NetworkInterfaces"]
+                                               if n["NetworkInterfaceId"] == "eni-0bastion"])
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 1 and ("IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS", "eni-0bastion") in {
+        (e["code"], e["component"]) for e in out["explanations"]}
+
+
+def _nat_subnet_route(cidr, **target):
+    """The NAT gateway's subnet (subnet-pub-a, rtb-public) sends ``cidr`` to ``target`` instead of what it had."""
+    def edit_routes(d):
+        for r in d["RouteTables"]:
+            if r["RouteTableId"] == "rtb-public":
+                r["Routes"] = [x for x in r["Routes"] if x.get("DestinationCidrBlock") != cidr]
+                r["Routes"].append({"DestinationCidrBlock": cidr, "State": "active", **target})
+    return lambda snap: edit(snap, "RouteTables", edit_routes)
+
+
+def test_a_nat_gateway_whose_subnet_routes_through_a_firewall_is_undecided(tmp_path):
+    """NAT gateway -> firewall endpoint -> internet gateway is a documented Network Firewall design: the NAT subnet
+    not sending 0.0.0.0/0 straight to the internet gateway was NO_ROUTE_TO_DESTINATION (a false proof)."""
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    _nat_subnet_route("0.0.0.0/0", GatewayId="vpce-0fw")(snap)
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 3 and _missing(out) == {("unmodelled", "vpce-0fw")}
+    _nat_subnet_route("0.0.0.0/0", TransitGatewayId="tgw-0egress")(snap)
+    assert query_json(snap, "task-eni -> internet tcp 443")[0] == 3
+    _nat_subnet_route("0.0.0.0/0", VpcPeeringConnectionId="pcx-1")(snap)  # a peering leads nowhere near the internet
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 1 and ("NO_ROUTE_TO_DESTINATION", "rtb-public") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def test_a_nat_gateways_reply_through_an_appliance_is_undecided(tmp_path):
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    _nat_subnet_route("10.0.11.0/24", NetworkInterfaceId="eni-0fw")(snap)
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 3 and _missing(out) == {("unmodelled", "eni-0fw")}
+
+
+def test_a_public_nat_gateway_without_its_elastic_ip_is_undecided(tmp_path):
+    """vpc-nat-gateway.html: a public NAT gateway has an Elastic IP; an answer without it is cut (it was 'no route')."""
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    edit(snap, "NatGateways", lambda d: d["NatGateways"][0]["NatGatewayAddresses"][0].pop("PublicIp"))
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 3 and _missing(out) == {("nat_public_ip", "nat-0a")}
+
+
+def test_a_nat_gateway_without_its_state_is_refused(tmp_path):
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    edit(snap, "NatGateways", lambda d: d["NatGateways"][0].pop("State"))
+    r = reason("query", "--facts", str(snap), "task-eni -> internet tcp 443")
+    assert r.returncode == 2 and "error[facts.missing_field]" in r.stderr and "NatGateways[0].State" in r.stderr
+
+
+def test_ipv6_through_a_nat_gateway_is_undecided(tmp_path):
+    """nat-gateway-nat64-dns64.html: a NAT gateway takes IPv6 only to 64:ff9b::/96 (NAT64): ::/0 to a NAT gateway
+    was followed to the internet as if it translated any IPv6 address."""
+    snap = scenario(tmp_path, DUAL)
+    (snap / REGION / "NatGateways.json").write_text(json.dumps({"NatGateways": [
+        {"NatGatewayId": "nat-x", "SubnetId": "subnet-pub", "VpcId": "vpc-ds", "State": "available",
+         "ConnectivityType": "public", "NatGatewayAddresses": [{"PrivateIp": "10.0.1.200", "PublicIp": "3.3.3.3"}]}]}))
+    edit(snap, "RouteTables", lambda d: [x.update(NatGatewayId="nat-x") or x.pop("EgressOnlyInternetGatewayId")
+                                         for r in d["RouteTables"] for x in r["Routes"]
+                                         if x.get("EgressOnlyInternetGatewayId") == "eigw-ds"])
+    code, out = query_json(snap, "eni-app -> internet tcp 443 ipv6")
+    assert code == 3 and _missing(out) == {("unmodelled", "nat-x")}
+
+
+def _tie(second, cidr="8.8.8.0/24"):
+    """rtb-public routes prefix list pl-a (``cidr``) to the internet gateway and pl-b, which holds the same entry, to
+    ``second``."""
+    def build(snap):
+        (snap / REGION / "ManagedPrefixLists.json").write_text(json.dumps({"ManagedPrefixLists": [
+            {"PrefixListId": pl, "PrefixListName": pl, "Entries": [{"Cidr": cidr}]} for pl in ("pl-a", "pl-b")]}))
+        edit(snap, "RouteTables", lambda d: [r["Routes"].extend([
+            {"DestinationPrefixListId": "pl-a", "GatewayId": "igw-0main", "State": "active"},
+            {"DestinationPrefixListId": "pl-b", **second}]) for r in d["RouteTables"] if r["RouteTableId"] == "rtb-public"])
+    return build
+
+
+def test_prefix_list_routes_tied_for_an_address_are_undecided(tmp_path):
+    """route-tables-priority.html, routes to prefix lists: with overlapping prefix lists to different targets "we
+    randomly choose one route": which one is not in the snapshot (both were followed: REACHABLE)."""
+    snap = _public_bastion(tmp_path)
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissionsEgress"].append(
+        {"IpProtocol": "tcp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
+    _tie({"NetworkInterfaceId": "eni-gone", "State": "blackhole"})(snap)
+    code, out = query_json(snap, "bastion -> 8.8.8.0/24 tcp 53")
+    assert code == 3 and _missing(out) == {("route_tie", "rtb-public")}
+    assert query_json(snap, "bastion -> 9.9.9.9 tcp 53")[0] == 0  # (another address: the 0.0.0.0/0 route decides)
+
+
+def test_a_range_holding_an_interfaces_public_ip_is_not_the_internet(tmp_path):
+    """A packet to 54.1.2.2/31 was asked as the internet's, though 54.1.2.2 is another interface's public IP: it
+    would leave by the internet gateway and come back in (IGW_NAT_REFLECTION), as a /32 is already refused."""
+    snap = _public_bastion(tmp_path)
+    r = reason("query", "--facts", str(snap), "task-eni -> 54.1.2.2/31 tcp 80")
+    assert r.returncode == 2 and "error[query.nat_reflection]" in r.stderr and "54.1.2.3 of eni-0bastion" in r.stderr
+    assert query_json(snap, "task-eni -> 54.1.3.0/24 tcp 80")[0] in (0, 1)  # (a range without one is the internet)
+
+
+def test_an_application_load_balancers_interface_without_groups_is_refused(tmp_path):
+    """An ALB always has security groups and its nodes carry them (application/load-balancer-update-security-groups
+    .html); an ALB node listing none passed every packet (REACHABLE through sg-0alb, which has no egress rule)."""
+    snap = scenario(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Groups=[]) for n in d["NetworkInterfaces"]
+                                               if n["NetworkInterfaceId"] == "eni-0alb0a"])
+    r = reason("query", "--facts", str(snap), "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 2 and "error[facts.bad_value]" in r.stderr and ".Groups" in r.stderr
