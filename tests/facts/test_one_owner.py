@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,22 +18,14 @@ import pytest
 from reasoner.errors import FactsError
 from reasoner.facts.importer import import_aws_configs
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXED = ROOT / "facts" / "examples" / "seed-fixed"
-REGION = "aws_configs/us-east-1"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))  # the scenario builders of the CLI tests
+from test_query import FACTS, REGION, edit as _edit, scenario  # noqa: E402
+
+FIXED = FACTS / "examples" / "seed-fixed"
 
 
 def _snap(tmp_path: Path) -> Path:
-    dst = tmp_path / "snap"
-    shutil.copytree(FIXED, dst)
-    return dst
-
-
-def _edit(snap: Path, name: str, fn) -> None:
-    path = snap / REGION / f"{name}.json"
-    data = json.loads(path.read_text())
-    fn(data)
-    path.write_text(json.dumps(data))
+    return scenario(tmp_path, FIXED)
 
 
 def _lock(subnet: str):
