@@ -125,8 +125,8 @@ class Ctx:
         range you specify").  For TCP, UDP and ICMP the range is
         required ("For tcp, udp, and icmp, you must specify a port range. For icmpv6, the port range is optional";
         NetworkAclEntry PortRange: "Required if specifying protocol 6 (TCP) or 17 (UDP)"): a missing one, or one
-        outside 0-65535, is a malformed row (``facts.bad_value``), never read as every port or message.  ``-1`` is an open end, as Batfish reads it (its
-        IpPermissions: -1 as the low end is 0, as the high end 65535)."""
+        outside 0-65535, is a malformed row (``facts.bad_value``), never read as every port or message.  ``-1`` is an
+        open end, as Batfish reads it (its IpPermissions: -1 as the low end is 0, as the high end 65535)."""
         if proto == "1" and (lo is None or hi is None):  # (ICMPv6's range is optional: absent, every message)
             raise self.err("facts.bad_value", "an ICMP rule needs its type and code (FromPort and ToPort, -1 for all); "
                            "a missing one is not read as every message", path)
@@ -156,9 +156,11 @@ class Ctx:
         EC2 API reference, IpPermission: FromPort is "the ICMP type or -1 (all ICMP types)", ToPort "the ICMP code
         or -1 (all ICMP codes)"; NetworkAclEntry IcmpTypeCode: "Type ... A value of -1 means all types", "Code ...
         A value of -1 means all codes for the specified ICMP type".  So: type -1 is every message (0-65535);
-        type t with code -1 is t's 256 codes; type t with code c is one message.  An absent type is read as
-        -1, as Batfish reads it (the EC2 API lists -1 for "all ICMP"); a type or code outside 0-255 (or -1) is
-        a malformed row (``facts.bad_value``)."""
+        type t with code -1 is t's 256 codes; type t with code c is one message.  An absent type or code is read
+        as -1, as Batfish reads it (the EC2 API lists -1 for "all ICMP"), where the callers let it be absent: an
+        ICMPv6 rule's range, a field of a network ACL entry's IcmpTypeCode (an ICMP rule without its range, an ICMP
+        entry without IcmpTypeCode, are refused by the callers); a type or code outside 0-255 (or -1) is a malformed
+        row (``facts.bad_value``)."""
         def number(v: Any, what: str) -> int:
             if v is None:
                 return -1

@@ -242,7 +242,7 @@ class Resolver:
         # the range cut where an address stops (or starts) being one of the internet's: each piece is of one kind
         kinds = {self._on_internet(p) for p in cuts(lo, hi, NOT_INTERNET_RANGES + self.vpc_ranges)}
         if kinds == {True}:  # all public, outside the VPCs: the internet, within the range
-            ours = sorted(ip for ip, owner in self.snapshot_public.items() if lo <= ip <= hi)
+            ours = sorted(ip for ip in self.snapshot_public if lo <= ip <= hi)
             if ours:  # (a packet to one of them would leave by an internet gateway and come back in)
                 owner = self.snapshot_public[ours[0]]
                 raise QueryError("query.nat_reflection", f"{target} holds public IPs of the snapshot ({len(ours)}, "
