@@ -76,6 +76,8 @@ def test_deny_all_igw_traffic_drops_what_comes_from_the_internet(tmp_path):
     code, out = query_json(snap, "internet -> bastion tcp 80")
     assert code == 1 and [(e["code"], e["component"], e["direction"]) for e in out["explanations"]] == [
         ("ENI_DENY_ALL_IGW_TRAFFIC", "eni-0bastion", "ingress")]
+    _bpa("block-bidirectional")(snap)  # (blocked for certain whatever BPA's exclusions say: not undecided)
+    assert query_json(snap, "internet -> bastion tcp 80")[0] == 1
 
 
 def test_a_detached_interface_is_not_reached_from_the_internet(tmp_path):
