@@ -106,7 +106,7 @@ class Resolver:
     @cached_property
     def snapshot_public(self) -> dict[int, str]:
         """Every public IP the snapshot gives a resource (an ENI's, a NAT gateway's, a load balancer's), to its owner."""
-        out = {pub: eni for eni, _, pub in self.rel.get("eni_public_ip", [])}
+        out = {pub: eni for pub, (eni, _) in self.public.items()}
         out.update({ip: nat for nat, ip in self.rel.get("nat_public_ip", [])})
         out.update({row[-1]: row[0] for row in self.rel.get("lb_public_ip", []) if isinstance(row[-1], int)})
         return out
