@@ -58,6 +58,15 @@ def group_facts(g: PortGroup, dp: int, sp: int) -> dict[str, list[tuple]]:
     return packet_facts(g.row(dp, sp), g.dst)
 
 
+def own_public_ips(relations: dict[str, list[tuple]]) -> dict[int, str]:
+    """Every public IP the snapshot gives a resource of its own (an ENI's, a NAT gateway's, a load balancer's), to
+    its owner: addresses of the snapshot, not of the internet."""
+    out = {r[2]: r[0] for r in relations.get("eni_public_ip", [])}
+    out.update({ip: nat for nat, ip in relations.get("nat_public_ip", [])})
+    out.update({r[-1]: r[0] for r in relations.get("lb_public_ip", []) if isinstance(r[-1], int)})
+    return out
+
+
 def _public(ip: int) -> bool:
     return not any(lo <= ip <= hi for lo, hi in NOT_INTERNET_RANGES)
 
@@ -105,6 +114,10 @@ class Analyzer(HopReader):
         self._index("pl_routes", [(r[0], r) for r in relations.get("route_pl", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
+        #: the public IPs the snapshot gives its own resources (ENIs', NAT gateways', load balancers'): not the
+        #: internet's addresses (a packet to one leaves by an internet gateway and comes back in), so never a
+        #: representative of the internet (``internet_cuts``)
+        self.snapshot_public: dict[int, str] = own_public_ips(relations)
         #: an ENI address that stands for a piece of a delegated IPv6 prefix -> that piece (Session passes it:
         #: reasoner/explain/prefix_addresses.py); a packet class from or to it names the piece
         self.address_pieces: dict[int, tuple[int, int]] = address_pieces or {}
@@ -199,15 +212,32 @@ class Analyzer(HopReader):
         return cache[sub]
 
     def internet_cuts(self, ranges: list[tuple[int, int]]) -> list[int]:
-        """The address space cut at every relevant CIDR, the reserved ranges and the snapshot's VPC CIDRs."""
+        """The address space cut at every relevant CIDR, the reserved ranges and the snapshot's VPC CIDRs; and, where
+        a piece would start at a public IP of the snapshot's own (``snapshot_public``: a rule naming exactly one, an
+        allowed partner's elastic IP that is also ours), cut again after it, until no piece but its own starts there.
+        Those one-address pieces are not the internet (``internet_ips`` leaves them out); elsewhere a piece's first
+        address stands for it, and every address of the piece meets the same rules."""
         bounds = list(ranges) + NOT_INTERNET_RANGES + self.vpc_ranges + [addresses.FAMILIES["ipv4"]]
-        return cuts(0, addresses.V6_MAX, bounds)
+        points = cuts(0, addresses.V6_MAX, bounds)
+        ours = self.snapshot_public
+        if ours and not ours.keys().isdisjoint(points):
+            found = set(points)
+            todo = sorted(found & ours.keys())
+            while todo:  # (a run of consecutive public IPs of ours: each a piece of its own)
+                ip = todo.pop()
+                if ip < addresses.V6_MAX and ip + 1 not in found:
+                    found.add(ip + 1)
+                    if ip + 1 in ours:
+                        todo.append(ip + 1)
+            points = sorted(found)
+        return points
 
     def internet_ips(self, ranges: list[tuple[int, int]]) -> list[int]:
-        """Representative public addresses: the address space cut at every relevant CIDR, at the
-        reserved ranges and at the snapshot's VPC CIDRs; one public address per piece."""
-        inside = self.vpc_ranges
-        return [ip for ip in self.internet_cuts(ranges) if _public(ip) and not any(lo <= ip <= hi for lo, hi in inside)]
+        """Representative public addresses: the address space cut at every relevant CIDR, at the reserved ranges and
+        at the snapshot's VPC CIDRs; one public address per piece, none of the snapshot's own public IPs."""
+        inside, ours = self.vpc_ranges, self.snapshot_public
+        return [ip for ip in self.internet_cuts(ranges)
+                if _public(ip) and ip not in ours and not any(lo <= ip <= hi for lo, hi in inside)]
 
     def check_query(self, srcs: list[Endpoint], dsts: list[Endpoint]) -> None:
         """Refuses the questions this model does not analyse as one path (before any packet is looked at)."""

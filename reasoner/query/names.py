@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reasoner import addresses
 from reasoner.errors import FactsError, QueryError
-from reasoner.explain.paths import INTERNET, NOT_INTERNET_RANGES, Endpoint, _public
+from reasoner.explain.paths import INTERNET, NOT_INTERNET_RANGES, Endpoint, _public, own_public_ips
 from reasoner.explain.space import cuts
 from reasoner.query.language import written
 
@@ -106,10 +106,7 @@ class Resolver:
     @cached_property
     def snapshot_public(self) -> dict[int, str]:
         """Every public IP the snapshot gives a resource (an ENI's, a NAT gateway's, a load balancer's), to its owner."""
-        out = {pub: eni for pub, (eni, _) in self.public.items()}
-        out.update({ip: nat for nat, ip in self.rel.get("nat_public_ip", [])})
-        out.update({row[-1]: row[0] for row in self.rel.get("lb_public_ip", []) if isinstance(row[-1], int)})
-        return out
+        return own_public_ips(self.rel)
 
     @cached_property
     def instance_enis(self) -> dict[str, list[str]]:
@@ -195,6 +192,16 @@ class Resolver:
             if ip in self.public:
                 eni, private = self.public[ip]
                 return [Endpoint(eni, (private,), "public")]
+            if ip in self.snapshot_public:  # a NAT gateway's or a load balancer's: of the snapshot, not the internet's
+                owner = self.snapshot_public[ip]
+                if owner.startswith("nat-"):
+                    raise QueryError("query.own_public_ip", f"{target} is the public IP of the NAT gateway {owner}, not an "
+                                     "internet address: a NAT gateway accepts no connection to its own address "
+                                     "(vpc-nat-gateway.html), and what is sent from it is its clients' traffic",
+                                     hint=f"ask what leaves through it: SRC -> internet (from an ENI whose route is {owner})")
+                raise QueryError("query.own_public_ip", f"{target} is a public IP of the load balancer "
+                                 f"{self.names.get(owner, owner)}, not an internet address",
+                                 hint=f"name the load balancer: internet -> {self.names.get(owner, owner)} PROTO PORT")
             if self._on_internet(ip):
                 return [Endpoint(INTERNET, (ip,))]
             for eni, lo, hi in self.rel.get("eni_ipv6_prefix", []):  # (reasoner/explain/prefix_addresses.py)

@@ -5,6 +5,8 @@ route_tables.dl).  Each case was answered REACHABLE, or UNREACHABLE where the an
 
 import json
 
+import pytest
+
 from test_query import FACTS, REGION, _add_nat, _bastion, _public_ip, edit, query_json, reason, scenario
 
 DUAL = FACTS / "examples" / "dual-stack"
@@ -187,6 +189,64 @@ def test_a_range_holding_an_interfaces_public_ip_is_not_the_internet(tmp_path):
     r = reason("query", "--facts", str(snap), "task-eni -> 54.1.2.2/31 tcp 80")
     assert r.returncode == 2 and "error[query.nat_reflection]" in r.stderr and "54.1.2.3 of eni-0bastion" in r.stderr
     assert query_json(snap, "task-eni -> 54.1.3.0/24 tcp 80")[0] in (0, 1)  # (a range without one is the internet)
+
+
+def _task_egress_only(cidr):
+    """sg-0task's egress: tcp/443 to ``cidr`` alone."""
+    return lambda d: [g.update(IpPermissionsEgress=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                                     "IpRanges": [{"CidrIp": cidr}]}])
+                      for g in d["SecurityGroups"] if g["GroupId"] == "sg-0task"]
+
+
+@pytest.mark.parametrize("allowed, reaches", [
+    ("54.1.2.3/32", None),          # exactly the bastion's public IP: no internet address is allowed
+    ("54.1.2.2/31", "54.1.2.2"),    # the other address of the range is the internet's
+    ("54.1.2.0/30", "54.1.2.0"),
+    ("3.3.3.3/32", None),           # the NAT gateway's own elastic IP
+])
+def test_the_internet_is_never_asked_at_a_public_ip_of_the_snapshot(tmp_path, allowed, reaches):
+    """`task-eni -> internet` took 54.1.2.3 as the internet's address when a rule named exactly it (an allowed
+    partner's elastic IP that is also the bastion's): REACHABLE, though such a packet leaves by the internet gateway
+    and comes back in to the bastion (IGW_NAT_REFLECTION), never reaching the internet."""
+    snap = _public_bastion(tmp_path)
+    _add_nat(snap)
+    edit(snap, "SecurityGroups", _task_egress_only(allowed))
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    if reaches is None:
+        assert code == 1 and out["explanations"][0]["code"] == "ENI_SG_RULES_MISMATCH"
+    else:
+        assert code == 0 and out["packet"]["dst_ip"] == reaches
+
+
+def test_a_piece_of_the_internet_starting_at_a_public_ip_of_the_snapshot_is_asked_after_it(tmp_path):
+    """A rule range whose first address is the bastion's public IP: the piece is asked at its next address."""
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.4"))
+    _add_nat(snap)
+    edit(snap, "SecurityGroups", _task_egress_only("54.1.2.4/30"))
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 0 and out["packet"]["dst_ip"] == "54.1.2.5"
+
+
+def test_a_nat_gateways_own_public_ip_is_not_an_internet_address(tmp_path):
+    """3.3.3.3, nat-0a's elastic IP, was the internet's: `task-eni -> 3.3.3.3` REACHABLE through nat-0a itself.
+    A NAT gateway accepts no connection to its own address (vpc-nat-gateway.html): refused, named."""
+    snap = scenario(tmp_path)
+    _add_nat(snap)
+    for q in ("task-eni -> 3.3.3.3 tcp 443", "3.3.3.3 -> task-eni tcp 443"):
+        r = reason("query", "--facts", str(snap), q)
+        assert r.returncode == 2 and "error[query.own_public_ip]" in r.stderr and "NAT gateway nat-0a" in r.stderr
+    assert query_json(snap, "task-eni -> 3.3.3.4 tcp 443")[0] == 0  # (its neighbour is the internet's)
+
+
+def test_a_load_balancers_elastic_ip_is_not_an_internet_address(tmp_path):
+    snap = scenario(tmp_path)
+    edit(snap, "LoadBalancers", lambda d: [z.update(LoadBalancerAddresses=[{"IpAddress": "52.0.0.9",
+                                                                            "AllocationId": "eipalloc-1"}])
+                                           for lb in d["LoadBalancers"] for z in lb["AvailabilityZones"][:1]])
+    r = reason("query", "--facts", str(snap), "task-eni -> 52.0.0.9 tcp 80")
+    assert r.returncode == 2 and "error[query.own_public_ip]" in r.stderr and "load balancer" in r.stderr
 
 
 def test_an_application_load_balancers_interface_without_groups_is_refused(tmp_path):
