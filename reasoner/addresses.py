@@ -73,3 +73,28 @@ def summarize(lo: int, hi: int) -> list:
         return summarize(lo, V4_MAX) + summarize(V6_FLOOR, hi)
     return list(ipaddress.summarize_address_range(_obj(lo), _obj(hi)))
 
+
+
+def subtract(ranges: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The addresses of ``ranges`` outside every range of ``holes``, as sorted disjoint inclusive ranges."""
+    out: list[tuple[int, int]] = []
+    cut = sorted(holes)
+    for lo, hi in sorted(ranges):
+        start = lo
+        for hlo, hhi in cut:
+            if hhi < start or hlo > hi:
+                continue
+            if hlo > start:
+                out.append((start, hlo - 1))
+            start = max(start, hhi + 1)
+            if start > hi:
+                break
+        if start <= hi:
+            out.append((start, hi))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in out:
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged

@@ -196,7 +196,8 @@ def health(
     if not checks:
         out.print("no target group with IP or instance targets and enabled health checks in the snapshot")
     for c in checks:
-        mark = ("[green]OPEN[/]" if c.open else "[red]UNUSED[/]" if c.unused else "[red]BLOCKED[/]" if c.decided
+        mark = ("[green]OPEN[/]" if c.open else "[red]UNUSED[/]" if c.unused else "[yellow]DRAINING[/]"
+                if c.collected_state == "draining" and c.decided else "[red]BLOCKED[/]" if c.decided
                 else "[yellow]NOT DECIDED[/]")
         state = f"  AWS says: {c.collected_state}" + (f" ({c.collected_reason})" if c.collected_reason else "") if c.collected_state else ""
         where = f" ({c.runs_on})" if c.runs_on else ""

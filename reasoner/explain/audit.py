@@ -116,6 +116,14 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                     found[eni].ports.setdefault(proto, []).append(pg.dpiece[dp] if proto in PORTED or proto in wording.ICMP
                                                                   else (0, 65535))  # ICMP: messages (type * 256 + code)
     for exp in found.values():
+        if exp.load_balancer and not an.p.holds("lb_routes", (exp.load_balancer,)) and \
+                an.p.holds("lb_described", (exp.load_balancer,)):
+            # a load balancer that is not active routes nothing (rules/load_balancers.dl lb_routes); one whose State
+            # the snapshot lacks is not decided
+            if undecided is not None and not an.p.holds("lb_state_known", (exp.load_balancer,)):
+                undecided.add(exp.eni)
+            exp.ports = {}
+            continue
         if exp.load_balancer:  # a node answers only on its listeners' ports
             accepts = {(r[2], r[3]) for r in an.p.query("listener_accepts", (exp.load_balancer, None, None, None))}
             exp.ports = {p: [(port, port) for port in sorted({q for pp, q in accepts if pp == p})

@@ -83,6 +83,8 @@ class HealthCheck:
             return "open" if self.open else "blocked"
         if state == "healthy":
             return "healthy and open" if self.open else "healthy but blocked here: the model or the snapshot is wrong"
+        if state == "draining":  # (API_TargetHealth.html: Target.DeregistrationInProgress)
+            return "draining: being deregistered, it gets no new request whatever the network does"
         if not self.open:
             return f"{state}, explained by the network"
         return f"{state} although the network lets health checks through: look at the application"
@@ -137,10 +139,10 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
         for _, target, ip, port, az in targets:
             if ip == 0 and p.holds("tg_not_ip_endpoint", (tg,)):
                 continue  # lambda functions, an ALB: not a network path
-            hcs = p.query("health_check_port", (tg, target, None, None))
+            hcs = p.query("health_check_port", (tg, target, port, None, None))
             if not hcs:
                 continue
-            _, _, hprot, hport = hcs[0]
+            _, _, _, hprot, hport = hcs[0]
             hc = HealthCheck(tg, target, ip, hport, hprot)
             row = collected.get((tg, target, port))
             if row:

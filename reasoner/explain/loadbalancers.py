@@ -16,12 +16,15 @@ Reachable when some node passes leg 1 and then some target passes leg 2. Missing
 listener", "no target" or "allowed": where what the snapshot lacks (rules/load_balancers.dl ``lb_unknown`` and
 its parts) decides, the answer is INCONCLUSIVE and names it; an attribute default that does not change the answer
 is assumed and said (``ASSUMPTION_PRESERVE_CLIENT_IP_IS_*``). A load-balancer node as a destination, named or in
-a set, is answered through its load balancer (:meth:`LoadBalancers.analyze_destinations`). Not handled: listener
-rule conditions other than source-ip (every forwarding rule is assumed to match some request), TLS, lambda
+a set, is answered through its load balancer (:meth:`LoadBalancers.analyze_destinations`). Listener rules are
+followed in priority order, each client asked only of the rules that can forward its requests (``_clients_by_rule``).
+Not handled: listener rule conditions other than source-ip (such a rule is assumed to match some requests), TLS, lambda
 targets (not a network path), targets in another VPC reached with a preserved client address.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from reasoner import addresses
 from reasoner.errors import QueryError
@@ -32,6 +35,9 @@ from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Ho
 from reasoner.query.endpoints import Endpoints
 
 __all__ = ["HealthCheck", "LoadBalancers", "derive_nodes"]
+
+#: where the default actions of a listener come in its rules' order (rules/load_balancers.dl action_priority)
+DEFAULT_PRIORITY = 50001
 
 
 
@@ -61,6 +67,9 @@ class LoadBalancers:
             raise QueryError("query.unsupported", "load balancers listen on tcp or udp ports", hint="ask tcp PORT or udp PORT")
         listeners = [r for r in self.p.query("listener_accepts", (lb, None, proto, None)) if port_lo <= r[3] <= port_hi]
         base = Result(query_text, False, {"load_balancer": lb})
+        stopped = self._not_routing(base, lb, name)
+        if stopped is not None:
+            return stopped
         if not listeners:
             gaps = self.p.query("listeners_unknown", (lb, None, None))
             if gaps:  # "no listener" would be read from absence
@@ -80,70 +89,94 @@ class LoadBalancers:
             return self._blocked(base, "NO_PATH", lb, f"{name} has no node in the snapshot")
         best: Result | None = None
         unknown: list[Missing] = []  # what the answer depends on beyond a node some client reaches (or may reach)
-        assumed: list[str] = []
-        client = self._client_ranges(srcs)
+        assumed: list[str] = []  # warnings of the answer
+        own = {r[1] for r in self.p.query("lb_eni", (lb, None))}
+        if any(s.eni in own for s in srcs):  # a load balancer's node is not a client of its own listeners
+            srcs = [s for s in srcs if s.eni not in own]
+            if not srcs:
+                raise QueryError("query.own_node", f"the source is a node of {name}, which opens no connection to its own "
+                                 "listeners", hint=f"ask what it sends to its targets: {name} -> DST")
+            assumed.append(f"the nodes of {name} in the source set are not its clients: left out")
         _, _, node_ranges = self.a._rules_on([Endpoint(n[0]) for n in nodes])
+        families = {addresses.family(ip) for n in nodes for ip in self.r.eni_ips.get(n[0], ())}
         for _, li, _, port in listeners:
-            # A rule with source-ip conditions forwards only requests from those addresses (listener rule
-            # conditions, "source-ip"); other conditions (host, path, headers) are assumed to match some request.
-            forwards = [f for f in self.p.query("listener_forwards", (li, None, None)) if self._admits_source(f[1], client)]
-            leg1_srcs = self._restrict_internet(srcs, [f[1] for f in forwards], node_ranges)
-            pending = self._listener_unknowns(li, {f[2] for f in forwards})
+            # Which clients each rule forwards, in priority order (rules/load_balancers.dl action_priority,
+            # rule_captures): a rule's source-ip condition admits only its ranges, and a rule before it whose only
+            # condition is source-ip answers those clients itself; other conditions (host, path, headers) are
+            # assumed to match some request. Each client is asked only of the rules that can forward its requests.
+            parts = self._clients_by_rule(li, srcs, node_ranges, families)
+            pending = self._listener_unknowns(li, {f[2] for _, fs in parts for f in fs})
             if self.p.holds("lb_ipv6_nodes_unknown", (lb,)) and any(s.family != "ipv4" for s in srcs):
                 pending.append(self._missing("load_balancer", "lb_ipv6_nodes", lb))
-            if not leg1_srcs:
+            if not parts:
                 res = self._blocked(self._fresh(base), "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", li,
                                     f"the rules of listener {self.a.names.get(li, li)} forward only requests from source addresses "
-                                    "that are not the query's clients")
+                                    "that are not the query's clients (or that a rule before answers itself)")
                 best = self._better(best, self._with_unknown(res, pending))
                 continue
-            # a target group the snapshot does not describe is not followed (its protocol, type and VPC are unknown)
-            forwards = [f for f in forwards if self.p.holds("tg_known", (f[2],))]
-            targets = [t for _, owner, tg in forwards for t in self.p.query("tg_target", (tg, None, None, None, None))
-                       if t[2] != 0]
-            if not targets and not pending:
-                res = self._blocked(self._fresh(base), "ELBV2_LISTENER_HAS_NO_TG", li,
-                                    f"listener {self.a.names.get(li, li)} forwards to no target group with targets")
-                best = self._better(best, res)
-                continue
-            for node, _, az in nodes:
-                leg1 = self.a.analyze(query_text, leg1_srcs, [self.node_endpoint(node)], proto, port, port, depth)
-                if not leg1.reachable and not leg1.inconclusive:
-                    best = self._better(best, leg1)
-                    continue
-                unknown.extend(pending)  # a client reaches (or may reach) this node: the listener's unknowns matter
-                tgs = {f[2] for f in forwards}
-                if self.lbs[lb][2] == "network":  # off by default: other zones' targets may be sent to after all
-                    unknown.extend(m for tg in sorted(tgs) if self.p.holds("cross_zone_unknown", (lb, tg))
-                                   and any(r[5] not in (az, "all") for r in self.p.query("target_served", (lb, tg, None, None, None, None)))
-                                   for m in self._cross_zone_missing(lb, tg))
-                sent = [r for tg in sorted(tgs) for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
-                if not sent and not targets:  # the targets themselves are what the snapshot lacks
-                    best = self._better(best, self._undecided(base, pending))
-                    continue
-                if not sent:
-                    best = self._better(best, self._nothing_sent(base, lb, name, az, tgs))
-                    continue
-                for _, _, tg, target, ip, tport in sent:
-                    eni = self.n.target_eni(tg, ip)
-                    if eni is None:  # target_unknown (rules/load_balancers.dl) names it
-                        continue
-                    leg2 = self._leg2(query_text, leg1, node, tg, eni, ip, proto, tport, depth, assumed, unknown)
-                    combined = self._combine(query_text, leg1, leg2, li, tg, target, tport)
-                    if combined.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and \
-                            not self.p.query("target_served", (lb, tg, target, ip, tport, az)) and \
-                            not self.p.query("target_served", (lb, tg, target, ip, tport, "all")):
-                        # sent across zones by the default only: a target-group attribute the snapshot lacks may say no
-                        combined.reachable, combined.inconclusive = False, True
-                        combined.missing.extend(self._cross_zone_missing(lb, tg))
-                    if combined.reachable:
-                        combined.warnings.extend(w for w in assumed if w not in combined.warnings)
-                        return combined
-                    best = self._better(best, combined)
+            for leg1_srcs, forwards in parts:
+                found = self._through(query_text, base, lb, name, li, nodes, leg1_srcs, forwards, pending, proto, port,
+                                      depth, assumed, unknown)
+                if found.reachable and self.p.holds("listener_rules_unknown", (li,)):
+                    # a rule the snapshot lacks may come first and answer these requests itself (a fixed response)
+                    found.reachable, found.inconclusive = False, True
+                    found.missing.append(self._missing("listener", "listener_rules", li))
+                if found.reachable:
+                    return found
+                best = self._better(best, found)
         res = best if best is not None else self._fresh(base)
         res = self._with_unknown(res, unknown)
         res.warnings.extend(w for w in assumed if w not in res.warnings)
         return res
+
+    def _through(self, query_text: str, base: Result, lb: str, name: str, li: str, nodes: list, leg1_srcs: list[Endpoint],
+                 forwards: list[tuple], pending: list[Missing], proto: str, port: int, depth: int, assumed: list[str],
+                 unknown: list[Missing]) -> Result:
+        """Clients ``leg1_srcs`` through the nodes to the targets of ``forwards`` (the rules that forward their
+        requests): the first reachable combination, else the nearest miss."""
+        best: Result | None = None
+        # a target group the snapshot does not describe is not followed (its protocol, type and VPC are unknown)
+        forwards = [f for f in forwards if self.p.holds("tg_known", (f[2],))]
+        targets = [t for _, owner, tg in forwards for t in self.p.query("tg_target", (tg, None, None, None, None))
+                   if t[2] != 0]
+        if not targets and not pending:
+            return self._blocked(self._fresh(base), "ELBV2_LISTENER_HAS_NO_TG", li,
+                                 f"listener {self.a.names.get(li, li)} forwards to no target group with targets")
+        for node, _, az in nodes:
+            leg1 = self.a.analyze(query_text, leg1_srcs, [self.node_endpoint(node)], proto, port, port, depth)
+            if not leg1.reachable and not leg1.inconclusive:
+                best = self._better(best, leg1)
+                continue
+            unknown.extend(pending)  # a client reaches (or may reach) this node: the listener's unknowns matter
+            tgs = {f[2] for f in forwards}
+            if self.lbs[lb][2] == "network":  # off by default: other zones' targets may be sent to after all
+                unknown.extend(m for tg in sorted(tgs) if self.p.holds("cross_zone_unknown", (lb, tg))
+                               and any(r[5] not in (az, "all") for r in self.p.query("target_served", (lb, tg, None, None, None, None)))
+                               for m in self._cross_zone_missing(lb, tg))
+            sent = [r for tg in sorted(tgs) for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
+            if not sent and not targets:  # the targets themselves are what the snapshot lacks
+                best = self._better(best, self._undecided(base, pending))
+                continue
+            if not sent:
+                best = self._better(best, self._nothing_sent(base, lb, name, az, tgs))
+                continue
+            for _, _, tg, target, ip, tport in sent:
+                eni = self.n.target_eni(tg, ip)
+                if eni is None:  # target_unknown (rules/load_balancers.dl) names it
+                    continue
+                leg2 = self._leg2(query_text, leg1, node, tg, eni, ip, proto, tport, depth, assumed, unknown)
+                combined = self._combine(query_text, leg1, leg2, li, tg, target, tport)
+                if combined.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and \
+                        not self.p.query("target_served", (lb, tg, target, ip, tport, az)) and \
+                        not self.p.query("target_served", (lb, tg, target, ip, tport, "all")):
+                    # sent across zones by the default only: a target-group attribute the snapshot lacks may say no
+                    combined.reachable, combined.inconclusive = False, True
+                    combined.missing.extend(self._cross_zone_missing(lb, tg))
+                if combined.reachable:
+                    combined.warnings.extend(w for w in assumed if w not in combined.warnings)
+                    return combined
+                best = self._better(best, combined)
+        return best if best is not None else self._fresh(base)
 
     def analyze_destinations(self, query_text: str, srcs: list[Endpoint], dsts: list[Endpoint], proto: str, port_lo: int,
                              port_hi: int, depth: int = 3, detail: bool = True, plain=None) -> Result:
@@ -197,6 +230,19 @@ class LoadBalancers:
         def run(src_ip: int) -> Result:
             return self.a.analyze(query_text, [self.node_endpoint(node, (src_ip,))], [Endpoint(eni, (ip,))], proto, port, port, depth)
 
+        if preserves and client_ip in self.r.eni_ips.get(eni, ()):
+            # the target is the client: it would receive a packet from its own address, and the connection times out
+            # ("Internal load balancers do not support hairpinning or loopback": network/load-balancer-troubleshooting
+            # .html#loopback-timeout)
+            res = run(client_ip)
+            res.reachable = res.inconclusive = False
+            res.missing.clear()
+            res.explanations.insert(0, Explanation(
+                "ELBV2_SOURCE_ADDRESS_PRESERVATION", tg, "egress", "forward",
+                f"tg:{self.a.names.get(tg, tg)} keeps the client's address, and the client is this target: it receives a "
+                "packet from its own address, and the connection times out (no hairpinning with client IP preservation)",
+                "target_group"))
+            return res
         leg2 = run(client_ip if preserves else node_ip)
         if self.p.holds("preserve_unknown", (tg,)) and client_ip != node_ip:
             code = f"ASSUMPTION_PRESERVE_CLIENT_IP_IS_{'ENABLED' if preserves else 'DISABLED'}"
@@ -211,11 +257,27 @@ class LoadBalancers:
                                "the same either way")
         return leg2
 
+    def _not_routing(self, base: Result, lb: str, name: str) -> Result | None:
+        """A load balancer that routes nothing (State provisioning or failed: BAD_STATE), or whose State the snapshot
+        lacks (undecided); None when it routes (rules/load_balancers.dl ``lb_routes``) or is not described."""
+        if not self.p.holds("lb_described", (lb,)) or self.p.holds("lb_routes", (lb,)):
+            return None
+        if not self.p.holds("lb_state_known", (lb,)):
+            return self._undecided(base, [self._missing("load_balancer", "lb_state", lb)])
+        state = self.p.query("lb_state", (lb, None))[0][1]
+        return self._blocked(self._fresh(base), "BAD_STATE", lb, f"{name} is {state}, not active: it routes no traffic "
+                             "(APIReference/API_LoadBalancerState.html)")
+
     def _nothing_sent(self, base: Result, lb: str, name: str, az: str, tgs: set[str]) -> Result:
         """The node sends to no target: all are in zones the load balancer is not enabled in
         (ELB_INSTALLED_AZ_RESTRICTION), or in other zones with cross-zone load balancing off (ELB_NOT_CROSSZONE)."""
         off = sorted({(r[2], r[5]) for tg in tgs for r in self.p.query("target_zone_disabled", (lb, tg, None, None, None, None))})
         served = [r for tg in tgs for r in self.p.query("target_served", (lb, tg, None, None, None, None))]
+        draining = sorted({r[1] for tg in tgs for r in self.p.query("target_draining", (tg, None, None))})
+        if draining and not served and not off:
+            return self._blocked(self._fresh(base), "ELBV2_LISTENER_HAS_NO_TG", lb,
+                                 f"the targets of {name}'s target groups are being deregistered (draining: "
+                                 f"{', '.join(draining)}), and a deregistering target gets no new request")
         if off and not served:
             res = self._fresh(base)
             for target, zone in off:
@@ -231,7 +293,7 @@ class LoadBalancers:
         """What the snapshot lacks about the listener's target groups and their targets (rules/load_balancers.dl)."""
         out = []
         if self.p.holds("listener_rules_unknown", (listener,)):
-            out.append(self._missing("listener", "describe_key", "LoadBalancerListenerRules"))
+            out.append(self._missing("listener", "listener_rules", listener))
         for tg in sorted(tgs):
             if not self.p.holds("tg_known", (tg,)):
                 out.append(self._missing("target_group", "target_group", tg))
@@ -239,6 +301,8 @@ class LoadBalancers:
                 out.append(self._missing("target_group", what, comp))
             for _, _, what, comp in sorted(set(self.p.query("target_unknown", (tg, None, None, None)))):
                 out.append(self._missing("target", what, comp))
+            if self.p.holds("tg_alb_target", (tg,)):
+                out.append(self._missing("target_group", "alb_target", tg))
         return out
 
     def _cross_zone_missing(self, lb: str, tg: str) -> list[Missing]:
@@ -266,44 +330,51 @@ class LoadBalancers:
         res.forward_path.append(Hop(base.packet.get("load_balancer", ""), "load-balancer", "ingress", "UNKNOWN", "load_balancer"))
         return self._with_unknown(res, missing)
 
-    def _client_ranges(self, srcs: list[Endpoint]) -> list[tuple[int, int]] | None:
-        """The client addresses of the query as ranges (an address is a range of one; a public CIDR its range:
-        ``Endpoint.within``), None when any public address may be the client."""
-        out: list[tuple[int, int]] = []
-        for e in srcs:
-            if e.ips is not None:
-                out.extend((ip, ip) for ip in e.ips)
-            elif e.within is not None:
-                out.append(e.within)
-            else:
-                return None
-        return out
+    def _clients_by_rule(self, listener: str, srcs: list[Endpoint], extra: list[tuple[int, int]],
+                         families: set[str]) -> list[tuple[list[Endpoint], list[tuple]]]:
+        """The listener's forwarding rules (``listener_forwards``), each with the query's clients whose requests it
+        may forward: in its source-ip ranges (all, without one), outside those of every rule before it that answers a
+        client's every request (``rule_captures``). Rules forwarding the same clients are asked together; rules that
+        forward none of them are left out."""
+        forwards: dict[str, list[tuple]] = {}
+        for f in self.p.query("listener_forwards", (listener, None, None)):
+            forwards.setdefault(f[1], []).append(f)
+        priority = {r[1]: r[2] for r in self.p.query("action_priority", (listener, None, None))}
+        captures = self.p.query("rule_captures", (listener, None, None, None, None))
+        every = [(0, addresses.V6_MAX)]
+        parts: dict[tuple, tuple[list[Endpoint], list[tuple]]] = {}
+        for owner in sorted(forwards, key=lambda o: (priority.get(o, DEFAULT_PRIORITY), o)):
+            own = [(lo, hi) for _, lo, hi in self.p.query("rule_source_ip", (owner, None, None))] or every
+            before = [(lo, hi) for _, _, pr, lo, hi in captures if pr < priority.get(owner, DEFAULT_PRIORITY)]
+            clients = self._restrict(srcs, addresses.subtract(own, before), extra, families)
+            if clients:
+                parts.setdefault(tuple(clients), (clients, []))[1].extend(forwards[owner])
+        return list(parts.values())
 
-    def _restrict_internet(self, srcs: list[Endpoint], owners: list[str], extra: list[tuple[int, int]]) -> list[Endpoint]:
-        """When every forwarding rule admits only some source addresses, the internet as client means
-        those addresses (and, for a public CIDR, those of them in it): representatives cut inside the rules'
-        ranges and at the CIDR's bounds."""
-        ranges = [(lo, hi) for o in owners for _, lo, hi in self.p.query("rule_source_ip", (o, None, None))]
-        if not owners or any(not self.p.query("rule_source_ip", (o, None, None)) for o in owners):
+    def _restrict(self, srcs: list[Endpoint], admitted: list[tuple[int, int]], extra: list[tuple[int, int]],
+                  families: set[str]) -> list[Endpoint]:
+        """The clients with addresses in ``admitted`` (a rule's) of the nodes' address ``families``: an ENI with those
+        of its addresses; the internet (or a public CIDR of it) as representative addresses cut inside the ranges, at
+        the nodes' rules' ranges (``extra``) and at the CIDR's bounds. A client with no address there is left out."""
+        if admitted == [(0, addresses.V6_MAX)]:
             return srcs
+
+        def inside(ip: int) -> bool:
+            return addresses.family(ip) in families and any(lo <= ip <= hi for lo, hi in admitted)
+
         out = []
         for e in srcs:
             if e.is_internet and e.ips is None:
                 within = [e.within] if e.within is not None else []
-                cut = self.a.internet_ips(ranges + list(extra) + within)
-                ips = tuple(ip for ip in cut if any(lo <= ip <= hi for lo, hi in ranges)
-                            and all(lo <= ip <= hi for lo, hi in within))
+                cut = self.a.internet_ips(admitted + list(extra) + within)
+                ips = tuple(ip for ip in cut if inside(ip) and all(lo <= ip <= hi for lo, hi in within))
                 if ips:  # no public address in the ranges: the internet cannot be the client
-                    out.append(Endpoint(INTERNET, ips))
+                    out.append(Endpoint(INTERNET, ips, family=e.family))
             else:
-                out.append(e)
+                ips = tuple(ip for ip in (e.ips or ()) if inside(ip))
+                if ips:
+                    out.append(replace(e, ips=ips))
         return out
-
-    def _admits_source(self, owner: str, client: list[tuple[int, int]] | None) -> bool:
-        ranges = self.p.query("rule_source_ip", (owner, None, None))
-        if not ranges or client is None:
-            return True
-        return any(lo <= chi and clo <= hi for _, lo, hi in ranges for clo, chi in client)
 
     def _better(self, best: Result | None, res: Result) -> Result:
         """The answer to show among non-reachable ones: an inconclusive one (some packet may get through), else
