@@ -24,7 +24,7 @@ from typing import Any
 from reasoner.errors import FactsError
 from reasoner.facts.context import Row
 
-SCHEMA_VERSION = 14  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 15  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
@@ -40,6 +40,8 @@ SCHEMA_VERSION = 14  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     14: bpa (VPC Block Public Access), eni_deny_igw, eni_detached; peering same_region 2 (not
 #                         given); import refuses a subnet with two network ACLs or route tables, a VPC with two main
 #                         tables, two NACL entries of one number and direction (older snapshots may hold them)
+#                     15: subnet_az_id (Availability Zone IDs); import refuses an attachment given two route tables,
+#                         states, VPCs or transit gateways
 
 
 @dataclass

@@ -17,8 +17,24 @@ def _transit_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
             c.add("tgw_option", tgw, "SecurityGroupReferencingSupport", str(value))
 
 
-def _tgw_association(c: Ctx, att: str, rtb: str, a: Any, p: str) -> None:
-    c.add("tgw_association", att, rtb, str(c.opt(a, "State", p, "associated")))
+def _tgw_association(c: Ctx, att: str, rtb: str, a: Any, p: str, kind: str) -> None:
+    state = str(c.opt(a, "State", p, "associated"))
+    # a VPC attachment has one route table (one associating and another disassociating, while it changes, is no
+    # conflict); a peering attachment is associated with a table of each of its two gateways
+    if state == "associated" and kind == "vpc":
+        c.only_one("associated route table", att, rtb, p, "\"You can associate only one route table with an attachment\": "
+                   "API_AssociateTransitGatewayRouteTable")
+    c.add("tgw_association", att, rtb, state)
+
+
+def _one_attachment(c: Ctx, att: str, tgw: str, vpc: str | None, state: Any, p: str) -> None:
+    """What TransitGatewayAttachments and TransitGatewayVpcAttachments both say of an attachment (its gateway, its VPC,
+    its State) must agree: read as given, the answer letting traffic through would win."""
+    c.only_one("transit gateway", att, tgw, f"{p}.TransitGatewayId", "an attachment belongs to one transit gateway")
+    if vpc is not None:
+        c.only_one("VPC", att, vpc, p, "a VPC attachment attaches one VPC")
+    if state is not None:
+        c.only_one("state", att, str(state), f"{p}.State", "an attachment is in one state")
 
 
 def _tgw_attachments(c: Ctx, items: list[tuple[str, Any]]) -> None:
@@ -26,18 +42,21 @@ def _tgw_attachments(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for p, a in items:
         att = c.req_str(a, "TransitGatewayAttachmentId", p)
         c.name(a, att, p)
-        c.add("tgw_attachment", att, c.req_str(a, "TransitGatewayId", p), str(c.opt(a, "ResourceType", p, "unknown")),
-              str(c.opt(a, "ResourceId", p, "")), str(c.opt(a, "State", p, "unknown")))
+        kind, resource = str(c.opt(a, "ResourceType", p, "unknown")), str(c.opt(a, "ResourceId", p, ""))
+        if kind == "vpc":  # (a peering attachment is listed by both its gateways, each with its own id and state)
+            _one_attachment(c, att, c.req_str(a, "TransitGatewayId", p), resource or None, c.opt(a, "State", p), p)
+        c.add("tgw_attachment", att, c.req_str(a, "TransitGatewayId", p), kind, resource, str(c.opt(a, "State", p, "unknown")))
         assoc = c.opt(a, "Association", p)
         if assoc is not None:
             ap = f"{p}.Association"
-            _tgw_association(c, att, c.req_str(assoc, "TransitGatewayRouteTableId", ap), assoc, ap)
+            _tgw_association(c, att, c.req_str(assoc, "TransitGatewayRouteTableId", ap), assoc, ap, kind)
 
 
 def _tgw_vpc_attachments(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for p, a in items:
         att = c.req_str(a, "TransitGatewayAttachmentId", p)
         c.name(a, att, p)
+        _one_attachment(c, att, c.req_str(a, "TransitGatewayId", p), c.req_str(a, "VpcId", p), c.opt(a, "State", p), p)
         c.add("tgw_vpc_attachment", att, c.req_str(a, "TransitGatewayId", p), c.req_str(a, "VpcId", p),
               str(c.opt(a, "State", p, "unknown")))
         for sp, s in c.req_items(a, "SubnetIds", p):
@@ -88,7 +107,7 @@ def _tgw_associations(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for rtb, _, assocs, _ in _tgw_wrapped(c, items, "Associations"):
         c.add("tgw_associations_listed", rtb)
         for ap, a in assocs:
-            _tgw_association(c, c.req_str(a, "TransitGatewayAttachmentId", ap), rtb, a, ap)
+            _tgw_association(c, c.req_str(a, "TransitGatewayAttachmentId", ap), rtb, a, ap, str(c.opt(a, "ResourceType", ap, "")))
 
 
 def _tgw_routes(kind: str) -> Callable[[Ctx, list[tuple[str, Any]]], None]:

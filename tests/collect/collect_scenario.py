@@ -112,10 +112,11 @@ def _extras(ec2: Any, vpc: str, public: list[str], private: str) -> None:
     table, a VPC attachment, a static route and a propagation; a managed prefix list; an Elastic IP
     and a NAT gateway; an S3 gateway endpoint; a tagged SSM interface endpoint (its ENI); an instance; a peered VPC."""
     tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
-    rtb = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
     att = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[private])[
         "TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-    ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=rtb, TransitGatewayAttachmentId=att)
+    # the attachment is associated with the gateway's default table, the table this scenario uses: AWS refuses a second
+    # association ("You can associate only one route table with an attachment"; moto would keep both, which import refuses)
+    rtb = ec2.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"][0]["Options"]["AssociationDefaultRouteTableId"]
     ec2.enable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=rtb, TransitGatewayAttachmentId=att)
     ec2.create_transit_gateway_route(DestinationCidrBlock="192.168.0.0/16", TransitGatewayRouteTableId=rtb,
                                      TransitGatewayAttachmentId=att)
