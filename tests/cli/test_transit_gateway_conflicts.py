@@ -94,3 +94,40 @@ def test_availability_zones_are_matched_by_id_across_accounts(tmp_path):
     _zone_ids(snap)
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 1 and ("SUBNET_ACL_RESTRICTION", "acl-spoke-b") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def _tgw_state(state):
+    return lambda snap: edit(snap, "TransitGateways", lambda d: [g.update(State=state) for g in d["TransitGateways"]])
+
+
+def _association_state(state):
+    return lambda snap: edit(snap, "TransitGatewayAttachments", lambda d: [
+        a["Association"].update(State=state) for a in d["TransitGatewayAttachments"]
+        if a["TransitGatewayAttachmentId"] == "tgw-attach-hub"])
+
+
+def _propagation_state(state):
+    return lambda snap: edit(snap, "TransitGatewayPropagations", lambda d: [
+        p.update(State=state) for p in d["TransitGatewayPropagations"][0]["TransitGatewayRouteTablePropagations"]
+        if p["TransitGatewayAttachmentId"] == "tgw-attach-spoke"])
+
+
+@pytest.mark.parametrize("change, component", [(_tgw_state("modifying"), "tgw-1"),
+                                               (_association_state("associating"), "tgw-attach-hub"),
+                                               (_propagation_state("enabling"), "tgw-rtb-1")])
+def test_a_transit_gateway_part_caught_changing_is_undecided(tmp_path, change, component):
+    """modifying, associating, enabling: states AWS passes through while a change is made; whether traffic passes then
+    is not documented (it was BAD_STATE, TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION, TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    change(snap)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and ("tgw_changing", component) in {(m["missing"], m["component"]) for m in out["missing"]}
+
+
+def test_a_transit_gateway_still_being_created_is_not_available(tmp_path):
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    _tgw_state("pending")(snap)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("BAD_STATE", "tgw-1") in {(e["code"], e["component"]) for e in out["explanations"]}
