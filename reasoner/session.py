@@ -132,6 +132,12 @@ class Session:
             else:
                 res = self._analyze(str(q), src, dst, q.proto_number, q.port_lo, q.port_hi, depth, detail)
         res.warnings.extend(w for w in self.warnings if w not in res.warnings)
+        for h in res.forward_path:  # a gateway endpoint's policy may deny what the network lets through
+            if res.reachable and h.ref[:1] == ("route",) and len(h.ref) > 5 and h.ref[4] == "vpce":
+                note = (f"the policy of {h.ref[5]} is not evaluated (vpc-endpoints-access.html): it may deny what the "
+                        "network lets through")
+                if note not in res.warnings:
+                    res.warnings.append(note)
         return res
 
     def query_all(self, text: str, undecided: list | None = None) -> tuple[list, int, list[tuple[str, list[str], str]]]:

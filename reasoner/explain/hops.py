@@ -84,6 +84,11 @@ class HopReader:
             return Hop(comp, "network-acl", ann["direction"], detail, hop, ref=("acl_rule", comp, eg, hits[0][5]) if hits else ())
         forward = ann["path"] == "forward"
         from_eni = s if forward else d
+        if from_eni == INTERNET and not forward:
+            vpce = self.p.query("via_vpce", (None,))
+            if vpce:  # the reply of a gateway endpoint's service comes back through the endpoint (rules/vpc_endpoints.dl)
+                return Hop(vpce[0][0], "vpc-endpoint", "ingress", f"reply from the service through {vpce[0][0]} -> {ip_text(sip)}",
+                           hop, ref=("vpce", vpce[0][0]))
         if from_eni == INTERNET:  # the internet gateway delivers by the local route
             addr = dip if forward else sip
             nat = [] if forward else self.p.query("via_nat", (None, None))  # (a reply to a NAT gateway's connection)

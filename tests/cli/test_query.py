@@ -492,6 +492,10 @@ def test_private_subnet_reaches_s3_through_a_gateway_endpoint(tmp_path):
     _s3(snap)
     code, out = query_json(snap, "task-eni -> 52.216.10.10 tcp 443")
     assert code == 0 and "vpce-s3" in json.dumps(out["forward_path"])
+    # the reply comes back through the endpoint, not an internet gateway (the VPC has one, the path does not use it);
+    # the endpoint's policy is not evaluated, and the answer says so
+    assert [(h["kind"], h["component"]) for h in out["return_path"] if h["hop"] == "ret_route"] == [("vpc-endpoint", "vpce-s3")]
+    assert any("policy of vpce-s3 is not evaluated" in w for w in out["warnings"])
     code, out = query_json(snap, "task-eni -> internet tcp 443")  # some internet address: an S3 one
     assert code == 0 and out["packet"]["dst_ip"].startswith("52.21")
     code, out = query_json(snap, "task-eni -> 52.216.10.10 udp 443")
