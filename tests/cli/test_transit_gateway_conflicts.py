@@ -131,3 +131,14 @@ def test_a_transit_gateway_still_being_created_is_not_available(tmp_path):
     _tgw_state("pending")(snap)
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 1 and ("BAD_STATE", "tgw-1") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def test_an_association_with_another_gateways_route_table_is_undecided(tmp_path):
+    """AssociateTransitGatewayRouteTable joins an attachment to a table of its own gateway: a table the answers give to
+    tgw-2 was looked up for tgw-1's attachments (REACHABLE)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "TransitGatewayRouteTables", lambda d: [t.update(TransitGatewayId="tgw-2")
+                                                       for t in d["TransitGatewayRouteTables"]])
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and ("tgw_foreign_rtb", "tgw-attach-hub") in {(m["missing"], m["component"]) for m in out["missing"]}
