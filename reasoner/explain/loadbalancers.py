@@ -230,8 +230,10 @@ class LoadBalancers:
         def run(src_ip: int) -> Result:
             return self.a.analyze(query_text, [self.node_endpoint(node, (src_ip,))], [Endpoint(eni, (ip,))], proto, port, port, depth)
 
-        if preserves and client_ip in self.r.eni_ips.get(eni, ()):
-            # the target is the client: it would receive a packet from its own address, and the connection times out
+        def preserved() -> Result:
+            if client_ip not in self.r.eni_ips.get(eni, ()):
+                return run(client_ip)
+            # the target is the client: it receives a packet from its own address, and the connection times out
             # ("Internal load balancers do not support hairpinning or loopback": network/load-balancer-troubleshooting
             # .html#loopback-timeout)
             res = run(client_ip)
@@ -243,10 +245,11 @@ class LoadBalancers:
                 "packet from its own address, and the connection times out (no hairpinning with client IP preservation)",
                 "target_group"))
             return res
-        leg2 = run(client_ip if preserves else node_ip)
+
+        leg2 = preserved() if preserves else run(node_ip)
         if self.p.holds("preserve_unknown", (tg,)) and client_ip != node_ip:
             code = f"ASSUMPTION_PRESERVE_CLIENT_IP_IS_{'ENABLED' if preserves else 'DISABLED'}"
-            other = run(node_ip if preserves else client_ip)
+            other = run(node_ip) if preserves else preserved()
             if other.verdict != leg2.verdict:
                 leg2.reachable, leg2.inconclusive = False, True
                 leg2.missing.append(self._missing("target_group", "tg_attribute", tg))

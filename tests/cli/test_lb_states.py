@@ -79,6 +79,9 @@ def test_a_target_that_is_its_own_client_through_a_preserving_nlb_times_out(tmp_
     assert code == 1 and codes(out)[0][0] == "ELBV2_SOURCE_ADDRESS_PRESERVATION"
     to_nlb(snap, preserve="false")  # (the target sees the node's address)
     assert query_json(snap, "task-eni -> nlb:web tcp 80")[0] == 0
+    to_nlb(snap, preserve=None)  # not in the snapshot: off by default for an ip target, but on would time out
+    code, out = query_json(snap, "task-eni -> nlb:web tcp 80")
+    assert code == 3 and "tg_attribute" in {m["missing"] for m in out["missing"]}
 
 
 def test_a_load_balancers_node_is_not_a_client_of_its_own_listeners(tmp_path):
