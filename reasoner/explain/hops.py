@@ -89,6 +89,10 @@ class HopReader:
             if vpce:  # the reply of a gateway endpoint's service comes back through the endpoint (rules/vpc_endpoints.dl)
                 return Hop(vpce[0][0], "vpc-endpoint", "ingress", f"reply from the service through {vpce[0][0]} -> {ip_text(sip)}",
                            hop, ref=("vpce", vpce[0][0]))
+            out = self.p.query("route_selected", (self._rtb(s), dip, None, None, None, None)) if s != INTERNET else []
+            if out and out[0][3] == "egress_igw":  # the reply of a connection out by an egress-only gateway comes back by it
+                return Hop(out[0][4], "egress-only-internet-gateway", "ingress",
+                           f"reply to a connection it saw leave -> {ip_text(sip)}", hop, ref=("eigw", out[0][4]))
         if from_eni == INTERNET:  # the internet gateway delivers by the local route
             addr = dip if forward else sip
             nat = [] if forward else self.p.query("via_nat", (None, None))  # (a reply to a NAT gateway's connection)

@@ -4,6 +4,8 @@ connections, prefix lists, VPC endpoints. See :mod:`reasoner.facts.importer` for
 
 from __future__ import annotations
 
+import ipaddress
+
 from typing import Any
 
 from reasoner.addresses import FAMILIES, family as ip_family
@@ -58,6 +60,15 @@ def _block_public_access(c: Ctx, obj: Any, rid: str, p: str) -> None:
         c.add("bpa", rid, read)
 
 
+def _strict_network(text: Any) -> bool:
+    """Whether ``text`` is a network with no bit set beyond its prefix."""
+    try:
+        ipaddress.ip_network(str(text), strict=True)
+    except ValueError:
+        return False
+    return True
+
+
 def _ipv6_blocks(c: Ctx, obj: Any, p: str) -> list[tuple[int, int]]:
     """The IPv6 CIDR blocks of a VPC or subnet (``Ipv6CidrBlockAssociationSet``), as for IPv4 blocks: a block
     that is disassociated, being disassociated or failed carries no traffic; any other is kept."""
@@ -67,6 +78,10 @@ def _ipv6_blocks(c: Ctx, obj: Any, p: str) -> list[tuple[int, int]]:
         if state not in _GONE:
             lo, hi, _ = c.cidr(c.req(a, "Ipv6CidrBlock", ap), f"{ap}.Ipv6CidrBlock", "ipv6")
             out.append((lo, hi))
+            # "Private IP addresses are not and cannot be advertised on the internet from AWS" (Ipv6AddressAttribute;
+            # IpSource none: private space): API_VpcIpv6CidrBlockAssociation.html, API_SubnetIpv6CidrBlockAssociation.html
+            if c.opt(a, "Ipv6AddressAttribute", ap) == "private" or c.opt(a, "IpSource", ap) == "none":
+                c.add("ipv6_private_block", lo, hi)
     return out
 
 
@@ -121,7 +136,13 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
         for ip in range(lo, hi + 1):
             c.add("eni_ip", eni, ip)
     for xp, x in c.items(e, "Ipv6Prefixes", p):  # a delegated /80: too many to list (reasoner/explain/prefix_addresses.py)
-        lo, hi, _ = c.cidr(c.req(x, "Ipv6Prefix", xp), f"{xp}.Ipv6Prefix", "ipv6")
+        text = c.req(x, "Ipv6Prefix", xp)
+        lo, hi, plen = c.cidr(text, f"{xp}.Ipv6Prefix", "ipv6")
+        if plen != 80 or not _strict_network(text):
+            # "IPv6 prefixes ... /80" (ec2-prefix-eni.html): another length, or bits beyond it, is not AWS's answer, and
+            # read as given it would give the interface addresses it does not have
+            raise c.err("facts.bad_value", f"an IPv6 prefix delegated to a network interface is a /80 network; {text!r} is "
+                        "not one", f"{xp}.Ipv6Prefix")
         c.add("eni_ipv6_prefix", eni, lo, hi)
     for gp, g in c.req_items(e, "Groups", p):
         c.add("eni_sg", eni, c.req_str(g, "GroupId", gp))
@@ -292,25 +313,34 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
                 c.req(r, "DestinationCidrBlock", rp)  # raises facts.missing_field
 
 
-def _gateways(c: Ctx, items: list[tuple[str, Any]], id_key: str, rel: str, only_state: str | None = None) -> None:
-    """Gateways of one kind (``rel``) and the VPCs they are attached to (``rel``_attachment); with
-    ``only_state``, attachments in another state are left out."""
+def _gateways(c: Ctx, items: list[tuple[str, Any]], id_key: str, rel: str, attached: tuple[str, ...],
+              changing: str | None = None) -> None:
+    """Gateways of one kind (``rel``) and the VPCs they are attached to (``rel``_attachment): attachments whose State
+    is one of ``attached`` (or not given: the answer lists the attachment); with ``changing``, an attachment caught
+    attaching or detaching is that relation's row instead (whether it carries traffic is not known); other states
+    (detached) are left out."""
     for p, g in items:
         gw = c.req_str(g, id_key, p)
         c.name(g, gw, p)
         c.add(rel, gw)
         for ap, a in c.req_items(g, "Attachments", p):
-            if only_state is None or str(c.opt(a, "State", ap, only_state)) == only_state:
+            state = str(c.opt(a, "State", ap, attached[0]))
+            if state in attached:
                 c.add(f"{rel}_attachment", gw, c.req_str(a, "VpcId", ap))
+            elif changing is not None and state in ("attaching", "detaching"):
+                c.add(changing, gw, c.req_str(a, "VpcId", ap))
 
 
 def internet_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
-    _gateways(c, items, "InternetGatewayId", "igw")
+    """An internet gateway's attachment reads State "available" once attached (AWS CLI user guide and EC2 API:
+    AttachmentStatus attaching | attached | detaching | detached, the console and DescribeInternetGateways saying
+    available); detached carries nothing (API_InternetGatewayAttachment.html)."""
+    _gateways(c, items, "InternetGatewayId", "igw", ("available", "attached"), "igw_attachment_changing")
 
 
 def egress_only_internet_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:
     """Egress-only internet gateways (IPv6 out, and the replies back in), attached ones only."""
-    _gateways(c, items, "EgressOnlyInternetGatewayId", "egress_only_igw", "attached")
+    _gateways(c, items, "EgressOnlyInternetGatewayId", "egress_only_igw", ("attached",))
 
 
 def nat_gateways(c: Ctx, items: list[tuple[str, Any]]) -> None:

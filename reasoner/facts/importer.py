@@ -77,12 +77,12 @@ from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (
-    "vpc", "subnet", "subnet_az_id", "eni", "eni_ip", "eni_ipv6_prefix", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
+    "vpc", "subnet", "subnet_az_id", "ipv6_private_block", "eni", "eni_ip", "eni_ipv6_prefix", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
     "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated",
     "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "rtb_gateway", "route", "route_pl",
-    "igw", "igw_attachment", "nat_gateway", "nat_state", "nat_public_ip", "instance",
+    "igw", "igw_attachment", "igw_attachment_changing", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_option", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",
     "tgw_associations_listed", "tgw_propagations_listed",

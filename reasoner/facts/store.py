@@ -40,8 +40,9 @@ SCHEMA_VERSION = 15  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     14: bpa (VPC Block Public Access), eni_deny_igw, eni_detached; peering same_region 2 (not
 #                         given); import refuses a subnet with two network ACLs or route tables, a VPC with two main
 #                         tables, two NACL entries of one number and direction (older snapshots may hold them)
-#                     15: subnet_az_id (Availability Zone IDs); import refuses an attachment given two route tables,
-#                         states, VPCs or transit gateways
+#                     15: subnet_az_id (Availability Zone IDs), ipv6_private_block, igw_attachment_changing (an internet
+#                         gateway's attachment read by its State); import refuses an attachment given two route tables,
+#                         states, VPCs or transit gateways, and an IPv6 prefix delegated to an ENI that is not a /80
 
 
 @dataclass

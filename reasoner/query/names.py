@@ -73,6 +73,18 @@ def did_you_mean(name: str, known: list[str], cutoff: float) -> str:
 _CIDR_SHAPE = re.compile(r"[0-9A-Fa-f.:]+/[0-9]+")
 
 
+#: the NAT64 well-known prefix 64:ff9b::/96 (RFC 6052): an IPv4 address of the internet as an IPv6-only host reaches it
+#: through a NAT gateway's NAT64 (nat-gateway-nat64-dns64.html), which this version does not model
+NAT64_LO = addresses.parse("64:ff9b::")
+NAT64_HI = addresses.parse("64:ff9b::ffff:ffff")
+
+
+def _nat64(target: str) -> QueryError:
+    return QueryError("query.nat64", f"{target} is in 64:ff9b::/96, the NAT64 prefix: such traffic goes through a NAT "
+                      "gateway's NAT64 translation to IPv4, which this version does not model",
+                      hint="ask the IPv4 address it stands for from an ENI with an IPv4 address, or see README \"Not yet\"")
+
+
 class Resolver:
     """Maps endpoint names of one snapshot to lists of :class:`Endpoint`."""
 
@@ -210,6 +222,8 @@ class Resolver:
                                      f"{addresses.range_text(lo, hi)} delegated to {eni}; its addresses are asked together, "
                                      "cut where a rule tells them apart, not one by one",
                                      hint=f"ask {eni}, or the prefix: {addresses.range_text(lo, hi)}")
+            if NAT64_LO <= ip <= NAT64_HI:
+                raise _nat64(target)
             raise QueryError("query.unknown_address", f"no network interface in the snapshot has the address {target}",
                              hint="a private or in-VPC address must belong to an ENI of the snapshot")
         if _CIDR_SHAPE.fullmatch(target) and target not in self.by_name:
@@ -246,6 +260,8 @@ class Resolver:
             lo, hi, _ = addresses.parse_cidr(str(net))
         except ValueError as e:
             raise QueryError("query.bad_cidr", str(e)) from None
+        if lo <= NAT64_HI and NAT64_LO <= hi:
+            raise _nat64(target)
         # the range cut where an address stops (or starts) being one of the internet's: each piece is of one kind
         kinds = {self._on_internet(p) for p in cuts(lo, hi, NOT_INTERNET_RANGES + self.vpc_ranges)}
         if kinds == {True}:  # all public, outside the VPCs: the internet, within the range

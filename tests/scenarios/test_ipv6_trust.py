@@ -1,0 +1,71 @@
+"""IPv6 answers that were too sure (each was REACHABLE, or a usage error where the answer is not known), on the
+dual-stack snapshot built for the tests (dualstack.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+import dualstack
+from test_ipv6 import ask, codes, reason
+
+
+def _private_blocks(docs):
+    """The VPC's and subnets' IPv6 blocks are private GUA (Ipv6AddressAttribute private, IpSource none)."""
+    for doc in [*docs["Vpcs"]["Vpcs"], *docs["Subnets"]["Subnets"]]:
+        for a in doc["Ipv6CidrBlockAssociationSet"]:
+            a.update(Ipv6AddressAttribute="private", IpSource="none")
+
+
+def test_a_private_ipv6_block_is_never_the_internets(tmp_path):
+    """API_VpcIpv6CidrBlockAssociation.html, Ipv6AddressAttribute: "Private IP addresses are not and cannot be
+    advertised on the internet from AWS": neither in through the internet gateway nor out by the egress-only one."""
+    snap = dualstack.write(tmp_path, _private_blocks)
+    assert ask(snap, "internet -> eni-web tcp 443")[0] == 1
+    code, doc = ask(snap, "eni-app -> internet tcp 443 ipv6")
+    assert code == 1 and ("IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS", "eni-app") in codes(doc)
+
+
+def test_a_unique_local_address_does_not_leave_by_the_egress_only_gateway(tmp_path):
+    """fc00::/7 (RFC 4193) is not routed on the internet: the internet gateway already refused it, the egress-only
+    gateway let it out (REACHABLE)."""
+    def ula(docs):
+        text = str(docs).replace("2600:1f18:aaaa:bb", "fd00:aaaa:aaaa:bb")
+        docs.update(eval(text))  # (the documents are plain literals)
+    snap = dualstack.write(tmp_path, ula)
+    code, doc = ask(snap, "eni-app -> internet tcp 443 ipv6")
+    assert code == 1 and ("IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS", "eni-app") in codes(doc)
+
+
+@pytest.mark.parametrize("state, code", [("detached", 1), ("detaching", 3), ("attaching", 3), ("available", 0)])
+def test_an_internet_gateway_attachment_carries_traffic_only_when_attached(tmp_path, state, code):
+    """API_InternetGatewayAttachment.html: attaching | attached | detaching | detached (DescribeInternetGateways says
+    available once attached); the state was not read (REACHABLE through a detached gateway)."""
+    def igw_state(docs):
+        docs["InternetGateways"]["InternetGateways"][0]["Attachments"][0]["State"] = state
+    snap = dualstack.write(tmp_path, igw_state)
+    assert ask(snap, "internet -> eni-web tcp 443")[0] == code
+
+
+@pytest.mark.parametrize("prefix", ["2000::/3", "2600:1f18:aaaa:bb02:1::/64", "2600:1f18:aaaa:bb02:1::/81"])
+def test_an_ipv6_prefix_delegated_to_an_interface_is_an_80(tmp_path, prefix):
+    """ec2-prefix-eni.html: an IPv6 prefix delegated to an interface is a /80; another (2000::/3 gave the interface
+    every internet address) is refused."""
+    def delegated(docs):
+        docs["NetworkInterfaces"]["NetworkInterfaces"][0]["Ipv6Prefixes"] = [{"Ipv6Prefix": prefix}]
+    snap = dualstack.write(tmp_path, delegated)
+    r = reason("query", "--facts", str(snap), "internet -> eni-web tcp 443")
+    assert r.returncode == 2 and "error[facts.bad_value]" in r.stderr and "/80" in r.stderr
+
+
+def test_the_nat64_prefix_is_named_not_called_unknown(tmp_path):
+    snap = dualstack.write(tmp_path)
+    for q in ("eni-app -> 64:ff9b::808:808 tcp 443", "eni-app -> 64:ff9b::/96 tcp 443"):
+        r = reason("query", "--facts", str(snap), q)
+        assert r.returncode == 2 and "error[query.nat64]" in r.stderr, r.stderr
+
+
+def test_the_reply_through_an_egress_only_gateway_is_drawn_through_it(tmp_path):
+    snap = dualstack.write(tmp_path)
+    code, doc = ask(snap, "eni-app -> internet tcp 443")
+    assert code == 0 and [(h["kind"], h["component"]) for h in doc["return_path"] if h["hop"] == "ret_route"] == [
+        ("egress-only-internet-gateway", "eigw-ds")]
