@@ -225,7 +225,8 @@ def recheck(
       reason recheck isolation.proof.json
       reason recheck isolation.proof.json --facts facts-after-change/
 
-    Exit codes: 0 the proof still holds, 1 something differs, 2 usage or input error."""
+    Exit codes: 0 the proof still holds, 1 something differs or an assertion it records does not hold, 2 usage or
+    input error."""
     _bounded(timeout)
     from reasoner import __version__
     from reasoner.explain import proof as proofs
@@ -243,23 +244,28 @@ def recheck(
         _fail(e, fmt)
         return
     classes = proofs.class_count(data)
+    failed = proofs.not_holding(data)  # recorded as not holding: re-checked exactly, still no proof of them
+    ok = not diffs and not failed
     if fmt == Format.json:
         _emit(json.dumps({"schema": "reason.recheck/v1", "tool_version": __version__, "proof": str(proof), "facts": str(folder),
-                          "holds": not diffs, "classes": classes, "assertions": proofs.listed(data),
+                          "holds": ok, "classes": classes, "assertions": proofs.listed(data), "not_holding": failed,
                           "differences": diffs}, indent=2))
     else:
         for text in proofs.listed(data):  # what the proof attests, as its file states it
             out.print(f"  {m(text)}", highlight=False)
+        for text in failed:
+            out.print(f"[red]DOES NOT HOLD[/]  {m(text)}", highlight=False)
         for d in diffs[:30]:
             out.print(f"[red]DIFFERS[/]  {m(d)}", highlight=False)
         if len(diffs) > 30:
             out.print(f"... and {len(diffs) - 30} more difference(s) (all of them: --format json)", highlight=False)
-        verdict = "[green]HOLDS[/]" if not diffs else f"[red]FAILS[/] ({len(diffs)} difference(s))"
+        verdict = ("[green]HOLDS[/]" if ok else f"[red]FAILS[/] ({len(failed)} assertion(s) that do not hold, "
+                   f"{len(diffs)} difference(s))")
         lbs = proofs.load_balancer_count(data)
         through = f" and {lbs} verdict(s) through a load balancer" if lbs else ""
         out.print(f"{verdict}  {m(str(proof))}: {len(data['assertions'])} assertion(s), {classes} packet classes{through} "
                   f"re-checked against {m(str(folder))}", highlight=False)
-    raise typer.Exit(0 if not diffs else 1)
+    raise typer.Exit(0 if ok else 1)
 
 
 @app.command()

@@ -289,6 +289,14 @@ def recheck(proof: dict[str, Any], session) -> list[str]:
     return diffs
 
 
+def not_holding(proof: dict[str, Any]) -> list[str]:
+    """The assertions the proof records as not holding (an ``assert`` that failed, was inconclusive or could not be
+    answered when it was written): a file that re-checks exactly still proves nothing about them, so ``reason
+    recheck`` names them and fails (a recheck that only compared would say HOLDS for a failed isolation)."""
+    return [f"{a.get('file')}:{a.get('line')}  {a['assertion']} (verdict {a.get('verdict')}, expected {a.get('expect')})"
+            for a in proof.get("assertions", []) if isinstance(a, dict) and "assertion" in a and a.get("holds") is not True]
+
+
 def listed(proof: dict[str, Any]) -> list[str]:
     """The assertions a proof lists (their text), for the reader of a recheck: what it attests."""
     return [str(a["assertion"]) for a in proof.get("assertions", []) if isinstance(a, dict) and "assertion" in a]

@@ -43,8 +43,16 @@ def test_a_proof_names_hashes_and_every_packet_class_and_rechecks(tmp_path):
     assert lb["classes"] is None  # through a load balancer: verdict only
     r = reason("recheck", str(proof), "--format", "json")
     out = answer(r.stdout)
-    assert r.returncode == 0 and out["holds"] and out["classes"] == sum(len(g["classes"]) for a in doc["assertions"]
-                                                                         for g in a["classes"] or [])
+    # the file re-checks exactly, but one assertion it records failed: no proof of it, so the recheck fails (it said
+    # HOLDS, exit 0, for a proof holding a failed assertion)
+    assert r.returncode == 1 and not out["holds"] and out["differences"] == []
+    assert [t.split("  ", 1)[1].split(" (verdict")[0] for t in out["not_holding"]] == [
+        a["assertion"] for a in doc["assertions"] if not a["holds"]] and out["not_holding"]
+    assert out["classes"] == sum(len(g["classes"]) for a in doc["assertions"] for g in a["classes"] or [])
+    _open_alb_egress(facts)  # every assertion holds: the proof rechecks
+    assert reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries)).returncode == 0
+    r = reason("recheck", str(proof), "--format", "json")
+    assert r.returncode == 0 and answer(r.stdout)["holds"] and answer(r.stdout)["not_holding"] == []
 
 
 def test_recheck_fails_after_one_security_group_rule_changes(tmp_path):
@@ -155,7 +163,9 @@ def test_recheck_takes_nothing_a_proof_says_on_trust(tmp_path):
     reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
     assert any(a["assertion"] == "assert reachable alb-eni -> ecs:prod/web tcp 8000" and not a["holds"]
                for a in json.loads(proof.read_text())["assertions"])  # the shipped bug: this one fails
-    assert reason("recheck", str(proof)).returncode == 0  # an honest proof of a failing assertion is accurate
+    # an honest record of a failing assertion re-checks exactly (no difference), but proves nothing: it fails, naming it
+    r = reason("recheck", str(proof))
+    assert r.returncode == 1 and "DOES NOT HOLD" in r.stdout and "DIFFERS" not in r.stdout
 
     def claim_it_holds(doc):
         _failing_alb_item(doc)["holds"] = True
@@ -181,7 +191,7 @@ def test_recheck_takes_nothing_a_proof_says_on_trust(tmp_path):
     for n, edit in enumerate([claim_it_holds, flip_the_expectation, rewrite_the_text, text_of_another_query,
                               an_error_recorded, more_pairs_covered]):
         r = reason("recheck", str(_forge(proof, tmp_path / f"forged{n}.json", edit)))
-        assert r.returncode == 1 and "FAILS" in r.stdout and "Traceback" not in r.stderr, (edit.__name__, r.stdout)
+        assert r.returncode == 1 and "DIFFERS" in r.stdout and "Traceback" not in r.stderr, (edit.__name__, r.stdout)
 
 
 def test_recheck_of_a_proof_without_assertions_fails_and_lists_what_it_attests(tmp_path):
