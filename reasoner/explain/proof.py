@@ -379,8 +379,10 @@ def load(path: Path) -> dict[str, Any]:
     """A proof file; QueryError (exit 2) when it is not one."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, UnicodeDecodeError, ValueError) as e:  # (ValueError: malformed JSON, a number of thousands of digits)
         raise QueryError("proof.unreadable", f"cannot read the proof {path}: {e}") from None
+    except RecursionError:
+        raise QueryError("proof.unreadable", f"cannot read the proof {path}: nested too deep") from None
     if not isinstance(data, dict) or data.get("schema") not in SCHEMAS or not isinstance(data.get("assertions"), list):
         raise QueryError("proof.bad_schema", f"{path} is not a proof file (schema {' or '.join(SCHEMAS)})",
                          hint="write one with  reason verify --proof FILE")

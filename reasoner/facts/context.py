@@ -5,6 +5,8 @@ KeyError."""
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from reasoner import addresses
@@ -23,6 +25,16 @@ Row = tuple[Any, ...]
 #: Amazon ECS's ``nextToken`` ("this value is null when there are no more results to return", API_ListTasks).
 PAGE_TOKENS = ("NextToken", "NextMarker", "Marker", "nextToken")
 
+
+
+def whole(value: Any) -> int:
+    """A whole number as the EC2 API writes one: a JSON integer, or a string of one ("-1", "443"); anything else (a
+    boolean, a fraction, 1e400, a number of thousands of digits) is ValueError, never rounded or read as another."""
+    if type(value) is int and -(2**63) <= value < 2**63:
+        return value
+    if type(value) is str and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
+        return int(value)
+    raise ValueError(value)
 
 class Ctx:
     """Per-file state: the file label for locations, and the accumulator."""
@@ -137,12 +149,10 @@ class Ctx:
         if lo is None or hi is None:
             raise self.err("facts.bad_value", "a TCP or UDP rule needs its port range (FromPort and ToPort; a network "
                            "ACL entry: PortRange From and To); a missing range is not read as every port", path)
-        if type(lo) is bool or type(hi) is bool:
-            raise self.err("facts.bad_value", f"bad port range {lo!r}..{hi!r}", path)
         try:
-            lo_i, hi_i = int(lo), int(hi)
-        except (TypeError, ValueError):
-            raise self.err("facts.bad_value", f"bad port range {lo!r}..{hi!r}", path) from None
+            lo_i, hi_i = whole(lo), whole(hi)
+        except ValueError:
+            raise self.err("facts.bad_value", f"bad port range {lo!r}..{hi!r} (ports are whole numbers)", path) from None
         lo_i = 0 if lo_i == -1 else lo_i
         hi_i = 65535 if hi_i == -1 else hi_i
         if not 0 <= lo_i <= hi_i <= 65535:
@@ -164,11 +174,9 @@ class Ctx:
         def number(v: Any, what: str) -> int:
             if v is None:
                 return -1
-            if type(v) is bool:
-                raise self.err("facts.bad_value", f"bad ICMP {what} {v!r}", path)
             try:
-                n = int(v)
-            except (TypeError, ValueError):
+                n = whole(v)
+            except ValueError:
                 raise self.err("facts.bad_value", f"bad ICMP {what} {v!r}", path) from None
             if not -1 <= n <= 255:
                 raise self.err("facts.bad_value", f"ICMP {what} {v!r} is not within 0-255 (or -1: all)", path)

@@ -212,8 +212,10 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
                             f"{ep}.Egress")
             egress = 1 if direction else 0
             number = c.req(e, "RuleNumber", ep)
-            if not isinstance(number, int) or isinstance(number, bool):
-                raise c.err("facts.bad_value", "RuleNumber must be an integer", f"{ep}.RuleNumber")
+            if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 32768:
+                # (1-32766 for a rule one creates, CreateNetworkAclEntry; 32767 and 32768: the rules "*" AWS lists)
+                raise c.err("facts.bad_value", f"RuleNumber must be an integer from 1 to 32768, not {number!r}",
+                            f"{ep}.RuleNumber")
             # One entry per number and direction: entries "are evaluated in order, starting with the lowest numbered
             # rule" (nacl-rules.html) and CreateNetworkAclEntry refuses a number in use (NetworkAclEntryAlreadyExists).
             # Two would both read as deciding, the allow passing what the deny stops.  (32767 and up: rule "*", one
@@ -297,6 +299,8 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
         for rp, r in c.req_items(t, "Routes", p):
             kind, target = _route_target(c, r, rp)
             state = str(c.opt(r, "State", rp, "active"))
+            if state not in ("active", "blackhole"):  # (Route State: active | blackhole, EC2 API reference)
+                raise c.err("facts.bad_value", f"a route's State is active or blackhole, not {state!r}", f"{rp}.State")
             if c.opt(r, "DestinationCidrBlock", rp) is not None:
                 lo, hi, plen = c.cidr(r["DestinationCidrBlock"], f"{rp}.DestinationCidrBlock")
                 c.add("route", rtb, lo, hi, plen, kind, target, state)

@@ -172,6 +172,9 @@ def _load_json(path: Path) -> Any:
         raise FactsError("facts.bad_json", f"the key {dup.key!r} appears twice in one object{dup.where}: which one "
                          "counts depends on the JSON reader (Python's keeps the last, and would drop the first unseen)",
                          location=str(path), hint="keep one of them; an AWS answer never repeats a key") from None
+    except (RecursionError, ValueError) as exc:  # nested too deep; an integer of thousands of digits
+        raise FactsError("facts.bad_json", f"cannot read this JSON: {'nested too deep' if isinstance(exc, RecursionError) else exc}",
+                         location=str(path), hint="each file must be one describe-* API response (a JSON object)") from None
 
 
 class _DuplicateKey(ValueError):

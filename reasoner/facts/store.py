@@ -186,6 +186,9 @@ def _json_object(path: Path) -> dict[str, Any]:
         raise FactsError("facts.bad_json", f"not UTF-8 text: {exc.reason}", location=f"{path}:1:1") from None
     except json.JSONDecodeError as exc:
         raise FactsError("facts.bad_json", f"malformed JSON: {exc.msg}", location=f"{path}:{exc.lineno}:{exc.colno}") from None
+    except (RecursionError, ValueError) as exc:  # nested too deep; an integer of thousands of digits
+        raise FactsError("facts.bad_json", f"cannot read this JSON: {'nested too deep' if isinstance(exc, RecursionError) else exc}",
+                         location=str(path)) from None
     if not isinstance(value, dict):
         raise FactsError("facts.bad_value", "must be a JSON object", location=str(path))
     return value
@@ -200,7 +203,7 @@ def _parse_rows(path: Path, data: bytes) -> list[Row]:
         # each row a list, each value a string or an integer (exact types), checked by C loops over the types
         if set(map(type, fast)) <= {list} and set(map(type, itertools.chain.from_iterable(fast))) <= {str, int}:
             return _ordered(list(map(tuple, fast)))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # (JSONDecodeError and UnicodeDecodeError are ValueErrors)
         pass  # find and report the bad line below
     rows: list[Row] = []
     for lineno, raw in enumerate(data.splitlines(), 1):
@@ -213,6 +216,9 @@ def _parse_rows(path: Path, data: bytes) -> list[Row]:
         except json.JSONDecodeError as exc:
             raise FactsError("facts.bad_json", f"malformed JSON: {exc.msg}",
                              location=f"{path}:{lineno}:{exc.colno}") from None
+        except (RecursionError, ValueError) as exc:  # nested too deep; an integer of thousands of digits
+            raise FactsError("facts.bad_json", f"cannot read this row: {'nested too deep' if isinstance(exc, RecursionError) else exc}",
+                             location=f"{path}:{lineno}:1") from None
         if not isinstance(value, list):
             raise FactsError("facts.bad_value", "each line must be a JSON array", location=f"{path}:{lineno}:1")
         bad = next((x for x in value if not (type(x) is str or type(x) is int)), None)

@@ -54,6 +54,8 @@ def load_aliases(facts_dir: Path) -> dict[str, str]:
         raise FactsError("facts.bad_toml", f"not UTF-8 text: {err.reason} at byte {err.start}", location=str(path)) from None
     except tomllib.TOMLDecodeError as err:
         raise FactsError("facts.bad_toml", f"cannot read {path}: {err}", location=str(path)) from None
+    except RecursionError:
+        raise FactsError("facts.bad_toml", f"cannot read {path}: nested too deep", location=str(path)) from None
     aliases = data.get("aliases", {})
     if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
         raise FactsError("facts.bad_toml", "[aliases] must map names to resource ids (strings)", location=str(path))

@@ -1,0 +1,91 @@
+"""Input built to break the reader: nested too deep, numbers too large or not whole, values the API never gives. Each
+was an "internal error" (RecursionError, OverflowError, ValueError) or was read as something else (a port 7999.5 as
+7999, an unknown route State as a blackhole); each is now a located input error, exit 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "aws_configs/us-east-1"
+
+
+def _snap(tmp_path: Path) -> Path:
+    snap = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts", snap, ignore=shutil.ignore_patterns("examples"))
+    return snap
+
+
+def _reason(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["reason", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def _refused(r: subprocess.CompletedProcess, code: str) -> None:
+    assert r.returncode == 2 and f"error[{code}]" in r.stderr and "internal error" not in r.stderr + r.stdout, r.stderr
+
+
+def _edit(snap: Path, key: str, fn) -> None:
+    path = snap / REGION / f"{key}.json"
+    doc = json.loads(path.read_text())
+    fn(doc)
+    path.write_text(json.dumps(doc))
+
+
+def _task_rule(**fields):
+    def fn(doc):
+        for g in doc["SecurityGroups"]:
+            if g["GroupId"] == "sg-0task":
+                g["IpPermissions"][0].update(fields)
+    return fn
+
+
+QUERY = "alb-eni -> task-eni tcp 8000"
+
+
+def test_json_nested_too_deep_is_a_located_error(tmp_path):
+    snap = _snap(tmp_path)
+    (snap / REGION / "Extra.json").write_text("[" * 3000 + "]" * 3000)
+    _refused(_reason("query", "--facts", str(snap), QUERY), "facts.bad_json")
+
+
+def test_reason_toml_nested_too_deep_is_a_located_error(tmp_path):
+    snap = _snap(tmp_path)
+    (snap / "reason.toml").write_text("x = " + "[" * 3000 + "]" * 3000 + "\n")
+    _refused(_reason("query", "--facts", str(snap), QUERY), "facts.bad_toml")
+
+
+def test_a_proof_nested_too_deep_is_unreadable(tmp_path):
+    proof = tmp_path / "p.json"
+    proof.write_text("[" * 3000 + "]" * 3000)
+    _refused(_reason("recheck", str(proof)), "proof.unreadable")
+
+
+@pytest.mark.parametrize("raw", ['1e400', '"' + "9" * 5000 + '"', "9" * 5000, "7999.5"])
+def test_a_port_that_is_not_a_whole_number_of_a_sane_size_is_refused(tmp_path, raw):
+    snap = _snap(tmp_path)
+    path = snap / REGION / "SecurityGroups.json"
+    doc = json.loads(path.read_text())
+    for g in doc["SecurityGroups"]:
+        if g["GroupId"] == "sg-0task":
+            g["IpPermissions"][0]["FromPort"] = "@PORT@"
+    path.write_text(json.dumps(doc).replace('"@PORT@"', raw))
+    r = _reason("query", "--facts", str(snap), QUERY)
+    assert r.returncode == 2 and "internal error" not in r.stderr and ("facts.bad_value" in r.stderr or "facts.bad_json" in r.stderr)
+
+
+def test_a_route_state_the_api_never_gives_is_refused_not_read_as_a_blackhole(tmp_path):
+    snap = _snap(tmp_path)
+    _edit(snap, "RouteTables", lambda d: [r.update(State="<b>") for t in d["RouteTables"] for r in t["Routes"]])
+    _refused(_reason("query", "--facts", str(snap), QUERY), "facts.bad_value")
+
+
+@pytest.mark.parametrize("number", [0, -1, 10**20])
+def test_a_network_acl_rule_number_out_of_range_is_refused(tmp_path, number):
+    snap = _snap(tmp_path)
+    _edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][0].update(RuleNumber=number))
+    _refused(_reason("query", "--facts", str(snap), QUERY), "facts.bad_value")
