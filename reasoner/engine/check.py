@@ -23,8 +23,8 @@ Checked here, all problems collected and sorted:
   numbers as text, ``"-1"`` for all) that no row can hold, such as ``"tcp"``; the hint gives the number;
 - ``bad_annotation``: rule metadata (``@id``, ``@severity``, ``@title``, ``@remediation``) on a rule whose head
   is not ``violation``, another key, or a severity other than low, medium, high, critical;
-- ``dead_rule``: in a user file, a rule whose head ``violation`` never reads (``violations``): nothing
-  consumes what it derives, so it can never fail a check.
+- ``dead_rule``: in a user file, a rule or facts whose predicate ``violation`` never reads (``violations``):
+  nothing consumes what it derives, so it can never fail a check (a misspelt ``Violation("a", "b").`` passed).
 
 Returns the strata (a topological order of predicate SCCs) for evaluation and explanation.
 """
@@ -416,12 +416,18 @@ def _check_dead_rules(module: Module, edges: dict[str, set[str]], shipped: Colle
                 stack.append(pred)
     out = []
     shipped_preds = {d.name for d in module.decls if d.loc.file in shipped}  # a rule for one: redefines_shipped
+    dead_facts: set[str] = set()  # (a table of facts nothing reads: said once, at its first fact)
     for rule in module.rules:
-        if rule.head.loc.file in shipped or rule.is_fact or rule.head.pred in live | shipped_preds:
+        if rule.head.loc.file in shipped or rule.head.pred in live | shipped_preds:
             continue
+        if rule.is_fact:
+            if rule.head.pred in dead_facts:
+                continue
+            dead_facts.add(rule.head.pred)
         hint = _close(rule.head.pred, sorted(OPEN_HEADS)) or "derive violation(resource, message) from it, or remove it"
-        out.append(_diag(module, rule.head.loc, "dead_rule", f"nothing reads '{rule.head.pred}': only violation "
-                         f"fails a check, and no violation rule depends on it", hint))
+        what = "its facts" if rule.is_fact else "a rule for it"
+        out.append(_diag(module, rule.head.loc, "dead_rule", f"nothing reads '{rule.head.pred}' ({what}): only "
+                         f"violation fails a check, and no violation rule depends on it", hint))
     return out
 
 

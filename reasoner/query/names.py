@@ -56,6 +56,10 @@ def load_aliases(facts_dir: Path) -> dict[str, str]:
         raise FactsError("facts.bad_toml", f"cannot read {path}: {err}", location=str(path)) from None
     except RecursionError:
         raise FactsError("facts.bad_toml", f"cannot read {path}: nested too deep", location=str(path)) from None
+    unknown = sorted(set(data) - {"aliases"})
+    if unknown:  # a misspelt table ([alias]) would drop every alias in it unseen
+        raise FactsError("facts.bad_toml", f"unknown table or key {unknown[0]!r} in reason.toml", location=str(path),
+                         hint=did_you_mean(unknown[0], ["aliases"], 0.5) + " (reason.toml holds [aliases] name = \"id\")")
     aliases = data.get("aliases", {})
     if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
         raise FactsError("facts.bad_toml", "[aliases] must map names to resource ids (strings)", location=str(path))

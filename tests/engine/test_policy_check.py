@@ -172,3 +172,10 @@ def test_rule_metadata_is_parsed_even_right_after_a_declaration():
 def test_bad_rule_metadata_is_refused(tmp_path, text, what):
     diags = refused(tmp_path, text)
     assert [d.code for d in diags] == ["bad_annotation"] and what in diags[0].message
+
+
+def test_facts_no_violation_rule_reads_are_dead_too(tmp_path):
+    """A misspelt Violation("a", "b"). passed `reason check` and `verify` (0 violations): facts of a predicate no
+    violation rule reads can never fail a check. Said once per predicate, at its first fact."""
+    diags = refused(tmp_path, '.decl Violation(resource: symbol, message: symbol)\nViolation("a", "b").\nViolation("c", "d").\n')
+    assert [(d.code, d.line) for d in diags] == [("dead_rule", 2)] and "violation?" in diags[0].hint

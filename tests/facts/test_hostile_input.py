@@ -89,3 +89,12 @@ def test_a_network_acl_rule_number_out_of_range_is_refused(tmp_path, number):
     snap = _snap(tmp_path)
     _edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][0].update(RuleNumber=number))
     _refused(_reason("query", "--facts", str(snap), QUERY), "facts.bad_value")
+
+
+def test_a_misspelt_table_in_reason_toml_is_refused_not_dropped(tmp_path):
+    """[alias] for [aliases]: every alias in it was dropped unseen, and queries naming them said "unknown endpoint"."""
+    snap = _snap(tmp_path)
+    (snap / "reason.toml").write_text('[alias]\nmytask = "eni-0task01"\n')
+    r = _reason("query", "--facts", str(snap), "alb-eni -> mytask tcp 8000")
+    _refused(r, "facts.bad_toml")
+    assert "did you mean: aliases" in r.stderr
