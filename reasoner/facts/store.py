@@ -40,7 +40,7 @@ SCHEMA_VERSION = 15  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     14: bpa (VPC Block Public Access), eni_deny_igw, eni_detached; peering same_region 2 (not
 #                         given); import refuses a subnet with two network ACLs or route tables, a VPC with two main
 #                         tables, two NACL entries of one number and direction (older snapshots may hold them)
-#                     15: subnet_az_id (Availability Zone IDs), ipv6_private_block, igw_attachment_changing (an internet
+#                     15: the content hash covers the whole manifest; subnet_az_id (Availability Zone IDs), ipv6_private_block, igw_attachment_changing (an internet
 #                         gateway's attachment read by its State); import refuses an attachment given two route tables,
 #                         states, VPCs or transit gateways, and an IPv6 prefix delegated to an ENI that is not a /80
 
@@ -54,14 +54,15 @@ class Snapshot:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def _hash_relations(contents: dict[str, bytes], names: bytes = b"", incomplete: Any = None) -> str:
-    """sha256 over every relation file, ``names.json`` and the manifest's ``incomplete`` list: editing any of
-    them (redirecting a Name tag, hiding a warning) is detected."""
+def _hash_relations(contents: dict[str, bytes], names: bytes, manifest: dict[str, Any]) -> str:
+    """sha256 over every relation file, ``names.json`` and the whole manifest but its ``content_hash``: editing any
+    of them (redirecting a Name tag, hiding a warning: ``incomplete``, ``unmodelled``, ``skipped_ipv6``) is detected."""
     h = hashlib.sha256()
     for name in sorted(contents):
         h.update(name.encode() + b"\0" + contents[name] + b"\0")
     h.update(b"names.json\0" + names + b"\0")
-    h.update(b"incomplete\0" + json.dumps(incomplete, sort_keys=True, separators=(",", ":")).encode() + b"\0")
+    rest = {k: v for k, v in manifest.items() if k != "content_hash"}
+    h.update(b"manifest\0" + json.dumps(rest, sort_keys=True, separators=(",", ":")).encode() + b"\0")
     return h.hexdigest()
 
 
@@ -145,7 +146,7 @@ def write_facts(snapshot: Snapshot, out_dir: Path, aliases: Path | None = None) 
     manifest["schema_version"] = SCHEMA_VERSION
     manifest["written_by"] = folders.WRITTEN_BY
     manifest["counts"] = {r: len(rows) for r, rows in sorted(snapshot.relations.items())}
-    manifest["content_hash"] = "sha256:" + _hash_relations(contents, names, manifest.get("incomplete"))
+    manifest["content_hash"] = "sha256:" + _hash_relations(contents, names, manifest)
     try:
         for name, data in contents.items():
             (tmp / name).write_bytes(data)
@@ -264,7 +265,11 @@ def read_facts(directory: Path) -> Snapshot:
         contents[path.name] = data
         relations[path.name[: -len(".jsonl")]] = _parse_rows(path, data)
     expected = manifest.get("content_hash")
-    if expected != "sha256:" + _hash_relations(contents, names_bytes, incomplete):
-        raise FactsError("facts.corrupt", "relation files, names.json or the manifest's incomplete list do not match "
-                         "the manifest's content hash", location=str(mpath), hint="re-import the snapshot")
+    try:
+        now = "sha256:" + _hash_relations(contents, names_bytes, manifest)
+    except (TypeError, ValueError):  # (a manifest value JSON cannot write back: not as import wrote it)
+        now = ""
+    if expected != now:
+        raise FactsError("facts.corrupt", "relation files, names.json or the manifest do not match the manifest's "
+                         "content hash", location=str(mpath), hint="re-import the snapshot")
     return Snapshot(relations=relations, names=dict(names), manifest=manifest)

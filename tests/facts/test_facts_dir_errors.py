@@ -1,7 +1,7 @@
 """A broken facts directory is a one-line error naming the file (and row), exit 2 (issue 10, item 6).
 
-Never ``internal error``, never silently ignored; the content hash also covers ``names.json`` and the
-manifest's ``incomplete`` list (a redirected Name tag or a hidden warning is detected).
+Never ``internal error``, never silently ignored; the content hash also covers ``names.json`` and the whole
+manifest (a redirected Name tag or a hidden warning is detected).
 """
 
 from __future__ import annotations
@@ -136,6 +136,17 @@ def test_editing_names_json_is_detected(facts: Path) -> None:
 def test_hiding_an_incomplete_call_is_detected(facts: Path) -> None:
     manifest = json.loads((facts / "manifest.json").read_text())
     manifest["incomplete"] = []
+    (facts / "manifest.json").write_text(json.dumps(manifest))
+    _one_line_error(reason("query", "--facts", str(facts), QUERY), "manifest.json")
+
+
+@pytest.mark.parametrize("key, value", [("unmodelled", [{"key": "SecurityGroupRules"}]), ("skipped_ipv6", 7), ("counts", {}),
+                                        ("accounts", ["x"])])
+def test_editing_any_other_manifest_field_is_detected(facts: Path, key: str, value: object) -> None:
+    """The hash covered only the relations, names.json and incomplete: emptying `unmodelled` hid the warning that
+    the snapshot holds answers no rule reads (and a proof made before rechecked after)."""
+    manifest = json.loads((facts / "manifest.json").read_text())
+    manifest[key] = value
     (facts / "manifest.json").write_text(json.dumps(manifest))
     _one_line_error(reason("query", "--facts", str(facts), QUERY), "manifest.json")
 
