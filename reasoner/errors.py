@@ -49,8 +49,11 @@ class Diagnostic:
 
     def render(self) -> str:
         text = f"{self.file}:{self.line}:{self.column}: error[{self.code}]: {self.message}"
-        if self.source_line:
-            text += f"\n    {self.source_line}\n    {' ' * max(self.column - 1, 0)}^"
+        if self.source_line:  # shown with its control characters escaped (\\x1b): the caret counts what is shown
+            from reasoner.terminal import plain
+
+            before = plain(self.source_line[: max(self.column - 1, 0)])
+            text += f"\n    {plain(self.source_line)}\n    {' ' * len(before)}^"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text

@@ -26,7 +26,7 @@ from typing import Iterable
 from rich.markup import escape as _rich_escape
 
 _NEWLINES = re.compile(r"\r\n|[\n\r\u2028\u2029\x85]")
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def _visible(match: re.Match[str]) -> str:

@@ -13,13 +13,14 @@ import xml.etree.ElementTree as ET
 from collections import OrderedDict
 
 from reasoner.explain.checks import VerifyReport
+from reasoner.terminal import block
 
-_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 
 
 def _clean(text: str) -> str:
-    """XML 1.0 cannot carry most control characters: drop them."""
-    return str(text).translate(_CONTROL)
+    """Control characters (terminal escapes; most cannot be in XML 1.0) from snapshot strings, shown as the visible
+    escapes the text output uses (``\\x1b``), never dropped: two ids that differ only by one stay apart."""
+    return block(text)
 
 
 def render_junit(report: VerifyReport, tool_version: str) -> str:

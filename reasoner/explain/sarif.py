@@ -15,17 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from reasoner.explain.checks import AssertionCheck, PolicyRule, VerifyReport
+from reasoner.terminal import block
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 LEVEL = {"fail": "error", "error": "error", "inconclusive": "warning"}
 #: GitHub code scanning ranks alerts by this (0.1-10, a string): broken reachability is a high finding
 SECURITY_SEVERITY = {"fail": "7.5", "error": "5.0", "inconclusive": "5.0"}
 
 
 def _clean(text: str) -> str:
-    """Control characters (terminal escapes) from snapshot strings are dropped: data is never markup."""
-    return str(text).translate(_CONTROL)
+    """Control characters (terminal escapes; most cannot be in XML 1.0) from snapshot strings, shown as the visible
+    escapes the text output uses (``\\x1b``), never dropped: two ids that differ only by one stay apart."""
+    return block(text)
 
 
 def _uri(file: str) -> dict[str, str]:

@@ -143,8 +143,10 @@ def test_junit_error_for_an_assertion_that_cannot_be_asked(tmp_path):
     assert case.find("error") is not None and "unknown endpoint" in case.find("error").get("message")
 
 
-def test_snapshot_strings_are_escaped_and_control_characters_dropped(tmp_path):
-    """A Name tag is data: markup and terminal escapes in it must not reach the XML or SARIF as such."""
+def test_snapshot_strings_are_escaped_and_control_characters_shown_as_escapes(tmp_path):
+    """A Name tag is data: markup and terminal escapes in it must not reach the XML or SARIF as such; a control
+    character is shown as the text output shows it (\\x1b), not dropped (two ids differing by one stayed apart only
+    in the text output)."""
     snap = scenario(tmp_path)
     evil = "alb\x1b[31m<b>&\"x</b>"
     edit(snap, "SecurityGroups", lambda d: [g.update(Tags=[{"Key": "Name", "Value": evil}]) for g in d["SecurityGroups"]
@@ -155,7 +157,7 @@ def test_snapshot_strings_are_escaped_and_control_characters_dropped(tmp_path):
     assert r.returncode == 1 and "\x1b" not in r.stdout
     root = ET.fromstring(r.stdout)  # well-formed despite <, & and quotes in the tag
     failure = next(root.iter("failure"))
-    assert "alb[31m<b>&\"x</b>" in failure.text
+    assert "alb\\x1b[31m<b>&\"x</b>" in failure.text
     code, doc = sarif("--facts", str(snap), "q.reason", cwd=tmp_path)
     text = doc["runs"][0]["results"][0]["message"]["text"]
-    assert code == 1 and "alb[31m<b>&" in text and "\x1b" not in text
+    assert code == 1 and "alb\\x1b[31m<b>&" in text and "\x1b" not in text

@@ -191,3 +191,13 @@ def test_emoji_codes_in_names_and_rule_locations_are_shown_as_typed(tmp_path: Pa
     import re
     locations = re.findall(r"\((rules/[^)\s]+)\)", text)
     assert locations and all(re.fullmatch(r"rules/\w+\.dl:\d+:\d+", loc) for loc in locations), locations
+
+
+def test_the_caret_stands_under_the_error_when_the_line_holds_control_characters(tmp_path):
+    """Each control character is shown as a 4-column escape (\\x1b): the caret stood left of the error by 4 columns
+    a character."""
+    f = tmp_path / "p.dl"
+    f.write_text('violation("a\x1b[31mRED\x1b]0;pwn\x07", "m") :- sg(_, _, _, _).\n')
+    r = subprocess.run(["reason", "check", str(f)], capture_output=True, text=True, timeout=60)
+    line, caret = [x for x in r.stderr.splitlines() if x.startswith("    ")][:2]
+    assert r.returncode == 2 and "\x1b" not in r.stderr and line[caret.index("^"):].startswith("sg(")
