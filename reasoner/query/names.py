@@ -241,6 +241,13 @@ class Resolver:
                                  hint="use one id, or an alias in reason.toml")
             if ids[0] == target:
                 raise QueryError("query.unsupported_endpoint", f"{target} is not a network endpoint this version analyses")
+            kind = ids[0].split(":", 5)[-1].split("/", 1)[0] if ids[0].startswith("arn:aws:elasticloadbalancing:") else ""
+            if kind in ("loadbalancer", "targetgroup"):  # (the name of a load balancer or target group, bare)
+                lb_type = ids[0].split(":loadbalancer/", 1)[-1].split("/", 1)[0]
+                how = (f"tg:{target}" if kind == "targetgroup" else
+                       {"app": f"alb:{target}", "net": f"nlb:{target}"}.get(lb_type, f"alb:{target} or nlb:{target}"))
+                raise QueryError("query.unknown_name", f"{target!r} is the name of a "
+                                 f"{'load balancer' if kind == 'loadbalancer' else 'target group'}: name it {how}")
             return self.resolve(ids[0])
         raise QueryError("query.unknown_name", f"unknown endpoint {name!r}", hint=did_you_mean(name, self.known(), 0.5))
 
