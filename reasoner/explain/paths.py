@@ -324,7 +324,10 @@ class Analyzer(HopReader):
             return _classed(self._inconclusive(query_text, unknown, unknown_rows, next(d for d in dsts if d.eni == unknown[1]),
                                                checked, depth, detail), unknown, unknown_piece)
         if best is None or best_fail is None:
-            raise QueryError("query.empty", "the query names no pair of distinct endpoints with addresses to analyse")
+            asked = {e.family for e in dsts if e.family}
+            raise QueryError("query.empty", "the query names no pair of distinct endpoints with addresses to analyse"
+                             + (f" (the query asks {' or '.join(sorted(asked))}: both ends need an address of it)"
+                                if asked else ""))
         best_dst = next(d for d in dsts if d.eni == best[1])
         self._assert(best, best_dst)
         try:

@@ -201,8 +201,14 @@ class Resolver:
             return self.set_of(target, self.members.get(target, []), "no network interface with an IPv4 address")
         try:
             ip = addresses.parse(target)
-        except ValueError:
+        except ValueError as e:
             ip = None
+            try:
+                ipaddress.ip_address(target)
+            except ValueError:
+                pass
+            else:  # an address, but none an interface can have (::1, ::)
+                raise QueryError("query.bad_address", str(e)) from None
         if ip is not None:
             if ip in self.ip_owners:  # an IPv6 address is the one the internet uses too: not "private"
                 how = "private" if addresses.family(ip) == "ipv4" else ""

@@ -69,3 +69,11 @@ def test_the_reply_through_an_egress_only_gateway_is_drawn_through_it(tmp_path):
     code, doc = ask(snap, "eni-app -> internet tcp 443")
     assert code == 0 and [(h["kind"], h["component"]) for h in doc["return_path"] if h["hop"] == "ret_route"] == [
         ("egress-only-internet-gateway", "eigw-ds")]
+
+
+def test_an_address_no_interface_can_have_and_a_family_no_end_has_are_said_plainly(tmp_path):
+    snap = dualstack.write(tmp_path)
+    r = reason("query", "--facts", str(snap), "eni-web -> ::1 tcp 443")
+    assert r.returncode == 2 and "error[query.bad_address]" in r.stderr  # (it said "unknown endpoint '::1'")
+    r = reason("query", "--facts", str(snap), "eni-web -> 10.0.2.20 tcp 443 ipv6")
+    assert r.returncode == 2 and "asks ipv6" in r.stderr
