@@ -26,6 +26,13 @@ def _traffic(proto: str, port: int) -> str:
     return f"{name}/{port}"
 
 
+
+#: id prefixes of the components a route hop may be blamed on, and their types (Reachability Analyzer's names)
+_KINDS = (("tgw-attach-", "transit-gateway-attachment"), ("tgw-rtb-", "transit-gateway-route-table"),
+          ("tgw-", "transit-gateway"), ("acl-", "network-acl"), ("pcx-", "vpc-peering-connection"),
+          ("nat-", "nat-gateway"), ("vpce-", "vpc-endpoint"), ("eigw-", "egress-only-internet-gateway"),
+          ("igw-", "internet-gateway"))
+
 class HopReader:
     """The hop-reading half of ``Analyzer`` (see the module doc)."""
 
@@ -128,6 +135,17 @@ class HopReader:
         from_internet = row[0] == INTERNET if hop.startswith("fwd") else row[1] == INTERNET
         return "internet-gateway" if from_internet else "route-table"
 
+    def _blocked_kind(self, hop: str, row: tuple, component: str) -> str:
+        """The component type of a blocked hop: a route hop blamed on a transit gateway part, a network ACL of its
+        attachment subnet, a peering connection, a gateway is drawn as that, not as a route table."""
+        kind = self._kind(hop, row)
+        if kind != "route-table":
+            return kind
+        for prefix, name in _KINDS:
+            if component.startswith(prefix):
+                return name
+        return kind
+
     def _hop_component(self, hop: str, row: tuple, blamed: str) -> str:
         """The component a blocked hop is drawn as: the internet gateway where the internet enters a VPC (the
         explanation may blame the ENI behind it), else the component the explanation names."""
@@ -221,7 +239,8 @@ class HopReader:
             if hop in failing:
                 exps = self._explain(hop, row)
                 res.explanations.extend(exps)
-                target.append(Hop(self._hop_component(hop, row, exps[0].component), self._kind(hop, row), ann["direction"],
+                comp = self._hop_component(hop, row, exps[0].component)
+                target.append(Hop(comp, self._blocked_kind(hop, row, comp), ann["direction"],
                                   "BLOCKED", hop, row, exps[0].ref))
             elif unknown and hop in unknown:
                 target.append(Hop(self._component(ann["component"], row), self._kind(hop, row), ann["direction"], "UNKNOWN", hop,

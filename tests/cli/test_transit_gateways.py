@@ -265,6 +265,9 @@ def test_source_availability_zone_needs_an_attachment_subnet(tmp_path):
     _add_tgw(snap, hub_att_subnets=("subnet-pub-b",))  # us-east-1b only; the task is in us-east-1a
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 1 and ("TGW_ROUTE_AZ_RESTRICTION", "tgw-attach-hub", "forward") in _codes(out)
+    # the blocked hop is drawn as the attachment it is blamed on (it read "route-table tgw-attach-hub")
+    assert [(h["kind"], h["component"]) for h in out["forward_path"] if h["detail"] == "BLOCKED"] == [
+        ("transit-gateway-attachment", "tgw-attach-hub")]
 
 
 def test_destination_attachment_in_another_zone_is_still_entered(tmp_path):
