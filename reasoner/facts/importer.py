@@ -60,6 +60,8 @@ escapes.
 
 from __future__ import annotations
 
+import re
+
 import json
 import os
 import shlex
@@ -209,12 +211,13 @@ def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
     unmodelled: list[dict[str, str]] = []
     held: set[str] = set()  # describe-* keys present in some file
     described = Described()
-    files = sorted(p for p in root.rglob("*.json") if p.is_file())
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".json")
     for path in files:
         rel = path.relative_to(root)
         parts = [x for x in rel.parts[:-1]]
         if parts and parts[0] == "accounts":
             parts = parts[1:]
+        _check_layout(path, rel, parts, fixed_region)
         if fixed_region:
             regions.add(fixed_region)
         elif parts:
@@ -301,6 +304,32 @@ _OPERATION_KEYS: dict[str, tuple[str, ...]] = {
 def _keys_of_operation(operation: str) -> tuple[str, ...]:
     """The describe-* keys a refused collect call leaves incomplete (``DescribeNatGateways`` -> ``NatGateways``)."""
     return _OPERATION_KEYS.get(operation, (operation.removeprefix("Describe"),))
+
+
+#: An AWS Region's name (us-east-1, us-gov-west-1, cn-northwest-1, ap-southeast-3, il-central-1, us-isob-east-1).
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+
+
+def _check_layout(path: Path, rel: Path, parts: list[str], fixed_region: str | None) -> None:
+    """A file must sit where the layout puts one answer of one account and Region: ``aws_configs/[accounts/]
+    [<account id>/][<region>/]<Key>.json``.  A file elsewhere (an older copy in a dated or "old" folder, answers sorted
+    into per-service folders) would be joined with the current answers as another account's or Region's, and a rule
+    since removed would still allow: refused, naming the file.  An extension spelled otherwise (``.JSON``) is refused
+    too, never skipped unseen."""
+    if path.suffix != ".json":
+        raise FactsError("facts.layout", f"{rel} is named {path.suffix}: answers are read from files named *.json",
+                         location=str(path), hint=f"rename it {path.stem}.json")
+    if fixed_region:
+        if parts:
+            raise FactsError("facts.layout", f"{rel} is in a folder inside the region folder", location=str(path),
+                             hint="keep one answer per key in the region folder; move older copies out of it")
+        return
+    wrong = (len(parts) > 2 or (len(parts) == 2 and not parts[0].isdigit())
+             or (parts and not _REGION.fullmatch(parts[-1])))
+    if wrong:
+        raise FactsError("facts.layout", f"{rel} is not under aws_configs/[<account id>/]<region>/ ('{'/'.join(parts)}' "
+                         "is not an account id and a Region)", location=str(path),
+                         hint="an older copy or another snapshot would be joined with this one: move it out of aws_configs/")
 
 
 def _collect_incomplete(root: Path) -> list[dict[str, Any]] | None:

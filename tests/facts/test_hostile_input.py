@@ -98,3 +98,22 @@ def test_a_misspelt_table_in_reason_toml_is_refused_not_dropped(tmp_path):
     r = _reason("query", "--facts", str(snap), "alb-eni -> mytask tcp 8000")
     _refused(r, "facts.bad_toml")
     assert "did you mean: aliases" in r.stderr
+
+
+@pytest.mark.parametrize("where", ["2024-05-01/us-east-1", "us-east-1/old", "123456789012/us-east-1/ec2"])
+def test_an_answer_outside_the_layout_is_refused_not_joined(tmp_path, where):
+    """aws_configs/[<account id>/]<region>/: an older copy in a dated or "old" folder was joined as another account's
+    or Region's answers, and the egress rule it still held made the current snapshot REACHABLE."""
+    snap = _snap(tmp_path)
+    old = snap / "aws_configs" / where
+    old.mkdir(parents=True)
+    (old / "SecurityGroups.json").write_text((snap / REGION / "SecurityGroups.json").read_text())
+    r = _reason("query", "--facts", str(snap), QUERY)
+    _refused(r, "facts.layout")
+    assert where in r.stderr
+
+
+def test_an_answer_named_json_in_capitals_is_refused_not_skipped(tmp_path):
+    snap = _snap(tmp_path)
+    (snap / REGION / "NetworkInterfaces.json").rename(snap / REGION / "NetworkInterfaces.JSON")
+    _refused(_reason("query", "--facts", str(snap), QUERY), "facts.layout")
