@@ -96,6 +96,11 @@ RELATIONS: tuple[str, ...] = (
 #: Top-level keys that carry no resources (SDK metadata, the page token of a last page): neither modelled nor reported.
 #: A page token that is set refuses the file (``Ctx.whole``).
 _IGNORED_KEYS = frozenset({"ResponseMetadata", *PAGE_TOKENS})
+#: keys the AWS CLI prints for answers read under another key: `aws elbv2 describe-listeners` prints {"Listeners": [...]},
+#: each listener naming its LoadBalancerArn (the plain form of LoadBalancerListeners). Other per-parent answers the CLI
+#: prints (describe-rules "Rules", describe-target-health "TargetHealthDescriptions") do not name their parent and
+#: stay unread (listed as unmodelled, warned about on every answer).
+_KEY_ALIASES = {"Listeners": "LoadBalancerListeners"}
 
 
 _HANDLERS: dict[str, Callable[[Ctx, list[tuple[str, Any]]], None]] = {
@@ -232,13 +237,14 @@ def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
         for key in sorted(data):
             if key in _IGNORED_KEYS:
                 continue
-            handler = _HANDLERS.get(key)
+            name = _KEY_ALIASES.get(key, key)  # (the key the AWS CLI prints, for an answer stored under another)
+            handler = _HANDLERS.get(name)
             if handler is None:
                 unmodelled.append({"file": rel.as_posix(), "key": key})
                 continue
-            described.check(path, key, data[key])  # (a resource described twice, differently: refused)
+            described.check(path, name, data[key])  # (a resource described twice, differently: refused)
             _guarded(ctx, f"$.{key}", lambda h=handler, k=key: h(ctx, ctx.items(data, k, "$")))
-            held.add(key)
+            held.add(name)
     for ctx, ep, e, iid in acc.instance_enis:
         eni = e.get("NetworkInterfaceId")
         if isinstance(eni, str) and eni in acc.enis:

@@ -117,3 +117,16 @@ def test_an_answer_named_json_in_capitals_is_refused_not_skipped(tmp_path):
     snap = _snap(tmp_path)
     (snap / REGION / "NetworkInterfaces.json").rename(snap / REGION / "NetworkInterfaces.JSON")
     _refused(_reason("query", "--facts", str(snap), QUERY), "facts.layout")
+
+
+def test_listeners_as_the_aws_cli_prints_them_are_read(tmp_path):
+    """`aws elbv2 describe-listeners` prints {"Listeners": [...]}: it was kept unread, and every answer through the
+    load balancer was inconclusive for want of the LoadBalancerListeners answer (the README said it was read)."""
+    snap = _snap(tmp_path)
+    path = snap / REGION / "LoadBalancerListeners.json"
+    wrapped = json.loads(path.read_text())["LoadBalancerListeners"]
+    path.unlink()
+    (snap / REGION / "describe-listeners.json").write_text(json.dumps({"Listeners": [li for w in wrapped for li in w["Listeners"]]}))
+    ask = lambda: _reason("query", "--facts", str(snap), "--format", "json", "internet -> alb:web tcp 80")  # noqa: E731
+    r = ask()
+    assert r.returncode in (0, 1) and "LoadBalancerListeners" not in r.stdout, r.stdout[-400:]
