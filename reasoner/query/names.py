@@ -175,6 +175,11 @@ class Resolver:
                     out.setdefault(key, []).extend(task_enis.get(task, []))
         return out
 
+    @cached_property
+    def ecs_clusters(self) -> set[str]:
+        """The names of the snapshot's ECS clusters (ecs:CLUSTER[/SERVICE] names one, tasks or not)."""
+        return {r[1] for r in self.rel.get("ecs_cluster", [])} | {r[0].rsplit("/", 1)[-1] for r in self.rel.get("ecs_cluster", [])}
+
     def known(self) -> list[str]:
         return sorted(set(self.aliases) | set(self.enis) | set(self.instance_enis) | set(self.by_name) | self.sets | {INTERNET}
                       | {k for k in self.ecs if k.startswith("ecs:")})
@@ -197,6 +202,12 @@ class Resolver:
             return [self._eni(e) for e in sorted(self.instance_enis[target])]
         if target in self.ecs:
             return self.set_of(target, self.ecs[target], "no running task with a network interface")
+        if target.startswith("ecs:") and target[4:].split("/", 1)[0] in self.ecs_clusters:
+            # a cluster or service of the snapshot with no running task (it said "unknown endpoint 'arn:aws:ecs:...'")
+            collected = ("EcsTasks",) in set(self.rel.get("snapshot_has", []))
+            raise QueryError("query.empty_set", f"{target} has no running task with a network interface in the snapshot"
+                             + ("" if collected else " (the snapshot holds no EcsTasks answer)"),
+                             hint="" if collected else "collect the tasks (reason collect does), or name the ENIs")
         if target in self.sets:
             return self.set_of(target, self.members.get(target, []), "no network interface with an IPv4 address")
         try:

@@ -10,3 +10,15 @@ def test_a_bare_load_balancer_or_target_group_name_says_how_to_name_it():
     for q, needle in (("alb-eni -> web tcp 8000", "name it alb:web"), ("alb-eni -> task-tg tcp 8000", "name it tg:task-tg")):
         r = subprocess.run(["reason", "query", q], cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert r.returncode == 2 and "error[query.unknown_name]" in r.stderr and needle in r.stderr and "arn:" not in r.stderr
+
+
+def test_an_ecs_service_without_tasks_in_the_snapshot_says_so(tmp_path):
+    """It said "unknown endpoint 'arn:aws:ecs:...:service/prod/web'", its hint listing ecs:prod/web itself."""
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts", snap, ignore=shutil.ignore_patterns("examples"))
+    (snap / "aws_configs" / "us-east-1" / "EcsTasks.json").unlink()
+    r = subprocess.run(["reason", "query", "--facts", str(snap), "alb-eni -> ecs:prod/web tcp 8000"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "error[query.empty_set]" in r.stderr and "no EcsTasks answer" in r.stderr
