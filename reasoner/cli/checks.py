@@ -283,7 +283,8 @@ def diff(
       reason diff facts facts/examples/seed-fixed
       reason diff --format json before/ after/
 
-    Exit codes: 0 no new exposure, 1 new exposure to the internet, 2 usage or input error."""
+    Exit codes: 0 no new exposure, 1 new exposure to the internet, 2 usage or input error, 3 the new snapshot leaves
+    some exposure or pair undecided (missing data) and no exposure is new for certain."""
     _bounded(timeout)
     from reasoner import __version__
     from reasoner.explain.diff import diff as reach_diff
@@ -292,27 +293,32 @@ def diff(
     _check_format("diff", fmt)
     try:
         before, after = Session.open(old), Session.open(new)
-        changes, rows = reach_diff(before, after)
+        changes, rows, undecided = reach_diff(before, after)
     except ReasonError as e:
         _fail(e, fmt)
         return
     exposed = any(c.kind == "exposed" for c in changes)
+    # missing data in the new snapshot: exposure not decided (exit 3 unless an exposure is new for certain)
+    code = 1 if exposed else 3 if undecided["exposure"] or undecided["pairs"] else 0
     if fmt == Format.json:
         _emit(json.dumps({"schema": "reason.diff/v1", "tool_version": __version__, "old": str(old), "new": str(new),
-                          "new_exposure": exposed, "changes": [c.to_json() for c in changes], "configuration": rows},
-                         indent=2))
-        raise typer.Exit(1 if exposed else 0)
+                          "new_exposure": exposed, "changes": [c.to_json() for c in changes], "configuration": rows,
+                          "undecided": undecided}, indent=2))
+        raise typer.Exit(code)
     titles = {"exposed": "[red]NEWLY EXPOSED[/]", "unexposed": "no longer exposed", "gained": "[yellow]NOW REACHES[/]",
-              "lost": "no longer reaches"}
+              "lost": "no longer reaches", "undecided": "[yellow]NOT DECIDED[/]"}
     for c in changes:
         out.print(f"{titles[c.kind]}  {m(c.text())}", highlight=False)
         for cause in c.causes:
             out.print(f"  because {m(cause)}", highlight=False)
         if not c.causes:
             out.print("  (no configuration row on its path differs)", highlight=False)
+    open_ = len(undecided["exposure"]) + len(undecided["pairs"])
     out.print(f"{len(changes)} change(s) in reachability, {len(rows)} configuration row(s) differ"
-              + ("; new exposure to the internet" if exposed else ""), highlight=False)
-    raise typer.Exit(1 if exposed else 0)
+              + ("; new exposure to the internet" if exposed else "")
+              + (f"; the new snapshot leaves {len(undecided['exposure'])} ENI(s)' exposure and {len(undecided['pairs'])} "
+                 "pair(s) undecided (missing data: not read as a loss)" if open_ else ""), highlight=False)
+    raise typer.Exit(code)
 
 
 @app.command("test")

@@ -34,7 +34,8 @@ Ranges = list[tuple[int, int]]
 
 @dataclass
 class Change:
-    """One difference in reachability: ``kind`` is exposed, unexposed, gained or lost."""
+    """One difference in reachability: ``kind`` is exposed, unexposed, gained, lost, or undecided (an ENI whose exposure
+    the new snapshot leaves undecided and the old one did not: no protocol, no ports)."""
 
     kind: str
     src: str
@@ -49,6 +50,8 @@ class Change:
             | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in self.ports]} if self.proto in ICMP else {})
 
     def text(self) -> str:
+        if self.kind == "undecided":
+            return f"{self.src} -> {self.dst}: not decided (the new snapshot lacks what its exposure depends on)"
         if self.proto in ICMP:  # messages, type * 256 + code (rules/00_snapshot.dl)
             ports = ", ".join(wording.icmp_text(lo, hi) for lo, hi in self.ports)
         else:
@@ -76,17 +79,22 @@ def subtract(a: Ranges, b: Ranges) -> Ranges:
     return out
 
 
-def _exposure(session) -> dict[tuple[str, str], Ranges]:
-    found, _ = exposure(session.analyzer, session.set_backend())
-    return {(e.eni, p): r for e in found for p, r in e.ports.items()}
+def _exposure(session) -> tuple[dict[tuple[str, str], Ranges], set[str]]:
+    """Each ENI's exposure by protocol, and the ENIs whose exposure missing data leaves undecided."""
+    undecided: set[str] = set()
+    found, _ = exposure(session.analyzer, session.set_backend(), undecided)
+    return {(e.eni, p): r for e in found for p, r in e.ports.items()}, undecided
 
 
-def _pairs(session) -> dict[tuple[str, str, str], Ranges]:
-    """``can_reach`` (reasoner/explain/policy_facts.py) by pair and protocol; a protocol without ports as 0-65535."""
+def _pairs(session) -> tuple[dict[tuple[str, str, str], Ranges], set[tuple[str, str]]]:
+    """``can_reach`` (reasoner/explain/policy_facts.py) by pair and protocol, a protocol without ports as 0-65535; and
+    the pairs some class of which missing data leaves undecided."""
+    groups: list = []
     out: dict[tuple[str, str, str], Ranges] = {}
-    for s, d, proto, lo, hi in can_reach_rows(session):
+    for s, d, proto, lo, hi in can_reach_rows(session, undecided=groups):
         out.setdefault((s, d, proto), []).append((lo, hi) if proto in PORTED or proto in ICMP else (0, 65535))
-    return {k: _merge(v) for k, v in out.items()}
+    undecided = {(a.eni, b.eni) for g in groups for a, b in g.members() if a.eni != b.eni}
+    return {k: _merge(v) for k, v in out.items()}, undecided
 
 
 def _compare(old: dict, new: dict, more: str, less: str) -> list[tuple[str, tuple, Ranges]]:
@@ -142,16 +150,28 @@ def row_text(session, rel: str, row: tuple) -> str:
     return f"{rel}(" + ", ".join(shown) + ")"
 
 
-def diff(old, new) -> tuple[list[Change], list[str]]:
-    """The changes in reachability between two sessions, each with its causes; and every changed configuration row."""
+def diff(old, new) -> tuple[list[Change], list[str], dict[str, list]]:
+    """The changes in reachability between two sessions, each with its causes; every changed configuration row; and
+    what the new snapshot leaves undecided (``exposure``: ENIs, ``pairs``: [src, dst]). Missing data is never read as
+    a loss: an exposure or a pair the new snapshot leaves undecided is not "no longer exposed" or "no longer reaches"
+    (it was, when the new snapshot merely lacked an answer), and an ENI newly undecided is said."""
     rows = changed_rows(old, new)
     changes: list[Change] = []
-    for kind, (eni, proto), ports in _compare(_exposure(old), _exposure(new), "exposed", "unexposed"):
+    (old_exp, old_open), (new_exp, new_open) = _exposure(old), _exposure(new)
+    for kind, (eni, proto), ports in _compare(old_exp, new_exp, "exposed", "unexposed"):
+        if kind == "unexposed" and eni in new_open:
+            continue  # (said as undecided below)
         changes.append(Change(kind, "internet", eni, proto, ports))
-    for kind, (s, d, proto), ports in _compare(_pairs(old), _pairs(new), "gained", "lost"):
+    (old_pairs, _), (new_pairs, pairs_open) = _pairs(old), _pairs(new)
+    for kind, (s, d, proto), ports in _compare(old_pairs, new_pairs, "gained", "lost"):
+        if kind == "lost" and (s, d) in pairs_open:
+            continue
         changes.append(Change(kind, s, d, proto, ports))
+    for eni in sorted(new_open - old_open):
+        changes.append(Change("undecided", "internet", eni, "", []))
     for c in changes:
         comps = _components(old, [c.src, c.dst]) | _components(new, [c.src, c.dst])
         c.causes = [f"{sign} {row_text(new if sign == '+' else old, rel, row)}" for sign, rel, row in rows
                     if any(isinstance(v, str) and v in comps for v in row)]
-    return changes, [f"{sign} {row_text(new if sign == '+' else old, rel, row)}" for sign, rel, row in rows]
+    undecided = {"exposure": sorted(new_open), "pairs": [list(p) for p in sorted(pairs_open)]}
+    return changes, [f"{sign} {row_text(new if sign == '+' else old, rel, row)}" for sign, rel, row in rows], undecided

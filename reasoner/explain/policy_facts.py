@@ -34,15 +34,17 @@ def exposed_rows(session) -> list[tuple[str, str, int, int]]:
     return sorted((e.eni, proto, lo, hi) for e in found for proto, ranges in e.ports.items() for lo, hi in ranges)
 
 
-def can_reach_rows(session, srcs: set[str] | None = None, dsts: set[str] | None = None) -> list[tuple[str, str, str, int, int]]:
+def can_reach_rows(session, srcs: set[str] | None = None, dsts: set[str] | None = None,
+                   undecided: list | None = None) -> list[tuple[str, str, str, int, int]]:
     """The rows of ``can_reach``: per ordered pair of distinct ENIs, per protocol, each merged port range; with
-    ``srcs``/``dsts``, only the rows whose source/destination is one of them (None: every ENI)."""
+    ``srcs``/``dsts``, only the rows whose source/destination is one of them (None: every ENI). ``undecided``, when
+    given, receives the groups of pairs a class of which missing data leaves open (``every_reachable``)."""
     an = session.analyzer
     enis = an.eni_endpoints()
     from_, to = [e for e in enis if srcs is None or e.eni in srcs], [e for e in enis if dsts is None or e.eni in dsts]
     if not from_ or not to:
         return []
-    classes, _ = every_reachable(an, session.set_backend(), from_, to, "-1", 0, 65535)
+    classes, _ = every_reachable(an, session.set_backend(), from_, to, "-1", 0, 65535, undecided)
     ports: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
     for c in classes:
         if c.src_eni != c.dst_eni:
