@@ -257,3 +257,13 @@ def test_an_application_load_balancers_interface_without_groups_is_refused(tmp_p
                                                if n["NetworkInterfaceId"] == "eni-0alb0a"])
     r = reason("query", "--facts", str(snap), "alb-eni -> task-eni tcp 8000")
     assert r.returncode == 2 and "error[facts.bad_value]" in r.stderr and ".Groups" in r.stderr
+
+
+def test_an_interface_in_a_vpc_the_snapshot_does_not_describe_is_not_cut_off_from_the_internet(tmp_path):
+    """A VPC absent from Vpcs (another account's, shared to this one) may have an internet gateway this account's
+    DescribeInternetGateways does not show: "vpc-ghost has no internet gateway attached" (UNREACHABLE) was a guess."""
+    snap = _public_bastion(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(VpcId="vpc-ghost", SubnetId="subnet-ghost")
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0bastion"])
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 3 and ("vpc", "vpc-ghost") in _missing(out)
