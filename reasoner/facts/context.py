@@ -6,7 +6,6 @@ KeyError."""
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from reasoner import addresses
@@ -26,7 +25,6 @@ Row = tuple[Any, ...]
 PAGE_TOKENS = ("NextToken", "NextMarker", "Marker", "nextToken")
 
 
-
 def whole(value: Any) -> int:
     """A whole number as the EC2 API writes one: a JSON integer, or a string of one ("-1", "443"); anything else (a
     boolean, a fraction, 1e400, a number of thousands of digits) is ValueError, never rounded or read as another."""
@@ -35,6 +33,7 @@ def whole(value: Any) -> int:
     if type(value) is str and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
         return int(value)
     raise ValueError(value)
+
 
 class Ctx:
     """Per-file state: the file label for locations, and the accumulator."""
