@@ -75,26 +75,22 @@ def summarize(lo: int, hi: int) -> list:
 
 
 
-def subtract(ranges: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The addresses of ``ranges`` outside every range of ``holes``, as sorted disjoint inclusive ranges."""
+def subtract(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of the inclusive ranges ``a`` outside every range of ``b`` (overlapping ranges of ``a`` give
+    overlapping parts)."""
     out: list[tuple[int, int]] = []
-    cut = sorted(holes)
-    for lo, hi in sorted(ranges):
-        start = lo
-        for hlo, hhi in cut:
-            if hhi < start or hlo > hi:
-                continue
-            if hlo > start:
-                out.append((start, hlo - 1))
-            start = max(start, hhi + 1)
-            if start > hi:
-                break
-        if start <= hi:
-            out.append((start, hi))
-    merged: list[tuple[int, int]] = []
-    for lo, hi in out:
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
+    for lo, hi in a:
+        pieces = [(lo, hi)]
+        for blo, bhi in b:
+            nxt = []
+            for plo, phi in pieces:
+                if bhi < plo or blo > phi:
+                    nxt.append((plo, phi))
+                    continue
+                if plo < blo:
+                    nxt.append((plo, blo - 1))
+                if bhi < phi:
+                    nxt.append((bhi + 1, phi))
+            pieces = nxt
+        out.extend(pieces)
+    return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasoner.addresses import range_text
+from reasoner.addresses import range_text, subtract
 from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.paths import PORTED, PROTO_NAMES, ip_text
 from reasoner.explain import wording
@@ -57,26 +57,6 @@ class Change:
         else:
             ports = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports)
         return f"{self.src} -> {self.dst} {PROTO_NAMES.get(self.proto, self.proto)} {ports}"
-
-
-def subtract(a: Ranges, b: Ranges) -> Ranges:
-    """The parts of the ranges ``a`` not in ``b`` (both merged, inclusive)."""
-    out: Ranges = []
-    for lo, hi in a:
-        pieces = [(lo, hi)]
-        for blo, bhi in b:
-            nxt = []
-            for plo, phi in pieces:
-                if bhi < plo or blo > phi:
-                    nxt.append((plo, phi))
-                    continue
-                if plo < blo:
-                    nxt.append((plo, blo - 1))
-                if bhi < phi:
-                    nxt.append((bhi + 1, phi))
-            pieces = nxt
-        out.extend(pieces)
-    return out
 
 
 def _exposure(session) -> tuple[dict[tuple[str, str], Ranges], set[str]]:

@@ -26,12 +26,12 @@ def _traffic(proto: str, port: int) -> str:
     return f"{name}/{port}"
 
 
-
 #: id prefixes of the components a route hop may be blamed on, and their types (Reachability Analyzer's names)
 _KINDS = (("tgw-attach-", "transit-gateway-attachment"), ("tgw-rtb-", "transit-gateway-route-table"),
           ("tgw-", "transit-gateway"), ("acl-", "network-acl"), ("pcx-", "vpc-peering-connection"),
           ("nat-", "nat-gateway"), ("vpce-", "vpc-endpoint"), ("eigw-", "egress-only-internet-gateway"),
           ("igw-", "internet-gateway"))
+
 
 class HopReader:
     """The hop-reading half of ``Analyzer`` (see the module doc)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Iterable
 
 from reasoner import addresses
@@ -114,10 +115,6 @@ class Analyzer(HopReader):
         self._index("pl_routes", [(r[0], r) for r in relations.get("route_pl", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
-        #: the public IPs the snapshot gives its own resources (ENIs', NAT gateways', load balancers'): not the
-        #: internet's addresses (a packet to one leaves by an internet gateway and comes back in), so never a
-        #: representative of the internet (``internet_cuts``)
-        self.snapshot_public: dict[int, str] = own_public_ips(relations)
         #: an ENI address that stands for a piece of a delegated IPv6 prefix -> that piece (Session passes it:
         #: reasoner/explain/prefix_addresses.py); a packet class from or to it names the piece
         self.address_pieces: dict[int, tuple[int, int]] = address_pieces or {}
@@ -210,6 +207,13 @@ class Analyzer(HopReader):
                 rows = [] if _FILLED in cache else self.p.query(pred, (sub, None))
                 cache[sub] = rows[0][1] if rows else ""
         return cache[sub]
+
+    @cached_property
+    def snapshot_public(self) -> dict[int, str]:
+        """The public IPs the snapshot gives its own resources (ENIs', NAT gateways', load balancers'): not the
+        internet's addresses (a packet to one leaves by an internet gateway and comes back in), so never a
+        representative of the internet (``internet_cuts``). Built when a question first needs the internet."""
+        return own_public_ips(self.rel)
 
     def internet_cuts(self, ranges: list[tuple[int, int]]) -> list[int]:
         """The address space cut at every relevant CIDR, the reserved ranges and the snapshot's VPC CIDRs; and, where

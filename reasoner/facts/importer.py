@@ -74,7 +74,7 @@ from reasoner.facts import ec2, ecs, elbv2, transit_gateways
 from reasoner.facts.conflicts import Described
 from reasoner.facts.context import PAGE_TOKENS, Acc, Ctx
 # the facts directory format and its reader and writer (re-exported: callers import them from here)
-from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_directory,  # noqa: F401
+from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_directory, unreadable,  # noqa: F401
                                   write_facts)
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
@@ -180,7 +180,7 @@ def _load_json(path: Path) -> Any:
                          "counts depends on the JSON reader (Python's keeps the last, and would drop the first unseen)",
                          location=str(path), hint="keep one of them; an AWS answer never repeats a key") from None
     except (RecursionError, ValueError) as exc:  # nested too deep; an integer of thousands of digits
-        raise FactsError("facts.bad_json", f"cannot read this JSON: {'nested too deep' if isinstance(exc, RecursionError) else exc}",
+        raise FactsError("facts.bad_json", f"cannot read this JSON: {unreadable(exc)}",
                          location=str(path), hint="each file must be one describe-* API response (a JSON object)") from None
 
 

@@ -179,6 +179,12 @@ def _read_bytes(path: Path) -> bytes:
                          hint="each <relation>.jsonl must be a regular file") from None
 
 
+def unreadable(exc: BaseException) -> str:
+    """Why ``json.loads`` could not read a text that is valid JSON in form: nested deeper than Python recurses, or an
+    integer of more digits than it converts (RecursionError, ValueError)."""
+    return "nested too deep" if isinstance(exc, RecursionError) else str(exc)
+
+
 def _json_object(path: Path) -> dict[str, Any]:
     data = _read_bytes(path)
     try:
@@ -188,7 +194,7 @@ def _json_object(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise FactsError("facts.bad_json", f"malformed JSON: {exc.msg}", location=f"{path}:{exc.lineno}:{exc.colno}") from None
     except (RecursionError, ValueError) as exc:  # nested too deep; an integer of thousands of digits
-        raise FactsError("facts.bad_json", f"cannot read this JSON: {'nested too deep' if isinstance(exc, RecursionError) else exc}",
+        raise FactsError("facts.bad_json", f"cannot read this JSON: {unreadable(exc)}",
                          location=str(path)) from None
     if not isinstance(value, dict):
         raise FactsError("facts.bad_value", "must be a JSON object", location=str(path))
@@ -218,7 +224,7 @@ def _parse_rows(path: Path, data: bytes) -> list[Row]:
             raise FactsError("facts.bad_json", f"malformed JSON: {exc.msg}",
                              location=f"{path}:{lineno}:{exc.colno}") from None
         except (RecursionError, ValueError) as exc:  # nested too deep; an integer of thousands of digits
-            raise FactsError("facts.bad_json", f"cannot read this row: {'nested too deep' if isinstance(exc, RecursionError) else exc}",
+            raise FactsError("facts.bad_json", f"cannot read this row: {unreadable(exc)}",
                              location=f"{path}:{lineno}:1") from None
         if not isinstance(value, list):
             raise FactsError("facts.bad_value", "each line must be a JSON array", location=f"{path}:{lineno}:1")
