@@ -15,6 +15,10 @@ NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 NUMBERS = {name: number for number, name in NAMES.items()}
 #: the protocols whose rules and packets carry an ICMP type and code instead of ports: ICMP and ICMPv6
 ICMP = ("1", "58")
+#: how the audits and ``query --all`` name the class of every protocol no rule on the path names (an ``any``
+#: question's last class: reasoner/explain/space.py ``PortGroup.rest``); its example packet carries the lowest
+#: such number (usually 0), which is not the class's name
+OTHER = "other"
 
 
 def icmp_text(lo: int, hi: int) -> str:

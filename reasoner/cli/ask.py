@@ -142,7 +142,7 @@ def _query_all(session, text: str, fmt: "Format") -> None:
             ports = (f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp")
                      else f" {r['icmp']}" + (f" (reply {r['reply']})" if r["reply"] else " (one-way, no reply)")
                      if "icmp" in r else "")
-            out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {r['protocol']}{ports}  {r['src_ips']} -> {r['dst_ips']}",
+            out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {wording.protocol(r['protocol'])}{ports}  {r['src_ips']} -> {r['dst_ips']}",
                       markup=False, highlight=False)
         for x in lbs:  # answered as `reason query` answers them (README "Load balancers")
             out.print(f"  {', '.join(x['nodes'])}: nodes of {session.endpoints.lb_label(x['load_balancer'])}, answered through "

@@ -33,6 +33,7 @@ def audit_exposure(
     Exit 0 when nothing is exposed, 1 when something is, 3 when nothing is known to be exposed but missing data
     leaves some ENI undecided (named), or the snapshot has no list of ENIs at all (no NetworkInterfaces answer)."""
     _bounded(timeout)
+    from reasoner.explain import wording
     from reasoner.explain.audit import estate_unknown, exposure
     from reasoner.session import Session
 
@@ -58,7 +59,7 @@ def audit_exposure(
         out.print(f"{len(rows)} exposed to the internet ({evaluated} packet classes evaluated)", highlight=False)
         for r in rows:
             lb = f" (node of {session.analyzer.names.get(r['load_balancer']) or r['load_balancer']})" if r["load_balancer"] else ""
-            ports = "; ".join((f"{p['protocol']} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
+            ports = "; ".join((f"{wording.protocol(p['protocol'])} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
                                if "icmp" not in p or p["icmp"] == ["every type"] else f"{p['protocol']} {', '.join(p['icmp'])}")
                               + (f" (one-way, no reply: {', '.join(p['one_way'])})" if p.get("one_way") else "")
                               for p in r["ports"])

@@ -25,6 +25,7 @@ from reasoner.engine.separable import products
 from reasoner.explain import wording
 from reasoner.explain.paths import INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, group_facts
 from reasoner.explain.scan import ANSWER_RELATIONS, blocked_for_certain
+from reasoner.protocols import OTHER
 
 #: Ports whose exposure to the internet is most often a finding (remote administration, databases, caches).
 ADMIN_PORTS = {22: "ssh", 23: "telnet", 3389: "rdp", 5900: "vnc", 445: "smb", 3306: "mysql", 5432: "postgres",
@@ -107,7 +108,7 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                     if undecided is not None and not blocked_for_certain(ans):  # only hops missing data leaves open fail
                         undecided.update(d.eni for d in members_of(g))
                     continue
-                row, proto = pg.row(dp, sp), pg.proto
+                row, proto = pg.row(dp, sp), OTHER if pg.rest else pg.proto
                 for d in members_of(g):
                     eni, dip = d.eni, rename(row, g, g.src, d, numbers)[3]
                     if eni not in found:

@@ -17,6 +17,8 @@ from typing import Iterable
 from reasoner.engine.syntax import Atom, Const, Var
 from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.search import every_reachable
+from reasoner.explain.space import PORTED
+from reasoner.protocols import ICMP, OTHER
 
 #: The relations computed here, in the order they are filled.
 RELATIONS = ("exposed", "can_reach")
@@ -31,7 +33,14 @@ def used_relations(checked, roots: Iterable[str] = ("violation",)) -> list[str]:
 def exposed_rows(session) -> list[tuple[str, str, int, int]]:
     """The rows of ``exposed``: per ENI the internet reaches, per protocol, each merged port range."""
     found, _ = exposure(session.analyzer, session.set_backend())
-    return sorted((e.eni, proto, lo, hi) for e in found for proto, ranges in e.ports.items() for lo, hi in ranges)
+    return sorted((e.eni, _proto(proto), lo, hi) for e in found for proto, ranges in e.ports.items() for lo, hi in ranges)
+
+
+def _proto(proto: str) -> str:
+    """A protocol as the relations hold it: the class of the protocols no rule names (reasoner/protocols.py OTHER)
+    is "-1" (rules/policy_relations.dl); before 2026-12-06 it was its example packet's number, 0, and a policy
+    written as documented, ``exposed(E, "-1", _, _)``, never matched."""
+    return "-1" if proto == OTHER else proto
 
 
 def can_reach_rows(session, srcs: set[str] | None = None, dsts: set[str] | None = None,
@@ -48,7 +57,9 @@ def can_reach_rows(session, srcs: set[str] | None = None, dsts: set[str] | None 
     ports: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
     for c in classes:
         if c.src_eni != c.dst_eni:
-            ports.setdefault((c.src_eni, c.dst_eni, c.proto), []).append(c.dst_ports)
+            # (a protocol without ports holds every port, as in ``exposed``: its class's piece is port 0 only)
+            ports.setdefault((c.src_eni, c.dst_eni, _proto(c.proto)), []).append(
+                c.dst_ports if c.proto in PORTED or c.proto in ICMP else (0, 65535))
     return sorted((s, d, p, lo, hi) for (s, d, p), r in ports.items() for lo, hi in _merge(r))
 
 

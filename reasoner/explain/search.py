@@ -17,6 +17,7 @@ from reasoner.engine.separable import products
 from reasoner.explain.factor import PairGroup, rename
 from reasoner.explain.paths import Analyzer, Endpoint, group_facts
 from reasoner.explain.scan import ANSWER_RELATIONS, blocked_for_certain
+from reasoner.protocols import OTHER
 
 #: Above this many representative packets a query is scanned by the set engine (when the session has one).
 SET_THRESHOLD = 300
@@ -103,7 +104,8 @@ def reachable_groups(an: Analyzer, backend: Backend, srcs: list[Endpoint], dsts:
                         undecided.append(g)
                 if passes:
                     piece = pg.piece(dp, sp)
-                    c = PacketClass(pg.src.eni, pg.dst.eni, pg.proto, piece.dst_ports, piece.src_ports, piece.src_ips, piece.dst_ips)
+                    c = PacketClass(pg.src.eni, pg.dst.eni, OTHER if pg.rest else pg.proto, piece.dst_ports, piece.src_ports,
+                                    piece.src_ips, piece.dst_ips)
                     found.setdefault(id(g), (g, []))[1].append(c)
                 elif prod.uniform:
                     break

@@ -233,7 +233,7 @@ class PacketSpace:
         if cut is None:  # pairs whose hops read the same rules share their cuts
             cut = self._cut[key] = self._cuts(*(self._values[k] if k >= 0 else frozenset() for k in key[3:]),
                                               proto=proto, port_lo=port_lo, port_hi=port_hi)
-        protos, dpoints, spoints, dpiece, spiece, icmp = cut
+        protos, dpoints, spoints, dpiece, spiece, icmp, rest = cut
         needs_inet = (s.ips is None and s.is_internet) or (d.ips is None and d.is_internet)
         inet: list[int] = []
         ipiece: dict[int, tuple[int, int]] = {}
@@ -260,7 +260,8 @@ class PacketSpace:
                         for points, reply, ipieces, rpiece in icmp[p]:
                             yield PortGroup(s, d, sip, dip, p, points, [reply], ipieces, rpiece, srange, drange, fam, pair)
                     else:
-                        yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam, pair)
+                        yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam, pair,
+                                        p == rest)
 
     def _numbers(self, r: Rules) -> tuple[int, int, int, int, int]:
         """The numbers of a Rules' field sets (protocols, ACL ports, SG ports, ranges, ICMP ports)."""
@@ -291,10 +292,12 @@ class PacketSpace:
               proto: str, port_lo: int, port_hi: int) -> tuple:
         """A pair's protocols, cut points and pieces, from the unions of its ends' fields that the query reads (the
         others come empty: ``port_groups`` passes SG ports only for a port range, where they cut, and so on)."""
+        rest = None
         if proto == "-1":
-            other = sorted((protos_read | {next(str(n) for n in range(256) if str(n) not in protos_read)}) - {"-1", "6", "17", "1"},
-                           key=int)
-            protos = ["6", "17", "1"] + other
+            # every protocol no rule names, as one class: its packet carries the lowest such number (never one with
+            # ports or ICMP messages, which the rules read apart: PORTED, ICMP)
+            rest = next(str(n) for n in range(256) if str(n) not in protos_read and str(n) not in PORTED + ICMP)
+            protos = ["6", "17", "1"] + sorted((protos_read | {rest}) - {"-1", "6", "17", "1"}, key=int)
         else:
             protos = [proto]
         dpoints = cuts(port_lo, port_hi, sorted(nacl_ports | sg_ports))
@@ -310,7 +313,7 @@ class PacketSpace:
                 queries = self.queries[p]
                 points = sorted(base | {c for t, _ in queries for c in (t * 256, t * 256 + 256) if ilo < c <= ihi})
                 icmp[p] = _icmp_runs(queries, points, pieces(points, ihi))
-        return protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]), icmp
+        return protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]), icmp, rest
 
 
 _NO_PORTS = {0: (0, 0)}
@@ -352,6 +355,8 @@ class PortGroup:
     drange: tuple[int, int]
     family: str
     pair: object = None  # what the caller asked it to carry (port_groups)
+    #: whether ``proto`` stands for every protocol no rule on the pair's path names (an ``any`` query's last class)
+    rest: bool = False
 
     def __len__(self) -> int:
         return len(self.dps) * len(self.sps)

@@ -12,7 +12,7 @@ written ``lo-hi``.
 from __future__ import annotations
 
 from reasoner import addresses
-from reasoner.protocols import ICMP, NAMES, icmp_text  # (ICMP and icmp_text are read through this module too)
+from reasoner.protocols import ICMP, NAMES, OTHER, icmp_text  # (ICMP and icmp_text are read through this module too)
 
 
 cidr_text = addresses.range_text  # one CIDR when the range is one (either family), else lo-hi
@@ -33,6 +33,12 @@ def packet_text(pk: dict) -> str:
 def _host_port(ip: object, port: object) -> str:
     """``10.0.1.10:1024``, ``[2600:1f18::10]:1024`` (RFC 3986 brackets an IPv6 address before a port)."""
     return f"[{ip}]:{port}" if ":" in str(ip) else f"{ip}:{port}"
+
+
+def protocol(name: str) -> str:
+    """A protocol's name in an answer's JSON (``tcp``, ``50``, ``other``) as a line of text writes it: ``every other
+    protocol`` for the class of the protocols no rule names (reasoner/protocols.py OTHER)."""
+    return "every other protocol" if name == OTHER else name
 
 
 def traffic(proto: str, lo: int, hi: int) -> str:

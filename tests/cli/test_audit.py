@@ -208,3 +208,33 @@ def test_pairs_by_tag_reads_the_load_balancer_of_its_node_enis(tmp_path):
     (region / "EcsTasks.json").write_text(json.dumps(tasks))
     code, out = _pairs(snap, "--by", "tag:tier", "tcp", "8000")
     assert code == 1 and {(c["from"], c["to"]): c["eni_pairs"] for c in out["cells"]} == {("tier=edge", "tier=app"): 2}, out
+
+
+def test_every_other_protocol_is_named_so_not_by_its_example_number(tmp_path):
+    """An all-traffic rule exposes every protocol; those no rule names are one class, whose example packet carries
+    protocol 0.  The audit names it `other` (JSON) and `every other protocol` (text), not `0`, which is one protocol
+    (IPv6 hop-by-hop options).  A network ACL entry naming protocol 0 moves the example to 2, never to ICMP (1),
+    whose messages the rules read apart; the class is still `other`, and protocol 0 a class of its own."""
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    edit(snap, "SecurityGroups", lambda d: sg(d, "sg-0alb")["IpPermissions"].append(
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}))
+    for hop_by_hop in (False, True):
+        if hop_by_hop:
+            edit(snap, "NetworkAcls", lambda d: [a["Entries"].insert(0, {
+                "RuleNumber": 1, "Protocol": "0", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"})
+                for a in d["NetworkAcls"]])
+        out = answer(_audit(snap).stdout)
+        bastion = next(e for e in out["exposed"] if e["eni"] == "eni-0bastion")
+        protocols = {p["protocol"] for p in bastion["ports"]}
+        # protocol 0 is its own class once a rule names it; the class of the others is never named by its example
+        assert "other" in protocols and "2" not in protocols and ("0" in protocols) is hop_by_hop, protocols
+        text = _audit(snap, "text").stdout
+        assert "every other protocol" in next(line for line in text.splitlines() if "eni-0bastion" in line)
+    session = Session.open(snap)
+    bastion = next(e for e in session.endpoints.resolve("eni-0bastion"))
+    groups = list(session.analyzer.space.port_groups(session.endpoints.resolve("internet")[0], bastion, "-1", 0, 65535))
+    rest = {g.proto for g in groups if g.rest}
+    assert rest == {"2"}, rest  # protocol 0 is named (the ACL entry): the next number not ICMP, tcp or udp
+    assert "0" in {g.proto for g in groups if not g.rest}

@@ -122,3 +122,28 @@ def test_eni_tag_gives_a_load_balancer_node_its_load_balancers_tag(tmp_path):
     code, found = rows(tmp_path, f'violation(E, "edge on 80") :- {exposed}, eni_tag(E, "tier", "edge").\n', snap)
     assert code == 1 and found == [("eni-0alb0a", "edge on 80"), ("eni-0alb0b", "edge on 80")]
     assert rows(tmp_path, f'violation(E, "edge on 80") :- {exposed}, tag(E, "tier", "edge").\n', snap) == (0, [])
+
+
+def test_every_protocol_no_rule_names_is_minus_one_as_documented(tmp_path):
+    """rules/policy_relations.dl: `exposed` and `can_reach` hold "-1" for the protocols no rule names.  They held
+    the class's example number, "0", so a policy written as documented never fired on an all-traffic exposure."""
+    import json
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(FIXED, snap)
+    path = snap / "aws_configs" / "us-east-1" / "SecurityGroups.json"
+    doc = json.loads(path.read_text())
+    for g in doc["SecurityGroups"]:  # every protocol from anywhere into the ALB's nodes and into the task
+        g["IpPermissions"].append({"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+        g["IpPermissionsEgress"] = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    path.write_text(json.dumps(doc))
+    code, found = rows(tmp_path, 'violation(S, "every protocol") :- can_reach(S, D, "-1", 0, 65535), lb_eni(_, D).\n', snap)
+    assert code == 1 and {s for s, _ in found} == {"eni-0task01", "eni-0alb0a", "eni-0alb0b"}, found  # (the nodes: each other)
+    code, found = rows(tmp_path, 'violation(S, "zero") :- can_reach(S, _, "0", _, _).\n', snap)
+    assert (code, found) == (0, [])
+    from test_query import _bastion, _public_ip, edit  # a public instance in the public subnet, sg-0alb: open to all
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    code, found = rows(tmp_path, 'violation(E, "every protocol") :- exposed(E, "-1", 0, 65535).\n', snap)
+    assert code == 1 and found == [("eni-0bastion", "every protocol")], found
