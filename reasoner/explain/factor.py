@@ -157,7 +157,7 @@ class Factoring:
         ips = self.an.eni_ips.get(ep.eni)
         if ips != ep.ips and ips != tuple(sorted(ep.ips)):  # (an endpoint's addresses come sorted: compared first as they are)
             return None
-        return c, ep.addressed
+        return c, ep.addressed, ep.ports
 
     def groups(self, srcs: list["Endpoint"], dsts: list["Endpoint"]) -> list[PairGroup] | None:
         """The question's pairs by class (None when factoring is off or refused)."""

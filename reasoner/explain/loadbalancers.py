@@ -32,6 +32,7 @@ from reasoner.explain.lb_health import HealthCheck, health_checks
 from reasoner.explain.lb_nodes import derive_nodes
 from reasoner.explain.lb_source import analyze_from
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
+from reasoner.explain.space import ANY_PORT
 from reasoner.query.endpoints import Endpoints
 
 __all__ = ["HealthCheck", "LoadBalancers", "derive_nodes"]
@@ -228,7 +229,10 @@ class LoadBalancers:
         preserves = self.p.holds("preserves_client_ip", (tg,))
 
         def run(src_ip: int) -> Result:
-            return self.a.analyze(query_text, [self.node_endpoint(node, (src_ip,))], [Endpoint(eni, (ip,))], proto, port, port, depth)
+            # the node's own connection leaves from its ephemeral ports; a client's packet kept as it came, from any
+            # port the client chose (reasoner/explain/space.py PacketSpace.port_groups)
+            src = Endpoint(node, (src_ip,), ports=None if src_ip == node_ip else ANY_PORT)
+            return self.a.analyze(query_text, [src], [Endpoint(eni, (ip,))], proto, port, port, depth)
 
         def preserved() -> Result:
             if client_ip not in self.r.eni_ips.get(eni, ()):

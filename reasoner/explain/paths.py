@@ -6,7 +6,8 @@ builds the answer (``answer.py``: ``Result``, ``Hop``, ``Explanation``, ``Missin
 
 Packet space.  The query fixes the endpoints (each a set: an ENI's addresses, a subnet's or a
 group's ENIs, the internet), the protocol (or any) and the destination ports; the source port
-ranges over the ephemeral range 1024-65535.  Instead of sampling, every dimension is cut at
+ranges over every port the client may send from (0-65535; a load balancer's node, 1024-65535:
+space.py ``PacketSpace.port_groups``), the ephemeral ones first.  Instead of sampling, every dimension is cut at
 every boundary of the rules that could look at it (the port ranges of the SG and NACL entries and
 the CIDRs of the SG rules, NACL entries and routes on the path), so one representative per piece
 stands for the whole piece: "unreachable" holds for every packet of the query, which is what a
@@ -86,6 +87,10 @@ class Endpoint:
     #: the internet restricted to one range (a public CIDR the query named: reasoner/query/names.py): its
     #: representative addresses lie in it, cut at its bounds (reasoner/explain/space.py); None: every public address
     within: tuple[int, int] | None = None
+    #: the source ports it sends from (the first to 65535), when not its kind's (any port; the ephemeral ones for a
+    #: load balancer's node: reasoner/explain/space.py ``PacketSpace.port_groups``): a node forwarding a client's
+    #: packet as it came sends from the client's (reasoner/explain/loadbalancers.py, the leg to the target)
+    ports: tuple[int, int] | None = None
 
     @property
     def is_internet(self) -> bool:

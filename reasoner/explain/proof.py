@@ -108,7 +108,7 @@ def _plain_classes(session, q, srcs: list, dsts: list, legacy: bool = False) -> 
         for i, dp in enumerate(pg.dps):
             if prod.uniform:  # every source-port piece has (dp, sps[0])'s answer: one class over the adjacent pieces,
                 c = _class(pg.row(dp, pg.sps[0]), pg.piece(dp, pg.sps[0]), prod.answer(i, 0), why)  # as _merge joins them
-                c["src_ports"] = [c["src_ports"][0], pg.spiece[pg.sps[-1]][1]]
+                c["src_ports"] = [min(r[0] for r in pg.spiece.values()), max(r[1] for r in pg.spiece.values())]  # (they tile it)
                 entry["classes"].append(c)
             else:
                 entry["classes"].extend(_class(pg.row(dp, sp), pg.piece(dp, sp), prod.answer(i, j), why)
@@ -120,19 +120,31 @@ def _plain_classes(session, q, srcs: list, dsts: list, legacy: bool = False) -> 
 
 def _merge(classes: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
     """Joins classes that differ only in adjacent ``field`` ranges (and so in their representative packet): one
-    class of the proof then stands for several pieces with the same fate and the same blockers.  Deterministic,
-    so ``recheck`` merges what it recomputes the same way; order: by each merged class's first piece."""
-    runs: dict[str, list[dict[str, Any]]] = {}
-    order: list[tuple[int, dict[str, Any]]] = []
-    for i, c in enumerate(classes):
-        run = runs.setdefault(_class_key(c, field), [])
-        if run and run[-1][field][1] + 1 == c[field][0]:
-            run[-1] = {**run[-1], field: [run[-1][field][0], c[field][1]]}
-            order[run[-1]["_at"]] = (order[run[-1]["_at"]][0], run[-1])
+    class of the proof then stands for several pieces with the same fate and the same blockers.  A class joins the
+    one that ends just before it and the one that starts just after it (source ports come ephemeral pieces first,
+    then those below 1024: reasoner/explain/space.py ``source_pieces``); the joined class keeps the packet of the one
+    met first.  Deterministic, so ``recheck`` merges what it recomputes the same way; order: by each merged class's
+    first piece."""
+    ends: dict[tuple, dict[int, dict[str, Any]]] = {}  # per key, the classes by the last value of their range
+    starts: dict[tuple, dict[int, dict[str, Any]]] = {}  # ... and by the first
+    order: list[dict[str, Any] | None] = []
+    for c in classes:
+        key = _class_key(c, field)
+        end, start = ends.setdefault(key, {}), starts.setdefault(key, {})
+        lo, hi = c[field]
+        parts = [e for e in (end.get(lo - 1), start.get(hi + 1)) if e is not None]
+        for e in parts:
+            del end[e[field][1]], start[e[field][0]]
+            order[e["_at"]] = None
+        if parts:
+            first = min(parts, key=lambda e: e["_at"])
+            c = {**first, field: [min([lo] + [e[field][0] for e in parts]), max([hi] + [e[field][1] for e in parts])]}
         else:
-            run.append({**c, "_at": len(order)})
-            order.append((i, run[-1]))
-    return [{k: v for k, v in c.items() if k != "_at"} for _, c in order]
+            c = {**c, "_at": len(order)}
+            order.append(None)
+        order[c["_at"]] = c
+        end[c[field][1]], start[c[field][0]] = c, c
+    return [{k: v for k, v in c.items() if k != "_at"} for c in order if c is not None]
 
 
 #: The fields of a class as ``_class`` writes them (``_class_key`` reads them directly).
@@ -360,8 +372,24 @@ def _compare(old: list[dict], now: list[dict]) -> list[str]:
         for x, y in zip(a["classes"], b["classes"]):
             if x != y:
                 out.append(f"class {x['src']} -> {x['dst']} {_traffic_of(x)} from {x['src_ips']}: "
-                           f"{x['fate']} in the proof, {y['fate']} now" + ("" if x["fate"] != y["fate"] else " (its blockers differ)"))
+                           f"{x['fate']} in the proof, {y['fate']} now" + ("" if x["fate"] != y["fate"] else _what_differs(x, y)))
     return out
+
+
+def _what_differs(x: dict[str, Any], y: dict[str, Any]) -> str:
+    """Of two classes with one fate, the first field that differs, as recheck says it (`` (its blockers differ)``);
+    a proof written when clients were taken to send from ports 1024-65535 only (before 2026-12-06) covers fewer
+    source ports than the packet space now has: that is said, not taken for a change of blockers."""
+    for field, what in (("src_ports", "source ports"), ("dst_ports", "destination ports"), ("src_ips", "source addresses"),
+                        ("dst_ips", "destination addresses")):
+        if x.get(field) != y.get(field):
+            return f" (its {what} differ: {_span(x.get(field))} in the proof, {_span(y.get(field))} now)"
+    return " (its blockers differ)" if x.get("blocked_by") != y.get("blocked_by") else " (it differs)"
+
+
+def _span(v: Any) -> str:
+    """A class's range as ``1024-65535``; as recorded when the proof holds something else there."""
+    return f"{v[0]}-{v[1]}" if isinstance(v, list) and len(v) == 2 else repr(v)
 
 
 def _traffic_of(c: dict[str, Any]) -> str:

@@ -1,7 +1,9 @@
 """The packet space of a query, cut into pieces no rule can tell apart; one representative packet per piece.
 
 The query fixes the endpoints (each a set: an ENI's addresses, a subnet's or a group's ENIs, the internet), the
-protocol (or any) and the destination ports; the source port ranges over the ephemeral range 1024-65535.  An
+protocol (or any) and the destination ports; the source port ranges over every port a client may send from
+(``PacketSpace.port_groups``): 0-65535, or 1024-65535 from a load balancer's node.  The pieces of 1024-65535 come first,
+so an answer's packet has an ephemeral source port whenever one would do.  An
 ICMP or ICMPv6 packet has its message (type * 256 + code) where a port would be, cut at the ICMP rules' bounds
 and at each query type's, and as its source port its reply's message (an echo reply for an echo request), or
 65537 when it gets no reply (rules/00_snapshot.dl icmp_query).  Each
@@ -34,7 +36,16 @@ from reasoner.protocols import ICMP
 if TYPE_CHECKING:
     from reasoner.explain.paths import Analyzer, Endpoint
 
+#: The ephemeral ports: a client's operating system picks its source port from a range of its own ("The range
+#: varies depending on the client's operating system": vpc/latest/userguide/nacl-ephemeral-ports.html), and
+#: 1024-65535 covers every such range; a load balancer node opens its connections (to targets, health checks) from
+#: them: the recommended network ACL of a load balancer's subnet admits the targets' replies on 1024-65535 only
+#: (elasticloadbalancing/latest/classic/elb-vpc-network-acls.html).
 EPHEMERAL = (1024, 65535)
+#: Every source port: a program on an instance (or a host on the internet) may bind any port, so an answer that
+#: nothing gets through must hold for all of them; an attacker sending from port 53 or 443 meets the network ACL
+#: entries written for replies to those ports.
+ANY_PORT = (0, 65535)
 PORTED = ("6", "17")
 # ICMP and ICMPv6 (ICMP): the destination "port" is the message, type * 256 + code (rules/00_snapshot.dl), cut at
 # the ICMP rules' bounds; the source port is the reply's message, or NO_REPLY
@@ -56,6 +67,17 @@ def cuts(lo: int, hi: int, bounds) -> list[int]:
 def pieces(points: list[int], hi: int) -> dict[int, tuple[int, int]]:
     """Each cut point (a piece's representative) with the inclusive range it stands for."""
     return {p: (p, (points[i + 1] - 1) if i + 1 < len(points) else hi) for i, p in enumerate(points)}
+
+
+def source_pieces(lo: int, bounds) -> tuple[list[int], dict[int, tuple[int, int]]]:
+    """The source ports lo-65535 cut at the rules' bounds and at 1024: each piece's representative, the pieces of
+    the ephemeral range first (each by its first port), then those below it (each by its last port: 1023 reads as
+    the privileged port it is, where 0 would read as no port at all); and the piece each stands for."""
+    points = cuts(lo, ANY_PORT[1], sorted(set(bounds) | {(EPHEMERAL[0], EPHEMERAL[1])}))
+    at = pieces(points, ANY_PORT[1])
+    high = [p for p in points if p >= EPHEMERAL[0]]
+    low = [at[p][1] for p in points if p < EPHEMERAL[0]]
+    return high + low, {p: at[p] for p in high} | {at[p][1]: at[p] for p in points if p < EPHEMERAL[0]}
 
 
 @dataclass(frozen=True)
@@ -147,6 +169,8 @@ class PacketSpace:
         self._fields: dict[int, tuple[int, int, int, int, int]] = {}  # id of a Rules (kept in _by_key) -> its numbers
         self._unions: dict[tuple[int, int], int] = {}
         self._cut: dict[tuple, tuple] = {}  # (proto, port range, numbers of the unions read) -> protocols, cuts, pieces
+        #: the load balancers' nodes: they send from EPHEMERAL ports only (``port_groups``)
+        self.nodes = frozenset(r[1] for r in analyzer.rel.get("lb_eni", []))
 
     def rules(self, ep: "Endpoint") -> Rules:
         if ep.is_internet:
@@ -227,12 +251,14 @@ class PacketSpace:
         fs, fd = fields.get(id(rs)) or self._numbers(rs), fields.get(id(rd)) or self._numbers(rd)
         union = self._union
         # the fields this query's cuts read: protocols (any), ACL ports, SG ports (a port range), ICMP ports
-        key = (proto, port_lo, port_hi, union(fs[0], fd[0]) if proto == "-1" else -1, union(fs[1], fd[1]),
+        # the source ports s sends from: its own (Endpoint.ports), else a load balancer node's, else any
+        sport_lo = s.ports[0] if s.ports is not None else EPHEMERAL[0] if s.eni in self.nodes else ANY_PORT[0]
+        key = (proto, port_lo, port_hi, sport_lo, union(fs[0], fd[0]) if proto == "-1" else -1, union(fs[1], fd[1]),
                union(fs[2], fd[2]) if port_lo < port_hi else -1, union(fs[4], fd[4]) if proto == "-1" or proto in ICMP else -1)
         cut = self._cut.get(key)
         if cut is None:  # pairs whose hops read the same rules share their cuts
-            cut = self._cut[key] = self._cuts(*(self._values[k] if k >= 0 else frozenset() for k in key[3:]),
-                                              proto=proto, port_lo=port_lo, port_hi=port_hi)
+            cut = self._cut[key] = self._cuts(*(self._values[k] if k >= 0 else frozenset() for k in key[4:]),
+                                              proto=proto, port_lo=port_lo, port_hi=port_hi, sport_lo=sport_lo)
         protos, dpoints, spoints, dpiece, spiece, icmp, rest = cut
         needs_inet = (s.ips is None and s.is_internet) or (d.ips is None and d.is_internet)
         inet: list[int] = []
@@ -289,7 +315,7 @@ class PacketSpace:
         return n
 
     def _cuts(self, protos_read: frozenset, nacl_ports: frozenset, sg_ports: frozenset, icmp_ports: frozenset, *,
-              proto: str, port_lo: int, port_hi: int) -> tuple:
+              proto: str, port_lo: int, port_hi: int, sport_lo: int) -> tuple:
         """A pair's protocols, cut points and pieces, from the unions of its ends' fields that the query reads (the
         others come empty: ``port_groups`` passes SG ports only for a port range, where they cut, and so on)."""
         rest = None
@@ -301,7 +327,7 @@ class PacketSpace:
         else:
             protos = [proto]
         dpoints = cuts(port_lo, port_hi, sorted(nacl_ports | sg_ports))
-        spoints = cuts(*EPHEMERAL, sorted(nacl_ports))
+        spoints, spiece = source_pieces(sport_lo, nacl_ports)
         # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
         # every message when it asks any protocol (its ports are TCP and UDP ports); cut at each query type's
         # bounds too, so each piece is one query type (its reply) or no query (no reply): ``_icmp_runs``
@@ -313,7 +339,7 @@ class PacketSpace:
                 queries = self.queries[p]
                 points = sorted(base | {c for t, _ in queries for c in (t * 256, t * 256 + 256) if ilo < c <= ihi})
                 icmp[p] = _icmp_runs(queries, points, pieces(points, ihi))
-        return protos, dpoints, spoints, pieces(dpoints, port_hi), pieces(spoints, EPHEMERAL[1]), icmp, rest
+        return protos, dpoints, spoints, pieces(dpoints, port_hi), spiece, icmp, rest
 
 
 _NO_PORTS = {0: (0, 0)}

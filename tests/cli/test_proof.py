@@ -242,16 +242,20 @@ def test_a_blocked_class_names_the_blockers_a_query_names(tmp_path):
 
 def test_a_v1_proof_is_rechecked_as_v1_wrote_it(tmp_path):
     """tests/cli/data/proof-v1-shipped.json was written by 956c544 (reason.proof/v1) for the shipped example and
-    queries/: its classes blocked by a security group name no blocker. recheck reads it as v1 and every class and
-    verdict holds (only the rules' and snapshot's hashes differ: the rules changed since); the same file labelled v2
-    fails, on exactly those blockers."""
+    queries/: its classes blocked by a security group name no blocker. recheck reads it as v1 and every class's fate
+    and blockers and every verdict hold: what differs is the rules' and snapshot's hashes (the rules changed since)
+    and, for the internet's packets, the source ports (a proof before 2026-12-06 covered 1024-65535 only; a host on
+    the internet may send from any port: tests/explain/test_source_ports.py); the ALB node's own packets still come
+    from 1024-65535 and re-check exactly.  The same file labelled v2 fails on exactly those blockers too."""
     v1 = ROOT / "tests" / "cli" / "data" / "proof-v1-shipped.json"
     r = reason("recheck", str(v1), "--facts", str(FACTS), "--format", "json")
-    # the rules and the snapshot's relations have changed since (rules/gateway_route_tables.dl reads rtb_gateway):
-    # the two hashes differ, and nothing else (every class and verdict as v1 wrote it)
+    # the rules and the snapshot's relations have changed since (rules/gateway_route_tables.dl reads rtb_gateway)
     diffs = json.loads(r.stdout)["differences"]
-    assert r.returncode == 1 and len(diffs) == 2, r.stdout + r.stderr
+    assert r.returncode == 1 and len(diffs) > 2, r.stdout + r.stderr
     assert diffs[0].startswith("snapshot hash differs") and diffs[1].startswith("rules hash differs"), diffs
+    assert all(d.startswith("queries/alb-health-check.reason:7  assert unreachable internet -> task-eni any: class "
+                            "internet -> eni-0task01 ") and "(its source ports differ: 1024-65535 in the proof, 0-65535 now)"
+               in d for d in diffs[2:]), diffs
     doc = json.loads(v1.read_text())
     assert doc["schema"] == "reason.proof/v1"
     doc["schema"] = "reason.proof/v2"
