@@ -287,3 +287,33 @@ def test_an_answer_the_snapshot_holds_but_no_rule_reads_is_named_on_every_answer
     assert code == 1 and any("does not read (SecurityGroupRules)" in w for w in out["warnings"])
     code, out = query_json(scenario(tmp_path / "plain"), "alb-eni -> task-eni tcp 8000")
     assert not any("does not read" in w for w in out["warnings"])
+
+
+def test_a_route_table_without_its_local_route_is_undecided_never_a_proof(tmp_path):
+    """Every route table has a local route per CIDR block of its VPC, and it cannot be deleted (RouteTables.html,
+    replace-local-route-target.html): a table without one is an answer cut short.  Read as it stood, the ALB's
+    packet to the task (another subnet of the VPC) took the default route to the internet gateway
+    (MORE_SPECIFIC_ROUTE) and `assert unreachable` passed.  Traffic to an address outside the block is decided as
+    before, and a table whose local route has another target (a middlebox) has its route."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "RouteTables", lambda d: [t.update(Routes=[r for r in t["Routes"] if r.get("GatewayId") != "local"])
+                                         for t in d["RouteTables"]])
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 3 and out["verdict"] == "inconclusive", out
+    assert {("local_route", "rtb-public"), ("local_route", "rtb-main")} <= {
+        (m["missing"], m["component"]) for m in out["missing"]}, out["missing"]
+    assert not any(e["code"] == "MORE_SPECIFIC_ROUTE" for e in out["explanations"])
+    checks = tmp_path / "isolation.reason"
+    checks.write_text("assert unreachable alb-eni -> task-eni tcp 8000\n")
+    r = reason("verify", "--facts", str(snap), str(checks))
+    assert r.returncode == 3 and "1 inconclusive" in r.stdout, r.stdout
+    # the internet is outside the VPC's block: the public subnet's default route decides, as before
+    code, out = query_json(snap, "alb-eni -> internet tcp 443")
+    assert code == 1 and not any(m["missing"] == "local_route" for m in out["missing"]), out
+    # the local route's target replaced by an interface: the route for the block is there
+    edit(snap, "RouteTables", lambda d: [t["Routes"].insert(0, {"DestinationCidrBlock": "10.0.0.0/16",
+                                                                "NetworkInterfaceId": "eni-0task01", "State": "active",
+                                                                "Origin": "CreateRouteTable"})
+                                         for t in d["RouteTables"]])
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert not any(m["missing"] == "local_route" for m in out["missing"]), out
