@@ -60,7 +60,7 @@ class Session:
 
     @classmethod
     def _open(cls, facts: Path, extra_rules: list[Path] | None = None, cache: bool = True) -> "Session":
-        from reasoner.facts.importer import load_snapshot
+        from reasoner.facts.importer import PARENTLESS, load_snapshot
 
         snap = load_snapshot(facts)
         program = Program(load_rules(list(extra_rules or []), cache=cache))  # extra rules only read shipped predicates
@@ -89,6 +89,7 @@ class Session:
             warnings.append(f"the snapshot holds {len(unread)} answer(s) this version does not read ("
                             f"{', '.join(unread[:5])}{', ...' if len(unread) > 5 else ''}): no answer takes what they say "
                             "into account")
+            warnings.extend(f"{key}: {PARENTLESS[key]}" for key in unread if key in PARENTLESS)
         folder = facts if facts.is_dir() else facts.parent
         analyzer = Analyzer(program, snap.relations, snap.names, address_pieces=pieces)
         analyzer.factoring.cache = cache

@@ -19,7 +19,7 @@ def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batf
             out_dir: Path = typer.Option(..., "--out", help="facts directory to write")) -> None:
     """Import AWS describe-* JSON into a facts directory (one file per relation + manifest)."""
     from reasoner.facts.folders import ALIASES
-    from reasoner.facts.importer import import_aws_configs, write_facts
+    from reasoner.facts.importer import PARENTLESS, import_aws_configs, write_facts
 
     # the aliases next to the imported folder (what `--facts SRC` reads) go along, unless OUT keeps its own
     aliases = src / ALIASES if src.is_dir() and (src / ALIASES).is_file() else None
@@ -41,6 +41,8 @@ def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batf
                       markup=False, highlight=False)
     for item in snap.manifest.get("unmodelled", []):
         out.print(f"[yellow]kept, not modelled yet:[/] {m(item)}", highlight=False)
+        if isinstance(item, dict) and item.get("key") in PARENTLESS:
+            out.print(plain(f"  hint: {PARENTLESS[item['key']]}"), markup=False, highlight=False)
 
 
 def _differ(a: Path, b: Path) -> bool:

@@ -101,6 +101,16 @@ _IGNORED_KEYS = frozenset({"ResponseMetadata", *PAGE_TOKENS})
 #: prints (describe-rules "Rules", describe-target-health "TargetHealthDescriptions") do not name their parent and
 #: stay unread (listed as unmodelled, warned about on every answer).
 _KEY_ALIASES = {"Listeners": "LoadBalancerListeners"}
+#: how to save the per-parent answers the AWS CLI prints without their parent, so that they are read (the key of
+#: each such answer, as the CLI prints it -> what to do); ``reason collect`` saves them so itself
+PARENTLESS = {
+    "Rules": 'aws elbv2 describe-rules does not name its listener: save it as {"LoadBalancerListenerRules": '
+             '[{"ListenerArn": ARN, "Rules": [...]}]}',
+    "TargetHealthDescriptions": 'aws elbv2 describe-target-health does not name its target group: save it as '
+                                '{"LoadBalancerTargetHealth": [{"TargetGroupArn": ARN, "TargetHealthDescriptions": [...]}]}',
+    "Entries": 'aws ec2 get-managed-prefix-list-entries does not name its prefix list: put its Entries in the list\'s '
+               'item of describe-managed-prefix-lists ({"ManagedPrefixLists": [{"PrefixListId": ID, ..., "Entries": [...]}]})',
+}
 
 
 _HANDLERS: dict[str, Callable[[Ctx, list[tuple[str, Any]]], None]] = {
@@ -163,10 +173,17 @@ def _facts_source(manifest: Path) -> str | None:
 
 
 def _load_json(path: Path) -> Any:
+    """One describe answer: UTF-8 text (a byte order mark allowed), or UTF-16 or UTF-32, as Windows PowerShell 5's
+    ``aws ... > Vpcs.json`` writes it: JSON text starts with an ASCII character, so its first bytes say which
+    (RFC 4627 section 3; ``json.detect_encoding``)."""
+    encoding = "utf-8"
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+        encoding = json.detect_encoding(data)
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise FactsError("facts.bad_json", f"not UTF-8 text: {exc.reason}", location=f"{path}:1:1") from None
+        raise FactsError("facts.bad_json", f"not {encoding.upper().removesuffix('-SIG')} text: {exc.reason}", location=f"{path}:1:1",
+                         hint="save the describe answer as UTF-8 (PowerShell: aws ... | Out-File -Encoding utf8 FILE)") from None
     except OSError as exc:
         raise FactsError("facts.not_found", f"cannot read file: {exc.strerror}", location=str(path)) from None
     try:

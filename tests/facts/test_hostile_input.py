@@ -130,3 +130,43 @@ def test_listeners_as_the_aws_cli_prints_them_are_read(tmp_path):
     ask = lambda: _reason("query", "--facts", str(snap), "--format", "json", "internet -> alb:web tcp 80")  # noqa: E731
     r = ask()
     assert r.returncode in (0, 1) and "LoadBalancerListeners" not in r.stdout, r.stdout[-400:]
+
+
+def test_rules_as_the_aws_cli_prints_them_are_kept_unread_with_how_to_save_them(tmp_path):
+    """`aws elbv2 describe-rules` prints {"Rules": [...]}, naming no listener (a rule's ARN does, but an answer to
+    `--rule-arns` holds only the rules asked for: read as the listener's whole list, a higher-priority rule left out
+    would answer wrongly).  Kept unread, the answer through the load balancer is inconclusive, and both `import` and
+    the answer say how to save it so that it is read."""
+    snap = _snap(tmp_path)
+    path = snap / REGION / "LoadBalancerListenerRules.json"
+    wrapped = json.loads(path.read_text())["LoadBalancerListenerRules"]
+    path.unlink()
+    (snap / REGION / "describe-rules.json").write_text(json.dumps({"Rules": wrapped[0]["Rules"]}))
+    r = _reason("query", "--facts", str(snap), "internet -> alb:web tcp 80")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert 'Rules: aws elbv2 describe-rules does not name its listener: save it as {"LoadBalancerListenerRules"' in r.stdout + r.stderr
+    r = _reason("import", str(snap), "--out", str(tmp_path / "out"))
+    assert r.returncode == 0 and "hint: aws elbv2 describe-rules does not name its listener" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8-sig"])
+def test_a_describe_answer_saved_as_utf16_is_read(tmp_path, encoding):
+    """Windows PowerShell 5's ``aws ec2 describe-security-groups > SecurityGroups.json`` writes UTF-16 with a byte
+    order mark; JSON text starts with an ASCII character, so its first bytes say the encoding even without one
+    (RFC 4627 section 3): the answer is the same as the UTF-8 one."""
+    snap = _snap(tmp_path)
+    path = snap / REGION / "SecurityGroups.json"
+    text = path.read_text(encoding="utf-8")
+    data = ("\ufeff" + text).encode("utf-16-be") if encoding == "utf-16-be" else text.encode(encoding)
+    path.write_bytes(data)
+    r = _reason("query", "--facts", str(snap), "--format", "json", "alb-eni -> task-eni tcp 8000")
+    assert r.returncode == 1 and json.loads(r.stdout)["explanations"][0]["code"] == "ENI_SG_RULES_MISMATCH", r.stderr
+
+
+def test_bytes_that_are_no_unicode_text_are_refused_with_a_hint(tmp_path):
+    snap = _snap(tmp_path)
+    path = snap / REGION / "SecurityGroups.json"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1").replace(b"alb-sg", b"alb-\xe9g"))
+    r = _reason("query", "--facts", str(snap), "alb-eni -> task-eni tcp 8000")
+    _refused(r, "facts.bad_json")
+    assert "SecurityGroups.json:1:1" in r.stderr and "not UTF-8 text" in r.stderr and "Out-File -Encoding utf8" in r.stderr
