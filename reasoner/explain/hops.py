@@ -71,6 +71,8 @@ class HopReader:
             side = s if ann["component"].endswith("src") else d
             if side == INTERNET or self._subnet(s) == self._subnet(d):
                 return None
+        if hop in ("fwd_route", "ret_route") and self.p.holds("on_link", (s, d)):
+            return None  # the subnet's own link: no route table (rules/reachability.dl on_link)
         comp = self._component(ann["component"], row)
         if hop in ("fwd_sg_egress", "fwd_sg_ingress"):
             pred, pat = ("sg_egress_admits", (s, d, dip, p, dp, None, None)) if hop == "fwd_sg_egress" else \

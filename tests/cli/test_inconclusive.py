@@ -317,3 +317,54 @@ def test_a_route_table_without_its_local_route_is_undecided_never_a_proof(tmp_pa
                                          for t in d["RouteTables"]])
     code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
     assert not any(m["missing"] == "local_route" for m in out["missing"]), out
+
+
+def _local_route_undecided(out: dict) -> bool:
+    return out["verdict"] == "inconclusive" and "local_route" in {m["missing"] for m in out["missing"]}
+
+
+def test_a_local_route_is_looked_for_whatever_else_the_snapshot_lacks_or_claims(tmp_path):
+    """The VPC's blocks are known from its subnets too (Vpcs.json missing, or describing another VPC); a route for
+    the VPC's block to an internet gateway is no local route (its target may only be replaced by a network interface
+    or a Gateway Load Balancer endpoint: replace-local-route-target.html); a table of another VPC associated with
+    the subnet needs the subnet's VPC's local route too.  Each read as it stood was UNREACHABLE (MORE_SPECIFIC_ROUTE
+    or NO_ROUTE_TO_DESTINATION), and `assert unreachable` passed."""
+    cut = [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0main", "State": "active"}]
+    for case in ("no_vpcs", "igw_for_vpc_block", "other_vpc_table"):
+        snap = scenario(tmp_path / case, FIXED)
+        if case == "no_vpcs":
+            drop(snap, "Vpcs")
+            edit(snap, "RouteTables", lambda d: [t.update(Routes=cut) for t in d["RouteTables"] if t["RouteTableId"] == "rtb-public"])
+        elif case == "igw_for_vpc_block":
+            edit(snap, "RouteTables", lambda d: [t.update(Routes=[{**cut[0], "DestinationCidrBlock": "10.0.0.0/16"}] + cut)
+                                                 for t in d["RouteTables"] if t["RouteTableId"] == "rtb-public"])
+        else:
+            edit(snap, "Vpcs", lambda d: d["Vpcs"].append({**d["Vpcs"][0], "VpcId": "vpc-2", "CidrBlock": "10.9.0.0/16",
+                                                           "CidrBlockAssociationSet": [{"CidrBlock": "10.9.0.0/16"}]}))
+            edit(snap, "RouteTables", lambda d: d["RouteTables"].append(
+                {"RouteTableId": "rtb-x", "VpcId": "vpc-2", "Routes": [{"DestinationCidrBlock": "10.9.0.0/16",
+                                                                       "GatewayId": "local", "State": "active"}],
+                 "Associations": [{"SubnetId": "subnet-priv-a", "RouteTableId": "rtb-x"}]}))
+        code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+        assert code == 3 and _local_route_undecided(out), (case, out["verdict"], out["explanations"], out["missing"])
+
+
+def test_traffic_within_a_subnet_never_meets_its_route_table(tmp_path):
+    """"Traffic that is destined for the MAC address of another network interface in the subnet makes use of data
+    link (layer 2) routing ... so the rules do not apply to this traffic" (gateway-route-tables.html, Rules and
+    considerations): a blackhole route for the subnet's own block (a middlebox's interface deleted) does not come
+    between two ENIs of the subnet (it was UNREACHABLE, BAD_STATE_ROUTE, and `assert unreachable` passed), nor does
+    a table missing its local route; the path shows no route table.  Across subnets the blackhole still decides."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
+        {**next(n for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0task01"),
+         "NetworkInterfaceId": "eni-0peer", "SubnetId": "subnet-pub-a", "PrivateIpAddress": "10.0.1.99",
+         "PrivateIpAddresses": [{"Primary": True, "PrivateIpAddress": "10.0.1.99"}], "Attachment": {}}))
+    edit(snap, "RouteTables", lambda d: [t["Routes"].append({"DestinationCidrBlock": "10.0.1.0/24", "NetworkInterfaceId": "eni-gone",
+                                                            "State": "blackhole", "Origin": "CreateRoute"})
+                                         for t in d["RouteTables"] if t["RouteTableId"] == "rtb-public"])
+    code, out = query_json(snap, "alb-eni -> eni-0peer tcp 8000")
+    assert code == 0 and out["verdict"] == "reachable", out["explanations"]
+    assert not any(h["kind"] == "route-table" for h in out["forward_path"] + out["return_path"])
+    code, out = query_json(snap, "eni-0alb0b -> eni-0peer tcp 8000")  # from subnet-pub-b: the blackhole route decides
+    assert code == 1 and "BAD_STATE_ROUTE" in {e["code"] for e in out["explanations"]}
