@@ -89,3 +89,25 @@ def test_an_eni_exposed_over_ipv6_from_a_private_subnet_is_reported():
     assert violations(FACTS / "examples" / "dual-stack") == (0, [])
     assert violations(PACK / "tests" / "ipv6-private-exposed") == (
         1, [("eni-app", "reachable from the internet outside a public subnet")])
+
+
+def test_a_database_port_is_reported_only_when_tcp_reaches_it(tmp_path):
+    """NET-004 had a third rule, `exposed(E, "-1", _, _), db_port(_)`: "-1" in `exposed` is the class of the
+    protocols no rule names (rules/policy_relations.dl), never tcp, so once `exposed` held it as documented the rule
+    reported a database port for an ENI the internet reaches on other protocols only (its network ACL denying tcp
+    and udp).  Removed: an all-traffic rule exposes tcp 0-65535, which the tcp rule reports."""
+    from test_query import _bastion, _public_ip, edit, scenario, sg
+
+    snap = scenario(tmp_path, FIXED)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    edit(snap, "SecurityGroups", lambda d: sg(d, "sg-0alb")["IpPermissions"].append(
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}))
+    edit(snap, "NetworkAcls", lambda d: [a["Entries"].__setitem__(slice(0, 0), [
+        {"RuleNumber": 1 + i, "Protocol": p, "RuleAction": "deny", "Egress": False, "CidrBlock": "0.0.0.0/0",
+         "PortRange": {"From": 0, "To": 65535}} for i, p in enumerate(("6", "17"))])
+        for a in d["NetworkAcls"]])
+    exposed = answer(reason("audit", "exposure", "--facts", str(snap), "--format", "json").stdout)["exposed"]
+    assert {p["protocol"] for e in exposed if e["eni"] == "eni-0bastion" for p in e["ports"]} == {"icmp", "other"}
+    _, found = violations(snap)
+    assert not any(msg == "database port reachable from the internet" for _, msg in found), found
