@@ -78,10 +78,11 @@ def verify(
         if not assertions and not policy_rules(session.program, policies, []):
             _nothing_to_check(files)
         violations = []
+        undecided: list[str] = []
         if "violation" in session.program.decls:
             from reasoner.explain.policy_facts import fill
 
-            fill(session)  # exposed / can_reach, when a policy reads them
+            undecided = fill(session)[1]  # exposed / can_reach, when a policy reads them; what data leaves open there
             for row in session.program.query("violation", (None,) * session.program.decls["violation"].arity):
                 proof = why(session.program, "violation", row, depth=2)
                 rule = proof.rule or next((c.rule for c in proof.children if c.rule), None)  # the violation rule
@@ -99,8 +100,9 @@ def verify(
     except ReasonError as e:
         _fail(e, fmt)
         return
-    warnings = list(dict.fromkeys(session.warnings + [w for c in checks if c.result is not None for w in c.result.warnings]))
-    report = VerifyReport(checks, policy_rules(session.program, policies, violations), warnings)
+    warnings = list(dict.fromkeys(session.warnings + [w for c in checks if c.result is not None for w in c.result.warnings]
+                                  + [f"policies not decided: {u}" for u in undecided]))
+    report = VerifyReport(checks, policy_rules(session.program, policies, violations), warnings, undecided)
     meta = {str(r.loc): r.annotations for r in session.program.rules_by_head.get("violation", [])}  # @id, @severity, ...
     exit_code = report.exit_code
     if fmt == Format.sarif:
@@ -167,7 +169,8 @@ def verify(
             if k in notes:
                 out.print(f"  {k}: {m(notes[k])}", highlight=False)
     out.print(f"{sum(holds)}/{len(results)} assertions hold" + (f"; {sum(unknown)} inconclusive" if any(unknown) else "")
-              + (f"; {len(violations)} policy violation(s)" if policies else ""))
+              + (f"; {len(violations)} policy violation(s)" if policies else "")
+              + ("; the policies are not decided where data is missing (see the warnings)" if undecided else ""))
     raise typer.Exit(exit_code)
 
 

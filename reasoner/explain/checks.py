@@ -109,16 +109,20 @@ class VerifyReport:
     assertions: list[AssertionCheck]
     policies: list[PolicyRule]
     warnings: list[str] = field(default_factory=list)
+    #: what missing data leaves open in the relations the policies read (reasoner/explain/policy_facts.py ``fill``):
+    #: a policy that finds nothing there is not decided
+    undecided: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        """0 all hold, 1 one fails, 2 one is an error, 3 none fails but one is inconclusive."""
+        """0 all hold, 1 one fails, 2 one is an error, 3 none fails but one is inconclusive (an assertion, or the
+        policies over relations missing data leaves open)."""
         statuses = [c.status for c in self.assertions] + [p.status for p in self.policies]
         if "error" in statuses:
             return 2
         if "fail" in statuses:
             return 1
-        return 3 if "inconclusive" in statuses else 0
+        return 3 if "inconclusive" in statuses or self.undecided else 0
 
 
 def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple, str | None, Any]]) -> list[PolicyRule]:

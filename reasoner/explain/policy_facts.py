@@ -30,9 +30,11 @@ def used_relations(checked, roots: Iterable[str] = ("violation",)) -> list[str]:
     return [r for r in RELATIONS if r in seen]
 
 
-def exposed_rows(session) -> list[tuple[str, str, int, int]]:
-    """The rows of ``exposed``: per ENI the internet reaches, per protocol, each merged port range."""
-    found, _ = exposure(session.analyzer, session.set_backend())
+def exposed_rows(session, undecided: set[str] | None = None) -> list[tuple[str, str, int, int]]:
+    """The rows of ``exposed``: per ENI the internet reaches, per protocol, each merged port range.  ``undecided``,
+    when given, receives the ENIs whose exposure missing data leaves open (``exposure``): they have no row they
+    might have."""
+    found, _ = exposure(session.analyzer, session.set_backend(), undecided)
     return sorted((e.eni, _proto(proto), lo, hi) for e in found for proto, ranges in e.ports.items() for lo, hi in ranges)
 
 
@@ -117,11 +119,33 @@ def _bound_values(session, rule, term, unsettled: set[str]) -> set[str] | None:
     return best
 
 
-def fill(session, roots: Iterable[str] = ("violation",)) -> list[str]:
-    """Loads the relations the policies use into the session's program; gets the names filled.  ``can_reach`` is
-    computed for the sources and destinations the policies can read (``demand``), not for every pair."""
+def fill(session, roots: Iterable[str] = ("violation",)) -> tuple[list[str], list[str]]:
+    """Loads the relations the policies use into the session's program; gets the names filled, and what missing
+    data leaves open in them, as sentences (empty when nothing): an ENI whose exposure, or a pair whose reachability,
+    is not decided has no row it might have, so a policy that finds nothing over them is not decided either
+    (``reason verify`` exits 3), as ``audit exposure`` and ``query --all`` say of them.  ``can_reach`` is computed
+    for the sources and destinations the policies can read (``demand``), not for every pair."""
+    from reasoner.explain.audit import estate_unknown
+
     used = used_relations(session.program.checked, roots)
+    open_: list[str] = []
     for rel in used:
-        rows = exposed_rows(session) if rel == "exposed" else can_reach_rows(session, *demand(session, roots))
+        if rel == "exposed":
+            enis: set[str] = set()
+            rows = exposed_rows(session, enis)
+            if enis:
+                open_.append(f"exposed: the exposure of {len(enis)} ENI(s) is not decided (the snapshot lacks data it "
+                             f"depends on: ask `reason query \"internet -> ENI any\"`): {', '.join(sorted(enis)[:10])}"
+                             + (", ..." if len(enis) > 10 else ""))
+        else:
+            groups: list = []
+            rows = can_reach_rows(session, *demand(session, roots), undecided=groups)
+            pairs = sorted({(s.eni, d.eni) for g in groups for s, d in g.members()})
+            if pairs:
+                open_.append(f"can_reach: {len(pairs)} ENI pair(s) are not decided (the snapshot lacks data their "
+                             f"answer depends on: ask `reason query \"SRC -> DST any\"`): "
+                             + ", ".join(f"{a} -> {b}" for a, b in pairs[:10]) + (", ..." if len(pairs) > 10 else ""))
         session.program.add_facts(rel, rows, source=f"{rel}: computed over the snapshot (rules/policy_relations.dl)")
-    return used
+    if used:
+        open_.extend(f"{', '.join(used)}: {w}" for w in estate_unknown(session.analyzer))
+    return used, open_

@@ -147,3 +147,28 @@ def test_every_protocol_no_rule_names_is_minus_one_as_documented(tmp_path):
     edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
     code, found = rows(tmp_path, 'violation(E, "every protocol") :- exposed(E, "-1", 0, 65535).\n', snap)
     assert code == 1 and found == [("eni-0bastion", "every protocol")], found
+
+
+def test_a_policy_over_what_missing_data_leaves_open_is_not_decided(tmp_path):
+    """A public ENI whose security group the snapshot does not describe: `audit exposure` leaves it undecided (exit
+    3), and a policy over `exposed` found nothing there and passed (exit 0): missing data read as "not exposed".
+    Now the policies are not decided (exit 3), and the warning names the ENI; so for `can_reach`.  A violation found
+    elsewhere still fails (exit 1)."""
+    from test_query import _bastion, _public_ip, edit, scenario
+
+    snap = scenario(tmp_path, FIXED)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Groups=[{"GroupId": "sg-0missing"}]) for n in d["NetworkInterfaces"]
+                                               if n["NetworkInterfaceId"] == "eni-0bastion"])
+    f = tmp_path / "ssh.dl"
+    f.write_text('violation(E, "ssh") :- exposed(E, "6", Lo, Hi), Lo <= 22, 22 <= Hi.\n')
+    r = reason("verify", str(f), "--facts", str(snap))
+    assert r.returncode == 3 and "policies not decided: exposed" in r.stderr and "eni-0bastion" in r.stderr, r.stdout + r.stderr
+    f.write_text('violation(D, "ssh") :- can_reach(S, D, "6", Lo, Hi), Lo <= 22, 22 <= Hi, eni_sg(S, "sg-0task").\n')
+    r = reason("verify", str(f), "--facts", str(snap), "--format", "json")
+    doc = answer(r.stdout)
+    assert r.returncode == 3 and any(w.startswith("policies not decided: can_reach") and "eni-0task01 -> eni-0bastion" in w
+                                     for w in doc["warnings"]), doc["warnings"]
+    f.write_text('violation(E, "web") :- exposed(E, "6", Lo, Hi), Lo <= 80, 80 <= Hi.\n')  # the ALB's nodes: found
+    assert reason("verify", str(f), "--facts", str(snap)).returncode == 1
