@@ -24,7 +24,7 @@ from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.paths import PORTED, PROTO_NAMES, ip_text
 from reasoner.explain import wording
 from reasoner.explain.policy_facts import can_reach_rows
-from reasoner.protocols import ICMP
+from reasoner.protocols import ICMP, OTHER
 
 _ADDRESS_COLUMNS = {"lo", "hi", "cidr_lo", "cidr_hi", "ip", "private_ip", "public_ip", "src_ip", "dst_ip"}
 _RANGE_COLUMNS = {("lo", "hi"), ("cidr_lo", "cidr_hi")}  # an address range, shown as one CIDR when it is one
@@ -54,9 +54,11 @@ class Change:
             return f"{self.src} -> {self.dst}: not decided (the new snapshot lacks what its exposure depends on)"
         if self.proto in ICMP:  # messages, type * 256 + code (rules/00_snapshot.dl)
             ports = ", ".join(wording.icmp_text(lo, hi) for lo, hi in self.ports)
-        else:
+        elif self.proto in PORTED:
             ports = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports)
-        return f"{self.src} -> {self.dst} {PROTO_NAMES.get(self.proto, self.proto)} {ports}"
+        else:  # a protocol without ports
+            ports = ""
+        return f"{self.src} -> {self.dst} {wording.protocol(PROTO_NAMES.get(self.proto, self.proto))} {ports}".rstrip()
 
 
 def _exposure(session) -> tuple[dict[tuple[str, str], Ranges], set[str]]:
@@ -72,16 +74,25 @@ def _pairs(session) -> tuple[dict[tuple[str, str, str], Ranges], set[tuple[str, 
     groups: list = []
     out: dict[tuple[str, str, str], Ranges] = {}
     for s, d, proto, lo, hi in can_reach_rows(session, undecided=groups):
+        proto = OTHER if proto == "-1" else proto  # (the class of the protocols no rule names, as exposure keys it)
         out.setdefault((s, d, proto), []).append((lo, hi) if proto in PORTED or proto in ICMP else (0, 65535))
     undecided = {(a.eni, b.eni) for g in groups for a, b in g.members() if a.eni != b.eni}
     return {k: _merge(v) for k, v in out.items()}, undecided
 
 
 def _compare(old: dict, new: dict, more: str, less: str) -> list[tuple[str, tuple, Ranges]]:
+    """Per key (ENI or pair, then protocol), the ranges ``new`` gained and lost.  A protocol one snapshot's rules
+    name and the other's do not is, in the other, part of its class of the protocols no rule names (OTHER): a rule
+    for GRE added beside an all-traffic rule changes no exposure, and is no change."""
+    def ranges(side: dict, key: tuple) -> Ranges:
+        if key in side or key[-1] in PORTED or key[-1] in ("1", OTHER):
+            return side.get(key, [])
+        return side.get(key[:-1] + (OTHER,), [])
+
     out = []
     for key in sorted(set(old) | set(new)):
-        gained = subtract(new.get(key, []), old.get(key, []))
-        lost = subtract(old.get(key, []), new.get(key, []))
+        gained = subtract(ranges(new, key), ranges(old, key))
+        lost = subtract(ranges(old, key), ranges(new, key))
         if gained:
             out.append((more, key, gained))
         if lost:

@@ -48,3 +48,31 @@ def test_new_exposure_to_the_internet_fails_the_gate(tmp_path):
 def test_diff_of_a_missing_snapshot_is_an_input_error(tmp_path):
     r = reason("diff", str(FACTS), str(tmp_path / "nowhere"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_a_protocol_named_beside_an_all_traffic_rule_is_no_change(tmp_path):
+    """A public ENI open to every protocol; then a second security group of it admits GRE (47) from 192.168.0.0/16.
+    Its exposure is the same, but the second snapshot's rules name 47, so 47 is a class of its own there, while in
+    the first it is part of the protocols no rule names: the diff said NEWLY EXPOSED ... 47 (and, the other way,
+    'no longer exposed'), a CI gate failing on no change.  The class of the other protocols is named as the audits
+    name it, with no ports."""
+    from test_query import _bastion, _public_ip, edit, scenario, sg
+
+    before = scenario(tmp_path / "before")
+    _bastion(before)
+    edit(before, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    edit(before, "SecurityGroups", lambda d: sg(d, "sg-0alb")["IpPermissions"].append(
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}))
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    edit(after, "SecurityGroups", lambda d: d["SecurityGroups"].append(
+        {**sg(d, "sg-0alb"), "GroupId": "sg-0gre", "GroupName": "gre",
+         "IpPermissions": [{"IpProtocol": "47", "IpRanges": [{"CidrIp": "192.168.0.0/16"}]}]}))
+    edit(after, "NetworkInterfaces", lambda d: [n["Groups"].append({"GroupId": "sg-0gre"}) for n in d["NetworkInterfaces"]
+                                                if n["NetworkInterfaceId"] == "eni-0bastion"])
+    for a, b in ((before, after), (after, before)):
+        r = reason("diff", "--format", "json", str(a), str(b))
+        out = answer(r.stdout)
+        assert r.returncode == 0 and out["changes"] == [], out["changes"]
+    r = reason("diff", str(scenario(tmp_path / "closed")), str(before))
+    assert r.returncode == 1 and "NEWLY EXPOSED  internet -> eni-0bastion every other protocol\n" in r.stdout, r.stdout
