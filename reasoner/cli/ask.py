@@ -139,7 +139,8 @@ def _query_all(session, text: str, fmt: "Format") -> None:
                 else "[bold red]UNREACHABLE[/]")
         out.print(f"{head}  {len(found)} of {evaluated} packet classes get through", highlight=False)
         for r in rows:
-            ports = (f" {r['dst_ports']} (from ports {r['src_ports']})" if r["protocol"] in ("tcp", "udp")
+            ports = (f" {r['dst_ports']} (from port{'s' if '-' in r['src_ports'] else ''} {r['src_ports']})"
+                     if r["protocol"] in ("tcp", "udp")
                      else f" {r['icmp']}" + (f" (reply {r['reply']})" if r["reply"] else " (one-way, no reply)")
                      if "icmp" in r else "")
             out.print(f"  {r['src_eni']} -> {r['dst_eni']}  {wording.protocol(r['protocol'])}{ports}  {r['src_ips']} -> {r['dst_ips']}",

@@ -167,3 +167,15 @@ def test_recheck_names_a_proof_over_fewer_source_ports(tmp_path):
     proof.write_text(json.dumps(doc))
     r = reason("recheck", str(proof), "--facts", str(snap))
     assert r.returncode == 1 and "its source ports differ: 1024-65535 in the proof, 0-65535 now" in r.stdout, r.stdout
+
+
+def test_query_all_names_a_single_source_port_as_one(tmp_path):
+    """Packets leave the subnets (one network ACL) only to ports 22 and 53: the request to 22 goes, and its reply
+    only to a client sending from 22 or 53.  `query --all` lists those classes 'from port 53' (it printed 'from
+    ports 53'), and its JSON the ranges as "22" and "53"."""
+    out22 = {**WELL_KNOWN_ONLY[1], "PortRange": {"From": 22, "To": 22}}
+    snap = snapshot(tmp_path, [WELL_KNOWN_ONLY[0], out22, {**out22, "RuleNumber": 110, "PortRange": {"From": 53, "To": 53}}])
+    r = reason("query", "--all", "--facts", str(snap), "task-eni -> db-eni tcp 22")
+    assert r.returncode == 0 and "tcp 22 (from port 53)" in r.stdout, r.stdout
+    r = reason("query", "--all", "--facts", str(snap), "--format", "json", "task-eni -> db-eni tcp 22")
+    assert sorted(c["src_ports"] for c in json.loads(r.stdout)["classes"]) == ["22", "53"]
