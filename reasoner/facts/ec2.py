@@ -300,6 +300,13 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
             state = str(c.opt(r, "State", rp, "active"))
             if state not in ("active", "blackhole"):  # (Route State: active | blackhole, EC2 API reference)
                 raise c.err("facts.bad_value", f"a route's State is active or blackhole, not {state!r}", f"{rp}.State")
+            dest = next((str(r[k]) for k in ("DestinationCidrBlock", "DestinationPrefixListId", "DestinationIpv6CidrBlock")
+                         if c.opt(r, k, rp) is not None), None)
+            if dest is not None:  # one route per destination (a propagated one may stand beside a static one)
+                origin = "propagated" if c.opt(r, "Origin", rp) == "EnableVgwRoutePropagation" else "static"
+                c.only_one("route", f"{rtb} ({origin} route to {dest})", f"{target} ({state})", rp,
+                           "a route table holds one route per destination: CreateRoute refuses a second, "
+                           "route-tables-priority.html")
             if c.opt(r, "DestinationCidrBlock", rp) is not None:
                 lo, hi, plen = c.cidr(r["DestinationCidrBlock"], f"{rp}.DestinationCidrBlock")
                 c.add("route", rtb, lo, hi, plen, kind, target, state)

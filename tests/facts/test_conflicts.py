@@ -84,3 +84,26 @@ def test_a_resource_twice_in_one_answer_differently_is_refused(tmp_path: Path, k
     with pytest.raises(FactsError) as info:
         import_aws_configs(tmp_path)
     assert info.value.code == "facts.conflict" and info.value.location == f"{path}:$.{key}[1]"
+
+
+@pytest.mark.parametrize("second", [
+    {"DestinationCidrBlock": "10.0.0.0/16", "NetworkInterfaceId": "eni-mb", "State": "active"},
+    {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "blackhole"},
+])
+def test_two_routes_to_one_destination_in_one_table_are_refused(tmp_path: Path, second: dict) -> None:
+    """A table holds one route per destination (CreateRoute refuses a second): read as given, the lookup took either
+    one, and the path named the one not used (the probe's REACHABLE through 'eni-mb (active)').  A propagated route
+    beside a static one to the same destination is allowed (the static one wins: route-tables-priority.html), and so
+    is the same route listed twice alike (pages joined)."""
+    local = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"}
+    table = {"RouteTableId": "rtb-1", "VpcId": "vpc-1", "Associations": [], "Routes": [local, second]}
+    region = tmp_path / "aws_configs" / "us-east-1"
+    _put(region, "RouteTables.json", {"RouteTables": [table]})
+    with pytest.raises(FactsError) as e:
+        import_aws_configs(tmp_path)
+    assert e.value.code == "facts.conflict" and "rtb-1 (static route to 10.0.0.0/16)" in e.value.message
+    propagated = {"DestinationCidrBlock": "10.9.0.0/16", "GatewayId": "vgw-1", "State": "active", "Origin": "EnableVgwRoutePropagation"}
+    static = {"DestinationCidrBlock": "10.9.0.0/16", "NetworkInterfaceId": "eni-mb", "State": "active", "Origin": "CreateRoute"}
+    _put(region, "RouteTables.json", {"RouteTables": [{**table, "Routes": [local, local, propagated, static]}]})
+    snap = import_aws_configs(tmp_path)
+    assert len([r for r in snap.relations["route"] if r[0] == "rtb-1"]) == 3
