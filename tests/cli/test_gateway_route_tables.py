@@ -141,3 +141,16 @@ def test_the_set_engine_agrees(tmp_path):
     _edge_table(snap, ("10.0.2.0/24", "eni-0fw"))
     r = reason("audit", "exposure", "--facts", str(snap), "--format", "json")
     assert "eni-0bastion" in {e["eni"] for e in answer(r.stdout)["exposed"]}, r.stdout
+
+
+def test_a_gateway_route_table_whose_lookup_is_not_decided_never_passes(tmp_path):
+    """A route of the gateway route table to a prefix list whose entries the snapshot lacks: any address may match
+    one of them and go to the middlebox, so no route is selected; read as "not diverted", the connection was
+    REACHABLE.  It is inconclusive, naming the list."""
+    snap = _exposed_bastion(tmp_path)
+    _edge_table(snap)
+    edit(snap, "RouteTables", lambda d: [t["Routes"].append({"DestinationPrefixListId": "pl-0gone", "NetworkInterfaceId": "eni-0fw",
+                                                            "State": "active"})
+                                         for t in d["RouteTables"] if t["RouteTableId"] == "rtb-edge"])
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 3 and ("prefix_list", "pl-0gone") in {(m["missing"], m["component"]) for m in out["missing"]}, out
