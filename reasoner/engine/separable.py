@@ -389,6 +389,14 @@ class Product:
         # memoised parts share their dicts, so this is cheap where it is hot)
         self.uniform = full is None and src[0] is not None and src.count(src[0]) == len(src)  # type: ignore[index,union-attr]
 
+    def same_source_rows(self, j: int, k: int) -> bool:
+        """Whether source-port pieces ``j`` and ``k`` have the same rows, so ``answer(i, j) == answer(i, k)`` for every
+        ``i`` (False when the group was evaluated whole: not known without comparing every answer)."""
+        if self._full is not None or self._src is None:
+            return False
+        a, b = self._src[j], self._src[k]
+        return a is b or (a is not None and a == b)
+
     def answer(self, i: int, j: int) -> Answer:
         if self._full is not None:
             return self._full[i][j]
