@@ -69,13 +69,13 @@ def _exposure(session) -> tuple[dict[tuple[str, str], Ranges], set[str]]:
 
 
 def _pairs(session) -> tuple[dict[tuple[str, str, str], Ranges], set[tuple[str, str]]]:
-    """``can_reach`` (reasoner/explain/policy_facts.py) by pair and protocol, a protocol without ports as 0-65535; and
+    """``can_reach`` (reasoner/explain/policy_facts.py: a protocol without ports as 0-65535) by pair and protocol; and
     the pairs some class of which missing data leaves undecided."""
     groups: list = []
     out: dict[tuple[str, str, str], Ranges] = {}
     for s, d, proto, lo, hi in can_reach_rows(session, undecided=groups):
         proto = OTHER if proto == "-1" else proto  # (the class of the protocols no rule names, as exposure keys it)
-        out.setdefault((s, d, proto), []).append((lo, hi) if proto in PORTED or proto in ICMP else (0, 65535))
+        out.setdefault((s, d, proto), []).append((lo, hi))
     undecided = {(a.eni, b.eni) for g in groups for a, b in g.members() if a.eni != b.eni}
     return {k: _merge(v) for k, v in out.items()}, undecided
 

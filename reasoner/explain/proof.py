@@ -105,10 +105,11 @@ def _plain_classes(session, q, srcs: list, dsts: list, legacy: bool = False) -> 
         g = pg.pair
         _, entry = out.setdefault(id(g), (g, {"srcs": sorted(s.eni for s in g.srcs), "dsts": sorted(d.eni for d in g.dsts),
                                                "pairs": g.size(), "classes": []}))
+        span = [min(r[0] for r in pg.spiece.values()), max(r[1] for r in pg.spiece.values())]  # (the pieces tile it)
         for i, dp in enumerate(pg.dps):
             if prod.uniform:  # every source-port piece has (dp, sps[0])'s answer: one class over the adjacent pieces,
                 c = _class(pg.row(dp, pg.sps[0]), pg.piece(dp, pg.sps[0]), prod.answer(i, 0), why)  # as _merge joins them
-                c["src_ports"] = [min(r[0] for r in pg.spiece.values()), max(r[1] for r in pg.spiece.values())]  # (they tile it)
+                c["src_ports"] = list(span)
                 entry["classes"].append(c)
             else:  # a run of adjacent source-port pieces with the same rows is one class, as _merge would join them
                 entry["classes"].extend(_source_runs(pg, prod, i, dp, why))
