@@ -10,7 +10,8 @@ group and targets apply):
    load balancer sends only there), among the targets the node sends to: in a zone the load balancer is
    enabled in (``ELB_INSTALLED_AZ_RESTRICTION``), the node's own or every zone with cross-zone load balancing
    (``ELB_NOT_CROSSZONE``). With NLB client IP preservation the target sees the client's address and the
-   reply goes back through the node (rules/load_balancers.dl ``lb_preserved_source``).
+   reply goes back through the node (rules/load_balancers.dl ``lb_preserved_source``): one client packet must
+   pass both legs (reasoner/explain/lb_preserved.py).
 
 Reachable when some node passes leg 1 and then some target passes leg 2. Missing data never reads as "no
 listener", "no target" or "allowed": where what the snapshot lacks (rules/load_balancers.dl ``lb_unknown`` and
@@ -30,9 +31,9 @@ from reasoner import addresses
 from reasoner.errors import QueryError
 from reasoner.explain.lb_health import HealthCheck, health_checks
 from reasoner.explain.lb_nodes import derive_nodes
+from reasoner.explain.lb_preserved import client_matters, other_clients, preserved_ranges, to_target
 from reasoner.explain.lb_source import analyze_from
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
-from reasoner.explain.space import ANY_PORT
 from reasoner.query.endpoints import Endpoints
 
 __all__ = ["HealthCheck", "LoadBalancers", "derive_nodes"]
@@ -105,7 +106,10 @@ class LoadBalancers:
             # rule_captures): a rule's source-ip condition admits only its ranges, and a rule before it whose only
             # condition is source-ip answers those clients itself; other conditions (host, path, headers) are
             # assumed to match some request. Each client is asked only of the rules that can forward its requests.
-            parts = self._clients_by_rule(li, srcs, node_ranges, families)
+            # a target group keeping the client's address reads it too: the internet's representatives are cut at
+            # its targets' rules as well (reasoner/explain/lb_preserved.py)
+            kept = preserved_ranges(self, li)
+            parts = self._clients_by_rule(li, srcs, node_ranges + kept, families, cut=bool(kept))
             pending = self._listener_unknowns(li, {f[2] for _, fs in parts for f in fs})
             if self.p.holds("lb_ipv6_nodes_unknown", (lb,)) and any(s.family != "ipv4" for s in srcs):
                 pending.append(self._missing("load_balancer", "lb_ipv6_nodes", lb))
@@ -165,8 +169,14 @@ class LoadBalancers:
                 eni = self.n.target_eni(tg, ip)
                 if eni is None:  # target_unknown (rules/load_balancers.dl) names it
                     continue
-                leg2 = self._leg2(query_text, leg1, node, tg, eni, ip, proto, tport, depth, assumed, unknown)
-                combined = self._combine(query_text, leg1, leg2, li, tg, target, tport)
+                def through(first: Result, tg=tg, eni=eni, ip=ip, tport=tport, target=target) -> Result:
+                    leg2 = to_target(self, query_text, first, node, tg, eni, ip, proto, tport, depth, assumed, unknown)
+                    return self._combine(query_text, first, leg2, li, tg, target, tport)
+                combined = through(leg1)
+                if not combined.reachable and leg1.reachable and client_matters(self, tg):
+                    # the target reads the client's packet: another client packet that reaches the node may get through
+                    combined = other_clients(self, query_text, leg1, leg1_srcs, self.node_endpoint(node), proto, port,
+                                             depth, combined, through)
                 if combined.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and \
                         not self.p.query("target_served", (lb, tg, target, ip, tport, az)) and \
                         not self.p.query("target_served", (lb, tg, target, ip, tport, "all")):
@@ -211,58 +221,6 @@ class LoadBalancers:
             best = self._better(best, res)
         assert best is not None
         return best
-
-    def _leg2(self, query_text: str, leg1: Result, node: str, tg: str, eni: str, ip: int, proto: str, port: int, depth: int,
-              assumed: list[str], unknown: list[Missing]) -> Result:
-        """The node to the target. The source the target sees is the client's address when the target group
-        preserves it (NLB), else the node's own. When the snapshot does not say whether it does, the AWS default
-        is assumed and said (ASSUMPTION_PRESERVE_CLIENT_IP_IS_*); if the other value would change the answer,
-        the leg is inconclusive."""
-        client_ip = addresses.parse(leg1.packet["src_ip"])
-        # "The Network Load Balancer communicates with targets based on the IP address type of the target group"
-        # (network/load-balancer-ip-address-type.html): an IPv6 client's connection to an IPv4 target is
-        # translated at the load balancer, and the target sees the load balancer's address.
-        fam = addresses.family(ip)
-        node_ip = next((x for x in self.r.eni_ips[node] if addresses.family(x) == fam), self.r.eni_ips[node][0])
-        if addresses.family(client_ip) != fam:
-            client_ip = node_ip
-        preserves = self.p.holds("preserves_client_ip", (tg,))
-
-        def run(src_ip: int) -> Result:
-            # the node's own connection leaves from its ephemeral ports; a client's packet kept as it came, from any
-            # port the client chose (reasoner/explain/space.py PacketSpace.port_groups)
-            src = Endpoint(node, (src_ip,), ports=None if src_ip == node_ip else ANY_PORT)
-            return self.a.analyze(query_text, [src], [Endpoint(eni, (ip,))], proto, port, port, depth)
-
-        def preserved() -> Result:
-            if client_ip not in self.r.eni_ips.get(eni, ()):
-                return run(client_ip)
-            # the target is the client: it receives a packet from its own address, and the connection times out
-            # ("Internal load balancers do not support hairpinning or loopback": network/load-balancer-troubleshooting
-            # .html#loopback-timeout)
-            res = run(client_ip)
-            res.reachable = res.inconclusive = False
-            res.missing.clear()
-            res.explanations.insert(0, Explanation(
-                "ELBV2_SOURCE_ADDRESS_PRESERVATION", tg, "egress", "forward",
-                f"tg:{self.a.names.get(tg, tg)} keeps the client's address, and the client is this target: it receives a "
-                "packet from its own address, and the connection times out (no hairpinning with client IP preservation)",
-                "target_group"))
-            return res
-
-        leg2 = preserved() if preserves else run(node_ip)
-        if self.p.holds("preserve_unknown", (tg,)) and client_ip != node_ip:
-            code = f"ASSUMPTION_PRESERVE_CLIENT_IP_IS_{'ENABLED' if preserves else 'DISABLED'}"
-            other = run(node_ip) if preserves else preserved()
-            if other.verdict != leg2.verdict:
-                leg2.reachable, leg2.inconclusive = False, True
-                leg2.missing.append(self._missing("target_group", "tg_attribute", tg))
-                unknown.append(leg2.missing[-1])
-            else:
-                assumed.append(f"{code}: the attributes of tg:{self.a.names.get(tg, tg)} are not in the snapshot; client IP "
-                               f"preservation is assumed {'on' if preserves else 'off'} (the AWS default), and the answer is "
-                               "the same either way")
-        return leg2
 
     def _not_routing(self, base: Result, lb: str, name: str) -> Result | None:
         """A load balancer that routes nothing (State provisioning or failed: BAD_STATE), or whose State the snapshot
@@ -338,11 +296,12 @@ class LoadBalancers:
         return self._with_unknown(res, missing)
 
     def _clients_by_rule(self, listener: str, srcs: list[Endpoint], extra: list[tuple[int, int]],
-                         families: set[str]) -> list[tuple[list[Endpoint], list[tuple]]]:
+                         families: set[str], cut: bool = False) -> list[tuple[list[Endpoint], list[tuple]]]:
         """The listener's forwarding rules (``listener_forwards``), each with the query's clients whose requests it
         may forward: in its source-ip ranges (all, without one), outside those of every rule before it that answers a
         client's every request (``rule_captures``). Rules forwarding the same clients are asked together; rules that
-        forward none of them are left out."""
+        forward none of them are left out. ``cut``: the internet is represented by addresses cut at ``extra`` even
+        where no rule restricts it (a target group keeping the client's address reads it)."""
         forwards: dict[str, list[tuple]] = {}
         for f in self.p.query("listener_forwards", (listener, None, None)):
             forwards.setdefault(f[1], []).append(f)
@@ -353,17 +312,17 @@ class LoadBalancers:
         for owner in sorted(forwards, key=lambda o: (priority.get(o, DEFAULT_PRIORITY), o)):
             own = [(lo, hi) for _, lo, hi in self.p.query("rule_source_ip", (owner, None, None))] or every
             before = [(lo, hi) for _, _, pr, lo, hi in captures if pr < priority.get(owner, DEFAULT_PRIORITY)]
-            clients = self._restrict(srcs, addresses.subtract(own, before), extra, families)
+            clients = self._restrict(srcs, addresses.subtract(own, before), extra, families, cut)
             if clients:
                 parts.setdefault(tuple(clients), (clients, []))[1].extend(forwards[owner])
         return list(parts.values())
 
     def _restrict(self, srcs: list[Endpoint], admitted: list[tuple[int, int]], extra: list[tuple[int, int]],
-                  families: set[str]) -> list[Endpoint]:
+                  families: set[str], cut: bool = False) -> list[Endpoint]:
         """The clients with addresses in ``admitted`` (a rule's) of the nodes' address ``families``: an ENI with those
         of its addresses; the internet (or a public CIDR of it) as representative addresses cut inside the ranges, at
         the nodes' rules' ranges (``extra``) and at the CIDR's bounds. A client with no address there is left out."""
-        if admitted == [(0, addresses.V6_MAX)]:
+        if admitted == [(0, addresses.V6_MAX)] and not cut:
             return srcs
 
         def inside(ip: int) -> bool:

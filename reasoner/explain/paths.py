@@ -87,9 +87,10 @@ class Endpoint:
     #: the internet restricted to one range (a public CIDR the query named: reasoner/query/names.py): its
     #: representative addresses lie in it, cut at its bounds (reasoner/explain/space.py); None: every public address
     within: tuple[int, int] | None = None
-    #: the source ports it sends from (the first to 65535), when not its kind's (any port; the ephemeral ones for a
-    #: load balancer's node: reasoner/explain/space.py ``PacketSpace.port_groups``): a node forwarding a client's
-    #: packet as it came sends from the client's (reasoner/explain/loadbalancers.py, the leg to the target)
+    #: the source ports it sends from (lo, hi), when not its kind's (any port; the ephemeral ones for a load
+    #: balancer's node: reasoner/explain/space.py ``PacketSpace.port_groups``): a node forwarding a client's packet
+    #: as it came sends from the ports of the client's packet class (reasoner/explain/loadbalancers.py, the leg to
+    #: the target); a client asked about one class of its packets sends from that class's
     ports: tuple[int, int] | None = None
 
     @property

@@ -69,12 +69,13 @@ def pieces(points: list[int], hi: int) -> dict[int, tuple[int, int]]:
     return {p: (p, (points[i + 1] - 1) if i + 1 < len(points) else hi) for i, p in enumerate(points)}
 
 
-def source_pieces(lo: int, bounds) -> tuple[list[int], dict[int, tuple[int, int]]]:
-    """The source ports lo-65535 cut at the rules' bounds and at 1024: each piece's representative, the pieces of
-    the ephemeral range first (each by its first port), then those below it (each by its last port: 1023 reads as
-    the privileged port it is, where 0 would read as no port at all); and the piece each stands for."""
-    points = cuts(lo, ANY_PORT[1], sorted(set(bounds) | {(EPHEMERAL[0], EPHEMERAL[1])}))
-    at = pieces(points, ANY_PORT[1])
+def source_pieces(ports: tuple[int, int], bounds) -> tuple[list[int], dict[int, tuple[int, int]]]:
+    """The source ports ``ports`` (lo, hi) cut at the rules' bounds and at 1024: each piece's representative, the
+    pieces of the ephemeral range first (each by its first port), then those below it (each by its last port: 1023
+    reads as the privileged port it is, where 0 would read as no port at all); and the piece each stands for."""
+    lo, hi = ports
+    points = cuts(lo, hi, sorted(set(bounds) | {(EPHEMERAL[0], EPHEMERAL[1])}))
+    at = pieces(points, hi)
     high = [p for p in points if p >= EPHEMERAL[0]]
     low = [at[p][1] for p in points if p < EPHEMERAL[0]]
     return high + low, {p: at[p] for p in high} | {at[p][1]: at[p] for p in points if p < EPHEMERAL[0]}
@@ -252,13 +253,13 @@ class PacketSpace:
         union = self._union
         # the fields this query's cuts read: protocols (any), ACL ports, SG ports (a port range), ICMP ports
         # the source ports s sends from: its own (Endpoint.ports), else a load balancer node's, else any
-        sport_lo = s.ports[0] if s.ports is not None else EPHEMERAL[0] if s.eni in self.nodes else ANY_PORT[0]
-        key = (proto, port_lo, port_hi, sport_lo, union(fs[0], fd[0]) if proto == "-1" else -1, union(fs[1], fd[1]),
+        sports = s.ports if s.ports is not None else EPHEMERAL if s.eni in self.nodes else ANY_PORT
+        key = (proto, port_lo, port_hi, sports, union(fs[0], fd[0]) if proto == "-1" else -1, union(fs[1], fd[1]),
                union(fs[2], fd[2]) if port_lo < port_hi else -1, union(fs[4], fd[4]) if proto == "-1" or proto in ICMP else -1)
         cut = self._cut.get(key)
         if cut is None:  # pairs whose hops read the same rules share their cuts
             cut = self._cut[key] = self._cuts(*(self._values[k] if k >= 0 else frozenset() for k in key[4:]),
-                                              proto=proto, port_lo=port_lo, port_hi=port_hi, sport_lo=sport_lo)
+                                              proto=proto, port_lo=port_lo, port_hi=port_hi, sports=sports)
         protos, dpoints, spoints, dpiece, spiece, icmp, rest = cut
         needs_inet = (s.ips is None and s.is_internet) or (d.ips is None and d.is_internet)
         inet: list[int] = []
@@ -315,7 +316,7 @@ class PacketSpace:
         return n
 
     def _cuts(self, protos_read: frozenset, nacl_ports: frozenset, sg_ports: frozenset, icmp_ports: frozenset, *,
-              proto: str, port_lo: int, port_hi: int, sport_lo: int) -> tuple:
+              proto: str, port_lo: int, port_hi: int, sports: tuple[int, int]) -> tuple:
         """A pair's protocols, cut points and pieces, from the unions of its ends' fields that the query reads (the
         others come empty: ``port_groups`` passes SG ports only for a port range, where they cut, and so on)."""
         rest = None
@@ -327,7 +328,7 @@ class PacketSpace:
         else:
             protos = [proto]
         dpoints = cuts(port_lo, port_hi, sorted(nacl_ports | sg_ports))
-        spoints, spiece = source_pieces(sport_lo, nacl_ports)
+        spoints, spiece = source_pieces(sports, nacl_ports)
         # ICMP messages: the query's range when it asks ICMP (reasoner/query/language.py writes types so),
         # every message when it asks any protocol (its ports are TCP and UDP ports); cut at each query type's
         # bounds too, so each piece is one query type (its reply) or no query (no reply): ``_icmp_runs``

@@ -122,6 +122,69 @@ def test_nlb_preservation_unknown_is_assumed_when_it_does_not_matter(tmp_path):
     assert code == 0 and any(w.startswith("ASSUMPTION_PRESERVE_CLIENT_IP_IS_ENABLED") for w in out["warnings"])
 
 
+def split_acls(snap, pub_egress, priv_egress):
+    """The public subnets (the NLB's nodes) and the task's subnet each get a network ACL of their own: inbound open,
+    outbound tcp only to the port ranges given (replies go to the client's source port)."""
+    def acls(d):
+        base = d["NetworkAcls"][0]
+
+        def acl(acl_id, subnets, egress):
+            a = json.loads(json.dumps(base))
+            a.update(NetworkAclId=acl_id, IsDefault=False, Associations=[
+                {"NetworkAclId": acl_id, "SubnetId": s, "NetworkAclAssociationId": f"aclassoc-{acl_id}-{s}"} for s in subnets])
+            a["Entries"] = [e for e in a["Entries"] if not e["Egress"]] + [
+                {"CidrBlock": "0.0.0.0/0", "Egress": True, "Protocol": "6", "RuleAction": "allow", "RuleNumber": 10 + k,
+                 "PortRange": {"From": lo, "To": hi}} for k, (lo, hi) in enumerate(egress)] + [
+                {"CidrBlock": "0.0.0.0/0", "Egress": True, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 32767}]
+            return a
+        base["Associations"] = []
+        d["NetworkAcls"] = [a for a in d["NetworkAcls"] if a["NetworkAclId"] not in ("acl-pub", "acl-priv")] + [
+            acl("acl-pub", ["subnet-pub-a", "subnet-pub-b"], pub_egress), acl("acl-priv", ["subnet-priv-a"], priv_egress)]
+    edit(snap, "NetworkAcls", acls)
+
+
+def test_nlb_preserving_client_ip_needs_one_client_port_both_legs_admit(tmp_path):
+    """The target receives the client's packet with its address and source port (client IP preservation,
+    network/edit-target-group-attributes.html), so both legs answer the same source port: the node's subnet answers
+    clients only on 1024-65535, the task's only on 0-1023, and no client packet gets an answer. It was REACHABLE: the
+    two legs were searched apart, each with a port of its own."""
+    snap = scenario(tmp_path, FIXED)
+    to_nlb(snap, preserve="true", target_type="ip")
+    split_acls(snap, [(1024, 65535)], [(0, 1023)])
+    code, out = query_json(snap, "internet -> nlb:web tcp 80")
+    assert code == 1 and ("SUBNET_ACL_RESTRICTION", "acl-priv") in codes(out), codes(out)
+    # the node's subnet answers 0-100 too (and sends to the task on 8000): a client sending from port 100 gets through
+    split_acls(snap, [(30000, 65535), (0, 100), (8000, 8000)], [(0, 1023)])
+    code, out = query_json(snap, "internet -> nlb:web tcp 80")
+    assert code == 0, codes(out)
+    sent = out["packet"]["client"]["src_port"]
+    assert 0 <= sent <= 100 and out["packet"]["to_target"]["src_port"] == sent
+    # without preservation the node opens its own connection (from its ephemeral ports): the task's subnet answers
+    # only 0-1023, so nothing gets back
+    edit(snap, "TargetGroupAttributes", lambda d: [g.update(Attributes=[{"Key": "preserve_client_ip.enabled", "Value": "false"}])
+                                                   for g in d["TargetGroupAttributes"]])
+    code, out = query_json(snap, "internet -> nlb:web tcp 80")
+    assert code == 1 and ("SUBNET_ACL_RESTRICTION", "acl-priv") in codes(out), codes(out)
+
+
+def test_nlb_preserving_client_ip_finds_the_clients_the_target_admits(tmp_path):
+    """The task's group admits only 203.0.113.0/24 and the node's group every address: the internet's clients are
+    cut at the target's rules too, so the clients the target admits are found. It was UNREACHABLE (an `assert
+    unreachable` passed): one client address was asked, one the target refuses."""
+    snap = scenario(tmp_path, FIXED)
+    to_nlb(snap, preserve="true", target_type="ip")
+    edit(snap, "SecurityGroups", lambda d: [g.update(IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "203.0.113.0/24"}], "Ipv6Ranges": [],
+        "PrefixListIds": [], "UserIdGroupPairs": []}]) for g in d["SecurityGroups"] if g["GroupId"] == "sg-0task"])
+    code, out = query_json(snap, "internet -> nlb:web tcp 80")
+    assert code == 0, codes(out)
+    assert out["packet"]["client"]["src_ip"].startswith("203.0.113.") and \
+        out["packet"]["to_target"]["src_ip"] == out["packet"]["client"]["src_ip"]
+    # a client outside the range the target admits does not get through
+    code, out = query_json(snap, "198.51.100.7 -> nlb:web tcp 80")
+    assert code == 1 and ("ENI_SG_RULES_MISMATCH", "sg-0task") in codes(out), codes(out)
+
+
 # -- item 9: what a load balancer sends is its target group's protocol -----------------------------------
 
 

@@ -86,15 +86,20 @@ def query(snap: Path, q: str) -> tuple[int, dict]:
 def test_pieces_cover_every_port_ephemeral_first():
     """The pieces tile lo-65535 exactly, cut at 1024 and at the rules' bounds; the ephemeral ones come first, each
     by its first port, those below 1024 each by its last."""
-    order, piece = source_pieces(0, [(22, 22), (32768, 65535)])
+    order, piece = source_pieces(ANY_PORT, [(22, 22), (32768, 65535)])
     assert order == [1024, 32768, 21, 22, 1023]
     assert [piece[p] for p in order] == [(1024, 32767), (32768, 65535), (0, 21), (22, 22), (23, 1023)]
     spans = sorted(piece.values())
     assert spans[0][0] == 0 and spans[-1][1] == 65535 and all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:]))
     assert all(lo <= p <= hi for p, (lo, hi) in piece.items())
-    order, piece = source_pieces(EPHEMERAL[0], [(22, 22), (32768, 65535)])
+    order, piece = source_pieces(EPHEMERAL, [(22, 22), (32768, 65535)])
     assert order == [1024, 32768] and min(lo for lo, _ in piece.values()) == 1024
     assert ANY_PORT == (0, 65535)
+    # a client asked about one class of its ports (a load balancer's preserved client: the leg to the target) sends
+    # from that class only, cut again at the rules there
+    order, piece = source_pieces((100, 2000), [(22, 22), (1500, 1600)])
+    assert order == [1024, 1500, 1601, 1023]
+    assert [piece[p] for p in order] == [(1024, 1499), (1500, 1600), (1601, 2000), (100, 1023)]
 
 
 def test_a_client_sending_from_a_well_known_port_gets_a_reply(tmp_path):

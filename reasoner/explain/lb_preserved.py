@@ -1,0 +1,160 @@
+"""The leg from a load balancer's node to a target, and what it reads of the client when the target group keeps
+the client's address (NLB client IP preservation).
+
+With client IP preservation the target receives the client's packet with the client's address and source port
+(network/edit-target-group-attributes.html#client-ip-preservation: the targets receive the client's address; the
+same page warns that a client using one source address and source port through two nodes at once appears to the
+target as one source socket, which holds only if the port is kept too). Both legs then read the same client
+address and source port, so the question is whether *one* client packet passes both: the client to the
+node (leg 1) and, unchanged, the node to the target (leg 2). Asking the two legs apart would find a client port
+that leg 1 admits and another that leg 2 admits and call the load balancer reachable when no packet passes both
+(a network ACL of the node's subnet that answers only ports 1024-65535 and one of the target's subnet that answers
+only 0-1023).
+
+How it is answered (the classes of leg 1 are cut so that each is also one class of leg 2):
+- internet clients are represented by addresses cut at the rules of the nodes *and* of the preserving target
+  groups' targets (``preserved_ranges``), so each representative stands for addresses both legs treat alike;
+- leg 2 is asked for the client's address and the source ports of leg 1's packet class (``Endpoint.ports``), cut
+  again at the rules of leg 2 (reasoner/explain/space.py ``source_pieces``);
+- when leg 2 fails for leg 1's answer, each other class of leg 1 that gets through is tried (``other_clients``),
+  so "unreachable" holds for every client packet, not only the first.
+
+Not handled: targets in another VPC reached with a preserved client address (reasoner/explain/loadbalancers.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from reasoner import addresses
+from reasoner.explain.paths import INTERNET, Endpoint, Explanation, Missing, Result
+from reasoner.explain.scan import classify
+
+if TYPE_CHECKING:
+    from reasoner.explain.loadbalancers import LoadBalancers
+
+
+def client_matters(self: "LoadBalancers", tg: str) -> bool:
+    """Whether the leg to tg's targets reads the client's packet: tg keeps the client's address, or the snapshot
+    does not say whether it does (both values are then asked: ``LoadBalancers._leg2``)."""
+    return self.p.holds("preserves_client_ip", (tg,)) or self.p.holds("preserve_unknown", (tg,))
+
+
+def preserved_ranges(self: "LoadBalancers", listener: str) -> list[tuple[int, int]]:
+    """The address ranges the rules on the targets of ``listener``'s target groups read, for the groups that keep
+    (or may keep) the client's address: the internet's representatives are cut there too."""
+    tgs = {f[2] for f in self.p.query("listener_forwards", (listener, None, None)) if client_matters(self, f[2])}
+    enis = {eni for tg in sorted(tgs) for t in self.p.query("tg_target", (tg, None, None, None, None))
+            if (eni := self.n.target_eni(tg, t[2])) is not None}
+    return self.a._rules_on([Endpoint(e) for e in sorted(enis)])[2]
+
+
+def client_ports(leg1: Result) -> tuple[int, int]:
+    """The source ports of leg 1's packet class (the ports the client may send from with leg 1's answer), else its
+    packet's own port."""
+    cls = leg1.packet_class or {}
+    if cls.get("src_ports"):
+        lo, hi = cls["src_ports"]
+        return (lo, hi)
+    port = leg1.packet.get("src_port")
+    return (port, port) if isinstance(port, int) else (0, 65535)
+
+
+def passing(self: "LoadBalancers", srcs: list[Endpoint], dst: Endpoint, proto: str, port: int
+            ) -> Iterator[tuple[Endpoint, tuple[int, int]]]:
+    """Every class of leg 1 (``srcs`` to the node ``dst`` on ``port``) that gets through and back, known (no hop
+    blocks it, none lacks data), one packet at a time in pyDatalog: the client as an endpoint of that class's
+    address, and the class's source ports. Pairs are not factored (members of a class differ in their address,
+    which the leg to a target reads)."""
+    an = self.a
+    for s in srcs:
+        if s.eni == dst.eni:
+            continue
+        for g in an.space.port_groups(s, dst, proto, port, port):
+            for row, d, piece in g.packets():
+                an._assert(row, d)
+                try:
+                    fwd, ret, unk = classify(lambda: {r[0] for r in an.p.query("fwd_blocked", (None,))},
+                                             lambda: {r[0] for r in an.p.query("ret_blocked", (None,))}, an._unknown_rows)
+                finally:
+                    an._retract(row, d)
+                if not fwd and not ret and not unk:
+                    ip = row[2]
+                    client = Endpoint(INTERNET, (ip,), family=s.family) if s.is_internet else replace(s, ips=(ip,))
+                    yield replace(client, ports=piece.src_ports), piece.src_ports
+
+
+def other_clients(self: "LoadBalancers", query_text: str, leg1: Result, leg1_srcs: list[Endpoint], node: Endpoint,
+                  proto: str, port: int, depth: int, first: Result, try_leg2: Callable[[Result], Result]) -> Result:
+    """``first`` (leg 1's answer combined with leg 2 over its class, not reachable) unless another class of leg 1
+    gets through leg 2 too: then that combination (``try_leg2`` combines a leg 1 answer with its leg 2). An
+    inconclusive combination is kept over an unreachable one."""
+    tried = {(addresses.parse(leg1.packet["src_ip"]), client_ports(leg1))} if "src_ip" in leg1.packet else set()
+    best = first
+    for client, ports in passing(self, leg1_srcs, node, proto, port):
+        key = (client.ips[0], ports)  # type: ignore[index]
+        if key in tried:
+            continue
+        tried.add(key)
+        leg1b = self.a.analyze(query_text, [client], [node], proto, port, port, depth)
+        if not leg1b.reachable:  # (a class that passed above passes here: the same packet)
+            continue
+        combined = try_leg2(leg1b)
+        if combined.reachable:
+            return combined
+        best = self._better(best, combined)
+    return best
+
+
+def to_target(self: "LoadBalancers", query_text: str, leg1: Result, node: str, tg: str, eni: str, ip: int, proto: str,
+              port: int, depth: int, assumed: list[str], unknown: list[Missing]) -> Result:
+    """The node to the target. The source the target sees is the client's address when the target group
+    preserves it (NLB), else the node's own. When the snapshot does not say whether it does, the AWS default
+    is assumed and said (ASSUMPTION_PRESERVE_CLIENT_IP_IS_*); if the other value would change the answer,
+    the leg is inconclusive."""
+    client_ip = addresses.parse(leg1.packet["src_ip"])
+    # "The Network Load Balancer communicates with targets based on the IP address type of the target group"
+    # (network/load-balancer-ip-address-type.html): an IPv6 client's connection to an IPv4 target is
+    # translated at the load balancer, and the target sees the load balancer's address.
+    fam = addresses.family(ip)
+    node_ip = next((x for x in self.r.eni_ips[node] if addresses.family(x) == fam), self.r.eni_ips[node][0])
+    if addresses.family(client_ip) != fam:
+        client_ip = node_ip
+    preserves = self.p.holds("preserves_client_ip", (tg,))
+
+    def run(src_ip: int) -> Result:
+        # the node's own connection leaves from its ephemeral ports; a client's packet kept as it came, from the
+        # ports of leg 1's packet class (``client_ports``)
+        src = Endpoint(node, (src_ip,), ports=None if src_ip == node_ip else client_ports(leg1))
+        return self.a.analyze(query_text, [src], [Endpoint(eni, (ip,))], proto, port, port, depth)
+
+    def preserved() -> Result:
+        if client_ip not in self.r.eni_ips.get(eni, ()):
+            return run(client_ip)
+        # the target is the client: it receives a packet from its own address, and the connection times out
+        # ("Internal load balancers do not support hairpinning or loopback": network/load-balancer-troubleshooting
+        # .html#loopback-timeout)
+        res = run(client_ip)
+        res.reachable = res.inconclusive = False
+        res.missing.clear()
+        res.explanations.insert(0, Explanation(
+            "ELBV2_SOURCE_ADDRESS_PRESERVATION", tg, "egress", "forward",
+            f"tg:{self.a.names.get(tg, tg)} keeps the client's address, and the client is this target: it receives a "
+            "packet from its own address, and the connection times out (no hairpinning with client IP preservation)",
+            "target_group"))
+        return res
+
+    leg2 = preserved() if preserves else run(node_ip)
+    if self.p.holds("preserve_unknown", (tg,)) and client_ip != node_ip:
+        code = f"ASSUMPTION_PRESERVE_CLIENT_IP_IS_{'ENABLED' if preserves else 'DISABLED'}"
+        other = run(node_ip) if preserves else preserved()
+        if other.verdict != leg2.verdict:
+            leg2.reachable, leg2.inconclusive = False, True
+            leg2.missing.append(self._missing("target_group", "tg_attribute", tg))
+            unknown.append(leg2.missing[-1])
+        else:
+            assumed.append(f"{code}: the attributes of tg:{self.a.names.get(tg, tg)} are not in the snapshot; client IP "
+                           f"preservation is assumed {'on' if preserves else 'off'} (the AWS default), and the answer is "
+                           "the same either way")
+    return leg2
