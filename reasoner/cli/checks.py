@@ -77,6 +77,7 @@ def verify(
         session = Session.open(facts, extra_rules=policies)
         if not assertions and not policy_rules(session.program, policies, []):
             _nothing_to_check(files)
+        policy_errors, name_warnings = _absent_names(session, policies)
         violations = []
         undecided: list[str] = []
         if "violation" in session.program.decls:
@@ -101,8 +102,9 @@ def verify(
         _fail(e, fmt)
         return
     warnings = list(dict.fromkeys(session.warnings + [w for c in checks if c.result is not None for w in c.result.warnings]
-                                  + [f"policies not decided: {u}" for u in undecided]))
-    report = VerifyReport(checks, policy_rules(session.program, policies, violations), warnings, undecided)
+                                  + [f"policies not decided: {u}" for u in undecided] + name_warnings))
+    report = VerifyReport(checks, policy_rules(session.program, policies, violations, policy_errors), warnings, undecided)
+    in_error = [p for p in report.policies if p.errors]
     meta = {str(r.loc): r.annotations for r in session.program.rules_by_head.get("violation", [])}  # @id, @severity, ...
     exit_code = report.exit_code
     if fmt == Format.sarif:
@@ -123,7 +125,8 @@ def verify(
     if fmt != Format.text:
         _emit(json.dumps({"schema": "reason.verify/v1", "tool_version": __version__, "ok": ok, "warnings": warnings, "violations": [
             {"row": list(row), "rule": rule, "proof": proof.to_json(), "metadata": meta.get(rule or "", {})}
-            for row, rule, proof in violations], "assertions": [
+            for row, rule, proof in violations]} | ({"policy_errors": [
+            {"rule": p.location, "errors": p.errors} for p in in_error]} if in_error else {}) | {"assertions": [
             {"file": a.file, "line": a.line, "assertion": a.text, "expect": "reachable" if a.expect_reachable else "unreachable",
              "holds": held, "verdict": r.verdict if r else None, "error": e.render() if e else None,
              "result": r.to_json() if r else None}
@@ -160,6 +163,11 @@ def verify(
         elif not held:
             for x in r.explanations:
                 out.print(f"  blocked: [red]{m(x.code)}[/] {m(x.component)}: {m(x.message)}", highlight=False)
+    for p in in_error:
+        out.print(f"[red]ERROR[/] policy {m(p.location)}  cannot be checked: it names what the snapshot does not hold",
+                  highlight=False)
+        for text in p.errors:
+            out.print(f"  {m(text)}", highlight=False)
     for row, rule, _ in violations:
         notes = meta.get(rule or "", {})
         tag = " ".join(notes[k] for k in ("id", "severity") if k in notes)
@@ -170,8 +178,25 @@ def verify(
                 out.print(f"  {k}: {m(notes[k])}", highlight=False)
     out.print(f"{sum(holds)}/{len(results)} assertions hold" + (f"; {sum(unknown)} inconclusive" if any(unknown) else "")
               + (f"; {len(violations)} policy violation(s)" if policies else "")
+              + (f"; {len(in_error)} policy rule(s) in error" if in_error else "")
               + ("; the policies are not decided where data is missing (see the warnings)" if undecided else ""))
     raise typer.Exit(exit_code)
+
+
+def _absent_names(session, policies: list[Path]) -> tuple[dict[str, list[str]], list[str]]:
+    """The policy rules naming a resource the snapshot does not hold (rule location -> why), and the warnings for
+    tag keys and values, and listed ids, it does not hold (reasoner/explain/policy_names.py)."""
+    from reasoner.explain.policy_names import absent_names
+
+    rules = session.program.checked.module.rules  # (facts too: rules_by_head holds the rules with a body)
+    errors: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    for a in absent_names(rules, policies, session.analyzer.rel):
+        if a.error:
+            errors.setdefault(a.rule, []).append(a.text())
+        else:
+            warnings.append(f"policy {a.text()}")
+    return errors, warnings
 
 
 def _assertion_files(paths: list[Path]) -> list[Path]:

@@ -90,10 +90,12 @@ class PolicyRule:
     help: str = ""
     violations: list[tuple[tuple, Any]] = field(default_factory=list)  # (row, proof)
     metadata: dict[str, str] = field(default_factory=dict)  # the rule's @id, @severity, @title, @remediation
+    #: why the rule cannot be checked: a constant naming no resource of the snapshot (reasoner/explain/policy_names.py)
+    errors: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
-        return "fail" if self.violations else "pass"
+        return "error" if self.errors else "fail" if self.violations else "pass"
 
     @property
     def location(self) -> str:
@@ -125,8 +127,11 @@ class VerifyReport:
         return 3 if "inconclusive" in statuses or self.undecided else 0
 
 
-def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple, str | None, Any]]) -> list[PolicyRule]:
-    """The ``violation`` rules written in the policy files, with the rows each derived (matched by location)."""
+def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple, str | None, Any]],
+                 errors: dict[str, list[str]] | None = None) -> list[PolicyRule]:
+    """The ``violation`` rules written in the policy files, with the rows each derived (matched by location), and
+    ``errors`` (rule location -> why it cannot be checked): a helper rule in error is listed too, as a rule of its
+    own, since the violation rules reading it cannot be trusted."""
     files = {str(p) for p in policy_files}
     rules: list[PolicyRule] = []
     for rule in program.rules_by_head.get("violation", []):
@@ -137,6 +142,13 @@ def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple
         rules.append(PolicyRule(loc.file, loc.line, loc.column, str(msg), rule.annotations.get("remediation")
                                 or _comment_above(Path(loc.file), loc.line), metadata=dict(rule.annotations)))
     by_loc = {r.location: r for r in rules}
+    for where, texts in (errors or {}).items():
+        target = by_loc.get(where)
+        if target is None:
+            file, line, column = where.rsplit(":", 2)
+            target = by_loc[where] = PolicyRule(file, int(line), int(column), "a helper rule of the policies", "")
+            rules.append(target)
+        target.errors.extend(texts)
     for row, where, proof in violations:
         target = by_loc.get(where or "")
         if target is None:  # derived by a rule we cannot place: keep it, at the first policy file

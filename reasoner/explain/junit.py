@@ -46,7 +46,7 @@ def render_junit(report: VerifyReport, tool_version: str) -> str:
         msg = a.message()
         case(a.assertion.file, a.assertion.text, a.assertion.line, a.status, msg.split(": ", 1)[-1][:500], msg)
     for p in report.policies:
-        rows = [f"violation{tuple(row)!r}" for row, _ in p.violations]
+        rows = p.errors or [f"violation{tuple(row)!r}" for row, _ in p.violations]
         name = f"policy {p.location}" + (f": {p.message}" if p.message else "")
         case(p.file, name, p.line, p.status, "; ".join(rows)[:500], "\n".join(rows))
 

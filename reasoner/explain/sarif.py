@@ -92,6 +92,8 @@ def render_sarif(report: VerifyReport, tool_version: str, label=lambda r: r) -> 
                                    c.resources(), label))
     for p in report.policies:
         rules.append(_policy_rule(p))
+        if p.errors:  # it names what the snapshot does not hold (reasoner/explain/policy_names.py): not checked
+            results.append(_result(p.rule_id, len(rules) - 1, "error", "; ".join(p.errors), p.file, p.line, p.column, [], label))
         for row, _ in p.violations:
             resource = str(row[0]) if row else ""
             text = f"violation{tuple(row)!r} derived by the policy rule at {p.location}"

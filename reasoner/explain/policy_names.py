@@ -1,0 +1,131 @@
+"""Constants of policy rules that name nothing the snapshot holds.
+
+A policy rule reading ``can_reach("eni-0tsak01", D, "tcp", Lo, Hi)`` (a typo of eni-0task01) matches no row, and
+the policy passes whatever the estate does: a check that cannot fail. A query naming an unknown resource is an
+error with the close matches; a policy rule is treated the same way, per rule, as an assertion is:
+
+- **resource ids**: a string constant in a rule's body (an atom's argument, a side of ``=`` or ``!=``) that reads
+  as an AWS resource id (``eni-``, ``sg-``, ``subnet-``, ``vpc-``, ... or an ARN: ``RESOURCE_ID``) and that no row
+  of the snapshot holds, in any relation: the rule is an error (``reason verify`` exits 2, the other rules and
+  assertions still run), with the close matches among the snapshot's ids of the same kind;
+- **ids listed in facts** of a policy file (``admin_sg("sg-0abc").``): a warning with the close matches, since a
+  list shared by accounts holds other accounts' ids;
+- **tag keys and values**: a constant at the key or value column of ``tag`` or ``eni_tag`` (rules/tags.dl) that
+  no tag of the snapshot holds but that is close to one that some tag holds (``teir`` where ``tier`` is a key): a
+  warning with the close matches. A tag absent from an estate is a state a policy may rightly find (the baseline
+  pack's ``tier=db`` in an estate without databases), so only a likely misspelling is said, and never refused.
+
+Not handled: tag keys reaching a column through a helper predicate of the policy file (``db("tier")`` with
+``db(K) :- eni_tag(_, K, _)``), ids in message texts (the head's arguments are what a rule derives, not what it
+matches), and names (``Name`` tags) in place of ids: policies match ids.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from reasoner.engine.syntax import Atom, Comparison, Const, Rule, Var
+
+#: what reads as an AWS resource id: a known prefix, a dash, then letters, digits and dashes (the shipped example's
+#: ``eni-0task01``, ``subnet-pub-a``), or an ARN
+RESOURCE_ID = re.compile(r"^(?:(?:eni|sg|subnet|vpc|rtb|acl|igw|eigw|nat|pcx|tgw|tgw-attach|tgw-rtb|vpce|pl|i|"
+                         r"eipalloc|vgw|cgw|vpn|dxgw|lt)-[0-9A-Za-z][0-9A-Za-z-]*|arn:aws[a-z-]*:.+)$")
+#: the tag relations, with the columns of the key and of the value
+TAG_COLUMNS = {"tag": (1, 2), "eni_tag": (1, 2)}
+
+
+@dataclass(frozen=True)
+class Absent:
+    """A constant of a policy rule that names nothing the snapshot holds."""
+
+    rule: str  # the rule's location (file:line:column), as PolicyRule.location
+    where: str  # the constant's: its atom or comparison
+    value: str
+    kind: str  # "resource" (an error) or "tag key" / "tag value" (a warning)
+    matches: tuple[str, ...] = ()
+
+    @property
+    def error(self) -> bool:
+        return self.kind == "resource"
+
+    def text(self) -> str:
+        what = ("names no resource of the snapshot" if self.kind in ("resource", "listed resource") else
+                f"is no {self.kind} of the snapshot's tags")
+        hint = f" (did you mean {', '.join(repr(m) for m in self.matches)}?)" if self.matches else ""
+        tail = ("" if self.error else ": the fact names nothing here" if self.kind == "listed resource" else
+                ": the rule matches no row there")
+        return f"{self.where}: {self.value!r} {what}{hint}{tail}"
+
+
+def absent_names(rules: Iterable[Rule], policy_files: list[Path], relations: dict[str, list[tuple]]) -> list[Absent]:
+    """The constants of the ``violation`` rules (and their files' helper rules) in ``policy_files`` that name
+    nothing ``relations`` (the snapshot's rows) holds, in source order."""
+    files = {str(p) for p in policy_files}
+    own = [r for r in rules if r.loc.file in files]
+    if not own:
+        return []
+    found: list[tuple[Rule, str, str, str]] = []  # (rule, where, value, kind)
+    for rule in own:
+        if rule.is_fact:
+            found.extend((rule, f"{rule.head.loc}", a.value, "listed resource") for a in rule.head.args
+                         if isinstance(a, Const) and isinstance(a.value, str) and RESOURCE_ID.match(a.value))
+            continue
+        tag_vars: dict[str, str] = {}  # variable -> "tag key" / "tag value"
+        for lit in rule.body:
+            if not isinstance(lit, Atom):
+                continue
+            cols = TAG_COLUMNS.get(lit.pred) if len(lit.args) == 3 else None
+            for i, arg in enumerate(lit.args):
+                kind = ("tag key" if i == cols[0] else "tag value" if i == cols[1] else None) if cols else None
+                if isinstance(arg, Var) and kind:
+                    tag_vars.setdefault(arg.name, kind)
+                elif isinstance(arg, Const) and isinstance(arg.value, str):
+                    if RESOURCE_ID.match(arg.value):
+                        found.append((rule, f"{lit.loc}", arg.value, "resource"))
+                    elif kind:
+                        found.append((rule, f"{lit.loc}", arg.value, kind))
+        for lit in rule.body:
+            if not isinstance(lit, Comparison) or lit.op not in ("=", "!="):
+                continue
+            for var, other in ((lit.left, lit.right), (lit.right, lit.left)):
+                if isinstance(other, Const) and isinstance(other.value, str):
+                    if RESOURCE_ID.match(other.value):
+                        found.append((rule, f"{lit.loc}", other.value, "resource"))
+                    elif isinstance(var, Var) and var.name in tag_vars:
+                        found.append((rule, f"{lit.loc}", other.value, tag_vars[var.name]))
+    if not found:
+        return []
+    held = _strings(relations)
+    tags = relations.get("tag", [])
+    keys = {str(r[1]) for r in tags}
+    values = {str(r[2]) for r in tags}
+    out: list[Absent] = []
+    for rule, where, value, kind in found:
+        if kind in ("resource", "listed resource"):
+            if value in held:
+                continue
+            prefix = value.split("-", 1)[0] + "-" if not value.startswith("arn:") else "arn:"
+            pool = [v for v in held if v.startswith(prefix)]
+        else:
+            pool_set = keys if kind == "tag key" else values
+            if value in pool_set:
+                continue
+            pool = sorted(pool_set)
+        matches = tuple(difflib.get_close_matches(value, pool, n=3, cutoff=0.75))
+        if kind.startswith("tag") and not matches:  # absent, and no misspelling of a tag the snapshot holds
+            continue
+        out.append(Absent(str(rule.loc), where, value, kind, matches))
+    return list(dict.fromkeys(out))
+
+
+def _strings(relations: dict[str, list[tuple]]) -> set[str]:
+    """Every text value of the snapshot's rows."""
+    held: set[str] = set()
+    for rows in relations.values():
+        for row in rows:
+            held.update(v for v in row if isinstance(v, str))
+    return held
