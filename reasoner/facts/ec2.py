@@ -15,6 +15,8 @@ from reasoner.protocols import ICMP
 
 #: CIDR block states in which a block carries no traffic (CidrBlockState / Ipv6CidrBlockState, EC2 API).
 _GONE = ("disassociated", "disassociating", "failed", "failing")
+#: route table association states of a change caught half-way (API_RouteTableAssociationState)
+_CHANGING = ("associating", "disassociating")
 
 
 def vpcs(c: Ctx, items: list[tuple[str, Any]]) -> None:
@@ -279,9 +281,20 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
         c.name(t, rtb, p)
         c.add("rtb", rtb, vpc)
         for ap, a in c.req_items(t, "Associations", p):
-            # an association disassociated, being disassociated or failed routes nothing (AssociationState, as for
-            # CIDR blocks above): the subnet falls back to its VPC's main table
-            if c.opt(c.opt(a, "AssociationState", ap, {}), "State", f"{ap}.AssociationState", "associated") in _GONE:
+            # AssociationState (API_RouteTableAssociationState: associating | associated | disassociating |
+            # disassociated | failed). Disassociated or failed routes nothing: the subnet falls back to its VPC's
+            # main table. Associating or disassociating is a change caught half-way: which table routes the subnet
+            # (this one, or the one before) is not known, so the association is kept as changing and the answers
+            # that depend on it are undecided (rules/missing_data.dl rtb_changing), never read as settled.
+            state = c.opt(c.opt(a, "AssociationState", ap, {}), "State", f"{ap}.AssociationState", "associated")
+            if state in _CHANGING:
+                for key, kind in (("SubnetId", "subnet"), ("GatewayId", "gateway")):
+                    if c.opt(a, key, ap):
+                        c.add("rtb_association_changing", rtb, str(a[key]), kind, str(state))
+                if c.opt(a, "Main", ap, False) is True:
+                    c.add("rtb_association_changing", rtb, vpc, "main", str(state))
+                continue
+            if state in _GONE:
                 continue
             if c.opt(a, "SubnetId", ap):
                 c.only_one("route table", str(a["SubnetId"]), rtb, f"{ap}.SubnetId",

@@ -83,7 +83,7 @@ RELATIONS: tuple[str, ...] = (
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
     "prefix_list_cidr", "prefix_list_entry", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated",
     "nacl", "nacl_entry", "subnet_nacl",
-    "rtb", "rtb_subnet", "rtb_main", "rtb_gateway", "route", "route_pl",
+    "rtb", "rtb_subnet", "rtb_main", "rtb_gateway", "rtb_association_changing", "route", "route_pl",
     "igw", "igw_attachment", "igw_attachment_changing", "nat_gateway", "nat_state", "nat_public_ip", "instance",
     "tgw", "tgw_option", "tgw_attachment", "tgw_vpc_attachment", "tgw_attachment_subnet", "tgw_attachment_option", "tgw_rtb",
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",

@@ -24,7 +24,7 @@ from typing import Any
 from reasoner.errors import FactsError
 from reasoner.facts.context import Row
 
-SCHEMA_VERSION = 15  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 16  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
@@ -43,6 +43,8 @@ SCHEMA_VERSION = 15  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     15: the content hash covers the whole manifest; subnet_az_id (Availability Zone IDs), ipv6_private_block, igw_attachment_changing (an internet
 #                         gateway's attachment read by its State); import refuses an attachment given two route tables,
 #                         states, VPCs or transit gateways, and an IPv6 prefix delegated to an ENI that is not a /80
+#                     16: rtb_association_changing (a route table association caught associating or disassociating;
+#                         a disassociating one was read as gone, an associating one as in effect)
 
 
 @dataclass
