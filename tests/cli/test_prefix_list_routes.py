@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_query import REGION, _bastion, _public_ip, edit, query_json, scenario
+from test_query import FACTS, REGION, _bastion, _public_ip, edit, query_json, scenario
 
 QUERY = "task-eni -> 8.8.8.8 tcp 443"  # task-eni: 10.0.11.20 in the private subnet, whose table is rtb-main
 
@@ -131,3 +131,32 @@ def test_no_route_is_not_decided_while_a_prefix_list_route_may_match(tmp_path):
     code, out = query_json(snap, QUERY)
     assert code == 3 and not any(e["code"] == "NO_ROUTE_TO_DESTINATION" for e in out["explanations"])
     assert ("fwd_route", "pl-x") in {(m["hop"], m["component"]) for m in out["missing"]}
+
+
+def _inside_local(tmp_path, cidr: str, target: dict):
+    """The fixed example, with rtb-public (the ALB's subnets) routing prefix list pl-in (``cidr``) to ``target``."""
+    snap = scenario(tmp_path / cidr.replace("/", "_"), FACTS / "examples" / "seed-fixed")
+    (snap / REGION / "ManagedPrefixLists.json").write_text(json.dumps({"ManagedPrefixLists": [
+        {"PrefixListId": "pl-in", "PrefixListName": "inside", "Entries": [{"Cidr": cidr}]}]}))
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationPrefixListId": "pl-in", **target, "State": "active"})
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-public"])
+    return snap
+
+
+def test_a_prefix_list_entry_more_specific_than_the_local_route_to_a_gateway_is_undecided(tmp_path):
+    """A route more specific than the local route may target a network interface or a Gateway Load Balancer
+    endpoint only (gateway-route-tables.html; CreateRoute refuses a CIDR route to anything else), but a prefix
+    list may gain such an entry after its route was made, and what AWS does then is not documented. The entry
+    10.0.11.0/24 (the task's subnet) to the internet gateway was followed: the ALB's packet to the task left by
+    the gateway (UNREACHABLE, and `assert unreachable` passed)."""
+    snap = _inside_local(tmp_path, "10.0.11.0/24", {"GatewayId": "igw-0main"})
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert code == 3 and ("route_pl_in_local", "rtb-public") in {(m["missing"], m["component"]) for m in out["missing"]}, out
+    assert any("AWS does not document" in m["message"] for m in out["missing"])
+    # an entry outside the VPC's block is an ordinary route; the local route decides the task's address
+    snap = _inside_local(tmp_path, "8.8.8.0/24", {"GatewayId": "igw-0main"})
+    assert query_json(snap, "alb-eni -> task-eni tcp 8000")[0] == 0
+    # to a network interface (a middlebox, as AWS allows): followed, and refused as a component not modelled
+    snap = _inside_local(tmp_path / "eni", "10.0.11.0/24", {"NetworkInterfaceId": "eni-0task01"})
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
+    assert not any(m["missing"] == "route_pl_in_local" for m in out["missing"]), out
