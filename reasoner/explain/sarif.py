@@ -1,6 +1,7 @@
 """``reason verify --format sarif``: SARIF 2.1.0 (OASIS) for GitHub code scanning and other SARIF readers.
 
-One ``reportingDescriptor`` (rule) per assertion and per policy rule: id, name, help text, default level.
+One ``reportingDescriptor`` (rule) per assertion and per policy rule: id, name, help text, default level; policy
+rules sharing an ``@id`` share one (the first's), as rule ids are unique in a run.
 One result per check that does not pass: a failure is ``error``, an inconclusive assertion ``warning``
 with its own message (it is never a pass), an assertion that could not be asked ``error``.  The location
 is the assertion's or the policy rule's line (URI relative to the working directory when it is inside it,
@@ -85,19 +86,27 @@ def _result(rule_id: str, index: int, status: str, message: str, file: str, line
 def render_sarif(report: VerifyReport, tool_version: str, label=lambda r: r) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
+    index: dict[str, int] = {}  # rule id -> its descriptor: rules sharing an @id (one concern in several rules) are one
+
+    def rule(rule_id: str, make) -> int:
+        if rule_id not in index:  # SARIF 2.1.0 3.49.3: a rule's id is unique in the run's rules
+            index[rule_id] = len(rules)
+            rules.append(make())
+        return index[rule_id]
+
     for c in report.assertions:
-        rules.append(_assertion_rule(c))
+        i = rule(c.rule_id, lambda: _assertion_rule(c))
         if c.status != "pass":
-            results.append(_result(c.rule_id, len(rules) - 1, c.status, c.message(), c.assertion.file, c.assertion.line, 0,
+            results.append(_result(c.rule_id, i, c.status, c.message(), c.assertion.file, c.assertion.line, 0,
                                    c.resources(), label))
     for p in report.policies:
-        rules.append(_policy_rule(p))
+        i = rule(p.rule_id, lambda: _policy_rule(p))
         if p.errors:  # it names what the snapshot does not hold (reasoner/explain/policy_names.py): not checked
-            results.append(_result(p.rule_id, len(rules) - 1, "error", "; ".join(p.errors), p.file, p.line, p.column, [], label))
+            results.append(_result(p.rule_id, i, "error", "; ".join(p.errors), p.file, p.line, p.column, [], label))
         for row, _ in p.violations:
             resource = str(row[0]) if row else ""
             text = f"violation{tuple(row)!r} derived by the policy rule at {p.location}"
-            results.append(_result(p.rule_id, len(rules) - 1, "fail", text, p.file, p.line, p.column,
+            results.append(_result(p.rule_id, i, "fail", text, p.file, p.line, p.column,
                                    [resource] if resource else [], label))
     return {
         "$schema": SARIF_SCHEMA,

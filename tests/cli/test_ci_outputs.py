@@ -161,3 +161,15 @@ def test_snapshot_strings_are_escaped_and_control_characters_shown_as_escapes(tm
     code, doc = sarif("--facts", str(snap), "q.reason", cwd=tmp_path)
     text = doc["runs"][0]["results"][0]["message"]["text"]
     assert code == 1 and "alb\\x1b[31m<b>&" in text and "\x1b" not in text
+
+
+def test_policy_rules_sharing_an_id_share_one_sarif_rule(tmp_path):
+    """One concern written as two rules (`@id("NET-9")` on both): SARIF 2.1.0 wants a rule id once in a run's rules
+    (3.49.3), and GitHub groups alerts by it. Both rules' results point at the one descriptor."""
+    f = tmp_path / "two.dl"
+    f.write_text('@id("NET-9") @severity("high")\nviolation(E, "web") :- exposed(E, "6", Lo, Hi), Lo <= 80, 80 <= Hi.\n'
+                 '@id("NET-9") @severity("high")\nviolation(S, "no egress") :- lb_sg(_, S), !sg_egress_cidr(S, _, _, _, _, _, _).\n')
+    code, doc = sarif(str(f), "--facts", str(FACTS), cwd=tmp_path)
+    run = doc["runs"][0]
+    assert code == 1 and [r["id"] for r in run["tool"]["driver"]["rules"]] == ["NET-9"]
+    assert {(r["ruleId"], r["ruleIndex"]) for r in run["results"]} == {("NET-9", 0)} and len(run["results"]) == 3
