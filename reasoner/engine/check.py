@@ -63,6 +63,17 @@ class Checked:
         return comp if len(comp) > 1 or pred in self.edges.get(pred, ()) else frozenset()
 
 
+def trusted(module: Module) -> Checked:
+    """The Checked form of a module known to pass :func:`check` (strict, no declaration inferred), built without
+    checking it again: the shipped rules, whose parse records the verdict of this code on them when it is written
+    (reasoner/engine/parse_cache.py ``check_stamp``).  The same declarations, heads and edges ``check`` returns."""
+    decls: dict[str, Decl] = {}
+    for d in module.decls:
+        decls.setdefault(d.name, d)
+    idb = {r.head.pred for r in module.rules if not r.is_fact}
+    return Checked(module, decls, idb, dependency_edges(module.rules))
+
+
 def dependency_edges(rules: Iterable[Rule]) -> dict[str, set[str]]:
     """Each head predicate and the predicates its rules' bodies read (positively or not)."""
     edges: dict[str, set[str]] = {}

@@ -27,8 +27,9 @@ from pyDatalog import Logic, pyEngine as E  # the compiled engine (see tests/eng
 from pyDatalog.util import DatalogError
 
 from reasoner.errors import Diagnostic, EvaluationError, RuleError
-from reasoner.engine.check import Checked, bound_order, check
-from reasoner.engine.parse import parse_files, parse_text
+from reasoner.engine import disk_cache, parse_cache
+from reasoner.engine.check import Checked, bound_order, check, trusted
+from reasoner.engine.parse import parse_files, parse_text, read_texts
 from reasoner.engine.protocols import with_numbers
 from reasoner.engine.resolved import Rows
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard, subterms
@@ -399,6 +400,12 @@ def load_rules(extra: Iterable[Path] = (), cache: bool = True) -> Checked:
     own = {p.resolve() for p in shipped}
     users = [p for p in extra if p.resolve() not in own]
     user_names = [str(p.resolve()) if str(p) in names else str(p) for p in users]
+    if not users and cache and disk_cache.cache_dir() is not None:
+        # the shipped rules alone, as their shipped parse was checked by this code when it was written
+        # (reasoner/engine/parse_cache.py check_stamp): not checked again (REASON_NO_CACHE, recheck: checked)
+        checked = parse_cache.shipped(read_texts(shipped, names), checked=True)
+        if checked is not None:
+            return trusted(with_numbers(checked, names))
     module = parse_files(shipped, names, cache=cache)  # (parsed apart: the shipped parse answers for them)
     if users:
         try:

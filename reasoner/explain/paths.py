@@ -345,7 +345,7 @@ class Analyzer(HopReader):
             unk: list[tuple] = []
             if detail:  # every blocker of the nearest miss, both ways; hops it cannot decide are named, not blamed
                 blocked = {r[0] for r in self.p.query("hop_blocked", (None,))}
-                unk = [r for r in self._unknown_rows() if r[0] in blocked]
+                unk = self._unknown_rows(blocked)  # (each blocked hop asked with its hop bound: the same rows, fewer to derive)
                 unknown_hops = {r[0] for r in unk}
                 best_fail = [h for h in HOPS if h in blocked - unknown_hops]
             res = _classed(self._result(query_text, best, False, best_fail, depth, detail, unknown=unknown_hops), best, best_piece)

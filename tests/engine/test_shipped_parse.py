@@ -122,3 +122,44 @@ def _edited(data: bytes, change) -> bytes:
     doc = json.loads(gzip.decompress(data))
     change(doc)
     return gzip.compress(json.dumps(doc).encode())
+
+
+def test_the_shipped_parse_records_that_this_checking_code_passed_it():
+    """After editing check.py, typecheck.py, protocols.py or syntax.py, run ``python -m reasoner.engine.parse_cache``
+    (else every command checks the shipped rules again: slower, never wrong)."""
+    assert parse_cache.shipped(_texts(), checked=True) is not None
+
+
+def test_the_shipped_rules_taken_as_checked_are_what_check_returns(monkeypatch, tmp_path):
+    """``load_rules`` without user rules skips ``check`` on the recorded shipped parse (``check.trusted``): the same
+    declarations, heads, edges and rules as checking them again."""
+    from reasoner.engine.check import check
+    from reasoner.engine.protocols import with_numbers
+
+    monkeypatch.setenv("REASON_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("REASON_NO_CACHE", raising=False)
+    paths, names = bundled_names()
+    fast = load_rules()
+    full = check(with_numbers(parse_texts(_texts()), names), shipped=frozenset(names))
+    assert fast.decls == full.decls and fast.idb == full.idb and fast.edges == full.edges
+    assert parse_cache.encode(fast.module) == parse_cache.encode(full.module)
+
+
+@pytest.mark.parametrize("recorded", ["", "other code"])
+def test_a_shipped_parse_not_recorded_as_checked_by_this_code_is_checked(tmp_path, monkeypatch, recorded):
+    """A shipped parse whose check record is missing or names other checking code is checked when loaded: a rule of
+    it reading an undeclared predicate is refused (RuleError), never taken as checked."""
+    from reasoner.errors import RuleError
+
+    monkeypatch.setenv("REASON_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("REASON_NO_CACHE", raising=False)
+    texts = _texts()
+    module = parse_texts(texts)
+    at = Loc("rules/planted.dl", 1, 1)
+    module.rules.append(Rule(Atom("planted", (Const(1),), at), (Atom("nowhere", (Const(1),), at),), at))
+    out = tmp_path / "planted.json.gz"
+    out.write_bytes(parse_cache.shipped_bytes(texts, module, recorded))
+    monkeypatch.setattr(parse_cache, "SHIPPED", str(out))
+    with pytest.raises(RuleError) as err:
+        load_rules()
+    assert any(d.code == "undeclared" and "nowhere" in d.message for d in err.value.diagnostics)
