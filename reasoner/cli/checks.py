@@ -75,7 +75,9 @@ def verify(
         if not assertions and not policies:  # "0/0 assertions hold" would pass a run that checked nothing
             _nothing_to_check(files)
         session = Session.open(facts, extra_rules=policies)
-        if not assertions and not policy_rules(session.program, policies, []):
+        own = {str(p) for p in policies}
+        if not assertions and not policy_rules(session.program, policies, []) and not any(
+                r.loc.file in own for r in session.program.rules_by_head.get("undecided", [])):
             _nothing_to_check(files)
         policy_errors, name_warnings = _absent_names(session, policies)
         violations = []
@@ -88,6 +90,9 @@ def verify(
                 proof = why(session.program, "violation", row, depth=2)
                 rule = proof.rule or next((c.rule for c in proof.children if c.rule), None)  # the violation rule
                 violations.append((row, rule, proof))
+        if "undecided" in session.program.decls:  # what a policy says it cannot decide (rules/policy_relations.dl)
+            undecided += [f"{message} ({resource})" for resource, message in
+                          sorted(session.program.query("undecided", (None, None)), key=str)]
         checks = []
         for a in assertions:
             try:

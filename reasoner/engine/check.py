@@ -13,7 +13,7 @@ Checked here, all problems collected and sorted:
 - ``cyclic_negation``: negation through recursion (not stratifiable);
 - ``redefines_shipped``: a file other than the shipped rules declares a shipped predicate or adds a
   rule or fact to one (base relations included): user files read the shipped predicates, never extend
-  them, so a policy cannot turn a failing assertion into a pass; except ``OPEN_HEADS`` (``violation``),
+  them, so a policy cannot turn a failing assertion into a pass; except ``OPEN_HEADS`` (``violation``, ``undecided``),
   which every policy file derives and no shipped rule reads;
 - ``per_query_in_policy``: a file other than the shipped rules reads ``packet``, ``reach`` or any shipped
   predicate that depends on the per-query facts (``PER_QUERY``): they hold only for the packet one query
@@ -208,7 +208,7 @@ def bound_order(rule: Rule, recursive: frozenset[str] = frozenset()) -> tuple[li
 
 #: Shipped predicates that user files add rules to (declared once, in rules/policy_relations.dl): every
 #: policy file derives ``violation``; no shipped rule reads it, so it cannot change a verdict.
-OPEN_HEADS = frozenset({"violation"})
+OPEN_HEADS = frozenset({"violation", "undecided"})
 
 _READ_ONLY_HINT = "define your own predicate; shipped predicates are read-only"
 
@@ -418,7 +418,8 @@ def _check_proto_constants(module: Module, shipped: Collection[str]) -> list[Dia
 
 
 def _check_dead_rules(module: Module, edges: dict[str, set[str]], shipped: Collection[str]) -> list[Diagnostic]:
-    """A user file's rule that no ``violation`` rule reads, directly or not: a policy that can never fail."""
+    """A user file's rule that no ``violation`` (or ``undecided``) rule reads, directly or not: a policy that can
+    never fail."""
     live, stack = set(OPEN_HEADS), list(OPEN_HEADS)
     while stack:
         for pred in edges.get(stack.pop(), ()):

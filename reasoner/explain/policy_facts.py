@@ -24,7 +24,7 @@ from reasoner.protocols import ICMP, OTHER
 RELATIONS = ("exposed", "can_reach")
 
 
-def used_relations(checked, roots: Iterable[str] = ("violation",)) -> list[str]:
+def used_relations(checked, roots: Iterable[str] = ("violation", "undecided")) -> list[str]:
     """Which of ``RELATIONS`` the predicates ``roots`` read, directly or not."""
     seen = _reachable(checked, roots)
     return [r for r in RELATIONS if r in seen]
@@ -65,7 +65,7 @@ def can_reach_rows(session, srcs: set[str] | None = None, dsts: set[str] | None 
     return sorted((s, d, p, lo, hi) for (s, d, p), r in ports.items() for lo, hi in _merge(r))
 
 
-def demand(session, roots: Iterable[str] = ("violation",)) -> tuple[set[str] | None, set[str] | None]:
+def demand(session, roots: Iterable[str] = ("violation", "undecided")) -> tuple[set[str] | None, set[str] | None]:
     """Which sources and destinations of ``can_reach`` the policies can ever read (None: any ENI), so that
     ``* -> * any`` is not evaluated for a policy about, say, databases.  For every rule reachable from ``roots``
     that reads ``can_reach(S, D, ...)`` (positive or negated), a side is restricted when it is a constant, or a
@@ -119,7 +119,7 @@ def _bound_values(session, rule, term, unsettled: set[str]) -> set[str] | None:
     return best
 
 
-def fill(session, roots: Iterable[str] = ("violation",)) -> tuple[list[str], list[str]]:
+def fill(session, roots: Iterable[str] = ("violation", "undecided")) -> tuple[list[str], list[str]]:
     """Loads the relations the policies use into the session's program; gets the names filled, and what missing
     data leaves open in them, as sentences (empty when nothing): an ENI whose exposure, or a pair whose reachability,
     is not decided has no row it might have, so a policy that finds nothing over them is not decided either

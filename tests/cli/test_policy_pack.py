@@ -111,3 +111,31 @@ def test_a_database_port_is_reported_only_when_tcp_reaches_it(tmp_path):
     assert {p["protocol"] for e in exposed if e["eni"] == "eni-0bastion" for p in e["ports"]} == {"icmp", "other"}
     _, found = violations(snap)
     assert not any(msg == "database port reachable from the internet" for _, msg in found), found
+
+
+def test_net_003_over_a_group_the_snapshot_does_not_describe_is_not_decided(tmp_path):
+    """The ALB's group missing from SecurityGroups (not collected, another account's): its egress rules are not in the
+    snapshot. NET-003 read it as a group without egress and failed (exit 1); it is now not decided (exit 3, the group
+    named), through the policies' own `undecided` relation (rules/policy_relations.dl)."""
+    snap = copy_fixed(tmp_path, "SecurityGroups.json",
+                      lambda d: d.update(SecurityGroups=[g for g in d["SecurityGroups"] if g["GroupId"] != "sg-0alb"]))
+    r = reason("verify", str(PACK), "--facts", str(snap), "--format", "json")
+    doc = answer(r.stdout)
+    assert r.returncode == 3 and not doc["violations"], doc["violations"]
+    assert any(w.startswith("policies not decided: NET-003") and "(sg-0alb)" in w for w in doc["warnings"]), doc["warnings"]
+    r = reason("verify", str(PACK), "--facts", str(snap))
+    assert r.returncode == 3 and "the policies are not decided where data is missing" in r.stdout
+
+
+def test_a_policy_may_say_what_it_cannot_decide(tmp_path):
+    """`undecided(resource, message)` in a policy file of one's own: listed, exit 3 when nothing fails, and a rule
+    feeding only it is no dead rule."""
+    f = tmp_path / "own.dl"
+    f.write_text('.decl untagged(eni: symbol)\nuntagged(E) :- eni(E, _, _, _), !eni_tag(E, "owner", _).\n'
+                 'undecided(E, "no owner tag: who approves its exposure is not known") :- untagged(E), exposed(E, _, _, _).\n')
+    r = reason("verify", str(f), "--facts", str(FIXED), "--format", "json")
+    doc = answer(r.stdout)
+    assert r.returncode == 3 and not doc["violations"]
+    assert [w for w in doc["warnings"] if w.startswith("policies not decided")] == [
+        "policies not decided: no owner tag: who approves its exposure is not known (eni-0alb0a)",
+        "policies not decided: no owner tag: who approves its exposure is not known (eni-0alb0b)"]
