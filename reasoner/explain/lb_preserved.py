@@ -85,11 +85,26 @@ def passing(self: "LoadBalancers", srcs: list[Endpoint], dst: Endpoint, proto: s
                     yield replace(client, ports=piece.src_ports), piece.src_ports
 
 
+def may_pass(self: "LoadBalancers", client: Endpoint, node: str, tg: str, eni: str, ip: int, proto: str, port: int) -> bool:
+    """Whether the leg to the target (address ``ip`` of ``eni``, on ``port``) may pass for a client class (its address
+    and source ports), asked cheaply (the verdict only): False only when tg keeps the client's address and the leg
+    is known blocked for it; otherwise True, and the full combination decides (``other_clients``)."""
+    cip = client.ips[0] if client.ips else None
+    if cip is None or not self.p.holds("preserves_client_ip", (tg,)) or addresses.family(cip) != addresses.family(ip) \
+            or cip in self.r.eni_ips.get(eni, ()):
+        return True
+    res = self.a.analyze("", [Endpoint(node, (cip,), ports=client.ports)], [Endpoint(eni, (ip,))], proto, port, port, 0,
+                         detail=False)
+    return res.reachable or res.inconclusive
+
+
 def other_clients(self: "LoadBalancers", query_text: str, leg1: Result, leg1_srcs: list[Endpoint], node: Endpoint,
-                  proto: str, port: int, depth: int, first: Result, try_leg2: Callable[[Result], Result]) -> Result:
+                  proto: str, port: int, depth: int, first: Result, try_leg2: Callable[[Result], Result],
+                  leg2_may_pass: Callable[[Endpoint], bool] | None = None) -> Result:
     """``first`` (leg 1's answer combined with leg 2 over its class, not reachable) unless another class of leg 1
     gets through leg 2 too: then that combination (``try_leg2`` combines a leg 1 answer with its leg 2). An
-    inconclusive combination is kept over an unreachable one."""
+    inconclusive combination is kept over an unreachable one. ``leg2_may_pass`` (``may_pass``) skips, before the
+    full answers are built, a class whose leg to the target is known blocked."""
     tried = {(addresses.parse(leg1.packet["src_ip"]), client_ports(leg1))} if "src_ip" in leg1.packet else set()
     best = first
     for client, ports in passing(self, leg1_srcs, node, proto, port):
@@ -97,6 +112,8 @@ def other_clients(self: "LoadBalancers", query_text: str, leg1: Result, leg1_src
         if key in tried:
             continue
         tried.add(key)
+        if leg2_may_pass is not None and not leg2_may_pass(client):
+            continue
         leg1b = self.a.analyze(query_text, [client], [node], proto, port, port, depth)
         if not leg1b.reachable:  # (a class that passed above passes here: the same packet)
             continue
