@@ -85,6 +85,21 @@ def passing(self: "LoadBalancers", srcs: list[Endpoint], dst: Endpoint, proto: s
                     yield replace(client, ports=piece.src_ports), piece.src_ports
 
 
+def aligned(self: "LoadBalancers", query_text: str, leg1: Result, leg2: Result, node: Endpoint, proto: str, port: int,
+            depth: int) -> Result:
+    """Leg 1 asked again for the source port the target saw, when the target saw the client's packet (its address)
+    and leg 2's witness took another port of leg 1's class (every port of the class passes leg 1): the answer then
+    shows one packet on both legs, and leg 1's path is that packet's. Otherwise ``leg1``."""
+    p1, p2 = leg1.packet, leg2.packet
+    if not (leg1.reachable and leg2.reachable) or p2.get("src_ip") != p1.get("src_ip") or p2.get("src_port") == p1.get("src_port"):
+        return leg1
+    sport = p2["src_port"]
+    src = p1["src_eni"]
+    client = Endpoint(INTERNET if src == INTERNET else src, (addresses.parse(p1["src_ip"]),), ports=(sport, sport))
+    again = self.a.analyze(query_text, [client], [node], proto, port, port, depth)
+    return again if again.reachable else leg1
+
+
 def may_pass(self: "LoadBalancers", client: Endpoint, node: str, tg: str, eni: str, ip: int, proto: str, port: int) -> bool:
     """Whether the leg to the target (address ``ip`` of ``eni``, on ``port``) may pass for a client class (its address
     and source ports), asked cheaply (the verdict only): False only when tg keeps the client's address and the leg

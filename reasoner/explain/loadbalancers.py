@@ -31,7 +31,7 @@ from reasoner import addresses
 from reasoner.errors import QueryError
 from reasoner.explain.lb_health import HealthCheck, health_checks
 from reasoner.explain.lb_nodes import derive_nodes
-from reasoner.explain.lb_preserved import client_matters, may_pass, other_clients, preserved_ranges, to_target
+from reasoner.explain.lb_preserved import aligned, client_matters, may_pass, other_clients, preserved_ranges, to_target
 from reasoner.explain.lb_source import analyze_from
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
 from reasoner.query.endpoints import Endpoints
@@ -171,6 +171,7 @@ class LoadBalancers:
                     continue
                 def through(first: Result, tg=tg, eni=eni, ip=ip, tport=tport, target=target) -> Result:
                     leg2 = to_target(self, query_text, first, node, tg, eni, ip, proto, tport, depth, assumed, unknown)
+                    first = aligned(self, query_text, first, leg2, self.node_endpoint(node), proto, port, depth)
                     return self._combine(query_text, first, leg2, li, tg, target, tport)
                 combined = through(leg1)
                 if not combined.reachable and leg1.reachable and client_matters(self, tg):
