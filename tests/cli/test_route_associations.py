@@ -92,3 +92,15 @@ def test_an_edge_association_being_made_is_undecided(tmp_path):
                    {"DestinationCidrBlock": "10.0.1.0/24", "NetworkInterfaceId": "eni-0task01", "State": "active"}]}))
     code, out = query_json(snap, "internet -> bastion tcp 80")
     assert code == 3 and ("rtb_association", "rtb-edge") in _missing(out), out
+
+
+def test_a_changing_association_beside_a_settled_one_is_undecided(tmp_path):
+    """Found by a probe: subnet-pub-a kept its settled association with rtb-public and gained one with rtb-main being
+    made; the settled table answered (REACHABLE by its internet route) and the change was dropped. Either may route
+    the subnet: undecided."""
+    snap = _exposed_bastion(tmp_path)
+    edit(snap, "RouteTables", lambda d: [t["Associations"].append({
+        "RouteTableAssociationId": "rtbassoc-0new", "RouteTableId": "rtb-main", "SubnetId": "subnet-pub-a", "Main": False,
+        "AssociationState": {"State": "associating"}}) for t in d["RouteTables"] if t["RouteTableId"] == "rtb-main"])
+    code, out = query_json(snap, "internet -> bastion tcp 80")
+    assert code == 3 and ("rtb_association", "rtb-main") in _missing(out), out
