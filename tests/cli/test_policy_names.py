@@ -90,3 +90,20 @@ def test_the_baseline_pack_and_the_shipped_policies_name_nothing_absent():
         doc = answer(r.stdout)
         assert r.returncode in (0, 1) and "policy_errors" not in doc, target
         assert not [w for w in doc["warnings"] if w.startswith("policy ")], target
+
+
+def test_only_a_constant_that_would_make_the_rule_match_nothing_is_an_error(tmp_path):
+    """Found by a probe: an exemption for a resource not made yet (`E != "eni-0bastion"`, a negated atom) leaves the
+    rule matching: a warning, the rule still checked; a tag value or a message that looks like an id is not one; an
+    id written in capitals is still looked up, and its match given."""
+    r, f = verify(tmp_path, 'violation(E, "exposed, not the bastion") :- exposed(E, _, _, _), E != "eni-0bastion".\n'
+                            'violation(E, "nat") :- eni_tag(E, "role", "nat-instance").\n'
+                            'violation(E, M) :- exposed(E, _, _, _), M = "eni-exposed".\n')
+    doc = answer(r.stdout)
+    assert r.returncode == 1 and "policy_errors" not in doc
+    assert {v["row"][1] for v in doc["violations"]} == {"exposed, not the bastion", "eni-exposed"}
+    assert [w for w in doc["warnings"] if w.startswith("policy ")] == [
+        f"policy {f}:1:66: 'eni-0bastion' names no resource of the snapshot: the rule excludes nothing by it"]
+    r, f = verify(tmp_path, 'violation(E, "private") :- eni(E, "SUBNET-PRIV-A", _, _).\n')
+    assert r.returncode == 2 and answer(r.stdout)["policy_errors"][0]["errors"] == [
+        f"{f}:1:28: 'SUBNET-PRIV-A' names no resource of the snapshot (did you mean 'subnet-priv-a', 'subnet-pub-a'?)"]
