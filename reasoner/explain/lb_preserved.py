@@ -100,43 +100,63 @@ def aligned(self: "LoadBalancers", query_text: str, leg1: Result, leg2: Result, 
     return again if again.reachable else leg1
 
 
-def may_pass(self: "LoadBalancers", client: Endpoint, node: str, tg: str, eni: str, ip: int, proto: str, port: int) -> bool:
-    """Whether the leg to the target (address ``ip`` of ``eni``, on ``port``) may pass for a client class (its address
-    and source ports), asked cheaply (the verdict only): False only when tg keeps the client's address and the leg
-    is known blocked for it; otherwise True, and the full combination decides (``other_clients``)."""
+def quick_leg2(self: "LoadBalancers", client: Endpoint, node: str, tg: str, eni: str, ip: int, proto: str,
+               port: int) -> Result | None:
+    """The leg to the target (address ``ip`` of ``eni``, on ``port``) for a client class (its address and source
+    ports), asked cheaply (the verdict and the blocking hops' codes only), when tg keeps the client's address: a
+    class it finds blocked need not be answered in full (``other_clients``). None when it does not apply (the full
+    combination decides)."""
     cip = client.ips[0] if client.ips else None
     if cip is None or not self.p.holds("preserves_client_ip", (tg,)) or addresses.family(cip) != addresses.family(ip) \
             or cip in self.r.eni_ips.get(eni, ()):
-        return True
-    res = self.a.analyze("", [Endpoint(node, (cip,), ports=client.ports)], [Endpoint(eni, (ip,))], proto, port, port, 0,
-                         detail=False)
-    return res.reachable or res.inconclusive
+        return None
+    return self.a.analyze("", [Endpoint(node, (cip,), ports=client.ports)], [Endpoint(eni, (ip,))], proto, port, port, 0,
+                          detail=False)
+
+
+def _reply_only(res: Result) -> bool:
+    """Whether everything that blocks ``res`` blocks the reply (its packet got through going out)."""
+    return bool(res.explanations) and all(e.path == "return" for e in res.explanations)
 
 
 def other_clients(self: "LoadBalancers", query_text: str, leg1: Result, leg1_srcs: list[Endpoint], node: Endpoint,
                   proto: str, port: int, depth: int, first: Result, try_leg2: Callable[[Result], Result],
-                  leg2_may_pass: Callable[[Endpoint], bool] | None = None) -> Result:
+                  leg2_quick: Callable[[Endpoint], Result | None] | None = None) -> Result:
     """``first`` (leg 1's answer combined with leg 2 over its class, not reachable) unless another class of leg 1
     gets through leg 2 too: then that combination (``try_leg2`` combines a leg 1 answer with its leg 2). An
-    inconclusive combination is kept over an unreachable one. ``leg2_may_pass`` (``may_pass``) skips, before the
-    full answers are built, a class whose leg to the target is known blocked."""
+    inconclusive combination is kept over an unreachable one. ``leg2_quick`` (``quick_leg2``) skips, before the full
+    answers are built, a class whose leg to the target is known blocked; when none gets through, a skipped class
+    whose packet got further than ``first``'s (blocked on the reply only) is answered in full, so the nearest miss
+    names what stops the clients that get furthest."""
     tried = {(addresses.parse(leg1.packet["src_ip"]), client_ports(leg1))} if "src_ip" in leg1.packet else set()
     best = first
+    further: Endpoint | None = None  # a skipped class blocked on the reply only
     for client, ports in passing(self, leg1_srcs, node, proto, port):
         key = (client.ips[0], ports)  # type: ignore[index]
         if key in tried:
             continue
         tried.add(key)
-        if leg2_may_pass is not None and not leg2_may_pass(client):
+        quick = leg2_quick(client) if leg2_quick is not None else None
+        if quick is not None and not quick.reachable and not quick.inconclusive:
+            if further is None and _reply_only(quick):
+                further = client
             continue
-        leg1b = self.a.analyze(query_text, [client], [node], proto, port, port, depth)
-        if not leg1b.reachable:  # (a class that passed above passes here: the same packet)
-            continue
-        combined = try_leg2(leg1b)
-        if combined.reachable:
+        combined = _full(self, query_text, client, node, proto, port, depth, try_leg2)
+        if combined is not None and combined.reachable:
             return combined
-        best = self._better(best, combined)
+        best = self._better(best, combined) if combined is not None else best
+    if further is not None and best is first and not first.inconclusive and not _reply_only(first):
+        combined = _full(self, query_text, further, node, proto, port, depth, try_leg2)
+        if combined is not None and (combined.reachable or combined.inconclusive or _reply_only(combined)):
+            best = combined  # (its request got through; only the reply is stopped)
     return best
+
+
+def _full(self: "LoadBalancers", query_text: str, client: Endpoint, node: Endpoint, proto: str, port: int, depth: int,
+          try_leg2: Callable[[Result], Result]) -> Result | None:
+    """A client class's leg 1, answered in full, combined with its leg 2 (None if leg 1 does not pass after all)."""
+    leg1b = self.a.analyze(query_text, [client], [node], proto, port, port, depth)
+    return try_leg2(leg1b) if leg1b.reachable else None
 
 
 def to_target(self: "LoadBalancers", query_text: str, leg1: Result, node: str, tg: str, eni: str, ip: int, proto: str,

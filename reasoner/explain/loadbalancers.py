@@ -31,7 +31,7 @@ from reasoner import addresses
 from reasoner.errors import QueryError
 from reasoner.explain.lb_health import HealthCheck, health_checks
 from reasoner.explain.lb_nodes import derive_nodes
-from reasoner.explain.lb_preserved import aligned, client_matters, may_pass, other_clients, preserved_ranges, to_target
+from reasoner.explain.lb_preserved import aligned, client_matters, other_clients, preserved_ranges, quick_leg2, to_target
 from reasoner.explain.lb_source import analyze_from
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
 from reasoner.query.endpoints import Endpoints
@@ -178,8 +178,8 @@ class LoadBalancers:
                     # the target reads the client's packet: another client packet that reaches the node may get through
                     combined = other_clients(self, query_text, leg1, leg1_srcs, self.node_endpoint(node), proto, port,
                                              depth, combined, through,
-                                             lambda c, tg=tg, eni=eni, ip=ip, tport=tport: may_pass(self, c, node, tg, eni, ip,
-                                                                                                    proto, tport))
+                                             lambda c, tg=tg, eni=eni, ip=ip, tport=tport: quick_leg2(self, c, node, tg, eni,
+                                                                                                      ip, proto, tport))
                 if combined.reachable and self.p.holds("cross_zone_unknown", (lb, tg)) and \
                         not self.p.query("target_served", (lb, tg, target, ip, tport, az)) and \
                         not self.p.query("target_served", (lb, tg, target, ip, tport, "all")):

@@ -185,6 +185,24 @@ def test_nlb_preserving_client_ip_finds_the_clients_the_target_admits(tmp_path):
     assert code == 1 and ("ENI_SG_RULES_MISMATCH", "sg-0task") in codes(out), codes(out)
 
 
+def test_nlb_preserving_client_ip_names_what_stops_the_clients_that_get_furthest(tmp_path):
+    """Found by a probe: the task's group admits 203.0.113.0/24 only, the node's subnet answers clients on 0-1023
+    only, the task's on 1024-65535 only. Nothing gets through (UNREACHABLE), but the answer named the task's group
+    refusing 1.0.0.0, a client that does not matter: the clients it admits are stopped by the two network ACLs, and
+    the answer now shows one of them, stopped on the reply."""
+    snap = scenario(tmp_path, FIXED)
+    to_nlb(snap, preserve="true", target_type="ip")
+    edit(snap, "SecurityGroups", lambda d: [g.update(IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "203.0.113.0/24"}], "Ipv6Ranges": [],
+        "PrefixListIds": [], "UserIdGroupPairs": []}]) for g in d["SecurityGroups"] if g["GroupId"] == "sg-0task"])
+    split_acls(snap, [(0, 1023), (8000, 8000)], [(1024, 65535)])
+    edit(snap, "NetworkAcls", lambda d: [e.update(CidrBlock="10.0.0.0/16") for a in d["NetworkAcls"] if a["NetworkAclId"] == "acl-pub"
+                                         for e in a["Entries"] if e.get("PortRange") == {"From": 8000, "To": 8000}])
+    code, out = query_json(snap, "internet -> nlb:web tcp 80")
+    assert code == 1 and codes(out) == [("SUBNET_ACL_RESTRICTION", "acl-priv")], codes(out)
+    assert out["packet"]["client"]["src_ip"].startswith("203.0.113.") and out["packet"]["client"]["src_port"] <= 1023
+
+
 # -- item 9: what a load balancer sends is its target group's protocol -----------------------------------
 
 
