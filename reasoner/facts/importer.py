@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reasoner.errors import FactsError
-from reasoner.facts import ec2, ecs, elbv2, transit_gateways
+from reasoner.facts import ec2, ecs, elbv2, route_tables, transit_gateways
 from reasoner.facts.conflicts import Described
 from reasoner.facts.context import PAGE_TOKENS, Acc, Ctx
 # the facts directory format and its reader and writer (re-exported: callers import them from here)
@@ -119,7 +119,7 @@ _HANDLERS: dict[str, Callable[[Ctx, list[tuple[str, Any]]], None]] = {
     "NetworkInterfaces": elbv2.chain(ec2.network_interfaces, elbv2.lb_enis),
     "SecurityGroups": ec2.security_groups,
     "NetworkAcls": ec2.network_acls,
-    "RouteTables": ec2.route_tables,
+    "RouteTables": route_tables.route_tables,
     "InternetGateways": ec2.internet_gateways,
     "EgressOnlyInternetGateways": ec2.egress_only_internet_gateways,
     "NatGateways": ec2.nat_gateways,
