@@ -1,11 +1,11 @@
 """The leg from a load balancer's node to a target, and what it reads of the client when the target group keeps
 the client's address (NLB client IP preservation).
 
-With client IP preservation the target receives the client's packet with the client's address and source port
-(network/edit-target-group-attributes.html#client-ip-preservation: the targets receive the client's address; the
-same page warns that a client using one source address and source port through two nodes at once appears to the
-target as one source socket, which holds only if the port is kept too). Both legs then read the same client
-address and source port, so the question is whether *one* client packet passes both: the client to the
+With client IP preservation the target receives the client's packet with the client's address
+(network/edit-target-group-attributes.html#client-ip-preservation: "Client IPv4 address") and, as this tool reads
+it, the client's source port (the node passes the client's packet on; the AWS pages at hand say so of the address
+only: README "Not yet"). Both legs then read the same client address and source port, so the question is whether
+*one* client packet passes both: the client to the
 node (leg 1) and, unchanged, the node to the target (leg 2). Asking the two legs apart would find a client port
 that leg 1 admits and another that leg 2 admits and call the load balancer reachable when no packet passes both
 (a network ACL of the node's subnet that answers only ports 1024-65535 and one of the target's subnet that answers
