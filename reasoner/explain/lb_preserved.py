@@ -5,11 +5,10 @@ With client IP preservation the target receives the client's packet with the cli
 (network/edit-target-group-attributes.html#client-ip-preservation: "Client IPv4 address") and, as this tool reads
 it, the client's source port (the node passes the client's packet on; the AWS pages at hand say so of the address
 only: README "Not yet"). Both legs then read the same client address and source port, so the question is whether
-*one* client packet passes both: the client to the
-node (leg 1) and, unchanged, the node to the target (leg 2). Asking the two legs apart would find a client port
-that leg 1 admits and another that leg 2 admits and call the load balancer reachable when no packet passes both
-(a network ACL of the node's subnet that answers only ports 1024-65535 and one of the target's subnet that answers
-only 0-1023).
+*one* client packet passes both: the client to the node (leg 1) and, unchanged, the node to the target (leg 2).
+Asking the two legs apart would find a client port that leg 1 admits and another that leg 2 admits and call the
+load balancer reachable when no packet passes both (a network ACL of the node's subnet that answers only ports
+1024-65535 and one of the target's subnet that answers only 0-1023).
 
 How it is answered (the classes of leg 1 are cut so that each is also one class of leg 2):
 - internet clients are represented by addresses cut at the rules of the nodes *and* of the preserving target
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 
 def client_matters(self: "LoadBalancers", tg: str) -> bool:
     """Whether the leg to tg's targets reads the client's packet: tg keeps the client's address, or the snapshot
-    does not say whether it does (both values are then asked: ``LoadBalancers._leg2``)."""
+    does not say whether it does (both values are then asked: ``to_target``)."""
     return self.p.holds("preserves_client_ip", (tg,)) or self.p.holds("preserve_unknown", (tg,))
 
 
