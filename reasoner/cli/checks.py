@@ -358,7 +358,8 @@ def diff(
 def test_(policy_dir: Path = typer.Argument(..., help="folder of *.dl policies with tests/CASE/ snapshots and tests/CASE.expected"),
           timeout: float = _timeout_option()) -> None:
     """Run policies against fixture snapshots: each tests/CASE/ folder (Batfish layout) must yield exactly the
-    violations listed in tests/CASE.expected ('resource | message' per line).
+    violations listed in tests/CASE.expected ('resource | message' per line; 'undecided: resource | message' for
+    what a policy says it cannot decide).
 
     Exit codes: 0 every case passes, 1 one fails, 2 usage or input error."""
     _bounded(timeout)

@@ -3,8 +3,11 @@
 Layout (like CodeQL's ``.expected`` files): ``POLICY_DIR/*.dl`` are the policies; every folder
 ``POLICY_DIR/tests/CASE/`` holding ``aws_configs/`` (Batfish layout) or a facts directory is a fixture, and
 ``POLICY_DIR/tests/CASE.expected`` lists the violations the policies must derive on it, exactly: one
-``resource | message`` per line, any order; blank lines and ``#`` comments are ignored.  A case passes when
-the rows derived are the rows expected, no more and no fewer.  Not handled: YAML fixtures.
+``resource | message`` per line, any order, and each row of ``undecided`` (what a policy says it cannot decide) as
+``undecided: resource | message``; blank lines and ``#`` comments are ignored.  A case passes when the rows derived
+are the rows expected, no more and no fewer.  Not handled: YAML fixtures; what missing data leaves open in
+``exposed``/``can_reach`` (``reason verify`` warns of it) is not compared, nor are policy names looked up in the
+fixture (reasoner/explain/policy_names.py: a fixture may lack the ids a pack names).
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reasoner.errors import QueryError, ReasonError
+
+#: how an ``.expected`` line names a row of ``undecided`` (rules/policy_relations.dl): ``undecided: resource | message``
+UNDECIDED = "undecided: "
 
 
 @dataclass
@@ -85,9 +91,10 @@ def run_case(name: str, snapshot: Path, expected: Path, policies: list[Path]) ->
         session = Session.open(snapshot, extra_rules=policies)
         fill(session)
         rows = session.program.query("violation", (None, None))
+        open_rows = session.program.query("undecided", (None, None)) if "undecided" in session.program.decls else []
     except ReasonError as err:
         return CaseResult(name, want, error=err)
-    return CaseResult(name, want, {(str(r), str(m)) for r, m in rows})
+    return CaseResult(name, want, {(str(r), str(m)) for r, m in rows} | {(f"{UNDECIDED}{r}", str(m)) for r, m in open_rows})
 
 
 def run(policy_dir: Path) -> list[CaseResult]:

@@ -9,7 +9,7 @@ PACK = ROOT / "policies" / "baseline"
 
 def test_the_shipped_pack_passes_its_own_fixtures():
     r = reason("test", str(PACK))
-    assert r.returncode == 0 and "8/8 cases pass" in r.stdout and "PASS  example" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "9/9 cases pass" in r.stdout and "PASS  example" in r.stdout, r.stdout + r.stderr
     assert "PASS  db-lb-tagged-exposed" in r.stdout  # eni_tag: the load balancer's tag on its node ENIs
 
 
@@ -21,7 +21,20 @@ def test_a_wrong_expectation_fails_with_the_difference(tmp_path):
     r = reason("test", str(pack))
     assert r.returncode == 1 and "FAIL  example" in r.stdout and "FAIL  fixed" in r.stdout
     assert "unexpected: sg-0alb | load balancer security group without egress" in r.stdout
-    assert "missing:    sg-0alb | load balancer" in r.stdout and "6/8 cases pass" in r.stdout
+    assert "missing:    sg-0alb | load balancer" in r.stdout and "7/9 cases pass" in r.stdout
+
+
+def test_what_a_policy_cannot_decide_is_compared_too(tmp_path):
+    """`undecided(resource, message)` rows are expected as `undecided: resource | message`: a fixture whose policy
+    is not decided no longer passes as if it found nothing (the baseline's NET-003 over a group not described)."""
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
+    r = reason("test", str(pack))
+    assert r.returncode == 0 and "PASS  lb-group-not-described" in r.stdout, r.stdout
+    (pack / "tests" / "lb-group-not-described.expected").write_text("# nothing expected\n")
+    r = reason("test", str(pack))
+    assert r.returncode == 1 and "FAIL  lb-group-not-described" in r.stdout
+    assert "unexpected: undecided: sg-0alb | NET-003: the load balancer's security group is not in the snapshot" in r.stdout
 
 
 def test_a_fixture_without_expected_file_or_a_folder_without_policies_is_an_input_error(tmp_path):
