@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from reasoner import addresses
 from reasoner.explain.paths import INTERNET, Endpoint, Explanation, Missing, Result
-from reasoner.explain.scan import classify
 
 if TYPE_CHECKING:
     from reasoner.explain.loadbalancers import LoadBalancers
@@ -74,8 +73,7 @@ def passing(self: "LoadBalancers", srcs: list[Endpoint], dst: Endpoint, proto: s
             for row, d, piece in g.packets():
                 an._assert(row, d)
                 try:
-                    fwd, ret, unk = classify(lambda: {r[0] for r in an.p.query("fwd_blocked", (None,))},
-                                             lambda: {r[0] for r in an.p.query("ret_blocked", (None,))}, an._unknown_rows)
+                    fwd, ret, unk = an._fate()
                 finally:
                     an._retract(row, d)
                 if not fwd and not ret and not unk:

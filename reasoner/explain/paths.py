@@ -300,8 +300,7 @@ class Analyzer(HopReader):
                         # Forward hops first, the return hops only when the forward path passes (reach = no hop
                         # blocks). The nearest miss is the packet that gets furthest: through the forward path if
                         # any, then the fewest blockers.
-                        fwd, ret, unk = classify(lambda: {r[0] for r in self.p.query("fwd_blocked", (None,))},
-                                                  lambda: {r[0] for r in self.p.query("ret_blocked", (None,))}, self._unknown_rows)
+                        fwd, ret, unk = self._fate()
                         if not fwd and not ret and not unk:
                             return _classed(self._witness(query_text, row, d, scan.checked, depth, detail, asserted=True), row, piece)
                     finally:
@@ -354,6 +353,12 @@ class Analyzer(HopReader):
             return res
         finally:
             self._retract(best, best_dst)
+
+    def _fate(self) -> tuple[set[str], set[str], list[tuple]]:
+        """The asserted packet's blocking hops forward and back, and the hop_unknown rows that matter
+        (reasoner/explain/scan.py ``classify``, asked of pyDatalog)."""
+        return classify(lambda: {r[0] for r in self.p.query("fwd_blocked", (None,))},
+                        lambda: {r[0] for r in self.p.query("ret_blocked", (None,))}, self._unknown_rows)
 
     def _unknown_rows(self, hops: set[str] | None = None) -> list[tuple]:
         """The hop_unknown rows of the packet under analysis (rules/missing_data.dl), of the given hops only (each
