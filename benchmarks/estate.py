@@ -17,12 +17,16 @@ UNEXPECTED when it differs from what the generated estate must answer (``Questio
     python benchmarks/estate.py                                  # 1k, 20k, 100k; 5 runs; 600 s timeout
     python benchmarks/estate.py --sizes 1000 --runs 1 --cpu-timeout 10   # quick look
     python benchmarks/estate.py --sizes 20000 --questions star-to-x isolation --cpu-timeout 120
+    python benchmarks/estate.py --sizes 20000 --cache import     # the first question after `reason import`
     python benchmarks/estate.py --sizes 20000 --cache warm       # a snapshot asked before: its classes on disk
 
 Every child uses one cache folder (``<work>/cache``: ``REASON_CACHE_DIR``).  ``--cache cold`` (the default)
 empties it of symmetry classes before each run (reasoner/engine/symmetry_cache.py), so each run computes them, as
-the first question on a new snapshot does; the parsed rules stay (any installation has them after its first
-run).  ``--cache warm`` runs each question once unmeasured first, so every measured run reads them.  The
+the first question on a snapshot imported elsewhere (or with the cache evicted) does; the parsed rules stay (any
+installation has them after its first run).  ``--cache import`` puts back, before each run, exactly the classes the
+estate's own ``reason import`` kept (it runs with a cache folder of its own, ``<work>/cache-import-<estate>``): the
+first question after an import on the same machine.  ``--cache warm`` runs each question once unmeasured first, so
+every measured run reads them.  The
 ``reasoner`` package is compiled to bytecode first (``precompile``), as an installed wheel is.
 """
 
@@ -126,9 +130,11 @@ def precompile() -> str:
     return folder
 
 
-def measure(argv: list[str], limits: Limits, cache: Path | None = None, cold: bool = True) -> dict[str, Any]:
+def measure(argv: list[str], limits: Limits, cache: Path | None = None, cold: bool = True,
+            seed: Path | None = None) -> dict[str, Any]:
     """Runs ``argv`` once as a new process (own session); wall, CPU (user + sys) and peak RSS of that child.
-    ``cache``: the children's cache folder; ``cold``: without the symmetry classes of earlier runs."""
+    ``cache``: the children's cache folder; ``cold``: without the symmetry classes of earlier runs; ``seed``: a
+    folder whose classes are copied in after that (what an import kept)."""
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("REASON_NO_CACHE", None)
     if cache is not None:
@@ -136,6 +142,10 @@ def measure(argv: list[str], limits: Limits, cache: Path | None = None, cold: bo
         if cold:
             for f in cache.glob("classes-*.json"):
                 f.unlink()
+        if seed is not None:
+            cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for f in seed.glob("classes-*.json"):
+                shutil.copyfile(f, cache / f.name)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
@@ -207,11 +217,13 @@ def prepare(n: int, variant: str, seed: int, root: Path, limits: Limits) -> dict
     t = time.perf_counter()
     meta = generate.write(raw, n, seed, variant)
     gen_s = time.perf_counter() - t
-    imp = measure(reason_cmd() + ["import", str(raw), "--out", str(facts)], limits)
+    kept = root / f"cache-import-n{n}-{variant}"  # the classes this import keeps (``--cache import``)
+    shutil.rmtree(kept, ignore_errors=True)
+    imp = measure(reason_cmd() + ["import", str(raw), "--out", str(facts)], limits, kept, cold=True)
     if imp["exit"] != 0:
         raise SystemExit(f"reason import of {raw} failed: {imp['first_line']}")
     counts = json.loads((facts / "manifest.json").read_text())["counts"]
-    return {"raw": str(raw), "facts": str(facts), "generate_s": round(gen_s, 2), "import": imp, "picks": meta["picks"],
+    return {"raw": str(raw), "facts": str(facts), "kept": str(kept), "generate_s": round(gen_s, 2), "import": imp, "picks": meta["picks"],
             "roles": meta["roles"], "facts_total": sum(counts.values()), "enis": counts.get("eni", 0)}
 
 
@@ -250,7 +262,8 @@ def run(sizes: list[int], names: list[str], runs: int, limits: Limits, seed: int
             if cache == "warm":  # unmeasured: fills the cache folder
                 measure(reason_cmd() + argv, limits, folder, cold=False)
             for _ in range(runs):
-                done.append(measure(reason_cmd() + argv, limits, folder, cold=cache == "cold"))
+                done.append(measure(reason_cmd() + argv, limits, folder, cold=cache != "warm",
+                                    seed=Path(est["kept"]) if cache == "import" else None))
                 if done[-1]["timed_out"] or done[-1]["not_implemented"] or done[-1]["exit"] == 2:
                     break
             summary = summarise(done, limits, q.expect)
@@ -270,6 +283,7 @@ def markdown(result: dict[str, Any]) -> str:
     cache = result.get("cache", "cold")
     lines = [f"Median of {result['runs']} fresh `reason` processes per cell (CPU = user + sys of the child), "
              + ("snapshots asked before (their symmetry classes on disk), " if cache == "warm" else
+                "each reading the symmetry classes its snapshot's `reason import` kept, " if cache == "import" else
                 "each computing the snapshot's symmetry classes (cold cache), ")
              +
              f"timeout {result['timeout']}; {m['cpu_model']}, {m['nproc']} CPUs, Python {m['python']}, "
@@ -300,8 +314,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=HERE / "out" / "estate", help="where estates and facts are written")
     ap.add_argument("--results", type=Path, default=HERE / "results", help="where the JSON and markdown go")
-    ap.add_argument("--cache", choices=["cold", "warm"], default="cold",
-                    help="cold: each run computes the symmetry classes; warm: read from an earlier run's cache")
+    ap.add_argument("--cache", choices=["cold", "import", "warm"], default="cold",
+                    help="cold: each run computes the symmetry classes; import: reads those the import kept; "
+                         "warm: read from an earlier run's cache")
     args = ap.parse_args()
     if shutil.which(reason_cmd()[0]) is None:
         raise SystemExit("reason is not installed in this environment: pip install -e .")
@@ -310,7 +325,7 @@ def main() -> None:
     table = markdown(result)
     args.results.mkdir(parents=True, exist_ok=True)
     stem = (f"estate-{result['started'].replace(':', '').replace('-', '')}-{result['machine']['commit'][:8]}"
-            + ("-warm" if args.cache == "warm" else ""))
+            + ("" if args.cache == "cold" else f"-{args.cache}"))
     (args.results / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.results / f"{stem}.md").write_text(table)
     print(table)

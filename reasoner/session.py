@@ -98,6 +98,20 @@ class Session:
         endpoints.tagged = session.eni_tags  # tag:KEY=VALUE
         return session
 
+    def index(self) -> int | None:
+        """Computes the snapshot's symmetry classes (reasoner/engine/symmetry_cache.py) and keeps them in the cache
+        folder, as the first set question would: ``reason import`` and ``reason collect`` call it, so that the first
+        question after them reads the classes instead of computing them (about 0.3 s at 20k ENIs).  Returns how
+        many classes there are, or None when the cache is off (``REASON_NO_CACHE``, ``cache=False``) or the rules
+        refuse factoring.  Nothing here changes an answer: a question computes the classes itself on a miss."""
+        from reasoner.engine import disk_cache
+
+        factoring = self.analyzer.factoring
+        if not factoring.cache or disk_cache.cache_dir() is None:
+            return None
+        classes = factoring.classes
+        return None if classes is None else len(classes)
+
     def eni_tags(self, key: str) -> list[tuple[str, str]]:
         """``(eni, value)`` for every ENI ``eni_tag`` (rules/tags.dl) tags with ``key``: asked of pyDatalog when the
         snapshot has a few such tags, of the set engine when it has many (``TAGS_POINT``) or is told to (``engine``).

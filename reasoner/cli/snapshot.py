@@ -43,6 +43,24 @@ def import_(src: Path = typer.Argument(..., help="folder with aws_configs/ (Batf
         out.print(f"[yellow]kept, not modelled yet:[/] {m(item)}", highlight=False)
         if isinstance(item, dict) and item.get("key") in PARENTLESS:
             out.print(plain(f"  hint: {PARENTLESS[item['key']]}"), markup=False, highlight=False)
+    _index(out_dir)
+
+
+def _index(facts: Path) -> None:
+    """The new snapshot's symmetry classes, computed now and kept in the cache folder (``Session.index``): the first
+    set question after the import reads them.  A snapshot the session cannot open is said (every question on it
+    would fail the same way), and the import still succeeded."""
+    from reasoner.session import Session
+
+    try:
+        n = Session.open(facts).index()
+    except ReasonError as e:
+        out.print(plain(f"warning: the snapshot was written, but it cannot be opened for questions: {e.render()}"),
+                  style="yellow", markup=False, highlight=False)
+        return
+    if n is not None:
+        out.print(plain(f"symmetry classes: {n} (kept in the cache folder for set questions)"), markup=False,
+                  highlight=False)
 
 
 def _differ(a: Path, b: Path) -> bool:
@@ -81,5 +99,6 @@ def collect(
     out.print(plain(f"wrote {res.facts_count} facts in {res.relations} relations to {res.facts}"), markup=False, highlight=False)
     for item in res.incomplete:
         out.print(plain(f"incomplete: {item} ({item.message})"), style="yellow", markup=False, highlight=False)
+    _index(res.facts)
     out.print(plain(f'query it: reason query --facts {shlex.quote(str(res.facts))} "SRC -> DST tcp PORT"'), markup=False,
               highlight=False)

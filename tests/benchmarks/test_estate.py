@@ -116,3 +116,18 @@ def test_isolation_pick_has_no_rule_admitting_any_group_of_the_source(private_es
     assert not [r for r in rel["sg_ingress_cidr"] if r[0] in dst]
     assert not [r for r in rel["sg_ingress_sg"] if r[0] in dst and r[4] in src]
     assert [r for r in rel["sg_ingress_sg"] if r[0] in dst], "sg-B does admit other groups"
+
+
+def test_import_mode_gives_each_run_the_classes_the_import_kept(tmp_path: Path) -> None:
+    """``--cache import``: the estate's import keeps its classes in a folder of its own, and a question run after it
+    reads them (its cache folder holds that one document afterwards: a question computing other classes, under
+    another key, would have written a second)."""
+    est = estate.prepare(60, "private", 5, tmp_path, estate.Limits(300))
+    kept = sorted(p.name for p in Path(est["kept"]).glob("classes-*.json"))
+    assert len(kept) == 1
+    q = estate.QUESTIONS["star-to-x"]
+    folder = tmp_path / "cache"
+    run = estate.measure(estate.reason_cmd() + q.args(est["facts"], est["picks"], Path(est["raw"])), estate.Limits(300),
+                         folder, cold=True, seed=Path(est["kept"]))
+    assert run["exit"] == q.expect, run
+    assert sorted(p.name for p in folder.glob("classes-*.json")) == kept

@@ -359,3 +359,25 @@ def test_the_key_does_not_depend_on_how_the_values_are_shared():
     shared, copied = {"eni": [row, row]}, {"eni": [tuple(row), tuple("".join(list(v)) for v in row)]}
     assert symmetry_cache.key(fresh, {"x"}, [1]) == symmetry_cache.key(_ROWS, {"x"}, [1])
     assert symmetry_cache.key(shared, set(), []) == symmetry_cache.key(copied, set(), [])
+
+
+def test_import_computes_the_classes_the_first_question_then_reads(estate, tmp_path, monkeypatch):
+    """``reason import`` keeps the new snapshot's classes (Session.index): the first set question reads them, and they
+    are the classes a fresh computation gives; with the cache off the import computes and writes none."""
+    out, _ = estate
+    env = {**os.environ, "REASON_CACHE_DIR": str(tmp_path / "cache")}
+    r = subprocess.run(["reason", "import", str(out), "--out", str(tmp_path / "facts")], capture_output=True, text=True,
+                       timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(list((tmp_path / "cache").glob("classes-*.json"))) == 1
+    monkeypatch.setenv("REASON_CACHE_DIR", str(tmp_path / "cache"))
+    session = Session.open(tmp_path / "facts")
+    cached = session.analyzer.factoring.classes
+    assert session.analyzer.factoring.from_cache
+    _same(cached, symmetry.classes(*_inputs(session)))
+    assert f"symmetry classes: {len(cached)} " in r.stdout
+    env["REASON_NO_CACHE"] = "1"
+    r = subprocess.run(["reason", "import", str(out), "--out", str(tmp_path / "facts2")], capture_output=True, text=True,
+                       timeout=300, env={**env, "REASON_CACHE_DIR": str(tmp_path / "cache2")})
+    assert r.returncode == 0 and "symmetry classes" not in r.stdout, r.stdout + r.stderr
+    assert not (tmp_path / "cache2").exists()
