@@ -1,6 +1,8 @@
 """`reason query --all`: every packet class that gets through, checked against point questions (pyDatalog) one by one."""
 
+import copy
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -91,3 +93,42 @@ def test_csv_holds_what_json_holds_and_one_path_formats_are_refused():
     r = subprocess.run(["reason", "query", "--format", "csv", "alb-eni -> task-eni tcp 8000"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--format csv is for reason query --all" in r.stderr
+
+
+def test_the_text_counts_what_it_lists_and_what_it_evaluated_apart(tmp_path):
+    """Pairs no rule tells apart are evaluated once and listed per member pair, so more classes may be listed than
+    were evaluated: the first line gives both counts as such (it read "N of M packet classes", N > M).  Six copies
+    of the task's ENI (one subnet, one group) to a database that admits the group."""
+    snap = tmp_path / "snap"
+    shutil.copytree(FIXED, snap)
+    path = snap / "aws_configs" / "us-east-1" / "NetworkInterfaces.json"
+    data = json.loads(path.read_text())
+    task = next(n for n in data["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0task01")
+    for i in range(7):
+        eni = copy.deepcopy(task)
+        ip = f"10.0.11.{30 + i}"
+        eni.update(NetworkInterfaceId=f"eni-0copy{i}", PrivateIpAddress=ip,
+                   PrivateIpAddresses=[{"Primary": True, "PrivateIpAddress": ip}])
+        eni.pop("Association", None)
+        eni.get("Attachment", {}).update(AttachmentId=f"eni-attach-0copy{i}")
+        if i == 6:  # the database
+            eni["Groups"] = [{"GroupId": "sg-0db", "GroupName": "db"}]
+        data["NetworkInterfaces"].append(eni)
+    path.write_text(json.dumps(data))
+    path = snap / "aws_configs" / "us-east-1" / "SecurityGroups.json"
+    data = json.loads(path.read_text())
+    sg = copy.deepcopy(next(g for g in data["SecurityGroups"] if g["GroupId"] == "sg-0task"))
+    sg.update(GroupId="sg-0db", GroupName="db", Description="db")
+    sg["IpPermissions"] = [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [], "Ipv6Ranges": [],
+                            "PrefixListIds": [], "UserIdGroupPairs": [{"GroupId": "sg-0task"}]}]
+    data["SecurityGroups"].append(sg)
+    path.write_text(json.dumps(data))
+    q = "sg-0task -> eni-0copy6 tcp 5432"
+    code, out = _all(snap, q)
+    assert code == 0 and len(out["classes"]) > out["classes_evaluated"] > 0  # factored: the case worth testing
+    r = subprocess.run(["reason", "query", "--all", "--facts", str(snap), q], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    first = r.stdout.splitlines()[0]
+    assert r.returncode == 0 and first.startswith("REACHABLE"), r.stdout + r.stderr
+    assert f"{len(out['classes'])} packet classes get through ({out['classes_evaluated']} evaluated" in first, first
+    assert " of " not in first
