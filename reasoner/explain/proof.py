@@ -385,11 +385,42 @@ def _compare(old: list[dict], now: list[dict]) -> list[str]:
         if len(a["classes"]) != len(b["classes"]):
             out.append(f"group {i + 1} ({a['classes'][0]['src'] if a['classes'] else '?'} -> ...): "
                        f"{len(b['classes'])} packet classes now, {len(a['classes'])} in the proof")
-        for x, y in zip(a["classes"], b["classes"]):
+            pairs, gone, new = _align(a["classes"], b["classes"])
+        else:
+            pairs, gone, new = list(zip(a["classes"], b["classes"])), [], []
+        for x, y in pairs:
             if x != y:
-                out.append(f"class {x['src']} -> {x['dst']} {_traffic_of(x)} from {x['src_ips']}: "
-                           f"{x['fate']} in the proof, {y['fate']} now" + ("" if x["fate"] != y["fate"] else _what_differs(x, y)))
+                out.append(f"class {_class_text(x)}: {x['fate']} in the proof, {y['fate']} now"
+                           + ("" if x["fate"] != y["fate"] else _what_differs(x, y)))
+        out.extend(f"class {_class_text(x)}: {x['fate']} in the proof, not in the packet space now" for x in gone)
+        out.extend(f"class {_class_text(y)}: not in the proof, {y['fate']} now" for y in new)
     return out
+
+
+def _class_text(c: dict[str, Any]) -> str:
+    return f"{c['src']} -> {c['dst']} {_traffic_of(c)} from {c['src_ips']}"
+
+
+def _align(old: list[dict], now: list[dict]) -> tuple[list[tuple[dict, dict]], list[dict], list[dict]]:
+    """A group's classes in the proof and now, when there are not as many: matched by what they are (ends,
+    protocol, destination ports, addresses; in order among those alike, which differ in source ports), so that a class
+    the packet space gained (or lost) is said as such instead of shifting every later comparison by one.  Returns
+    the matched pairs, the proof's classes left over and the new ones."""
+    def key(c: dict) -> str:
+        return json.dumps([c.get(k) for k in ("src", "dst", "protocol", "dst_ports", "src_ips", "dst_ips")], default=repr)
+
+    waiting: dict[str, list[dict]] = {}
+    for c in now:
+        waiting.setdefault(key(c), []).append(c)
+    pairs, gone = [], []
+    for c in old:
+        alike = waiting.get(key(c))
+        if alike:
+            pairs.append((c, alike.pop(0)))
+        else:
+            gone.append(c)
+    matched = {id(y) for _, y in pairs}
+    return pairs, gone, [c for c in now if id(c) not in matched]
 
 
 def _what_differs(x: dict[str, Any], y: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ protocol (or any) and the destination ports; the source port ranges over every p
 so an answer's packet has an ephemeral source port whenever one would do.  An
 ICMP or ICMPv6 packet has its message (type * 256 + code) where a port would be, cut at the ICMP rules' bounds
 and at each query type's, and as its source port its reply's message (an echo reply for an echo request), or
-65537 when it gets no reply (rules/00_snapshot.dl icmp_query).  Each
+65537 when it gets no reply (rules/00_snapshot.dl icmp_query); a question about any protocol asks ICMP and
+ICMPv6 over both families, whether or not a rule names them (ICMPv6 first over IPv6).  Each
 dimension is cut at every boundary of the rules that can look at it, so one representative per piece stands
 for the whole piece: "unreachable" holds for every packet of the query, and "reachable" names a real packet.
 
@@ -280,7 +281,7 @@ class PacketSpace:
                     continue  # a packet's two addresses are of one family
                 srange = ipiece[sip] if s.ips is None else pieces.get(sip, (sip, sip)) if pieces else (sip, sip)
                 drange = ipiece[dip] if d.ips is None else pieces.get(dip, (dip, dip)) if pieces else (dip, dip)
-                for p in protos:
+                for p in (protos if fam == "ipv4" or "58" not in protos else _V6_FIRST.get(tuple(protos)) or _v6_first(protos)):
                     if p in PORTED:
                         yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam, pair)
                     elif p in ICMP:
@@ -324,7 +325,11 @@ class PacketSpace:
             # every protocol no rule names, as one class: its packet carries the lowest such number (never one with
             # ports or ICMP messages, which the rules read apart: PORTED, ICMP)
             rest = next(str(n) for n in range(256) if str(n) not in protos_read and str(n) not in PORTED + ICMP)
-            protos = ["6", "17", "1"] + sorted((protos_read | {rest}) - {"-1", "6", "17", "1"}, key=int)
+            # ICMP and ICMPv6 always, whether or not a rule names them: the rules read their messages apart (an error
+            # message needs no reply: rules/reachability.dl no_reply), so the "every other protocol" class cannot
+            # stand for them (ICMPv6 was left out unless a rule named it: a one-way ICMPv6 message that got through
+            # where every other packet's reply was stopped went unseen)
+            protos = ["6", "17", "1", "58"] + sorted((protos_read | {rest}) - {"-1", "6", "17", "1", "58"}, key=int)
         else:
             protos = [proto]
         dpoints = cuts(port_lo, port_hi, sorted(nacl_ports | sg_ports))
@@ -344,6 +349,16 @@ class PacketSpace:
 
 
 _NO_PORTS = {0: (0, 0)}
+#: an IPv6 packet's protocols in the order its representatives are taken: ICMPv6 before ICMP, so that an answer's
+#: packet over IPv6 is an ICMPv6 message whenever one would do (protocol 1 over IPv6 is a packet too, and covered)
+_V6_FIRST: dict[tuple, list[str]] = {}
+
+
+def _v6_first(protos: list[str]) -> list[str]:
+    out = [p for p in protos if p != "58"]
+    out.insert(out.index("1") if "1" in out else len(out), "58")
+    _V6_FIRST[tuple(protos)] = out
+    return out
 
 
 def _icmp_runs(queries: list[tuple[int, int]], points: list[int], ipieces: dict[int, tuple[int, int]]) -> list[tuple]:

@@ -77,3 +77,34 @@ def test_an_address_no_interface_can_have_and_a_family_no_end_has_are_said_plain
     assert r.returncode == 2 and "error[query.bad_address]" in r.stderr  # (it said "unknown endpoint '::1'")
     r = reason("query", "--facts", str(snap), "eni-web -> 10.0.2.20 tcp 443 ipv6")
     assert r.returncode == 2 and "asks ipv6" in r.stderr
+
+
+def _icmp_denied_returns_stopped(docs):
+    """acl-ds denies protocol 1 (ICMP) from ::/0 inbound, as an entry meant to "block ICMP" for IPv6 would (AWS accepts
+    it: CreateNetworkAclEntry, IcmpTypeCode "Required if specifying protocol 1 (ICMP) or protocol 58 (ICMPv6) with an
+    IPv6 CIDR block"), and lets IPv6 out to the app subnet only, so no reply gets back to the web subnet; sg-app
+    admits every protocol from ::/0."""
+    for acl in docs["NetworkAcls"]["NetworkAcls"]:
+        acl["Entries"] = [e for e in acl["Entries"] if not (e["Egress"] and e["RuleNumber"] == 101)]
+        acl["Entries"] += [
+            {"RuleNumber": 101, "Protocol": "-1", "RuleAction": "allow", "Egress": True,
+             "Ipv6CidrBlock": "2600:1f18:aaaa:bb02::/64"},
+            {"RuleNumber": 90, "Protocol": "1", "RuleAction": "deny", "Egress": False, "Ipv6CidrBlock": "::/0",
+             "IcmpTypeCode": {"Type": -1, "Code": -1}}]
+    dualstack.group(docs, "sg-app")["IpPermissions"] = [{"IpProtocol": "-1", "IpRanges": [],
+                                                          "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}]
+
+
+@pytest.mark.parametrize("engine", ["point", "set"])
+def test_an_any_question_covers_icmpv6_that_no_rule_names(tmp_path, engine):
+    """An ICMPv6 error message (RFC 4443: destination unreachable, type 1) needs no reply, and ICMPv6 is protocol 58,
+    not the protocol 1 the network ACL denies: it gets from eni-web to eni-app while every other packet's reply is
+    stopped.  `any` left ICMPv6 out unless a rule named it (the "every other protocol" class, which needs a reply,
+    stood for it), so this was UNREACHABLE and `assert unreachable` passed: a proof of isolation that was not one."""
+    snap = dualstack.write(tmp_path, _icmp_denied_returns_stopped)
+    code, doc = ask(snap, "eni-web -> eni-app any", {"REASON_ENGINE": engine})
+    assert code == 0 and doc["packet"]["protocol"] == "icmpv6" and doc["packet"]["family"] == "ipv6", doc["packet"]
+    checks = tmp_path / "q.reason"
+    checks.write_text("assert unreachable eni-web -> eni-app any\n")
+    r = reason("verify", "--facts", str(snap), str(checks), env={"REASON_ENGINE": engine})
+    assert r.returncode == 1, r.stdout + r.stderr
