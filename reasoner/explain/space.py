@@ -147,6 +147,22 @@ def dst_port_cuts(rules: Iterable) -> frozenset[int]:
     return frozenset(out)
 
 
+def rule_protocols(rules: Iterable) -> frozenset[str]:
+    """Every protocol number (a decimal string 0-255) written as a constant in ``rules``, but those a question about any
+    protocol always asks (tcp, udp, icmp, icmpv6).  A string that only looks like one (a tag's value "22") adds a
+    class that changes no answer: more classes, never fewer."""
+    from reasoner.engine.syntax import Atom, Const, subterms
+
+    out: set[str] = set()
+    for rule in rules:
+        for lit in (rule.head, *rule.body):
+            for t in (lit.args if isinstance(lit, Atom) else (lit.left, lit.right)):
+                out.update(x.value for x in subterms(t) if isinstance(x, Const) and type(x.value) is str
+                           and x.value.isdigit() and x.value.isascii() and int(x.value) <= 255
+                           and x.value == str(int(x.value)))
+    return frozenset(out - {"6", "17", "1", "58"})
+
+
 class PacketSpace:
     """Enumerates queries' packet spaces over one analyzer's snapshot, caching each endpoint's rules."""
 
@@ -156,6 +172,9 @@ class PacketSpace:
         self._icmp_cuts = dst_port_cuts(analyzer.p.checked.module.rules)
         # which ICMP messages are queries, and their replies (a reply's message is the query's source port)
         self.queries = icmp_queries(analyzer.p.checked.module.rules)
+        # protocols the rules themselves name (a policy's `exposed(E, "47", _, _)`): each its own class of a question
+        # about any protocol, never folded into "every other protocol" (whose rows read "-1": the policy matched none)
+        self.named_protocols = rule_protocols(analyzer.p.checked.module.rules)
         self._rules: dict[str, Rules] = {}
         self._by_key: dict[object, Rules] = {}  # (security groups, subnet, VPC) -> Rules
         self._sg_parts: dict[tuple[str, ...], Rules] = {}  # security groups -> what their rules read
@@ -324,6 +343,7 @@ class PacketSpace:
         if proto == "-1":
             # every protocol no rule names, as one class: its packet carries the lowest such number (never one with
             # ports or ICMP messages, which the rules read apart: PORTED, ICMP)
+            protos_read = protos_read | self.named_protocols
             rest = next(str(n) for n in range(256) if str(n) not in protos_read and str(n) not in PORTED + ICMP)
             # ICMP and ICMPv6 always, whether or not a rule names them: the rules read their messages apart (an error
             # message needs no reply: rules/reachability.dl no_reply), so the "every other protocol" class cannot

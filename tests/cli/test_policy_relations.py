@@ -140,8 +140,10 @@ def test_every_protocol_no_rule_names_is_minus_one_as_documented(tmp_path):
     path.write_text(json.dumps(doc))
     code, found = rows(tmp_path, 'violation(S, "every protocol") :- can_reach(S, D, "-1", 0, 65535), lb_eni(_, D).\n', snap)
     assert code == 1 and {s for s, _ in found} == {"eni-0task01", "eni-0alb0a", "eni-0alb0b"}, found  # (the nodes: each other)
-    code, found = rows(tmp_path, 'violation(S, "zero") :- can_reach(S, _, "0", _, _).\n', snap)
-    assert (code, found) == (0, [])
+    # a protocol a policy names is its own class since the twenty-seventh session: protocol 0 asked by its number holds
+    # where an all-traffic rule admits it (before, "0" matched nothing: it was folded into "-1")
+    code, found = rows(tmp_path, 'violation(S, "zero") :- can_reach(S, D, "0", 0, 65535), lb_eni(_, D).\n', snap)
+    assert code == 1 and {s for s, _ in found} == {"eni-0task01", "eni-0alb0a", "eni-0alb0b"}, found
     from test_query import _bastion, _public_ip, edit  # a public instance in the public subnet, sg-0alb: open to all
     _bastion(snap)
     edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
@@ -172,3 +174,36 @@ def test_a_policy_over_what_missing_data_leaves_open_is_not_decided(tmp_path):
                                      for w in doc["warnings"]), doc["warnings"]
     f.write_text('violation(E, "web") :- exposed(E, "6", Lo, Hi), Lo <= 80, 80 <= Hi.\n')  # the ALB's nodes: found
     assert reason("verify", str(f), "--facts", str(snap)).returncode == 1
+
+
+def test_a_protocol_a_policy_names_is_asked_apart_from_every_other_protocol(tmp_path):
+    """A policy about GRE (protocol 47) over an ENI every protocol reaches from the internet: `exposed(E, "47", _, _)`
+    matched nothing, as GRE was read under "-1" (every protocol no security group or network ACL rule names), and the
+    policy passed.  A protocol a policy writes is now its own class; one a network ACL denies by number is not
+    exposed though every other protocol is (the deny is read, not folded into "-1")."""
+    import json
+    import shutil
+
+    from test_query import _bastion, _public_ip, edit
+
+    snap = tmp_path / "snap"
+    shutil.copytree(FIXED, snap)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    path = snap / "aws_configs" / "us-east-1" / "SecurityGroups.json"
+    doc = json.loads(path.read_text())
+    for g in doc["SecurityGroups"]:
+        g["IpPermissions"].append({"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+    path.write_text(json.dumps(doc))
+    policy = ('violation(E, "gre") :- exposed(E, "47", _, _).\n'
+              'violation(E, "esp") :- exposed(E, "50", _, _).\n')
+    code, found = rows(tmp_path, policy, snap)
+    assert code == 1 and ("eni-0bastion", "gre") in found and ("eni-0bastion", "esp") in found, found
+    path = snap / "aws_configs" / "us-east-1" / "NetworkAcls.json"
+    doc = json.loads(path.read_text())
+    for acl in doc["NetworkAcls"]:  # ESP denied inbound by number, before the entries that admit everything
+        acl["Entries"].insert(0, {"RuleNumber": 1, "Protocol": "50", "RuleAction": "deny", "Egress": False,
+                                  "CidrBlock": "0.0.0.0/0"})
+    path.write_text(json.dumps(doc))
+    code, found = rows(tmp_path, policy, snap)
+    assert code == 1 and ("eni-0bastion", "gre") in found and ("eni-0bastion", "esp") not in found, found
