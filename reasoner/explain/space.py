@@ -280,7 +280,7 @@ class PacketSpace:
         if cut is None:  # pairs whose hops read the same rules share their cuts
             cut = self._cut[key] = self._cuts(*(self._values[k] if k >= 0 else frozenset() for k in key[4:]),
                                               proto=proto, port_lo=port_lo, port_hi=port_hi, sports=sports)
-        protos, dpoints, spoints, dpiece, spiece, icmp, rest = cut
+        protos, dpoints, spoints, dpiece, spiece, icmp, rest, protos6 = cut
         needs_inet = (s.ips is None and s.is_internet) or (d.ips is None and d.is_internet)
         inet: list[int] = []
         ipiece: dict[int, tuple[int, int]] = {}
@@ -300,7 +300,7 @@ class PacketSpace:
                     continue  # a packet's two addresses are of one family
                 srange = ipiece[sip] if s.ips is None else pieces.get(sip, (sip, sip)) if pieces else (sip, sip)
                 drange = ipiece[dip] if d.ips is None else pieces.get(dip, (dip, dip)) if pieces else (dip, dip)
-                for p in (protos if fam == "ipv4" or "58" not in protos else _V6_FIRST.get(tuple(protos)) or _v6_first(protos)):
+                for p in (protos if fam == "ipv4" else protos6):
                     if p in PORTED:
                         yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam, pair)
                     elif p in ICMP:
@@ -365,20 +365,14 @@ class PacketSpace:
                 queries = self.queries[p]
                 points = sorted(base | {c for t, _ in queries for c in (t * 256, t * 256 + 256) if ilo < c <= ihi})
                 icmp[p] = _icmp_runs(queries, points, pieces(points, ihi))
-        return protos, dpoints, spoints, pieces(dpoints, port_hi), spiece, icmp, rest
+        # an IPv6 packet's protocols: ICMPv6 before ICMP, so that an answer's packet over IPv6 is an ICMPv6 message
+        # whenever one would do (protocol 1 over IPv6 is a packet too, and asked)
+        protos6 = protos if "58" not in protos or "1" not in protos else [
+            "58" if p == "1" else "1" if p == "58" else p for p in protos]
+        return protos, dpoints, spoints, pieces(dpoints, port_hi), spiece, icmp, rest, protos6
 
 
 _NO_PORTS = {0: (0, 0)}
-#: an IPv6 packet's protocols in the order its representatives are taken: ICMPv6 before ICMP, so that an answer's
-#: packet over IPv6 is an ICMPv6 message whenever one would do (protocol 1 over IPv6 is a packet too, and covered)
-_V6_FIRST: dict[tuple, list[str]] = {}
-
-
-def _v6_first(protos: list[str]) -> list[str]:
-    out = [p for p in protos if p != "58"]
-    out.insert(out.index("1") if "1" in out else len(out), "58")
-    _V6_FIRST[tuple(protos)] = out
-    return out
 
 
 def _icmp_runs(queries: list[tuple[int, int]], points: list[int], ipieces: dict[int, tuple[int, int]]) -> list[tuple]:
