@@ -224,12 +224,19 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
                 raise c.err("facts.conflict", f"two {'outbound' if egress else 'inbound'} entries numbered {number}: "
                             f"here and at {numbered[egress, number]}", f"{ep}.RuleNumber",
                             hint="a network ACL has one entry per rule number and direction; collect the answer again")
-            if c.opt(e, "CidrBlock", ep) is None and c.opt(e, "Ipv6CidrBlock", ep) is not None:
+            v6 = c.opt(e, "CidrBlock", ep) is None and c.opt(e, "Ipv6CidrBlock", ep) is not None
+            if v6:
                 lo, hi, _ = c.cidr(e["Ipv6CidrBlock"], f"{ep}.Ipv6CidrBlock", "ipv6")
             else:
                 lo, hi, _ = c.cidr(c.req(e, "CidrBlock", ep), f"{ep}.CidrBlock")
             proto = c.proto(c.req(e, "Protocol", ep), f"{ep}.Protocol")
-            if proto in ICMP:  # NetworkAclEntry IcmpTypeCode: "ICMP protocol: The ICMP type and code"
+            if proto == "58" and not v6:
+                # CreateNetworkAclEntry, Protocol: "If you specify protocol "58" (ICMPv6) and specify an IPv4 CIDR
+                # block, traffic for all ICMP types and codes allowed, regardless of any that you specify" (an
+                # entry's type and code were read, so a deny of one type let the others pass, an allow of one type
+                # stopped them)
+                plo, phi = 0, 65535
+            elif proto in ICMP:  # NetworkAclEntry IcmpTypeCode: "ICMP protocol: The ICMP type and code"
                 # required for ICMP (AWS::EC2::NetworkAclEntry Icmp: "Required if you specify 1 (ICMP) for the
                 # protocol parameter"): an entry without it is cut, never read as every message
                 tc = c.req(e, "IcmpTypeCode", ep) if proto == "1" else c.opt(e, "IcmpTypeCode", ep, {})

@@ -85,7 +85,12 @@ def test_port_ranges_as_aws_reads_them(tmp_path: Path, perm: dict, ports: tuple[
     ({"Protocol": "1", "IcmpTypeCode": {"Type": 0, "Code": -1}}, (0, 255)),
     ({"Protocol": "1", "IcmpTypeCode": {"Type": 3, "Code": 4}}, (3 * 256 + 4, 3 * 256 + 4)),
     ({"Protocol": "1", "IcmpTypeCode": {"Type": -1, "Code": -1}}, (0, 65535)),
-    ({"Protocol": "58", "IcmpTypeCode": {"Type": 129, "Code": 0}}, (129 * 256, 129 * 256)),
+    ({"Protocol": "58", "IcmpTypeCode": {"Type": 129, "Code": 0}, "CidrBlock": None, "Ipv6CidrBlock": "::/0"},
+     (129 * 256, 129 * 256)),
+    # CreateNetworkAclEntry, Protocol: "If you specify protocol "58" (ICMPv6) and specify an IPv4 CIDR block, traffic
+    # for all ICMP types and codes allowed, regardless of any that you specify" (it read the type and code)
+    ({"Protocol": "58", "IcmpTypeCode": {"Type": 129, "Code": 0}}, (0, 65535)),
+    ({"Protocol": "58", "IcmpTypeCode": {"Type": 128, "Code": 0}, "RuleAction": "deny"}, (0, 65535)),
     ({"Protocol": "1", "IcmpTypeCode": {"Type": -1, "Code": -1}, "PortRange": {"From": 22, "To": 22}}, (0, 65535)),
 ])
 def test_icmp_acl_entries_keep_their_type_and_code(tmp_path: Path, entry: dict, ports: tuple[int, int]) -> None:

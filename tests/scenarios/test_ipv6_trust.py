@@ -108,3 +108,28 @@ def test_an_any_question_covers_icmpv6_that_no_rule_names(tmp_path, engine):
     checks.write_text("assert unreachable eni-web -> eni-app any\n")
     r = reason("verify", "--facts", str(snap), str(checks), env={"REASON_ENGINE": engine})
     assert r.returncode == 1, r.stdout + r.stderr
+
+
+def _icmpv6_entry_with_an_ipv4_cidr(docs):
+    """acl-ds admits IPv4 inbound only by an entry of protocol 58 (ICMPv6) with an IPv4 CIDR and echo requests as its
+    type; both groups admit every protocol from everywhere."""
+    for acl in docs["NetworkAcls"]["NetworkAcls"]:
+        acl["Entries"] = [e for e in acl["Entries"] if not (e["RuleNumber"] == 100 and not e["Egress"])]
+        acl["Entries"].append({"RuleNumber": 90, "Protocol": "58", "RuleAction": "allow", "Egress": False,
+                               "CidrBlock": "0.0.0.0/0", "IcmpTypeCode": {"Type": 128, "Code": 0}})
+    for sg in ("sg-web", "sg-app"):
+        dualstack.group(docs, sg)["IpPermissions"] = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                                                        "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}]
+
+
+@pytest.mark.parametrize("engine", ["point", "set"])
+def test_an_icmpv6_entry_with_an_ipv4_cidr_covers_every_message(tmp_path, engine):
+    """CreateNetworkAclEntry, Protocol: "If you specify protocol "58" (ICMPv6) and specify an IPv4 CIDR block, traffic
+    for all ICMP types and codes allowed, regardless of any that you specify".  The entry's type was read: only echo
+    requests over IPv4 came in, their replies (type 129) did not, and `assert unreachable ... any ipv4` passed while
+    every protocol-58 message over IPv4 gets in (found by an adversarial test session)."""
+    snap = dualstack.write(tmp_path, _icmpv6_entry_with_an_ipv4_cidr)
+    code, doc = ask(snap, "eni-web -> eni-app any ipv4", {"REASON_ENGINE": engine})
+    assert code == 0 and doc["packet"]["protocol"] == "icmpv6" and doc["packet"]["family"] == "ipv4", doc["packet"]
+    code, doc = ask(snap, "eni-web -> eni-app proto 58 128 ipv4", {"REASON_ENGINE": engine})  # echo and its reply
+    assert code == 0, doc
