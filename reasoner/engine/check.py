@@ -20,7 +20,8 @@ Checked here, all problems collected and sorted:
   asks about, so in a policy they are always empty; the hint names ``exposed`` / ``can_reach``
   (rules/policy_relations.dl), computed over the whole snapshot;
 - ``never_matches``: in a user file, a constant in a protocol column (``proto``, ``rule_proto``: IANA
-  numbers as text, ``"-1"`` for all) that no row can hold, such as ``"tcp"``; the hint gives the number;
+  numbers as text, ``"-1"`` for all) that no row can hold, such as ``"tpc"``, ``"06"`` or ``"256"`` (rows hold
+  0-255 without leading zeros); the hint gives the number;
 - ``bad_annotation``: rule metadata (``@id``, ``@severity``, ``@title``, ``@remediation``) on a rule whose head
   is not ``violation``, another key, or a severity other than low, medium, high, critical;
 - ``dead_rule``: in a user file, a rule or facts whose predicate ``violation`` never reads (``violations``):
@@ -388,8 +389,9 @@ def _check_proto_constants(module: Module, shipped: Collection[str]) -> list[Dia
     """A user file's constant that can never match a protocol column (a dead policy, not an empty one): in an atom or
     a rule's head at a protocol column, or compared (``=``, ``!=``) with a variable standing at one (reasoner/engine/
     protocols.py ``protocol_columns``).  Protocol names are numbers by now (``with_numbers``, before ``check``)."""
-    def dead(term) -> bool:
-        return isinstance(term, Const) and isinstance(term.value, str) and not term.value.isdigit() and term.value != "-1"
+    def dead(term) -> bool:  # rows hold "-1" or a protocol number as str(int) writes it: never "06", "047", "256"
+        v = term.value if isinstance(term, Const) else None
+        return isinstance(v, str) and v != "-1" and not (v.isdigit() and v.isascii() and v == str(int(v)) and int(v) <= 255)
 
     out = []
     cols_of: dict[str, set] = {}

@@ -92,6 +92,22 @@ def test_a_name_that_is_no_protocol_is_still_a_dead_policy(tmp_path, body):
     assert "for any protocol, write a variable or _" in diags[0].hint
 
 
+@pytest.mark.parametrize("body", ['exposed(S, "06", _, _)', 'exposed(S, "047", _, _)', 'exposed(S, "256", _, _)',
+                                  'exposed(S, P, _, _), P = "00"', 'sg_ingress_cidr(S, "0017", _, _, _, _, _)'])
+def test_a_number_no_row_can_hold_is_a_dead_policy(tmp_path, body):
+    """Rows hold a protocol as str(int) writes it, 0-255: "06", "047" and "256" passed the check (made of digits) and
+    matched nothing, so the policy passed whatever the estate did (found by an adversarial test session)."""
+    diags = refused(tmp_path, f'violation(S, "x") :- {body}.\n')
+    assert [(d.code, d.line) for d in diags] == [("never_matches", 1)]
+
+
+@pytest.mark.parametrize("number", ["0", "6", "47", "255", "-1"])
+def test_a_number_a_row_can_hold_is_accepted(tmp_path, number):
+    f = tmp_path / "p.dl"
+    f.write_text(f'violation(S, "x") :- exposed(S, "{number}", _, _).\n')
+    load_rules([f])
+
+
 def test_a_name_reaches_the_columns_of_a_policys_own_helpers(tmp_path):
     """A helper filled from a protocol column, a fact joined with one, and a variable equal to one (a review found
     these still compared "tcp" with "6", silently)."""
