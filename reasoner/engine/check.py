@@ -22,6 +22,8 @@ Checked here, all problems collected and sorted:
 - ``never_matches``: in a user file, a constant in a protocol column (``proto``, ``rule_proto``: IANA
   numbers as text, ``"-1"`` for all) that no row can hold, such as ``"tpc"``, ``"06"`` or ``"256"`` (rows hold
   0-255 without leading zeros); the hint gives the number;
+- ``port_constant``: in a user file, a port constant of ``exposed``/``can_reach`` in a negated atom or beside a
+  variable port (both constants in a positive atom read as containment: reasoner/engine/ranges.py);
 - ``bad_annotation``: rule metadata (``@id``, ``@severity``, ``@title``, ``@remediation``) on a rule whose head
   is not ``violation``, another key, or a severity other than low, medium, high, critical;
 - ``dead_rule``: in a user file, a rule or facts whose predicate ``violation`` never reads (``violations``):
@@ -317,6 +319,7 @@ def check(module: Module, strict: bool = True, shipped: Collection[str] = ()) ->
     if shipped:
         diags.extend(_check_per_query(module, edges, shipped))
         diags.extend(_check_proto_constants(module, shipped))
+        diags.extend(_check_port_constants(module, shipped))
         diags.extend(_check_dead_rules(module, edges, shipped))
         diags.extend(_check_rule_metadata(module, shipped))
     if diags:
@@ -416,6 +419,23 @@ def _check_proto_constants(module: Module, shipped: Collection[str]) -> list[Dia
                         holds = "never holds" if lit.op == "=" else "always holds"
                         out.append(_diag(module, lit.loc, "never_matches", f"{var.name} holds a protocol, never "
                                          f"{other.value!r}: this comparison {holds}", _PROTO_HINT))
+    return out
+
+
+def _check_port_constants(module: Module, shipped: Collection[str]) -> list[Diagnostic]:
+    """A user rule's port constant in ``exposed`` or ``can_reach`` that ``ranges.with_containment`` did not read as
+    containment (one port constant, or a negated atom): it would match only a row of exactly that range."""
+    from reasoner.engine.ranges import HINT, constant_ports
+
+    out = []
+    for rule in module.rules:
+        if rule.head.loc.file in shipped:
+            continue
+        for lit in rule.body:
+            if isinstance(lit, Atom) and (const := constant_ports(lit)) is not None and any(const):
+                what = "a negated atom" if lit.negated else "only one of the two port columns"
+                out.append(_diag(module, lit.loc, "port_constant", f"a port constant in {what} of '{lit.pred}' would "
+                                 "match only a row of exactly that range", HINT))
     return out
 
 

@@ -31,6 +31,7 @@ from reasoner.engine import disk_cache, parse_cache
 from reasoner.engine.check import Checked, bound_order, check, trusted
 from reasoner.engine.parse import parse_files, parse_text, read_texts
 from reasoner.engine.protocols import with_numbers
+from reasoner.engine.ranges import with_containment
 from reasoner.engine.resolved import Rows
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard, subterms
 from reasoner.engine.typecheck import fold
@@ -413,6 +414,7 @@ def load_rules(extra: Iterable[Path] = (), cache: bool = True) -> Checked:
         except UnicodeDecodeError:
             raise RuleError([d for p, n in zip(users, user_names) for d in _not_utf8(p, n)]) from None
     module = with_numbers(module, names)  # "tcp" where a shipped protocol column holds "6" (reasoner/engine/protocols.py)
+    module = with_containment(module, names)  # exposed(E, "6", 22, 22): port 22 is reached (reasoner/engine/ranges.py)
     if len(users) > 1:  # each policy file is a module: its helpers are private to it (reasoner/engine/modules.py)
         from reasoner.engine.modules import check_each, namespaced
 

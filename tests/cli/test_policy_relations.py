@@ -207,3 +207,38 @@ def test_a_protocol_a_policy_names_is_asked_apart_from_every_other_protocol(tmp_
     path.write_text(json.dumps(doc))
     code, found = rows(tmp_path, policy, snap)
     assert code == 1 and ("eni-0bastion", "gre") in found and ("eni-0bastion", "esp") not in found, found
+
+
+def test_both_port_constants_ask_whether_every_port_of_the_range_is_reached(tmp_path):
+    """rules/policy_relations.dl: exposed and can_reach hold "on every destination port of port_lo..port_hi", but
+    their rows are the maximal ranges, so `exposed(E, "6", 22, 22)` matched nothing over an ENI open on every port
+    and the policy passed (found by an adversarial test session).  Both ports constant in a positive atom now read
+    as containment (reasoner/engine/ranges.py); one constant, or a constant in a negated atom, is refused."""
+    import json
+    import shutil
+
+    from test_query import _bastion, _public_ip, edit
+
+    snap = tmp_path / "snap"
+    shutil.copytree(FIXED, snap)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    path = snap / "aws_configs" / "us-east-1" / "SecurityGroups.json"
+    doc = json.loads(path.read_text())
+    for g in doc["SecurityGroups"]:
+        g["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+    path.write_text(json.dumps(doc))
+    code, found = rows(tmp_path, 'violation(E, "ssh") :- exposed(E, "tcp", 22, 22).\n'
+                                 'violation(E, "low") :- exposed(E, "6", 0, 1023).\n'
+                                 'violation(D, "ssh inside") :- can_reach(_, D, "6", 22, 22).\n', snap)
+    assert code == 1 and ("eni-0bastion", "ssh") in found and ("eni-0bastion", "low") in found, found
+    assert ("eni-0bastion", "ssh inside") in found, found  # (from the task: the ALB group has no egress)
+    code, found = rows(tmp_path, 'violation(E, "web") :- exposed(E, "6", 79, 80).\n')  # the ALB: tcp 80 only
+    assert (code, found) == (0, [])
+    code, found = rows(tmp_path, 'violation(E, "web") :- exposed(E, "6", 80, 80).\n')
+    assert code == 1 and found == [("eni-0alb0a", "web"), ("eni-0alb0b", "web")]
+    for body in ('exposed(E, "6", 22, Hi)', 'eni(E, _, _, _), !exposed(E, "6", 22, 22)'):
+        f = tmp_path / "bad.dl"
+        f.write_text(f'violation(E, "x") :- {body}.\n')
+        r = reason("verify", str(f), "--facts", str(FACTS))
+        assert r.returncode == 2 and "error[port_constant]" in r.stderr and "Lo <= 22, 22 <= Hi" in r.stderr, r.stderr

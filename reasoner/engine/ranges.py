@@ -1,0 +1,71 @@
+"""Port ranges in policies: ``exposed(E, "6", 22, 22)`` asks whether port 22 is exposed.
+
+``exposed(eni, proto, port_lo, port_hi)`` and ``can_reach(src, dst, proto, port_lo, port_hi)``
+(rules/policy_relations.dl) hold "on every destination port of port_lo..port_hi", but their rows are the
+maximal ranges (reasoner/explain/policy_facts.py merges the classes): an ENI exposed on tcp 0-65535 has the
+one row ``(E, "6", 0, 65535)``.  A rule that reads the columns through variables gets those rows; a rule that
+writes both ports as constants means the documented reading, and matched nothing unless one row was exactly
+that range (``exposed(E, "6", 22, 22)`` passed over an ENI open on every port: found by an adversarial test
+session).  So, before the program is checked (``load_rules``), each positive atom of a user's rule over one
+of these relations with both port columns constant, ``c1`` and ``c2``, reads them through fresh variables
+and the comparisons ``Lo <= c1, c2 <= Hi``: it holds when one row covers ``c1..c2``, which is when every port
+of it is reached (adjacent ranges are merged, so a covered range lies within one row).
+
+Not rewritten, and refused by ``check`` (``port_constant``): one port column constant and the other not, and
+a constant in a negated atom (``!exposed(E, "6", 22, 22)``: a negation cannot hold the comparisons).  The
+shipped rules are never rewritten; a rule's location and annotations are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Collection
+
+from reasoner.engine.syntax import Atom, Comparison, Const, Module, Rule, Var, literal_vars
+
+#: The relations whose rows hold maximal port ranges, and their port columns (``port_lo``, ``port_hi``).
+COVERED = {"exposed": (2, 3), "can_reach": (3, 4)}
+
+#: the hint of ``port_constant``
+HINT = ('the rows hold each maximal range: ask for port 22 as exposed(E, "6", Lo, Hi), Lo <= 22, 22 <= Hi, or write '
+        'both ports as constants in a positive atom (exposed(E, "6", 22, 22) holds when every port of 22..22 is reached)')
+
+
+def constant_ports(atom: Atom) -> tuple[bool, bool] | None:
+    """Whether each port column of ``atom`` is an integer constant; None when ``atom`` is over no covered relation."""
+    cols = COVERED.get(atom.pred)
+    if cols is None or len(atom.args) <= max(cols):
+        return None
+    return tuple(isinstance(atom.args[i], Const) and type(atom.args[i].value) is int for i in cols)  # type: ignore[return-value]
+
+
+def with_containment(module: Module, shipped: Collection[str]) -> Module:
+    """``module`` with each positive atom of a user's rule over a covered relation, both ports constant, read as
+    containment (see the module doc)."""
+    rules = [rule if rule.head.loc.file in shipped else _rule(rule) for rule in module.rules]
+    return replace(module, decls=list(module.decls), rules=rules, sources=dict(module.sources))
+
+
+def _rule(rule: Rule) -> Rule:
+    taken = {v for lit in (rule.head, *rule.body) for v in literal_vars(lit)}
+    body: list = []
+    added: list = []
+    for lit in rule.body:
+        if isinstance(lit, Atom) and not lit.negated and constant_ports(lit) == (True, True):
+            lo_col, hi_col = COVERED[lit.pred]
+            lo, hi = Var(_fresh("PortLo", taken)), Var(_fresh("PortHi", taken))
+            args = list(lit.args)
+            c1, c2 = args[lo_col], args[hi_col]
+            args[lo_col], args[hi_col] = lo, hi
+            body.append(replace(lit, args=tuple(args)))
+            added += [Comparison("<=", lo, c1, lit.loc), Comparison("<=", c2, hi, lit.loc)]
+        else:
+            body.append(lit)
+    return rule if not added else replace(rule, body=tuple(body + added))
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
