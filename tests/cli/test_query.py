@@ -424,7 +424,9 @@ def test_nat_gateway_not_available_carries_nothing(tmp_path):
 
 def test_nat_reply_needs_every_ephemeral_port_in_the_nat_subnet_acl(tmp_path):
     """The gateway, not the client, picks the reply port (REMAP_EPHEMERAL_PORT): an inbound NACL that
-    admits only 32768-65535 in the NAT's subnet breaks some connections, so no path is claimed."""
+    admits only 32768-65535 in the NAT's subnet breaks some connections and not others, so no path is claimed,
+    and no isolation either: INCONCLUSIVE, naming the pick (it read UNREACHABLE, and `assert unreachable` passed
+    on a path that mostly works: found by an adversarial test session).  Admitting none of 1024-65535: UNREACHABLE."""
     snap = scenario(tmp_path)
     _add_nat(snap)
     (snap / REGION / "NetworkAcls.json").write_text(json.dumps({"NetworkAcls": [
@@ -438,12 +440,16 @@ def test_nat_reply_needs_every_ephemeral_port_in_the_nat_subnet_acl(tmp_path):
          "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "CidrBlock": "0.0.0.0/0"}
                      for e in (True, False)]}]}))
     code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 3 and [(m["hop"], m["missing"], m["component"]) for m in out["missing"]] == [
+        ("ret_route", "nat_reply_port", "acl-pub")], out["missing"]
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][1]["PortRange"].update(From=1024))
+    assert query_json(snap, "task-eni -> internet tcp 443")[0] == 0
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][1]["PortRange"].update(From=80, To=80))
+    code, out = query_json(snap, "task-eni -> internet tcp 443")  # no reply port admitted: no connection works
     assert code == 1 and ("REMAP_EPHEMERAL_PORT", "acl-pub") in {(e["code"], e["component"]) for e in out["explanations"]}
     # the replies come in from the internet host, not from the task (the sentence named the task's address)
     remap = next(e["message"] for e in out["explanations"] if e["code"] == "REMAP_EPHEMERAL_PORT")
     assert f"inbound from {out['packet']['dst_ip']}" in remap and "10.0.11.20" not in remap, remap
-    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][1]["PortRange"].update(From=1024))
-    assert query_json(snap, "task-eni -> internet tcp 443")[0] == 0
 
 
 def test_star_means_every_eni():
