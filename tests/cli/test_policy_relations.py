@@ -176,11 +176,9 @@ def test_a_policy_over_what_missing_data_leaves_open_is_not_decided(tmp_path):
     assert reason("verify", str(f), "--facts", str(snap)).returncode == 1
 
 
-def test_a_protocol_a_policy_names_is_asked_apart_from_every_other_protocol(tmp_path):
-    """A policy about GRE (protocol 47) over an ENI every protocol reaches from the internet: `exposed(E, "47", _, _)`
-    matched nothing, as GRE was read under "-1" (every protocol no security group or network ACL rule names), and the
-    policy passed.  A protocol a policy writes is now its own class; one a network ACL denies by number is not
-    exposed though every other protocol is (the deny is read, not folded into "-1")."""
+def _open_bastion(tmp_path, permission: dict):
+    """seed-fixed with a public bastion (eni-0bastion, 54.1.2.3, in sg-0alb) and ``permission`` added inbound to every
+    security group."""
     import json
     import shutil
 
@@ -190,11 +188,18 @@ def test_a_protocol_a_policy_names_is_asked_apart_from_every_other_protocol(tmp_
     shutil.copytree(FIXED, snap)
     _bastion(snap)
     edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
-    path = snap / "aws_configs" / "us-east-1" / "SecurityGroups.json"
-    doc = json.loads(path.read_text())
-    for g in doc["SecurityGroups"]:
-        g["IpPermissions"].append({"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
-    path.write_text(json.dumps(doc))
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissions"].append(permission) for g in d["SecurityGroups"]])
+    return snap
+
+
+def test_a_protocol_a_policy_names_is_asked_apart_from_every_other_protocol(tmp_path):
+    """A policy about GRE (protocol 47) over an ENI every protocol reaches from the internet: `exposed(E, "47", _, _)`
+    matched nothing, as GRE was read under "-1" (every protocol no security group or network ACL rule names), and the
+    policy passed.  A protocol a policy writes is now its own class; one a network ACL denies by number is not
+    exposed though every other protocol is (the deny is read, not folded into "-1")."""
+    import json
+
+    snap = _open_bastion(tmp_path, {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
     policy = ('violation(E, "gre") :- exposed(E, "47", _, _).\n'
               'violation(E, "esp") :- exposed(E, "50", _, _).\n')
     code, found = rows(tmp_path, policy, snap)
@@ -214,20 +219,8 @@ def test_both_port_constants_ask_whether_every_port_of_the_range_is_reached(tmp_
     their rows are the maximal ranges, so `exposed(E, "6", 22, 22)` matched nothing over an ENI open on every port
     and the policy passed (found by an adversarial test session).  Both ports constant in a positive atom now read
     as containment (reasoner/engine/ranges.py); one constant, or a constant in a negated atom, is refused."""
-    import json
-    import shutil
-
-    from test_query import _bastion, _public_ip, edit
-
-    snap = tmp_path / "snap"
-    shutil.copytree(FIXED, snap)
-    _bastion(snap)
-    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
-    path = snap / "aws_configs" / "us-east-1" / "SecurityGroups.json"
-    doc = json.loads(path.read_text())
-    for g in doc["SecurityGroups"]:
-        g["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
-    path.write_text(json.dumps(doc))
+    snap = _open_bastion(tmp_path, {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535,
+                                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
     code, found = rows(tmp_path, 'violation(E, "ssh") :- exposed(E, "tcp", 22, 22).\n'
                                  'violation(E, "low") :- exposed(E, "6", 0, 1023).\n'
                                  'violation(D, "ssh inside") :- can_reach(_, D, "6", 22, 22).\n', snap)
