@@ -442,6 +442,13 @@ def test_nat_reply_needs_every_ephemeral_port_in_the_nat_subnet_acl(tmp_path):
     code, out = query_json(snap, "task-eni -> internet tcp 443")
     assert code == 3 and [(m["hop"], m["missing"], m["component"]) for m in out["missing"]] == [
         ("ret_route", "nat_reply_port", "acl-pub")], out["missing"]
+    # the reply leaving the NAT's subnet for the task is denied outbound, whatever port the gateway picks: that block is
+    # certain, UNREACHABLE (the unknown port hid it: a second adversarial session)
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"].insert(0, {
+        "RuleNumber": 90, "Protocol": "-1", "RuleAction": "deny", "Egress": True, "CidrBlock": "10.0.0.0/8"}))
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 1 and ("SUBNET_ACL_RESTRICTION", "acl-pub") in {(e["code"], e["component"]) for e in out["explanations"]}
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"].pop(0))
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][1]["PortRange"].update(From=1024))
     assert query_json(snap, "task-eni -> internet tcp 443")[0] == 0
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][1]["PortRange"].update(From=80, To=80))
