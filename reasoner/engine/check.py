@@ -394,7 +394,8 @@ def _check_proto_constants(module: Module, shipped: Collection[str]) -> list[Dia
     protocols.py ``protocol_columns``).  Protocol names are numbers by now (``with_numbers``, before ``check``)."""
     def dead(term) -> bool:  # rows hold "-1" or a protocol number as str(int) writes it: never "06", "047", "256"
         v = term.value if isinstance(term, Const) else None
-        return isinstance(v, str) and v != "-1" and not (v.isdigit() and v.isascii() and v == str(int(v)) and int(v) <= 255)
+        return isinstance(v, str) and v != "-1" and not (len(v) <= 3 and v.isdigit() and v.isascii() and v == str(int(v))
+                                                         and int(v) <= 255)
 
     out = []
     cols_of: dict[str, set] = {}
@@ -425,14 +426,20 @@ def _check_proto_constants(module: Module, shipped: Collection[str]) -> list[Dia
 def _check_port_constants(module: Module, shipped: Collection[str]) -> list[Diagnostic]:
     """A user rule's port constant in ``exposed`` or ``can_reach`` that ``ranges.with_containment`` did not read as
     containment (one port constant, or a negated atom): it would match only a row of exactly that range."""
-    from reasoner.engine.ranges import HINT, constant_ports
+    from reasoner.engine.ranges import HINT, bad_range, constant_ports
 
     out = []
     for rule in module.rules:
         if rule.head.loc.file in shipped:
             continue
         for lit in rule.body:
-            if isinstance(lit, Atom) and (const := constant_ports(lit)) is not None and any(const):
+            ports = constant_ports(lit) if isinstance(lit, Atom) else None
+            if ports is None or ports == (None, None):
+                continue
+            if (why := bad_range(ports)) is not None:
+                out.append(_diag(module, lit.loc, "port_constant", f"the ports of this '{lit.pred}' atom are no range of "
+                                 f"ports: {why}", HINT))
+            elif lit.negated or None in ports:
                 what = "a negated atom" if lit.negated else "only one of the two port columns"
                 out.append(_diag(module, lit.loc, "port_constant", f"a port constant in {what} of '{lit.pred}' would "
                                  "match only a row of exactly that range", HINT))

@@ -11,8 +11,10 @@ of these relations with both port columns constant, ``c1`` and ``c2``, reads the
 and the comparisons ``Lo <= c1, c2 <= Hi``: it holds when one row covers ``c1..c2``, which is when every port
 of it is reached (adjacent ranges are merged, so a covered range lies within one row).
 
-Not rewritten, and refused by ``check`` (``port_constant``): one port column constant and the other not, and
-a constant in a negated atom (``!exposed(E, "6", 22, 22)``: a negation cannot hold the comparisons).  The
+A port written as an expression of constants (``79 + 1``) is its value.  Not rewritten, and refused by ``check``
+(``port_constant``): one port column constant and the other not, a constant in a negated atom
+(``!exposed(E, "6", 22, 22)``: a negation cannot hold the comparisons), and two constants that are no range of
+ports (reversed, ``90, 70``, which the comparisons would read as "overlaps 70..90"; or outside 0-65535).  The
 shipped rules are never rewritten; a rule's location and annotations are kept.
 """
 
@@ -22,6 +24,7 @@ from dataclasses import replace
 from typing import Collection
 
 from reasoner.engine.syntax import Atom, Comparison, Const, Module, Rule, Var, literal_vars
+from reasoner.engine.typecheck import fold
 
 #: The relations whose rows hold maximal port ranges, and their port columns (``port_lo``, ``port_hi``).
 COVERED = {"exposed": (2, 3), "can_reach": (3, 4)}
@@ -31,12 +34,23 @@ HINT = ('the rows hold each maximal range: ask for port 22 as exposed(E, "6", Lo
         'both ports as constants in a positive atom (exposed(E, "6", 22, 22) holds when every port of 22..22 is reached)')
 
 
-def constant_ports(atom: Atom) -> tuple[bool, bool] | None:
-    """Whether each port column of ``atom`` is an integer constant; None when ``atom`` is over no covered relation."""
+def constant_ports(atom: Atom) -> tuple[int | None, int | None] | None:
+    """The value of each port column of ``atom`` when it is a constant integer, or an expression of constants
+    (``79 + 1``), else None; None for all when ``atom`` is over no covered relation."""
     cols = COVERED.get(atom.pred)
     if cols is None or len(atom.args) <= max(cols):
         return None
-    return tuple(isinstance(atom.args[i], Const) and type(atom.args[i].value) is int for i in cols)  # type: ignore[return-value]
+    return tuple(fold(atom.args[i]) for i in cols)  # type: ignore[return-value]
+
+
+def bad_range(ports: tuple[int | None, int | None]) -> str | None:
+    """Why two constant ports ask about no range of ports (reversed, or outside 0-65535), or None."""
+    lo, hi = ports
+    if lo is None or hi is None:
+        return None
+    if not (0 <= lo <= 65535 and 0 <= hi <= 65535):
+        return f"{lo}..{hi} is not within 0..65535"
+    return f"{lo}..{hi} is reversed (no port is in it)" if lo > hi else None
 
 
 def with_containment(module: Module, shipped: Collection[str]) -> Module:
@@ -51,11 +65,12 @@ def _rule(rule: Rule) -> Rule:
     body: list = []
     added: list = []
     for lit in rule.body:
-        if isinstance(lit, Atom) and not lit.negated and constant_ports(lit) == (True, True):
+        ports = constant_ports(lit) if isinstance(lit, Atom) and not lit.negated else None
+        if ports is not None and None not in ports and bad_range(ports) is None:
             lo_col, hi_col = COVERED[lit.pred]
             lo, hi = Var(_fresh("PortLo", taken)), Var(_fresh("PortHi", taken))
             args = list(lit.args)
-            c1, c2 = args[lo_col], args[hi_col]
+            c1, c2 = Const(ports[0]), Const(ports[1])
             args[lo_col], args[hi_col] = lo, hi
             body.append(replace(lit, args=tuple(args)))
             added += [Comparison("<=", lo, c1, lit.loc), Comparison("<=", c2, hi, lit.loc)]

@@ -158,7 +158,7 @@ def rule_protocols(rules: Iterable) -> frozenset[str]:
         for lit in (rule.head, *rule.body):
             for t in (lit.args if isinstance(lit, Atom) else (lit.left, lit.right)):
                 out.update(x.value for x in subterms(t) if isinstance(x, Const) and type(x.value) is str
-                           and x.value.isdigit() and x.value.isascii() and int(x.value) <= 255
+                           and len(x.value) <= 3 and x.value.isdigit() and x.value.isascii() and int(x.value) <= 255
                            and x.value == str(int(x.value)))
     return frozenset(out - {"6", "17", "1", "58"})
 

@@ -230,8 +230,13 @@ def test_both_port_constants_ask_whether_every_port_of_the_range_is_reached(tmp_
     assert (code, found) == (0, [])
     code, found = rows(tmp_path, 'violation(E, "web") :- exposed(E, "6", 80, 80).\n')
     assert code == 1 and found == [("eni-0alb0a", "web"), ("eni-0alb0b", "web")]
-    for body in ('exposed(E, "6", 22, Hi)', 'eni(E, _, _, _), !exposed(E, "6", 22, 22)'):
+    code, found = rows(tmp_path, 'violation(E, "web") :- exposed(E, "6", 79 + 1, 79 + 1).\n')  # (an expression: its value)
+    assert code == 1 and found == [("eni-0alb0a", "web"), ("eni-0alb0b", "web")]
+    # refused: a constant beside a variable port, in a negated atom, reversed (it read as "overlaps 70..90"), or past
+    # 65535 (a second adversarial session found the expression and the reversed range)
+    for body in ('exposed(E, "6", 22, Hi)', 'eni(E, _, _, _), !exposed(E, "6", 22, 22)', 'exposed(E, "6", 90, 70)',
+                 'exposed(E, "6", 0, 70000)', 'exposed(E, "6", 80, 79 + 2 * Hi), Hi = 1'):
         f = tmp_path / "bad.dl"
         f.write_text(f'violation(E, "x") :- {body}.\n')
         r = reason("verify", str(f), "--facts", str(FACTS))
-        assert r.returncode == 2 and "error[port_constant]" in r.stderr and "Lo <= 22, 22 <= Hi" in r.stderr, r.stderr
+        assert r.returncode == 2 and "error[port_constant]" in r.stderr and "Lo <= 22, 22 <= Hi" in r.stderr, (body, r.stderr)

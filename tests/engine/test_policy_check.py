@@ -195,3 +195,16 @@ def test_facts_no_violation_rule_reads_are_dead_too(tmp_path):
     violation rule reads can never fail a check. Said once per predicate, at its first fact."""
     diags = refused(tmp_path, '.decl Violation(resource: symbol, message: symbol)\nViolation("a", "b").\nViolation("c", "d").\n')
     assert [(d.code, d.line) for d in diags] == [("dead_rule", 2)] and "violation?" in diags[0].hint
+
+
+def test_a_number_of_thousands_of_digits_is_no_internal_error(tmp_path):
+    """Python refuses int() of a string of more than 4,300 digits: the protocol check and the packet space's protocol
+    constants read such a string as no protocol, never an internal error (a second adversarial session found both)."""
+    from reasoner.explain.space import rule_protocols
+
+    digits = "1" * 5000
+    diags = refused(tmp_path, f'violation(S, "x") :- exposed(S, "{digits}", _, _).\n')
+    assert [(d.code, d.line) for d in diags] == [("never_matches", 1)]
+    f = tmp_path / "ok.dl"
+    f.write_text(f'.decl t(v: symbol)\nt("{digits}").\nviolation(S, "x") :- exposed(S, _, _, _), t(_).\n')
+    assert rule_protocols(load_rules([f]).module.rules) == frozenset()
