@@ -107,10 +107,12 @@ class Session:
         from reasoner.engine import disk_cache
 
         factoring = self.analyzer.factoring
-        if not factoring.cache or disk_cache.cache_dir() is None:
+        folder = disk_cache.cache_dir()
+        if not factoring.cache or folder is None:
             return None
         classes = factoring.classes
-        return None if classes is None else len(classes)
+        # (a folder that cannot be written means no cache, never an error: then nothing was kept, and none is said)
+        return None if classes is None or not folder.is_dir() else len(classes)
 
     def eni_tags(self, key: str) -> list[tuple[str, str]]:
         """``(eni, value)`` for every ENI ``eni_tag`` (rules/tags.dl) tags with ``key``: asked of pyDatalog when the

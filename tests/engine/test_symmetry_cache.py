@@ -381,3 +381,7 @@ def test_import_computes_the_classes_the_first_question_then_reads(estate, tmp_p
                        timeout=300, env={**env, "REASON_CACHE_DIR": str(tmp_path / "cache2")})
     assert r.returncode == 0 and "symmetry classes" not in r.stdout, r.stdout + r.stderr
     assert not (tmp_path / "cache2").exists()
+    (tmp_path / "afile").write_text("not a folder")  # a cache folder that cannot be made: nothing kept, nothing said
+    r = subprocess.run(["reason", "import", str(out), "--out", str(tmp_path / "facts3")], capture_output=True, text=True,
+                       timeout=300, env={**os.environ, "REASON_CACHE_DIR": str(tmp_path / "afile")})
+    assert r.returncode == 0 and "symmetry classes" not in r.stdout, r.stdout + r.stderr
