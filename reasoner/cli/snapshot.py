@@ -55,8 +55,11 @@ def _index(facts: Path) -> None:
     try:
         n = Session.open(facts).index()
     except ReasonError as e:
-        out.print(plain(f"warning: the snapshot was written, but it cannot be opened for questions: {e.render()}"),
+        first, *rest = e.render().splitlines() or [""]
+        out.print(plain(f"warning: the snapshot was written, but it cannot be opened for questions: {first}"),
                   style="yellow", markup=False, highlight=False)
+        for line in rest:  # (the hint: a line of its own, each escaped)
+            out.print(plain(line), style="yellow", markup=False, highlight=False)
         return
     if n is not None:
         out.print(plain(f"symmetry classes: {n} (kept in the cache folder for set questions)"), markup=False,

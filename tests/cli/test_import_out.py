@@ -214,3 +214,15 @@ def test_import_takes_the_aliases_of_the_folder_it_imports(tmp_path: Path) -> No
     r = reason("import", str(raw), "--out", str(out))
     assert r.returncode == 0 and "aliases:" not in r.stdout
     assert (out / "reason.toml").read_bytes() == (ROOT / "facts" / "reason.toml").read_bytes()
+
+
+def test_a_snapshot_that_cannot_be_opened_after_the_import_is_said_line_by_line(tmp_path: Path) -> None:
+    """The import then computes the symmetry classes (Session.index); aliases it copied that no question could read
+    are said as a warning, each line of the error its own (a hint was printed inside the line as a literal \\n)."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "facts" / "examples" / "seed-fixed", src)
+    (src / "reason.toml").write_text('aliases = "x"\n[other]\n')
+    r = reason("import", str(src), "--out", str(tmp_path / "out"))
+    assert r.returncode == 0 and (tmp_path / "out" / "manifest.json").is_file(), r.stdout + r.stderr
+    warning = next(line for line in r.stdout.splitlines() if line.startswith("warning: the snapshot was written"))
+    assert "facts.bad_toml" in warning and "\\n" not in r.stdout and "Traceback" not in r.stdout + r.stderr, r.stdout
