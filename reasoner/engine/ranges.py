@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Collection
 
+from reasoner.engine.check import fresh_name
 from reasoner.engine.syntax import Atom, Comparison, Const, Module, Rule, Var, literal_vars
 from reasoner.engine.typecheck import fold
 
@@ -68,7 +69,7 @@ def _rule(rule: Rule) -> Rule:
         ports = constant_ports(lit) if isinstance(lit, Atom) and not lit.negated else None
         if ports is not None and None not in ports and bad_range(ports) is None:
             lo_col, hi_col = COVERED[lit.pred]
-            lo, hi = Var(_fresh("PortLo", taken)), Var(_fresh("PortHi", taken))
+            lo, hi = Var(fresh_name("PortLo", taken)), Var(fresh_name("PortHi", taken))
             args = list(lit.args)
             c1, c2 = Const(ports[0]), Const(ports[1])
             args[lo_col], args[hi_col] = lo, hi
@@ -77,10 +78,3 @@ def _rule(rule: Rule) -> Rule:
         else:
             body.append(lit)
     return rule if not added else replace(rule, body=tuple(body + added))
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    while name in taken:
-        name += "_"
-    taken.add(name)
-    return name
