@@ -15,6 +15,17 @@ NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 NUMBERS = {name: number for number, name in NAMES.items()}
 #: the protocols whose rules and packets carry an ICMP type and code instead of ports: ICMP and ICMPv6
 ICMP = ("1", "58")
+#: the protocols a question about any protocol always asks apart (reasoner/explain/space.py): those with ports, and
+#: ICMP and ICMPv6, whose messages the rules read
+ALWAYS = ("6", "17") + ICMP
+
+
+def is_number(value: str) -> bool:
+    """Whether ``value`` is a protocol number as the relations hold it: 0-255 as ``str(int)`` writes it (never ``"06"``,
+    ``"256"``; a string of thousands of digits is no number here, never an error)."""
+    return len(value) <= 3 and value.isascii() and value.isdigit() and value == str(int(value)) and int(value) <= 255
+
+
 #: how the audits and ``query --all`` name the class of every protocol no rule on the path names (an ``any``
 #: question's last class: reasoner/explain/space.py ``PortGroup.rest``); its example packet carries the lowest
 #: such number (usually 0), which is not the class's name

@@ -40,6 +40,7 @@ from typing import Collection, Iterable
 
 from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.protocols import protocol_columns, protocol_vars
+from reasoner.protocols import is_number
 from reasoner.engine.typecheck import check_types
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, subterms, term_vars
 
@@ -394,8 +395,7 @@ def _check_proto_constants(module: Module, shipped: Collection[str]) -> list[Dia
     protocols.py ``protocol_columns``).  Protocol names are numbers by now (``with_numbers``, before ``check``)."""
     def dead(term) -> bool:  # rows hold "-1" or a protocol number as str(int) writes it: never "06", "047", "256"
         v = term.value if isinstance(term, Const) else None
-        return isinstance(v, str) and v != "-1" and not (len(v) <= 3 and v.isdigit() and v.isascii() and v == str(int(v))
-                                                         and int(v) <= 255)
+        return isinstance(v, str) and v != "-1" and not is_number(v)
 
     out = []
     cols_of: dict[str, set] = {}

@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from reasoner import addresses
-from reasoner.protocols import ICMP
+from reasoner.protocols import ALWAYS, ICMP, is_number
 
 if TYPE_CHECKING:
+    from reasoner.engine.check import Checked
     from reasoner.explain.paths import Analyzer, Endpoint
 
 #: The ephemeral ports: a client's operating system picks its source port from a range of its own ("The range
@@ -147,20 +148,13 @@ def dst_port_cuts(rules: Iterable) -> frozenset[int]:
     return frozenset(out)
 
 
-def rule_protocols(rules: Iterable) -> frozenset[str]:
-    """Every protocol number (a decimal string 0-255) written as a constant in ``rules``, but those a question about any
-    protocol always asks (tcp, udp, icmp, icmpv6).  A string that only looks like one (a tag's value "22") adds a
-    class that changes no answer: more classes, never fewer."""
-    from reasoner.engine.syntax import Atom, Const, subterms
+def rule_protocols(checked: "Checked") -> frozenset[str]:
+    """Every protocol number written as a constant in the rules (``program_constants``), but those a question about
+    any protocol always asks (``ALWAYS``).  A string that only looks like one (a tag's value "22") adds a class that
+    changes no answer: more classes, never fewer."""
+    from reasoner.engine.symmetry import program_constants
 
-    out: set[str] = set()
-    for rule in rules:
-        for lit in (rule.head, *rule.body):
-            for t in (lit.args if isinstance(lit, Atom) else (lit.left, lit.right)):
-                out.update(x.value for x in subterms(t) if isinstance(x, Const) and type(x.value) is str
-                           and len(x.value) <= 3 and x.value.isdigit() and x.value.isascii() and int(x.value) <= 255
-                           and x.value == str(int(x.value)))
-    return frozenset(out - {"6", "17", "1", "58"})
+    return frozenset(v for v in program_constants(checked) if type(v) is str and is_number(v)) - frozenset(ALWAYS)
 
 
 class PacketSpace:
@@ -174,7 +168,7 @@ class PacketSpace:
         self.queries = icmp_queries(analyzer.p.checked.module.rules)
         # protocols the rules themselves name (a policy's `exposed(E, "47", _, _)`): each its own class of a question
         # about any protocol, never folded into "every other protocol" (whose rows read "-1": the policy matched none)
-        self.named_protocols = rule_protocols(analyzer.p.checked.module.rules)
+        self.named_protocols = rule_protocols(analyzer.p.checked)
         self._rules: dict[str, Rules] = {}
         self._by_key: dict[object, Rules] = {}  # (security groups, subnet, VPC) -> Rules
         self._sg_parts: dict[tuple[str, ...], Rules] = {}  # security groups -> what their rules read
@@ -349,7 +343,7 @@ class PacketSpace:
             # message needs no reply: rules/reachability.dl no_reply), so the "every other protocol" class cannot
             # stand for them (ICMPv6 was left out unless a rule named it: a one-way ICMPv6 message that got through
             # where every other packet's reply was stopped went unseen)
-            protos = ["6", "17", "1", "58"] + sorted((protos_read | {rest}) - {"-1", "6", "17", "1", "58"}, key=int)
+            protos = list(ALWAYS) + sorted((protos_read | {rest}) - {"-1", *ALWAYS}, key=int)
         else:
             protos = [proto]
         dpoints = cuts(port_lo, port_hi, sorted(nacl_ports | sg_ports))

@@ -207,4 +207,4 @@ def test_a_number_of_thousands_of_digits_is_no_internal_error(tmp_path):
     assert [(d.code, d.line) for d in diags] == [("never_matches", 1)]
     f = tmp_path / "ok.dl"
     f.write_text(f'.decl t(v: symbol)\nt("{digits}").\nviolation(S, "x") :- exposed(S, _, _, _), t(_).\n')
-    assert rule_protocols(load_rules([f]).module.rules) == frozenset()
+    assert rule_protocols(load_rules([f])) == frozenset()
