@@ -284,6 +284,39 @@ def test_destination_attachment_in_another_zone_is_still_entered(tmp_path):
     assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
 
 
+@pytest.mark.parametrize("target", [{"NetworkInterfaceId": "eni-0fw"}, {"GatewayId": "vpce-0gwlb"},
+                                    {"NatGatewayId": "nat-0private"}])
+def test_an_appliance_route_in_the_attachment_subnet_is_refused_not_a_block(tmp_path, target):
+    """Inspection in the spoke VPC: the attachment subnet's own table sends the database's subnet to a firewall's
+    network interface, a Gateway Load Balancer endpoint or a NAT gateway (tgw-vpc-attachments.html: traffic reaches
+    other subnets of the zone only "if the transit gateway attachment subnets have appropriate routes configured in
+    their route tables pointing to the target subnets"; gateway-route-tables.html: a route more specific than local
+    may target "a network interface or a Gateway Load Balancer endpoint").  The appliance forwards the traffic on,
+    which is not modelled: inconclusive both ways, and no proof of isolation (it was a certain MORE_SPECIFIC_ROUTE
+    block, and `assert unreachable ... any` passed)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, spoke_att_subnets=("subnet-spoke-tgw",))
+    edit(snap, "RouteTables", lambda d: d["RouteTables"].append(
+        {"RouteTableId": "rtb-spoke-tgw", "VpcId": "vpc-0spoke",
+         "Associations": [{"SubnetId": "subnet-spoke-tgw", "Main": False}],
+         "Routes": [{"DestinationCidrBlock": "10.2.0.0/16", "GatewayId": "local", "State": "active"},
+                    {"DestinationCidrBlock": "10.2.1.0/24", "State": "active", **target}]}))
+    component = next(iter(target.values()))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and ("UNSUPPORTED_COMPONENT", component, "forward") in _codes(out), out["explanations"]
+    assert "where the transit gateway leaves the traffic" in next(
+        e["message"] for e in out["explanations"] if e["code"] == "UNSUPPORTED_COMPONENT")
+    code, out = query_json(snap, "db -> task-eni tcp 5432")  # the reply to the database comes in the same way
+    assert code in (1, 3) and ("UNSUPPORTED_COMPONENT", component, "return") in _codes(out) or code == 1, out
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable task-eni -> db any\n")
+    r = reason("verify", "--facts", str(snap), str(checks))
+    assert r.returncode == 3 and "0/1 assertions hold; 1 inconclusive" in r.stdout, r.stdout
+    # the subnet's local route delivers (the appliance route gone): reachable again
+    edit(snap, "RouteTables", lambda d: [t["Routes"].pop() for t in d["RouteTables"] if t["RouteTableId"] == "rtb-spoke-tgw"])
+    assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
+
+
 def _acl(acl: str, vpc: str, subnets: list[str], entries: list[dict]) -> dict:
     return {"NetworkAclId": acl, "VpcId": vpc, "IsDefault": False, "Associations": [{"SubnetId": s} for s in subnets],
             "Entries": entries}
