@@ -174,6 +174,42 @@ def test_a_security_group_reference_across_the_transit_gateway_is_undecided_when
     assert {(m["hop"], m["missing"], m["component"]) for m in out["missing"]} == {("fwd_sg_ingress", "tgw_sg_ref_option", "tgw-1")}
 
 
+@pytest.mark.parametrize("zone, code", [("use1-az3", 3), ("use1-az1", 0)])
+def test_a_reference_across_the_transit_gateway_through_zone_use1_az3_is_undecided(tmp_path, zone, code):
+    """tgw-vpc-attachments.html, Security group referencing, Limitations: "Security group referencing is not supported
+    for VPC attachments in the availability zone use1-az3".  The spoke's attachment subnet is in that zone: the
+    reference admits nothing there and the hop is undecided (it was REACHABLE through the reference); another zone
+    keeps the path."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True, referencing=("enable", "enable", "enable"))
+    edit(snap, "Subnets", lambda d: [s.update(AvailabilityZoneId=zone) for s in d["Subnets"] if s["SubnetId"] == "subnet-spoke"])
+    got, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert got == code, out["explanations"]
+    if code == 3:
+        assert {(m["hop"], m["missing"], m["component"]) for m in out["missing"]} == {
+            ("fwd_sg_ingress", "tgw_sg_ref_zone", "subnet-spoke")}
+
+
+def test_a_reference_across_the_transit_gateway_to_an_interface_endpoint_is_undecided(tmp_path):
+    """tgw-vpc-attachments.html, Security group referencing, Limitations: "Security group referencing is not supported
+    for PrivateLink endpoints".  The database ENI is an interface endpoint's, its group admitting the task only by
+    reference: undecided (it was REACHABLE); a rule by address admits it whatever the reference does."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, sg_ref=True, referencing=("enable", "enable", "enable"))
+    _write(snap, "VpcEndpoints", [
+        {"VpcEndpointId": "vpce-0svc", "VpcId": "vpc-0spoke", "VpcEndpointType": "Interface", "State": "available",
+         "ServiceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0123", "NetworkInterfaceIds": ["eni-0db"],
+         "SubnetIds": ["subnet-spoke"], "Groups": [{"GroupId": "sg-0db"}]}])
+    got, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert got == 3, out["explanations"]
+    assert {(m["hop"], m["missing"], m["component"]) for m in out["missing"]} == {
+        ("fwd_sg_ingress", "tgw_sg_ref_endpoint", "vpce-0svc")}
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]})
+        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0db"])
+    assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
+
+
 def _peer_too(snap: Path) -> None:
     """The two VPCs of ``_add_tgw`` also peered (pcx-1, active, one Region), their routes still to the transit gateway."""
     _write(snap, "VpcPeeringConnections", [
