@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from reasoner.cli.shell import Format, _bounded, _check_format, _emit, _fail, _timeout_option, app, err, out
-from reasoner.errors import ReasonError
+from reasoner.errors import Diagnostic, ReasonError, RuleError
 from reasoner.terminal import markup as m
 
 
@@ -271,7 +271,10 @@ def recheck(
         folder = facts if facts is not None else Path(str(data.get("facts") or "facts"))
         rules = [Path(f) for f in data.get("policy_files", [])]
         # an auditor's re-check parses the rules and computes every class again: no cache folder (parsed rules, classes)
-        session = Session.open(folder, extra_rules=rules, cache=False)
+        try:
+            session = Session.open(folder, extra_rules=rules, cache=False)
+        except RuleError as e:
+            raise _untold(e, rules) from None
         diffs = proofs.recheck(data, session)
     except ReasonError as e:
         _fail(e, fmt)
@@ -299,6 +302,22 @@ def recheck(
         out.print(f"{verdict}  {m(str(proof))}: {len(data['assertions'])} assertion(s), {classes} packet classes{through} "
                   f"re-checked against {m(str(folder))}", highlight=False)
     raise typer.Exit(0 if ok else 1)
+
+
+def _untold(err: RuleError, files: list[Path]) -> RuleError:
+    """``err`` without the text of the files the proof names: a proof someone else wrote may name any file of this
+    machine as a policy file (``/etc/passwd``), and a re-check must not print a line of it, in its own words or in a
+    parser's message.  Where and what kind of error stay; the files' own text is the proof's concern only through
+    its rules hash."""
+    named = {str(f) for f in files}
+
+    def told(d: Diagnostic) -> Diagnostic:
+        if d.file not in named or d.code == "io":
+            return d
+        return Diagnostic(d.file, d.line, d.column, d.code, "this policy file, named by the proof, is not the rule file "
+                          "the proof was made with (it does not check as rules; its text is not shown)",
+                          hint="re-check with the policy files the proof was written with, at the paths it names")
+    return RuleError([told(d) for d in err.diagnostics])
 
 
 @app.command()

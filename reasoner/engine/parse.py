@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import sys
 from functools import lru_cache
 from importlib import resources
@@ -243,13 +245,29 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
     return module
 
 
+#: A rule file larger than this is not read (the shipped rules take about 200 KB together).
+MAX_RULE_BYTES = 16 << 20
+
+
 def read_texts(paths: list, display_names: list[str] | None = None) -> list[tuple[str, str]]:
     """Each file's display name and text; RuleError naming every file that cannot be read."""
     diags, texts = [], []
     for i, path in enumerate(paths):
         name = display_names[i] if display_names else str(path)
         try:
-            texts.append((name, path.read_text(encoding="utf-8")))
+            # a regular file of at most MAX_RULE_BYTES: never a device or a pipe (opened without waiting for a writer)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as f:
+                mode = os.fstat(fd).st_mode
+                if not stat.S_ISREG(mode):
+                    what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+                    diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {what}"))
+                    continue
+                data = f.read(MAX_RULE_BYTES + 1)
+            if len(data) > MAX_RULE_BYTES:
+                diags.append(Diagnostic(name, 0, 0, "io", f"rule file larger than {MAX_RULE_BYTES // (1 << 20)} MB: not read"))
+                continue
+            texts.append((name, data.decode("utf-8")))
         except OSError as err:
             diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {err.strerror}"))
     if diags:

@@ -269,3 +269,19 @@ def test_a_v1_proof_is_rechecked_as_v1_wrote_it(tmp_path):
     relabelled.write_text(json.dumps(doc))
     r = reason("recheck", str(relabelled), "--facts", str(FACTS))
     assert r.returncode == 1 and "(its blockers differ)" in r.stdout and "FAILS" in r.stdout, r.stdout
+
+
+def test_recheck_never_prints_the_text_of_a_file_a_proof_names(tmp_path):
+    """A proof someone else wrote may name any file of this machine as a policy file: the re-check refuses it (exit 2)
+    without printing a line of it, in the caret excerpt or in a parser's message (it printed the secret's first
+    line).  A device or a pipe named there is refused unread (a re-check in CI must not hang on /dev/zero)."""
+    facts, queries = _setup(tmp_path)
+    proof = tmp_path / "p.json"
+    reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:hunter2-is-the-password:/root:/bin/bash\n")
+    for named, needle in ((str(secret), "its text is not shown"), ("/dev/zero", "not a regular file")):
+        forged = _forge(proof, tmp_path / "forged.json", lambda d: d.update(policy_files=[named]))
+        r = reason("recheck", str(forged), "--facts", str(facts))
+        assert r.returncode == 2 and needle in r.stdout + r.stderr, r.stdout + r.stderr
+        assert "hunter2" not in r.stdout + r.stderr and "Traceback" not in r.stderr
