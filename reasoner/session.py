@@ -181,6 +181,9 @@ class Session:
         backend = self.set_backend() if self.engine != "point" else PointBackend(self.program)
         found, evaluated = search.every_reachable(self.analyzer, backend, src, dst, q.proto_number, q.port_lo, q.port_hi,
                                                   undecided)
+        if not evaluated and not through:  # no pair at all: the error `query` gives, never a verdict of nothing
+            from reasoner.explain.paths import empty_query
+            raise empty_query(dst)
         return found, evaluated, through
 
     def _analyze(self, text: str, src: list, dst: list, proto: str, lo: int, hi: int, depth: int, detail: bool) -> Result:

@@ -69,6 +69,14 @@ def own_public_ips(relations: dict[str, list[tuple]]) -> dict[int, str]:
     return out
 
 
+def empty_query(dsts: list["Endpoint"]) -> QueryError:
+    """The error of a query whose packet space is empty: no pair of distinct endpoints with addresses (``query``,
+    ``verify`` and ``query --all`` alike)."""
+    asked = {e.family for e in dsts if e.family}
+    return QueryError("query.empty", "the query names no pair of distinct endpoints with addresses to analyse"
+                      + (f" (the query asks {' or '.join(sorted(asked))}: both ends need an address of it)" if asked else ""))
+
+
 def _public(ip: int) -> bool:
     return not any(lo <= ip <= hi for lo, hi in NOT_INTERNET_RANGES)
 
@@ -333,10 +341,7 @@ class Analyzer(HopReader):
             return _classed(self._inconclusive(query_text, unknown, unknown_rows, next(d for d in dsts if d.eni == unknown[1]),
                                                checked, depth, detail), unknown, unknown_piece)
         if best is None or best_fail is None:
-            asked = {e.family for e in dsts if e.family}
-            raise QueryError("query.empty", "the query names no pair of distinct endpoints with addresses to analyse"
-                             + (f" (the query asks {' or '.join(sorted(asked))}: both ends need an address of it)"
-                                if asked else ""))
+            raise empty_query(dsts)
         best_dst = next(d for d in dsts if d.eni == best[1])
         self._assert(best, best_dst)
         try:

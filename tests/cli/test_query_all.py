@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from reasoner.session import Session
-from test_query import answer
+from test_query import answer, reason
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXED = ROOT / "facts" / "examples" / "seed-fixed"
@@ -132,3 +132,12 @@ def test_the_text_counts_what_it_lists_and_what_it_evaluated_apart(tmp_path):
     assert r.returncode == 0 and first.startswith("REACHABLE"), r.stdout + r.stderr
     assert f"{len(out['classes'])} packet classes get through ({out['classes_evaluated']} evaluated" in first, first
     assert " of " not in first
+
+
+def test_all_with_no_pair_is_the_error_query_gives():
+    """An ENI to itself names no pair of distinct endpoints: `query` and `verify` refuse it (query.empty, exit 2);
+    `--all` said "UNREACHABLE 0 packet classes get through (0 evaluated)" and exit 1, which a script gating on it
+    would read as isolation."""
+    for args in (["query", "--all"], ["query"]):
+        r = reason(*args, "task-eni -> task-eni tcp 8000")
+        assert r.returncode == 2 and "error[query.empty]" in r.stdout + r.stderr, (args, r.stdout, r.stderr)
