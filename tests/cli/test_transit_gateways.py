@@ -119,6 +119,34 @@ def test_static_blackhole_beats_the_propagated_route_for_the_same_prefix(tmp_pat
     assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
 
 
+@pytest.mark.parametrize("state", ["pending", "deleting"])
+def test_a_static_route_caught_changing_is_undecided_not_a_blackhole(tmp_path, state):
+    """API_TransitGatewayRoute State: "pending | active | blackhole | deleting | deleted".  A more specific static route
+    in transition: whether the gateway already (or still) follows it is not known; it read as a blackhole
+    (TGW_RTB_BAD_STATE_ROUTE, UNREACHABLE)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "TransitGatewayStaticRoutes", lambda d: d["TransitGatewayStaticRoutes"][0]["Routes"].append(
+        {"DestinationCidrBlock": "10.2.1.0/24", "State": state, "Type": "static",
+         "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-spoke", "ResourceType": "vpc"}]}))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and _codes(out) == {("UNSUPPORTED_COMPONENT", "tgw-rtb-1", "forward")}, out["explanations"]
+    assert "was changing" in out["explanations"][0]["message"]
+
+
+@pytest.mark.parametrize("state", ["pending", "deleting", "deleted"])
+def test_a_route_table_not_available_is_undecided_and_says_its_state(tmp_path, state):
+    """The table is in the snapshot, in another state than available: undecided (as before), saying so; it was
+    described as "not in the snapshot (another account's table, or not collected)"."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "TransitGatewayRouteTables", lambda d: d["TransitGatewayRouteTables"][0].update(State=state))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and {(m["hop"], m["missing"], m["component"]) for m in out["missing"]} == {
+        ("fwd_route", "tgw_rtb_state", "tgw-rtb-1"), ("ret_route", "tgw_rtb_state", "tgw-rtb-1")}, out["missing"]
+    assert "not in the snapshot" not in json.dumps(out)
+
+
 def test_destination_vpc_not_propagated_to_the_table(tmp_path):
     snap = scenario(tmp_path)
     _add_tgw(snap)
