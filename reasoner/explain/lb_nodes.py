@@ -2,7 +2,8 @@
 
 Handled: one node per enabled subnet whose ENI was not collected (moto, a partial collection), carrying the load
 balancer's security groups, at the address ``LoadBalancerAddresses`` gives or, when unknown, an assumed one (said
-in a warning). Derived nodes are marked (``lb_node_derived``), so rules can tell that their groups come from the
+in a warning, and marked ``lb_node_address_assumed``: where the snapshot's rules tell apart the addresses the node may
+have, the answers through it are undecided, rules/missing_data.dl ``lb_node_address_open``). Derived nodes are marked (``lb_node_derived``), so rules can tell that their groups come from the
 LoadBalancers answer (rules/load_balancers.dl: an ALB's missing groups are unknown, not "none").
 Not handled: IPv6 node addresses.
 """
@@ -20,12 +21,13 @@ def derive_nodes(relations: dict[str, list[tuple]], names: dict[str, str]) -> tu
     eni_subnet = {r[0]: r[1] for r in relations.get("eni", [])}
     have = {(lb, eni_subnet.get(e)) for lb, e in relations.get("lb_eni", [])}
     addr = {(lb, sub): ip for lb, sub, ip in relations.get("lb_node_ip", [])}
-    subnets = {r[0]: r for r in relations.get("subnet", [])}
+    subnets = {r[0]: r for r in relations.get("subnet", []) if r[3] < 1 << 32}  # the IPv4 block (a node's address)
     lbs = {r[0]: r for r in relations.get("load_balancer", [])}
     sgs: dict[str, list[str]] = {}
     for lb, sg in relations.get("lb_sg", []):
         sgs.setdefault(lb, []).append(sg)
-    extra: dict[str, list[tuple]] = {"eni": [], "eni_ip": [], "eni_sg": [], "lb_eni": [], "lb_node_derived": []}
+    extra: dict[str, list[tuple]] = {"eni": [], "eni_ip": [], "eni_sg": [], "lb_eni": [], "lb_node_derived": [],
+                                     "lb_node_address_assumed": []}
     warnings = []
     for lb, sub, az in relations.get("lb_subnet", []):
         if (lb, sub) in have or sub not in subnets or lb not in lbs:
@@ -36,6 +38,7 @@ def derive_nodes(relations: dict[str, list[tuple]], names: dict[str, str]) -> tu
             ip = subnets[sub][2] + 4
             warnings.append(f"{node}: the load balancer's ENI in {sub} is not in the snapshot; its address is assumed "
                             f"to be {ip_text(ip)}")
+            extra["lb_node_address_assumed"].append((node,))
         extra["eni"].append((node, sub, subnets[sub][1], 1))
         extra["eni_ip"].append((node, ip))
         extra["eni_sg"].extend((node, g) for g in sgs.get(lb, []))
