@@ -295,8 +295,11 @@ def recheck(
             out.print(f"[red]DIFFERS[/]  {m(d)}", highlight=False)
         if len(diffs) > 30:
             out.print(f"... and {len(diffs) - 30} more difference(s) (all of them: --format json)", highlight=False)
-        verdict = ("[green]HOLDS[/]" if ok else f"[red]FAILS[/] ({len(failed)} assertion(s) that do not hold, "
-                   f"{len(diffs)} difference(s))")
+        # (the differences include any assertion that no longer holds; ``failed`` are those the proof itself records
+        # as not holding, which no re-check makes a proof)
+        parts = [f"{len(diffs)} difference(s) from the proof"] if diffs else []
+        parts += [f"{len(failed)} assertion(s) the proof records as not holding"] if failed else []
+        verdict = "[green]HOLDS[/]" if ok else f"[red]FAILS[/] ({'; '.join(parts)})"
         lbs = proofs.load_balancer_count(data)
         through = f" and {lbs} verdict(s) through a load balancer" if lbs else ""
         out.print(f"{verdict}  {m(str(proof))}: {len(data['assertions'])} assertion(s), {classes} packet classes{through} "

@@ -65,7 +65,8 @@ def test_recheck_fails_after_one_security_group_rule_changes(tmp_path):
     assert "snapshot hash differs" in r.stdout
     assert "verdict was unreachable, now reachable" in r.stdout
     assert "eni-0alb0a -> eni-0task01 tcp 8000" in r.stdout and "blocked in the proof, passes now" in r.stdout
-    assert "FAILS" in r.stdout
+    # the summary counts the differences (it said "0 assertion(s) that do not hold" above a line saying one no longer does)
+    assert "FAILS (" in r.stdout and "difference(s) from the proof" in r.stdout and "(0 assertion" not in r.stdout
 
 
 def test_recheck_fails_when_a_policy_file_changes(tmp_path):
