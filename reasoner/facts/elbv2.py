@@ -236,21 +236,27 @@ def load_balancer_listeners(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
 
 
 def _condition_values(c: "_Ctx", cond: Any, field_name: str, cp: str) -> list[tuple[str, str]]:
+    """A rule condition's values, as given (``Values``) or as regular expressions (``RegexValues``, written ``~REGEX``):
+    "When using host-header, http-header and path-pattern conditions you can use value matching or regex matching"
+    (APIReference/API_HostHeaderConditionConfig.html, API_PathPatternConditionConfig.html,
+    API_HttpHeaderConditionConfig.html: ``RegexValues``). Read in the field's config and at the condition's top level."""
     key = _CONDITION_CONFIGS.get(field_name)
     config = c.opt(cond, key, cp) if key else None
+    top = _strings(c, cond, "Values", cp) + [(p, f"~{v}") for p, v in _strings(c, cond, "RegexValues", cp)]
     if config is None:
-        return _strings(c, cond, "Values", cp)
+        return top
     kp = f"{cp}.{key}"
     if field_name == "http-header":
         header = c.req_str(config, "HttpHeaderName", kp)
-        return [(p, f"{header}:{v}") for p, v in _strings(c, config, "Values", kp)]
+        given = _strings(c, config, "Values", kp) + [(p, f"~{v}") for p, v in _strings(c, config, "RegexValues", kp)]
+        return top + [(p, f"{header}:{v}") for p, v in given]
     if field_name == "query-string":
         out = []
         for qp, q in c.items(config, "Values", kp):
             k, v = _text(c, q, "Key", qp), c.req_str(q, "Value", qp)
             out.append((qp, f"{k}={v}" if k else v))
-        return out
-    return _strings(c, config, "Values", kp)
+        return top + out
+    return top + _strings(c, config, "Values", kp) + [(p, f"~{v}") for p, v in _strings(c, config, "RegexValues", kp)]
 
 
 def load_balancer_listener_rules(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
@@ -269,7 +275,12 @@ def load_balancer_listener_rules(c: "_Ctx", items: list[tuple[str, Any]]) -> Non
         st.rules.append((listener, rule, priority, is_default))
         for cp, cond in c.req_items(r, "Conditions", rp):
             field_name = c.req_str(cond, "Field", cp)
-            for vp, value in _condition_values(c, cond, field_name, cp):
+            values = _condition_values(c, cond, field_name, cp)
+            if not values and field_name != "source-ip":
+                # a condition whose values this importer does not read (a shape it does not know) still conditions the
+                # rule: kept with the value "" so the rule is never read as unconditional (rule_other_condition)
+                c.add("rule_condition", rule, field_name, "")
+            for vp, value in values:
                 c.add("rule_condition", rule, field_name, value)
                 if field_name == "source-ip":  # either family, on the one line of addresses
                     lo, hi, _ = c.cidr(value, vp, "ipv6" if ":" in value else "ipv4")

@@ -107,3 +107,18 @@ def test_listener_rules_not_in_the_snapshot_leave_the_default_action_undecided(t
                                                    for g in d["LoadBalancerListeners"] for li in g["Listeners"]])
     code, out = query_json(snap, "internet -> alb:web tcp 80")  # (nothing known forwards: still not decided)
     assert code == 3
+
+
+def test_a_rule_with_a_regex_condition_answers_only_some_requests(tmp_path):
+    """source-ip AND a condition given as ``RegexValues`` (host-header, path-pattern, http-header): "When using
+    host-header, http-header and path-pattern conditions you can use value matching or regex matching"
+    (APIReference/API_HostHeaderConditionConfig.html, ``RegexValues``), and a rule's conditions are ANDed. Before, the
+    importer read only ``Values``: the rule read as source-ip only, caught every client, and
+    ``internet -> alb:web tcp 80`` was a false UNREACHABLE (a passing proof of isolation)."""
+    snap = scenario(tmp_path, FIXED)
+    for condition in ({"Field": "host-header", "HostHeaderConfig": {"RegexValues": ["^admin\\\\..*$"]}},
+                      {"Field": "path-pattern", "PathPatternConfig": {"RegexValues": ["^/admin/.*$"]}},
+                      {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Admin", "RegexValues": [".*"]}},
+                      {"Field": "host-header", "HostHeaderConfig": {}}):  # values in a shape the importer does not read
+        _rules(snap, [(1, [_source("0.0.0.0/0"), condition], "deny")])
+        assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0, condition
