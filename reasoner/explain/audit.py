@@ -125,8 +125,11 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                 undecided.add(exp.eni)
             exp.ports = {}
             continue
-        if exp.load_balancer and undecided is not None and an.p.query("listeners_unknown", (exp.load_balancer, None, None)):
-            undecided.add(exp.eni)  # its listeners are not all known: a port none of the known ones takes may be open
+        if exp.load_balancer and undecided is not None and (
+                an.p.query("listeners_unknown", (exp.load_balancer, None, None))
+                or an.p.query("listener_protocol_unknown", (exp.load_balancer, None, None, None))):
+            # its listeners are not all known, or one's protocol is not: a port none of the known ones takes may be open
+            undecided.add(exp.eni)
         if exp.load_balancer:  # a node answers only on its listeners' ports
             accepts = {(r[2], r[3]) for r in an.p.query("listener_accepts", (exp.load_balancer, None, None, None))}
             exp.ports = {p: [(port, port) for port in sorted({q for pp, q in accepts if pp == p})

@@ -59,7 +59,9 @@ def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[End
         return best
     unknown = [self._missing("target_group", "target_group", tg) for tg in sorted({r[2] for r in in_ports})
                if not self.p.holds("tg_known", (tg,))]
-    if unknown:  # the target group's protocol is what the snapshot lacks
+    unknown += [self._missing("target_group", "elb_protocol", f"{prot} (target group {self.a.label(tg)})")
+                for tg in sorted({r[2] for r in in_ports}) for _, prot in self.p.query("tg_protocol_unknown", (tg, None))]
+    if unknown:  # the target group's protocol is what the snapshot lacks, or one this version does not know
         return self._undecided(base, unknown)
     sends = ", ".join(sorted({f"{self.tgs[r[2]][2]} ({'/'.join(PROTO_NAMES.get(x[1], x[1]) for x in self.p.query('lb_sends_proto', (r[2], None)))})"
                               for r in in_ports}))

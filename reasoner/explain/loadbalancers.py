@@ -73,9 +73,13 @@ class LoadBalancers:
         if stopped is not None:
             return stopped
         if not listeners:
-            gaps = self.p.query("listeners_unknown", (lb, None, None))
+            gaps = [self._missing("listener", m, c) for _, m, c in sorted(set(self.p.query("listeners_unknown", (lb, None, None))))]
+            # a listener whose protocol this version does not know may accept the packet (rules/load_balancers.dl)
+            gaps += [self._missing("listener", "elb_protocol", f"{r[3]} (listener {self.a.names.get(r[1], r[1])})")
+                     for r in sorted(self.p.query("listener_protocol_unknown", (lb, None, None, None)))
+                     if port_lo <= r[2] <= port_hi]
             if gaps:  # "no listener" would be read from absence
-                return self._undecided(base, [self._missing("listener", m, c) for _, m, c in sorted(set(gaps))])
+                return self._undecided(base, gaps)
             all_listeners = self.p.query("listener", (None, lb, None, None))
             have = [f"{r[3]}/{r[2]}" for r in all_listeners]
             asked = f"{'tcp' if proto == '6' else 'udp'}/{port_lo if port_lo == port_hi else f'{port_lo}-{port_hi}'}"

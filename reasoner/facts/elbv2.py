@@ -89,6 +89,10 @@ DEFAULT_RULE_PRIORITY = 50001
 TRANSPORT: dict[str, tuple[str, ...]] = {
     "HTTP": ("6",), "HTTPS": ("6",), "TCP": ("6",), "TLS": ("6",),
     "UDP": ("17",), "TCP_UDP": ("6", "17"), "GENEVE": ("17",),
+    # "Protocols: TCP, TLS, UDP, TCP_UDP, QUIC, TCP_QUIC" (network/load-balancer-listeners.html): QUIC runs over UDP,
+    # TCP_QUIC over both. A protocol not listed here gets no elb_transport row: rules/load_balancers.dl reads it as
+    # unknown (elb_protocol_unknown), never as "carries nothing".
+    "QUIC": ("17",), "TCP_QUIC": ("6", "17"),
 }
 
 _LB_ENI_DESCRIPTION = re.compile(r"^ELB ((?:app|net|gwy)/[^/\s]+/[0-9A-Za-z]+)$")
