@@ -127,7 +127,8 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
             continue
         if exp.load_balancer and undecided is not None and (
                 an.p.query("listeners_unknown", (exp.load_balancer, None, None))
-                or an.p.query("listener_protocol_unknown", (exp.load_balancer, None, None, None))):
+                or an.p.query("listener_protocol_unknown", (exp.load_balancer, None, None, None))
+                or an.p.holds("lb_unmodelled", (exp.load_balancer,))):
             # its listeners are not all known, or one's protocol is not: a port none of the known ones takes may be open
             undecided.add(exp.eni)
         if exp.load_balancer:  # a node answers only on its listeners' ports

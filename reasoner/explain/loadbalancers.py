@@ -72,6 +72,8 @@ class LoadBalancers:
         stopped = self._not_routing(base, lb, name)
         if stopped is not None:
             return stopped
+        if self.p.holds("lb_unmodelled", (lb,)):  # a Gateway Load Balancer (rules/load_balancers.dl)
+            return self._undecided(base, [self._missing("load_balancer", "unmodelled", lb)])
         if not listeners:
             gaps = [self._missing("listener", m, c) for _, m, c in sorted(set(self.p.query("listeners_unknown", (lb, None, None))))]
             # a listener whose protocol this version does not know may accept the packet (rules/load_balancers.dl)

@@ -11,7 +11,8 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
 * ``LoadBalancerAttributes`` ``[{LoadBalancerArn, Attributes[{Key, Value}]}]`` -> ``lb_attribute``
 * ``LoadBalancerListeners`` ``[{LoadBalancerArn, Listeners[...]}]``, or plain listener items each naming its
   ``LoadBalancerArn`` -> ``listener``, and the listener's ``DefaultActions`` -> ``listener_action``,
-  ``action_forward``, ``action_redirect``, ``action_fixed_response`` (owner = the listener ARN); ``lb_listeners_listed``
+  ``action_forward``, ``action_redirect``, ``action_fixed_response`` (owner = the listener ARN; a Gateway Load
+  Balancer's listener, which has no ``Port`` nor ``Protocol``, gets port 0 and protocol ""); ``lb_listeners_listed``
   for every wrapped entry and, in the plain form, every load balancer a listener names (a load balancer without
   either has listeners the snapshot does not know)
 * ``LoadBalancerListenerRules`` ``[{ListenerArn, Rules[...]}]`` -> ``listener_rule``, ``rule_condition``,
@@ -232,8 +233,13 @@ def load_balancer_listeners(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         c.add("lb_listeners_listed", lb)
     for lb, lp, listener in found:
         arn = c.req_str(listener, "ListenerArn", lp)
-        port = _int(c, c.req(listener, "Port", lp), f"{lp}.Port")
-        proto = _protocol(c, listener, "Protocol", lp, required=True)
+        if ":loadbalancer/gwy/" in lb and "Port" not in listener and "Protocol" not in listener:
+            # "You cannot specify a protocol or port when you create a listener for a Gateway Load Balancer"
+            # (gateway/gateway-listeners.html): port 0, protocol "" (Gateway Load Balancers are not modelled)
+            port, proto = 0, ""
+        else:
+            port = _int(c, c.req(listener, "Port", lp), f"{lp}.Port")
+            proto = _protocol(c, listener, "Protocol", lp, required=True)
         c.add("listener", arn, lb, port, proto)
         st.listeners[arn] = (lb, proto, port)
         _actions(c, arn, c.req_items(listener, "DefaultActions", lp))
