@@ -165,6 +165,13 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
             tasks = p.query("ecs_task_eni", (None, eni, None, None))
             hc.runs_on = eni + (f", ECS task {tasks[0][0].rsplit('/', 1)[-1]}" if tasks else "")
             proto = {"tcp": "6", "udp": "17"}[hc.transport]
+            stopped = [message("lb_state", lb) if not p.holds("lb_state_known", (lb,)) else
+                       f"load balancer {a.label(lb)} is {p.query('lb_state', (lb, None))[0][1]}, not active: it routes no "
+                       "traffic (APIReference/API_LoadBalancerState.html), and whether its nodes send health checks is not "
+                       "documented" for lb in users if p.holds("lb_described", (lb,)) and not p.holds("lb_routes", (lb,))]
+            if stopped:  # never "healthy and open" from the nodes of a load balancer that routes nothing
+                hc.missing.extend(stopped)
+                continue
             for lb in users:
                 for node in sorted({r[1] for r in p.query("node_target", (lb, None, tg, target, ip, port))}):
                     res = a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [lbs.node_endpoint(node)],

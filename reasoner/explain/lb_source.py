@@ -20,10 +20,14 @@ def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[End
                  depth: int = 3) -> Result:
     """``alb:NAME -> DST``: what the load balancer's nodes send to DST. A load balancer sends only to its
     registered targets (TARGET_ADDRESS_RESTRICTION), on their registered ports (TARGET_PORT_RESTRICTION),
-    from the nodes that serve them (cross-zone): requests (rules/load_balancers.dl node_request_target). Health checks,
+    from the nodes that serve them (cross-zone), while its State routes traffic (BAD_STATE: rules/load_balancers.dl
+    ``lb_routes``; no State: undecided): requests (rules/load_balancers.dl node_request_target). Health checks,
     also sent to a weight-0 group's targets and to the health-check port, are not modelled here (`reason health`)."""
     name = self.n.lb_label(lb)
     base = Result(query_text, False, {"load_balancer": lb})
+    stopped = self._not_routing(base, lb, name)  # provisioning or failed: BAD_STATE; no State: undecided
+    if stopped is not None:
+        return stopped
     wanted = {(d.eni, ip) for d in dsts for ip in (d.ips or ())}
     sent = [r for r in self.p.query("node_request_target", (lb, None, None, None, None, None))
             if (self.n.target_eni(r[2], r[4]), r[4]) in wanted]

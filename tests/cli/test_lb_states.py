@@ -91,3 +91,22 @@ def test_a_load_balancers_node_is_not_a_client_of_its_own_listeners(tmp_path):
     code, out = query_json(snap, "vpc-0a1b2c3d -> alb:web tcp 80")  # the nodes are left out of a set, and said so
     assert code == 0 and out["packet"]["client"]["src_ip"] not in ("10.0.1.10", "10.0.2.10")
     assert any("not its clients" in w for w in out["warnings"])
+
+
+@pytest.mark.parametrize("state, code", [("provisioning", 1), ("failed", 1), (None, 3), ("active_impaired", 0)])
+def test_a_load_balancer_that_is_not_active_sends_nothing_as_the_source(tmp_path, state, code):
+    """APIReference/API_LoadBalancerState.html: provisioning and failed do not route traffic, so the nodes send no
+    request (BAD_STATE); without a State it is not known (INCONCLUSIVE, lb_state), as ``internet -> alb:web`` already
+    answered. Before, ``alb:web -> eni-0task01 tcp 8000`` was REACHABLE in each case; and `reason health` called the
+    target "healthy and open" from the nodes of a failed load balancer: now not decided."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "LoadBalancers", lambda d: [lb.pop("State") if state is None else lb.update(State={"Code": state})
+                                           for lb in d["LoadBalancers"]])
+    got, out = query_json(snap, "alb:web -> eni-0task01 tcp 8000")
+    assert got == code, out
+    if code == 1:
+        assert codes(out) == [("BAD_STATE", out["explanations"][0]["component"])]
+    if code == 3:
+        assert {m["missing"] for m in out["missing"]} == {"lb_state"}
+    health = reason("health", "--facts", str(snap), "--format", "json")
+    assert health.returncode == (0 if code == 0 else 3), health.stdout
