@@ -101,7 +101,8 @@ class HealthCheck:
 
 def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs: list[str] | None = None) -> list[HealthCheck]:
     """Every target of the given target groups (None: all), checked from every node of every load balancer using the
-    group that sends to it, on the health-check port and protocol. For each load balancer of ``named_lbs`` whose target
+    group (cross-zone load balancing or not: rules/load_balancers.dl ``node_health_checks``), on the health-check port
+    and protocol. For each load balancer of ``named_lbs`` whose target
     groups are not all known (rules/load_balancers.dl ``lb_tgs_unknown``), one undecided entry, target
     ``(its target groups)``, naming what is missing."""
     p, a = lbs.p, lbs.a
@@ -173,7 +174,8 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
                 hc.missing.extend(stopped)
                 continue
             for lb in users:
-                for node in sorted({r[1] for r in p.query("node_target", (lb, None, tg, target, ip, port))}):
+                # every node checks every target (rules/load_balancers.dl node_health_checks), cross-zone or not
+                for node in sorted({r[1] for r in p.query("node_health_checks", (lb, None, tg, target, ip, port))}):
                     res = a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [lbs.node_endpoint(node)],
                                     [Endpoint(eni, (ip,))], proto, hport, hport, depth=0)
                     if res.reachable:

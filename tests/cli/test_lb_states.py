@@ -110,3 +110,30 @@ def test_a_load_balancer_that_is_not_active_sends_nothing_as_the_source(tmp_path
         assert {m["missing"] for m in out["missing"]} == {"lb_state"}
     health = reason("health", "--facts", str(snap), "--format", "json")
     assert health.returncode == (0 if code == 0 else 3), health.stdout
+
+
+def test_every_node_health_checks_every_target_whatever_cross_zone_says(tmp_path):
+    """"Each load balancer node checks the health of each target, using the health check settings for the target
+    groups with which the target is registered" (application/target-group-health-checks.html): cross-zone load
+    balancing decides where requests go, not which nodes send health checks. With it off for the target group and
+    node b's subnet denying the way to the task, the checks from node b time out: "explained by the network" from
+    eni-0alb0b. Before, only the target's own-zone node (eni-0alb0a) was asked, and the verdict blamed the application."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "TargetGroupAttributes", lambda d: [a.update(Value="false") for g in d["TargetGroupAttributes"]
+                                                   for a in g["Attributes"] if a["Key"] == "load_balancing.cross_zone.enabled"])
+    edit(snap, "LoadBalancerTargetHealth", lambda d: [t.update(TargetHealth={"State": "unhealthy", "Reason": "Target.Timeout"})
+                                                      for g in d["LoadBalancerTargetHealth"] for t in g["TargetHealthDescriptions"]])
+
+    def own_acl(d):  # subnet-pub-b gets a network ACL denying everything out to the task's subnet
+        base = d["NetworkAcls"][0]
+        base["Associations"] = [a for a in base["Associations"] if a["SubnetId"] != "subnet-pub-b"]
+        d["NetworkAcls"].append({
+            "NetworkAclId": "acl-pubb", "VpcId": base["VpcId"], "IsDefault": False, "OwnerId": base.get("OwnerId", ""),
+            "Associations": [{"NetworkAclAssociationId": "aclassoc-b", "NetworkAclId": "acl-pubb", "SubnetId": "subnet-pub-b"}],
+            "Entries": [{"CidrBlock": "10.0.11.0/24", "Egress": True, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 50}] + [
+                {"CidrBlock": "0.0.0.0/0", "Egress": eg, "Protocol": "-1", "RuleAction": act, "RuleNumber": n}
+                for eg in (True, False) for act, n in (("allow", 100), ("deny", 32767))]})
+    edit(snap, "NetworkAcls", own_acl)
+    r = reason("health", "--facts", str(snap), "--format", "json")
+    assert r.returncode == 1, r.stdout
+    assert "explained by the network" in r.stdout and "eni-0alb0b" in r.stdout, r.stdout
