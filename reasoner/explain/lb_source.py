@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reasoner import addresses
-from reasoner.explain.paths import PROTO_NAMES, Endpoint, Result, ip_text
+from reasoner.explain.paths import PROTO_NAMES, Endpoint, Missing, Result, ip_text
 
 if TYPE_CHECKING:
     from reasoner.explain.loadbalancers import LoadBalancers
@@ -60,6 +60,10 @@ def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[End
                              f"{name} sends to its targets only on their registered ports ({ports})", "egress")
     best: Result | None = None
     for _, node, tg, target, ip, port in in_ports:
+        kept = _preserved(self, base, lb, name, tg)
+        if kept is not None:  # the requests carry the clients' addresses, not the node's
+            best = self._better(best, kept)
+            continue
         for tproto in sorted(r[1] for r in self.p.query("lb_sends_proto", (tg, None)) if proto in ("-1", r[1])):
             res = self.a.analyze(query_text, [self.node_endpoint(node)], [Endpoint(self.n.target_eni(tg, ip), (ip,))], tproto,
                                  port, port, depth)
@@ -108,6 +112,24 @@ def requested_tgs(self: "LoadBalancers", lb: str) -> set[str]:
             if addresses.subtract(clients, [(lo, hi) for _, _, p, lo, hi in captures if p < pr]):
                 out.add(tg)
     return out
+
+
+def _preserved(self: "LoadBalancers", base: Result, lb: str, name: str, tg: str) -> Result | None:
+    """An NLB target group that keeps the client's address (rules/load_balancers.dl ``preserves_client_ip``; or whose
+    attribute is unknown, ``preserve_unknown``): "Network Load Balancers can preserve the source IP addresses of clients
+    when routing requests to backend targets" (network/edit-target-group-attributes.html), so no request leaves the
+    node with the node's address and the question is the clients': INCONCLUSIVE, naming why and what to ask. Health
+    checks, from the node's address, are `reason health`'s. None for any other group."""
+    if self.lbs.get(lb, ("", "", ""))[2] != "network":
+        return None
+    why: list[Missing] = []
+    if self.p.holds("preserves_client_ip", (tg,)) or self.p.holds("preserve_unknown", (tg,)):
+        tmpl = self.p.query("missing_message", ("lb_preserved_source", None))[0][1]
+        why.append(Missing("target_group", "lb_preserved_source", tg, tmpl.format(component=self.a.label(tg))
+                           + f"; ask what a client's request gets: CLIENT -> {name} PROTO PORT"))
+    if self.p.holds("preserve_unknown", (tg,)):
+        why.append(self._missing("target_group", "tg_attribute", tg))
+    return self._undecided(base, why) if why else None
 
 
 def _preserved(self: "LoadBalancers", base: Result, lb: str, name: str, tg: str) -> Result | None:

@@ -137,3 +137,18 @@ def test_every_node_health_checks_every_target_whatever_cross_zone_says(tmp_path
     r = reason("health", "--facts", str(snap), "--format", "json")
     assert r.returncode == 1, r.stdout
     assert "explained by the network" in r.stdout and "eni-0alb0b" in r.stdout, r.stdout
+
+
+def test_an_nlb_keeping_the_clients_address_sends_no_request_from_its_node(tmp_path):
+    """"Network Load Balancers can preserve the source IP addresses of clients when routing requests to backend
+    targets. When you disable client IP preservation, the source IP address is the private IP address of the Network
+    Load Balancer" (network/edit-target-group-attributes.html): with preservation on, no request leaves a node with the
+    node's address, so ``nlb:web -> eni-0task01`` is INCONCLUSIVE, naming why and what to ask instead. Before, it was
+    REACHABLE from the node's address. With preservation off, the node's address is the source: REACHABLE as before."""
+    snap = scenario(tmp_path, FIXED)
+    to_nlb(snap, preserve="true")
+    code, out = query_json(snap, "nlb:web -> eni-0task01 tcp 8000")
+    assert code == 3 and {m["missing"] for m in out["missing"]} == {"lb_preserved_source"}, out
+    assert "CLIENT -> nlb:web" in out["missing"][0]["message"]
+    to_nlb(snap, preserve="false")
+    assert query_json(snap, "nlb:web -> eni-0task01 tcp 8000")[0] == 0
