@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from reasoner.session import Session
-from test_query import answer
+from test_query import answer, reason
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXED = ROOT / "facts" / "examples" / "seed-fixed"
@@ -132,3 +132,10 @@ def test_the_text_counts_what_it_lists_and_what_it_evaluated_apart(tmp_path):
     assert r.returncode == 0 and first.startswith("REACHABLE"), r.stdout + r.stderr
     assert f"{len(out['classes'])} packet classes get through ({out['classes_evaluated']} evaluated" in first, first
     assert " of " not in first
+
+
+def test_reachable_only_through_a_load_balancer_does_not_say_no_class_gets_through():
+    """On the fixed example the internet reaches only the ALB's nodes, answered through the ALB: the text answer said
+    "REACHABLE  0 packet classes get through", which contradicts itself; now it says it is through a load balancer."""
+    r = reason("query", "--all", "--facts", str(FIXED), "internet -> * tcp 80")
+    assert r.returncode == 0 and "0 packet classes" not in r.stdout and "through a load balancer only" in r.stdout, r.stdout
