@@ -139,8 +139,9 @@ def _query_all(session, text: str, fmt: "Format") -> None:
                 else "[bold red]UNREACHABLE[/]")
         # the classes listed are per member pair, the classes evaluated per group of pairs no rule tells apart
         # (reasoner/explain/factor.py): more may be listed than were evaluated, so the two are not "N of M"
-        out.print(f"{head}  {len(rows)} packet class{'' if len(rows) == 1 else 'es'} get{'s' if len(rows) == 1 else ''} "
-                  f"through ({evaluated} evaluated: endpoint pairs no rule tells apart share one)", highlight=False)
+        through = (f"{len(rows)} packet class{'' if len(rows) == 1 else 'es'} get{'s' if len(rows) == 1 else ''} through"
+                   if rows or not reachable else "through a load balancer only, no packet class directly")
+        out.print(f"{head}  {through} ({evaluated} evaluated: endpoint pairs no rule tells apart share one)", highlight=False)
         for r in rows:
             ports = (f" {r['dst_ports']} (from port{'s' if '-' in r['src_ports'] else ''} {r['src_ports']})"
                      if r["protocol"] in ("tcp", "udp")

@@ -8,7 +8,8 @@ and every piece is evaluated by the set engine (``reasoner/engine/backend.py``).
 when some internet address and some source port of the piece get through and back.  The gateway is the
 internet gateway attached to the ENI's VPC (the only way in from the internet in this model,
 rules/reachability.dl ``fwd_route``).  For a load balancer node, only the ports one of its listeners accepts
-are reported (``listener_accepts``): a node answers on nothing else.
+are reported (``listener_accepts``), and for an ALB's node ICMP echo requests, which it answers itself
+(reasoner/explain/lb_ping.py): a node answers on nothing else.
 
 Risk order: all protocols first, then by the most sensitive port exposed (administration and database ports,
 below), then by how many ports are open.  Both address families are audited (IPv6 global addresses are
@@ -24,6 +25,7 @@ from reasoner.engine.backend import Backend
 from reasoner.engine.separable import products
 from reasoner.explain import wording
 from reasoner.explain.paths import INTERNET, PORTED, PROTO_NAMES, Analyzer, Endpoint, group_facts
+from reasoner.explain.lb_ping import ECHO_REQUEST
 from reasoner.explain.scan import ANSWER_RELATIONS, blocked_for_certain
 from reasoner.protocols import OTHER
 
@@ -125,12 +127,20 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                 undecided.add(exp.eni)
             exp.ports = {}
             continue
-        if exp.load_balancer and undecided is not None and an.p.query("listeners_unknown", (exp.load_balancer, None, None)):
-            undecided.add(exp.eni)  # its listeners are not all known: a port none of the known ones takes may be open
+        if exp.load_balancer and undecided is not None and (
+                an.p.query("listeners_unknown", (exp.load_balancer, None, None))
+                or an.p.query("listener_protocol_unknown", (exp.load_balancer, None, None, None))
+                or an.p.holds("lb_unmodelled", (exp.load_balancer,))):
+            # its listeners are not all known, or one's protocol is not: a port none of the known ones takes may be open
+            undecided.add(exp.eni)
         if exp.load_balancer:  # a node answers only on its listeners' ports
             accepts = {(r[2], r[3]) for r in an.p.query("listener_accepts", (exp.load_balancer, None, None, None))}
+            # and an ALB's node an ICMP echo request, which it answers itself (reasoner/explain/lb_ping.py)
+            echo = [(ECHO_REQUEST, ECHO_REQUEST)] if an.p.holds("lb_answers_ping", (exp.load_balancer,)) else []
             exp.ports = {p: [(port, port) for port in sorted({q for pp, q in accepts if pp == p})
-                             if any(lo <= port <= hi for lo, hi in r)] for p, r in exp.ports.items()}
+                             if any(lo <= port <= hi for lo, hi in r)]
+                         + ([e for e in echo if any(lo <= e[0] <= hi for lo, hi in r)] if p == "1" else [])
+                         for p, r in exp.ports.items()}
             exp.ports = {p: r for p, r in exp.ports.items() if r}
         exp.ports = {p: _merge(r) for p, r in exp.ports.items()}
         exp.one_way = {p: one_way(r, an.space.queries[p]) for p, r in exp.ports.items() if p in wording.ICMP}

@@ -101,7 +101,8 @@ class HealthCheck:
 
 def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs: list[str] | None = None) -> list[HealthCheck]:
     """Every target of the given target groups (None: all), checked from every node of every load balancer using the
-    group that sends to it, on the health-check port and protocol. For each load balancer of ``named_lbs`` whose target
+    group (cross-zone load balancing or not: rules/load_balancers.dl ``node_health_checks``), on the health-check port
+    and protocol. For each load balancer of ``named_lbs`` whose target
     groups are not all known (rules/load_balancers.dl ``lb_tgs_unknown``), one undecided entry, target
     ``(its target groups)``, naming what is missing."""
     p, a = lbs.p, lbs.a
@@ -165,8 +166,16 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
             tasks = p.query("ecs_task_eni", (None, eni, None, None))
             hc.runs_on = eni + (f", ECS task {tasks[0][0].rsplit('/', 1)[-1]}" if tasks else "")
             proto = {"tcp": "6", "udp": "17"}[hc.transport]
+            stopped = [message("lb_state", lb) if not p.holds("lb_state_known", (lb,)) else
+                       f"load balancer {a.label(lb)} is {p.query('lb_state', (lb, None))[0][1]}, not active: it routes no "
+                       "traffic (APIReference/API_LoadBalancerState.html), and whether its nodes send health checks is not "
+                       "documented" for lb in users if p.holds("lb_described", (lb,)) and not p.holds("lb_routes", (lb,))]
+            if stopped:  # never "healthy and open" from the nodes of a load balancer that routes nothing
+                hc.missing.extend(stopped)
+                continue
             for lb in users:
-                for node in sorted({r[1] for r in p.query("node_target", (lb, None, tg, target, ip, port))}):
+                # every node checks every target (rules/load_balancers.dl node_health_checks), cross-zone or not
+                for node in sorted({r[1] for r in p.query("node_health_checks", (lb, None, tg, target, ip, port))}):
                     res = a.analyze(f"{node} -> {target} health check {hprot}:{hport}", [lbs.node_endpoint(node)],
                                     [Endpoint(eni, (ip,))], proto, hport, hport, depth=0)
                     if res.reachable:

@@ -31,6 +31,7 @@ from reasoner import addresses
 from reasoner.errors import QueryError
 from reasoner.explain.lb_health import HealthCheck, health_checks
 from reasoner.explain.lb_nodes import derive_nodes
+from reasoner.explain.lb_ping import answers_ping, ping
 from reasoner.explain.lb_preserved import aligned, client_matters, other_clients, preserved_ranges, quick_leg2, to_target
 from reasoner.explain.lb_source import analyze_from
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
@@ -72,10 +73,16 @@ class LoadBalancers:
         stopped = self._not_routing(base, lb, name)
         if stopped is not None:
             return stopped
+        if self.p.holds("lb_unmodelled", (lb,)):  # a Gateway Load Balancer (rules/load_balancers.dl)
+            return self._undecided(base, [self._missing("load_balancer", "unmodelled", lb)])
         if not listeners:
-            gaps = self.p.query("listeners_unknown", (lb, None, None))
+            gaps = [self._missing("listener", m, c) for _, m, c in sorted(set(self.p.query("listeners_unknown", (lb, None, None))))]
+            # a listener whose protocol this version does not know may accept the packet (rules/load_balancers.dl)
+            gaps += [self._missing("listener", "elb_protocol", f"{r[3]} (listener {self.a.names.get(r[1], r[1])})")
+                     for r in sorted(self.p.query("listener_protocol_unknown", (lb, None, None, None)))
+                     if port_lo <= r[2] <= port_hi]
             if gaps:  # "no listener" would be read from absence
-                return self._undecided(base, [self._missing("listener", m, c) for _, m, c in sorted(set(gaps))])
+                return self._undecided(base, gaps)
             all_listeners = self.p.query("listener", (None, lb, None, None))
             have = [f"{r[3]}/{r[2]}" for r in all_listeners]
             asked = f"{'tcp' if proto == '6' else 'udp'}/{port_lo if port_lo == port_hi else f'{port_lo}-{port_hi}'}"
@@ -197,8 +204,9 @@ class LoadBalancers:
         """Destinations some of which are load-balancer nodes. One rule, whether the node is named (its ENI or
         address) or is a member of a set (a subnet, a VPC, a security group): a packet to a load balancer's node
         is a request to the load balancer, answered through that node to the targets it sends to, as
-        ``SRC -> alb:NAME`` restricted to that node. A node accepts only what a listener accepts (tcp or udp):
-        any other protocol is refused there (ELBV2_LISTENERS_MISMATCH). The other destinations are plain
+        ``SRC -> alb:NAME`` restricted to that node. A node accepts only what a listener accepts (tcp or udp), and an
+        ALB's node an ICMP echo request, which it answers itself (reasoner/explain/lb_ping.py): any other protocol is
+        refused there (ELBV2_LISTENERS_MISMATCH). The other destinations are plain
         packets, scanned by ``plain(srcs, dsts)`` when given (the session's choice of engine). Reachable if any part
         is; else inconclusive if any part is; else the nearest miss."""
         groups: dict[str | None, list[Endpoint]] = {}
@@ -210,8 +218,13 @@ class LoadBalancers:
                 results.append(plain(srcs, eps) if plain is not None else
                                self.a.analyze(query_text, srcs, eps, proto, port_lo, port_hi, depth, detail=detail))
                 continue
-            protos = ("6", "17") if proto == "-1" else (proto,)
+            pings = answers_ping(self, lb)  # an ALB's node answers an echo request itself (reasoner/explain/lb_ping.py)
+            protos = (("6", "17", "1") if pings else ("6", "17")) if proto == "-1" else (proto,)
             for p in protos:
+                if p == "1" and pings:
+                    lo, hi = (0, 65535) if proto == "-1" else (port_lo, port_hi)
+                    results.append(ping(self, query_text, srcs, eps, lb, lo, hi, depth, detail))
+                    continue
                 if p not in ("6", "17"):
                     results.append(self._blocked(Result(query_text, False, {"load_balancer": lb}), "ELBV2_LISTENERS_MISMATCH", lb,
                                                  f"{self.n.lb_label(lb)} listens on tcp or udp ports only"))

@@ -11,7 +11,8 @@ Top-level keys (Batfish layout for the first ones; the collector writes the same
 * ``LoadBalancerAttributes`` ``[{LoadBalancerArn, Attributes[{Key, Value}]}]`` -> ``lb_attribute``
 * ``LoadBalancerListeners`` ``[{LoadBalancerArn, Listeners[...]}]``, or plain listener items each naming its
   ``LoadBalancerArn`` -> ``listener``, and the listener's ``DefaultActions`` -> ``listener_action``,
-  ``action_forward``, ``action_redirect``, ``action_fixed_response`` (owner = the listener ARN); ``lb_listeners_listed``
+  ``action_forward``, ``action_redirect``, ``action_fixed_response`` (owner = the listener ARN; a Gateway Load
+  Balancer's listener, which has no ``Port`` nor ``Protocol``, gets port 0 and protocol ""); ``lb_listeners_listed``
   for every wrapped entry and, in the plain form, every load balancer a listener names (a load balancer without
   either has listeners the snapshot does not know)
 * ``LoadBalancerListenerRules`` ``[{ListenerArn, Rules[...]}]`` -> ``listener_rule``, ``rule_condition``,
@@ -89,6 +90,10 @@ DEFAULT_RULE_PRIORITY = 50001
 TRANSPORT: dict[str, tuple[str, ...]] = {
     "HTTP": ("6",), "HTTPS": ("6",), "TCP": ("6",), "TLS": ("6",),
     "UDP": ("17",), "TCP_UDP": ("6", "17"), "GENEVE": ("17",),
+    # "Protocols: TCP, TLS, UDP, TCP_UDP, QUIC, TCP_QUIC" (network/load-balancer-listeners.html): QUIC runs over UDP,
+    # TCP_QUIC over both. A protocol not listed here gets no elb_transport row: rules/load_balancers.dl reads it as
+    # unknown (elb_protocol_unknown), never as "carries nothing".
+    "QUIC": ("17",), "TCP_QUIC": ("6", "17"),
 }
 
 _LB_ENI_DESCRIPTION = re.compile(r"^ELB ((?:app|net|gwy)/[^/\s]+/[0-9A-Za-z]+)$")
@@ -228,29 +233,40 @@ def load_balancer_listeners(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
         c.add("lb_listeners_listed", lb)
     for lb, lp, listener in found:
         arn = c.req_str(listener, "ListenerArn", lp)
-        port = _int(c, c.req(listener, "Port", lp), f"{lp}.Port")
-        proto = _protocol(c, listener, "Protocol", lp, required=True)
+        if ":loadbalancer/gwy/" in lb and "Port" not in listener and "Protocol" not in listener:
+            # "You cannot specify a protocol or port when you create a listener for a Gateway Load Balancer"
+            # (gateway/gateway-listeners.html): port 0, protocol "" (Gateway Load Balancers are not modelled)
+            port, proto = 0, ""
+        else:
+            port = _int(c, c.req(listener, "Port", lp), f"{lp}.Port")
+            proto = _protocol(c, listener, "Protocol", lp, required=True)
         c.add("listener", arn, lb, port, proto)
         st.listeners[arn] = (lb, proto, port)
         _actions(c, arn, c.req_items(listener, "DefaultActions", lp))
 
 
 def _condition_values(c: "_Ctx", cond: Any, field_name: str, cp: str) -> list[tuple[str, str]]:
+    """A rule condition's values, as given (``Values``) or as regular expressions (``RegexValues``, written ``~REGEX``):
+    "When using host-header, http-header and path-pattern conditions you can use value matching or regex matching"
+    (APIReference/API_HostHeaderConditionConfig.html, API_PathPatternConditionConfig.html,
+    API_HttpHeaderConditionConfig.html: ``RegexValues``). Read in the field's config and at the condition's top level."""
     key = _CONDITION_CONFIGS.get(field_name)
     config = c.opt(cond, key, cp) if key else None
+    top = _strings(c, cond, "Values", cp) + [(p, f"~{v}") for p, v in _strings(c, cond, "RegexValues", cp)]
     if config is None:
-        return _strings(c, cond, "Values", cp)
+        return top
     kp = f"{cp}.{key}"
     if field_name == "http-header":
         header = c.req_str(config, "HttpHeaderName", kp)
-        return [(p, f"{header}:{v}") for p, v in _strings(c, config, "Values", kp)]
+        given = _strings(c, config, "Values", kp) + [(p, f"~{v}") for p, v in _strings(c, config, "RegexValues", kp)]
+        return top + [(p, f"{header}:{v}") for p, v in given]
     if field_name == "query-string":
         out = []
         for qp, q in c.items(config, "Values", kp):
             k, v = _text(c, q, "Key", qp), c.req_str(q, "Value", qp)
             out.append((qp, f"{k}={v}" if k else v))
-        return out
-    return _strings(c, config, "Values", kp)
+        return top + out
+    return top + _strings(c, config, "Values", kp) + [(p, f"~{v}") for p, v in _strings(c, config, "RegexValues", kp)]
 
 
 def load_balancer_listener_rules(c: "_Ctx", items: list[tuple[str, Any]]) -> None:
@@ -269,7 +285,12 @@ def load_balancer_listener_rules(c: "_Ctx", items: list[tuple[str, Any]]) -> Non
         st.rules.append((listener, rule, priority, is_default))
         for cp, cond in c.req_items(r, "Conditions", rp):
             field_name = c.req_str(cond, "Field", cp)
-            for vp, value in _condition_values(c, cond, field_name, cp):
+            values = _condition_values(c, cond, field_name, cp)
+            if not values and field_name != "source-ip":
+                # a condition whose values this importer does not read (a shape it does not know) still conditions the
+                # rule: kept with the value "" so the rule is never read as unconditional (rule_other_condition)
+                c.add("rule_condition", rule, field_name, "")
+            for vp, value in values:
                 c.add("rule_condition", rule, field_name, value)
                 if field_name == "source-ip":  # either family, on the one line of addresses
                     lo, hi, _ = c.cidr(value, vp, "ipv6" if ":" in value else "ipv4")

@@ -24,7 +24,7 @@ from typing import Any
 from reasoner.errors import FactsError
 from reasoner.facts.context import Row
 
-SCHEMA_VERSION = 17  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 18  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
@@ -47,6 +47,8 @@ SCHEMA_VERSION = 17  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                         a disassociating one was read as gone, an associating one as in effect)
 #                     17: a network ACL entry of protocol 58 (ICMPv6) with an IPv4 CIDR covers every message (its type
 #                         and code were read; CreateNetworkAclEntry: "traffic for all ICMP types and codes allowed")
+#                     18: listener rule conditions given as RegexValues ("~REGEX"; they were dropped, and a
+#                         source-ip + regex rule read as source-ip only), elb_transport of QUIC and TCP_QUIC
 
 
 @dataclass

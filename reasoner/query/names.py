@@ -234,9 +234,12 @@ class Resolver:
                                      "internet address: a NAT gateway accepts no connection to its own address "
                                      "(vpc-nat-gateway.html), and what is sent from it is its clients' traffic",
                                      hint=f"ask what leaves through it: SRC -> internet (from an ENI whose route is {owner})")
+                kind = {"application": "alb", "network": "nlb"}.get(next(
+                    (r[2] for r in self.rel.get("load_balancer", []) if r[0] == owner), ""), "")
+                name = f"{kind}:{self.names.get(owner, owner)}" if kind else owner  # as the resolver requires it
                 raise QueryError("query.own_public_ip", f"{target} is a public IP of the load balancer "
                                  f"{self.names.get(owner, owner)}, not an internet address",
-                                 hint=f"name the load balancer: internet -> {self.names.get(owner, owner)} PROTO PORT")
+                                 hint=f"name the load balancer: internet -> {name} PROTO PORT")
             if self._on_internet(ip):
                 return [Endpoint(INTERNET, (ip,))]
             for eni, lo, hi in self.rel.get("eni_ipv6_prefix", []):  # (reasoner/explain/prefix_addresses.py)

@@ -354,3 +354,28 @@ def test_audit_pairs_marks_groups_that_only_one_way_messages_connect(tmp_path: P
     csv = reason("audit", "pairs", "--facts", str(one), "--by", "sg", "--format", "csv", "icmp").stdout
     assert csv.splitlines()[0] == "from,to,eni_pairs,example,one_way"
     assert any(line.startswith("sg-0alb,sg-0task,") and line.endswith(",true") for line in csv.splitlines()), csv
+
+
+def test_an_alb_node_answers_a_ping_its_security_group_admits(tmp_path):
+    """"You can open Internet Control Message Protocol (ICMP) connections for the load balancer to respond to ping
+    requests (however, ping requests are not forwarded to any instances)" (application/load-balancer-update-security-
+    groups.html). With sg-0alb admitting ICMP, an echo request to an ALB node is REACHABLE at the node (not forwarded)
+    and `audit exposure` lists it; any other ICMP message is still refused (ELBV2_LISTENERS_MISMATCH), and an NLB's node
+    (nothing documented) keeps refusing pings. Before, every ICMP message to an ALB node was UNREACHABLE and the
+    exposure audit left it out."""
+    from test_lb_semantics import FIXED, to_nlb
+    from test_query import edit, query_json, reason, scenario
+
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissions"].append(
+        {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
+    code, out = query_json(snap, "internet -> eni-0alb0a icmp 8")
+    assert code == 0 and any("not forwarded" in w for w in out["warnings"]), out
+    code, out = query_json(snap, "internet -> eni-0alb0a icmp 3")
+    assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENERS_MISMATCH", out
+    r = reason("audit", "exposure", "--facts", str(snap), "--format", "json")
+    exposed = {e["eni"]: e for e in json.loads(r.stdout)["exposed"]}
+    assert {"protocol": "icmp", "ranges": ["2048"], "icmp": ["type 8 code 0"], "one_way": []} in exposed["eni-0alb0a"]["ports"]
+    to_nlb(snap)
+    assert query_json(snap, "internet -> eni-0alb0a icmp 8")[0] == 1

@@ -247,6 +247,8 @@ def test_a_load_balancers_elastic_ip_is_not_an_internet_address(tmp_path):
                                            for lb in d["LoadBalancers"] for z in lb["AvailabilityZones"][:1]])
     r = reason("query", "--facts", str(snap), "task-eni -> 52.0.0.9 tcp 80")
     assert r.returncode == 2 and "error[query.own_public_ip]" in r.stderr and "load balancer" in r.stderr
+    # the hint names the load balancer as the resolver requires it (before: "internet -> web", itself refused)
+    assert "internet -> alb:web PROTO PORT" in r.stderr, r.stderr
 
 
 def test_an_application_load_balancers_interface_without_groups_is_refused(tmp_path):

@@ -107,3 +107,35 @@ def test_listener_rules_not_in_the_snapshot_leave_the_default_action_undecided(t
                                                    for g in d["LoadBalancerListeners"] for li in g["Listeners"]])
     code, out = query_json(snap, "internet -> alb:web tcp 80")  # (nothing known forwards: still not decided)
     assert code == 3
+
+
+def test_a_rule_with_a_regex_condition_answers_only_some_requests(tmp_path):
+    """source-ip AND a condition given as ``RegexValues`` (host-header, path-pattern, http-header): "When using
+    host-header, http-header and path-pattern conditions you can use value matching or regex matching"
+    (APIReference/API_HostHeaderConditionConfig.html, ``RegexValues``), and a rule's conditions are ANDed. Before, the
+    importer read only ``Values``: the rule read as source-ip only, caught every client, and
+    ``internet -> alb:web tcp 80`` was a false UNREACHABLE (a passing proof of isolation)."""
+    snap = scenario(tmp_path, FIXED)
+    for condition in ({"Field": "host-header", "HostHeaderConfig": {"RegexValues": ["^admin\\\\..*$"]}},
+                      {"Field": "path-pattern", "PathPatternConfig": {"RegexValues": ["^/admin/.*$"]}},
+                      {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Admin", "RegexValues": [".*"]}},
+                      {"Field": "host-header", "HostHeaderConfig": {}}):  # values in a shape the importer does not read
+        _rules(snap, [(1, [_source("0.0.0.0/0"), condition], "deny")])
+        assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0, condition
+
+
+def test_a_load_balancer_as_the_source_forwards_only_what_its_rules_forward(tmp_path):
+    """``alb:web -> eni-0task01`` asks what the nodes send as requests: none when a rule before the only forward
+    answers every client's requests itself (source-ip covering every IPv4 address of an ipv4 ALB, a fixed response:
+    "Rules are evaluated in priority order ... The default rule is evaluated last", application/listener-rules.html),
+    and not decided when the listener's rules are not in the snapshot, as ``internet -> alb:web`` answers on the same
+    snapshot. Before, both were REACHABLE."""
+    snap = scenario(tmp_path, FIXED)
+    _rules(snap, [(1, [_source("0.0.0.0/0")], "deny")])
+    code, out = query_json(snap, "alb:web -> eni-0task01 tcp 8000")
+    assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", out
+    _rules(snap, [(1, [_source("203.0.113.0/24")], "deny")])  # the other clients' requests are forwarded
+    assert query_json(snap, "alb:web -> eni-0task01 tcp 8000")[0] == 0
+    drop(snap, "LoadBalancerListenerRules")
+    code, out = query_json(snap, "alb:web -> eni-0task01 tcp 8000")
+    assert code == 3 and {m["missing"] for m in out["missing"]} == {"listener_rules"}, out

@@ -91,3 +91,64 @@ def test_a_load_balancers_node_is_not_a_client_of_its_own_listeners(tmp_path):
     code, out = query_json(snap, "vpc-0a1b2c3d -> alb:web tcp 80")  # the nodes are left out of a set, and said so
     assert code == 0 and out["packet"]["client"]["src_ip"] not in ("10.0.1.10", "10.0.2.10")
     assert any("not its clients" in w for w in out["warnings"])
+
+
+@pytest.mark.parametrize("state, code", [("provisioning", 1), ("failed", 1), (None, 3), ("active_impaired", 0)])
+def test_a_load_balancer_that_is_not_active_sends_nothing_as_the_source(tmp_path, state, code):
+    """APIReference/API_LoadBalancerState.html: provisioning and failed do not route traffic, so the nodes send no
+    request (BAD_STATE); without a State it is not known (INCONCLUSIVE, lb_state), as ``internet -> alb:web`` already
+    answered. Before, ``alb:web -> eni-0task01 tcp 8000`` was REACHABLE in each case; and `reason health` called the
+    target "healthy and open" from the nodes of a failed load balancer: now not decided."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "LoadBalancers", lambda d: [lb.pop("State") if state is None else lb.update(State={"Code": state})
+                                           for lb in d["LoadBalancers"]])
+    got, out = query_json(snap, "alb:web -> eni-0task01 tcp 8000")
+    assert got == code, out
+    if code == 1:
+        assert codes(out) == [("BAD_STATE", out["explanations"][0]["component"])]
+    if code == 3:
+        assert {m["missing"] for m in out["missing"]} == {"lb_state"}
+    health = reason("health", "--facts", str(snap), "--format", "json")
+    assert health.returncode == (0 if code == 0 else 3), health.stdout
+
+
+def test_every_node_health_checks_every_target_whatever_cross_zone_says(tmp_path):
+    """"Each load balancer node checks the health of each target, using the health check settings for the target
+    groups with which the target is registered" (application/target-group-health-checks.html): cross-zone load
+    balancing decides where requests go, not which nodes send health checks. With it off for the target group and
+    node b's subnet denying the way to the task, the checks from node b time out: "explained by the network" from
+    eni-0alb0b. Before, only the target's own-zone node (eni-0alb0a) was asked, and the verdict blamed the application."""
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "TargetGroupAttributes", lambda d: [a.update(Value="false") for g in d["TargetGroupAttributes"]
+                                                   for a in g["Attributes"] if a["Key"] == "load_balancing.cross_zone.enabled"])
+    edit(snap, "LoadBalancerTargetHealth", lambda d: [t.update(TargetHealth={"State": "unhealthy", "Reason": "Target.Timeout"})
+                                                      for g in d["LoadBalancerTargetHealth"] for t in g["TargetHealthDescriptions"]])
+
+    def own_acl(d):  # subnet-pub-b gets a network ACL denying everything out to the task's subnet
+        base = d["NetworkAcls"][0]
+        base["Associations"] = [a for a in base["Associations"] if a["SubnetId"] != "subnet-pub-b"]
+        d["NetworkAcls"].append({
+            "NetworkAclId": "acl-pubb", "VpcId": base["VpcId"], "IsDefault": False, "OwnerId": base.get("OwnerId", ""),
+            "Associations": [{"NetworkAclAssociationId": "aclassoc-b", "NetworkAclId": "acl-pubb", "SubnetId": "subnet-pub-b"}],
+            "Entries": [{"CidrBlock": "10.0.11.0/24", "Egress": True, "Protocol": "-1", "RuleAction": "deny", "RuleNumber": 50}] + [
+                {"CidrBlock": "0.0.0.0/0", "Egress": eg, "Protocol": "-1", "RuleAction": act, "RuleNumber": n}
+                for eg in (True, False) for act, n in (("allow", 100), ("deny", 32767))]})
+    edit(snap, "NetworkAcls", own_acl)
+    r = reason("health", "--facts", str(snap), "--format", "json")
+    assert r.returncode == 1, r.stdout
+    assert "explained by the network" in r.stdout and "eni-0alb0b" in r.stdout, r.stdout
+
+
+def test_an_nlb_keeping_the_clients_address_sends_no_request_from_its_node(tmp_path):
+    """"Network Load Balancers can preserve the source IP addresses of clients when routing requests to backend
+    targets. When you disable client IP preservation, the source IP address is the private IP address of the Network
+    Load Balancer" (network/edit-target-group-attributes.html): with preservation on, no request leaves a node with the
+    node's address, so ``nlb:web -> eni-0task01`` is INCONCLUSIVE, naming why and what to ask instead. Before, it was
+    REACHABLE from the node's address. With preservation off, the node's address is the source: REACHABLE as before."""
+    snap = scenario(tmp_path, FIXED)
+    to_nlb(snap, preserve="true")
+    code, out = query_json(snap, "nlb:web -> eni-0task01 tcp 8000")
+    assert code == 3 and {m["missing"] for m in out["missing"]} == {"lb_preserved_source"}, out
+    assert "CLIENT -> nlb:web" in out["missing"][0]["message"]
+    to_nlb(snap, preserve="false")
+    assert query_json(snap, "nlb:web -> eni-0task01 tcp 8000")[0] == 0

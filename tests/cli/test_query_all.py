@@ -141,3 +141,10 @@ def test_all_with_no_pair_is_the_error_query_gives():
     for args in (["query", "--all"], ["query"]):
         r = reason(*args, "task-eni -> task-eni tcp 8000")
         assert r.returncode == 2 and "error[query.empty]" in r.stdout + r.stderr, (args, r.stdout, r.stderr)
+
+
+def test_reachable_only_through_a_load_balancer_does_not_say_no_class_gets_through():
+    """On the fixed example the internet reaches only the ALB's nodes, answered through the ALB: the text answer said
+    "REACHABLE  0 packet classes get through", which contradicts itself; now it says it is through a load balancer."""
+    r = reason("query", "--all", "--facts", str(FIXED), "internet -> * tcp 80")
+    assert r.returncode == 0 and "0 packet classes" not in r.stdout and "through a load balancer only" in r.stdout, r.stdout
