@@ -129,6 +129,12 @@ class Analyzer(HopReader):
         self._index("pl_routes", [(r[0], r) for r in relations.get("route_pl", [])])
         self._index("pl_cidrs", [(r[0], r) for r in relations.get("prefix_list_cidr", [])])
         self.vpc_ranges = [(r[1], r[2]) for r in relations.get("vpc", [])]
+        #: each VPC's CIDRs: an address in the ENI's own VPC is never the internet's (space.py leaves those pieces out)
+        self.vpc_cidrs: dict[str, list[tuple[int, int]]] = {}
+        for r in relations.get("vpc", []):
+            self.vpc_cidrs.setdefault(r[0], []).append((r[1], r[2]))
+        #: IPv6 blocks never advertised on the internet (Ipv6AddressAttribute private): no internet address is in one
+        self.private_v6 = [(r[0], r[1]) for r in relations.get("ipv6_private_block", [])]
         #: an ENI address that stands for a piece of a delegated IPv6 prefix -> that piece (Session passes it:
         #: reasoner/explain/prefix_addresses.py); a packet class from or to it names the piece
         self.address_pieces: dict[int, tuple[int, int]] = address_pieces or {}
@@ -252,10 +258,15 @@ class Analyzer(HopReader):
 
     def internet_ips(self, ranges: list[tuple[int, int]]) -> list[int]:
         """Representative public addresses: the address space cut at every relevant CIDR, at the reserved ranges and
-        at the snapshot's VPC CIDRs; one public address per piece, none of the snapshot's own public IPs."""
-        inside, ours = self.vpc_ranges, self.snapshot_public
+        at the snapshot's VPC CIDRs; one public address per piece, none of the snapshot's own public IPs, none in a
+        private IPv6 block.  A piece inside a VPC CIDR of the snapshot that is public (a public IPv4 range, a VPC's
+        IPv6 block) is the internet too: its addresses are the internet's, or another VPC's ENIs reaching over the
+        internet, so the rules leave a path from or to one undecided (rules/internet_gateways.dl
+        internet_in_vpc_range); it was left out, and an ENI only such addresses reach read as isolated.  The pieces in
+        the ENI end's own VPC are left out by the packet space (space.py): the VPC routes those addresses itself."""
+        private, ours = self.private_v6, self.snapshot_public
         return [ip for ip in self.internet_cuts(ranges)
-                if _public(ip) and ip not in ours and not any(lo <= ip <= hi for lo, hi in inside)]
+                if _public(ip) and ip not in ours and not any(lo <= ip <= hi for lo, hi in private)]
 
     def check_query(self, srcs: list[Endpoint], dsts: list[Endpoint]) -> None:
         """Refuses the questions this model does not analyse as one path (before any packet is looked at)."""

@@ -283,6 +283,11 @@ class PacketSpace:
             inet, ipiece = self.internet(ranges if within is None else ranges | {within})
             if within is not None:  # a public CIDR (names.py): the space also cut at its bounds, and only its pieces taken
                 inet = [ip for ip in inet if within[0] <= ip <= within[1]]
+            # not the ENI end's own VPC: its CIDRs are cut points, so a piece is wholly in or out
+            end = d if s.is_internet else s
+            own = self.an.vpc_cidrs.get(self.an.eni[end.eni][2]) if end.eni in self.an.eni else None
+            if own:
+                inet = [ip for ip in inet if not any(lo <= ip <= hi for lo, hi in own)]
         v4 = addresses.V4_MAX
         pieces = self.an.address_pieces  # (usually empty: the addresses of delegated IPv6 prefixes)
         for sip in (s.ips if s.ips is not None else inet):

@@ -48,7 +48,9 @@ SCHEMA_VERSION = 18  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                     17: a network ACL entry of protocol 58 (ICMPv6) with an IPv4 CIDR covers every message (its type
 #                         and code were read; CreateNetworkAclEntry: "traffic for all ICMP types and codes allowed")
 #                     18: listener rule conditions given as RegexValues ("~REGEX"; they were dropped, and a
-#                         source-ip + regex rule read as source-ip only), elb_transport of QUIC and TCP_QUIC
+#                         source-ip + regex rule read as source-ip only), elb_transport of QUIC and TCP_QUIC;
+#                         egress_only_igw_attachment_changing (an egress-only gateway caught attaching or detaching
+#                         was left out: a certain BAD_STATE)
 
 
 @dataclass

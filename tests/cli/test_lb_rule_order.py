@@ -139,3 +139,21 @@ def test_a_load_balancer_as_the_source_forwards_only_what_its_rules_forward(tmp_
     drop(snap, "LoadBalancerListenerRules")
     code, out = query_json(snap, "alb:web -> eni-0task01 tcp 8000")
     assert code == 3 and {m["missing"] for m in out["missing"]} == {"listener_rules"}, out
+
+
+def test_a_path_pattern_of_star_answers_every_request(tmp_path):
+    """A path-pattern condition "*" matches every request ("* (matches 0 or more characters)",
+    PathPatternConditionConfig): a fixed-response rule whose only condition it is answers every client, so nothing
+    reaches the default forward (it was assumed to match some requests only: REACHABLE). With a source-ip condition
+    too, it answers that range's clients; "/admin/*" still matches some requests only."""
+    snap = scenario(tmp_path, FIXED)
+    star = {"Field": "path-pattern", "PathPatternConfig": {"Values": ["*"]}}
+    _rules(snap, [(1, [star], "deny")])
+    code, out = query_json(snap, "internet -> alb:web tcp 80")
+    assert code == 1 and out["explanations"][0]["code"] == "ELBV2_LISTENER_REQUIRES_TG_ACCEPT", out
+    _rules(snap, [(1, [_source("0.0.0.0/0"), star], "deny")])
+    assert query_json(snap, "internet -> alb:web tcp 80")[0] == 1
+    _rules(snap, [(1, [_source("203.0.113.0/24"), star], "deny")])  # the other clients' requests are forwarded
+    assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0
+    _rules(snap, [(1, [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/admin/*"]}}], "deny")])
+    assert query_json(snap, "internet -> alb:web tcp 80")[0] == 0
