@@ -130,21 +130,3 @@ def _preserved(self: "LoadBalancers", base: Result, lb: str, name: str, tg: str)
     if self.p.holds("preserve_unknown", (tg,)):
         why.append(self._missing("target_group", "tg_attribute", tg))
     return self._undecided(base, why) if why else None
-
-
-def _preserved(self: "LoadBalancers", base: Result, lb: str, name: str, tg: str) -> Result | None:
-    """An NLB target group that keeps the client's address (rules/load_balancers.dl ``preserves_client_ip``; or whose
-    attribute is unknown, ``preserve_unknown``): "Network Load Balancers can preserve the source IP addresses of clients
-    when routing requests to backend targets" (network/edit-target-group-attributes.html), so no request leaves the
-    node with the node's address and the question is the clients': INCONCLUSIVE, naming why and what to ask. Health
-    checks, from the node's address, are `reason health`'s. None for any other group."""
-    if self.lbs.get(lb, ("", "", ""))[2] != "network":
-        return None
-    why: list[Missing] = []
-    if self.p.holds("preserves_client_ip", (tg,)) or self.p.holds("preserve_unknown", (tg,)):
-        tmpl = self.p.query("missing_message", ("lb_preserved_source", None))[0][1]
-        why.append(Missing("target_group", "lb_preserved_source", tg, tmpl.format(component=self.a.label(tg))
-                           + f"; ask what a client's request gets: CLIENT -> {name} PROTO PORT"))
-    if self.p.holds("preserve_unknown", (tg,)):
-        why.append(self._missing("target_group", "tg_attribute", tg))
-    return self._undecided(base, why) if why else None
