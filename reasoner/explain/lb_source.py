@@ -11,14 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reasoner import addresses
+from reasoner.explain.lb_rules import forwarding_rules
 from reasoner.explain.paths import PROTO_NAMES, Endpoint, Missing, Result, ip_text
 
 if TYPE_CHECKING:
     from reasoner.explain.loadbalancers import LoadBalancers
-
-#: where the default actions of a listener come in its rules' order (rules/load_balancers.dl action_priority)
-DEFAULT_PRIORITY = 50001
-
 
 def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[Endpoint], proto: str, port_lo: int, port_hi: int,
                  depth: int = 3) -> Result:
@@ -95,22 +92,15 @@ def analyze_from(self: "LoadBalancers", query_text: str, lb: str, dsts: list[End
 
 def requested_tgs(self: "LoadBalancers", lb: str) -> set[str]:
     """The target groups lb forwards some request to: a forward (weight above 0) of a listener's rule or default action
-    (rules/load_balancers.dl ``listener_forwards``) that some client address of the nodes' families reaches past the
-    rules before it that answer every request of their clients themselves (``rule_captures``, in ``action_priority``
-    order: "Rules are evaluated in priority order, from the lowest value to the highest value. The default rule is
-    evaluated last", application/listener-rules.html), as ``CLIENT -> alb:NAME`` reads them."""
+    (reasoner/explain/lb_rules.py ``forwarding_rules``) that some client address of the nodes' families gets to, as
+    ``CLIENT -> alb:NAME`` reads them."""
     families = {addresses.family(ip) for n in self.nodes(lb) for ip in self.r.eni_ips.get(n[0], ())} or set(addresses.FAMILIES)
     every = [addresses.FAMILIES[f] for f in sorted(families)]
     out: set[str] = set()
     for li in {r[0] for r in self.p.query("listener", (None, lb, None, None))}:
-        priority = {r[1]: r[2] for r in self.p.query("action_priority", (li, None, None))}
-        captures = self.p.query("rule_captures", (li, None, None, None, None))
-        for _, owner, tg in self.p.query("listener_forwards", (li, None, None)):
-            pr = priority.get(owner, DEFAULT_PRIORITY)
-            own = [(lo, hi) for _, lo, hi in self.p.query("rule_source_ip", (owner, None, None))] or every
-            clients = [(max(a, c), min(b, d)) for a, b in own for c, d in every if max(a, c) <= min(b, d)]
-            if addresses.subtract(clients, [(lo, hi) for _, _, p, lo, hi in captures if p < pr]):
-                out.add(tg)
+        for _, forwards, admitted in forwarding_rules(self.p, li):
+            if any(max(a, c) <= min(b, d) for a, b in admitted for c, d in every):
+                out.update(tg for _, _, tg in forwards)
     return out
 
 

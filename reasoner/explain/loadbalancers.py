@@ -33,15 +33,12 @@ from reasoner.explain.lb_health import HealthCheck, health_checks
 from reasoner.explain.lb_nodes import derive_nodes
 from reasoner.explain.lb_ping import answers_ping, ping
 from reasoner.explain.lb_preserved import aligned, client_matters, other_clients, preserved_ranges, quick_leg2, to_target
+from reasoner.explain.lb_rules import forwarding_rules
 from reasoner.explain.lb_source import analyze_from
 from reasoner.explain.paths import INTERNET, Analyzer, Endpoint, Explanation, Hop, Missing, Result
 from reasoner.query.endpoints import Endpoints
 
 __all__ = ["HealthCheck", "LoadBalancers", "derive_nodes"]
-
-#: where the default actions of a listener come in its rules' order (rules/load_balancers.dl action_priority)
-DEFAULT_PRIORITY = 50001
-
 
 
 class LoadBalancers:
@@ -313,24 +310,15 @@ class LoadBalancers:
 
     def _clients_by_rule(self, listener: str, srcs: list[Endpoint], extra: list[tuple[int, int]],
                          families: set[str], cut: bool = False) -> list[tuple[list[Endpoint], list[tuple]]]:
-        """The listener's forwarding rules (``listener_forwards``), each with the query's clients whose requests it
-        may forward: in its source-ip ranges (all, without one), outside those of every rule before it that answers a
-        client's every request (``rule_captures``). Rules forwarding the same clients are asked together; rules that
+        """The listener's forwarding rules (reasoner/explain/lb_rules.py ``forwarding_rules``), each with the query's
+        clients whose requests it may forward. Rules forwarding the same clients are asked together; rules that
         forward none of them are left out. ``cut``: the internet is represented by addresses cut at ``extra`` even
         where no rule restricts it (a target group keeping the client's address reads it)."""
-        forwards: dict[str, list[tuple]] = {}
-        for f in self.p.query("listener_forwards", (listener, None, None)):
-            forwards.setdefault(f[1], []).append(f)
-        priority = {r[1]: r[2] for r in self.p.query("action_priority", (listener, None, None))}
-        captures = self.p.query("rule_captures", (listener, None, None, None, None))
-        every = [(0, addresses.V6_MAX)]
         parts: dict[tuple, tuple[list[Endpoint], list[tuple]]] = {}
-        for owner in sorted(forwards, key=lambda o: (priority.get(o, DEFAULT_PRIORITY), o)):
-            own = [(lo, hi) for _, lo, hi in self.p.query("rule_source_ip", (owner, None, None))] or every
-            before = [(lo, hi) for _, _, pr, lo, hi in captures if pr < priority.get(owner, DEFAULT_PRIORITY)]
-            clients = self._restrict(srcs, addresses.subtract(own, before), extra, families, cut)
+        for _, forwards, admitted in forwarding_rules(self.p, listener):
+            clients = self._restrict(srcs, admitted, extra, families, cut)
             if clients:
-                parts.setdefault(tuple(clients), (clients, []))[1].extend(forwards[owner])
+                parts.setdefault(tuple(clients), (clients, []))[1].extend(forwards)
         return list(parts.values())
 
     def _restrict(self, srcs: list[Endpoint], admitted: list[tuple[int, int]], extra: list[tuple[int, int]],
