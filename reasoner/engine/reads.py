@@ -39,21 +39,13 @@ def hop_reads(checked: Checked, answers: Iterable[str], domain: str = "packet") 
     for p in derived:  # facts written in rule files hold constants: they carry nothing
         if any(r.is_fact for r in checked.module.rules if r.head.pred == p):
             carried[p] = [None] * checked.decls[p].arity
-    changed = True
-    while changed:
-        changed = False
-        now: dict[str, list] = {p: [_TOP] * len(cols) for p, cols in carried.items()}
-        for rule in rules:
-            src = _sources(rule, carried, domain)
-            for i, t in enumerate(rule.head.args):
-                k = src.get(t.name) if isinstance(t, Var) else None
-                cur = now[rule.head.pred][i]
-                now[rule.head.pred][i] = k if cur == _TOP else (cur if cur == k else None)
-        for p in carried:
-            for i, v in enumerate(now[p]):
-                if v != _TOP and carried[p][i] != v and (carried[p][i] == _TOP or v is None):
-                    carried[p][i] = v
-                    changed = True
+    _carry(rules, carried, domain)
+    if any(v == _TOP for cols in carried.values() for v in cols):
+        # never settled (bound only through each other, in a cycle): they carry nothing, and the columns computed
+        # while they were pending are computed again without them
+        for p, cols in carried.items():
+            carried[p] = [None if v == _TOP else v for v in cols]
+        _carry(rules, carried, domain)
     reads: dict[str, set[int]] = {p: set() for p in derived}
     direct = {id(r): _direct_reads(r, carried, domain) for r in rules}
     changed = True
@@ -107,6 +99,36 @@ def hop_reads(checked: Checked, answers: Iterable[str], domain: str = "packet") 
 def _sources(rule, carried: dict[str, list], domain: str) -> dict[str, int | None]:
     """Each variable bound to one packet column: the column (None when bound to several)."""
     return {v: next(iter(k)) if len(k) == 1 else None for v, k in _source_sets(rule, carried, domain).items()}
+
+
+def _carry(rules: list, carried: dict[str, list], domain: str) -> None:
+    """Refines ``carried`` (each derived predicate's columns: the packet column each carries, None, or ``_TOP`` when
+    not known yet) to the greatest fixpoint: a column keeps k while every rule puts there a variable bound to packet
+    column k; a rule whose variable is bound only through columns not known yet gives no verdict until they are."""
+    changed = True
+    while changed:
+        changed = False
+        now: dict[str, list] = {p: [_TOP] * len(cols) for p, cols in carried.items()}
+        for rule in rules:
+            src = _sources(rule, carried, domain)
+            pending = _pending(rule, carried)
+            for i, t in enumerate(rule.head.args):
+                k = src.get(t.name) if isinstance(t, Var) else None
+                if k is None and isinstance(t, Var) and t.name in pending:
+                    continue  # bound through a column not known yet (a predicate later in the order): no verdict yet
+                cur = now[rule.head.pred][i]
+                now[rule.head.pred][i] = k if cur == _TOP else (cur if cur == k else None)
+        for p in carried:
+            for i, v in enumerate(now[p]):
+                if v != _TOP and carried[p][i] != v and (carried[p][i] == _TOP or v is None):
+                    carried[p][i] = v
+                    changed = True
+
+
+def _pending(rule, carried: dict[str, list]) -> set[str]:
+    """The variables of ``rule`` bound in a positive atom's column whose carried packet column is not known yet."""
+    return {t.name for lit in rule.body if isinstance(lit, Atom) and not lit.negated and lit.pred in carried
+            for i, t in enumerate(lit.args) if isinstance(t, Var) and carried[lit.pred][i] == _TOP}
 
 
 def _source_sets(rule, carried: dict[str, list], domain: str) -> dict[str, set[int]]:

@@ -124,7 +124,12 @@ class Ctx:
         if text in _PROTOCOLS:
             return _PROTOCOLS[text]
         if text.lstrip("-").isdigit():
-            return str(int(text))
+            number = int(text)
+            # an IP protocol number is 8 bits ("Use -1 to specify all protocols", IpPermission IpProtocol; the IANA
+            # protocol numbers are 0-255): any other number names no packet and is a malformed row, never a class
+            if number == -1 or 0 <= number <= 255:
+                return str(number)
+            raise self.err("facts.bad_value", f"protocol number {value!r} is outside 0-255 (or -1 for all)", path)
         raise self.err("facts.bad_value", f"unknown protocol {value!r}", path)
 
     def ports(self, proto: str, lo: Any, hi: Any, path: str) -> tuple[int, int]:

@@ -339,7 +339,9 @@ def peerings(c: Ctx, items: list[tuple[str, Any]]) -> None:
         pcx = c.req_str(x, "VpcPeeringConnectionId", p)
         c.name(x, pcx, p)
         req, acc = c.opt(x, "RequesterVpcInfo", p, {}), c.opt(x, "AccepterVpcInfo", p, {})
-        status = str(c.opt(c.opt(x, "Status", p, {}), "Code", f"{p}.Status", "unknown"))
+        # the state decides whether the connection carries anything (BAD_STATE unless active): a connection without
+        # one is a malformed answer (API_VpcPeeringConnection always gives Status.Code), never "not active"
+        status = c.req_str(c.req(x, "Status", p), "Code", f"{p}.Status")
         regions = c.opt(req, "Region", f"{p}.RequesterVpcInfo"), c.opt(acc, "Region", f"{p}.AccepterVpcInfo")
         # 2: a Region not given (the API always gives both): not known, never "the same" (rules/missing_data.dl)
         same_region = 2 if None in regions else 1 if regions[0] == regions[1] else 0
@@ -351,6 +353,10 @@ def prefix_lists(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for p, pl in items:
         plid = c.req_str(pl, "PrefixListId", p)
         c.name(pl, plid, p)
+        if any(isinstance(pl.get(k), list) for k in ("Cidrs", "Entries")):
+            # its entries are here, none perhaps: a list may have none ("Minimum number of 0 items",
+            # API_CreateManagedPrefixList Entry.N), which matches nothing; without either key they are not known
+            c.add("prefix_list_listed", plid)
         for cp, cidr in c.items(pl, "Cidrs", p):
             lo, hi, plen = c.cidr(cidr, cp, "ipv6" if ":" in str(cidr) else "ipv4")
             c.add("prefix_list_cidr", plid, lo, hi)

@@ -24,7 +24,7 @@ from typing import Any
 from reasoner.errors import FactsError
 from reasoner.facts.context import Row
 
-SCHEMA_VERSION = 18  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 19  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
@@ -51,6 +51,9 @@ SCHEMA_VERSION = 18  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                         source-ip + regex rule read as source-ip only), elb_transport of QUIC and TCP_QUIC;
 #                         egress_only_igw_attachment_changing (an egress-only gateway caught attaching or detaching
 #                         was left out: a certain BAD_STATE)
+#                     19: prefix_list_listed (a prefix list whose entries the snapshot gives, none perhaps: an empty
+#                         list read as "entries not collected"); import refuses a peering connection without Status
+#                         and an IP protocol number outside 0-255
 
 
 @dataclass

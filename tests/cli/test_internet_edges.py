@@ -1,6 +1,7 @@
 """The internet's edges: addresses of other VPCs, IPv6 between VPCs over their internet gateways, egress-only
 gateways, regional NAT gateways (rules/internet_gateways.dl, rules/route_explanations.dl, rules/nat_gateways.dl)."""
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -48,11 +49,15 @@ def _dual_stack(snap: Path, vpc: str, block: str, subnets: dict[str, str]) -> No
         for s in d["Subnets"] if s["SubnetId"] in subnets])
 
 
-def test_ipv6_between_two_vpcs_over_their_internet_gateways_is_undecided_not_disconnected(tmp_path):
+@pytest.mark.parametrize("egress_only", [False, True])
+def test_ipv6_between_two_vpcs_over_their_internet_gateways_is_undecided_not_disconnected(tmp_path, egress_only):
     """Each VPC routes ::/0 to its internet gateway and both ENIs have global IPv6 addresses ("Public IPv6 addresses
     are those advertised on the internet from AWS", API_VpcIpv6CidrBlockAssociation): the packet may cross the
     internet and come in by the other VPC's gateway, a path not analysed as one.  It was a certain DISCONNECTED_VPCS
-    (and `assert unreachable` passed); undecided now."""
+    (and `assert unreachable` passed); undecided now.  ``egress_only``: the second VPC leaves by an egress-only internet
+    gateway, which "is used to enable outbound communication over IPv6 from instances in your VPC to the internet"
+    (API_CreateEgressOnlyInternetGateway): it was a certain NO_ROUTE_TO_DESTINATION (no rule read that route towards
+    another VPC), a false proof of isolation; undecided as well."""
     snap = scenario(tmp_path)
     _bastion(snap)
     _dual_stack(snap, "vpc-0a1b2c3d", "2600:1f18:aaaa:bb00::/56", {"subnet-pub-a": "2600:1f18:aaaa:bb01::/64"})
@@ -87,12 +92,21 @@ def test_ipv6_between_two_vpcs_over_their_internet_gateways_is_undecided_not_dis
         {"RouteTableId": "rtb-0two", "VpcId": "vpc-0two", "Associations": [{"Main": True}],
          "Routes": [{"DestinationCidrBlock": "10.9.0.0/16", "GatewayId": "local", "State": "active"},
                     {"DestinationIpv6CidrBlock": "2600:1f18:cccc:dd00::/56", "GatewayId": "local", "State": "active"},
-                    {"DestinationIpv6CidrBlock": "::/0", "GatewayId": "igw-0two", "State": "active"}]}))
-    edit(snap, "InternetGateways", lambda d: d["InternetGateways"].append(
-        {"InternetGatewayId": "igw-0two", "Attachments": [{"VpcId": "vpc-0two", "State": "available"}]}))
+                    {"DestinationIpv6CidrBlock": "::/0", "State": "active",
+                     **({"EgressOnlyInternetGatewayId": "eigw-0two"} if egress_only else {"GatewayId": "igw-0two"})}]}))
+    if egress_only:
+        (snap / REGION / "EgressOnlyInternetGateways.json").write_text(json.dumps({"EgressOnlyInternetGateways": [
+            {"EgressOnlyInternetGatewayId": "eigw-0two", "Attachments": [{"VpcId": "vpc-0two", "State": "attached"}]}]}))
+    else:
+        edit(snap, "InternetGateways", lambda d: d["InternetGateways"].append(
+            {"InternetGatewayId": "igw-0two", "Attachments": [{"VpcId": "vpc-0two", "State": "available"}]}))
+    gateway = "eigw-0two" if egress_only else "igw-0two"
     code, out = query_json(snap, "eni-0two -> bastion tcp 22 ipv6")
-    assert code == 3 and ("UNSUPPORTED_COMPONENT", "igw-0two") in {(e["code"], e["component"]) for e in out["explanations"]}, \
+    assert code == 3 and ("UNSUPPORTED_COMPONENT", gateway) in {(e["code"], e["component"]) for e in out["explanations"]}, \
         out["explanations"]
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable eni-0two -> bastion tcp 22 ipv6\nassert unreachable vpc-0two -> bastion any\n")
+    assert reason("verify", "--facts", str(snap), str(checks)).returncode == 3  # never a proof
     assert "DISCONNECTED_VPCS" not in {e["code"] for e in out["explanations"]}
     # over IPv4 the private address crosses no internet: still disconnected, for certain
     code, out = query_json(snap, "eni-0two -> bastion tcp 22 ipv4")
@@ -152,3 +166,42 @@ def test_a_regional_nat_gateway_is_refused_not_the_whole_snapshot(tmp_path):
     code, out = query_json(snap, "task-eni -> internet tcp 443")
     assert code == 3 and ("UNSUPPORTED_COMPONENT", "nat-0reg") in {(e["code"], e["component"]) for e in out["explanations"]}, out
     assert query_json(snap, "alb-eni -> task-eni tcp 8000")[0] == 1  # the shipped answer, unchanged
+
+
+def test_reach_does_not_hold_for_a_packet_from_an_internet_address_in_another_vpcs_range(tmp_path):
+    """The undecided packet itself: reach does not hold (the internet routes of fwd_route need !internet_in_vpc_range,
+    rules/reachability.dl), so nothing reading reach or the hop takes it for a path; it held while a side rule only
+    marked the hop blocked.  The same packet from an address outside every VPC reaches the bastion."""
+    from reasoner.session import Session
+
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0bastion", "54.1.2.3"))
+    _open_ssh_from(snap, "52.0.0.0/8")
+    edit(snap, "Vpcs", lambda d: d["Vpcs"].append({"VpcId": "vpc-0other", "CidrBlock": "52.20.0.0/16", "State": "available"}))
+    p = Session.open(snap).program
+    bastion = int(ipaddress.ip_address("10.0.1.50"))
+    for src, holds in (("52.20.1.1", False), ("52.21.1.1", True)):
+        row = ("internet", "eni-0bastion", int(ipaddress.ip_address(src)), bastion, "6", 1024, 22)
+        p.add_fact("packet", row)
+        try:
+            assert p.holds("reach", row) is holds, src
+            assert p.holds("fwd_route", row) is holds, src
+            assert bool(p.query("hop_problem", ("fwd_route", None, None, None))) is not holds, src
+        finally:
+            p.retract_fact("packet", row)
+
+
+def test_an_internet_address_in_another_vpcs_range_does_not_hide_a_certain_block_at_the_gateway(tmp_path):
+    """The internet gets in only at a public IP (IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS), whoever holds the source
+    address: the internet end's address in another VPC's CIDR leaves the route hop undecided only where a gateway would
+    carry the packet (rules/internet_gateways.dl).  The bastion has no public IP: it was INCONCLUSIVE
+    (`internet_in_vpc_range`, `audit exposure` "not decided"); UNREACHABLE now, as without the other VPC."""
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    _open_ssh_from(snap, "52.20.0.0/16")
+    edit(snap, "Vpcs", lambda d: d["Vpcs"].append({"VpcId": "vpc-0other", "CidrBlock": "52.20.0.0/16", "State": "available"}))
+    code, out = query_json(snap, "internet -> bastion tcp 22")
+    assert code == 1, out["explanations"]
+    assert [e["code"] for e in out["explanations"]][:1] == ["IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"], out["explanations"]
+    assert "internet_in_vpc_range" not in json.dumps(out), out["explanations"]

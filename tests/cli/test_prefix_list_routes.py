@@ -160,3 +160,23 @@ def test_a_prefix_list_entry_more_specific_than_the_local_route_to_a_gateway_is_
     snap = _inside_local(tmp_path / "eni", "10.0.11.0/24", {"NetworkInterfaceId": "eni-0task01"})
     code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")
     assert not any(m["missing"] == "route_pl_in_local" for m in out["missing"]), out
+
+
+@pytest.mark.parametrize("key", ["Cidrs", "Entries", None])
+def test_an_empty_prefix_list_matches_nothing_and_is_not_missing(tmp_path, key):
+    """A managed prefix list may have no entry (API_CreateManagedPrefixList, Entry.N: "Minimum number of 0 items"): it
+    matches nothing.  Its `"Entries": []` (what `reason collect` writes for it) or `"Cidrs": []` was read as "the
+    entries are not in the snapshot": a route to it left every lookup of the table undecided (INCONCLUSIVE).  Now the
+    route matches nothing and the others decide, as with no route to it; without either key its entries are unknown,
+    as before."""
+    snap = scenario(tmp_path, FACTS / "examples" / "seed-fixed")  # the ALB reaches its task there
+    item = {"PrefixListId": "pl-none", "PrefixListName": "none", **({key: []} if key else {})}
+    (snap / REGION / "ManagedPrefixLists.json").write_text(json.dumps({"ManagedPrefixLists": [item]}))
+    edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationPrefixListId": "pl-none", "GatewayId": "igw-0main",
+                                                             "State": "active", "Origin": "CreateRoute"})
+                                         for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
+    code, out = query_json(snap, "alb-eni -> task-eni tcp 8000")  # the reply leaves by rtb-main
+    if key is None:
+        assert code == 3 and ("ret_route", "pl-none") in {(m["hop"], m["component"]) for m in out["missing"]}, out["missing"]
+    else:
+        assert code == 0 and not out["missing"], out["missing"]

@@ -114,3 +114,22 @@ def test_an_icmp_acl_entry_without_its_type_and_code_is_refused_never_every_mess
     with pytest.raises(FactsError) as err:
         import_aws_configs(_acl(tmp_path, entry))
     assert err.value.code == "facts.missing_field" and (err.value.location or "").endswith(".IcmpTypeCode")
+
+
+@pytest.mark.parametrize("proto", ["999", "256", "-2"])
+def test_a_protocol_number_outside_0_255_is_malformed_never_a_packet_class(tmp_path: Path, proto: str) -> None:
+    """An IP protocol number is 8 bits ("Use -1 to specify all protocols", IpPermission IpProtocol): `999` was read as
+    a protocol of its own, and `query ... any` answered REACHABLE with a packet of protocol 999 (no such packet
+    exists), so `assert unreachable` failed on it; a network ACL entry likewise."""
+    with pytest.raises(FactsError) as err:
+        import_aws_configs(_sg(tmp_path / "sg", {"IpProtocol": proto, "IpRanges": CIDR}))
+    assert err.value.code == "facts.bad_value" and "IpProtocol" in (err.value.location or "")
+    with pytest.raises(FactsError) as err:
+        import_aws_configs(_acl(tmp_path / "acl", {"Protocol": proto}))
+    assert err.value.code == "facts.bad_value" and "Protocol" in (err.value.location or "")
+
+
+@pytest.mark.parametrize("proto", ["0", "255", "-1", "47"])
+def test_protocol_numbers_of_0_255_and_all_are_read(tmp_path: Path, proto: str) -> None:
+    rows = import_aws_configs(_sg(tmp_path, {"IpProtocol": proto, "IpRanges": CIDR})).relations["sg_ingress_cidr"]
+    assert [r[1] for r in rows] == [proto]
