@@ -109,7 +109,10 @@ def render_text(res: Result, console: Console, explain: str = "brief") -> None:
             console.print(f"  [red]{m(e.code)}[/] {where}\n    {m(e.message)}", highlight=False)
     for title, hops in (("Forward path", res.forward_path), ("Return path", res.return_path)):
         if not hops and title == "Return path" and res.forward_path and _no_reply(res.packet):
-            console.print("\n[bold]Return path:[/] none: this ICMP message gets no reply (RFC 792, RFC 4443)")
+            other = (res.packet.get("protocol") == "icmpv6") != (res.packet.get("family") == "ipv6")
+            console.print("\n[bold]Return path:[/] none: " + (
+                "no host answers this protocol in a packet of this address family (ICMP is IPv4's, ICMPv6 IPv6's)" if other
+                else "this ICMP message gets no reply (RFC 792, RFC 4443)"))
             continue
         if not hops:
             continue

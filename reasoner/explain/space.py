@@ -274,7 +274,7 @@ class PacketSpace:
         if cut is None:  # pairs whose hops read the same rules share their cuts
             cut = self._cut[key] = self._cuts(*(self._values[k] if k >= 0 else frozenset() for k in key[4:]),
                                               proto=proto, port_lo=port_lo, port_hi=port_hi, sports=sports)
-        protos, dpoints, spoints, dpiece, spiece, icmp, rest, protos6 = cut
+        protos, dpoints, spoints, dpiece, spiece, icmp, rest, protos6, icmp_other = cut
         needs_inet = (s.ips is None and s.is_internet) or (d.ips is None and d.is_internet)
         inet: list[int] = []
         ipiece: dict[int, tuple[int, int]] = {}
@@ -303,7 +303,8 @@ class PacketSpace:
                     if p in PORTED:
                         yield PortGroup(s, d, sip, dip, p, dpoints, spoints, dpiece, spiece, srange, drange, fam, pair)
                     elif p in ICMP:
-                        for points, reply, ipieces, rpiece in icmp[p]:
+                        # ICMP over IPv6 or ICMPv6 over IPv4: no stack answers it (icmp_other: every message one-way)
+                        for points, reply, ipieces, rpiece in (icmp if (p == "58") == (fam == "ipv6") else icmp_other)[p]:
                             yield PortGroup(s, d, sip, dip, p, points, [reply], ipieces, rpiece, srange, drange, fam, pair)
                     else:
                         yield PortGroup(s, d, sip, dip, p, [0], [0], _NO_PORTS, _NO_PORTS, srange, drange, fam, pair,
@@ -358,17 +359,20 @@ class PacketSpace:
         # bounds too, so each piece is one query type (its reply) or no query (no reply): ``_icmp_runs``
         ilo, ihi = (port_lo, port_hi) if proto in ICMP else (0, 65535)
         base = set(cuts(ilo, ihi, sorted(icmp_ports))) | {c for c in self._icmp_cuts if ilo < c <= ihi}
-        icmp = {}
+        icmp, icmp_other = {}, {}
         for p in protos:
             if p in ICMP:
                 queries = self.queries[p]
                 points = sorted(base | {c for t, _ in queries for c in (t * 256, t * 256 + 256) if ilo < c <= ihi})
                 icmp[p] = _icmp_runs(queries, points, pieces(points, ihi))
+                # the same message in the other family's packet (protocol 1 over IPv6, 58 over IPv4) is no ICMP message
+                # of that family (ICMPv6 is IPv6's, RFC 4443): delivered, nothing answers it, so it gets no reply
+                icmp_other[p] = _icmp_runs([], points, pieces(points, ihi))
         # an IPv6 packet's protocols: ICMPv6 before ICMP, so that an answer's packet over IPv6 is an ICMPv6 message
         # whenever one would do (protocol 1 over IPv6 is a packet too, and asked)
         protos6 = protos if "58" not in protos or "1" not in protos else [
             "58" if p == "1" else "1" if p == "58" else p for p in protos]
-        return protos, dpoints, spoints, pieces(dpoints, port_hi), spiece, icmp, rest, protos6
+        return protos, dpoints, spoints, pieces(dpoints, port_hi), spiece, icmp, rest, protos6, icmp_other
 
 
 _NO_PORTS = {0: (0, 0)}

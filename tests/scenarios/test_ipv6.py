@@ -217,3 +217,15 @@ def test_aws_format_answers_carry_ipv6_host_cidrs_and_the_project_code(tmp_path)
     assert [(e["ExplanationCode"], e["Direction"], e["Component"]["Id"]) for e in a["Explanations"]] == [
         ("EGRESS_ONLY_IGW_INBOUND", "ingress", "eigw-ds")]
     assert a["ForwardPathComponents"][0]["OutboundHeader"]["DestinationAddresses"] == [f"{APP6}/128"]
+
+
+@pytest.mark.parametrize("proto, family, reply", [("proto 58 128", "ipv6", 129 * 256), ("proto 58 128", "ipv4", 65537),
+                                                  ("icmp 8", "ipv4", 0), ("icmp 8", "ipv6", 65537)])
+def test_an_icmp_message_in_the_other_familys_packet_gets_no_reply(tmp_path, proto, family, reply):
+    """ICMPv6 is IPv6's control protocol (RFC 4443) and ICMP IPv4's: protocol 58 in an IPv4 packet (or 1 in an IPv6
+    one) is delivered as any protocol number is, but no stack answers it.  Its echo request was given the echo reply of
+    the other family (an invented reply whose return path was asked); now it is one-way (source port 65537), and a
+    question of the packet's own family keeps its reply."""
+    snap = dualstack.write(tmp_path)
+    code, doc = ask(snap, f"eni-web -> eni-app {proto} {family}")
+    assert doc["packet"]["family"] == family and doc["packet"]["src_port"] == reply, doc["packet"]
