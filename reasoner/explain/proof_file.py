@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -34,15 +35,37 @@ def check_target(path: Path) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise QueryError("proof.unwritable", f"cannot write the proof file {path}: no permission to write in {parent}",
                          location=str(path), hint="choose a folder you can write for --proof")
-    if path.exists():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-            is_proof = isinstance(old, dict) and old.get("schema") in proofs.SCHEMAS
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            is_proof = False
-        if not is_proof:
-            raise QueryError("proof.would_overwrite", f"{path} exists and is not a proof file; not overwritten",
-                             hint="choose another file name for --proof")
+    if path.exists() and not _is_proof(path):
+        raise QueryError("proof.would_overwrite", f"{path} exists and is not a proof file; not overwritten",
+                         hint="choose another file name for --proof")
+
+
+#: How much of an existing file is read to tell whether it is a proof: its first member, ``"schema"``, as
+#: ``write_proof`` writes it (a proof of 20k ENIs is 18 MB); a file no longer than ``_WHOLE`` is read whole (a proof
+#: whose members were reordered, ``jq -S``).
+_HEAD = 4096
+_WHOLE = 1 << 20
+_SCHEMA_FIRST = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"schema"\s*:\s*"(?:%s)"\s*[,}]'
+                           % b"|".join(re.escape(s.encode()) for s in proofs.SCHEMAS))
+
+
+def _is_proof(path: Path) -> bool:
+    """Whether the existing file ``path`` is a proof (``reason.proof/v2`` or v1), reading at most ``_WHOLE`` bytes of
+    it: a file of any other kind, one that cannot be read, or JSON nested too deep to read is not."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_WHOLE + 1)
+    except OSError:
+        return False
+    if _SCHEMA_FIRST.match(head[:_HEAD]):
+        return True
+    if len(head) > _WHOLE:
+        return False
+    try:
+        old = json.loads(head.decode("utf-8"))
+    except (ValueError, RecursionError):  # (malformed JSON, not UTF-8, a number of thousands of digits; too deep)
+        return False
+    return isinstance(old, dict) and old.get("schema") in proofs.SCHEMAS
 
 
 def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) -> None:
