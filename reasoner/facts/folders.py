@@ -8,8 +8,8 @@ never removes a file it did not write (``reason import facts --out facts`` would
 example).
 
 * a facts directory: ``manifest.json`` whose ``written_by`` is ``"reason"`` (or, written by an older
-  `reason`, a ``schema_version`` and a ``sha256:`` content hash); entries ``*.jsonl``, ``names.json``,
-  ``manifest.json``, ``reason.toml``;
+  `reason`, a ``schema_version`` and a ``sha256:`` content hash); entries ``<relation>.jsonl`` for each relation
+  the manifest counts (a user's own ``*.jsonl`` is not ours), ``names.json``, ``manifest.json``, ``reason.toml``;
 * a snapshot folder: ``reason-collect.json``; entries ``aws_configs/``, ``facts/``,
   ``reason-collect.json``, ``reason.toml``.
 
@@ -39,19 +39,29 @@ ALIASES = "reason.toml"
 LEGACY_AGE = 3600.0
 
 _FACT_FILE = re.compile(r"[A-Za-z0-9_]+\.jsonl|names\.json|manifest\.json")
+_RELATION = re.compile(r"[A-Za-z0-9_]+")
 _SNAPSHOT_ENTRIES = frozenset({"aws_configs", "facts", COLLECT_METADATA, ALIASES})
 
 
-def _is_facts_manifest(path: Path) -> bool:
+def _facts_manifest(path: Path) -> dict | None:
+    """The manifest ``path`` if `reason` wrote it (``written_by``, or an older one's schema version and hash)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+    except (OSError, ValueError, RecursionError):
+        return None
     if not isinstance(data, dict):
-        return False
+        return None
     if data.get("written_by") == WRITTEN_BY:
-        return True
-    return "schema_version" in data and str(data.get("content_hash", "")).startswith("sha256:")
+        return data
+    return data if "schema_version" in data and str(data.get("content_hash", "")).startswith("sha256:") else None
+
+
+def _facts_files(manifest: dict) -> set[str]:
+    """The files of a facts directory its manifest names as written by `reason`: one ``<relation>.jsonl`` per
+    relation it counts (``counts``, written since the first facts directories), ``names.json``, ``manifest.json``."""
+    counts = manifest.get("counts")
+    relations = [r for r in counts if _RELATION.fullmatch(r)] if isinstance(counts, dict) else []
+    return {f"{r}.jsonl" for r in relations} | {"names.json", "manifest.json"}
 
 
 class Refusal(str):
@@ -82,10 +92,12 @@ def refusal(out: Path, kind: str) -> Refusal | None:
     if not entries:
         return None
     if kind == "facts":
-        if not _is_facts_manifest(out / "manifest.json"):
+        manifest = _facts_manifest(out / "manifest.json")
+        if manifest is None:
             return Refusal(f"{out} is not empty and is not a facts directory written by `reason import` "
                            "(no manifest.json of ours)")
-        foreign = [e.name for e in entries if e.name != ALIASES and not (_FACT_FILE.fullmatch(e.name) and e.is_file()
+        ours = _facts_files(manifest)  # (a *.jsonl the manifest does not count is the user's: kept, refused)
+        foreign = [e.name for e in entries if e.name != ALIASES and not (e.name in ours and e.is_file()
                                                                           and not e.is_symlink())]
     else:
         if not (out / COLLECT_METADATA).is_file():
