@@ -68,14 +68,18 @@ def _is_proof(path: Path) -> bool:
     return isinstance(old, dict) and old.get("schema") in proofs.SCHEMAS
 
 
-def write_proof(path: Path, session, checks, facts: Path, policies: list[Path]) -> None:
-    """Writes the proof of a verify run to ``path``.  An existing file is replaced only when it is itself a proof
+def write_proof(path: Path, session, checks, facts: Path, policies: list[Path], outcome=None) -> None:
+    """Writes the proof of a verify run to ``path``, with the outcome of its policies (``outcome``:
+    reasoner/explain/policy_outcome.py; recheck runs them again and fails on any violation or undecided row, as
+    for an assertion that does not hold).  An existing file is replaced only when it is itself a proof
     (``reason.proof/v2``, or a v1 one): a mistyped ``--proof queries/x.reason`` must not destroy the user's file.  A symbolic
     link is written through, never replaced by a file."""
     path = _through_links(path)
     check_target(path)  # again: the verify command checked it before its work, and the folder may have changed
     data = proofs.build(session, checks, facts)
     data["policy_files"] = [str(f) for f in policies]  # recheck loads them again (their text is in rules_hash)
+    if outcome is not None:
+        data["policies"] = outcome.record()
     try:
         fd, tmp = tempfile.mkstemp(prefix=".proof-", dir=str(path.parent if str(path.parent) else "."))
     except OSError as exc:  # the folder went away or became read-only while the run went on
