@@ -183,7 +183,7 @@ def _assertion_files(paths: list[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             files.extend(sorted(p.glob("*.reason")) + sorted(p.glob("*.dl")))
-        elif p.is_file():
+        elif p.exists():  # (a named pipe too: refused where it is read, never waited on)
             files.append(p)
         else:
             raise QueryError("query.no_file", f"{p}: no such assertion file or folder")
@@ -205,12 +205,18 @@ def _nothing_to_check(files: list[Path]) -> None:
 
 
 def _read(path: Path) -> str:
+    """An assertion file's text: a regular file only (a named pipe would block until --timeout)."""
     from reasoner.errors import QueryError
+    from reasoner.files import NotRegularFile, read_regular
 
     try:
-        return path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
+    except NotRegularFile as err:
+        raise QueryError("query.no_file", f"cannot read {path}: {err.what}", location=str(path),
+                         hint="an assertion file is a regular *.reason file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise QueryError("query.no_file", f"cannot read {path}: {err}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # (as a text-mode read gives it: universal newlines)
 
 
 @app.command()

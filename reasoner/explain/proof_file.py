@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
 from reasoner.errors import QueryError
 from reasoner.explain import proof as proofs
+from reasoner.files import kind, read_regular
 
 
 def _through_links(path: Path) -> Path:
@@ -35,9 +37,25 @@ def check_target(path: Path) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise QueryError("proof.unwritable", f"cannot write the proof file {path}: no permission to write in {parent}",
                          location=str(path), hint="choose a folder you can write for --proof")
+    try:
+        mode: int | None = path.stat().st_mode
+    except OSError:  # (absent: it will be created)
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise QueryError("proof.would_overwrite", f"{path} is {kind(mode)}, not a proof file; not overwritten",
+                         location=str(path), hint="give a file name for --proof, e.g. isolation.proof.json")
     if path.exists() and not _is_proof(path):
         raise QueryError("proof.would_overwrite", f"{path} exists and is not a proof file; not overwritten",
                          hint="choose another file name for --proof")
+
+
+def _head(path: Path) -> bytes | None:
+    """At most ``_WHOLE + 1`` bytes of the existing file ``path``; None when it is no regular file (a named pipe
+    is never waited on: reasoner/files.py) or cannot be read."""
+    try:
+        return read_regular(path, _WHOLE + 1)
+    except OSError:
+        return None
 
 
 #: How much of an existing file is read to tell whether it is a proof: its first member, ``"schema"``, as
@@ -52,10 +70,8 @@ _SCHEMA_FIRST = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"schema"\s*:\s*"(?:%s)"
 def _is_proof(path: Path) -> bool:
     """Whether the existing file ``path`` is a proof (``reason.proof/v2`` or v1), reading at most ``_WHOLE`` bytes of
     it: a file of any other kind, one that cannot be read, or JSON nested too deep to read is not."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_WHOLE + 1)
-    except OSError:
+    head = _head(path)
+    if head is None:
         return False
     if _SCHEMA_FIRST.match(head[:_HEAD]):
         return True
