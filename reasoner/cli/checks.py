@@ -247,8 +247,8 @@ def recheck(
     _check_format("recheck", fmt)
     try:
         data = proofs.load(proof)
-        folder = facts if facts is not None else Path(str(data.get("facts") or "facts"))
-        rules = [Path(f) for f in data.get("policy_files", [])]
+        folder = facts if facts is not None else proofs.located(str(data.get("facts") or "facts"), proof)
+        rules = [proofs.located(str(f), proof) for f in data.get("policy_files", [])]
         # an auditor's re-check parses the rules and computes every class again: no cache folder (parsed rules, classes)
         try:
             session = Session.open(folder, extra_rules=rules, cache=False)
@@ -286,7 +286,7 @@ def recheck(
         if len(failed) > len(failed_policies):
             parts.append(f"{len(failed) - len(failed_policies)} assertion(s) the proof records as not holding")
         if failed_policies:
-            parts.append(f"{len(failed_policies)} policy violation(s), undecided or in error the proof records: the "
+            parts.append(f"{len(failed_policies)} policy violation(s), undecided row(s) or rule(s) in error: the "
                          "verify run that wrote it did not pass")
         verdict = "[green]HOLDS[/]" if ok else f"[red]FAILS[/] ({'; '.join(parts)})"
         lbs = proofs.load_balancer_count(data)

@@ -451,6 +451,18 @@ def _traffic_of(c: dict[str, Any]) -> str:
     return f"{proto} ports {ports}"
 
 
+def located(recorded: str, proof: Path) -> Path:
+    """A path a proof records (its ``facts``, a policy file), for recheck: as written when absolute (proofs since
+    2026-12-07) or found from the working directory; else, for an older proof (relative to the folder verify ran in),
+    next to the proof file when it is there.  Where it is found decides nothing: the snapshot's and the rules'
+    hashes must still match the proof's."""
+    path = Path(recorded)
+    if path.is_absolute() or path.exists() or path.is_symlink():
+        return path
+    beside = proof.parent / path
+    return beside if beside.exists() else path
+
+
 def load(path: Path) -> dict[str, Any]:
     """A proof file; QueryError (exit 2) when it is not one."""
     try:

@@ -93,7 +93,9 @@ def write_proof(path: Path, session, checks, facts: Path, policies: list[Path], 
     path = _through_links(path)
     check_target(path)  # again: the verify command checked it before its work, and the folder may have changed
     data = proofs.build(session, checks, facts)
-    data["policy_files"] = [str(f) for f in policies]  # recheck loads them again (their text is in rules_hash)
+    # absolute, so that recheck finds them from any folder (the hashes do not depend on where they are)
+    data["facts"] = os.path.abspath(facts)
+    data["policy_files"] = [os.path.abspath(f) for f in policies]  # recheck loads them again (their text is in rules_hash)
     if outcome is not None:
         data["policies"] = outcome.record()
     try:

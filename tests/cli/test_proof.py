@@ -333,3 +333,27 @@ def test_recheck_runs_the_policies_again_and_takes_no_record_of_them_on_trust(tm
     r = reason("recheck", str(proof))
     assert r.returncode == 1 and "HOLDS" not in r.stdout and "DOES NOT HOLD  policy " in r.stdout, r.stdout
     assert "violation('sg-0alb'," in r.stdout and "derived now: the proof, written before" in r.stdout, r.stdout
+
+
+def test_a_proof_rechecks_from_another_folder(tmp_path):
+    """`facts` and `policy_files` were stored as given (relative to the folder verify ran in): `recheck` from any
+    other folder failed (error[io] on the policy file). They are stored absolute; an older proof's relative paths
+    are found next to the proof when not from the working directory; the hashes decide as before."""
+    facts, queries = _setup(tmp_path)
+    _open_alb_egress(facts)
+    r = reason("verify", "--facts", "snap", "--proof", "p.json", "queries", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = answer((tmp_path / "p.json").read_text())
+    assert doc["facts"] == str(facts) and doc["policy_files"] == [str(queries / "policy.dl")]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    r = reason("recheck", str(tmp_path / "p.json"), cwd=elsewhere)
+    assert r.returncode == 0 and "HOLDS" in r.stdout, r.stdout + r.stderr
+    doc |= {"facts": "snap", "policy_files": ["queries/policy.dl"]}  # as a proof before 2026-12-07 stored them
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    r = reason("recheck", str(tmp_path / "old.json"), cwd=elsewhere)
+    assert r.returncode == 0 and "HOLDS" in r.stdout, r.stdout + r.stderr
+    (queries / "policy.dl").write_text((queries / "policy.dl").read_text() + "\n// an edit\n")
+    for name in ("p.json", "old.json"):  # found, and still checked
+        r = reason("recheck", str(tmp_path / name), cwd=elsewhere)
+        assert r.returncode == 1 and "rules hash differs" in r.stdout, r.stdout + r.stderr
