@@ -210,7 +210,7 @@ def _read(path: Path) -> str:
     from reasoner.files import NotRegularFile, read_regular
 
     try:
-        text = read_regular(path).decode("utf-8")
+        text = read_regular(path).decode("utf-8-sig")  # (a byte order mark, as Windows editors write, is no text)
     except NotRegularFile as err:
         raise QueryError("query.no_file", f"cannot read {path}: {err.what}", location=str(path),
                          hint="an assertion file is a regular *.reason file") from None

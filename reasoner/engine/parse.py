@@ -259,7 +259,7 @@ def read_texts(paths: list, display_names: list[str] | None = None) -> list[tupl
             if len(data) > MAX_RULE_BYTES:
                 diags.append(Diagnostic(name, 0, 0, "io", f"rule file larger than {MAX_RULE_BYTES // (1 << 20)} MB: not read"))
                 continue
-            texts.append((name, data.decode("utf-8")))
+            texts.append((name, data.decode("utf-8-sig")))  # (a byte order mark, as Windows editors write, is no text)
         except OSError as err:
             diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {err.strerror}"))
     if diags:

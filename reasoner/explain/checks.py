@@ -174,7 +174,7 @@ def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple
 def _comment_above(path: Path, line: int) -> str:
     """The ``//`` comments of the paragraph (lines up to the previous blank line) a rule ends: its help text."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError):
         return ""
     out: list[str] = []
