@@ -42,3 +42,11 @@ def test_a_named_pipe_as_the_proof_target_is_refused_and_kept(tmp_path):
 def test_a_named_pipe_given_to_recheck_is_refused_at_once(tmp_path):
     os.mkfifo(tmp_path / "p.json")
     _refused(reason("recheck", "--timeout", "30", str(tmp_path / "p.json")), "proof.unreadable", "not a regular file")
+
+
+def test_a_named_pipe_beside_a_rule_file_that_is_not_utf8_is_refused_at_once(tmp_path):
+    """The located error for a policy file that is not UTF-8 read every policy file again, and waited on a pipe."""
+    (tmp_path / "a.dl").write_bytes(b"// caf\xe9\n")
+    os.mkfifo(tmp_path / "b.dl")
+    r = reason("verify", "--facts", FIXED, "--timeout", "30", str(tmp_path / "a.dl"), str(tmp_path / "b.dl"))
+    _refused(r, "a.dl:1:7: error[io]: rule file is not UTF-8 text", "b.dl:0:0: error[io]: cannot read rule file: not a regular file")
