@@ -49,4 +49,5 @@ def test_a_named_pipe_beside_a_rule_file_that_is_not_utf8_is_refused_at_once(tmp
     (tmp_path / "a.dl").write_bytes(b"// caf\xe9\n")
     os.mkfifo(tmp_path / "b.dl")
     r = reason("verify", "--facts", FIXED, "--timeout", "30", str(tmp_path / "a.dl"), str(tmp_path / "b.dl"))
-    _refused(r, "a.dl:1:7: error[io]: rule file is not UTF-8 text", "b.dl:0:0: error[io]: cannot read rule file: not a regular file")
+    _refused(r, "a.dl:1:7: error[io]: rule file is not UTF-8 text",
+             "b.dl:0:0: error[io]: cannot read rule file: not a regular file")
