@@ -57,8 +57,7 @@ def verify(
     Exit codes: 0 all hold, 1 one fails, 2 usage or input error, 3 none fails but one is inconclusive."""
     _bounded(timeout)
     from reasoner import __version__
-    from reasoner.engine.provenance import why
-    from reasoner.explain import wording
+    from reasoner.explain import policy_outcome, wording
     from reasoner.explain.checks import AssertionCheck, VerifyReport, policy_rules
     from reasoner.query.language import parse_assertions
     from reasoner.session import Session
@@ -79,20 +78,9 @@ def verify(
         if not assertions and not policy_rules(session.program, policies, []) and not any(
                 r.loc.file in own for r in session.program.rules_by_head.get("undecided", [])):
             _nothing_to_check(files)
-        policy_errors, name_warnings = _absent_names(session, policies)
-        violations = []
-        undecided: list[str] = []
-        if "violation" in session.program.decls:
-            from reasoner.explain.policy_facts import fill
-
-            undecided = fill(session)[1]  # exposed / can_reach, when a policy reads them; what data leaves open there
-            for row in session.program.query("violation", (None,) * session.program.decls["violation"].arity):
-                proof = why(session.program, "violation", row, depth=2)
-                rule = proof.rule or next((c.rule for c in proof.children if c.rule), None)  # the violation rule
-                violations.append((row, rule, proof))
-        if "undecided" in session.program.decls:  # what a policy says it cannot decide (rules/policy_relations.dl)
-            undecided += [f"{message} ({resource})" for resource, message in
-                          sorted(session.program.query("undecided", (None, None)), key=str)]
+        outcome = policy_outcome.run(session, policies)
+        policy_errors, name_warnings = outcome.errors, outcome.warnings
+        violations, undecided = outcome.violations, outcome.undecided
         checks = []
         for a in assertions:
             try:
@@ -102,7 +90,7 @@ def verify(
         if proof_file is not None:
             from reasoner.explain.proof_file import write_proof
 
-            write_proof(proof_file, session, checks, facts, policies)
+            write_proof(proof_file, session, checks, facts, policies, outcome)
     except ReasonError as e:
         _fail(e, fmt)
         return
@@ -188,22 +176,6 @@ def verify(
     raise typer.Exit(exit_code)
 
 
-def _absent_names(session, policies: list[Path]) -> tuple[dict[str, list[str]], list[str]]:
-    """The policy rules naming a resource the snapshot does not hold (rule location -> why), and the warnings for
-    tag keys and values, and listed ids, it does not hold (reasoner/explain/policy_names.py)."""
-    from reasoner.explain.policy_names import absent_names
-
-    rules = session.program.checked.module.rules  # (facts too: rules_by_head holds the rules with a body)
-    errors: dict[str, list[str]] = {}
-    warnings: list[str] = []
-    for a in absent_names(rules, policies, session.analyzer.rel):
-        if a.error:
-            errors.setdefault(a.rule, []).append(a.text())
-        else:
-            warnings.append(f"policy {a.text()}")
-    return errors, warnings
-
-
 def _assertion_files(paths: list[Path]) -> list[Path]:
     from reasoner.errors import QueryError
 
@@ -211,7 +183,7 @@ def _assertion_files(paths: list[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             files.extend(sorted(p.glob("*.reason")) + sorted(p.glob("*.dl")))
-        elif p.is_file():
+        elif p.exists():  # (a named pipe too: refused where it is read, never waited on)
             files.append(p)
         else:
             raise QueryError("query.no_file", f"{p}: no such assertion file or folder")
@@ -233,12 +205,18 @@ def _nothing_to_check(files: list[Path]) -> None:
 
 
 def _read(path: Path) -> str:
+    """An assertion file's text: a regular file only (a named pipe would block until --timeout)."""
     from reasoner.errors import QueryError
+    from reasoner.files import NotRegularFile, read_regular
 
     try:
-        return path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8-sig")  # (a byte order mark, as Windows editors write, is no text)
+    except NotRegularFile as err:
+        raise QueryError("query.no_file", f"cannot read {path}: {err.what}", location=str(path),
+                         hint="an assertion file is a regular *.reason file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise QueryError("query.no_file", f"cannot read {path}: {err}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # (as a text-mode read gives it: universal newlines)
 
 
 @app.command()
@@ -262,25 +240,32 @@ def recheck(
     input error."""
     _bounded(timeout)
     from reasoner import __version__
+    from reasoner.explain import policy_outcome
     from reasoner.explain import proof as proofs
     from reasoner.session import Session
 
     _check_format("recheck", fmt)
     try:
         data = proofs.load(proof)
-        folder = facts if facts is not None else Path(str(data.get("facts") or "facts"))
-        rules = [Path(f) for f in data.get("policy_files", [])]
+        folder = facts if facts is not None else proofs.located(str(data.get("facts") or "facts"), proof)
+        rules = [proofs.located(str(f), proof) for f in data.get("policy_files", [])]
         # an auditor's re-check parses the rules and computes every class again: no cache folder (parsed rules, classes)
         try:
             session = Session.open(folder, extra_rules=rules, cache=False)
         except RuleError as e:
             raise _untold(e, rules) from None
         diffs = proofs.recheck(data, session)
+        # the policies are run again, as verify ran them: their record is not taken on trust
+        now = policy_outcome.run(session, rules) if rules else policy_outcome.PolicyOutcome()
+        diffs += policy_outcome.differences(data.get("policies"), now)
     except ReasonError as e:
         _fail(e, fmt)
         return
     classes = proofs.class_count(data)
-    failed = proofs.not_holding(data)  # recorded as not holding: re-checked exactly, still no proof of them
+    # recorded as not holding: re-checked exactly, still no proof of them (assertions, and the policies' violations,
+    # undecided rows and rules in error: a verify run that did not pass)
+    failed_policies = policy_outcome.not_holding(data.get("policies"), now)
+    failed = proofs.not_holding(data) + failed_policies
     ok = not diffs and not failed
     if fmt == Format.json:
         _emit(json.dumps({"schema": "reason.recheck/v1", "tool_version": __version__, "proof": str(proof), "facts": str(folder),
@@ -298,7 +283,11 @@ def recheck(
         # (the differences include any assertion that no longer holds; ``failed`` are those the proof itself records
         # as not holding, which no re-check makes a proof)
         parts = [f"{len(diffs)} difference(s) from the proof"] if diffs else []
-        parts += [f"{len(failed)} assertion(s) the proof records as not holding"] if failed else []
+        if len(failed) > len(failed_policies):
+            parts.append(f"{len(failed) - len(failed_policies)} assertion(s) the proof records as not holding")
+        if failed_policies:
+            parts.append(f"{len(failed_policies)} policy violation(s), undecided row(s) or rule(s) in error: the "
+                         "verify run that wrote it did not pass")
         verdict = "[green]HOLDS[/]" if ok else f"[red]FAILS[/] ({'; '.join(parts)})"
         lbs = proofs.load_balancer_count(data)
         through = f" and {lbs} verdict(s) through a load balancer" if lbs else ""

@@ -3,7 +3,7 @@
 Layout written (``<out>`` is ``--out``)::
 
     <out>/aws_configs/<account>/<region>/<Key>.json   raw API answers, {"<Key>": [...]} (Batfish layout)
-    <out>/reason-collect.json                         accounts, regions, collected_at, incomplete calls
+    <out>/reason-collect.json                         accounts, regions, collected_at, incomplete calls, files
     <out>/facts/                                      the facts directory (same as `reason import`)
 
 Everything is written into a temporary sibling folder (``.<out>.collect-<pid>-*``), which then takes the
@@ -60,6 +60,7 @@ class SnapshotWriter:
             raise CollectError("collect.out_unwritable", f"cannot create the snapshot folder: {exc.strerror or exc}",
                                location=str(out), hint="choose a folder you can write with --out") from None
         self.files = 0
+        self.written: set[str] = set()  # the answers written, as paths in the folder (reason-collect.json ``files``)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -101,11 +102,16 @@ class SnapshotWriter:
             folder.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             self.files += 1
+            self.written.add(path.relative_to(self.staging).as_posix())
         return path
 
     def write_metadata(self, metadata: dict[str, Any]) -> Path:
+        """Write ``reason-collect.json``: ``metadata`` and ``files``, every answer written (the next collect into
+        this folder replaces only those: :func:`reasoner.facts.folders.refusal`)."""
         path = self.staging / METADATA
-        path.write_text(dumps(metadata), encoding="utf-8")
+        with self._lock:
+            files = sorted(self.written)
+        path.write_text(dumps({**metadata, "files": files}), encoding="utf-8")
         return path
 
     def commit(self) -> Path:

@@ -37,9 +37,12 @@ def namespaced(module: Module, shipped: Collection[str], files: list[str]) -> Mo
     """The module with each user file's own predicates renamed ``NAME#FILE`` (unique per file)."""
     tags, used = {}, set()
     for i, name in enumerate(files):
-        tag = "".join(c if c.isalnum() or c == "_" else "_" for c in Path(name).stem) or "file"
-        tags[name] = tag if tag not in used else f"{tag}{i}"
-        used.add(tags[name])
+        stem = "".join(c if c.isalnum() or c == "_" else "_" for c in Path(name).stem) or "file"
+        tag, n = stem, i
+        while tag in used:  # (z/a.dl, z/a2.dl, w/a.dl: w's "a2" was z/a2.dl's tag, and their predicates one)
+            tag, n = f"{stem}{n}", n + 1
+        tags[name] = tag
+        used.add(tag)
     own: dict[str, set[str]] = {f: set() for f in files}
     shipped_preds = {d.name for d in module.decls if d.loc.file in shipped}
     for d in module.decls:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 import sys
 from functools import lru_cache
 from importlib import resources
@@ -22,6 +20,7 @@ from lark.exceptions import VisitError
 from reasoner.engine import disk_cache, parse_cache
 from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard
+from reasoner.files import read_regular
 
 _GRAMMAR = resources.files("reasoner.engine").joinpath("rules.lark")
 
@@ -256,18 +255,11 @@ def read_texts(paths: list, display_names: list[str] | None = None) -> list[tupl
         name = display_names[i] if display_names else str(path)
         try:
             # a regular file of at most MAX_RULE_BYTES: never a device or a pipe (opened without waiting for a writer)
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-            with os.fdopen(fd, "rb") as f:
-                mode = os.fstat(fd).st_mode
-                if not stat.S_ISREG(mode):
-                    what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-                    diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {what}"))
-                    continue
-                data = f.read(MAX_RULE_BYTES + 1)
+            data = read_regular(path, MAX_RULE_BYTES + 1)
             if len(data) > MAX_RULE_BYTES:
                 diags.append(Diagnostic(name, 0, 0, "io", f"rule file larger than {MAX_RULE_BYTES // (1 << 20)} MB: not read"))
                 continue
-            texts.append((name, data.decode("utf-8")))
+            texts.append((name, data.decode("utf-8-sig")))  # (a byte order mark, as Windows editors write, is no text)
         except OSError as err:
             diags.append(Diagnostic(name, 0, 0, "io", f"cannot read rule file: {err.strerror}"))
     if diags:

@@ -424,11 +424,17 @@ def load_rules(extra: Iterable[Path] = (), cache: bool = True) -> Checked:
 
 
 def _not_utf8(path: Path, name: str) -> list[Diagnostic]:
-    """A located error for a rule file that is not UTF-8 text (none when it is)."""
+    """A located error for a rule file that is not UTF-8 text, or is no regular file (a named pipe is never waited
+    on: reasoner/files.py); none when it is UTF-8 text."""
+    from reasoner.engine.parse import MAX_RULE_BYTES
+    from reasoner.files import NotRegularFile, read_regular
+
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_RULE_BYTES + 1)
         data.decode("utf-8")
         return []
+    except NotRegularFile as err:
+        return [Diagnostic(name, 0, 0, "io", f"cannot read rule file: {err.what}")]
     except OSError:
         return []
     except UnicodeDecodeError as err:

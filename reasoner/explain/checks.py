@@ -18,6 +18,18 @@ from reasoner.explain.paths import INTERNET, Result
 from reasoner.query.language import Assertion
 
 
+def source_path(file: str) -> tuple[str, bool]:
+    """A check's file as SARIF names it, and whether that is relative: relative to the working directory (POSIX
+    separators) when the file is below it, else absolute.  Two files of one name in different folders stay apart
+    (a rule id of the name alone made two ``a.reason`` one rule, sharing fingerprints), and the same file gets the
+    same path on every run from the same folder, however it was written on the command line (``./q/a.reason``)."""
+    p = Path(file).resolve()
+    try:
+        return p.relative_to(Path.cwd().resolve()).as_posix(), True
+    except ValueError:
+        return p.as_posix(), False
+
+
 def holds(expect: str, verdict: str | None) -> bool:
     """Whether an assertion expecting ``expect`` ("reachable" or "unreachable") holds with ``verdict``: the one
     decision of ``reason verify`` (``AssertionCheck.status``) and ``reason recheck`` (proof.py).  An inconclusive
@@ -41,7 +53,7 @@ class AssertionCheck:
 
     @property
     def rule_id(self) -> str:
-        return f"assert/{Path(self.assertion.file).name}:{self.assertion.line}"
+        return f"assert/{source_path(self.assertion.file)[0]}:{self.assertion.line}"
 
     @property
     def expect(self) -> str:
@@ -103,7 +115,7 @@ class PolicyRule:
 
     @property
     def rule_id(self) -> str:
-        return self.metadata.get("id") or f"policy/{Path(self.file).name}:{self.line}"
+        return self.metadata.get("id") or f"policy/{source_path(self.file)[0]}:{self.line}"
 
 
 @dataclass
@@ -162,7 +174,7 @@ def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple
 def _comment_above(path: Path, line: int) -> str:
     """The ``//`` comments of the paragraph (lines up to the previous blank line) a rule ends: its help text."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError):
         return ""
     out: list[str] = []

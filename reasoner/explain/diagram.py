@@ -6,7 +6,8 @@ and undecided hops are red / orange.  For a set query (a subnet, group, VPC, ``*
 member pairs that pass, from :func:`passing_pairs`) are drawn as a third cluster.
 
 Every string from the snapshot is quoted for the target language: Mermaid labels use ``#quot;``-style
-entities, DOT labels backslash-escape quotes; control characters are dropped.
+entities, DOT labels backslash-escape quotes; control characters (C0, DEL, C1, line breaks, bidi controls) are shown
+as escapes (``\\x9b``, ``\\u202e``), as on the terminal (:func:`reasoner.terminal.plain`).
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from typing import Any, Callable
 
 from reasoner.errors import QueryError
 from reasoner.explain.paths import Explanation, Hop, Result
+from reasoner.terminal import plain
 
 #: a set query's member pairs are checked up to this many (each is one verdict-only question)
 MAX_PAIRS = 400
 
 RED, ORANGE = "#c62828", "#ef6c00"
-_CONTROL = dict.fromkeys(c for c in range(32))
 
 
 def _clean(text: str) -> str:
-    return str(text).translate(_CONTROL)
+    """One line of text, every control character shown as an escape, as on the terminal (reasoner/terminal.py
+    ``plain``: C0, DEL, C1, line breaks and bidi controls), so a label can neither break the diagram's syntax nor
+    reach the terminal or viewer it is shown in as a control sequence."""
+    return plain(text)
 
 
 def _mm(text: str) -> str:

@@ -39,6 +39,7 @@ from reasoner.errors import QueryError
 from reasoner.explain import wording
 from reasoner.explain.checks import holds
 from reasoner.explain.paths import group_facts, ip_text
+from reasoner.files import NotRegularFile, read_regular
 
 SCHEMA = "reason.proof/v2"
 #: The proofs ``recheck`` reads: v1 is re-checked as v1 wrote its classes (``query_classes(..., legacy=True)``).
@@ -450,10 +451,25 @@ def _traffic_of(c: dict[str, Any]) -> str:
     return f"{proto} ports {ports}"
 
 
+def located(recorded: str, proof: Path) -> Path:
+    """A path a proof records (its ``facts``, a policy file), for recheck: as written when absolute (proofs since
+    2026-12-07) or found from the working directory; else, for an older proof (relative to the folder verify ran in),
+    next to the proof file when it is there.  Where it is found decides nothing: the snapshot's and the rules'
+    hashes must still match the proof's."""
+    path = Path(recorded)
+    if path.is_absolute() or path.exists() or path.is_symlink():
+        return path
+    beside = proof.parent / path
+    return beside if beside.exists() else path
+
+
 def load(path: Path) -> dict[str, Any]:
     """A proof file; QueryError (exit 2) when it is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path).decode("utf-8"))  # (a named pipe is refused, never waited on)
+    except NotRegularFile as e:
+        raise QueryError("proof.unreadable", f"cannot read the proof {path}: {e.what}",
+                         hint="give the proof file written by reason verify --proof") from None
     except (OSError, UnicodeDecodeError, ValueError) as e:  # (ValueError: malformed JSON, a number of thousands of digits)
         raise QueryError("proof.unreadable", f"cannot read the proof {path}: {e}") from None
     except RecursionError:

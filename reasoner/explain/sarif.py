@@ -1,7 +1,9 @@
 """``reason verify --format sarif``: SARIF 2.1.0 (OASIS) for GitHub code scanning and other SARIF readers.
 
-One ``reportingDescriptor`` (rule) per assertion and per policy rule: id, name, help text, default level; policy
-rules sharing an ``@id`` share one (the first's), as rule ids are unique in a run.
+One ``reportingDescriptor`` (rule) per assertion and per policy rule: id (``assert/queries/a.reason:5``,
+``policy/queries/policy.dl:20``: the file's path as its URI gives it, so files of one name in two folders are two
+rules), name, help text, default level; policy rules sharing an ``@id`` share one (the first's), as rule ids are
+unique in a run.
 One result per check that does not pass: a failure is ``error``, an inconclusive assertion ``warning``
 with its own message (it is never a pass), an assertion that could not be asked ``error``.  The location
 is the assertion's or the policy rule's line (URI relative to the working directory when it is inside it,
@@ -15,7 +17,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from reasoner.explain.checks import AssertionCheck, PolicyRule, VerifyReport
+from reasoner.explain.checks import AssertionCheck, PolicyRule, VerifyReport, source_path
 from reasoner.terminal import block
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -31,12 +33,8 @@ def _clean(text: str) -> str:
 
 
 def _uri(file: str) -> dict[str, str]:
-    p = Path(file)
-    try:
-        rel = p.resolve().relative_to(Path.cwd().resolve())
-        return {"uri": rel.as_posix(), "uriBaseId": "%SRCROOT%"}
-    except ValueError:
-        return {"uri": p.resolve().as_uri()}
+    path, relative = source_path(file)
+    return {"uri": path, "uriBaseId": "%SRCROOT%"} if relative else {"uri": Path(path).as_uri()}
 
 
 def _rule(rule_id: str, name: str, short: str, help_text: str, level: str, tags: list[str]) -> dict[str, Any]:

@@ -8,10 +8,12 @@ never removes a file it did not write (``reason import facts --out facts`` would
 example).
 
 * a facts directory: ``manifest.json`` whose ``written_by`` is ``"reason"`` (or, written by an older
-  `reason`, a ``schema_version`` and a ``sha256:`` content hash); entries ``*.jsonl``, ``names.json``,
-  ``manifest.json``, ``reason.toml``;
+  `reason`, a ``schema_version`` and a ``sha256:`` content hash); entries ``<relation>.jsonl`` for each relation
+  the manifest counts (a user's own ``*.jsonl`` is not ours), ``names.json``, ``manifest.json``, ``reason.toml``;
 * a snapshot folder: ``reason-collect.json``; entries ``aws_configs/``, ``facts/``,
-  ``reason-collect.json``, ``reason.toml``.
+  ``reason-collect.json``, ``reason.toml``; in ``aws_configs/`` only the answers ``reason-collect.json`` lists
+  under ``files`` (a snapshot collected before they were listed: the files of collect's layout in the accounts and
+  regions it records); in ``facts/`` what a facts directory may hold.
 
 Staging: a new folder is written next to DIR as ``.<DIR>.<kind>-<pid>-<random>`` and renamed into
 place; the old one is moved aside as ``.<DIR>.old-<pid>-<random>`` and removed.  Writers remove their
@@ -30,7 +32,7 @@ import re
 import shutil
 import tempfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 COLLECT_METADATA = "reason-collect.json"
 WRITTEN_BY = "reason"
@@ -39,19 +41,30 @@ ALIASES = "reason.toml"
 LEGACY_AGE = 3600.0
 
 _FACT_FILE = re.compile(r"[A-Za-z0-9_]+\.jsonl|names\.json|manifest\.json")
+_RELATION = re.compile(r"[A-Za-z0-9_]+")
+_ANSWER = re.compile(r"[A-Za-z0-9]+\.json")  # aws_configs/<account>/<region>/<Key>.json, as collect writes it
 _SNAPSHOT_ENTRIES = frozenset({"aws_configs", "facts", COLLECT_METADATA, ALIASES})
 
 
-def _is_facts_manifest(path: Path) -> bool:
+def _facts_manifest(path: Path) -> dict | None:
+    """The manifest ``path`` if `reason` wrote it (``written_by``, or an older one's schema version and hash)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+    except (OSError, ValueError, RecursionError):
+        return None
     if not isinstance(data, dict):
-        return False
+        return None
     if data.get("written_by") == WRITTEN_BY:
-        return True
-    return "schema_version" in data and str(data.get("content_hash", "")).startswith("sha256:")
+        return data
+    return data if "schema_version" in data and str(data.get("content_hash", "")).startswith("sha256:") else None
+
+
+def _facts_files(manifest: dict) -> set[str]:
+    """The files of a facts directory its manifest names as written by `reason`: one ``<relation>.jsonl`` per
+    relation it counts (``counts``, written since the first facts directories), ``names.json``, ``manifest.json``."""
+    counts = manifest.get("counts")
+    relations = [r for r in counts if _RELATION.fullmatch(r)] if isinstance(counts, dict) else []
+    return {f"{r}.jsonl" for r in relations} | {"names.json", "manifest.json"}
 
 
 class Refusal(str):
@@ -82,19 +95,88 @@ def refusal(out: Path, kind: str) -> Refusal | None:
     if not entries:
         return None
     if kind == "facts":
-        if not _is_facts_manifest(out / "manifest.json"):
+        if _facts_manifest(out / "manifest.json") is None:
             return Refusal(f"{out} is not empty and is not a facts directory written by `reason import` "
                            "(no manifest.json of ours)")
-        foreign = [e.name for e in entries if e.name != ALIASES and not (_FACT_FILE.fullmatch(e.name) and e.is_file()
-                                                                          and not e.is_symlink())]
+        foreign = _foreign_facts(out, entries)
     else:
         if not (out / COLLECT_METADATA).is_file():
             return Refusal(f"{out} is not empty and was not written by `reason collect` (no {COLLECT_METADATA})")
         foreign = [e.name for e in entries if e.name not in _SNAPSHOT_ENTRIES or e.is_symlink()]
+        foreign += _foreign_in_snapshot(out)
     if foreign:
         listed = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         return Refusal(f"{out} holds files `reason` did not write ({listed})")
     return None
+
+
+def _foreign_facts(folder: Path, entries: list[Path], prefix: str = "") -> list[str]:
+    """The entries of the facts directory ``folder`` that `reason` did not write: anything but the files its
+    manifest names (:func:`_facts_files`: a ``*.jsonl`` the manifest does not count is the user's) and
+    ``reason.toml``; every other entry when the manifest is not ours."""
+    manifest = _facts_manifest(folder / "manifest.json")
+    ours = _facts_files(manifest) if manifest is not None else set()
+    return [prefix + e.name for e in entries
+            if e.name != ALIASES and not (e.name in ours and e.is_file() and not e.is_symlink())]
+
+
+def _collect_metadata(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _foreign_in_snapshot(out: Path) -> list[str]:
+    """What ``aws_configs/`` and ``facts/`` of the snapshot folder ``out`` hold that `reason collect` did not write.
+
+    ``aws_configs/``: the files ``reason-collect.json`` lists under ``files`` (recorded since 2026-12-07), and the
+    folders holding them; a snapshot collected before lists none, and its answers are the files of the layout collect
+    writes, ``aws_configs/<account>/<region>/<Key>.json``, in the accounts and regions it records.  ``facts/``: the
+    rule of a facts directory (:func:`_foreign_facts`)."""
+    metadata = _collect_metadata(out / COLLECT_METADATA)
+    recorded = metadata.get("files")
+    if isinstance(recorded, list) and all(isinstance(f, str) for f in recorded):
+        files = set(recorded)
+        holding = {p.as_posix() for f in files for p in PurePosixPath(f).parents if str(p) != "."}
+
+        def ours(rel: str, is_dir: bool) -> bool:
+            return rel in (holding if is_dir else files)
+    else:
+        accounts, regions = metadata.get("accounts"), metadata.get("regions")
+        accounts = set(accounts) if isinstance(accounts, list) else set()
+        regions = set(regions) if isinstance(regions, list) else set()
+
+        def ours(rel: str, is_dir: bool) -> bool:
+            parts = rel.split("/")
+            if len(parts) < 2 or parts[1] not in accounts or (len(parts) > 2 and parts[2] not in regions):
+                return False
+            return len(parts) in (2, 3) if is_dir else len(parts) == 4 and _ANSWER.fullmatch(parts[3]) is not None
+
+    foreign = []
+    top = out / "aws_configs"
+    if top.is_dir() and not top.is_symlink():
+        for root, dirs, names in os.walk(top, onerror=lambda exc: foreign.append(f"{exc.filename} (unreadable)")):
+            walk = []
+            for name in sorted(dirs) + sorted(names):
+                path = Path(root) / name
+                rel = path.relative_to(out).as_posix()
+                is_dir = name in dirs and not path.is_symlink()
+                if path.is_symlink() or not (is_dir or path.is_file()) or not ours(rel, is_dir):
+                    foreign.append(rel + "/" if is_dir else rel)  # (a folder not ours is named once, not walked)
+                elif is_dir:
+                    walk.append(name)
+            dirs[:] = walk
+    facts = out / "facts"
+    if facts.is_dir() and not facts.is_symlink():
+        try:
+            foreign += _foreign_facts(facts, sorted(facts.iterdir()), "facts/")
+        except OSError as exc:
+            foreign.append(f"facts (unreadable: {exc.strerror})")
+    elif facts.exists():
+        foreign.append("facts")
+    return foreign
 
 
 def staging_dir(out: Path, kind: str) -> Path:

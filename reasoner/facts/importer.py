@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reasoner.errors import FactsError
-from reasoner.facts import ec2, ecs, elbv2, route_tables, transit_gateways
+from reasoner.facts import ec2, ecs, elbv2, route_tables, surrogates, transit_gateways
 from reasoner.facts.conflicts import Described
 from reasoner.facts.context import PAGE_TOKENS, Acc, Ctx
 # the facts directory format and its reader and writer (re-exported: callers import them from here)
@@ -187,7 +187,7 @@ def _load_json(path: Path) -> Any:
     except OSError as exc:
         raise FactsError("facts.not_found", f"cannot read file: {exc.strerror}", location=str(path)) from None
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise FactsError("facts.bad_json", f"malformed JSON: {exc.msg}",
                          location=f"{path}:{exc.lineno}:{exc.colno}",
@@ -199,6 +199,11 @@ def _load_json(path: Path) -> Any:
     except (RecursionError, ValueError) as exc:  # nested too deep; an integer of thousands of digits
         raise FactsError("facts.bad_json", f"cannot read this JSON: {unreadable(exc)}",
                          location=str(path), hint="each file must be one describe-* API response (a JSON object)") from None
+    where = surrogates.lone_surrogate_path(text, value)
+    if where is not None:
+        raise FactsError("facts.bad_json", f"a string {surrogates.MESSAGE}", location=f"{path}:{where}",
+                         hint=surrogates.HINT)
+    return value
 
 
 class _DuplicateKey(ValueError):

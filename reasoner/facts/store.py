@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoner.errors import FactsError
+from reasoner.facts import surrogates
 from reasoner.facts.context import Row
 
 SCHEMA_VERSION = 19  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
@@ -199,7 +200,8 @@ def unreadable(exc: BaseException) -> str:
 def _json_object(path: Path) -> dict[str, Any]:
     data = _read_bytes(path)
     try:
-        value = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        value = json.loads(text)
     except UnicodeDecodeError as exc:
         raise FactsError("facts.bad_json", f"not UTF-8 text: {exc.reason}", location=f"{path}:1:1") from None
     except json.JSONDecodeError as exc:
@@ -209,12 +211,20 @@ def _json_object(path: Path) -> dict[str, Any]:
                          location=str(path)) from None
     if not isinstance(value, dict):
         raise FactsError("facts.bad_value", "must be a JSON object", location=str(path))
+    where = surrogates.lone_surrogate_path(text, value)
+    if where is not None:
+        raise FactsError("facts.bad_json", f"a string {surrogates.MESSAGE}", location=f"{path}:{where}",
+                         hint=f"{surrogates.HINT}, and re-import the snapshot")
     return value
 
 
 def _parse_rows(path: Path, data: bytes) -> list[Row]:
     """The rows of one ``<relation>.jsonl``: one JSON array of strings and integers per line; anything else is a
     FactsError at file:line."""
+    lone = surrogates.lone_surrogate_line(data)
+    if lone is not None:
+        raise FactsError("facts.bad_json", f"row {lone}: a string {surrogates.MESSAGE}", location=f"{path}:{lone}:1",
+                         hint=f"{surrogates.HINT}, and re-import the snapshot")
     try:  # fast path: the whole file as one JSON array of arrays
         # (lines joined by replacing their ends: a blank line inside the file leaves ",," and takes the slow path)
         fast = json.loads(b"[" + data.strip().replace(b"\n", b",") + b"]")

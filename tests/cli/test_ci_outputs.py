@@ -76,20 +76,41 @@ def test_sarif_on_the_shipped_snapshot_names_rules_lines_and_resources():
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert code == 1
     # three assertions and the three violation rules of queries/policy.dl
-    assert set(rules) == {"assert/alb-health-check.reason:5", "assert/alb-health-check.reason:7", "assert/alb-health-check.reason:9",
-                          "policy/policy.dl:11", "policy/policy.dl:20", "policy/policy.dl:25"}
-    assert "load balancer's security group" in rules["policy/policy.dl:20"]["help"]["text"]
+    at = "assert/queries/alb-health-check.reason"
+    assert set(rules) == {f"{at}:5", f"{at}:7", f"{at}:9",
+                          "policy/queries/policy.dl:11", "policy/queries/policy.dl:20", "policy/queries/policy.dl:25"}
+    assert "load balancer's security group" in rules["policy/queries/policy.dl:20"]["help"]["text"]
     failed = {r["ruleId"]: r for r in run["results"]}
-    assert set(failed) == {"assert/alb-health-check.reason:5", "assert/alb-health-check.reason:9", "policy/policy.dl:20"}
-    a5 = failed["assert/alb-health-check.reason:5"]
+    assert set(failed) == {f"{at}:5", f"{at}:9", "policy/queries/policy.dl:20"}
+    a5 = failed["assert/queries/alb-health-check.reason:5"]
     loc = a5["locations"][0]
     assert loc["physicalLocation"]["artifactLocation"]["uri"] == "queries/alb-health-check.reason"
     assert loc["physicalLocation"]["region"]["startLine"] == 5
     assert [x["fullyQualifiedName"] for x in loc["logicalLocations"]] == ["sg-0alb"]
     assert a5["level"] == "error" and "ENI_SG_RULES_MISMATCH" in a5["message"]["text"]
-    pol = failed["policy/policy.dl:20"]["locations"][0]
+    pol = failed["policy/queries/policy.dl:20"]["locations"][0]
     assert pol["physicalLocation"]["region"]["startLine"] == 20 and pol["logicalLocations"][0]["name"] == "sg-0alb (alb-sg)"
     assert run["invocations"][0]["exitCode"] == 1
+
+
+def test_sarif_keeps_files_of_one_name_in_two_folders_apart(tmp_path):
+    """Rule ids named the file alone: x/a.reason and y/a.reason (and two a.dl) collapsed into one rule and shared
+    their partialFingerprints. The id holds the path below the working directory, the same on every run."""
+    for folder, line in (("x", "assert unreachable internet -> task-eni tcp 22"),
+                         ("y", "assert reachable alb-eni -> task-eni tcp 8000")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a.reason").write_text(line + "\n")
+        (tmp_path / folder / "a.dl").write_text(f'violation(S, "a load balancer group ({folder})") :- lb_sg(_, S).\n')
+    args = ("--facts", str(FACTS), "x/a.reason", "y/a.reason", "x/a.dl", "./y/a.dl")
+    code, doc = sarif(*args, cwd=tmp_path)
+    run = doc["runs"][0]
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert code == 1 and ids == ["assert/x/a.reason:1", "assert/y/a.reason:1", "policy/x/a.dl:1", "policy/y/a.dl:1"], ids
+    results = run["results"]
+    assert sorted(r["ruleId"] for r in results) == ["assert/y/a.reason:1", "policy/x/a.dl:1", "policy/y/a.dl:1"]
+    prints = [r["partialFingerprints"]["reasonCheck/v1"] for r in results]
+    assert len(set(prints)) == len(prints)
+    assert sarif(*args, cwd=tmp_path)[1]["runs"][0]["results"] == results  # stable across runs
 
 
 def test_sarif_all_hold_has_rules_and_no_results():

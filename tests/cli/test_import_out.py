@@ -64,6 +64,20 @@ def test_import_refuses_a_facts_directory_holding_a_foreign_file(tmp_path: Path)
     assert (out / "my-notes.md").read_text() == "mine"
 
 
+def test_import_refuses_a_facts_directory_holding_a_jsonl_file_its_manifest_does_not_name(tmp_path: Path) -> None:
+    """Any ``*.jsonl`` counted as ours: the user's own ``mine.jsonl`` (or a relation file of a name no import writes)
+    was deleted by the next import. Only the relations the manifest counts are ours."""
+    out = tmp_path / "out"
+    assert reason("import", str(ROOT / "facts"), "--out", str(out)).returncode == 0
+    (out / "mine.jsonl").write_text('{"note": "mine"}\n')
+    before = _tree(out)
+    r = reason("import", str(ROOT / "facts"), "--out", str(out))
+    assert r.returncode == 2 and "refusing" in r.stderr and "mine.jsonl" in r.stderr, r.stdout + r.stderr
+    assert _tree(out) == before
+    (out / "mine.jsonl").unlink()  # only what the manifest names: replaced
+    assert reason("import", str(ROOT / "facts"), "--out", str(out)).returncode == 0
+
+
 def test_import_replaces_its_own_facts_directory_and_keeps_the_aliases(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert reason("import", str(ROOT / "facts"), "--out", str(out)).returncode == 0

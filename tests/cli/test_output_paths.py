@@ -59,3 +59,33 @@ def test_a_proof_path_that_is_a_symbolic_link_is_written_through(tmp_path):
     r = reason("verify", "--facts", str(FACTS), "--proof", str(other), QUERIES)
     assert r.returncode == 2 and "not overwritten" in r.stderr, r.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine" and other.is_symlink()
+
+
+def test_an_existing_proof_target_nested_too_deep_is_refused_not_a_crash(tmp_path):
+    """`--proof deep.json` where deep.json is 200,000 `[`: reading it to see whether it is a proof raised
+    RecursionError (internal error); it is a file that is not a proof, refused and kept."""
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000)
+    r = reason("verify", "--facts", str(FACTS / "examples" / "seed-fixed"), "--proof", str(deep), QUERIES)
+    assert r.returncode == 2 and "is not a proof file; not overwritten" in r.stderr, r.stdout + r.stderr
+    assert "internal error" not in r.stderr and deep.read_text() == "[" * 200_000
+
+
+def test_whether_an_existing_file_is_a_proof_is_told_from_its_head_not_read_whole(tmp_path):
+    """The whole file was read (and decoded) to find its schema: a proof of 20k ENIs is 18 MB, any file may be
+    larger. Its first member says it, as `reason verify --proof` writes it."""
+    import tracemalloc
+
+    from reasoner.explain.proof_file import check_target
+
+    big = tmp_path / "big.proof.json"
+    with open(big, "wb") as f:
+        f.write(b'{\n "schema": "reason.proof/v2",\n "tool_version": "0.1.0",\n')
+        f.truncate(64 << 20)  # a sparse file: 64 MB without writing them
+    tracemalloc.start()
+    try:
+        check_target(big)  # a proof: no error
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak

@@ -46,7 +46,7 @@ def test_a_proof_names_hashes_and_every_packet_class_and_rechecks(tmp_path):
     # the file re-checks exactly, but one assertion it records failed: no proof of it, so the recheck fails (it said
     # HOLDS, exit 0, for a proof holding a failed assertion)
     assert r.returncode == 1 and not out["holds"] and out["differences"] == []
-    assert [t.split("  ", 1)[1].split(" (verdict")[0] for t in out["not_holding"]] == [
+    assert [t.split("  ", 1)[1].split(" (verdict")[0] for t in out["not_holding"] if not t.startswith("policy ")] == [
         a["assertion"] for a in doc["assertions"] if not a["holds"]] and out["not_holding"]
     assert out["classes"] == sum(len(g["classes"]) for a in doc["assertions"] for g in a["classes"] or [])
     _open_alb_egress(facts)  # every assertion holds: the proof rechecks
@@ -286,3 +286,74 @@ def test_recheck_never_prints_the_text_of_a_file_a_proof_names(tmp_path):
         r = reason("recheck", str(forged), "--facts", str(facts))
         assert r.returncode == 2 and needle in r.stdout + r.stderr, r.stdout + r.stderr
         assert "hunter2" not in r.stdout + r.stderr and "Traceback" not in r.stderr
+
+
+def _policy_run(tmp_path):
+    """An assertion that holds beside queries/policy.dl, which the shipped snapshot violates (sg-0alb has no
+    outbound rule): `verify` fails on the policy alone."""
+    facts, queries = _setup(tmp_path)
+    (queries / "alb-health-check.reason").write_text("assert unreachable internet -> task-eni any\n")
+    proof = tmp_path / "p.json"
+    r = reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries))
+    assert r.returncode == 1 and "1/1 assertions hold; 1 policy violation(s)" in r.stdout, r.stdout + r.stderr
+    return facts, queries, proof
+
+
+def test_recheck_of_a_proof_from_a_run_that_failed_on_a_policy_fails(tmp_path):
+    """`verify --proof` of a run whose assertions hold but whose policies found a violation (exit 1) wrote a proof
+    that `recheck` said HOLDS, exit 0: a kept proof of a run that did not pass. The proof records the policies'
+    outcome, as it records each assertion's, and recheck names it and fails."""
+    facts, queries, proof = _policy_run(tmp_path)
+    doc = answer(proof.read_text())
+    assert [v["row"] for v in doc["policies"]["violations"]] == [
+        ["sg-0alb", "is a load balancer's security group with no outbound rule"]]
+    r = reason("recheck", str(proof))
+    assert r.returncode == 1 and "HOLDS" not in r.stdout, r.stdout + r.stderr
+    assert "DOES NOT HOLD  policy " in r.stdout and "violation('sg-0alb'," in r.stdout
+    assert "the verify run that wrote it did not pass" in r.stdout
+    out = answer(reason("recheck", str(proof), "--format", "json").stdout)
+    assert not out["holds"] and out["differences"] == [] and any("sg-0alb" in t for t in out["not_holding"])
+    _open_alb_egress(facts)  # the policy passes now: a new proof rechecks
+    assert reason("verify", "--facts", str(facts), "--proof", str(proof), str(queries)).returncode == 0
+    doc = answer(proof.read_text())
+    assert doc["policies"] == {"violations": [], "undecided": [], "errors": []}
+    r = reason("recheck", str(proof))
+    assert r.returncode == 0 and "HOLDS" in r.stdout, r.stdout + r.stderr
+
+
+def test_recheck_runs_the_policies_again_and_takes_no_record_of_them_on_trust(tmp_path):
+    facts, queries, proof = _policy_run(tmp_path)
+    doc = json.loads(proof.read_text())
+    doc["policies"]["violations"] = []  # edited to look like a pass
+    proof.write_text(json.dumps(doc))
+    r = reason("recheck", str(proof))
+    assert r.returncode == 1 and "violation('sg-0alb'," in r.stdout and "derived now, not in the proof" in r.stdout
+    del doc["policies"]  # as a proof written before policy outcomes were recorded
+    proof.write_text(json.dumps(doc))
+    r = reason("recheck", str(proof))
+    assert r.returncode == 1 and "HOLDS" not in r.stdout and "DOES NOT HOLD  policy " in r.stdout, r.stdout
+    assert "violation('sg-0alb'," in r.stdout and "derived now: the proof, written before" in r.stdout, r.stdout
+
+
+def test_a_proof_rechecks_from_another_folder(tmp_path):
+    """`facts` and `policy_files` were stored as given (relative to the folder verify ran in): `recheck` from any
+    other folder failed (error[io] on the policy file). They are stored absolute; an older proof's relative paths
+    are found next to the proof when not from the working directory; the hashes decide as before."""
+    facts, queries = _setup(tmp_path)
+    _open_alb_egress(facts)
+    r = reason("verify", "--facts", "snap", "--proof", "p.json", "queries", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = answer((tmp_path / "p.json").read_text())
+    assert doc["facts"] == str(facts) and doc["policy_files"] == [str(queries / "policy.dl")]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    r = reason("recheck", str(tmp_path / "p.json"), cwd=elsewhere)
+    assert r.returncode == 0 and "HOLDS" in r.stdout, r.stdout + r.stderr
+    doc |= {"facts": "snap", "policy_files": ["queries/policy.dl"]}  # as a proof before 2026-12-07 stored them
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    r = reason("recheck", str(tmp_path / "old.json"), cwd=elsewhere)
+    assert r.returncode == 0 and "HOLDS" in r.stdout, r.stdout + r.stderr
+    (queries / "policy.dl").write_text((queries / "policy.dl").read_text() + "\n// an edit\n")
+    for name in ("p.json", "old.json"):  # found, and still checked
+        r = reason("recheck", str(tmp_path / name), cwd=elsewhere)
+        assert r.returncode == 1 and "rules hash differs" in r.stdout, r.stdout + r.stderr

@@ -58,3 +58,18 @@ def test_a_rule_file_that_is_not_utf8_is_a_located_error(tmp_path):
         r = reason(*args)
         assert r.returncode == 2 and f"{f}:2:7: error[io]: rule file is not UTF-8 text" in r.stderr, r.stderr
         assert "internal error" not in r.stderr
+
+
+def test_a_rule_file_saved_with_a_byte_order_mark_is_read_and_located_right(tmp_path):
+    """Windows editors start a UTF-8 file with a byte order mark: it was a syntax error at 1:1. It is no text of the
+    file (the facts reader skips it too), and locations on its first line keep their columns."""
+    f = tmp_path / "bom.dl"
+    f.write_text('\ufeff// help\nviolation(S, "lb sg") :- lb_sg(_, S).\n', encoding="utf-8")
+    r = reason("verify", "--format", "json", str(f))
+    assert r.returncode == 1 and json.loads(r.stdout)["violations"][0]["row"] == ["sg-0alb", "lb sg"], r.stdout + r.stderr
+    (rule,) = json.loads(reason("verify", "--format", "sarif", str(f)).stdout)["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["help"]["text"].startswith("help (rule at ")  # the comment above the rule, on the line after the mark
+    f.write_text('\ufeffviolation(S, "x") :- lb_sg(_, S), nope(S).\n', encoding="utf-8")
+    for args in (["check", str(f)], ["verify", str(f)]):
+        r = reason(*args)
+        assert r.returncode == 2 and f"{f}:1:35: error[undeclared]" in r.stderr, r.stderr

@@ -130,3 +130,14 @@ def test_a_proof_decided_before_any_packet_says_why(tmp_path):
     assert "no packet needs evaluating: ELBV2_LISTENERS_MISMATCH: no listener of alb:web accepts tcp/22" in first
     assert "0 representative packets" not in r.stdout
     assert "representative packets" in second and "cover its whole packet space" in second
+
+
+def test_an_assertion_file_saved_with_a_byte_order_mark_is_read_and_located_right(tmp_path):
+    """A UTF-8 byte order mark (Windows editors) before the first assertion was a syntax error at 1:1."""
+    f = tmp_path / "bom.reason"
+    f.write_text("\ufeffassert unreachable internet -> task-eni tcp 22\n", encoding="utf-8")
+    r = reason("verify", str(f))
+    assert r.returncode == 0 and "PASS" in r.stdout and "1/1 assertions hold" in r.stdout, r.stdout + r.stderr
+    f.write_text("\ufeffassert maybe alb-eni -> task-eni tcp 80\n", encoding="utf-8")
+    r = reason("verify", str(f))
+    assert r.returncode == 2 and f"{f}:1:8" in r.stderr, r.stderr

@@ -328,6 +328,25 @@ def test_credential_and_usage_errors_are_one_line_exit_2(aws: Aws, tmp_path: Pat
     assert (folder / "notes.txt").read_text() == "keep me" and [p.name for p in folder.iterdir()] == ["notes.txt"]
 
 
+def test_a_second_collect_refuses_a_snapshot_holding_files_the_first_did_not_write(aws: Aws, tmp_path: Path) -> None:
+    """Only top-level names were checked: a second `reason collect --out snap` deleted aws_configs/NOTES.txt, a
+    hand-added aws_configs/<account>/<region>/Vpcs.json and files added to facts/."""
+    collect_scenario.build(aws.session())
+    out = tmp_path / "snap"
+    _collect(aws, out, "--quiet")
+    _collect(aws, out, "--quiet")  # its own files: replaced
+    for added, named in (("aws_configs/NOTES.txt", "aws_configs/NOTES.txt"),
+                         ("aws_configs/999999999999/eu-west-1/Vpcs.json", "aws_configs/999999999999/"),
+                         (f"aws_configs/{ACCOUNT}/{REGION}/Mine.json", f"aws_configs/{ACCOUNT}/{REGION}/Mine.json"),
+                         ("facts/notes.txt", "facts/notes.txt")):
+        (out / added).parent.mkdir(parents=True, exist_ok=True)
+        (out / added).write_text('{"Vpcs": []}')
+        r = aws.reason("collect", "--out", str(out), "--quiet")
+        assert r.returncode == 2 and "error[collect.out_not_snapshot]" in r.stderr and named in r.stderr, r.stderr
+        assert (out / added).read_text() == '{"Vpcs": []}'
+        (out / added).unlink()
+
+
 def test_region_from_aws_region_and_explicit_regions(aws: Aws, tmp_path: Path) -> None:
     aws.session().client("ec2", region_name="eu-west-1").create_vpc(CidrBlock="10.50.0.0/16")
     out = tmp_path / "snap"

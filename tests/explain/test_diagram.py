@@ -74,6 +74,20 @@ def test_labels_from_the_snapshot_cannot_break_out_of_the_diagram(broken):
     assert re.search(r'label="eni-0alb0a\\"\] --> x\[\\"pwn', dtext)
 
 
+@pytest.mark.parametrize("ch", ["\x9b", "\x85", "\x7f", "\u202e", "\u202a", "\u2066", "\u2069", "\u2028", "\x1b"])
+def test_labels_from_the_snapshot_show_c1_del_and_bidi_controls_as_escapes(broken, ch):
+    """Only C0 (0-31) was dropped: C1 (U+009B is CSI), DEL and the bidi overrides reached the terminal or viewer the
+    diagram is shown in, raw. Labels are cleaned as terminal text is (reasoner/terminal.py plain)."""
+    from reasoner.terminal import plain
+
+    res = broken.query("alb-eni -> task-eni tcp 8000")
+    hostile = lambda rid: f"{rid}{ch}31m"  # noqa: E731
+    for text in (mermaid(res, hostile), dot(res, hostile)):
+        assert ch not in text and plain(ch) in text, repr(text[:300])
+    nodes, *_ = parse_mermaid(mermaid(res, hostile))
+    assert len(nodes) == len(res.forward_path) + len(res.return_path)
+
+
 def parse_dot(text: str) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
     assert text.startswith("digraph reason {") and text.rstrip().endswith("}")
     assert text.count("{") == text.count("}")

@@ -172,3 +172,32 @@ def test_a_row_of_the_wrong_arity_read_by_python_code(tmp_path: Path, rel: str) 
     out = write_facts(snap, tmp_path / "facts")
     first = _one_line_error(reason("query", "--facts", str(out), QUERY), f"{rel}.jsonl")
     assert "expects" in first
+
+
+def _rehash(facts: Path) -> None:
+    """The manifest's content hash made right again after an edit (as someone writing a facts directory would)."""
+    from reasoner.facts.store import _hash_relations
+
+    manifest = json.loads((facts / "manifest.json").read_text())
+    contents = {p.name: p.read_bytes() for p in facts.glob("*.jsonl")}
+    manifest["content_hash"] = "sha256:" + _hash_relations(contents, (facts / "names.json").read_bytes(), manifest)
+    (facts / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+def test_a_lone_surrogate_escape_in_a_row_is_refused_at_its_line(facts: Path) -> None:
+    """A row ``["sg-x","\\ud800"]`` is JSON Python reads, but no text: DuckDB refused it deep in `audit` and printing
+    it raised UnicodeEncodeError. It is refused where the file is read, at its line, even with a right hash."""
+    _append(facts / "tag.jsonl", b'["eni-0alb0a","Name","x\\ud800y"]\n')
+    _rehash(facts)
+    lines = (facts / "tag.jsonl").read_bytes().count(b"\n")
+    for args in (("query", "--facts", str(facts), QUERY), ("audit", "exposure", "--facts", str(facts))):
+        first = _one_line_error(reason(*args), f"tag.jsonl:{lines}:1", "surrogate")
+        assert "facts.bad_json" in first
+
+
+def test_a_lone_surrogate_escape_in_names_json_is_refused_with_its_path(tmp_path: Path) -> None:
+    snap = import_aws_configs(ROOT / "facts")
+    snap.names["eni-0alb0a"] = "alb\udfff"
+    out = write_facts(snap, tmp_path / "facts")  # names.json escapes it: \udfff
+    first = _one_line_error(reason("query", "--facts", str(out), QUERY), "names.json:$.eni-0alb0a", "surrogate")
+    assert "facts.bad_json" in first

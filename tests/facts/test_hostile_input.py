@@ -170,3 +170,33 @@ def test_bytes_that_are_no_unicode_text_are_refused_with_a_hint(tmp_path):
     r = _reason("query", "--facts", str(snap), "alb-eni -> task-eni tcp 8000")
     _refused(r, "facts.bad_json")
     assert "SecurityGroups.json:1:1" in r.stderr and "not UTF-8 text" in r.stderr and "Out-File -Encoding utf8" in r.stderr
+
+
+@pytest.mark.parametrize("key, where", [("SecurityGroups", "$.SecurityGroups[0].GroupName"),
+                                        ("NetworkInterfaces", "$.NetworkInterfaces[0].TagSet[0].Value")])
+def test_a_lone_surrogate_escape_is_refused_where_the_answer_is_read(tmp_path, key, where):
+    """``"x\\ud800y"`` is valid JSON for Python's reader but no text: it crashed the commands later, printing it
+    (UnicodeEncodeError) or handing it to DuckDB (audit exposure). A pair that forms one character is read."""
+    snap = _snap(tmp_path)
+    path = snap / REGION / f"{key}.json"
+    doc = json.loads(path.read_text())
+    item = doc[key][0]
+    if key == "SecurityGroups":
+        item["GroupName"] = "x\ud800y"
+    else:
+        item["TagSet"] = [{"Key": "Name", "Value": "\udc00"}] + item.get("TagSet", [])
+    path.write_text(json.dumps(doc))  # (ensure_ascii: the surrogate is written as its escape)
+    for args in (("query", "--facts", str(snap), QUERY), ("audit", "exposure", "--facts", str(snap)),
+                 ("import", str(snap), "--out", str(tmp_path / "out"))):
+        r = _reason(*args)
+        _refused(r, "facts.bad_json")
+        assert f"{key}.json:{where}" in r.stderr and "surrogate" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_surrogate_pair_escape_is_one_character_and_read(tmp_path):
+    snap = _snap(tmp_path)
+    _edit(snap, "SecurityGroups", lambda doc: doc["SecurityGroups"][0].update(GroupName="x\U0001f600y"))
+    assert "\\ud83d\\ude00" in (snap / REGION / "SecurityGroups.json").read_text()
+    r = _reason("query", "--facts", str(snap), "--format", "json", QUERY)
+    assert r.returncode == 1, r.stderr
