@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reasoner.engine.backend import PointBackend
 from reasoner.errors import FactsError, QueryError
-from reasoner.engine.program import Program, load_rules
+from reasoner.engine.program import Program, load_rules, shipped_only
 from reasoner.explain.loadbalancers import HealthCheck, LoadBalancers, derive_nodes
 from reasoner.explain.paths import Analyzer, Result
 from reasoner.explain.prefix_addresses import prefix_addresses
@@ -202,10 +202,11 @@ class Session:
             from reasoner.engine.separable import SeparableBackend, side_of, split
             from reasoner.explain.scan import SCREEN_HOPS
 
-            sides = split(self.program.checked, HOP_KEYED)  # no hop reads both ports: evaluate a sum, not a product
+            shipped = shipped_only(self.program.checked)  # the policies are pyDatalog's (reasoner/explain/policy_facts.py)
+            sides = split(shipped, HOP_KEYED)  # no hop reads both ports: evaluate a sum, not a product
             # the audits look at the hops of SCREEN_HOPS first (reasoner/engine/screen.py): those reading no source port
             screen = [] if sides is None else screenable(SCREEN_HOPS, lambda h: side_of(sides, h))
-            backend = SetBackend(self.program.checked, self.analyzer.rel, views=screen_views(screen, HOP_KEYED) if screen else None)
+            backend = SetBackend(shipped, self.analyzer.rel, views=screen_views(screen, HOP_KEYED) if screen else None)
             self._set_backend = backend if sides is None else SeparableBackend(backend, sides, HOP_KEYED, screen=screen)
             self.analyzer.derived = backend.rows  # the packet space's subnet lookups: no pyDatalog needed for them
         return self._set_backend

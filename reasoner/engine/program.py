@@ -33,7 +33,7 @@ from reasoner.engine.parse import parse_files, parse_text, read_texts
 from reasoner.engine.protocols import with_numbers
 from reasoner.engine.ranges import with_containment
 from reasoner.engine.resolved import Rows
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Rule, Var, Wildcard, subterms
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Module, Rule, Var, Wildcard, subterms
 from reasoner.engine.typecheck import fold
 
 _ids = itertools.count(1)
@@ -421,6 +421,22 @@ def load_rules(extra: Iterable[Path] = (), cache: bool = True) -> Checked:
         check_each(module, names, user_names)
         module = namespaced(module, names, user_names)
     return check(module, shipped=frozenset(names))
+
+
+def shipped_only(checked: Checked) -> Checked:
+    """The shipped rules of ``checked`` alone, its user (policy) files' declarations and rules left out: what the set
+    engine evaluates.  No shipped rule reads a user's predicate (the shipped files pass ``check`` alone, and a user file
+    may not declare or extend a shipped predicate: ``redefines_shipped``; ``violation`` and ``undecided``, which user
+    files extend, no shipped rule reads), so every shipped predicate has the same rows; a policy's constants (a number
+    below 0 beside IPv6 addresses: reasoner/engine/sql.py ``number_type``) then never reach the SQL program.  The
+    policies themselves are run by pyDatalog over what the set engine computes (reasoner/explain/policy_facts.py)."""
+    names = set(bundled_names()[1])
+    module = checked.module
+    if all(d.loc.file in names for d in module.decls) and all(r.head.loc.file in names for r in module.rules):
+        return checked
+    return trusted(Module([d for d in module.decls if d.loc.file in names],
+                          [r for r in module.rules if r.head.loc.file in names],
+                          {k: v for k, v in module.sources.items() if k in names}))
 
 
 def _not_utf8(path: Path, name: str) -> list[Diagnostic]:

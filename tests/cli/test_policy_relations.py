@@ -240,3 +240,21 @@ def test_both_port_constants_ask_whether_every_port_of_the_range_is_reached(tmp_
         f.write_text(f'violation(E, "x") :- {body}.\n')
         r = reason("verify", str(f), "--facts", str(FACTS))
         assert r.returncode == 2 and "error[port_constant]" in r.stderr and "Lo <= 22, 22 <= Hi" in r.stderr, (body, r.stderr)
+
+
+def test_a_policys_negative_number_does_not_reach_the_set_engine(tmp_path):
+    """The set engine (DuckDB) evaluates the shipped rules only (reasoner/engine/program.py shipped_only): a policy's
+    constant below 0 beside the snapshot's IPv6-wide address columns made every set question of the run an error
+    (engine.sql_unsupported: "numbers from -5 to 2^128-1 fit no SQL integer type", exit 2), though none needs the
+    policy.  Its assertions are answered now, and the policy, reading exposed, runs as before."""
+    policy = tmp_path / "neg.dl"
+    policy.write_text('.decl k(n: number)\nk(-5).\n'
+                      'violation(E, "open") :- exposed(E, "6", Lo, Hi), k(N), Lo > N, Lo <= 80, 80 <= Hi.\n')
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable internet -> task-eni any\n")
+    r = reason("verify", str(checks), str(policy), "--facts", str(FACTS), "--format", "json")
+    assert "sql_unsupported" not in r.stdout + r.stderr, r.stdout + r.stderr
+    doc = answer(r.stdout)
+    assert [(a["holds"], a["error"]) for a in doc["assertions"]] == [(True, None)], doc["assertions"]
+    assert {tuple(v["row"]) for v in doc["violations"]} == {("eni-0alb0a", "open"), ("eni-0alb0b", "open")}, doc["violations"]
+    assert r.returncode == 1
