@@ -255,14 +255,16 @@ def test_a_v1_proof_is_rechecked_as_v1_wrote_it(tmp_path):
     assert r.returncode == 1 and len(diffs) > 2, r.stdout + r.stderr
     assert diffs[0].startswith("snapshot hash differs") and diffs[1].startswith("rules hash differs"), diffs
     # since 2026-12-06 (the twenty-seventh session) an `any` question covers ICMPv6 whether or not a rule names it:
-    # the proof's group lacks those classes, and recheck names each (matched by what it is, not by position)
+    # the proof's group lacks those classes, and recheck names each (matched by what it is, not by position); since
+    # the twenty-ninth session ICMPv6 in an IPv4 packet gets no reply (one-way, reasoner/explain/space.py icmp_other),
+    # so its messages are no longer cut by the replies of ICMPv6's queries: 7 such classes, not 49
     at = "queries/alb-health-check.reason:7  assert unreachable internet -> task-eni any: "
-    assert diffs[2] == at + "group 1 (internet -> ...): 119 packet classes now, 70 in the proof", diffs
+    assert diffs[2] == at + "group 1 (internet -> ...): 77 packet classes now, 70 in the proof", diffs
     ports = [d for d in diffs[3:] if d.startswith(at + "class internet -> eni-0task01 ")
              and "(its source ports differ: 1024-65535 in the proof, 0-65535 now)" in d]
     icmpv6 = [d for d in diffs[3:] if d.startswith(at + "class internet -> eni-0task01 icmpv6 ")
               and d.endswith(": not in the proof, blocked now")]
-    assert ports and len(icmpv6) == 119 - 70 and len(ports) + len(icmpv6) == len(diffs) - 3, diffs
+    assert ports and len(icmpv6) == 77 - 70 and len(ports) + len(icmpv6) == len(diffs) - 3, diffs
     doc = json.loads(v1.read_text())
     assert doc["schema"] == "reason.proof/v1"
     doc["schema"] = "reason.proof/v2"
