@@ -66,6 +66,17 @@ class Ctx:
             raise self.err("facts.missing_field", f"required field {key!r} is missing", f"{path}.{key}")
         return value
 
+    def one_of(self, obj: Any, keys: tuple[str, ...], path: str) -> str | None:
+        """The one key of ``keys`` that ``obj`` sets (not null), or None when it sets none.  Two or more is a located
+        error (``facts.bad_value``): the API gives one (a network ACL entry's ``CidrBlock`` or ``Ipv6CidrBlock``, a
+        route's destination), and reading the first would silently drop the other."""
+        present = [k for k in keys if self.opt(obj, k, path) is not None]
+        if len(present) > 1:
+            raise self.err("facts.bad_value", f"{' and '.join(present)} are both set: the API gives one of "
+                           f"{', '.join(keys)}", f"{path}.{present[1]}",
+                           hint="collect the answer again; an entry or route edited by hand must keep one of them")
+        return present[0] if present else None
+
     def req_str(self, obj: Any, key: str, path: str) -> str:
         value = self.req(obj, key, path)
         if not isinstance(value, str) or not value:

@@ -224,7 +224,10 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
                 raise c.err("facts.conflict", f"two {'outbound' if egress else 'inbound'} entries numbered {number}: "
                             f"here and at {numbered[egress, number]}", f"{ep}.RuleNumber",
                             hint="a network ACL has one entry per rule number and direction; collect the answer again")
-            v6 = c.opt(e, "CidrBlock", ep) is None and c.opt(e, "Ipv6CidrBlock", ep) is not None
+            # An entry is of one address family: CidrBlock, "The IPv4 network range to allow or deny", or Ipv6CidrBlock,
+            # "The IPv6 network range" (API_CreateNetworkAclEntry; the default ACL lists a rule "*" for each family).
+            # Both set: refused, not read as the IPv4 one (its IPv6 range silently dropped).
+            v6 = c.one_of(e, ("CidrBlock", "Ipv6CidrBlock"), ep) == "Ipv6CidrBlock"
             if v6:
                 lo, hi, _ = c.cidr(e["Ipv6CidrBlock"], f"{ep}.Ipv6CidrBlock", "ipv6")
             else:

@@ -76,8 +76,10 @@ def route_tables(c: Ctx, items: list[tuple[str, Any]]) -> None:
             state = str(c.opt(r, "State", rp, "active"))
             if state not in ("active", "blackhole"):  # (Route State: active | blackhole, EC2 API reference)
                 raise c.err("facts.bad_value", f"a route's State is active or blackhole, not {state!r}", f"{rp}.State")
-            dest = next((str(r[k]) for k in ("DestinationCidrBlock", "DestinationPrefixListId", "DestinationIpv6CidrBlock")
-                         if c.opt(r, k, rp) is not None), None)
+            # One destination per route (API_CreateRoute: "You must specify either a destination CIDR block or a prefix
+            # list ID"): two set is refused, not read as the first (the other silently dropped)
+            key = c.one_of(r, ("DestinationCidrBlock", "DestinationPrefixListId", "DestinationIpv6CidrBlock"), rp)
+            dest = None if key is None else str(r[key])
             if dest is not None:  # one route per destination (a propagated one may stand beside a static one)
                 origin = "propagated" if c.opt(r, "Origin", rp) == "EnableVgwRoutePropagation" else "static"
                 c.only_one("route", f"{rtb} ({origin} route to {dest})", f"{target} ({state})", rp,

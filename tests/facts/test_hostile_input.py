@@ -91,6 +91,26 @@ def test_a_network_acl_rule_number_out_of_range_is_refused(tmp_path, number):
     _refused(_reason("query", "--facts", str(snap), QUERY), "facts.bad_value")
 
 
+def test_a_network_acl_entry_of_both_address_families_is_refused_not_read_as_ipv4(tmp_path):
+    """API_CreateNetworkAclEntry: an entry holds CidrBlock (IPv4) or Ipv6CidrBlock (IPv6).  Both set, the entry was read
+    as IPv4 and its IPv6 range dropped unseen (an IPv6 deny lost)."""
+    snap = _snap(tmp_path)
+    _edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"][0]["Entries"][0].update(Ipv6CidrBlock="::/0"))
+    r = _reason("query", "--facts", str(snap), QUERY)
+    _refused(r, "facts.bad_value")
+    assert "Entries[0].Ipv6CidrBlock" in r.stderr and "CidrBlock and Ipv6CidrBlock are both set" in r.stderr, r.stderr
+
+
+def test_a_route_with_two_destinations_is_refused_not_read_as_the_first(tmp_path):
+    """API_CreateRoute: "You must specify either a destination CIDR block or a prefix list ID"; a route with an IPv4 and
+    an IPv6 destination was read as the IPv4 one only."""
+    snap = _snap(tmp_path)
+    _edit(snap, "RouteTables", lambda d: d["RouteTables"][0]["Routes"][0].update(DestinationIpv6CidrBlock="::/0"))
+    r = _reason("query", "--facts", str(snap), QUERY)
+    _refused(r, "facts.bad_value")
+    assert "Routes[0].DestinationIpv6CidrBlock" in r.stderr, r.stderr
+
+
 def test_a_misspelt_table_in_reason_toml_is_refused_not_dropped(tmp_path):
     """[alias] for [aliases]: every alias in it was dropped unseen, and queries naming them said "unknown endpoint"."""
     snap = _snap(tmp_path)
