@@ -356,19 +356,27 @@ def prefix_lists(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for p, pl in items:
         plid = c.req_str(pl, "PrefixListId", p)
         c.name(pl, plid, p)
-        if any(isinstance(pl.get(k), list) for k in ("Cidrs", "Entries")):
+        listed = [k for k in ("Cidrs", "Entries") if isinstance(pl.get(k), list)]
+        if listed:
             # its entries are here, none perhaps: a list may have none ("Minimum number of 0 items",
             # API_CreateManagedPrefixList Entry.N), which matches nothing; without either key they are not known
             c.add("prefix_list_listed", plid)
-        for cp, cidr in c.items(pl, "Cidrs", p):
-            lo, hi, plen = c.cidr(cidr, cp, "ipv6" if ":" in str(cidr) else "ipv4")
-            c.add("prefix_list_cidr", plid, lo, hi)
-            c.add("prefix_list_entry", plid, lo, hi, plen)
-        for ep, e in c.items(pl, "Entries", p):
-            text = c.req(e, "Cidr", ep)
-            lo, hi, plen = c.cidr(text, f"{ep}.Cidr", "ipv6" if ":" in str(text) else "ipv4")
-            c.add("prefix_list_cidr", plid, lo, hi)
-            c.add("prefix_list_entry", plid, lo, hi, plen)
+        blocks: dict[str, dict[tuple[int, int, int], str]] = {k: {} for k in listed}
+        for key, field, where in (("Cidrs", None, ""), ("Entries", "Cidr", ".Cidr")):
+            for ip, item in c.items(pl, key, p):
+                text = item if field is None else c.req(item, field, ip)
+                block = c.cidr(text, f"{ip}{where}", "ipv6" if ":" in str(text) else "ipv4")
+                blocks[key][block] = str(ipaddress.ip_network(str(text), strict=False))
+        for key, found in blocks.items():
+            # One list described twice (describe-prefix-lists' Cidrs and describe-managed-prefix-lists' Entries, saved
+            # at different times, or both in one item): its entries must agree.  Joined, an entry since removed would
+            # still match, and a security group rule naming the list would allow what it no longer does.
+            c.only_one("entry set", plid, "[" + (" ".join(sorted(found.values())) or "no entry") + "]", f"{p}.{key}",
+                       "one list, one set of entries: describe-prefix-lists' Cidrs and describe-managed-prefix-lists' "
+                       "Entries must agree")
+            for lo, hi, plen in found:
+                c.add("prefix_list_cidr", plid, lo, hi)
+                c.add("prefix_list_entry", plid, lo, hi, plen)
 
 
 def vpc_endpoints(c: Ctx, items: list[tuple[str, Any]]) -> None:

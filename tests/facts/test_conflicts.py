@@ -107,3 +107,28 @@ def test_two_routes_to_one_destination_in_one_table_are_refused(tmp_path: Path, 
     _put(region, "RouteTables.json", {"RouteTables": [{**table, "Routes": [local, local, propagated, static]}]})
     snap = import_aws_configs(tmp_path)
     assert len([r for r in snap.relations["route"] if r[0] == "rtb-1"]) == 3
+
+
+def _lists(region: Path, cidrs: list[str], entries: list[str]) -> None:
+    _put(region, "PrefixLists.json", {"PrefixLists": [{"PrefixListId": "pl-1", "PrefixListName": "s3", "Cidrs": cidrs}]})
+    _put(region, "ManagedPrefixLists.json", {"ManagedPrefixLists": [
+        {"PrefixListId": "pl-1", "PrefixListName": "s3", "AddressFamily": "IPv4", "Entries": [{"Cidr": c} for c in entries]}]})
+
+
+def test_a_prefix_list_described_by_both_answers_with_other_entries_is_refused_not_joined(tmp_path: Path) -> None:
+    """describe-prefix-lists' Cidrs and describe-managed-prefix-lists' Entries of one list, saved at different times:
+    joined, the entry since removed (10.9.0.0/16) still matched, and an SG rule naming the list allowed it."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    _lists(region, ["52.216.0.0/15", "10.9.0.0/16"], ["52.216.0.0/15"])
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    e = info.value
+    assert e.code == "facts.conflict" and "pl-1 has two entry sets" in e.message
+    assert "[10.9.0.0/16 52.216.0.0/15]" in e.message and "[52.216.0.0/15]" in e.message
+
+
+def test_a_prefix_list_described_by_both_answers_alike_is_read_once(tmp_path: Path) -> None:
+    region = tmp_path / "aws_configs" / "us-east-1"
+    _lists(region, ["52.216.0.0/15", "10.9.0.0/16"], ["10.9.0.0/16", "52.216.0.0/15"])
+    rows = import_aws_configs(tmp_path).relations["prefix_list_entry"]
+    assert sorted(r[3] for r in rows) == [15, 16] and {r[0] for r in rows} == {"pl-1"}
