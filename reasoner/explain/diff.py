@@ -43,11 +43,15 @@ class Change:
     proto: str
     ports: Ranges
     causes: list[str] = field(default_factory=list)
+    #: an exposure or pair gained where the old snapshot left the ENI's exposure (or the pair) undecided: it may have
+    #: been there before, unseen; the change is in what is known, perhaps not in the network
+    was_undecided: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "src": self.src, "dst": self.dst, "protocol": PROTO_NAMES.get(self.proto, self.proto),
                 "ports": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports], "causes": self.causes} \
-            | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in self.ports]} if self.proto in ICMP else {})
+            | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in self.ports]} if self.proto in ICMP else {}) \
+            | ({"was_undecided": True} if self.was_undecided else {})
 
     def text(self) -> str:
         if self.kind == "undecided":
@@ -58,7 +62,8 @@ class Change:
             ports = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports)
         else:  # a protocol without ports
             ports = ""
-        return f"{self.src} -> {self.dst} {wording.protocol(PROTO_NAMES.get(self.proto, self.proto))} {ports}".rstrip()
+        text = f"{self.src} -> {self.dst} {wording.protocol(PROTO_NAMES.get(self.proto, self.proto))} {ports}".rstrip()
+        return text + (" (the old snapshot left it undecided: perhaps not new)" if self.was_undecided else "")
 
 
 def _exposure(session) -> tuple[dict[tuple[str, str], Ranges], set[str]]:
@@ -152,12 +157,12 @@ def diff(old, new) -> tuple[list[Change], list[str], dict[str, list]]:
     for kind, (eni, proto), ports in _compare(old_exp, new_exp, "exposed", "unexposed"):
         if kind == "unexposed" and eni in new_open:
             continue  # (said as undecided below)
-        changes.append(Change(kind, "internet", eni, proto, ports))
-    (old_pairs, _), (new_pairs, pairs_open) = _pairs(old), _pairs(new)
+        changes.append(Change(kind, "internet", eni, proto, ports, was_undecided=kind == "exposed" and eni in old_open))
+    (old_pairs, old_pairs_open), (new_pairs, pairs_open) = _pairs(old), _pairs(new)
     for kind, (s, d, proto), ports in _compare(old_pairs, new_pairs, "gained", "lost"):
         if kind == "lost" and (s, d) in pairs_open:
             continue
-        changes.append(Change(kind, s, d, proto, ports))
+        changes.append(Change(kind, s, d, proto, ports, was_undecided=kind == "gained" and (s, d) in old_pairs_open))
     for eni in sorted(new_open - old_open):
         changes.append(Change("undecided", "internet", eni, "", []))
     for c in changes:

@@ -27,3 +27,18 @@ def test_diff_never_reads_missing_data_as_a_loss(tmp_path):
     assert {c["dst"] for c in doc["changes"] if c["kind"] == "undecided"} == set(doc["undecided"]["exposure"])
     r = reason("diff", str(FIXED), str(FIXED))  # (nothing missing, nothing changed: exit 0)
     assert r.returncode == 0 and "undecided" not in r.stdout
+
+
+def test_diff_says_a_pair_or_exposure_the_old_snapshot_left_undecided_is_perhaps_not_new(tmp_path):
+    """The old snapshot lacks its network ACLs (every pair and the nodes' exposure undecided), the new one has them:
+    "NOW REACHES" alone read as a change in the network, where only what is known changed."""
+    old = scenario(tmp_path, FIXED)
+    drop(old, "NetworkAcls")
+    doc = answer(reason("diff", str(old), str(FIXED), "--format", "json").stdout)
+    gained = [c for c in doc["changes"] if c["kind"] in ("gained", "exposed")]
+    assert gained and all(c.get("was_undecided") is True for c in gained), gained
+    text = reason("diff", str(old), str(FIXED)).stdout
+    assert "NOW REACHES  eni-0alb0a -> eni-0task01 tcp 8000 (the old snapshot left it undecided: perhaps not new)" in text
+    # decided in both: no such flag (the shipped bug fixed: a real change)
+    doc = answer(reason("diff", str(FACTS), str(FIXED), "--format", "json").stdout)
+    assert doc["changes"] and not any("was_undecided" in c for c in doc["changes"])
