@@ -52,6 +52,19 @@ WRAPPED: dict[str, tuple[str, str]] = {
 }
 
 
+#: describe-* keys two commands answer, each with part of a resource's fields: the AWS CLI prints both
+#: ``describe-prefix-lists`` (id, name, ``Cidrs``) and ``describe-managed-prefix-lists`` (id, name, address family, state,
+#: owner, version; no entries) under ``PrefixLists``.  Two such descriptions of one list are one list when every field
+#: both give agrees (reasoner/facts/ec2.py ``prefix_lists`` then checks that its entry sets agree).
+PARTS = frozenset({"PrefixLists"})
+
+
+def _parts(a: dict, b: dict) -> bool:
+    """Whether ``a`` and ``b`` describe one resource from two answers: each gives a field the other lacks, and every field
+    both give agrees."""
+    return bool(a.keys() - b.keys()) and bool(b.keys() - a.keys()) and all(a[k] == b[k] for k in a.keys() & b.keys())
+
+
 class Described:
     """The resources met so far, per folder: ``(folder, key, id) -> (file, JSON path, description)``."""
 
@@ -78,7 +91,7 @@ class Described:
                 continue
             where = f"$.{key}[{i}]"
             first = self._seen.setdefault((path.parent, key, f"{field}={rid}"), (str(path), where, item))
-            if first[2] != item:
+            if first[2] != item and not (key in PARTS and _parts(first[2], item)):
                 raise FactsError(
                     "facts.conflict", f"{rid} is described twice, differently: here and in {first[0]} ({first[1]})",
                     location=f"{path}:{where}",

@@ -132,3 +132,21 @@ def test_a_prefix_list_described_by_both_answers_alike_is_read_once(tmp_path: Pa
     _lists(region, ["52.216.0.0/15", "10.9.0.0/16"], ["10.9.0.0/16", "52.216.0.0/15"])
     rows = import_aws_configs(tmp_path).relations["prefix_list_entry"]
     assert sorted(r[3] for r in rows) == [15, 16] and {r[0] for r in rows} == {"pl-1"}
+
+
+def test_describe_prefix_lists_and_describe_managed_prefix_lists_saved_side_by_side_are_one_list(tmp_path: Path) -> None:
+    """The AWS CLI prints both under "PrefixLists": one gives the entries (Cidrs), the other the list's state and owner.
+    They were refused as "described twice, differently" with a hint about an older copy, which neither is."""
+    region = tmp_path / "aws_configs" / "us-east-1"
+    _put(region, "describe-prefix-lists.json", {"PrefixLists": [
+        {"PrefixListId": "pl-1", "PrefixListName": "s3", "Cidrs": ["52.216.0.0/15"]}]})
+    _put(region, "describe-managed-prefix-lists.json", {"PrefixLists": [
+        {"PrefixListId": "pl-1", "PrefixListName": "s3", "AddressFamily": "IPv4", "State": "create-complete", "OwnerId": "AWS"}]})
+    relations = import_aws_configs(tmp_path).relations
+    assert [r[3] for r in relations["prefix_list_entry"]] == [15] and relations["prefix_list_listed"] == [("pl-1",)]
+    # a field both give, differently (another name): an older copy, refused as before
+    _put(region, "describe-managed-prefix-lists.json", {"PrefixLists": [
+        {"PrefixListId": "pl-1", "PrefixListName": "s3-old", "AddressFamily": "IPv4", "State": "create-complete"}]})
+    with pytest.raises(FactsError) as info:
+        import_aws_configs(tmp_path)
+    assert info.value.code == "facts.conflict" and "described twice, differently" in info.value.message
