@@ -334,6 +334,19 @@ def test_source_availability_zone_needs_an_attachment_subnet(tmp_path):
         ("transit-gateway-attachment", "tgw-attach-hub")]
 
 
+@pytest.mark.parametrize("cut", ["task", "all"])
+def test_a_subnet_described_without_its_zone_leaves_the_attachment_subnet_undecided(tmp_path, cut):
+    """DescribeSubnets gives AvailabilityZone and AvailabilityZoneId; a subnet cut of both was in zone "": the task's
+    subnet alone cut, a certain TGW_ROUTE_AZ_RESTRICTION (and a proof of isolation); every subnet cut, "" matched ""
+    and the path was REACHABLE on zones nobody knows (tgw-vpc-attachments.html: the zone picks the attachment subnet)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "Subnets", lambda d: [(s.pop("AvailabilityZone", None), s.pop("AvailabilityZoneId", None))
+                                     for s in d["Subnets"] if cut == "all" or s["SubnetId"] == "subnet-priv-a"])
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and ("subnet_zone", "subnet-priv-a") in {(m["missing"], m["component"]) for m in out["missing"]}, out
+
+
 def test_destination_attachment_in_another_zone_is_still_entered(tmp_path):
     """how-transit-gateways-work.html "Availability Zones": no attachment subnet in the source's zone on
     the destination side, so the TGW uses one of the attachment's zones (every one must let it through)."""
