@@ -649,7 +649,11 @@ def _dual_stack(snap: Path, hub_ipv6: str | None, spoke_ipv6: str | None) -> Non
 
 
 def test_ipv6_crosses_the_transit_gateway_only_where_attachments_support_it(tmp_path):
-    """tgw-vpc-attachments.html, "IPv6 support": an attachment carries IPv6 only with Ipv6Support enabled."""
+    """API_CreateTransitGatewayVpcAttachmentRequestOptions, Ipv6Support: "When disabled, the network interface does not
+    receive an IPv6 address, and IPv6 routes do not propagate. The setting does not filter IPv6 traffic."  So with the
+    hub's option off its IPv6 block is not propagated (the reply finds no route back: certain), and a static route
+    across it leaves the leg undecided; it was a certain TGW_ATTACHMENT_IPV6_DISABLED block, a proof of isolation
+    where AWS says nothing is filtered."""
     snap = scenario(tmp_path)
     _add_tgw(snap)
     _dual_stack(snap, "enable", "enable")
@@ -657,9 +661,17 @@ def test_ipv6_crosses_the_transit_gateway_only_where_attachments_support_it(tmp_
     assert code == 0 and out["packet"]["family"] == "ipv6" and out["packet"]["dst_ip"] == "2600:2::5"
     _dual_stack(snap, "disable", "enable")
     code, out = query_json(snap, "task-eni -> db tcp 5432 ipv6")
-    assert code == 1 and ("TGW_ATTACHMENT_IPV6_DISABLED", "tgw-attach-hub", "forward") in _codes(out)
+    assert code == 1 and ("TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT", "tgw-rtb-1", "return") in _codes(out), _codes(out)
     code, out = query_json(snap, "task-eni -> db tcp 5432 ipv4")  # IPv4 is not concerned
     assert code == 0
+    # a static route to the hub's IPv6 block: the legs across the hub's attachment are undecided, never blocked
+    edit(snap, "TransitGatewayStaticRoutes", lambda d: d["TransitGatewayStaticRoutes"][0]["Routes"].append(
+        {"DestinationCidrBlock": "2600:1::/56", "Type": "static", "State": "active",
+         "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-hub", "ResourceType": "vpc",
+                                        "ResourceId": "vpc-0a1b2c3d"}]}))
+    code, out = query_json(snap, "task-eni -> db tcp 5432 ipv6")
+    assert code == 3 and {(m["missing"], m["component"]) for m in out["missing"]} == {
+        ("tgw_ipv6_disabled", "tgw-attach-hub")}, out["missing"]
     _dual_stack(snap, "enable", None)  # the spoke's option is not in the snapshot: never a path, never a proof
     code, out = query_json(snap, "task-eni -> db tcp 5432 ipv6")
     assert code == 3 and {(m["missing"], m["component"]) for m in out["missing"]} == {("tgw_ipv6_option", "tgw-attach-spoke")}
