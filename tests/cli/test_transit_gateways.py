@@ -515,6 +515,10 @@ def test_route_to_a_transit_gateway_towards_the_internet_stays_unsupported(tmp_p
                                          for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
     code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")
     assert code == 3 and ("UNSUPPORTED_COMPONENT", "tgw-1", "forward") in _codes(out)
+    # the reply is drawn coming back by the transit gateway, not by an internet gateway's 1:1 NAT of a public address
+    # the task does not have
+    back = [(h["kind"], h["component"]) for h in out["return_path"] if h["hop"] == "ret_route"]
+    assert back == [("transit-gateway", "tgw-1")], out["return_path"]
 
 
 def _associations_answer(entries: list) -> Callable[[Path], None]:
