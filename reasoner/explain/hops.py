@@ -102,6 +102,13 @@ class HopReader:
             if out and out[0][3] == "egress_igw":  # the reply of a connection out by an egress-only gateway comes back by it
                 return Hop(out[0][4], "egress-only-internet-gateway", "ingress",
                            f"reply to a connection it saw leave -> {ip_text(sip)}", hop, ref=("eigw", out[0][4]))
+            if out and out[0][3] not in ("igw", "nat", "local"):  # the request left by a transit gateway, a peering
+                # connection, an appliance...: the reply comes back that way, never by this VPC's internet gateway's 1:1
+                # NAT (which the source, without a public address, may not even have)
+                target = out[0][4]
+                kind = next((name for prefix, name in _KINDS if target.startswith(prefix)), "route-target")
+                return Hop(target, kind, "ingress", f"reply by {target}, the way the request left (not followed further) "
+                           f"-> {ip_text(sip)}", hop)
         if from_eni == INTERNET:  # the internet gateway delivers by the local route
             addr = dip if forward else sip
             nat = [] if forward else self.p.query("via_nat", (None, None))  # (a reply to a NAT gateway's connection)

@@ -21,7 +21,7 @@ def _tgw_association(c: Ctx, att: str, rtb: str, a: Any, p: str, kind: str) -> N
     state = str(c.opt(a, "State", p, "associated"))
     # a VPC attachment has one route table (one associating and another disassociating, while it changes, is no
     # conflict); a peering attachment is associated with a table of each of its two gateways
-    if state == "associated" and kind == "vpc":
+    if state == "associated" and kind not in ("peering", "tgw-peering"):  # (ResourceType absent: checked as well)
         c.only_one("associated route table", att, rtb, p, "\"You can associate only one route table with an attachment\": "
                    "API_AssociateTransitGatewayRouteTable")
     c.add("tgw_association", att, rtb, state)
@@ -33,6 +33,12 @@ def _one_attachment(c: Ctx, att: str, tgw: str, vpc: str | None, state: Any, p: 
     c.only_one("transit gateway", att, tgw, f"{p}.TransitGatewayId", "an attachment belongs to one transit gateway")
     if vpc is not None:
         c.only_one("VPC", att, vpc, p, "a VPC attachment attaches one VPC")
+        if str(state) != "deleted":
+            # one attachment per VPC and gateway: CreateTransitGatewayVpcAttachment refuses a second while the first is
+            # not deleted (DuplicateTransitGatewayAttachment: "has non-deleted Transit Gateway Attachments with same VPC
+            # ID"); two would each enter the gateway, and a lookup could take the other one's route table
+            c.only_one("attachment", f"{vpc} on {tgw}", att, p, "one non-deleted attachment per VPC and transit gateway "
+                       "(DuplicateTransitGatewayAttachment)")
     if state is not None:
         c.only_one("state", att, str(state), f"{p}.State", "an attachment is in one state")
 

@@ -528,6 +528,21 @@ def test_private_subnet_reaches_s3_through_a_gateway_endpoint(tmp_path):
     assert code == 1 and out["explanations"][0]["code"] == "NO_ROUTE_TO_DESTINATION"
 
 
+@pytest.mark.parametrize("state, code", [("pending", 3), ("deleting", 3), ("deleted", 1), ("failed", 1)])
+def test_a_gateway_endpoint_not_available(tmp_path, state, code):
+    """API_VpcEndpoint State: an endpoint caught changing (pending, deleting) is undecided, as a transit gateway part
+    caught changing is (it was a certain BAD_STATE); one deleted or failed is a certain BAD_STATE, and its reply is
+    not blamed on an internet gateway, which an endpoint's reply never uses (a second, false blocker)."""
+    snap = scenario(tmp_path)
+    _s3(snap, state)
+    got, out = query_json(snap, "task-eni -> 52.216.10.10 tcp 443")
+    assert got == code, out["explanations"]
+    if code == 3:
+        assert {(m["missing"], m["component"]) for m in out["missing"]} == {("vpce_changing", "vpce-s3")}
+    else:
+        assert [(e["code"], e["component"]) for e in out["explanations"]] == [("BAD_STATE", "vpce-s3")]
+
+
 def test_static_route_beats_propagated_route_of_the_same_prefix(tmp_path):
     """route-tables-priority.html: same destination, the static route wins over the propagated one."""
     snap = scenario(tmp_path)

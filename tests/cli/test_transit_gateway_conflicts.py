@@ -25,6 +25,30 @@ def test_an_attachment_associated_with_two_route_tables_is_refused(tmp_path):
     _refused(snap, "two associated route tables")
 
 
+def test_an_association_answer_without_resource_type_is_checked_too(tmp_path):
+    """The association entries as some dumps give them, without ResourceType: the second table was read beside the
+    first, and the lookup could take either (REACHABLE by a table with no route)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    _write(snap, "TransitGatewayRouteTableAssociations", [{"TransitGatewayRouteTableId": "tgw-rtb-2", "Associations": [
+        {"TransitGatewayAttachmentId": "tgw-attach-hub", "State": "associated"}]}])
+    _refused(snap, "two associated route tables")
+
+
+@pytest.mark.parametrize("state", ["available", "deleting"])
+def test_a_vpc_attached_twice_to_one_gateway_is_refused(tmp_path, state):
+    """CreateTransitGatewayVpcAttachment refuses a second attachment while the first is not deleted
+    (DuplicateTransitGatewayAttachment); two entered the gateway, and the lookup could use the other one's table."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "TransitGatewayVpcAttachments", lambda d: d["TransitGatewayVpcAttachments"].append(
+        {"TransitGatewayAttachmentId": "tgw-attach-hub2", "TransitGatewayId": "tgw-1", "VpcId": "vpc-0a1b2c3d",
+         "State": state, "SubnetIds": ["subnet-priv-a"]}))
+    _refused(snap, "vpc-0a1b2c3d on tgw-1 has two attachments")
+    edit(snap, "TransitGatewayVpcAttachments", lambda d: d["TransitGatewayVpcAttachments"][-1].update(State="deleted"))
+    assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0  # a deleted one is history: no conflict
+
+
 @pytest.mark.parametrize("field, value, needle", [("State", "deleting", "two states"),
                                                   ("ResourceId", "vpc-0other", "two VPCs")])
 def test_the_two_attachment_answers_must_agree(tmp_path, field, value, needle):

@@ -334,6 +334,19 @@ def test_source_availability_zone_needs_an_attachment_subnet(tmp_path):
         ("transit-gateway-attachment", "tgw-attach-hub")]
 
 
+@pytest.mark.parametrize("cut", ["task", "all"])
+def test_a_subnet_described_without_its_zone_leaves_the_attachment_subnet_undecided(tmp_path, cut):
+    """DescribeSubnets gives AvailabilityZone and AvailabilityZoneId; a subnet cut of both was in zone "": the task's
+    subnet alone cut, a certain TGW_ROUTE_AZ_RESTRICTION (and a proof of isolation); every subnet cut, "" matched ""
+    and the path was REACHABLE on zones nobody knows (tgw-vpc-attachments.html: the zone picks the attachment subnet)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap)
+    edit(snap, "Subnets", lambda d: [(s.pop("AvailabilityZone", None), s.pop("AvailabilityZoneId", None))
+                                     for s in d["Subnets"] if cut == "all" or s["SubnetId"] == "subnet-priv-a"])
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and ("subnet_zone", "subnet-priv-a") in {(m["missing"], m["component"]) for m in out["missing"]}, out
+
+
 def test_destination_attachment_in_another_zone_is_still_entered(tmp_path):
     """how-transit-gateways-work.html "Availability Zones": no attachment subnet in the source's zone on
     the destination side, so the TGW uses one of the attachment's zones (every one must let it through)."""
@@ -502,6 +515,10 @@ def test_route_to_a_transit_gateway_towards_the_internet_stays_unsupported(tmp_p
                                          for r in d["RouteTables"] if r["RouteTableId"] == "rtb-main"])
     code, out = query_json(snap, "task-eni -> 8.8.8.8 tcp 443")
     assert code == 3 and ("UNSUPPORTED_COMPONENT", "tgw-1", "forward") in _codes(out)
+    # the reply is drawn coming back by the transit gateway, not by an internet gateway's 1:1 NAT of a public address
+    # the task does not have
+    back = [(h["kind"], h["component"]) for h in out["return_path"] if h["hop"] == "ret_route"]
+    assert back == [("transit-gateway", "tgw-1")], out["return_path"]
 
 
 def _associations_answer(entries: list) -> Callable[[Path], None]:
@@ -636,7 +653,11 @@ def _dual_stack(snap: Path, hub_ipv6: str | None, spoke_ipv6: str | None) -> Non
 
 
 def test_ipv6_crosses_the_transit_gateway_only_where_attachments_support_it(tmp_path):
-    """tgw-vpc-attachments.html, "IPv6 support": an attachment carries IPv6 only with Ipv6Support enabled."""
+    """API_CreateTransitGatewayVpcAttachmentRequestOptions, Ipv6Support: "When disabled, the network interface does not
+    receive an IPv6 address, and IPv6 routes do not propagate. The setting does not filter IPv6 traffic."  So with the
+    hub's option off its IPv6 block is not propagated (the reply finds no route back: certain), and a static route
+    across it leaves the leg undecided; it was a certain TGW_ATTACHMENT_IPV6_DISABLED block, a proof of isolation
+    where AWS says nothing is filtered."""
     snap = scenario(tmp_path)
     _add_tgw(snap)
     _dual_stack(snap, "enable", "enable")
@@ -644,9 +665,17 @@ def test_ipv6_crosses_the_transit_gateway_only_where_attachments_support_it(tmp_
     assert code == 0 and out["packet"]["family"] == "ipv6" and out["packet"]["dst_ip"] == "2600:2::5"
     _dual_stack(snap, "disable", "enable")
     code, out = query_json(snap, "task-eni -> db tcp 5432 ipv6")
-    assert code == 1 and ("TGW_ATTACHMENT_IPV6_DISABLED", "tgw-attach-hub", "forward") in _codes(out)
+    assert code == 1 and ("TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT", "tgw-rtb-1", "return") in _codes(out), _codes(out)
     code, out = query_json(snap, "task-eni -> db tcp 5432 ipv4")  # IPv4 is not concerned
     assert code == 0
+    # a static route to the hub's IPv6 block: the legs across the hub's attachment are undecided, never blocked
+    edit(snap, "TransitGatewayStaticRoutes", lambda d: d["TransitGatewayStaticRoutes"][0]["Routes"].append(
+        {"DestinationCidrBlock": "2600:1::/56", "Type": "static", "State": "active",
+         "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-hub", "ResourceType": "vpc",
+                                        "ResourceId": "vpc-0a1b2c3d"}]}))
+    code, out = query_json(snap, "task-eni -> db tcp 5432 ipv6")
+    assert code == 3 and {(m["missing"], m["component"]) for m in out["missing"]} == {
+        ("tgw_ipv6_disabled", "tgw-attach-hub")}, out["missing"]
     _dual_stack(snap, "enable", None)  # the spoke's option is not in the snapshot: never a path, never a proof
     code, out = query_json(snap, "task-eni -> db tcp 5432 ipv6")
     assert code == 3 and {(m["missing"], m["component"]) for m in out["missing"]} == {("tgw_ipv6_option", "tgw-attach-spoke")}
