@@ -60,7 +60,7 @@ def audit_exposure(
         for r in rows:
             lb = f" (node of {session.analyzer.names.get(r['load_balancer']) or r['load_balancer']})" if r["load_balancer"] else ""
             ports = "; ".join((f"{wording.protocol(p['protocol'])} {', '.join(p['ranges']) if p['protocol'] in ('tcp', 'udp') else ''}".strip()
-                               if "icmp" not in p or p["icmp"] == ["every type"] else f"{p['protocol']} {', '.join(p['icmp'])}")
+                               if "icmp" not in p else f"{p['protocol']} {', '.join(p['icmp'])}")  # ("icmp every type")
                               + (f" (one-way, no reply: {', '.join(p['one_way'])})" if p.get("one_way") else "")
                               for p in r["ports"])
             admin = f"  admin: {', '.join(r['admin_ports'])}" if r["admin_ports"] else ""

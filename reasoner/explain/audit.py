@@ -46,6 +46,9 @@ class Exposure:
     ports: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     #: ICMP/ICMPv6: the parts of ``ports`` that are not queries (errors, replies): they arrive and get no reply
     one_way: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    #: per protocol, which internet addresses reach which ports: boxes (source lo, source hi, port lo, port hi) within
+    #: ``ports`` (``reason diff``: an exposure opened to more of the internet on the same port is a change)
+    boxes: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
 
     @property
     def admin(self) -> list[str]:
@@ -116,8 +119,9 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                     if eni not in found:
                         vpc = an.eni[eni][2]
                         found[eni] = Exposure(eni, _text(dip), an._igw(vpc), lb_of.get(eni))
-                    found[eni].ports.setdefault(proto, []).append(pg.dpiece[dp] if proto in PORTED or proto in wording.ICMP
-                                                                  else (0, 65535))  # ICMP: messages (type * 256 + code)
+                    dports = pg.dpiece[dp] if proto in PORTED or proto in wording.ICMP else (0, 65535)  # ICMP: messages
+                    found[eni].ports.setdefault(proto, []).append(dports)  # (type * 256 + code)
+                    found[eni].boxes.setdefault(proto, []).append((*pg.srange, *dports))
     for exp in found.values():
         if exp.load_balancer and not an.p.holds("lb_routes", (exp.load_balancer,)) and \
                 an.p.holds("lb_described", (exp.load_balancer,)):
@@ -143,6 +147,8 @@ def exposure(an: Analyzer, backend: Backend, undecided: set[str] | None = None) 
                          for p, r in exp.ports.items()}
             exp.ports = {p: r for p, r in exp.ports.items() if r}
         exp.ports = {p: _merge(r) for p, r in exp.ports.items()}
+        exp.boxes = {p: [(a, b, max(lo, c), min(hi, d)) for a, b, c, d in exp.boxes.get(p, []) for lo, hi in r
+                         if max(lo, c) <= min(hi, d)] for p, r in exp.ports.items()}  # (what a node does not take: cut)
         exp.one_way = {p: one_way(r, an.space.queries[p]) for p, r in exp.ports.items() if p in wording.ICMP}
     out = [e for e in found.values() if e.ports]
     return sorted(out, key=Exposure.risk), evaluated

@@ -3,7 +3,9 @@
 Two questions are asked of each snapshot, set-at-a-time and factored by symmetry: what the internet reaches
 (``reason audit exposure``: per ENI, per protocol, the destination port ranges) and which ENI pairs open
 connections (``query --all "* -> * any"``: per ordered pair, per protocol, the port ranges).  The answers are
-compared: ports newly exposed or no longer exposed, pairs that gained or lost ports.  Each change is given the
+compared: ports newly exposed or no longer exposed (to some internet address: a port open to 0.0.0.0/0 now and to
+203.0.113.0/24 before is newly exposed to the rest), pairs that gained or lost ports; a protocol one snapshot's rules
+name and the other's do not is compared with the other's class of the protocols no rule names.  Each change is given the
 configuration rows that differ between the snapshots *on its path*: rows of a relation the rules read that
 name one of the components the ENIs' hops read (the ENIs themselves, their security groups, subnets, network
 ACLs, route tables, VPCs and those VPCs' internet gateways).  A change with no such row is still reported,
@@ -17,11 +19,11 @@ are compared (a port exposed over IPv6 only is exposed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from reasoner.addresses import range_text, subtract
 from reasoner.explain.audit import _merge, exposure
-from reasoner.explain.paths import PORTED, PROTO_NAMES, ip_text
+from reasoner.explain.paths import PORTED, PROTO_NAMES, Endpoint, ip_text
 from reasoner.explain import wording
 from reasoner.explain.policy_facts import can_reach_rows
 from reasoner.protocols import ICMP, OTHER
@@ -46,12 +48,15 @@ class Change:
     #: an exposure or pair gained where the old snapshot left the ENI's exposure (or the pair) undecided: it may have
     #: been there before, unseen; the change is in what is known, perhaps not in the network
     was_undecided: bool = False
+    #: exposure changes: the internet addresses that newly reach (or no longer reach) the ports
+    sources: Ranges = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "src": self.src, "dst": self.dst, "protocol": PROTO_NAMES.get(self.proto, self.proto),
                 "ports": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports], "causes": self.causes} \
             | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in self.ports]} if self.proto in ICMP else {}) \
-            | ({"was_undecided": True} if self.was_undecided else {})
+            | ({"was_undecided": True} if self.was_undecided else {}) \
+            | ({"sources": [range_text(lo, hi) for lo, hi in self.sources]} if self.sources else {})
 
     def text(self) -> str:
         if self.kind == "undecided":
@@ -63,14 +68,25 @@ class Change:
         else:  # a protocol without ports
             ports = ""
         text = f"{self.src} -> {self.dst} {wording.protocol(PROTO_NAMES.get(self.proto, self.proto))} {ports}".rstrip()
+        if self.sources:
+            shown = [range_text(lo, hi) for lo, hi in self.sources[:3]]
+            more = len(self.sources) - len(shown)
+            text += f" (from {', '.join(shown)}" + (f" and {more} more range(s)" if more else "") + ")"
         return text + (" (the old snapshot left it undecided: perhaps not new)" if self.was_undecided else "")
 
 
-def _exposure(session) -> tuple[dict[tuple[str, str], Ranges], set[str]]:
-    """Each ENI's exposure by protocol, and the ENIs whose exposure missing data leaves undecided."""
+Box = tuple[int, int, int, int]  # internet addresses lo-hi reach ports lo-hi (reasoner/explain/audit.py Exposure.boxes)
+
+#: Protocols every packet space evaluates on their own, named by a rule or not (reasoner/protocols.py ALWAYS).
+_OWN_CLASS = frozenset(PORTED) | frozenset(ICMP)
+
+
+def _exposure(session) -> tuple[dict[tuple[str, str], list[Box]], set[str]]:
+    """Each ENI's exposure by protocol, as which internet addresses reach which ports; and the ENIs whose exposure
+    missing data leaves undecided."""
     undecided: set[str] = set()
     found, _ = exposure(session.analyzer, session.set_backend(), undecided)
-    return {(e.eni, p): r for e in found for p, r in e.ports.items()}, undecided
+    return {(e.eni, p): e.boxes[p] for e in found for p in e.ports}, undecided
 
 
 def _pairs(session) -> tuple[dict[tuple[str, str, str], Ranges], set[tuple[str, str]]]:
@@ -85,23 +101,81 @@ def _pairs(session) -> tuple[dict[tuple[str, str, str], Ranges], set[tuple[str, 
     return {k: _merge(v) for k, v in out.items()}, undecided
 
 
-def _compare(old: dict, new: dict, more: str, less: str) -> list[tuple[str, tuple, Ranges]]:
-    """Per key (ENI or pair, then protocol), the ranges ``new`` gained and lost.  A protocol one snapshot's rules
-    name and the other's do not is, in the other, part of its class of the protocols no rule names (OTHER): a rule
-    for GRE added beside an all-traffic rule changes no exposure, and is no change."""
-    def ranges(side: dict, key: tuple) -> Ranges:
-        if key in side or key[-1] in PORTED or key[-1] in ("1", OTHER):
-            return side.get(key, [])
-        return side.get(key[:-1] + (OTHER,), [])
+def _named(session) -> Callable[[tuple[str, ...]], frozenset[str]]:
+    """The protocols a snapshot's packet space evaluates on their own for an ENI or a pair of ENIs (a rule on its
+    path names them: reasoner/explain/space.py ``port_groups``); every other protocol is in its class OTHER."""
+    space, cache = session.analyzer.space, {}
 
+    def named(enis: tuple[str, ...]) -> frozenset[str]:
+        if enis not in cache:
+            protos = set(space.named_protocols)
+            for eni in enis:
+                protos |= space.rules(Endpoint(eni)).protos
+            cache[enis] = frozenset(protos - {"-1", OTHER})
+        return cache[enis]
+    return named
+
+
+def _keys(old: dict, new: dict, named_old, named_new) -> list[tuple]:
+    """The keys (ENI or pair, then protocol) to compare: those either side has, and for each ENI or pair the protocols
+    one snapshot evaluates on their own and the other does not (in the other, part of its OTHER class).  A protocol
+    an old rule named (a network ACL's deny of GRE) and no new rule names, exposed now only through the new OTHER
+    class, was no key on either side: its opening went unseen."""
+    keys = set(old) | set(new)
+    for prefix in {k[:-1] for k in keys}:
+        keys |= {prefix + (p,) for p in named_old(prefix) ^ named_new(prefix) if p not in _OWN_CLASS}
+    return sorted(keys)
+
+
+def _value(side: dict, named, key: tuple, empty):
+    """``side``'s value for ``key``: its own, or its OTHER class's for a protocol it does not evaluate on its own (a
+    rule for GRE added beside an all-traffic rule changes no exposure, and is no change)."""
+    p = key[-1]
+    if p in _OWN_CLASS or p == OTHER or p in named(key[:-1]):
+        return side.get(key, empty)
+    return side.get(key[:-1] + (OTHER,), empty)
+
+
+def _compare(old: dict, new: dict, more: str, less: str, named_old, named_new) -> list[tuple[str, tuple, Ranges]]:
+    """Per key (pair, then protocol; ``_keys``), the ranges ``new`` gained and lost."""
     out = []
-    for key in sorted(set(old) | set(new)):
-        gained = subtract(ranges(new, key), ranges(old, key))
-        lost = subtract(ranges(old, key), ranges(new, key))
+    for key in _keys(old, new, named_old, named_new):
+        a, b = _value(old, named_old, key, []), _value(new, named_new, key, [])
+        gained, lost = subtract(b, a), subtract(a, b)
         if gained:
-            out.append((more, key, gained))
+            out.append((more, key, _merge(gained)))
         if lost:
-            out.append((less, key, lost))
+            out.append((less, key, _merge(lost)))
+    return out
+
+
+def _box_gain(new: list[Box], old: list[Box]) -> tuple[Ranges, Ranges]:
+    """The ports some address of ``new`` reaches that no box of ``old`` lets it reach, and those addresses: per piece
+    of the port space no box edge cuts, the addresses ``new`` has and ``old`` lacks there."""
+    edges = sorted({c for _, _, c, _ in new + old} | {d + 1 for _, _, _, d in new + old})
+    ports: Ranges = []
+    sources: Ranges = []
+    for lo, nxt in zip(edges, edges[1:]):
+        now = [(a, b) for a, b, c, d in new if c <= lo and nxt - 1 <= d]
+        if not now:
+            continue
+        gained = subtract(_merge(now), _merge([(a, b) for a, b, c, d in old if c <= lo and nxt - 1 <= d]))
+        if gained:
+            ports.append((lo, nxt - 1))
+            sources += gained
+    return _merge(ports), _merge(sources)
+
+
+def _compare_exposure(old: dict, new: dict, named_old, named_new) -> list[tuple[str, tuple, Ranges, Ranges]]:
+    """Per key (ENI, protocol), the ports newly exposed to some address of the internet ("exposed": a port open to
+    203.0.113.0/24 before and to 0.0.0.0/0 now is newly exposed to the rest) and those no longer, with the addresses."""
+    out = []
+    for key in _keys(old, new, named_old, named_new):
+        a, b = _value(old, named_old, key, []), _value(new, named_new, key, [])
+        for kind, x, y in (("exposed", b, a), ("unexposed", a, b)):
+            ports, sources = _box_gain(x, y)
+            if ports:
+                out.append((kind, key, ports, sources))
     return out
 
 
@@ -153,13 +227,15 @@ def diff(old, new) -> tuple[list[Change], list[str], dict[str, list]]:
     (it was, when the new snapshot merely lacked an answer), and an ENI newly undecided is said."""
     rows = changed_rows(old, new)
     changes: list[Change] = []
+    named_old, named_new = _named(old), _named(new)
     (old_exp, old_open), (new_exp, new_open) = _exposure(old), _exposure(new)
-    for kind, (eni, proto), ports in _compare(old_exp, new_exp, "exposed", "unexposed"):
+    for kind, (eni, proto), ports, sources in _compare_exposure(old_exp, new_exp, named_old, named_new):
         if kind == "unexposed" and eni in new_open:
             continue  # (said as undecided below)
-        changes.append(Change(kind, "internet", eni, proto, ports, was_undecided=kind == "exposed" and eni in old_open))
+        changes.append(Change(kind, "internet", eni, proto, ports, sources=sources,
+                              was_undecided=kind == "exposed" and eni in old_open))
     (old_pairs, old_pairs_open), (new_pairs, pairs_open) = _pairs(old), _pairs(new)
-    for kind, (s, d, proto), ports in _compare(old_pairs, new_pairs, "gained", "lost"):
+    for kind, (s, d, proto), ports in _compare(old_pairs, new_pairs, "gained", "lost", named_old, named_new):
         if kind == "lost" and (s, d) in pairs_open:
             continue
         changes.append(Change(kind, s, d, proto, ports, was_undecided=kind == "gained" and (s, d) in old_pairs_open))

@@ -231,7 +231,11 @@ def test_every_other_protocol_is_named_so_not_by_its_example_number(tmp_path):
         # protocol 0 is its own class once a rule names it; the class of the others is never named by its example
         assert "other" in protocols and "2" not in protocols and ("0" in protocols) is hop_by_hop, protocols
         text = _audit(snap, "text").stdout
-        assert "every other protocol" in next(line for line in text.splitlines() if "eni-0bastion" in line)
+        line = next(line for line in text.splitlines() if "eni-0bastion" in line)
+        assert "every other protocol" in line
+        # every ICMP message gets through (echo and its reply included), not only the one-way ones the note lists:
+        # the text read "icmp (one-way, no reply: types 0-7, ...)", as if nothing else did
+        assert "icmp every type (one-way, no reply: types 0-7," in line, line
     session = Session.open(snap)
     bastion = next(e for e in session.endpoints.resolve("eni-0bastion"))
     groups = list(session.analyzer.space.port_groups(session.endpoints.resolve("internet")[0], bastion, "-1", 0, 65535))
