@@ -163,6 +163,9 @@ class Endpoints:
             known = [f"{k}:{r[1]}" for r in self.lbs.values() for k, t in LB_KINDS.items() if r[2] == t]
             raise QueryError("query.unknown_name", f"no {LB_KINDS[kind]} load balancer called {name!r}",
                              hint=did_you_mean(text, known, 0.4))
+        if len(hits) > 1:  # a name is unique per account and Region only (CreateLoadBalancer Name): never the first one
+            raise QueryError("query.ambiguous", f"{len(hits)} {LB_KINDS[kind]} load balancers are called {name!r}: "
+                             f"{', '.join(sorted(hits))}", hint="name one by its ARN")
         return hits[0]
 
     def resolve_tg(self, text: str) -> str:
@@ -172,6 +175,9 @@ class Endpoints:
         if not hits:
             raise QueryError("query.unknown_name", f"no target group called {name!r}",
                              hint=did_you_mean(f"tg:{name}", [f"tg:{r[1]}" for r in self.tgs.values()], 0.4))
+        if len(hits) > 1:  # unique per account and Region only (CreateTargetGroup Name): never the first one
+            raise QueryError("query.ambiguous", f"{len(hits)} target groups are called {name!r}: {', '.join(sorted(hits))}",
+                             hint="name one by its ARN")
         return hits[0]
 
     def lb_label(self, lb: str) -> str:
