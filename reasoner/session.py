@@ -41,6 +41,7 @@ class Session:
     _set_backend: object = field(default=None, repr=False)
     #: the snapshot's manifest (accounts, regions, content hash when read from a facts directory)
     manifest: dict = field(default_factory=dict)
+    _target_enis: dict = field(default_factory=dict, repr=False)  # target_enis, per target group
 
     @classmethod
     def open(cls, facts: Path, extra_rules: list[Path] | None = None, cache: bool = True) -> "Session":
@@ -96,6 +97,7 @@ class Session:
         endpoints = Endpoints(snap.relations, snap.names, load_aliases(folder), str(folder / "reason.toml"))
         session = cls(program, analyzer, endpoints, warnings, LoadBalancers(analyzer, endpoints), manifest=dict(snap.manifest))
         endpoints.tagged = session.eni_tags  # tag:KEY=VALUE
+        endpoints.located = session.target_enis  # a target's ENI, as the rules place it
         return session
 
     def index(self) -> int | None:
@@ -113,6 +115,18 @@ class Session:
         classes = factoring.classes
         # (a folder that cannot be written means no cache, never an error: then nothing was kept, and none is said)
         return None if classes is None or not folder.is_dir() else len(classes)
+
+    def target_enis(self, tg: str) -> dict[int, str]:
+        """{address: ENI} for the targets of ``tg`` that rules/load_balancers.dl ``target_eni`` places on exactly one ENI
+        (pyDatalog; kept per group)."""
+        if tg not in self._target_enis:
+            ips = {t: ip for g, t, ip, _, _ in self.analyzer.rel.get("tg_target", ()) if g == tg and ip}
+            enis: dict[int, set[str]] = {}
+            for _, t, eni in self.program.query("target_eni", (tg, None, None)):
+                if t in ips:
+                    enis.setdefault(ips[t], set()).add(eni)
+            self._target_enis[tg] = {ip: next(iter(e)) for ip, e in enis.items() if len(e) == 1}
+        return self._target_enis[tg]
 
     def eni_tags(self, key: str) -> list[tuple[str, str]]:
         """``(eni, value)`` for every ENI ``eni_tag`` (rules/tags.dl) tags with ``key``: asked of pyDatalog when the

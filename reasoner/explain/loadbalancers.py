@@ -281,6 +281,8 @@ class LoadBalancers:
                 out.append(self._missing("target", what, comp))
             if self.p.holds("tg_alb_target", (tg,)):
                 out.append(self._missing("target_group", "alb_target", tg))
+            if self.p.holds("tg_lambda_target", (tg,)):  # (it was "forwards to no target group with targets": a proof)
+                out.append(self._missing("target_group", "lambda_target", tg))
         return out
 
     def _cross_zone_missing(self, lb: str, tg: str) -> list[Missing]:

@@ -39,6 +39,9 @@ class Endpoints:
         #: key -> (eni, value) for every ENI ``eni_tag`` tags with that key (``tag:KEY=VALUE``): the session's
         #: engines answer it (reasoner/session.py ``eni_tags``); None, no ENI is tagged
         self.tagged: Callable[[str], Iterable[tuple[str, str]]] | None = None
+        #: target group -> {target address: its ENI} as rules/load_balancers.dl ``target_eni`` places them (reasoner/
+        #: session.py ``target_enis``); None: placed by address here (``target_eni``)
+        self.located: Callable[[str], dict[int, str]] | None = None
         self.names = names
         self.lbs = {r[0]: r for r in relations.get("load_balancer", [])}
         self.tgs = {r[0]: r for r in relations.get("target_group", [])}
@@ -163,6 +166,9 @@ class Endpoints:
             known = [f"{k}:{r[1]}" for r in self.lbs.values() for k, t in LB_KINDS.items() if r[2] == t]
             raise QueryError("query.unknown_name", f"no {LB_KINDS[kind]} load balancer called {name!r}",
                              hint=did_you_mean(text, known, 0.4))
+        if len(hits) > 1:  # a name is unique per account and Region only (CreateLoadBalancer Name): never the first one
+            raise QueryError("query.ambiguous", f"{len(hits)} {LB_KINDS[kind]} load balancers are called {name!r}: "
+                             f"{', '.join(sorted(hits))}", hint="name one by its ARN")
         return hits[0]
 
     def resolve_tg(self, text: str) -> str:
@@ -172,6 +178,9 @@ class Endpoints:
         if not hits:
             raise QueryError("query.unknown_name", f"no target group called {name!r}",
                              hint=did_you_mean(f"tg:{name}", [f"tg:{r[1]}" for r in self.tgs.values()], 0.4))
+        if len(hits) > 1:  # unique per account and Region only (CreateTargetGroup Name): never the first one
+            raise QueryError("query.ambiguous", f"{len(hits)} target groups are called {name!r}: {', '.join(sorted(hits))}",
+                             hint="name one by its ARN")
         return hits[0]
 
     def lb_label(self, lb: str) -> str:
@@ -185,7 +194,11 @@ class Endpoints:
         return self._node_lb.get(eni)
 
     def target_eni(self, tg: str, ip: int) -> str | None:
-        """The ENI owning a target's address, in the target group's VPC when several VPCs use it."""
+        """The ENI behind a target's address, as rules/load_balancers.dl ``target_eni`` places it (in the target group's
+        VPC, else in a VPC joined to it; None when no ENI or two are: the rules then say what is missing), asked of the
+        session's engine (``located``); without one, the owner in the group's VPC, else any."""
+        if self.located is not None:
+            return self.located(tg).get(ip)
         r = self.resolver
         owners = [e for e in r.ip_owners.get(ip, []) if e in r.enis]  # an address of a missing ENI: no owner
         vpc = self.tgs[tg][4] if tg in self.tgs else None  # a target group missing from the snapshot: any owner

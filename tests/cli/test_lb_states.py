@@ -70,6 +70,20 @@ def test_an_nlb_forwarding_to_an_alb_is_not_followed(tmp_path):
     assert code == 3 and "alb_target" in {m["missing"] for m in out["missing"]}
 
 
+def test_an_alb_forwarding_to_a_lambda_function_is_not_followed_never_no_target(tmp_path):
+    """application/lambda-functions.html: the load balancer "invokes your Lambda function and passes the content of the
+    request".  A group of target type lambda read as "forwards to no target group with targets": a certain
+    ELBV2_LISTENER_HAS_NO_TG, and `assert unreachable internet -> alb:web` passed as a proof of isolation."""
+    snap = scenario(tmp_path, FIXED)
+    fn = "arn:aws:lambda:us-east-1:123456789012:function:web"
+    edit(snap, "TargetGroups", lambda d: [g.update(TargetType="lambda") for g in d["TargetGroups"]])
+    edit(snap, "LoadBalancerTargetHealth", lambda d: [t.update(Target={"Id": fn}) for g in d["LoadBalancerTargetHealth"]
+                                                      for t in g["TargetHealthDescriptions"]])
+    code, out = query_json(snap, "internet -> alb:web tcp 80")
+    assert code == 3 and "lambda_target" in {m["missing"] for m in out["missing"]}, out
+    assert "ELBV2_LISTENER_HAS_NO_TG" not in {e["code"] for e in out["explanations"]}
+
+
 def test_a_target_that_is_its_own_client_through_a_preserving_nlb_times_out(tmp_path):
     """"Internal load balancers do not support hairpinning or loopback" with client IP preservation: the target gets
     a packet from its own address (network/load-balancer-troubleshooting.html#loopback-timeout)."""
