@@ -66,6 +66,18 @@ def load_aliases(facts_dir: Path) -> dict[str, str]:
     return dict(aliases)
 
 
+def _elb_name(name: str, arn: str) -> str | None:
+    """``name`` as a query writes it when ``arn`` is a load balancer's (``alb:``/``nlb:``) or a target group's (``tg:``);
+    None for anything else."""
+    kind = arn.split(":", 5)[-1].split("/", 1)[0] if arn.startswith("arn:aws:elasticloadbalancing:") else ""
+    if kind == "targetgroup":
+        return f"tg:{name}"
+    if kind == "loadbalancer":
+        lb_type = arn.split(":loadbalancer/", 1)[-1].split("/", 1)[0]
+        return {"app": f"alb:{name}", "net": f"nlb:{name}"}.get(lb_type, f"alb:{name} or nlb:{name}")
+    return None
+
+
 def did_you_mean(name: str, known: list[str], cutoff: float) -> str:
     """The hint for an unknown name: its close matches, else the first known names; each as a query writes it (in
     quotes when it holds a space, a comma, a quote ...: ``language.written``)."""
@@ -181,7 +193,10 @@ class Resolver:
         return {r[1] for r in self.rel.get("ecs_cluster", [])} | {r[0].rsplit("/", 1)[-1] for r in self.rel.get("ecs_cluster", [])}
 
     def known(self) -> list[str]:
-        return sorted(set(self.aliases) | set(self.enis) | set(self.instance_enis) | set(self.by_name) | self.sets | {INTERNET}
+        """The names a query may use, as it writes them: a load balancer's or target group's name with its prefix
+        (``tg:task-tg``; bare, it is refused)."""
+        names = {(_elb_name(n, ids[0]) or n) if len(ids) == 1 else n for n, ids in self.by_name.items()}
+        return sorted(set(self.aliases) | set(self.enis) | set(self.instance_enis) | names | self.sets | {INTERNET}
                       | {k for k in self.ecs if k.startswith("ecs:")})
 
     def _eni(self, eni: str) -> Endpoint:
@@ -261,13 +276,10 @@ class Resolver:
                                  hint="use one id, or an alias in reason.toml")
             if ids[0] == target:
                 raise QueryError("query.unsupported_endpoint", f"{target} is not a network endpoint this version analyses")
-            kind = ids[0].split(":", 5)[-1].split("/", 1)[0] if ids[0].startswith("arn:aws:elasticloadbalancing:") else ""
-            if kind in ("loadbalancer", "targetgroup"):  # (the name of a load balancer or target group, bare)
-                lb_type = ids[0].split(":loadbalancer/", 1)[-1].split("/", 1)[0]
-                how = (f"tg:{target}" if kind == "targetgroup" else
-                       {"app": f"alb:{target}", "net": f"nlb:{target}"}.get(lb_type, f"alb:{target} or nlb:{target}"))
-                raise QueryError("query.unknown_name", f"{target!r} is the name of a "
-                                 f"{'load balancer' if kind == 'loadbalancer' else 'target group'}: name it {how}")
+            how = _elb_name(target, ids[0])
+            if how is not None:  # (the name of a load balancer or target group, bare)
+                kind = "target group" if how.startswith("tg:") else "load balancer"
+                raise QueryError("query.unknown_name", f"{target!r} is the name of a {kind}: name it {how}")
             return self.resolve(ids[0])
         raise QueryError("query.unknown_name", f"unknown endpoint {name!r}", hint=did_you_mean(name, self.known(), 0.5))
 

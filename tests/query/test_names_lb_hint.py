@@ -22,3 +22,11 @@ def test_an_ecs_service_without_tasks_in_the_snapshot_says_so(tmp_path):
     r = subprocess.run(["reason", "query", "--facts", str(snap), "alb-eni -> ecs:prod/web tcp 8000"], cwd=ROOT,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "error[query.empty_set]" in r.stderr and "no EcsTasks answer" in r.stderr
+
+
+def test_the_hint_for_an_unknown_name_offers_a_target_group_as_a_query_names_it():
+    """It offered the bare `task-tg`, which the query then refused ("name it tg:task-tg")."""
+    r = subprocess.run(["reason", "query", "task-tgg -> alb-eni tcp 8000"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and "did you mean:" in r.stderr and "tg:task-tg" in r.stderr, r.stderr
+    assert " task-tg," not in r.stderr and " task-tg?" not in r.stderr, r.stderr
