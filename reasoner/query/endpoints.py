@@ -40,7 +40,7 @@ class Endpoints:
         #: engines answer it (reasoner/session.py ``eni_tags``); None, no ENI is tagged
         self.tagged: Callable[[str], Iterable[tuple[str, str]]] | None = None
         #: target group -> {target address: its ENI} as rules/load_balancers.dl ``target_eni`` places them (reasoner/
-        #: session.py ``target_enis``); None: placed by address here (``target_eni``)
+        #: session.py ``target_enis``); the one place a target's ENI is chosen
         self.located: Callable[[str], dict[int, str]] | None = None
         self.names = names
         self.lbs = {r[0]: r for r in relations.get("load_balancer", [])}
@@ -196,13 +196,8 @@ class Endpoints:
     def target_eni(self, tg: str, ip: int) -> str | None:
         """The ENI behind a target's address, as rules/load_balancers.dl ``target_eni`` places it (in the target group's
         VPC, else in a VPC joined to it; None when no ENI or two are: the rules then say what is missing), asked of the
-        session's engine (``located``); without one, the owner in the group's VPC, else any."""
-        if self.located is not None:
-            return self.located(tg).get(ip)
-        r = self.resolver
-        owners = [e for e in r.ip_owners.get(ip, []) if e in r.enis]  # an address of a missing ENI: no owner
-        vpc = self.tgs[tg][4] if tg in self.tgs else None  # a target group missing from the snapshot: any owner
-        return next((e for e in owners if r.enis[e][2] == vpc), owners[0] if owners else None)
+        session's engine (``located``, set by reasoner/session.py; before that, no target is placed)."""
+        return self.located(tg).get(ip) if self.located is not None else None
 
     def tg_endpoints(self, tg: str) -> list[Endpoint]:
         """The ENIs behind the registered targets of tg, at the targets' addresses."""
