@@ -154,6 +154,14 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
     # internet gateway delivers only to an attached interface (IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS)
     if c.opt(e, "Status", p) == "available" and instance is None:
         c.add("eni_detached", eni)
+    # InterfaceType (NetworkInterface, EC2 API reference): an endpoint's network interface says so itself, which
+    # rules/vpc_endpoints.dl reads when no endpoint of the snapshot lists it; the default "interface" is not kept
+    kind = c.opt(e, "InterfaceType", p)
+    if kind is not None:
+        if not isinstance(kind, str):
+            raise c.err("facts.bad_value", f"InterfaceType must be a string, not {type(kind).__name__}", f"{p}.InterfaceType")
+        if kind != "interface":
+            c.add("eni_interface_type", eni, kind)
     attachment = c.opt(e, "Attachment", p, {})
     owner = instance or c.opt(attachment, "InstanceId", f"{p}.Attachment")
     if owner:

@@ -205,3 +205,38 @@ def test_an_internet_address_in_another_vpcs_range_does_not_hide_a_certain_block
     assert code == 1, out["explanations"]
     assert [e["code"] for e in out["explanations"]][:1] == ["IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"], out["explanations"]
     assert "internet_in_vpc_range" not in json.dumps(out), out["explanations"]
+
+
+@pytest.mark.parametrize("target", [None, ("GatewayId", "vgw-0onprem"), ("LocalGatewayId", "lgw-0outpost"),
+                                    ("CarrierGatewayId", "cagw-0wl"), ("TransitGatewayId", "tgw-0undescribed")])
+def test_an_internet_address_the_subnet_routes_to_another_gateway_may_come_in_by_it(tmp_path, target):
+    """The internet end stands for every public address; a public on-premises range behind a virtual private gateway
+    (Site-to-Site VPN: the VPC's route to the remote network targets the virtual private gateway, VPNRoutingTypes.html),
+    a carrier network behind a carrier gateway ("It allows inbound traffic from a carrier network", Wavelength guide,
+    how-wavelengths-work.html), an Outpost's local gateway (outposts-networking-components.html), a transit gateway's
+    networks come in by those gateways, not by the internet gateway.  The bastion has no public IP and admits ssh from
+    198.51.100.0/24: with its subnet routing that range to another gateway, the internet gateway's blocker (no public
+    IP) was certain and `assert unreachable` passed; undecided now.  Without such a route it stays a certain block."""
+    snap = scenario(tmp_path)
+    _bastion(snap)
+    _open_ssh_from(snap, "198.51.100.0/24")
+    if target is not None:
+        key, gw = target
+        edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": "198.51.100.0/24", key: gw,
+                                                                 "State": "active"})
+                                             for r in d["RouteTables"] if r["RouteTableId"] == "rtb-public"])
+    code, out = query_json(snap, "198.51.100.0/24 -> bastion tcp 22")
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable 198.51.100.0/24 -> bastion tcp 22\n")
+    verified = reason("verify", "--facts", str(snap), str(checks)).returncode
+    if target is None:
+        assert code == 1 and ("IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS", "eni-0bastion") in {
+            (e["code"], e["component"]) for e in out["explanations"]}
+        assert verified == 0
+        return
+    assert code == 3, out["explanations"]
+    assert ("fwd_route", target[1]) in {(m["hop"], m["component"]) for m in out["missing"]}
+    assert "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS" not in {e["code"] for e in out["explanations"]}
+    assert verified == 3
+    doc = json.loads(reason("audit", "exposure", "--facts", str(snap), "--format", "json").stdout)
+    assert "eni-0bastion" in json.dumps(doc.get("undecided", doc.get("not_decided", []))), doc

@@ -420,11 +420,27 @@ def test_private_subnet_reaches_the_internet_through_a_nat_gateway(tmp_path):
     assert code == 1 and ("PROTOCOL_RESTRICTION", "nat-0a") in {(e["code"], e["component"]) for e in out["explanations"]}
 
 
-def test_nat_gateway_not_available_carries_nothing(tmp_path):
+@pytest.mark.parametrize("state", ["pending", "failed", "deleted"])
+def test_nat_gateway_not_available_carries_nothing(tmp_path, state):
+    """NatGateway State (API_NatGateway.html): pending "is not ready to process traffic", failed "cannot process traffic",
+    deleted "is no longer processing traffic"."""
     snap = scenario(tmp_path)
-    _add_nat(snap, state="pending")
+    _add_nat(snap, state=state)
     code, out = query_json(snap, "task-eni -> internet tcp 443")
     assert code == 1 and ("BAD_STATE", "nat-0a") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def test_a_nat_gateway_being_deleted_is_undecided_not_a_proof(tmp_path):
+    """API_NatGateway.html, State: "deleting: The NAT gateway is in the process of being terminated and may still be
+    processing traffic".  It was a certain BAD_STATE, so `assert unreachable task-eni -> internet` passed as a proof."""
+    snap = scenario(tmp_path)
+    _add_nat(snap, state="deleting")
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert code == 3 and "BAD_STATE" not in {e["code"] for e in out["explanations"]}, out["explanations"]
+    assert [(m["hop"], m["component"]) for m in out["missing"]] == [("fwd_route", "nat-0a")]
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable task-eni -> internet tcp 443\n")
+    assert reason("verify", "--facts", str(snap), str(checks)).returncode == 3
 
 
 def test_nat_reply_needs_every_ephemeral_port_in_the_nat_subnet_acl(tmp_path):

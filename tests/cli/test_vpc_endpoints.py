@@ -8,7 +8,9 @@ NO_PATH names "interface or gateway endpoints to their own VPC" as a source that
 import json
 from pathlib import Path
 
-from test_query import FACTS, REGION, _public_ip, edit, query_json, scenario
+import pytest
+
+from test_query import FACTS, REGION, _public_ip, edit, query_json, reason, scenario
 
 FIXED = FACTS / "examples" / "seed-fixed"
 
@@ -44,3 +46,51 @@ def test_an_interface_endpoint_towards_the_internet_is_undecided(tmp_path):
     edit(snap, "NetworkInterfaces", lambda d: _public_ip(d, "eni-0vpce", "54.9.9.60"))  # (else no public IP stops it)
     code, out = query_json(snap, "eni-0vpce -> 8.8.8.8 tcp 443")
     assert code == 3 and ("UNSUPPORTED_COMPONENT", "vpce-0ssm") in {(e["code"], e["component"]) for e in out["explanations"]}
+
+
+def _endpoint_state(snap: Path, state: str) -> None:
+    def f(d):
+        d["VpcEndpoints"][0]["State"] = state
+    edit(snap, "VpcEndpoints", f)
+
+
+@pytest.mark.parametrize("state", ["available", "pendingAcceptance", "pending", "rejected", "failed", "deleting", "deleted",
+                                   "expired"])
+def test_an_interface_endpoint_not_available_is_undecided_as_a_destination(tmp_path, state):
+    """"After an endpoint is accepted, it becomes available" (PrivateLink guide, accept-reject-endpoint-requests.html);
+    what an endpoint's network interface does with a connection in another State is not documented.  Its interface was
+    REACHABLE whatever the State (a rejected endpoint's too, so `assert reachable` passed); undecided now, and a proof of
+    isolation is not given either."""
+    snap = scenario(tmp_path, FIXED)
+    _interface_endpoint(snap)
+    _endpoint_state(snap, state)
+    code, out = query_json(snap, "task-eni -> eni-0vpce tcp 80")  # sg-0alb admits tcp 80 from anywhere
+    if state == "available":
+        assert code == 0, out["explanations"]
+        return
+    assert code == 3, out
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable task-eni -> eni-0vpce tcp 80\nassert reachable task-eni -> eni-0vpce tcp 80\n")
+    r = reason("verify", "--facts", str(snap), str(checks))
+    assert r.returncode == 3, r.stdout
+    assert "vpce-0ssm is not available" in reason("query", "--facts", str(snap), "task-eni -> eni-0vpce tcp 80").stdout
+
+
+@pytest.mark.parametrize("kind", ["vpc_endpoint", "gateway_load_balancer_endpoint", "interface"])
+def test_an_endpoint_interface_no_endpoint_of_the_snapshot_lists_is_undecided(tmp_path, kind):
+    """The interface says what it is (InterfaceType, NetworkInterface in the EC2 API reference), but the snapshot lacks
+    the VpcEndpoints answer: which endpoint, and in which state, is not known.  As the source it was REACHABLE (the
+    same snapshot with the answer gives VPCE_INTRA_VPC_TRAFFIC), as the destination REACHABLE whatever the endpoint's
+    state; both undecided now.  An ordinary interface ("interface") is answered as before."""
+    snap = scenario(tmp_path, FIXED)
+    _interface_endpoint(snap)
+    (snap / REGION / "VpcEndpoints.json").unlink()
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(InterfaceType=kind) for n in d["NetworkInterfaces"]
+                                               if n["NetworkInterfaceId"] == "eni-0vpce"])
+    out_code, out = query_json(snap, "eni-0vpce -> task-eni tcp 8000")
+    in_code, _ = query_json(snap, "task-eni -> eni-0vpce tcp 80")
+    if kind == "interface":
+        assert (out_code, in_code) == (0, 0)
+        return
+    assert (out_code, in_code) == (3, 3), out
+    assert any("no endpoint of the snapshot lists it" in m["message"] for m in out.get("missing", out.get("not_decided", [])))
