@@ -212,8 +212,14 @@ class LoadBalancers:
         results: list[Result] = []
         for lb, eps in groups.items():
             if lb is None:
-                results.append(plain(srcs, eps) if plain is not None else
-                               self.a.analyze(query_text, srcs, eps, proto, port_lo, port_hi, depth, detail=detail))
+                try:
+                    results.append(plain(srcs, eps) if plain is not None else
+                                   self.a.analyze(query_text, srcs, eps, proto, port_lo, port_hi, depth, detail=detail))
+                except QueryError as e:
+                    # the plain part alone may name no pair (`task-eni -> *` where every other ENI is a node): the
+                    # nodes' answers decide, as `query --all` on the same text does; with no node either, the error
+                    if e.code != "query.empty" or len(groups) == 1:
+                        raise
                 continue
             pings = answers_ping(self, lb)  # an ALB's node answers an echo request itself (reasoner/explain/lb_ping.py)
             protos = (("6", "17", "1") if pings else ("6", "17")) if proto == "-1" else (proto,)

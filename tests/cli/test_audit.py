@@ -157,6 +157,11 @@ def test_pairs_by_tag_groups_enis_by_the_tag_value(tmp_path):
     assert "(no tier tag)" in out["groups"] or set(out["groups"]) == {"tier=web", "tier=app"}
     r = subprocess.run(["reason", "audit", "pairs", "--facts", str(snap), "--by", "colour"], capture_output=True, text=True)
     assert r.returncode == 2 and "tag:KEY" in r.stderr and "Traceback" not in r.stderr
+    # a key no ENI carries (a typo) grouped every ENI as "(no tiers tag)" and exit 0, so a CI gate passed whatever the
+    # network did; refused now, as a query's tag:KEY=VALUE is, with the close match
+    r = subprocess.run(["reason", "audit", "pairs", "--facts", str(snap), "--by", "tag:tiers", "tcp", "8000"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "error[query.empty_set]" in r.stderr and "did you mean: tier?" in r.stderr, r.stderr
 
 
 def test_pairs_by_tag_reads_the_ecs_task_of_an_untagged_eni(tmp_path):

@@ -148,3 +148,20 @@ def test_reachable_only_through_a_load_balancer_does_not_say_no_class_gets_throu
     "REACHABLE  0 packet classes get through", which contradicts itself; now it says it is through a load balancer."""
     r = reason("query", "--all", "--facts", str(FIXED), "internet -> * tcp 80")
     assert r.returncode == 0 and "0 packet classes" not in r.stdout and "through a load balancer only" in r.stdout, r.stdout
+
+
+def test_a_set_whose_other_members_are_load_balancer_nodes_is_answered_through_them(tmp_path):
+    """On the fixed example the task's only other ENIs are the ALB's nodes: `task-eni -> * tcp 80` left no plain pair
+    once the nodes were split off and `query` refused it (query.empty, exit 2) while `--all` on the same text answered
+    REACHABLE through the ALB (README, "Load balancers": a packet to a node is a request to its load balancer, "the
+    same whether the node is named or is one member of a set").  Both answer through the ALB now, `verify` too."""
+    for dst, want in (("*", 0), ("vpc-0a1b2c3d", 0), ("subnet-pub-a", 0)):
+        q = f"task-eni -> {dst} tcp 80"
+        r = reason("query", "--facts", str(FIXED), q)
+        assert r.returncode == want and "REACHABLE" in r.stdout, (q, r.stdout, r.stderr)
+        assert _all(FIXED, q)[0] == want
+    checks = tmp_path / "a.reason"
+    checks.write_text("assert reachable task-eni -> * tcp 80\n")
+    assert reason("verify", "--facts", str(FIXED), str(checks)).returncode == 0
+    # the task to itself names no pair at all: still the error
+    assert reason("query", "--facts", str(FIXED), "task-eni -> task-eni tcp 80").returncode == 2
