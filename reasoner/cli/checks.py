@@ -320,7 +320,8 @@ def diff(
     timeout: float = _timeout_option(),
 ) -> None:
     """What changed in reachability between two snapshots: ports newly exposed to the internet (or no longer),
-    ENI pairs that gained or lost connectivity, each with the configuration rows on its path that differ.
+    ENI pairs that gained or lost connectivity (per address family: "over IPv4" when one family's changed alone), each
+    with the configuration rows on its path that differ.
 
     \b
     Examples:

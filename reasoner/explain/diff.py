@@ -2,9 +2,11 @@
 
 Two questions are asked of each snapshot, set-at-a-time and factored by symmetry: what the internet reaches
 (``reason audit exposure``: per ENI, per protocol, the destination port ranges) and which ENI pairs open
-connections (``query --all "* -> * any"``: per ordered pair, per protocol, the port ranges).  The answers are
-compared: ports newly exposed or no longer exposed (to some internet address: a port open to 0.0.0.0/0 now and to
-203.0.113.0/24 before is newly exposed to the rest), pairs that gained or lost ports; a protocol one snapshot's rules
+connections (``query --all "* -> * any"``: per ordered pair, per protocol, per address family, the port ranges).  The
+answers are compared: ports newly exposed or no longer exposed (to some internet address: a port open to 0.0.0.0/0 now
+and to 203.0.113.0/24 before is newly exposed to the rest), pairs that gained or lost ports over either family (a pair
+that reached tcp 443 over IPv6 and now over IPv4 too gained it over IPv4; which addresses of a multi-address ENI reach,
+within a family, is not compared: ``_pair_changes``); a protocol one snapshot's rules
 name and the other's do not is compared with the other's class of the protocols no rule names.  Each change is given the
 configuration rows that differ between the snapshots *on its path*: rows of a relation the rules read that
 name one of the components the ENIs' hops read (the ENIs themselves, their security groups, subnets, network
@@ -13,7 +15,7 @@ with no cause named.
 
 Exit 1 (at the CLI) when new exposure appears: the gate for a CI job on an infrastructure change.  Not handled:
 load balancer listeners as their own rows (their nodes are ENIs and appear as such).  Both address families
-are compared (a port exposed over IPv6 only is exposed).
+are compared (a port exposed over IPv6 only is exposed; a pair that reaches over IPv6 only reaches).
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from reasoner.addresses import range_text, subtract
+from reasoner.addresses import FAMILIES, family, range_text, subtract
 from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.paths import PORTED, PROTO_NAMES, Endpoint, ip_text
 from reasoner.explain import wording
-from reasoner.explain.policy_facts import can_reach_rows
+from reasoner.explain.policy_facts import can_reach_by_family
 from reasoner.protocols import ICMP, OTHER
 
 _ADDRESS_COLUMNS = {"lo", "hi", "cidr_lo", "cidr_hi", "ip", "private_ip", "public_ip", "src_ip", "dst_ip"}
@@ -50,13 +52,17 @@ class Change:
     was_undecided: bool = False
     #: exposure changes: the internet addresses that newly reach (or no longer reach) the ports
     sources: Ranges = field(default_factory=list)
+    #: pair changes: "ipv4" or "ipv6" when the change is that family's only, between ENIs that both hold addresses of
+    #: both families (``_pair_changes``); "" otherwise (the one family they share, or both alike)
+    family: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "src": self.src, "dst": self.dst, "protocol": PROTO_NAMES.get(self.proto, self.proto),
                 "ports": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in self.ports], "causes": self.causes} \
             | ({"icmp": [wording.icmp_text(lo, hi) for lo, hi in self.ports]} if self.proto in ICMP else {}) \
             | ({"was_undecided": True} if self.was_undecided else {}) \
-            | ({"sources": [range_text(lo, hi) for lo, hi in self.sources]} if self.sources else {})
+            | ({"sources": [range_text(lo, hi) for lo, hi in self.sources]} if self.sources else {}) \
+            | ({"family": self.family} if self.family else {})
 
     def text(self) -> str:
         if self.kind == "undecided":
@@ -68,12 +74,16 @@ class Change:
         else:  # a protocol without ports
             ports = ""
         text = f"{self.src} -> {self.dst} {wording.protocol(PROTO_NAMES.get(self.proto, self.proto))} {ports}".rstrip()
+        if self.family:
+            text += f" over {_FAMILY_NAMES[self.family]}"
         if self.sources:
             shown = [range_text(lo, hi) for lo, hi in self.sources[:3]]
             more = len(self.sources) - len(shown)
             text += f" (from {', '.join(shown)}" + (f" and {more} more range(s)" if more else "") + ")"
         return text + (" (the old snapshot left it undecided: perhaps not new)" if self.was_undecided else "")
 
+
+_FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
 
 Box = tuple[int, int, int, int]  # internet addresses lo-hi reach ports lo-hi (reasoner/explain/audit.py Exposure.boxes)
 
@@ -89,16 +99,47 @@ def _exposure(session) -> tuple[dict[tuple[str, str], list[Box]], set[str]]:
     return {(e.eni, p): e.boxes[p] for e in found for p in e.ports}, undecided
 
 
-def _pairs(session) -> tuple[dict[tuple[str, str, str], Ranges], set[tuple[str, str]]]:
-    """``can_reach`` (reasoner/explain/policy_facts.py: a protocol without ports as 0-65535) by pair and protocol; and
-    the pairs some class of which missing data leaves undecided."""
+def _pairs(session) -> tuple[dict[str, dict[tuple[str, str, str], Ranges]], set[tuple[str, str]]]:
+    """``can_reach`` (reasoner/explain/policy_facts.py: a protocol without ports as 0-65535) per address family, by
+    pair and protocol; and the pairs some class of which missing data leaves undecided."""
     groups: list = []
-    out: dict[tuple[str, str, str], Ranges] = {}
-    for s, d, proto, lo, hi in can_reach_rows(session, undecided=groups):
+    out: dict[str, dict[tuple[str, str, str], Ranges]] = {f: {} for f in FAMILIES}
+    for (s, d, proto, fam), ranges in can_reach_by_family(session, undecided=groups).items():
         proto = OTHER if proto == "-1" else proto  # (the class of the protocols no rule names, as exposure keys it)
-        out.setdefault((s, d, proto), []).append((lo, hi))
+        out[fam][(s, d, proto)] = ranges
     undecided = {(a.eni, b.eni) for g in groups for a, b in g.members() if a.eni != b.eni}
-    return {k: _merge(v) for k, v in out.items()}, undecided
+    return out, undecided
+
+
+def _dual(old, new) -> Callable[[str, str], bool]:
+    """Whether two ENIs both hold addresses of both families (in one snapshot or the other, per family): then a
+    pair change is named with its family when the other family's does not change alike."""
+    def shared(s: str, d: str, fam: str) -> bool:
+        return any(all(any(family(ip) == fam for ip in x.analyzer.eni_ips.get(e, ())) for e in (s, d)) for x in (old, new))
+    return lambda s, d: all(shared(s, d, f) for f in FAMILIES)
+
+
+def _pair_changes(old: dict, new: dict, named_old, named_new, dual) -> list[tuple[str, tuple, Ranges, str]]:
+    """Pairs that gained or lost ports, compared per address family (a security group rule matches one family's
+    addresses: a pair that reached tcp 443 over IPv6 and now over IPv4 too has gained it, over IPv4): (kind, key,
+    ports, family).  The ports both families gained (or lost) alike are one change with no family; those one family
+    alone did are that family's, when the pair's ENIs both hold addresses of both families (``dual``; otherwise the
+    family is the one they share and is not named, as before).  Which addresses of a family reach is not compared:
+    a pair that reached from one IPv4 address of a multi-address ENI and now from another is no change."""
+    found: dict[tuple[tuple, str], dict[str, Ranges]] = {}
+    for fam in FAMILIES:
+        for kind, key, ports in _compare(old[fam], new[fam], "gained", "lost", named_old, named_new):
+            found.setdefault((key, kind), {})[fam] = ports
+    out = []
+    for (key, kind), by in sorted(found.items(), key=lambda x: (x[0][0], x[0][1] != "gained")):
+        if not dual(*key[:2]):
+            out.append((kind, key, _merge([r for v in by.values() for r in v]), ""))
+            continue
+        v4, v6 = by.get("ipv4", []), by.get("ipv6", [])
+        both = subtract(v4, subtract(v4, v6))
+        out += [(kind, key, ports, fam) for fam, ports in (("", both), ("ipv4", subtract(v4, both)),
+                                                             ("ipv6", subtract(v6, both))) if ports]
+    return out
 
 
 def _named(session) -> Callable[[tuple[str, ...]], frozenset[str]]:
@@ -235,10 +276,11 @@ def diff(old, new) -> tuple[list[Change], list[str], dict[str, list]]:
         changes.append(Change(kind, "internet", eni, proto, ports, sources=sources,
                               was_undecided=kind == "exposed" and eni in old_open))
     (old_pairs, old_pairs_open), (new_pairs, pairs_open) = _pairs(old), _pairs(new)
-    for kind, (s, d, proto), ports in _compare(old_pairs, new_pairs, "gained", "lost", named_old, named_new):
+    for kind, (s, d, proto), ports, fam in _pair_changes(old_pairs, new_pairs, named_old, named_new, _dual(old, new)):
         if kind == "lost" and (s, d) in pairs_open:
             continue
-        changes.append(Change(kind, s, d, proto, ports, was_undecided=kind == "gained" and (s, d) in old_pairs_open))
+        changes.append(Change(kind, s, d, proto, ports, was_undecided=kind == "gained" and (s, d) in old_pairs_open,
+                              family=fam))
     for eni in sorted(new_open - old_open):
         changes.append(Change("undecided", "internet", eni, "", []))
     for c in changes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from reasoner.addresses import family
 from reasoner.engine.syntax import Atom, Const, Var
 from reasoner.explain.audit import _merge, exposure
 from reasoner.explain.search import every_reachable
@@ -50,19 +51,30 @@ def can_reach_rows(session, srcs: set[str] | None = None, dsts: set[str] | None 
     """The rows of ``can_reach``: per ordered pair of distinct ENIs, per protocol, each merged port range; with
     ``srcs``/``dsts``, only the rows whose source/destination is one of them (None: every ENI). ``undecided``, when
     given, receives the groups of pairs a class of which missing data leaves open (``every_reachable``)."""
+    ports: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+    for (s, d, p, _), ranges in can_reach_by_family(session, srcs, dsts, undecided).items():
+        ports.setdefault((s, d, p), []).extend(ranges)
+    return sorted((s, d, p, lo, hi) for (s, d, p), r in ports.items() for lo, hi in _merge(r))
+
+
+def can_reach_by_family(session, srcs: set[str] | None = None, dsts: set[str] | None = None,
+                        undecided: list | None = None) -> dict[tuple[str, str, str, str], list[tuple[int, int]]]:
+    """``can_reach`` keyed by (source, destination, protocol, address family "ipv4" or "ipv6"): the merged port
+    ranges some packet of that family gets through on (a packet's two addresses are of one family).  Arguments as
+    ``can_reach_rows``."""
     an = session.analyzer
     enis = an.eni_endpoints()
     from_, to = [e for e in enis if srcs is None or e.eni in srcs], [e for e in enis if dsts is None or e.eni in dsts]
     if not from_ or not to:
-        return []
+        return {}
     classes, _ = every_reachable(an, session.set_backend(), from_, to, "-1", 0, 65535, undecided)
-    ports: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+    ports: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
     for c in classes:
         if c.src_eni != c.dst_eni:
             # (a protocol without ports holds every port, as in ``exposed``: its class's piece is port 0 only)
-            ports.setdefault((c.src_eni, c.dst_eni, _proto(c.proto)), []).append(
+            ports.setdefault((c.src_eni, c.dst_eni, _proto(c.proto), family(c.src_ips[0])), []).append(
                 c.dst_ports if c.proto in PORTED or c.proto in ICMP else (0, 65535))
-    return sorted((s, d, p, lo, hi) for (s, d, p), r in ports.items() for lo, hi in _merge(r))
+    return {k: _merge(r) for k, r in ports.items()}
 
 
 def demand(session, roots: Iterable[str] = ("violation", "undecided")) -> tuple[set[str] | None, set[str] | None]:

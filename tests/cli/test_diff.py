@@ -139,3 +139,50 @@ def test_a_protocol_opened_when_its_only_rule_is_removed_is_a_change(tmp_path):
                                                                        for c in out["changes"]}, out["changes"]
     back = answer(reason("diff", "--format", "json", str(after), str(before)).stdout)
     assert ("unexposed", "eni-0bastion", "47") in {(c["kind"], c["dst"], c["protocol"]) for c in back["changes"]}
+
+
+def _web_admits(snap, ranges: dict, port: int = 443) -> None:
+    """sg-web (facts/examples/dual-stack: tcp 443 from ::/0 only) admits tcp ``port`` from ``ranges`` instead."""
+    from test_query import edit, sg
+
+    edit(snap, "SecurityGroups", lambda d: sg(d, "sg-web").update(IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **ranges}]))
+
+
+def test_a_pair_that_gains_or_loses_an_address_family_is_a_change(tmp_path):
+    """eni-app -> eni-web reached tcp 443 over IPv6 only; then sg-web admits 10.0.0.0/16 too (or instead).  The diff
+    compared ports per pair and protocol, not per family: "0 change(s) in reachability" though `eni-app -> eni-web
+    tcp 443 ipv4` went from unreachable to reachable (security group rules match per address family)."""
+    from test_query import scenario
+
+    dual = FACTS / "examples" / "dual-stack"
+    v4too, v4only = scenario(tmp_path / "v4too", dual), scenario(tmp_path / "v4only", dual)
+    _web_admits(v4too, {"IpRanges": [{"CidrIp": "10.0.0.0/16"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]})
+    _web_admits(v4only, {"IpRanges": [{"CidrIp": "10.0.0.0/16"}]})
+    r = reason("diff", str(dual), str(v4too))
+    assert r.returncode == 0 and "NOW REACHES  eni-app -> eni-web tcp 443 over IPv4\n" in r.stdout, r.stdout
+    assert "1 change(s) in reachability" in r.stdout and "IPv6" not in r.stdout, r.stdout
+    out = answer(reason("diff", "--format", "json", str(dual), str(v4too)).stdout)
+    assert [(c["kind"], c["src"], c["dst"], c["protocol"], c["ports"], c.get("family")) for c in out["changes"]] == [
+        ("gained", "eni-app", "eni-web", "tcp", ["443"], "ipv4")], out["changes"]
+    assert any(x.startswith("+ sg_ingress_cidr(sg-web, 6, 443, 443, 10.0.0.0/16)") for x in out["changes"][0]["causes"])
+    # IPv6 swapped for IPv4: one family gained, the other lost (and the internet's IPv6 exposure gone)
+    r = reason("diff", "--format", "json", str(dual), str(v4only))
+    pairs = {(c["kind"], c["src"], c["dst"], c.get("family")) for c in answer(r.stdout)["changes"] if c["src"] != "internet"}
+    assert r.returncode == 0 and pairs == {("gained", "eni-app", "eni-web", "ipv4"), ("lost", "eni-app", "eni-web", "ipv6")}
+    r = reason("diff", str(v4only), str(dual))
+    assert "NOW REACHES  eni-app -> eni-web tcp 443 over IPv6" in r.stdout, r.stdout
+    assert "no longer reaches  eni-app -> eni-web tcp 443 over IPv4" in r.stdout, r.stdout
+
+
+def test_a_pair_that_gains_a_port_over_both_families_names_no_family(tmp_path):
+    """A port gained alike over IPv4 and IPv6 is one change, worded as before (no family)."""
+    from test_query import scenario
+
+    dual = FACTS / "examples" / "dual-stack"
+    after = scenario(tmp_path / "after", dual)
+    _web_admits(after, {"IpRanges": [{"CidrIp": "10.0.0.0/16"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}, 8443)
+    out = answer(reason("diff", "--format", "json", str(dual), str(after)).stdout)
+    gained = [c for c in out["changes"] if c["kind"] == "gained"]
+    assert [(c["src"], c["dst"], c["ports"], "family" in c) for c in gained] == [
+        ("eni-app", "eni-web", ["8443"], False)], out["changes"]
