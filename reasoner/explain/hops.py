@@ -249,7 +249,10 @@ class HopReader:
                 exps = self._explain(hop, row)
                 res.explanations.extend(exps)
                 comp = self._hop_component(hop, row, exps[0].component)
-                target.append(Hop(comp, self._blocked_kind(hop, row, comp), ann["direction"],
+                kind = self._blocked_kind(hop, row, comp)
+                # a network ACL a route hop is blamed on is drawn in the direction of the rule that refuses (a transit
+                # gateway attachment subnet's inbound rules, towards the gateway: tgw-nacls.html)
+                target.append(Hop(comp, kind, exps[0].direction if kind == "network-acl" else ann["direction"],
                                   "BLOCKED", hop, row, exps[0].ref))
             elif unknown and hop in unknown:
                 target.append(Hop(self._component(ann["component"], row), self._kind(hop, row), ann["direction"], "UNKNOWN", hop,

@@ -190,4 +190,4 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
 def _message(p, a, what: str, comp: str) -> str:
     """The sentence of rules/missing_data.dl ``missing_message`` for what is missing, naming comp."""
     tmpl = p.query("missing_message", (what, None))
-    return tmpl[0][1].format(component=a.label(comp)) if tmpl else f"{what} {comp}"
+    return tmpl[0][1].format(component=a.label(comp), **a.missing_fields(what, comp)) if tmpl else f"{what} {comp}"

@@ -300,7 +300,7 @@ class LoadBalancers:
         tmpl = self.p.query("missing_message", (what, None))
         label = self.a.label(component) if component.startswith("arn:") or component in self.a.names else component
         text = tmpl[0][1] if tmpl else f"{what} {{component}} is not known"
-        return Missing(hop, what, component, text.format(component=label))
+        return Missing(hop, what, component, text.format(component=label, **self.a.missing_fields(what, component)))
 
     @staticmethod
     def _with_unknown(res: Result, unknown: list[Missing]) -> Result:

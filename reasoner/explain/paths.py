@@ -165,6 +165,18 @@ class Analyzer(HopReader):
         name = self.names.get(rid)
         return f"{rid} ({name})" if name and name != rid else rid
 
+    def missing_fields(self, what: str, comp: str) -> dict[str, str]:
+        """The fields of a ``missing_message`` sentence besides ``{component}``: for ``tgw_entry_subnet`` (rules/
+        missing_data.dl), ``{zones}``, the attachment's subnets and their Availability Zones."""
+        if what != "tgw_entry_subnet":
+            return {}
+        zone = {r[0]: r[4] for r in sorted(self.rel.get("subnet", [])) if r[4]}
+        zone_id = dict(sorted(self.rel.get("subnet_az_id", [])))
+        subs = sorted(s for a, s in self.rel.get("tgw_attachment_subnet", []) if a == comp)
+        named = [f"{self.label(s)} in {' / '.join(dict.fromkeys(z for z in (zone.get(s), zone_id.get(s)) if z)) or 'an unknown zone'}"
+                 for s in subs]
+        return {"zones": f" (its subnets: {', '.join(named)})" if named else ""}
+
     # -- the packet space -------------------------------------------------------------------
     def _rules_on(self, eps: list[Endpoint]) -> tuple[list[tuple], list[tuple], list[tuple[int, int]]]:
         """The SG rules, NACL entries and route/CIDR ranges that can look at packets of these endpoints."""
@@ -388,7 +400,7 @@ class Analyzer(HopReader):
         for hop, what, comp in rows:
             tmpl = self.p.query("missing_message", (what, None))
             text = tmpl[0][1] if tmpl else f"{what} {{component}} is not known"
-            out.append(Missing(hop, what, comp, text.format(component=self.label(comp))))
+            out.append(Missing(hop, what, comp, text.format(component=self.label(comp), **self.missing_fields(what, comp))))
         return out
 
     def _inconclusive(self, query_text: str, row: tuple, rows: list[tuple], dst: Endpoint, checked: int, depth: int,

@@ -361,6 +361,95 @@ def test_destination_attachment_in_another_zone_is_still_entered(tmp_path):
     assert query_json(snap, "task-eni -> db tcp 5432")[0] == 0
 
 
+def _entry_elsewhere(snap: Path, db_subnet: str, deny_out_on: tuple[str, ...] = (), deny_in_db: bool = False) -> None:
+    """The spoke attachment has subnets in us-east-1b (subnet-spoke-b) and us-east-1c (subnet-spoke-c), none in the
+    task's us-east-1a; the database sits in ``db_subnet`` (us-east-1b).  ``deny_out_on``: attachment subnets whose NACL
+    (acl-spoke-deny) denies outbound tcp 5432 to the database's subnets; ``deny_in_db``: the database subnet's NACL
+    denies inbound from the task's VPC."""
+    _add_tgw(snap, spoke_att_subnets=("subnet-spoke-b", "subnet-spoke-c"))
+    edit(snap, "Subnets", lambda d: d["Subnets"].extend([
+        {"SubnetId": "subnet-spoke-c", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.4.0/24", "AvailabilityZone": "us-east-1c"},
+        {"SubnetId": "subnet-spoke-b2", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.3.0/24", "AvailabilityZone": "us-east-1b"}]))
+    ip = "10.2.3.5" if db_subnet == "subnet-spoke-b2" else "10.2.2.5"
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(SubnetId=db_subnet, PrivateIpAddress=ip)
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0db"])
+    allow = [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "CidrBlock": "0.0.0.0/0"} for e in (True, False)]
+    deny_out = [{"RuleNumber": 90, "Protocol": "6", "RuleAction": "deny", "Egress": True, "CidrBlock": "10.2.2.0/23",
+                 "PortRange": {"From": 5432, "To": 5432}}]
+    deny_in = [{"RuleNumber": 90, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "CidrBlock": "10.0.0.0/16"}]
+    subnets = {"subnet-spoke", "subnet-spoke-tgw", "subnet-spoke-b", "subnet-spoke-b2", "subnet-spoke-c"}
+    special = set(deny_out_on) | ({db_subnet} if deny_in_db else set())
+    edit(snap, "NetworkAcls", lambda d: [a.update(Associations=[{"SubnetId": s} for s in sorted(subnets - special)])
+                                         for a in d["NetworkAcls"] if a["NetworkAclId"] == "acl-spoke"])
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].extend(
+        [_acl(f"acl-{s}", "vpc-0spoke", [s], (deny_out if s in deny_out_on else []) + (deny_in if deny_in_db and s == db_subnet
+                                                                                      else []) + allow)
+         for s in sorted(special)]))
+
+
+def _audit_pairs(snap: Path) -> tuple[int, dict]:
+    r = reason("audit", "pairs", "--facts", str(snap), "--by", "vpc", "--format", "json", "tcp", "5432")
+    assert r.returncode in (0, 1, 3), r.stderr
+    return r.returncode, json.loads(r.stdout)
+
+
+def _pairs(rows: list[dict]) -> set[tuple[str, str]]:
+    return {(r["from"], r["to"]) for r in rows}
+
+
+@pytest.mark.parametrize("case", ["acl", "own_subnet"])
+def test_entry_subnets_in_other_zones_that_disagree_leave_the_path_undecided(tmp_path, case):
+    """how-transit-gateways-work.html "Availability Zones": the destination attachment has no subnet in the sender's
+    zone, so the gateway enters by one of its subnets in other zones; AWS does not say which.  "acl": one candidate's
+    NACL denies outbound to the database (tgw-nacls.html), the other admits it; "own_subnet": one candidate is the
+    database's own subnet, where neither rule set of its NACL is evaluated (tgw-nacls.html), and through the other
+    that NACL denies inbound.  Some entry subnet lets the traffic through and another refuses it: INCONCLUSIVE, naming
+    the attachment and its zones (it was a certain UNREACHABLE: `assert unreachable` passed and `audit pairs` dropped
+    the pair instead of listing it undecided)."""
+    snap = scenario(tmp_path)
+    if case == "acl":
+        _entry_elsewhere(snap, "subnet-spoke-b2", deny_out_on=("subnet-spoke-c",))
+        hop = "fwd_route"
+    else:
+        _entry_elsewhere(snap, "subnet-spoke-b", deny_in_db=True)
+        hop = "fwd_nacl_in"
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 3 and out["verdict"] == "inconclusive", (code, out["explanations"])
+    missing = next(m for m in out["missing"] if m["missing"] == "tgw_entry_subnet")
+    assert (missing["hop"], missing["component"]) == (hop, "tgw-attach-spoke"), out["missing"]
+    assert "us-east-1b" in missing["message"] and "us-east-1c" in missing["message"], missing["message"]
+    assert not any(e["code"] == "SUBNET_ACL_RESTRICTION" for e in out["explanations"]), out["explanations"]
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable task-eni -> db tcp 5432\n")
+    r = reason("verify", "--facts", str(snap), str(checks))
+    assert r.returncode == 3 and "0/1 assertions hold; 1 inconclusive" in r.stdout, r.stdout
+    # the set engine agrees: the pair is undecided, neither connected nor dropped
+    code, doc = _audit_pairs(snap)
+    assert ("vpc-0a1b2c3d", "vpc-0spoke") in _pairs(doc["undecided"]), doc
+    assert ("vpc-0a1b2c3d", "vpc-0spoke") not in _pairs(doc["cells"]), doc
+
+
+def test_entry_subnets_in_other_zones_that_all_refuse_block_for_certain(tmp_path):
+    """The control: every subnet the gateway may enter by refuses (their NACL denies outbound to the database), so
+    whichever it uses the traffic is blocked: UNREACHABLE, a proof of isolation, and no undecided pair."""
+    snap = scenario(tmp_path)
+    _entry_elsewhere(snap, "subnet-spoke-b2", deny_out_on=("subnet-spoke-b", "subnet-spoke-c"))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert code == 1 and ("SUBNET_ACL_RESTRICTION", "acl-subnet-spoke-b", "forward") in _codes(out), out["explanations"]
+    assert not out["missing"], out["missing"]
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable task-eni -> db tcp 5432\n")
+    assert reason("verify", "--facts", str(snap), str(checks)).returncode == 0
+    code, doc = _audit_pairs(snap)
+    pair = ("vpc-0a1b2c3d", "vpc-0spoke")
+    assert pair not in _pairs(doc["undecided"]) and pair not in _pairs(doc["cells"]), doc
+    # and every candidate admitting it: reachable, both engines
+    snap2 = scenario(tmp_path / "open")
+    _entry_elsewhere(snap2, "subnet-spoke-b2")
+    assert query_json(snap2, "task-eni -> db tcp 5432")[0] == 0
+    assert ("vpc-0a1b2c3d", "vpc-0spoke") in _pairs(_audit_pairs(snap2)[1]["cells"])
+
+
 @pytest.mark.parametrize("target", [{"NetworkInterfaceId": "eni-0fw"}, {"GatewayId": "vpce-0gwlb"},
                                     {"NatGatewayId": "nat-0private"}])
 def test_an_appliance_route_in_the_attachment_subnet_is_refused_not_a_block(tmp_path, target):
@@ -411,6 +500,30 @@ def test_attachment_subnet_nacl_applies_inbound_towards_the_gateway(tmp_path):
         {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"}])))
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 1 and _codes(out) == {("SUBNET_ACL_RESTRICTION", "acl-tgw", "forward")}
+
+
+def test_attachment_subnet_nacl_refusing_inbound_is_reported_as_ingress_from_the_source(tmp_path):
+    """tgw-nacls.html: "Inbound rules use the source IP address to evaluate traffic from the instances to the transit
+    gateway" (and outbound rules are not used for it): the refusing rule is inbound, on the source's address.  It was
+    reported as egress "to or from" the destination, sending the reader to rules AWS never evaluates there."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, hub_att_subnets=("subnet-pub-a",))
+    edit(snap, "NetworkAcls", lambda d: [a.update(Associations=[x for x in a["Associations"] if x["SubnetId"] != "subnet-pub-a"])
+                                         for a in d["NetworkAcls"]])
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(_acl("acl-tgw", "vpc-0a1b2c3d", ["subnet-pub-a"], [
+        {"RuleNumber": 90, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "CidrBlock": "10.0.11.0/24"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"}])))
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    src = out["packet"]["src_ip"]
+    e = next(e for e in out["explanations"] if e["component"] == "acl-tgw")
+    assert code == 1 and e["direction"] == "ingress" and f"from {src}" in e["message"] and "10.2.1.5" not in e["message"], e
+    assert [(h["component"], h["direction"]) for h in out["forward_path"] if h["detail"] == "BLOCKED"] == [("acl-tgw", "ingress")]
+    # the outbound case (the destination attachment's subnet, towards the destination) stays egress
+    snap2 = scenario(tmp_path / "out")
+    _entry_elsewhere(snap2, "subnet-spoke-b2", deny_out_on=("subnet-spoke-b", "subnet-spoke-c"))
+    code, out = query_json(snap2, "task-eni -> db tcp 5432")
+    assert code == 1 and {e["direction"] for e in out["explanations"] if e["component"].startswith("acl-subnet-spoke")} == {"egress"}
 
 
 def test_attachment_subnet_nacl_outbound_cuts_the_port_space(tmp_path):
