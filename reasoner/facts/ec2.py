@@ -387,8 +387,10 @@ def vpc_endpoints(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for p, e in items:
         vpce = c.req_str(e, "VpcEndpointId", p)
         c.name(e, vpce, p)
+        # State (API_VpcEndpoint: a string such as "available", "pending", "deleting"), when given, must be one: a
+        # null or a number was read as its text ("none", "3"), a state no rule knows
         c.add("vpc_endpoint", vpce, c.req_str(e, "VpcId", p), str(c.opt(e, "VpcEndpointType", p, "")),
-              str(c.opt(e, "ServiceName", p, "")), str(c.opt(e, "State", p, "")).lower())
+              str(c.opt(e, "ServiceName", p, "")), (c.opt_str(e, "State", p) or "").lower())
         for _, rtb in strings(c, e, "RouteTableIds", p, "route table id must be a string"):
             c.add("vpce_route_table", vpce, rtb)
         for _, eni in strings(c, e, "NetworkInterfaceIds", p, "network interface id must be a string"):
