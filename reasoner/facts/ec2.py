@@ -356,6 +356,14 @@ def prefix_lists(c: Ctx, items: list[tuple[str, Any]]) -> None:
     for p, pl in items:
         plid = c.req_str(pl, "PrefixListId", p)
         c.name(pl, plid, p)
+        # State (API_ManagedPrefixList): given by describe-managed-prefix-lists, not by describe-prefix-lists (an
+        # AWS-managed list: no State).  Kept as given; rules/missing_data.dl reads which states leave the entries
+        # that apply unknown (a list caught being modified applies its old version or the new one).  One list given
+        # two states (two answers saved at different times) contradicts itself.
+        state = c.opt_str(pl, "State", p)
+        if state is not None:
+            c.only_one("State", plid, state, f"{p}.State", "one list, one State (API_ManagedPrefixList)")
+            c.add("prefix_list_state", plid, state)
         listed = [k for k in ("Cidrs", "Entries") if isinstance(pl.get(k), list)]
         if listed:
             # its entries are here, none perhaps: a list may have none ("Minimum number of 0 items",
