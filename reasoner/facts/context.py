@@ -5,6 +5,7 @@ KeyError."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -81,6 +82,20 @@ class Ctx:
         value = self.req(obj, key, path)
         if not isinstance(value, str) or not value:
             raise self.err("facts.bad_value", f"field {key!r} must be a non-empty string", f"{path}.{key}")
+        return value
+
+    def opt_str(self, obj: Any, key: str, path: str, default: str | None = None) -> str | None:
+        """``obj[key]`` when the key is there, which must then be a non-empty string; ``default`` when it is not.  A
+        null or a value of another type is a located error (``facts.bad_value``), never read as its text ("None",
+        "3"): the API gives such a field as a string or leaves it out."""
+        if not isinstance(obj, dict):
+            raise self.err("facts.bad_value", f"expected an object, found {type(obj).__name__}", path)
+        if key not in obj:
+            return default
+        value = obj[key]
+        if not isinstance(value, str) or not value:
+            raise self.err("facts.bad_value", f"field {key!r} must be a non-empty string when given, found "
+                           f"{json.dumps(value)[:40]}", f"{path}.{key}")
         return value
 
     def opt(self, obj: Any, key: str, path: str, default: Any = None) -> Any:

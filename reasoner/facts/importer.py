@@ -26,7 +26,7 @@ Handled (top-level key -> relations, see ``rules/00_snapshot.dl``):
 * ELBv2 (``LoadBalancers``, listeners, rules, target groups, target health, attributes) and ECS
   (``EcsClusters``, ``EcsServices``, ``EcsTasks``) -> see :mod:`reasoner.facts.elbv2`, :mod:`reasoner.facts.ecs`
 * ``PrefixLists`` (``Cidrs``) and ``ManagedPrefixLists`` (with inlined ``Entries[].Cidr`` or ``Cidrs``)
-  -> ``prefix_list_cidr``
+  -> ``prefix_list_cidr``, ``prefix_list_listed``; a managed list's ``State`` -> ``prefix_list_state``
 * ``NetworkInterfaces[].Association.PublicIp`` (and per private address), ``Addresses`` (EIPs) -> ``eni_public_ip``
 * ``VpcPeeringConnections`` -> ``peering``
 * ``VpcEndpoints`` -> ``vpc_endpoint``, ``vpce_route_table``, ``vpce_eni``; prefix-list entries also -> ``prefix_list_entry``
@@ -81,7 +81,7 @@ from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_
 RELATIONS: tuple[str, ...] = (
     "vpc", "subnet", "subnet_az_id", "ipv6_private_block", "eni", "eni_ip", "eni_ipv6_prefix", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
-    "prefix_list_cidr", "prefix_list_entry", "prefix_list_listed", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated",
+    "prefix_list_cidr", "prefix_list_entry", "prefix_list_listed", "prefix_list_state", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated",
     "nacl", "nacl_entry", "subnet_nacl",
     "rtb", "rtb_subnet", "rtb_main", "rtb_gateway", "rtb_association_changing", "route", "route_pl",
     "igw", "igw_attachment", "igw_attachment_changing", "nat_gateway", "nat_state", "nat_public_ip", "instance",

@@ -14,7 +14,16 @@ _GONE = ("disassociated", "failed", "failing")
 _CHANGING = ("associating", "disassociating")
 
 
+#: the fields naming a route's target (API_Route); a route has one
+_TARGETS = ("GatewayId", "NatGatewayId", "VpcPeeringConnectionId", "TransitGatewayId", "EgressOnlyInternetGatewayId",
+            "NetworkInterfaceId", "CarrierGatewayId", "LocalGatewayId", "CoreNetworkArn")
+
+
 def _route_target(c: Ctx, r: Any, rp: str) -> tuple[str, str]:
+    # One target per route (CreateRoute takes one; API_Route gives it).  A route naming two (a GatewayId and a
+    # NatGatewayId) was read as the first found, the other dropped unseen: a located error, as two destinations
+    # are.  A route to an instance names the instance and its network interface both: one target, the interface.
+    c.one_of(r, _TARGETS if c.opt(r, "NetworkInterfaceId", rp) is not None else (*_TARGETS, "InstanceId"), rp)
     gw = c.opt(r, "GatewayId", rp)
     if gw == "local":
         return "local", "local"

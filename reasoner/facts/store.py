@@ -57,6 +57,9 @@ SCHEMA_VERSION = 20  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                         and an IP protocol number outside 0-255
 #                     20: eni_interface_type (an ENI's InterfaceType when not "interface": an endpoint's network
 #                         interface that no endpoint of the snapshot lists read as an ordinary ENI)
+#                         prefix_list_state (a managed prefix list's State: one caught changing or failed was read as
+#                         settled, API_ManagedPrefixList); import refuses a route naming two targets and a VPC
+#                         endpoint State that is null or not a string
 
 
 @dataclass

@@ -180,3 +180,29 @@ def test_an_empty_prefix_list_matches_nothing_and_is_not_missing(tmp_path, key):
         assert code == 3 and ("ret_route", "pl-none") in {(m["hop"], m["component"]) for m in out["missing"]}, out["missing"]
     else:
         assert code == 0 and not out["missing"], out["missing"]
+
+
+@pytest.mark.parametrize("state", ["modify-in-progress", "modify-failed", "restore-in-progress", "delete-in-progress",
+                                   "create-failed", "delete-complete"])
+@pytest.mark.parametrize("route_state", ["blackhole", "active"])
+def test_a_route_to_a_prefix_list_caught_changing_or_failed_leaves_every_lookup_in_its_table_undecided(
+        tmp_path, state, route_state):
+    """API_ModifyManagedPrefixList: "Adding or removing entries in a prefix list creates a new version", applied to the
+    resources that reference the list, and the modify operation fails when one of them cannot take it; in a State but
+    create-, modify- or restore-complete (API_ManagedPrefixList) the entries the snapshot shows or the version before
+    apply.  The route was read by the entries shown: a blackhole route to 8.8.8.0/24 was a certain BAD_STATE (an
+    `assert unreachable` passed), an active one decided the lookup.  Now every lookup of the table is undecided,
+    naming the list and its State, as when the list's entries are missing; settled, the entries decide."""
+    route = {"DestinationPrefixListId": "pl-x", "GatewayId": "igw-0main", "State": route_state}
+    item = {"PrefixListId": "pl-x", "PrefixListName": "x", "AddressFamily": "IPv4", "Entries": [{"Cidr": "8.8.8.0/24"}]}
+    snap = _public_bastion_with(tmp_path / "changing", route, None)
+    (snap / REGION / "ManagedPrefixLists.json").write_text(json.dumps({"ManagedPrefixLists": [{**item, "State": state}]}))
+    for question in ("bastion -> 8.8.8.8 tcp 443", "* -> 8.8.8.8 tcp 443", "bastion -> internet tcp 443"):
+        code, out = query_json(snap, question)
+        assert code == 3 and out["verdict"] == "inconclusive", (question, out["verdict"])
+        assert ("fwd_route", "pl-x") in {(m["hop"], m["component"]) for m in out["missing"]}
+        assert any(state in m["message"] for m in out["missing"] if m["component"] == "pl-x"), out["missing"]
+    settled = _public_bastion_with(tmp_path / "settled", route, None)
+    (settled / REGION / "ManagedPrefixLists.json").write_text(json.dumps({"ManagedPrefixLists": [
+        {**item, "State": "modify-complete"}]}))
+    assert query_json(settled, "bastion -> 8.8.8.8 tcp 443")[0] == (1 if route_state == "blackhole" else 0)

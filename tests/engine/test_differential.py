@@ -4,6 +4,7 @@ CLI tests build (their own helpers, reused), and on random small snapshots and p
 Any difference fails."""
 
 import ipaddress
+import json
 import sys
 from pathlib import Path
 
@@ -89,8 +90,27 @@ def _scenarios() -> dict:
         q.edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": "10.0.11.0/24", "State": "blackhole",
                                                                    "NatGatewayId": "nat-gone"}) for r in d["RouteTables"]])
 
+    def prefix_list(state):
+        """pl-chg (``state``: API_ManagedPrefixList) named by an inbound rule of sg-0task, an outbound rule of sg-0alb
+        and a route of rtb-public: caught changing, every use of it is undecided (rules/missing_data.dl)."""
+        def build(snap):
+            (snap / q.REGION / "ManagedPrefixLists.json").write_text(json.dumps({"ManagedPrefixLists": [
+                {"PrefixListId": "pl-chg", "PrefixListName": "chg", "AddressFamily": "IPv4", "State": state,
+                 "Entries": [{"Cidr": "10.0.1.0/24"}, {"Cidr": "203.0.113.0/24"}]}]}))
+            q.edit(snap, "SecurityGroups", lambda d: (
+                q.sg(d, "sg-0task")["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000,
+                                                             "PrefixListIds": [{"PrefixListId": "pl-chg"}]}),
+                q.sg(d, "sg-0alb")["IpPermissionsEgress"].append({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                                                  "PrefixListIds": [{"PrefixListId": "pl-chg"}]})))
+            q.edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationPrefixListId": "pl-chg", "GatewayId": "igw-0main",
+                                                                       "State": "active"})
+                                                   for r in d["RouteTables"] if r["RouteTableId"] == "rtb-public"])
+        return build
+
     fixed = q.FACTS / "examples" / "seed-fixed"
     return {
+        "prefix-list-changing": with_(q._bastion, public, prefix_list("modify-in-progress")),
+        "prefix-list-settled": with_(q._bastion, public, prefix_list("modify-complete")),
         "shipped": copy(), "seed-fixed": copy(fixed),
         "bastion-public": with_(q._bastion, public, cidr_only), "bastion-private": with_(q._bastion),
         "peering": with_(q._add_peer_vpc, base=fixed), "peering-pending": with_(lambda s: q._add_peer_vpc(s, status="pending-acceptance")),

@@ -111,6 +111,34 @@ def test_a_route_with_two_destinations_is_refused_not_read_as_the_first(tmp_path
     assert "Routes[0].DestinationIpv6CidrBlock" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("second", [{"NatGatewayId": "nat-1"}, {"VpcPeeringConnectionId": "pcx-1"},
+                                    {"InstanceId": "i-1"}, {"TransitGatewayId": "tgw-1"}])
+def test_a_route_with_two_targets_is_refused_not_read_as_the_first(tmp_path, second):
+    """API_CreateRoute takes one target and API_Route gives it: a route naming an internet gateway and a NAT gateway
+    was read as the first found, the other dropped unseen.  (A route to an instance names the instance and its network
+    interface both: one target, test_importer.py.)"""
+    snap = _snap(tmp_path)
+    _edit(snap, "RouteTables", lambda d: next(r for t in d["RouteTables"] for r in t["Routes"]
+                                              if str(r.get("GatewayId", "")).startswith("igw-")).update(second))
+    r = _reason("query", "--facts", str(snap), QUERY)
+    _refused(r, "facts.bad_value")
+    key = next(iter(second))
+    assert f"GatewayId and {key} are both set" in r.stderr and f"].{key}" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("raw", ["null", "3", "[\"available\"]", '""'])
+def test_a_vpc_endpoint_state_that_is_not_a_string_is_refused_not_read_as_its_text(tmp_path, raw):
+    """API_VpcEndpoint State is a string: a null or a number was stored as the state "none" or "3", which no rule
+    knows, read as an endpoint not available."""
+    snap = _snap(tmp_path)
+    (snap / REGION / "VpcEndpoints.json").write_text(json.dumps({"VpcEndpoints": [
+        {"VpcEndpointId": "vpce-1", "VpcId": "vpc-0a1b2c3d", "VpcEndpointType": "Gateway", "State": "@STATE@",
+         "ServiceName": "com.amazonaws.us-east-1.s3", "RouteTableIds": []}]}).replace('"@STATE@"', raw))
+    r = _reason("query", "--facts", str(snap), QUERY)
+    _refused(r, "facts.bad_value")
+    assert "VpcEndpoints[0].State" in r.stderr, r.stderr
+
+
 def test_a_misspelt_table_in_reason_toml_is_refused_not_dropped(tmp_path):
     """[alias] for [aliases]: every alias in it was dropped unseen, and queries naming them said "unknown endpoint"."""
     snap = _snap(tmp_path)
