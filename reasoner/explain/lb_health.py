@@ -156,7 +156,8 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
                 hc.not_in_use = True
                 continue
             if users and all(p.query("target_zone_disabled", (lb, tg, target, ip, port, None)) for lb in users):
-                hc.zone_disabled = az
+                # its zone's name, or its zone's ID when only another account names it (tg_target_subnet)
+                hc.zone_disabled = az or min(r[5] for r in p.query("target_zone_disabled", (users[0], tg, target, ip, port, None)))
                 continue
             if hc.missing:
                 continue

@@ -39,9 +39,12 @@ def whole(value: Any) -> int:
 class Ctx:
     """Per-file state: the file label for locations, and the accumulator."""
 
-    def __init__(self, acc: "Acc", file: str) -> None:
+    def __init__(self, acc: "Acc", file: str, account: str = "") -> None:
         self.acc = acc
         self.file = file
+        # the account whose answer the file is (its aws_configs/<account>/ folder; "" in a layout without one): zone
+        # names are the account's own (vpc-sharing-share-subnet-working-with.html), reasoner/facts/elbv2.py finish
+        self.account = account
 
     def err(self, code: str, message: str, path: str, hint: str | None = None) -> FactsError:
         return FactsError(code, message, location=f"{self.file}:{path}", hint=hint)
@@ -267,6 +270,9 @@ class Acc:
         self.names: dict[str, str] = {}
         self.skipped_ipv6 = 0
         self.enis: set[str] = set()
+        # (subnet, account) -> the subnet's AvailabilityZone as that account names it (one subnet of a shared VPC is
+        # described by each account, each with its own zone names)
+        self.subnet_zones: dict[tuple[str, str], str] = {}
         self.owners: dict[tuple[str, str], tuple[str, str]] = {}  # Ctx.only_one: (what, subject) -> (owner, where)
         # instance ENIs seen in Reservations: processed after all files, if not already known
         self.instance_enis: list[tuple[Ctx, str, dict[str, Any], str]] = []

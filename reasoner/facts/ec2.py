@@ -95,6 +95,7 @@ def subnets(c: Ctx, items: list[tuple[str, Any]]) -> None:
             blocks.insert(0, c.cidr(c.req(s, "CidrBlock", p), f"{p}.CidrBlock")[:2])
         for lo, hi in blocks:
             c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, str(c.opt(s, "AvailabilityZone", p, "")))
+        c.acc.subnet_zones[(sid, c.account)] = str(c.opt(s, "AvailabilityZone", p, ""))
         if c.opt(s, "AvailabilityZoneId", p) is not None:
             c.add("subnet_az_id", sid, c.req_str(s, "AvailabilityZoneId", p))
         _block_public_access(c, s, sid, p)

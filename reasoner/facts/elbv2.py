@@ -51,7 +51,9 @@ Encoding and choices (see the .dl file for each column):
   ``DeviceIndex`` 0 in ``NetworkInterfaces``), **0 when unknown**; lambda and alb targets -> 0 (not an
   IP endpoint; an ``alb`` target's id is the ALB's ARN). IPv6 targets are skipped and counted.
   ``tg_target.az`` is ``Target.AvailabilityZone`` when given (``all`` = outside the VPC), else the
-  AZ of the subnet of the ENI holding the IP (or of the instance), else ``""``. Port 0 when absent.
+  AZ of the subnet of the ENI holding the IP (or of the instance) as the target group's own account names it
+  (zone names differ between accounts), else ``""``; a ``""`` target whose subnet is known gets a
+  ``tg_target_subnet`` row (its zone is then matched by ID). Port 0 when absent.
 * LB ENIs whose ARN is not in the snapshot keep the ``app/NAME/ID`` part of the description as the lb id.
 * ``names`` (display names; the resolver also looks names up there, so they avoid clashing with Name
   tags): load balancer and target group ARN -> name; listener ARN -> ``LB PROTOCOL:PORT``; rule ARN ->
@@ -80,7 +82,7 @@ RELATIONS: tuple[str, ...] = (
     "listener_action", "action_forward", "action_redirect", "action_fixed_response", "elb_transport",
     "target_group", "tg_lb", "tg_health_check", "tg_attribute", "tg_target", "target_health", "tg_target_ipv6",
     "tg_targets_listed", "lb_listeners_listed", "listener_rules_listed",
-    "lb_ip_address_type", "tg_attributes_listed",
+    "lb_ip_address_type", "tg_attributes_listed", "tg_target_subnet",
 )
 
 #: Listener rule priority standing for ``"default"``: above the API's maximum (50000).
@@ -447,20 +449,26 @@ def finish(acc: "_Acc") -> None:
         for ip in ips:
             rels["lb_node_ip"].add((lb, subnet, ip))
 
-    subnet_az = {row[0]: row[4] for row in rels["subnet"]}
-    eni_subnet = {row[0]: row[1] for row in rels["eni"]}
+    eni_subnet = {row[0]: row[1] for row in sorted(rels["eni"])}
     ip_eni: dict[int, str] = {}
     for eni, ip in sorted(rels["eni_ip"]):
         ip_eni.setdefault(ip, eni)
-    instance_subnet = {row[0]: row[1] for row in rels["instance"]}
+    instance_subnet = {row[0]: row[1] for row in sorted(rels["instance"])}
     for t in st.targets:
         ip = t.ip
         if ip is None:
             ip = st.instance_ip.get(t.target) or st.eni0_ip.get(t.target) or 0
         az = t.az
         if not az:
+            # The subnet's zone as the target group's own account names it: names are per account, and a shared
+            # VPC's subnet is described by each account with its own (vpc-sharing-share-subnet-working-with.html:
+            # "us-east-1a for your AWS account might not have the same location as us-east-1a for another AWS
+            # account"). Only another account's name known: left "", the rules match the zone by its ID
+            # (tg_target_subnet; rules/load_balancers.dl target_zone_by_id), or leave it undecided.
             subnet = eni_subnet.get(ip_eni.get(ip, ""), "") if ip else instance_subnet.get(t.target, "")
-            az = subnet_az.get(subnet, "")
+            az = acc.subnet_zones.get((subnet, t.c.account), "") if subnet else ""
+            if subnet and not az:
+                rels["tg_target_subnet"].add((t.tg, t.target, subnet))
         rels["tg_target"].add((t.tg, t.target, ip, t.port, az))
 
     for listener, (lb, proto, port) in st.listeners.items():

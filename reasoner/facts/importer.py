@@ -253,7 +253,7 @@ def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
             if len(parts) >= 2:
                 accounts.add(parts[-2])
         data = _load_json(path)
-        ctx = Ctx(acc, str(path))
+        ctx = Ctx(acc, str(path), parts[-2] if not fixed_region and len(parts) >= 2 else "")
         if not isinstance(data, dict):
             raise ctx.err("facts.bad_value", "top level must be a JSON object (one describe-* response)", "$")
         ctx.whole(data, "$")

@@ -60,6 +60,8 @@ SCHEMA_VERSION = 20  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                         prefix_list_state (a managed prefix list's State: one caught changing or failed was read as
 #                         settled, API_ManagedPrefixList); import refuses a route naming two targets and a VPC
 #                         endpoint State that is null or not a string
+#                         tg_target_subnet (a target's zone only another account names: matched by zone ID); a target's
+#                         zone is the target group's account's name for its subnet, never another account's
 
 
 @dataclass

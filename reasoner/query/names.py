@@ -172,19 +172,55 @@ class Resolver:
 
     @cached_property
     def ecs(self) -> dict[str, list[str]]:
-        """ECS (awsvpc tasks): ecs:CLUSTER, ecs:CLUSTER/SERVICE, a task ARN or id -> the tasks' ENIs."""
-        cluster_name = {r[0]: r[1] for r in self.rel.get("ecs_cluster", [])}
+        """ECS (awsvpc tasks): ecs:CLUSTER, ecs:CLUSTER/SERVICE, the cluster's or service's ARN (``ecs:ARN``), a task
+        ARN or id -> the tasks' ENIs. A name is unique per account and Region only (ecs_named says which ARNs carry
+        it; resolve refuses one carried by several)."""
         task_enis: dict[str, list[str]] = {}
-        for task, eni, _, _ in self.rel.get("ecs_task_eni", []):
+        for task, eni, _, _ in sorted(self.rel.get("ecs_task_eni", [])):
             task_enis.setdefault(task, []).append(eni)
         out: dict[str, list[str]] = {}
-        for task, cluster, service, _, status in self.rel.get("ecs_task", []):
+        for task, cluster, service, _, status in sorted(self.rel.get("ecs_task", [])):
             if status not in ("RUNNING", "PENDING", "PROVISIONING", "ACTIVATING"):
                 continue
-            cname = cluster_name.get(cluster, cluster.rsplit("/", 1)[-1])
-            for key in (f"ecs:{cname}", f"ecs:{cname}/{service}" if service else "", task, task.rsplit("/", 1)[-1]):
-                if key:
-                    out.setdefault(key, []).extend(task_enis.get(task, []))
+            keys = [task, task.rsplit("/", 1)[-1]] + [k for k, _ in self._ecs_keys(cluster, service)]
+            for key in keys:
+                out.setdefault(key, []).extend(task_enis.get(task, []))
+        return out
+
+    @cached_property
+    def _ecs_cluster_names(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.rel.get("ecs_cluster", [])}
+
+    @cached_property
+    def _ecs_service_arns(self) -> dict[tuple[str, str], str]:
+        """(cluster ARN, service name) -> the service's ARN (EcsServices)."""
+        return {(r[1], r[2]): r[0] for r in sorted(self.rel.get("ecs_service", []))}
+
+    def _ecs_keys(self, cluster: str, service: str) -> list[tuple[str, str]]:
+        """The names of a cluster (``service`` "") or of a service of it, each with the ARN it stands for: ecs:NAME and
+        ecs:ARN; a service's ARN is arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE, or the one EcsServices gives
+        (an older ARN lacks the cluster)."""
+        cname = self._ecs_cluster_names.get(cluster, cluster.rsplit("/", 1)[-1])
+        if not service:
+            return [(f"ecs:{cname}", cluster), (f"ecs:{cluster}", cluster)]
+        arns = {cluster.replace(":cluster/", ":service/", 1) + f"/{service}" if ":cluster/" in cluster else ""}
+        arns |= {self._ecs_service_arns.get((cluster, service), "")}
+        arns.discard("")
+        arn = self._ecs_service_arns.get((cluster, service)) or min(arns, default=f"{cluster}/{service}")
+        return ([(f"ecs:{cname}", cluster), (f"ecs:{cluster}", cluster), (f"ecs:{cname}/{service}", arn)]
+                + [(f"ecs:{a}", arn) for a in sorted(arns)])
+
+    @cached_property
+    def ecs_named(self) -> dict[str, set[str]]:
+        """ecs:CLUSTER, ecs:CLUSTER/SERVICE and ecs:ARN -> the ARNs of the clusters or services it names, tasks or not:
+        several when clusters or services of one name run in other accounts or Regions (cluster and service names are
+        unique per account and Region only: arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE)."""
+        out: dict[str, set[str]] = {}
+        pairs = [(r[0], "") for r in self.rel.get("ecs_cluster", [])] + [(r[1], r[2]) for r in self.rel.get("ecs_service", [])]
+        pairs += [(r[1], "") for r in self.rel.get("ecs_task", [])] + [(r[1], r[2]) for r in self.rel.get("ecs_task", []) if r[2]]
+        for cluster, service in pairs:
+            for key, arn in self._ecs_keys(cluster, service):
+                out.setdefault(key, set()).add(arn)
         return out
 
     @cached_property
@@ -215,9 +251,14 @@ class Resolver:
             return [self._eni(target)]
         if target in self.instance_enis:
             return [self._eni(e) for e in sorted(self.instance_enis[target])]
+        arns = sorted(self.ecs_named.get(target, ()))
+        if len(arns) > 1:  # never the union, nor the first: another account's or Region's tasks are not this one's
+            kind = "services" if "/" in target else "clusters"
+            raise QueryError("query.ambiguous", f"{len(arns)} ECS {kind} are called {target[4:]!r} (other accounts or "
+                             f"Regions): {', '.join(arns)}", hint="name one by its ARN: " + ", ".join(f"ecs:{a}" for a in arns))
         if target in self.ecs:
             return self.set_of(target, self.ecs[target], "no running task with a network interface")
-        if target.startswith("ecs:") and target[4:].split("/", 1)[0] in self.ecs_clusters:
+        if target.startswith("ecs:") and (target[4:].split("/", 1)[0] in self.ecs_clusters or target in self.ecs_named):
             # a cluster or service of the snapshot with no running task (it said "unknown endpoint 'arn:aws:ecs:...'")
             collected = ("EcsTasks",) in set(self.rel.get("snapshot_has", []))
             raise QueryError("query.empty_set", f"{target} has no running task with a network interface in the snapshot"
