@@ -68,9 +68,9 @@ def verify(
             from reasoner.explain.proof_file import check_target
 
             check_target(proof_file)  # a --proof that cannot be written is refused before the work, not after it
-        files = _assertion_files(list(paths or [Path("queries")]))
-        policies = [f for f in files if f.suffix == ".dl"]
-        assertions = [a for f in files if f.suffix != ".dl" for a in parse_assertions(_read(f), str(f))]
+        files, skipped = _assertion_files(list(paths or [Path("queries")]))
+        policies = [f for f in files if f.suffix.lower() == ".dl"]
+        assertions = [a for f in files if f.suffix.lower() != ".dl" for a in parse_assertions(_read(f), str(f))]
         if not assertions and not policies:  # "0/0 assertions hold" would pass a run that checked nothing
             _nothing_to_check(files)
         session = Session.open(facts, extra_rules=policies)
@@ -95,7 +95,7 @@ def verify(
         _fail(e, fmt)
         return
     warnings = list(dict.fromkeys(session.warnings + [w for c in checks if c.result is not None for w in c.result.warnings]
-                                  + [f"policies not decided: {u}" for u in undecided] + name_warnings))
+                                  + [f"policies not decided: {u}" for u in undecided] + name_warnings + skipped))
     report = VerifyReport(checks, policy_rules(session.program, policies, violations, policy_errors), warnings, undecided)
     in_error = [p for p in report.policies if p.errors]
     meta = {str(r.loc): r.annotations for r in session.program.rules_by_head.get("violation", [])}  # @id, @severity, ...
@@ -176,20 +176,36 @@ def verify(
     raise typer.Exit(exit_code)
 
 
-def _assertion_files(paths: list[Path]) -> list[Path]:
+def _assertion_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files a verify run reads, and a warning for each file of a folder it does not read.
+
+    A folder gives its assertion files (``*.reason``, any case: ``FAIL2.REASON`` too) in it and in its sub-folders,
+    recursively (``queries/<team>/``), and its policy files (``*.dl``, any case) in it only: a policy pack's
+    sub-folders hold ``reason test`` fixtures (``POLICY_DIR/tests/CASE/``), and ``reason test`` runs the folder's
+    own ``*.dl``, so verify reads the same pack.  A ``*.dl`` file in a sub-folder is named in a warning, never
+    silently left out (it used to be, and so were ``*.reason`` files in sub-folders and ``*.REASON`` ones: a CI
+    gate passed while a failing assertion sat in ``queries/<team>/``).  Each folder's files are sorted by path."""
     from reasoner.errors import QueryError
 
     files: list[Path] = []
+    skipped: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files.extend(sorted(p.glob("*.reason")) + sorted(p.glob("*.dl")))
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in (".reason", ".dl") and f.is_file())
+            files.extend(f for f in found if f.suffix.lower() == ".reason")
+            files.extend(f for f in found if f.suffix.lower() == ".dl" and f.parent == p)
+            skipped.extend(f for f in found if f.suffix.lower() == ".dl" and f.parent != p)
         elif p.exists():  # (a named pipe too: refused where it is read, never waited on)
             files.append(p)
         else:
             raise QueryError("query.no_file", f"{p}: no such assertion file or folder")
     if not files:
-        raise QueryError("query.no_file", f"no *.reason assertion or *.dl policy files in {', '.join(map(str, paths))}")
-    return files
+        raise QueryError("query.no_file", f"no *.reason assertion or *.dl policy files in {', '.join(map(str, paths))}"
+                         + (f" (policy files in sub-folders are not read: {', '.join(map(str, skipped))})"
+                            if skipped else ""))
+    warnings = [f"policy file {f} not read: a folder's policies are its own *.dl files, not its sub-folders' "
+                f"(name the file or its folder to verify it)" for f in skipped]
+    return files, warnings
 
 
 def _nothing_to_check(files: list[Path]) -> None:

@@ -201,8 +201,8 @@ class Ctx:
         A value of -1 means all codes for the specified ICMP type".  So: type -1 is every message (0-65535);
         type t with code -1 is t's 256 codes; type t with code c is one message.  An absent type or code is read
         as -1, as Batfish reads it (the EC2 API lists -1 for "all ICMP"), where the callers let it be absent: an
-        ICMPv6 rule's range, a field of a network ACL entry's IcmpTypeCode (an ICMP rule without its range, an ICMP
-        entry without IcmpTypeCode, are refused by the callers); a type or code outside 0-255 (or -1) is a malformed
+        ICMPv6 rule's range (an ICMP rule without its range, a network ACL ICMP entry without IcmpTypeCode or
+        without its Type or Code, are refused by the callers); a type or code outside 0-255 (or -1) is a malformed
         row (``facts.bad_value``)."""
         def number(v: Any, what: str) -> int:
             if v is None:

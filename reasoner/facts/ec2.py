@@ -249,12 +249,21 @@ def network_acls(c: Ctx, items: list[tuple[str, Any]]) -> None:
                 # stopped them)
                 plo, phi = 0, 65535
             elif proto in ICMP:  # NetworkAclEntry IcmpTypeCode: "ICMP protocol: The ICMP type and code"
-                # required for ICMP (AWS::EC2::NetworkAclEntry Icmp: "Required if you specify 1 (ICMP) for the
-                # protocol parameter"): an entry without it is cut, never read as every message
-                tc = c.req(e, "IcmpTypeCode", ep) if proto == "1" else c.opt(e, "IcmpTypeCode", ep, {})
+                # required for ICMP, and for ICMPv6 with an IPv6 block (CreateNetworkAclEntry IcmpTypeCode:
+                # "Required if specifying protocol 1 (ICMP) or protocol 58 (ICMPv6) with an IPv6 CIDR block";
+                # AWS::EC2::NetworkAclEntry Icmp Code and Type: "Required if you specify 1 (ICMP)"), and
+                # DescribeNetworkAcls lists both Type and Code (-1 for all): an entry without it, or without one of
+                # them, is cut, never read as every message (an absent one read as -1 let an allow of one message
+                # pass them all, API_CreateNetworkAclEntry.html)
+                tc = c.req(e, "IcmpTypeCode", ep)
                 if not isinstance(tc, dict):
                     raise c.err("facts.bad_value", "IcmpTypeCode must be an object with Type and Code", f"{ep}.IcmpTypeCode")
-                plo, phi = c.icmp_range(tc.get("Type"), tc.get("Code"), f"{ep}.IcmpTypeCode")
+                for key in ("Type", "Code"):
+                    if tc.get(key) is None:
+                        raise c.err("facts.bad_value", f"IcmpTypeCode has no {key} (an ICMP entry gives both Type and "
+                                    "Code, -1 for all); a missing one is not read as every message",
+                                    f"{ep}.IcmpTypeCode.{key}", hint="collect the answer again")
+                plo, phi = c.icmp_range(tc["Type"], tc["Code"], f"{ep}.IcmpTypeCode")
             else:
                 pr = c.opt(e, "PortRange", ep, {})
                 plo, phi = c.ports(proto, c.opt(pr, "From", ep), c.opt(pr, "To", ep), f"{ep}.PortRange")

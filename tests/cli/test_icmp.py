@@ -105,6 +105,20 @@ def test_a_network_acl_entry_for_one_icmp_type_decides_that_type_only(tmp_path: 
     assert (code, doc["verdict"]) == (0, "reachable") and doc["packet"]["icmp_type"] != ECHO
 
 
+@pytest.mark.parametrize("type_code", [{}, {"Code": 0}, {"Type": 8}])
+def test_a_network_acl_icmp_entry_without_its_type_or_code_is_an_input_error(tmp_path: Path, type_code: dict) -> None:
+    """CreateNetworkAclEntry IcmpTypeCode: "Required if specifying protocol 1 (ICMP) or protocol 58 (ICMPv6) with an
+    IPv6 CIDR block" (API_CreateNetworkAclEntry.html); DescribeNetworkAcls lists its Type and Code.  The only entry
+    that lets ICMP out of the ALB's subnet lacks one: it was read as every message, and `icmp 13` was REACHABLE
+    (adversarial test session, F3).  Now exit 2, naming the entry's JSON path."""
+    snap = scenario(tmp_path)
+    groups(snap, [icmp(-1)], [icmp(-1)])
+    only = {**entry(90, True, "allow", ECHO), "IcmpTypeCode": type_code}
+    acl(snap, [only, {**entry(91, True, "deny", -1)}])
+    r = reason("query", "--facts", str(snap), "alb-eni -> task-eni icmp 13")
+    assert r.returncode == 2 and "Entries[0].IcmpTypeCode." in r.stderr and "facts.bad_value" in r.stderr, r.stderr
+
+
 def test_the_reply_to_an_echo_request_is_an_echo_reply_on_the_way_back(tmp_path: Path) -> None:
     """RFC 792: the reply to an echo request (type 8) is an echo reply (type 0 code 0).  A network ACL on the way back
     that lets in echo replies only lets the reply of `icmp 8` through; before, the reply's type was not modelled and

@@ -7,6 +7,8 @@ resource removed or changed, as partial collections of real accounts produce the
 
 import json
 
+import pytest
+
 from test_query import FACTS, REGION, answer, drop, edit, query_json, reason, scenario
 
 FIXED = FACTS / "examples" / "seed-fixed"
@@ -368,3 +370,48 @@ def test_traffic_within_a_subnet_never_meets_its_route_table(tmp_path):
     assert not any(h["kind"] == "route-table" for h in out["forward_path"] + out["return_path"])
     code, out = query_json(snap, "eni-0alb0b -> eni-0peer tcp 8000")  # from subnet-pub-b: the blackhole route decides
     assert code == 1 and "BAD_STATE_ROUTE" in {e["code"] for e in out["explanations"]}
+
+
+def _no_groups(snap, eni, kind=None):
+    def fn(d):
+        for n in d["NetworkInterfaces"]:
+            if n["NetworkInterfaceId"] == eni:
+                n["Groups"] = []
+                if kind is None:
+                    n.pop("InterfaceType", None)
+                else:
+                    n["InterfaceType"] = kind
+    edit(snap, "NetworkInterfaces", fn)
+
+
+@pytest.mark.parametrize("engine", ["point", "set"])
+@pytest.mark.parametrize("kind", [None, "interface"])
+def test_an_ordinary_interface_listed_without_groups_is_undecided_never_a_proof(tmp_path, monkeypatch, engine, kind):
+    """An ordinary network interface always has a security group: "You must specify at least one group, even if it's
+    just the default security group in the VPC" (Groups, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/
+    API_ModifyNetworkInterfaceAttribute.html; CreateNetworkInterface gives it the VPC's default group).  One listed
+    with `Groups: []` was cut; it was read as "no group admits it": UNREACHABLE, and `assert unreachable ... any`
+    passed as a proof of isolation (adversarial test session, F2).  Now its security-group hops are undecided, as
+    destination and as source, for point and set questions alike."""
+    monkeypatch.setenv("REASON_ENGINE", engine)
+    snap = scenario(tmp_path, FIXED)
+    _no_groups(snap, "eni-0task01", kind)
+    for q in ("eni-0alb0a -> eni-0task01 tcp 8000", "eni-0alb0a -> eni-0task01 any", "eni-0task01 -> eni-0alb0a any",
+              "* -> eni-0task01 any", "eni-0task01 -> * any"):
+        code, out = query_json(snap, q)
+        assert (code, out["verdict"]) == (3, "inconclusive"), (q, out)
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable eni-0alb0a -> eni-0task01 any\nassert unreachable * -> eni-0task01 any\n")
+    r = reason("verify", "--facts", str(snap), str(checks))
+    assert r.returncode == 3 and "listed without security groups" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("engine", ["point", "set"])
+def test_an_aws_managed_interface_without_groups_keeps_its_answer(tmp_path, monkeypatch, engine):
+    """An AWS-managed interface (InterfaceType other than "interface", e.g. nat_gateway) is not an ordinary
+    interface: its answer without groups is not changed by the rule above (still a certain UNREACHABLE here)."""
+    monkeypatch.setenv("REASON_ENGINE", engine)
+    snap = scenario(tmp_path, FIXED)
+    _no_groups(snap, "eni-0task01", "nat_gateway")
+    code, out = query_json(snap, "eni-0alb0a -> eni-0task01 tcp 8000")
+    assert (code, out["verdict"]) == (1, "unreachable"), out

@@ -141,3 +141,23 @@ def test_an_assertion_file_saved_with_a_byte_order_mark_is_read_and_located_righ
     f.write_text("\ufeffassert maybe alb-eni -> task-eni tcp 80\n", encoding="utf-8")
     r = reason("verify", str(f))
     assert r.returncode == 2 and f"{f}:1:8" in r.stderr, r.stderr
+
+
+def test_a_folder_gives_its_assertion_files_in_sub_folders_and_in_any_case_and_names_policies_it_skips(tmp_path):
+    """`reason verify FOLDER` read only `FOLDER/*.reason` (case-sensitive, not recursive): a failing assertion in
+    `queries/team/` or in `FAIL2.REASON` was silently skipped and the run said "all hold", exit 0 (adversarial test
+    session, F5).  Now every `*.reason` file of the folder and its sub-folders is read, sorted by path; a policy file
+    in a sub-folder (a pack's sub-folders hold `reason test` fixtures) is not read and a warning names it."""
+    q = tmp_path / "q"
+    (q / "team").mkdir(parents=True)
+    (q / "ok.reason").write_text("assert reachable alb-eni -> task-eni tcp 8000\n")
+    (q / "team" / "fail.reason").write_text("assert unreachable alb-eni -> task-eni tcp 8000\n")
+    (q / "FAIL2.REASON").write_text("assert unreachable alb-eni -> task-eni tcp 8000\n")
+    (q / "team" / "extra.dl").write_text('violation("x", "y") :- sg("none", _, _).\n')
+    r = reason("verify", "--facts", str(FIXED), str(q))
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = [line.split()[1] for line in r.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
+    assert lines == [f"{q}/FAIL2.REASON:1", f"{q}/ok.reason:1", f"{q}/team/fail.reason:1"], r.stdout
+    assert f"policy file {q}/team/extra.dl not read" in r.stderr, r.stderr
+    r = reason("verify", "--facts", str(FIXED), "--format", "json", str(q))
+    assert any("extra.dl not read" in w for w in answer(r.stdout)["warnings"])

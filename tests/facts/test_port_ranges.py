@@ -116,6 +116,34 @@ def test_an_icmp_acl_entry_without_its_type_and_code_is_refused_never_every_mess
     assert err.value.code == "facts.missing_field" and (err.value.location or "").endswith(".IcmpTypeCode")
 
 
+V6 = {"CidrBlock": None, "Ipv6CidrBlock": "::/0"}
+
+
+@pytest.mark.parametrize("entry, code, where", [
+    ({"Protocol": "58", **V6}, "facts.missing_field", ".IcmpTypeCode"),
+    ({"Protocol": "58", **V6, "IcmpTypeCode": {"Type": 128}}, "facts.bad_value", ".IcmpTypeCode.Code"),
+    ({"Protocol": "1", "IcmpTypeCode": {"Code": 0}}, "facts.bad_value", ".IcmpTypeCode.Type"),
+    ({"Protocol": "1", "IcmpTypeCode": {}}, "facts.bad_value", ".IcmpTypeCode.Type"),
+    ({"Protocol": "1", "IcmpTypeCode": {"Type": 8}}, "facts.bad_value", ".IcmpTypeCode.Code"),
+    ({"Protocol": "1", "IcmpTypeCode": {"Type": 8, "Code": None}}, "facts.bad_value", ".IcmpTypeCode.Code"),
+])
+def test_an_icmp_acl_entry_with_an_incomplete_type_and_code_is_refused_never_every_message(
+        tmp_path: Path, entry: dict, code: str, where: str) -> None:
+    """CreateNetworkAclEntry IcmpTypeCode: "Required if specifying protocol 1 (ICMP) or protocol 58 (ICMPv6) with an
+    IPv6 CIDR block" (API_CreateNetworkAclEntry.html), and DescribeNetworkAcls lists both its Type and Code (-1 for
+    all).  An ICMPv6 entry over IPv6 without it, or an IcmpTypeCode without its Type or Code, was read as every
+    message (the absent field as -1): an allow of echo requests passed every ICMP message (found by an adversarial
+    test session, F3).  An ICMPv6 entry with an IPv4 block still covers every message (it needs no IcmpTypeCode)."""
+    with pytest.raises(FactsError) as err:
+        import_aws_configs(_acl(tmp_path, entry))
+    assert err.value.code == code and (err.value.location or "").endswith(where), err.value
+
+
+def test_an_icmpv6_acl_entry_with_an_ipv4_block_needs_no_type_and_code(tmp_path: Path) -> None:
+    rows = [r for r in import_aws_configs(_acl(tmp_path, {"Protocol": "58"})).relations["nacl_entry"] if r[2] == 10]
+    assert [(r[4], r[5]) for r in rows] == [(0, 65535)]
+
+
 @pytest.mark.parametrize("proto", ["999", "256", "-2"])
 def test_a_protocol_number_outside_0_255_is_malformed_never_a_packet_class(tmp_path: Path, proto: str) -> None:
     """An IP protocol number is 8 bits ("Use -1 to specify all protocols", IpPermission IpProtocol): `999` was read as
