@@ -387,7 +387,9 @@ def test_(policy_dir: Path = typer.Argument(..., help="folder of *.dl policies w
           timeout: float = _timeout_option()) -> None:
     """Run policies against fixture snapshots: each tests/CASE/ folder (Batfish layout) must yield exactly the
     violations listed in tests/CASE.expected ('resource | message' per line; 'undecided: resource | message' for
-    what a policy says it cannot decide).
+    what a policy says it cannot decide; 'not decided: ENI | exposed' and 'not decided: SRC -> DST | can_reach' for
+    what missing data leaves open in those relations, where `reason verify` says "policies not decided": a case
+    on which the policies are not decided fails unless its .expected file lists it).
 
     Exit codes: 0 every case passes, 1 one fails, 2 usage or input error."""
     _bounded(timeout)

@@ -131,12 +131,15 @@ def _bound_values(session, rule, term, unsettled: set[str]) -> set[str] | None:
     return best
 
 
-def fill(session, roots: Iterable[str] = ("violation", "undecided")) -> tuple[list[str], list[str]]:
+def fill(session, roots: Iterable[str] = ("violation", "undecided"),
+         open_rows: list[tuple[str, str]] | None = None) -> tuple[list[str], list[str]]:
     """Loads the relations the policies use into the session's program; gets the names filled, and what missing
     data leaves open in them, as sentences (empty when nothing): an ENI whose exposure, or a pair whose reachability,
     is not decided has no row it might have, so a policy that finds nothing over them is not decided either
     (``reason verify`` exits 3), as ``audit exposure`` and ``query --all`` say of them.  ``can_reach`` is computed
-    for the sources and destinations the policies can read (``demand``), not for every pair."""
+    for the sources and destinations the policies can read (``demand``), not for every pair.  ``open_rows``, when
+    given, gets the same one per item as ``(what, relation)``: ``(eni, "exposed")``, ``("src -> dst", "can_reach")``,
+    ``("*", "exposed: no NetworkInterfaces answer")`` (``reason test`` compares them with a case's ``.expected``)."""
     from reasoner.explain.audit import estate_unknown
 
     used = used_relations(session.program.checked, roots)
@@ -145,6 +148,8 @@ def fill(session, roots: Iterable[str] = ("violation", "undecided")) -> tuple[li
         if rel == "exposed":
             enis: set[str] = set()
             rows = exposed_rows(session, enis)
+            if open_rows is not None:
+                open_rows.extend((e, rel) for e in sorted(enis))
             if enis:
                 open_.append(f"exposed: the exposure of {len(enis)} ENI(s) is not decided (the snapshot lacks data it "
                              f"depends on: ask `reason query \"internet -> ENI any\"`): {', '.join(sorted(enis)[:10])}"
@@ -153,6 +158,8 @@ def fill(session, roots: Iterable[str] = ("violation", "undecided")) -> tuple[li
             groups: list = []
             rows = can_reach_rows(session, *demand(session, roots), undecided=groups)
             pairs = sorted({(s.eni, d.eni) for g in groups for s, d in g.members()})
+            if open_rows is not None:
+                open_rows.extend((f"{a} -> {b}", rel) for a, b in pairs)
             if pairs:
                 open_.append(f"can_reach: {len(pairs)} ENI pair(s) are not decided (the snapshot lacks data their "
                              f"answer depends on: ask `reason query \"SRC -> DST any\"`): "
@@ -160,4 +167,7 @@ def fill(session, roots: Iterable[str] = ("violation", "undecided")) -> tuple[li
         session.program.add_facts(rel, rows, source=f"{rel}: computed over the snapshot (rules/policy_relations.dl)")
     if used:
         open_.extend(f"{', '.join(used)}: {w}" for w in estate_unknown(session.analyzer))
+        if open_rows is not None:
+            open_rows.extend(("*", f"{', '.join(used)}: no {key} answer")
+                             for (key,) in session.analyzer.p.query("estate_unknown", (None,)))
     return used, open_

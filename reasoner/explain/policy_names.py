@@ -18,6 +18,11 @@ error with the close matches; a policy rule is treated the same way, per rule, a
   warning with the close matches. A tag absent from an estate is a state a policy may rightly find (the baseline
   pack's ``tier=db`` in an estate without databases), so only a likely misspelling is said, and never refused.
 
+- **aliases** (``[aliases]`` of ``reason.toml``, which queries and assertions read in place of an id): a string
+  constant anywhere in a rule's body or a policy's facts that is an alias and that no row of the snapshot holds is an
+  error, the hint naming the id it stands for: policies are Datalog over ids, so ``can_reach("alb-eni", ...)``
+  matched nothing and passed.
+
 Not handled: tag keys reaching a column through a helper predicate of the policy file (``db("tier")`` with
 ``db(K) :- eni_tag(_, K, _)``), ids in message texts (the head's arguments are what a rule derives, not what it
 matches), and names (``Name`` tags) in place of ids: policies match ids.
@@ -48,14 +53,17 @@ class Absent:
     rule: str  # the rule's location (file:line:column), as PolicyRule.location
     where: str  # the constant's: its atom or comparison
     value: str
-    kind: str  # "resource" (an error) or "tag key" / "tag value" (a warning)
+    kind: str  # "resource" or "alias" (an error) or "tag key" / "tag value" (a warning)
     matches: tuple[str, ...] = ()
 
     @property
     def error(self) -> bool:
-        return self.kind == "resource"
+        return self.kind in ("resource", "alias")
 
     def text(self) -> str:
+        if self.kind == "alias":
+            return (f"{self.where}: {self.value!r} is an alias of reason.toml, which policies do not read (they match "
+                    f"ids): the rule matches no row there (write {self.matches[0]!r}, the id it stands for)")
         what = ("names no resource of the snapshot" if self.kind.endswith("resource") else
                 f"is no {self.kind} of the snapshot's tags")
         hint = f" (did you mean {', '.join(repr(m) for m in self.matches)}?)" if self.matches else ""
@@ -64,18 +72,22 @@ class Absent:
         return f"{self.where}: {self.value!r} {what}{hint}{tail}"
 
 
-def absent_names(rules: Iterable[Rule], policy_files: list[Path], relations: dict[str, list[tuple]]) -> list[Absent]:
+def absent_names(rules: Iterable[Rule], policy_files: list[Path], relations: dict[str, list[tuple]],
+                 aliases: dict[str, str] | None = None) -> list[Absent]:
     """The constants of the ``violation`` rules (and their files' helper rules) in ``policy_files`` that name
-    nothing ``relations`` (the snapshot's rows) holds, in source order."""
+    nothing ``relations`` (the snapshot's rows) holds, in source order; ``aliases`` (``reason.toml``, name -> id):
+    a constant that is one of them is an error naming its id."""
+    aliases = aliases or {}
     files = {str(p) for p in policy_files}
     own = [r for r in rules if r.loc.file in files]
     found: list[tuple[Rule, str, str, str]] = []  # (rule, where, value, kind)
     for rule in own:
         if rule.is_fact:
             found.extend((rule, f"{rule.head.loc}", a.value, "listed resource") for a in rule.head.args
-                         if isinstance(a, Const) and isinstance(a.value, str) and RESOURCE_ID.match(a.value))
+                         if isinstance(a, Const) and isinstance(a.value, str)
+                         and (RESOURCE_ID.match(a.value) or a.value in aliases))
             continue
-        found.extend(_constants(rule))
+        found.extend(_constants(rule, aliases))
     if not found:
         return []
     held = _strings(relations)
@@ -84,6 +96,11 @@ def absent_names(rules: Iterable[Rule], policy_files: list[Path], relations: dic
     values = {str(r[2]) for r in tags}
     out: list[Absent] = []
     for rule, where, value, kind in found:
+        if value in aliases and value not in held and not kind.startswith("tag"):
+            out.append(Absent(str(rule.loc), where, value, "alias", (aliases[value],)))
+            continue
+        if not RESOURCE_ID.match(value) and not kind.startswith("tag"):
+            continue  # (an alias the snapshot also holds as a value: not one)
         if kind.startswith("tag"):
             pool_set = keys if kind == "tag key" else values
             if value in pool_set:
@@ -100,7 +117,7 @@ def absent_names(rules: Iterable[Rule], policy_files: list[Path], relations: dic
     return list(dict.fromkeys(out))
 
 
-def _constants(rule: Rule) -> list[tuple[Rule, str, str, str]]:
+def _constants(rule: Rule, aliases: dict[str, str] | frozenset = frozenset()) -> list[tuple[Rule, str, str, str]]:
     """The text constants of ``rule``'s body worth looking up, each with its kind: where a missing value would make
     the rule match nothing (a positive atom, ``=``: "resource", or a tag key or value), or only match more (a
     negated atom, ``!=``: "excluded resource"; a tag there is not looked up). A comparison is read only for a
@@ -122,7 +139,7 @@ def _constants(rule: Rule) -> list[tuple[Rule, str, str, str]]:
                 if tag:  # (a tag value may look like an id: "nat-instance")
                     if not lit.negated:
                         out.append((rule, f"{lit.loc}", arg.value, tag))
-                elif RESOURCE_ID.match(arg.value):
+                elif RESOURCE_ID.match(arg.value) or arg.value in aliases:
                     out.append((rule, f"{lit.loc}", arg.value, "excluded resource" if lit.negated else "resource"))
     for lit in rule.body:
         if not isinstance(lit, Comparison) or lit.op not in ("=", "!="):
@@ -133,7 +150,7 @@ def _constants(rule: Rule) -> list[tuple[Rule, str, str, str]]:
             if var.name in tag_vars:
                 if lit.op == "=":
                     out.append((rule, f"{lit.loc}", other.value, tag_vars[var.name]))
-            elif RESOURCE_ID.match(other.value):
+            elif RESOURCE_ID.match(other.value) or other.value in aliases:
                 out.append((rule, f"{lit.loc}", other.value, "resource" if lit.op == "=" else "excluded resource"))
     return out
 

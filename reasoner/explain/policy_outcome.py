@@ -44,7 +44,7 @@ def run(session, policies: list[Path]) -> PolicyOutcome:
 
     outcome = PolicyOutcome()
     rules = session.program.checked.module.rules  # (facts too: rules_by_head holds the rules with a body)
-    for a in absent_names(rules, policies, session.analyzer.rel):
+    for a in absent_names(rules, policies, session.analyzer.rel, session.endpoints.resolver.aliases):
         if a.error:
             outcome.errors.setdefault(a.rule, []).append(a.text())
         else:

@@ -4,9 +4,12 @@ Layout (like CodeQL's ``.expected`` files): ``POLICY_DIR/*.dl`` are the policies
 ``POLICY_DIR/tests/CASE/`` holding ``aws_configs/`` (Batfish layout) or a facts directory is a fixture, and
 ``POLICY_DIR/tests/CASE.expected`` lists the violations the policies must derive on it, exactly: one
 ``resource | message`` per line, any order, and each row of ``undecided`` (what a policy says it cannot decide) as
-``undecided: resource | message``; blank lines and ``#`` comments are ignored.  A case passes when the rows derived
-are the rows expected, no more and no fewer.  Not handled: YAML fixtures; what missing data leaves open in
-``exposed``/``can_reach`` (``reason verify`` warns of it) is not compared, nor are policy names looked up in the
+``undecided: resource | message``, and each ENI or pair that missing data leaves open in ``exposed``/``can_reach``
+(what ``reason verify`` warns of as "policies not decided", exit 3) as ``not decided: eni | exposed``,
+``not decided: src -> dst | can_reach`` (``not decided: * | exposed: no NetworkInterfaces answer`` for a snapshot
+without the ENI list); blank lines and ``#`` comments are ignored.  A case passes when the rows derived
+are the rows expected, no more and no fewer: a fixture on which the policies are not decided fails unless its
+``.expected`` says so.  Not handled: YAML fixtures; policy names are not looked up in the
 fixture (reasoner/explain/policy_names.py: a fixture may lack the ids a pack names).
 """
 
@@ -19,6 +22,9 @@ from reasoner.errors import QueryError, ReasonError
 
 #: how an ``.expected`` line names a row of ``undecided`` (rules/policy_relations.dl): ``undecided: resource | message``
 UNDECIDED = "undecided: "
+#: how an ``.expected`` line names what missing data leaves open in ``exposed``/``can_reach``:
+#: ``not decided: eni | exposed``, ``not decided: src -> dst | can_reach``
+NOT_DECIDED = "not decided: "
 
 
 @dataclass
@@ -89,12 +95,14 @@ def run_case(name: str, snapshot: Path, expected: Path, policies: list[Path]) ->
     want = read_expected(expected)
     try:
         session = Session.open(snapshot, extra_rules=policies)
-        fill(session)
+        open_: list[tuple[str, str]] = []
+        fill(session, open_rows=open_)
         rows = session.program.query("violation", (None, None))
         open_rows = session.program.query("undecided", (None, None)) if "undecided" in session.program.decls else []
     except ReasonError as err:
         return CaseResult(name, want, error=err)
-    return CaseResult(name, want, {(str(r), str(m)) for r, m in rows} | {(f"{UNDECIDED}{r}", str(m)) for r, m in open_rows})
+    return CaseResult(name, want, {(str(r), str(m)) for r, m in rows} | {(f"{UNDECIDED}{r}", str(m)) for r, m in open_rows}
+                      | {(f"{NOT_DECIDED}{r}", m) for r, m in open_})
 
 
 def run(policy_dir: Path) -> list[CaseResult]:

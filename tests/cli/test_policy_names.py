@@ -107,3 +107,23 @@ def test_only_a_constant_that_would_make_the_rule_match_nothing_is_an_error(tmp_
     r, f = verify(tmp_path, 'violation(E, "private") :- eni(E, "SUBNET-PRIV-A", _, _).\n')
     assert r.returncode == 2 and answer(r.stdout)["policy_errors"][0]["errors"] == [
         f"{f}:1:28: 'SUBNET-PRIV-A' names no resource of the snapshot (did you mean 'subnet-priv-a', 'subnet-pub-a'?)"]
+
+
+def test_an_alias_of_reason_toml_in_a_policy_is_an_error_naming_its_id(tmp_path):
+    """F6 (advS31): seed-fixed's reason.toml has `alb-eni = "eni-0alb0a"`; assertions and queries read aliases,
+    policies (Datalog over ids) do not, so `can_reach("alb-eni", ...)` matched nothing and passed (exit 0).  The
+    alias is now refused like an unknown id, file:line:column, the hint naming the id; the id itself still fails."""
+    snap = scenario(tmp_path, FIXED)
+    (snap / "reason.toml").write_text('[aliases]\nlb-node = "eni-0alb0a"\n')
+    policy = ('violation(D, "the alb reaches this on 8000") :- can_reach("{eni}", D, "6", Lo, Hi), '
+              'Lo <= 8000, 8000 <= Hi.\n')
+    r, f = verify(tmp_path, policy.format(eni="lb-node"), facts=snap)
+    doc = answer(r.stdout)
+    assert r.returncode == 2 and not doc["violations"], r.stdout
+    [err] = doc["policy_errors"]
+    assert err["errors"] == [f"{f}:1:49: 'lb-node' is an alias of reason.toml, which policies do not read (they match "
+                             "ids): the rule matches no row there (write 'eni-0alb0a', the id it stands for)"]
+    r, _ = verify(tmp_path, 'violation(E, "x") :- eni(E, _, _, _), E != "lb-node".\n', facts=snap)
+    assert r.returncode == 2 and "'lb-node' is an alias" in r.stdout
+    r, _ = verify(tmp_path, policy.format(eni="eni-0alb0a"), facts=snap)
+    assert r.returncode == 1 and [v["row"] for v in answer(r.stdout)["violations"]] == [["eni-0task01", "the alb reaches this on 8000"]]

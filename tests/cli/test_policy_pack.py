@@ -141,3 +141,32 @@ def test_a_policy_may_say_what_it_cannot_decide(tmp_path):
     assert [w for w in doc["warnings"] if w.startswith("policies not decided")] == [
         "policies not decided: no owner tag: who approves its exposure is not known (eni-0alb0a)",
         "policies not decided: no owner tag: who approves its exposure is not known (eni-0alb0b)"]
+
+
+def test_net_001_and_the_default_policy_over_a_group_the_snapshot_does_not_describe_are_not_decided(tmp_path):
+    """F1 (advS31): an ENI carrying a group the snapshot does not describe (or no SecurityGroups answer at all).
+    NET-001 (admin_ports.dl) and queries/policy.dl found no rule of it and passed (exit 0, no warning), and
+    queries/policy.dl reported the load balancer's undescribed group as a certain "no outbound rule" violation.
+    Now both are not decided (exit 3), the group named; a described group open on 22 still fails."""
+    from test_query import edit, scenario
+
+    admin, default = str(PACK / "admin_ports.dl"), str(ROOT / "queries" / "policy.dl")
+    snap = scenario(tmp_path, FIXED)
+    edit(snap, "NetworkInterfaces", lambda d: [n["Groups"].append({"GroupId": "sg-0missing", "GroupName": "x"})
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0alb0a"])
+    for policy in (admin, default):
+        r = reason("verify", policy, "--facts", str(snap), "--format", "json")
+        doc = answer(r.stdout)
+        assert r.returncode == 3 and not doc["violations"], (policy, r.stdout, r.stderr)
+        assert [w for w in doc["warnings"] if w.startswith("policies not decided")] and all(
+            "(sg-0missing)" in w for w in doc["warnings"] if w.startswith("policies not decided")), doc["warnings"]
+    (snap / REGION / "SecurityGroups.json").unlink()  # no SecurityGroups answer: every group undescribed
+    for policy in (admin, default):
+        r = reason("verify", policy, "--facts", str(snap), "--format", "json")
+        doc = answer(r.stdout)
+        assert r.returncode == 3 and not doc["violations"], (policy, doc)
+        assert any("(sg-0alb)" in w and w.startswith("policies not decided") for w in doc["warnings"]), doc["warnings"]
+    open_snap = copy_fixed(tmp_path / "open", "SecurityGroups.json", lambda d: d["SecurityGroups"][0]["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}))
+    assert reason("verify", admin, "--facts", str(open_snap)).returncode == 1
+    assert reason("verify", default, "--facts", str(open_snap)).returncode == 1

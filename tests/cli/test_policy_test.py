@@ -69,3 +69,28 @@ def test_an_expected_file_without_its_fixture_folder_is_an_input_error(tmp_path)
     (pack / "tests" / "typo").write_text("a file, not a folder")
     r = reason("test", str(pack))
     assert r.returncode == 2 and "typo.expected" in r.stderr, r.stdout + r.stderr
+
+
+def test_a_fixture_on_which_the_policies_are_not_decided_fails_unless_expected(tmp_path):
+    """F4 (advS31): a fixture where missing data leaves a pair `can_reach` reads open (an ENI's group not described):
+    `reason verify` says "policies not decided" (exit 3), and `reason test` passed it ("1/1 cases pass", exit 0) with
+    an empty .expected.  Now the open pair is a row, `not decided: SRC -> DST | can_reach`: the case fails unless its
+    .expected lists it."""
+    from test_query import FACTS, edit, scenario
+
+    pack = tmp_path / "pack"
+    (pack / "tests").mkdir(parents=True)
+    (pack / "p.dl").write_text('violation(D, "reached on 23") :- can_reach("eni-0task01", D, "6", Lo, Hi), Lo <= 23, 23 <= Hi.\n')
+    snap = scenario(tmp_path, FACTS / "examples" / "seed-fixed")
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Groups=[{"GroupId": "sg-0missing"}]) for n in d["NetworkInterfaces"]
+                                               if n["NetworkInterfaceId"] == "eni-0alb0a"])
+    shutil.move(snap, pack / "tests" / "undec")
+    (pack / "tests" / "undec.expected").write_text("# nothing expected\n")
+    v = reason("verify", str(pack / "p.dl"), "--facts", str(pack / "tests" / "undec"))
+    assert v.returncode == 3 and "eni-0task01 -> eni-0alb0a" in v.stderr, v.stdout + v.stderr
+    r = reason("test", str(pack))
+    assert r.returncode == 1 and "FAIL  undec" in r.stdout and "0/1 cases pass" in r.stdout, r.stdout + r.stderr
+    assert "unexpected: not decided: eni-0task01 -> eni-0alb0a | can_reach" in r.stdout
+    (pack / "tests" / "undec.expected").write_text("not decided: eni-0task01 -> eni-0alb0a | can_reach\n")
+    r = reason("test", str(pack))
+    assert r.returncode == 0 and "PASS  undec" in r.stdout, r.stdout + r.stderr
