@@ -6,9 +6,8 @@ another account's public task, and `assert reachable` passed on it (reasoner/que
 named by its ARN: ``ecs:arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE``, ``ecs:arn:...:cluster/CLUSTER``."""
 
 import json
-import shutil
 
-from test_query import REGION, reason, scenario
+from test_query import REGION, copy_answers, reason, scenario
 
 EAST = "arn:aws:ecs:us-east-1:123456789012"
 OTHER = "arn:aws:ecs:us-east-1:222222222222"
@@ -17,13 +16,7 @@ OTHER = "arn:aws:ecs:us-east-1:222222222222"
 def _second_account(tmp_path):
     """The shipped example, and a copy of its answers as account 222222222222's (the same names, other ARNs and ids)."""
     snap = scenario(tmp_path)
-    other = snap / "aws_configs" / "222222222222" / "us-east-1"
-    shutil.copytree(snap / REGION, other)
-    for path in other.glob("*.json"):
-        text = path.read_text().replace("123456789012", "222222222222")
-        for prefix in ("subnet-", "vpc-", "eni-", "sg-", "acl-", "rtb-", "igw-"):  # (other resources, the same names)
-            text = text.replace(f'"{prefix}', f'"{prefix}9')
-        path.write_text(text)
+    copy_answers(snap, snap / "aws_configs" / "222222222222" / "us-east-1", "123456789012", "222222222222")
     return snap
 
 

@@ -3,21 +3,14 @@ per account and Region only (CreateLoadBalancer and CreateTargetGroup, Name), so
 several Regions or accounts are refused, never the first one taken: `assert unreachable internet -> alb:web tcp 443`
 passed as a proof of isolation while the other `web` was reachable (reasoner/query/endpoints.py)."""
 
-import shutil
 
-from test_query import FACTS, REGION, edit, reason, scenario
+from test_query import FACTS, REGION, copy_answers, edit, reason, scenario
 
 
 def _second_region(tmp_path):
     """The shipped example, and a copy of its Region's answers as us-west-2 (the same names, other ARNs)."""
     snap = scenario(tmp_path)
-    west = snap / "aws_configs" / "us-west-2"
-    shutil.copytree(snap / REGION, west)
-    for path in west.glob("*.json"):
-        text = path.read_text().replace("us-east-1", "us-west-2")
-        for prefix in ("subnet-", "vpc-", "eni-", "sg-", "acl-", "rtb-", "igw-"):  # (other resources, the same names)
-            text = text.replace(f'"{prefix}', f'"{prefix}9')
-        path.write_text(text)
+    copy_answers(snap, snap / "aws_configs" / "us-west-2", "us-east-1", "us-west-2")
     return snap
 
 

@@ -224,6 +224,17 @@ def test_import_writes_a_facts_dir_that_query_reads(tmp_path):
 # -- the internet, through an internet gateway (VPC user guide, "Internet gateways": 1:1 NAT of an
 # -- ENI's private address to its public IP; no public IP, no internet) ------------------------------
 
+def copy_answers(snap: Path, dst: Path, old: str, new: str) -> None:
+    """A copy of ``snap``'s Region answers in folder ``dst`` (another Region or account), ``old`` replaced by ``new``
+    (a Region or an account id) and every resource id given a 9 after its prefix: the same names, other ids and ARNs."""
+    shutil.copytree(snap / REGION, dst)
+    for path in dst.glob("*.json"):
+        text = path.read_text().replace(old, new)
+        for prefix in ("subnet-", "vpc-", "eni-", "sg-", "acl-", "rtb-", "igw-"):  # (other resources, the same names)
+            text = text.replace(f'"{prefix}', f'"{prefix}9')
+        path.write_text(text)
+
+
 def _public_ip(d, eni, ip):
     for n in d["NetworkInterfaces"]:
         if n["NetworkInterfaceId"] == eni:

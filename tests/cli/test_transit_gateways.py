@@ -488,8 +488,9 @@ def _acl(acl: str, vpc: str, subnets: list[str], entries: list[dict]) -> dict:
             "Entries": entries}
 
 
-def test_attachment_subnet_nacl_applies_inbound_towards_the_gateway(tmp_path):
-    """tgw-nacls.html: the attachment subnet's NACL checks traffic from the instances by its source address."""
+def _attachment_acl_denying_the_task(tmp_path):
+    """The hub's attachment in subnet-pub-a (the task's AZ, another subnet), whose NACL acl-tgw denies everything
+    inbound from the task's subnet 10.0.11.0/24 and admits the rest."""
     snap = scenario(tmp_path)
     _add_tgw(snap, hub_att_subnets=("subnet-pub-a",))  # same AZ as the task, another subnet and NACL
     edit(snap, "NetworkAcls", lambda d: [a.update(Associations=[x for x in a["Associations"] if x["SubnetId"] != "subnet-pub-a"])
@@ -498,6 +499,12 @@ def test_attachment_subnet_nacl_applies_inbound_towards_the_gateway(tmp_path):
         {"RuleNumber": 90, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "CidrBlock": "10.0.11.0/24"},
         {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
         {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"}])))
+    return snap
+
+
+def test_attachment_subnet_nacl_applies_inbound_towards_the_gateway(tmp_path):
+    """tgw-nacls.html: the attachment subnet's NACL checks traffic from the instances by its source address."""
+    snap = _attachment_acl_denying_the_task(tmp_path)
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     assert code == 1 and _codes(out) == {("SUBNET_ACL_RESTRICTION", "acl-tgw", "forward")}
 
@@ -506,14 +513,7 @@ def test_attachment_subnet_nacl_refusing_inbound_is_reported_as_ingress_from_the
     """tgw-nacls.html: "Inbound rules use the source IP address to evaluate traffic from the instances to the transit
     gateway" (and outbound rules are not used for it): the refusing rule is inbound, on the source's address.  It was
     reported as egress "to or from" the destination, sending the reader to rules AWS never evaluates there."""
-    snap = scenario(tmp_path)
-    _add_tgw(snap, hub_att_subnets=("subnet-pub-a",))
-    edit(snap, "NetworkAcls", lambda d: [a.update(Associations=[x for x in a["Associations"] if x["SubnetId"] != "subnet-pub-a"])
-                                         for a in d["NetworkAcls"]])
-    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(_acl("acl-tgw", "vpc-0a1b2c3d", ["subnet-pub-a"], [
-        {"RuleNumber": 90, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "CidrBlock": "10.0.11.0/24"},
-        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
-        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"}])))
+    snap = _attachment_acl_denying_the_task(tmp_path)
     code, out = query_json(snap, "task-eni -> db tcp 5432")
     src = out["packet"]["src_ip"]
     e = next(e for e in out["explanations"] if e["component"] == "acl-tgw")
