@@ -93,6 +93,37 @@ def test_a_detached_interface_is_not_reached_from_the_internet(tmp_path):
         (e["code"], e["component"]) for e in out["explanations"]}
 
 
+@pytest.mark.parametrize("status", ["in-use", "available"])
+def test_a_detached_interface_neither_sends_nor_takes_connections_between_interfaces(tmp_path, status):
+    """Status "available": the interface is attached to nothing (NetworkInterface Status, EC2 API reference), so no
+    host sends from it or takes a connection to it (BAD_STATE_ATTACHMENT, "Attachment between these components is not
+    functional").  Between two interfaces it was REACHABLE, the reply "delivered"; the internet gateway's rule above
+    already said it towards the internet."""
+    snap = _public_bastion(tmp_path)
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Status=status) for n in d["NetworkInterfaces"]
+                                               if n["NetworkInterfaceId"] == "eni-0bastion"])
+    edit(snap, "SecurityGroups", lambda d: [g["IpPermissionsEgress"].append(  # (the shipped example's sg-0alb has none)
+        {"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]})
+        for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
+    questions = {"task-eni -> bastion tcp 80": ("fwd_sg_ingress", "ingress"),  # sg-0alb admits tcp 80 from anywhere
+                 "bastion -> task-eni tcp 8000": ("fwd_sg_egress", "egress")}  # sg-0task admits sg-0alb on 8000
+    for q, (_, direction) in questions.items():
+        code, out = query_json(snap, q)
+        if status == "in-use":
+            assert code == 0, (q, out["explanations"])
+            continue
+        assert code == 1 and [(e["code"], e["component"], e["direction"]) for e in out["explanations"]] == [
+            ("BAD_STATE_ATTACHMENT", "eni-0bastion", direction)], (q, out["explanations"])
+    code, out = query_json(snap, "* -> bastion tcp 80")  # a set question: the same answer
+    assert code == (0 if status == "in-use" else 1), out["explanations"]
+    _add_nat(snap)  # through a NAT gateway to the internet: the task's subnet routes 0.0.0.0/0 to it
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(Status=status) for n in d["NetworkInterfaces"]
+                                               if n["NetworkInterfaceId"] == "eni-0task01"])
+    code, out = query_json(snap, "task-eni -> internet tcp 443")
+    assert (code, {(e["code"], e["component"]) for e in out["explanations"]}) == (
+        (0, set()) if status == "in-use" else (1, {("BAD_STATE_ATTACHMENT", "eni-0task01")})), out["explanations"]
+
+
 def _nat_subnet_route(cidr, **target):
     """The NAT gateway's subnet (subnet-pub-a, rtb-public) sends ``cidr`` to ``target`` instead of what it had."""
     def edit_routes(d):

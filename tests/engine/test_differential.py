@@ -28,6 +28,7 @@ import test_prefix_delegation as pd  # noqa: E402
 import test_query as q  # noqa: E402
 import test_transit_gateways as tg  # noqa: E402
 import test_verdict_only as vo  # noqa: E402
+import test_vpc_endpoints as ve  # noqa: E402
 
 WANT = ["fwd_blocked", "ret_blocked", "hop_problem", "hop_unknown", "reach"]
 PORTS = [("6", 40000, 8000), ("6", 1024, 443), ("17", 2000, 53), ("1", 0, 0)]
@@ -141,6 +142,17 @@ def _scenarios() -> dict:
         "prefix-list-tie": with_(q._bastion, public, ist._tie({"NetworkInterfaceId": "eni-gone", "State": "blackhole"},
                                                                   "203.0.113.0/24")),  # (INTERNET_IPS: one tied, one not)
         "peering-region-unknown": with_(lambda s: q._add_peer_vpc(s, peer_region=None), base=fixed),
+        # the session's trust fixes (session 31): undecided where the premise of a certain answer is not given
+        "nat-deleting": with_(lambda s: q._add_nat(s, state="deleting")),
+        "endpoint-rejected": with_(ve._interface_endpoint, lambda s: ve._endpoint_state(s, "rejected"), base=fixed),
+        "endpoint-undescribed": with_(ve._interface_endpoint, lambda s: (s / q.REGION / "VpcEndpoints.json").unlink(),
+                                      base=fixed),
+        "internet-by-vpn": with_(q._bastion, lambda s: q.edit(s, "RouteTables", lambda d: [r["Routes"].append(
+            {"DestinationCidrBlock": "203.0.113.0/24", "GatewayId": "vgw-0onprem", "State": "active"})
+            for r in d["RouteTables"] if r["RouteTableId"] == "rtb-public"])),
+        "detached-between-enis": with_(q._bastion, lambda s: q.edit(s, "NetworkInterfaces", lambda d: [
+            n.update(Status="available") for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0bastion"]),
+            base=fixed),
     }
 
 
