@@ -191,7 +191,8 @@ def _assertion_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
     skipped: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in (".reason", ".dl") and f.is_file())
+            # (not f.is_file(): a named pipe is kept, and refused where it is read, never silently left out)
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in (".reason", ".dl") and not f.is_dir())
             files.extend(f for f in found if f.suffix.lower() == ".reason")
             files.extend(f for f in found if f.suffix.lower() == ".dl" and f.parent == p)
             skipped.extend(f for f in found if f.suffix.lower() == ".dl" and f.parent != p)

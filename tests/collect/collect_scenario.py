@@ -85,6 +85,12 @@ def build(session: boto3.Session, region: str = "us-east-1") -> Scenario:
     task_eni = ec2.create_network_interface(SubnetId=private, Groups=[task_sg], PrivateIpAddress="10.0.11.20",
                                             Description="stand-in task ENI",
                                             TagSpecifications=_tag("task-eni", "network-interface"))["NetworkInterface"]
+    # Attached, as a load balancer's or a task's interface is ("in-use"): an interface attached to nothing (Status
+    # "available") neither sends nor takes a connection (rules/route_explanations.dl eni_detached_end).
+    for eni, subnet, ip in ((alb_eni, public[0], "10.0.1.50"), (task_eni, private, "10.0.11.50")):
+        host = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnet,
+                                 PrivateIpAddress=ip)["Instances"][0]["InstanceId"]
+        ec2.attach_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=host, DeviceIndex=1)
 
     lb = elbv2.create_load_balancer(Name="web", Subnets=public, SecurityGroups=[alb_sg], Scheme="internet-facing",
                                     Type="application")["LoadBalancers"][0]
@@ -110,7 +116,8 @@ def build(session: boto3.Session, region: str = "us-east-1") -> Scenario:
 def _extras(ec2: Any, vpc: str, public: list[str], private: str) -> None:
     """Resources the query does not need but the collector must fetch: a transit gateway with a route
     table, a VPC attachment, a static route and a propagation; a managed prefix list; an Elastic IP
-    and a NAT gateway; an S3 gateway endpoint; a tagged SSM interface endpoint (its ENI); an instance; a peered VPC."""
+    and a NAT gateway; an S3 gateway endpoint; a tagged SSM interface endpoint (its ENI); a peered VPC (the
+    instances are the stand-ins' hosts, above)."""
     tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
     att = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[private])[
         "TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
@@ -131,8 +138,6 @@ def _extras(ec2: Any, vpc: str, public: list[str], private: str) -> None:
     ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.ssm", VpcEndpointType="Interface",
                             SubnetIds=[private], TagSpecifications=[{"ResourceType": "vpc-endpoint",
                                                                      "Tags": [{"Key": "team", "Value": "net"}]}])
-    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=private,
-                      PrivateIpAddress="10.0.11.50")
     other = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=other)
 
