@@ -100,16 +100,6 @@ def audit_pairs(
             raise QueryError("usage.by", f"--by {by!r}: group by subnet, sg, vpc or tag:KEY (e.g. tag:tier)")
         q = parse_query("* -> * " + " ".join(traffic or ["any"]))
         session = Session.open(facts)
-        if by.startswith("tag:") and not session.eni_tags(by[4:]):
-            # a key no ENI carries (a typo) would group every ENI as "(no KEY tag)" and pass: refused, as a query's
-            # tag:KEY=VALUE is (query.empty_set)
-            from reasoner.errors import QueryError
-            from reasoner.query.names import did_you_mean
-
-            keys = sorted({str(r[1]) for r in session.analyzer.rel.get("tag", ())})
-            raise QueryError("query.empty_set", f"--by {by}: no network interface has a tag {by[4:]} (its own, its "
-                             "task's, service's, load balancer's, endpoint's or instance's)",
-                             hint=did_you_mean(by[4:], keys, 0.4) if keys else "the snapshot holds no tags")
         seg = segmentation(session.analyzer, session.set_backend(), by, q.proto_number, q.port_lo, q.port_hi,
                            session.eni_tags)
     except ReasonError as e:

@@ -239,6 +239,16 @@ def segmentation(an: Analyzer, backend: Backend, by: str, proto: str, port_lo: i
         values: dict[str, set[str]] = {}
         for e, v in tagged(key):
             values.setdefault(e, set()).add(f"{key}={v}")
+        if not values:
+            # a key no ENI carries (a typo) would group every ENI as "(no KEY tag)" and pass: refused, as a query's
+            # tag:KEY=VALUE is (query.empty_set)
+            from reasoner.errors import QueryError
+            from reasoner.query.names import did_you_mean
+
+            keys = sorted({str(r[1]) for r in an.rel.get("tag", ())})
+            raise QueryError("query.empty_set", f"--by {by}: no network interface has a tag {key} (its own, its "
+                             "task's, service's, load balancer's, endpoint's or instance's)",
+                             hint=did_you_mean(key, keys, 0.4) if keys else "the snapshot holds no tags")
         for e in an.eni:
             tags[e] = sorted(values.get(e, ())) or [f"(no {key} tag)"]
 

@@ -155,9 +155,10 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
             if not_in_use:
                 hc.not_in_use = True
                 continue
-            if users and all(p.query("target_zone_disabled", (lb, tg, target, ip, port, None)) for lb in users):
+            disabled = [p.query("target_zone_disabled", (lb, tg, target, ip, port, None)) for lb in users]
+            if users and all(disabled):
                 # its zone's name, or its zone's ID when only another account names it (tg_target_subnet)
-                hc.zone_disabled = az or min(r[5] for r in p.query("target_zone_disabled", (users[0], tg, target, ip, port, None)))
+                hc.zone_disabled = az or min(r[5] for r in disabled[0])
                 continue
             if hc.missing:
                 continue
@@ -190,5 +191,4 @@ def health_checks(lbs: "LoadBalancers", tgs: list[str] | None = None, named_lbs:
 
 def _message(p, a, what: str, comp: str) -> str:
     """The sentence of rules/missing_data.dl ``missing_message`` for what is missing, naming comp."""
-    tmpl = p.query("missing_message", (what, None))
-    return tmpl[0][1].format(component=a.label(comp), **a.missing_fields(what, comp)) if tmpl else f"{what} {comp}"
+    return a.missing_sentence(what, comp, a.label(comp), default=f"{what} {{component}}")

@@ -297,10 +297,8 @@ class LoadBalancers:
                 for _, _, what, comp in sorted(set(self.p.query("cross_zone_missing", (lb, tg, None, None))))]
 
     def _missing(self, hop: str, what: str, component: str) -> Missing:
-        tmpl = self.p.query("missing_message", (what, None))
         label = self.a.label(component) if component.startswith("arn:") or component in self.a.names else component
-        text = tmpl[0][1] if tmpl else f"{what} {{component}} is not known"
-        return Missing(hop, what, component, text.format(component=label, **self.a.missing_fields(what, component)))
+        return Missing(hop, what, component, self.a.missing_sentence(what, component, label))
 
     @staticmethod
     def _with_unknown(res: Result, unknown: list[Missing]) -> Result:

@@ -165,6 +165,13 @@ class Analyzer(HopReader):
         name = self.names.get(rid)
         return f"{rid} ({name})" if name and name != rid else rid
 
+    def missing_sentence(self, what: str, comp: str, label: str, default: str | None = None) -> str:
+        """The sentence of rules/missing_data.dl ``missing_message`` for ``what``, naming ``comp`` as ``label`` (and
+        its other fields: ``missing_fields``); ``default`` (a template) when the rules give none."""
+        tmpl = self.p.query("missing_message", (what, None))
+        text = tmpl[0][1] if tmpl else default if default is not None else f"{what} {{component}} is not known"
+        return text.format(component=label, **self.missing_fields(what, comp))
+
     def missing_fields(self, what: str, comp: str) -> dict[str, str]:
         """The fields of a ``missing_message`` sentence besides ``{component}``: for ``tgw_entry_subnet`` (rules/
         missing_data.dl), ``{zones}``, the attachment's subnets and their Availability Zones."""
@@ -398,9 +405,7 @@ class Analyzer(HopReader):
     def _missing(self, rows: list[tuple]) -> list[Missing]:
         out = []
         for hop, what, comp in rows:
-            tmpl = self.p.query("missing_message", (what, None))
-            text = tmpl[0][1] if tmpl else f"{what} {{component}} is not known"
-            out.append(Missing(hop, what, comp, text.format(component=self.label(comp), **self.missing_fields(what, comp))))
+            out.append(Missing(hop, what, comp, self.missing_sentence(what, comp, self.label(comp))))
         return out
 
     def _inconclusive(self, query_text: str, row: tuple, rows: list[tuple], dst: Endpoint, checked: int, depth: int,

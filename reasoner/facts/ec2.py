@@ -93,9 +93,10 @@ def subnets(c: Ctx, items: list[tuple[str, Any]]) -> None:
         blocks = _ipv6_blocks(c, s, p)
         if c.opt(s, "CidrBlock", p) is not None or not blocks:  # an IPv6-only subnet has no IPv4 block
             blocks.insert(0, c.cidr(c.req(s, "CidrBlock", p), f"{p}.CidrBlock")[:2])
+        zone = str(c.opt(s, "AvailabilityZone", p, ""))
         for lo, hi in blocks:
-            c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, str(c.opt(s, "AvailabilityZone", p, "")))
-        c.acc.subnet_zones[(sid, c.account)] = str(c.opt(s, "AvailabilityZone", p, ""))
+            c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, zone)
+        c.acc.subnet_zones[(sid, c.account)] = zone
         if c.opt(s, "AvailabilityZoneId", p) is not None:
             c.add("subnet_az_id", sid, c.req_str(s, "AvailabilityZoneId", p))
         _block_public_access(c, s, sid, p)
@@ -157,12 +158,9 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
         c.add("eni_detached", eni)
     # InterfaceType (NetworkInterface, EC2 API reference): an endpoint's network interface says so itself, which
     # rules/vpc_endpoints.dl reads when no endpoint of the snapshot lists it; the default "interface" is not kept
-    kind = c.opt(e, "InterfaceType", p)
-    if kind is not None:
-        if not isinstance(kind, str):
-            raise c.err("facts.bad_value", f"InterfaceType must be a string, not {type(kind).__name__}", f"{p}.InterfaceType")
-        if kind != "interface":
-            c.add("eni_interface_type", eni, kind)
+    kind = c.opt_str(e, "InterfaceType", p, "interface")
+    if kind != "interface":
+        c.add("eni_interface_type", eni, kind)
     attachment = c.opt(e, "Attachment", p, {})
     owner = instance or c.opt(attachment, "InstanceId", f"{p}.Attachment")
     if owner:
