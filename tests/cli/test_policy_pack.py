@@ -170,3 +170,44 @@ def test_net_001_and_the_default_policy_over_a_group_the_snapshot_does_not_descr
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}))
     assert reason("verify", admin, "--facts", str(open_snap)).returncode == 1
     assert reason("verify", default, "--facts", str(open_snap)).returncode == 1
+
+
+def _ssh_from_list(tmp_path, lists: list[dict] | None):
+    """The fixed example with a tcp 22 ingress rule naming pl-admins in its first group; ``lists`` is the snapshot's
+    PrefixLists answer (None: no answer)."""
+    snap = copy_fixed(tmp_path, "SecurityGroups.json", lambda d: d["SecurityGroups"][0]["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": "pl-admins"}]}))
+    if lists is not None:
+        (snap / REGION / "PrefixLists.json").write_text(json.dumps({"PrefixLists": lists}))
+    sg = json.loads((snap / REGION / "SecurityGroups.json").read_text())["SecurityGroups"][0]["GroupId"]
+    return snap, sg
+
+
+def test_net_001_reads_an_ssh_rule_naming_a_prefix_list_that_holds_the_whole_internet(tmp_path):
+    """security-group-rules.html: a rule's source is a CIDR block, a security group or a prefix list; a rule naming a
+    list admits its CIDR blocks.  NET-001 read CIDR rules only, so tcp 22 from a list holding 0.0.0.0/0 (or the two
+    halves of the internet) passed."""
+    for cidrs in (["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["::/0"]):
+        snap, sg = _ssh_from_list(tmp_path / str(len(cidrs)) / cidrs[0].replace("/", "_").replace(":", "c"),
+                                  [{"PrefixListId": "pl-admins", "PrefixListName": "admins", "Cidrs": cidrs}])
+        assert violations(snap) == (1, [(sg, "ssh")]), cidrs
+
+
+def test_net_001_passes_an_ssh_rule_naming_a_prefix_list_of_known_networks(tmp_path):
+    snap, _ = _ssh_from_list(tmp_path, [{"PrefixListId": "pl-admins", "PrefixListName": "admins",
+                                         "Cidrs": ["203.0.113.0/24", "0.0.0.0/1"]}])
+    assert violations(snap) == (0, [])
+
+
+def test_net_001_over_a_prefix_list_not_in_the_snapshot_or_being_changed_is_not_decided(tmp_path):
+    """No PrefixLists answer, or a managed list caught modifying (API_ManagedPrefixList State modify-in-progress: the
+    version shown or the one before it applies): whether tcp 22 is open to the internet is not decided (exit 3, the
+    group named), never a pass; a list being changed that shows 0.0.0.0/0 is not a certain violation either."""
+    changing = {"PrefixListId": "pl-admins", "PrefixListName": "admins", "State": "modify-in-progress",
+                "Entries": [{"Cidr": "0.0.0.0/0"}]}
+    for name, lists in (("absent", None), ("changing", [changing])):
+        snap, sg = _ssh_from_list(tmp_path / name, lists)
+        r = reason("verify", str(PACK), "--facts", str(snap), "--format", "json")
+        doc = answer(r.stdout)
+        assert r.returncode == 3 and not doc["violations"], (name, doc)
+        assert any(w.startswith("policies not decided: NET-001") and f"({sg})" in w for w in doc["warnings"]), doc["warnings"]
