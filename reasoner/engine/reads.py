@@ -36,9 +36,8 @@ def hop_reads(checked: Checked, answers: Iterable[str], domain: str = "packet") 
     rules = [r for r in checked.module.rules if not r.is_fact]
     derived = {r.head.pred for r in checked.module.rules}
     carried: dict[str, list] = {p: [_TOP] * checked.decls[p].arity for p in derived if p in checked.decls}
-    for p in derived:  # facts written in rule files hold constants: they carry nothing
-        if any(r.is_fact for r in checked.module.rules if r.head.pred == p):
-            carried[p] = [None] * checked.decls[p].arity
+    for p in {r.head.pred for r in checked.module.rules if r.is_fact} & carried.keys():
+        carried[p] = [None] * checked.decls[p].arity  # facts written in rule files hold constants: they carry nothing
     _carry(rules, carried, domain)
     if any(v == _TOP for cols in carried.values() for v in cols):
         # never settled (bound only through each other, in a cycle): they carry nothing, and the columns computed
@@ -105,24 +104,31 @@ def _carry(rules: list, carried: dict[str, list], domain: str) -> None:
     """Refines ``carried`` (each derived predicate's columns: the packet column each carries, None, or ``_TOP`` when
     not known yet) to the greatest fixpoint: a column keeps k while every rule puts there a variable bound to packet
     column k; a rule whose variable is bound only through columns not known yet gives no verdict until they are."""
-    changed = True
-    while changed:
-        changed = False
+    # a rule's verdicts depend only on what its positive body atoms carry: kept from the pass before unless one of
+    # those predicates changed in it (the same passes, without recomputing the rules nothing new reaches)
+    reads = [{lit.pred for lit in rule.body if isinstance(lit, Atom) and not lit.negated and lit.pred in carried}
+             for rule in rules]
+    verdicts: list[list[tuple[int, int | None]]] = [[] for _ in rules]
+    moved: set[str] | None = None  # the predicates changed by the last pass (None: the first pass)
+    while moved is None or moved:
         now: dict[str, list] = {p: [_TOP] * len(cols) for p, cols in carried.items()}
-        for rule in rules:
-            src = _sources(rule, carried, domain)
-            pending = _pending(rule, carried)
-            for i, t in enumerate(rule.head.args):
-                k = src.get(t.name) if isinstance(t, Var) else None
-                if k is None and isinstance(t, Var) and t.name in pending:
-                    continue  # bound through a column not known yet (a predicate later in the order): no verdict yet
-                cur = now[rule.head.pred][i]
-                now[rule.head.pred][i] = k if cur == _TOP else (cur if cur == k else None)
+        for n, rule in enumerate(rules):
+            if moved is None or not reads[n].isdisjoint(moved):
+                src = _sources(rule, carried, domain)
+                pending = _pending(rule, carried)
+                verdicts[n] = [(i, src.get(t.name) if isinstance(t, Var) else None) for i, t in enumerate(rule.head.args)
+                               # bound through a column not known yet (a predicate later in the order): no verdict yet
+                               if not (isinstance(t, Var) and src.get(t.name) is None and t.name in pending)]
+            head = now[rule.head.pred]
+            for i, k in verdicts[n]:
+                cur = head[i]
+                head[i] = k if cur == _TOP else (cur if cur == k else None)
+        moved = set()
         for p in carried:
             for i, v in enumerate(now[p]):
                 if v != _TOP and carried[p][i] != v and (carried[p][i] == _TOP or v is None):
                     carried[p][i] = v
-                    changed = True
+                    moved.add(p)
 
 
 def _pending(rule, carried: dict[str, list]) -> set[str]:
