@@ -228,6 +228,17 @@ class Resolver:
         """The names of the snapshot's ECS clusters (ecs:CLUSTER[/SERVICE] names one, tasks or not)."""
         return {r[1] for r in self.rel.get("ecs_cluster", [])} | {r[0].rsplit("/", 1)[-1] for r in self.rel.get("ecs_cluster", [])}
 
+    def _maybe_service(self, target: str) -> bool:
+        """Whether ``ecs:CLUSTER[/SERVICE]`` (not in ``ecs_named``) may still name a cluster or service of the snapshot
+        with no task: a known cluster alone, or a service of one when the snapshot lacks the EcsServices or EcsTasks
+        answer that would list it.  With both, an unknown service is an unknown name (``ecs:prod/wbe``: did you
+        mean ``ecs:prod/web``?), not a service without tasks."""
+        cluster, _, service = target[4:].partition("/")
+        if cluster not in self.ecs_clusters:
+            return False
+        have = set(self.rel.get("snapshot_has", []))
+        return not service or not {("EcsServices",), ("EcsTasks",)} <= have
+
     def known(self) -> list[str]:
         """The names a query may use, as it writes them: a load balancer's or target group's name with its prefix
         (``tg:task-tg``; bare, it is refused)."""
@@ -258,7 +269,7 @@ class Resolver:
                              f"Regions): {', '.join(arns)}", hint="name one by its ARN: " + ", ".join(f"ecs:{a}" for a in arns))
         if target in self.ecs:
             return self.set_of(target, self.ecs[target], "no running task with a network interface")
-        if target.startswith("ecs:") and (target[4:].split("/", 1)[0] in self.ecs_clusters or target in self.ecs_named):
+        if target.startswith("ecs:") and (target in self.ecs_named or self._maybe_service(target)):
             # a cluster or service of the snapshot with no running task (it said "unknown endpoint 'arn:aws:ecs:...'")
             collected = ("EcsTasks",) in set(self.rel.get("snapshot_has", []))
             raise QueryError("query.empty_set", f"{target} has no running task with a network interface in the snapshot"

@@ -30,3 +30,22 @@ def test_the_hint_for_an_unknown_name_offers_a_target_group_as_a_query_names_it(
                        timeout=60)
     assert r.returncode == 2 and "did you mean:" in r.stderr and "tg:task-tg" in r.stderr, r.stderr
     assert " task-tg," not in r.stderr and " task-tg?" not in r.stderr, r.stderr
+
+
+def test_a_misspelt_ecs_service_of_a_known_cluster_is_an_unknown_name_with_close_matches(tmp_path):
+    """``ecs:prod/wbe``: the cluster prod is known and the snapshot lists its services and tasks, so no service wbe
+    exists.  It said "ecs:prod/wbe has no running task with a network interface in the snapshot" (as for a service
+    without tasks), with no hint; it is an unknown name, offering ecs:prod/web.  A service of a known cluster that the
+    snapshot cannot list (no EcsServices or EcsTasks answer) still says what is missing."""
+    import shutil
+
+    r = subprocess.run(["reason", "query", "ecs:prod/wbe -> task-eni tcp 8000"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "error[query.unknown_name]" in r.stderr and "ecs:prod/web" in r.stderr, r.stderr
+    snap = tmp_path / "snap"
+    shutil.copytree(ROOT / "facts", snap, ignore=shutil.ignore_patterns("examples"))
+    (snap / "aws_configs" / "us-east-1" / "EcsTasks.json").unlink()
+    (snap / "aws_configs" / "us-east-1" / "EcsServices.json").unlink()
+    r = subprocess.run(["reason", "query", "--facts", str(snap), "ecs:prod/wbe -> task-eni tcp 8000"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "error[query.empty_set]" in r.stderr and "no EcsTasks answer" in r.stderr, r.stderr
