@@ -163,10 +163,10 @@ class LoadBalancers:
                                and any(r[5] not in (az, "all") for r in self.p.query("target_served", (lb, tg, None, None, None, None)))
                                for m in self._cross_zone_missing(lb, tg))
             sent = [r for tg in sorted(tgs) for r in self.p.query("node_target", (lb, node, tg, None, None, None))]
-            if not sent and (not targets or pending):
-                # the targets themselves, or what decides which of them this node sends to (a zone only another
-                # account names, cross-zone settings, ...) are what the snapshot lacks: the node's hop is undecided,
-                # not blocked by a reason ("the target groups have none there") the missing data may contradict
+            if not sent and (not targets or any(m.hop in ("target", "target_group") for m in pending)):
+                # the targets themselves, or what decides which of them this node sends to (a target whose zone only
+                # another account names, ...) are what the snapshot lacks: the node's hop is undecided, not blocked by
+                # a reason ("the target groups have none there") the missing data may contradict
                 best = self._better(best, self._undecided(base, pending))
                 continue
             if not sent:
