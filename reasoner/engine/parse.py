@@ -22,8 +22,6 @@ from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard
 from reasoner.files import read_regular
 
-_GRAMMAR = resources.files("reasoner.engine").joinpath("rules.lark")
-
 _TOKEN_NAMES = {
     "DOT": "'.'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "NAME": "a name", "INT": "an integer",
     "STRING": "a string", "COMPOP": "a comparison", "__ANON_0": "':-'", "IF": "':-'", "BANG": "'!'",
@@ -225,8 +223,8 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
 
     With ``cache``, the shipped rules' parse (package data: :data:`reasoner.engine.parse_cache.SHIPPED`) answers
     when the files are exactly the shipped ones, and a successful parse is cached (validated JSON of the syntax
-    tree, never pickle: see :mod:`reasoner.engine.parse_cache`), keyed by the sha256 of the grammar, every file's
-    name and text, and Python's version, so a fresh process skips lark; anything unreadable or unexpected in
+    tree, never pickle: see :mod:`reasoner.engine.parse_cache`), keyed by the sha256 of the grammar and the parsing code,
+    every file's name and text, and Python's version, so a fresh process skips lark; anything unreadable or unexpected in
     either is ignored and the files are parsed.  ``REASON_NO_CACHE=1`` turns both off.
     """
     texts = read_texts(paths, display_names)
@@ -236,7 +234,8 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
     module = parse_cache.shipped(texts)
     if module is not None:
         return module
-    key = hashlib.sha256(repr((sys.version, _GRAMMAR.read_text(), texts)).encode()).hexdigest()[:32]
+    # (the parsing code too, not the grammar alone: a file the parser now refuses was accepted, and cached, before)
+    key = hashlib.sha256(repr((sys.version, parse_cache.parser_sha256(), texts)).encode()).hexdigest()[:32]
     module = parse_cache.load(folder, key)
     if module is None:
         module = parse_texts(texts)
