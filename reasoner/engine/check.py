@@ -25,7 +25,8 @@ Checked here, all problems collected and sorted:
 - ``port_constant``: in a user file, a port constant of ``exposed``/``can_reach`` in a negated atom or beside a
   variable port (both constants in a positive atom read as containment: reasoner/engine/ranges.py);
 - ``bad_annotation``: rule metadata (``@id``, ``@severity``, ``@title``, ``@remediation``) on a rule whose head
-  is not ``violation``, another key, or a severity other than low, medium, high, critical;
+  is not ``violation``, another key, or a severity other than low, medium, high, critical (metadata that belongs to
+  no rule, and ``duplicate_annotation``, an annotation given twice, are refused by the parser: reasoner/engine/parse.py);
 - ``dead_rule``: in a user file, a rule or facts whose predicate ``violation`` never reads (``violations``):
   nothing consumes what it derives, so it can never fail a check (a misspelt ``Violation("a", "b").`` passed).
 

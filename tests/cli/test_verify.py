@@ -94,6 +94,17 @@ def test_policy_with_an_error_is_refused_whole(tmp_path):
     assert r.returncode == 2 and "p.dl:2:" in r.stderr and "sgg" in r.stderr and "Traceback" not in r.stderr
 
 
+
+def test_a_policy_rule_with_a_repeated_annotation_is_refused_with_its_location(tmp_path):
+    """Two @severity lines on one violation rule: the last silently won (a "high" read as "low"); now exit 2, at the
+    second, with the caret and a hint, and nothing runs."""
+    f = tmp_path / "p.dl"
+    f.write_text('@id("NET-9")\n@severity("high")\n@severity("low")\nviolation(S, "x") :- lb_sg(_, S).\n')
+    r = reason("verify", str(f))
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert f"{f}:3:1: error[duplicate_annotation]: @severity is given twice to a rule" in r.stderr
+    assert "    ^" in r.stderr and f"first given at {f}:2:1" in r.stderr
+
 def test_a_run_with_nothing_to_check_is_an_input_error_like_an_empty_folder(tmp_path):
     """An empty or comment-only .reason file used to print "0/0 assertions hold" and exit 0."""
     empty = tmp_path / "empty.reason"
