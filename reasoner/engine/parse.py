@@ -64,7 +64,8 @@ class _ToAst(Transformer):
         super().__init__()
         self.file = file
         self.lines = lines or []
-        #: problems of structure found while building the tree (an annotation given twice), reported all together
+        #: problems of structure found while building the tree (an annotation given twice, a column named twice),
+        #: reported all together
         self.problems: list[Diagnostic] = []
 
     def problem(self, loc: Loc, code: str, message: str, hint: str) -> None:
@@ -148,6 +149,14 @@ class _ToAst(Transformer):
     def decl(self, meta, children) -> _Stmt:
         name = str(children[0])
         columns = [c for c in children[1:] if isinstance(c, _Column)]
+        first: dict[str, _Column] = {}
+        for col in columns:  # a policy's output and messages name the columns: one name, one column
+            if col.name in first:
+                self.problem(col.loc, "duplicate_column", f"column '{col.name}' of '{name}' is named twice",
+                             f"first named at {first[col.name].loc}; give each column its own name "
+                             f"(they name the values in messages and in a policy's output)")
+            else:
+                first[col.name] = col
         decl = Decl(name, tuple((c.name, c.type) for c in columns), {}, self._loc(meta))
         return _Stmt(decl, [c for c in children[1:] if isinstance(c, _Note)])
 

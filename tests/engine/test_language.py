@@ -33,6 +33,18 @@ def test_annotations_are_parsed_onto_the_declaration():
     assert m.decls[0].annotations == {"code": "SG_HAS_NO_RULES", "message": "x is {x}"}
 
 
+
+def test_a_column_named_twice_is_refused_at_the_second():
+    """``.decl p(a: symbol, a: number)`` was accepted: the columns name the values in messages and a policy's output,
+    so one name for two columns made them ambiguous. Every such column of the file is reported, each at its name."""
+    with pytest.raises(RuleError) as info:
+        parse_text(".decl p(a: symbol, a: number)\n.decl q(x: number, y: number, x: symbol, y: symbol)\n", "c.dl")
+    diags = info.value.diagnostics
+    assert [(d.code, d.line, d.column) for d in diags] == [("duplicate_column", 1, 20), ("duplicate_column", 2, 31),
+                                                          ("duplicate_column", 2, 42)]
+    assert "column 'a' of 'p' is named twice" in diags[0].message and "first named at c.dl:1:9" in diags[0].hint
+    assert "^" in diags[0].render()
+
 def test_undeclared_predicate_suggests_close_match():
     (d,) = errors("path(X, Y) :- edge(X, Y), nod(X).\n.decl path(a: number, b: number)")
     assert d.code == "undeclared" and "nod" in d.message and "node" in (d.hint or "")

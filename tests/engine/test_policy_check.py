@@ -224,6 +224,11 @@ def test_rule_metadata_that_belongs_to_no_rule_is_refused(tmp_path, text, follow
     assert "@id belongs to no rule" in diags[0].message and follows in diags[0].message
     assert "right before the violation rule" in diags[0].hint
 
+
+def test_a_policy_declaration_with_a_column_named_twice_is_refused(tmp_path):
+    diags = refused(tmp_path, '.decl p(a: symbol, a: number)\np("x", 1).\nviolation(S, "x") :- p(S, _).\n')
+    assert [(d.code, d.line, d.column) for d in diags] == [("duplicate_column", 1, 20)]
+
 def test_facts_no_violation_rule_reads_are_dead_too(tmp_path):
     """A misspelt Violation("a", "b"). passed `reason check` and `verify` (0 violations): facts of a predicate no
     violation rule reads can never fail a check. Said once per predicate, at its first fact."""
