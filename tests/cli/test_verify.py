@@ -60,6 +60,27 @@ def test_bad_assertion_files_are_input_errors(tmp_path):
     assert r.returncode == 2 and "no such assertion file" in r.stderr
 
 
+
+def test_every_bad_line_of_every_assertion_file_is_reported_and_nothing_runs(tmp_path):
+    """Three broken lines were found one run at a time (the first stopped the reading); each line is an assertion of
+    its own, so all are reported now, each at file:line:col with its caret and hint; still exit 2, and no assertion
+    runs, not even those of a good file beside them (as when one bad line was reported)."""
+    (tmp_path / "a.reason").write_text("assert maybe alb-eni -> task-eni tcp 80\nassert reachable alb-eni -> task-eni tcp 8000\n"
+                                       "assert unreachable internet -> task-eni tcp 99999\n")
+    (tmp_path / "b.reason").write_text("# b\nassert reachable alb-eni ->\n")
+    (tmp_path / "good.reason").write_text("assert unreachable internet -> task-eni tcp 22\n")
+    r = reason("verify", str(tmp_path))
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr, r.stdout + r.stderr
+    for where in ("a.reason:1:8: error[query.syntax]", "a.reason:3:45: error[query.port]", "b.reason:2:26: error[query.syntax]"):
+        assert f"{tmp_path}/{where}" in r.stderr, r.stderr
+    assert r.stderr.count("^") == 3 and r.stderr.count("hint:") == 3
+    assert r.stderr.rstrip().endswith("3 errors in assertion files; nothing was run.")
+    r = reason("verify", str(tmp_path), "--format", "json")
+    error = answer(r.stdout)["error"]
+    assert r.returncode == 2 and error["location"] == f"{tmp_path}/a.reason:1:8"
+    assert [(d["file"].rsplit("/", 1)[1], d["line"], d["column"]) for d in error["diagnostics"]] == [
+        ("a.reason", 1, 8), ("a.reason", 3, 45), ("b.reason", 2, 26)]
+
 def test_policy_rules_report_each_violation_with_its_rule():
     r = reason("verify", "--format", "json")
     out = answer(r.stdout)
