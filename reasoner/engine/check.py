@@ -27,6 +27,7 @@ Checked here, all problems collected and sorted:
 - ``bad_annotation``: rule metadata (``@id``, ``@severity``, ``@title``, ``@remediation``) on a rule whose head
   is not ``violation``, another key, or a severity other than low, medium, high, critical (metadata that belongs to
   no rule, and ``duplicate_annotation``, an annotation given twice, are refused by the parser: reasoner/engine/parse.py);
+  in a user file, any annotation of a declaration (``@code``, ``@message``: read for the shipped hops only);
 - ``dead_rule``: in a user file, a rule or facts whose predicate ``violation`` never reads (``violations``):
   nothing consumes what it derives, so it can never fail a check (a misspelt ``Violation("a", "b").`` passed).
 
@@ -477,10 +478,18 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 
 def _check_rule_metadata(module: Module, shipped: Collection[str]) -> list[Diagnostic]:
-    """A user rule's annotations: only on violation rules, only the known keys, a known severity."""
+    """A user rule's annotations: only on violation rules, only the known keys, a known severity.  A user
+    declaration's: none (``@code``, ``@message``, ... are read for the shipped hop predicates only: on a policy's
+    predicate they were kept and never read)."""
     from reasoner.engine.parse import RULE_METADATA
 
     out = []
+    for decl in module.decls:
+        if decl.loc.file not in shipped:
+            out.extend(_diag(module, decl.loc, "bad_annotation", f"@{key} on the declaration of '{decl.name}' would be "
+                             "ignored: annotations of a declaration are read for the shipped rules' hops only",
+                             "remove it (a // comment documents a predicate); a violation rule carries @id, @severity, "
+                             "@title, @remediation, written right before the rule") for key in decl.annotations)
     for rule in module.rules:
         notes = getattr(rule, "annotations", {}) or {}
         if rule.head.loc.file in shipped or not notes:

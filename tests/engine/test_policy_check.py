@@ -229,6 +229,17 @@ def test_a_policy_declaration_with_a_column_named_twice_is_refused(tmp_path):
     diags = refused(tmp_path, '.decl p(a: symbol, a: number)\np("x", 1).\nviolation(S, "x") :- p(S, _).\n')
     assert [(d.code, d.line, d.column) for d in diags] == [("duplicate_column", 1, 20)]
 
+
+def test_an_annotation_on_a_policys_declaration_is_refused_not_ignored(tmp_path):
+    """@code, @message, ... tie a shipped hop predicate to its explanation; on a policy's own predicate they were kept
+    and never read. Refused, each named, at the declaration."""
+    diags = refused(tmp_path, '.decl open(s: symbol) @code("NET-1") @message("open {s}")\nopen(S) :- lb_sg(_, S).\n'
+                              'violation(S, "x") :- open(S).\n')
+    assert [(d.code, d.line, d.column) for d in diags] == [("bad_annotation", 1, 1)] * 2
+    assert [d.message.split(" would")[0] for d in diags] == ["@code on the declaration of 'open'",
+                                                            "@message on the declaration of 'open'"]
+    assert "would be ignored" in diags[0].message and "// comment" in diags[0].hint
+
 def test_facts_no_violation_rule_reads_are_dead_too(tmp_path):
     """A misspelt Violation("a", "b"). passed `reason check` and `verify` (0 violations): facts of a predicate no
     violation rule reads can never fail a check. Said once per predicate, at its first fact."""
