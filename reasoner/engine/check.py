@@ -44,7 +44,8 @@ from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.protocols import protocol_columns, protocol_vars
 from reasoner.protocols import is_number
 from reasoner.engine.typecheck import check_types
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, subterms, term_vars
+from reasoner.engine.syntax import (Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars,
+                                   source_lines, subterms, term_vars)
 
 
 @dataclass
@@ -157,7 +158,7 @@ def strongly_connected(edges: dict[str, set[str]]) -> list[frozenset[str]]:
 
 @lru_cache(maxsize=8)
 def _lines(text: str) -> list[str]:
-    return text.splitlines()  # once per file, not once per diagnostic (a file may have thousands)
+    return source_lines(text)  # once per file, not once per diagnostic (a file may have thousands)
 
 
 def _diag(module: Module, loc: Loc, code: str, message: str, hint: str | None = None) -> Diagnostic:

@@ -20,7 +20,7 @@ from lark.exceptions import VisitError
 
 from reasoner.engine import disk_cache, parse_cache
 from reasoner.errors import Diagnostic, RuleError
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, source_lines
 from reasoner.files import read_regular
 
 _TOKEN_NAMES = {
@@ -200,8 +200,11 @@ def _describe_expected(expected: set[str]) -> str:
 
 
 def parse_text(text: str, file: str = "<text>") -> Module:
-    """Parses one rule file's text; raises RuleError with a located diagnostic on bad syntax."""
-    lines = text.splitlines()
+    """Parses one rule file's text; raises RuleError with a located diagnostic on bad syntax.  Lines end at \\n, \\r\\n
+    or \\r (a file saved with old Mac line endings: a // comment ran to the end of the file, and took every rule after
+    it); the module keeps the text as given (the proof's rules hash reads it)."""
+    original, text = text, text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = source_lines(text)
 
     def line_at(n: int) -> str:
         return lines[n - 1] if 0 < n <= len(lines) else ""
@@ -236,7 +239,7 @@ def parse_text(text: str, file: str = "<text>") -> Module:
         if isinstance(err.orig_exc, RuleError):
             raise err.orig_exc from None
         raise
-    out = Module(sources={file: text})
+    out = Module(sources={file: original})
     moved: list[_Note] = []  # rule metadata written right after a .decl: the next rule's
     for stmt, notes in module.children:
         if isinstance(stmt, Decl):
