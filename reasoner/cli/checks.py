@@ -77,6 +77,13 @@ def verify(
         if not assertions and not policy_rules(session.program, policies, []) and not any(
                 r.loc.file in own for r in session.program.rules_by_head.get("undecided", [])):
             _nothing_to_check(files)
+        # a file given (or found in a folder) that checks nothing is said, never passed over in silence
+        checking = {r.loc.file for h in ("violation", "undecided") for r in session.program.rules_by_head.get(h, [])}
+        asserting = {a.file for a in assertions}
+        skipped = skipped + [f"policy file {p} has no violation or undecided rule: it checks nothing" for p in policies
+                             if str(p) not in checking] + [
+            f"assertion file {f} holds no assertion (only blank or comment lines)" for f in files
+            if f.suffix.lower() != ".dl" and str(f) not in asserting]
         outcome = policy_outcome.run(session, policies)
         policy_errors, name_warnings = outcome.errors, outcome.warnings
         violations, undecided = outcome.violations, outcome.undecided

@@ -150,6 +150,23 @@ def test_a_run_with_nothing_to_check_is_an_input_error_like_an_empty_folder(tmp_
     assert r.returncode == 0 and "3/3 assertions hold" in r.stdout, r.stdout + r.stderr
 
 
+
+def test_a_file_that_checks_nothing_beside_others_is_named_in_a_warning(tmp_path):
+    """An empty (or comment-only) policy or assertion file next to files that do check something was read and passed
+    over without a word: a policy file emptied by a bad merge turned a CI gate off silently. Each is named now."""
+    (tmp_path / "a.reason").write_text("assert unreachable internet -> task-eni tcp 22\n")
+    (tmp_path / "empty.reason").write_text("# to do\n\n")
+    (tmp_path / "empty.dl").write_text("// only a comment\n/* and another */\n")
+    (tmp_path / "decls.dl").write_text(".decl helper(x: symbol)\n")
+    r = reason("verify", str(tmp_path), "--format", "json")
+    warnings = answer(r.stdout)["warnings"]
+    assert r.returncode == 0 and warnings == [
+        f"policy file {tmp_path}/decls.dl has no violation or undecided rule: it checks nothing",
+        f"policy file {tmp_path}/empty.dl has no violation or undecided rule: it checks nothing",
+        f"assertion file {tmp_path}/empty.reason holds no assertion (only blank or comment lines)"], warnings
+    r = reason("verify", str(tmp_path / "a.reason"), str(ROOT / "queries" / "policy.dl"), "--format", "json")
+    assert answer(r.stdout)["warnings"] == []  # (files that check something: no warning)
+
 def test_a_proof_decided_before_any_packet_says_why(tmp_path):
     """A load balancer with no listener on the asked port refuses every packet of the query before any is evaluated
     (ELBV2_LISTENERS_MISMATCH): the proof names that, instead of "0 representative packets"; a proof that evaluated
