@@ -25,8 +25,9 @@ Checked here, all problems collected and sorted:
 - ``port_constant``: in a user file, a port constant of ``exposed``/``can_reach`` in a negated atom or beside a
   variable port (both constants in a positive atom read as containment: reasoner/engine/ranges.py);
 - ``bad_annotation``: rule metadata (``@id``, ``@severity``, ``@title``, ``@remediation``) on a rule whose head
-  is not ``violation``, another key, or a severity other than low, medium, high, critical (metadata that belongs to
-  no rule, and ``duplicate_annotation``, an annotation given twice, are refused by the parser: reasoner/engine/parse.py);
+  is not ``violation``, another key, an empty value, or a severity other than low, medium, high, critical (metadata
+  that belongs to no rule, and ``duplicate_annotation``, an annotation given twice, are refused by the parser:
+  reasoner/engine/parse.py);
   in a user file, any annotation of a declaration (``@code``, ``@message``: read for the shipped hops only);
 - ``dead_rule``: in a user file, a rule or facts whose predicate ``violation`` never reads (``violations``):
   nothing consumes what it derives, so it can never fail a check (a misspelt ``Violation("a", "b").`` passed).
@@ -503,6 +504,9 @@ def _check_rule_metadata(module: Module, shipped: Collection[str]) -> list[Diagn
             if key not in RULE_METADATA:
                 out.append(_diag(module, rule.head.loc, "bad_annotation", f"unknown rule annotation @{key}",
                                  "a violation rule carries @id, @severity, @title, @remediation"))
+            elif not value.strip():  # (an empty @id was dropped: the SARIF rule was named by the location instead)
+                out.append(_diag(module, rule.head.loc, "bad_annotation", f"@{key} is empty",
+                                 f"give @{key} a value, or remove it"))
             elif key == "severity" and value not in SEVERITIES:
                 out.append(_diag(module, rule.head.loc, "bad_annotation", f"unknown severity {value!r}",
                                  "one of " + ", ".join(SEVERITIES)))

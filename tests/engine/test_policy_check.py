@@ -184,6 +184,8 @@ def test_rule_metadata_is_parsed_even_right_after_a_declaration():
     ('@severity("urgent") violation(S, "x") :- lb_sg(_, S).\n', "unknown severity"),
     ('@owner("me") violation(S, "x") :- lb_sg(_, S).\n', "unknown rule annotation @owner"),
     ('.decl g(s: symbol)\n@id("A-1") g(S) :- lb_sg(_, S).\nviolation(S, "x") :- g(S).\n', "metadata on a rule for 'g'"),
+    ('@id("") violation(S, "x") :- lb_sg(_, S).\n', "@id is empty"),  # (dropped: SARIF named the rule by its location)
+    ('@title("  ") violation(S, "x") :- lb_sg(_, S).\n', "@title is empty"),
 ])
 def test_bad_rule_metadata_is_refused(tmp_path, text, what):
     diags = refused(tmp_path, text)
