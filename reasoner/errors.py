@@ -8,6 +8,7 @@ raises these; only ``reasoner.cli`` turns them into messages and exit codes (2).
     ├── RuleError        rule files: syntax, declarations, safety, strata (carries a list of Diagnostics)
     ├── FactsError       snapshots: malformed JSON, missing fields, unknown folder
     ├── QueryError       query text and names (unknown name with close matches)
+    │   └── AssertionFileError  every error of the assertion files read, together
     └── EvaluationError  the engine refused or failed a question
 """
 
@@ -78,6 +79,28 @@ class FactsError(ReasonError):
 
 class QueryError(ReasonError):
     """A query could not be parsed or one of its names is unknown."""
+
+
+class AssertionFileError(QueryError):
+    """Every error of one or more assertion files (each line is an assertion of its own, parsed apart), reported
+    together: a user with three broken lines sees all three in one run.  The first error's code, message, location
+    and hint are this error's own; ``errors`` holds each as a QueryError (rendered as it always was) and
+    ``diagnostics`` as data (file, line, column, code, message, hint: ``--format json``)."""
+
+    def __init__(self, errors: list[QueryError], diagnostics: list[Diagnostic]) -> None:
+        first = errors[0]
+        super().__init__(first.code, first.message, first.location, first.hint)
+        self.errors = list(errors)
+        self.diagnostics = list(diagnostics)
+
+    @classmethod
+    def merge(cls, parts: list["AssertionFileError"]) -> "AssertionFileError":
+        return cls([e for p in parts for e in p.errors], [d for p in parts for d in p.diagnostics])
+
+    def render(self) -> str:
+        if len(self.errors) == 1:
+            return self.errors[0].render()
+        return "\n".join(e.render() for e in self.errors) + f"\n{len(self.errors)} errors in assertion files; nothing was run."
 
 
 class EvaluationError(ReasonError):

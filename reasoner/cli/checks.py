@@ -59,7 +59,6 @@ def verify(
     from reasoner import __version__
     from reasoner.explain import policy_outcome, wording
     from reasoner.explain.checks import AssertionCheck, VerifyReport, policy_rules
-    from reasoner.query.language import parse_assertions
     from reasoner.session import Session
 
     _check_format("verify", fmt)
@@ -70,7 +69,7 @@ def verify(
             check_target(proof_file)  # a --proof that cannot be written is refused before the work, not after it
         files, skipped = _assertion_files(list(paths or [Path("queries")]))
         policies = [f for f in files if f.suffix.lower() == ".dl"]
-        assertions = [a for f in files if f.suffix.lower() != ".dl" for a in parse_assertions(_read(f), str(f))]
+        assertions = _parse_assertion_files([f for f in files if f.suffix.lower() != ".dl"])
         if not assertions and not policies:  # "0/0 assertions hold" would pass a run that checked nothing
             _nothing_to_check(files)
         session = Session.open(facts, extra_rules=policies)
@@ -78,6 +77,13 @@ def verify(
         if not assertions and not policy_rules(session.program, policies, []) and not any(
                 r.loc.file in own for r in session.program.rules_by_head.get("undecided", [])):
             _nothing_to_check(files)
+        # a file given (or found in a folder) that checks nothing is said, never passed over in silence
+        checking = {r.loc.file for h in ("violation", "undecided") for r in session.program.rules_by_head.get(h, [])}
+        asserting = {a.file for a in assertions}
+        skipped = skipped + [f"policy file {p} has no violation or undecided rule: it checks nothing" for p in policies
+                             if str(p) not in checking] + [
+            f"assertion file {f} holds no assertion (only blank or comment lines)" for f in files
+            if f.suffix.lower() != ".dl" and str(f) not in asserting]
         outcome = policy_outcome.run(session, policies)
         policy_errors, name_warnings = outcome.errors, outcome.warnings
         violations, undecided = outcome.violations, outcome.undecided
@@ -207,6 +213,23 @@ def _assertion_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
     warnings = [f"policy file {f} not read: a folder's policies are its own *.dl files, not its sub-folders' "
                 f"(name the file or its folder to verify it)" for f in skipped]
     return files, warnings
+
+
+def _parse_assertion_files(files: list[Path]) -> list:
+    """The assertions of ``files``; AssertionFileError naming every bad line of every file (a user with three broken
+    lines fixed one, ran again and found the next), and then nothing runs, as when one line was reported."""
+    from reasoner.errors import AssertionFileError
+    from reasoner.query.language import parse_assertions
+
+    out, bad = [], []
+    for f in files:
+        try:
+            out.extend(parse_assertions(_read(f), str(f)))
+        except AssertionFileError as e:
+            bad.append(e)
+    if bad:
+        raise AssertionFileError.merge(bad)
+    return out
 
 
 def _nothing_to_check(files: list[Path]) -> None:

@@ -25,7 +25,10 @@ Checked here, all problems collected and sorted:
 - ``port_constant``: in a user file, a port constant of ``exposed``/``can_reach`` in a negated atom or beside a
   variable port (both constants in a positive atom read as containment: reasoner/engine/ranges.py);
 - ``bad_annotation``: rule metadata (``@id``, ``@severity``, ``@title``, ``@remediation``) on a rule whose head
-  is not ``violation``, another key, or a severity other than low, medium, high, critical;
+  is not ``violation``, another key, an empty value, or a severity other than low, medium, high, critical (metadata
+  that belongs to no rule, and ``duplicate_annotation``, an annotation given twice, are refused by the parser:
+  reasoner/engine/parse.py);
+  in a user file, any annotation of a declaration (``@code``, ``@message``: read for the shipped hops only);
 - ``dead_rule``: in a user file, a rule or facts whose predicate ``violation`` never reads (``violations``):
   nothing consumes what it derives, so it can never fail a check (a misspelt ``Violation("a", "b").`` passed).
 
@@ -42,7 +45,8 @@ from reasoner.errors import Diagnostic, RuleError
 from reasoner.engine.protocols import protocol_columns, protocol_vars
 from reasoner.protocols import is_number
 from reasoner.engine.typecheck import check_types
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars, subterms, term_vars
+from reasoner.engine.syntax import (Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, literal_vars,
+                                   source_lines, subterms, term_vars)
 
 
 @dataclass
@@ -155,7 +159,7 @@ def strongly_connected(edges: dict[str, set[str]]) -> list[frozenset[str]]:
 
 @lru_cache(maxsize=8)
 def _lines(text: str) -> list[str]:
-    return text.splitlines()  # once per file, not once per diagnostic (a file may have thousands)
+    return source_lines(text)  # once per file, not once per diagnostic (a file may have thousands)
 
 
 def _diag(module: Module, loc: Loc, code: str, message: str, hint: str | None = None) -> Diagnostic:
@@ -476,10 +480,18 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 
 def _check_rule_metadata(module: Module, shipped: Collection[str]) -> list[Diagnostic]:
-    """A user rule's annotations: only on violation rules, only the known keys, a known severity."""
+    """A user rule's annotations: only on violation rules, only the known keys, a known severity.  A user
+    declaration's: none (``@code``, ``@message``, ... are read for the shipped hop predicates only: on a policy's
+    predicate they were kept and never read)."""
     from reasoner.engine.parse import RULE_METADATA
 
     out = []
+    for decl in module.decls:
+        if decl.loc.file not in shipped:
+            out.extend(_diag(module, decl.loc, "bad_annotation", f"@{key} on the declaration of '{decl.name}' would be "
+                             "ignored: annotations of a declaration are read for the shipped rules' hops only",
+                             "remove it (a // comment documents a predicate); a violation rule carries @id, @severity, "
+                             "@title, @remediation, written right before the rule") for key in decl.annotations)
     for rule in module.rules:
         notes = getattr(rule, "annotations", {}) or {}
         if rule.head.loc.file in shipped or not notes:
@@ -492,6 +504,9 @@ def _check_rule_metadata(module: Module, shipped: Collection[str]) -> list[Diagn
             if key not in RULE_METADATA:
                 out.append(_diag(module, rule.head.loc, "bad_annotation", f"unknown rule annotation @{key}",
                                  "a violation rule carries @id, @severity, @title, @remediation"))
+            elif not value.strip():  # (an empty @id was dropped: the SARIF rule was named by the location instead)
+                out.append(_diag(module, rule.head.loc, "bad_annotation", f"@{key} is empty",
+                                 f"give @{key} a value, or remove it"))
             elif key == "severity" and value not in SEVERITIES:
                 out.append(_diag(module, rule.head.loc, "bad_annotation", f"unknown severity {value!r}",
                                  "one of " + ", ".join(SEVERITIES)))

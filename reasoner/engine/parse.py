@@ -13,16 +13,15 @@ import json
 import sys
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args
 from lark.exceptions import VisitError
 
 from reasoner.engine import disk_cache, parse_cache
 from reasoner.errors import Diagnostic, RuleError
-from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard
+from reasoner.engine.syntax import Atom, BinOp, Comparison, Const, Decl, Loc, Module, Rule, Var, Wildcard, source_lines
 from reasoner.files import read_regular
-
-_GRAMMAR = resources.files("reasoner.engine").joinpath("rules.lark")
 
 _TOKEN_NAMES = {
     "DOT": "'.'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "NAME": "a name", "INT": "an integer",
@@ -39,11 +38,39 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
+class _Note(NamedTuple):
+    """An annotation ``@name("value")`` where it is written (a rule's or a declaration's, until ``parse_text`` says)."""
+
+    name: str
+    value: str
+    loc: Loc
+
+
+class _Column(NamedTuple):
+    name: str
+    type: str
+    loc: Loc
+
+
+class _Stmt(NamedTuple):
+    """A declaration or a clause with its annotations, before ``parse_text`` gives them to it."""
+
+    node: "Decl | Rule"
+    notes: list[_Note]
+
+
 class _ToAst(Transformer):
     def __init__(self, file: str, lines: list[str] | None = None) -> None:
         super().__init__()
         self.file = file
         self.lines = lines or []
+        #: problems of structure found while building the tree (an annotation given twice, a column named twice),
+        #: reported all together
+        self.problems: list[Diagnostic] = []
+
+    def problem(self, loc: Loc, code: str, message: str, hint: str) -> None:
+        line = self.lines[loc.line - 1] if 0 < loc.line <= len(self.lines) else ""
+        self.problems.append(Diagnostic(loc.file, loc.line, loc.column, code, message, line, hint))
 
     def _loc(self, meta: object) -> Loc:
         return Loc(self.file, getattr(meta, "line", 0), getattr(meta, "column", 0))
@@ -105,24 +132,33 @@ class _ToAst(Transformer):
         return tuple(children)
 
     @v_args(meta=True)
-    def clause(self, meta, children) -> Rule:
+    def clause(self, meta, children) -> _Stmt:
         *notes, head, body = children
-        return Rule(head, body or (), head.loc if notes else self._loc(meta), dict(notes))  # located at its head
+        return _Stmt(Rule(head, body or (), head.loc if notes else self._loc(meta)), notes)  # located at its head
 
     @v_args(inline=True)
-    def column(self, name: Token, typ: Token) -> tuple[str, str]:
-        return (str(name), str(typ))
-
-    @v_args(inline=True)
-    def annotation(self, name: Token, value: Token) -> tuple[str, str]:
-        return (str(name), self._text(value))
+    def column(self, name: Token, typ: Token) -> _Column:
+        return _Column(str(name), str(typ), Loc(self.file, name.line or 0, name.column or 0))
 
     @v_args(meta=True)
-    def decl(self, meta, children) -> Decl:
+    def annotation(self, meta, children) -> _Note:
+        name, value = children
+        return _Note(str(name), self._text(value), self._loc(meta))
+
+    @v_args(meta=True)
+    def decl(self, meta, children) -> _Stmt:
         name = str(children[0])
-        columns = tuple(c for c in children[1:] if isinstance(c, tuple) and len(c) == 2 and c[1] in ("number", "symbol") and not isinstance(c, list))
-        annotations = dict(c for c in children[1:] if isinstance(c, tuple) and c not in columns)
-        return Decl(name, columns, annotations, self._loc(meta))
+        columns = [c for c in children[1:] if isinstance(c, _Column)]
+        first: dict[str, _Column] = {}
+        for col in columns:  # a policy's output and messages name the columns: one name, one column
+            if col.name in first:
+                self.problem(col.loc, "duplicate_column", f"column '{col.name}' of '{name}' is named twice",
+                             f"first named at {first[col.name].loc}; give each column its own name "
+                             f"(they name the values in messages and in a policy's output)")
+            else:
+                first[col.name] = col
+        decl = Decl(name, tuple((c.name, c.type) for c in columns), {}, self._loc(meta))
+        return _Stmt(decl, [c for c in children[1:] if isinstance(c, _Note)])
 
 
 MAX_EXPRESSION_DEPTH = 200  # nested operators in one expression (a 200-term sum); Python's parser allows 200 too
@@ -164,8 +200,11 @@ def _describe_expected(expected: set[str]) -> str:
 
 
 def parse_text(text: str, file: str = "<text>") -> Module:
-    """Parses one rule file's text; raises RuleError with a located diagnostic on bad syntax."""
-    lines = text.splitlines()
+    """Parses one rule file's text; raises RuleError with a located diagnostic on bad syntax.  Lines end at \\n, \\r\\n
+    or \\r (a file saved with old Mac line endings: a // comment ran to the end of the file, and took every rule after
+    it); the module keeps the text as given (the proof's rules hash reads it)."""
+    original, text = text, text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = source_lines(text)
 
     def line_at(n: int) -> str:
         return lines[n - 1] if 0 < n <= len(lines) else ""
@@ -193,27 +232,55 @@ def parse_text(text: str, file: str = "<text>") -> Module:
     limits = _check_limits(tree, file, line_at)
     if limits:
         raise RuleError(limits)
+    ast = _ToAst(file, lines)
     try:
-        module = _ToAst(file, lines).transform(tree)
+        module = ast.transform(tree)
     except VisitError as err:
         if isinstance(err.orig_exc, RuleError):
             raise err.orig_exc from None
         raise
-    out = Module(sources={file: text})
-    moved: dict[str, str] = {}
-    for stmt in module.children:
+    out = Module(sources={file: original})
+    moved: list[_Note] = []  # rule metadata written right after a .decl: the next rule's
+    for stmt, notes in module.children:
         if isinstance(stmt, Decl):
             # a rule's metadata written right after a .decl is parsed with the decl (LALR shifts): give it back
-            moved = {k: v for k, v in stmt.annotations.items() if k in RULE_METADATA}
-            if moved:
-                stmt = Decl(stmt.name, stmt.columns, {k: v for k, v in stmt.annotations.items() if k not in moved}, stmt.loc)
-            out.decls.append(stmt)
+            ast.problems.extend(_orphans(moved, stmt, lines))
+            moved = [n for n in notes if n.name in RULE_METADATA]
+            own = [n for n in notes if n.name not in RULE_METADATA]
+            out.decls.append(Decl(stmt.name, stmt.columns, _annotations(own, f"the declaration of '{stmt.name}'", ast),
+                                  stmt.loc))
         else:
-            if moved:
-                stmt = Rule(stmt.head, stmt.body, stmt.loc, {**moved, **stmt.annotations})
-                moved = {}
-            out.rules.append(stmt)
+            notes, moved = moved + notes, []
+            out.rules.append(Rule(stmt.head, stmt.body, stmt.loc, _annotations(notes, "a rule", ast)))
+    ast.problems.extend(_orphans(moved, None, lines))
+    if ast.problems:
+        raise RuleError(ast.problems)
     return out
+
+
+def _annotations(notes: list[_Note], what: str, ast: _ToAst) -> dict[str, str]:
+    """The annotations of one declaration or rule; a repeated one is a problem (the last one silently won before)."""
+    out: dict[str, _Note] = {}
+    for note in notes:
+        if note.name in out:
+            first = out[note.name]
+            ast.problem(note.loc, "duplicate_annotation", f"@{note.name} is given twice to {what}",
+                        f"first given at {first.loc} (@{first.name}({json.dumps(first.value, ensure_ascii=False)[:60]})); "
+                        "keep one: each annotation is given once")
+        else:
+            out[note.name] = note
+    return {k: n.value for k, n in out.items()}
+
+
+def _orphans(moved: list[_Note], after: Decl | None, lines: list[str]) -> list[Diagnostic]:
+    """Rule metadata after a declaration that no rule follows (another declaration, or the end of the file): it
+    belonged to no rule and was dropped without a word."""
+    follows = f"the declaration of '{after.name}' ({after.loc})" if after is not None else "the end of the file"
+    return [Diagnostic(n.loc.file, n.loc.line, n.loc.column, "bad_annotation",
+                       f"@{n.name} belongs to no rule: {follows} follows it",
+                       lines[n.loc.line - 1] if 0 < n.loc.line <= len(lines) else "",
+                       "write @id, @severity, @title, @remediation right before the violation rule they describe")
+            for n in moved]
 
 
 #: Annotations that belong to a rule (a policy's metadata), not to a declaration.
@@ -225,8 +292,8 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
 
     With ``cache``, the shipped rules' parse (package data: :data:`reasoner.engine.parse_cache.SHIPPED`) answers
     when the files are exactly the shipped ones, and a successful parse is cached (validated JSON of the syntax
-    tree, never pickle: see :mod:`reasoner.engine.parse_cache`), keyed by the sha256 of the grammar, every file's
-    name and text, and Python's version, so a fresh process skips lark; anything unreadable or unexpected in
+    tree, never pickle: see :mod:`reasoner.engine.parse_cache`), keyed by the sha256 of the grammar and the parsing code,
+    every file's name and text, and Python's version, so a fresh process skips lark; anything unreadable or unexpected in
     either is ignored and the files are parsed.  ``REASON_NO_CACHE=1`` turns both off.
     """
     texts = read_texts(paths, display_names)
@@ -236,7 +303,8 @@ def parse_files(paths: list, display_names: list[str] | None = None, cache: bool
     module = parse_cache.shipped(texts)
     if module is not None:
         return module
-    key = hashlib.sha256(repr((sys.version, _GRAMMAR.read_text(), texts)).encode()).hexdigest()[:32]
+    # (the parsing code too, not the grammar alone: a file the parser now refuses was accepted, and cached, before)
+    key = hashlib.sha256(repr((sys.version, parse_cache.parser_sha256(), texts)).encode()).hexdigest()[:32]
     module = parse_cache.load(folder, key)
     if module is None:
         module = parse_texts(texts)

@@ -1,7 +1,8 @@
 """The parsed-rules cache: plain, versioned, validated JSON of the syntax tree; never code.
 
 A cached rule set is ``rules-<key>.json`` in the cache folder (``$REASON_CACHE_DIR``, else
-``$XDG_CACHE_HOME/reason``, else ``~/.cache/reason``; ``REASON_NO_CACHE=1`` turns it off)::
+``$XDG_CACHE_HOME/reason``, else ``~/.cache/reason``; ``REASON_NO_CACHE=1`` turns it off), the key a hash of the
+files' names and texts, Python's version and :func:`parser_sha256` (the grammar and the parsing code)::
 
     {"format": "reason.parse-cache", "version": 1, "key": "<key>", "module": {"_t": "Module", ...}}
 
@@ -222,14 +223,21 @@ def store(folder: Path, key: str, module: Module) -> None:
     disk_cache.write_json(folder, "rules", key, doc, KEEP)
 
 
-def stamp(texts: list[tuple[str, str]]) -> dict[str, Any]:
-    """What the shipped parse of ``texts`` (display name, text) depends on: the texts, the grammar and the code
-    that builds the syntax tree."""
+def parser_sha256() -> str:
+    """The sha256 of what turns text into a syntax tree, or refuses it: the grammar and the code that builds the tree
+    (``rules.lark``, ``parse.py``, ``syntax.py``).  A parse cached by other code is not used: a user file the parser
+    now refuses (a repeated annotation) was accepted, and cached, by the parser before it."""
     here = Path(__file__).parent
     code = hashlib.sha256()
     for name in ("rules.lark", "parse.py", "syntax.py"):
         code.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
-    return {"code_sha256": code.hexdigest(),
+    return code.hexdigest()
+
+
+def stamp(texts: list[tuple[str, str]]) -> dict[str, Any]:
+    """What the shipped parse of ``texts`` (display name, text) depends on: the texts, the grammar and the code
+    that builds the syntax tree."""
+    return {"code_sha256": parser_sha256(),
             "files": [[name, hashlib.sha256(text.encode()).hexdigest()] for name, text in texts]}
 
 

@@ -104,6 +104,14 @@ class Module:
         self.sources.update(other.sources)
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of a rule file as the parser counts them (a line ends at \\n, \\r\\n or \\r), so that a diagnostic's
+    line number finds its text: ``str.splitlines`` also ends a line at a form feed, \\x1c-\\x1e, \\x85 or \\u2028,
+    which the parser reads as blanks or as characters of a comment or a string."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines[:-1] if lines[-1] == "" else lines  # (a last line break ends the last line, as splitlines has it)
+
+
 def subterms(term: Term) -> Iterator[Term]:
     """Yields ``term`` and every term inside it, left to right (pre-order, no recursion)."""
     stack = [term]

@@ -173,8 +173,10 @@ def policy_rules(program, policy_files: list[Path], violations: list[tuple[tuple
 
 def _comment_above(path: Path, line: int) -> str:
     """The ``//`` comments of the paragraph (lines up to the previous blank line) a rule ends: its help text."""
+    from reasoner.engine.syntax import source_lines
+
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = source_lines(path.read_text(encoding="utf-8-sig"))  # (numbered as the parser numbers them)
     except (OSError, UnicodeDecodeError):
         return ""
     out: list[str] = []

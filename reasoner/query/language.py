@@ -26,7 +26,7 @@ from lark import Lark, Token, UnexpectedInput, UnexpectedToken
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
-from reasoner.errors import QueryError
+from reasoner.errors import AssertionFileError, Diagnostic, QueryError
 from reasoner.protocols import ICMP  # numbers in a query after them are ICMP types
 
 PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "any": "-1"}
@@ -134,29 +134,52 @@ class Assertion:
 
 def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
     """Parses an assertion file: one ``assert`` per line, ``#`` comments, blank lines ignored.
-    Errors are QueryError located at file:line:column."""
-    out = []
+    Each line is parsed apart (query.lark has no construct over several lines), so every bad line of the file is
+    reported, not only the first: AssertionFileError, each error a QueryError located at file:line:column."""
+    out, errors, diags = [], [], []
     for n, raw in enumerate(text.splitlines(), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):  # (query.lark: only a COMMENT starts with #)
             continue
         try:
-            tree = _parser().parse(raw, start="assertion")
-        except UnexpectedInput as err:
-            col = getattr(err, "column", 1) or 1
-            hint = "write it as  assert reachable|unreachable SRC -> DST [PROTO] [PORT|LO-HI] [ipv4|ipv6]"
-            raise QueryError("query.syntax", f"cannot parse assertion:\n    {raw}\n    {' ' * (col - 1)}^",
-                             location=f"{file}:{n}:{col}",
-                             hint=(_QUOTE_HINT + hint) if _name_goes_on(err, raw) else hint) from None
-        expect, qtree = tree.children
-        try:
-            q = _query_of(qtree)
+            out.append(_assertion(raw, file, n))
         except QueryError as err:
-            raise QueryError(err.code, err.message, location=f"{file}:{n}", hint=err.hint) from None
-        # the assertion's text: from its first character to the end of its last token (the comment and blanks after it
-        # are no part of it; every assertion ends in a named token: a name, a protocol, a port or a family)
-        end = max(t.end_pos for t in tree.scan_values(lambda v: isinstance(v, Token)))
-        out.append(Assertion(str(expect).lower() == "reachable", q, file, n, raw[len(raw) - len(raw.lstrip()):end]))
+            col = getattr(err, "column", None) or 1
+            errors.append(err)
+            diags.append(Diagnostic(file, n, col, err.code, err.message.split("\n")[0].rstrip(":"), raw, err.hint))
+    if errors:
+        raise AssertionFileError(errors, diags)
     return out
+
+
+def _assertion(raw: str, file: str, n: int) -> Assertion:
+    """One line's assertion; QueryError located at file:n:column (``column`` holds the column)."""
+    try:
+        tree = _parser().parse(raw, start="assertion")
+    except UnexpectedInput as err:
+        col = getattr(err, "column", 1) or 1
+        hint = "write it as  assert reachable|unreachable SRC -> DST [PROTO] [PORT|LO-HI] [ipv4|ipv6]"
+        raise _at(QueryError("query.syntax", f"cannot parse assertion:\n    {raw}\n    {' ' * (col - 1)}^",
+                             location=f"{file}:{n}:{col}",
+                             hint=(_QUOTE_HINT + hint) if _name_goes_on(err, raw) else hint), col) from None
+    expect, qtree = tree.children
+    try:
+        q = _query_of(qtree)
+    except QueryError as err:
+        col = getattr(err, "column", None)
+        if not col:  # (every error of _query_of names its token; never without one, but never a wrong caret)
+            raise QueryError(err.code, err.message, location=f"{file}:{n}", hint=err.hint) from None
+        raise _at(QueryError(err.code, f"{err.message}:\n    {raw}\n    {' ' * (col - 1)}^", location=f"{file}:{n}:{col}",
+                             hint=err.hint), col) from None
+    # the assertion's text: from its first character to the end of its last token (the comment and blanks after it
+    # are no part of it; every assertion ends in a named token: a name, a protocol, a port or a family)
+    end = max(t.end_pos for t in tree.scan_values(lambda v: isinstance(v, Token)))
+    return Assertion(str(expect).lower() == "reachable", q, file, n, raw[len(raw) - len(raw.lstrip()):end])
+
+
+def _at(err: QueryError, column: int | None) -> QueryError:
+    """``err``, with the column (in its line) of what it is about, when known."""
+    err.column = column  # type: ignore[attr-defined]
+    return err
 
 
 def parse_query(text: str) -> Query:
@@ -193,7 +216,8 @@ def _query_of(tree) -> Query:
         if proto.data == "proto_number":
             number = int(tok)
             if number > 255:
-                raise QueryError("query.protocol", f"protocol number {number} is not within 0-255")
+                raise _at(QueryError("query.protocol", f"protocol number {number} is not within 0-255",
+                                     hint="IANA protocol numbers are 0-255, e.g. proto 47 (GRE)"), tok.column)
             name = {"6": "tcp", "17": "udp", "1": "icmp"}.get(str(number), str(number))
         else:
             name = str(tok).lower()
@@ -204,11 +228,14 @@ def _query_of(tree) -> Query:
         hi = int(ports.children[1]) if ports.children[1] is not None else lo
         if out.proto_number in ICMP:  # ICMP types: every code of each
             if not (0 <= lo <= hi <= 255):
-                raise QueryError("query.port", f"ICMP type range {lo}-{hi} is not within 0-255 (low first)",
-                                 hint="after icmp come ICMP types, e.g. icmp 8 (echo request) or icmp 3 (destination unreachable)")
+                raise _at(QueryError("query.port", f"ICMP type range {lo}-{hi} is not within 0-255 (low first)",
+                                     hint="after icmp come ICMP types, e.g. icmp 8 (echo request) or icmp 3 (destination "
+                                          "unreachable)"), ports.children[0].column)
             return Query(out.src, out.dst, out.proto, lo * 256, hi * 256 + 255, fam)
         if not (0 <= lo <= hi <= 65535):
-            raise QueryError("query.port", f"port range {lo}-{hi} is not within 0-65535 (low first)")
+            raise _at(QueryError("query.port", f"port range {lo}-{hi} is not within 0-65535 (low first)",
+                                 hint="a port is 0-65535, a range LO-HI with the low port first: tcp 8000-8100"),
+                      ports.children[0].column)
         out = Query(out.src, out.dst, out.proto, lo, hi, fam)
     return out
 
@@ -223,11 +250,12 @@ def _name(tok) -> str:
         name = bare + json.loads(quote + rest)
         name.encode("utf-8")  # a lone surrogate such as "\ud800" is not text
     except (ValueError, UnicodeError):
-        raise QueryError("query.syntax", f"bad escape in the quoted name {str(tok)[:60]}",
-                         hint='inside quotes write \\" for a quote and \\\\ for a backslash (JSON escapes)') from None
+        raise _at(QueryError("query.syntax", f"bad escape in the quoted name {str(tok)[:60]}",
+                             hint='inside quotes write \\" for a quote and \\\\ for a backslash (JSON escapes)'),
+                  tok.column) from None
     if not name.strip():
-        raise QueryError("query.syntax", f"an empty name: {str(tok)}",
-                         hint="name an ENI, an address, a tag, ... inside the quotes")
+        raise _at(QueryError("query.syntax", f"an empty name: {str(tok)}",
+                             hint="name an ENI, an address, a tag, ... inside the quotes"), tok.column)
     return name
 
 

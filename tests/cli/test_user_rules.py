@@ -60,6 +60,24 @@ def test_a_rule_file_that_is_not_utf8_is_a_located_error(tmp_path):
         assert "internal error" not in r.stderr
 
 
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_a_rule_file_with_windows_or_old_mac_line_endings_keeps_every_rule(tmp_path, newline):
+    """With old Mac line endings (\\r alone) a // comment ran to the end of the file: every rule after it was taken as
+    comment, and `check` and `verify` said nothing. Lines end at \\n, \\r\\n or \\r now, and errors are located at
+    their line, shown with its text."""
+    f = tmp_path / "endings.dl"
+    text = '// lb groups\nviolation(S, "one") :- lb_sg(_, S).\n// again\nviolation(S, "two") :- lb_sg(_, S).\n'
+    f.write_bytes(text.replace("\n", newline).encode())
+    r = reason("verify", "--format", "json", str(f))
+    rows = sorted(v["row"][1] for v in json.loads(r.stdout)["violations"])
+    assert r.returncode == 1 and rows == ["one", "two"], r.stdout + r.stderr
+    assert sorted({v["rule"].rsplit(":", 2)[1] for v in json.loads(r.stdout)["violations"]}) == ["2", "4"]
+    f.write_bytes(text.replace("lb_sg(_, S).\n// again", "lb_sgg(_, S).\n// again").replace("\n", newline).encode())
+    r = reason("check", str(f))
+    assert r.returncode == 2 and f"{f}:2:24: error[undeclared]" in r.stderr, r.stderr
+    assert '    violation(S, "one") :- lb_sgg(_, S).\n' in r.stderr
+
 def test_a_rule_file_saved_with_a_byte_order_mark_is_read_and_located_right(tmp_path):
     """Windows editors start a UTF-8 file with a byte order mark: it was a syntax error at 1:1. It is no text of the
     file (the facts reader skips it too), and locations on its first line keep their columns."""

@@ -60,6 +60,27 @@ def test_bad_assertion_files_are_input_errors(tmp_path):
     assert r.returncode == 2 and "no such assertion file" in r.stderr
 
 
+
+def test_every_bad_line_of_every_assertion_file_is_reported_and_nothing_runs(tmp_path):
+    """Three broken lines were found one run at a time (the first stopped the reading); each line is an assertion of
+    its own, so all are reported now, each at file:line:col with its caret and hint; still exit 2, and no assertion
+    runs, not even those of a good file beside them (as when one bad line was reported)."""
+    (tmp_path / "a.reason").write_text("assert maybe alb-eni -> task-eni tcp 80\nassert reachable alb-eni -> task-eni tcp 8000\n"
+                                       "assert unreachable internet -> task-eni tcp 99999\n")
+    (tmp_path / "b.reason").write_text("# b\nassert reachable alb-eni ->\n")
+    (tmp_path / "good.reason").write_text("assert unreachable internet -> task-eni tcp 22\n")
+    r = reason("verify", str(tmp_path))
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr, r.stdout + r.stderr
+    for where in ("a.reason:1:8: error[query.syntax]", "a.reason:3:45: error[query.port]", "b.reason:2:26: error[query.syntax]"):
+        assert f"{tmp_path}/{where}" in r.stderr, r.stderr
+    assert r.stderr.count("^") == 3 and r.stderr.count("hint:") == 3
+    assert r.stderr.rstrip().endswith("3 errors in assertion files; nothing was run.")
+    r = reason("verify", str(tmp_path), "--format", "json")
+    error = answer(r.stdout)["error"]
+    assert r.returncode == 2 and error["location"] == f"{tmp_path}/a.reason:1:8"
+    assert [(d["file"].rsplit("/", 1)[1], d["line"], d["column"]) for d in error["diagnostics"]] == [
+        ("a.reason", 1, 8), ("a.reason", 3, 45), ("b.reason", 2, 26)]
+
 def test_policy_rules_report_each_violation_with_its_rule():
     r = reason("verify", "--format", "json")
     out = answer(r.stdout)
@@ -94,6 +115,17 @@ def test_policy_with_an_error_is_refused_whole(tmp_path):
     assert r.returncode == 2 and "p.dl:2:" in r.stderr and "sgg" in r.stderr and "Traceback" not in r.stderr
 
 
+
+def test_a_policy_rule_with_a_repeated_annotation_is_refused_with_its_location(tmp_path):
+    """Two @severity lines on one violation rule: the last silently won (a "high" read as "low"); now exit 2, at the
+    second, with the caret and a hint, and nothing runs."""
+    f = tmp_path / "p.dl"
+    f.write_text('@id("NET-9")\n@severity("high")\n@severity("low")\nviolation(S, "x") :- lb_sg(_, S).\n')
+    r = reason("verify", str(f))
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert f"{f}:3:1: error[duplicate_annotation]: @severity is given twice to a rule" in r.stderr
+    assert "    ^" in r.stderr and f"first given at {f}:2:1" in r.stderr
+
 def test_a_run_with_nothing_to_check_is_an_input_error_like_an_empty_folder(tmp_path):
     """An empty or comment-only .reason file used to print "0/0 assertions hold" and exit 0."""
     empty = tmp_path / "empty.reason"
@@ -117,6 +149,23 @@ def test_a_run_with_nothing_to_check_is_an_input_error_like_an_empty_folder(tmp_
     r = reason("verify", "--facts", str(FIXED), str(empty), str(ROOT / "queries" / "alb-health-check.reason"))
     assert r.returncode == 0 and "3/3 assertions hold" in r.stdout, r.stdout + r.stderr
 
+
+
+def test_a_file_that_checks_nothing_beside_others_is_named_in_a_warning(tmp_path):
+    """An empty (or comment-only) policy or assertion file next to files that do check something was read and passed
+    over without a word: a policy file emptied by a bad merge turned a CI gate off silently. Each is named now."""
+    (tmp_path / "a.reason").write_text("assert unreachable internet -> task-eni tcp 22\n")
+    (tmp_path / "empty.reason").write_text("# to do\n\n")
+    (tmp_path / "empty.dl").write_text("// only a comment\n/* and another */\n")
+    (tmp_path / "decls.dl").write_text(".decl helper(x: symbol)\n")
+    r = reason("verify", str(tmp_path), "--format", "json")
+    warnings = answer(r.stdout)["warnings"]
+    assert r.returncode == 0 and warnings == [
+        f"policy file {tmp_path}/decls.dl has no violation or undecided rule: it checks nothing",
+        f"policy file {tmp_path}/empty.dl has no violation or undecided rule: it checks nothing",
+        f"assertion file {tmp_path}/empty.reason holds no assertion (only blank or comment lines)"], warnings
+    r = reason("verify", str(tmp_path / "a.reason"), str(ROOT / "queries" / "policy.dl"), "--format", "json")
+    assert answer(r.stdout)["warnings"] == []  # (files that check something: no warning)
 
 def test_a_proof_decided_before_any_packet_says_why(tmp_path):
     """A load balancer with no listener on the asked port refuses every packet of the query before any is evaluated

@@ -33,6 +33,26 @@ def test_annotations_are_parsed_onto_the_declaration():
     assert m.decls[0].annotations == {"code": "SG_HAS_NO_RULES", "message": "x is {x}"}
 
 
+
+def test_a_column_named_twice_is_refused_at_the_second():
+    """``.decl p(a: symbol, a: number)`` was accepted: the columns name the values in messages and a policy's output,
+    so one name for two columns made them ambiguous. Every such column of the file is reported, each at its name."""
+    with pytest.raises(RuleError) as info:
+        parse_text(".decl p(a: symbol, a: number)\n.decl q(x: number, y: number, x: symbol, y: symbol)\n", "c.dl")
+    diags = info.value.diagnostics
+    assert [(d.code, d.line, d.column) for d in diags] == [("duplicate_column", 1, 20), ("duplicate_column", 2, 31),
+                                                          ("duplicate_column", 2, 42)]
+    assert "column 'a' of 'p' is named twice" in diags[0].message and "first named at c.dl:1:9" in diags[0].hint
+    assert "^" in diags[0].render()
+
+
+@pytest.mark.parametrize("separator", ["\f", "\u2028", "\x85", "\x1e"])
+def test_a_diagnostic_shows_its_own_line_after_a_form_feed_or_a_line_separator(separator):
+    """The parser ends lines at line breaks only; the source line shown under a diagnostic was found with
+    str.splitlines, which also splits at a form feed or U+2028 (in a comment): the caret stood under another line."""
+    (d,) = errors(f"// one {separator} comment\nnode(1).\nnode(X) :- nod(X).\n")
+    assert (d.code, d.line) == ("undeclared", 7) and d.source_line == "node(X) :- nod(X).", d
+
 def test_undeclared_predicate_suggests_close_match():
     (d,) = errors("path(X, Y) :- edge(X, Y), nod(X).\n.decl path(a: number, b: number)")
     assert d.code == "undeclared" and "nod" in d.message and "node" in (d.hint or "")

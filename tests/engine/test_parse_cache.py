@@ -42,6 +42,20 @@ def test_errors_are_not_cached(tmp_path, monkeypatch):
     assert not list((tmp_path / "cache").glob("rules-*.json"))
 
 
+
+def test_a_parse_cached_by_other_parsing_code_is_not_used(tmp_path, monkeypatch):
+    """The key holds the parsing code (parse.py, syntax.py), not the grammar alone: a file that a newer parser refuses
+    (a repeated annotation, a column named twice) was accepted and cached by the older one, and the cached tree kept
+    answering, so the new check never ran on it."""
+    from reasoner.engine import parse_cache
+
+    monkeypatch.setenv("REASON_CACHE_DIR", str(tmp_path / "cache"))
+    f = _write(tmp_path, ".decl e(a: number)\ne(1).\n")
+    parse_files([f])
+    monkeypatch.setattr(parse_cache, "parser_sha256", lambda: "another parser")
+    parse_files([f])
+    assert len(list((tmp_path / "cache").glob("rules-*.json"))) == 2
+
 # -- hostile caches (issue 10, item 1): a planted file never runs code and never breaks parsing ---------------------------
 
 import json  # noqa: E402

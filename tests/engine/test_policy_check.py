@@ -184,11 +184,63 @@ def test_rule_metadata_is_parsed_even_right_after_a_declaration():
     ('@severity("urgent") violation(S, "x") :- lb_sg(_, S).\n', "unknown severity"),
     ('@owner("me") violation(S, "x") :- lb_sg(_, S).\n', "unknown rule annotation @owner"),
     ('.decl g(s: symbol)\n@id("A-1") g(S) :- lb_sg(_, S).\nviolation(S, "x") :- g(S).\n', "metadata on a rule for 'g'"),
+    ('@id("") violation(S, "x") :- lb_sg(_, S).\n', "@id is empty"),  # (dropped: SARIF named the rule by its location)
+    ('@title("  ") violation(S, "x") :- lb_sg(_, S).\n', "@title is empty"),
 ])
 def test_bad_rule_metadata_is_refused(tmp_path, text, what):
     diags = refused(tmp_path, text)
     assert [d.code for d in diags] == ["bad_annotation"] and what in diags[0].message
 
+
+
+@pytest.mark.parametrize("text,where,first", [
+    ('@severity("low")\n@severity("high")\nviolation(S, "x") :- lb_sg(_, S).\n', (2, 1), ":1:1"),
+    ('@id("A-1") @title("t") @id("A-2") violation(S, "x") :- lb_sg(_, S).\n', (1, 24), ":1:1"),
+    ('.decl g(s: symbol)\n@id("A-1")\n@id("A-2")\nviolation(S, "x") :- g(S), lb_sg(_, S).\n', (3, 1), ":2:1"),
+])
+def test_a_repeated_annotation_is_refused_at_the_repetition(tmp_path, text, where, first):
+    """Two @severity (or @id) on one rule: the last one silently won. Refused at the second, naming the first."""
+    diags = refused(tmp_path, text)
+    assert [(d.code, d.line, d.column) for d in diags] == [("duplicate_annotation", *where)], diags
+    assert "given twice" in diags[0].message and first in diags[0].hint and "keep one" in diags[0].hint
+    assert "^" in diags[0].render()
+
+
+def test_a_repeated_annotation_of_a_declaration_is_refused_too():
+    from reasoner.engine.parse import parse_text
+
+    with pytest.raises(RuleError) as info:
+        parse_text('.decl h(x: symbol) @code("A")\n  @message("m") @code("B")\n', "r.dl")
+    assert [(d.code, d.line, d.column) for d in info.value.diagnostics] == [("duplicate_annotation", 2, 17)]
+    assert "the declaration of 'h'" in info.value.diagnostics[0].message
+
+
+@pytest.mark.parametrize("text,follows", [
+    ('violation(S, "x") :- lb_sg(_, S).\n.decl g(s: symbol) @id("A-1")\n.decl h(s: symbol)\n', "the declaration of 'h'"),
+    ('violation(S, "x") :- lb_sg(_, S).\n.decl g(s: symbol) @id("A-1")\n', "the end of the file"),
+])
+def test_rule_metadata_that_belongs_to_no_rule_is_refused(tmp_path, text, follows):
+    """Rule metadata written after a declaration is the next rule's; with no rule next it was dropped without a word."""
+    diags = refused(tmp_path, text)
+    assert [(d.code, d.line, d.column) for d in diags] == [("bad_annotation", 2, 20)], diags
+    assert "@id belongs to no rule" in diags[0].message and follows in diags[0].message
+    assert "right before the violation rule" in diags[0].hint
+
+
+def test_a_policy_declaration_with_a_column_named_twice_is_refused(tmp_path):
+    diags = refused(tmp_path, '.decl p(a: symbol, a: number)\np("x", 1).\nviolation(S, "x") :- p(S, _).\n')
+    assert [(d.code, d.line, d.column) for d in diags] == [("duplicate_column", 1, 20)]
+
+
+def test_an_annotation_on_a_policys_declaration_is_refused_not_ignored(tmp_path):
+    """@code, @message, ... tie a shipped hop predicate to its explanation; on a policy's own predicate they were kept
+    and never read. Refused, each named, at the declaration."""
+    diags = refused(tmp_path, '.decl open(s: symbol) @code("NET-1") @message("open {s}")\nopen(S) :- lb_sg(_, S).\n'
+                              'violation(S, "x") :- open(S).\n')
+    assert [(d.code, d.line, d.column) for d in diags] == [("bad_annotation", 1, 1)] * 2
+    assert [d.message.split(" would")[0] for d in diags] == ["@code on the declaration of 'open'",
+                                                            "@message on the declaration of 'open'"]
+    assert "would be ignored" in diags[0].message and "// comment" in diags[0].hint
 
 def test_facts_no_violation_rule_reads_are_dead_too(tmp_path):
     """A misspelt Violation("a", "b"). passed `reason check` and `verify` (0 violations): facts of a predicate no
