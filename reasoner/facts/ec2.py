@@ -154,17 +154,33 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
         c.add("eni_deny_igw", eni)
     # Status "available": the interface is attached to nothing ("in-use" when attached; NetworkInterface Status); the
     # internet gateway delivers only to an attached interface (IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS)
-    if c.opt(e, "Status", p) == "available" and instance is None:
-        c.add("eni_detached", eni)
+    attachment = c.opt(e, "Attachment", p, {})
+    status = _status(c, e, "Status", p)
+    attached = _status(c, attachment, "Status", f"{p}.Attachment")
+    if status == "available" and attached in (None, "detached"):
+        if instance is None:
+            c.add("eni_detached", eni)
+    elif status not in (None, "in-use") or attached not in (None, "attached"):
+        # anything else leaves open whether a host is behind it: Status attaching, detaching or associated
+        # (API_NetworkInterface: available | associated | attaching | in-use | detaching), its Attachment's Status
+        # attaching or detaching (API_NetworkInterfaceAttachment: attaching | attached | detaching | detached), the two
+        # contradicting each other (in-use with the attachment detached), or a value the API does not name; it was read
+        # as attached (rules/route_explanations.dl eni_unsettled_as says what is undecided)
+        c.add("eni_unsettled", eni, status or "", attached or "")
     # InterfaceType (NetworkInterface, EC2 API reference): an endpoint's network interface says so itself, which
     # rules/vpc_endpoints.dl reads when no endpoint of the snapshot lists it; the default "interface" is not kept
     kind = c.opt_str(e, "InterfaceType", p, "interface")
     if kind != "interface":
         c.add("eni_interface_type", eni, kind)
-    attachment = c.opt(e, "Attachment", p, {})
     owner = instance or c.opt(attachment, "InstanceId", f"{p}.Attachment")
     if owner:
         c.add("eni_attachment", eni, str(owner))
+
+
+def _status(c: Ctx, obj: Any, key: str, path: str) -> str | None:
+    """A network interface's or its attachment's ``Status``: None when not given (or null), else a non-empty string
+    (another value is a located error, never read as attached or detached)."""
+    return c.opt_str(obj, key, path) if c.opt(obj, key, path) is not None else None
 
 
 def network_interfaces(c: Ctx, items: list[tuple[str, Any]]) -> None:

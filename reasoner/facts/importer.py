@@ -89,7 +89,7 @@ RELATIONS: tuple[str, ...] = (
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",
     "tgw_associations_listed", "tgw_propagations_listed",
     "snapshot_has", "tag", "egress_only_igw", "egress_only_igw_attachment", "egress_only_igw_attachment_changing", "bpa", "eni_deny_igw", "eni_detached",
-    "eni_interface_type",
+    "eni_unsettled", "eni_interface_type",
     *elbv2.RELATIONS,  # load balancers and target groups: reasoner/facts/elbv2.py
     *ecs.RELATIONS,  # ECS clusters, services, tasks: reasoner/facts/ecs.py
 )

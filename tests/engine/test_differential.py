@@ -153,6 +153,10 @@ def _scenarios() -> dict:
         "detached-between-enis": with_(q._bastion, lambda s: q.edit(s, "NetworkInterfaces", lambda d: [
             n.update(Status="available") for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0bastion"]),
             base=fixed),
+        # session 32: an interface caught attaching or detaching (API_NetworkInterface, API_NetworkInterfaceAttachment)
+        "eni-in-transition": with_(q._bastion, public, ist._bastion_egress, ist._bastion_state("detaching", "detaching")),
+        "eni-status-unclear": with_(q._bastion, public, ist._bastion_egress, ist._bastion_state("in-use", "detached"),
+                                    base=fixed),
     }
 
 
