@@ -179,11 +179,16 @@ class Analyzer(HopReader):
         """The fields of a ``missing_message`` sentence besides ``{component}``: for ``tgw_entry_subnet`` (rules/
         missing_data.dl), ``{zones}``, the attachment's subnets and their Availability Zones; for a network interface
         whose attachment is left open (``eni_in_transition``, ``eni_associated``, ``eni_status_unclear``: rules/
-        route_explanations.dl), ``{state}``, its Status and its Attachment's."""
+        route_explanations.dl), ``{state}``, its Status and its Attachment's; for ``tgw_zone_accounts`` (rules/
+        missing_data.dl), ``{names}``, the subnet's zone names and the accounts giving them."""
         if what in ENI_UNSETTLED_KEYS:
             states = sorted({(st, att) for e, st, att in self.rel.get("eni_unsettled", []) if e == comp})
             return {"state": "; ".join(", ".join(([f"Status {st}"] if st else []) + ([f"Attachment.Status {att}"] if att else []))
                                         for st, att in states) or "its Status"}
+        if what == "tgw_zone_accounts":
+            named = sorted((acc, az) for s, az, acc in self.rel.get("subnet_zone_named_by", []) if s == comp)
+            return {"names": f" ({', '.join(f'{az} to account {acc}' for acc, az in named)})" if named else
+                    " (a zone name no account is known to give)"}
         if what != "tgw_entry_subnet":
             return {}
         zone = {r[0]: r[4] for r in sorted(self.rel.get("subnet", [])) if r[4]}

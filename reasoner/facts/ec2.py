@@ -97,6 +97,14 @@ def subnets(c: Ctx, items: list[tuple[str, Any]]) -> None:
         for lo, hi in blocks:
             c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, zone)
         c.acc.subnet_zones[(sid, c.account)] = zone
+        # Zone names are per account: "the us-east-1a for your AWS account might not be the same physical location as
+        # the us-east-1a for another AWS account" (global-infrastructure/latest/regions/az-ids.html), and a subnet shared
+        # with another account is in its zone of the same AZ ID, by that account's name. The name is the describing
+        # account's (its aws_configs/<account>/ folder), else, in a layout without one, the subnet's owner's (OwnerId);
+        # neither known: no row, and a name compared with another account's proves nothing (rules/transit_gateways.dl)
+        namer = c.account or _given_str(c, s, "OwnerId", p)
+        if zone and namer:
+            c.add("subnet_zone_named_by", sid, zone, namer)
         if c.opt(s, "AvailabilityZoneId", p) is not None:
             c.add("subnet_az_id", sid, c.req_str(s, "AvailabilityZoneId", p))
         _block_public_access(c, s, sid, p)
@@ -155,8 +163,8 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
     # Status "available": the interface is attached to nothing ("in-use" when attached; NetworkInterface Status); the
     # internet gateway delivers only to an attached interface (IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS)
     attachment = c.opt(e, "Attachment", p, {})
-    status = _status(c, e, "Status", p)
-    attached = _status(c, attachment, "Status", f"{p}.Attachment")
+    status = _given_str(c, e, "Status", p)
+    attached = _given_str(c, attachment, "Status", f"{p}.Attachment")
     if status == "available" and attached in (None, "detached"):
         if instance is None:
             c.add("eni_detached", eni)
@@ -177,9 +185,9 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
         c.add("eni_attachment", eni, str(owner))
 
 
-def _status(c: Ctx, obj: Any, key: str, path: str) -> str | None:
-    """A network interface's or its attachment's ``Status``: None when not given (or null), else a non-empty string
-    (another value is a located error, never read as attached or detached)."""
+def _given_str(c: Ctx, obj: Any, key: str, path: str) -> str | None:
+    """``obj[key]``: None when not given (or null), else a non-empty string (another value is a located error, never
+    read as its text): a network interface's or its attachment's ``Status``, a subnet's ``OwnerId``."""
     return c.opt_str(obj, key, path) if c.opt(obj, key, path) is not None else None
 
 

@@ -64,6 +64,8 @@ SCHEMA_VERSION = 21  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                         zone is the target group's account's name for its subnet, never another account's
 #                     21: eni_unsettled (an interface caught attaching or detaching, Status associated, or a Status and
 #                         Attachment.Status that contradict each other: it was read as attached, API_NetworkInterface)
+#                         subnet_zone_named_by (which account gives a subnet's zone name: a transit gateway compared
+#                         zone names across accounts, which map names to zones each their own way, az-ids.html)
 
 
 @dataclass
