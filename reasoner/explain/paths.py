@@ -45,6 +45,9 @@ NOT_INTERNET_RANGES = [(int(n.network_address), int(n.broadcast_address)) for n 
 _cuts = cuts  # the name tests and older callers use
 
 _FILLED = "\0filled"  # Analyzer._first_of: the whole relation is in the cache
+#: The missing keys of a network interface whose attachment its Status and its Attachment's leave open (rules/
+#: route_explanations.dl eni_unsettled_as): their sentences name the two Statuses (``Analyzer.missing_fields``).
+ENI_UNSETTLED_KEYS = frozenset({"eni_in_transition", "eni_associated", "eni_status_unclear"})
 
 
 def packet_facts(row: tuple, dst: "Endpoint") -> dict[str, list[tuple]]:
@@ -174,7 +177,18 @@ class Analyzer(HopReader):
 
     def missing_fields(self, what: str, comp: str) -> dict[str, str]:
         """The fields of a ``missing_message`` sentence besides ``{component}``: for ``tgw_entry_subnet`` (rules/
-        missing_data.dl), ``{zones}``, the attachment's subnets and their Availability Zones."""
+        missing_data.dl), ``{zones}``, the attachment's subnets and their Availability Zones; for a network interface
+        whose attachment is left open (``eni_in_transition``, ``eni_associated``, ``eni_status_unclear``: rules/
+        route_explanations.dl), ``{state}``, its Status and its Attachment's; for ``tgw_zone_accounts`` (rules/
+        missing_data.dl), ``{names}``, the subnet's zone names and the accounts giving them."""
+        if what in ENI_UNSETTLED_KEYS:
+            states = sorted({(st, att) for e, st, att in self.rel.get("eni_unsettled", []) if e == comp})
+            return {"state": "; ".join(", ".join(([f"Status {st}"] if st else []) + ([f"Attachment.Status {att}"] if att else []))
+                                        for st, att in states) or "its Status"}
+        if what == "tgw_zone_accounts":
+            named = sorted((acc, az) for s, az, acc in self.rel.get("subnet_zone_named_by", []) if s == comp)
+            return {"names": f" ({', '.join(f'{az} to account {acc}' for acc, az in named)})" if named else
+                    " (a zone name no account is known to give)"}
         if what != "tgw_entry_subnet":
             return {}
         zone = {r[0]: r[4] for r in sorted(self.rel.get("subnet", [])) if r[4]}

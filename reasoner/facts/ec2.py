@@ -97,6 +97,14 @@ def subnets(c: Ctx, items: list[tuple[str, Any]]) -> None:
         for lo, hi in blocks:
             c.add("subnet", sid, c.req_str(s, "VpcId", p), lo, hi, zone)
         c.acc.subnet_zones[(sid, c.account)] = zone
+        # Zone names are per account: "the us-east-1a for your AWS account might not be the same physical location as
+        # the us-east-1a for another AWS account" (global-infrastructure/latest/regions/az-ids.html), and a subnet shared
+        # with another account is in its zone of the same AZ ID, by that account's name. The name is the describing
+        # account's (its aws_configs/<account>/ folder), else, in a layout without one, the subnet's owner's (OwnerId);
+        # neither known: no row, and a name compared with another account's proves nothing (rules/transit_gateways.dl)
+        namer = c.account or _given_str(c, s, "OwnerId", p)
+        if zone and namer:
+            c.add("subnet_zone_named_by", sid, zone, namer)
         if c.opt(s, "AvailabilityZoneId", p) is not None:
             c.add("subnet_az_id", sid, c.req_str(s, "AvailabilityZoneId", p))
         _block_public_access(c, s, sid, p)
@@ -154,17 +162,33 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
         c.add("eni_deny_igw", eni)
     # Status "available": the interface is attached to nothing ("in-use" when attached; NetworkInterface Status); the
     # internet gateway delivers only to an attached interface (IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS)
-    if c.opt(e, "Status", p) == "available" and instance is None:
-        c.add("eni_detached", eni)
+    attachment = c.opt(e, "Attachment", p, {})
+    status = _given_str(c, e, "Status", p)
+    attached = _given_str(c, attachment, "Status", f"{p}.Attachment")
+    if status == "available" and attached in (None, "detached"):
+        if instance is None:
+            c.add("eni_detached", eni)
+    elif status not in (None, "in-use") or attached not in (None, "attached"):
+        # anything else leaves open whether a host is behind it: Status attaching, detaching or associated
+        # (API_NetworkInterface: available | associated | attaching | in-use | detaching), its Attachment's Status
+        # attaching or detaching (API_NetworkInterfaceAttachment: attaching | attached | detaching | detached), the two
+        # contradicting each other (in-use with the attachment detached), or a value the API does not name; it was read
+        # as attached (rules/route_explanations.dl eni_unsettled_as says what is undecided)
+        c.add("eni_unsettled", eni, status or "", attached or "")
     # InterfaceType (NetworkInterface, EC2 API reference): an endpoint's network interface says so itself, which
     # rules/vpc_endpoints.dl reads when no endpoint of the snapshot lists it; the default "interface" is not kept
     kind = c.opt_str(e, "InterfaceType", p, "interface")
     if kind != "interface":
         c.add("eni_interface_type", eni, kind)
-    attachment = c.opt(e, "Attachment", p, {})
     owner = instance or c.opt(attachment, "InstanceId", f"{p}.Attachment")
     if owner:
         c.add("eni_attachment", eni, str(owner))
+
+
+def _given_str(c: Ctx, obj: Any, key: str, path: str) -> str | None:
+    """``obj[key]``: None when not given (or null), else a non-empty string (another value is a located error, never
+    read as its text): a network interface's or its attachment's ``Status``, a subnet's ``OwnerId``."""
+    return c.opt_str(obj, key, path) if c.opt(obj, key, path) is not None else None
 
 
 def network_interfaces(c: Ctx, items: list[tuple[str, Any]]) -> None:

@@ -79,7 +79,7 @@ from reasoner.facts.store import (SCHEMA_VERSION, Snapshot, read_facts, replace_
 
 #: Every relation the importer produces, in a fixed order (all are present, possibly empty).
 RELATIONS: tuple[str, ...] = (
-    "vpc", "subnet", "subnet_az_id", "ipv6_private_block", "eni", "eni_ip", "eni_ipv6_prefix", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
+    "vpc", "subnet", "subnet_az_id", "subnet_zone_named_by", "ipv6_private_block", "eni", "eni_ip", "eni_ipv6_prefix", "eni_public_ip", "peering", "eni_sg", "eni_attachment", "sg",
     "sg_ingress_cidr", "sg_egress_cidr", "sg_ingress_sg", "sg_egress_sg", "sg_ingress_pl", "sg_egress_pl",
     "prefix_list_cidr", "prefix_list_entry", "prefix_list_listed", "prefix_list_state", "vpc_endpoint", "vpce_route_table", "vpce_eni", "route_propagated",
     "nacl", "nacl_entry", "subnet_nacl",
@@ -89,7 +89,7 @@ RELATIONS: tuple[str, ...] = (
     "tgw_association", "tgw_propagation", "tgw_route", "tgw_route_pl", "tgw_routes_collected",
     "tgw_associations_listed", "tgw_propagations_listed",
     "snapshot_has", "tag", "egress_only_igw", "egress_only_igw_attachment", "egress_only_igw_attachment_changing", "bpa", "eni_deny_igw", "eni_detached",
-    "eni_interface_type",
+    "eni_unsettled", "eni_interface_type",
     *elbv2.RELATIONS,  # load balancers and target groups: reasoner/facts/elbv2.py
     *ecs.RELATIONS,  # ECS clusters, services, tasks: reasoner/facts/ecs.py
 )

@@ -25,7 +25,7 @@ from reasoner.errors import FactsError
 from reasoner.facts import surrogates
 from reasoner.facts.context import Row
 
-SCHEMA_VERSION = 20  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 21  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
@@ -62,6 +62,10 @@ SCHEMA_VERSION = 20  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                         endpoint State that is null or not a string
 #                         tg_target_subnet (a target's zone only another account names: matched by zone ID); a target's
 #                         zone is the target group's account's name for its subnet, never another account's
+#                     21: eni_unsettled (an interface caught attaching or detaching, Status associated, or a Status and
+#                         Attachment.Status that contradict each other: it was read as attached, API_NetworkInterface)
+#                         subnet_zone_named_by (which account gives a subnet's zone name: a transit gateway compared
+#                         zone names across accounts, which map names to zones each their own way, az-ids.html)
 
 
 @dataclass

@@ -15,6 +15,15 @@ from typing import Callable
 import pytest
 from test_query import REGION, drop, edit, query_json, reason, scenario
 
+#: The example's account (its subnets' OwnerId): the spoke VPC's subnets are its too, so their zone names (they carry no
+#: AvailabilityZoneId) are comparable with the example's (az-ids.html: zone names are per account)
+ACCOUNT = "123456789012"
+
+
+def _spoke_subnet(sid: str, cidr: str, zone: str) -> dict:
+    """A subnet of the spoke VPC, in zone ``zone`` by the example's account's names (no AvailabilityZoneId)."""
+    return {"SubnetId": sid, "VpcId": "vpc-0spoke", "CidrBlock": cidr, "AvailabilityZone": zone, "OwnerId": ACCOUNT}
+
 
 def _write(snap: Path, key: str, items: list) -> None:
     (snap / REGION / f"{key}.json").write_text(json.dumps({key: items}))
@@ -34,9 +43,9 @@ def _add_tgw(snap: Path, sg_ref: bool = False, spoke_att_subnets: tuple[str, ...
     the transit gateway, the hub attachment and the spoke attachment (None: not in the answer)."""
     edit(snap, "Vpcs", lambda d: d["Vpcs"].append({"VpcId": "vpc-0spoke", "CidrBlock": "10.2.0.0/16"}))
     edit(snap, "Subnets", lambda d: d["Subnets"].extend([
-        {"SubnetId": "subnet-spoke", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.1.0/24", "AvailabilityZone": "us-east-1a"},
-        {"SubnetId": "subnet-spoke-tgw", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.255.0/28", "AvailabilityZone": "us-east-1a"},
-        {"SubnetId": "subnet-spoke-b", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.2.0/24", "AvailabilityZone": "us-east-1b"}]))
+        _spoke_subnet("subnet-spoke", "10.2.1.0/24", "us-east-1a"),
+        _spoke_subnet("subnet-spoke-tgw", "10.2.255.0/28", "us-east-1a"),
+        _spoke_subnet("subnet-spoke-b", "10.2.2.0/24", "us-east-1b")]))
     lo, hi = db_ports
     ingress = ([{"IpProtocol": "tcp", "FromPort": lo, "ToPort": hi, "UserIdGroupPairs": [{"GroupId": "sg-0task"}]}] if sg_ref
                else [{"IpProtocol": "tcp", "FromPort": lo, "ToPort": hi, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
@@ -368,8 +377,8 @@ def _entry_elsewhere(snap: Path, db_subnet: str, deny_out_on: tuple[str, ...] = 
     denies inbound from the task's VPC."""
     _add_tgw(snap, spoke_att_subnets=("subnet-spoke-b", "subnet-spoke-c"))
     edit(snap, "Subnets", lambda d: d["Subnets"].extend([
-        {"SubnetId": "subnet-spoke-c", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.4.0/24", "AvailabilityZone": "us-east-1c"},
-        {"SubnetId": "subnet-spoke-b2", "VpcId": "vpc-0spoke", "CidrBlock": "10.2.3.0/24", "AvailabilityZone": "us-east-1b"}]))
+        _spoke_subnet("subnet-spoke-c", "10.2.4.0/24", "us-east-1c"),
+        _spoke_subnet("subnet-spoke-b2", "10.2.3.0/24", "us-east-1b")]))
     ip = "10.2.3.5" if db_subnet == "subnet-spoke-b2" else "10.2.2.5"
     edit(snap, "NetworkInterfaces", lambda d: [n.update(SubnetId=db_subnet, PrivateIpAddress=ip)
                                                for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0db"])
@@ -448,6 +457,82 @@ def test_entry_subnets_in_other_zones_that_all_refuse_block_for_certain(tmp_path
     _entry_elsewhere(snap2, "subnet-spoke-b2")
     assert query_json(snap2, "task-eni -> db tcp 5432")[0] == 0
     assert ("vpc-0a1b2c3d", "vpc-0spoke") in _pairs(_audit_pairs(snap2)[1]["cells"])
+
+
+def _spoke_owner(snap: Path, owner: str | None) -> None:
+    """The spoke VPC's subnets owned by ``owner`` (None: no OwnerId), still named only (no AvailabilityZoneId)."""
+    edit(snap, "Subnets", lambda d: [s.update(OwnerId=owner) if owner else s.pop("OwnerId", None)
+                                     for s in d["Subnets"] if s["VpcId"] == "vpc-0spoke"])
+
+
+def _two_zone_spoke(snap: Path, deny_on: str, owner: str | None, port: int = 5432) -> None:
+    """The spoke attachment in subnet-spoke-tgw (us-east-1a, the task's zone name and the database's) and
+    subnet-spoke-b (us-east-1b); ``deny_on``'s NACL denies outbound tcp ``port`` to the database's subnet, the other
+    admits it.  The spoke's subnets are ``owner``'s (_spoke_owner)."""
+    _add_tgw(snap, spoke_att_subnets=("subnet-spoke-tgw", "subnet-spoke-b"))
+    _spoke_owner(snap, owner)
+    allow = [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "CidrBlock": "0.0.0.0/0"} for e in (True, False)]
+    deny = {"RuleNumber": 90, "Protocol": "6", "RuleAction": "deny", "Egress": True, "CidrBlock": "10.2.1.0/24",
+            "PortRange": {"From": port, "To": port}}
+    edit(snap, "NetworkAcls", lambda d: [a.update(Associations=[x for x in a["Associations"] if x["SubnetId"] != deny_on])
+                                         for a in d["NetworkAcls"] if a["NetworkAclId"] == "acl-spoke"])
+    edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(_acl("acl-deny", "vpc-0spoke", [deny_on], [deny] + allow)))
+
+
+@pytest.mark.parametrize("deny_on, same_account", [("subnet-spoke-b", 0), ("subnet-spoke-tgw", 1)])
+@pytest.mark.parametrize("owner", ["999999999999", None, ACCOUNT])
+def test_zone_names_of_two_accounts_do_not_choose_the_attachment_subnet(tmp_path, deny_on, same_account, owner):
+    """Zone names are mapped to zones per account: "the us-east-1a for your AWS account might not be the same physical
+    location as the us-east-1a for another AWS account ... To coordinate Availability Zones across accounts ..., use
+    the AZ IDs" (https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html).  The spoke's subnets
+    carry no AvailabilityZoneId; named by the example's account (``ACCOUNT``, the task's subnet's owner), us-east-1a
+    picks subnet-spoke-tgw (how-transit-gateways-work.html, Availability Zones) and the answer is certain.  Named by
+    another account (999999999999) or an unknown one (no OwnerId), its us-east-1a may be another zone than the task's,
+    so the gateway may leave by subnet-spoke-b: the two disagree, INCONCLUSIVE naming the subnets and their names'
+    accounts (tgw_zone_accounts); it was that certain answer: REACHABLE through the admitting subnet-spoke-tgw, or
+    UNREACHABLE (a proof of isolation) through the denying one."""
+    snap = scenario(tmp_path)
+    _two_zone_spoke(snap, deny_on, owner)
+    code, out = query_json(snap, "task-eni -> db tcp 5432")
+    if owner == ACCOUNT:
+        assert code == same_account and not out["missing"], (code, out["explanations"], out["missing"])
+        return
+    assert code == 3, (code, out["explanations"])
+    missing = {(m["hop"], m["missing"], m["component"]): m["message"] for m in out["missing"]}
+    # (no owner: the reply's way into the gateway, from the database's subnet, rests on names of no known account too)
+    assert {k for k in missing if k[1] == "tgw_zone_accounts"} == {
+        (hop, "tgw_zone_accounts", sub) for sub in ("subnet-spoke-tgw", "subnet-spoke-b")
+        for hop in (("fwd_route",) if owner else ("fwd_route", "ret_route"))}, missing
+    assert not any(k[1] == "tgw_entry_subnet" and k[0] == "fwd_route" for k in missing), missing  # (its zone may have one)
+    text = missing["fwd_route", "tgw_zone_accounts", "subnet-spoke-tgw"]
+    assert ("us-east-1a to account 999999999999" if owner else "no account is known to give") in text, text
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable task-eni -> db tcp 5432\nassert reachable task-eni -> db tcp 5432\n")
+    r = reason("verify", "--facts", str(snap), str(checks))
+    assert r.returncode == 3 and "0/2 assertions hold; 2 inconclusive" in r.stdout, r.stdout
+    code, doc = _audit_pairs(snap)  # the set engine: the pair undecided
+    assert ("vpc-0a1b2c3d", "vpc-0spoke") in _pairs(doc["undecided"]), doc
+
+
+@pytest.mark.parametrize("owner, code", [("keep", 1), ("drop", 3)])
+def test_the_way_into_the_gateway_by_zone_names_needs_one_account_to_give_both(tmp_path, owner, code):
+    """The hub's attachment only in subnet-pub-b (us-east-1b), the task in subnet-priv-a (us-east-1a), both named only
+    (AvailabilityZoneId cut): by one account's names no attachment subnet is in the task's zone, a certain
+    TGW_ROUTE_AZ_RESTRICTION (tgw-vpc-attachments.html); with the subnets' owner not given (no OwnerId, no account
+    folder) whose names they are is not known (az-ids.html: per account), and it was the same certain block: now
+    INCONCLUSIVE (tgw_zone_accounts)."""
+    snap = scenario(tmp_path)
+    _add_tgw(snap, hub_att_subnets=("subnet-pub-b",))
+    edit(snap, "Subnets", lambda d: [(s.pop("AvailabilityZoneId", None), owner == "drop" and s.pop("OwnerId", None))
+                                     for s in d["Subnets"] if s["VpcId"] == "vpc-0a1b2c3d"])
+    got, out = query_json(snap, "task-eni -> db tcp 5432")
+    assert got == code, (got, out["explanations"], out["missing"])
+    if code == 1:
+        assert ("TGW_ROUTE_AZ_RESTRICTION", "tgw-attach-hub", "forward") in _codes(out) and not out["missing"], out
+    else:
+        assert ("fwd_route", "tgw_zone_accounts", "subnet-pub-b") in {(m["hop"], m["missing"], m["component"])
+                                                                      for m in out["missing"]}, out["missing"]
+        assert not any(e["code"] == "TGW_ROUTE_AZ_RESTRICTION" for e in out["explanations"]), out["explanations"]
 
 
 @pytest.mark.parametrize("target", [{"NetworkInterfaceId": "eni-0fw"}, {"GatewayId": "vpce-0gwlb"},

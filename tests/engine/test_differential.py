@@ -153,6 +153,13 @@ def _scenarios() -> dict:
         "detached-between-enis": with_(q._bastion, lambda s: q.edit(s, "NetworkInterfaces", lambda d: [
             n.update(Status="available") for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0bastion"]),
             base=fixed),
+        # session 32: an interface caught attaching or detaching (API_NetworkInterface, API_NetworkInterfaceAttachment)
+        "eni-in-transition": with_(q._bastion, public, ist._bastion_egress, ist._bastion_state("detaching", "detaching")),
+        "eni-status-unclear": with_(q._bastion, public, ist._bastion_egress, ist._bastion_state("in-use", "detached"),
+                                    base=fixed),
+        # ... and transit gateway zones compared by names of two accounts, or of no known one (az-ids.html)
+        "tgw-zone-accounts": with_(lambda s: tg._two_zone_spoke(s, "subnet-spoke-tgw", "999999999999", port=8000)),
+        "tgw-zone-owner-unknown": with_(lambda s: tg._two_zone_spoke(s, "subnet-spoke-b", None)),
     }
 
 

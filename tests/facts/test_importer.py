@@ -32,7 +32,7 @@ def test_all_relations_present_sorted_and_deduplicated(snap) -> None:
     assert set(snap.relations) == set(RELATIONS)
     for rel, rs in snap.relations.items():
         assert rs == sorted(set(rs)), rel
-    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 20
+    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 21
     assert snap.manifest["regions"] == ["us-east-1"]
     assert snap.manifest["unmodelled"] == []
     assert snap.manifest["counts"]["eni"] == 3

@@ -124,3 +124,28 @@ def test_missing_route_table_id_is_located(tmp_path: Path) -> None:
     with pytest.raises(FactsError) as info:
         import_aws_configs(tmp_path)
     assert info.value.location.endswith("$.TransitGatewayStaticRoutes[0].Routes[0].DestinationCidrBlock")
+
+
+def test_a_zone_name_is_kept_with_the_account_that_gives_it(tmp_path: Path) -> None:
+    """Zone names are mapped to zones per account (https://docs.aws.amazon.com/global-infrastructure/latest/regions/
+    az-ids.html), so each subnet's name is kept with the account giving it (subnet_zone_named_by, which the transit
+    gateway's zone choice reads): the describing account of an aws_configs/<account>/ folder, even for a subnet another
+    account owns (a shared subnet is in "the Availability Zone whose AZ ID is also use1-az2" of the account it is shared
+    with, by that account's name); in a layout without one, the subnet's OwnerId; neither: no row."""
+    def subnet(sid: str, az: str, owner: str | None) -> dict:
+        return {"SubnetId": sid, "VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24" if sid == "subnet-a" else "10.0.2.0/24",
+                "AvailabilityZone": az, **({"OwnerId": owner} if owner else {})}
+    single = _write(tmp_path / "single", {"Subnets": [subnet("subnet-a", "us-east-1a", "111111111111"),
+                                                      subnet("subnet-b", "us-east-1b", None)]})
+    assert sorted(import_aws_configs(single).relations["subnet_zone_named_by"]) == [
+        ("subnet-a", "us-east-1a", "111111111111")]
+    multi = tmp_path / "multi"
+    for account, subnets in (("111111111111", [subnet("subnet-a", "us-east-1a", "999999999999")]),
+                             ("222222222222", [subnet("subnet-a", "us-east-1c", "999999999999"),
+                                               subnet("subnet-b", "us-east-1b", None)])):
+        region = multi / "aws_configs" / account / "us-east-1"
+        region.mkdir(parents=True)
+        (region / "Subnets.json").write_text(json.dumps({"Subnets": subnets}))
+    assert sorted(import_aws_configs(multi).relations["subnet_zone_named_by"]) == [
+        ("subnet-a", "us-east-1a", "111111111111"), ("subnet-a", "us-east-1c", "222222222222"),
+        ("subnet-b", "us-east-1b", "222222222222")]
