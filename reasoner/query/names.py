@@ -236,8 +236,12 @@ class Resolver:
         cluster, _, service = target[4:].partition("/")
         if cluster not in self.ecs_clusters:
             return False
-        have = set(self.rel.get("snapshot_has", []))
-        return not service or not {("EcsServices",), ("EcsTasks",)} <= have
+        return not service or not {("EcsServices",), ("EcsTasks",)} <= self._answers
+
+    @cached_property
+    def _answers(self) -> set[tuple]:
+        """The describe-* answers the snapshot holds (``snapshot_has`` rows)."""
+        return set(self.rel.get("snapshot_has", []))
 
     def known(self) -> list[str]:
         """The names a query may use, as it writes them: a load balancer's or target group's name with its prefix
@@ -271,7 +275,7 @@ class Resolver:
             return self.set_of(target, self.ecs[target], "no running task with a network interface")
         if target.startswith("ecs:") and (target in self.ecs_named or self._maybe_service(target)):
             # a cluster or service of the snapshot with no running task (it said "unknown endpoint 'arn:aws:ecs:...'")
-            collected = ("EcsTasks",) in set(self.rel.get("snapshot_has", []))
+            collected = ("EcsTasks",) in self._answers
             raise QueryError("query.empty_set", f"{target} has no running task with a network interface in the snapshot"
                              + ("" if collected else " (the snapshot holds no EcsTasks answer)"),
                              hint="" if collected else "collect the tasks (reason collect does), or name the ENIs")
