@@ -38,6 +38,11 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
+
+def _raw_control(ch: str) -> bool:
+    """Holds for a C0 or C1 control character or DEL, but a tab (the one a string may hold raw)."""
+    return ch != "\t" and (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F)
+
 class _Note(NamedTuple):
     """An annotation ``@name("value")`` where it is written (a rule's or a declaration's, until ``parse_text`` says)."""
 
@@ -80,7 +85,17 @@ class _ToAst(Transformer):
         return Const(int(tok))
 
     def _text(self, tok: Token) -> str:
-        """The value of a quoted string: JSON escapes; a bad escape or a lone surrogate is a syntax error."""
+        """The value of a quoted string: JSON escapes; a bad escape or a lone surrogate is a syntax error, and so is a
+        control character written raw (a tab excepted): one that moves the cursor or starts a terminal escape is invisible
+        in the file and would reach every message quoting the string, so it is written as an escape (``\\u001b``)."""
+        raw = str(tok)
+        bad = next((i for i, ch in enumerate(raw) if _raw_control(ch)), None)
+        if bad is not None:
+            line, column = getattr(tok, "line", 0) or 0, (getattr(tok, "column", 0) or 0) + bad
+            raise RuleError([Diagnostic(self.file, line, column, "syntax",
+                                        f"control character U+{ord(raw[bad]):04X} written raw in a string",
+                                        self.lines[line - 1] if 0 < line <= len(self.lines) else "",
+                                        hint=f"write it as the escape \\u{ord(raw[bad]):04x} if it is meant")])
         try:
             value = json.loads(str(tok), strict=False)  # strict=False: a tab inside quotes is a tab
             value.encode("utf-8")  # a lone surrogate such as "\\ud800" is not text

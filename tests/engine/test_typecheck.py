@@ -109,6 +109,20 @@ def test_huge_numbers_and_bad_strings_are_errors_not_crashes():
     assert (d.code, d.line, d.column) == ("syntax", 6, 4) and "bad escape" in d.message
 
 
+@pytest.mark.parametrize("char", ["\x1b", "\x0b", "\x1c", "\x85", "\x07", "\x7f", "\x9b", "\x00"])
+def test_a_control_character_written_raw_in_a_string_is_refused_where_it_stands(char):
+    # an escape sequence (ESC, CSI \x9b) or a carriage return is invisible in the file and would reach every message
+    # quoting the string: the rule file says it with an escape instead (hostile-input issue; tests/cli/test_hostile_text.py)
+    (d,) = errors(f'qs("ab{char}c").')
+    assert (d.code, d.line, d.column) == ("syntax", 6, 7) and f"U+{ord(char):04X}" in d.message
+    assert f"\\u{ord(char):04x}" in d.hint
+
+
+def test_a_tab_written_raw_and_escapes_of_control_characters_are_kept_as_text():
+    p = Program.from_text(DECLS + 'qs("a\tb"). qs("red \\u001b[31m").', "t.dl")
+    assert sorted(p.query("qs", (None,))) == [("a\tb",), ("red \x1b[31m",)]
+
+
 @pytest.mark.parametrize("rule,col", [("q(1) :- _ != _.", 9), ("q(X) :- e(X, _), X < _ + 1.", 18), ("q(X + _) :- e(X, _).", 1),
                                       ("q(X) :- e(X, _), e(X * _, _).", 18)])
 def test_a_wildcard_in_a_comparison_or_an_expression_is_refused(rule, col):
