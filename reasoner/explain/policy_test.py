@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reasoner.engine.syntax import source_lines
 from reasoner.errors import QueryError, ReasonError
 
 #: how an ``.expected`` line names a row of ``undecided`` (rules/policy_relations.dl): ``undecided: resource | message``
@@ -76,7 +77,7 @@ def fixtures(policy_dir: Path) -> list[tuple[str, Path, Path]]:
 def read_expected(path: Path) -> set[tuple[str, str]]:
     """The rows of an ``.expected`` file; a located QueryError for a line that is not ``resource | message``."""
     rows = set()
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(source_lines(path.read_text(encoding="utf-8")), 1):  # (as an editor counts lines)
         text = line.strip()
         if not text or text.startswith("#"):
             continue

@@ -26,6 +26,7 @@ from lark import Lark, Token, UnexpectedInput, UnexpectedToken
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
+from reasoner.engine.syntax import source_lines
 from reasoner.errors import AssertionFileError, Diagnostic, QueryError
 from reasoner.protocols import ICMP  # numbers in a query after them are ICMP types
 
@@ -137,7 +138,7 @@ def parse_assertions(text: str, file: str = "<text>") -> list[Assertion]:
     Each line is parsed apart (query.lark has no construct over several lines), so every bad line of the file is
     reported, not only the first: AssertionFileError, each error a QueryError located at file:line:column."""
     out, errors, diags = [], [], []
-    for n, raw in enumerate(text.splitlines(), 1):
+    for n, raw in enumerate(source_lines(text), 1):  # (lines as an editor counts them: source_lines)
         if not raw.strip() or raw.lstrip().startswith("#"):  # (query.lark: only a COMMENT starts with #)
             continue
         try:

@@ -39,3 +39,14 @@ def test_one_bad_line_renders_as_before() -> None:
     assert len(info.value.errors) == 1 and info.value.render() == info.value.errors[0].render()
     assert info.value.render().startswith("g.reason:1:29: error[query.port]: port range 70000-70000")
     assert "nothing was run" not in info.value.render()
+
+
+@pytest.mark.parametrize("odd", ["\x0c", "\x1c", "\x85", "\u2028"])
+def test_a_line_is_numbered_as_an_editor_numbers_it(odd: str) -> None:
+    """str.splitlines ends a line at a form feed, \\x1c-\\x1e, \\x85 or U+2028 too: a comment holding one would move
+    every later error a line down from where the user's editor shows it (the rule files count lines the same way:
+    reasoner/engine/syntax.py source_lines)."""
+    with pytest.raises(AssertionFileError) as info:
+        parse_assertions(f"# caf{odd}e\r\nassert reachable a -> b tcp 22\rassert maybe a -> b\n", "f.reason")
+    assert [(d.line, d.column) for d in info.value.diagnostics] == [(3, 8)]
+    assert info.value.diagnostics[0].source_line == "assert maybe a -> b"
