@@ -262,19 +262,20 @@ def parse_text(text: str, file: str = "<text>") -> Module:
             ast.problems.extend(_orphans(moved, stmt, lines))
             moved = [n for n in notes if n.name in RULE_METADATA]
             own = [n for n in notes if n.name not in RULE_METADATA]
-            out.decls.append(Decl(stmt.name, stmt.columns, _annotations(own, f"the declaration of '{stmt.name}'", ast),
-                                  stmt.loc))
+            values, locs = _annotations(own, f"the declaration of '{stmt.name}'", ast)
+            out.decls.append(Decl(stmt.name, stmt.columns, values, stmt.loc, locs))
         else:
             notes, moved = moved + notes, []
-            out.rules.append(Rule(stmt.head, stmt.body, stmt.loc, _annotations(notes, "a rule", ast)))
+            out.rules.append(Rule(stmt.head, stmt.body, stmt.loc, *_annotations(notes, "a rule", ast)))
     ast.problems.extend(_orphans(moved, None, lines))
     if ast.problems:
         raise RuleError(ast.problems)
     return out
 
 
-def _annotations(notes: list[_Note], what: str, ast: _ToAst) -> dict[str, str]:
-    """The annotations of one declaration or rule; a repeated one is a problem (the last one silently won before)."""
+def _annotations(notes: list[_Note], what: str, ast: _ToAst) -> tuple[dict[str, str], dict[str, Loc]]:
+    """The annotations of one declaration or rule, and where each is written; a repeated one is a problem (the last
+    one silently won before)."""
     out: dict[str, _Note] = {}
     for note in notes:
         if note.name in out:
@@ -284,7 +285,7 @@ def _annotations(notes: list[_Note], what: str, ast: _ToAst) -> dict[str, str]:
                         "keep one: each annotation is given once")
         else:
             out[note.name] = note
-    return {k: n.value for k, n in out.items()}
+    return {k: n.value for k, n in out.items()}, {k: n.loc for k, n in out.items()}
 
 
 def _orphans(moved: list[_Note], after: Decl | None, lines: list[str]) -> list[Diagnostic]:

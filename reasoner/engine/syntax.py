@@ -70,6 +70,8 @@ class Rule:
     body: tuple[Literal, ...]
     loc: Loc = field(compare=False)
     annotations: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # @id, @severity, ...
+    #: where each annotation is written (a diagnostic about one points at it, not at the rule's head)
+    annotation_locs: dict[str, Loc] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_fact(self) -> bool:
@@ -84,6 +86,8 @@ class Decl:
     columns: tuple[tuple[str, str], ...]
     annotations: dict[str, str] = field(compare=False, hash=False)
     loc: Loc = field(compare=False)
+    #: where each annotation is written (a diagnostic about one points at it, not at the ``.decl``)
+    annotation_locs: dict[str, Loc] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def arity(self) -> int:

@@ -180,16 +180,19 @@ def test_rule_metadata_is_parsed_even_right_after_a_declaration():
     assert [(r.loc.line, r.loc.column) for r in m.rules] == [(3, 1), (4, 13)]
 
 
-@pytest.mark.parametrize("text,what", [
-    ('@severity("urgent") violation(S, "x") :- lb_sg(_, S).\n', "unknown severity"),
-    ('@owner("me") violation(S, "x") :- lb_sg(_, S).\n', "unknown rule annotation @owner"),
-    ('.decl g(s: symbol)\n@id("A-1") g(S) :- lb_sg(_, S).\nviolation(S, "x") :- g(S).\n', "metadata on a rule for 'g'"),
-    ('@id("") violation(S, "x") :- lb_sg(_, S).\n', "@id is empty"),  # (dropped: SARIF named the rule by its location)
-    ('@title("  ") violation(S, "x") :- lb_sg(_, S).\n', "@title is empty"),
+@pytest.mark.parametrize("text,what,where", [
+    ('@id("A-1")\n  @severity("urgent") violation(S, "x") :- lb_sg(_, S).\n', "unknown severity", (2, 3)),
+    ('@id("A-1") @owner("me") violation(S, "x") :- lb_sg(_, S).\n', "unknown rule annotation @owner", (1, 12)),
+    ('.decl g(s: symbol)\n@id("A-1") g(S) :- lb_sg(_, S).\nviolation(S, "x") :- g(S).\n', "metadata on a rule for 'g'", (2, 12)),
+    ('@id("") violation(S, "x") :- lb_sg(_, S).\n', "@id is empty", (1, 1)),  # (dropped: SARIF named the rule by its location)
+    ('@id("A-1")\n@title("  ")\nviolation(S, "x") :- lb_sg(_, S).\n', "@title is empty", (2, 1)),
 ])
-def test_bad_rule_metadata_is_refused(tmp_path, text, what):
+def test_bad_rule_metadata_is_refused(tmp_path, text, what, where):
+    """Refused where the bad annotation is written (a rule's metadata that is wrong in itself) or, for metadata on a
+    rule that is not a violation rule, at the rule's head; these pointed at the head every time."""
     diags = refused(tmp_path, text)
     assert [d.code for d in diags] == ["bad_annotation"] and what in diags[0].message
+    assert (diags[0].line, diags[0].column) == where and "^" in diags[0].render()
 
 
 
@@ -234,10 +237,10 @@ def test_a_policy_declaration_with_a_column_named_twice_is_refused(tmp_path):
 
 def test_an_annotation_on_a_policys_declaration_is_refused_not_ignored(tmp_path):
     """@code, @message, ... tie a shipped hop predicate to its explanation; on a policy's own predicate they were kept
-    and never read. Refused, each named, at the declaration."""
+    and never read. Refused, each named, where it is written (it pointed at the declaration's first column)."""
     diags = refused(tmp_path, '.decl open(s: symbol) @code("NET-1") @message("open {s}")\nopen(S) :- lb_sg(_, S).\n'
                               'violation(S, "x") :- open(S).\n')
-    assert [(d.code, d.line, d.column) for d in diags] == [("bad_annotation", 1, 1)] * 2
+    assert [(d.code, d.line, d.column) for d in diags] == [("bad_annotation", 1, 23), ("bad_annotation", 1, 38)]
     assert [d.message.split(" would")[0] for d in diags] == ["@code on the declaration of 'open'",
                                                             "@message on the declaration of 'open'"]
     assert "would be ignored" in diags[0].message and "// comment" in diags[0].hint
