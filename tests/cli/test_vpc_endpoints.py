@@ -76,6 +76,26 @@ def test_an_interface_endpoint_not_available_is_undecided_as_a_destination(tmp_p
     assert "vpce-0ssm is not available" in reason("query", "--facts", str(snap), "task-eni -> eni-0vpce tcp 80").stdout
 
 
+@pytest.mark.parametrize("state", ["pendingAcceptance", "rejected", "deleted", None])
+def test_an_endpoint_interface_whose_group_refuses_the_packet_blocks_it_whatever_the_endpoint(tmp_path, state):
+    """sg-0alb admits tcp 80, not tcp 8000.  Refused at the interface if the endpoint takes connections, not taken if it
+    does not: blocked either way, a certain ENI_SG_RULES_MISMATCH; it was undecided (exit 3) when the endpoint was not
+    available (State) or not described (None: no VpcEndpoints answer), so `assert unreachable` could not pass."""
+    snap = scenario(tmp_path, FIXED)
+    _interface_endpoint(snap)
+    if state is None:
+        (snap / REGION / "VpcEndpoints.json").unlink()
+    else:
+        _endpoint_state(snap, state)
+    code, out = query_json(snap, "task-eni -> eni-0vpce tcp 8000")
+    assert code == 1, out
+    assert {e["code"] for e in out["explanations"]} == {"ENI_SG_RULES_MISMATCH"}, out["explanations"]
+    checks = tmp_path / "iso.reason"
+    checks.write_text("assert unreachable task-eni -> eni-0vpce tcp 8000\nassert unreachable task-eni -> eni-0vpce tcp 80\n")
+    r = reason("verify", "--facts", str(snap), str(checks))
+    assert r.returncode == 3 and "PASS" in r.stdout, r.stdout  # tcp 80, which the group admits, stays undecided
+
+
 @pytest.mark.parametrize("kind", ["vpc_endpoint", "gateway_load_balancer_endpoint", "interface"])
 def test_an_endpoint_interface_no_endpoint_of_the_snapshot_lists_is_undecided(tmp_path, kind):
     """The interface says what it is (InterfaceType, NetworkInterface in the EC2 API reference), but the snapshot lacks
