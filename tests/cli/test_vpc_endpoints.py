@@ -77,17 +77,27 @@ def test_an_interface_endpoint_not_available_is_undecided_as_a_destination(tmp_p
 
 
 @pytest.mark.parametrize("state", ["pendingAcceptance", "rejected", "deleted", None])
-def test_an_endpoint_interface_whose_group_refuses_the_packet_blocks_it_whatever_the_endpoint(tmp_path, state):
+@pytest.mark.parametrize("gwlb", [False, True])
+def test_an_endpoint_interface_whose_group_refuses_the_packet_blocks_it_whatever_the_endpoint(tmp_path, state, gwlb):
     """sg-0alb admits tcp 80, not tcp 8000.  Refused at the interface if the endpoint takes connections, not taken if it
     does not: blocked either way, a certain ENI_SG_RULES_MISMATCH; it was undecided (exit 3) when the endpoint was not
-    available (State) or not described (None: no VpcEndpoints answer), so `assert unreachable` could not pass."""
+    available (State) or not described (None: no VpcEndpoints answer), so `assert unreachable` could not pass.  A
+    Gateway Load Balancer endpoint's interface takes no security group (API_SetSecurityGroups, CreateVpcEndpoint):
+    whatever groups the snapshot gives it, it stays undecided."""
     snap = scenario(tmp_path, FIXED)
     _interface_endpoint(snap)
+    if gwlb:
+        edit(snap, "NetworkInterfaces", lambda d: [n.update(InterfaceType="gateway_load_balancer_endpoint")
+                                                   for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0vpce"])
+        edit(snap, "VpcEndpoints", lambda d: d["VpcEndpoints"][0].update(VpcEndpointType="GatewayLoadBalancer"))
     if state is None:
         (snap / REGION / "VpcEndpoints.json").unlink()
     else:
         _endpoint_state(snap, state)
     code, out = query_json(snap, "task-eni -> eni-0vpce tcp 8000")
+    if gwlb:
+        assert code == 3, out
+        return
     assert code == 1, out
     assert {e["code"] for e in out["explanations"]} == {"ENI_SG_RULES_MISMATCH"}, out["explanations"]
     checks = tmp_path / "iso.reason"
