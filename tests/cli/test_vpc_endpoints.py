@@ -106,6 +106,22 @@ def test_an_endpoint_interface_whose_group_refuses_the_packet_blocks_it_whatever
     assert r.returncode == 3 and "PASS" in r.stdout, r.stdout  # tcp 80, which the group admits, stays undecided
 
 
+@pytest.mark.parametrize("port", [80, 8000])
+def test_an_available_gateway_load_balancer_endpoints_interface_is_undecided_as_a_destination(tmp_path, port):
+    """It takes the traffic routes send it, for its appliances (vpce-gateway-load-balancer.html), and no security group
+    (API_SetSecurityGroups): what it does with a connection addressed to it is not documented.  It was an interface like
+    any other: REACHABLE on tcp 80, which the groups the snapshot gave it admit, a certain block on tcp 8000."""
+    snap = scenario(tmp_path, FIXED)
+    _interface_endpoint(snap)
+    assert query_json(snap, f"task-eni -> eni-0vpce tcp {port}")[0] == (0 if port == 80 else 1)  # an interface endpoint
+    edit(snap, "NetworkInterfaces", lambda d: [n.update(InterfaceType="gateway_load_balancer_endpoint")
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0vpce"])
+    edit(snap, "VpcEndpoints", lambda d: d["VpcEndpoints"][0].update(VpcEndpointType="GatewayLoadBalancer"))
+    code, out = query_json(snap, f"task-eni -> eni-0vpce tcp {port}")
+    assert code == 3, out
+    assert "Gateway Load Balancer endpoint" in reason("query", "--facts", str(snap), f"task-eni -> eni-0vpce tcp {port}").stdout
+
+
 @pytest.mark.parametrize("kind", ["vpc_endpoint", "gateway_load_balancer_endpoint", "interface"])
 def test_an_endpoint_interface_no_endpoint_of_the_snapshot_lists_is_undecided(tmp_path, kind):
     """The interface says what it is (InterfaceType, NetworkInterface in the EC2 API reference), but the snapshot lacks
