@@ -94,6 +94,22 @@ def _verify_file(p: dict[str, Any], work: Path) -> str:
     return str(path)
 
 
+def _opened_copy(raw: Path, p: dict[str, Any]) -> str:
+    """A copy of the generated snapshot ``raw`` in which sg-B (db) admits tcp 5432 from sg-A (web): the "after" of the
+    ``diff`` question: every web ENI gains db-0 and its fleet on tcp 5432, the benchmark's unreachable pair.  Written once per estate (next to it)."""
+    after = raw.parent / f"{raw.name}-opened"
+    if not after.exists():
+        shutil.copytree(raw / "aws_configs", after / "aws_configs")
+        for path in (after / "aws_configs").rglob("SecurityGroups.json"):
+            data = json.loads(path.read_text())
+            for g in data["SecurityGroups"]:
+                if g["GroupId"] == p["sg_b"]:
+                    g["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                                               "UserIdGroupPairs": [{"GroupId": p["sg_a"]}]})
+            path.write_text(json.dumps(data))
+    return str(after)
+
+
 QUESTIONS: dict[str, Question] = {
     "point-reachable": Question("point query, reachable pair (web-0 -> api-0 tcp 8000)", "private", _pair("reachable"), 0),
     "point-unreachable": Question("point query, unreachable pair (web-0 -> db-0 tcp 5432)", "private", _pair("unreachable"), 1),
@@ -109,6 +125,8 @@ QUESTIONS: dict[str, Question] = {
                                  lambda f, p, _: ["query", "--facts", f, "internet -> * tcp 22"], 1),
     "audit-exposure": Question("`reason audit exposure` (internet variant)", "internet",
                                lambda f, p, _: ["audit", "exposure", "--facts", f], None),
+    "diff": Question("`reason diff` of the raw snapshot and a copy where sg-B admits tcp 5432 from sg-A (both imported)",
+                     "private", lambda f, p, raw: ["diff", str(raw), _opened_copy(raw, p)], None),
     "audit-pairs": Question("`reason audit pairs --by subnet tcp 22`", "private",
                             lambda f, p, _: ["audit", "pairs", "--facts", f, "--by", "subnet", "tcp", "22"], None),
 }
@@ -305,8 +323,9 @@ def markdown(result: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000, 100000], help="ENI counts")
-    ap.add_argument("--questions", nargs="+", choices=list(QUESTIONS), default=list(QUESTIONS), metavar="Q",
-                    help="any of: " + ", ".join(QUESTIONS))
+    ap.add_argument("--questions", nargs="+", choices=list(QUESTIONS), default=[q for q in QUESTIONS if q != "diff"],
+                    metavar="Q", help="any of: " + ", ".join(QUESTIONS) + " (all but diff by default: it asks `* -> * "
+                    "any` of two snapshots, minutes at 20k, not for 100k)")
     ap.add_argument("--runs", type=int, default=5, help="fresh processes per question and size (median)")
     ap.add_argument("--timeout", type=float, default=600, help="wall seconds per run")
     ap.add_argument("--cpu-timeout", type=float, default=None,

@@ -131,3 +131,35 @@ def test_import_mode_gives_each_run_the_classes_the_import_kept(tmp_path: Path) 
                          folder, cold=True, seed=Path(est["kept"]))
     assert run["exit"] == q.expect, run
     assert sorted(p.name for p in folder.glob("classes-*.json")) == kept
+
+
+def test_the_diff_question_compares_the_estate_with_a_copy_that_opens_the_unreachable_pair(
+        private_estate: tuple[Path, dict]) -> None:
+    """The ``diff`` question's "after" snapshot (estate._opened_copy) lets sg-A's fleet into sg-B's on tcp 5432: the
+    benchmark's unreachable pair (web-0 -> db-0 tcp 5432) answers reachable there, and the estate itself is left as
+    generated (the copy is written beside it, once)."""
+    out, meta = private_estate
+    p = meta["picks"]
+    argv = estate.QUESTIONS["diff"].args("unused", p, out)
+    assert argv[:2] == ["diff", str(out)] and Path(argv[2]) != out
+    pair = f"{p['unreachable']['src']} -> {p['unreachable']['dst']} {p['unreachable']['proto']}"
+    assert not Session.open(out).query(pair, depth=0, detail=False).reachable
+    assert Session.open(Path(argv[2])).query(pair, depth=0, detail=False).reachable
+    assert estate.QUESTIONS["diff"].args("unused", p, out) == argv  # (written once, the same folder again)
+
+
+@pytest.mark.parametrize("argv,asked", [([], False), (["--questions", "diff", "star-to-x"], True)])
+def test_diff_is_asked_only_when_named(monkeypatch: pytest.MonkeyPatch, argv: list[str], asked: bool) -> None:
+    """`* -> * any` of two snapshots takes minutes at 20k ENIs: a run of every question by default leaves it out."""
+    seen: list[list[str]] = []
+
+    def stop(sizes, names, *rest, **kw):  # the questions main would run, before anything is generated
+        seen.append(list(names))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(sys, "argv", ["estate.py", *argv])
+    monkeypatch.setattr(estate, "run", stop)
+    with pytest.raises(SystemExit):
+        estate.main()
+    (names,) = seen
+    assert ("diff" in names) == asked and "star-to-x" in names
