@@ -197,7 +197,13 @@ def test_the_caret_stands_under_the_error_when_the_line_holds_control_characters
     """Each control character is shown as a 4-column escape (\\x1b): the caret stood left of the error by 4 columns
     a character."""
     f = tmp_path / "p.dl"
-    f.write_text('violation("a\x1b[31mRED\x1b]0;pwn\x07", "m") :- sg(_, _, _, _).\n')
+    # (in a comment: a string written with raw control characters is refused since 3c0e932, at the first of them)
+    f.write_text('violation("a", "m") :- /* \x1b[31mRED\x1b]0;pwn\x07 */ sg(_, _, _, _).\n')
     r = subprocess.run(["reason", "check", str(f)], capture_output=True, text=True, timeout=60)
     line, caret = [x for x in r.stderr.splitlines() if x.startswith("    ")][:2]
     assert r.returncode == 2 and "\x1b" not in r.stderr and line[caret.index("^"):].startswith("sg(")
+    f.write_text('violation("a\x1b[31mRED\x1b]0;pwn\x07", "m") :- sg(_, _, _, _).\n')
+    r = subprocess.run(["reason", "check", str(f)], capture_output=True, text=True, timeout=60)
+    line, caret = [x for x in r.stderr.splitlines() if x.startswith("    ")][:2]
+    assert r.returncode == 2 and "\x1b" not in r.stderr and "U+001B" in r.stderr
+    assert line[caret.index("^"):].startswith("\\x1b[31mRED")
