@@ -37,7 +37,7 @@ _cuts = cuts  # the name tests and older callers use
 
 #: The missing keys of a network interface whose attachment its Status and its Attachment's leave open (rules/
 #: route_explanations.dl eni_unsettled_as): their sentences name the two Statuses (``Analyzer.missing_fields``).
-ENI_UNSETTLED_KEYS = frozenset({"eni_in_transition", "eni_associated", "eni_status_unclear"})
+ENI_UNSETTLED_KEYS = frozenset({"eni_in_transition", "eni_associated", "eni_status_unclear", "eni_status_missing"})
 
 
 def packet_facts(row: tuple, dst: "Endpoint") -> dict[str, list[tuple]]:
@@ -155,9 +155,10 @@ class Analyzer(HopReader, RuleLookups):
     def missing_fields(self, what: str, comp: str) -> dict[str, str]:
         """The fields of a ``missing_message`` sentence besides ``{component}``: for ``tgw_entry_subnet`` (rules/
         missing_data.dl), ``{zones}``, the attachment's subnets and their Availability Zones; for a network interface
-        whose attachment is left open (``eni_in_transition``, ``eni_associated``, ``eni_status_unclear``: rules/
-        route_explanations.dl), ``{state}``, its Status and its Attachment's; for ``tgw_zone_accounts`` (rules/
-        missing_data.dl), ``{names}``, the subnet's zone names and the accounts giving them."""
+        whose attachment is left open (``eni_in_transition``, ``eni_associated``, ``eni_status_unclear``,
+        ``eni_status_missing``: rules/route_explanations.dl), ``{state}``, its Status and its Attachment's; for
+        ``tgw_zone_accounts`` (rules/missing_data.dl), ``{names}``, the subnet's zone names and the accounts giving
+        them."""
         if what in ENI_UNSETTLED_KEYS:
             states = sorted({(st, att) for e, st, att in self.rel.get("eni_unsettled", []) if e == comp})
             return {"state": "; ".join(", ".join(([f"Status {st}"] if st else []) + ([f"Attachment.Status {att}"] if att else []))

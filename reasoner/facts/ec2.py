@@ -175,6 +175,14 @@ def eni(c: Ctx, p: str, e: Any, instance: str | None = None) -> None:
         # contradicting each other (in-use with the attachment detached), or a value the API does not name; it was read
         # as attached (rules/route_explanations.dl eni_unsettled_as says what is undecided)
         c.add("eni_unsettled", eni, status or "", attached or "")
+    elif status is None and not attachment and instance is None:
+        # neither Status nor Attachment (an Attachment given without its Status names what it is attached to: read as
+        # attached, as before): the API always gives Status ("Status - The status of the network interface.
+        # Valid Values: available | associated | attaching | in-use | detaching", API_NetworkInterface), so this is a
+        # hand-cut answer that does not say whether a host is behind the interface; it was read as attached (a
+        # certain REACHABLE end). An interface listed under an instance (DescribeInstances) is attached: instance
+        # given. rules/route_explanations.dl eni_unsettled_as keys it eni_status_missing
+        c.add("eni_unsettled", eni, "", "")
     # InterfaceType (NetworkInterface, EC2 API reference): an endpoint's network interface says so itself, which
     # rules/vpc_endpoints.dl reads when no endpoint of the snapshot lists it; the default "interface" is not kept
     kind = c.opt_str(e, "InterfaceType", p, "interface")

@@ -25,7 +25,7 @@ from reasoner.errors import FactsError
 from reasoner.facts import surrogates
 from reasoner.facts.context import Row
 
-SCHEMA_VERSION = 21  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
+SCHEMA_VERSION = 22  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers names.json and incomplete;
 #                     5: IPv6 (eni_ip, vpc, subnet, SG, NACL, route rows; egress-only gateways), eni_ipv6 gone;
 #                     6: tg_targets_listed (which target groups' target-health answers the snapshot holds);
 #                     7: lb_listeners_listed (which load balancers' DescribeListeners answers the snapshot holds);
@@ -66,6 +66,9 @@ SCHEMA_VERSION = 21  # 2: igw, snapshot_has; 3: tag; 4: the content hash covers 
 #                         Attachment.Status that contradict each other: it was read as attached, API_NetworkInterface)
 #                         subnet_zone_named_by (which account gives a subnet's zone name: a transit gateway compared
 #                         zone names across accounts, which map names to zones each their own way, az-ids.html)
+#                     22: eni_unsettled rows (eni, "", "") for an interface given neither Status nor Attachment and
+#                         listed under no instance (it was read as attached; the API always gives Status,
+#                         API_NetworkInterface): a snapshot imported before lacks them
 
 
 @dataclass

@@ -230,7 +230,7 @@ def test_nat_gateway_address_refuses_the_internet(tmp_path):
     The NAT gateway's interface has no security group: the explanation is the gateway, not an SG mismatch."""
     snap = scenario(tmp_path, FIXED)
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append({
-        "NetworkInterfaceId": "eni-0nat", "SubnetId": "subnet-pub-a", "VpcId": d["NetworkInterfaces"][0]["VpcId"],
+        "NetworkInterfaceId": "eni-0nat", "SubnetId": "subnet-pub-a", "VpcId": d["NetworkInterfaces"][0]["VpcId"], "Status": "in-use",
         "PrivateIpAddress": "10.0.1.50", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.50", "Primary": True}],
         "Association": {"PublicIp": "54.9.9.9"}, "Groups": [], "InterfaceType": "nat_gateway",
         "Description": "Interface for NAT Gateway nat-0a"}))

@@ -83,7 +83,7 @@ def test_ipv6_between_two_vpcs_over_their_internet_gateways_is_undecided_not_dis
          "IpPermissionsEgress": [{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}], "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}))
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
         {"NetworkInterfaceId": "eni-0two", "SubnetId": "subnet-two", "VpcId": "vpc-0two", "PrivateIpAddress": "10.9.1.10",
-         "Ipv6Addresses": [{"Ipv6Address": "2600:1f18:cccc:dd01::10"}], "Groups": [{"GroupId": "sg-0two"}]}))
+         "Status": "in-use", "Ipv6Addresses": [{"Ipv6Address": "2600:1f18:cccc:dd01::10"}], "Groups": [{"GroupId": "sg-0two"}]}))
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(
         {"NetworkAclId": "acl-0two", "VpcId": "vpc-0two", "IsDefault": True, "Associations": [{"SubnetId": "subnet-two"}],
          "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": e, "Ipv6CidrBlock": "::/0"}

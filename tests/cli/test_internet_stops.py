@@ -195,6 +195,85 @@ def test_a_settled_attachment_keeps_its_certain_answer(tmp_path, status, attachm
         assert [e["code"] for e in out["explanations"]] == ["BAD_STATE_ATTACHMENT"], out["explanations"]
 
 
+def _bastion_bare(snap):
+    """eni-0bastion given neither a Status nor an Attachment (a hand-cut answer: the API always gives Status)."""
+    edit(snap, "NetworkInterfaces", lambda d: [(n.pop("Status", None), n.pop("Attachment", None))
+                                               for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] == "eni-0bastion"])
+
+
+def test_an_interface_given_no_status_and_no_attachment_is_undecided_at_either_end(tmp_path):
+    """"Status - The status of the network interface. Valid Values: available | associated | attaching | in-use |
+    detaching" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NetworkInterface.html): the API always gives
+    it, available when the interface is attached to nothing and in-use when attached (API_DescribeNetworkInterfaces,
+    filter status).  An interface given neither Status nor Attachment, and listed under no instance, says nothing of
+    whether a host is behind it: it was read as attached, so the bastion was a certain REACHABLE end, from and to
+    another interface and the internet.  Now: INCONCLUSIVE (eni_status_missing), naming the interface."""
+    snap = _public_bastion(tmp_path)
+    _bastion_egress(snap)
+    _bastion_bare(snap)
+    for q, hop in {"task-eni -> bastion tcp 80": "fwd_sg_ingress",  # sg-0alb admits tcp 80 from anywhere
+                   "internet -> bastion tcp 80": "fwd_sg_ingress",  # by its public IP, through the internet gateway
+                   "bastion -> task-eni tcp 8000": "fwd_sg_egress",  # sg-0task admits sg-0alb on 8000
+                   "bastion -> internet tcp 443": "fwd_sg_egress",  # rtb-public: 0.0.0.0/0 to the internet gateway
+                   "* -> bastion tcp 80": "fwd_sg_ingress"}.items():  # a set question: the same answer
+        code, out = query_json(snap, q)
+        assert code == 3, (q, code, out["explanations"])
+        missing = [m for m in out["missing"] if m["component"] == "eni-0bastion"]
+        assert [(m["hop"], m["missing"]) for m in missing] == [(hop, "eni_status_missing")], (q, out["missing"])
+        assert "eni-0bastion" in missing[0]["message"] and "no Status and no Attachment" in missing[0]["message"], (
+            missing[0]["message"])
+    # a security group that refuses the packet still blocks it for certain, whatever the attachment
+    code, out = query_json(snap, "internet -> bastion tcp 22")
+    assert code == 1 and [(e["code"], e["direction"]) for e in out["explanations"]] == [
+        ("ENI_SG_RULES_MISMATCH", "ingress")], out["explanations"]
+
+
+@pytest.mark.parametrize("status, attachment", [("in-use", None), (None, "attached"), (None, "")])
+def test_an_interface_that_says_it_is_attached_keeps_its_certain_answer(tmp_path, status, attachment):
+    """Status in-use with no Attachment, an Attachment whose Status is attached with no top-level Status, and an
+    Attachment naming its instance without a Status each say the interface is attached (API_NetworkInterface,
+    API_NetworkInterfaceAttachment): a path (exit 0), as before."""
+    snap = _public_bastion(tmp_path)
+    _bastion_egress(snap)
+    _bastion_bare(snap)
+
+    def change(d):
+        for n in d["NetworkInterfaces"]:
+            if n["NetworkInterfaceId"] == "eni-0bastion":
+                if status:
+                    n["Status"] = status
+                if attachment is not None:
+                    n["Attachment"] = {"AttachmentId": "eni-attach-0b", "DeviceIndex": 1, "InstanceId": "i-0bastion",
+                                       **({"Status": attachment} if attachment else {})}
+    edit(snap, "NetworkInterfaces", change)
+    for q in ("bastion -> task-eni tcp 8000", "internet -> bastion tcp 80"):
+        got, out = query_json(snap, q)
+        assert got == 0 and not out.get("missing"), (q, out)
+
+
+def test_an_interface_listed_under_an_instance_is_attached_without_a_status(tmp_path):
+    """DescribeInstances lists an instance's network interfaces under it (Instance NetworkInterfaces,
+    API_InstanceNetworkInterface): such an interface is attached, whatever Status it gives; a path (exit 0), as
+    before, where the same interface given alone with neither Status nor Attachment is undecided."""
+    snap = _public_bastion(tmp_path)
+    _bastion_egress(snap)
+    _bastion_bare(snap)
+    eni = {}
+    edit(snap, "NetworkInterfaces", lambda d: eni.update(next(n for n in d["NetworkInterfaces"]
+                                                               if n["NetworkInterfaceId"] == "eni-0bastion")))
+    assert query_json(snap, "bastion -> task-eni tcp 8000")[0] == 3
+    edit(snap, "NetworkInterfaces", lambda d: d.update(NetworkInterfaces=[
+        n for n in d["NetworkInterfaces"] if n["NetworkInterfaceId"] != "eni-0bastion"]))
+    path = snap / REGION / "Instances.json"
+    data = json.loads(path.read_text()) if path.exists() else {"Reservations": []}
+    data["Reservations"].append({"Instances": [{"InstanceId": "i-0bastion", "SubnetId": "subnet-pub-a",
+                                                "VpcId": "vpc-0a1b2c3d", "PrivateIpAddress": "10.0.1.50",
+                                                "NetworkInterfaces": [eni]}]})
+    path.write_text(json.dumps(data))
+    got, out = query_json(snap, "bastion -> task-eni tcp 8000")
+    assert got == 0 and not out.get("missing"), out
+
+
 def test_a_status_that_is_not_a_string_is_refused(tmp_path):
     """A Status the API gives as a string, given as another type, is refused at its path (exit 2), never read as
     attached."""

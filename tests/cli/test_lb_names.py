@@ -51,7 +51,7 @@ def _peer_target(tmp_path, status: str):
         {"SubnetId": "subnet-other", "VpcId": "vpc-0other", "CidrBlock": "10.1.1.0/24", "AvailabilityZone": "us-east-1a"}))
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].insert(0,  # (listed first: it was taken first)
         {"NetworkInterfaceId": "eni-0other", "SubnetId": "subnet-other", "VpcId": "vpc-0other", "PrivateIpAddress": "10.1.1.5",
-         "Groups": [{"GroupId": "sg-0db"}]}))
+         "Status": "in-use", "Groups": [{"GroupId": "sg-0db"}]}))
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(
         {"NetworkAclId": "acl-0other", "VpcId": "vpc-0other", "IsDefault": True,
          "Associations": [{"NetworkAclId": "acl-0other", "SubnetId": "subnet-other"}], "Entries": [

@@ -60,7 +60,7 @@ def _with_gateway_load_balancer(snap):
         {"LoadBalancerArn": GWLB, "Listeners": [{"ListenerArn": GWLB.replace(":loadbalancer/", ":listener/") + "/l1",
                                                  "LoadBalancerArn": GWLB, "DefaultActions": []}]}))
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
-        {"NetworkInterfaceId": "eni-0gwlb", "Description": "ELB gwy/fw/abc123", "SubnetId": "subnet-pub-a",
+        {"NetworkInterfaceId": "eni-0gwlb", "Status": "in-use", "Description": "ELB gwy/fw/abc123", "SubnetId": "subnet-pub-a",
          "VpcId": "vpc-0a1b2c3d", "PrivateIpAddress": "10.0.1.99", "Groups": [], "InterfaceType": "gateway_load_balancer"}))
 
 

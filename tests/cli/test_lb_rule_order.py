@@ -74,7 +74,7 @@ def _two_clients(snap):
     tcp/80 from 10.0.1.60 only."""
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].extend(
         {"NetworkInterfaceId": eni, "SubnetId": "subnet-pub-a", "VpcId": "vpc-0a1b2c3d", "PrivateIpAddress": ip,
-         "Groups": [{"GroupId": "sg-0cli"}]} for eni, ip in (("eni-0c1", "10.0.1.50"), ("eni-0c2", "10.0.1.60"))))
+         "Groups": [{"GroupId": "sg-0cli"}], "Status": "in-use"} for eni, ip in (("eni-0c1", "10.0.1.50"), ("eni-0c2", "10.0.1.60"))))
     edit(snap, "SecurityGroups", lambda d: d["SecurityGroups"].append(
         {"GroupId": "sg-0cli", "GroupName": "cli", "VpcId": "vpc-0a1b2c3d", "IpPermissions": [],
          "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}))

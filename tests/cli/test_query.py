@@ -245,7 +245,8 @@ def _bastion(snap: Path) -> None:
     """A plain instance ENI in the public subnet (not a load balancer node), carrying sg-0alb."""
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
         {"NetworkInterfaceId": "eni-0bastion", "SubnetId": "subnet-pub-a", "VpcId": "vpc-0a1b2c3d",
-         "PrivateIpAddress": "10.0.1.50", "Groups": [{"GroupId": "sg-0alb"}], "TagSet": [{"Key": "Name", "Value": "bastion"}]}))
+         "PrivateIpAddress": "10.0.1.50", "Groups": [{"GroupId": "sg-0alb"}], "TagSet": [{"Key": "Name", "Value": "bastion"}],
+         "Status": "in-use"}))
 
 
 def test_internet_reaches_an_eni_with_a_public_ip_in_a_public_subnet(tmp_path):
@@ -322,7 +323,7 @@ def _add_peer_vpc(snap: Path, status: str = "active", peer_region: str | None = 
         {"GroupId": "sg-0db", "GroupName": "db", "VpcId": "vpc-0peer", "IpPermissions": ingress, "IpPermissionsEgress": []}))
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
         {"NetworkInterfaceId": "eni-0db", "SubnetId": "subnet-peer", "VpcId": "vpc-0peer", "PrivateIpAddress": "10.1.1.5",
-         "Groups": [{"GroupId": "sg-0db"}], "TagSet": [{"Key": "Name", "Value": "db"}]}))
+         "Status": "in-use", "Groups": [{"GroupId": "sg-0db"}], "TagSet": [{"Key": "Name", "Value": "db"}]}))
     edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": "10.1.0.0/16", "VpcPeeringConnectionId": "pcx-1",
                                                              "State": "active"}) for r in d["RouteTables"]])
     edit(snap, "RouteTables", lambda d: d["RouteTables"].append(

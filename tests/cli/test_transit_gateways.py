@@ -53,7 +53,7 @@ def _add_tgw(snap: Path, sg_ref: bool = False, spoke_att_subnets: tuple[str, ...
         {"GroupId": "sg-0db", "GroupName": "db", "VpcId": "vpc-0spoke", "IpPermissions": ingress, "IpPermissionsEgress": []}))
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
         {"NetworkInterfaceId": "eni-0db", "SubnetId": "subnet-spoke", "VpcId": "vpc-0spoke", "PrivateIpAddress": "10.2.1.5",
-         "Groups": [{"GroupId": "sg-0db"}], "TagSet": [{"Key": "Name", "Value": "db"}]}))
+         "Status": "in-use", "Groups": [{"GroupId": "sg-0db"}], "TagSet": [{"Key": "Name", "Value": "db"}]}))
     edit(snap, "NetworkAcls", lambda d: d["NetworkAcls"].append(
         _allow_all("acl-spoke", "vpc-0spoke", ["subnet-spoke", "subnet-spoke-tgw", "subnet-spoke-b"])))
     edit(snap, "RouteTables", lambda d: [r["Routes"].append({"DestinationCidrBlock": "10.2.0.0/16", "TransitGatewayId": "tgw-1",

@@ -20,7 +20,7 @@ def _interface_endpoint(snap: Path) -> None:
     to the task on tcp 8000 and the task's group admits."""
     edit(snap, "NetworkInterfaces", lambda d: d["NetworkInterfaces"].append(
         {"NetworkInterfaceId": "eni-0vpce", "SubnetId": "subnet-pub-a", "VpcId": "vpc-0a1b2c3d", "InterfaceType": "vpc_endpoint",
-         "RequesterManaged": True, "PrivateIpAddress": "10.0.1.60", "Groups": [{"GroupId": "sg-0alb"}]}))
+         "Status": "in-use", "RequesterManaged": True, "PrivateIpAddress": "10.0.1.60", "Groups": [{"GroupId": "sg-0alb"}]}))
     (snap / REGION / "VpcEndpoints.json").write_text(json.dumps({"VpcEndpoints": [
         {"VpcEndpointId": "vpce-0ssm", "VpcId": "vpc-0a1b2c3d", "VpcEndpointType": "Interface", "State": "available",
          "ServiceName": "com.amazonaws.us-east-1.ssm", "SubnetIds": ["subnet-pub-a"], "NetworkInterfaceIds": ["eni-0vpce"],

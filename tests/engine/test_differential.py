@@ -157,6 +157,8 @@ def _scenarios() -> dict:
         "eni-in-transition": with_(q._bastion, public, ist._bastion_egress, ist._bastion_state("detaching", "detaching")),
         "eni-status-unclear": with_(q._bastion, public, ist._bastion_egress, ist._bastion_state("in-use", "detached"),
                                     base=fixed),
+        # an interface given neither Status nor Attachment (API_NetworkInterface: the API always gives Status)
+        "eni-status-missing": with_(q._bastion, public, ist._bastion_egress, ist._bastion_bare),
         # ... and transit gateway zones compared by names of two accounts, or of no known one (az-ids.html)
         "tgw-zone-accounts": with_(lambda s: tg._two_zone_spoke(s, "subnet-spoke-tgw", "999999999999", port=8000)),
         "tgw-zone-owner-unknown": with_(lambda s: tg._two_zone_spoke(s, "subnet-spoke-b", None)),

@@ -218,7 +218,8 @@ def unrelated_vpc(snap: Snapshot) -> Snapshot:
             "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]})
     out["NetworkInterfaces"]["NetworkInterfaces"].append({
         "NetworkInterfaceId": "eni-9", "SubnetId": "subnet-c", "VpcId": "vpc-c", "PrivateIpAddress": "10.2.1.10",
-        "PrivateIpAddresses": [{"PrivateIpAddress": "10.2.1.10", "Primary": True}], "Groups": [{"GroupId": "sg-c"}]})
+        "PrivateIpAddresses": [{"PrivateIpAddress": "10.2.1.10", "Primary": True}], "Groups": [{"GroupId": "sg-c"}],
+        "Status": "in-use"})
     if "RouteTables" in out:
         out["RouteTables"]["RouteTables"].append({
             "RouteTableId": "rtb-c-main", "VpcId": "vpc-c", "Associations": [{"Main": True}],

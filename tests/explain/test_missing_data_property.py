@@ -67,7 +67,7 @@ def build(seed: int) -> dict[str, dict]:
     for eni, sub, vpc, ip in (("eni-1", "subnet-a-pub", "vpc-a", "10.0.1.10"), ("eni-2", "subnet-a-priv", "vpc-a", "10.0.2.10"),
                               ("eni-3", "subnet-b", "vpc-b", "10.1.1.10")):
         pool = [g for g in sgs if sg_vpc[g] == vpc]
-        n = {"NetworkInterfaceId": eni, "SubnetId": sub, "VpcId": vpc, "PrivateIpAddress": ip,
+        n = {"NetworkInterfaceId": eni, "Status": "in-use", "SubnetId": sub, "VpcId": vpc, "PrivateIpAddress": ip,
              "PrivateIpAddresses": [{"PrivateIpAddress": ip, "Primary": True}],
              "Groups": [{"GroupId": g} for g in rng.sample(pool, rng.randint(1, len(pool)))]}
         if eni == "eni-1" and rng.random() < 0.7:

@@ -258,9 +258,10 @@ def test_nlb_addresses_targets_and_transport(tmp_path: Path) -> None:
              "Attachment": {"InstanceId": "i-eni0", "DeviceIndex": 1}},
             # an LB ENI whose load balancer was not collected keeps the description's id
             {"NetworkInterfaceId": "eni-orphan", "SubnetId": "subnet-a", "VpcId": "vpc-1", "Groups": [], "PrivateIpAddress": "10.0.0.30",
-             "Description": "ELB net/other/ffff0000", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.30"}]},
+             "Description": "ELB net/other/ffff0000", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.30"}], "Status": "in-use"},
             # classic ELBs are not modelled
-            {"NetworkInterfaceId": "eni-classic", "SubnetId": "subnet-a", "VpcId": "vpc-1", "Description": "ELB my-classic", "Groups": []}]},
+            {"NetworkInterfaceId": "eni-classic", "SubnetId": "subnet-a", "VpcId": "vpc-1", "Description": "ELB my-classic", "Groups": [],
+             "Status": "in-use"}]},
     }
     s = import_aws_configs(write(tmp_path, docs))
     r = s.relations

@@ -32,7 +32,7 @@ def test_all_relations_present_sorted_and_deduplicated(snap) -> None:
     assert set(snap.relations) == set(RELATIONS)
     for rel, rs in snap.relations.items():
         assert rs == sorted(set(rs)), rel
-    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 21
+    assert snap.manifest["schema_version"] == SCHEMA_VERSION == 22
     assert snap.manifest["regions"] == ["us-east-1"]
     assert snap.manifest["unmodelled"] == []
     assert snap.manifest["counts"]["eni"] == 3
@@ -440,6 +440,26 @@ def _lists(tmp_path: Path, *answers: tuple[str, list]):
     for key, items in answers:
         (region / f"{key}.json").write_text(json.dumps({key: items}))
     return import_aws_configs(tmp_path)
+
+
+def test_an_interface_given_no_status_and_no_attachment_is_unsettled(tmp_path: Path) -> None:
+    """"Status - The status of the network interface. Valid Values: available | associated | attaching | in-use |
+    detaching" (API_NetworkInterface): the API always gives it. An interface given neither Status nor Attachment is an
+    eni_unsettled row with both Statuses empty (rules/route_explanations.dl: eni_status_missing); it was read as
+    attached. One whose Status is in-use, whose Attachment says attached, whose Attachment names its instance without
+    a Status, or which DescribeInstances lists under an instance, is attached: no row."""
+    def eni(eid, **more):
+        return {"NetworkInterfaceId": eid, "SubnetId": "subnet-1", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.0.9",
+                "Groups": [], **more}
+    snap = _lists(tmp_path, ("NetworkInterfaces", [
+        eni("eni-bare"), eni("eni-inuse", Status="in-use"),
+        eni("eni-att", Attachment={"AttachmentId": "eni-attach-1", "InstanceId": "i-1", "Status": "attached"}),
+        eni("eni-att-nostatus", Attachment={"AttachmentId": "eni-attach-2", "InstanceId": "i-2"}),
+        eni("eni-listed")]), ("Reservations", [{"Instances": [
+            {"InstanceId": "i-3", "SubnetId": "subnet-1", "VpcId": "vpc-1",
+             "NetworkInterfaces": [eni("eni-listed"), eni("eni-only-listed")]}]}]))
+    assert snap.relations["eni_unsettled"] == [("eni-bare", "", "")]
+    assert {e for e, *_ in snap.relations["eni"]} >= {"eni-bare", "eni-inuse", "eni-listed", "eni-only-listed"}
 
 
 def test_a_managed_prefix_lists_state_is_kept(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def _subnet(sid: str, v4: str, v6: str) -> dict:
 def _eni(eni: str, subnet: str, v4: str, v6: str, sg: str) -> dict:
     return {"NetworkInterfaceId": eni, "SubnetId": subnet, "VpcId": "vpc-ds", "PrivateIpAddress": v4,
             "PrivateIpAddresses": [{"PrivateIpAddress": v4, "Primary": True}], "Ipv6Addresses": [{"Ipv6Address": v6}],
-            "Groups": [{"GroupId": sg}], "SourceDestCheck": True}
+            "Groups": [{"GroupId": sg}], "SourceDestCheck": True, "Status": "in-use"}
 
 
 def _local(v4: str = "10.0.0.0/16", v6: str = "2600:1f18:aaaa:bb00::/56") -> list[dict]:
