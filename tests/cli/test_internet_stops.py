@@ -146,6 +146,25 @@ def _bastion_egress(snap):
         for g in d["SecurityGroups"] if g["GroupId"] == "sg-0alb"])
 
 
+def _undecided_at_either_end(snap, key: str, words: str) -> None:
+    """The bastion's security group hop is undecided (``key``, the sentence naming the bastion and holding ``words``)
+    from and to another interface and the internet, and in a set question; a group refusing the packet still blocks it
+    for certain, whatever the attachment."""
+    for q, hop in {"task-eni -> bastion tcp 80": "fwd_sg_ingress",  # sg-0alb admits tcp 80 from anywhere
+                   "internet -> bastion tcp 80": "fwd_sg_ingress",  # by its public IP, through the internet gateway
+                   "bastion -> task-eni tcp 8000": "fwd_sg_egress",  # sg-0task admits sg-0alb on 8000
+                   "bastion -> internet tcp 443": "fwd_sg_egress",  # rtb-public: 0.0.0.0/0 to the internet gateway
+                   "* -> bastion tcp 80": "fwd_sg_ingress"}.items():  # a set question: the same answer
+        code, out = query_json(snap, q)
+        assert code == 3, (q, code, out["explanations"])
+        missing = [m for m in out["missing"] if m["component"] == "eni-0bastion"]
+        assert [(m["hop"], m["missing"]) for m in missing] == [(hop, key)], (q, out["missing"])
+        assert words in missing[0]["message"] and "eni-0bastion" in missing[0]["message"], missing[0]["message"]
+    code, out = query_json(snap, "internet -> bastion tcp 22")
+    assert code == 1 and [(e["code"], e["direction"]) for e in out["explanations"]] == [
+        ("ENI_SG_RULES_MISMATCH", "ingress")], out["explanations"]
+
+
 @pytest.mark.parametrize("status, attachment, key, state", [
     ("attaching", None, "eni_in_transition", "Status attaching"),
     ("detaching", "detaching", "eni_in_transition", "Status detaching, Attachment.Status detaching"),
@@ -165,20 +184,7 @@ def test_an_interface_caught_attaching_or_detaching_is_undecided_at_either_end(t
     snap = _public_bastion(tmp_path)
     _bastion_egress(snap)
     _bastion_state(status, attachment)(snap)
-    for q, hop in {"task-eni -> bastion tcp 80": "fwd_sg_ingress",  # sg-0alb admits tcp 80 from anywhere
-                   "internet -> bastion tcp 80": "fwd_sg_ingress",  # by its public IP, through the internet gateway
-                   "bastion -> task-eni tcp 8000": "fwd_sg_egress",  # sg-0task admits sg-0alb on 8000
-                   "bastion -> internet tcp 443": "fwd_sg_egress",  # rtb-public: 0.0.0.0/0 to the internet gateway
-                   "* -> bastion tcp 80": "fwd_sg_ingress"}.items():  # a set question: the same answer
-        code, out = query_json(snap, q)
-        assert code == 3, (q, code, out["explanations"])
-        missing = [m for m in out["missing"] if m["component"] == "eni-0bastion"]
-        assert [(m["hop"], m["missing"]) for m in missing] == [(hop, key)], (q, out["missing"])
-        assert state in missing[0]["message"] and "eni-0bastion" in missing[0]["message"], missing[0]["message"]
-    # a security group that refuses the packet still blocks it for certain, whatever the attachment
-    code, out = query_json(snap, "internet -> bastion tcp 22")
-    assert code == 1 and [(e["code"], e["direction"]) for e in out["explanations"]] == [
-        ("ENI_SG_RULES_MISMATCH", "ingress")], out["explanations"]
+    _undecided_at_either_end(snap, key, state)
 
 
 @pytest.mark.parametrize("status, attachment, code", [("in-use", "attached", 0), ("available", "detached", 1),
@@ -211,21 +217,7 @@ def test_an_interface_given_no_status_and_no_attachment_is_undecided_at_either_e
     snap = _public_bastion(tmp_path)
     _bastion_egress(snap)
     _bastion_bare(snap)
-    for q, hop in {"task-eni -> bastion tcp 80": "fwd_sg_ingress",  # sg-0alb admits tcp 80 from anywhere
-                   "internet -> bastion tcp 80": "fwd_sg_ingress",  # by its public IP, through the internet gateway
-                   "bastion -> task-eni tcp 8000": "fwd_sg_egress",  # sg-0task admits sg-0alb on 8000
-                   "bastion -> internet tcp 443": "fwd_sg_egress",  # rtb-public: 0.0.0.0/0 to the internet gateway
-                   "* -> bastion tcp 80": "fwd_sg_ingress"}.items():  # a set question: the same answer
-        code, out = query_json(snap, q)
-        assert code == 3, (q, code, out["explanations"])
-        missing = [m for m in out["missing"] if m["component"] == "eni-0bastion"]
-        assert [(m["hop"], m["missing"]) for m in missing] == [(hop, "eni_status_missing")], (q, out["missing"])
-        assert "eni-0bastion" in missing[0]["message"] and "no Status and no Attachment" in missing[0]["message"], (
-            missing[0]["message"])
-    # a security group that refuses the packet still blocks it for certain, whatever the attachment
-    code, out = query_json(snap, "internet -> bastion tcp 22")
-    assert code == 1 and [(e["code"], e["direction"]) for e in out["explanations"]] == [
-        ("ENI_SG_RULES_MISMATCH", "ingress")], out["explanations"]
+    _undecided_at_either_end(snap, "eni_status_missing", "no Status and no Attachment")
 
 
 @pytest.mark.parametrize("status, attachment", [("in-use", None), (None, "attached"), (None, "")])
