@@ -2,7 +2,7 @@
 
 An IPv6 prefix delegated to a network interface ("Assign prefixes to network interfaces", ec2-prefix-eni.html: a
 /80, such as the pod addresses of an EKS cluster in IPv6 mode) holds 2^48 addresses, every one the ENI's.  They
-cannot be read one by one as IPv4 /28 prefixes are (reasoner/facts/ec2.py).  So each prefix is cut into pieces no
+cannot be read one by one as IPv4 /28 prefixes are (reasoner/facts/network_interfaces.py).  So each prefix is cut into pieces no
 rule can tell apart, and the first address of each piece becomes an address of the ENI (an ``eni_ip`` row, for
 this session only: the facts stay as AWS gave them).  Asking those addresses asks the whole prefix:
 

@@ -87,6 +87,11 @@ class Ctx:
             raise self.err("facts.bad_value", f"field {key!r} must be a non-empty string", f"{path}.{key}")
         return value
 
+    def given_str(self, obj: Any, key: str, path: str) -> str | None:
+        """``obj[key]``: None when not given (or null), else a non-empty string (another value is a located error, never
+        read as its text): a network interface's or its attachment's ``Status``, a subnet's ``OwnerId``."""
+        return self.opt_str(obj, key, path) if self.opt(obj, key, path) is not None else None
+
     def opt_str(self, obj: Any, key: str, path: str, default: str | None = None) -> str | None:
         """``obj[key]`` when the key is there, which must then be a non-empty string; ``default`` when it is not.  A
         null or a value of another type is a located error (``facts.bad_value``), never read as its text ("None",

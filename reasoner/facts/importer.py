@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reasoner.errors import FactsError
-from reasoner.facts import ec2, ecs, elbv2, route_tables, surrogates, transit_gateways
+from reasoner.facts import ec2, ecs, elbv2, network_interfaces, route_tables, surrogates, transit_gateways
 from reasoner.facts.conflicts import Described
 from reasoner.facts.context import PAGE_TOKENS, Acc, Ctx
 # the facts directory format and its reader and writer (re-exported: callers import them from here)
@@ -117,18 +117,18 @@ PARENTLESS = {
 _HANDLERS: dict[str, Callable[[Ctx, list[tuple[str, Any]]], None]] = {
     "Vpcs": ec2.vpcs,
     "Subnets": ec2.subnets,
-    "NetworkInterfaces": elbv2.chain(ec2.network_interfaces, elbv2.lb_enis),
+    "NetworkInterfaces": elbv2.chain(network_interfaces.network_interfaces, elbv2.lb_enis),
     "SecurityGroups": ec2.security_groups,
     "NetworkAcls": ec2.network_acls,
     "RouteTables": route_tables.route_tables,
     "InternetGateways": ec2.internet_gateways,
     "EgressOnlyInternetGateways": ec2.egress_only_internet_gateways,
     "NatGateways": ec2.nat_gateways,
-    "Reservations": elbv2.chain(ec2.reservations, elbv2.instance_ips),
+    "Reservations": elbv2.chain(network_interfaces.reservations, elbv2.instance_ips),
     **elbv2.HANDLERS,
     **ecs.HANDLERS,
     "PrefixLists": ec2.prefix_lists,
-    "Addresses": ec2.addresses,
+    "Addresses": network_interfaces.addresses,
     "VpcEndpoints": ec2.vpc_endpoints,
     "VpcPeeringConnections": ec2.peerings,
     "ManagedPrefixLists": ec2.prefix_lists,
@@ -273,10 +273,10 @@ def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
         if isinstance(eni, str) and eni in acc.enis:
             ctx.add("eni_attachment", eni, iid)
             # listed under an instance (DescribeInstances): attached, though its NetworkInterfaces answer gave neither
-            # Status nor Attachment (ec2.eni's eni_status_missing row is for an interface nothing says is attached)
+            # Status nor Attachment (network_interfaces.eni's eni_status_missing row is for an interface nothing says is attached)
             acc.rels["eni_unsettled"].discard((eni, "", ""))
             continue
-        _guarded(ctx, ep, lambda c=ctx, p=ep, x=e, i=iid: ec2.eni(c, p, x, i))
+        _guarded(ctx, ep, lambda c=ctx, p=ep, x=e, i=iid: network_interfaces.eni(c, p, x, i))
     if require_answers and not held:
         _no_answers(Path(src), root, files, unmodelled)
     elbv2.finish(acc)  # needs every file: LB ENIs, instance target IPs
