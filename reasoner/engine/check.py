@@ -488,7 +488,8 @@ def _check_rule_metadata(module: Module, shipped: Collection[str]) -> list[Diagn
     out = []
     for decl in module.decls:
         if decl.loc.file not in shipped:
-            out.extend(_diag(module, decl.annotation_locs.get(key, decl.loc), "bad_annotation", f"@{key} on the declaration of '{decl.name}' would be "
+            out.extend(_diag(module, decl.annotation_locs.get(key, decl.loc), "bad_annotation",
+                             f"@{key} on the declaration of '{decl.name}' would be "
                              "ignored: annotations of a declaration are read for the shipped rules' hops only",
                              "remove it (a // comment documents a predicate); a violation rule carries @id, @severity, "
                              "@title, @remediation, written right before the rule") for key in decl.annotations)
@@ -501,7 +502,7 @@ def _check_rule_metadata(module: Module, shipped: Collection[str]) -> list[Diagn
                              "only violation rules carry @id, @severity, @title, @remediation"))
             continue
         for key, value in notes.items():
-            at = (getattr(rule, "annotation_locs", {}) or {}).get(key, rule.head.loc)
+            at = rule.annotation_locs.get(key, rule.head.loc)
             if key not in RULE_METADATA:
                 out.append(_diag(module, at, "bad_annotation", f"unknown rule annotation @{key}",
                                  "a violation rule carries @id, @severity, @title, @remediation"))

@@ -273,7 +273,8 @@ def import_aws_configs(src: Path, require_answers: bool = False) -> Snapshot:
         if isinstance(eni, str) and eni in acc.enis:
             ctx.add("eni_attachment", eni, iid)
             # listed under an instance (DescribeInstances): attached, though its NetworkInterfaces answer gave neither
-            # Status nor Attachment (network_interfaces.eni's eni_status_missing row is for an interface nothing says is attached)
+            # Status nor Attachment (network_interfaces.eni's eni_status_missing row is for an interface nothing says
+            # is attached)
             acc.rels["eni_unsettled"].discard((eni, "", ""))
             continue
         _guarded(ctx, ep, lambda c=ctx, p=ep, x=e, i=iid: network_interfaces.eni(c, p, x, i))
