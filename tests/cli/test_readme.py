@@ -16,6 +16,8 @@ import pytest
 from reasoner.schemas import validate
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the README's examples write and read the same proofs in /tmp: one worker runs them all (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group("readme")
 
 
 def _examples() -> list[tuple[str, str]]:
