@@ -27,7 +27,8 @@ DOES_NOT_TERMINATE = {
     n: "pyDatalog 0.22.4's compiled engine does not terminate on this mutually recursive program "
        "(IsPtr/Memory/CPtrLoad/CPtrStore); not run, as it cannot be interrupted"
     for n in ("souffle_hmmer_CPtrLoad", "souffle_hmmer_CPtrStore")}
-
+#: libyaml's loader where PyYAML was built with it (the wheels are), else the pure-Python one
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def discover_yaml_tests() -> list[tuple[Path, Case]]:
@@ -50,7 +51,6 @@ def discover_yaml_tests() -> list[tuple[Path, Case]]:
     return cases
 
 
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CASES = [(p, c) for p, c in discover_yaml_tests() if c.program is not None and set(c.tags) & TAGS]
 
 
