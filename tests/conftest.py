@@ -13,13 +13,12 @@ from hypothesis import settings
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 # The property tests draw the same examples on every run (derandomize): the suite's time and verdict do not depend on
-# the draw, and a failure seen once is seen again. A run by hand that explores (``REASON_LONG_PROPERTIES=1``,
-# ``REASON_FUZZ_EXAMPLES=500``, or ``--hypothesis-profile long`` in tests/fuzz) draws at random, as Hypothesis does
-# by default. No example database is written (the suite writes nothing beside the checkout).
+# the draw, and a failure seen once is seen again. A run by hand with ``REASON_LONG_PROPERTIES=1`` draws at random, as
+# Hypothesis does by default. The fuzz tests choose their own draw (tests/fuzz/fuzz_support.py, rule_fuzz_support.py,
+# ``--hypothesis-profile long``). No example database is written (the suite writes nothing beside the checkout).
 settings.register_profile("reason", derandomize=True, database=None)
 settings.register_profile("explore", database=None)
-settings.load_profile("explore" if os.environ.get("REASON_LONG_PROPERTIES") or os.environ.get("REASON_FUZZ_EXAMPLES")
-                      else "reason")
+settings.load_profile("explore" if os.environ.get("REASON_LONG_PROPERTIES") else "reason")
 
 
 @pytest.fixture(scope="session", autouse=True)
